@@ -1,0 +1,3 @@
+"""h056hunt: find admin session revocations followed by MFA push bombing."""
+
+__version__ = "0.1.0"

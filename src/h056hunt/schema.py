@@ -1,0 +1,162 @@
+"""The canonical frames every loader produces, declared once.
+
+Three frames leave the loaders:
+
+* ``audit``: one row per directory-audit record.
+* ``signin``: one row per sign-in record, interactive or not.
+* ``steps``: one row per ``authenticationDetails`` step, joined to ``signin`` by
+  ``record_id``.
+
+Timestamps are ``datetime64[ns, UTC]`` so 7 and 9 fractional digits survive. Strings are
+pyarrow-backed. ``docs/schema.md`` documents every column; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+TIMESTAMP = pa.timestamp("ns", tz="UTC")
+STRING = pa.string()
+INT64 = pa.int64()
+BOOL = pa.bool_()
+
+# Columns every frame carries so a finding can point back to the raw record.
+SOURCE_FIELDS: list[tuple[str, pa.DataType]] = [
+    ("source_file", STRING),
+    ("source_line", INT64),
+    ("source_record", INT64),
+    ("source_shape", STRING),
+]
+
+AUDIT_FIELDS: list[tuple[str, pa.DataType]] = [
+    ("record_id", STRING),
+    ("event_time", TIMESTAMP),
+    ("activity", STRING),
+    ("category", STRING),
+    ("result", STRING),
+    ("correlation_id", STRING),
+    ("logged_by_service", STRING),
+    ("actor_type", STRING),
+    ("actor_id", STRING),
+    ("actor_upn", STRING),
+    ("actor_display_name", STRING),
+    ("actor_ip", STRING),
+    ("actor_app_id", STRING),
+    ("actor_service_principal_id", STRING),
+    ("target_type", STRING),
+    ("target_id", STRING),
+    ("target_upn", STRING),
+    ("target_display_name", STRING),
+    ("modified_properties", STRING),
+    ("included_updated_properties", STRING),
+    ("user_agent", STRING),
+    *SOURCE_FIELDS,
+]
+
+SIGNIN_FIELDS: list[tuple[str, pa.DataType]] = [
+    ("record_id", STRING),
+    ("request_id", STRING),
+    ("correlation_id", STRING),
+    ("event_time", TIMESTAMP),
+    ("user_id", STRING),
+    ("user_upn", STRING),
+    ("user_display_name", STRING),
+    ("user_type", STRING),
+    ("signin_event_type", STRING),
+    ("is_interactive", BOOL),
+    ("app_id", STRING),
+    ("app_display_name", STRING),
+    ("resource_display_name", STRING),
+    ("ip_address", STRING),
+    ("country", STRING),
+    ("city", STRING),
+    ("user_agent", STRING),
+    ("client_app", STRING),
+    ("device_name", STRING),
+    ("operating_system", STRING),
+    ("browser", STRING),
+    ("error_code", INT64),
+    ("failure_reason", STRING),
+    ("additional_details", STRING),
+    ("conditional_access_status", STRING),
+    ("authentication_requirement", STRING),
+    ("mfa_auth_method", STRING),
+    ("mfa_auth_detail", STRING),
+    ("risk_level_during_signin", STRING),
+    ("risk_level_aggregated", STRING),
+    ("risk_state", STRING),
+    ("has_step_details", BOOL),
+    *SOURCE_FIELDS,
+]
+
+STEP_FIELDS: list[tuple[str, pa.DataType]] = [
+    ("record_id", STRING),
+    ("step_index", INT64),
+    ("step_time", TIMESTAMP),
+    ("method", STRING),
+    ("method_detail", STRING),
+    ("succeeded", BOOL),
+    ("result_detail", STRING),
+    ("requirement", STRING),
+]
+
+AUDIT_SCHEMA = pa.schema(AUDIT_FIELDS)
+SIGNIN_SCHEMA = pa.schema(SIGNIN_FIELDS)
+STEP_SCHEMA = pa.schema(STEP_FIELDS)
+
+AUDIT_COLUMNS = [name for name, _ in AUDIT_FIELDS]
+SIGNIN_COLUMNS = [name for name, _ in SIGNIN_FIELDS]
+STEP_COLUMNS = [name for name, _ in STEP_FIELDS]
+
+# Time columns hold raw strings until the loader parses them per file, so the day-first
+# decision can use every value of the file at once.
+AUDIT_TIME_COLUMNS = ["event_time"]
+SIGNIN_TIME_COLUMNS = ["event_time"]
+STEP_TIME_COLUMNS = ["step_time"]
+
+
+def frame_from_table(table: pa.Table) -> pd.DataFrame:
+    """Convert an Arrow table of a canonical schema to pandas with Arrow-backed columns.
+
+    Timestamps become numpy ``datetime64[ns, UTC]`` so pandas time arithmetic and
+    ``merge_asof`` work; the rest stay Arrow-backed.
+    """
+    frame = table.to_pandas(types_mapper=_arrow_dtype_for)
+    for field in table.schema:
+        if pa.types.is_timestamp(field.type):
+            frame[field.name] = pd.to_datetime(frame[field.name], utc=True).astype(
+                "datetime64[ns, UTC]"
+            )
+    return frame
+
+
+def _arrow_dtype_for(arrow_type: pa.DataType) -> Any:
+    if pa.types.is_timestamp(arrow_type):
+        return None
+    return pd.ArrowDtype(arrow_type)
+
+
+def empty_frame(schema: pa.Schema) -> pd.DataFrame:
+    """Return a frame with no rows and the columns and dtypes of ``schema``."""
+    return frame_from_table(schema.empty_table())
+
+
+def frame_from_rows(
+    rows: Iterable[Mapping[str, Any]], schema: pa.Schema
+) -> pd.DataFrame:
+    """Build a canonical frame from row dicts whose values already have schema types.
+
+    Keys missing from a row become nulls; keys not in the schema are ignored.
+    """
+    columns: dict[str, list[Any]] = {name: [] for name in schema.names}
+    for row in rows:
+        for name, values in columns.items():
+            values.append(row.get(name))
+    arrays = [
+        pa.array(columns[field.name], type=field.type) for field in schema
+    ]
+    return frame_from_table(pa.Table.from_arrays(arrays, schema=schema))
