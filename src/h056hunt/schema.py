@@ -89,7 +89,6 @@ SIGNIN_FIELDS: list[tuple[str, pa.DataType]] = [
     ("risk_level_during_signin", STRING),
     ("risk_level_aggregated", STRING),
     ("risk_state", STRING),
-    ("has_step_details", BOOL),
     *SOURCE_FIELDS,
 ]
 
@@ -102,6 +101,8 @@ STEP_FIELDS: list[tuple[str, pa.DataType]] = [
     ("succeeded", BOOL),
     ("result_detail", STRING),
     ("requirement", STRING),
+    ("source_file", STRING),
+    ("source_record", INT64),
 ]
 
 AUDIT_SCHEMA = pa.schema(AUDIT_FIELDS)

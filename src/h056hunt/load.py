@@ -1,0 +1,272 @@
+"""Load every input file into the canonical frames and account for every record.
+
+Duplicates (the same record id from overlapping exports, pages or files) are kept once:
+the most complete copy wins, ties go to the first file in sorted path order, so the
+order of the files on the command line never changes the result.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from h056hunt import schema
+from h056hunt.errors import InputError
+from h056hunt.loaders import registry
+from h056hunt.loaders.sink import FileFrames, FileReport, FileSink
+from h056hunt.sources import (
+    DEFAULT_MAX_DECOMPRESSED_BYTES,
+    InputFile,
+    decode_text,
+    expand_inputs,
+    read_bytes,
+)
+
+logger = logging.getLogger(__name__)
+
+_SOURCE_COLUMNS = {"source_file", "source_line", "source_record", "source_shape"}
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How strictly to read inputs and how to read ambiguous dates."""
+
+    strict: bool = True
+    dayfirst: bool | None = None
+    max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+
+
+@dataclass
+class Conflict:
+    """Two copies of one record id whose field values differ."""
+
+    log: str
+    record_id: str
+    columns: list[str]
+    files: list[str]
+
+
+@dataclass
+class LoadedData:
+    """The canonical frames of a run and the accounting behind them."""
+
+    audit: pd.DataFrame
+    signin: pd.DataFrame
+    steps: pd.DataFrame
+    files: list[FileReport] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    @property
+    def partial(self) -> bool:
+        """True when some input was not read completely."""
+        return bool(self.unreadable) or any(report.partial for report in self.files)
+
+    def skipped(self) -> Counter[str]:
+        """Skipped records per reason over all files."""
+        total: Counter[str] = Counter()
+        for report in self.files:
+            total.update(report.skipped)
+        return total
+
+    def time_span(self, log: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """Return the first and last event time of a log, or None when it is empty."""
+        frame = self.audit if log == "audit" else self.signin
+        if frame.empty:
+            return None
+        return frame["event_time"].min(), frame["event_time"].max()
+
+
+ProgressCallback = Callable[[InputFile, int], None]
+
+
+def load_logs(
+    audit_inputs: list[str],
+    signin_inputs: list[str],
+    options: LoadOptions | None = None,
+    progress: ProgressCallback | None = None,
+) -> LoadedData:
+    """Read, normalise and de-duplicate every audit and sign-in input.
+
+    Raises:
+        UsageError: an input path matches nothing.
+        InputError: strict mode and a file is malformed.
+        AmbiguousDateError: a file's dates could be day-first or month-first.
+    """
+    options = options or LoadOptions()
+    reports: list[FileReport] = []
+    frames: list[FileFrames] = []
+    unreadable: list[tuple[str, str]] = []
+    for requested_log, inputs in (("audit", audit_inputs), ("signin", signin_inputs)):
+        if not inputs:
+            continue
+        expansion = expand_inputs(inputs)
+        for path, reason in expansion.unreadable:
+            logger.warning("%s: %s; not read", path, reason)
+        unreadable.extend(expansion.unreadable)
+        for input_file in expansion.files:
+            sink = FileSink(input_file.display, requested_log, options.dayfirst)
+            result = _load_file(input_file, sink, options)
+            reports.append(sink.report)
+            if result is not None:
+                frames.append(result)
+            if progress is not None:
+                progress(input_file, sink.report.records_seen)
+    return _combine(frames, reports, unreadable)
+
+
+def _load_file(
+    input_file: InputFile, sink: FileSink, options: LoadOptions
+) -> FileFrames | None:
+    try:
+        data = read_bytes(
+            input_file.path,
+            input_file.display,
+            max_decompressed_bytes=options.max_decompressed_bytes,
+        )
+        text = decode_text(data, input_file.display, strict=options.strict)
+        del data
+        registry.load_text(text, sink, strict=options.strict)
+    except InputError as error:
+        if options.strict or error.reason in ("unreadable", "ambiguous_date_order"):
+            raise
+        logger.warning("%s; file skipped", error)
+        sink.report.partial = True
+        sink.report.error = error.message
+        return None
+    if sink.report.records_seen == 0 and not sink.report.skipped:
+        logger.warning("%s: the file holds no records", sink.path)
+    frames = sink.finish()
+    _warn_on_log_mismatch(sink.report)
+    return frames
+
+
+def _warn_on_log_mismatch(report: FileReport) -> None:
+    other = "signin" if report.requested_log == "audit" else "audit"
+    if report.loaded[report.requested_log] == 0 and report.loaded[other] > 0:
+        option = "--signin" if other == "signin" else "--audit"
+        logger.warning(
+            "%s was given as %s data but holds only %s records; they are used as %s "
+            "data (pass it with %s next time)",
+            report.path,
+            report.requested_log,
+            other,
+            other,
+            option,
+        )
+
+
+def _combine(
+    frames: list[FileFrames],
+    reports: list[FileReport],
+    unreadable: list[tuple[str, str]],
+) -> LoadedData:
+    by_path = {report.path: report for report in reports}
+    conflicts: list[Conflict] = []
+    combined: dict[str, pd.DataFrame] = {}
+    for log, arrow_schema in (
+        ("audit", schema.AUDIT_SCHEMA),
+        ("signin", schema.SIGNIN_SCHEMA),
+    ):
+        parts = [getattr(part, log) for part in frames if len(getattr(part, log))]
+        if parts:
+            frame = pd.concat(parts, ignore_index=True)
+        else:
+            frame = schema.empty_frame(arrow_schema)
+        frame, duplicates, found = _deduplicate(frame, log)
+        for path, count in duplicates.items():
+            by_path[path].duplicates += count
+            by_path[path].loaded[log] -= count
+        conflicts.extend(found)
+        combined[log] = frame
+    steps = _combine_steps(frames, combined["signin"])
+    return LoadedData(
+        audit=combined["audit"],
+        signin=combined["signin"],
+        steps=steps,
+        files=reports,
+        unreadable=unreadable,
+        conflicts=conflicts,
+    )
+
+
+def _deduplicate(
+    frame: pd.DataFrame, log: str
+) -> tuple[pd.DataFrame, Counter[str], list[Conflict]]:
+    if frame.empty:
+        return frame, Counter(), []
+    content = [column for column in frame.columns if column not in _SOURCE_COLUMNS]
+    ranked = frame.assign(_completeness=frame[content].notna().sum(axis=1))
+    ranked = ranked.sort_values(
+        ["record_id", "_completeness", "source_file", "source_record"],
+        ascending=[True, False, True, True],
+        kind="stable",
+    )
+    repeated = ranked.duplicated("record_id", keep="first")
+    dropped = ranked[repeated]
+    duplicates = Counter(dropped["source_file"].astype(str).tolist())
+    conflicts = _find_conflicts(ranked, repeated, content, log)
+    kept = ranked[~repeated].drop(columns="_completeness")
+    kept = kept.sort_values(["event_time", "record_id"], kind="stable")
+    return kept.reset_index(drop=True), duplicates, conflicts
+
+
+def _find_conflicts(
+    ranked: pd.DataFrame, repeated: pd.Series, content: list[str], log: str
+) -> list[Conflict]:
+    if not repeated.any():
+        return []
+    ids = set(ranked.loc[repeated, "record_id"])
+    groups = ranked[ranked["record_id"].isin(ids)]
+    conflicts = []
+    for record_id, group in groups.groupby("record_id", sort=True):
+        differing = [
+            column
+            for column in content
+            if column != "record_id" and group[column].dropna().nunique() > 1
+        ]
+        if differing:
+            conflicts.append(
+                Conflict(
+                    log=log,
+                    record_id=str(record_id),
+                    columns=differing,
+                    files=sorted(set(group["source_file"].astype(str))),
+                )
+            )
+            logger.warning(
+                "%s record %s differs between copies in %s (columns: %s); kept the "
+                "most complete copy",
+                log,
+                record_id,
+                ", ".join(sorted(set(group["source_file"].astype(str)))),
+                ", ".join(differing),
+            )
+    return conflicts
+
+
+def _combine_steps(frames: list[FileFrames], signin: pd.DataFrame) -> pd.DataFrame:
+    parts = [part.steps for part in frames if len(part.steps)]
+    if not parts:
+        return schema.empty_frame(schema.STEP_SCHEMA)
+    steps = pd.concat(parts, ignore_index=True)
+    kept_sources = signin[["record_id", "source_file", "source_record"]]
+    files_with_signins = set(signin["source_file"].astype(str))
+    from_kept = steps.merge(
+        kept_sources, on=["record_id", "source_file", "source_record"], how="inner"
+    )
+    detached = steps[~steps["source_file"].astype(str).isin(files_with_signins)]
+    steps = pd.concat([from_kept, detached], ignore_index=True)
+    content = [
+        column
+        for column in steps.columns
+        if column not in ("source_file", "source_record")
+    ]
+    steps = steps.drop_duplicates(content).sort_values(
+        ["record_id", "step_index", "step_time"], kind="stable"
+    )
+    return steps.reset_index(drop=True)

@@ -1,0 +1,105 @@
+"""Small, shape-independent helpers for reading fields of exported records."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+# Literal stand-ins for "no value" seen in exports, compared case-insensitively.
+# ``&lt;null&gt;`` is the HTML-escaped form that some pipelines pass on.
+NULL_PLACEHOLDERS = frozenset({"", "<null>", "&lt;null&gt;", "null", "none", "n/a"})
+
+
+def lower_keys(record: Any) -> dict[str, Any]:
+    """Return a shallow copy of a mapping with lower-cased keys; ``{}`` for non-maps.
+
+    Graph uses camelCase, Log Analytics PascalCase and the Graph PowerShell SDK
+    PascalCase too; lower-casing lets one mapping read all of them.
+    """
+    if isinstance(record, str):
+        record = decode_json_text(record)
+    if not isinstance(record, Mapping):
+        return {}
+    return {str(key).lower(): value for key, value in record.items()}
+
+
+def decode_json_text(value: Any) -> Any:
+    """Decode a JSON document stored as text (Log Analytics and CSV cells).
+
+    Values that are not text, or text that is not a JSON object or array, come back
+    unchanged.
+    """
+    if not isinstance(value, str):
+        return value
+    stripped = value.strip()
+    if not stripped or stripped[0] not in "[{":
+        return value
+    try:
+        return json.loads(stripped)
+    except (ValueError, RecursionError):
+        return value
+
+
+def text(value: Any) -> str | None:
+    """Return a field as clean text, or None for nulls and placeholders."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    result = str(value).strip()
+    if result.lower() in NULL_PLACEHOLDERS:
+        return None
+    return result
+
+
+def integer(value: Any) -> int | None:
+    """Return a field as an int; None when it is missing or not a whole number.
+
+    Exports write numbers as JSON numbers or as strings (``"500121"``, ``"0"``).
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    cleaned = text(value)
+    if cleaned is None:
+        return None
+    try:
+        return int(cleaned)
+    except ValueError:
+        try:
+            number = float(cleaned)
+        except ValueError:
+            return None
+        return int(number) if number.is_integer() else None
+
+
+def boolean(value: Any) -> bool | None:
+    """Return a field as a bool, accepting ``"true"``/``"false"`` and 0/1 text."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    cleaned = text(value)
+    if cleaned is None:
+        return None
+    lowered = cleaned.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    return None
+
+
+def first_text(record: Mapping[str, Any], *keys: str) -> str | None:
+    """Return the first of ``keys`` that holds a non-null text value."""
+    for key in keys:
+        value = text(record.get(key))
+        if value is not None:
+            return value
+    return None

@@ -1,0 +1,186 @@
+"""Load JSON exports: Graph, Azure Monitor diagnostic, Log Analytics and Purview.
+
+Every record is classified on its own from its keys, so one file may mix shapes, and an
+audit record inside a sign-in file is still used as audit data. Records of categories
+the hunt does not read are counted as skipped with the category named.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from h056hunt.errors import InputError
+from h056hunt.loaders import entra, ual
+from h056hunt.loaders.fields import first_text, integer, lower_keys
+from h056hunt.loaders.jsonstream import iter_json_records
+from h056hunt.loaders.sink import FileSink
+
+logger = logging.getLogger(__name__)
+
+SHAPE_GRAPH = "graph"
+SHAPE_DIAGNOSTIC = "azure-monitor-diagnostic"
+SHAPE_LOG_ANALYTICS = "log-analytics"
+
+DIAGNOSTIC_AUDIT_CATEGORIES = frozenset({"auditlogs"})
+# Log Analytics table names (the ``Type`` column) of the logs the hunt reads.
+LOG_ANALYTICS_AUDIT_TABLES = frozenset({"auditlogs"})
+LOG_ANALYTICS_SIGNIN_TABLES = frozenset(
+    {
+        "signinlogs",
+        "aadnoninteractiveusersigninlogs",
+        "aadserviceprincipalsigninlogs",
+        "aadmanagedidentitysigninlogs",
+    }
+)
+
+
+def load_json_text(text: str, sink: FileSink, *, strict: bool) -> None:
+    """Route every record of a JSON export into ``sink``.
+
+    Raises:
+        InputError: strict mode and the JSON is malformed. In lenient mode the complete
+            records are kept, the fault is counted as a skip and the file is marked
+            partial.
+    """
+    offset = 0
+    line_offset = 0
+    record_offset = 0
+    while True:
+        try:
+            for found in iter_json_records(text[offset:], sink.path):
+                line = found.line + line_offset
+                record_number = found.record + record_offset
+                route_record(found.value, sink, line=line, record=record_number)
+            return
+        except InputError as error:
+            if strict:
+                raise
+            _mark_partial(sink, error, line_offset)
+            resume = _next_line_start(text, offset, error)
+            if resume is None:
+                return
+            line_offset += text.count("\n", offset, resume)
+            record_offset = sink.report.records_seen
+            offset = resume
+
+
+def _mark_partial(sink: FileSink, error: InputError, line_offset: int) -> None:
+    line = (error.line or 0) + line_offset
+    logger.warning(
+        "%s, line %d, column %s: %s; kept the complete records and skipped the rest "
+        "of this fragment",
+        sink.path,
+        line,
+        error.column,
+        error.message.split(": ", 1)[-1],
+    )
+    sink.report.partial = True
+    sink.report.error = f"{sink.path}, line {line}: {error.reason}"
+    sink.skip("invalid JSON", line=line, record=None)
+
+
+def _next_line_start(text: str, offset: int, error: InputError) -> int | None:
+    """Return where to resume after a fault in newline-delimited JSON, else None.
+
+    Only one-record-per-line files can resume: in a pretty-printed or compact array a
+    fault leaves no safe place to start again.
+    """
+    first_newline = text.find("\n", offset)
+    first_record_is_one_line = first_newline != -1 and text[
+        offset:first_newline
+    ].rstrip().endswith("}")
+    if not first_record_is_one_line or error.line is None:
+        return None
+    position = offset
+    for _ in range(error.line):
+        position = text.find("\n", position) + 1
+        if position == 0:
+            return None
+    return position if position < len(text) else None
+
+
+def route_record(value: Any, sink: FileSink, *, line: int, record: int) -> None:
+    """Classify one JSON record by its keys and add it to the sink, or count a skip."""
+    fields = lower_keys(value)
+    if not fields:
+        sink.skip("not a JSON object", line=line, record=record)
+        return
+    if isinstance(fields.get("properties"), dict) and "category" in fields:
+        _route_diagnostic(fields, sink, line=line, record=record)
+    elif ual.is_unified_audit_record(fields):
+        ual.route_record(fields, sink, line=line, record=record)
+    elif "timegenerated" in fields or "tenantid" in fields and "type" in fields:
+        _route_log_analytics(fields, sink, line=line, record=record)
+    elif "activitydisplayname" in fields or "activitydatetime" in fields:
+        row = entra.audit_row(fields)
+        sink.add_audit(row, shape=SHAPE_GRAPH, line=line, record=record,
+                       time_column="activityDateTime")
+    elif "createddatetime" in fields and _looks_like_signin(fields):
+        row, steps = entra.signin_row(fields)
+        sink.add_signin(row, steps, shape=SHAPE_GRAPH, line=line, record=record,
+                        time_column="createdDateTime")
+    elif set(fields) == {"error"}:
+        sink.skip("error object inside the export", line=line, record=record)
+    else:
+        sink.skip("unrecognised record (not an Entra audit or sign-in record)",
+                  line=line, record=record)
+
+
+def _looks_like_signin(fields: dict[str, Any]) -> bool:
+    return any(
+        key in fields
+        for key in ("userid", "userprincipalname", "status", "appdisplayname")
+    )
+
+
+def _route_diagnostic(
+    fields: dict[str, Any], sink: FileSink, *, line: int, record: int
+) -> None:
+    category = first_text(fields, "category") or ""
+    envelope_time = first_text(fields, "time")
+    properties = fields["properties"]
+    kind = category.lower()
+    if kind in DIAGNOSTIC_AUDIT_CATEGORIES:
+        row = entra.audit_row(properties, envelope_time=envelope_time)
+        if row["activity"] is None:
+            row["activity"] = first_text(fields, "operationname")
+        sink.add_audit(row, shape=SHAPE_DIAGNOSTIC, line=line, record=record,
+                       time_column="properties.activityDateTime")
+    elif kind in entra.SIGNIN_EVENT_TYPE_BY_SOURCE:
+        row, steps = entra.signin_row(
+            properties, envelope_time=envelope_time, source_kind=category
+        )
+        if row["error_code"] is None:
+            row["error_code"] = integer(fields.get("resulttype"))
+        sink.add_signin(row, steps, shape=SHAPE_DIAGNOSTIC, line=line, record=record,
+                        time_column="properties.createdDateTime")
+    else:
+        sink.skip(f"unsupported category {category or '(none)'}", line=line,
+                  record=record)
+
+
+def _route_log_analytics(
+    fields: dict[str, Any], sink: FileSink, *, line: int, record: int
+) -> None:
+    table = (first_text(fields, "type") or "").lower()
+    envelope_time = first_text(fields, "timegenerated", "timegenerated [utc]")
+    is_audit = table in LOG_ANALYTICS_AUDIT_TABLES or (
+        not table and ("activitydisplayname" in fields or "initiatedby" in fields)
+    )
+    is_signin = table in LOG_ANALYTICS_SIGNIN_TABLES or (
+        not table and ("createddatetime" in fields or "userprincipalname" in fields)
+    )
+    if is_audit:
+        row = entra.audit_row(fields, envelope_time=envelope_time)
+        sink.add_audit(row, shape=SHAPE_LOG_ANALYTICS, line=line, record=record,
+                       time_column="ActivityDateTime")
+    elif is_signin:
+        row, steps = entra.signin_row(
+            fields, envelope_time=envelope_time, source_kind=table or None
+        )
+        sink.add_signin(row, steps, shape=SHAPE_LOG_ANALYTICS, line=line,
+                        record=record, time_column="CreatedDateTime")
+    else:
+        sink.skip(f"unsupported table {first_text(fields, 'type') or '(unknown)'}",
+                  line=line, record=record)

@@ -1,0 +1,262 @@
+"""Collect one file's canonical rows and account for every record in it.
+
+Loaders push rows into a :class:`FileSink`; at the end of the file the sink parses the
+time columns for the whole file at once (so the day-first decision sees every value),
+turns rows with bad times into counted skips, and builds the canonical frames.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from h056hunt import schema
+from h056hunt.timeparse import parse_time_column
+
+logger = logging.getLogger(__name__)
+
+LOGS = ("audit", "signin")
+_MAX_WARNINGS_PER_REASON = 5
+
+
+@dataclass
+class FileReport:
+    """What happened to the records of one input file."""
+
+    path: str
+    requested_log: str
+    shapes: Counter[str] = field(default_factory=Counter)
+    records_seen: int = 0
+    loaded: Counter[str] = field(default_factory=Counter)
+    duplicates: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    partial: bool = False
+    error: str | None = None
+    time_min: dict[str, pd.Timestamp] = field(default_factory=dict)
+    time_max: dict[str, pd.Timestamp] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> str:
+        """The shape of most records, or ``unknown`` when no record was recognised."""
+        if not self.shapes:
+            return "unknown"
+        return ",".join(name for name, _ in self.shapes.most_common())
+
+    @property
+    def loaded_total(self) -> int:
+        """Records kept after de-duplication, over both logs."""
+        return self.loaded["audit"] + self.loaded["signin"] + self.loaded["steps"]
+
+
+@dataclass
+class FileFrames:
+    """The canonical frames built from one file."""
+
+    audit: pd.DataFrame
+    signin: pd.DataFrame
+    steps: pd.DataFrame
+
+
+class FileSink:
+    """Receive rows from a loader for one file.
+
+    Args:
+        path: the file as shown to the user.
+        requested_log: ``audit`` or ``signin``, the option the file was given to.
+        dayfirst: the user's date-order override, or None to infer it per column.
+    """
+
+    def __init__(self, path: str, requested_log: str, dayfirst: bool | None) -> None:
+        self.report = FileReport(path=path, requested_log=requested_log)
+        self._dayfirst = dayfirst
+        self._audit: list[dict[str, Any]] = []
+        self._signin: list[dict[str, Any]] = []
+        self._steps: list[dict[str, Any]] = []
+        self._time_columns: dict[str, Counter[str]] = {
+            log: Counter() for log in (*LOGS, "steps")
+        }
+        self._skip_warnings: Counter[str] = Counter()
+
+    @property
+    def path(self) -> str:
+        """The file as shown to the user."""
+        return self.report.path
+
+    def add_audit(
+        self,
+        row: dict[str, Any],
+        *,
+        shape: str,
+        line: int | None,
+        record: int,
+        time_column: str = "event_time",
+    ) -> None:
+        """Add one audit row whose ``event_time`` is still raw text."""
+        self._count(shape)
+        self._audit.append(self._with_source(row, shape, line, record))
+        self._time_columns["audit"][time_column] += 1
+
+    def add_signin(
+        self,
+        row: dict[str, Any],
+        steps: list[dict[str, Any]],
+        *,
+        shape: str,
+        line: int | None,
+        record: int,
+        time_column: str = "event_time",
+    ) -> None:
+        """Add one sign-in row and its authentication steps (times still raw)."""
+        self._count(shape)
+        row = self._with_source(row, shape, line, record)
+        self._signin.append(row)
+        self._time_columns["signin"][time_column] += 1
+        self._add_step_rows(row["record_id"], steps, record)
+
+    def add_steps(
+        self,
+        record_id: str,
+        steps: list[dict[str, Any]],
+        *,
+        shape: str,
+        record: int,
+    ) -> None:
+        """Add authentication steps that arrive apart from their sign-in record."""
+        self._count(shape)
+        self.report.loaded["steps"] += 1
+        self._add_step_rows(record_id, steps, record)
+
+    def skip(
+        self,
+        reason: str,
+        *,
+        line: int | None,
+        record: int | None,
+        count: int = 1,
+        seen: bool = True,
+    ) -> None:
+        """Count records that are not used, with the reason the summary shows.
+
+        Args:
+            seen: False when the records were already counted as seen.
+        """
+        if seen:
+            self.report.records_seen += count
+        self.report.skipped[reason] += count
+        self._skip_warnings[reason] += 1
+        if self._skip_warnings[reason] <= _MAX_WARNINGS_PER_REASON:
+            where = f"line {line}" if line is not None else f"record {record}"
+            logger.debug("%s, %s: skipped: %s", self.path, where, reason)
+
+    def _count(self, shape: str) -> None:
+        self.report.records_seen += 1
+        self.report.shapes[shape] += 1
+
+    def _with_source(
+        self, row: dict[str, Any], shape: str, line: int | None, record: int
+    ) -> dict[str, Any]:
+        row["source_file"] = self.path
+        row["source_line"] = line
+        row["source_record"] = record
+        row["source_shape"] = shape
+        if not row.get("record_id"):
+            row["record_id"] = _content_id(row)
+        return row
+
+    def _add_step_rows(
+        self, record_id: str, steps: list[dict[str, Any]], record: int
+    ) -> None:
+        for step in steps:
+            step["record_id"] = record_id
+            step["source_file"] = self.path
+            step["source_record"] = record
+            self._steps.append(step)
+
+    def finish(self) -> FileFrames:
+        """Parse times, count rows with bad times as skipped, and build the frames.
+
+        Raises:
+            AmbiguousDateError: every date of a time column reads both day-first and
+                month-first and the user gave no override.
+        """
+        audit = self._build("audit", self._audit, schema.AUDIT_SCHEMA)
+        signin = self._build("signin", self._signin, schema.SIGNIN_SCHEMA)
+        steps = self._build_steps()
+        self.report.loaded["audit"] += len(audit)
+        self.report.loaded["signin"] += len(signin)
+        for log, frame in (("audit", audit), ("signin", signin)):
+            if len(frame):
+                self.report.time_min[log] = frame["event_time"].min()
+                self.report.time_max[log] = frame["event_time"].max()
+        return FileFrames(audit=audit, signin=signin, steps=steps)
+
+    def _build(
+        self, log: str, rows: list[dict[str, Any]], arrow_schema: Any
+    ) -> pd.DataFrame:
+        if not rows:
+            return schema.empty_frame(arrow_schema)
+        column = self._time_columns[log].most_common(1)[0][0]
+        raw_times = [row.get("event_time") for row in rows]
+        times, failures = parse_time_column(
+            raw_times, path=self.path, column=column, dayfirst=self._dayfirst
+        )
+        bad = set(failures)
+        bad.update(index for index, value in enumerate(raw_times) if value is None)
+        kept = []
+        for index, row in enumerate(rows):
+            if index in bad:
+                reason = "missing timestamp" if raw_times[index] is None else (
+                    "invalid timestamp"
+                )
+                logger.warning(
+                    "%s, line %s: %s %r in %s; record skipped",
+                    self.path,
+                    row.get("source_line") or f"record {row['source_record']}",
+                    reason,
+                    raw_times[index],
+                    column,
+                )
+                self.skip(
+                    reason,
+                    line=row.get("source_line"),
+                    record=row["source_record"],
+                    seen=False,
+                )
+                continue
+            row["event_time"] = times.iloc[index]
+            kept.append(row)
+        return schema.frame_from_rows(kept, arrow_schema)
+
+    def _build_steps(self) -> pd.DataFrame:
+        if not self._steps:
+            return schema.empty_frame(schema.STEP_SCHEMA)
+        raw_times = [step.get("step_time") for step in self._steps]
+        times, _ = parse_time_column(
+            raw_times,
+            path=self.path,
+            column="authenticationStepDateTime",
+            dayfirst=self._dayfirst,
+        )
+        for index, step in enumerate(self._steps):
+            value = times.iloc[index]
+            step["step_time"] = None if pd.isna(value) else value
+        return schema.frame_from_rows(self._steps, schema.STEP_SCHEMA)
+
+
+def _content_id(row: dict[str, Any]) -> str:
+    """Return a stable id for a record that has none, from its canonical content."""
+    content = {
+        key: value
+        for key, value in row.items()
+        if not key.startswith("source_") and value is not None
+    }
+    digest = hashlib.sha256(
+        json.dumps(content, sort_keys=True, default=str).encode()
+    ).hexdigest()
+    return f"sha256:{digest[:32]}"

@@ -1,0 +1,197 @@
+"""Find input files and read their bytes as text.
+
+Paths may be files, folders (walked recursively, symlink loops detected) or glob
+patterns. Compression and text encoding are detected from the bytes, never from the
+file name: a gzip member is recognised by its magic number, and a byte order mark picks
+UTF-8 or UTF-16.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import logging
+import os
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from h056hunt.errors import InputError, UsageError
+
+logger = logging.getLogger(__name__)
+
+GZIP_MAGIC = b"\x1f\x8b"
+DEFAULT_MAX_DECOMPRESSED_BYTES = 20 * 1024**3
+_READ_CHUNK_BYTES = 8 * 1024 * 1024
+
+
+@dataclass
+class InputFile:
+    """One file to load, with the path as shown to the user."""
+
+    path: Path
+    display: str
+
+
+@dataclass
+class Expansion:
+    """Files found for one log, plus the entries that could not be used."""
+
+    files: list[InputFile] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+
+
+def expand_inputs(patterns: list[str]) -> Expansion:
+    """Expand files, folders and glob patterns into a sorted, duplicate-free list.
+
+    Raises:
+        UsageError: a pattern matches nothing at all.
+    """
+    expansion = Expansion()
+    seen: set[Path] = set()
+    for pattern in patterns:
+        matches = _match(pattern)
+        if not matches:
+            raise UsageError(
+                f"{pattern}: no such file, folder or matching glob pattern",
+                hint="check the path; quote glob patterns so the shell does not expand "
+                "them first",
+            )
+        for match in matches:
+            _collect(match, expansion, seen, set())
+    return expansion
+
+
+def _match(pattern: str) -> list[Path]:
+    path = Path(pattern)
+    if path.exists() or path.is_symlink():
+        return [path]
+    if glob.has_magic(pattern):
+        return [Path(found) for found in sorted(glob.glob(pattern, recursive=True))]
+    return []
+
+
+def _collect(
+    path: Path, expansion: Expansion, seen: set[Path], ancestors: set[Path]
+) -> None:
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError) as error:
+        expansion.unreadable.append((str(path), f"cannot resolve path: {error}"))
+        return
+    if resolved.is_dir():
+        if resolved in ancestors:
+            expansion.unreadable.append((str(path), "symlink loop: folder skipped"))
+            return
+        try:
+            children = sorted(resolved.iterdir())
+        except OSError as error:
+            expansion.unreadable.append((str(path), f"cannot list folder: {error}"))
+            return
+        for child in children:
+            if child.name.startswith("."):
+                continue
+            _collect(path / child.name, expansion, seen, ancestors | {resolved})
+        return
+    if resolved in seen:
+        return
+    seen.add(resolved)
+    if not os.access(resolved, os.R_OK):
+        expansion.unreadable.append((str(path), "permission denied"))
+        return
+    expansion.files.append(InputFile(path=resolved, display=str(path)))
+
+
+def read_bytes(
+    path: Path,
+    display: str,
+    *,
+    max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
+) -> bytes:
+    """Read a file, decompressing gzip content whatever the file is called.
+
+    Raises:
+        InputError: the file cannot be read, the gzip stream is corrupt, or it expands
+            past ``max_decompressed_bytes``.
+    """
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(2)
+            handle.seek(0)
+            if magic != GZIP_MAGIC:
+                return handle.read()
+            return _gunzip(handle, display, max_decompressed_bytes)
+    except OSError as error:
+        raise InputError(
+            display, f"cannot read file: {error.strerror or error}", reason="unreadable"
+        ) from error
+
+
+def _gunzip(handle: object, display: str, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        with gzip.GzipFile(fileobj=handle, mode="rb") as stream:  # type: ignore[arg-type]
+            while chunk := stream.read(_READ_CHUNK_BYTES):
+                total += len(chunk)
+                if total > limit:
+                    raise InputError(
+                        display,
+                        f"gzip content expands past the limit of {limit} bytes",
+                        reason="decompression_limit",
+                        hint="raise --max-decompressed-size if the file is trusted",
+                    )
+                chunks.append(chunk)
+    except (OSError, EOFError, zlib.error) as error:
+        raise InputError(
+            display,
+            f"corrupt or truncated gzip data: {error}",
+            reason="corrupt_gzip",
+            hint="re-download or re-compress the file",
+        ) from error
+    return b"".join(chunks)
+
+
+def decode_text(data: bytes, display: str, *, strict: bool = True) -> str:
+    """Decode bytes as UTF-16 when a UTF-16 byte order mark starts them, else UTF-8.
+
+    A UTF-8 byte order mark is removed. In lenient mode invalid bytes become U+FFFD and
+    a warning names the first one.
+
+    Raises:
+        InputError: strict mode and the bytes are not valid in the detected encoding,
+            or the text holds NUL characters.
+    """
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8-sig"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        message = f"invalid {encoding.removesuffix('-sig').upper()} byte at offset {error.start}"
+        if strict:
+            raise InputError(
+                display,
+                message,
+                reason="invalid_encoding",
+                line=line,
+                hint="re-export as UTF-8, or rerun with --lenient to replace bad bytes",
+            ) from error
+        logger.warning("%s, line %d: %s; replaced with U+FFFD", display, line, message)
+        text = data.decode(encoding, errors="replace")
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        if strict:
+            raise InputError(
+                display,
+                "NUL character in text: the file is binary or truncated",
+                reason="nul_byte",
+                line=line,
+                hint="check that this is a log export; rerun with --lenient to drop "
+                "NUL characters",
+            )
+        logger.warning("%s, line %d: NUL characters removed", display, line)
+        text = text.replace("\x00", "")
+    return text
