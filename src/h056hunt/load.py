@@ -20,6 +20,7 @@ from h056hunt.loaders import registry
 from h056hunt.loaders.sink import FileFrames, FileReport, FileSink
 from h056hunt.sources import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
+    Expansion,
     InputFile,
     decode_text,
     expand_inputs,
@@ -101,16 +102,27 @@ def load_logs(
     reports: list[FileReport] = []
     frames: list[FileFrames] = []
     unreadable: list[tuple[str, str]] = []
-    for requested_log, inputs in (("audit", audit_inputs), ("signin", signin_inputs)):
-        if not inputs:
-            continue
-        expansion = expand_inputs(inputs)
+    # A file given to both options is read once: each record routes itself by content.
+    read_paths: set[str] = set()
+    expansions = {
+        log: expand_inputs(inputs)
+        for log, inputs in (("audit", audit_inputs), ("signin", signin_inputs))
+        if inputs
+    }
+    given_twice = _given_to_both(expansions)
+    for requested_log, expansion in expansions.items():
         for path, reason in expansion.unreadable:
             logger.warning("%s: %s; not read", path, reason)
         unreadable.extend(expansion.unreadable)
         for input_file in expansion.files:
+            if str(input_file.path) in read_paths:
+                logger.debug("%s: already read", input_file.display)
+                continue
+            read_paths.add(str(input_file.path))
             sink = FileSink(input_file.display, requested_log, options.dayfirst)
-            result = _load_file(input_file, sink, options)
+            result = _load_file(
+                input_file, sink, options, check_log=str(input_file.path) not in given_twice
+            )
             reports.append(sink.report)
             if result is not None:
                 frames.append(result)
@@ -119,8 +131,18 @@ def load_logs(
     return _combine(frames, reports, unreadable)
 
 
+def _given_to_both(expansions: dict[str, Expansion]) -> set[str]:
+    if len(expansions) < 2:
+        return set()
+    audit, signin = (
+        {str(item.path) for item in expansion.files}
+        for expansion in expansions.values()
+    )
+    return audit & signin
+
+
 def _load_file(
-    input_file: InputFile, sink: FileSink, options: LoadOptions
+    input_file: InputFile, sink: FileSink, options: LoadOptions, *, check_log: bool
 ) -> FileFrames | None:
     try:
         data = read_bytes(
@@ -141,7 +163,8 @@ def _load_file(
     if sink.report.records_seen == 0 and not sink.report.skipped:
         logger.warning("%s: the file holds no records", sink.path)
     frames = sink.finish()
-    _warn_on_log_mismatch(sink.report)
+    if check_log:
+        _warn_on_log_mismatch(sink.report)
     return frames
 
 

@@ -23,6 +23,7 @@ SHAPE_DIAGNOSTIC = "azure-monitor-diagnostic"
 SHAPE_LOG_ANALYTICS = "log-analytics"
 
 DIAGNOSTIC_AUDIT_CATEGORIES = frozenset({"auditlogs"})
+DIAGNOSTIC_ENVELOPE_TIME = "time"
 # Log Analytics table names (the ``Type`` column) of the logs the hunt reads.
 LOG_ANALYTICS_AUDIT_TABLES = frozenset({"auditlogs"})
 LOG_ANALYTICS_SIGNIN_TABLES = frozenset(
@@ -106,7 +107,7 @@ def route_record(value: Any, sink: FileSink, *, line: int, record: int) -> None:
     if not fields:
         sink.skip("not a JSON object", line=line, record=record)
         return
-    if isinstance(fields.get("properties"), dict) and "category" in fields:
+    if _is_diagnostic(fields):
         _route_diagnostic(fields, sink, line=line, record=record)
     elif ual.is_unified_audit_record(fields):
         ual.route_record(fields, sink, line=line, record=record)
@@ -127,6 +128,16 @@ def route_record(value: Any, sink: FileSink, *, line: int, record: int) -> None:
                   line=line, record=record)
 
 
+def _is_diagnostic(fields: dict[str, Any]) -> bool:
+    if "category" not in fields or "properties" in fields and not isinstance(
+        fields["properties"], dict
+    ):
+        return False
+    return any(
+        key in fields for key in ("properties", "time", "resourceid", "operationname")
+    ) and "timegenerated" not in fields
+
+
 def _looks_like_signin(fields: dict[str, Any]) -> bool:
     return any(
         key in fields
@@ -139,25 +150,38 @@ def _route_diagnostic(
 ) -> None:
     category = first_text(fields, "category") or ""
     envelope_time = first_text(fields, "time")
-    properties = fields["properties"]
+    properties = fields.get("properties") or {}
     kind = category.lower()
     if kind in DIAGNOSTIC_AUDIT_CATEGORIES:
         row = entra.audit_row(properties, envelope_time=envelope_time)
         if row["activity"] is None:
             row["activity"] = first_text(fields, "operationname")
+        column = _time_column(row, envelope_time, "properties.activityDateTime")
         sink.add_audit(row, shape=SHAPE_DIAGNOSTIC, line=line, record=record,
-                       time_column="properties.activityDateTime")
+                       time_column=column)
     elif kind in entra.SIGNIN_EVENT_TYPE_BY_SOURCE:
         row, steps = entra.signin_row(
             properties, envelope_time=envelope_time, source_kind=category
         )
         if row["error_code"] is None:
             row["error_code"] = integer(fields.get("resulttype"))
+        column = _time_column(row, envelope_time, "properties.createdDateTime")
         sink.add_signin(row, steps, shape=SHAPE_DIAGNOSTIC, line=line, record=record,
-                        time_column="properties.createdDateTime")
+                        time_column=column)
     else:
         sink.skip(f"unsupported category {category or '(none)'}", line=line,
                   record=record)
+
+
+def _time_column(row: dict[str, Any], envelope_time: str | None, own: str) -> str:
+    """Name the field the event time came from; the envelope ``time`` is special.
+
+    Azure Monitor writes some envelope ``time`` values as US 12-hour text, so the sink
+    reads slash dates in that column month first unless the user says otherwise.
+    """
+    if envelope_time is not None and row["event_time"] == envelope_time:
+        return DIAGNOSTIC_ENVELOPE_TIME
+    return own
 
 
 def _route_log_analytics(
@@ -165,11 +189,13 @@ def _route_log_analytics(
 ) -> None:
     table = (first_text(fields, "type") or "").lower()
     envelope_time = first_text(fields, "timegenerated", "timegenerated [utc]")
+    # Exports from a query can carry a projected ``Type`` column that is not the
+    # table name, so the audit columns decide first.
     is_audit = table in LOG_ANALYTICS_AUDIT_TABLES or (
-        not table and ("activitydisplayname" in fields or "initiatedby" in fields)
+        "activitydisplayname" in fields or "initiatedby" in fields
     )
     is_signin = table in LOG_ANALYTICS_SIGNIN_TABLES or (
-        not table and ("createddatetime" in fields or "userprincipalname" in fields)
+        "createddatetime" in fields or "userprincipalname" in fields
     )
     if is_audit:
         row = entra.audit_row(fields, envelope_time=envelope_time)

@@ -22,6 +22,9 @@ from h056hunt.timeparse import parse_time_column
 logger = logging.getLogger(__name__)
 
 LOGS = ("audit", "signin")
+# Source columns whose slash dates are month first unless the user says otherwise:
+# Azure Monitor writes the diagnostic envelope ``time`` in US 12-hour form.
+MONTH_FIRST_COLUMNS = frozenset({"time"})
 _MAX_WARNINGS_PER_REASON = 5
 
 
@@ -201,10 +204,14 @@ class FileSink:
     ) -> pd.DataFrame:
         if not rows:
             return schema.empty_frame(arrow_schema)
-        column = self._time_columns[log].most_common(1)[0][0]
+        columns = self._time_columns[log]
+        column = columns.most_common(1)[0][0]
+        dayfirst = self._dayfirst
+        if dayfirst is None and MONTH_FIRST_COLUMNS & set(columns):
+            dayfirst = False
         raw_times = [row.get("event_time") for row in rows]
         times, failures = parse_time_column(
-            raw_times, path=self.path, column=column, dayfirst=self._dayfirst
+            raw_times, path=self.path, column=column, dayfirst=dayfirst
         )
         bad = set(failures)
         bad.update(index for index, value in enumerate(raw_times) if value is None)

@@ -1,0 +1,262 @@
+"""The ``h056`` command line: a thin layer over loading, hunting and rendering.
+
+The CLI owns everything the user sees: logging setup, the run summary on stderr,
+findings on stdout, and exit codes. Library modules only raise.
+"""
+
+from __future__ import annotations
+
+import enum
+import io
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+from rich.console import Console
+
+from h056hunt import __version__
+from h056hunt.detect.chains import DetectionParams
+from h056hunt.detect.revocations import DEFAULT_REVOCATION_ACTIVITIES
+from h056hunt.durations import parse_duration
+from h056hunt.errors import H056Error
+from h056hunt.findings import Severity
+from h056hunt.hunt import run_hunt
+from h056hunt.load import LoadOptions, load_logs
+from h056hunt.render.jsonl import render_jsonl
+from h056hunt.render.summary import render_summary
+from h056hunt.render.table import render_table
+
+logger = logging.getLogger("h056hunt")
+
+FORMATS = ("table", "jsonl")
+FAIL_ON_CHOICES = ("low", "medium", "high", "critical", "none")
+
+
+class ExitCode(enum.IntEnum):
+    """Process exit codes."""
+
+    OK = 0
+    FINDINGS = 1
+    INPUT_ERROR = 2
+    INTERRUPTED = 130
+
+
+class _Duration(click.ParamType):
+    name = "duration"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse_duration(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+DURATION = _Duration()
+
+
+def _configure_logging(verbose: int, quiet: bool, debug: bool) -> None:
+    level = logging.WARNING
+    if quiet:
+        level = logging.ERROR
+    elif debug or verbose >= 2:
+        level = logging.DEBUG
+    elif verbose == 1:
+        level = logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("h056: %(levelname)s: %(message)s"))
+    root = logging.getLogger("h056hunt")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def _parse_tz(value: str | None) -> tzinfo | None:
+    if value is None or value.upper() == "UTC":
+        return None
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise click.BadParameter(
+            f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin",
+            param_hint="--tz",
+        ) from error
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="h056")
+def main() -> None:
+    """Hunt exported Microsoft Entra ID logs for session revocations followed by MFA
+    push bombing (ATT&CK T1550.001 and T1621).
+
+    \b
+    Examples:
+      h056 hunt --audit audit.json --signin signin.json
+      h056 hunt --audit 'exports/audit/*.json' --signin exports/signins/ --details
+    """
+
+
+def _common_input_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--lenient", is_flag=True,
+                     help="Keep the complete records of a malformed file, warn, and "
+                     "mark the run as partial, instead of stopping."),
+        click.option("--dayfirst", "date_order", flag_value="dayfirst",
+                     help="Read ambiguous slash dates such as 03/04/2025 as day first."),
+        click.option("--monthfirst", "date_order", flag_value="monthfirst",
+                     help="Read ambiguous slash dates as month first."),
+        click.option("-v", "--verbose", count=True,
+                     help="More messages on stderr (repeat for debug)."),
+        click.option("-q", "--quiet", is_flag=True,
+                     help="Only errors and the findings."),
+        click.option("--debug", is_flag=True,
+                     help="Show a traceback when the run fails."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@main.command()
+@click.option("--audit", "audit_inputs", multiple=True, metavar="PATH",
+              help="Audit log export: a file, folder or quoted glob. Repeatable.")
+@click.option("--signin", "signin_inputs", multiple=True, metavar="PATH",
+              help="Sign-in log export: a file, folder or quoted glob. Repeatable.")
+@click.option("--format", "output_format", type=click.Choice(FORMATS),
+              default="table", show_default=True, help="Output format of findings.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write findings to this file instead of stdout.")
+@click.option("--details", is_flag=True,
+              help="Add each finding's score factors and timeline (table format).")
+@click.option("--max-lag", type=DURATION, default="2h", show_default=True,
+              help="Longest time from a revocation to the first denial of its burst.")
+@click.option("--burst-window", type=DURATION, default="30m", show_default=True,
+              help="Sliding window that the denials of a burst must fit in.")
+@click.option("--min-denials", type=click.IntRange(min=1), default=5,
+              show_default=True, help="Fewest denied prompts that make a burst.")
+@click.option("--chain-only", is_flag=True,
+              help="Report only revocation chains, not bursts without a revocation.")
+@click.option("--revocation-activity", "revocation_activities", multiple=True,
+              metavar="NAME", help="Audit activity that revokes sessions; replaces "
+              "the default list. Repeatable.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES), default="high",
+              show_default=True,
+              help="Exit 1 when a finding reaches this severity; 'none' never does.")
+@click.option("--tz", "display_tz", metavar="ZONE",
+              help="Time zone for displayed times in the table (default UTC).")
+@click.option("--no-color", is_flag=True, help="Print without colours.")
+@_common_input_options
+def hunt(
+    audit_inputs: tuple[str, ...],
+    signin_inputs: tuple[str, ...],
+    output_format: str,
+    output: Path | None,
+    details: bool,
+    max_lag: Any,
+    burst_window: Any,
+    min_denials: int,
+    chain_only: bool,
+    revocation_activities: tuple[str, ...],
+    fail_on: str,
+    display_tz: str | None,
+    no_color: bool,
+    lenient: bool,
+    date_order: str | None,
+    verbose: int,
+    quiet: bool,
+    debug: bool,
+) -> None:
+    """Find revocations followed by MFA prompt bursts for the same user.
+
+    \b
+    Examples:
+      h056 hunt --audit audit.json --signin signin.json
+      h056 hunt --audit audit/ --signin 'signins/*.json.gz' --format jsonl
+      h056 hunt --audit a.json --signin s.json --details --tz Europe/Berlin
+      h056 hunt --audit a.json --signin s.json --fail-on critical --min-denials 3
+    """
+    _configure_logging(verbose, quiet, debug)
+    if not audit_inputs and not signin_inputs:
+        raise click.UsageError("give at least one --audit or --signin input")
+    tz = _parse_tz(display_tz)
+    params = DetectionParams(
+        max_lag=max_lag,
+        burst_window=burst_window,
+        min_denials=min_denials,
+        chain_only=chain_only,
+        revocation_activities=revocation_activities or DEFAULT_REVOCATION_ACTIVITIES,
+    )
+    options = LoadOptions(
+        strict=not lenient,
+        dayfirst=None if date_order is None else date_order == "dayfirst",
+    )
+    no_color = no_color or "NO_COLOR" in os.environ
+    errors = Console(stderr=True, no_color=no_color, highlight=False, quiet=quiet,
+                     width=None if sys.stderr.isatty() else 200)
+
+    def work() -> int:
+        data = load_logs(list(audit_inputs), list(signin_inputs), options)
+        result = run_hunt(data, params)
+        render_summary(data, result, errors, tz=tz)
+
+        def write(stream: TextIO, is_terminal: bool) -> None:
+            if output_format == "jsonl":
+                render_jsonl(result.findings, stream, partial=data.partial)
+                return
+            console = Console(file=stream, no_color=no_color or not is_terminal,
+                              highlight=False, force_terminal=False,
+                              width=None if is_terminal else 160)
+            render_table(result.findings, console, details=details, tz=tz,
+                         partial=data.partial)
+
+        _write_output(output, write)
+        threshold = None if fail_on == "none" else Severity.from_label(fail_on)
+        reached = threshold is not None and any(
+            finding.severity >= threshold for finding in result.findings
+        )
+        return ExitCode.FINDINGS if reached else ExitCode.OK
+
+    sys.exit(_run(work, debug))
+
+
+def _write_output(
+    output: Path | None, write: Callable[[TextIO, bool], None]
+) -> None:
+    """Write to stdout, or to a temporary file renamed over ``output`` when complete."""
+    if output is None:
+        write(sys.stdout, sys.stdout.isatty())
+        sys.stdout.flush()
+        return
+    directory = output.resolve().parent
+    handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", dir=directory)
+    try:
+        with io.open(handle, "w", encoding="utf-8", newline="\n") as stream:
+            write(stream, False)
+        os.replace(temporary, output)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _run(work: Callable[[], int], debug: bool) -> int:
+    try:
+        return work()
+    except H056Error as error:
+        if debug:
+            logger.exception("run failed")
+        logger.error("%s", error)
+        return ExitCode.INPUT_ERROR
+    except KeyboardInterrupt:
+        logger.error("interrupted")
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        sys.stderr.close()
+        return ExitCode.OK

@@ -1,0 +1,182 @@
+"""Join each revocation to a later prompt burst of the same user.
+
+The kernel :func:`detect_user` sees one user's revocations and prompts and nothing
+else, so the same function can run per partition of users on any engine. The driver
+:func:`detect_all` only splits the frames by user and concatenates the results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from h056hunt.detect.bursts import Burst, all_bursts, first_burst_from, window_counts
+from h056hunt.detect.prompts import APPROVED, DENIALS
+from h056hunt.detect.revocations import DEFAULT_REVOCATION_ACTIVITIES
+
+DEFAULT_MAX_LAG = pd.Timedelta(hours=2)
+DEFAULT_BURST_WINDOW = pd.Timedelta(minutes=30)
+DEFAULT_MIN_DENIALS = 5
+
+
+@dataclass(frozen=True)
+class DetectionParams:
+    """Thresholds of the hunt.
+
+    Attributes:
+        max_lag: the longest time from a revocation to the first denial of its burst.
+        burst_window: the sliding window the denials of a burst must fit in.
+        min_denials: the fewest denied prompts that make a burst.
+        chain_only: report only revocation chains, not bursts without a revocation.
+        revocation_activities: audit activity names that count as revocations.
+    """
+
+    max_lag: pd.Timedelta = DEFAULT_MAX_LAG
+    burst_window: pd.Timedelta = DEFAULT_BURST_WINDOW
+    min_denials: int = DEFAULT_MIN_DENIALS
+    chain_only: bool = False
+    revocation_activities: tuple[str, ...] = DEFAULT_REVOCATION_ACTIVITIES
+
+
+@dataclass
+class Match:
+    """A burst found for one user, with the revocation it follows, if any."""
+
+    user_key: str
+    revocation: pd.Series | None
+    prompts: pd.DataFrame
+    denials: pd.DataFrame
+    approval: pd.Series | None
+    peak_denials: int
+    other_revocations: list[str] = field(default_factory=list)
+
+
+def detect_user(
+    revocations: pd.DataFrame, prompts: pd.DataFrame, params: DetectionParams
+) -> list[Match]:
+    """Return the chains and stand-alone bursts of one user.
+
+    Args:
+        revocations: this user's revocations, any order.
+        prompts: this user's prompts, any order.
+        params: thresholds.
+    """
+    prompts = prompts.sort_values(["prompt_time", "record_id"], kind="stable")
+    denials = prompts[prompts["outcome"].isin(DENIALS)]
+    if len(denials) < params.min_denials:
+        return []
+    times = denials["prompt_time"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    window_ns = int(params.burst_window.value)
+    counts = window_counts(times, window_ns)
+    claimed: dict[int, tuple[Burst, pd.Series, list[str]]] = {}
+    admin = revocations[~revocations["is_self_revocation"].astype(bool)]
+    admin = admin.sort_values(["revocation_time", "revocation_id"], kind="stable")
+    for _, revocation in admin.iterrows():
+        burst = _burst_after(revocation, times, counts, window_ns, params)
+        if burst is None:
+            continue
+        _claim(claimed, burst, revocation)
+    matches = [
+        _match(prompts, denials, burst, revocation, others, params)
+        for burst, revocation, others in claimed.values()
+    ]
+    if not params.chain_only:
+        for burst in all_bursts(times, window_ns, params.min_denials):
+            if not any(_overlaps(burst, chain) for chain, _, _ in claimed.values()):
+                matches.append(_match(prompts, denials, burst, None, [], params))
+    return matches
+
+
+def _burst_after(
+    revocation: pd.Series,
+    times: np.ndarray,
+    counts: np.ndarray,
+    window_ns: int,
+    params: DetectionParams,
+) -> Burst | None:
+    revoked_at = int(pd.Timestamp(revocation["revocation_time"]).value)
+    begin = int(np.searchsorted(times, revoked_at, side="right"))
+    end = int(
+        np.searchsorted(times, revoked_at + int(params.max_lag.value), side="right")
+    )
+    return first_burst_from(times, counts, window_ns, params.min_denials, begin, end)
+
+
+def _claim(
+    claimed: dict[int, tuple[Burst, pd.Series, list[str]]],
+    burst: Burst,
+    revocation: pd.Series,
+) -> None:
+    """Attribute a burst to the latest revocation before it; note the others."""
+    for start, (chain, earlier, others) in list(claimed.items()):
+        if chain.start == burst.start:
+            others.append(str(earlier["revocation_id"]))
+            claimed[start] = (chain, revocation, others)
+            return
+        if _overlaps(burst, chain):
+            others.append(str(revocation["revocation_id"]))
+            return
+    claimed[burst.start] = (burst, revocation, [])
+
+
+def _overlaps(first: Burst, second: Burst) -> bool:
+    return first.start < second.stop and second.start < first.stop
+
+
+def _match(
+    prompts: pd.DataFrame,
+    denials: pd.DataFrame,
+    burst: Burst,
+    revocation: pd.Series | None,
+    others: list[str],
+    params: DetectionParams,
+) -> Match:
+    burst_denials = denials.iloc[burst.start : burst.stop]
+    first = burst_denials["prompt_time"].iloc[0]
+    last = burst_denials["prompt_time"].iloc[-1]
+    horizon = last + params.burst_window
+    in_span = (prompts["prompt_time"] >= first) & (prompts["prompt_time"] <= horizon)
+    span = prompts[in_span]
+    approvals = span[(span["outcome"] == APPROVED) & (span["prompt_time"] > first)]
+    approval = approvals.iloc[0] if len(approvals) else None
+    if approval is not None:
+        span = span[span["prompt_time"] <= max(last, approval["prompt_time"])]
+    else:
+        span = span[span["prompt_time"] <= last]
+    return Match(
+        user_key=str(burst_denials["user_key"].iloc[0]),
+        revocation=revocation,
+        prompts=span,
+        denials=burst_denials,
+        approval=approval,
+        peak_denials=burst.peak,
+        other_revocations=others,
+    )
+
+
+def detect_all(
+    revocations: pd.DataFrame, prompts: pd.DataFrame, params: DetectionParams
+) -> list[Match]:
+    """Run :func:`detect_user` for every user who has prompts."""
+    matches: list[Match] = []
+    for revocations_of_user, prompts_of_user in _partitions(revocations, prompts):
+        matches.extend(detect_user(revocations_of_user, prompts_of_user, params))
+    return matches
+
+
+def _partitions(
+    revocations: pd.DataFrame, prompts: pd.DataFrame
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    if prompts.empty:
+        return
+    by_user = (
+        dict(tuple(revocations.groupby("user_key", sort=False)))
+        if len(revocations)
+        else {}
+    )
+    empty = revocations.iloc[0:0]
+    for user_key, prompts_of_user in prompts.groupby("user_key", sort=True):
+        yield by_user.get(user_key, empty), prompts_of_user

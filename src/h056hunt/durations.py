@@ -1,0 +1,36 @@
+"""Parse durations written as ``90s``, ``10m``, ``2h``, ``1h30m`` or ``1d``."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)", re.IGNORECASE)
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> pd.Timedelta:
+    """Return the duration a text names.
+
+    Raises:
+        ValueError: the text is not a sequence of number-and-unit parts, or is zero.
+    """
+    cleaned = text.strip().lower().replace(" ", "")
+    if not cleaned:
+        raise ValueError("empty duration")
+    position = 0
+    seconds = 0.0
+    for found in _PART.finditer(cleaned):
+        if found.start() != position:
+            break
+        seconds += float(found.group(1)) * _UNIT_SECONDS[found.group(2).lower()]
+        position = found.end()
+    if position != len(cleaned):
+        raise ValueError(
+            f"invalid duration {text!r}: use a number and a unit, such as 90s, 10m, "
+            "2h or 1h30m"
+        )
+    if seconds <= 0:
+        raise ValueError(f"invalid duration {text!r}: it must be longer than zero")
+    return pd.Timedelta(seconds=seconds)

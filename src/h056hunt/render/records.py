@@ -1,0 +1,87 @@
+"""Findings as plain dicts: the versioned shape of every machine-readable output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from h056hunt.findings import Finding
+from h056hunt.render.text import format_time
+
+SCHEMA_VERSION = "1.0"
+
+
+def finding_record(finding: Finding, *, partial: bool = False) -> dict[str, Any]:
+    """Return a finding as a JSON-ready dict with ISO 8601 UTC times.
+
+    Args:
+        finding: the finding.
+        partial: True when some input was not read completely, so the finding may be
+            incomplete; every machine-readable output carries this flag.
+    """
+    actor = finding.actor
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "finding_id": finding.finding_id,
+        "finding_type": finding.finding_type.value,
+        "severity": finding.severity.label,
+        "score": finding.score,
+        "score_factors": [
+            {"name": factor.name, "points": factor.points, "fact": factor.fact}
+            for factor in finding.score_factors
+        ],
+        "target_user_id": finding.target_user_id,
+        "target_upn": finding.target_upn,
+        "target_display_name": finding.target_display_name,
+        "signin_upns": list(finding.extra.get("signin_upns", [])),
+        "actor": None
+        if actor is None
+        else {
+            "type": actor.type,
+            "id": actor.id,
+            "upn": actor.upn,
+            "display_name": actor.display_name,
+            "ip": actor.ip,
+            "app_id": actor.app_id,
+            "service_principal_id": actor.service_principal_id,
+            "label": actor.label,
+        },
+        "revocation_time": format_time(finding.revocation_time) or None,
+        "first_prompt_time": format_time(finding.first_prompt_time),
+        "last_prompt_time": format_time(finding.last_prompt_time),
+        "prompt_counts": dict(finding.prompt_counts),
+        "denied_prompts": finding.denied_prompts,
+        "peak_denials_in_window": finding.extra.get("peak_denials"),
+        "approved": finding.approved,
+        "approval_time": format_time(finding.approval_time) or None,
+        "source_ips": list(finding.source_ips),
+        "countries": list(finding.countries),
+        "user_agents": list(finding.user_agents),
+        "other_revocation_ids": list(finding.extra.get("other_revocations", [])),
+        "matched_by_upn": bool(finding.extra.get("upn_fallback", False)),
+        "evidence": [
+            {
+                "kind": item.kind,
+                "record_id": item.record_id,
+                "time": format_time(item.time),
+                "file": item.file,
+                "line": item.line,
+                "record": item.record,
+                "outcome": item.outcome,
+                "detail": item.detail,
+            }
+            for item in finding.evidence
+        ],
+        "timeline": [
+            {
+                "time": format_time(event.time),
+                "kind": event.kind,
+                "description": event.description,
+                "ip_address": event.ip_address,
+                "country": event.country,
+                "record_id": event.record_id,
+            }
+            for event in finding.timeline
+        ],
+        "summary": finding.summary,
+        "partial_input": partial,
+    }

@@ -1,0 +1,95 @@
+"""The run summary on stderr: what was read, what was skipped and what is covered."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import tzinfo
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from h056hunt.hunt import HuntResult
+from h056hunt.load import LoadedData
+from h056hunt.render.text import format_time, plain
+
+
+def render_summary(
+    data: LoadedData,
+    result: HuntResult | None,
+    console: Console,
+    *,
+    tz: tzinfo | None = None,
+) -> None:
+    """Print files, shapes, record accounting, time spans and coverage."""
+    table = Table(title="Input files", box=box.SIMPLE, title_justify="left")
+    for name in ("File", "Given as", "Shape", "Seen", "Audit", "Sign-in", "Steps",
+                 "Dupes", "Skipped"):
+        table.add_column(name, overflow="fold")
+    for report in data.files:
+        skipped = sum(report.skipped.values())
+        table.add_row(
+            Text(plain(report.path)),
+            report.requested_log,
+            Text(plain(report.shape)),
+            str(report.records_seen),
+            str(report.loaded["audit"]),
+            str(report.loaded["signin"]),
+            str(report.loaded["steps"]),
+            str(report.duplicates),
+            str(skipped),
+        )
+    console.print(table)
+    totals = Counter[str]()
+    for report in data.files:
+        totals["seen"] += report.records_seen
+        totals["duplicates"] += report.duplicates
+        totals["loaded"] += report.loaded_total
+    skipped = data.skipped()
+    console.print(
+        Text(
+            f"Records: {totals['seen']} seen, {totals['loaded']} loaded, "
+            f"{totals['duplicates']} duplicate, {sum(skipped.values())} skipped"
+        )
+    )
+    for reason, count in sorted(skipped.items()):
+        console.print(Text(f"  skipped {count}: {plain(reason)}"))
+    for path, reason in data.unreadable:
+        console.print(Text(f"  not read: {plain(path)}: {plain(reason)}"))
+    if data.conflicts:
+        console.print(
+            Text(f"  {len(data.conflicts)} record id(s) had copies that differ; the "
+                 "most complete copy was kept")
+        )
+    for log, label in (("audit", "Audit"), ("signin", "Sign-in")):
+        span = data.time_span(log)
+        if span is None:
+            console.print(Text(f"{label} log: no records"))
+        else:
+            console.print(
+                Text(f"{label} log covers {format_time(span[0], tz)} to "
+                     f"{format_time(span[1], tz)}")
+            )
+    if result is not None:
+        admin = 0
+        if len(result.revocations):
+            admin = int((~result.revocations["is_self_revocation"].astype(bool)).sum())
+        console.print(
+            Text(
+                f"Revocations: {len(result.revocations)} ({admin} by another principal);"
+                f" MFA prompts: {len(result.prompts)}; findings: {len(result.findings)}"
+            )
+        )
+        for activity in sorted(set(result.near_misses["activity"].dropna().astype(str))):
+            console.print(
+                Text(f"  possible revocation, not matched: {plain(activity)}",
+                     style="yellow")
+            )
+        for warning in result.coverage_warnings:
+            console.print(Text(f"  coverage: {plain(warning)}", style="yellow"))
+    if data.partial:
+        console.print(
+            Text("PARTIAL INPUT: some files were not read completely; results may be "
+                 "incomplete.", style="bold yellow")
+        )

@@ -1,0 +1,115 @@
+"""The default terminal output: a rich table of findings and optional timelines.
+
+Every log field goes into a :class:`rich.text.Text` after :func:`plain`, so neither
+rich markup nor terminal escape sequences in a field can take effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import tzinfo
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from h056hunt.findings import Finding, Severity
+from h056hunt.render.text import format_time, plain
+
+SEVERITY_STYLES = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+}
+OUTCOME_LABELS = (
+    ("declined", "declined"),
+    ("unanswered", "unanswered"),
+    ("fraud", "fraud"),
+    ("wrong_number", "wrong number"),
+    ("other_denial", "other denial"),
+    ("approved", "approved"),
+    ("interrupt", "interrupt"),
+)
+
+
+def render_table(
+    findings: Sequence[Finding],
+    console: Console,
+    *,
+    details: bool = False,
+    tz: tzinfo | None = None,
+    partial: bool = False,
+) -> None:
+    """Print one row per finding, most severe first, and timelines on request."""
+    if partial:
+        console.print(
+            Text(
+                "PARTIAL INPUT: some records could not be read; these results may be "
+                "incomplete.",
+                style="bold yellow",
+            )
+        )
+    if not findings:
+        console.print(Text("No findings.", style="green"))
+        return
+    table = Table(box=box.SIMPLE_HEAVY, show_lines=False)
+    for name in ("Severity", "Score", "Type", "User", "Revoked by", "Revoked at",
+                 "Prompts", "Summary"):
+        table.add_column(name, overflow="fold")
+    for finding in findings:
+        table.add_row(
+            Text(finding.severity.label, style=SEVERITY_STYLES[finding.severity]),
+            Text(str(finding.score)),
+            Text(finding.finding_type.value),
+            Text(plain(finding.target_upn or finding.target_user_id)),
+            Text(plain(finding.actor.label) if finding.actor else "-"),
+            Text(format_time(finding.revocation_time, tz) or "-"),
+            Text(_prompt_summary(finding)),
+            Text(plain(finding.summary)),
+        )
+    console.print(table)
+    if details:
+        for finding in findings:
+            _render_details(finding, console, tz)
+
+
+def _prompt_summary(finding: Finding) -> str:
+    parts = [
+        f"{finding.prompt_counts[key]} {label}"
+        for key, label in OUTCOME_LABELS
+        if finding.prompt_counts.get(key)
+    ]
+    return ", ".join(parts)
+
+
+def _render_details(finding: Finding, console: Console, tz: tzinfo | None) -> None:
+    heading = Text()
+    heading.append(f"{finding.severity.label.upper()} ", SEVERITY_STYLES[finding.severity])
+    heading.append(f"{finding.finding_type.value} {finding.finding_id}: ")
+    heading.append(plain(finding.target_upn or finding.target_user_id))
+    console.print()
+    console.print(heading)
+    console.print(Text(plain(finding.summary)))
+    factors = Table(box=box.MINIMAL, show_header=True)
+    factors.add_column("Points", justify="right")
+    factors.add_column("Factor")
+    factors.add_column("Fact", overflow="fold")
+    for factor in finding.score_factors:
+        factors.add_row(str(factor.points), factor.name, Text(plain(factor.fact)))
+    console.print(factors)
+    timeline = Table(box=box.MINIMAL, show_header=True)
+    for name in ("Time", "Event", "Detail", "IP", "Country"):
+        timeline.add_column(name, overflow="fold")
+    for event in finding.timeline:
+        timeline.add_row(
+            format_time(event.time, tz),
+            event.kind,
+            Text(plain(event.description)),
+            Text(plain(event.ip_address)),
+            Text(plain(event.country)),
+        )
+    console.print(timeline)
+    sources = sorted({f"{item.file}:{item.line or item.record}" for item in finding.evidence})
+    console.print(Text("Evidence: " + plain(", ".join(sources)), style="dim"))

@@ -1,0 +1,75 @@
+"""Text helpers shared by every renderer: safe field text, times and durations.
+
+Log fields such as display names, user agents and app names are written by whoever
+signed in, attacker included. :func:`plain` makes them inert for a terminal: control
+characters, escape sequences and bidirectional overrides are shown as escapes.
+Renderers never pass field text through a markup parser.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import tzinfo
+
+import pandas as pd
+
+# C0 and C1 controls, DEL, and the Unicode bidirectional and invisible format
+# characters that can reorder or hide text on screen.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+
+
+def plain(value: object) -> str:
+    """Return field text with every unsafe character shown as a visible escape.
+
+    >>> plain("evil\\x1b[31m\\u202e")
+    'evil\\\\x1b[31m\\\\u202e'
+    """
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    return _UNSAFE.sub(_escape, text)
+
+
+def _escape(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}"
+
+
+def format_time(value: pd.Timestamp | None, tz: tzinfo | None = None) -> str:
+    """Return an ISO 8601 time with up to 9 fractional digits and no trailing zeros.
+
+    UTC times end in ``Z``; with ``tz`` the time is converted and shows its offset.
+    """
+    if value is None or pd.isna(value):
+        return ""
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+    stamp = stamp.tz_convert(tz) if tz is not None else stamp.tz_convert("UTC")
+    base = stamp.strftime("%Y-%m-%dT%H:%M:%S")
+    nanoseconds = stamp.microsecond * 1000 + stamp.nanosecond
+    fraction = f".{nanoseconds:09d}".rstrip("0").rstrip(".")
+    if tz is None:
+        return f"{base}{fraction}Z"
+    offset = stamp.strftime("%z")
+    return f"{base}{fraction}{offset[:3]}:{offset[3:]}"
+
+
+def format_duration(delta: pd.Timedelta) -> str:
+    """Return a short duration such as ``4m05s``, ``2h``, ``90s`` or ``1h30m``."""
+    total = int(pd.Timedelta(delta).total_seconds())
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        text = f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
+    elif minutes:
+        text = f"{minutes}m{seconds:02d}s" if seconds else f"{minutes}m"
+    else:
+        text = f"{seconds}s"
+    return sign + text

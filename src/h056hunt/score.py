@@ -1,0 +1,124 @@
+"""Additive scoring: each named factor adds points for one stated fact.
+
+Severity comes from the total, with two floors that encode the hunt's hypothesis: a
+burst after an admin revocation is at least high, and an approval after such a burst is
+critical. A burst with no revocation before it stays at medium unless someone approved
+a prompt, which makes it high.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from h056hunt.detect.chains import DetectionParams, Match
+from h056hunt.findings import ScoreFactor, Severity
+from h056hunt.render.text import format_duration, format_time
+
+POINTS_ADMIN_REVOCATION = 25
+POINTS_BURST = 20
+POINTS_PER_EXTRA_DENIAL = 2
+MAX_POINTS_EXTRA_DENIALS = 20
+POINTS_QUICK_FOLLOW_UP = 10
+QUICK_FOLLOW_UP = pd.Timedelta(minutes=15)
+POINTS_FRAUD_REPORTED = 15
+POINTS_WRONG_NUMBER = 5
+POINTS_MANY_SOURCE_IPS = 5
+POINTS_APPROVAL_AFTER_CHAIN = 40
+POINTS_APPROVAL_AFTER_BURST = 30
+
+SEVERITY_MIN_SCORE = (
+    (Severity.CRITICAL, 90),
+    (Severity.HIGH, 65),
+    (Severity.MEDIUM, 40),
+)
+
+
+def score_match(
+    match: Match, params: DetectionParams, actor_label: str | None
+) -> tuple[int, tuple[ScoreFactor, ...], Severity]:
+    """Return the score, its factors and the severity of one match."""
+    factors: list[ScoreFactor] = []
+    denials = match.denials
+    outcomes = match.prompts["outcome"].value_counts()
+    first_denial = denials["prompt_time"].iloc[0]
+    if match.revocation is not None:
+        revoked_at = match.revocation["revocation_time"]
+        factors.append(
+            ScoreFactor(
+                "admin_revocation",
+                POINTS_ADMIN_REVOCATION,
+                f"sessions revoked by {actor_label} at {format_time(revoked_at)}",
+            )
+        )
+        lag = first_denial - revoked_at
+        if lag <= QUICK_FOLLOW_UP:
+            factors.append(
+                ScoreFactor(
+                    "quick_follow_up",
+                    POINTS_QUICK_FOLLOW_UP,
+                    f"first denial {format_duration(lag)} after the revocation",
+                )
+            )
+    extra = min(
+        (match.peak_denials - params.min_denials) * POINTS_PER_EXTRA_DENIAL,
+        MAX_POINTS_EXTRA_DENIALS,
+    )
+    factors.append(
+        ScoreFactor(
+            "denial_burst",
+            POINTS_BURST + extra,
+            f"{match.peak_denials} denied prompts within "
+            f"{format_duration(params.burst_window)} (threshold {params.min_denials})",
+        )
+    )
+    if outcomes.get("fraud", 0):
+        factors.append(
+            ScoreFactor(
+                "fraud_reported",
+                POINTS_FRAUD_REPORTED,
+                f"the user reported {outcomes['fraud']} prompt(s) as fraud",
+            )
+        )
+    if outcomes.get("wrong_number", 0):
+        factors.append(
+            ScoreFactor(
+                "wrong_number",
+                POINTS_WRONG_NUMBER,
+                f"{outcomes['wrong_number']} number-matching answer(s) were wrong",
+            )
+        )
+    ips = denials["ip_address"].dropna().unique()
+    if len(ips) > 1:
+        factors.append(
+            ScoreFactor(
+                "many_source_ips",
+                POINTS_MANY_SOURCE_IPS,
+                f"denied prompts came from {len(ips)} source IP addresses",
+            )
+        )
+    if match.approval is not None:
+        after_chain = match.revocation is not None
+        factors.append(
+            ScoreFactor(
+                "approval_after_burst",
+                POINTS_APPROVAL_AFTER_CHAIN if after_chain
+                else POINTS_APPROVAL_AFTER_BURST,
+                f"a prompt was approved at {format_time(match.approval['prompt_time'])}"
+                f" after {len(denials)} denials",
+            )
+        )
+    score = sum(factor.points for factor in factors)
+    return score, tuple(factors), _severity(score, match)
+
+
+def _severity(score: int, match: Match) -> Severity:
+    severity = Severity.LOW
+    for level, minimum in SEVERITY_MIN_SCORE:
+        if score >= minimum:
+            severity = level
+            break
+    if match.revocation is not None:
+        floor = Severity.CRITICAL if match.approval is not None else Severity.HIGH
+        return max(severity, floor)
+    ceiling = Severity.HIGH if match.approval is not None else Severity.MEDIUM
+    return min(max(severity, Severity.MEDIUM), ceiling)
