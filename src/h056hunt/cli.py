@@ -29,13 +29,13 @@ from h056hunt.errors import H056Error
 from h056hunt.findings import Severity
 from h056hunt.hunt import run_hunt
 from h056hunt.load import LoadOptions, load_logs
-from h056hunt.render.jsonl import render_jsonl
+from h056hunt.render import RENDERERS
+from h056hunt.render.context import RenderContext
 from h056hunt.render.summary import render_summary
-from h056hunt.render.table import render_table
 
 logger = logging.getLogger("h056hunt")
 
-FORMATS = ("table", "jsonl")
+FORMATS = tuple(RENDERERS)
 FAIL_ON_CHOICES = ("low", "medium", "high", "critical", "none")
 
 
@@ -208,14 +208,16 @@ def hunt(
         render_summary(data, result, errors, tz=tz)
 
         def write(stream: TextIO, is_terminal: bool) -> None:
-            if output_format == "jsonl":
-                render_jsonl(result.findings, stream, partial=data.partial)
-                return
-            console = Console(file=stream, no_color=no_color or not is_terminal,
-                              highlight=False, force_terminal=False,
-                              width=None if is_terminal else 160)
-            render_table(result.findings, console, details=details, tz=tz,
-                         partial=data.partial)
+            context = RenderContext(
+                data=data,
+                result=result,
+                params=params,
+                tz=tz,
+                details=details,
+                no_color=no_color,
+                is_terminal=is_terminal,
+            )
+            RENDERERS[output_format](result.findings, stream, context)
 
         _write_output(output, write)
         threshold = None if fail_on == "none" else Severity.from_label(fail_on)

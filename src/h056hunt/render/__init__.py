@@ -1,0 +1,39 @@
+"""Output formats, one module each, listed in :data:`RENDERERS`."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from rich.console import Console
+
+from h056hunt.findings import Finding
+from h056hunt.render.context import RenderContext, Renderer
+from h056hunt.render.jsonl import render_jsonl
+from h056hunt.render.table import render_table
+
+
+def _table(findings: list[Finding], stream: TextIO, context: RenderContext) -> None:
+    console = Console(
+        file=stream,
+        no_color=context.no_color or not context.is_terminal,
+        highlight=False,
+        force_terminal=False,
+        width=None if context.is_terminal else 160,
+    )
+    render_table(
+        findings,
+        console,
+        details=context.details,
+        tz=context.tz,
+        partial=context.partial,
+    )
+
+
+def _jsonl(findings: list[Finding], stream: TextIO, context: RenderContext) -> None:
+    render_jsonl(findings, stream, partial=context.partial)
+
+
+RENDERERS: dict[str, Renderer] = {
+    "table": _table,
+    "jsonl": _jsonl,
+}

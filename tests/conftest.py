@@ -1,0 +1,45 @@
+"""Shared fixtures: the public sample exports and bug-report cases beside the repo.
+
+``../shared`` holds real exported records and small cases that reproduce public bug
+reports. A user's fresh clone does not have it, so tests that need it skip with the
+reason; under ``CI=true`` its absence fails the run, because CI always provides it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+SHARED = REPOSITORY.parent / "shared"
+SAMPLE_LOGS = REPOSITORY / "sample_logs"
+
+
+def _shared_folder(name: str) -> Path:
+    folder = SHARED / name
+    if folder.is_dir():
+        return folder
+    message = f"{folder} is absent: the public samples are not beside this clone"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message + " (CI=true requires them)")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def cases_dir() -> Path:
+    """The folder of bug-report cases, with their expected values in CASES.md."""
+    return _shared_folder("cases")
+
+
+@pytest.fixture
+def real_logs_dir() -> Path:
+    """The folder of real exported records collected from public repositories."""
+    return _shared_folder("real_logs")
+
+
+@pytest.fixture
+def sample_logs_dir() -> Path:
+    """The synthetic exports shipped in the repository."""
+    return SAMPLE_LOGS
