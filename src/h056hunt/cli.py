@@ -27,10 +27,14 @@ from h056hunt.detect.revocations import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.durations import parse_duration
 from h056hunt.errors import H056Error
 from h056hunt.findings import Severity
-from h056hunt.hunt import run_hunt
+from h056hunt.detect.revocations import find_revocations
+from h056hunt.hunt import coverage_warnings, run_hunt
+from h056hunt.inspect import file_record
 from h056hunt.load import LoadOptions, load_logs
 from h056hunt.render import RENDERERS
 from h056hunt.render.context import RenderContext
+from h056hunt.render.inspection import render_inspection
+from h056hunt.render.jsonl import dumps
 from h056hunt.render.summary import render_summary
 
 logger = logging.getLogger("h056hunt")
@@ -225,6 +229,64 @@ def hunt(
             finding.severity >= threshold for finding in result.findings
         )
         return ExitCode.FINDINGS if reached else ExitCode.OK
+
+    sys.exit(_run(work, debug))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
+              default="table", show_default=True,
+              help="table for people; json prints one JSON object per file.")
+@click.option("--max-lag", type=DURATION, default="2h", show_default=True,
+              help="Follow-up window after each revocation checked for coverage.")
+@click.option("--dayfirst", "date_order", flag_value="dayfirst",
+              help="Read ambiguous slash dates such as 03/04/2025 as day first.")
+@click.option("--monthfirst", "date_order", flag_value="monthfirst",
+              help="Read ambiguous slash dates as month first.")
+@click.option("-v", "--verbose", count=True, help="More messages on stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and the report.")
+@click.option("--debug", is_flag=True, help="Show a traceback when the run fails.")
+def inspect(
+    paths: tuple[str, ...],
+    output_format: str,
+    max_lag: Any,
+    date_order: str | None,
+    verbose: int,
+    quiet: bool,
+    debug: bool,
+) -> None:
+    """Describe export files without hunting: shape, log, record accounting, time
+    range and the fields the detection needs but the file lacks.
+
+    Files are read leniently so every file gets a description; the exit code is 2
+    when any file is malformed or unreadable, else 0.
+
+    \b
+    Examples:
+      h056 inspect exports/
+      h056 inspect audit.json 'signins/*.csv' --format json
+    """
+    _configure_logging(verbose, quiet, debug)
+    options = LoadOptions(
+        strict=False,
+        dayfirst=None if date_order is None else date_order == "dayfirst",
+    )
+    params = DetectionParams(max_lag=max_lag)
+
+    def work() -> int:
+        data = load_logs(list(paths), list(paths), options)
+        revocations, _ = find_revocations(data.audit, params.revocation_activities)
+        coverage = coverage_warnings(data, revocations, params)
+        records = [file_record(report) for report in data.files]
+        if output_format == "json":
+            for record in records:
+                record["coverage_warnings"] = coverage
+                click.echo(dumps(record))
+        else:
+            console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+            render_inspection(records, coverage, data.unreadable, console)
+        return ExitCode.INPUT_ERROR if data.partial else ExitCode.OK
 
     sys.exit(_run(work, debug))
 

@@ -77,7 +77,9 @@ def _mark_partial(sink: FileSink, error: InputError, line_offset: int) -> None:
         error.message.split(": ", 1)[-1],
     )
     sink.report.partial = True
-    sink.report.error = f"{sink.path}, line {line}: {error.reason}"
+    sink.report.error = (
+        f"line {line}, column {error.column}: {error.message.split(': ', 1)[-1]}"
+    )
     sink.skip("invalid JSON", line=line, record=None)
 
 

@@ -43,6 +43,8 @@ class FileReport:
     error: str | None = None
     time_min: dict[str, pd.Timestamp] = field(default_factory=dict)
     time_max: dict[str, pd.Timestamp] = field(default_factory=dict)
+    present_columns: dict[str, set[str]] = field(default_factory=dict)
+    step_rows: int = 0
 
     @property
     def shape(self) -> str:
@@ -193,7 +195,11 @@ class FileSink:
         steps = self._build_steps()
         self.report.loaded["audit"] += len(audit)
         self.report.loaded["signin"] += len(signin)
+        self.report.step_rows = len(steps)
         for log, frame in (("audit", audit), ("signin", signin)):
+            self.report.present_columns[log] = {
+                column for column in frame.columns if frame[column].notna().any()
+            }
             if len(frame):
                 self.report.time_min[log] = frame["event_time"].min()
                 self.report.time_max[log] = frame["event_time"].max()

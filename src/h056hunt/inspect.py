@@ -1,0 +1,75 @@
+"""Describe input files before hunting: shape, counts, time range, missing fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from h056hunt.loaders.sink import FileReport
+from h056hunt.render.text import format_time
+
+# Canonical columns the detection relies on, with what is lost when a file lacks them.
+NEEDED_SIGNIN_FIELDS = (
+    ("user_id", "userId: prompts are joined by normalised UPN, which is less reliable"),
+    ("error_code", "status.errorCode: denials without step details cannot be found"),
+    ("additional_details", "status.additionalDetails: denial reasons are unavailable"),
+    ("request_id", "originalRequestId: prompts cannot be collapsed per request"),
+    ("ip_address", "ipAddress: source IPs of prompts are unknown"),
+)
+NEEDED_AUDIT_FIELDS = (
+    ("target_id", "targetResources id: revocations are joined by UPN"),
+    ("actor_type", "initiatedBy: the revoker is unknown"),
+    ("correlation_id", "correlationId: paired Update user rows cannot be merged"),
+)
+STEPS_FIELD = (
+    "authenticationDetails",
+    "authenticationDetails: step-level outcomes are unavailable",
+)
+
+
+def logs_held(report: FileReport) -> str:
+    """Name the logs a file holds: ``audit``, ``signin``, both, or ``none``."""
+    held = [log for log in ("audit", "signin") if report.loaded[log] or _had(report, log)]
+    return "+".join(held) if held else "none"
+
+
+def _had(report: FileReport, log: str) -> bool:
+    return bool(report.present_columns.get(log))
+
+
+def missing_fields(report: FileReport) -> list[str]:
+    """Return the detection inputs a file lacks, each with what is lost."""
+    missing = []
+    if _had(report, "signin"):
+        present = report.present_columns["signin"]
+        missing.extend(text for name, text in NEEDED_SIGNIN_FIELDS if name not in present)
+        if report.step_rows == 0:
+            missing.append(STEPS_FIELD[1])
+    if _had(report, "audit"):
+        present = report.present_columns["audit"]
+        missing.extend(text for name, text in NEEDED_AUDIT_FIELDS if name not in present)
+    return missing
+
+
+def file_record(report: FileReport) -> dict[str, Any]:
+    """Return the JSON-ready description of one file that ``inspect`` prints."""
+    times_min = [value for value in report.time_min.values()]
+    times_max = [value for value in report.time_max.values()]
+    return {
+        "path": report.path,
+        "shape": report.shape,
+        "log": logs_held(report),
+        "records_seen": report.records_seen,
+        "loaded": report.loaded_total,
+        "loaded_by_log": {
+            "audit": report.loaded["audit"],
+            "signin": report.loaded["signin"],
+            "steps": report.loaded["steps"],
+        },
+        "duplicates": report.duplicates,
+        "skipped": dict(sorted(report.skipped.items())),
+        "partial": report.partial,
+        "error": report.error,
+        "time_min": format_time(min(times_min)) if times_min else None,
+        "time_max": format_time(max(times_max)) if times_max else None,
+        "missing_fields": missing_fields(report),
+    }

@@ -1,0 +1,49 @@
+"""Terminal output of ``h056 inspect``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from h056hunt.render.text import plain
+
+
+def render_inspection(
+    records: list[dict[str, Any]],
+    coverage: list[str],
+    unreadable: list[tuple[str, str]],
+    console: Console,
+) -> None:
+    """Print one block per file, then unreadable paths and coverage warnings."""
+    for record in records:
+        table = Table(box=box.SIMPLE, show_header=False, title_justify="left",
+                      title=Text(plain(record["path"]), style="bold"))
+        table.add_column("Field")
+        table.add_column("Value", overflow="fold")
+        loaded = record["loaded_by_log"]
+        rows = [
+            ("shape", record["shape"]),
+            ("log", record["log"]),
+            ("records seen", str(record["records_seen"])),
+            ("loaded", f"{record['loaded']} (audit {loaded['audit']}, sign-in "
+                       f"{loaded['signin']}, step files {loaded['steps']})"),
+            ("duplicates", str(record["duplicates"])),
+            ("time range", f"{record['time_min'] or '-'} to {record['time_max'] or '-'}"),
+        ]
+        for reason, count in record["skipped"].items():
+            rows.append(("skipped", f"{count}: {reason}"))
+        if record["error"]:
+            rows.append(("PARTIAL", record["error"]))
+        for missing in record["missing_fields"]:
+            rows.append(("missing", missing))
+        for name, value in rows:
+            table.add_row(name, Text(plain(value)))
+        console.print(table)
+    for path, reason in unreadable:
+        console.print(Text(f"not read: {plain(path)}: {plain(reason)}", style="yellow"))
+    for warning in coverage:
+        console.print(Text(f"coverage: {plain(warning)}", style="yellow"))
