@@ -1,0 +1,200 @@
+"""Tests for loading files into canonical frames and accounting for every record."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from h056hunt.errors import InputError
+from h056hunt.load import LoadedData, LoadOptions, load_logs
+from h056hunt.loaders.sink import FileReport
+
+DENIED = "MFA denied; user declined the authentication"
+
+
+def signin(record_id: str, minute: int, **fields: Any) -> dict[str, Any]:
+    record = {
+        "id": record_id,
+        "createdDateTime": f"2025-02-03T10:{minute:02d}:00.1234567Z",
+        "userId": "00000000-0000-4000-8000-000000000001",
+        "userPrincipalName": "t@contoso.example",
+        "originalRequestId": f"req-{record_id}",
+        "status": {"errorCode": 500121, "additionalDetails": DENIED},
+    }
+    record.update(fields)
+    return record
+
+
+def write_page(path: Path, records: list[dict[str, Any]]) -> str:
+    path.write_text(json.dumps({"value": records}))
+    return str(path)
+
+
+def accounted(report: FileReport) -> int:
+    return report.loaded_total + report.duplicates + sum(report.skipped.values())
+
+
+def assert_accounting(data: LoadedData) -> None:
+    for report in data.files:
+        assert accounted(report) == report.records_seen, report.path
+
+
+def test_accounting_per_file(tmp_path: Path) -> None:
+    page = {
+        "value": [
+            signin("S1", 1),
+            {"error": {"code": "BadRequest"}},
+            signin("S2", 2, createdDateTime="garbage"),
+            {"unrelated": True},
+        ]
+    }
+    path = tmp_path / "signins.json"
+    path.write_text(json.dumps(page))
+
+    data = load_logs([], [str(path)])
+
+    report = data.files[0]
+    assert report.records_seen == 4
+    assert report.loaded["signin"] == 1
+    assert sum(report.skipped.values()) == 3
+    assert_accounting(data)
+
+
+def test_steps_not_counted_as_records(tmp_path: Path) -> None:
+    steps = [
+        {"authenticationMethod": "Password", "succeeded": True},
+        {
+            "authenticationMethod": "Mobile app notification",
+            "succeeded": False,
+            "authenticationStepResultDetail": DENIED,
+        },
+    ]
+    path = write_page(
+        tmp_path / "s.json", [signin("S1", 1, authenticationDetails=steps)]
+    )
+
+    data = load_logs([], [path])
+
+    assert len(data.steps) == 2
+    assert data.files[0].loaded["steps"] == 0
+    assert_accounting(data)
+
+
+def test_duplicates_across_files_counted_once(tmp_path: Path) -> None:
+    first = write_page(tmp_path / "a.json", [signin("S1", 1), signin("S2", 2)])
+    second = write_page(tmp_path / "b.json", [signin("S2", 2), signin("S3", 3)])
+
+    data = load_logs([], [first, second])
+
+    assert list(data.signin["record_id"]) == ["S1", "S2", "S3"]
+    assert sum(report.duplicates for report in data.files) == 1
+    assert_accounting(data)
+
+
+def test_duplicates_within_file(tmp_path: Path) -> None:
+    path = write_page(tmp_path / "a.json", [signin("S1", 1), signin("S1", 1)])
+
+    data = load_logs([], [path])
+
+    assert len(data.signin) == 1
+    assert data.files[0].duplicates == 1
+    assert_accounting(data)
+
+
+def test_file_order_does_not_matter(tmp_path: Path) -> None:
+    first = write_page(
+        tmp_path / "a.json", [signin("S1", 1), signin("S2", 2, ipAddress="203.0.113.1")]
+    )
+    second = write_page(tmp_path / "b.json", [signin("S2", 2), signin("S3", 3)])
+
+    forward = load_logs([], [first, second])
+    backward = load_logs([], [second, first])
+
+    pd.testing.assert_frame_equal(forward.signin, backward.signin)
+    pd.testing.assert_frame_equal(forward.steps, backward.steps)
+
+
+def test_most_complete_copy_kept(tmp_path: Path) -> None:
+    first = write_page(tmp_path / "a.json", [signin("S2", 2)])
+    second = write_page(tmp_path / "b.json", [signin("S2", 2, ipAddress="203.0.113.1")])
+
+    data = load_logs([], [first, second])
+
+    assert data.signin["ip_address"].tolist() == ["203.0.113.1"]
+    assert data.signin["source_file"].tolist() == [second]
+
+
+def test_conflicting_duplicates_reported(tmp_path: Path) -> None:
+    first = write_page(tmp_path / "a.json", [signin("S1", 1, ipAddress="203.0.113.1")])
+    second = write_page(tmp_path / "b.json", [signin("S1", 1, ipAddress="203.0.113.2")])
+
+    data = load_logs([], [first, second])
+
+    assert len(data.conflicts) == 1
+    conflict = data.conflicts[0]
+    assert conflict.record_id == "S1"
+    assert conflict.log == "signin"
+    assert conflict.columns == ["ip_address"]
+    assert conflict.files == [first, second]
+
+
+def test_identical_duplicates_no_conflict(tmp_path: Path) -> None:
+    first = write_page(tmp_path / "a.json", [signin("S1", 1)])
+    second = write_page(tmp_path / "b.json", [signin("S1", 1)])
+
+    data = load_logs([], [first, second])
+
+    assert data.conflicts == []
+
+
+def test_seven_fraction_digits_survive(tmp_path: Path) -> None:
+    path = write_page(tmp_path / "a.json", [signin("S1", 1)])
+
+    data = load_logs([], [path])
+
+    stamp = data.signin["event_time"].iloc[0]
+    assert stamp == pd.Timestamp("2025-02-03T10:01:00.1234567Z")
+    assert stamp.nanosecond == 700
+
+
+def test_event_time_is_utc_nanoseconds(tmp_path: Path) -> None:
+    path = write_page(tmp_path / "a.json", [signin("S1", 1)])
+
+    data = load_logs([], [path])
+
+    assert str(data.signin["event_time"].dtype) == "datetime64[ns, UTC]"
+
+
+def test_file_given_to_both_read_once(tmp_path: Path) -> None:
+    path = write_page(tmp_path / "a.json", [signin("S1", 1)])
+
+    data = load_logs([path], [path])
+
+    assert len(data.files) == 1
+    assert len(data.signin) == 1
+
+
+def test_strict_truncated_file_raises(tmp_path: Path) -> None:
+    path = tmp_path / "cut.json"
+    path.write_text(json.dumps({"value": [signin("S1", 1)]})[:-20])
+
+    with pytest.raises(InputError) as caught:
+        load_logs([], [str(path)])
+
+    assert caught.value.path == str(path)
+
+
+def test_lenient_truncated_file_partial(tmp_path: Path) -> None:
+    path = tmp_path / "cut.json"
+    text = json.dumps({"value": [signin("S1", 1), signin("S2", 2)]})
+    path.write_text(text[:-20])
+
+    data = load_logs([], [str(path)], LoadOptions(strict=False))
+
+    assert data.partial
+    assert list(data.signin["record_id"]) == ["S1"]
+    assert_accounting(data)
