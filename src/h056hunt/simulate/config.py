@@ -1,0 +1,143 @@
+"""Settings of one simulation run and the names it accepts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from h056hunt.errors import ConfigError
+
+SCENARIO_NAMES: tuple[str, ...] = (
+    "chain_approved",
+    "chain_no_approval",
+    "campaign",
+    "helpdesk_benign",
+    "self_revocation",
+    "add_user",
+    "stray_denial",
+    "interrupts_then_success",
+    "burst_before_revocation",
+    "burst_across_bucket_boundary",
+    "slow_drip",
+    "ip_per_prompt",
+    "late_bombing",
+    "steps_only",
+    "daily_denier",
+)
+DEFAULT_SCENARIOS: tuple[str, ...] = SCENARIO_NAMES
+
+SHAPES: tuple[str, ...] = (
+    "graph-ndjson",
+    "graph-page",
+    "graph-array",
+    "diagnostic-ndjson",
+    "eventhub",
+)
+
+DEFAULT_START = datetime(2026, 3, 2, tzinfo=UTC)
+
+# Detection thresholds the scenarios are designed against. A scenario labelled as a
+# burst has at least BURST_MIN_DENIED_PROMPTS denials inside one sliding window of
+# BURST_WINDOW_MINUTES, and the first of them starts no later than
+# BURST_MAX_START_AFTER_REVOCATION_MINUTES after the revocation.
+BURST_MIN_DENIED_PROMPTS = 5
+BURST_WINDOW_MINUTES = 30
+BURST_MAX_START_AFTER_REVOCATION_MINUTES = 120
+
+# Accounts every run needs besides the scenario targets: the compromised admin, the
+# helpdesk analyst and the IT admin who creates accounts.
+ADMIN_ACCOUNT_COUNT = 3
+
+# Directory users each scenario takes as targets.
+SCENARIO_TARGET_COUNTS: dict[str, int] = {
+    "chain_approved": 1,
+    "chain_no_approval": 1,
+    "campaign": 6,
+    "helpdesk_benign": 1,
+    "self_revocation": 1,
+    "add_user": 0,
+    "stray_denial": 1,
+    "interrupts_then_success": 1,
+    "burst_before_revocation": 1,
+    "burst_across_bucket_boundary": 1,
+    "slow_drip": 1,
+    "ip_per_prompt": 1,
+    "late_bombing": 1,
+    "steps_only": 1,
+    "daily_denier": 1,
+}
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """Settings of one simulation run.
+
+    Attributes:
+        users: directory users in the simulated tenant, admins included.
+        days: length of the simulated period in whole days from ``start``.
+        seed: seed of every random choice; the same config gives the same bytes.
+        start: first instant of the period; must carry a time zone.
+        scenarios: names from ``SCENARIO_NAMES`` to inject, each once.
+        signin_shape: export shape of the sign-in file, one of ``SHAPES``.
+        audit_shape: export shape of the audit file, one of ``SHAPES``.
+        noise_per_user_per_day: mean background sign-ins per user and day.
+        gzip: compress both log files with gzip.
+
+    Raises:
+        ConfigError: a value is out of range or a name is unknown.
+    """
+
+    users: int = 50
+    days: int = 2
+    seed: int = 1
+    start: datetime = DEFAULT_START
+    scenarios: tuple[str, ...] = DEFAULT_SCENARIOS
+    signin_shape: str = "graph-ndjson"
+    audit_shape: str = "graph-ndjson"
+    noise_per_user_per_day: int = 20
+    gzip: bool = False
+
+    def __post_init__(self) -> None:
+        if self.days < 1:
+            raise ConfigError(f"days must be at least 1, got {self.days}")
+        if self.noise_per_user_per_day < 0:
+            raise ConfigError(
+                "noise_per_user_per_day must be 0 or more, "
+                f"got {self.noise_per_user_per_day}"
+            )
+        if self.start.tzinfo is None or self.start.utcoffset() is None:
+            raise ConfigError(
+                f"start {self.start.isoformat()} has no time zone",
+                hint="pass an aware datetime such as datetime(2026, 3, 2, tzinfo=UTC)",
+            )
+
+        for field_name, shape in (
+            ("signin_shape", self.signin_shape),
+            ("audit_shape", self.audit_shape),
+        ):
+            if shape not in SHAPES:
+                raise ConfigError(
+                    f"{field_name} {shape!r} is not a known shape",
+                    hint=f"choose one of {', '.join(SHAPES)}",
+                )
+
+        unknown = [name for name in self.scenarios if name not in SCENARIO_NAMES]
+        if unknown:
+            raise ConfigError(
+                f"unknown scenario {unknown[0]!r}",
+                hint=f"choose from {', '.join(SCENARIO_NAMES)}",
+            )
+        if len(set(self.scenarios)) != len(self.scenarios):
+            raise ConfigError("a scenario is listed more than once")
+
+        needed = self.minimum_users()
+        if self.users < needed:
+            raise ConfigError(
+                f"users is {self.users} but the selected scenarios need {needed}",
+                hint=f"pass users={needed} or more, or select fewer scenarios",
+            )
+
+    def minimum_users(self) -> int:
+        """Return the directory size the selected scenarios need."""
+        targets = sum(SCENARIO_TARGET_COUNTS[name] for name in self.scenarios)
+        return ADMIN_ACCOUNT_COUNT + targets

@@ -1,0 +1,312 @@
+"""Writing simulated records in each export shape, and the ``simulate`` entry point.
+
+Shapes:
+
+* ``graph-ndjson``: one Graph object per line, as collectors write them.
+* ``graph-page``: one Graph response page, ``{"@odata.context": ..., "value": [...]}``.
+* ``graph-array``: a bare JSON array of Graph objects, as portal downloads are.
+* ``diagnostic-ndjson``: Azure Monitor diagnostic-settings records, one per line,
+  as in a storage account's ``PT1H.json`` blob.
+* ``eventhub``: the same records inside an Event Hub body, ``{"records": [...]}``.
+
+Container shapes put one record per line between the brackets, so the files stay
+valid JSON and still work with line tools.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from h056hunt.simulate.clock import (
+    TICKS_PER_SECOND,
+    format_ticks,
+    format_ticks_offset,
+)
+from h056hunt.simulate.config import (
+    BURST_MAX_START_AFTER_REVOCATION_MINUTES,
+    BURST_MIN_DENIED_PROMPTS,
+    BURST_WINDOW_MINUTES,
+    SimulationConfig,
+)
+from h056hunt.simulate.stream import (
+    World,
+    build_world,
+    timed_audit_records,
+    timed_signin_records,
+)
+
+SIGNIN = "signin"
+AUDIT = "audit"
+
+GRAPH_CONTEXTS = {
+    SIGNIN: "https://graph.microsoft.com/beta/$metadata#auditLogs/signIns",
+    AUDIT: "https://graph.microsoft.com/v1.0/$metadata#auditLogs/directoryAudits",
+}
+
+_BATCH_RECORDS = 2000
+_ENCODE = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """What ``simulate`` wrote.
+
+    Attributes:
+        audit_path: the audit log file.
+        signin_path: the sign-in log file.
+        labels_path: ``labels.json`` with the injected scenarios.
+        audit_records: records in the audit file.
+        signin_records: records in the sign-in file.
+        scenarios: names of the injected scenarios.
+    """
+
+    audit_path: Path
+    signin_path: Path
+    labels_path: Path
+    audit_records: int
+    signin_records: int
+    scenarios: tuple[str, ...]
+
+
+def file_extension(shape: str, compress: bool) -> str:
+    """Return the file extension for a shape, with ``.gz`` when compressed."""
+    extension = "ndjson" if shape.endswith("ndjson") else "json"
+    return f"{extension}.gz" if compress else extension
+
+
+def _resource_id(tenant_id: str) -> str:
+    return f"/tenants/{tenant_id}/providers/Microsoft.aadiam"
+
+
+def diagnostic_signin(
+    ticks: int, record: dict[str, Any], tenant_id: str
+) -> dict[str, Any]:
+    """Wrap a Graph sign-in as an Azure Monitor diagnostic-settings record.
+
+    Mutates ``record``: its times gain seven fractional digits and a ``+00:00``
+    offset, as the ``properties`` of these records carry them.
+    """
+    record["createdDateTime"] = format_ticks_offset(ticks)
+    for position, step in enumerate(record["authenticationDetails"]):
+        step["authenticationStepDateTime"] = (
+            step["authenticationStepDateTime"][:-1] + "+00:00"
+        )
+        step["StatusSequence"] = 0
+        step["RequestSequence"] = position + 1
+    status = record["status"]
+    # Ingestion lags the sign-in by 20 to 119 seconds, derived from the time so
+    # the output stays deterministic.
+    ingested = ticks + (20 + ticks % 100) * TICKS_PER_SECOND
+    return {
+        "time": format_ticks(ingested),
+        "resourceId": _resource_id(tenant_id),
+        "operationName": "Sign-in activity",
+        "operationVersion": "1.0",
+        "category": (
+            "SignInLogs" if record["isInteractive"] else "NonInteractiveUserSignInLogs"
+        ),
+        "tenantId": tenant_id,
+        "resultType": str(status["errorCode"]),
+        "resultSignature": "None",
+        "resultDescription": status["failureReason"],
+        "durationMs": 0,
+        "callerIpAddress": record["ipAddress"],
+        "correlationId": record["correlationId"],
+        "identity": record["userDisplayName"],
+        "Level": 4,
+        "location": record["location"]["countryOrRegion"],
+        "properties": record,
+    }
+
+
+def diagnostic_audit(
+    ticks: int, record: dict[str, Any], tenant_id: str
+) -> dict[str, Any]:
+    """Wrap a Graph directory audit as an Azure Monitor diagnostic-settings record.
+
+    Mutates ``record``: ``activityDateTime`` gains a ``+00:00`` offset.
+    """
+    record["activityDateTime"] = format_ticks_offset(ticks)
+    initiator = record["initiatedBy"]
+    if initiator["user"] is not None:
+        user = initiator["user"]
+        caller = user["ipAddress"] or "<null>"
+        identity = user["displayName"] or user["userPrincipalName"]
+    else:
+        caller = "<null>"
+        identity = initiator["app"]["displayName"]
+    return {
+        "time": format_ticks(ticks),
+        "resourceId": _resource_id(tenant_id),
+        "operationName": record["activityDisplayName"],
+        "operationVersion": "1.0",
+        "category": "AuditLogs",
+        "tenantId": tenant_id,
+        "resultSignature": "None",
+        "durationMs": 0,
+        "callerIpAddress": caller,
+        "correlationId": record["correlationId"],
+        "identity": identity,
+        "level": "Informational",
+        "properties": record,
+    }
+
+
+@contextmanager
+def _open_text(path: Path, compress: bool) -> Iterator[TextIO]:
+    with open(path, "wb") as raw:
+        if not compress:
+            with io.TextIOWrapper(raw, encoding="utf-8", newline="\n") as handle:
+                yield handle
+            return
+        # No file name and a zero timestamp in the gzip header keep the bytes
+        # identical from run to run and from folder to folder.
+        with (
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed,
+            io.TextIOWrapper(packed, encoding="utf-8", newline="\n") as handle,
+        ):
+            yield handle
+
+
+def _framing(shape: str, stream_name: str) -> tuple[str, str, str]:
+    """Return (text before the first record, between records, after the last)."""
+    if shape == "graph-page":
+        context = json.dumps(GRAPH_CONTEXTS[stream_name])
+        return '{"@odata.context":' + context + ',"value":[\n', ",\n", "\n]}\n"
+    if shape == "graph-array":
+        return "[\n", ",\n", "\n]\n"
+    if shape == "eventhub":
+        return '{"records":[\n', ",\n", "\n]}\n"
+    return "", "\n", "\n"
+
+
+def write_records(
+    path: Path,
+    shape: str,
+    stream_name: str,
+    records: Iterable[tuple[int, dict[str, Any]]],
+    tenant_id: str,
+    compress: bool = False,
+) -> int:
+    """Write ``(ticks, record)`` pairs to ``path`` in ``shape``; return the count.
+
+    Records are encoded in batches, so memory holds at most one batch of text.
+    """
+    wrap: Callable[[int, dict[str, Any], str], dict[str, Any]] | None = None
+    if shape in ("diagnostic-ndjson", "eventhub"):
+        wrap = diagnostic_signin if stream_name == SIGNIN else diagnostic_audit
+    prefix, separator, suffix = _framing(shape, stream_name)
+    line_shape = shape.endswith("ndjson")
+
+    count = 0
+    batch: list[str] = []
+    with _open_text(path, compress) as handle:
+        handle.write(prefix)
+        for ticks, record in records:
+            if wrap is not None:
+                record = wrap(ticks, record, tenant_id)
+            batch.append(_ENCODE(record))
+            if len(batch) == _BATCH_RECORDS:
+                _write_batch(handle, batch, separator, count)
+                count += len(batch)
+                batch.clear()
+        _write_batch(handle, batch, separator, count)
+        count += len(batch)
+        if count or not line_shape:
+            handle.write(suffix)
+    return count
+
+
+def _write_batch(
+    handle: TextIO, batch: list[str], separator: str, written: int
+) -> None:
+    if not batch:
+        return
+    if written:
+        handle.write(separator)
+    handle.write(separator.join(batch))
+
+
+def labels_document(world: World, audit_file: str, signin_file: str) -> dict[str, Any]:
+    """Build the ``labels.json`` content: the run's settings and every scenario."""
+    config = world.config
+    return {
+        "generator": "h056hunt simulate",
+        "config": {
+            "users": config.users,
+            "days": config.days,
+            "seed": config.seed,
+            "start": config.start.isoformat(),
+            "scenarios": list(config.scenarios),
+            "signin_shape": config.signin_shape,
+            "audit_shape": config.audit_shape,
+            "noise_per_user_per_day": config.noise_per_user_per_day,
+            "gzip": config.gzip,
+        },
+        "thresholds": {
+            "burst_min_denied_prompts": BURST_MIN_DENIED_PROMPTS,
+            "burst_window_minutes": BURST_WINDOW_MINUTES,
+            "burst_max_start_after_revocation_minutes": (
+                BURST_MAX_START_AFTER_REVOCATION_MINUTES
+            ),
+        },
+        "tenant_id": world.directory.tenant_id,
+        "files": {"audit": audit_file, "signin": signin_file},
+        "scenarios": world.plan.labels,
+    }
+
+
+def simulate(config: SimulationConfig, out_dir: Path) -> SimulationResult:
+    """Write ``audit.<ext>``, ``signin.<ext>`` and ``labels.json`` into ``out_dir``.
+
+    The folder is created when missing and existing files of those names are
+    replaced. The same config always gives byte-identical files.
+
+    Raises:
+        OSError: a file cannot be created or written.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    world = build_world(config)
+    tenant_id = world.directory.tenant_id
+    audit_path = out_dir / f"audit.{file_extension(config.audit_shape, config.gzip)}"
+    signin_path = out_dir / f"signin.{file_extension(config.signin_shape, config.gzip)}"
+
+    audit_count = write_records(
+        audit_path,
+        config.audit_shape,
+        AUDIT,
+        timed_audit_records(world),
+        tenant_id,
+        config.gzip,
+    )
+    signin_count = write_records(
+        signin_path,
+        config.signin_shape,
+        SIGNIN,
+        timed_signin_records(world),
+        tenant_id,
+        config.gzip,
+    )
+
+    labels_path = out_dir / "labels.json"
+    document = labels_document(world, audit_path.name, signin_path.name)
+    document["counts"] = {"audit_records": audit_count, "signin_records": signin_count}
+    with open(labels_path, "w", encoding="utf-8", newline="\n") as handle:
+        json.dump(document, handle, indent=2)
+        handle.write("\n")
+
+    return SimulationResult(
+        audit_path=audit_path,
+        signin_path=signin_path,
+        labels_path=labels_path,
+        audit_records=audit_count,
+        signin_records=signin_count,
+        scenarios=tuple(label["scenario"] for label in world.plan.labels),
+    )
