@@ -1,11 +1,216 @@
-"""Load delimited-text exports: portal downloads, Log Analytics and Purview CSV."""
+"""Load delimited-text exports: portal downloads, Log Analytics and Purview CSV.
+
+The delimiter (comma or semicolon) comes from the header line, and the header names,
+compared after normalisation, decide the shape of the whole file:
+
+=======================  =========================================  ==================
+shape                    header (normalised names)                  rows mapped by
+=======================  =========================================  ==================
+purview-ual-csv          ``auditdata``                              ual
+portal-auth-details-csv  ``request id``, ``authentication method``  csv_portal
+                         and no user column
+portal-signin-csv        ``date (utc)``, ``request id`` and a       csv_portal
+                         status or user column
+portal-audit-csv         ``activity`` and an ``actor...`` or        csv_portal
+                         ``target1type`` column
+log-analytics-csv        ``timegenerated``, ``createddatetime`` or  csv_log_analytics
+                         ``activitydatetime``, ``[UTC]`` removed
+=======================  =========================================  ==================
+
+Any other header makes every row a skip with reason "unrecognised CSV header".
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterator
+
+from h056hunt.errors import InputError
+from h056hunt.loaders import ual
+from h056hunt.loaders.csv_log_analytics import LogAnalyticsRows, is_log_analytics_header
+from h056hunt.loaders.csv_portal import (
+    AuditRows,
+    AuthDetailsRows,
+    SigninRows,
+    is_audit_header,
+    is_auth_details_header,
+    is_signin_header,
+)
+from h056hunt.loaders.csv_table import (
+    CsvFault,
+    CsvHeader,
+    CsvRecord,
+    RowHandler,
+    find_layout,
+    iter_rows,
+)
 from h056hunt.loaders.sink import FileSink
+
+logger = logging.getLogger(__name__)
+
+SHAPE_UAL_CSV = "purview-ual-csv"
+_MAX_FAULT_WARNINGS = 5
+
+
+class UnifiedAuditRows:
+    """Map the rows of a Purview audit search export through the ``AuditData`` cell."""
+
+    shape = SHAPE_UAL_CSV
+
+    def __init__(self, header: CsvHeader) -> None:
+        """Take the header, whose columns this shape reads by name on each row."""
+
+    def add(self, record: CsvRecord, sink: FileSink) -> None:
+        """Parse the ``AuditData`` JSON of one row and route the record inside."""
+        wrapper = {
+            "auditdata": record.raw("auditdata"),
+            "recordtype": record.first("recordtype", "auditlogrecordtype"),
+            "creationdate": record.first("creationdate", "createddatetime"),
+        }
+        ual.route_record(
+            wrapper, sink, line=record.line, record=record.number, shape=self.shape
+        )
+
+
+def is_unified_audit_header(header: CsvHeader) -> bool:
+    """Tell whether the header is a Purview audit search export."""
+    return "auditdata" in header
+
+
+# Checked in order: an authentication-details header also has sign-in columns such as
+# Request ID and Date (UTC).
+_SHAPES: list[tuple[Callable[[CsvHeader], bool], Callable[[CsvHeader], RowHandler]]] = [
+    (is_unified_audit_header, UnifiedAuditRows),
+    (is_auth_details_header, AuthDetailsRows),
+    (is_signin_header, SigninRows),
+    (is_audit_header, AuditRows),
+    (is_log_analytics_header, LogAnalyticsRows),
+]
 
 
 def load_csv_text(text: str, sink: FileSink, *, strict: bool) -> None:
-    """Add every row of a CSV export to the sink, or count it as skipped."""
-    rows = max(text.count("\n") - 1, 1)
-    sink.skip("CSV export (not read yet)", line=None, record=None, count=rows)
+    """Add every row of a CSV export to the sink, or count it as skipped.
+
+    Raises:
+        InputError: strict mode and a row breaks the quoting rules or has a different
+            number of cells than the header (reason ``invalid_csv``). In lenient mode
+            the complete rows are kept, each bad row is counted as an "invalid CSV row"
+            skip, and the file is marked partial.
+    """
+    layout = find_layout(text)
+    if layout is None:
+        return
+    rows = iter_rows(text, layout)
+    first = next(rows, None)
+    if first is None:
+        return
+    if isinstance(first, CsvFault):
+        # No row can be mapped without the header, so reading stops here.
+        _reject_row(sink, first, strict=strict, complete_records=0)
+        return
+    header = CsvHeader.from_cells(first[1], first[0])
+    handler = _choose_handler(header)
+    if handler is None:
+        _skip_unrecognised(sink, header, rows)
+        return
+    logger.debug(
+        "%s: read as %s with %d columns", sink.path, handler.shape, len(header.names)
+    )
+    _load_rows(sink, header, rows, handler, strict=strict)
+
+
+def _choose_handler(header: CsvHeader) -> RowHandler | None:
+    for matches, make_handler in _SHAPES:
+        if matches(header):
+            return make_handler(header)
+    return None
+
+
+def _load_rows(
+    sink: FileSink,
+    header: CsvHeader,
+    rows: Iterator[tuple[int, list[str]] | CsvFault],
+    handler: RowHandler,
+    *,
+    strict: bool,
+) -> None:
+    number = 0
+    faults = 0
+    for item in rows:
+        number += 1
+        if isinstance(item, CsvFault):
+            fault = item
+        elif len(item[1]) != len(header.names):
+            fault = CsvFault(
+                line=item[0],
+                message=f"the row has {len(item[1])} cells but the header has "
+                f"{len(header.names)}",
+            )
+        else:
+            record = CsvRecord(
+                cells=item[1], header=header, line=item[0], number=number
+            )
+            handler.add(record, sink)
+            continue
+        faults += 1
+        _reject_row(
+            sink,
+            fault,
+            strict=strict,
+            complete_records=number - faults,
+            warn=faults <= _MAX_FAULT_WARNINGS,
+        )
+    if faults > _MAX_FAULT_WARNINGS:
+        logger.warning(
+            "%s: %d invalid CSV rows skipped in total",
+            sink.path,
+            faults,
+        )
+
+
+def _reject_row(
+    sink: FileSink,
+    fault: CsvFault,
+    *,
+    strict: bool,
+    complete_records: int,
+    warn: bool = True,
+) -> None:
+    """Raise for a malformed row in strict mode; count it as skipped otherwise."""
+    if strict:
+        raise InputError(
+            sink.path,
+            f"invalid CSV: {fault.message}",
+            reason="invalid_csv",
+            line=fault.line,
+            complete_records=complete_records,
+            hint="repair or download the file again, or rerun with --lenient to keep "
+            "the complete rows",
+        )
+    if warn:
+        logger.warning(
+            "%s, line %d: invalid CSV: %s; row skipped",
+            sink.path,
+            fault.line,
+            fault.message,
+        )
+    sink.report.partial = True
+    if sink.report.error is None:
+        sink.report.error = f"{sink.path}, line {fault.line}: invalid_csv"
+    sink.skip("invalid CSV row", line=fault.line, record=None)
+
+
+def _skip_unrecognised(
+    sink: FileSink,
+    header: CsvHeader,
+    rows: Iterator[tuple[int, list[str]] | CsvFault],
+) -> None:
+    count = sum(1 for _ in rows)
+    logger.warning(
+        "%s: unrecognised CSV header (first columns: %s); %d rows skipped",
+        sink.path,
+        header.preview(),
+        count,
+    )
+    if count:
+        sink.skip("unrecognised CSV header", line=header.line, record=None, count=count)
