@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import tempfile
+from dataclasses import replace
 from collections.abc import Callable
 from datetime import tzinfo
 from pathlib import Path
@@ -22,8 +23,8 @@ import click
 from rich.console import Console
 
 from h056hunt import __version__
+from h056hunt.config import find_config_file, load_config
 from h056hunt.detect.chains import DetectionParams
-from h056hunt.detect.revocations import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.durations import parse_duration
 from h056hunt.errors import H056Error
 from h056hunt.findings import Severity
@@ -35,7 +36,7 @@ from h056hunt.render import RENDERERS
 from h056hunt.render.context import RenderContext
 from h056hunt.render.inspection import render_inspection
 from h056hunt.render.jsonl import dumps
-from h056hunt.render.summary import render_summary
+from h056hunt.render.summary import render_summary, render_suppressed
 
 logger = logging.getLogger("h056hunt")
 
@@ -140,17 +141,29 @@ def _common_input_options(function: Callable[..., Any]) -> Callable[..., Any]:
               help="Write findings to this file instead of stdout.")
 @click.option("--details", is_flag=True,
               help="Add each finding's score factors and timeline (table format).")
-@click.option("--max-lag", type=DURATION, default="2h", show_default=True,
-              help="Longest time from a revocation to the first denial of its burst.")
-@click.option("--burst-window", type=DURATION, default="30m", show_default=True,
-              help="Sliding window that the denials of a burst must fit in.")
-@click.option("--min-denials", type=click.IntRange(min=1), default=5,
-              show_default=True, help="Fewest denied prompts that make a burst.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="TOML file of thresholds and allowlists (default: $H056_CONFIG, "
+              "./h056.toml, ~/.config/h056hunt/config.toml).")
+@click.option("--max-lag", type=DURATION,
+              help="Longest time from a revocation to the first denial of its burst "
+              "[default: 2h].")
+@click.option("--burst-window", type=DURATION,
+              help="Sliding window that the denials of a burst must fit in "
+              "[default: 30m].")
+@click.option("--min-denials", type=click.IntRange(min=1),
+              help="Fewest denied prompts that make a burst [default: 5].")
+@click.option("--campaign-min-targets", type=click.IntRange(min=1),
+              help="Distinct users one actor must revoke to make a campaign "
+              "[default: 3].")
+@click.option("--campaign-window", type=DURATION,
+              help="Sliding window those revocations must fit in [default: 1h].")
 @click.option("--chain-only", is_flag=True,
               help="Report only revocation chains, not bursts without a revocation.")
 @click.option("--revocation-activity", "revocation_activities", multiple=True,
               metavar="NAME", help="Audit activity that revokes sessions; replaces "
               "the default list. Repeatable.")
+@click.option("--show-suppressed", is_flag=True,
+              help="List findings that allowlist entries suppressed, with the reason.")
 @click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES), default="high",
               show_default=True,
               help="Exit 1 when a finding reaches this severity; 'none' never does.")
@@ -164,11 +177,15 @@ def hunt(
     output_format: str,
     output: Path | None,
     details: bool,
+    config_path: Path | None,
     max_lag: Any,
     burst_window: Any,
-    min_denials: int,
+    min_denials: int | None,
+    campaign_min_targets: int | None,
+    campaign_window: Any,
     chain_only: bool,
     revocation_activities: tuple[str, ...],
+    show_suppressed: bool,
     fail_on: str,
     display_tz: str | None,
     no_color: bool,
@@ -191,13 +208,15 @@ def hunt(
     if not audit_inputs and not signin_inputs:
         raise click.UsageError("give at least one --audit or --signin input")
     tz = _parse_tz(display_tz)
-    params = DetectionParams(
-        max_lag=max_lag,
-        burst_window=burst_window,
-        min_denials=min_denials,
-        chain_only=chain_only,
-        revocation_activities=revocation_activities or DEFAULT_REVOCATION_ACTIVITIES,
-    )
+    overrides = {
+        "max_lag": max_lag,
+        "burst_window": burst_window,
+        "min_denials": min_denials,
+        "campaign_min_targets": campaign_min_targets,
+        "campaign_window": campaign_window,
+        "revocation_activities": revocation_activities or None,
+        "chain_only": chain_only or None,
+    }
     options = LoadOptions(
         strict=not lenient,
         dayfirst=None if date_order is None else date_order == "dayfirst",
@@ -207,9 +226,17 @@ def hunt(
                      width=None if sys.stderr.isatty() else 200)
 
     def work() -> int:
+        config = load_config(find_config_file(config_path))
+        params = replace(
+            config.params,
+            **{name: value for name, value in overrides.items() if value is not None},
+        )
+        config = replace(config, params=params)
         data = load_logs(list(audit_inputs), list(signin_inputs), options)
-        result = run_hunt(data, params)
+        result = run_hunt(data, params, config)
         render_summary(data, result, errors, tz=tz)
+        if show_suppressed:
+            render_suppressed(result.suppressed, errors)
 
         def write(stream: TextIO, is_terminal: bool) -> None:
             context = RenderContext(

@@ -33,6 +33,7 @@ class FindingType(enum.StrEnum):
 
     REVOCATION_CHAIN = "revocation_chain"
     PUSH_BOMBING = "push_bombing"
+    REVOCATION_CAMPAIGN = "revocation_campaign"
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,8 @@ class Finding:
     target_display_name: str | None
     actor: Actor | None
     revocation_time: pd.Timestamp | None
-    first_prompt_time: pd.Timestamp
-    last_prompt_time: pd.Timestamp
+    first_prompt_time: pd.Timestamp | None
+    last_prompt_time: pd.Timestamp | None
     prompt_counts: dict[str, int]
     approved: bool
     approval_time: pd.Timestamp | None
@@ -137,9 +138,12 @@ class Finding:
 
     def sort_key(self) -> tuple[Any, ...]:
         """Most severe first, then highest score, then time and id for stability."""
+        anchor = self.first_prompt_time
+        if anchor is None:
+            anchor = self.revocation_time
         return (
             -int(self.severity),
             -self.score,
-            self.first_prompt_time.value,
+            anchor.value if anchor is not None else 0,
             self.finding_id,
         )

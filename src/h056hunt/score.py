@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from collections.abc import Sequence
+
 from h056hunt.detect.chains import DetectionParams, Match
 from h056hunt.findings import ScoreFactor, Severity
 from h056hunt.render.text import format_duration, format_time
@@ -34,9 +36,23 @@ SEVERITY_MIN_SCORE = (
 
 
 def score_match(
-    match: Match, params: DetectionParams, actor_label: str | None
+    match: Match,
+    params: DetectionParams,
+    actor_label: str | None,
+    context_factors: Sequence[ScoreFactor] = (),
+    escalate_to_critical: bool = False,
 ) -> tuple[int, tuple[ScoreFactor, ...], Severity]:
-    """Return the score, its factors and the severity of one match."""
+    """Return the score, its factors and the severity of one match.
+
+    Args:
+        match: the burst and its revocation.
+        params: thresholds.
+        actor_label: how to name the revoker in facts.
+        context_factors: factors from the user's history, the revoker and shared
+            origins.
+        escalate_to_critical: persistence followed the approval, so the finding is
+            critical whatever its score.
+    """
     factors: list[ScoreFactor] = []
     denials = match.denials
     outcomes = match.prompts["outcome"].value_counts()
@@ -107,8 +123,12 @@ def score_match(
                 f" after {len(denials)} denials",
             )
         )
+    factors.extend(context_factors)
     score = sum(factor.points for factor in factors)
-    return score, tuple(factors), _severity(score, match)
+    severity = _severity(score, match)
+    if escalate_to_critical:
+        severity = Severity.CRITICAL
+    return score, tuple(factors), severity
 
 
 def _severity(score: int, match: Match) -> Severity:
@@ -122,3 +142,59 @@ def _severity(score: int, match: Match) -> Severity:
         return max(severity, floor)
     ceiling = Severity.HIGH if match.approval is not None else Severity.MEDIUM
     return min(max(severity, Severity.MEDIUM), ceiling)
+
+
+POINTS_MASS_REVOCATION = 20
+POINTS_PER_EXTRA_TARGET = 2
+MAX_POINTS_EXTRA_TARGETS = 20
+POINTS_TARGETS_BOMBED = 25
+POINTS_TARGETS_APPROVED = 40
+POINTS_SHARED_ORIGIN = 10
+
+
+def score_campaign(
+    targets: int,
+    bombed: int,
+    approved: int,
+    shared_facts: Sequence[str],
+    params: DetectionParams,
+) -> tuple[int, tuple[ScoreFactor, ...], Severity]:
+    """Return the score, factors and severity of a revocation campaign.
+
+    A campaign with an approval is critical, one with a bombed target is high, and
+    a mass revocation alone is medium.
+    """
+    extra = min((targets - params.campaign_min_targets) * POINTS_PER_EXTRA_TARGET,
+                MAX_POINTS_EXTRA_TARGETS)
+    factors = [
+        ScoreFactor(
+            "mass_revocation",
+            POINTS_MASS_REVOCATION + extra,
+            f"one actor revoked the sessions of {targets} users within "
+            f"{format_duration(params.campaign_window)} windows "
+            f"(threshold {params.campaign_min_targets})",
+        )
+    ]
+    if bombed:
+        factors.append(
+            ScoreFactor("targets_bombed", POINTS_TARGETS_BOMBED,
+                        f"{bombed} of them then received a burst of denied prompts")
+        )
+    if approved:
+        factors.append(
+            ScoreFactor("targets_approved", POINTS_TARGETS_APPROVED,
+                        f"{approved} of them approved a prompt after the burst")
+        )
+    if shared_facts:
+        factors.append(
+            ScoreFactor("shared_attacker_origin", POINTS_SHARED_ORIGIN,
+                        "; ".join(shared_facts))
+        )
+    score = sum(factor.points for factor in factors)
+    if approved:
+        severity = Severity.CRITICAL
+    elif bombed:
+        severity = Severity.HIGH
+    else:
+        severity = Severity.MEDIUM
+    return score, tuple(factors), severity

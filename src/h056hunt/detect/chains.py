@@ -20,6 +20,10 @@ from h056hunt.detect.revocations import DEFAULT_REVOCATION_ACTIVITIES
 DEFAULT_MAX_LAG = pd.Timedelta(hours=2)
 DEFAULT_BURST_WINDOW = pd.Timedelta(minutes=30)
 DEFAULT_MIN_DENIALS = 5
+DEFAULT_CAMPAIGN_MIN_TARGETS = 3
+DEFAULT_CAMPAIGN_WINDOW = pd.Timedelta(hours=1)
+DEFAULT_ACTOR_LOOKBACK = pd.Timedelta(hours=24)
+DEFAULT_PERSISTENCE_WINDOW = pd.Timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,12 @@ class DetectionParams:
         min_denials: the fewest denied prompts that make a burst.
         chain_only: report only revocation chains, not bursts without a revocation.
         revocation_activities: audit activity names that count as revocations.
+        campaign_min_targets: distinct users one actor must revoke to make a campaign.
+        campaign_window: the sliding window those revocations must fit in.
+        actor_lookback: how far before a revocation the revoker's own sign-ins, role
+            grants and MFA changes are examined.
+        persistence_window: how long after an approval new MFA methods or devices
+            for the user escalate the finding.
     """
 
     max_lag: pd.Timedelta = DEFAULT_MAX_LAG
@@ -39,6 +49,10 @@ class DetectionParams:
     min_denials: int = DEFAULT_MIN_DENIALS
     chain_only: bool = False
     revocation_activities: tuple[str, ...] = DEFAULT_REVOCATION_ACTIVITIES
+    campaign_min_targets: int = DEFAULT_CAMPAIGN_MIN_TARGETS
+    campaign_window: pd.Timedelta = DEFAULT_CAMPAIGN_WINDOW
+    actor_lookback: pd.Timedelta = DEFAULT_ACTOR_LOOKBACK
+    persistence_window: pd.Timedelta = DEFAULT_PERSISTENCE_WINDOW
 
 
 @dataclass

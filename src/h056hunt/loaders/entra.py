@@ -187,7 +187,9 @@ def signin_row(
     fields = lower_keys(record)
     status = lower_keys(fields.get("status"))
     device = lower_keys(fields.get("devicedetail"))
-    location = lower_keys(fields.get("location") or fields.get("locationdetails"))
+    location = lower_keys(fields.get("locationdetails")) or lower_keys(
+        fields.get("location")
+    )
     mfa = lower_keys(fields.get("mfadetail"))
     record_id = first_text(fields, "id")
     error_code = integer(status.get("errorcode"))

@@ -13,6 +13,7 @@ from rich.text import Text
 from h056hunt.hunt import HuntResult
 from h056hunt.load import LoadedData
 from h056hunt.render.text import format_time, plain
+from h056hunt.suppress import Suppression, counts_by_entry
 
 
 def render_summary(
@@ -86,6 +87,11 @@ def render_summary(
                 Text(f"  possible revocation, not matched: {plain(activity)}",
                      style="yellow")
             )
+        for entry, count in sorted(counts_by_entry(result.suppressed).items()):
+            console.print(
+                Text(f"  suppressed {count} finding(s) by allowlist {plain(entry)}"
+                     " (--show-suppressed lists them)")
+            )
         for warning in result.coverage_warnings:
             console.print(Text(f"  coverage: {plain(warning)}", style="yellow"))
     if data.partial:
@@ -93,3 +99,24 @@ def render_summary(
             Text("PARTIAL INPUT: some files were not read completely; results may be "
                  "incomplete.", style="bold yellow")
         )
+
+
+def render_suppressed(suppressed: list[Suppression], console: Console) -> None:
+    """List each suppressed finding with the allowlist entry and its reason."""
+    if not suppressed:
+        console.print(Text("No finding was suppressed."))
+        return
+    table = Table(title="Suppressed findings", box=box.SIMPLE, title_justify="left")
+    for name in ("Finding", "Type", "Severity", "User", "Entry", "Reason"):
+        table.add_column(name, overflow="fold")
+    for item in suppressed:
+        finding = item.finding
+        table.add_row(
+            finding.finding_id,
+            finding.finding_type.value,
+            finding.severity.label,
+            Text(plain(finding.target_upn or finding.target_user_id or "-")),
+            Text(plain(item.entry)),
+            Text(plain(item.reason)),
+        )
+    console.print(table)

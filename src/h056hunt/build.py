@@ -1,0 +1,387 @@
+"""Turn detection matches into scored, explained findings."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import pandas as pd
+
+from h056hunt.detect.chains import DetectionParams, Match
+from h056hunt.detect.context import Context
+from h056hunt.detect.prompts import APPROVED, ERROR_REVOKED_GRANT, OUTCOMES
+from h056hunt.findings import (
+    Actor,
+    Evidence,
+    Finding,
+    FindingType,
+    ScoreFactor,
+    TimelineEvent,
+)
+from h056hunt.render.text import format_duration, format_time
+from h056hunt.score import POINTS_SHARED_ORIGIN, score_campaign, score_match
+
+
+def revoked_grants(signin: pd.DataFrame) -> pd.DataFrame:
+    """Return sign-ins rejected with 50173: evidence that a revocation took effect."""
+    codes = signin["error_code"].astype("Int64")
+    return signin[(codes == ERROR_REVOKED_GRANT).fillna(False)]
+
+
+def build_finding(
+    match: Match,
+    params: DetectionParams,
+    revoked_grants: pd.DataFrame,
+    context: Context,
+) -> Finding:
+    """Score one match and describe it: summary, timeline and evidence."""
+    actor = actor_of(match.revocation) if match.revocation is not None else None
+    score, factors, severity = score_match(
+        match,
+        params,
+        actor.label if actor else None,
+        context.factors,
+        context.escalate_to_critical,
+    )
+    prompts = match.prompts
+    counts = {name: int((prompts["outcome"] == name).sum()) for name in OUTCOMES}
+    first_prompt = match.denials["prompt_time"].iloc[0]
+    last_prompt = prompts["prompt_time"].iloc[-1]
+    identity = prompts.iloc[0]
+    revocation = match.revocation
+    finding_type = (
+        FindingType.REVOCATION_CHAIN if revocation is not None
+        else FindingType.PUSH_BOMBING
+    )
+    target_upn = _first_text(
+        revocation["target_upn"] if revocation is not None else None,
+        identity["user_upn"],
+    )
+    signin_upns = sorted(set(prompts["user_upn"].dropna().astype(str)))
+    approval_time = (
+        match.approval["prompt_time"] if match.approval is not None else None
+    )
+    timeline = tuple(
+        sorted(
+            (*_timeline(match, revoked_grants), *context.events),
+            key=lambda event: (event.time.value, event.kind, event.record_id or ""),
+        )
+    )
+    return Finding(
+        finding_id=_finding_id(finding_type, match),
+        finding_type=finding_type,
+        severity=severity,
+        score=score,
+        score_factors=factors,
+        target_user_id=_first_text(
+            revocation["target_id"] if revocation is not None else None,
+            identity["user_id"],
+        ),
+        target_upn=target_upn,
+        target_display_name=_first_text(
+            identity["user_display_name"],
+            revocation["target_display_name"] if revocation is not None else None,
+        ),
+        actor=actor,
+        revocation_time=revocation["revocation_time"] if revocation is not None
+        else None,
+        first_prompt_time=first_prompt,
+        last_prompt_time=last_prompt,
+        prompt_counts=counts,
+        approved=match.approval is not None,
+        approval_time=approval_time,
+        source_ips=_distinct(prompts["ip_address"]),
+        countries=_distinct(prompts["country"]),
+        user_agents=_distinct(prompts["user_agent"]),
+        evidence=_evidence(match),
+        timeline=timeline,
+        summary=_summary(match, actor, target_upn, counts),
+        extra={
+            "signin_upns": signin_upns,
+            "peak_denials": match.peak_denials,
+            "other_revocations": sorted(match.other_revocations),
+            "upn_fallback": bool(prompts["upn_fallback"].any()),
+        },
+    )
+
+
+def actor_of(revocation: pd.Series) -> Actor:
+    """Return the revoker of a revocation row."""
+    return Actor(
+        type=str(revocation["actor_type"]),
+        id=_first_text(revocation["actor_id"]),
+        upn=_first_text(revocation["actor_upn"]),
+        display_name=_first_text(revocation["actor_display_name"]),
+        ip=_first_text(revocation["actor_ip"]),
+        app_id=_first_text(revocation["actor_app_id"]),
+        service_principal_id=_first_text(revocation["actor_service_principal_id"]),
+    )
+
+
+def _first_text(*values: object) -> str | None:
+    for value in values:
+        if value is not None and not pd.isna(value) and str(value):
+            return str(value)
+    return None
+
+
+def _distinct(values: pd.Series) -> tuple[str, ...]:
+    return tuple(sorted(set(values.dropna().astype(str))))
+
+
+def _finding_id(finding_type: FindingType, match: Match) -> str:
+    anchor = (
+        str(match.revocation["revocation_id"]) if match.revocation is not None else ""
+    )
+    first = match.denials.iloc[0]
+    text = "|".join(
+        [
+            finding_type.value,
+            match.user_key,
+            anchor,
+            str(first["record_id"]),
+            format_time(first["prompt_time"]),
+        ]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _evidence(match: Match) -> tuple[Evidence, ...]:
+    items: list[Evidence] = []
+    revocation = match.revocation
+    if revocation is not None:
+        items.append(
+            Evidence(
+                kind="revocation",
+                record_id=str(revocation["revocation_id"]),
+                time=revocation["revocation_time"],
+                file=str(revocation["source_file"]),
+                line=_optional_int(revocation["source_line"]),
+                record=_optional_int(revocation["source_record"]),
+                detail=str(revocation["activity"]),
+            )
+        )
+    for prompt in match.prompts.itertuples(index=False):
+        items.append(
+            Evidence(
+                kind="prompt",
+                record_id=str(prompt.record_id),
+                time=prompt.prompt_time,
+                file=str(prompt.source_file),
+                line=_optional_int(prompt.source_line),
+                record=_optional_int(prompt.source_record),
+                outcome=str(prompt.outcome),
+                detail=_first_text(prompt.detail),
+            )
+        )
+    return tuple(items)
+
+
+def _optional_int(value: object) -> int | None:
+    if value is None or pd.isna(value):
+        return None
+    return int(value)  # type: ignore[call-overload]
+
+
+def _timeline(match: Match, revoked_grants: pd.DataFrame) -> tuple[TimelineEvent, ...]:
+    events: list[TimelineEvent] = []
+    revocation = match.revocation
+    if revocation is not None:
+        events.append(
+            TimelineEvent(
+                time=revocation["revocation_time"],
+                kind="revocation",
+                description=f"{revocation['activity']} "
+                f"(record {revocation['revocation_id']})",
+                ip_address=_first_text(revocation["actor_ip"]),
+                record_id=str(revocation["revocation_id"]),
+            )
+        )
+        user_grants = revoked_grants[
+            revoked_grants["user_id"].astype("string").str.lower() == match.user_key
+        ]
+        after = user_grants[
+            (user_grants["event_time"] > revocation["revocation_time"])
+            & (user_grants["event_time"] <= match.prompts["prompt_time"].iloc[-1])
+        ]
+        for grant in after.itertuples(index=False):
+            events.append(
+                TimelineEvent(
+                    time=grant.event_time,
+                    kind="revoked_token_rejected",
+                    description="error 50173: a revoked refresh token was presented",
+                    ip_address=_first_text(grant.ip_address),
+                    country=_first_text(grant.country),
+                    record_id=str(grant.record_id),
+                )
+            )
+    for prompt in match.prompts.itertuples(index=False):
+        kind = "approval" if prompt.outcome == APPROVED else f"prompt_{prompt.outcome}"
+        events.append(
+            TimelineEvent(
+                time=prompt.prompt_time,
+                kind=kind,
+                description=_first_text(prompt.detail) or str(prompt.outcome),
+                ip_address=_first_text(prompt.ip_address),
+                country=_first_text(prompt.country),
+                record_id=str(prompt.record_id),
+            )
+        )
+    events.sort(key=lambda event: (event.time.value, event.kind, event.record_id or ""))
+    return tuple(events)
+
+
+def _summary(
+    match: Match, actor: Actor | None, target_upn: str | None, counts: dict[str, int]
+) -> str:
+    denied = len(match.denials)
+    first = match.denials["prompt_time"].iloc[0]
+    last = match.denials["prompt_time"].iloc[-1]
+    user = target_upn or match.user_key
+    parts = []
+    if match.revocation is not None and actor is not None:
+        lag = first - match.revocation["revocation_time"]
+        parts.append(
+            f"{actor.label} revoked the sessions of {user}; "
+            f"{format_duration(lag)} later {denied} prompts were denied over "
+            f"{format_duration(last - first)}"
+        )
+    else:
+        parts.append(
+            f"{denied} denied prompts for {user} over {format_duration(last - first)}"
+            " with no revocation of this user before them"
+        )
+    if counts.get("fraud"):
+        parts.append(f"{counts['fraud']} reported as fraud")
+    if match.approval is not None:
+        parts.append(f"then approved at {format_time(match.approval['prompt_time'])}")
+    return ", ".join(parts)
+
+
+
+
+def build_campaign_finding(
+    revocations: pd.DataFrame,
+    chain_findings: Sequence[Finding],
+    shared: dict[str, dict[str, list[str]]],
+    params: DetectionParams,
+) -> Finding:
+    """Describe one actor's mass revocation: every target, who was bombed, who
+    approved, and which attacker origins the bursts shared."""
+    first = revocations.iloc[0]
+    actor = actor_of(first)
+    by_revocation: dict[str, Finding] = {}
+    for finding in chain_findings:
+        for item in finding.evidence:
+            if item.kind == "revocation":
+                by_revocation[item.record_id] = finding
+    targets = []
+    for row in revocations.itertuples(index=False):
+        chain = by_revocation.get(str(row.revocation_id))
+        targets.append(
+            {
+                "user_id": _first_text(row.target_id),
+                "upn": _first_text(row.target_upn),
+                "revocation_time": format_time(row.revocation_time),
+                "revocation_id": str(row.revocation_id),
+                "bombed": chain is not None,
+                "approved": bool(chain is not None and chain.approved),
+                "finding_id": chain.finding_id if chain is not None else None,
+            }
+        )
+    distinct_targets = len({target["user_id"] or target["upn"] for target in targets})
+    bombed = sum(1 for target in targets if target["bombed"])
+    approved = sum(1 for target in targets if target["approved"])
+    shared_facts = _shared_facts(shared)
+    score, factors, severity = score_campaign(
+        distinct_targets, bombed, approved, shared_facts, params
+    )
+    chains = list(chain_findings)
+    prompt_times = [f.first_prompt_time for f in chains if f.first_prompt_time is not None]
+    last_times = [f.last_prompt_time for f in chains if f.last_prompt_time is not None]
+    approvals = [f.approval_time for f in chains if f.approval_time is not None]
+    counts = {name: sum(f.prompt_counts.get(name, 0) for f in chains) for name in OUTCOMES}
+    evidence = tuple(
+        Evidence(
+            kind="revocation",
+            record_id=str(row.revocation_id),
+            time=row.revocation_time,
+            file=str(row.source_file),
+            line=_optional_int(row.source_line),
+            record=_optional_int(row.source_record),
+            detail=str(row.activity),
+        )
+        for row in revocations.itertuples(index=False)
+    )
+    timeline = tuple(
+        TimelineEvent(
+            time=row.revocation_time,
+            kind="revocation",
+            description=f"sessions of {_first_text(row.target_upn, row.target_id)} "
+            "revoked",
+            ip_address=_first_text(row.actor_ip),
+            record_id=str(row.revocation_id),
+        )
+        for row in revocations.itertuples(index=False)
+    )
+    anchor = "|".join(sorted(str(value) for value in revocations["revocation_id"]))
+    summary = (
+        f"{actor.label} revoked the sessions of {distinct_targets} users between "
+        f"{format_time(revocations['revocation_time'].min())} and "
+        f"{format_time(revocations['revocation_time'].max())}; {bombed} were then "
+        f"bombed with MFA prompts and {approved} approved one"
+    )
+    return Finding(
+        finding_id=hashlib.sha256(
+            f"revocation_campaign|{anchor}".encode()
+        ).hexdigest()[:16],
+        finding_type=FindingType.REVOCATION_CAMPAIGN,
+        severity=severity,
+        score=score,
+        score_factors=factors,
+        target_user_id=None,
+        target_upn=None,
+        target_display_name=None,
+        actor=actor,
+        revocation_time=revocations["revocation_time"].min(),
+        first_prompt_time=min(prompt_times) if prompt_times else None,
+        last_prompt_time=max(last_times) if last_times else None,
+        prompt_counts=counts,
+        approved=approved > 0,
+        approval_time=min(approvals) if approvals else None,
+        source_ips=tuple(sorted({ip for f in chains for ip in f.source_ips})),
+        countries=tuple(sorted({c for f in chains for c in f.countries})),
+        user_agents=tuple(sorted({ua for f in chains for ua in f.user_agents})),
+        evidence=evidence,
+        timeline=timeline,
+        summary=summary,
+        extra={"targets": targets, "shared_origins": shared},
+    )
+
+
+def _shared_facts(shared: dict[str, dict[str, list[str]]]) -> list[str]:
+    nouns = {"ip_address": "source IP", "country": "country", "user_agent": "user agent"}
+    facts = []
+    for column, values in shared.items():
+        for value, users in values.items():
+            facts.append(f"{nouns[column]} {value} sent prompts to {len(users)} targets")
+    return facts
+
+
+def shared_origin_factor(
+    user_key: str, shared: dict[str, dict[str, list[str]]]
+) -> ScoreFactor | None:
+    """Return the factor for a chain whose denials share an origin with other
+    targets of the same campaign, or None."""
+    facts = [
+        fact
+        for column, values in shared.items()
+        if column != "country"
+        for value, users in values.items()
+        if user_key in users
+        for fact in [f"{column.replace('_', ' ')} {value} also sent prompts to "
+                     f"{len(users) - 1} other target(s) of this revoker"]
+    ]
+    if not facts:
+        return None
+    return ScoreFactor("shared_attacker_origin", POINTS_SHARED_ORIGIN, "; ".join(facts))

@@ -1,0 +1,270 @@
+"""Hunt configuration: thresholds and allowlists from a TOML file.
+
+Precedence, highest first: a command-line flag, an environment variable
+(``H056_CONFIG`` names the file), the config file, the built-in default. The file is
+found at ``--config PATH``, else ``$H056_CONFIG``, else ``./h056.toml``, else
+``$XDG_CONFIG_HOME/h056hunt/config.toml`` (``~/.config/h056hunt/config.toml``). A file
+that exists but is invalid is an error naming the file; nothing is read at import time.
+
+Example::
+
+    [thresholds]
+    max_lag = "2h"
+    burst_window = "30m"
+    min_denials = 5
+    campaign_min_targets = 3
+    campaign_window = "1h"
+
+    [working_hours]
+    start = 8
+    end = 18
+    timezone = "Europe/Berlin"
+    weekdays_only = true
+
+    [[allowlist.actors]]
+    match = "soar-playbook"
+    reason = "security automation revokes sessions of users already under attack"
+
+    [[allowlist.targets]]
+    users = ["breakglass@contoso.example"]
+    group = "break-glass accounts"
+    reason = "tested monthly with prompt floods"
+
+    [[allowlist.source_ips]]
+    cidr = "198.51.100.0/24"
+    reason = "MFA load tests from the lab network"
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pandas as pd
+
+from h056hunt.detect.chains import DetectionParams
+from h056hunt.durations import parse_duration
+from h056hunt.errors import ConfigError
+
+CONFIG_ENV = "H056_CONFIG"
+LOCAL_CONFIG = Path("h056.toml")
+
+
+@dataclass(frozen=True)
+class ActorRule:
+    """Suppress chains whose revoker matches: a UPN, object id, app id, app name or
+    service principal id, compared case-insensitively."""
+
+    match: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class TargetRule:
+    """Suppress findings for a named group of users (UPNs or object ids)."""
+
+    users: frozenset[str]
+    group: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SourceRangeRule:
+    """Suppress findings whose denied prompts all come from this IP range."""
+
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network
+    reason: str
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    """Entries that suppress findings, each with the reason shown when it does."""
+
+    actors: tuple[ActorRule, ...] = ()
+    targets: tuple[TargetRule, ...] = ()
+    source_ranges: tuple[SourceRangeRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    """The hours in which admin activity is expected, in a named time zone."""
+
+    start_hour: int = 8
+    end_hour: int = 18
+    timezone: str = "UTC"
+    weekdays_only: bool = True
+
+    def contains(self, moment: pd.Timestamp) -> bool:
+        """Tell whether a UTC time falls inside working hours."""
+        local = moment.tz_convert(ZoneInfo(self.timezone))
+        if self.weekdays_only and local.weekday() >= 5:
+            return False
+        return self.start_hour <= local.hour < self.end_hour
+
+
+@dataclass(frozen=True)
+class HuntConfig:
+    """Everything that tunes a hunt besides its inputs."""
+
+    params: DetectionParams = field(default_factory=DetectionParams)
+    allowlist: Allowlist = field(default_factory=Allowlist)
+    working_hours: WorkingHours = field(default_factory=WorkingHours)
+    source: str | None = None
+
+
+def find_config_file(explicit: Path | None) -> Path | None:
+    """Return the config file to read, following the documented search path."""
+    if explicit is not None:
+        return explicit
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        return Path(from_env)
+    if LOCAL_CONFIG.is_file():
+        return LOCAL_CONFIG
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    user_file = Path(base) / "h056hunt" / "config.toml"
+    return user_file if user_file.is_file() else None
+
+
+def load_config(path: Path | None) -> HuntConfig:
+    """Read a config file; return the defaults when ``path`` is None.
+
+    Raises:
+        ConfigError: the file cannot be read, is not valid TOML, or has an invalid
+            or unknown value; the message names the file and the key.
+    """
+    if path is None:
+        return HuntConfig()
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read config file: {error}") from error
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}") from error
+    reader = _Reader(str(path))
+    _check_keys(reader, document, {"thresholds", "working_hours", "allowlist",
+                                   "revocation_activities"}, "")
+    params = _params(reader, document)
+    return HuntConfig(
+        params=params,
+        allowlist=_allowlist(reader, document.get("allowlist", {})),
+        working_hours=_working_hours(reader, document.get("working_hours", {})),
+        source=str(path),
+    )
+
+
+class _Reader:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {key}: {message}",
+                           hint="fix the value or remove the key to use the default")
+
+
+def _check_keys(
+    reader: _Reader, table: dict[str, Any], allowed: set[str], prefix: str
+) -> None:
+    for key in table:
+        if key not in allowed:
+            raise reader.fail(prefix + key, f"unknown key; expected one of "
+                              f"{', '.join(sorted(allowed))}")
+
+
+def _params(reader: _Reader, document: dict[str, Any]) -> DetectionParams:
+    table = document.get("thresholds", {})
+    _check_keys(reader, table, {"max_lag", "burst_window", "min_denials",
+                                "campaign_min_targets", "campaign_window",
+                                "actor_lookback", "persistence_window"}, "thresholds.")
+    changes: dict[str, Any] = {}
+    for key in ("max_lag", "burst_window", "campaign_window", "actor_lookback",
+                "persistence_window"):
+        if key in table:
+            try:
+                changes[key] = parse_duration(str(table[key]))
+            except ValueError as error:
+                raise reader.fail(f"thresholds.{key}", str(error)) from error
+    for key in ("min_denials", "campaign_min_targets"):
+        if key in table:
+            value = table[key]
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise reader.fail(f"thresholds.{key}", "must be a whole number >= 1")
+            changes[key] = value
+    if "revocation_activities" in document:
+        names = document["revocation_activities"]
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise reader.fail("revocation_activities", "must be a list of strings")
+        changes["revocation_activities"] = tuple(names)
+    return replace(DetectionParams(), **changes)
+
+
+def _allowlist(reader: _Reader, table: dict[str, Any]) -> Allowlist:
+    _check_keys(reader, table, {"actors", "targets", "source_ips"}, "allowlist.")
+    actors = tuple(
+        ActorRule(match=_text(reader, entry, "match", f"allowlist.actors[{index}]"),
+                  reason=_reason(reader, entry, f"allowlist.actors[{index}]"))
+        for index, entry in enumerate(table.get("actors", []))
+    )
+    targets = []
+    for index, entry in enumerate(table.get("targets", [])):
+        key = f"allowlist.targets[{index}]"
+        users = entry.get("users")
+        if not isinstance(users, list) or not users:
+            raise reader.fail(f"{key}.users", "must be a non-empty list of UPNs or ids")
+        targets.append(
+            TargetRule(
+                users=frozenset(str(user).casefold() for user in users),
+                group=str(entry.get("group", "listed users")),
+                reason=_reason(reader, entry, key),
+            )
+        )
+    ranges = []
+    for index, entry in enumerate(table.get("source_ips", [])):
+        key = f"allowlist.source_ips[{index}]"
+        cidr = _text(reader, entry, "cidr", key)
+        try:
+            network = ipaddress.ip_network(cidr, strict=False)
+        except ValueError as error:
+            raise reader.fail(f"{key}.cidr", f"invalid IP range {cidr!r}") from error
+        ranges.append(SourceRangeRule(network=network, reason=_reason(reader, entry, key)))
+    return Allowlist(actors=actors, targets=tuple(targets), source_ranges=tuple(ranges))
+
+
+def _text(reader: _Reader, entry: Any, name: str, key: str) -> str:
+    if not isinstance(entry, dict) or not isinstance(entry.get(name), str):
+        raise reader.fail(f"{key}.{name}", "missing or not a string")
+    return str(entry[name])
+
+
+def _reason(reader: _Reader, entry: Any, key: str) -> str:
+    reason = entry.get("reason") if isinstance(entry, dict) else None
+    if not isinstance(reason, str) or not reason.strip():
+        raise reader.fail(f"{key}.reason", "every allowlist entry needs a reason")
+    return reason
+
+
+def _working_hours(reader: _Reader, table: dict[str, Any]) -> WorkingHours:
+    _check_keys(reader, table, {"start", "end", "timezone", "weekdays_only"},
+                "working_hours.")
+    hours = WorkingHours()
+    start = table.get("start", hours.start_hour)
+    end = table.get("end", hours.end_hour)
+    for key, value in (("start", start), ("end", end)):
+        if not isinstance(value, int) or not 0 <= value <= 24:
+            raise reader.fail(f"working_hours.{key}", "must be an hour from 0 to 24")
+    timezone = table.get("timezone", hours.timezone)
+    try:
+        ZoneInfo(str(timezone))
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise reader.fail("working_hours.timezone",
+                          f"unknown time zone {timezone!r}") from error
+    weekdays_only = table.get("weekdays_only", hours.weekdays_only)
+    if not isinstance(weekdays_only, bool):
+        raise reader.fail("working_hours.weekdays_only", "must be true or false")
+    return WorkingHours(start_hour=start, end_hour=end, timezone=str(timezone),
+                        weekdays_only=weekdays_only)

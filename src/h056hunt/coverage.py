@@ -1,0 +1,87 @@
+"""Say where the sign-in data does not cover a revocation's follow-up window.
+
+A quiet result means nothing only where the data was there: a revocation whose
+follow-up window lies partly outside every sign-in export was not looked at.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from h056hunt.detect.chains import DetectionParams
+from h056hunt.load import LoadedData
+from h056hunt.render.text import format_time
+
+
+def coverage_warnings(
+    data: LoadedData, revocations: pd.DataFrame, params: DetectionParams
+) -> list[str]:
+    """Name each revocation whose follow-up window the sign-in data does not cover.
+
+    Each sign-in file covers its first-to-last event time, split wherever the file
+    has no event for longer than ``max_lag``. A stretch that no file covers, including
+    a gap between two exports, is not covered.
+    """
+    if revocations.empty:
+        return []
+    admin = revocations[~revocations["is_self_revocation"].astype(bool)]
+    if admin.empty:
+        return []
+    ranges = covered_ranges(data.signin, params.max_lag)
+    if not ranges:
+        return [
+            f"no sign-in data was loaded: {len(admin)} revocation(s) cannot be "
+            "followed, so no chain can be found (not looked at, not clean)"
+        ]
+    warnings = []
+    for revocation in admin.itertuples(index=False):
+        start = revocation.revocation_time
+        end = start + params.max_lag
+        for hole_start, hole_end in _uncovered(ranges, start, end):
+            # A stretch shorter than the burst window cannot hide a whole burst.
+            if hole_end - hole_start < params.burst_window:
+                continue
+            warnings.append(
+                f"sign-in data does not cover {format_time(hole_start)} to "
+                f"{format_time(hole_end)}, inside the follow-up window of the "
+                f"revocation of {revocation.target_upn or revocation.user_key} at "
+                f"{format_time(start)}: a quiet result there means not looked at"
+            )
+    return warnings
+
+
+def covered_ranges(
+    signin: pd.DataFrame, max_gap: pd.Timedelta
+) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Return the sorted time ranges that the sign-in files cover."""
+    ranges: list[tuple[pd.Timestamp, pd.Timestamp]] = []
+    if signin.empty:
+        return ranges
+    for _, times in signin.groupby("source_file", sort=True)["event_time"]:
+        ordered = times.sort_values().reset_index(drop=True)
+        breaks = ordered.diff() > max_gap
+        segment = breaks.cumsum()
+        for _, part in ordered.groupby(segment):
+            ranges.append((part.iloc[0], part.iloc[-1]))
+    return sorted(ranges)
+
+
+def _uncovered(
+    ranges: list[tuple[pd.Timestamp, pd.Timestamp]],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Return the stretches of ``[start, end]`` that no range covers."""
+    holes = []
+    cursor = start
+    for range_start, range_end in ranges:
+        if range_end < cursor:
+            continue
+        if range_start >= end:
+            break
+        if range_start > cursor:
+            holes.append((cursor, range_start))
+        cursor = max(cursor, range_end)
+    if cursor < end:
+        holes.append((cursor, end))
+    return holes

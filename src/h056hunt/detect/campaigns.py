@@ -1,0 +1,116 @@
+"""Group revocations by revoker into campaigns, and spot shared attacker origins.
+
+A campaign is one actor revoking at least ``campaign_min_targets`` distinct users whose
+revocations fit in a sliding ``campaign_window``; it goes on while the actor's next
+revocation follows within the window. Like the user kernel, :func:`find_campaigns`
+sees one actor's revocations at a time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from h056hunt.detect.chains import DetectionParams, Match
+from h056hunt.detect.prompts import DENIALS
+
+
+@dataclass
+class Campaign:
+    """One actor's mass revocation and the chains that followed it."""
+
+    actor_key: str
+    revocations: pd.DataFrame
+    chains: list[Match]
+
+
+def actor_key(revocation: pd.Series) -> str:
+    """Return the key that groups one actor's revocations: id, else UPN, else name."""
+    for column in ("actor_id", "actor_upn", "actor_display_name"):
+        value = revocation.get(column)
+        if isinstance(value, str) and value:
+            return value.casefold()
+    return "none"
+
+
+def find_campaigns(
+    actor_revocations: pd.DataFrame, chains: list[Match], params: DetectionParams
+) -> list[Campaign]:
+    """Return the campaigns of one actor's admin revocations.
+
+    Args:
+        actor_revocations: this actor's revocations (self-revocations excluded).
+        chains: chains whose revocation belongs to this actor.
+        params: thresholds.
+    """
+    ordered = actor_revocations.sort_values(
+        ["revocation_time", "revocation_id"], kind="stable"
+    ).reset_index(drop=True)
+    if len(ordered) < params.campaign_min_targets:
+        return []
+    times = ordered["revocation_time"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    window = int(params.campaign_window.value)
+    users = ordered["user_key"].astype(str).to_list()
+    campaigns = []
+    begin = 0
+    while begin < len(ordered):
+        start = _first_campaign_start(times, users, window, params, begin)
+        if start is None:
+            break
+        stop = start + 1
+        while stop < len(times) and times[stop] - times[stop - 1] <= window:
+            stop += 1
+        members = ordered.iloc[start:stop]
+        ids = set(members["revocation_id"].astype(str))
+        campaigns.append(
+            Campaign(
+                actor_key=actor_key(members.iloc[0]),
+                revocations=members,
+                chains=[
+                    chain for chain in chains
+                    if chain.revocation is not None
+                    and str(chain.revocation["revocation_id"]) in ids
+                ],
+            )
+        )
+        begin = stop
+    return campaigns
+
+
+def _first_campaign_start(
+    times: np.ndarray,
+    users: list[str],
+    window: int,
+    params: DetectionParams,
+    begin: int,
+) -> int | None:
+    ends = np.searchsorted(times, times + window, side="right")
+    for index in range(begin, len(times)):
+        if len(set(users[index : ends[index]])) >= params.campaign_min_targets:
+            return index
+    return None
+
+
+def shared_origins(chains: list[Match]) -> dict[str, dict[str, list[str]]]:
+    """Return source IPs, countries and user agents shared by denials of 2+ targets.
+
+    Returns:
+        ``{"ip_address": {value: [user keys]}, "country": ..., "user_agent": ...}``
+        holding only values seen for at least two different targets.
+    """
+    shared: dict[str, dict[str, list[str]]] = {}
+    for column in ("ip_address", "country", "user_agent"):
+        targets: dict[str, set[str]] = defaultdict(set)
+        for chain in chains:
+            denials = chain.prompts[chain.prompts["outcome"].isin(DENIALS)]
+            for value in denials[column].dropna().astype(str).unique():
+                targets[value].add(chain.user_key)
+        shared[column] = {
+            value: sorted(users)
+            for value, users in sorted(targets.items())
+            if len(users) >= 2
+        }
+    return shared

@@ -1,0 +1,384 @@
+"""Context that raises or lowers a finding's score: the target's history and the
+revoker's own behaviour, read from the same exports.
+
+Each function sees one user's or one actor's rows only, so it can run per partition.
+Every factor comes with the fact behind it; a factor is added only when the data can
+support it (for example, "new IP" needs earlier sign-ins of that user).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from h056hunt.detect.chains import DetectionParams, Match
+from h056hunt.detect.prompts import DENIALS
+from h056hunt.detect.revocations import normalise_activity
+from h056hunt.findings import ScoreFactor, TimelineEvent
+from h056hunt.render.text import format_time
+
+POINTS_FIRST_DENIALS = 10
+POINTS_HABITUAL_DENIER = -15
+HABITUAL_DENIAL_DAYS = 2
+POINTS_APPROVAL_NEW_IP = 10
+POINTS_APPROVAL_NEW_COUNTRY = 10
+POINTS_PERSISTENCE = 30
+POINTS_REVOKER_NEW_IP = 10
+POINTS_REVOKER_NEW_COUNTRY = 10
+POINTS_REVOKER_RISKY = 15
+POINTS_REVOKER_SINGLE_FACTOR = 5
+POINTS_REVOKER_FIRST = 5
+POINTS_REVOKER_RATE_SPIKE = 10
+REVOKER_RATE_SPIKE_RATIO = 3
+POINTS_OUTSIDE_HOURS = 5
+POINTS_REVOKER_ROLE = 15
+POINTS_REVOKER_MFA_CHANGE = 15
+RISKY_LEVELS = frozenset({"medium", "high"})
+RISKY_STATES = frozenset({"atrisk", "confirmedcompromised"})
+
+# Audit activities (normalised) that give an attacker a lasting foothold.
+PERSISTENCE_ACTIVITIES = frozenset(
+    normalise_activity(name)
+    for name in (
+        "User registered security info",
+        "User registered all required security info",
+        "Admin registered security info",
+        "User changed default security info",
+        "Register device",
+        "Add device",
+        "Add registered owner to device",
+        "Add registered users to device",
+    )
+)
+ROLE_GRANT_ACTIVITIES = frozenset(
+    normalise_activity(name)
+    for name in (
+        "Add member to role",
+        "Add eligible member to role",
+        "Add member to role completed (PIM activation)",
+        "Add member to role in PIM completed (permanent)",
+        "Add member to role in PIM completed (timebound)",
+    )
+)
+MFA_CHANGE_ACTIVITIES = frozenset(
+    normalise_activity(name)
+    for name in (
+        "User registered security info",
+        "Admin registered security info",
+        "User deleted security info",
+        "Admin deleted security info",
+        "User changed default security info",
+        "Admin updated security info",
+        "Disable Strong Authentication",
+        "Enable Strong Authentication",
+        "Remove users strong authentication phone app detail",
+    )
+)
+
+
+@dataclass
+class Context:
+    """Factors and timeline events that context adds to one finding."""
+
+    factors: list[ScoreFactor] = field(default_factory=list)
+    events: list[TimelineEvent] = field(default_factory=list)
+    escalate_to_critical: bool = False
+
+
+def user_context(
+    match: Match,
+    user_prompts: pd.DataFrame,
+    user_signins: pd.DataFrame,
+    user_audit: pd.DataFrame,
+    params: DetectionParams,
+) -> Context:
+    """Compare the burst with the user's own history, and look for persistence.
+
+    Args:
+        match: the burst and its revocation.
+        user_prompts: every prompt of this user in the data.
+        user_signins: every sign-in of this user in the data.
+        user_audit: audit rows that target this user.
+        params: thresholds.
+    """
+    context = Context()
+    anchor = _anchor(match)
+    _baseline(context, user_prompts, user_signins, anchor)
+    if match.approval is not None:
+        _approval_origin(context, match.approval, user_signins, anchor)
+        _persistence(context, match.approval, user_audit, params)
+    return context
+
+
+def _anchor(match: Match) -> pd.Timestamp:
+    if match.revocation is not None:
+        return pd.Timestamp(match.revocation["revocation_time"])
+    return pd.Timestamp(match.denials["prompt_time"].iloc[0])
+
+
+def _baseline(
+    context: Context,
+    prompts: pd.DataFrame,
+    signins: pd.DataFrame,
+    anchor: pd.Timestamp,
+) -> None:
+    before = prompts[(prompts["prompt_time"] < anchor)]
+    denied_before = before[before["outcome"].isin(DENIALS)]
+    history = signins[signins["event_time"] < anchor]["event_time"]
+    if history.empty:
+        return
+    span = anchor - history.min()
+    if denied_before.empty:
+        if span >= pd.Timedelta(days=1):
+            context.factors.append(
+                ScoreFactor(
+                    "first_denials_for_user",
+                    POINTS_FIRST_DENIALS,
+                    f"no denied prompt for this user in the {span.days} day(s) of "
+                    "data before",
+                )
+            )
+        return
+    days = denied_before["prompt_time"].dt.floor("D").nunique()
+    if days >= HABITUAL_DENIAL_DAYS:
+        context.factors.append(
+            ScoreFactor(
+                "habitual_denier",
+                POINTS_HABITUAL_DENIER,
+                f"the user denied {len(denied_before)} prompt(s) on {days} day(s) "
+                "before, so denials are less unusual for them",
+            )
+        )
+
+
+def _approval_origin(
+    context: Context,
+    approval: pd.Series,
+    signins: pd.DataFrame,
+    anchor: pd.Timestamp,
+) -> None:
+    codes = signins["error_code"].astype("Int64")
+    earlier = signins[(signins["event_time"] < anchor) & (codes == 0).fillna(False)]
+    known_ips = set(earlier["ip_address"].dropna().astype(str))
+    known_countries = set(earlier["country"].dropna().astype(str))
+    ip = approval.get("ip_address")
+    country = approval.get("country")
+    if known_ips and isinstance(ip, str) and ip not in known_ips:
+        context.factors.append(
+            ScoreFactor(
+                "approval_from_new_ip",
+                POINTS_APPROVAL_NEW_IP,
+                f"the approved sign-in came from {ip}, not seen for this user before",
+            )
+        )
+    if known_countries and isinstance(country, str) and country not in known_countries:
+        context.factors.append(
+            ScoreFactor(
+                "approval_from_new_country",
+                POINTS_APPROVAL_NEW_COUNTRY,
+                f"the approved sign-in came from {country}, a country not seen for "
+                "this user before",
+            )
+        )
+
+
+def _persistence(
+    context: Context,
+    approval: pd.Series,
+    audit: pd.DataFrame,
+    params: DetectionParams,
+) -> None:
+    if audit.empty:
+        return
+    approved_at = pd.Timestamp(approval["prompt_time"])
+    window = audit[
+        (audit["event_time"] > approved_at)
+        & (audit["event_time"] <= approved_at + params.persistence_window)
+    ]
+    activity = window["activity"].fillna("").astype(str).map(normalise_activity)
+    found = window[activity.isin(PERSISTENCE_ACTIVITIES)]
+    if found.empty:
+        return
+    names = sorted(set(found["activity"].astype(str)))
+    context.factors.append(
+        ScoreFactor(
+            "persistence_after_approval",
+            POINTS_PERSISTENCE,
+            f"{', '.join(names)} within {params.persistence_window} after the "
+            "approval",
+        )
+    )
+    context.escalate_to_critical = True
+    for row in found.itertuples(index=False):
+        context.events.append(
+            TimelineEvent(
+                time=row.event_time,
+                kind="persistence",
+                description=str(row.activity),
+                ip_address=row.actor_ip if isinstance(row.actor_ip, str) else None,
+                record_id=str(row.record_id),
+            )
+        )
+
+
+def actor_context(
+    revocation: pd.Series,
+    actor_signins: pd.DataFrame,
+    actor_audit: pd.DataFrame,
+    actor_revocations: pd.DataFrame,
+    audit_span: tuple[pd.Timestamp, pd.Timestamp] | None,
+    params: DetectionParams,
+    in_working_hours: bool | None,
+) -> list[ScoreFactor]:
+    """Score signs that the revoker itself is compromised.
+
+    Args:
+        revocation: the revocation of the chain.
+        actor_signins: every sign-in of the revoking user (empty for apps).
+        actor_audit: audit rows that target the revoking user.
+        actor_revocations: every revocation this actor made.
+        audit_span: first and last audit event time in the data.
+        params: thresholds.
+        in_working_hours: whether the revocation fell in working hours; None when
+            unknown.
+    """
+    factors: list[ScoreFactor] = []
+    revoked_at = pd.Timestamp(revocation["revocation_time"])
+    lookback_start = revoked_at - params.actor_lookback
+    _actor_signins(factors, actor_signins, lookback_start, revoked_at)
+    _actor_rate(factors, actor_revocations, revoked_at, audit_span, params)
+    if in_working_hours is False:
+        factors.append(
+            ScoreFactor(
+                "outside_working_hours",
+                POINTS_OUTSIDE_HOURS,
+                f"the revocation at {format_time(revoked_at)} was outside working "
+                "hours",
+            )
+        )
+    _actor_changes(factors, actor_audit, lookback_start, revoked_at)
+    return factors
+
+
+def _actor_signins(
+    factors: list[ScoreFactor],
+    signins: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> None:
+    if signins.empty:
+        return
+    recent_mask = (signins["event_time"] >= start) & (signins["event_time"] <= end)
+    recent = signins[recent_mask]
+    other = signins[~recent_mask]
+    if recent.empty:
+        return
+    for column, name, points, noun in (
+        ("ip_address", "revoker_new_ip", POINTS_REVOKER_NEW_IP, "IP address"),
+        ("country", "revoker_new_country", POINTS_REVOKER_NEW_COUNTRY, "country"),
+    ):
+        known = set(other[column].dropna().astype(str))
+        new = sorted(set(recent[column].dropna().astype(str)) - known)
+        if known and new:
+            factors.append(
+                ScoreFactor(
+                    name,
+                    points,
+                    f"the revoker signed in from {noun} {', '.join(new)} shortly "
+                    "before, not seen for them elsewhere in the data",
+                )
+            )
+    levels = recent["risk_level_during_signin"].astype("string").str.casefold()
+    states = recent["risk_state"].astype("string").str.casefold()
+    risky = recent[levels.isin(RISKY_LEVELS).fillna(False)
+                   | states.isin(RISKY_STATES).fillna(False)]
+    if len(risky):
+        factors.append(
+            ScoreFactor(
+                "revoker_risky_signin",
+                POINTS_REVOKER_RISKY,
+                f"{len(risky)} risky sign-in(s) of the revoker shortly before",
+            )
+        )
+    requirement = recent["authentication_requirement"].astype("string").str.casefold()
+    codes = recent["error_code"].astype("Int64")
+    single = recent[(requirement == "singlefactorauthentication").fillna(False)
+                    & (codes == 0).fillna(False)]
+    if len(single):
+        factors.append(
+            ScoreFactor(
+                "revoker_single_factor",
+                POINTS_REVOKER_SINGLE_FACTOR,
+                f"the revoker signed in without MFA {len(single)} time(s) shortly "
+                "before",
+            )
+        )
+
+
+def _actor_rate(
+    factors: list[ScoreFactor],
+    revocations: pd.DataFrame,
+    revoked_at: pd.Timestamp,
+    audit_span: tuple[pd.Timestamp, pd.Timestamp] | None,
+    params: DetectionParams,
+) -> None:
+    times = revocations["revocation_time"]
+    earlier = times[times < revoked_at]
+    if audit_span is not None and earlier.empty:
+        history = revoked_at - audit_span[0]
+        if history >= pd.Timedelta(days=1):
+            factors.append(
+                ScoreFactor(
+                    "revoker_first_revocation",
+                    POINTS_REVOKER_FIRST,
+                    f"the actor's first revocation in {history.days} day(s) of audit "
+                    "data",
+                )
+            )
+    if audit_span is None:
+        return
+    window = params.campaign_window
+    nearby = int(((times >= revoked_at - window) & (times <= revoked_at + window)).sum())
+    span = max(audit_span[1] - audit_span[0], window)
+    usual = len(times) / (span / window)
+    if nearby >= params.campaign_min_targets and nearby >= REVOKER_RATE_SPIKE_RATIO * max(
+        usual, 1.0
+    ):
+        factors.append(
+            ScoreFactor(
+                "revoker_rate_spike",
+                POINTS_REVOKER_RATE_SPIKE,
+                f"{nearby} revocations by this actor within {window} of this one, "
+                f"against about {usual:.1f} per {window} over the data",
+            )
+        )
+
+
+def _actor_changes(
+    factors: list[ScoreFactor],
+    audit: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> None:
+    if audit.empty:
+        return
+    recent = audit[(audit["event_time"] >= start) & (audit["event_time"] < end)]
+    activity = recent["activity"].fillna("").astype(str).map(normalise_activity)
+    for activities, name, points, text in (
+        (ROLE_GRANT_ACTIVITIES, "revoker_role_granted", POINTS_REVOKER_ROLE,
+         "a role was granted to the revoker"),
+        (MFA_CHANGE_ACTIVITIES, "revoker_mfa_changed", POINTS_REVOKER_MFA_CHANGE,
+         "an MFA method of the revoker was changed"),
+    ):
+        found = recent[activity.isin(activities)]
+        if len(found):
+            first = found["event_time"].min()
+            factors.append(
+                ScoreFactor(
+                    name,
+                    points,
+                    f"{text} at {format_time(first)} "
+                    f"({', '.join(sorted(set(found['activity'].astype(str))))})",
+                )
+            )
