@@ -50,7 +50,8 @@ def build_finding(
     identity = prompts.iloc[0]
     revocation = match.revocation
     finding_type = (
-        FindingType.REVOCATION_CHAIN if revocation is not None
+        FindingType.REVOCATION_CHAIN
+        if revocation is not None
         else FindingType.PUSH_BOMBING
     )
     target_upn = _first_text(
@@ -83,7 +84,8 @@ def build_finding(
             revocation["target_display_name"] if revocation is not None else None,
         ),
         actor=actor,
-        revocation_time=revocation["revocation_time"] if revocation is not None
+        revocation_time=revocation["revocation_time"]
+        if revocation is not None
         else None,
         first_prompt_time=first_prompt,
         last_prompt_time=last_prompt,
@@ -258,8 +260,6 @@ def _summary(
     return ", ".join(parts)
 
 
-
-
 def build_campaign_finding(
     revocations: pd.DataFrame,
     chain_findings: Sequence[Finding],
@@ -297,10 +297,14 @@ def build_campaign_finding(
         distinct_targets, bombed, approved, shared_facts, params
     )
     chains = list(chain_findings)
-    prompt_times = [f.first_prompt_time for f in chains if f.first_prompt_time is not None]
+    prompt_times = [
+        f.first_prompt_time for f in chains if f.first_prompt_time is not None
+    ]
     last_times = [f.last_prompt_time for f in chains if f.last_prompt_time is not None]
     approvals = [f.approval_time for f in chains if f.approval_time is not None]
-    counts = {name: sum(f.prompt_counts.get(name, 0) for f in chains) for name in OUTCOMES}
+    counts = {
+        name: sum(f.prompt_counts.get(name, 0) for f in chains) for name in OUTCOMES
+    }
     evidence = tuple(
         Evidence(
             kind="revocation",
@@ -332,9 +336,9 @@ def build_campaign_finding(
         f"bombed with MFA prompts and {approved} approved one"
     )
     return Finding(
-        finding_id=hashlib.sha256(
-            f"revocation_campaign|{anchor}".encode()
-        ).hexdigest()[:16],
+        finding_id=hashlib.sha256(f"revocation_campaign|{anchor}".encode()).hexdigest()[
+            :16
+        ],
         finding_type=FindingType.REVOCATION_CAMPAIGN,
         severity=severity,
         score=score,
@@ -360,11 +364,17 @@ def build_campaign_finding(
 
 
 def _shared_facts(shared: dict[str, dict[str, list[str]]]) -> list[str]:
-    nouns = {"ip_address": "source IP", "country": "country", "user_agent": "user agent"}
+    nouns = {
+        "ip_address": "source IP",
+        "country": "country",
+        "user_agent": "user agent",
+    }
     facts = []
     for column, values in shared.items():
         for value, users in values.items():
-            facts.append(f"{nouns[column]} {value} sent prompts to {len(users)} targets")
+            facts.append(
+                f"{nouns[column]} {value} sent prompts to {len(users)} targets"
+            )
     return facts
 
 
@@ -379,8 +389,10 @@ def shared_origin_factor(
         if column != "country"
         for value, users in values.items()
         if user_key in users
-        for fact in [f"{column.replace('_', ' ')} {value} also sent prompts to "
-                     f"{len(users) - 1} other target(s) of this revoker"]
+        for fact in [
+            f"{column.replace('_', ' ')} {value} also sent prompts to "
+            f"{len(users) - 1} other target(s) of this revoker"
+        ]
     ]
     if not facts:
         return None

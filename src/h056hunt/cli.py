@@ -6,14 +6,14 @@ findings on stdout, and exit codes. Library modules only raise.
 
 from __future__ import annotations
 
+import contextlib
 import enum
-import io
 import logging
 import os
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import replace
-from collections.abc import Callable
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any, TextIO
@@ -21,22 +21,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from h056hunt import __version__
 from h056hunt.config import find_config_file, load_config
 from h056hunt.detect.chains import DetectionParams
+from h056hunt.detect.revocations import find_revocations
 from h056hunt.durations import parse_duration
 from h056hunt.errors import H056Error
 from h056hunt.findings import Severity
-from h056hunt.detect.revocations import find_revocations
 from h056hunt.hunt import coverage_warnings, run_hunt
 from h056hunt.inspect import file_record
-from h056hunt.load import LoadOptions, load_logs
+from h056hunt.load import LoadOptions, ProgressCallback, load_logs
 from h056hunt.render import RENDERERS
 from h056hunt.render.context import RenderContext
 from h056hunt.render.inspection import render_inspection
 from h056hunt.render.jsonl import dumps
 from h056hunt.render.summary import render_summary, render_suppressed
+from h056hunt.sources import InputFile
 
 logger = logging.getLogger("h056hunt")
 
@@ -111,19 +113,36 @@ def main() -> None:
 
 def _common_input_options(function: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--lenient", is_flag=True,
-                     help="Keep the complete records of a malformed file, warn, and "
-                     "mark the run as partial, instead of stopping."),
-        click.option("--dayfirst", "date_order", flag_value="dayfirst",
-                     help="Read ambiguous slash dates such as 03/04/2025 as day first."),
-        click.option("--monthfirst", "date_order", flag_value="monthfirst",
-                     help="Read ambiguous slash dates as month first."),
-        click.option("-v", "--verbose", count=True,
-                     help="More messages on stderr (repeat for debug)."),
-        click.option("-q", "--quiet", is_flag=True,
-                     help="Only errors and the findings."),
-        click.option("--debug", is_flag=True,
-                     help="Show a traceback when the run fails."),
+        click.option(
+            "--lenient",
+            is_flag=True,
+            help="Keep the complete records of a malformed file, warn, and "
+            "mark the run as partial, instead of stopping.",
+        ),
+        click.option(
+            "--dayfirst",
+            "date_order",
+            flag_value="dayfirst",
+            help="Read ambiguous slash dates such as 03/04/2025 as day first.",
+        ),
+        click.option(
+            "--monthfirst",
+            "date_order",
+            flag_value="monthfirst",
+            help="Read ambiguous slash dates as month first.",
+        ),
+        click.option(
+            "-v",
+            "--verbose",
+            count=True,
+            help="More messages on stderr (repeat for debug).",
+        ),
+        click.option(
+            "-q", "--quiet", is_flag=True, help="Only errors and the findings."
+        ),
+        click.option(
+            "--debug", is_flag=True, help="Show a traceback when the run fails."
+        ),
     ]
     for option in reversed(options):
         function = option(function)
@@ -131,44 +150,101 @@ def _common_input_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @main.command()
-@click.option("--audit", "audit_inputs", multiple=True, metavar="PATH",
-              help="Audit log export: a file, folder or quoted glob. Repeatable.")
-@click.option("--signin", "signin_inputs", multiple=True, metavar="PATH",
-              help="Sign-in log export: a file, folder or quoted glob. Repeatable.")
-@click.option("--format", "output_format", type=click.Choice(FORMATS),
-              default="table", show_default=True, help="Output format of findings.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write findings to this file instead of stdout.")
-@click.option("--details", is_flag=True,
-              help="Add each finding's score factors and timeline (table format).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="TOML file of thresholds and allowlists (default: $H056_CONFIG, "
-              "./h056.toml, ~/.config/h056hunt/config.toml).")
-@click.option("--max-lag", type=DURATION,
-              help="Longest time from a revocation to the first denial of its burst "
-              "[default: 2h].")
-@click.option("--burst-window", type=DURATION,
-              help="Sliding window that the denials of a burst must fit in "
-              "[default: 30m].")
-@click.option("--min-denials", type=click.IntRange(min=1),
-              help="Fewest denied prompts that make a burst [default: 5].")
-@click.option("--campaign-min-targets", type=click.IntRange(min=1),
-              help="Distinct users one actor must revoke to make a campaign "
-              "[default: 3].")
-@click.option("--campaign-window", type=DURATION,
-              help="Sliding window those revocations must fit in [default: 1h].")
-@click.option("--chain-only", is_flag=True,
-              help="Report only revocation chains, not bursts without a revocation.")
-@click.option("--revocation-activity", "revocation_activities", multiple=True,
-              metavar="NAME", help="Audit activity that revokes sessions; replaces "
-              "the default list. Repeatable.")
-@click.option("--show-suppressed", is_flag=True,
-              help="List findings that allowlist entries suppressed, with the reason.")
-@click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES), default="high",
-              show_default=True,
-              help="Exit 1 when a finding reaches this severity; 'none' never does.")
-@click.option("--tz", "display_tz", metavar="ZONE",
-              help="Time zone for displayed times in the table (default UTC).")
+@click.option(
+    "--audit",
+    "audit_inputs",
+    multiple=True,
+    metavar="PATH",
+    help="Audit log export: a file, folder or quoted glob. Repeatable.",
+)
+@click.option(
+    "--signin",
+    "signin_inputs",
+    multiple=True,
+    metavar="PATH",
+    help="Sign-in log export: a file, folder or quoted glob. Repeatable.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format of findings.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write findings to this file instead of stdout.",
+)
+@click.option(
+    "--details",
+    is_flag=True,
+    help="Add each finding's score factors and timeline (table format).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML file of thresholds and allowlists (default: $H056_CONFIG, "
+    "./h056.toml, ~/.config/h056hunt/config.toml).",
+)
+@click.option(
+    "--max-lag",
+    type=DURATION,
+    help="Longest time from a revocation to the first denial of its burst "
+    "[default: 2h].",
+)
+@click.option(
+    "--burst-window",
+    type=DURATION,
+    help="Sliding window that the denials of a burst must fit in [default: 30m].",
+)
+@click.option(
+    "--min-denials",
+    type=click.IntRange(min=1),
+    help="Fewest denied prompts that make a burst [default: 5].",
+)
+@click.option(
+    "--campaign-min-targets",
+    type=click.IntRange(min=1),
+    help="Distinct users one actor must revoke to make a campaign [default: 3].",
+)
+@click.option(
+    "--campaign-window",
+    type=DURATION,
+    help="Sliding window those revocations must fit in [default: 1h].",
+)
+@click.option(
+    "--chain-only",
+    is_flag=True,
+    help="Report only revocation chains, not bursts without a revocation.",
+)
+@click.option(
+    "--revocation-activity",
+    "revocation_activities",
+    multiple=True,
+    metavar="NAME",
+    help="Audit activity that revokes sessions; replaces the default list. Repeatable.",
+)
+@click.option(
+    "--show-suppressed",
+    is_flag=True,
+    help="List findings that allowlist entries suppressed, with the reason.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON_CHOICES),
+    default="high",
+    show_default=True,
+    help="Exit 1 when a finding reaches this severity; 'none' never does.",
+)
+@click.option(
+    "--tz",
+    "display_tz",
+    metavar="ZONE",
+    help="Time zone for displayed times in the table (default UTC).",
+)
 @click.option("--no-color", is_flag=True, help="Print without colours.")
 @_common_input_options
 def hunt(
@@ -222,8 +298,13 @@ def hunt(
         dayfirst=None if date_order is None else date_order == "dayfirst",
     )
     no_color = no_color or "NO_COLOR" in os.environ
-    errors = Console(stderr=True, no_color=no_color, highlight=False, quiet=quiet,
-                     width=None if sys.stderr.isatty() else 200)
+    errors = Console(
+        stderr=True,
+        no_color=no_color,
+        highlight=False,
+        quiet=quiet,
+        width=None if sys.stderr.isatty() else 200,
+    )
 
     def work() -> int:
         config = load_config(find_config_file(config_path))
@@ -232,7 +313,10 @@ def hunt(
             **{name: value for name, value in overrides.items() if value is not None},
         )
         config = replace(config, params=params)
-        data = load_logs(list(audit_inputs), list(signin_inputs), options)
+        with _progress(errors, quiet) as progress:
+            data = load_logs(
+                list(audit_inputs), list(signin_inputs), options, progress=progress
+            )
         result = run_hunt(data, params, config)
         render_summary(data, result, errors, tz=tz)
         if show_suppressed:
@@ -262,15 +346,33 @@ def hunt(
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
-              default="table", show_default=True,
-              help="table for people; json prints one JSON object per file.")
-@click.option("--max-lag", type=DURATION, default="2h", show_default=True,
-              help="Follow-up window after each revocation checked for coverage.")
-@click.option("--dayfirst", "date_order", flag_value="dayfirst",
-              help="Read ambiguous slash dates such as 03/04/2025 as day first.")
-@click.option("--monthfirst", "date_order", flag_value="monthfirst",
-              help="Read ambiguous slash dates as month first.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="table for people; json prints one JSON object per file.",
+)
+@click.option(
+    "--max-lag",
+    type=DURATION,
+    default="2h",
+    show_default=True,
+    help="Follow-up window after each revocation checked for coverage.",
+)
+@click.option(
+    "--dayfirst",
+    "date_order",
+    flag_value="dayfirst",
+    help="Read ambiguous slash dates such as 03/04/2025 as day first.",
+)
+@click.option(
+    "--monthfirst",
+    "date_order",
+    flag_value="monthfirst",
+    help="Read ambiguous slash dates as month first.",
+)
 @click.option("-v", "--verbose", count=True, help="More messages on stderr.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors and the report.")
 @click.option("--debug", is_flag=True, help="Show a traceback when the run fails.")
@@ -311,16 +413,43 @@ def inspect(
                 record["coverage_warnings"] = coverage
                 click.echo(dumps(record))
         else:
-            console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+            console = Console(
+                highlight=False, width=None if sys.stdout.isatty() else 160
+            )
             render_inspection(records, coverage, data.unreadable, console)
         return ExitCode.INPUT_ERROR if data.partial else ExitCode.OK
 
     sys.exit(_run(work, debug))
 
 
-def _write_output(
-    output: Path | None, write: Callable[[TextIO, bool], None]
-) -> None:
+@contextlib.contextmanager
+def _progress(console: Console, quiet: bool) -> Iterator[ProgressCallback | None]:
+    """Show files and megabytes read on stderr while loading, on a terminal only."""
+    if quiet or not console.is_terminal:
+        yield None
+        return
+    columns = (
+        SpinnerColumn(),
+        TextColumn("loading {task.fields[name]}"),
+        TextColumn("{task.completed} files, {task.fields[megabytes]:.0f} MB"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("load", total=None, name="", megabytes=0.0)
+        read_bytes = 0
+
+        def advance(input_file: InputFile, records: int) -> None:
+            nonlocal read_bytes
+            with contextlib.suppress(OSError):
+                read_bytes += input_file.path.stat().st_size
+            bar.update(
+                task, advance=1, name=input_file.path.name, megabytes=read_bytes / 1e6
+            )
+
+        yield advance
+
+
+def _write_output(output: Path | None, write: Callable[[TextIO, bool], None]) -> None:
     """Write to stdout, or to a temporary file renamed over ``output`` when complete."""
     if output is None:
         write(sys.stdout, sys.stdout.isatty())
@@ -329,7 +458,7 @@ def _write_output(
     directory = output.resolve().parent
     handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", dir=directory)
     try:
-        with io.open(handle, "w", encoding="utf-8", newline="\n") as stream:
+        with open(handle, "w", encoding="utf-8", newline="\n") as stream:
             write(stream, False)
         os.replace(temporary, output)
     except BaseException:

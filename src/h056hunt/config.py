@@ -147,8 +147,12 @@ def load_config(path: Path | None) -> HuntConfig:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from error
     reader = _Reader(str(path))
-    _check_keys(reader, document, {"thresholds", "working_hours", "allowlist",
-                                   "revocation_activities"}, "")
+    _check_keys(
+        reader,
+        document,
+        {"thresholds", "working_hours", "allowlist", "revocation_activities"},
+        "",
+    )
     params = _params(reader, document)
     return HuntConfig(
         params=params,
@@ -163,8 +167,10 @@ class _Reader:
         self.path = path
 
     def fail(self, key: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.path}: {key}: {message}",
-                           hint="fix the value or remove the key to use the default")
+        return ConfigError(
+            f"{self.path}: {key}: {message}",
+            hint="fix the value or remove the key to use the default",
+        )
 
 
 def _check_keys(
@@ -172,18 +178,36 @@ def _check_keys(
 ) -> None:
     for key in table:
         if key not in allowed:
-            raise reader.fail(prefix + key, f"unknown key; expected one of "
-                              f"{', '.join(sorted(allowed))}")
+            raise reader.fail(
+                prefix + key,
+                f"unknown key; expected one of {', '.join(sorted(allowed))}",
+            )
 
 
 def _params(reader: _Reader, document: dict[str, Any]) -> DetectionParams:
     table = document.get("thresholds", {})
-    _check_keys(reader, table, {"max_lag", "burst_window", "min_denials",
-                                "campaign_min_targets", "campaign_window",
-                                "actor_lookback", "persistence_window"}, "thresholds.")
+    _check_keys(
+        reader,
+        table,
+        {
+            "max_lag",
+            "burst_window",
+            "min_denials",
+            "campaign_min_targets",
+            "campaign_window",
+            "actor_lookback",
+            "persistence_window",
+        },
+        "thresholds.",
+    )
     changes: dict[str, Any] = {}
-    for key in ("max_lag", "burst_window", "campaign_window", "actor_lookback",
-                "persistence_window"):
+    for key in (
+        "max_lag",
+        "burst_window",
+        "campaign_window",
+        "actor_lookback",
+        "persistence_window",
+    ):
         if key in table:
             try:
                 changes[key] = parse_duration(str(table[key]))
@@ -206,8 +230,10 @@ def _params(reader: _Reader, document: dict[str, Any]) -> DetectionParams:
 def _allowlist(reader: _Reader, table: dict[str, Any]) -> Allowlist:
     _check_keys(reader, table, {"actors", "targets", "source_ips"}, "allowlist.")
     actors = tuple(
-        ActorRule(match=_text(reader, entry, "match", f"allowlist.actors[{index}]"),
-                  reason=_reason(reader, entry, f"allowlist.actors[{index}]"))
+        ActorRule(
+            match=_text(reader, entry, "match", f"allowlist.actors[{index}]"),
+            reason=_reason(reader, entry, f"allowlist.actors[{index}]"),
+        )
         for index, entry in enumerate(table.get("actors", []))
     )
     targets = []
@@ -231,7 +257,9 @@ def _allowlist(reader: _Reader, table: dict[str, Any]) -> Allowlist:
             network = ipaddress.ip_network(cidr, strict=False)
         except ValueError as error:
             raise reader.fail(f"{key}.cidr", f"invalid IP range {cidr!r}") from error
-        ranges.append(SourceRangeRule(network=network, reason=_reason(reader, entry, key)))
+        ranges.append(
+            SourceRangeRule(network=network, reason=_reason(reader, entry, key))
+        )
     return Allowlist(actors=actors, targets=tuple(targets), source_ranges=tuple(ranges))
 
 
@@ -249,8 +277,9 @@ def _reason(reader: _Reader, entry: Any, key: str) -> str:
 
 
 def _working_hours(reader: _Reader, table: dict[str, Any]) -> WorkingHours:
-    _check_keys(reader, table, {"start", "end", "timezone", "weekdays_only"},
-                "working_hours.")
+    _check_keys(
+        reader, table, {"start", "end", "timezone", "weekdays_only"}, "working_hours."
+    )
     hours = WorkingHours()
     start = table.get("start", hours.start_hour)
     end = table.get("end", hours.end_hour)
@@ -261,10 +290,15 @@ def _working_hours(reader: _Reader, table: dict[str, Any]) -> WorkingHours:
     try:
         ZoneInfo(str(timezone))
     except (ZoneInfoNotFoundError, ValueError) as error:
-        raise reader.fail("working_hours.timezone",
-                          f"unknown time zone {timezone!r}") from error
+        raise reader.fail(
+            "working_hours.timezone", f"unknown time zone {timezone!r}"
+        ) from error
     weekdays_only = table.get("weekdays_only", hours.weekdays_only)
     if not isinstance(weekdays_only, bool):
         raise reader.fail("working_hours.weekdays_only", "must be true or false")
-    return WorkingHours(start_hour=start, end_hour=end, timezone=str(timezone),
-                        weekdays_only=weekdays_only)
+    return WorkingHours(
+        start_hour=start,
+        end_hour=end,
+        timezone=str(timezone),
+        weekdays_only=weekdays_only,
+    )

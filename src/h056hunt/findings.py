@@ -132,8 +132,13 @@ class Finding:
         """Prompts that were declined, unanswered, reported or otherwise denied."""
         return sum(
             self.prompt_counts.get(name, 0)
-            for name in ("declined", "unanswered", "fraud", "wrong_number",
-                         "other_denial")
+            for name in (
+                "declined",
+                "unanswered",
+                "fraud",
+                "wrong_number",
+                "other_denial",
+            )
         )
 
     def sort_key(self) -> tuple[Any, ...]:

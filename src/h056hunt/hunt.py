@@ -61,8 +61,9 @@ def run_hunt(
     findings.sort(key=Finding.sort_key)
     findings, suppressed = apply_allowlist(findings, config.allowlist)
     for item in suppressed:
-        logger.info("suppressed %s by %s: %s", item.finding.finding_id, item.entry,
-                    item.reason)
+        logger.info(
+            "suppressed %s by %s: %s", item.finding.finding_id, item.entry, item.reason
+        )
     coverage = coverage_warnings(data, revocations, params)
     for warning in coverage:
         logger.warning("%s", warning)
@@ -116,7 +117,8 @@ def _score_matches(
     campaigns = []
     for key, actor_rows in admin.groupby(actor_keys, sort=True) if len(admin) else ():
         own_chains = [
-            chain for chain in chains
+            chain
+            for chain in chains
             if actor_key(chain.revocation) == key  # type: ignore[arg-type]
         ]
         campaigns.extend(find_campaigns(actor_rows, own_chains, params))
@@ -135,12 +137,17 @@ def _score_matches(
     for match in matches:
         context = people.user_context(match, params)
         if match.revocation is not None:
-            in_hours = config.working_hours.contains(
-                pd.Timestamp(match.revocation["revocation_time"])
-            ) if match.revocation["actor_type"] == "user" else None
+            in_hours = (
+                config.working_hours.contains(
+                    pd.Timestamp(match.revocation["revocation_time"])
+                )
+                if match.revocation["actor_type"] == "user"
+                else None
+            )
             context.factors.extend(
-                people.actor_context(match.revocation, admin, audit_span, params,
-                                     in_hours)
+                people.actor_context(
+                    match.revocation, admin, audit_span, params, in_hours
+                )
             )
         shared = shared_by_chain.get(id(match))
         if shared is not None:
@@ -209,7 +216,9 @@ class _ContextData:
         ]
         return actor_context(
             revocation,
-            self.signins[self.signins["_key"] == key] if key else self.signins.iloc[0:0],
+            self.signins[self.signins["_key"] == key]
+            if key
+            else self.signins.iloc[0:0],
             self.audit[self.audit["_key"] == key] if key else self.audit.iloc[0:0],
             own,
             audit_span,

@@ -28,7 +28,9 @@ STEPS_FIELD = (
 
 def logs_held(report: FileReport) -> str:
     """Name the logs a file holds: ``audit``, ``signin``, both, or ``none``."""
-    held = [log for log in ("audit", "signin") if report.loaded[log] or _had(report, log)]
+    held = [
+        log for log in ("audit", "signin") if report.loaded[log] or _had(report, log)
+    ]
     return "+".join(held) if held else "none"
 
 
@@ -41,12 +43,16 @@ def missing_fields(report: FileReport) -> list[str]:
     missing = []
     if _had(report, "signin"):
         present = report.present_columns["signin"]
-        missing.extend(text for name, text in NEEDED_SIGNIN_FIELDS if name not in present)
+        missing.extend(
+            text for name, text in NEEDED_SIGNIN_FIELDS if name not in present
+        )
         if report.step_rows == 0:
             missing.append(STEPS_FIELD[1])
     if _had(report, "audit"):
         present = report.present_columns["audit"]
-        missing.extend(text for name, text in NEEDED_AUDIT_FIELDS if name not in present)
+        missing.extend(
+            text for name, text in NEEDED_AUDIT_FIELDS if name not in present
+        )
     return missing
 
 

@@ -121,7 +121,10 @@ def load_logs(
             read_paths.add(str(input_file.path))
             sink = FileSink(input_file.display, requested_log, options.dayfirst)
             result = _load_file(
-                input_file, sink, options, check_log=str(input_file.path) not in given_twice
+                input_file,
+                sink,
+                options,
+                check_log=str(input_file.path) not in given_twice,
             )
             reports.append(sink.report)
             if result is not None:

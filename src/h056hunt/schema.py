@@ -157,7 +157,5 @@ def frame_from_rows(
     for row in rows:
         for name, values in columns.items():
             values.append(row.get(name))
-    arrays = [
-        pa.array(columns[field.name], type=field.type) for field in schema
-    ]
+    arrays = [pa.array(columns[field.name], type=field.type) for field in schema]
     return frame_from_table(pa.Table.from_arrays(arrays, schema=schema))

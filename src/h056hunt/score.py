@@ -8,9 +8,9 @@ a prompt, which makes it high.
 
 from __future__ import annotations
 
-import pandas as pd
-
 from collections.abc import Sequence
+
+import pandas as pd
 
 from h056hunt.detect.chains import DetectionParams, Match
 from h056hunt.findings import ScoreFactor, Severity
@@ -117,7 +117,8 @@ def score_match(
         factors.append(
             ScoreFactor(
                 "approval_after_burst",
-                POINTS_APPROVAL_AFTER_CHAIN if after_chain
+                POINTS_APPROVAL_AFTER_CHAIN
+                if after_chain
                 else POINTS_APPROVAL_AFTER_BURST,
                 f"a prompt was approved at {format_time(match.approval['prompt_time'])}"
                 f" after {len(denials)} denials",
@@ -164,8 +165,10 @@ def score_campaign(
     A campaign with an approval is critical, one with a bombed target is high, and
     a mass revocation alone is medium.
     """
-    extra = min((targets - params.campaign_min_targets) * POINTS_PER_EXTRA_TARGET,
-                MAX_POINTS_EXTRA_TARGETS)
+    extra = min(
+        (targets - params.campaign_min_targets) * POINTS_PER_EXTRA_TARGET,
+        MAX_POINTS_EXTRA_TARGETS,
+    )
     factors = [
         ScoreFactor(
             "mass_revocation",
@@ -177,18 +180,25 @@ def score_campaign(
     ]
     if bombed:
         factors.append(
-            ScoreFactor("targets_bombed", POINTS_TARGETS_BOMBED,
-                        f"{bombed} of them then received a burst of denied prompts")
+            ScoreFactor(
+                "targets_bombed",
+                POINTS_TARGETS_BOMBED,
+                f"{bombed} of them then received a burst of denied prompts",
+            )
         )
     if approved:
         factors.append(
-            ScoreFactor("targets_approved", POINTS_TARGETS_APPROVED,
-                        f"{approved} of them approved a prompt after the burst")
+            ScoreFactor(
+                "targets_approved",
+                POINTS_TARGETS_APPROVED,
+                f"{approved} of them approved a prompt after the burst",
+            )
         )
     if shared_facts:
         factors.append(
-            ScoreFactor("shared_attacker_origin", POINTS_SHARED_ORIGIN,
-                        "; ".join(shared_facts))
+            ScoreFactor(
+                "shared_attacker_origin", POINTS_SHARED_ORIGIN, "; ".join(shared_facts)
+            )
         )
     score = sum(factor.points for factor in factors)
     if approved:

@@ -162,15 +162,14 @@ def decode_text(data: bytes, display: str, *, strict: bool = True) -> str:
         InputError: strict mode and the bytes are not valid in the detected encoding,
             or the text holds NUL characters.
     """
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        encoding = "utf-16"
-    else:
-        encoding = "utf-8-sig"
+    has_utf16_mark = data[:2] in (b"\xff\xfe", b"\xfe\xff")
+    encoding = "utf-16" if has_utf16_mark else "utf-8-sig"
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        message = f"invalid {encoding.removesuffix('-sig').upper()} byte at offset {error.start}"
+        name = encoding.removesuffix("-sig").upper()
+        message = f"invalid {name} byte at offset {error.start}"
         if strict:
             raise InputError(
                 display,

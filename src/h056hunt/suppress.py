@@ -48,8 +48,13 @@ def _first_match(finding: Finding, allowlist: Allowlist) -> tuple[str, str] | No
     if actor is not None:
         names = {
             value.casefold()
-            for value in (actor.upn, actor.id, actor.app_id, actor.display_name,
-                          actor.service_principal_id)
+            for value in (
+                actor.upn,
+                actor.id,
+                actor.app_id,
+                actor.display_name,
+                actor.service_principal_id,
+            )
             if value
         }
         for rule in allowlist.actors:
@@ -57,8 +62,11 @@ def _first_match(finding: Finding, allowlist: Allowlist) -> tuple[str, str] | No
                 return f"actor {rule.match}", rule.reason
     users = {
         value.casefold()
-        for value in (finding.target_user_id, finding.target_upn,
-                      *finding.extra.get("signin_upns", []))
+        for value in (
+            finding.target_user_id,
+            finding.target_upn,
+            *finding.extra.get("signin_upns", []),
+        )
         if value
     }
     for target in allowlist.targets:

@@ -52,9 +52,7 @@ def first_burst_from(
     return Burst(start, stop, int(counts[start:stop].max()))
 
 
-def all_bursts(
-    times: Nanoseconds, window_ns: int, min_denials: int
-) -> list[Burst]:
+def all_bursts(times: Nanoseconds, window_ns: int, min_denials: int) -> list[Burst]:
     """Return every burst of a user's denials, without overlaps, in time order."""
     counts = window_counts(times, window_ns)
     bursts = []

@@ -70,7 +70,8 @@ def find_campaigns(
                 actor_key=actor_key(members.iloc[0]),
                 revocations=members,
                 chains=[
-                    chain for chain in chains
+                    chain
+                    for chain in chains
                     if chain.revocation is not None
                     and str(chain.revocation["revocation_id"]) in ids
                 ],

@@ -205,8 +205,7 @@ def _persistence(
         ScoreFactor(
             "persistence_after_approval",
             POINTS_PERSISTENCE,
-            f"{', '.join(names)} within {params.persistence_window} after the "
-            "approval",
+            f"{', '.join(names)} within {params.persistence_window} after the approval",
         )
     )
     context.escalate_to_critical = True
@@ -291,8 +290,10 @@ def _actor_signins(
             )
     levels = recent["risk_level_during_signin"].astype("string").str.casefold()
     states = recent["risk_state"].astype("string").str.casefold()
-    risky = recent[levels.isin(RISKY_LEVELS).fillna(False)
-                   | states.isin(RISKY_STATES).fillna(False)]
+    risky = recent[
+        levels.isin(RISKY_LEVELS).fillna(False)
+        | states.isin(RISKY_STATES).fillna(False)
+    ]
     if len(risky):
         factors.append(
             ScoreFactor(
@@ -303,8 +304,10 @@ def _actor_signins(
         )
     requirement = recent["authentication_requirement"].astype("string").str.casefold()
     codes = recent["error_code"].astype("Int64")
-    single = recent[(requirement == "singlefactorauthentication").fillna(False)
-                    & (codes == 0).fillna(False)]
+    single = recent[
+        (requirement == "singlefactorauthentication").fillna(False)
+        & (codes == 0).fillna(False)
+    ]
     if len(single):
         factors.append(
             ScoreFactor(
@@ -339,11 +342,14 @@ def _actor_rate(
     if audit_span is None:
         return
     window = params.campaign_window
-    nearby = int(((times >= revoked_at - window) & (times <= revoked_at + window)).sum())
+    nearby = int(
+        ((times >= revoked_at - window) & (times <= revoked_at + window)).sum()
+    )
     span = max(audit_span[1] - audit_span[0], window)
     usual = len(times) / (span / window)
-    if nearby >= params.campaign_min_targets and nearby >= REVOKER_RATE_SPIKE_RATIO * max(
-        usual, 1.0
+    if (
+        nearby >= params.campaign_min_targets
+        and nearby >= REVOKER_RATE_SPIKE_RATIO * max(usual, 1.0)
     ):
         factors.append(
             ScoreFactor(
@@ -366,10 +372,18 @@ def _actor_changes(
     recent = audit[(audit["event_time"] >= start) & (audit["event_time"] < end)]
     activity = recent["activity"].fillna("").astype(str).map(normalise_activity)
     for activities, name, points, text in (
-        (ROLE_GRANT_ACTIVITIES, "revoker_role_granted", POINTS_REVOKER_ROLE,
-         "a role was granted to the revoker"),
-        (MFA_CHANGE_ACTIVITIES, "revoker_mfa_changed", POINTS_REVOKER_MFA_CHANGE,
-         "an MFA method of the revoker was changed"),
+        (
+            ROLE_GRANT_ACTIVITIES,
+            "revoker_role_granted",
+            POINTS_REVOKER_ROLE,
+            "a role was granted to the revoker",
+        ),
+        (
+            MFA_CHANGE_ACTIVITIES,
+            "revoker_mfa_changed",
+            POINTS_REVOKER_MFA_CHANGE,
+            "an MFA method of the revoker was changed",
+        ),
     ):
         found = recent[activity.isin(activities)]
         if len(found):

@@ -29,7 +29,15 @@ WRONG_NUMBER = "wrong_number"
 OTHER_DENIAL = "other_denial"
 APPROVED = "approved"
 INTERRUPT = "interrupt"
-OUTCOMES = (DECLINED, UNANSWERED, FRAUD, WRONG_NUMBER, OTHER_DENIAL, APPROVED, INTERRUPT)
+OUTCOMES = (
+    DECLINED,
+    UNANSWERED,
+    FRAUD,
+    WRONG_NUMBER,
+    OTHER_DENIAL,
+    APPROVED,
+    INTERRUPT,
+)
 DENIALS = frozenset({DECLINED, UNANSWERED, FRAUD, WRONG_NUMBER, OTHER_DENIAL})
 
 ERROR_MFA_FAILED = 500121
@@ -99,11 +107,13 @@ def extract_prompts(signin: pd.DataFrame, steps: pd.DataFrame) -> pd.DataFrame:
     step_prompts = _prompts_from_steps(users, steps)
     covered = set(step_prompts["record_id"]) if len(step_prompts) else set()
     status_prompts = _prompts_from_status(users[~users["record_id"].isin(covered)])
-    prompts = pd.concat(
-        [frame for frame in (step_prompts, status_prompts) if len(frame)],
-        ignore_index=True,
-    ) if len(step_prompts) or len(status_prompts) else pd.DataFrame(
-        columns=PROMPT_COLUMNS
+    prompts = (
+        pd.concat(
+            [frame for frame in (step_prompts, status_prompts) if len(frame)],
+            ignore_index=True,
+        )
+        if len(step_prompts) or len(status_prompts)
+        else pd.DataFrame(columns=PROMPT_COLUMNS)
     )
     if prompts.empty:
         return pd.DataFrame(columns=PROMPT_COLUMNS)
@@ -198,8 +208,6 @@ def _prompts_from_status(users: pd.DataFrame) -> pd.DataFrame:
     found["prompt_time"] = found["event_time"]
     found["detail"] = found["additional_details"].fillna(found["failure_reason"])
     found["from_step"] = False
-    group = found["outcome"].map(
-        lambda value: "denial" if value in DENIALS else value
-    )
+    group = found["outcome"].map(lambda value: "denial" if value in DENIALS else value)
     found["dedupe_key"] = found["request_key"].astype(str) + "|" + group
     return found

@@ -30,7 +30,7 @@ DEFAULT_REVOCATION_ACTIVITIES = (
 STS_PROPERTY = "stsrefreshtokensvalidfrom"
 _ARTICLES = frozenset({"a", "an", "the"})
 _WORD = re.compile(r"[0-9a-z]+")
-# Words that suggest an unlisted activity kills sessions, so the run summary can name it.
+# Words that suggest an unlisted activity ends sessions; the run summary names it.
 _NEAR_MISS_WORDS = frozenset(
     {"revoke", "revoked", "invalidate", "stsrefreshtokenvalidfrom", "signinsessions"}
 )
@@ -88,8 +88,12 @@ def find_revocations(
         return pd.DataFrame(columns=REVOCATION_COLUMNS), audit.iloc[0:0]
     wanted = {normalise_activity(name) for name in activity_names}
     normalised = audit["activity"].fillna("").astype(str).map(normalise_activity)
-    succeeded = audit["result"].fillna("success").astype(str).str.casefold().isin(
-        ["success", "succeeded", "0", "true"]
+    succeeded = (
+        audit["result"]
+        .fillna("success")
+        .astype(str)
+        .str.casefold()
+        .isin(["success", "succeeded", "0", "true"])
     )
     listed = normalised.isin(wanted)
     paired_update = (normalised == "update user") & audit[

@@ -117,27 +117,47 @@ def route_record(value: Any, sink: FileSink, *, line: int, record: int) -> None:
         _route_log_analytics(fields, sink, line=line, record=record)
     elif "activitydisplayname" in fields or "activitydatetime" in fields:
         row = entra.audit_row(fields)
-        sink.add_audit(row, shape=SHAPE_GRAPH, line=line, record=record,
-                       time_column="activityDateTime")
+        sink.add_audit(
+            row,
+            shape=SHAPE_GRAPH,
+            line=line,
+            record=record,
+            time_column="activityDateTime",
+        )
     elif "createddatetime" in fields and _looks_like_signin(fields):
         row, steps = entra.signin_row(fields)
-        sink.add_signin(row, steps, shape=SHAPE_GRAPH, line=line, record=record,
-                        time_column="createdDateTime")
+        sink.add_signin(
+            row,
+            steps,
+            shape=SHAPE_GRAPH,
+            line=line,
+            record=record,
+            time_column="createdDateTime",
+        )
     elif set(fields) == {"error"}:
         sink.skip("error object inside the export", line=line, record=record)
     else:
-        sink.skip("unrecognised record (not an Entra audit or sign-in record)",
-                  line=line, record=record)
+        sink.skip(
+            "unrecognised record (not an Entra audit or sign-in record)",
+            line=line,
+            record=record,
+        )
 
 
 def _is_diagnostic(fields: dict[str, Any]) -> bool:
-    if "category" not in fields or "properties" in fields and not isinstance(
-        fields["properties"], dict
+    if (
+        "category" not in fields
+        or "properties" in fields
+        and not isinstance(fields["properties"], dict)
     ):
         return False
-    return any(
-        key in fields for key in ("properties", "time", "resourceid", "operationname")
-    ) and "timegenerated" not in fields
+    return (
+        any(
+            key in fields
+            for key in ("properties", "time", "resourceid", "operationname")
+        )
+        and "timegenerated" not in fields
+    )
 
 
 def _looks_like_signin(fields: dict[str, Any]) -> bool:
@@ -159,8 +179,9 @@ def _route_diagnostic(
         if row["activity"] is None:
             row["activity"] = first_text(fields, "operationname")
         column = _time_column(row, envelope_time, "properties.activityDateTime")
-        sink.add_audit(row, shape=SHAPE_DIAGNOSTIC, line=line, record=record,
-                       time_column=column)
+        sink.add_audit(
+            row, shape=SHAPE_DIAGNOSTIC, line=line, record=record, time_column=column
+        )
     elif kind in entra.SIGNIN_EVENT_TYPE_BY_SOURCE:
         row, steps = entra.signin_row(
             properties, envelope_time=envelope_time, source_kind=category
@@ -168,11 +189,18 @@ def _route_diagnostic(
         if row["error_code"] is None:
             row["error_code"] = integer(fields.get("resulttype"))
         column = _time_column(row, envelope_time, "properties.createdDateTime")
-        sink.add_signin(row, steps, shape=SHAPE_DIAGNOSTIC, line=line, record=record,
-                        time_column=column)
+        sink.add_signin(
+            row,
+            steps,
+            shape=SHAPE_DIAGNOSTIC,
+            line=line,
+            record=record,
+            time_column=column,
+        )
     else:
-        sink.skip(f"unsupported category {category or '(none)'}", line=line,
-                  record=record)
+        sink.skip(
+            f"unsupported category {category or '(none)'}", line=line, record=record
+        )
 
 
 def _time_column(row: dict[str, Any], envelope_time: str | None, own: str) -> str:
@@ -201,14 +229,28 @@ def _route_log_analytics(
     )
     if is_audit:
         row = entra.audit_row(fields, envelope_time=envelope_time)
-        sink.add_audit(row, shape=SHAPE_LOG_ANALYTICS, line=line, record=record,
-                       time_column="ActivityDateTime")
+        sink.add_audit(
+            row,
+            shape=SHAPE_LOG_ANALYTICS,
+            line=line,
+            record=record,
+            time_column="ActivityDateTime",
+        )
     elif is_signin:
         row, steps = entra.signin_row(
             fields, envelope_time=envelope_time, source_kind=table or None
         )
-        sink.add_signin(row, steps, shape=SHAPE_LOG_ANALYTICS, line=line,
-                        record=record, time_column="CreatedDateTime")
+        sink.add_signin(
+            row,
+            steps,
+            shape=SHAPE_LOG_ANALYTICS,
+            line=line,
+            record=record,
+            time_column="CreatedDateTime",
+        )
     else:
-        sink.skip(f"unsupported table {first_text(fields, 'type') or '(unknown)'}",
-                  line=line, record=record)
+        sink.skip(
+            f"unsupported table {first_text(fields, 'type') or '(unknown)'}",
+            line=line,
+            record=record,
+        )

@@ -195,7 +195,8 @@ def _read_members(
         if not text.startswith('"', cursor.position):
             found = text[cursor.position : cursor.position + 1] or "end of file"
             raise cursor.error(
-                cursor.position, f"expected a member name, found {found!r}",
+                cursor.position,
+                f"expected a member name, found {found!r}",
                 "invalid_json",
             )
         key, _ = cursor.decode_value()

@@ -224,8 +224,10 @@ class FileSink:
         kept = []
         for index, row in enumerate(rows):
             if index in bad:
-                reason = "missing timestamp" if raw_times[index] is None else (
-                    "invalid timestamp"
+                reason = (
+                    "missing timestamp"
+                    if raw_times[index] is None
+                    else ("invalid timestamp")
                 )
                 logger.warning(
                     "%s, line %s: %s %r in %s; record skipped",

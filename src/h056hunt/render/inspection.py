@@ -20,8 +20,12 @@ def render_inspection(
 ) -> None:
     """Print one block per file, then unreadable paths and coverage warnings."""
     for record in records:
-        table = Table(box=box.SIMPLE, show_header=False, title_justify="left",
-                      title=Text(plain(record["path"]), style="bold"))
+        table = Table(
+            box=box.SIMPLE,
+            show_header=False,
+            title_justify="left",
+            title=Text(plain(record["path"]), style="bold"),
+        )
         table.add_column("Field")
         table.add_column("Value", overflow="fold")
         loaded = record["loaded_by_log"]
@@ -29,10 +33,16 @@ def render_inspection(
             ("shape", record["shape"]),
             ("log", record["log"]),
             ("records seen", str(record["records_seen"])),
-            ("loaded", f"{record['loaded']} (audit {loaded['audit']}, sign-in "
-                       f"{loaded['signin']}, step files {loaded['steps']})"),
+            (
+                "loaded",
+                f"{record['loaded']} (audit {loaded['audit']}, sign-in "
+                f"{loaded['signin']}, step files {loaded['steps']})",
+            ),
             ("duplicates", str(record["duplicates"])),
-            ("time range", f"{record['time_min'] or '-'} to {record['time_max'] or '-'}"),
+            (
+                "time range",
+                f"{record['time_min'] or '-'} to {record['time_max'] or '-'}",
+            ),
         ]
         for reason, count in record["skipped"].items():
             rows.append(("skipped", f"{count}: {reason}"))

@@ -46,8 +46,8 @@ def finding_record(finding: Finding, *, partial: bool = False) -> dict[str, Any]
             "label": actor.label,
         },
         "revocation_time": format_time(finding.revocation_time) or None,
-        "first_prompt_time": format_time(finding.first_prompt_time),
-        "last_prompt_time": format_time(finding.last_prompt_time),
+        "first_prompt_time": format_time(finding.first_prompt_time) or None,
+        "last_prompt_time": format_time(finding.last_prompt_time) or None,
         "prompt_counts": dict(finding.prompt_counts),
         "denied_prompts": finding.denied_prompts,
         "peak_denials_in_window": finding.extra.get("peak_denials"),
@@ -57,6 +57,13 @@ def finding_record(finding: Finding, *, partial: bool = False) -> dict[str, Any]
         "countries": list(finding.countries),
         "user_agents": list(finding.user_agents),
         "other_revocation_ids": list(finding.extra.get("other_revocations", [])),
+        "campaign_targets": [
+            dict(target) for target in finding.extra.get("targets", [])
+        ],
+        "shared_origins": {
+            column: {value: sorted(users) for value, users in sorted(values.items())}
+            for column, values in sorted(finding.extra.get("shared_origins", {}).items())
+        },
         "matched_by_upn": bool(finding.extra.get("upn_fallback", False)),
         "evidence": [
             {

@@ -25,8 +25,17 @@ def render_summary(
 ) -> None:
     """Print files, shapes, record accounting, time spans and coverage."""
     table = Table(title="Input files", box=box.SIMPLE, title_justify="left")
-    for name in ("File", "Given as", "Shape", "Seen", "Audit", "Sign-in", "Steps",
-                 "Dupes", "Skipped"):
+    for name in (
+        "File",
+        "Given as",
+        "Shape",
+        "Seen",
+        "Audit",
+        "Sign-in",
+        "Steps",
+        "Dupes",
+        "Skipped",
+    ):
         table.add_column(name, overflow="fold")
     for report in data.files:
         skipped = sum(report.skipped.values())
@@ -60,8 +69,10 @@ def render_summary(
         console.print(Text(f"  not read: {plain(path)}: {plain(reason)}"))
     if data.conflicts:
         console.print(
-            Text(f"  {len(data.conflicts)} record id(s) had copies that differ; the "
-                 "most complete copy was kept")
+            Text(
+                f"  {len(data.conflicts)} record id(s) had copies that differ; the "
+                "most complete copy was kept"
+            )
         )
     for log, label in (("audit", "Audit"), ("signin", "Sign-in")):
         span = data.time_span(log)
@@ -69,8 +80,10 @@ def render_summary(
             console.print(Text(f"{label} log: no records"))
         else:
             console.print(
-                Text(f"{label} log covers {format_time(span[0], tz)} to "
-                     f"{format_time(span[1], tz)}")
+                Text(
+                    f"{label} log covers {format_time(span[0], tz)} to "
+                    f"{format_time(span[1], tz)}"
+                )
             )
     if result is not None:
         admin = 0
@@ -78,26 +91,36 @@ def render_summary(
             admin = int((~result.revocations["is_self_revocation"].astype(bool)).sum())
         console.print(
             Text(
-                f"Revocations: {len(result.revocations)} ({admin} by another principal);"
-                f" MFA prompts: {len(result.prompts)}; findings: {len(result.findings)}"
+                f"Revocations: {len(result.revocations)} ({admin} by another "
+                f"principal); MFA prompts: {len(result.prompts)}; "
+                f"findings: {len(result.findings)}"
             )
         )
-        for activity in sorted(set(result.near_misses["activity"].dropna().astype(str))):
+        for activity in sorted(
+            set(result.near_misses["activity"].dropna().astype(str))
+        ):
             console.print(
-                Text(f"  possible revocation, not matched: {plain(activity)}",
-                     style="yellow")
+                Text(
+                    f"  possible revocation, not matched: {plain(activity)}",
+                    style="yellow",
+                )
             )
         for entry, count in sorted(counts_by_entry(result.suppressed).items()):
             console.print(
-                Text(f"  suppressed {count} finding(s) by allowlist {plain(entry)}"
-                     " (--show-suppressed lists them)")
+                Text(
+                    f"  suppressed {count} finding(s) by allowlist {plain(entry)}"
+                    " (--show-suppressed lists them)"
+                )
             )
         for warning in result.coverage_warnings:
             console.print(Text(f"  coverage: {plain(warning)}", style="yellow"))
     if data.partial:
         console.print(
-            Text("PARTIAL INPUT: some files were not read completely; results may be "
-                 "incomplete.", style="bold yellow")
+            Text(
+                "PARTIAL INPUT: some files were not read completely; results may be "
+                "incomplete.",
+                style="bold yellow",
+            )
         )
 
 

@@ -55,8 +55,16 @@ def render_table(
         console.print(Text("No findings.", style="green"))
         return
     table = Table(box=box.SIMPLE_HEAVY, show_lines=False)
-    for name in ("Severity", "Score", "Type", "User", "Revoked by", "Revoked at",
-                 "Prompts", "Summary"):
+    for name in (
+        "Severity",
+        "Score",
+        "Type",
+        "User",
+        "Revoked by",
+        "Revoked at",
+        "Prompts",
+        "Summary",
+    ):
         table.add_column(name, overflow="fold")
     for finding in findings:
         table.add_row(
@@ -86,7 +94,9 @@ def _prompt_summary(finding: Finding) -> str:
 
 def _render_details(finding: Finding, console: Console, tz: tzinfo | None) -> None:
     heading = Text()
-    heading.append(f"{finding.severity.label.upper()} ", SEVERITY_STYLES[finding.severity])
+    heading.append(
+        f"{finding.severity.label.upper()} ", SEVERITY_STYLES[finding.severity]
+    )
     heading.append(f"{finding.finding_type.value} {finding.finding_id}: ")
     heading.append(plain(finding.target_upn or finding.target_user_id))
     console.print()
@@ -111,5 +121,7 @@ def _render_details(finding: Finding, console: Console, tz: tzinfo | None) -> No
             Text(plain(event.country)),
         )
     console.print(timeline)
-    sources = sorted({f"{item.file}:{item.line or item.record}" for item in finding.evidence})
+    sources = sorted(
+        {f"{item.file}:{item.line or item.record}" for item in finding.evidence}
+    )
     console.print(Text("Evidence: " + plain(", ".join(sources)), style="dim"))
