@@ -1,0 +1,257 @@
+"""Tests for recognising session revocations in the audit frame."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from h056hunt import schema
+from h056hunt.detect.revocations import (
+    DEFAULT_REVOCATION_ACTIVITIES,
+    find_revocations,
+    normalise_activity,
+)
+
+TARGET_ID = "00000000-0000-4000-8000-000000000701"
+ADMIN_ID = "00000000-0000-4000-8000-00000000ad01"
+
+
+def audit_frame(*rows: dict[str, Any]) -> pd.DataFrame:
+    defaults = {
+        "event_time": pd.Timestamp("2021-05-17T09:00:00Z"),
+        "activity": "Update StsRefreshTokenValidFrom Timestamp",
+        "result": "success",
+        "actor_type": "user",
+        "actor_id": ADMIN_ID,
+        "actor_upn": "secadmin@contoso.example",
+        "target_type": "User",
+        "target_id": TARGET_ID,
+        "target_upn": "tom@contoso.example",
+        "source_file": "audit.json",
+    }
+    full = []
+    for number, row in enumerate(rows, start=1):
+        values = {**defaults, "record_id": f"A{number}", "source_record": number}
+        values.update(row)
+        full.append(values)
+    return schema.frame_from_rows(full, schema.AUDIT_SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "INVALIDATE ALL REFRESH TOKENS FOR USER ",
+            "invalidate all refresh tokens for user",
+        ),
+        (
+            "Invalidate all refresh tokens for a user",
+            "invalidate all refresh tokens for user",
+        ),
+        (
+            "Update StsRefreshTokenValidFrom Timestamp.",
+            "update stsrefreshtokenvalidfrom timestamp",
+        ),
+        ("  Revoke   user\tsessions  ", "revoke user sessions"),
+        ("Revoke the sign-in sessions", "revoke sign in sessions"),
+    ],
+)
+def test_normalise_activity(name: str, expected: str) -> None:
+    assert normalise_activity(name) == expected
+
+
+@pytest.mark.parametrize(
+    "activity",
+    [
+        "Update StsRefreshTokenValidFrom Timestamp",
+        "update stsrefreshtokenvalidfrom timestamp",
+        "Update StsRefreshTokenValidFrom Timestamp.",
+        "INVALIDATE ALL REFRESH TOKENS FOR USER ",
+        "Invalidate all refresh tokens for a user",
+        "Invalidate all refresh tokens for the user",
+        "Revoke user sessions",
+        "revoke  sign-in sessions",
+    ],
+)
+def test_name_variants_recognised(activity: str) -> None:
+    revocations, _ = find_revocations(audit_frame({"activity": activity}))
+
+    assert len(revocations) == 1
+
+
+def test_revocation_columns() -> None:
+    revocations, _ = find_revocations(audit_frame({}))
+
+    row = revocations.iloc[0]
+    assert row["revocation_id"] == "A1"
+    assert row["user_key"] == TARGET_ID
+    assert row["revocation_time"] == pd.Timestamp("2021-05-17T09:00:00Z")
+    assert row["actor_upn"] == "secadmin@contoso.example"
+    assert not row["is_self_revocation"]
+    assert row["related_record_ids"] == ["A1"]
+
+
+def test_paired_update_user_merged() -> None:
+    audit = audit_frame(
+        {"correlation_id": "c1"},
+        {
+            "correlation_id": "c1",
+            "activity": "Update user",
+            "included_updated_properties": "StsRefreshTokensValidFrom",
+            "event_time": pd.Timestamp("2021-05-17T09:00:01Z"),
+        },
+    )
+
+    revocations, _ = find_revocations(audit)
+
+    assert len(revocations) == 1
+    assert revocations.iloc[0]["revocation_id"] == "A1"
+    assert revocations.iloc[0]["related_record_ids"] == ["A1", "A2"]
+
+
+def test_paired_row_alone_is_revocation() -> None:
+    audit = audit_frame(
+        {
+            "activity": "Update user",
+            "included_updated_properties": "StsRefreshTokensValidFrom",
+        }
+    )
+
+    revocations, _ = find_revocations(audit)
+
+    assert len(revocations) == 1
+
+
+def test_update_user_other_properties_ignored() -> None:
+    audit = audit_frame(
+        {
+            "activity": "Update user",
+            "included_updated_properties": "StsRefreshTokensValidFrom, DisplayName",
+        }
+    )
+
+    revocations, near_misses = find_revocations(audit)
+
+    assert revocations.empty
+    assert near_misses.empty
+
+
+def test_different_correlation_ids_not_merged() -> None:
+    audit = audit_frame({"correlation_id": "c1"}, {"correlation_id": "c2"})
+
+    revocations, _ = find_revocations(audit)
+
+    assert len(revocations) == 2
+
+
+def test_self_revocation_flagged() -> None:
+    audit = audit_frame({"actor_id": TARGET_ID, "actor_upn": "tom@contoso.example"})
+
+    revocations, _ = find_revocations(audit)
+
+    assert bool(revocations.iloc[0]["is_self_revocation"])
+
+
+def test_self_revocation_by_upn_case() -> None:
+    audit = audit_frame({"actor_id": None, "actor_upn": "TOM@contoso.example"})
+
+    revocations, _ = find_revocations(audit)
+
+    assert bool(revocations.iloc[0]["is_self_revocation"])
+
+
+def test_add_user_not_revocation() -> None:
+    audit = audit_frame(
+        {
+            "activity": "Add user",
+            "included_updated_properties": "AccountEnabled, StsRefreshTokensValidFrom",
+        }
+    )
+
+    revocations, near_misses = find_revocations(audit)
+
+    assert revocations.empty
+    assert near_misses.empty
+
+
+def test_failed_result_not_revocation() -> None:
+    revocations, _ = find_revocations(audit_frame({"result": "failure"}))
+
+    assert revocations.empty
+
+
+def test_missing_result_counts_as_success() -> None:
+    revocations, _ = find_revocations(audit_frame({"result": None}))
+
+    assert len(revocations) == 1
+
+
+def test_near_miss_returned() -> None:
+    audit = audit_frame(
+        {"activity": "Revoke all sign-in sessions (preview)"},
+        {"activity": "Reset user password"},
+        {"activity": "Update user"},
+    )
+
+    revocations, near_misses = find_revocations(audit)
+
+    assert revocations.empty
+    assert near_misses["activity"].tolist() == ["Revoke all sign-in sessions (preview)"]
+
+
+def test_custom_activity_list() -> None:
+    audit = audit_frame({"activity": "Revoke all sign-in sessions (preview)"})
+
+    revocations, near_misses = find_revocations(
+        audit, (*DEFAULT_REVOCATION_ACTIVITIES, "Revoke all sign-in sessions (preview)")
+    )
+
+    assert len(revocations) == 1
+    assert near_misses.empty
+
+
+def test_app_initiator() -> None:
+    audit = audit_frame(
+        {
+            "actor_type": "app",
+            "actor_id": "a0000000-0000-4000-8000-0000000050a2",
+            "actor_upn": None,
+            "actor_display_name": "soar-playbook",
+            "actor_app_id": "a0000000-0000-4000-8000-0000000050a1",
+            "actor_service_principal_id": "a0000000-0000-4000-8000-0000000050a2",
+        }
+    )
+
+    revocations, _ = find_revocations(audit)
+
+    row = revocations.iloc[0]
+    assert row["actor_type"] == "app"
+    assert row["actor_display_name"] == "soar-playbook"
+    assert not bool(row["is_self_revocation"])
+
+
+def test_user_initiator_known_by_id() -> None:
+    audit = audit_frame({"actor_upn": None, "actor_id": ADMIN_ID})
+
+    revocations, _ = find_revocations(audit)
+
+    assert revocations.iloc[0]["actor_type"] == "user"
+    assert revocations.iloc[0]["actor_id"] == ADMIN_ID
+
+
+def test_target_without_id_uses_upn() -> None:
+    audit = audit_frame({"target_id": None, "target_upn": "Tom@Contoso.example"})
+
+    revocations, _ = find_revocations(audit)
+
+    assert revocations.iloc[0]["user_key"] == "upn:tom@contoso.example"
+    assert bool(revocations.iloc[0]["upn_fallback"])
+
+
+def test_empty_audit() -> None:
+    revocations, near_misses = find_revocations(schema.empty_frame(schema.AUDIT_SCHEMA))
+
+    assert revocations.empty
+    assert near_misses.empty

@@ -1,0 +1,96 @@
+"""Tests for safe field text, ISO 8601 times and short durations."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+
+from h056hunt.render.text import format_duration, format_time, plain
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("evil\x1b[31mred", "evil\\x1b[31mred"),
+        (
+            "\x1b]8;;https://example.invalid\x1b\\link",
+            "\\x1b]8;;https://example.invalid\\x1b\\link",
+        ),
+        ("\u202egnp.exe", "\\u202egnp.exe"),
+        ("zero\u200bwidth", "zero\\u200bwidth"),
+        ("bell\x07", "bell\\x07"),
+        ("csi\x9b", "csi\\x9b"),
+        ("tab\there", "tab\\x09here"),
+        ("[bold red]x[/]", "[bold red]x[/]"),
+        ("Zoë 漢字", "Zoë 漢字"),
+        (None, ""),
+        (42, "42"),
+    ],
+)
+def test_plain(value: object, expected: str) -> None:
+    assert plain(value) == expected
+
+
+def test_plain_leaves_no_control_characters() -> None:
+    text = plain("".join(chr(code) for code in range(0x00, 0xA0)))
+
+    assert not any(
+        ord(character) < 0x20 or 0x7F <= ord(character) <= 0x9F for character in text
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2025-01-01T00:00:00.1234567Z", "2025-01-01T00:00:00.1234567Z"),
+        ("2025-01-01T00:00:00Z", "2025-01-01T00:00:00Z"),
+        ("2025-01-01T00:00:00.5Z", "2025-01-01T00:00:00.5Z"),
+        ("2025-01-01T00:00:00.000000001Z", "2025-01-01T00:00:00.000000001Z"),
+        ("2025-01-01T09:00:00+09:00", "2025-01-01T00:00:00Z"),
+    ],
+)
+def test_format_time_utc(value: str, expected: str) -> None:
+    assert format_time(pd.Timestamp(value)) == expected
+
+
+def test_format_time_naive_is_utc() -> None:
+    assert format_time(pd.Timestamp("2025-01-01 12:00")) == "2025-01-01T12:00:00Z"
+
+
+def test_format_time_missing() -> None:
+    assert format_time(None) == ""
+    assert format_time(pd.NaT) == ""
+
+
+def test_format_time_in_zone() -> None:
+    stamp = pd.Timestamp("2025-01-01T00:00:00.5Z")
+
+    assert format_time(stamp, ZoneInfo("Asia/Tokyo")) == "2025-01-01T09:00:00.5+09:00"
+
+
+def test_format_time_half_hour_offset() -> None:
+    stamp = pd.Timestamp("2025-01-01T00:00:00Z")
+
+    assert format_time(stamp, ZoneInfo("America/St_Johns")) == (
+        "2024-12-31T20:30:00-03:30"
+    )
+
+
+@pytest.mark.parametrize(
+    ("delta", "expected"),
+    [
+        ("245s", "4m05s"),
+        ("2h", "2h"),
+        ("90s", "1m30s"),
+        ("1h30m", "1h30m"),
+        ("1h05m", "1h05m"),
+        ("10m", "10m"),
+        ("0s", "0s"),
+        ("59.9s", "59s"),
+        ("-3m", "-3m"),
+    ],
+)
+def test_format_duration(delta: str, expected: str) -> None:
+    assert format_duration(pd.Timedelta(delta)) == expected
