@@ -38,6 +38,7 @@ from h056hunt.render.context import RenderContext
 from h056hunt.render.inspection import render_inspection
 from h056hunt.render.jsonl import dumps
 from h056hunt.render.summary import render_summary, render_suppressed
+from h056hunt.simulate.command import simulate_command
 from h056hunt.sources import InputFile
 
 logger = logging.getLogger("h056hunt")
@@ -480,3 +481,6 @@ def _run(work: Callable[[], int], debug: bool) -> int:
     except BrokenPipeError:
         sys.stderr.close()
         return ExitCode.OK
+
+
+main.add_command(simulate_command)

@@ -90,5 +90,7 @@ def finding_record(finding: Finding, *, partial: bool = False) -> dict[str, Any]
             for event in finding.timeline
         ],
         "summary": finding.summary,
+        "campaign_targets": list(finding.extra.get("targets", [])),
+        "shared_origins": dict(finding.extra.get("shared_origins", {})),
         "partial_input": partial,
     }
