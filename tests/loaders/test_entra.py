@@ -123,7 +123,7 @@ def test_audit_row_graph_fields() -> None:
     assert row["correlation_id"] == "c1"
 
 
-def test_audit_row_falls_back_to_operation_name() -> None:
+def test_audit_activity_from_operation_name() -> None:
     row = audit_row({"operationName": "Revoke user sessions"}, envelope_time="t0")
 
     assert row["activity"] == "Revoke user sessions"
@@ -171,7 +171,7 @@ def test_signin_request_id_prefers_original() -> None:
     assert row["request_id"] == "R1"
 
 
-def test_signin_request_id_falls_back_to_id() -> None:
+def test_signin_request_id_fallback() -> None:
     row, _ = signin_row({"id": "S1"})
 
     assert row["request_id"] == "S1"

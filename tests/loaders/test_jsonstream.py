@@ -77,7 +77,7 @@ def test_single_object() -> None:
     ]
 
 
-def test_member_named_value_that_is_not_array() -> None:
+def test_scalar_value_member_kept() -> None:
     assert values('{"value": 5, "id": "a"}') == [{"value": 5, "id": "a"}]
 
 
@@ -143,7 +143,7 @@ def test_line_numbers_inside_pretty_page() -> None:
 
 
 def test_line_numbers_after_earlier_lookup() -> None:
-    # The error path asks for an earlier line after later ones were counted.
+    # The error path requests an earlier line after later lines were counted.
     text = '{"id": "a"}\n\n{"id": "b"}\n{"id": '
     found: list[JsonRecord] = []
 
