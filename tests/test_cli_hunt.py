@@ -1,0 +1,392 @@
+"""Tests for the ``h056 hunt`` command: exit codes, outputs and safe rendering."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from h056hunt.cli import main
+
+ADMIN_ID = "00000000-0000-4000-8000-00000000ad01"
+USER_ID = "00000000-0000-4000-8000-000000000b0b"
+DENIED = "MFA denied; user declined the authentication"
+THRESHOLDS = ["--min-denials", "3", "--burst-window", "10m", "--max-lag", "60m"]
+OUTCOME_KEYS = {
+    "declined",
+    "unanswered",
+    "fraud",
+    "wrong_number",
+    "other_denial",
+    "approved",
+    "interrupt",
+}
+DOCUMENTED_KEYS = {
+    "finding_id",
+    "finding_type",
+    "severity",
+    "score",
+    "score_factors",
+    "target_user_id",
+    "target_upn",
+    "actor",
+    "revocation_time",
+    "first_prompt_time",
+    "last_prompt_time",
+    "prompt_counts",
+    "approved",
+    "approval_time",
+    "source_ips",
+    "evidence",
+    "summary",
+}
+MARKUP = "[bold red]x[/]"
+ESCAPE = "\x1b[31mred"
+LINK = "\x1b]8;;https://example.invalid/\x1b\\click\x1b]8;;\x1b\\"
+OVERRIDE = "\u202egnp.exe"
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """Undo the CLI's logging setup, which binds a handler to the runner's stderr."""
+    logger = logging.getLogger("h056hunt")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved
+
+
+def revocation(**user: Any) -> dict[str, Any]:
+    initiator = {
+        "id": ADMIN_ID,
+        "userPrincipalName": "secadmin@contoso.example",
+        "ipAddress": "198.51.100.10",
+    }
+    initiator.update(user)
+    return {
+        "id": "Directory_0001",
+        "category": "UserManagement",
+        "correlationId": "c0000000-0000-4000-8000-000000000001",
+        "result": "success",
+        "activityDisplayName": "Update StsRefreshTokenValidFrom Timestamp",
+        "activityDateTime": "2024-05-14T09:00:05.1234567Z",
+        "initiatedBy": {"app": None, "user": initiator},
+        "targetResources": [
+            {"id": USER_ID, "type": "User", "userPrincipalName": "bob@contoso.example"}
+        ],
+    }
+
+
+def denial(number: int, minute: int, detail: str = DENIED) -> dict[str, Any]:
+    return {
+        "id": f"5a000000-0000-4000-8000-00000000000{number}",
+        "createdDateTime": f"2024-05-14T09:{minute:02d}:10Z",
+        "userPrincipalName": "bob@contoso.example",
+        "userId": USER_ID,
+        "userDisplayName": "Bob",
+        "ipAddress": "203.0.113.88",
+        "originalRequestId": f"7e000000-0000-4000-8000-00000000000{number}",
+        "status": {"errorCode": 500121, "additionalDetails": detail},
+    }
+
+
+def write_page(path: Path, records: list[dict[str, Any]]) -> str:
+    path.write_text(json.dumps({"value": records}), encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def audit_file(tmp_path: Path) -> str:
+    return write_page(tmp_path / "audit.json", [revocation()])
+
+
+@pytest.fixture
+def signin_file(tmp_path: Path) -> str:
+    records = [denial(1, 3), denial(2, 4), denial(3, 6)]
+    return write_page(tmp_path / "signins.json", records)
+
+
+@pytest.fixture
+def quiet_signin_file(tmp_path: Path) -> str:
+    return write_page(tmp_path / "quiet.json", [denial(1, 3)])
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, ["hunt", *args], catch_exceptions=False)
+
+
+def jsonl(result: Result) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_no_findings_exit_zero(audit_file: str, quiet_signin_file: str) -> None:
+    result = run("--audit", audit_file, "--signin", quiet_signin_file, *THRESHOLDS)
+
+    assert result.exit_code == 0
+    assert "No findings." in result.stdout
+
+
+def test_chain_reaches_default_fail_on(audit_file: str, signin_file: str) -> None:
+    result = run("--audit", audit_file, "--signin", signin_file, *THRESHOLDS)
+
+    assert result.exit_code == 1
+
+
+def test_fail_on_none(audit_file: str, signin_file: str) -> None:
+    result = run(
+        "--audit", audit_file, "--signin", signin_file, *THRESHOLDS, "--fail-on", "none"
+    )
+
+    assert result.exit_code == 0
+
+
+def test_fail_on_above_severity(audit_file: str, signin_file: str) -> None:
+    result = run(
+        "--audit",
+        audit_file,
+        "--signin",
+        signin_file,
+        *THRESHOLDS,
+        "--fail-on",
+        "critical",
+    )
+
+    assert result.exit_code == 0
+
+
+def test_truncated_input_exit_two(tmp_path: Path, audit_file: str) -> None:
+    path = tmp_path / "cut-signins.json"
+    path.write_text(json.dumps({"value": [denial(1, 3), denial(2, 4)]})[:-30])
+
+    result = run("--audit", audit_file, "--signin", str(path), *THRESHOLDS)
+
+    assert result.exit_code == 2
+    assert "cut-signins.json" in result.stderr
+    assert result.stdout == ""
+
+
+def test_no_inputs_usage_error() -> None:
+    result = run("--format", "jsonl")
+
+    assert result.exit_code == 2
+    assert "--audit" in result.stderr
+
+
+def test_bad_duration_usage_error(audit_file: str) -> None:
+    result = run("--audit", audit_file, "--max-lag", "soon")
+
+    assert result.exit_code == 2
+    assert "invalid duration" in result.stderr
+
+
+def test_missing_path_exit_two(tmp_path: Path) -> None:
+    result = run("--audit", str(tmp_path / "absent.json"))
+
+    assert result.exit_code == 2
+    assert "absent.json" in result.stderr
+
+
+def test_jsonl_documented_keys(audit_file: str, signin_file: str) -> None:
+    result = run(
+        "--audit",
+        audit_file,
+        "--signin",
+        signin_file,
+        *THRESHOLDS,
+        "--format",
+        "jsonl",
+    )
+
+    records = jsonl(result)
+    assert len(records) == 1
+    record = records[0]
+    assert DOCUMENTED_KEYS - set(record) == set()
+    assert {"type", "id", "upn", "display_name", "ip"} - set(record["actor"]) == set()
+    assert set(record["prompt_counts"]) == OUTCOME_KEYS
+
+
+def test_jsonl_values(audit_file: str, signin_file: str) -> None:
+    result = run(
+        "--audit",
+        audit_file,
+        "--signin",
+        signin_file,
+        *THRESHOLDS,
+        "--format",
+        "jsonl",
+    )
+
+    record = jsonl(result)[0]
+    assert record["finding_type"] == "revocation_chain"
+    assert record["severity"] == "high"
+    assert record["target_user_id"] == USER_ID
+    assert record["actor"]["upn"] == "secadmin@contoso.example"
+    assert record["actor"]["ip"] == "198.51.100.10"
+    assert record["prompt_counts"]["declined"] == 3
+    assert record["approved"] is False
+    assert record["source_ips"] == ["203.0.113.88"]
+    assert isinstance(record["summary"], str)
+
+
+def test_jsonl_times_utc(audit_file: str, signin_file: str) -> None:
+    result = run(
+        "--audit",
+        audit_file,
+        "--signin",
+        signin_file,
+        *THRESHOLDS,
+        "--format",
+        "jsonl",
+        "--tz",
+        "Asia/Tokyo",
+    )
+
+    record = jsonl(result)[0]
+    assert record["revocation_time"] == "2024-05-14T09:00:05.1234567Z"
+    assert record["first_prompt_time"] == "2024-05-14T09:03:10Z"
+    assert record["last_prompt_time"] == "2024-05-14T09:06:10Z"
+    assert all(item["time"].endswith("Z") for item in record["evidence"])
+
+
+def test_jsonl_evidence_locations(audit_file: str, signin_file: str) -> None:
+    result = run(
+        "--audit",
+        audit_file,
+        "--signin",
+        signin_file,
+        *THRESHOLDS,
+        "--format",
+        "jsonl",
+    )
+
+    evidence = jsonl(result)[0]["evidence"]
+    assert [item["file"] for item in evidence] == [audit_file] + [signin_file] * 3
+    assert all(item["line"] == 1 for item in evidence)
+    assert [item["record"] for item in evidence] == [1, 1, 2, 3]
+
+
+def test_output_file_written(tmp_path: Path, audit_file: str, signin_file: str) -> None:
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / "findings.jsonl"
+
+    result = run(
+        "--audit",
+        audit_file,
+        "--signin",
+        signin_file,
+        *THRESHOLDS,
+        "--format",
+        "jsonl",
+        "--output",
+        str(target),
+    )
+
+    assert result.stdout == ""
+    assert len(target.read_text().splitlines()) == 1
+    assert [path.name for path in out_dir.iterdir()] == ["findings.jsonl"]
+
+
+def test_jsonl_deterministic(audit_file: str, signin_file: str) -> None:
+    args = ["--format", "jsonl", *THRESHOLDS]
+
+    first = run("--audit", audit_file, "--signin", signin_file, *args)
+    second = run("--audit", audit_file, "--signin", signin_file, *args)
+
+    assert first.stdout_bytes == second.stdout_bytes
+
+
+def test_jsonl_input_order_irrelevant(tmp_path: Path, audit_file: str) -> None:
+    early = write_page(tmp_path / "early.json", [denial(1, 3), denial(2, 4)])
+    late = write_page(tmp_path / "late.json", [denial(2, 4), denial(3, 6)])
+    args = ["--audit", audit_file, "--format", "jsonl", *THRESHOLDS]
+
+    forward = run(*args, "--signin", early, "--signin", late)
+    backward = run(*args, "--signin", late, "--signin", early)
+
+    assert forward.stdout != ""
+    assert forward.stdout_bytes == backward.stdout_bytes
+
+
+def test_subprocess_same_output_in_tokyo(audit_file: str, signin_file: str) -> None:
+    script = Path(sys.executable).with_name("h056")
+    command = [
+        str(script),
+        "hunt",
+        "--audit",
+        audit_file,
+        "--signin",
+        signin_file,
+        "--format",
+        "jsonl",
+        *THRESHOLDS,
+    ]
+    outputs = []
+    for zone in ("UTC", "Asia/Tokyo"):
+        environment = {**os.environ, "TZ": zone}
+        completed = subprocess.run(
+            command, capture_output=True, env=environment, timeout=60, check=False
+        )
+        assert completed.returncode == 1, completed.stderr
+        assert b"Traceback" not in completed.stderr
+        outputs.append(completed.stdout)
+
+    assert outputs[0] == outputs[1]
+    assert json.loads(outputs[0])["first_prompt_time"] == "2024-05-14T09:03:10Z"
+
+
+@pytest.fixture
+def hostile_files(tmp_path: Path) -> tuple[str, str]:
+    name = f"{MARKUP} {ESCAPE} {LINK} {OVERRIDE}"
+    audit = write_page(
+        tmp_path / "audit.json",
+        [revocation(userPrincipalName=None, displayName=name)],
+    )
+    signins = [
+        denial(1, 3, f"MFA denied; {MARKUP}"),
+        denial(2, 4, f"MFA denied; {ESCAPE}"),
+        denial(3, 6, f"MFA denied; {OVERRIDE}"),
+    ]
+    return audit, write_page(tmp_path / "signins.json", signins)
+
+
+def test_table_escapes_hostile_fields(hostile_files: tuple[str, str]) -> None:
+    audit, signins = hostile_files
+
+    result = run(
+        "--audit",
+        audit,
+        "--signin",
+        signins,
+        *THRESHOLDS,
+        "--details",
+        "--fail-on",
+        "none",
+    )
+
+    output = result.stdout_bytes
+    assert result.exit_code == 0
+    assert b"\x1b" not in output
+    assert "\u202e".encode() not in output
+    assert MARKUP.encode() in output
+    assert b"\\x1b[31mred" in output
+    assert b"\\x1b]8;;https://example.invalid/\\x1b\\" in output
+    assert b"\\u202egnp.exe" in output
+
+
+def test_summary_escapes_hostile_fields(hostile_files: tuple[str, str]) -> None:
+    audit, signins = hostile_files
+
+    result = run(
+        "--audit", audit, "--signin", signins, *THRESHOLDS, "--format", "jsonl"
+    )
+
+    assert "\x1b" not in result.stderr
+    assert "\u202e" not in result.stderr
