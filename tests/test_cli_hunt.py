@@ -342,6 +342,37 @@ def test_subprocess_same_output_in_tokyo(audit_file: str, signin_file: str) -> N
     assert json.loads(outputs[0])["first_prompt_time"] == "2024-05-14T09:03:10Z"
 
 
+def test_revocation_activity_replaces_defaults(
+    audit_file: str, signin_file: str
+) -> None:
+    result = run(
+        "--audit",
+        audit_file,
+        "--signin",
+        signin_file,
+        *THRESHOLDS,
+        "--format",
+        "jsonl",
+        "--revocation-activity",
+        "Revoke user sessions",
+    )
+
+    assert [record["finding_type"] for record in jsonl(result)] == ["push_bombing"]
+    assert "possible revocation, not matched" in result.stderr
+
+
+def test_upn_fallback_warned(tmp_path: Path) -> None:
+    records = [denial(1, 3), denial(2, 4), denial(3, 6)]
+    for record in records:
+        del record["userId"]
+    signins = write_page(tmp_path / "no-ids.json", records)
+
+    result = run("--signin", signins, *THRESHOLDS, "--format", "jsonl")
+
+    assert "matched by normalised UPN" in result.stderr
+    assert jsonl(result)[0]["matched_by_upn"] is True
+
+
 @pytest.fixture
 def hostile_files(tmp_path: Path) -> tuple[str, str]:
     name = f"{MARKUP} {ESCAPE} {LINK} {OVERRIDE}"

@@ -315,3 +315,14 @@ def test_accounting_adds_up() -> None:
     assert loaded + sum(report.skipped.values()) == report.records_seen
     assert report.skipped["invalid timestamp"] == 1
     assert len(frames.signin) == 1
+
+
+def test_bad_time_warns_with_line(caplog: pytest.LogCaptureFixture) -> None:
+    bad_time = diagnostic_signin("S9", createdDateTime="not a time")
+    bad_time["time"] = "also not a time"
+
+    with caplog.at_level("WARNING", logger="h056hunt"):
+        load(ndjson(diagnostic_signin(), bad_time))
+
+    assert "export.json, line 2" in caplog.text
+    assert "invalid timestamp" in caplog.text
