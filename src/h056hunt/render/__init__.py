@@ -8,8 +8,13 @@ from rich.console import Console
 
 from h056hunt.findings import Finding
 from h056hunt.render.context import RenderContext, Renderer
+from h056hunt.render.csv_report import render_csv
+from h056hunt.render.html_report import render_html
+from h056hunt.render.json_report import render_json
 from h056hunt.render.jsonl import render_jsonl
+from h056hunt.render.markdown import render_markdown
 from h056hunt.render.table import render_table
+from h056hunt.render.timesketch import render_timesketch
 
 
 def _table(findings: list[Finding], stream: TextIO, context: RenderContext) -> None:
@@ -36,4 +41,9 @@ def _jsonl(findings: list[Finding], stream: TextIO, context: RenderContext) -> N
 RENDERERS: dict[str, Renderer] = {
     "table": _table,
     "jsonl": _jsonl,
+    "json": render_json,
+    "csv": render_csv,
+    "markdown": render_markdown,
+    "html": render_html,
+    "timesketch": render_timesketch,
 }

@@ -57,13 +57,6 @@ def finding_record(finding: Finding, *, partial: bool = False) -> dict[str, Any]
         "countries": list(finding.countries),
         "user_agents": list(finding.user_agents),
         "other_revocation_ids": list(finding.extra.get("other_revocations", [])),
-        "campaign_targets": [
-            dict(target) for target in finding.extra.get("targets", [])
-        ],
-        "shared_origins": {
-            column: {value: sorted(users) for value, users in sorted(values.items())}
-            for column, values in sorted(finding.extra.get("shared_origins", {}).items())
-        },
         "matched_by_upn": bool(finding.extra.get("upn_fallback", False)),
         "evidence": [
             {

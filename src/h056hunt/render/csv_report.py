@@ -1,0 +1,119 @@
+"""CSV output: one row per finding with flat columns, safe to open in a spreadsheet.
+
+Spreadsheets run a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula,
+and log fields such as display names and user agents are written by whoever signed
+in. :func:`neutralise_formula` puts an apostrophe before such a cell, also when the
+formula character follows leading whitespace or the cell starts with a tab or a
+carriage return, so the spreadsheet shows the text instead of running it.
+
+Every text cell is quoted (``csv.QUOTE_NONNUMERIC``): with ``"\\n"`` as the line
+terminator, the ``csv`` module would otherwise leave a bare carriage return unquoted,
+and a reader would split the row there.
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import TYPE_CHECKING, TextIO
+
+from h056hunt.detect.prompts import OUTCOMES
+from h056hunt.render.text import format_time
+
+if TYPE_CHECKING:
+    from h056hunt.findings import Finding
+    from h056hunt.render.context import RenderContext
+
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+PROMPT_COUNT_COLUMNS = tuple(f"prompts_{outcome}" for outcome in OUTCOMES)
+COLUMNS = (
+    "finding_id",
+    "finding_type",
+    "severity",
+    "score",
+    "target_user_id",
+    "target_upn",
+    "target_display_name",
+    "actor_type",
+    "actor_label",
+    "actor_ip",
+    "revocation_time",
+    "first_prompt_time",
+    "last_prompt_time",
+    *PROMPT_COUNT_COLUMNS,
+    "denied_prompts",
+    "approved",
+    "approval_time",
+    "source_ips",
+    "countries",
+    "user_agents",
+    "score_factors",
+    "summary",
+    "partial_input",
+)
+# User agents hold spaces and semicolons themselves, so they are joined with a bar.
+USER_AGENT_SEPARATOR = " | "
+
+
+def neutralise_formula(cell: str) -> str:
+    """Return ``cell`` with a leading apostrophe when a spreadsheet would run it.
+
+    >>> neutralise_formula('=HYPERLINK("http://x")')
+    '\\'=HYPERLINK("http://x")'
+    >>> neutralise_formula("alice@contoso.example")
+    'alice@contoso.example'
+    """
+    if cell[:1] in ("\t", "\r"):
+        return "'" + cell
+    stripped = cell.lstrip()
+    if stripped and stripped[0] in FORMULA_PREFIXES:
+        return "'" + cell
+    return cell
+
+
+def finding_row(finding: Finding, *, partial: bool = False) -> list[str | int]:
+    """Return one finding as the cells of :data:`COLUMNS`, formulas neutralised."""
+    actor = finding.actor
+    counts = [finding.prompt_counts.get(outcome, 0) for outcome in OUTCOMES]
+    factors = "; ".join(
+        f"{factor.name}={factor.points}" for factor in finding.score_factors
+    )
+    cells: list[str | int] = [
+        finding.finding_id,
+        finding.finding_type.value,
+        finding.severity.label,
+        finding.score,
+        finding.target_user_id or "",
+        finding.target_upn or "",
+        finding.target_display_name or "",
+        actor.type if actor else "",
+        actor.label if actor else "",
+        (actor.ip or "") if actor else "",
+        format_time(finding.revocation_time),
+        format_time(finding.first_prompt_time),
+        format_time(finding.last_prompt_time),
+        *counts,
+        finding.denied_prompts,
+        _flag(finding.approved),
+        format_time(finding.approval_time),
+        " ".join(finding.source_ips),
+        " ".join(finding.countries),
+        USER_AGENT_SEPARATOR.join(finding.user_agents),
+        factors,
+        finding.summary,
+        _flag(partial),
+    ]
+    return [
+        neutralise_formula(cell) if isinstance(cell, str) else cell for cell in cells
+    ]
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def render_csv(findings: list[Finding], stream: TextIO, context: RenderContext) -> None:
+    """Write a header row and one row per finding."""
+    writer = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    writer.writerow(COLUMNS)
+    for finding in findings:
+        writer.writerow(finding_row(finding, partial=context.partial))

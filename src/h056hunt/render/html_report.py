@@ -1,0 +1,215 @@
+"""HTML output: one self-contained page with the run, findings, campaigns and charts.
+
+The page loads nothing: the style sheet and the SVG charts are inline, it has no
+script, and its Content-Security-Policy forbids every other resource. Every value
+from a log or an input path goes through :func:`~h056hunt.render.html_chart.esc`,
+which applies ``html.escape(..., quote=True)``. Times are UTC unless the run has a
+display time zone.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TextIO
+
+from h056hunt.render.html_chart import esc
+from h056hunt.render.html_findings import (
+    campaign_section,
+    finding_detail_section,
+    findings_table_section,
+)
+from h056hunt.render.html_style import CONTENT_SECURITY_POLICY, STYLE_SHEET
+from h056hunt.render.run_summary import run_record
+
+if TYPE_CHECKING:
+    from h056hunt.findings import Finding
+    from h056hunt.render.context import RenderContext
+
+TITLE = "Hunt report: session revocation followed by MFA push bombing"
+
+
+def render_html(
+    findings: list[Finding], stream: TextIO, context: RenderContext
+) -> None:
+    """Write the report as one HTML document."""
+    run = run_record(context, context.tz)
+    zone = "UTC" if context.tz is None else str(context.tz)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta http-equiv="Content-Security-Policy" '
+        f'content="{CONTENT_SECURITY_POLICY}">',
+        '<meta name="referrer" content="no-referrer">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{esc(TITLE)}</title>",
+        f"<style>{STYLE_SHEET}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{esc(TITLE)}</h1>",
+        f'<p class="muted">Written by {esc(run["tool"]["name"])} '
+        f"{esc(run['tool']['version'])}. Times are shown in {esc(zone)}. "
+        "ATT&amp;CK T1550.001 (application access token) and T1621 (MFA request "
+        "generation).</p>",
+    ]
+    if run["partial"]:
+        parts.append(
+            '<div class="banner partial-banner" role="alert">Partial input: some '
+            "input was not read completely, so these results may be incomplete. A "
+            "quiet result does not mean the data is clean.</div>"
+        )
+    parts += _run_section(run)
+    parts += findings_table_section(findings, context.tz)
+    parts += campaign_section(findings, context.tz)
+    if findings:
+        parts.append('<section id="details">')
+        parts.append("<h2>Finding details</h2>")
+        for number, finding in enumerate(findings, start=1):
+            parts += finding_detail_section(number, finding, context.tz)
+        parts.append("</section>")
+    parts += ["</body>", "</html>"]
+    stream.write("\n".join(parts) + "\n")
+
+
+def _run_section(run: dict[str, Any]) -> list[str]:
+    records = run["records"]
+    detection = run["detection"]
+    facts = [
+        (
+            "Records",
+            f"{records['seen']} seen, {records['loaded']} loaded, "
+            f"{records['duplicates']} duplicate, {records['skipped']} skipped",
+        ),
+        ("Audit log", _span(run["time_span"]["audit"])),
+        ("Sign-in log", _span(run["time_span"]["signin"])),
+        (
+            "Revocations",
+            f"{detection['revocations']} "
+            f"({detection['admin_revocations']} by another principal)",
+        ),
+        ("MFA prompts", str(detection["prompts"])),
+        ("Findings", str(detection["findings"])),
+        ("Partial input", "yes" if run["partial"] else "no"),
+    ]
+    parts = ['<section id="run">', "<h2>Run summary</h2>", '<dl class="facts">']
+    parts += [f"<dt>{esc(name)}</dt><dd>{esc(value)}</dd>" for name, value in facts]
+    parts.append("</dl>")
+    parts += _files_table(run["files"])
+    notes = [
+        f"Skipped {count}: {reason}"
+        for reason, count in records["skipped_by_reason"].items()
+    ]
+    notes += [
+        f"Not read: {item['path']}: {item['reason']}" for item in run["unreadable"]
+    ]
+    notes += [
+        f"Stopped reading {item['path']}: {item['error']}"
+        for item in run["files"]
+        if item["error"]
+    ]
+    notes += [
+        f"Possible revocation activity, not matched: {activity}"
+        for activity in detection["unmatched_revocation_activities"]
+    ]
+    notes += [
+        f"Suppressed {item['finding_id']} by {item['entry']}: {item['reason']}"
+        for item in run["suppressed"]
+    ]
+    if run["conflicts"]:
+        notes.append(
+            f"{len(run['conflicts'])} record id(s) had copies that differ; "
+            "the most complete copy was kept"
+        )
+    if notes:
+        parts.append(
+            "<ul>" + "".join(f"<li>{esc(note)}</li>" for note in notes) + "</ul>"
+        )
+    parts += _coverage(run["coverage_warnings"])
+    parts += _thresholds_table(run["thresholds"])
+    parts.append("</section>")
+    return parts
+
+
+def _files_table(files: list[dict[str, Any]]) -> list[str]:
+    if not files:
+        return ["<p>No input file was read.</p>"]
+    header = (
+        "File",
+        "Given as",
+        "Shape",
+        "Seen",
+        "Audit",
+        "Sign-in",
+        "Steps",
+        "Duplicates",
+        "Skipped",
+        "Audit span",
+        "Sign-in span",
+        "Partial",
+    )
+    rows = []
+    for item in files:
+        loaded = item["loaded"]
+        cells = (
+            f"<code>{esc(item['path'])}</code>",
+            esc(item["given_as"]),
+            esc(item["shape"]),
+            str(item["records_seen"]),
+            str(loaded["audit"]),
+            str(loaded["signin"]),
+            str(loaded["steps"]),
+            str(item["duplicates"]),
+            str(item["skipped"]),
+            esc(_span(item["time_span"]["audit"])),
+            esc(_span(item["time_span"]["signin"])),
+            "<strong>yes</strong>" if item["partial"] else "no",
+        )
+        rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
+    return [
+        '<table class="files">',
+        "<thead><tr>"
+        + "".join(f"<th>{name}</th>" for name in header)
+        + "</tr></thead>",
+        "<tbody>",
+        *rows,
+        "</tbody>",
+        "</table>",
+    ]
+
+
+def _coverage(warnings: list[str]) -> list[str]:
+    if not warnings:
+        return [
+            "<p>Coverage: the sign-in data covers the follow-up window of every "
+            "revocation by another principal.</p>"
+        ]
+    items = "".join(f"<li>{esc(warning)}</li>" for warning in warnings)
+    return [
+        f"<p>Coverage gaps ({len(warnings)}): a quiet result inside a gap means not "
+        "looked at, not clean.</p>",
+        f'<ul class="warnings">{items}</ul>',
+    ]
+
+
+def _thresholds_table(thresholds: dict[str, Any]) -> list[str]:
+    rows = [
+        ("Maximum lag from revocation to first denial", thresholds["max_lag"]),
+        ("Burst window", thresholds["burst_window"]),
+        ("Minimum denied prompts", str(thresholds["min_denials"])),
+        ("Chain only", "yes" if thresholds["chain_only"] else "no"),
+        ("Campaign: minimum targets", str(thresholds["campaign_min_targets"])),
+        ("Campaign window", thresholds["campaign_window"]),
+        ("Revoker lookback", thresholds["actor_lookback"]),
+        ("Persistence window after approval", thresholds["persistence_window"]),
+        ("Revocation activities", ", ".join(thresholds["revocation_activities"])),
+    ]
+    body = "".join(
+        f"<tr><th>{esc(name)}</th><td>{esc(value)}</td></tr>" for name, value in rows
+    )
+    return ["<h3>Thresholds</h3>", f'<table class="thresholds">{body}</table>']
+
+
+def _span(span: dict[str, str] | None) -> str:
+    if span is None:
+        return "no records"
+    return f"{span['first']} to {span['last']}"

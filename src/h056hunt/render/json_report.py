@@ -1,0 +1,36 @@
+"""JSON output: one document with the run summary and every finding.
+
+The document follows ``schemas/report.schema.json``; each item of ``findings`` is the
+record that the ``jsonl`` format writes on one line.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TextIO
+
+from h056hunt.render.jsonl import dumps
+from h056hunt.render.records import SCHEMA_VERSION, finding_record
+from h056hunt.render.run_summary import run_record
+
+if TYPE_CHECKING:
+    from h056hunt.findings import Finding
+    from h056hunt.render.context import RenderContext
+
+
+def report_record(findings: list[Finding], context: RenderContext) -> dict[str, Any]:
+    """Return the whole report as a JSON-ready dict with ISO 8601 UTC times."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run": run_record(context),
+        "findings": [
+            finding_record(finding, partial=context.partial) for finding in findings
+        ],
+    }
+
+
+def render_json(
+    findings: list[Finding], stream: TextIO, context: RenderContext
+) -> None:
+    """Write the report as one JSON document followed by a newline."""
+    stream.write(dumps(report_record(findings, context)))
+    stream.write("\n")

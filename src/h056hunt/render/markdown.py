@@ -1,0 +1,242 @@
+"""Markdown output: a hunt report in the PEAK shape, ready for a wiki or a ticket.
+
+PEAK (Prepare, Execute, Act with Knowledge) is a threat hunting framework whose hunt
+reports state the hypothesis, the scope as actor, behaviour, location and evidence,
+the data and method, the findings, and whether the hunt should become a standing
+detection. This module writes the preparation and data sections;
+:mod:`h056hunt.render.markdown_findings` writes the findings and the conclusions.
+
+Every log value goes through :func:`~h056hunt.render.markdown_text.md_text` or
+:func:`~h056hunt.render.markdown_text.md_code`; the report holds no raw HTML.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any, TextIO
+
+from h056hunt.render.markdown_findings import (
+    conclusion_lines,
+    false_positive_lines,
+    finding_section_lines,
+    findings_table_lines,
+)
+from h056hunt.render.markdown_text import md_code, md_text, table
+from h056hunt.render.run_summary import run_record
+
+if TYPE_CHECKING:
+    from h056hunt.findings import Finding
+    from h056hunt.render.context import RenderContext
+
+TITLE = "Hunt report: session revocation followed by MFA push bombing"
+HYPOTHESIS = (
+    "An adversary holds a user's password and a stolen session or refresh token. "
+    "When an administrator revokes the user's sessions, the stolen token stops "
+    "working (ATT&CK T1550.001, Use Alternate Authentication Material: Application "
+    "Access Token). The adversary then signs in again with the password and sends "
+    "MFA push prompts until the user approves one (ATT&CK T1621, Multi-Factor "
+    "Authentication Request Generation). In the logs this is an audit record that "
+    "revokes a user's sessions, then a burst of denied MFA prompts for that user, "
+    "sometimes ending in an approval."
+)
+
+
+def render_markdown(
+    findings: list[Finding], stream: TextIO, context: RenderContext
+) -> None:
+    """Write the hunt report as GitHub Flavored Markdown."""
+    run = run_record(context, context.tz)
+    lines: list[str] = [f"# {TITLE}", ""]
+    lines += _banner_lines(run)
+    lines += _summary_lines(findings, run, context)
+    lines += ["## Hypothesis", "", HYPOTHESIS, ""]
+    lines += _scope_lines(run)
+    lines += _data_source_lines(run)
+    lines += _method_lines(run)
+    lines += findings_table_lines(findings, context.tz)
+    for number, finding in enumerate(findings, start=1):
+        lines += finding_section_lines(number, finding, context.tz)
+    lines += false_positive_lines(findings)
+    lines += conclusion_lines(findings, run)
+    stream.write("\n".join(lines).rstrip("\n") + "\n")
+
+
+def _banner_lines(run: dict[str, Any]) -> list[str]:
+    if not run["partial"]:
+        return []
+    return [
+        "> **Warning: partial input.** Some input was not read completely, so these "
+        "results may be incomplete. A quiet result here does not mean the data is "
+        "clean; see the data sources below.",
+        "",
+    ]
+
+
+def _summary_lines(
+    findings: list[Finding], run: dict[str, Any], context: RenderContext
+) -> list[str]:
+    zone = "UTC" if context.tz is None else md_text(str(context.tz))
+    severities = Counter(finding.severity.label for finding in findings)
+    by_severity = ", ".join(
+        f"{severities[label]} {label}"
+        for label in ("critical", "high", "medium", "low")
+        if severities[label]
+    )
+    approved = sum(1 for finding in findings if finding.approved)
+    detection = run["detection"]
+    lines = [
+        "## Summary",
+        "",
+        f"* Findings: {len(findings)}" + (f" ({by_severity})" if by_severity else ""),
+        f"* Findings where a prompt was approved: {approved}",
+        f"* Revocations seen: {detection['revocations']} "
+        f"({detection['admin_revocations']} by another principal); "
+        f"MFA prompts seen: {detection['prompts']}",
+        f"* Times are shown in {zone}.",
+        f"* Written by {run['tool']['name']} {run['tool']['version']}.",
+        "",
+    ]
+    return lines
+
+
+def _scope_lines(run: dict[str, Any]) -> list[str]:
+    activities = ", ".join(
+        md_code(name, in_table=False)
+        for name in run["thresholds"]["revocation_activities"]
+    )
+    return [
+        "## Scope",
+        "",
+        "* **Actor:** whoever holds a user's password and a stolen token, and keeps "
+        "access after an administrator revokes the user's sessions; for example an "
+        "adversary-in-the-middle phishing operator.",
+        "* **Behaviour:** an administrator, helpdesk agent or automation revokes a "
+        "user's sessions; shortly after, the user receives a burst of MFA push "
+        "prompts and denies them, ignores them, reports fraud or approves one.",
+        "* **Location:** the Microsoft Entra ID tenant whose audit and sign-in logs "
+        "were exported; the files and time spans are listed under data sources.",
+        f"* **Evidence:** audit records with the revocation activities {activities}; "
+        "sign-in records with error 500121 or denied MFA steps in "
+        "`authenticationDetails`; approvals in the same records.",
+        "",
+    ]
+
+
+def _data_source_lines(run: dict[str, Any]) -> list[str]:
+    lines = ["## Data sources and coverage", ""]
+    rows = []
+    for item in run["files"]:
+        loaded = item["loaded"]
+        rows.append(
+            [
+                md_code(item["path"]),
+                md_text(item["given_as"]),
+                md_text(item["shape"]),
+                str(item["records_seen"]),
+                f"{loaded['audit']} / {loaded['signin']} / {loaded['steps']}",
+                str(item["duplicates"]),
+                str(item["skipped"]),
+                _span_text(item["time_span"]["audit"]),
+                _span_text(item["time_span"]["signin"]),
+                "**yes**" if item["partial"] else "no",
+            ]
+        )
+    header = [
+        "File",
+        "Given as",
+        "Shape",
+        "Seen",
+        "Loaded audit / sign-in / steps",
+        "Duplicates",
+        "Skipped",
+        "Audit span",
+        "Sign-in span",
+        "Partial",
+    ]
+    lines += table(header, rows) if rows else ["No input file was read."]
+    records = run["records"]
+    lines += [
+        "",
+        f"* Records: {records['seen']} seen, {records['loaded']} loaded, "
+        f"{records['duplicates']} duplicate, {records['skipped']} skipped.",
+    ]
+    for reason, count in records["skipped_by_reason"].items():
+        lines.append(f"* Skipped {count}: {md_text(reason)}.")
+    for log, label in (("audit", "Audit"), ("signin", "Sign-in")):
+        lines.append(f"* {label} log covers {_span_text(run['time_span'][log])}.")
+    for item in run["unreadable"]:
+        lines.append(
+            f"* Not read: {md_code(item['path'], in_table=False)}: "
+            f"{md_text(item['reason'])}."
+        )
+    for item in run["files"]:
+        if item["error"]:
+            lines.append(
+                f"* Stopped reading {md_code(item['path'], in_table=False)}: "
+                f"{md_text(item['error'])}."
+            )
+    if run["conflicts"]:
+        lines.append(
+            f"* {len(run['conflicts'])} record id(s) had copies that differ; "
+            "the most complete copy was kept."
+        )
+    for activity in run["detection"]["unmatched_revocation_activities"]:
+        lines.append(
+            f"* Possible revocation activity, not matched: "
+            f"{md_code(activity, in_table=False)}."
+        )
+    lines += _coverage_lines(run)
+    lines.append("")
+    return lines
+
+
+def _coverage_lines(run: dict[str, Any]) -> list[str]:
+    warnings = run["coverage_warnings"]
+    if not warnings:
+        return [
+            "* Coverage: the sign-in data covers the follow-up window of every "
+            "revocation by another principal."
+        ]
+    lines = [
+        f"* Coverage gaps ({len(warnings)}): a quiet result inside a gap means "
+        "not looked at, not clean."
+    ]
+    lines.extend(f"  * {md_text(warning)}" for warning in warnings)
+    return lines
+
+
+def _span_text(span: dict[str, str] | None) -> str:
+    if span is None:
+        return "no records"
+    return f"{span['first']} to {span['last']}"
+
+
+def _method_lines(run: dict[str, Any]) -> list[str]:
+    thresholds = run["thresholds"]
+    chain_only = (
+        "only revocation chains are reported"
+        if thresholds["chain_only"]
+        else "bursts with no revocation before them are reported too"
+    )
+    return [
+        "## Method and thresholds",
+        "",
+        "1. Find audit records that revoke a user's sessions; drop self-revocations.",
+        "2. Turn sign-in records and their `authenticationDetails` steps into MFA "
+        "prompts, one per challenge, each with an outcome: declined, unanswered, "
+        "fraud, wrong number, other denial, approved or interrupt.",
+        f"3. Find a burst: at least {thresholds['min_denials']} denied prompts for one "
+        f"user within a sliding window of {thresholds['burst_window']}.",
+        f"4. Join each revocation to the first burst of the same user whose first "
+        f"denial comes within {thresholds['max_lag']} after it; {chain_only}.",
+        "5. Score each finding from named factors and note an approval after the "
+        "burst.",
+        "",
+        f"* Maximum lag from revocation to first denial: {thresholds['max_lag']} "
+        f"({thresholds['max_lag_seconds']} s)",
+        f"* Burst window: {thresholds['burst_window']} "
+        f"({thresholds['burst_window_seconds']} s)",
+        f"* Minimum denied prompts: {thresholds['min_denials']}",
+        f"* Chain only: {'yes' if thresholds['chain_only'] else 'no'}",
+        "",
+    ]

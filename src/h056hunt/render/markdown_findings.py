@@ -1,0 +1,267 @@
+"""The findings half of the Markdown hunt report: table, timelines and conclusions.
+
+The false-positive notes and the standing-detection verdict are reasoned from the
+findings and the run summary, so they name the actors and users they are about.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import tzinfo
+from typing import TYPE_CHECKING, Any
+
+from h056hunt.findings import FindingType
+from h056hunt.render.markdown_text import md_cell, md_code, md_text, table
+from h056hunt.render.text import format_time
+from h056hunt.render.timeline import event_label, evidence_sources
+
+if TYPE_CHECKING:
+    from h056hunt.findings import Finding
+
+NO_REVOCATION = "no revocation before the burst"
+# An actor whose revocations precede bursts for this many users or more is named as
+# either a helpdesk routine or a campaign.
+MANY_TARGETS = 2
+
+
+def findings_table_lines(findings: list[Finding], tz: tzinfo | None) -> list[str]:
+    """Return the findings section heading and one table row per finding."""
+    lines = ["## Findings", ""]
+    if not findings:
+        return [*lines, "No findings.", ""]
+    rows = [
+        [
+            str(number),
+            finding.severity.label,
+            str(finding.score),
+            finding.finding_type.value,
+            md_cell(finding.target_upn or finding.target_user_id),
+            md_cell(finding.actor.label if finding.actor else NO_REVOCATION),
+            format_time(finding.revocation_time, tz) or "-",
+            str(finding.denied_prompts),
+            format_time(finding.approval_time, tz) if finding.approved else "no",
+            md_cell(", ".join(finding.source_ips)),
+            md_code(finding.finding_id),
+        ]
+        for number, finding in enumerate(findings, start=1)
+    ]
+    header = [
+        "#",
+        "Severity",
+        "Score",
+        "Type",
+        "User",
+        "Revoked by",
+        "Revoked at",
+        "Denied",
+        "Approved",
+        "Source IPs",
+        "Finding id",
+    ]
+    return [*lines, *table(header, rows), ""]
+
+
+def finding_section_lines(
+    number: int, finding: Finding, tz: tzinfo | None
+) -> list[str]:
+    """Return one finding's summary, score factors and timeline."""
+    user = md_text(finding.target_upn or finding.target_user_id or "unknown user")
+    lines = [
+        f"### {number}. {finding.severity.label} {finding.finding_type.value}: {user}",
+        "",
+        md_text(finding.summary),
+        "",
+        f"* Finding id: {md_code(finding.finding_id, in_table=False)}",
+        f"* Target user id: {md_code(finding.target_user_id, in_table=False)}",
+        f"* Display name: {md_text(finding.target_display_name) or '-'}",
+        f"* User agents: {md_text(', '.join(finding.user_agents)) or '-'}",
+        f"* Countries: {md_text(', '.join(finding.countries)) or '-'}",
+    ]
+    if finding.extra.get("upn_fallback"):
+        lines.append(
+            "* Matched by user principal name, because a record had no "
+            "user object id: check that the accounts are the same."
+        )
+    lines += _campaign_target_lines(finding, tz)
+    lines += ["", "Score factors:", ""]
+    lines += table(
+        ["Points", "Factor", "Fact"],
+        [
+            [str(factor.points), md_text(factor.name), md_cell(factor.fact)]
+            for factor in finding.score_factors
+        ],
+    )
+    lines += ["", "Timeline:", ""]
+    sources = evidence_sources(finding.evidence)
+    rows = [
+        [
+            format_time(event.time, tz),
+            event_label(event.kind),
+            md_cell(event.description),
+            md_cell(event.ip_address),
+            md_cell(event.country),
+            md_code(event.record_id),
+            md_code(sources.get(event.record_id or "")),
+        ]
+        for event in finding.timeline
+    ]
+    header = ["Time", "Event", "Detail", "IP", "Country", "Record", "Source"]
+    return [*lines, *table(header, rows), ""]
+
+
+def _campaign_target_lines(finding: Finding, tz: tzinfo | None) -> list[str]:
+    targets = finding.extra.get("targets", [])
+    if not targets:
+        return []
+    rows = [
+        [
+            md_cell(target.get("upn") or target.get("user_id")),
+            format_time(target.get("revocation_time"), tz) or "-",
+            "yes" if target.get("bombed") else "no",
+            "yes" if target.get("approved") else "no",
+            md_code(target.get("finding_id")),
+        ]
+        for target in targets
+    ]
+    header = ["Target", "Revoked at", "Bombed", "Approved", "Finding id"]
+    return ["", "Targets:", "", *table(header, rows)]
+
+
+def false_positive_lines(findings: list[Finding]) -> list[str]:
+    """Return the false-positive notes, naming the findings each note applies to."""
+    lines = [
+        "## False-positive notes",
+        "",
+        "* **Helpdesk revocations.** A helpdesk agent revokes sessions when a user "
+        "reports a lost phone or asks for a reset; the user then signs in again and "
+        "may fumble or deny a few prompts. Check whether the prompts came from the "
+        "user's usual IP addresses and devices, and whether a ticket exists.",
+    ]
+    for actor, users in _targets_by_actor(findings).items():
+        if len(users) >= MANY_TARGETS and actor != NO_REVOCATION:
+            lines.append(
+                f"  * {md_text(actor)} revoked the sessions of {len(users)} users "
+                "with findings: either a helpdesk routine or a campaign across "
+                "several accounts."
+            )
+    lines.append(
+        "* **Users who habitually deny.** Some users deny every prompt they did not "
+        "expect, or leave prompts unanswered, so a burst of plain denials with no "
+        "approval and no fraud report can be a legitimate sign-in gone wrong. "
+        "Compare with the user's earlier prompts."
+    )
+    plain_denials = [
+        finding
+        for finding in findings
+        if not finding.approved
+        and not finding.prompt_counts.get("fraud")
+        and finding.finding_type is not FindingType.REVOCATION_CAMPAIGN
+    ]
+    if plain_denials:
+        names = ", ".join(
+            md_text(finding.target_upn or finding.target_user_id)
+            for finding in plain_denials
+        )
+        lines.append(
+            f"  * Findings with denials only, no approval and no fraud report: {names}."
+        )
+    lines.append(
+        "* **Security automation.** A SOAR playbook or another app that revokes "
+        "sessions in response to an alert puts its revocation right before the "
+        "attacker's next attempt, or before the user's own sign-in after a "
+        "password reset. The finding may be real, but the revocation is the "
+        "response, not the cause."
+    )
+    for finding in findings:
+        if finding.finding_type is FindingType.REVOCATION_CAMPAIGN:
+            continue
+        if finding.actor is not None and finding.actor.type == "app":
+            lines.append(
+                f"  * {md_text(finding.actor.label)} (an app) revoked the sessions "
+                f"of {md_text(finding.target_upn or finding.target_user_id)}."
+            )
+    return [*lines, ""]
+
+
+def _targets_by_actor(findings: list[Finding]) -> dict[str, set[str]]:
+    targets: dict[str, set[str]] = defaultdict(set)
+    for finding in findings:
+        if finding.finding_type is FindingType.REVOCATION_CAMPAIGN:
+            continue
+        actor = finding.actor.label if finding.actor else NO_REVOCATION
+        targets[actor].add(finding.target_user_id or finding.target_upn or "")
+    return dict(sorted(targets.items()))
+
+
+def conclusion_lines(findings: list[Finding], run: dict[str, Any]) -> list[str]:
+    """Return whether the hunt should become a standing detection, and why."""
+    chains = [f for f in findings if f.finding_type is FindingType.REVOCATION_CHAIN]
+    bursts = [f for f in findings if f.finding_type is FindingType.PUSH_BOMBING]
+    approved_chains = [finding for finding in chains if finding.approved]
+    detection = run["detection"]
+    thresholds = run["thresholds"]
+    lines = ["## Should this hunt become a standing detection?", ""]
+    if approved_chains:
+        verdict = (
+            f"**Yes.** {len(approved_chains)} revocation chain(s) ended with an "
+            "approved prompt, which is the outcome the hypothesis predicts: the "
+            "adversary most likely holds a fresh session. These need incident "
+            "response now, and a standing detection would have raised them within "
+            "minutes."
+        )
+    elif chains:
+        verdict = (
+            f"**Yes.** {len(chains)} revocation chain(s) matched the hypothesis, "
+            "though no prompt was approved. The pattern occurs in this tenant, so a "
+            "standing detection should watch for the approval that would follow."
+        )
+    elif bursts:
+        verdict = (
+            f"**Partly.** {len(bursts)} burst(s) of denied prompts had no "
+            "revocation before them. An MFA fatigue detection on bursts alone is "
+            "worth running; the revocation join adds little until a chain appears."
+        )
+    elif detection["admin_revocations"] == 0:
+        verdict = (
+            "**Not decided.** The audit data holds no revocation by another "
+            "principal, so the hypothesis was not tested. Rerun the hunt over a "
+            "period that includes revocations."
+        )
+    else:
+        verdict = (
+            f"**Not yet.** {detection['admin_revocations']} revocation(s) by another "
+            "principal were followed by no burst. The pattern is rare, so a standing "
+            "detection would be quiet; keep it as a scheduled hunt and promote it "
+            "when it finds a chain."
+        )
+    lines += [verdict, ""]
+    campaigns = [
+        f for f in findings if f.finding_type is FindingType.REVOCATION_CAMPAIGN
+    ]
+    if campaigns:
+        lines += [
+            f"{len(campaigns)} campaign(s): one principal revoked the sessions of "
+            "many users in a short time. Whether that was an attacker with an admin "
+            "role or a response to an incident, a standing detection should report "
+            "it.",
+            "",
+        ]
+    lines.append(
+        f"Thresholds to start from: {thresholds['min_denials']} denied prompts within "
+        f"{thresholds['burst_window']}, first denial within {thresholds['max_lag']} "
+        "of the revocation."
+    )
+    caveats = []
+    if run["partial"]:
+        caveats.append("some input was not read completely")
+    if run["coverage_warnings"]:
+        caveats.append(
+            f"the sign-in data leaves {len(run['coverage_warnings'])} gap(s) in the "
+            "follow-up windows"
+        )
+    if caveats:
+        lines += [
+            "",
+            "This verdict is provisional because " + " and ".join(caveats) + ".",
+        ]
+    return [*lines, ""]

@@ -1,0 +1,63 @@
+"""Timeline events as the reports show them: labels, prompt outcomes and sources.
+
+A finding's timeline holds the revocation, any sign-in rejected because its refresh
+token was revoked, and every MFA prompt of the burst. A prompt's event kind is
+``prompt_<outcome>``, except that an approved prompt is ``approval``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from h056hunt.findings import Evidence
+
+REVOCATION = "revocation"
+REVOKED_TOKEN_REJECTED = "revoked_token_rejected"
+APPROVAL = "approval"
+PROMPT_PREFIX = "prompt_"
+EVENT_LABELS = {
+    REVOCATION: "Session revocation",
+    REVOKED_TOKEN_REJECTED: "Revoked refresh token rejected",
+    APPROVAL: "MFA prompt approved",
+    "prompt_declined": "MFA prompt declined",
+    "prompt_unanswered": "MFA prompt unanswered",
+    "prompt_fraud": "MFA prompt reported as fraud",
+    "prompt_wrong_number": "MFA prompt wrong number",
+    "prompt_other_denial": "MFA prompt denied",
+    "prompt_interrupt": "MFA prompt interrupted",
+}
+
+
+def event_outcome(kind: str) -> str | None:
+    """Return the prompt outcome of an event kind, or None when it is no prompt."""
+    if kind == APPROVAL:
+        return "approved"
+    if kind.startswith(PROMPT_PREFIX):
+        return kind[len(PROMPT_PREFIX) :]
+    return None
+
+
+def event_label(kind: str) -> str:
+    """Return a short title for an event kind, such as ``MFA prompt declined``."""
+    known = EVENT_LABELS.get(kind)
+    return known if known is not None else kind.replace("_", " ").capitalize()
+
+
+def evidence_sources(evidence: tuple[Evidence, ...]) -> dict[str, str]:
+    """Map each record id to ``file:line``, or ``file:record N`` without a line.
+
+    Several prompts can come from one sign-in record, so one record id can stand for
+    several events; they share the location of the first evidence item.
+    """
+    sources: dict[str, str] = {}
+    for item in evidence:
+        if item.record_id in sources:
+            continue
+        if item.line is not None:
+            sources[item.record_id] = f"{item.file}:{item.line}"
+        elif item.record is not None:
+            sources[item.record_id] = f"{item.file}:record {item.record}"
+        else:
+            sources[item.record_id] = item.file
+    return sources
