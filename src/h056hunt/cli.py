@@ -401,6 +401,7 @@ def inspect(
     options = LoadOptions(
         strict=False,
         dayfirst=None if date_order is None else date_order == "dayfirst",
+        describe_only=True,
     )
     params = DetectionParams(max_lag=max_lag)
 

@@ -54,6 +54,8 @@ class InputError(H056Error):
         self.record = record
         self.reason = reason
         self.complete_records = complete_records
+        # Line where the top-level JSON value holding the fault starts, when known.
+        self.fragment_line: int | None = None
         super().__init__(self._compose(message), hint=hint)
 
     def _compose(self, message: str) -> str:

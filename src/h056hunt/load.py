@@ -34,10 +34,21 @@ _SOURCE_COLUMNS = {"source_file", "source_line", "source_record", "source_shape"
 
 @dataclass(frozen=True)
 class LoadOptions:
-    """How strictly to read inputs and how to read ambiguous dates."""
+    """How strictly to read inputs and how to read ambiguous dates.
+
+    Attributes:
+        strict: stop at the first malformed file instead of keeping its complete
+            records.
+        dayfirst: the user's date order for ambiguous slash dates, or None to infer
+            it per file and column.
+        describe_only: the caller only describes files (``inspect``), so a file that
+            cannot be read at all is reported rather than stopping the run.
+        max_decompressed_bytes: the most bytes one gzip file may expand to.
+    """
 
     strict: bool = True
     dayfirst: bool | None = None
+    describe_only: bool = False
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
 
 
@@ -156,19 +167,36 @@ def _load_file(
         text = decode_text(data, input_file.display, strict=options.strict)
         del data
         registry.load_text(text, sink, strict=options.strict)
+        if sink.report.records_seen == 0 and not sink.report.skipped:
+            logger.warning("%s: the file holds no records", sink.path)
+        frames = sink.finish()
     except InputError as error:
-        if options.strict or error.reason in ("unreadable", "ambiguous_date_order"):
+        stops_hunt = error.reason in ("unreadable", "ambiguous_date_order")
+        if options.strict or (stops_hunt and not options.describe_only):
             raise
-        logger.warning("%s; file skipped", error)
-        sink.report.partial = True
-        sink.report.error = error.message
+        _skip_whole_file(sink, error)
         return None
-    if sink.report.records_seen == 0 and not sink.report.skipped:
-        logger.warning("%s: the file holds no records", sink.path)
-    frames = sink.finish()
     if check_log:
         _warn_on_log_mismatch(sink.report)
     return frames
+
+
+def _skip_whole_file(sink: FileSink, error: InputError) -> None:
+    """Count every record of a file that could not be read as skipped."""
+    logger.warning("%s (file skipped)", error)
+    report = sink.report
+    report.partial = True
+    report.error = error.message
+    report.loaded.clear()
+    unaccounted = report.records_seen - sum(report.skipped.values())
+    if unaccounted > 0:
+        sink.skip(
+            f"file not read: {error.reason}",
+            line=None,
+            record=None,
+            count=unaccounted,
+            seen=False,
+        )
 
 
 def _warn_on_log_mismatch(report: FileReport) -> None:

@@ -141,8 +141,8 @@ def _severity(score: int, match: Match) -> Severity:
     if match.revocation is not None:
         floor = Severity.CRITICAL if match.approval is not None else Severity.HIGH
         return max(severity, floor)
-    ceiling = Severity.HIGH if match.approval is not None else Severity.MEDIUM
-    return min(max(severity, Severity.MEDIUM), ceiling)
+    # A burst with no revocation before it is medium, or high once approved.
+    return Severity.HIGH if match.approval is not None else Severity.MEDIUM
 
 
 POINTS_MASS_REVOCATION = 20

@@ -17,7 +17,9 @@ log-analytics-csv        ``timegenerated``, ``createddatetime`` or  csv_log_anal
                          ``activitydatetime``, ``[UTC]`` removed
 =======================  =========================================  ==================
 
-Any other header makes every row a skip with reason "unrecognised CSV header".
+Any other header makes every row a skip with reason "unrecognised CSV header"; text
+without a delimiter in its first line is not a table at all and counts as one skipped
+file.
 """
 
 from __future__ import annotations
@@ -205,6 +207,14 @@ def _skip_unrecognised(
     header: CsvHeader,
     rows: Iterator[tuple[int, list[str]] | CsvFault],
 ) -> None:
+    if len(header.names) < 2:
+        # One column means no delimiter at all: prose, not a table of records.
+        logger.warning(
+            "%s: not a log export (neither JSON nor a delimited header); file skipped",
+            sink.path,
+        )
+        sink.skip("not a log export (file)", line=header.line, record=None)
+        return
     count = sum(1 for _ in rows)
     logger.warning(
         "%s: unrecognised CSV header (first columns: %s); %d rows skipped",

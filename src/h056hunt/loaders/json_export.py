@@ -86,17 +86,19 @@ def _mark_partial(sink: FileSink, error: InputError, line_offset: int) -> None:
 def _next_line_start(text: str, offset: int, error: InputError) -> int | None:
     """Return where to resume after a fault in newline-delimited JSON, else None.
 
-    Only one-record-per-line files can resume: in a pretty-printed or compact array a
-    fault leaves no safe place to start again.
+    Only one-record-per-line files can resume, on the line after the one where the
+    broken record starts: in a pretty-printed or compact array a fault leaves no safe
+    place to start again.
     """
     first_newline = text.find("\n", offset)
     first_record_is_one_line = first_newline != -1 and text[
         offset:first_newline
     ].rstrip().endswith("}")
-    if not first_record_is_one_line or error.line is None:
+    broken_line = error.fragment_line or error.line
+    if not first_record_is_one_line or broken_line is None:
         return None
     position = offset
-    for _ in range(error.line):
+    for _ in range(broken_line):
         position = text.find("\n", position) + 1
         if position == 0:
             return None

@@ -111,16 +111,22 @@ def iter_json_records(text: str, path: str) -> Iterator[JsonRecord]:
     cursor.skip_whitespace()
     while cursor.position < len(text):
         opening = text[cursor.position]
-        if opening == "[":
-            yield from _iter_array(cursor)
-        elif opening == "{":
-            yield from _iter_object(cursor)
-        else:
-            raise cursor.error(
-                cursor.position,
-                f"expected a JSON object or array, found {opening!r}",
-                "invalid_json",
-            )
+        fragment_line = cursor.line_at(cursor.position)
+        try:
+            if opening == "[":
+                yield from _iter_array(cursor)
+            elif opening == "{":
+                yield from _iter_object(cursor)
+            else:
+                raise cursor.error(
+                    cursor.position,
+                    f"expected a JSON object or array, found {opening!r}",
+                    "invalid_json",
+                )
+        except InputError as error:
+            # Lenient readers of one-record-per-line files resume after this line.
+            error.fragment_line = fragment_line
+            raise
         cursor.skip_whitespace()
 
 

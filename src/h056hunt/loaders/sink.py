@@ -25,6 +25,10 @@ LOGS = ("audit", "signin")
 # Source columns whose slash dates are month first unless the user says otherwise:
 # Azure Monitor writes the diagnostic envelope ``time`` in US 12-hour form.
 MONTH_FIRST_COLUMNS = frozenset({"time"})
+# UPNs are case-insensitive; one case lets rows from different exports compare equal.
+# Entra always writes the guest marker as ``#EXT#``, so it keeps that spelling.
+UPN_COLUMNS = ("user_upn", "actor_upn", "target_upn")
+GUEST_MARKER = "#EXT#"
 _MAX_WARNINGS_PER_REASON = 5
 
 
@@ -245,6 +249,12 @@ class FileSink:
                 )
                 continue
             row["event_time"] = times.iloc[index]
+            for name in UPN_COLUMNS:
+                value = row.get(name)
+                if isinstance(value, str):
+                    row[name] = value.lower().replace(
+                        GUEST_MARKER.lower(), GUEST_MARKER
+                    )
             kept.append(row)
         return schema.frame_from_rows(kept, arrow_schema)
 
