@@ -1,6 +1,6 @@
 """Simulated Entra ID audit and sign-in logs with labelled revocation-bombing attacks.
 
-``simulate`` writes ``audit.<ext>``, ``signin.<ext>`` and ``labels.json``; the two
+``simulate`` writes ``audit.<ext>``, ``signin.<ext>`` and ``labels.json``. The two
 ``iter_*_records`` generators yield the same Graph-shaped records one at a time.
 """
 

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 
 class App(NamedTuple):
-    """A first-party client app and the resource it asks a token for."""
+    """A first-party client app and the resource it requests a token for."""
 
     app_id: str
     display_name: str

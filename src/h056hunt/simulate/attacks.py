@@ -1,4 +1,4 @@
-"""Planners of the attack scenarios: a compromised admin revokes, then pushes flood in.
+"""Planners of the attacks, in which a compromised admin revokes and pushes flood in.
 
 Each planner draws its own times inside its slot and reports what it injected. The
 expected findings assume a burst of at least 5 denied prompts inside a sliding
@@ -36,7 +36,7 @@ PromptSchedule = Callable[[PlanBuilder, int], list[int]]
 
 
 def attacker_session(builder: PlanBuilder, slot: Slot) -> tuple[str, int]:
-    """Sign the attacker in as the admin; return the address and revocation time."""
+    """Sign the attacker in as the admin and return the address and revocation time."""
     admin = builder.directory.compromised_admin
     ip_address = attacker_ip(builder.rng)
     revocation_time = slot.start + builder.random_ticks(0, minutes(10))
@@ -58,7 +58,7 @@ def revoke(
 def _approve_and_use(
     builder: PlanBuilder, outcome: ScenarioOutcome, target: User, time: int, ip: str
 ) -> int:
-    """Add the approval and the attacker's use of the session; return the last time."""
+    """Add the approval and the attacker's later sign-ins, returning the last time."""
     builder.push_approval(time, target, ip)
     outcome.approval_times.append(time)
     outcome.approved_users.append(target)

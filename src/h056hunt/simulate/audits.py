@@ -95,7 +95,7 @@ _PROFILE_CHANGES = (
 
 
 class AuditSpec(NamedTuple):
-    """A planned audit record; sorting by (time, sequence) gives the output order.
+    """A planned audit record. Sorting by (time, sequence) gives the output order.
 
     Attributes:
         time: ``activityDateTime`` in ticks.
@@ -106,6 +106,8 @@ class AuditSpec(NamedTuple):
         correlation_id: shared by every row of one portal action.
         actor_ip: the actor's address; ``NULL_ADDRESS`` when none was logged.
         previous_valid_from: old ``StsRefreshTokensValidFrom`` value in ticks.
+        valid_from: new ``StsRefreshTokensValidFrom`` value in ticks; ``time`` when
+            None. Both rows of a revocation pair carry the first row's time.
         group: the group of a membership change.
     """
 
@@ -117,11 +119,12 @@ class AuditSpec(NamedTuple):
     correlation_id: str
     actor_ip: str = NULL_ADDRESS
     previous_valid_from: int = 0
+    valid_from: int | None = None
     group: Group | None = None
 
 
 def encode_value(value: Any) -> str:
-    """Encode a modified-property value the way Entra does: as JSON text."""
+    """Encode a modified-property value as JSON text, the way Entra stores it."""
     return json.dumps(value, separators=(",", ":"))
 
 
@@ -135,10 +138,11 @@ def _change(name: str, old: Any, new: Any) -> dict[str, Any]:
 
 def _modified_properties(spec: AuditSpec, rng: random.Random) -> list[dict[str, Any]]:
     kind = spec.kind
+    valid_from = spec.time if spec.valid_from is None else spec.valid_from
     valid_from_change = _change(
         VALID_FROM_PROPERTY,
         [format_seconds(spec.previous_valid_from)],
-        [format_seconds(spec.time)],
+        [format_seconds(valid_from)],
     )
     if kind in (REVOKE_TOKENS, SYNC_TOKEN_UPDATE):
         return [valid_from_change]

@@ -82,7 +82,7 @@ def plan_add_user(builder: PlanBuilder, slot: Slot) -> ScenarioOutcome:
     new_hire = builder.directory.new_hire
     time = slot.start + builder.random_ticks(0, minutes(10))
     builder.audit(time, audits.ADD_USER, admin, new_hire, actor_ip=admin.ip_address)
-    sign_in = time + builder.random_ticks(minutes(20), minutes(60))
+    sign_in = time + builder.random_ticks(minutes(10), minutes(40))
     builder.push_approval(sign_in, new_hire, None)
     return ScenarioOutcome(
         expected_finding=NONE,
@@ -163,7 +163,7 @@ def plan_daily_denier(builder: PlanBuilder, slot: Slot) -> ScenarioOutcome:
     target = slot.targets[0]
     denials = []
     for day in range(slot.days):
-        # Working hours of a UTC-6 office: 14:00 to 22:00 UTC.
+        # The working hours of a UTC-6 office are 14:00 to 22:00 UTC.
         day_start = slot.period_start + day * TICKS_PER_DAY
         time = day_start + 14 * TICKS_PER_HOUR + builder.random_ticks(0, minutes(480))
         denials += builder.push_denials(

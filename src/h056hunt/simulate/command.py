@@ -1,4 +1,4 @@
-"""The ``simulate`` command: write a synthetic tenant's logs and their labels."""
+"""The ``simulate`` command, which writes a synthetic tenant's logs and labels."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ _START_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"]
     type=int,
     default=1,
     show_default=True,
-    help="Random seed; the same options always write the same bytes.",
+    help="Random seed. The same options always write the same bytes.",
 )
 @click.option(
     "--start",
@@ -53,7 +53,7 @@ _START_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"]
     "scenarios",
     type=click.Choice(SCENARIO_NAMES),
     multiple=True,
-    help="Scenario to inject; repeat for several. Default: all of them.",
+    help="Scenario to inject, repeatable. All scenarios when omitted.",
 )
 @click.option(
     "--signin-shape",
@@ -74,7 +74,7 @@ _START_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"]
     type=click.IntRange(min=0),
     default=20,
     show_default=True,
-    help="Mean background sign-ins per user and day; 0 writes scenarios only.",
+    help="Mean background sign-ins per user and day. 0 writes the scenarios only.",
 )
 @click.option("--gzip", "compress", is_flag=True, help="Compress both log files.")
 @click.option(
@@ -82,7 +82,7 @@ _START_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"]
     "out_dir",
     type=click.Path(file_okay=False, writable=True, path_type=Path),
     required=True,
-    help="Folder for audit.*, signin.* and labels.json; created when missing.",
+    help="Folder for audit.*, signin.* and labels.json, created when missing.",
 )
 def simulate_command(
     users: int,
@@ -106,8 +106,8 @@ def simulate_command(
     \b
     Examples:
       h056 simulate --out sim
-      h056 simulate --users 40 --days 2 --seed 7 --signin-shape graph-page \\
-          --audit-shape graph-page --out sample_logs
+      h056 simulate --users 40 --days 2 --seed 7 --noise 6 \\
+          --signin-shape graph-page --audit-shape graph-page --out sample_logs
       h056 simulate --scenario chain_approved --scenario helpdesk_benign \\
           --noise 0 --out two-scenarios
       h056 simulate --users 25000 --signin-shape diagnostic-ndjson --gzip --out big

@@ -75,7 +75,7 @@ class SimulationConfig:
     Attributes:
         users: directory users in the simulated tenant, admins included.
         days: length of the simulated period in whole days from ``start``.
-        seed: seed of every random choice; the same config gives the same bytes.
+        seed: seed of every random choice, so the same config gives the same bytes.
         start: first instant of the period; must carry a time zone.
         scenarios: names from ``SCENARIO_NAMES`` to inject, each once.
         signin_shape: export shape of the sign-in file, one of ``SHAPES``.

@@ -93,7 +93,7 @@ LAST_NAMES = tuple(
 
 
 class Location(NamedTuple):
-    """Where Entra places a sign-in's IP address."""
+    """The place Entra assigns to a sign-in's IP address."""
 
     city: str
     state: str
@@ -222,7 +222,7 @@ class Directory:
 
     Attributes:
         tenant_id: the tenant's GUID.
-        users: every user; the first ``pool_size`` ones sign in as background noise.
+        users: every user. The first ``pool_size`` ones sign in as background noise.
         pool_size: how many users take part in background activity.
         groups: groups that background audit records change.
         sync_app: the directory-sync service principal behind password syncs.

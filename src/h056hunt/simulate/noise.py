@@ -35,8 +35,8 @@ SIGNIN_KIND_WEIGHTS: tuple[tuple[str, float], ...] = (
 )
 
 # Background audit rows per pool user and day at the default noise level of 20
-# sign-ins per user and day; they scale with the noise level.
-AUDIT_ROWS_PER_USER_PER_DAY = 0.12
+# sign-ins per user and day. Other noise levels scale this rate in proportion.
+AUDIT_ROWS_PER_USER_PER_DAY = 0.25
 DEFAULT_NOISE_PER_USER_PER_DAY = 20
 
 AUDIT_KIND_WEIGHTS: tuple[tuple[str, float], ...] = (

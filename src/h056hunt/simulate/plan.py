@@ -1,14 +1,14 @@
 """Building blocks the scenario planners share: a spec collector and label records.
 
-A planner asks the ``PlanBuilder`` for revocations, prompts and approvals; the builder
-numbers every spec, remembers when noise must stay away from a target, and turns the
-planner's facts into one entry of ``labels.json``.
+A planner requests revocations, prompts and approvals from the ``PlanBuilder``. The
+builder numbers every spec, remembers when noise must stay away from a target, and
+turns the planner's facts into one entry of ``labels.json``.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,6 +152,7 @@ class PlanBuilder:
             target,
             actor_ip=actor_ip,
             previous_valid_from=previous,
+            valid_from=time,
             correlation_id=correlation_id,
         )
         return target, time, correlation_id
@@ -233,14 +234,14 @@ def _actor_fields(actor: User | AppActor | None) -> dict[str, Any]:
     }
 
 
-def _first_text(times: list[int], formatter: Any) -> str | None:
+def _first_text(times: list[int], formatter: Callable[[int], str]) -> str | None:
     return formatter(min(times)) if times else None
 
 
 def label_entry(scenario: str, outcome: ScenarioOutcome) -> dict[str, Any]:
     """Turn a planner's outcome into its ``labels.json`` entry.
 
-    Revocation times keep the audit record's seven fractional digits; sign-in times
+    Revocation times keep the audit record's seven fractional digits. Sign-in times
     are whole seconds like ``createdDateTime``.
     """
     revocation_times = [time for _, time, _ in outcome.revocations]

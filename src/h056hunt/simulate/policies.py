@@ -1,7 +1,7 @@
 """Conditional Access policies of the simulated tenant, as sign-ins list them.
 
 Real sign-in records carry one ``appliedConditionalAccessPolicies`` entry per tenant
-policy, which makes up much of their size; two policies keep simulated records at
+policy, which makes up much of their size. Two policies keep simulated records at
 about 4 KB. The lists are built once per run and shared by every record with the
 same outcome, so they must never be mutated.
 """
@@ -13,14 +13,14 @@ from typing import Any
 
 from h056hunt.simulate.identities import new_guid
 
-# Which CA outcome a sign-in had, chosen per record kind.
+# Conditional Access outcomes of a sign-in, chosen per record kind.
 GRANTED = "granted"
 MFA_FAILED = "mfa_failed"
 NOT_EVALUATED = "not_evaluated"
 
 # (display name, grant controls, session controls, result when the MFA policy
 # succeeds, conditions not satisfied otherwise). The result "mfa" follows the
-# sign-in's MFA outcome; the others are fixed.
+# sign-in's MFA outcome. The other results are fixed.
 _TENANT_POLICIES: tuple[tuple[str, list[str], list[str], str, str], ...] = (
     ("CA001: Require MFA for all users", ["Mfa"], [], "mfa", ""),
     ("CA002: Block legacy authentication", ["Block"], [], "notApplied", "clientType"),

@@ -80,7 +80,7 @@ def _steps_for(spec: SignInSpec, rng: random.Random) -> list[dict[str, Any]]:
         return [_step(start, PASSWORD, False, WRONG_PASSWORD, PRIMARY)]
 
     steps = [_step(start, PASSWORD, True, CORRECT_PASSWORD, PRIMARY)]
-    # Some tenants label the push step "Primary authentication"; keep both forms.
+    # Some tenants label the push step "Primary authentication", so both forms appear.
     push_requirement = PRIMARY if rng.random() < 0.2 else SECOND_FACTOR
     push_time = start + rng.randint(1, 8) * TICKS_PER_SECOND
     if kind == PUSH_APPROVED:

@@ -1,8 +1,8 @@
 """Planned sign-ins: their kinds, the Entra strings they carry, and ``SignInSpec``.
 
-Scenarios and background noise describe each sign-in as a small ``SignInSpec``;
+Scenarios and background noise describe each sign-in as a small ``SignInSpec``.
 ``signin_records.SignInRenderer`` turns it into the full record only when it is
-written, so a large run never holds more than one hour of records in memory.
+written, so a large run keeps at most one hour of records in memory.
 """
 
 from __future__ import annotations
@@ -116,8 +116,8 @@ PROFILES: dict[str, Profile] = {
     ),
 }
 
-# An explicit-steps record borrows the profile of its error code: a completed sign-in
-# or a "Keep me signed in" interrupt.
+# An explicit-steps record borrows the profile of its error code, which is either a
+# completed sign-in or a "Keep me signed in" interrupt.
 EXPLICIT_STEPS_PROFILES: dict[int, Profile] = {
     0: PROFILES[PUSH_APPROVED],
     50140: PROFILES[KMSI_INTERRUPT],
@@ -135,7 +135,7 @@ class StepSpec(NamedTuple):
 
 
 class SignInSpec(NamedTuple):
-    """A planned sign-in; sorting by (time, sequence) gives the output order.
+    """A planned sign-in. Sorting by (time, sequence) gives the output order.
 
     Attributes:
         time: ``createdDateTime`` in ticks.

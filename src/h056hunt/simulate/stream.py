@@ -1,8 +1,8 @@
 """Time-ordered streams of simulated records, produced one hour at a time.
 
 Both streams rebuild the same tenant and scenario plan from the config, then walk
-the period hour by hour: draw that hour's noise, merge in the scenario events of the
-hour, and render each event just before it is yielded.
+the period hour by hour. For each hour they draw its noise, merge in the scenario
+events of that hour and render each event just before yielding it.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def timed_audit_records(world: World) -> Iterator[tuple[int, dict[str, Any]]]:
 def iter_signin_records(config: SimulationConfig) -> Iterator[dict[str, Any]]:
     """Yield every simulated sign-in as a Graph beta ``signIn`` dict, oldest first.
 
-    The generator is lazy: it holds one hour of events at a time, so arbitrarily
+    The generator is lazy and keeps one hour of events at a time, so arbitrarily
     long runs stream in bounded memory.
     """
     for _, record in timed_signin_records(build_world(config)):

@@ -1,7 +1,8 @@
 """Planners of attack variations that common public detection rules miss.
 
-Each one is still a revocation chain under the default thresholds: at least 5 denied
-prompts in a sliding 30-minute window that starts within 2 hours of the revocation.
+Each one is still a revocation chain under the default thresholds, which require at
+least 5 denied prompts in a sliding 30-minute window that starts within 2 hours of
+the revocation.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def plan_steps_only(builder: PlanBuilder, slot: Slot) -> ScenarioOutcome:
     """Plan 6 denials visible only as ``authenticationDetails`` steps.
 
     The first sign-in ends in the 50140 "Keep me signed in" interrupt with three
-    denied push steps; the second one succeeds after three more denials and an
+    denied push steps. The second one succeeds after three more denials and an
     approved step. Neither record has status 500121.
     """
     target = slot.targets[0]

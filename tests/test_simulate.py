@@ -1,0 +1,662 @@
+"""Tests of the log simulator: shapes, determinism, labels and the injected scenarios.
+
+Several tests re-derive each scenario's expected finding with a small reference
+version of the default burst rule. That rule requires at least 5 denied prompts
+inside a sliding 30-minute window that starts within 2 hours of an admin
+revocation. A label that disagrees with its records therefore fails here, not in
+the detector.
+"""
+
+from __future__ import annotations
+
+import gzip
+import inspect
+import itertools
+import json
+import tracemalloc
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from h056hunt.errors import ConfigError
+from h056hunt.simulate import (
+    SCENARIO_NAMES,
+    SHAPES,
+    SimulationConfig,
+    iter_audit_records,
+    iter_signin_records,
+    simulate,
+    simulate_command,
+)
+
+REVOCATION = "Update StsRefreshTokenValidFrom Timestamp"
+DENIAL_REASONS = {
+    "MFA denied; user declined the authentication",
+    "MFA denied; user did not respond to mobile app notification",
+    "MFA denied; Phone App Reported Fraud",
+    "MFA denied; user did not select the correct number",
+}
+DOCUMENTATION_NETWORKS = ("192.0.2.", "198.51.100.", "203.0.113.")
+
+BURST_SIZE = 5
+BURST_WINDOW = timedelta(minutes=30)
+MAX_START_AFTER_REVOCATION = timedelta(hours=2)
+APPROVAL_HORIZON = timedelta(minutes=60)
+
+SMALL = SimulationConfig(users=40, days=2, seed=7)
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def read_json_lines(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One default run in Graph NDJSON, loaded back into memory."""
+    out_dir = tmp_path_factory.mktemp("simulated")
+    result = simulate(SMALL, out_dir)
+    return {
+        "result": result,
+        "audits": read_json_lines(result.audit_path),
+        "signins": read_json_lines(result.signin_path),
+        "labels": json.loads(result.labels_path.read_text(encoding="utf-8")),
+    }
+
+
+def denial_times(signins: list[dict[str, Any]], user_id: str) -> list[datetime]:
+    """Return one time per denied prompt of ``user_id``, from steps or status."""
+    times = []
+    for record in signins:
+        if record["userId"] != user_id:
+            continue
+        denied_steps = [
+            step
+            for step in record["authenticationDetails"]
+            if not step["succeeded"]
+            and step["authenticationStepResultDetail"].lower().startswith("mfa denied;")
+        ]
+        if denied_steps:
+            times += [parse_time(s["authenticationStepDateTime"]) for s in denied_steps]
+        elif record["status"]["errorCode"] == 500121:
+            times.append(parse_time(record["createdDateTime"]))
+    return sorted(times)
+
+
+def approval_times(signins: list[dict[str, Any]], user_id: str) -> list[datetime]:
+    """Return the times of approved push steps of ``user_id``."""
+    return sorted(
+        parse_time(step["authenticationStepDateTime"])
+        for record in signins
+        if record["userId"] == user_id
+        for step in record["authenticationDetails"]
+        if step["succeeded"]
+        and step["authenticationStepResultDetail"] == "MFA successfully completed"
+    )
+
+
+def burst_starts(times: list[datetime]) -> list[datetime]:
+    """Return each denial that opens a window holding a full burst."""
+    starts = []
+    for position, first in enumerate(times):
+        inside = [time for time in times[position:] if time - first <= BURST_WINDOW]
+        if len(inside) >= BURST_SIZE:
+            starts.append(first)
+    return starts
+
+
+def has_chain(times: list[datetime], revocation: datetime) -> bool:
+    return any(
+        timedelta(0) <= start - revocation <= MAX_START_AFTER_REVOCATION
+        for start in burst_starts([time for time in times if time >= revocation])
+    )
+
+
+def label_for(simulated: dict[str, Any], scenario: str) -> dict[str, Any]:
+    for label in simulated["labels"]["scenarios"]:
+        if label["scenario"] == scenario:
+            return dict(label)
+    raise AssertionError(f"no label for {scenario}")
+
+
+def records_of(records: list[dict[str, Any]], user_id: str) -> list[dict[str, Any]]:
+    return [record for record in records if record["userId"] == user_id]
+
+
+# Determinism and shapes
+
+
+def test_same_config_writes_identical_bytes(tmp_path: Path) -> None:
+    config = replace(SMALL, gzip=True)
+    first = simulate(config, tmp_path / "first")
+    second = simulate(config, tmp_path / "second")
+    for name in ("audit_path", "signin_path", "labels_path"):
+        first_bytes = getattr(first, name).read_bytes()
+        second_bytes = getattr(second, name).read_bytes()
+        assert first_bytes == second_bytes, name
+
+
+def test_other_seed_changes_output(tmp_path: Path) -> None:
+    first = simulate(SMALL, tmp_path / "first")
+    second = simulate(replace(SMALL, seed=8), tmp_path / "second")
+    assert first.signin_path.read_bytes() != second.signin_path.read_bytes()
+
+
+def test_iterators_match_written_records(simulated: dict[str, Any]) -> None:
+    assert list(iter_signin_records(SMALL)) == simulated["signins"]
+    assert list(iter_audit_records(SMALL)) == simulated["audits"]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_shape_parses_as_json(tmp_path: Path, shape: str) -> None:
+    config = replace(SMALL, signin_shape=shape, audit_shape=shape)
+    result = simulate(config, tmp_path)
+    for path, count, inner_time in (
+        (result.signin_path, result.signin_records, "createdDateTime"),
+        (result.audit_path, result.audit_records, "activityDateTime"),
+    ):
+        text = path.read_text(encoding="utf-8")
+        if shape.endswith("ndjson"):
+            records = [json.loads(line) for line in text.splitlines()]
+        elif shape == "graph-page":
+            document = json.loads(text)
+            assert document["@odata.context"].startswith("https://graph.microsoft.com/")
+            records = document["value"]
+        elif shape == "eventhub":
+            records = json.loads(text)["records"]
+        else:
+            records = json.loads(text)
+        assert len(records) == count
+        assert count > 0
+
+        if shape in ("diagnostic-ndjson", "eventhub"):
+            for record in records:
+                assert record["resourceId"].startswith("/tenants/")
+                assert record["time"].endswith("Z")
+                assert record["properties"][inner_time].endswith("+00:00")
+        else:
+            assert all(inner_time in record for record in records)
+
+
+def test_gzip_output_decompresses(tmp_path: Path) -> None:
+    result = simulate(replace(SMALL, gzip=True), tmp_path)
+    assert result.signin_path.name == "signin.ndjson.gz"
+    with gzip.open(result.signin_path, "rt", encoding="utf-8") as handle:
+        assert sum(1 for _ in handle) == result.signin_records
+
+
+def test_diagnostic_records_carry_category(tmp_path: Path) -> None:
+    config = replace(SMALL, signin_shape="diagnostic-ndjson")
+    records = read_json_lines(simulate(config, tmp_path).signin_path)
+    categories = {record["category"] for record in records}
+    assert categories == {"SignInLogs", "NonInteractiveUserSignInLogs"}
+    for record in records:
+        assert record["resultType"] == str(record["properties"]["status"]["errorCode"])
+        assert record["operationName"] == "Sign-in activity"
+
+
+def test_records_sorted_by_time(simulated: dict[str, Any]) -> None:
+    signin_times = [parse_time(r["createdDateTime"]) for r in simulated["signins"]]
+    audit_times = [parse_time(r["activityDateTime"]) for r in simulated["audits"]]
+    assert signin_times == sorted(signin_times)
+    assert audit_times == sorted(audit_times)
+
+
+def test_records_stay_inside_period(simulated: dict[str, Any]) -> None:
+    start = SMALL.start
+    end = start + timedelta(days=SMALL.days)
+    for record in simulated["signins"]:
+        assert start <= parse_time(record["createdDateTime"]) < end
+
+
+# Record contents
+
+
+def test_addresses_and_names_are_reserved(simulated: dict[str, Any]) -> None:
+    for record in simulated["signins"]:
+        assert record["ipAddress"].startswith(DOCUMENTATION_NETWORKS)
+        assert record["userPrincipalName"].endswith("@contoso.example")
+    for record in simulated["audits"]:
+        user = record["initiatedBy"]["user"]
+        if user is not None and user["ipAddress"] != "<null>":
+            assert user["ipAddress"].startswith(DOCUMENTATION_NETWORKS)
+
+
+def test_audit_ids_follow_directory_pattern(simulated: dict[str, Any]) -> None:
+    for record in simulated["audits"]:
+        prefix, correlation_id, letters, digits = record["id"].split("_")
+        assert prefix == "Directory"
+        assert correlation_id == record["correlationId"]
+        assert len(letters) == 5
+        assert digits.isdigit()
+        fraction = record["activityDateTime"].split(".")[1]
+        assert len(fraction) == len("1234567Z")
+
+
+def test_revocation_pair_shares_correlation_id(simulated: dict[str, Any]) -> None:
+    audits = simulated["audits"]
+    by_correlation: dict[str, list[dict[str, Any]]] = {}
+    for record in audits:
+        by_correlation.setdefault(record["correlationId"], []).append(record)
+
+    admin_revocations = [
+        record
+        for record in audits
+        if record["activityDisplayName"] == REVOCATION
+        and record["initiatedBy"]["user"] is not None
+        and record["initiatedBy"]["user"]["id"] != record["targetResources"][0]["id"]
+    ]
+    assert len(admin_revocations) >= 10
+    for revocation in admin_revocations:
+        rows = by_correlation[revocation["correlationId"]]
+        activities = [row["activityDisplayName"] for row in rows]
+        assert activities == [REVOCATION, "Update user"]
+
+        update = rows[1]
+        gap = parse_time(update["activityDateTime"]) - parse_time(
+            revocation["activityDateTime"]
+        )
+        assert timedelta(0) < gap < timedelta(milliseconds=5)
+        assert (
+            update["targetResources"][0]["id"] == revocation["targetResources"][0]["id"]
+        )
+
+        properties = {
+            change["displayName"]: change
+            for change in update["targetResources"][0]["modifiedProperties"]
+        }
+        included = properties["Included Updated Properties"]["newValue"]
+        assert included == '"StsRefreshTokensValidFrom"'
+        new_value = json.loads(properties["StsRefreshTokensValidFrom"]["newValue"])
+        assert new_value == [revocation["activityDateTime"][:19] + "Z"]
+
+
+def test_denial_records_carry_entra_strings(simulated: dict[str, Any]) -> None:
+    denials = [r for r in simulated["signins"] if r["status"]["errorCode"] == 500121]
+    assert denials
+    reasons_seen = set()
+    for record in denials:
+        status = record["status"]
+        assert (
+            status["failureReason"]
+            == "Authentication failed during strong authentication request."
+        )
+        assert status["additionalDetails"] in DENIAL_REASONS
+        reasons_seen.add(status["additionalDetails"])
+
+        failing = [s for s in record["authenticationDetails"] if not s["succeeded"]]
+        assert len(failing) == 1
+        assert failing[0]["authenticationMethod"] == "Mobile app notification"
+        assert (
+            failing[0]["authenticationStepResultDetail"] == status["additionalDetails"]
+        )
+        assert record["mfaDetail"]["authMethod"] == "Mobile app notification"
+    assert reasons_seen == DENIAL_REASONS
+
+
+def test_approvals_complete_mfa(simulated: dict[str, Any]) -> None:
+    approvals = [
+        record
+        for record in simulated["signins"]
+        if record["status"]["errorCode"] == 0
+        and any(
+            step["authenticationMethod"] == "Mobile app notification"
+            for step in record["authenticationDetails"]
+        )
+    ]
+    assert approvals
+    for record in approvals:
+        assert record["status"]["additionalDetails"] == "MFA completed in Azure AD"
+        last_step = record["authenticationDetails"][-1]
+        assert last_step["succeeded"] is True
+        assert (
+            last_step["authenticationStepResultDetail"] == "MFA successfully completed"
+        )
+
+
+def test_noise_includes_background_kinds(simulated: dict[str, Any]) -> None:
+    codes = {record["status"]["errorCode"] for record in simulated["signins"]}
+    assert {0, 50126, 50140, 50173, 500121} <= codes
+    non_interactive = [r for r in simulated["signins"] if not r["isInteractive"]]
+    assert non_interactive
+    assert all(r["signInEventTypes"] == ["nonInteractiveUser"] for r in non_interactive)
+    activities = {record["activityDisplayName"] for record in simulated["audits"]}
+    assert {"Reset password", "Add member to group"} <= activities
+
+
+def test_average_signin_size_is_realistic(simulated: dict[str, Any]) -> None:
+    size = simulated["result"].signin_path.stat().st_size
+    average = size / simulated["result"].signin_records
+    assert 3000 <= average <= 4500
+
+
+# Labels and scenarios
+
+
+def test_labels_list_every_scenario(simulated: dict[str, Any]) -> None:
+    labels = simulated["labels"]["scenarios"]
+    assert [label["scenario"] for label in labels] == list(SCENARIO_NAMES)
+    for label in labels:
+        assert label["expected_finding"] in ("revocation_chain", "push_bombing", "none")
+        assert label["target_user_ids"]
+        assert label["actor_id"]
+        assert isinstance(label["approved"], bool)
+
+
+def test_labels_only_list_selected_scenarios(tmp_path: Path) -> None:
+    config = replace(SMALL, scenarios=("chain_approved", "add_user"))
+    result = simulate(config, tmp_path)
+    labels = json.loads(result.labels_path.read_text(encoding="utf-8"))
+    assert [label["scenario"] for label in labels["scenarios"]] == [
+        "chain_approved",
+        "add_user",
+    ]
+    assert result.scenarios == ("chain_approved", "add_user")
+
+
+def test_label_counts_match_records(simulated: dict[str, Any]) -> None:
+    signins = simulated["signins"]
+    for label in simulated["labels"]["scenarios"]:
+        injected = sum(
+            len(denial_times(signins, user_id)) for user_id in label["target_user_ids"]
+        )
+        # Background noise may add a stray denial outside the scenario's window.
+        assert injected >= label["denied_prompts"], label["scenario"]
+
+
+@pytest.mark.parametrize("scenario", SCENARIO_NAMES)
+def test_label_matches_reference_rule(simulated: dict[str, Any], scenario: str) -> None:
+    label = label_for(simulated, scenario)
+    signins = simulated["signins"]
+    revocations = {
+        item["user_id"]: parse_time(item["time"]) for item in label["revocations"]
+    }
+
+    chains = []
+    bursts = []
+    for user_id in label["target_user_ids"]:
+        times = denial_times(signins, user_id)
+        bursts.append(bool(burst_starts(times)))
+        if user_id in revocations and label["actor_id"] != user_id:
+            chains.append(has_chain(times, revocations[user_id]))
+
+    expected = label["expected_finding"]
+    if expected == "revocation_chain":
+        assert any(chains)
+    elif expected == "push_bombing":
+        assert any(bursts)
+        assert not any(chains)
+    else:
+        assert not any(chains)
+        assert not any(bursts)
+
+
+@pytest.mark.parametrize("scenario", SCENARIO_NAMES)
+def test_label_approval_matches_records(
+    simulated: dict[str, Any], scenario: str
+) -> None:
+    label = label_for(simulated, scenario)
+    start_text = label["revocation_time"] or label["audit_time"]
+    start = parse_time(start_text)
+    end = start + APPROVAL_HORIZON
+    if label["last_denial_time"]:
+        end = max(end, parse_time(label["last_denial_time"]) + APPROVAL_HORIZON)
+
+    approved = any(
+        start <= time <= end
+        for user_id in label["target_user_ids"]
+        for time in approval_times(simulated["signins"], user_id)
+    )
+    assert approved == label["approved"]
+
+
+def test_noise_forms_no_unlabelled_chain(simulated: dict[str, Any]) -> None:
+    labelled = {
+        user_id
+        for label in simulated["labels"]["scenarios"]
+        for user_id in label["target_user_ids"]
+    }
+    for record in simulated["audits"]:
+        if record["activityDisplayName"] != REVOCATION:
+            continue
+        target = record["targetResources"][0]["id"]
+        if target in labelled:
+            continue
+        times = denial_times(simulated["signins"], target)
+        assert not has_chain(times, parse_time(record["activityDateTime"]))
+
+
+def test_campaign_revokes_six_within_twenty_minutes(simulated: dict[str, Any]) -> None:
+    label = label_for(simulated, "campaign")
+    times = sorted(parse_time(item["time"]) for item in label["revocations"])
+    assert len(times) == 6
+    assert times[-1] - times[0] <= timedelta(minutes=20)
+    assert len(label["bombed_user_ids"]) == 3
+    assert len(label["approved_user_ids"]) == 1
+
+
+def test_self_revocation_initiator_is_target(simulated: dict[str, Any]) -> None:
+    label = label_for(simulated, "self_revocation")
+    target = label["target_user_ids"][0]
+    rows = [
+        record
+        for record in simulated["audits"]
+        if record["targetResources"][0]["id"] == target
+        and record["activityDisplayName"] == REVOCATION
+    ]
+    assert len(rows) == 1
+    assert rows[0]["initiatedBy"]["user"]["id"] == target
+    assert rows[0]["targetResources"][0]["modifiedProperties"] == []
+
+
+def test_add_user_valid_from_starts_empty(simulated: dict[str, Any]) -> None:
+    label = label_for(simulated, "add_user")
+    rows = [
+        record
+        for record in simulated["audits"]
+        if record["activityDisplayName"] == "Add user"
+    ]
+    assert len(rows) == 1
+    assert rows[0]["targetResources"][0]["id"] == label["target_user_ids"][0]
+    changes = {
+        change["displayName"]: change
+        for change in rows[0]["targetResources"][0]["modifiedProperties"]
+    }
+    assert changes["StsRefreshTokensValidFrom"]["oldValue"] == "[]"
+    assert label["revocation_time"] is None
+
+
+def test_interrupts_are_followed_by_success(simulated: dict[str, Any]) -> None:
+    label = label_for(simulated, "interrupts_then_success")
+    revocation = parse_time(label["revocation_time"])
+    # Four interrupt rounds end well within 2 hours, and noise stays away for an
+    # hour after the last one.
+    after = [
+        record
+        for record in records_of(simulated["signins"], label["target_user_ids"][0])
+        if revocation
+        <= parse_time(record["createdDateTime"])
+        <= revocation + timedelta(hours=2)
+    ]
+    codes = [record["status"]["errorCode"] for record in after]
+    interrupts = [i for i, code in enumerate(codes) if code in (50074, 50076)]
+    assert [codes[i] for i in interrupts] == [50076, 50074, 50076, 50074]
+    for position in interrupts:
+        assert codes[position + 1] == 0
+    assert 500121 not in codes
+
+
+def test_bucket_boundary_splits_three_and_three(simulated: dict[str, Any]) -> None:
+    label = label_for(simulated, "burst_across_bucket_boundary")
+    times = denial_times(simulated["signins"], label["target_user_ids"][0])
+    revocation = parse_time(label["revocation_time"])
+    times = [time for time in times if time >= revocation][:6]
+    buckets = [
+        time.replace(minute=time.minute - time.minute % 10, second=0) for time in times
+    ]
+    assert len(set(buckets)) == 2
+    assert buckets.count(buckets[0]) == 3
+
+
+def test_slow_drip_spans_about_25_minutes(simulated: dict[str, Any]) -> None:
+    label = label_for(simulated, "slow_drip")
+    first = parse_time(label["first_denial_time"])
+    last = parse_time(label["last_denial_time"])
+    assert label["denied_prompts"] == 6
+    assert timedelta(minutes=24) <= last - first <= timedelta(minutes=26)
+
+
+def test_ip_per_prompt_uses_distinct_addresses(simulated: dict[str, Any]) -> None:
+    label = label_for(simulated, "ip_per_prompt")
+    records = records_of(simulated["signins"], label["target_user_ids"][0])
+    addresses = [r["ipAddress"] for r in records if r["status"]["errorCode"] == 500121]
+    assert len(addresses) == label["denied_prompts"]
+    assert len(set(addresses)) == len(addresses)
+
+
+def test_late_bombing_starts_after_an_hour(simulated: dict[str, Any]) -> None:
+    label = label_for(simulated, "late_bombing")
+    delay = parse_time(label["first_denial_time"]) - parse_time(
+        label["revocation_time"]
+    )
+    assert timedelta(minutes=74) <= delay <= timedelta(minutes=76)
+
+
+def test_steps_only_hides_denials_in_steps(simulated: dict[str, Any]) -> None:
+    label = label_for(simulated, "steps_only")
+    revocation = parse_time(label["revocation_time"])
+    approval = parse_time(label["approval_time"])
+    records = [
+        record
+        for record in records_of(simulated["signins"], label["target_user_ids"][0])
+        if revocation <= parse_time(record["createdDateTime"]) <= approval
+    ]
+    assert 500121 not in {record["status"]["errorCode"] for record in records}
+
+    carriers = [
+        record
+        for record in records
+        if any(
+            step["authenticationStepResultDetail"].startswith("MFA denied;")
+            for step in record["authenticationDetails"]
+        )
+    ]
+    assert {record["status"]["errorCode"] for record in carriers} == {0, 50140}
+    denied_steps = sum(
+        not step["succeeded"]
+        for record in carriers
+        for step in record["authenticationDetails"]
+    )
+    assert denied_steps == label["denied_prompts"]
+
+
+def test_daily_denier_denies_every_day(simulated: dict[str, Any]) -> None:
+    label = label_for(simulated, "daily_denier")
+    times = denial_times(simulated["signins"], label["target_user_ids"][0])
+    days = {time.date() for time in times}
+    assert len(days) == SMALL.days
+
+
+# Configuration and command
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"scenarios": ("no_such_scenario",)},
+        {"scenarios": ("chain_approved", "chain_approved")},
+        {"users": 5},
+        {"days": 0},
+        {"noise_per_user_per_day": -1},
+        {"signin_shape": "csv"},
+        {"start": datetime(2026, 3, 2)},
+    ],
+)
+def test_config_rejects_invalid_values(changes: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError):
+        SimulationConfig(**changes)
+
+
+def test_config_default_start_is_fixed() -> None:
+    assert SimulationConfig().start == datetime(2026, 3, 2, tzinfo=UTC)
+
+
+def test_command_writes_files(tmp_path: Path) -> None:
+    out_dir = tmp_path / "out"
+    arguments = [
+        "--users", "30", "--days", "1", "--seed", "3", "--noise", "2",
+        "--scenario", "chain_approved", "--scenario", "helpdesk_benign",
+        "--signin-shape", "graph-page", "--audit-shape", "eventhub",
+        "--out", str(out_dir),
+    ]  # fmt: skip
+    outcome = CliRunner().invoke(simulate_command, arguments)
+    assert outcome.exit_code == 0, outcome.output
+    assert (out_dir / "signin.json").is_file()
+    assert (out_dir / "audit.json").is_file()
+    labels = json.loads((out_dir / "labels.json").read_text(encoding="utf-8"))
+    assert len(labels["scenarios"]) == 2
+    assert "2 scenarios" in outcome.output
+
+
+def test_command_help_shows_examples() -> None:
+    outcome = CliRunner().invoke(simulate_command, ["--help"])
+    assert outcome.exit_code == 0
+    assert "h056 simulate --out" in outcome.output
+
+
+def test_command_rejects_too_few_users(tmp_path: Path) -> None:
+    arguments = ["--users", "4", "--out", str(tmp_path)]
+    outcome = CliRunner().invoke(simulate_command, arguments)
+    assert outcome.exit_code == 2
+    assert "users is 4" in outcome.output
+
+
+# Scale
+
+
+def _take(records: Iterator[dict[str, Any]], count: int) -> int:
+    return sum(1 for _ in itertools.islice(records, count))
+
+
+def test_generator_is_lazy_and_bounded() -> None:
+    config = SimulationConfig(users=500, days=2, seed=3, noise_per_user_per_day=20)
+    records = iter_signin_records(config)
+    assert inspect.isgenerator(records)
+
+    tracemalloc.start()
+    try:
+        assert _take(records, 1000) == 1000
+        baseline, _ = tracemalloc.get_traced_memory()
+        consumed = _take(records, 20_000)
+        current, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert consumed >= 19_000
+    # 20,000 records of about 4 KB would need far more than 80 MB if they were kept.
+    assert current - baseline < 10 * 1024 * 1024
+
+
+def test_sample_logs_match_generator(tmp_path: Path) -> None:
+    sample_logs = Path(__file__).resolve().parents[1] / "sample_logs"
+    config = SimulationConfig(
+        users=40,
+        days=2,
+        seed=7,
+        noise_per_user_per_day=6,
+        signin_shape="graph-page",
+        audit_shape="graph-page",
+    )
+    simulate(config, tmp_path)
+    for name in ("audit.json", "signin.json", "labels.json"):
+        expected = (tmp_path / name).read_bytes()
+        assert (sample_logs / name).read_bytes() == expected, name
