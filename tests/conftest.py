@@ -7,7 +7,9 @@ reason; under ``CI=true`` its absence fails the run, because CI always provides 
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,3 +45,16 @@ def real_logs_dir() -> Path:
 def sample_logs_dir() -> Path:
     """The synthetic exports shipped in the repository."""
     return SAMPLE_LOGS
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """Undo the CLI's logging set-up after each test.
+
+    An in-process CLI run binds the ``h056hunt`` logger to that run's stderr and stops
+    propagation, which would hide later tests' records from ``caplog``.
+    """
+    logger = logging.getLogger("h056hunt")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved

@@ -8,8 +8,6 @@ so every run passes those thresholds explicitly.
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +31,6 @@ PARAMS = DetectionParams(
 )
 
 
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """Undo the CLI's logging setup, which binds a handler to the runner's stderr."""
-    logger = logging.getLogger("h056hunt")
-    saved = (logger.handlers[:], logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 def cli(*args: str) -> Result:

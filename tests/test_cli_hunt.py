@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,13 +52,6 @@ LINK = "\x1b]8;;https://example.invalid/\x1b\\click\x1b]8;;\x1b\\"
 OVERRIDE = "\u202egnp.exe"
 
 
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """Undo the CLI's logging setup, which binds a handler to the runner's stderr."""
-    logger = logging.getLogger("h056hunt")
-    saved = (logger.handlers[:], logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 def revocation(**user: Any) -> dict[str, Any]:

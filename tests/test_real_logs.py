@@ -7,8 +7,6 @@ Graph activity logs.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -58,13 +56,6 @@ SKIPPABLE_CATEGORIES = frozenset({"UserRiskEvents", "MicrosoftGraphActivityLogs"
 DATA_FILES = sorted(RECORD_COUNTS)
 
 
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """Undo the CLI's logging setup, which binds a handler to the runner's stderr."""
-    logger = logging.getLogger("h056hunt")
-    saved = (logger.handlers[:], logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 def hunt(*args: str) -> Result:
