@@ -4,6 +4,8 @@ Paths may be files, folders (walked recursively, symlink loops detected) or glob
 patterns. Compression and text encoding are detected from the bytes, never from the
 file name: a gzip member is recognised by its magic number, and a byte order mark picks
 UTF-8 or UTF-16.
+
+Files are read whole here; :mod:`h056hunt.streams` reads them line by line.
 """
 
 from __future__ import annotations
@@ -12,15 +14,18 @@ import glob
 import gzip
 import logging
 import os
+import stat
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from h056hunt.errors import InputError, UsageError
 
 logger = logging.getLogger(__name__)
 
 GZIP_MAGIC = b"\x1f\x8b"
+UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
 DEFAULT_MAX_DECOMPRESSED_BYTES = 20 * 1024**3
 _READ_CHUNK_BYTES = 8 * 1024 * 1024
 
@@ -96,10 +101,33 @@ def _collect(
     if resolved in seen:
         return
     seen.add(resolved)
+    kind = _special_file_kind(resolved)
+    if kind is not None:
+        # Opening a FIFO or a device could block forever or never end.
+        expansion.unreadable.append((str(path), f"not a regular file ({kind})"))
+        return
     if not os.access(resolved, os.R_OK):
         expansion.unreadable.append((str(path), "permission denied"))
         return
     expansion.files.append(InputFile(path=resolved, display=str(path)))
+
+
+def _special_file_kind(path: Path) -> str | None:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    for test, name in (
+        (stat.S_ISFIFO, "named pipe"),
+        (stat.S_ISSOCK, "socket"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+    ):
+        if test(mode):
+            return name
+    return "special file"
 
 
 def read_bytes(
@@ -127,11 +155,11 @@ def read_bytes(
         ) from error
 
 
-def _gunzip(handle: object, display: str, limit: int) -> bytes:
+def _gunzip(handle: BinaryIO, display: str, limit: int) -> bytes:
     chunks: list[bytes] = []
     total = 0
     try:
-        with gzip.GzipFile(fileobj=handle, mode="rb") as stream:  # type: ignore[arg-type]
+        with gzip.GzipFile(fileobj=handle, mode="rb") as stream:
             while chunk := stream.read(_READ_CHUNK_BYTES):
                 total += len(chunk)
                 if total > limit:
@@ -162,7 +190,7 @@ def decode_text(data: bytes, display: str, *, strict: bool = True) -> str:
         InputError: strict mode and the bytes are not valid in the detected encoding,
             or the text holds NUL characters.
     """
-    has_utf16_mark = data[:2] in (b"\xff\xfe", b"\xfe\xff")
+    has_utf16_mark = data[:2] in UTF16_MARKS
     encoding = "utf-16" if has_utf16_mark else "utf-8-sig"
     try:
         text = data.decode(encoding)

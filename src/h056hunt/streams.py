@@ -1,0 +1,270 @@
+"""Read an input file as a stream of decoded lines, one line in memory at a time.
+
+:func:`open_input` opens a file and decompresses gzip content whatever the file is
+called; :func:`iter_text_lines` decodes it line by line. A line longer than the limit
+comes back as a :class:`TextLine` without text, so a loader can count it as skipped
+without decoding it. :mod:`h056hunt.sources` finds the files and reads them whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import logging
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from h056hunt.errors import InputError
+from h056hunt.sources import (
+    DEFAULT_MAX_DECOMPRESSED_BYTES,
+    GZIP_MAGIC,
+    UTF16_MARKS,
+    decode_text,
+)
+
+logger = logging.getLogger(__name__)
+
+# One record or line larger than this is skipped: no Entra record comes near it, and
+# decoding one takes several times its size in memory.
+DEFAULT_MAX_RECORD_BYTES = 64 * 1024**2
+_READ_CHUNK_BYTES = 8 * 1024 * 1024
+# Bytes kept from the start of an over-long line, for routing and messages.
+_OVERSIZED_PREFIX_BYTES = 256
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One line of a file, decoded, with its 1-based number and its size in bytes.
+
+    Attributes:
+        number: 1-based line number in the file.
+        text: the line with its line end, or None when it is longer than the limit
+            of the reader and was passed over without decoding.
+        size: bytes the line takes in the (decompressed) file, line end included.
+        prefix: the first characters of an over-long line, for routing and messages;
+            empty for other lines.
+    """
+
+    number: int
+    text: str | None
+    size: int
+    prefix: str = ""
+
+
+class _GuardedStream:
+    """A binary stream that turns read faults into :class:`InputError`.
+
+    For gzip content it also counts the decompressed bytes and stops at ``limit``.
+    """
+
+    def __init__(self, raw: Any, display: str, *, compressed: bool, limit: int):
+        self._raw = raw
+        self._display = display
+        self._compressed = compressed
+        self._limit = limit
+        self._total = 0
+
+    def peek(self, size: int) -> bytes:
+        """Return up to ``size`` bytes from the start of the stream without reading."""
+        return self._guard(lambda: self._raw.peek(size)[:size], count=False)
+
+    def read(self, size: int = -1) -> bytes:
+        """Read up to ``size`` bytes, or everything when ``size`` is negative."""
+        return self._guard(lambda: self._raw.read(size))
+
+    def readline(self, size: int = -1) -> bytes:
+        """Read one line, or its first ``size`` bytes when it is longer."""
+        return self._guard(lambda: self._raw.readline(size))
+
+    def _guard(self, operation: Callable[[], bytes], *, count: bool = True) -> bytes:
+        try:
+            data = operation()
+        except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+            raise InputError(
+                self._display,
+                f"corrupt or truncated gzip data: {error}",
+                reason="corrupt_gzip",
+                hint="re-download or re-compress the file",
+            ) from error
+        except OSError as error:
+            raise InputError(
+                self._display,
+                f"cannot read file: {error.strerror or error}",
+                reason="unreadable",
+            ) from error
+        if count and self._compressed:
+            self._total += len(data)
+            if self._total > self._limit:
+                raise InputError(
+                    self._display,
+                    f"gzip content expands past the limit of {self._limit} bytes",
+                    reason="decompression_limit",
+                    hint="raise --max-decompressed-size if the file is trusted",
+                )
+        return data
+
+
+@contextlib.contextmanager
+def open_input(
+    path: Path,
+    display: str,
+    *,
+    max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
+) -> Iterator[_GuardedStream]:
+    """Open a file for reading, decompressing gzip content whatever its name.
+
+    Raises:
+        InputError: the file cannot be opened; reading from the stream raises it too
+            for corrupt gzip data, content past ``max_decompressed_bytes`` and read
+            faults.
+    """
+    try:
+        handle = path.open("rb")
+    except OSError as error:
+        raise InputError(
+            display, f"cannot read file: {error.strerror or error}", reason="unreadable"
+        ) from error
+    with handle:
+        guarded = _GuardedStream(handle, display, compressed=False, limit=0)
+        if guarded.peek(2) != GZIP_MAGIC:
+            yield guarded
+            return
+        with gzip.GzipFile(fileobj=handle, mode="rb") as unzipped:
+            yield _GuardedStream(
+                unzipped,
+                display,
+                compressed=True,
+                limit=max_decompressed_bytes,
+            )
+
+
+def iter_text_lines(
+    stream: _GuardedStream,
+    display: str,
+    *,
+    strict: bool,
+    max_line_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+) -> Iterator[TextLine]:
+    """Yield the lines of a UTF-8 or UTF-16 stream, holding one line at a time.
+
+    A line longer than ``max_line_bytes`` (line end excluded) is read past in chunks
+    and yielded with ``text=None``. UTF-16 text, marked by its byte order mark, is
+    decoded whole first.
+
+    Raises:
+        InputError: strict mode and a line holds an invalid UTF-8 byte or a NUL
+            character; any mode and the stream fails (see :func:`open_input`).
+    """
+    if stream.peek(2) in UTF16_MARKS:
+        # NOTE: UTF-16 exports are decoded whole, so their memory is not bounded by
+        # the line limit; PowerShell 5 writes them and they are rarely large.
+        text = decode_text(stream.read(), display, strict=strict)
+        yield from text_lines(text, max_line_bytes, bytes_per_character=2)
+        return
+    decoder = _LineDecoder(display, strict=strict)
+    number = 0
+    while raw := stream.readline(max_line_bytes + 1):
+        number += 1
+        if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
+            prefix = raw[:_OVERSIZED_PREFIX_BYTES].decode("utf-8", errors="replace")
+            size = len(raw) + _read_past_line(stream)
+            yield TextLine(number, None, size, prefix.lstrip("\ufeff"))
+            decoder.offset += size
+            continue
+        yield TextLine(number, decoder.decode(raw, number), len(raw))
+
+
+def _read_past_line(stream: _GuardedStream) -> int:
+    """Read to the end of the current line, keeping nothing; return the bytes read."""
+    skipped = 0
+    while chunk := stream.readline(_READ_CHUNK_BYTES):
+        skipped += len(chunk)
+        if chunk.endswith(b"\n"):
+            break
+    return skipped
+
+
+class _LineDecoder:
+    """Decode UTF-8 lines one at a time, with the checks of :func:`decode_text`."""
+
+    def __init__(self, display: str, *, strict: bool) -> None:
+        self.display = display
+        self.strict = strict
+        self.offset = 0
+        self._warned: set[str] = set()
+
+    def decode(self, raw: bytes, number: int) -> str:
+        if self.offset == 0 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+            self.offset = 3
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            message = f"invalid UTF-8 byte at offset {self.offset + error.start}"
+            if self.strict:
+                raise InputError(
+                    self.display,
+                    message,
+                    reason="invalid_encoding",
+                    line=number,
+                    hint="re-export as UTF-8, or rerun with --lenient to replace bad "
+                    "bytes",
+                ) from error
+            self._warn_once("encoding", number, f"{message}; replaced with U+FFFD")
+            text = raw.decode("utf-8", errors="replace")
+        self.offset += len(raw)
+        if "\x00" in text:
+            if self.strict:
+                raise InputError(
+                    self.display,
+                    "NUL character in text: the file is binary or truncated",
+                    reason="nul_byte",
+                    line=number,
+                    hint="check that this is a log export; rerun with --lenient to "
+                    "drop NUL characters",
+                )
+            self._warn_once("nul", number, "NUL characters removed")
+            text = text.replace("\x00", "")
+        return text
+
+    def _warn_once(self, kind: str, number: int, message: str) -> None:
+        if kind in self._warned:
+            logger.debug("%s, line %d: %s", self.display, number, message)
+            return
+        self._warned.add(kind)
+        logger.warning(
+            "%s, line %d: %s (later lines are not reported)",
+            self.display,
+            number,
+            message,
+        )
+
+
+def text_lines(
+    text: str,
+    max_line_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    *,
+    bytes_per_character: int = 1,
+) -> Iterator[TextLine]:
+    """Yield the lines of decoded text the way :func:`iter_text_lines` does.
+
+    Sizes are estimated as characters times ``bytes_per_character``.
+    """
+    position = 0
+    number = 0
+    while position < len(text):
+        end = text.find("\n", position)
+        end = len(text) if end == -1 else end + 1
+        number += 1
+        line = text[position:end]
+        size = len(line) * bytes_per_character
+        content = len(line.rstrip("\n")) * bytes_per_character
+        if content > max_line_bytes:
+            prefix = line[:_OVERSIZED_PREFIX_BYTES]
+            yield TextLine(number, None, size, prefix)
+        else:
+            yield TextLine(number, line, size)
+        position = end
