@@ -23,7 +23,7 @@ def _table(findings: list[Finding], stream: TextIO, context: RenderContext) -> N
         no_color=context.no_color or not context.is_terminal,
         highlight=False,
         force_terminal=False,
-        width=None if context.is_terminal else 160,
+        width=None if context.is_terminal else 200,
     )
     render_table(
         findings,

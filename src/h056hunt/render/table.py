@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from h056hunt.findings import Finding, Severity
-from h056hunt.render.text import format_time, plain
+from h056hunt.render.text import format_short_time, format_time, plain
 
 SEVERITY_STYLES = {
     Severity.CRITICAL: "bold white on red",
@@ -73,7 +73,7 @@ def render_table(
             Text(finding.finding_type.value),
             Text(plain(finding.target_upn or finding.target_user_id)),
             Text(plain(finding.actor.label) if finding.actor else "-"),
-            Text(format_time(finding.revocation_time, tz) or "-"),
+            Text(format_short_time(finding.revocation_time, tz) or "-"),
             Text(_prompt_summary(finding)),
             Text(plain(finding.summary)),
         )

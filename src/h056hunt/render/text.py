@@ -73,3 +73,15 @@ def format_duration(delta: pd.Timedelta) -> str:
     else:
         text = f"{seconds}s"
     return sign + text
+
+
+def format_short_time(value: pd.Timestamp | None, tz: tzinfo | None = None) -> str:
+    """Return a time to the second for tables, such as ``2026-03-02 18:58:57Z``."""
+    if value is None or pd.isna(value):
+        return ""
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+    if tz is None:
+        return stamp.tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%SZ")
+    return stamp.tz_convert(tz).strftime("%Y-%m-%d %H:%M:%S%z")

@@ -78,8 +78,13 @@ def planned_chain(
     description: str,
     ip_per_prompt: bool = False,
     report_fraud: bool = False,
+    reason: str | None = None,
 ) -> ScenarioOutcome:
-    """Plan an admin revocation followed by denied prompts at ``schedule`` times."""
+    """Plan an admin revocation followed by denied prompts at ``schedule`` times.
+
+    ``reason`` gives every prompt the same denial reason; by default each one is
+    drawn from the usual mix.
+    """
     target = slot.targets[0]
     admin = builder.directory.compromised_admin
     ip_address, revocation_time = attacker_session(builder, slot)
@@ -93,6 +98,8 @@ def planned_chain(
     reasons = list(
         builder.rng.choices(BOMBING_REASONS, BOMBING_REASON_WEIGHTS, k=len(times))
     )
+    if reason is not None:
+        reasons = [reason] * len(times)
     if report_fraud:
         reasons[-1] = signins.DENIED_FRAUD
     denials = builder.push_denials(target, times, addresses, reasons)

@@ -23,6 +23,7 @@ SCENARIO_NAMES: tuple[str, ...] = (
     "late_bombing",
     "steps_only",
     "daily_denier",
+    "fast_flood",
 )
 DEFAULT_SCENARIOS: tuple[str, ...] = SCENARIO_NAMES
 
@@ -65,6 +66,7 @@ SCENARIO_TARGET_COUNTS: dict[str, int] = {
     "late_bombing": 1,
     "steps_only": 1,
     "daily_denier": 1,
+    "fast_flood": 1,
 }
 
 

@@ -43,6 +43,7 @@ PLANNERS: dict[str, Planner] = {
     "late_bombing": variations.plan_late_bombing,
     "steps_only": variations.plan_steps_only,
     "daily_denier": benign.plan_daily_denier,
+    "fast_flood": variations.plan_fast_flood,
 }
 
 # Slots leave the first hour and the last three hours of the period free, so the

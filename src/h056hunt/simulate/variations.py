@@ -51,6 +51,12 @@ def _slow_drip(builder: PlanBuilder, revocation_time: int) -> list[int]:
     return times
 
 
+def _fast_flood(builder: PlanBuilder, revocation_time: int) -> list[int]:
+    """Schedule 14 prompts 15-25 seconds apart, 3-10 minutes after the revocation."""
+    start = revocation_time + builder.random_ticks(minutes(3), minutes(10))
+    return builder.prompt_times(start, 14, (15, 25))
+
+
 def _late_bombing(builder: PlanBuilder, revocation_time: int) -> list[int]:
     """Schedule 8 prompts starting 75 minutes after the revocation."""
     start = revocation_time + minutes(75)
@@ -199,4 +205,19 @@ def plan_steps_only(builder: PlanBuilder, slot: Slot) -> ScenarioOutcome:
         approval_times=[approval_time],
         bombed=[target],
         approved_users=[target],
+    )
+
+
+def plan_fast_flood(builder: PlanBuilder, slot: Slot) -> ScenarioOutcome:
+    """Plan 14 declines within about 5 minutes, then an approval."""
+    return planned_chain(
+        builder,
+        slot,
+        _fast_flood,
+        approve=True,
+        reason=signins.DENIED_DECLINED,
+        description=(
+            "Fourteen prompts declined within about five minutes from one address, "
+            "then an approval: the dense flood that public rules are tuned for."
+        ),
     )
