@@ -101,6 +101,7 @@ def build_finding(
         extra={
             "signin_upns": signin_upns,
             "peak_denials": match.peak_denials,
+            "last_denial_time": match.denials["prompt_time"].iloc[-1],
             "other_revocations": sorted(match.other_revocations),
             "upn_fallback": bool(prompts["upn_fallback"].any()),
         },

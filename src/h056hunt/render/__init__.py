@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TextIO
 
 from rich.console import Console
@@ -17,13 +18,20 @@ from h056hunt.render.table import render_table
 from h056hunt.render.timesketch import render_timesketch
 
 
+def _table_width(is_terminal: bool) -> int | None:
+    """Use the terminal's width, or ``COLUMNS``, else 200 columns for files and pipes."""
+    if is_terminal or os.environ.get("COLUMNS", "").isdigit():
+        return None
+    return 200
+
+
 def _table(findings: list[Finding], stream: TextIO, context: RenderContext) -> None:
     console = Console(
         file=stream,
         no_color=context.no_color or not context.is_terminal,
         highlight=False,
         force_terminal=False,
-        width=None if context.is_terminal else 200,
+        width=_table_width(context.is_terminal),
     )
     render_table(
         findings,

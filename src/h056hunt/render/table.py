@@ -14,8 +14,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from h056hunt.findings import Finding, Severity
-from h056hunt.render.text import format_short_time, format_time, plain
+from h056hunt.findings import Finding, FindingType, Severity
+from h056hunt.render.text import (
+    format_duration,
+    format_short_time,
+    format_time,
+    plain,
+)
 
 SEVERITY_STYLES = {
     Severity.CRITICAL: "bold white on red",
@@ -75,12 +80,35 @@ def render_table(
             Text(plain(finding.actor.label) if finding.actor else "-"),
             Text(format_short_time(finding.revocation_time, tz) or "-"),
             Text(_prompt_summary(finding)),
-            Text(plain(finding.summary)),
+            Text(plain(_short_summary(finding, tz))),
         )
     console.print(table)
     if details:
         for finding in findings:
             _render_details(finding, console, tz)
+
+
+def _short_summary(finding: Finding, tz: tzinfo | None) -> str:
+    """Return the facts the other columns do not show; ``--details`` has the prose."""
+    if finding.finding_type == FindingType.REVOCATION_CAMPAIGN:
+        targets = finding.extra.get("targets", [])
+        bombed = sum(1 for target in targets if target["bombed"])
+        approved = sum(1 for target in targets if target["approved"])
+        return f"{len(targets)} users revoked, {bombed} bombed, {approved} approved"
+    parts = []
+    first = finding.first_prompt_time
+    last = finding.extra.get("last_denial_time", finding.last_prompt_time)
+    if finding.revocation_time is not None and first is not None:
+        parts.append(f"first denial {format_duration(first - finding.revocation_time)}"
+                     " after")
+    elif finding.finding_type == FindingType.PUSH_BOMBING:
+        parts.append("no revocation before")
+    if first is not None and last is not None:
+        parts.append(f"{finding.denied_prompts} denied over "
+                     f"{format_duration(last - first)}")
+    if finding.approval_time is not None:
+        parts.append(f"approved {format_short_time(finding.approval_time, tz)}")
+    return "; ".join(parts)
 
 
 def _prompt_summary(finding: Finding) -> str:
