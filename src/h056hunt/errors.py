@@ -34,6 +34,7 @@ class InputError(H056Error):
         record: 1-based record number of the fault, when known.
         reason: a short machine-readable reason code such as ``invalid_json``.
         complete_records: records read completely before the fault.
+        detail: the message without the location, for callers that restate it.
     """
 
     def __init__(
@@ -54,6 +55,7 @@ class InputError(H056Error):
         self.record = record
         self.reason = reason
         self.complete_records = complete_records
+        self.detail = message
         # Line where the top-level JSON value holding the fault starts, when known.
         self.fragment_line: int | None = None
         super().__init__(self._compose(message), hint=hint)

@@ -8,13 +8,16 @@ the hunt does not read are counted as skipped with the category named.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from h056hunt.errors import InputError
-from h056hunt.loaders import entra, ual
+from h056hunt.loaders import entra, json_lines, ual
 from h056hunt.loaders.fields import first_text, integer, lower_keys
-from h056hunt.loaders.jsonstream import iter_json_records
+from h056hunt.loaders.jsonstream import OversizedRecord, iter_json_records
+from h056hunt.loaders.oversized import reject_oversized
 from h056hunt.loaders.sink import FileSink
+from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES, TextLine, text_lines
 
 logger = logging.getLogger(__name__)
 
@@ -36,22 +39,81 @@ LOG_ANALYTICS_SIGNIN_TABLES = frozenset(
 )
 
 
-def load_json_text(text: str, sink: FileSink, *, strict: bool) -> None:
+def load_json_text(
+    text: str,
+    sink: FileSink,
+    *,
+    strict: bool,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+) -> None:
     """Route every record of a JSON export into ``sink``.
 
+    Newline-delimited JSON is read line by line (see :mod:`json_lines`); other JSON
+    is read as one document, where a record longer than ``max_record_bytes``
+    characters is skipped without being decoded.
+
     Raises:
-        InputError: strict mode and the JSON is malformed. In lenient mode the complete
-            records are kept, the fault is counted as a skip and the file is marked
-            partial.
+        InputError: strict mode and the JSON is malformed or a record is too long. In
+            lenient mode the complete records are kept, the fault is counted as a
+            skip and the file is marked partial.
     """
+    first_lines = json_lines.peek_content_lines(text_lines(text, max_record_bytes))
+    if json_lines.is_line_delimited(first_lines):
+        load_json_lines(
+            text_lines(text, max_record_bytes),
+            sink,
+            strict=strict,
+            max_record_bytes=max_record_bytes,
+        )
+        return
+    _load_json_document(text, sink, strict=strict, max_record_chars=max_record_bytes)
+
+
+def load_json_lines(
+    lines: Iterable[TextLine],
+    sink: FileSink,
+    *,
+    strict: bool,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+) -> None:
+    """Route every record of newline-delimited JSON lines into ``sink``.
+
+    Raises:
+        InputError: strict mode and a line is malformed or too long.
+    """
+    json_lines.read_json_lines(
+        lines,
+        sink,
+        strict=strict,
+        max_record_bytes=max_record_bytes,
+        route=route_record,
+    )
+
+
+def _load_json_document(
+    text: str, sink: FileSink, *, strict: bool, max_record_chars: int
+) -> None:
     offset = 0
     line_offset = 0
     record_offset = 0
     while True:
         try:
-            for found in iter_json_records(text[offset:], sink.path):
+            found_records = iter_json_records(
+                text[offset:], sink.path, max_record_chars=max_record_chars
+            )
+            for found in found_records:
                 line = found.line + line_offset
                 record_number = found.record + record_offset
+                if isinstance(found.value, OversizedRecord):
+                    reject_oversized(
+                        sink,
+                        line=line,
+                        size=found.value.chars,
+                        limit=max_record_chars,
+                        strict=strict,
+                        unit="characters",
+                    )
+                    continue
                 route_record(found.value, sink, line=line, record=record_number)
             return
         except InputError as error:

@@ -10,11 +10,16 @@ Each record comes with the 1-based line it starts on and its 1-based number in t
 file. A syntax error stops the walk with an :class:`InputError` that names the line,
 column and the number of complete records before it, after every complete record has
 been yielded, so a lenient caller keeps them.
+
+With ``max_record_chars``, a record longer than that is not decoded: its extent is found
+by a scan that skips strings and counts brackets, and it comes back as an
+:class:`OversizedRecord` for the caller to count or reject.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +29,10 @@ from h056hunt.errors import InputError
 ENVELOPE_KEYS = ("value", "records")
 _WHITESPACE = " \t\r\n"
 _DECODER = json.JSONDecoder()
+# A complete string, a lone quote (a string that does not end in the scanned range),
+# or a bracket.
+_STRUCTURE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|"|[\[\]{}]')
+_SCALAR = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[^,\]}\s]*')
 
 
 @dataclass(frozen=True)
@@ -35,12 +44,24 @@ class JsonRecord:
     record: int
 
 
+@dataclass(frozen=True)
+class OversizedRecord:
+    """Stands in for a record longer than the limit, which was not decoded.
+
+    Attributes:
+        chars: the length of the record's JSON text in characters.
+    """
+
+    chars: int
+
+
 class _Cursor:
     """Position in the text plus an incremental line counter."""
 
-    def __init__(self, text: str, path: str) -> None:
+    def __init__(self, text: str, path: str, max_record_chars: int | None) -> None:
         self.text = text
         self.path = path
+        self.max_record_chars = max_record_chars
         self.position = 0
         self._counted_to = 0
         self._line = 1
@@ -86,8 +107,37 @@ class _Cursor:
             raise self.error(
                 start, "JSON nested too deeply to read", "nesting_too_deep"
             ) from error
+        except ValueError as error:
+            # int() refuses numbers of more than 4,300 digits (sys.int_info).
+            raise self.error(
+                start, f"invalid number: {error}", "invalid_json"
+            ) from error
         self.position = end
         return value, start
+
+    def oversized_extent(self) -> int | None:
+        """Return the length of the value at the cursor when it exceeds the limit.
+
+        Returns None when there is no limit or the value fits in it.
+
+        Raises:
+            InputError: the value never ends, so the file is cut off inside it.
+        """
+        limit = self.max_record_chars
+        start = self.position
+        if limit is None or len(self.text) - start <= limit:
+            return None
+        if _value_end(self.text, start, start + limit + 1) is not None:
+            return None
+        end = _value_end(self.text, start, len(self.text))
+        if end is None:
+            raise self.error(
+                len(self.text),
+                f"a record longer than {limit} characters is cut off at the end of "
+                "the file",
+                "invalid_json",
+            )
+        return end - start
 
     def expect(self, character: str) -> None:
         self.skip_whitespace()
@@ -100,14 +150,22 @@ class _Cursor:
         )
 
 
-def iter_json_records(text: str, path: str) -> Iterator[JsonRecord]:
+def iter_json_records(
+    text: str, path: str, *, max_record_chars: int | None = None
+) -> Iterator[JsonRecord]:
     """Yield every record of a JSON export, unwrapping envelopes and arrays.
+
+    Args:
+        text: the decoded file.
+        path: the file as shown to the user.
+        max_record_chars: records longer than this come back as
+            :class:`OversizedRecord` values without being decoded; None for no limit.
 
     Raises:
         InputError: the text is not valid JSON at some point; every complete record
             before that point has been yielded already.
     """
-    cursor = _Cursor(text, path)
+    cursor = _Cursor(text, path, max_record_chars)
     cursor.skip_whitespace()
     while cursor.position < len(text):
         opening = text[cursor.position]
@@ -138,7 +196,13 @@ def _iter_array(cursor: _Cursor) -> Iterator[JsonRecord]:
         return
     while True:
         cursor.skip_whitespace()
-        value, start = cursor.decode_value()
+        start = cursor.position
+        extent = cursor.oversized_extent()
+        if extent is None:
+            value, _ = cursor.decode_value()
+        else:
+            value = OversizedRecord(extent)
+            cursor.position += extent
         cursor.records += 1
         yield JsonRecord(value, cursor.line_at(start), cursor.records)
         cursor.skip_whitespace()
@@ -172,11 +236,15 @@ def _iter_object(cursor: _Cursor) -> Iterator[JsonRecord]:
         cursor.position += 1
     else:
         try:
-            _read_members(cursor, members, envelope)
+            _read_members(cursor, start, members, envelope)
         except InputError:
             # Records of a cut-off envelope are complete: hand them over first.
             yield from envelope
             raise
+        except _OversizedObject:
+            yield from envelope
+            yield _skip_oversized_object(cursor, start)
+            return
     is_envelope = any(
         key in members and isinstance(members[key], _EnvelopeMarker)
         for key in ENVELOPE_KEYS
@@ -188,16 +256,45 @@ def _iter_object(cursor: _Cursor) -> Iterator[JsonRecord]:
     yield JsonRecord(members, cursor.line_at(start), cursor.records)
 
 
+def _skip_oversized_object(cursor: _Cursor, start: int) -> JsonRecord:
+    end = _value_end(cursor.text, start, len(cursor.text))
+    if end is None:
+        raise cursor.error(
+            len(cursor.text),
+            f"a record longer than {cursor.max_record_chars} characters is cut off "
+            "at the end of the file",
+            "invalid_json",
+        )
+    cursor.position = end
+    cursor.records += 1
+    return JsonRecord(
+        OversizedRecord(end - start), cursor.line_at(start), cursor.records
+    )
+
+
 class _EnvelopeMarker:
     """Stands in for an envelope array whose elements went to the record list."""
 
 
+class _OversizedObject(Exception):
+    """A top-level object outside its envelope arrays is longer than the limit."""
+
+
 def _read_members(
-    cursor: _Cursor, members: dict[str, Any], envelope: list[JsonRecord]
+    cursor: _Cursor,
+    start: int,
+    members: dict[str, Any],
+    envelope: list[JsonRecord],
 ) -> None:
     text = cursor.text
+    limit = cursor.max_record_chars
+    envelope_chars = 0
     while True:
         cursor.skip_whitespace()
+        if limit is not None and cursor.position - start - envelope_chars > limit:
+            raise _OversizedObject
+        if cursor.oversized_extent() is not None:
+            raise _OversizedObject
         if not text.startswith('"', cursor.position):
             found = text[cursor.position : cursor.position + 1] or "end of file"
             raise cursor.error(
@@ -209,8 +306,12 @@ def _read_members(
         cursor.expect(":")
         cursor.skip_whitespace()
         if key in ENVELOPE_KEYS and text.startswith("[", cursor.position):
+            array_start = cursor.position
             envelope.extend(_iter_array(cursor))
+            envelope_chars += cursor.position - array_start
             members[key] = _EnvelopeMarker()
+        elif cursor.oversized_extent() is not None:
+            raise _OversizedObject
         else:
             members[key], _ = cursor.decode_value()
         cursor.skip_whitespace()
@@ -225,3 +326,34 @@ def _read_members(
         raise cursor.error(
             cursor.position, f"expected ',' or '}}', found {found!r}", "invalid_json"
         )
+
+
+def _value_end(text: str, start: int, stop: int) -> int | None:
+    """Return where the JSON value at ``start`` ends, or None if not before ``stop``.
+
+    Only strings and brackets are looked at, so the value is not decoded and its
+    syntax is not checked; the decoder does that for values that fit the limit.
+    """
+    if text[start] == '"':
+        string = _STRUCTURE.match(text, start, stop)
+        if string is None or string.group() == '"':
+            return None
+        return string.end()
+    if text[start] not in "[{":
+        scalar = _SCALAR.match(text, start, stop)
+        end = scalar.end() if scalar is not None else start
+        return None if end >= stop and stop < len(text) else end
+    depth = 0
+    for match in _STRUCTURE.finditer(text, start, stop):
+        token = match.group()
+        if token == '"':
+            return None
+        if token[0] == '"':
+            continue
+        if token in "[{":
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0:
+                return match.end()
+    return None

@@ -1,0 +1,289 @@
+"""Read newline-delimited JSON one line at a time, so memory holds one record.
+
+Each line is a JSON document of its own (a record, an array or an envelope), read with
+:func:`~h056hunt.loaders.jsonstream.iter_json_records`. A value may also span lines,
+for example a pretty-printed record appended to an NDJSON file: lines are joined until
+the value is complete or the joined lines pass the per-record limit.
+
+A line that does not parse is skipped and reading resumes on the next line, so one
+broken record never hides the records after it. Consecutive broken lines count as one
+skipped fragment, because they are usually the pieces of one broken record.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+
+from h056hunt.errors import InputError
+from h056hunt.loaders.jsonstream import iter_json_records
+from h056hunt.loaders.oversized import reject_oversized
+from h056hunt.loaders.sink import FileSink
+from h056hunt.streams import TextLine
+
+logger = logging.getLogger(__name__)
+
+RecordRouter = Callable[..., None]
+SKIP_REASON = "invalid JSON"
+_DECODER = json.JSONDecoder()
+# Characters after which a line cannot end a value: an opening bracket, a comma
+# between members or elements, or a colon before a member value.
+_CONTINUES = ("[", "{", ",", ":")
+
+
+def peek_content_lines(lines: Iterator[TextLine], count: int = 2) -> list[TextLine]:
+    """Read lines until ``count`` of them hold something, dropping blank lines.
+
+    Blank lines hold no record and each line keeps its own number, so dropping them
+    changes neither the records nor their line numbers.
+    """
+    found: list[TextLine] = []
+    for line in lines:
+        if line.text is not None and not line.text.strip():
+            continue
+        found.append(line)
+        if len(found) == count:
+            break
+    return found
+
+
+def is_line_delimited(first_lines: list[TextLine]) -> bool:
+    """Tell whether the first non-blank lines of a JSON file are one value per line.
+
+    The first line must be a complete JSON object or array. A first line that is
+    neither complete nor ends like the opening of a pretty-printed document (for
+    example a record cut off in the middle) also counts when the second line is
+    complete. An over-long line counts as one record of its own.
+    """
+    if not first_lines:
+        return False
+    first = first_lines[0]
+    if first.text is None:
+        return len(first_lines) > 1
+    if _is_complete_value(first.text):
+        return True
+    if len(first_lines) < 2 or first.text.rstrip().endswith(_CONTINUES):
+        return False
+    second = first_lines[1].text
+    return second is None or _is_complete_value(second)
+
+
+def _is_complete_value(text: str) -> bool:
+    stripped = text.strip()
+    if not stripped or stripped[0] not in "[{":
+        return False
+    try:
+        _, end = _DECODER.raw_decode(stripped)
+    except (ValueError, RecursionError):
+        return False
+    return end == len(stripped)
+
+
+def read_json_lines(
+    lines: Iterable[TextLine],
+    sink: FileSink,
+    *,
+    strict: bool,
+    max_record_bytes: int,
+    route: RecordRouter,
+) -> None:
+    """Route every record of newline-delimited JSON into ``sink``.
+
+    Args:
+        lines: the file's lines, as :func:`h056hunt.streams.iter_text_lines` yields
+            them.
+        sink: the file's sink.
+        strict: raise at the first fault instead of skipping it.
+        max_record_bytes: a line or a value spanning lines that is longer is skipped.
+        route: called as ``route(value, sink, line=..., record=...)`` per record.
+
+    Raises:
+        InputError: strict mode and a line is not valid JSON or is too long.
+    """
+    reader = _LineReader(sink, strict, max_record_bytes, route)
+    for line in lines:
+        reader.feed(line)
+    reader.finish()
+
+
+class _LineReader:
+    def __init__(
+        self, sink: FileSink, strict: bool, limit: int, route: RecordRouter
+    ) -> None:
+        self.sink = sink
+        self.strict = strict
+        self.limit = limit
+        self.route = route
+        self.complete_records = 0
+        # The lines of a value that is not complete yet, usually just one.
+        self.pending: list[TextLine] = []
+        self.pending_bytes = 0
+        self.attempted_bytes = 0
+        # Records already routed from the pending lines, and the index of the line
+        # where the last of them starts.
+        self.routed = 0
+        self.last_record_index = 0
+        # Number of the last line of the current run of broken lines.
+        self.broken_run_end: int | None = None
+
+    def feed(self, line: TextLine) -> None:
+        replay: deque[TextLine] = deque([line])
+        while replay:
+            self._feed_one(replay.popleft(), replay)
+
+    def finish(self) -> None:
+        replay: deque[TextLine] = deque()
+        while self.pending or replay:
+            if replay:
+                self._feed_one(replay.popleft(), replay)
+            else:
+                self._attempt(replay, final=True)
+
+    def _feed_one(self, line: TextLine, replay: deque[TextLine]) -> None:
+        if line.text is None:
+            if self.pending:
+                # A value cannot continue across a line that was not read.
+                replay.appendleft(line)
+                self._attempt(replay, final=True)
+                return
+            self.broken_run_end = None
+            reject_oversized(
+                self.sink,
+                line=line.number,
+                size=line.size,
+                limit=self.limit,
+                strict=self.strict,
+            )
+            return
+        if not self.pending and not line.text.strip():
+            return
+        self.pending.append(line)
+        self.pending_bytes += line.size
+        if len(self.pending) > 1 and self.pending_bytes > self.limit:
+            self._too_large(replay)
+        elif self._may_complete(line):
+            self._attempt(replay, final=False)
+
+    def _may_complete(self, line: TextLine) -> bool:
+        """Tell whether a parse is worth trying after ``line``.
+
+        A value can only end on a line ending in a bracket. Pretty-printed documents
+        close their top-level value at column 1; other closing lines are tried only
+        when the pending text has doubled, so joining lines stays linear.
+        """
+        if len(self.pending) == 1:
+            return True
+        assert line.text is not None
+        if not line.text.rstrip().endswith(("}", "]")):
+            return False
+        return line.text[:1] in "}]" or self.pending_bytes >= 2 * self.attempted_bytes
+
+    def _attempt(self, replay: deque[TextLine], *, final: bool) -> None:
+        text = "".join(line.text or "" for line in self.pending)
+        count = 0
+        try:
+            for found in iter_json_records(text, self.sink.path):
+                count += 1
+                if count <= self.routed:
+                    continue
+                index = found.line - 1
+                self.broken_run_end = None
+                self.route(
+                    found.value,
+                    self.sink,
+                    line=self.pending[index].number,
+                    record=self.sink.report.records_seen + 1,
+                )
+                self.complete_records += 1
+                self.routed = count
+                self.last_record_index = index
+        except InputError as error:
+            if not final and _is_cut_off(text, error):
+                self.attempted_bytes = self.pending_bytes
+                return
+            self._broken(replay, error)
+            return
+        self._clear()
+
+    def _broken(self, replay: deque[TextLine], error: InputError) -> None:
+        """Raise, or skip the fragment's first line and replay the lines after it."""
+        first = self.pending[0].number
+        line = first + (error.line or 1) - 1
+        if self.strict:
+            raise InputError(
+                self.sink.path,
+                error.detail,
+                reason=error.reason,
+                line=line,
+                column=error.column,
+                complete_records=self.complete_records,
+                hint=error.hint,
+            ) from error
+        resume = self.last_record_index + 1 if self.routed else 1
+        self._count_fragment(
+            self.pending[resume - 1].number,
+            f"line {line}, column {error.column}: {error.detail}",
+        )
+        rest = self.pending[resume:]
+        self._clear()
+        replay.extendleft(reversed(rest))
+
+    def _too_large(self, replay: deque[TextLine]) -> None:
+        first = self.pending[0].number
+        last = self.pending[-1].number
+        if self.strict:
+            reject_oversized(
+                self.sink,
+                line=first,
+                size=self.pending_bytes,
+                limit=self.limit,
+                strict=True,
+            )
+        resume = self.last_record_index + 1 if self.routed else 1
+        self._count_fragment(
+            self.pending[resume - 1].number,
+            f"lines {first} to {last} do not end a JSON value within the limit of "
+            f"{self.limit} bytes",
+        )
+        rest = self.pending[resume:]
+        self._clear()
+        replay.extendleft(reversed(rest))
+
+    def _count_fragment(self, line: int, description: str) -> None:
+        """Count a skipped fragment, unless ``line`` continues the current run."""
+        continues_run = (
+            self.broken_run_end is not None and line == self.broken_run_end + 1
+        )
+        self.broken_run_end = line
+        if continues_run:
+            return
+        report = self.sink.report
+        report.partial = True
+        if report.error is None:
+            report.error = description
+        if report.skipped[SKIP_REASON] < 5:
+            logger.warning(
+                "%s, %s; kept the complete records and resumed on the next line",
+                self.sink.path,
+                description,
+            )
+        self.sink.skip(SKIP_REASON, line=line, record=None)
+
+    def _clear(self) -> None:
+        self.pending = []
+        self.pending_bytes = 0
+        self.attempted_bytes = 0
+        self.routed = 0
+        self.last_record_index = 0
+
+
+def _is_cut_off(text: str, error: InputError) -> bool:
+    """Tell whether a parse error sits at the end of ``text``, so more may follow."""
+    if error.line is None or error.column is None:
+        return False
+    position = 0
+    for _ in range(error.line - 1):
+        position = text.find("\n", position) + 1
+    return position + error.column - 1 >= len(text.rstrip())
