@@ -50,7 +50,7 @@ COLUMNS = (
     "summary",
     "partial_input",
 )
-# User agents hold spaces and semicolons themselves, so they are joined with a bar.
+# User agents contain spaces and semicolons, so they are joined with a bar.
 USER_AGENT_SEPARATOR = " | "
 
 

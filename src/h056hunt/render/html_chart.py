@@ -53,7 +53,8 @@ OUTCOME_COLOURS = {
 }
 REVOCATION_COLOUR = "#212529"
 REJECTED_COLOUR = "#495057"
-# Tick steps in seconds; the chart takes the smallest that gives at most 8 ticks.
+# Tick steps in seconds. The chart takes the smallest step that gives at most 8
+# ticks.
 TICK_STEPS = (
     1,
     5,
@@ -79,7 +80,7 @@ def esc(value: object) -> str:
     """Return log text safe for HTML text and attribute values.
 
     :func:`~h056hunt.render.text.plain` first shows control and bidirectional
-    characters as visible escapes; then ``html.escape`` with ``quote=True`` turns
+    characters as visible escapes. Then ``html.escape`` with ``quote=True`` turns
     ``& < > " '`` into character references.
     """
     return html.escape(plain(value), quote=True)
@@ -177,7 +178,7 @@ def _markers(
         x = x_of(event.time)
         tooltip = _tooltip(event, tz)
         if event.kind == REVOCATION:
-            # A campaign has many revocations; label only those with room for it.
+            # A campaign has many revocations, so only those with room get a label.
             label = ""
             if x - last_label_x >= REVOCATION_LABEL_WIDTH:
                 label = (

@@ -95,9 +95,23 @@ def _run_section(run: dict[str, Any]) -> list[str]:
     parts += [f"<dt>{esc(name)}</dt><dd>{esc(value)}</dd>" for name, value in facts]
     parts.append("</dl>")
     parts += _files_table(run["files"])
+
+    notes = _run_notes(run)
+    if notes:
+        items = "".join(f"<li>{esc(note)}</li>" for note in notes)
+        parts.append(f"<ul>{items}</ul>")
+
+    parts += _coverage(run["coverage_warnings"])
+    parts += _thresholds_table(run["thresholds"])
+    parts.append("</section>")
+    return parts
+
+
+def _run_notes(run: dict[str, Any]) -> list[str]:
+    """Return skipped records, unread files, near misses and suppressions as text."""
     notes = [
         f"Skipped {count}: {reason}"
-        for reason, count in records["skipped_by_reason"].items()
+        for reason, count in run["records"]["skipped_by_reason"].items()
     ]
     notes += [
         f"Not read: {item['path']}: {item['reason']}" for item in run["unreadable"]
@@ -109,7 +123,7 @@ def _run_section(run: dict[str, Any]) -> list[str]:
     ]
     notes += [
         f"Possible revocation activity, not matched: {activity}"
-        for activity in detection["unmatched_revocation_activities"]
+        for activity in run["detection"]["unmatched_revocation_activities"]
     ]
     notes += [
         f"Suppressed {item['finding_id']} by {item['entry']}: {item['reason']}"
@@ -117,17 +131,10 @@ def _run_section(run: dict[str, Any]) -> list[str]:
     ]
     if run["conflicts"]:
         notes.append(
-            f"{len(run['conflicts'])} record id(s) had copies that differ; "
+            f"{len(run['conflicts'])} record id(s) had copies that differ, and "
             "the most complete copy was kept"
         )
-    if notes:
-        parts.append(
-            "<ul>" + "".join(f"<li>{esc(note)}</li>" for note in notes) + "</ul>"
-        )
-    parts += _coverage(run["coverage_warnings"])
-    parts += _thresholds_table(run["thresholds"])
-    parts.append("</section>")
-    return parts
+    return notes
 
 
 def _files_table(files: list[dict[str, Any]]) -> list[str]:

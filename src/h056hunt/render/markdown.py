@@ -7,7 +7,8 @@ detection. This module writes the preparation and data sections;
 :mod:`h056hunt.render.markdown_findings` writes the findings and the conclusions.
 
 Every log value goes through :func:`~h056hunt.render.markdown_text.md_text` or
-:func:`~h056hunt.render.markdown_text.md_code`; the report holds no raw HTML.
+:func:`~h056hunt.render.markdown_text.md_code`, and the report contains no raw
+HTML.
 """
 
 from __future__ import annotations
@@ -124,8 +125,30 @@ def _scope_lines(run: dict[str, Any]) -> list[str]:
 
 def _data_source_lines(run: dict[str, Any]) -> list[str]:
     lines = ["## Data sources and coverage", ""]
+    lines += _files_table_lines(run["files"])
+
+    records = run["records"]
+    lines += [
+        "",
+        f"* Records: {records['seen']} seen, {records['loaded']} loaded, "
+        f"{records['duplicates']} duplicate, {records['skipped']} skipped.",
+    ]
+    for reason, count in records["skipped_by_reason"].items():
+        lines.append(f"* Skipped {count}: {md_text(reason)}.")
+    for log, label in (("audit", "Audit"), ("signin", "Sign-in")):
+        lines.append(f"* {label} log covers {_span_text(run['time_span'][log])}.")
+
+    lines += _problem_lines(run)
+    lines += _coverage_lines(run)
+    lines.append("")
+    return lines
+
+
+def _files_table_lines(files: list[dict[str, Any]]) -> list[str]:
+    if not files:
+        return ["No input file was read."]
     rows = []
-    for item in run["files"]:
+    for item in files:
         loaded = item["loaded"]
         rows.append(
             [
@@ -153,17 +176,12 @@ def _data_source_lines(run: dict[str, Any]) -> list[str]:
         "Sign-in span",
         "Partial",
     ]
-    lines += table(header, rows) if rows else ["No input file was read."]
-    records = run["records"]
-    lines += [
-        "",
-        f"* Records: {records['seen']} seen, {records['loaded']} loaded, "
-        f"{records['duplicates']} duplicate, {records['skipped']} skipped.",
-    ]
-    for reason, count in records["skipped_by_reason"].items():
-        lines.append(f"* Skipped {count}: {md_text(reason)}.")
-    for log, label in (("audit", "Audit"), ("signin", "Sign-in")):
-        lines.append(f"* {label} log covers {_span_text(run['time_span'][log])}.")
+    return table(header, rows)
+
+
+def _problem_lines(run: dict[str, Any]) -> list[str]:
+    """Return unread files, conflicts, near misses and suppressions as list items."""
+    lines = []
     for item in run["unreadable"]:
         lines.append(
             f"* Not read: {md_code(item['path'], in_table=False)}: "
@@ -177,7 +195,7 @@ def _data_source_lines(run: dict[str, Any]) -> list[str]:
             )
     if run["conflicts"]:
         lines.append(
-            f"* {len(run['conflicts'])} record id(s) had copies that differ; "
+            f"* {len(run['conflicts'])} record id(s) had copies that differ, and "
             "the most complete copy was kept."
         )
     for activity in run["detection"]["unmatched_revocation_activities"]:
@@ -185,8 +203,11 @@ def _data_source_lines(run: dict[str, Any]) -> list[str]:
             f"* Possible revocation activity, not matched: "
             f"{md_code(activity, in_table=False)}."
         )
-    lines += _coverage_lines(run)
-    lines.append("")
+    for item in run["suppressed"]:
+        lines.append(
+            f"* Suppressed {md_code(item['finding_id'], in_table=False)} by "
+            f"{md_text(item['entry'])}: {md_text(item['reason'])}."
+        )
     return lines
 
 

@@ -83,6 +83,7 @@ def finding_section_lines(
             "user object id: check that the accounts are the same."
         )
     lines += _campaign_target_lines(finding, tz)
+
     lines += ["", "Score factors:", ""]
     lines += table(
         ["Points", "Factor", "Fact"],
@@ -91,6 +92,7 @@ def finding_section_lines(
             for factor in finding.score_factors
         ],
     )
+
     lines += ["", "Timeline:", ""]
     sources = evidence_sources(finding.evidence)
     rows = [
@@ -195,46 +197,9 @@ def _targets_by_actor(findings: list[Finding]) -> dict[str, set[str]]:
 
 def conclusion_lines(findings: list[Finding], run: dict[str, Any]) -> list[str]:
     """Return whether the hunt should become a standing detection, and why."""
-    chains = [f for f in findings if f.finding_type is FindingType.REVOCATION_CHAIN]
-    bursts = [f for f in findings if f.finding_type is FindingType.PUSH_BOMBING]
-    approved_chains = [finding for finding in chains if finding.approved]
-    detection = run["detection"]
-    thresholds = run["thresholds"]
     lines = ["## Should this hunt become a standing detection?", ""]
-    if approved_chains:
-        verdict = (
-            f"**Yes.** {len(approved_chains)} revocation chain(s) ended with an "
-            "approved prompt, which is the outcome the hypothesis predicts: the "
-            "adversary most likely holds a fresh session. These need incident "
-            "response now, and a standing detection would have raised them within "
-            "minutes."
-        )
-    elif chains:
-        verdict = (
-            f"**Yes.** {len(chains)} revocation chain(s) matched the hypothesis, "
-            "though no prompt was approved. The pattern occurs in this tenant, so a "
-            "standing detection should watch for the approval that would follow."
-        )
-    elif bursts:
-        verdict = (
-            f"**Partly.** {len(bursts)} burst(s) of denied prompts had no "
-            "revocation before them. An MFA fatigue detection on bursts alone is "
-            "worth running; the revocation join adds little until a chain appears."
-        )
-    elif detection["admin_revocations"] == 0:
-        verdict = (
-            "**Not decided.** The audit data holds no revocation by another "
-            "principal, so the hypothesis was not tested. Rerun the hunt over a "
-            "period that includes revocations."
-        )
-    else:
-        verdict = (
-            f"**Not yet.** {detection['admin_revocations']} revocation(s) by another "
-            "principal were followed by no burst. The pattern is rare, so a standing "
-            "detection would be quiet; keep it as a scheduled hunt and promote it "
-            "when it finds a chain."
-        )
-    lines += [verdict, ""]
+    lines += [_verdict(findings, run["detection"]), ""]
+
     campaigns = [
         f for f in findings if f.finding_type is FindingType.REVOCATION_CAMPAIGN
     ]
@@ -246,11 +211,14 @@ def conclusion_lines(findings: list[Finding], run: dict[str, Any]) -> list[str]:
             "it.",
             "",
         ]
+
+    thresholds = run["thresholds"]
     lines.append(
         f"Thresholds to start from: {thresholds['min_denials']} denied prompts within "
         f"{thresholds['burst_window']}, first denial within {thresholds['max_lag']} "
         "of the revocation."
     )
+
     caveats = []
     if run["partial"]:
         caveats.append("some input was not read completely")
@@ -265,3 +233,43 @@ def conclusion_lines(findings: list[Finding], run: dict[str, Any]) -> list[str]:
             "This verdict is provisional because " + " and ".join(caveats) + ".",
         ]
     return [*lines, ""]
+
+
+def _verdict(findings: list[Finding], detection: dict[str, Any]) -> str:
+    """Return the verdict paragraph, from the strongest evidence found."""
+    chains = [f for f in findings if f.finding_type is FindingType.REVOCATION_CHAIN]
+    bursts = [f for f in findings if f.finding_type is FindingType.PUSH_BOMBING]
+    approved_chains = [finding for finding in chains if finding.approved]
+    if approved_chains:
+        return (
+            f"**Yes.** {len(approved_chains)} revocation chain(s) ended with an "
+            "approved prompt, which is the outcome the hypothesis predicts: the "
+            "adversary most likely holds a fresh session. These need incident "
+            "response now, and a standing detection would have raised them within "
+            "minutes."
+        )
+    if chains:
+        return (
+            f"**Yes.** {len(chains)} revocation chain(s) matched the hypothesis, "
+            "though no prompt was approved. The pattern occurs in this tenant, so a "
+            "standing detection should watch for the approval that would follow."
+        )
+    if bursts:
+        return (
+            f"**Partly.** {len(bursts)} burst(s) of denied prompts had no "
+            "revocation before them. An MFA fatigue detection on bursts alone is "
+            "worth running, but the revocation join adds little until a chain "
+            "appears."
+        )
+    if detection["admin_revocations"] == 0:
+        return (
+            "**Not decided.** The audit data contains no revocation by another "
+            "principal, so the hypothesis was not tested. Rerun the hunt over a "
+            "period that includes revocations."
+        )
+    return (
+        f"**Not yet.** {detection['admin_revocations']} revocation(s) by another "
+        "principal were followed by no burst, so this data shows no sign that the "
+        "pattern occurs here. Keep it as a scheduled hunt and promote it to a "
+        "standing detection when it finds a chain."
+    )

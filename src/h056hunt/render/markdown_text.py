@@ -54,7 +54,7 @@ def _break_url(found: re.Match[str]) -> str:
 def md_code(value: object, *, in_table: bool = True) -> str:
     """Return field text as an inline code span, or ``-`` when it is empty.
 
-    Backticks become apostrophes, because a backtick would end the span early; this
+    Backticks become apostrophes, because a backtick would end the span early. This
     is the only change to the text. Inside a table a ``|`` is written as ``\\|``, which
     GFM reads as a bar in the cell, even inside a code span.
     """
@@ -76,7 +76,7 @@ def md_cell(value: object) -> str:
 
 
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
-    """Return the lines of a GFM table; cells must already be escaped."""
+    """Return the lines of a GFM table. The cells must already be escaped."""
     lines = [
         "| " + " | ".join(header) + " |",
         "|" + "|".join(" --- " for _ in header) + "|",

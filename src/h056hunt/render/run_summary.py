@@ -28,7 +28,7 @@ def run_record(context: RenderContext, tz: tzinfo | None = None) -> dict[str, An
 
     Args:
         context: the run facts.
-        tz: time zone for the times; None writes ISO 8601 UTC, which every
+        tz: time zone for the times. None writes ISO 8601 UTC, which every
             machine-readable output uses.
     """
     data = context.data

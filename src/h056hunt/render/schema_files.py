@@ -27,7 +27,7 @@ def load_schema(name: str) -> dict[str, Any]:
     if name not in SCHEMA_FILES:
         expected = ", ".join(SCHEMA_FILES)
         raise FileNotFoundError(
-            f"no shipped schema named {name!r}; expected one of {expected}"
+            f"schema {name!r} not found in the package: expected one of {expected}"
         )
     text = resources.files("h056hunt").joinpath("schemas", name).read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)

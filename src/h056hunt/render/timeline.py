@@ -1,6 +1,6 @@
 """Timeline events as the reports show them: labels, prompt outcomes and sources.
 
-A finding's timeline holds the revocation, any sign-in rejected because its refresh
+A finding's timeline contains the revocation, any sign-in rejected because its refresh
 token was revoked, and every MFA prompt of the burst. A prompt's event kind is
 ``prompt_<outcome>``, except that an approved prompt is ``approval``.
 """
@@ -47,8 +47,8 @@ def event_label(kind: str) -> str:
 def evidence_sources(evidence: tuple[Evidence, ...]) -> dict[str, str]:
     """Map each record id to ``file:line``, or ``file:record N`` without a line.
 
-    Several prompts can come from one sign-in record, so one record id can stand for
-    several events; they share the location of the first evidence item.
+    Several prompts can come from one sign-in record, so one record id can belong to
+    several events. They share the location of the first evidence item.
     """
     sources: dict[str, str] = {}
     for item in evidence:

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 from h056hunt.render.jsonl import dumps
 from h056hunt.render.records import SCHEMA_VERSION
 from h056hunt.render.text import format_time
-from h056hunt.render.timeline import event_label, event_outcome, evidence_sources
+from h056hunt.render.timeline import (
+    REVOCATION,
+    event_label,
+    event_outcome,
+    evidence_sources,
+)
 
 if TYPE_CHECKING:
     from h056hunt.findings import Finding, TimelineEvent
@@ -75,11 +80,17 @@ def _event_record(
 def _message(
     finding: Finding, event: TimelineEvent, description: str, user: str | None
 ) -> str:
-    subject = f"{description} for {user or 'an unknown user'}"
-    if event.kind == "revocation" and finding.actor is not None:
-        subject = (
-            f"{description} of {user or 'an unknown user'} by {finding.actor.label}"
-        )
+    """Return one line: what happened, to whom, by whom, from where, which finding.
+
+    A campaign has no single target, so its revocation events name only the actor;
+    their detail names the user.
+    """
+    is_revocation = event.kind == REVOCATION
+    subject = description
+    if user:
+        subject += f" of {user}" if is_revocation else f" for {user}"
+    if is_revocation and finding.actor is not None:
+        subject += f" by {finding.actor.label}"
     if event.ip_address:
         subject += f" from {event.ip_address}"
     return (

@@ -1,0 +1,374 @@
+"""Tests for the html report: self-contained, escaped, and rendered by Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from h056hunt.cli import main
+
+CASES = {
+    "BR-08": ("BR-08_audit.json", "BR-08.json"),
+    "BR-03": ("BR-03_audit.json", "BR-03.json"),
+    "BR-11": ("BR-11.json", "BR-11_signins.json"),
+}
+DENIED = "MFA denied; user declined the authentication"
+SCRIPT = "<script>alert(1)</script>"
+# If any script ran, this one would leave a mark in the DOM that --dump-dom shows.
+MARKING_SCRIPT = "<script>document.body.setAttribute('data-pwned','1')</script>"
+IMAGE = "<img src=x onerror=\"document.title='pwned'\">"
+LINK = "[x](javascript:alert(1))"
+CSP_META = (
+    '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+    "style-src 'unsafe-inline'; img-src data:\">"
+)
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+def hunt(*args: str) -> Result:
+    """Run ``h056 hunt`` in-process; findings never change the exit code."""
+    return CliRunner().invoke(
+        main, ["hunt", "-q", "--min-denials", "3", "--fail-on", "none", *args]
+    )
+
+
+def case_args(cases_dir: Path, case: str) -> list[str]:
+    audit, signin = CASES[case]
+    return ["--audit", str(cases_dir / audit), "--signin", str(cases_dir / signin)]
+
+
+def write_graph_page(path: Path, records: list[dict[str, Any]]) -> str:
+    path.write_text(json.dumps({"value": records}), encoding="utf-8")
+    return str(path)
+
+
+def graph_audit(index: int, name: str, user_id: str, upn: str, when: str) -> dict:
+    return {
+        "id": f"Directory_TEST_{index}",
+        "category": "UserManagement",
+        "result": "success",
+        "activityDisplayName": "Revoke user sessions",
+        "activityDateTime": when,
+        "initiatedBy": {
+            "user": {
+                "id": "00000000-0000-4000-8000-00000000ad07",
+                "displayName": name,
+                "userPrincipalName": None,
+                "ipAddress": "198.51.100.7",
+            }
+        },
+        "targetResources": [{"id": user_id, "type": "User", "userPrincipalName": upn}],
+    }
+
+
+def graph_signin(
+    record_id: str, when: str, name: str, user_id: str, upn: str, approved: bool
+) -> dict:
+    status = (
+        {"errorCode": 0}
+        if approved
+        else {
+            "errorCode": 500121,
+            "additionalDetails": DENIED,
+        }
+    )
+    return {
+        "id": record_id,
+        "createdDateTime": when,
+        "userPrincipalName": upn,
+        "userDisplayName": name,
+        "userId": user_id,
+        "ipAddress": "203.0.113.5",
+        "userAgent": name,
+        "originalRequestId": f"request-{record_id}",
+        "status": status,
+    }
+
+
+def hostile_logs(tmp_path: Path, names: list[str]) -> tuple[str, str]:
+    """Write one revocation and three 500121 sign-ins per name, one user each."""
+    audits = []
+    signins = []
+    for index, name in enumerate(names):
+        user_id = f"00000000-0000-4000-8000-0000000001{index:02d}"
+        upn = f"user{index}@contoso.example"
+        hour = f"2025-03-01T1{index}"
+        audits.append(graph_audit(index, name, user_id, upn, f"{hour}:00:00Z"))
+        signins += [
+            graph_signin(
+                f"s-{index}-{minute}",
+                f"{hour}:{minute:02d}:00Z",
+                name,
+                user_id,
+                upn,
+                approved=False,
+            )
+            for minute in (5, 6, 7)
+        ]
+    return (
+        write_graph_page(tmp_path / "audit.json", audits),
+        write_graph_page(tmp_path / "signin.json", signins),
+    )
+
+
+def campaign_logs(tmp_path: Path) -> tuple[str, str]:
+    """One revoker, four targets within minutes; two bombed, one of them approves."""
+    audits = []
+    signins = []
+    for index in range(4):
+        user_id = f"00000000-0000-4000-8000-0000000002{index:02d}"
+        upn = f"target{index}@contoso.example"
+        audits.append(
+            graph_audit(index, "Mallory", user_id, upn, f"2025-03-01T10:0{index}:00Z")
+        )
+        if index >= 2:
+            continue
+        for minute in range(3):
+            signins.append(
+                graph_signin(
+                    f"c-{index}-{minute}",
+                    f"2025-03-01T10:1{minute}:0{index}Z",
+                    "Target",
+                    user_id,
+                    upn,
+                    approved=False,
+                )
+            )
+    return (
+        write_graph_page(tmp_path / "audit.json", audits),
+        write_graph_page(tmp_path / "signin.json", signins),
+    )
+
+
+def write_report(tmp_path: Path, *args: str) -> str:
+    output = tmp_path / "report.html"
+    result = hunt("--format", "html", "--output", str(output), *args)
+    assert result.exit_code == 0, result.stderr
+    return output.read_text(encoding="utf-8")
+
+
+def prompt_total(finding: dict[str, Any]) -> int:
+    return sum(finding["prompt_counts"].values())
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_html_cases_are_self_contained(
+    cases_dir: Path, tmp_path: Path, case: str
+) -> None:
+    page = write_report(tmp_path, *case_args(cases_dir, case))
+
+    assert page.startswith("<!DOCTYPE html>")
+    assert CSP_META in page
+    assert page.index(CSP_META) < page.index("<style>")
+    assert "<script" not in page
+    assert re.findall(r"\bsrc\s*=", page) == []
+    assert set(re.findall(r'href="([^"]*)"', page)) <= {
+        f"#finding-{finding_id}"
+        for finding_id in re.findall(r'id="finding-(\w+)"', page)
+    }
+    assert set(re.findall(r"https?://[^\s\"'<]+", page)) <= {SVG_NAMESPACE}
+    assert "@import" not in page
+    assert "url(" not in page
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_html_chart_has_marker_per_prompt(
+    cases_dir: Path, tmp_path: Path, case: str
+) -> None:
+    page = write_report(tmp_path, *case_args(cases_dir, case))
+    finding = json.loads(hunt("--format", "json", *case_args(cases_dir, case)).stdout)[
+        "findings"
+    ][0]
+
+    assert page.count("<svg ") == 1
+    assert page.count("prompt-marker") == prompt_total(finding)
+    assert page.count("revocation-marker") == 1
+    assert '<g class="legend">' in page
+    assert f'id="finding-{finding["finding_id"]}"' in page
+
+
+def test_html_br08_marks_the_approval(cases_dir: Path, tmp_path: Path) -> None:
+    page = write_report(tmp_path, *case_args(cases_dir, "BR-08"))
+
+    assert page.count("approval-marker") == 1
+    assert page.count("outcome-declined") == 3
+    assert 'class="approved-yes">yes, 2022-12-26T11:02:40Z' in page
+
+
+def test_html_tz_changes_shown_times(cases_dir: Path, tmp_path: Path) -> None:
+    page = write_report(tmp_path, "--tz", "Asia/Tokyo", *case_args(cases_dir, "BR-08"))
+
+    assert "Times are shown in Asia/Tokyo." in page
+    assert "2022-12-26T20:02:40+09:00" in page
+    assert "<td>2022-12-26T20:02:40+09:00</td><td>MFA prompt approved</td>" in page
+    assert "<td>2022-12-26T11:02:40Z</td>" not in page
+
+
+def test_html_escapes_hostile_names(tmp_path: Path) -> None:
+    audit, signin = hostile_logs(tmp_path, [SCRIPT, MARKING_SCRIPT, IMAGE, LINK])
+    page = write_report(tmp_path, "--audit", audit, "--signin", signin)
+
+    assert "<script" not in page
+    assert "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert (
+        "&lt;img src=x onerror=&quot;document.title=&#x27;pwned&#x27;&quot;&gt;" in page
+    )
+    assert "javascript:alert(1)" in page
+    assert 'href="javascript' not in page
+
+
+def test_html_campaign_view_lists_every_target(tmp_path: Path) -> None:
+    audit, signin = campaign_logs(tmp_path)
+    page = write_report(tmp_path, "--audit", audit, "--signin", signin)
+    campaigns = page.split('<section id="campaigns">')[1].split("</section>")[0]
+
+    assert "<h3>Mallory (user 00000000-0000-4000-8000-00000000ad07)</h3>" in campaigns
+    assert "4 target(s), 2 bombed with MFA prompts, 0 approved a prompt." in campaigns
+    for index in range(4):
+        assert f"target{index}@contoso.example" in campaigns
+    assert campaigns.count("<td>yes</td>") == 2
+
+
+def test_html_partial_banner(tmp_path: Path) -> None:
+    audit, signin = hostile_logs(tmp_path, ["Eve"])
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"value": [{"id": "cut-', encoding="utf-8")
+    page = write_report(
+        tmp_path,
+        "--lenient",
+        "--audit",
+        audit,
+        "--signin",
+        signin,
+        "--signin",
+        str(broken),
+    )
+
+    assert '<div class="banner partial-banner" role="alert">Partial input' in page
+    assert "<dt>Partial input</dt><dd>yes</dd>" in page
+
+
+@pytest.fixture
+def foreign_tz(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
+    """Return a switch to a far-off process time zone, undone after the test."""
+
+    def switch() -> None:
+        monkeypatch.setenv("TZ", "Australia/Eucla")
+        time.tzset()
+
+    yield switch
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_html_ignores_file_order_and_tz(
+    tmp_path: Path, foreign_tz: Callable[[], None]
+) -> None:
+    audit, signin = hostile_logs(tmp_path, ["Eve", "Mallory"])
+    more = write_graph_page(tmp_path / "more.json", [])
+    first = hunt(
+        "--format", "html", "--audit", audit, "--signin", signin, "--signin", more
+    )
+    foreign_tz()
+    second = hunt(
+        "--format", "html", "--signin", more, "--signin", signin, "--audit", audit
+    )
+
+    assert first.stdout_bytes == second.stdout_bytes
+
+
+def test_html_sample_logs(sample_logs_dir: Path, tmp_path: Path) -> None:
+    audit = sample_logs_dir / "audit.json"
+    signin = sample_logs_dir / "signin.json"
+    if not (audit.is_file() and signin.is_file()):
+        pytest.skip(f"{sample_logs_dir} has no audit.json and signin.json yet")
+    args = ["--audit", str(audit), "--signin", str(signin)]
+    page = write_report(tmp_path, *args)
+    findings = json.loads(hunt("--format", "json", *args).stdout)["findings"]
+
+    assert "<script" not in page
+    assert page.count("<svg ") == len(findings)
+    assert page.count("prompt-marker") == sum(
+        prompt_total(finding)
+        for finding in findings
+        if finding["finding_type"] != "revocation_campaign"
+    )
+
+
+def chromium() -> str:
+    """Return the Chromium binary, or skip (fail under CI) when it is missing."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    message = "chromium is not installed (Debian: apt-get install -y chromium)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message + "; CI=true requires it")
+    pytest.skip(message)
+
+
+def run_chromium(binary: str, profile: Path, *args: str) -> str:
+    command = [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args]
+    completed = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    return completed.stdout
+
+
+def test_html_renders_in_chromium(tmp_path: Path) -> None:
+    binary = chromium()
+    audit, signin = hostile_logs(tmp_path, [SCRIPT, MARKING_SCRIPT, IMAGE, LINK])
+    report = tmp_path / "report.html"
+    result = hunt(
+        "--format",
+        "html",
+        "--output",
+        str(report),
+        "--audit",
+        audit,
+        "--signin",
+        signin,
+    )
+    assert result.exit_code == 0, result.stderr
+    url = report.as_uri()
+
+    dom = run_chromium(binary, tmp_path / "profile", "--dump-dom", url)
+    screenshot = tmp_path / "report.png"
+    run_chromium(
+        binary,
+        tmp_path / "profile",
+        f"--screenshot={screenshot}",
+        "--window-size=1200,2000",
+        url,
+    )
+
+    findings_table = dom.split('class="findings-table"')[1].split("</table>")[0]
+    assert findings_table.count("<tr>") == 1 + 4
+    assert dom.count("<svg ") == 4
+    assert dom.count('class="marker prompt-marker outcome-declined"') == 4 * 3
+    assert "<script" not in dom
+    assert "data-pwned" not in dom.split("<body")[1].split(">")[0]
+    assert "<title>pwned</title>" not in dom
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
+    assert screenshot.stat().st_size > 10_000

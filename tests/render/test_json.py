@@ -1,0 +1,275 @@
+"""Tests for the json report and the shipped JSON Schemas, through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+from h056hunt.cli import main
+from h056hunt.render.schema_files import (
+    FINDING_SCHEMA,
+    REPORT_SCHEMA,
+    SCHEMA_FILES,
+    load_schema,
+)
+
+CASES = {
+    "BR-08": ("BR-08_audit.json", "BR-08.json"),
+    "BR-03": ("BR-03_audit.json", "BR-03.json"),
+    "BR-11": ("BR-11.json", "BR-11_signins.json"),
+}
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "output.md"
+DENIED = "MFA denied; user declined the authentication"
+HOSTILE = '<script>alert(1)</script> =HYPERLINK("http://x") \u202e|\n'
+
+
+def hunt(*args: str) -> Result:
+    """Run ``h056 hunt`` in-process; findings never change the exit code."""
+    return CliRunner().invoke(
+        main, ["hunt", "-q", "--min-denials", "3", "--fail-on", "none", *args]
+    )
+
+
+def case_args(cases_dir: Path, case: str) -> list[str]:
+    audit, signin = CASES[case]
+    return ["--audit", str(cases_dir / audit), "--signin", str(cases_dir / signin)]
+
+
+def strict(schema: Any) -> Any:
+    """Return a copy that rejects any property the schema does not name.
+
+    The shipped schemas let readers ignore unknown fields. The strict copy makes a
+    test fail when the output gains a field that the schema does not document.
+    """
+    if isinstance(schema, list):
+        return [strict(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    copy = {key: strict(value) for key, value in schema.items()}
+    if "properties" in copy and "additionalProperties" not in copy:
+        copy["additionalProperties"] = False
+    return copy
+
+
+def validator(name: str) -> Draft202012Validator:
+    schemas = [strict(load_schema(file)) for file in SCHEMA_FILES]
+    registry: Registry[Any] = Registry().with_resources(
+        (schema["$id"], Resource.from_contents(schema)) for schema in schemas
+    )
+    return Draft202012Validator(strict(load_schema(name)), registry=registry)
+
+
+def assert_valid(name: str, instance: Any) -> None:
+    errors = sorted(validator(name).iter_errors(instance), key=str)
+    assert not errors, "\n".join(str(error) for error in errors[:3])
+
+
+def write_graph_page(path: Path, records: list[dict[str, Any]]) -> str:
+    path.write_text(json.dumps({"value": records}), encoding="utf-8")
+    return str(path)
+
+
+def hostile_logs(tmp_path: Path, name: str = HOSTILE) -> tuple[str, str]:
+    """Write a revocation and three 500121 sign-ins whose names are ``name``."""
+    user_id = "00000000-0000-4000-8000-000000000e0e"
+    audit = {
+        "id": "Directory_HOSTILE_1",
+        "category": "UserManagement",
+        "result": "success",
+        "activityDisplayName": "Revoke user sessions",
+        "activityDateTime": "2025-03-01T10:00:00Z",
+        "initiatedBy": {
+            "user": {
+                "id": "00000000-0000-4000-8000-00000000ad07",
+                "displayName": name,
+                "userPrincipalName": None,
+                "ipAddress": "198.51.100.7",
+            }
+        },
+        "targetResources": [
+            {"id": user_id, "type": "User", "userPrincipalName": "eve@contoso.example"}
+        ],
+    }
+    signins = [
+        {
+            "id": f"hostile-{minute}",
+            "createdDateTime": f"2025-03-01T10:{minute:02d}:00Z",
+            "userPrincipalName": "eve@contoso.example",
+            "userDisplayName": name,
+            "userId": user_id,
+            "ipAddress": "203.0.113.5",
+            "userAgent": name,
+            "originalRequestId": f"request-{minute}",
+            "status": {"errorCode": 500121, "additionalDetails": DENIED},
+        }
+        for minute in (5, 6, 7)
+    ]
+    return (
+        write_graph_page(tmp_path / "audit.json", [audit]),
+        write_graph_page(tmp_path / "signin.json", signins),
+    )
+
+
+def test_shipped_schemas_are_valid() -> None:
+    for name in SCHEMA_FILES:
+        Draft202012Validator.check_schema(load_schema(name))
+
+
+def test_unknown_schema_name_raises() -> None:
+    with pytest.raises(FileNotFoundError, match="finding.schema.json"):
+        load_schema("nope.json")
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_json_cases_match_schema(cases_dir: Path, case: str) -> None:
+    result = hunt("--format", "json", *case_args(cases_dir, case))
+
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert_valid(REPORT_SCHEMA, report)
+    assert len(report["findings"]) == 1
+    assert report["run"]["partial"] is False
+    assert report["findings"][0]["partial_input"] is False
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_json_findings_equal_jsonl_lines(cases_dir: Path, case: str) -> None:
+    document = hunt("--format", "json", *case_args(cases_dir, case))
+    lines = hunt("--format", "jsonl", *case_args(cases_dir, case))
+
+    records = [json.loads(line) for line in lines.stdout.splitlines()]
+    for record in records:
+        assert_valid(FINDING_SCHEMA, record)
+    assert json.loads(document.stdout)["findings"] == records
+
+
+def test_json_run_accounts_for_records(cases_dir: Path) -> None:
+    report = json.loads(hunt("--format", "json", *case_args(cases_dir, "BR-03")).stdout)
+    run = report["run"]
+
+    assert run["records"]["seen"] == 6
+    assert run["records"]["loaded"] == 6
+    assert run["records"]["skipped"] == 0
+    assert [item["given_as"] for item in run["files"]] == ["signin", "audit"]
+    assert run["files"][0]["shape"] == "graph"
+    assert run["time_span"]["signin"] == {
+        "first": "2024-05-14T09:03:10Z",
+        "last": "2024-05-14T09:08:40Z",
+    }
+    assert run["thresholds"]["min_denials"] == 3
+    assert run["thresholds"]["max_lag_seconds"] == 7200
+    assert run["detection"]["admin_revocations"] == 1
+    assert len(run["coverage_warnings"]) == 1
+
+
+def test_json_br08_finding_values(cases_dir: Path) -> None:
+    report = json.loads(hunt("--format", "json", *case_args(cases_dir, "BR-08")).stdout)
+    finding = report["findings"][0]
+
+    assert finding["severity"] == "critical"
+    assert finding["approved"] is True
+    assert finding["approval_time"] == "2022-12-26T11:02:40Z"
+    assert finding["prompt_counts"]["declined"] == 3
+    assert finding["target_upn"] == "dave@contoso.example"
+
+
+def test_json_keeps_hostile_text_exact(tmp_path: Path) -> None:
+    audit, signin = hostile_logs(tmp_path)
+    result = hunt("--format", "json", "--audit", audit, "--signin", signin)
+
+    assert result.stdout.isascii()
+    finding = json.loads(result.stdout)["findings"][0]
+    assert_valid(FINDING_SCHEMA, finding)
+    assert finding["target_display_name"] == HOSTILE.strip()
+    assert finding["user_agents"] == [HOSTILE.strip()]
+
+
+def test_json_partial_input_is_flagged(tmp_path: Path) -> None:
+    audit, signin = hostile_logs(tmp_path, "Eve")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"value": [{"id": "cut-', encoding="utf-8")
+    result = hunt(
+        "--lenient",
+        "--format",
+        "json",
+        "--audit",
+        audit,
+        "--signin",
+        signin,
+        "--signin",
+        str(broken),
+    )
+
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert_valid(REPORT_SCHEMA, report)
+    assert report["run"]["partial"] is True
+    assert [item["partial"] for item in report["run"]["files"]] == [False, True, False]
+    assert report["findings"][0]["partial_input"] is True
+
+
+@pytest.fixture
+def foreign_tz(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
+    """Return a switch to a far-off process time zone, undone after the test."""
+
+    def switch() -> None:
+        monkeypatch.setenv("TZ", "Pacific/Kiritimati")
+        time.tzset()
+
+    yield switch
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_json_ignores_file_order_and_tz(
+    tmp_path: Path, foreign_tz: Callable[[], None]
+) -> None:
+    audit, signin = hostile_logs(tmp_path, "Eve")
+    more = write_graph_page(tmp_path / "more.json", [])
+    first = hunt(
+        "--format", "json", "--audit", audit, "--signin", signin, "--signin", more
+    )
+    foreign_tz()
+    second = hunt(
+        "--format", "json", "--signin", more, "--signin", signin, "--audit", audit
+    )
+
+    assert first.stdout_bytes == second.stdout_bytes
+
+
+def test_json_sample_logs_match_schema(sample_logs_dir: Path) -> None:
+    audit = sample_logs_dir / "audit.json"
+    signin = sample_logs_dir / "signin.json"
+    if not (audit.is_file() and signin.is_file()):
+        pytest.skip(f"{sample_logs_dir} has no audit.json and signin.json yet")
+    result = hunt("--format", "json", "--audit", str(audit), "--signin", str(signin))
+
+    assert result.exit_code == 0, result.stderr
+    assert_valid(REPORT_SCHEMA, json.loads(result.stdout))
+
+
+def test_docs_name_every_schema_field() -> None:
+    documented = set(re.findall(r"`([a-z_]+)`", DOCS.read_text(encoding="utf-8")))
+    names: set[str] = set()
+
+    def collect(schema: Any) -> None:
+        if isinstance(schema, dict):
+            names.update(schema.get("properties", {}))
+            for value in schema.values():
+                collect(value)
+        elif isinstance(schema, list):
+            for value in schema:
+                collect(value)
+
+    for name in SCHEMA_FILES:
+        collect(load_schema(name))
+    assert sorted(names - documented) == []

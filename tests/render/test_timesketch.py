@@ -1,0 +1,266 @@
+"""Tests for the timesketch output: one valid, sorted JSON line per timeline event."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from jsonschema import Draft202012Validator
+
+from h056hunt.cli import main
+from h056hunt.render.schema_files import TIMESKETCH_EVENT_SCHEMA, load_schema
+
+CASES = {
+    "BR-08": ("BR-08_audit.json", "BR-08.json"),
+    "BR-03": ("BR-03_audit.json", "BR-03.json"),
+    "BR-11": ("BR-11.json", "BR-11_signins.json"),
+}
+DENIED = "MFA denied; user declined the authentication"
+HOSTILE = "<script>alert(1)</script> \u202e"
+
+
+def hunt(*args: str) -> Result:
+    """Run ``h056 hunt`` in-process; findings never change the exit code."""
+    return CliRunner().invoke(
+        main, ["hunt", "-q", "--min-denials", "3", "--fail-on", "none", *args]
+    )
+
+
+def case_args(cases_dir: Path, case: str) -> list[str]:
+    audit, signin = CASES[case]
+    return ["--audit", str(cases_dir / audit), "--signin", str(cases_dir / signin)]
+
+
+def events_of(result: Result) -> list[dict[str, Any]]:
+    assert result.exit_code == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def strict_validator() -> Draft202012Validator:
+    """Return a validator that also rejects fields the schema does not document."""
+    schema = dict(load_schema(TIMESKETCH_EVENT_SCHEMA), additionalProperties=False)
+    return Draft202012Validator(schema)
+
+
+def assert_valid(events: list[dict[str, Any]]) -> None:
+    validator = strict_validator()
+    for event in events:
+        errors = sorted(validator.iter_errors(event), key=str)
+        assert not errors, "\n".join(str(error) for error in errors[:3])
+
+
+def write_graph_page(path: Path, records: list[dict[str, Any]]) -> str:
+    path.write_text(json.dumps({"value": records}), encoding="utf-8")
+    return str(path)
+
+
+def hostile_logs(tmp_path: Path, names: list[str]) -> tuple[str, str]:
+    """Write one revocation and three 500121 sign-ins per name, one user each."""
+    audits = []
+    signins = []
+    for index, name in enumerate(names):
+        user_id = f"00000000-0000-4000-8000-0000000001{index:02d}"
+        upn = f"user{index}@contoso.example"
+        audits.append(
+            {
+                "id": f"Directory_HOSTILE_{index}",
+                "category": "UserManagement",
+                "result": "success",
+                "activityDisplayName": "Revoke user sessions",
+                "activityDateTime": f"2025-03-01T10:0{index}:00Z",
+                "initiatedBy": {
+                    "user": {
+                        "id": "00000000-0000-4000-8000-00000000ad07",
+                        "displayName": name,
+                        "userPrincipalName": None,
+                        "ipAddress": "198.51.100.7",
+                    }
+                },
+                "targetResources": [
+                    {"id": user_id, "type": "User", "userPrincipalName": upn}
+                ],
+            }
+        )
+        signins += [
+            {
+                "id": f"hostile-{index}-{minute}",
+                "createdDateTime": f"2025-03-01T10:{minute:02d}:{index:02d}Z",
+                "userPrincipalName": upn,
+                "userDisplayName": name,
+                "userId": user_id,
+                "ipAddress": "203.0.113.5",
+                "userAgent": name,
+                "originalRequestId": f"request-{index}-{minute}",
+                "status": {"errorCode": 500121, "additionalDetails": DENIED},
+            }
+            for minute in (15, 16, 17)
+        ]
+    return (
+        write_graph_page(tmp_path / "audit.json", audits),
+        write_graph_page(tmp_path / "signin.json", signins),
+    )
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_timesketch_cases_one_line_per_event(cases_dir: Path, case: str) -> None:
+    events = events_of(hunt("--format", "timesketch", *case_args(cases_dir, case)))
+    document = json.loads(hunt("--format", "json", *case_args(cases_dir, case)).stdout)
+    finding = document["findings"][0]
+
+    assert_valid(events)
+    assert len(events) == len(finding["timeline"])
+    assert [event["datetime"] for event in events] == [
+        item["time"] for item in finding["timeline"]
+    ]
+    assert {event["finding_id"] for event in events} == {finding["finding_id"]}
+    assert {event["partial_input"] for event in events} == {False}
+
+
+def test_timesketch_br08_descriptions(cases_dir: Path) -> None:
+    events = events_of(hunt("--format", "timesketch", *case_args(cases_dir, "BR-08")))
+
+    assert [event["timestamp_desc"] for event in events] == [
+        "Session revocation",
+        "MFA prompt declined",
+        "MFA prompt declined",
+        "MFA prompt declined",
+        "MFA prompt approved",
+    ]
+    assert [event["outcome"] for event in events] == [
+        None,
+        "declined",
+        "declined",
+        "declined",
+        "approved",
+    ]
+    assert events[0]["timestamp"] == 1672051920000000
+    assert events[0]["datetime"] == "2022-12-26T10:52:00Z"
+    assert events[0]["source"].endswith("BR-08_audit.json:1")
+    assert events[4]["source"].endswith("BR-08.json:4")
+    assert events[4]["user"] == "dave@contoso.example"
+    assert events[4]["ip"] == "203.0.113.140"
+    assert events[0]["message"].startswith(
+        "Session revocation of dave@contoso.example by secadmin@contoso.example"
+    )
+
+
+def test_timesketch_br03_keeps_fraud_outcome(cases_dir: Path) -> None:
+    events = events_of(hunt("--format", "timesketch", *case_args(cases_dir, "BR-03")))
+
+    assert [event["outcome"] for event in events].count("fraud") == 1
+    assert "MFA prompt reported as fraud" in {e["timestamp_desc"] for e in events}
+    assert events[0]["timestamp"] == 1715677205123456
+
+
+def test_timesketch_sorts_events_of_all_findings(tmp_path: Path) -> None:
+    audit, signin = hostile_logs(tmp_path, ["Eve", "Mallory", "Trent"])
+    events = events_of(
+        hunt("--format", "timesketch", "--audit", audit, "--signin", signin)
+    )
+
+    campaign = [e for e in events if e["finding_type"] == "revocation_campaign"]
+
+    assert_valid(events)
+    # Three chains of a revocation and three denials, and the campaign of the
+    # three revocations by one actor within minutes.
+    assert len(events) == 3 * 4 + 3
+    keys = [(event["timestamp"], event["finding_id"]) for event in events]
+    assert keys == sorted(keys)
+    assert len({event["finding_id"] for event in events}) == 4
+    assert [event["user"] for event in campaign] == [None, None, None]
+    assert {event["timestamp_desc"] for event in campaign} == {"Session revocation"}
+
+
+def test_timesketch_keeps_hostile_text_exact(tmp_path: Path) -> None:
+    audit, signin = hostile_logs(tmp_path, [HOSTILE])
+    result = hunt("--format", "timesketch", "--audit", audit, "--signin", signin)
+    events = events_of(result)
+
+    assert result.stdout.isascii()
+    assert_valid(events)
+    assert events[0]["actor"].startswith(HOSTILE.strip())
+
+
+def test_timesketch_partial_input_field(tmp_path: Path) -> None:
+    audit, signin = hostile_logs(tmp_path, ["Eve"])
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"value": [{"id": "cut-', encoding="utf-8")
+    events = events_of(
+        hunt(
+            "--lenient",
+            "--format",
+            "timesketch",
+            "--audit",
+            audit,
+            "--signin",
+            signin,
+            "--signin",
+            str(broken),
+        )
+    )
+
+    assert len(events) == 4
+    assert {event["partial_input"] for event in events} == {True}
+
+
+@pytest.fixture
+def foreign_tz(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
+    """Return a switch to a far-off process time zone, undone after the test."""
+
+    def switch() -> None:
+        monkeypatch.setenv("TZ", "Pacific/Chatham")
+        time.tzset()
+
+    yield switch
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_timesketch_ignores_file_order_and_tz(
+    tmp_path: Path, foreign_tz: Callable[[], None]
+) -> None:
+    audit, signin = hostile_logs(tmp_path, ["Eve", "Mallory"])
+    more = write_graph_page(tmp_path / "more.json", [])
+    first = hunt(
+        "--format",
+        "timesketch",
+        "--audit",
+        audit,
+        "--signin",
+        signin,
+        "--signin",
+        more,
+    )
+    foreign_tz()
+    second = hunt(
+        "--format",
+        "timesketch",
+        "--signin",
+        more,
+        "--signin",
+        signin,
+        "--audit",
+        audit,
+    )
+
+    assert first.stdout_bytes == second.stdout_bytes
+
+
+def test_timesketch_sample_logs(sample_logs_dir: Path) -> None:
+    audit = sample_logs_dir / "audit.json"
+    signin = sample_logs_dir / "signin.json"
+    if not (audit.is_file() and signin.is_file()):
+        pytest.skip(f"{sample_logs_dir} has no audit.json and signin.json yet")
+    args = ["--audit", str(audit), "--signin", str(signin)]
+    events = events_of(hunt("--format", "timesketch", *args))
+    findings = json.loads(hunt("--format", "json", *args).stdout)["findings"]
+
+    assert_valid(events)
+    assert len(events) == sum(len(finding["timeline"]) for finding in findings)
+    keys = [(event["timestamp"], event["finding_id"]) for event in events]
+    assert keys == sorted(keys)
