@@ -22,10 +22,9 @@ from h056hunt.sources import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     Expansion,
     InputFile,
-    decode_text,
     expand_inputs,
-    read_bytes,
 )
+from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +43,15 @@ class LoadOptions:
         describe_only: the caller only describes files (``inspect``), so a file that
             cannot be read at all is reported rather than stopping the run.
         max_decompressed_bytes: the most bytes one gzip file may expand to.
+        max_record_bytes: the longest line or record read; a longer one is skipped
+            (lenient) or rejected (strict) without being decoded.
     """
 
     strict: bool = True
     dayfirst: bool | None = None
     describe_only: bool = False
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
 
 
 @dataclass
@@ -159,14 +161,14 @@ def _load_file(
     input_file: InputFile, sink: FileSink, options: LoadOptions, *, check_log: bool
 ) -> FileFrames | None:
     try:
-        data = read_bytes(
+        registry.load_file(
             input_file.path,
             input_file.display,
+            sink,
+            strict=options.strict,
             max_decompressed_bytes=options.max_decompressed_bytes,
+            max_record_bytes=options.max_record_bytes,
         )
-        text = decode_text(data, input_file.display, strict=options.strict)
-        del data
-        registry.load_text(text, sink, strict=options.strict)
         if sink.report.records_seen == 0 and not sink.report.skipped:
             logger.warning("%s: the file holds no records", sink.path)
         frames = sink.finish()

@@ -25,7 +25,7 @@ file.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from h056hunt.errors import InputError
 from h056hunt.loaders import ual
@@ -43,10 +43,11 @@ from h056hunt.loaders.csv_table import (
     CsvHeader,
     CsvRecord,
     RowHandler,
-    find_layout,
-    iter_rows,
+    read_rows,
 )
+from h056hunt.loaders.oversized import reject_oversized
 from h056hunt.loaders.sink import FileSink
+from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES, TextLine, text_lines
 
 logger = logging.getLogger(__name__)
 
@@ -90,25 +91,50 @@ _SHAPES: list[tuple[Callable[[CsvHeader], bool], Callable[[CsvHeader], RowHandle
 ]
 
 
-def load_csv_text(text: str, sink: FileSink, *, strict: bool) -> None:
+def load_csv_text(
+    text: str,
+    sink: FileSink,
+    *,
+    strict: bool,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+) -> None:
+    """Add every row of CSV text to the sink; see :func:`load_csv_lines`."""
+    load_csv_lines(
+        text_lines(text, max_record_bytes),
+        sink,
+        strict=strict,
+        max_record_bytes=max_record_bytes,
+    )
+
+
+def load_csv_lines(
+    lines: Iterable[TextLine],
+    sink: FileSink,
+    *,
+    strict: bool,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+) -> None:
     """Add every row of a CSV export to the sink, or count it as skipped.
 
     Raises:
         InputError: strict mode and a row breaks the quoting rules or has a different
-            number of cells than the header (reason ``invalid_csv``). In lenient mode
-            the complete rows are kept, each bad row is counted as an "invalid CSV row"
-            skip, and the file is marked partial.
+            number of cells than the header (reason ``invalid_csv``), or is longer
+            than ``max_record_bytes`` (reason ``record_too_large``). In lenient mode
+            the complete rows are kept, each bad row is counted as a skip, and the
+            file is marked partial.
     """
-    layout = find_layout(text)
-    if layout is None:
-        return
-    rows = iter_rows(text, layout)
+    rows = read_rows(lines, max_row_bytes=max_record_bytes)
     first = next(rows, None)
     if first is None:
         return
     if isinstance(first, CsvFault):
-        # No row can be mapped without the header, so reading stops here.
+        # No row can be mapped without the header, so the rows after it are skipped.
         _reject_row(sink, first, strict=strict, complete_records=0)
+        count = sum(1 for _ in rows)
+        if count:
+            sink.skip(
+                "row after an invalid CSV header", line=None, record=None, count=count
+            )
         return
     header = CsvHeader.from_cells(first[1], first[0])
     handler = _choose_handler(header)
@@ -179,6 +205,11 @@ def _reject_row(
     warn: bool = True,
 ) -> None:
     """Raise for a malformed row in strict mode; count it as skipped otherwise."""
+    if fault.size is not None and fault.limit is not None:
+        reject_oversized(
+            sink, line=fault.line, size=fault.size, limit=fault.limit, strict=strict
+        )
+        return
     if strict:
         raise InputError(
             sink.path,

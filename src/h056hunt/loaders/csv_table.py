@@ -1,21 +1,24 @@
 """Split delimited text into a header and rows that remember their line numbers.
 
 Exports quote cells that hold JSON text, doubled quotes and line breaks, so one row can
-span several lines. Rows are read with the standard ``csv`` module in strict mode. A
-row that breaks the quoting rules comes back as a :class:`CsvFault`, and reading
-resumes on the line after the one where that row started.
+span several lines. Rows are read with the standard ``csv`` module in strict mode from
+a stream of lines, so memory holds one row. A row that breaks the quoting rules comes
+back as a :class:`CsvFault`, and reading resumes on the line after the one where that
+row started.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from h056hunt.loaders import fields
 from h056hunt.loaders.sink import FileSink
+from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES, TextLine
 
 DELIMITERS = (",", ";")
 # Cells of AuditData or Conditional Access policies can pass the csv module's default
@@ -124,48 +127,139 @@ class RowHandler(Protocol):
 
 @dataclass(frozen=True)
 class CsvFault:
-    """A row that breaks the CSV quoting rules."""
+    """A row that breaks the CSV quoting rules or is longer than the row limit.
+
+    Attributes:
+        line: 1-based line where the row starts.
+        message: what is wrong, for the user.
+        size: the row's size in bytes when it is longer than the limit, else None.
+        limit: the row limit in bytes when ``size`` is set.
+    """
 
     line: int
     message: str
+    size: int | None = None
+    limit: int | None = None
 
 
-@dataclass(frozen=True)
-class CsvLayout:
-    """Start of the header row of a file and the delimiter of its cells."""
-
-    delimiter: str
-    offset: int
-    line: int
-
-
-def find_layout(text: str) -> CsvLayout | None:
-    """Locate the header line and pick its delimiter; None for blank text.
+def read_rows(
+    lines: Iterable[TextLine], *, max_row_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Iterator[tuple[int, list[str]] | CsvFault]:
+    """Yield ``(line, cells)`` for the header and every non-blank row after it.
 
     An Excel ``sep=;`` first line sets the delimiter and is skipped. Otherwise the
     delimiter is the one of comma and semicolon that occurs more often outside quotes
-    in the header line.
+    in the header line. Rows whose cells are all empty hold no record and are passed
+    over. A row that breaks the quoting rules comes back as a :class:`CsvFault`, and
+    reading resumes on the line after the one where that row started. A row longer
+    than ``max_row_bytes`` is a fault too, and reading resumes after its last line.
     """
-    offset = 0
-    line = 1
-    forced: str | None = None
-    while offset < len(text):
-        end = text.find("\n", offset)
-        end = len(text) if end == -1 else end + 1
-        content = text[offset:end].replace("\ufeff", "").strip()
-        separator = _SEPARATOR_LINE.match(content) if forced is None else None
-        if separator is not None:
-            forced = separator.group(1)
-        elif content:
-            delimiter = forced or _count_delimiters(content)
-            # A byte order mark left in the text would keep the csv module from
-            # seeing the quote that opens the first header name.
-            while text.startswith("\ufeff", offset):
-                offset += 1
-            return CsvLayout(delimiter=delimiter, offset=offset, line=line)
-        offset = end
-        line += 1
-    return None
+    if csv.field_size_limit() < MAX_CELL_CHARS:
+        csv.field_size_limit(MAX_CELL_CHARS)
+    feed = _LineFeed(iter(lines), max_row_bytes)
+    delimiter = feed.find_header()
+    if delimiter is None:
+        return
+    while True:
+        reader = csv.reader(feed, delimiter=delimiter, strict=True)
+        while True:
+            feed.start_row()
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                yield CsvFault(line=feed.row_start, message=_describe(error))
+                feed.replay_after_row_start()
+                break
+            except _RowTooLarge as too_large:
+                yield CsvFault(
+                    line=feed.row_start,
+                    message=f"the row is larger than the limit of {max_row_bytes} "
+                    "bytes",
+                    size=too_large.size,
+                    limit=max_row_bytes,
+                )
+                if not too_large.single_line:
+                    feed.replay_after_row_start()
+                break
+            if any(cell.strip() for cell in cells):
+                yield feed.row_start, cells
+
+
+class _RowTooLarge(Exception):
+    def __init__(self, size: int, *, single_line: bool) -> None:
+        super().__init__(size)
+        self.size = size
+        self.single_line = single_line
+
+
+class _LineFeed:
+    """Hand lines to ``csv.reader`` and keep the lines of the row being read.
+
+    A broken row is read again from its second line, so the lines of one row (at
+    most ``max_row_bytes``) are kept until the row is complete.
+    """
+
+    def __init__(self, lines: Iterator[TextLine], max_row_bytes: int) -> None:
+        self._lines = lines
+        self._max_row_bytes = max_row_bytes
+        self._replay: deque[TextLine] = deque()
+        self._row_lines: list[TextLine] = []
+        self._row_bytes = 0
+        self._last_number = 0
+
+    def __iter__(self) -> _LineFeed:
+        return self
+
+    def __next__(self) -> str:
+        line = self._replay.popleft() if self._replay else next(self._lines)
+        self._last_number = line.number
+        self._row_lines.append(line)
+        if line.text is None:
+            raise _RowTooLarge(line.size, single_line=True)
+        self._row_bytes += line.size
+        if self._row_bytes > self._max_row_bytes and len(self._row_lines) > 1:
+            raise _RowTooLarge(self._row_bytes, single_line=False)
+        return line.text
+
+    @property
+    def row_start(self) -> int:
+        """Line where the current row starts."""
+        if self._row_lines:
+            return self._row_lines[0].number
+        return self._last_number
+
+    def start_row(self) -> None:
+        self._row_lines = []
+        self._row_bytes = 0
+
+    def replay_after_row_start(self) -> None:
+        self._replay.extendleft(reversed(self._row_lines[1:]))
+        self._row_lines = []
+
+    def find_header(self) -> str | None:
+        """Pass over blank lines and a ``sep=`` line; return the delimiter or None.
+
+        The header line is put back, without byte order marks, to be read as the
+        first row.
+        """
+        forced: str | None = None
+        for line in self._lines:
+            if line.text is None:
+                self._replay.append(line)
+                return forced or DELIMITERS[0]
+            content = line.text.replace("\ufeff", "").strip()
+            separator = _SEPARATOR_LINE.match(content) if forced is None else None
+            if separator is not None:
+                forced = separator.group(1)
+            elif content:
+                # A byte order mark left in the text would keep the csv module from
+                # seeing the quote that opens the first header name.
+                text = line.text.lstrip("\ufeff")
+                self._replay.append(TextLine(line.number, text, line.size))
+                return forced or _count_delimiters(content)
+        return None
 
 
 def _count_delimiters(header_line: str) -> str:
@@ -177,62 +271,6 @@ def _count_delimiters(header_line: str) -> str:
         elif not quoted and character in counts:
             counts[character] += 1
     return max(DELIMITERS, key=lambda delimiter: counts[delimiter])
-
-
-class _LineSource:
-    """Hand lines to ``csv.reader`` and remember how far it has read."""
-
-    def __init__(self, text: str, offset: int) -> None:
-        self.text = text
-        self.offset = offset
-        self.lines_read = 0
-
-    def __iter__(self) -> _LineSource:
-        return self
-
-    def __next__(self) -> str:
-        if self.offset >= len(self.text):
-            raise StopIteration
-        end = self.text.find("\n", self.offset)
-        end = len(self.text) if end == -1 else end + 1
-        line = self.text[self.offset : end]
-        self.offset = end
-        self.lines_read += 1
-        return line
-
-
-def iter_rows(
-    text: str, layout: CsvLayout
-) -> Iterator[tuple[int, list[str]] | CsvFault]:
-    """Yield ``(line, cells)`` for every non-blank row, or a fault for a broken one.
-
-    Blank lines and rows whose cells are all empty hold no record and are passed over.
-    """
-    if csv.field_size_limit() < MAX_CELL_CHARS:
-        csv.field_size_limit(MAX_CELL_CHARS)
-    offset = layout.offset
-    first_line = layout.line
-    while offset < len(text):
-        source = _LineSource(text, offset)
-        reader = csv.reader(source, delimiter=layout.delimiter, strict=True)
-        while True:
-            row_offset = source.offset
-            row_line = first_line + source.lines_read
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as error:
-                yield CsvFault(line=row_line, message=_describe(error))
-                break
-            if any(cell.strip() for cell in cells):
-                yield row_line, cells
-        # Resume on the line after the start of the broken row.
-        next_newline = text.find("\n", row_offset)
-        if next_newline == -1:
-            return
-        offset = next_newline + 1
-        first_line = row_line + 1
 
 
 def _describe(error: csv.Error) -> str:

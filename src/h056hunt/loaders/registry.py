@@ -6,16 +6,132 @@ delimited text. Inside each family, records or headers decide the exact shape.
 
 from __future__ import annotations
 
-from h056hunt.loaders import csv_export, json_export
+import itertools
+import logging
+from pathlib import Path
+
+from h056hunt.errors import InputError
+from h056hunt.loaders import csv_export, json_export, json_lines
 from h056hunt.loaders.sink import FileSink
+from h056hunt.sources import DEFAULT_MAX_DECOMPRESSED_BYTES, decode_text, read_bytes
+from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES, iter_text_lines, open_input
+
+logger = logging.getLogger(__name__)
+
+# Faults part way through a file after which the records read so far are complete.
+_TRUNCATING_FAULTS = frozenset({"corrupt_gzip", "decompression_limit"})
+_LEADING_BLANKS = "\ufeff \t\r\n"
 
 
-def load_text(text: str, sink: FileSink, *, strict: bool) -> None:
+def load_text(
+    text: str,
+    sink: FileSink,
+    *,
+    strict: bool,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+) -> None:
     """Route the decoded text of one file to the JSON or the CSV loader."""
     stripped = text.lstrip()
     if not stripped:
         return
     if stripped[0] in "[{":
-        json_export.load_json_text(text, sink, strict=strict)
+        json_export.load_json_text(
+            text, sink, strict=strict, max_record_bytes=max_record_bytes
+        )
     else:
-        csv_export.load_csv_text(text, sink, strict=strict)
+        csv_export.load_csv_text(
+            text, sink, strict=strict, max_record_bytes=max_record_bytes
+        )
+
+
+def load_file(
+    path: Path,
+    display: str,
+    sink: FileSink,
+    *,
+    strict: bool,
+    max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+) -> None:
+    """Read one file into ``sink``, one line at a time where the shape allows it.
+
+    CSV and newline-delimited JSON are streamed, so memory holds one record. Other
+    JSON (a pretty-printed or compact document that spans lines) is read whole, and
+    its records longer than ``max_record_bytes`` characters are skipped. In lenient
+    mode, corrupt gzip data or the decompression limit part way through keep the
+    records read before the fault and mark the file partial.
+
+    Raises:
+        InputError: the file cannot be read, or strict mode and it is malformed.
+    """
+    try:
+        is_document = _stream_file(
+            path,
+            display,
+            sink,
+            strict=strict,
+            max_decompressed_bytes=max_decompressed_bytes,
+            max_record_bytes=max_record_bytes,
+        )
+    except InputError as error:
+        if strict or error.reason not in _TRUNCATING_FAULTS:
+            raise
+        if sink.report.records_seen == 0:
+            raise
+        _keep_records_before(sink, error)
+        return
+    if is_document:
+        data = read_bytes(path, display, max_decompressed_bytes=max_decompressed_bytes)
+        text = decode_text(data, display, strict=strict)
+        del data
+        json_export.load_json_text(
+            text, sink, strict=strict, max_record_bytes=max_record_bytes
+        )
+
+
+def _stream_file(
+    path: Path,
+    display: str,
+    sink: FileSink,
+    *,
+    strict: bool,
+    max_decompressed_bytes: int,
+    max_record_bytes: int,
+) -> bool:
+    """Stream CSV or line-delimited JSON into ``sink``; True for a JSON document."""
+    with open_input(
+        path, display, max_decompressed_bytes=max_decompressed_bytes
+    ) as stream:
+        lines = iter_text_lines(
+            stream, display, strict=strict, max_line_bytes=max_record_bytes
+        )
+        first_lines = json_lines.peek_content_lines(lines)
+        if not first_lines:
+            return False
+        first = first_lines[0]
+        start = (first.text if first.text is not None else first.prefix).lstrip(
+            _LEADING_BLANKS
+        )
+        every_line = itertools.chain(first_lines, lines)
+        if not start.startswith(("[", "{")):
+            csv_export.load_csv_lines(
+                every_line, sink, strict=strict, max_record_bytes=max_record_bytes
+            )
+            return False
+        if not json_lines.is_line_delimited(first_lines):
+            return True
+        json_export.load_json_lines(
+            every_line, sink, strict=strict, max_record_bytes=max_record_bytes
+        )
+        return False
+
+
+def _keep_records_before(sink: FileSink, error: InputError) -> None:
+    logger.warning(
+        "%s; kept the %d records read before it",
+        error,
+        sink.report.records_seen,
+    )
+    sink.report.partial = True
+    if sink.report.error is None:
+        sink.report.error = error.message
