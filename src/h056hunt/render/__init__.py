@@ -19,7 +19,7 @@ from h056hunt.render.timesketch import render_timesketch
 
 
 def _table_width(is_terminal: bool) -> int | None:
-    """Use the terminal's width, or ``COLUMNS``, else 200 columns for files and pipes."""
+    """Use the terminal's width or ``COLUMNS``; files and pipes get 200 columns."""
     if is_terminal or os.environ.get("COLUMNS", "").isdigit():
         return None
     return 200
