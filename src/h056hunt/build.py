@@ -364,12 +364,15 @@ def build_campaign_finding(
     )
 
 
+SHARED_ORIGIN_NOUNS = {
+    "ip_address": "source IP",
+    "country": "country",
+    "user_agent": "user agent",
+}
+
+
 def _shared_facts(shared: dict[str, dict[str, list[str]]]) -> list[str]:
-    nouns = {
-        "ip_address": "source IP",
-        "country": "country",
-        "user_agent": "user agent",
-    }
+    nouns = SHARED_ORIGIN_NOUNS
     facts = []
     for column, values in shared.items():
         for value, users in values.items():
@@ -382,19 +385,17 @@ def _shared_facts(shared: dict[str, dict[str, list[str]]]) -> list[str]:
 def shared_origin_factor(
     user_key: str, shared: dict[str, dict[str, list[str]]]
 ) -> ScoreFactor | None:
-    """Return the factor for a chain whose denials share an origin with other
-    targets of the same campaign, or None."""
-    facts = [
-        fact
-        for column, values in shared.items()
-        if column != "country"
-        for value, users in values.items()
-        if user_key in users
-        for fact in [
-            f"{column.replace('_', ' ')} {value} also sent prompts to "
-            f"{len(users) - 1} other target(s) of this revoker"
-        ]
-    ]
+    """Return the factor for a chain whose denials share a source IP, country or
+    user agent with other targets of the same campaign, or None."""
+    nouns = SHARED_ORIGIN_NOUNS
+    facts = []
+    for column, values in shared.items():
+        for value, users in values.items():
+            if user_key in users:
+                facts.append(
+                    f"{nouns[column]} {value} also sent prompts to "
+                    f"{len(users) - 1} other target(s) of this revoker"
+                )
     if not facts:
         return None
     return ScoreFactor("shared_attacker_origin", POINTS_SHARED_ORIGIN, "; ".join(facts))
