@@ -33,13 +33,17 @@ from h056hunt.findings import Severity
 from h056hunt.hunt import coverage_warnings, run_hunt
 from h056hunt.inspect import file_record
 from h056hunt.load import LoadOptions, ProgressCallback, load_logs
+from h056hunt.log_format import configure_logging
 from h056hunt.render import RENDERERS
 from h056hunt.render.context import RenderContext
 from h056hunt.render.inspection import render_inspection
 from h056hunt.render.jsonl import dumps
 from h056hunt.render.summary import render_summary, render_suppressed
+from h056hunt.render.text import plain
 from h056hunt.simulate.command import simulate_command
-from h056hunt.sources import InputFile
+from h056hunt.sizes import format_size, parse_size
+from h056hunt.sources import DEFAULT_MAX_DECOMPRESSED_BYTES, InputFile
+from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES
 
 logger = logging.getLogger("h056hunt")
 
@@ -53,6 +57,8 @@ class ExitCode(enum.IntEnum):
     OK = 0
     FINDINGS = 1
     INPUT_ERROR = 2
+    # EX_SOFTWARE of sysexits.h: a bug in h056hunt, not a problem with the input.
+    INTERNAL_ERROR = 70
     INTERRUPTED = 130
 
 
@@ -71,20 +77,47 @@ class _Duration(click.ParamType):
 DURATION = _Duration()
 
 
-def _configure_logging(verbose: int, quiet: bool, debug: bool) -> None:
-    level = logging.WARNING
-    if quiet:
-        level = logging.ERROR
-    elif debug or verbose >= 2:
-        level = logging.DEBUG
-    elif verbose == 1:
-        level = logging.INFO
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("h056: %(levelname)s: %(message)s"))
-    root = logging.getLogger("h056hunt")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
+class _Size(click.ParamType[int, Any]):
+    name = "size"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse_size(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+SIZE = _Size()
+
+
+def _size_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--max-decompressed-size",
+            "max_decompressed_bytes",
+            type=SIZE,
+            default=format_size(DEFAULT_MAX_DECOMPRESSED_BYTES),
+            show_default=True,
+            metavar="SIZE",
+            help="Largest size one gzip input may expand to, in bytes or with a "
+            "unit: K, M, G or T (powers of 1024), such as 512M or 2G.",
+        ),
+        click.option(
+            "--max-record-size",
+            "max_record_bytes",
+            type=SIZE,
+            default=format_size(DEFAULT_MAX_RECORD_BYTES),
+            show_default=True,
+            metavar="SIZE",
+            help="Longest line or record read, with the same units; a longer one "
+            "is skipped with --lenient and stops the run otherwise.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
 
 
 def _parse_tz(value: str | None) -> tzinfo | None:
@@ -244,10 +277,12 @@ def _common_input_options(function: Callable[..., Any]) -> Callable[..., Any]:
     "--tz",
     "display_tz",
     metavar="ZONE",
-    help="Time zone for displayed times in the table (default UTC).",
+    help="Time zone for times shown in table, markdown and html output (default "
+    "UTC); JSON, CSV and Timesketch output stay in UTC.",
 )
 @click.option("--no-color", is_flag=True, help="Print without colours.")
 @_common_input_options
+@_size_options
 def hunt(
     audit_inputs: tuple[str, ...],
     signin_inputs: tuple[str, ...],
@@ -271,6 +306,8 @@ def hunt(
     verbose: int,
     quiet: bool,
     debug: bool,
+    max_decompressed_bytes: int,
+    max_record_bytes: int,
 ) -> None:
     """Find revocations followed by MFA prompt bursts for the same user.
 
@@ -281,7 +318,7 @@ def hunt(
       h056 hunt --audit a.json --signin s.json --details --tz Europe/Berlin
       h056 hunt --audit a.json --signin s.json --fail-on critical --min-denials 3
     """
-    _configure_logging(verbose, quiet, debug)
+    configure_logging(verbose, quiet, debug)
     if not audit_inputs and not signin_inputs:
         raise click.UsageError("give at least one --audit or --signin input")
     tz = _parse_tz(display_tz)
@@ -297,6 +334,8 @@ def hunt(
     options = LoadOptions(
         strict=not lenient,
         dayfirst=None if date_order is None else date_order == "dayfirst",
+        max_decompressed_bytes=max_decompressed_bytes,
+        max_record_bytes=max_record_bytes,
     )
     no_color = no_color or "NO_COLOR" in os.environ
     errors = Console(
@@ -377,6 +416,7 @@ def hunt(
 @click.option("-v", "--verbose", count=True, help="More messages on stderr.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors and the report.")
 @click.option("--debug", is_flag=True, help="Show a traceback when the run fails.")
+@_size_options
 def inspect(
     paths: tuple[str, ...],
     output_format: str,
@@ -385,6 +425,8 @@ def inspect(
     verbose: int,
     quiet: bool,
     debug: bool,
+    max_decompressed_bytes: int,
+    max_record_bytes: int,
 ) -> None:
     """Describe export files without hunting: shape, log, record accounting, time
     range and the fields the detection needs but the file lacks.
@@ -397,11 +439,13 @@ def inspect(
       h056 inspect exports/
       h056 inspect audit.json 'signins/*.csv' --format json
     """
-    _configure_logging(verbose, quiet, debug)
+    configure_logging(verbose, quiet, debug)
     options = LoadOptions(
         strict=False,
         dayfirst=None if date_order is None else date_order == "dayfirst",
         describe_only=True,
+        max_decompressed_bytes=max_decompressed_bytes,
+        max_record_bytes=max_record_bytes,
     )
     params = DetectionParams(max_lag=max_lag)
 
@@ -432,7 +476,8 @@ def _progress(console: Console, quiet: bool) -> Iterator[ProgressCallback | None
         return
     columns = (
         SpinnerColumn(),
-        TextColumn("loading {task.fields[name]}"),
+        # File names come from the input: shown as plain text, never as markup.
+        TextColumn("loading {task.fields[name]}", markup=False),
         TextColumn("{task.completed} files, {task.fields[megabytes]:.0f} MB"),
         TimeElapsedColumn(),
     )
@@ -445,7 +490,10 @@ def _progress(console: Console, quiet: bool) -> Iterator[ProgressCallback | None
             with contextlib.suppress(OSError):
                 read_bytes += input_file.path.stat().st_size
             bar.update(
-                task, advance=1, name=input_file.path.name, megabytes=read_bytes / 1e6
+                task,
+                advance=1,
+                name=plain(input_file.path.name),
+                megabytes=read_bytes / 1e6,
             )
 
         yield advance
@@ -462,6 +510,10 @@ def _write_output(output: Path | None, write: Callable[[TextIO, bool], None]) ->
     try:
         with open(handle, "w", encoding="utf-8", newline="\n") as stream:
             write(stream, False)
+        # mkstemp creates the file for its owner only; give it the usual mode.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, output)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -469,6 +521,12 @@ def _write_output(output: Path | None, write: Callable[[TextIO, bool], None]) ->
 
 
 def _run(work: Callable[[], int], debug: bool) -> int:
+    """Run a command's work and map what it raises to a message and an exit code.
+
+    Input and usage errors, Ctrl-C and a closed stdout end with a one-line message
+    (none for the pipe). Any other exception is a bug: its type and message are
+    logged, and the traceback is shown only with ``--debug``.
+    """
     try:
         return work()
     except H056Error as error:
@@ -477,11 +535,22 @@ def _run(work: Callable[[], int], debug: bool) -> int:
         logger.error("%s", error)
         return ExitCode.INPUT_ERROR
     except KeyboardInterrupt:
-        logger.error("interrupted")
+        logger.error("interrupted; no output file was written")
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
         sys.stderr.close()
         return ExitCode.OK
+    except Exception as error:
+        if debug:
+            logger.exception("internal error")
+        else:
+            logger.error(
+                "internal error: %s: %s; rerun with --debug for the traceback and "
+                "please report it",
+                type(error).__name__,
+                error,
+            )
+        return ExitCode.INTERNAL_ERROR
 
 
 main.add_command(simulate_command)

@@ -1,0 +1,79 @@
+"""Logging setup of the CLI, with messages made safe for a terminal.
+
+Log messages name input files and quote field values, and both come from the input:
+a file name or a display name can hold terminal escape sequences, bidirectional
+overrides or line breaks that forge a message. :class:`SafeFormatter` shows those
+characters as escapes in every argument, while the line breaks of the message
+template itself (such as the ``hint:`` line of an error) stay.
+"""
+
+from __future__ import annotations
+
+import logging
+import numbers
+import sys
+from typing import Any
+
+from h056hunt.errors import H056Error
+from h056hunt.render.text import plain
+
+LOGGER_NAME = "h056hunt"
+
+
+class SafeFormatter(logging.Formatter):
+    """Format records with control and bidirectional characters escaped."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Format a copy of ``record`` whose message and arguments are made safe."""
+        safe = logging.makeLogRecord(record.__dict__)
+        safe.msg = _safe_message(record)
+        safe.args = None
+        return super().format(safe)
+
+    def formatException(self, ei: Any) -> str:
+        """Return the traceback with unsafe characters escaped on every line."""
+        text = super().formatException(ei)
+        return "\n".join(plain(line) for line in text.split("\n"))
+
+
+def _safe_message(record: logging.LogRecord) -> str:
+    if not record.args:
+        return plain(str(record.msg))
+    arguments: object
+    if isinstance(record.args, dict):
+        arguments = {key: _safe_argument(value) for key, value in record.args.items()}
+    else:
+        arguments = tuple(_safe_argument(value) for value in record.args)
+    try:
+        return str(record.msg) % arguments
+    except (TypeError, ValueError):
+        # A template that needs the original type: escape the finished message.
+        return plain(record.getMessage())
+
+
+def _safe_argument(value: object) -> object:
+    if isinstance(value, H056Error):
+        text = plain(value.message)
+        if value.hint:
+            text += "\n  hint: " + plain(value.hint)
+        return text
+    if isinstance(value, numbers.Number):
+        return value
+    return plain(str(value))
+
+
+def configure_logging(verbose: int, quiet: bool, debug: bool) -> None:
+    """Send h056hunt's log records to stderr at the level the flags ask for."""
+    level = logging.WARNING
+    if quiet:
+        level = logging.ERROR
+    elif debug or verbose >= 2:
+        level = logging.DEBUG
+    elif verbose == 1:
+        level = logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(SafeFormatter("h056: %(levelname)s: %(message)s"))
+    root = logging.getLogger(LOGGER_NAME)
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
