@@ -1,8 +1,15 @@
-"""Run the hunt over loaded data: detect, add context, score, group, suppress.
+"""Run the hunt over loaded data in three stages: prepare, detect, finish.
 
-Detection runs per user (bursts and chains) and per actor (campaigns, revoker
-context). The context that scoring needs, each user's and revoker's sign-in history,
-is read only for the users and actors that appear in a match.
+* :func:`prepare` finds the revocations in the audit frame and the MFA prompts in the
+  sign-in frames.
+* Detection runs per user (:func:`h056hunt.detect.chains.detect_all`), so another
+  engine can run the same kernel per partition of users.
+* :func:`finish` adds context, scores, groups campaigns per revoker, applies the
+  allowlist and checks coverage.
+
+The context that scoring needs, each user's and revoker's sign-in history, is read
+only for the users and actors that appear in a match (:func:`context_keys`), so an
+engine that keeps the data elsewhere only has to hand over those rows.
 """
 
 from __future__ import annotations
@@ -20,21 +27,46 @@ from h056hunt.build import (
 )
 from h056hunt.config import HuntConfig
 from h056hunt.coverage import coverage_warnings
-from h056hunt.detect.campaigns import actor_key, find_campaigns, shared_origins
+from h056hunt.detect.campaigns import (
+    Campaign,
+    actor_key,
+    find_campaigns,
+    shared_origins,
+)
 from h056hunt.detect.chains import DetectionParams, Match, detect_all
 from h056hunt.detect.context import Context, actor_context, user_context
 from h056hunt.detect.prompts import extract_prompts
 from h056hunt.detect.revocations import find_revocations
-from h056hunt.findings import Finding, FindingType
+from h056hunt.findings import Finding, FindingType, ScoreFactor
 from h056hunt.load import LoadedData
 from h056hunt.suppress import Suppression, apply_allowlist
+
+__all__ = [
+    "HuntInputs",
+    "HuntResult",
+    "admin_revocations",
+    "context_keys",
+    "coverage_warnings",
+    "find_all_campaigns",
+    "finish",
+    "hunt_inputs",
+    "prepare",
+    "rows_for_keys",
+    "run_hunt",
+]
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
 class HuntResult:
-    """Findings of a run and what the detection saw on the way."""
+    """Findings of a run and what the detection saw on the way.
+
+    Attributes:
+        prompts: the prompts the context stage read. The local engine keeps every
+            prompt; the Spark engine keeps only those of users with a match.
+        prompt_count: every prompt extracted, on either engine.
+    """
 
     findings: list[Finding]
     revocations: pd.DataFrame
@@ -43,6 +75,25 @@ class HuntResult:
     coverage_warnings: list[str] = field(default_factory=list)
     upn_fallback_rows: int = 0
     suppressed: list[Suppression] = field(default_factory=list)
+    prompt_count: int = 0
+
+
+@dataclass
+class HuntInputs:
+    """What detection reads: revocations and MFA prompts, with their counts.
+
+    Attributes:
+        prompts: prompts for detection and context; an engine that detects
+            elsewhere may keep only the prompts of users with a match.
+        prompt_count: every prompt extracted.
+        upn_fallback_rows: prompts and revocations matched by UPN, not object id.
+    """
+
+    revocations: pd.DataFrame
+    near_misses: pd.DataFrame
+    prompts: pd.DataFrame
+    prompt_count: int
+    upn_fallback_rows: int
 
 
 def run_hunt(
@@ -50,32 +101,164 @@ def run_hunt(
 ) -> HuntResult:
     """Find revocation chains, campaigns and prompt bursts in loaded data."""
     config = config or HuntConfig(params=params)
+    inputs = prepare(data, params)
+    matches = detect_all(inputs.revocations, inputs.prompts, params)
+    return finish(matches, data, inputs, params, config)
+
+
+def prepare(data: LoadedData, params: DetectionParams) -> HuntInputs:
+    """Find the revocations and the MFA prompts of loaded data."""
     revocations, near_misses = find_revocations(
         data.audit, params.revocation_activities
     )
-    _warn_near_misses(near_misses)
     prompts = extract_prompts(data.signin, data.steps)
-    fallback_rows = _count_upn_fallback(prompts, revocations)
-    matches = detect_all(revocations, prompts, params)
-    findings = _score_matches(matches, data, revocations, prompts, params, config)
+    fallback_prompts = int(prompts["upn_fallback"].sum()) if len(prompts) else 0
+    return hunt_inputs(
+        revocations,
+        near_misses,
+        prompts,
+        prompt_count=len(prompts),
+        prompt_fallback_rows=fallback_prompts,
+    )
+
+
+def hunt_inputs(
+    revocations: pd.DataFrame,
+    near_misses: pd.DataFrame,
+    prompts: pd.DataFrame,
+    *,
+    prompt_count: int,
+    prompt_fallback_rows: int,
+) -> HuntInputs:
+    """Bundle the detection inputs and warn about near misses and UPN matching.
+
+    Args:
+        revocations: every revocation, from ``find_revocations``.
+        near_misses: audit rows that look like revocations but are not listed.
+        prompts: the prompts detection and context read.
+        prompt_count: every prompt extracted, which may be more than ``prompts``.
+        prompt_fallback_rows: prompts among all extracted that were keyed by UPN.
+    """
+    _warn_near_misses(near_misses)
+    fallback_rows = prompt_fallback_rows
+    if len(revocations):
+        fallback_rows += int(revocations["upn_fallback"].sum())
+    if fallback_rows:
+        logger.warning(
+            "%d record(s) have no user object id; they were matched by normalised UPN "
+            "instead, which is less reliable",
+            fallback_rows,
+        )
+    return HuntInputs(
+        revocations=revocations,
+        near_misses=near_misses,
+        prompts=prompts,
+        prompt_count=prompt_count,
+        upn_fallback_rows=fallback_rows,
+    )
+
+
+def finish(
+    matches: list[Match],
+    data: LoadedData,
+    inputs: HuntInputs,
+    params: DetectionParams,
+    config: HuntConfig,
+    campaigns: list[Campaign] | None = None,
+) -> HuntResult:
+    """Score the matches with their context, group campaigns, suppress, check
+    coverage.
+
+    Args:
+        matches: detection matches, in user key order as ``detect_all`` returns them.
+        data: the loaded frames. Only the rows of users and actors named by
+            :func:`context_keys`, the revoked-grant rows of matched users, and the
+            first and last audit record are read, besides the sign-in times that
+            coverage needs.
+        inputs: the output of :func:`prepare` or :func:`hunt_inputs`.
+        params: thresholds.
+        config: allowlist and working hours.
+        campaigns: campaigns found elsewhere; None finds them here with
+            :func:`find_all_campaigns`.
+    """
+    admin = admin_revocations(inputs.revocations)
+    chains = [match for match in matches if match.revocation is not None]
+    if campaigns is None:
+        campaigns = find_all_campaigns(admin, chains, params)
+    findings = _score_matches(matches, campaigns, data, inputs, admin, params, config)
     findings.sort(key=Finding.sort_key)
     findings, suppressed = apply_allowlist(findings, config.allowlist)
     for item in suppressed:
         logger.info(
             "suppressed %s by %s: %s", item.finding.finding_id, item.entry, item.reason
         )
-    coverage = coverage_warnings(data, revocations, params)
+    coverage = coverage_warnings(data, inputs.revocations, params)
     for warning in coverage:
         logger.warning("%s", warning)
     return HuntResult(
         findings=findings,
-        revocations=revocations,
-        near_misses=near_misses,
-        prompts=prompts,
+        revocations=inputs.revocations,
+        near_misses=inputs.near_misses,
+        prompts=inputs.prompts,
         coverage_warnings=coverage,
-        upn_fallback_rows=fallback_rows,
+        upn_fallback_rows=inputs.upn_fallback_rows,
         suppressed=suppressed,
+        prompt_count=inputs.prompt_count,
     )
+
+
+def admin_revocations(revocations: pd.DataFrame) -> pd.DataFrame:
+    """Return the revocations made by someone other than the target."""
+    if not len(revocations):
+        return revocations
+    return revocations[~revocations["is_self_revocation"].astype(bool)]
+
+
+def find_all_campaigns(
+    admin: pd.DataFrame, chains: list[Match], params: DetectionParams
+) -> list[Campaign]:
+    """Run :func:`find_campaigns` per actor, in actor key order.
+
+    Args:
+        admin: admin revocations, from :func:`admin_revocations`.
+        chains: matches that follow a revocation, in detection order.
+        params: thresholds.
+    """
+    if not len(admin):
+        return []
+    actor_keys = admin.apply(actor_key, axis=1)
+    campaigns = []
+    for key, actor_rows in admin.groupby(actor_keys, sort=True):
+        own_chains = [
+            chain
+            for chain in chains
+            if actor_key(chain.revocation) == key  # type: ignore[arg-type]
+        ]
+        campaigns.extend(find_campaigns(actor_rows, own_chains, params))
+    return campaigns
+
+
+def context_keys(matches: list[Match]) -> set[str]:
+    """Return the keys whose sign-ins and audit rows the context stage reads.
+
+    The keys are the matched users' join keys and the lower-cased object ids of the
+    revoking actors; :func:`rows_for_keys` selects rows by them.
+    """
+    users = {match.user_key for match in matches}
+    actors = {
+        str(match.revocation["actor_id"]).lower()
+        for match in matches
+        if match.revocation is not None
+        and isinstance(match.revocation["actor_id"], str)
+    }
+    return users | actors
+
+
+def rows_for_keys(frame: pd.DataFrame, column: str, keys: set[str]) -> pd.DataFrame:
+    """Return the rows whose lower-cased ``column`` is one of ``keys``, with that
+    value in a ``_key`` column."""
+    row_keys = frame[column].astype("string").str.lower()
+    return frame[row_keys.isin(keys).fillna(False)].assign(_key=row_keys)
 
 
 def _warn_near_misses(near_misses: pd.DataFrame) -> None:
@@ -88,40 +271,15 @@ def _warn_near_misses(near_misses: pd.DataFrame) -> None:
         )
 
 
-def _count_upn_fallback(prompts: pd.DataFrame, revocations: pd.DataFrame) -> int:
-    rows = int(prompts["upn_fallback"].sum()) if len(prompts) else 0
-    if len(revocations):
-        rows += int(revocations["upn_fallback"].sum())
-    if rows:
-        logger.warning(
-            "%d record(s) have no user object id; they were matched by normalised UPN "
-            "instead, which is less reliable",
-            rows,
-        )
-    return rows
-
-
 def _score_matches(
     matches: list[Match],
+    campaigns: list[Campaign],
     data: LoadedData,
-    revocations: pd.DataFrame,
-    prompts: pd.DataFrame,
+    inputs: HuntInputs,
+    admin: pd.DataFrame,
     params: DetectionParams,
     config: HuntConfig,
 ) -> list[Finding]:
-    admin = revocations
-    if len(revocations):
-        admin = revocations[~revocations["is_self_revocation"].astype(bool)]
-    actor_keys = admin.apply(actor_key, axis=1) if len(admin) else pd.Series(dtype=str)
-    chains = [match for match in matches if match.revocation is not None]
-    campaigns = []
-    for key, actor_rows in admin.groupby(actor_keys, sort=True) if len(admin) else ():
-        own_chains = [
-            chain
-            for chain in chains
-            if actor_key(chain.revocation) == key  # type: ignore[arg-type]
-        ]
-        campaigns.extend(find_campaigns(actor_rows, own_chains, params))
     shared_by_chain: dict[int, dict[str, dict[str, list[str]]]] = {}
     shared_by_campaign = []
     for campaign in campaigns:
@@ -129,7 +287,7 @@ def _score_matches(
         shared_by_campaign.append(shared)
         for chain in campaign.chains:
             shared_by_chain[id(chain)] = shared
-    people = _ContextData(data, prompts, matches)
+    people = _ContextData(data, inputs.prompts, matches)
     grants = revoked_grants(data.signin)
     audit_span = data.time_span("audit")
     findings = []
@@ -149,9 +307,9 @@ def _score_matches(
                     match.revocation, admin, audit_span, params, in_hours
                 )
             )
-        shared = shared_by_chain.get(id(match))
-        if shared is not None:
-            factor = shared_origin_factor(match.user_key, shared)
+        chain_shared = shared_by_chain.get(id(match))
+        if chain_shared is not None:
+            factor = shared_origin_factor(match.user_key, chain_shared)
             if factor is not None:
                 context.factors.append(factor)
         finding = build_finding(match, params, grants, context)
@@ -174,21 +332,9 @@ class _ContextData:
         self, data: LoadedData, prompts: pd.DataFrame, matches: list[Match]
     ) -> None:
         users = {match.user_key for match in matches}
-        actors = {
-            str(match.revocation["actor_id"]).lower()
-            for match in matches
-            if match.revocation is not None
-            and isinstance(match.revocation["actor_id"], str)
-        }
-        wanted = users | actors
-        signin_keys = data.signin["user_id"].astype("string").str.lower()
-        self.signins = data.signin[signin_keys.isin(wanted).fillna(False)].assign(
-            _key=signin_keys
-        )
-        audit_keys = data.audit["target_id"].astype("string").str.lower()
-        self.audit = data.audit[audit_keys.isin(wanted).fillna(False)].assign(
-            _key=audit_keys
-        )
+        wanted = context_keys(matches)
+        self.signins = rows_for_keys(data.signin, "user_id", wanted)
+        self.audit = rows_for_keys(data.audit, "target_id", wanted)
         self.prompts = prompts[prompts["user_key"].isin(users)]
 
     def user_context(self, match: Match, params: DetectionParams) -> Context:
@@ -208,7 +354,7 @@ class _ContextData:
         audit_span: tuple[pd.Timestamp, pd.Timestamp] | None,
         params: DetectionParams,
         in_working_hours: bool | None,
-    ) -> list:
+    ) -> list[ScoreFactor]:
         actor_id = revocation["actor_id"]
         key = str(actor_id).lower() if isinstance(actor_id, str) else None
         own = admin_revocations[
