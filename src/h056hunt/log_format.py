@@ -59,7 +59,21 @@ def _safe_argument(value: object) -> object:
         return text
     if isinstance(value, numbers.Number):
         return value
-    return plain(str(value))
+    return _SafeText(value)
+
+
+class _SafeText:
+    """An argument that formats safely with both ``%s`` and ``%r``."""
+
+    def __init__(self, value: object) -> None:
+        self._value = value
+
+    def __str__(self) -> str:
+        return plain(str(self._value))
+
+    def __repr__(self) -> str:
+        # repr() already escapes control characters; plain() catches the rest.
+        return plain(repr(self._value))
 
 
 def configure_logging(verbose: int, quiet: bool, debug: bool) -> None:

@@ -6,6 +6,12 @@ in. :func:`neutralise_formula` puts an apostrophe before such a cell, also when 
 formula character follows leading whitespace or the cell starts with a tab or a
 carriage return, so the spreadsheet shows the text instead of running it.
 
+The file is also printed to terminals, so every text cell first goes through
+:func:`~h056hunt.render.text.plain`: control characters, escape sequences and
+bidirectional overrides become visible escapes. Line feeds stay, inside the quoted
+cell, because a spreadsheet shows them as line breaks and a terminal cannot be made
+to act on them; a carriage return, which overwrites the line on a terminal, does not.
+
 Every text cell is quoted (``csv.QUOTE_NONNUMERIC``): with ``"\\n"`` as the line
 terminator, the ``csv`` module would otherwise leave a bare carriage return unquoted,
 and a reader would split the row there.
@@ -17,7 +23,7 @@ import csv
 from typing import TYPE_CHECKING, TextIO
 
 from h056hunt.detect.prompts import OUTCOMES
-from h056hunt.render.text import format_time
+from h056hunt.render.text import format_time, plain
 
 if TYPE_CHECKING:
     from h056hunt.findings import Finding
@@ -103,8 +109,13 @@ def finding_row(finding: Finding, *, partial: bool = False) -> list[str | int]:
         _flag(partial),
     ]
     return [
-        neutralise_formula(cell) if isinstance(cell, str) else cell for cell in cells
+        neutralise_formula(_terminal_safe(cell)) if isinstance(cell, str) else cell
+        for cell in cells
     ]
+
+
+def _terminal_safe(cell: str) -> str:
+    return "\n".join(plain(line) for line in cell.split("\n"))
 
 
 def _flag(value: bool) -> str:
