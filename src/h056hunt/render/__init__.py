@@ -12,8 +12,9 @@ from h056hunt.render.context import RenderContext, Renderer
 from h056hunt.render.csv_report import render_csv
 from h056hunt.render.html_report import render_html
 from h056hunt.render.json_report import render_json
-from h056hunt.render.jsonl import render_jsonl
+from h056hunt.render.jsonl import dumps, render_jsonl
 from h056hunt.render.markdown import render_markdown
+from h056hunt.render.partial import needs_notice, notice_record
 from h056hunt.render.table import render_table
 from h056hunt.render.timesketch import render_timesketch
 
@@ -44,6 +45,8 @@ def _table(findings: list[Finding], stream: TextIO, context: RenderContext) -> N
 
 def _jsonl(findings: list[Finding], stream: TextIO, context: RenderContext) -> None:
     render_jsonl(findings, stream, partial=context.partial)
+    if needs_notice(findings, context):
+        stream.write(dumps(notice_record(context)) + "\n")
 
 
 RENDERERS: dict[str, Renderer] = {

@@ -23,6 +23,7 @@ import csv
 from typing import TYPE_CHECKING, TextIO
 
 from h056hunt.detect.prompts import OUTCOMES
+from h056hunt.render.partial import NOTICE_MESSAGE, needs_notice
 from h056hunt.render.text import format_time, plain
 
 if TYPE_CHECKING:
@@ -128,3 +129,9 @@ def render_csv(findings: list[Finding], stream: TextIO, context: RenderContext) 
     writer.writerow(COLUMNS)
     for finding in findings:
         writer.writerow(finding_row(finding, partial=context.partial))
+    if needs_notice(findings, context):
+        # A row with no finding, so the partial_input column still says "true".
+        notice = dict.fromkeys(COLUMNS, "")
+        notice["summary"] = NOTICE_MESSAGE
+        notice["partial_input"] = "true"
+        writer.writerow(notice.values())

@@ -99,13 +99,15 @@ def _short_summary(finding: Finding, tz: tzinfo | None) -> str:
     first = finding.first_prompt_time
     last = finding.extra.get("last_denial_time", finding.last_prompt_time)
     if finding.revocation_time is not None and first is not None:
-        parts.append(f"first denial {format_duration(first - finding.revocation_time)}"
-                     " after")
+        parts.append(
+            f"first denial {format_duration(first - finding.revocation_time)} after"
+        )
     elif finding.finding_type == FindingType.PUSH_BOMBING:
         parts.append("no revocation before")
     if first is not None and last is not None:
-        parts.append(f"{finding.denied_prompts} denied over "
-                     f"{format_duration(last - first)}")
+        parts.append(
+            f"{finding.denied_prompts} denied over {format_duration(last - first)}"
+        )
     if finding.approval_time is not None:
         parts.append(f"approved {format_short_time(finding.approval_time, tz)}")
     return "; ".join(parts)

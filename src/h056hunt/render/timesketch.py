@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TextIO
 
 from h056hunt.render.jsonl import dumps
+from h056hunt.render.partial import needs_notice, notice_event
 from h056hunt.render.records import SCHEMA_VERSION
 from h056hunt.render.text import format_time
 from h056hunt.render.timeline import (
@@ -110,3 +111,5 @@ def render_timesketch(
     for _, record in events:
         stream.write(dumps(record))
         stream.write("\n")
+    if needs_notice(findings, context):
+        stream.write(dumps(notice_event(context)) + "\n")
