@@ -35,6 +35,9 @@ def coverage_warnings(
         ]
     warnings = []
     for revocation in admin.itertuples(index=False):
+        # A target named only by its object id has a missing (NA) UPN.
+        target = revocation.target_upn
+        user = target if isinstance(target, str) else revocation.user_key
         start = revocation.revocation_time
         end = start + params.max_lag
         for hole_start, hole_end in _uncovered(ranges, start, end):
@@ -44,7 +47,7 @@ def coverage_warnings(
             warnings.append(
                 f"sign-in data does not cover {format_time(hole_start)} to "
                 f"{format_time(hole_end)}, inside the follow-up window of the "
-                f"revocation of {revocation.target_upn or revocation.user_key} at "
+                f"revocation of {user} at "
                 f"{format_time(start)}: a quiet result there means not looked at"
             )
     return warnings
