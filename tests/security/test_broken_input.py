@@ -1,0 +1,704 @@
+"""Broken, mis-encoded, huge and wrong inputs: a clear message or a counted skip.
+
+Every run goes through the real CLI. A strict run over a broken file must stop with
+exit code 2 and a message that names the file, the line or record, what is wrong
+and what to do, never with a traceback. A lenient run must count every record:
+for each file, records seen equal records loaded plus duplicates plus skipped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+from hostile import run_cli
+
+ARGUMENTS = ["--fail-on", "none", "--format", "json", "--min-denials", "3"]
+DENIED = "MFA denied; user declined the authentication"
+USER = "00000000-0000-4000-8000-000000000b0b"
+HUGE_LINE_BYTES = 300 * 1024 * 1024
+CHUNK_BYTES = 8 * 1024 * 1024
+
+
+def signin(record_id: str, minute: int = 1) -> dict[str, Any]:
+    return {
+        "id": record_id,
+        "createdDateTime": f"2025-01-02T03:{minute:02d}:00Z",
+        "userId": USER,
+        "userPrincipalName": "bob@contoso.example",
+        "status": {"errorCode": 500121, "additionalDetails": DENIED},
+    }
+
+
+def audit(record_id: str = "A1") -> dict[str, Any]:
+    return {
+        "id": record_id,
+        "activityDisplayName": "Update StsRefreshTokenValidFrom Timestamp",
+        "activityDateTime": "2025-01-02T03:00:00Z",
+        "result": "success",
+        "initiatedBy": {"user": {"id": "admin-id", "userPrincipalName": "a@x.example"}},
+        "targetResources": [{"id": USER, "type": "User"}],
+    }
+
+
+def ndjson(*records: dict[str, Any]) -> str:
+    return "".join(json.dumps(record) + "\n" for record in records)
+
+
+def graph_page(*records: dict[str, Any]) -> str:
+    return json.dumps({"value": list(records)}, indent=2)
+
+
+def hunt(*arguments: str) -> Result:
+    return run_cli(["hunt", *arguments, *ARGUMENTS])
+
+
+def report_of(result: Result) -> dict[str, Any]:
+    assert "Traceback" not in result.stderr
+    assert result.exit_code == 0, result.stderr
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+def file_report(report: dict[str, Any], name: str) -> dict[str, Any]:
+    (found,) = [item for item in report["run"]["files"] if item["path"].endswith(name)]
+    return found
+
+
+def assert_accounting(report: dict[str, Any]) -> None:
+    """Assert seen == loaded + duplicates + skipped for every file of a report."""
+    for item in report["run"]["files"]:
+        loaded = sum(item["loaded"].values())
+        total = loaded + item["duplicates"] + item["skipped"]
+        assert item["records_seen"] == total, item
+        assert item["skipped"] == sum(item["skipped_by_reason"].values()), item
+
+
+def assert_clean_failure(result: Result, *fragments: str) -> None:
+    """Assert exit code 2, no traceback, and each fragment in the message."""
+    assert result.exit_code == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    for fragment in fragments:
+        assert fragment in result.stderr, (fragment, result.stderr)
+
+
+# Each case writes one broken file and returns its name; lenient runs of all of them
+# must keep the accounting.
+def empty_file(folder: Path) -> str:
+    (folder / "empty.json").write_bytes(b"")
+    return "empty.json"
+
+
+def blank_file(folder: Path) -> str:
+    (folder / "blank.json").write_text("\n \r\n\t\n", encoding="utf-8")
+    return "blank.json"
+
+
+def header_only_csv(folder: Path) -> str:
+    header = "Date (UTC),Request ID,User ID,Username,Status,Sign-in error code\n"
+    (folder / "header.csv").write_text(header, encoding="utf-8")
+    return "header.csv"
+
+
+def array_cut_mid_record(folder: Path) -> str:
+    text = graph_page(signin("S1"), signin("S2"), signin("S3"))
+    (folder / "cut.json").write_text(text[: text.index('"S3"') + 2], encoding="utf-8")
+    return "cut.json"
+
+
+def ndjson_cut_mid_record(folder: Path) -> str:
+    text = ndjson(signin("S1"), signin("S2")) + json.dumps(signin("S3"))[:40]
+    (folder / "cut.ndjson").write_text(text, encoding="utf-8")
+    return "cut.ndjson"
+
+
+def invalid_utf8(folder: Path) -> str:
+    lines = ndjson(signin("S1"), signin("S2")).encode()
+    bad = json.dumps(signin("S3")).encode().replace(b"bob", b"b\xffb") + b"\n"
+    (folder / "latin.json").write_bytes(lines + bad)
+    return "latin.json"
+
+
+def invalid_utf8_csv(folder: Path) -> str:
+    header = "Date (UTC),Request ID,User ID,Username,Status,Sign-in error code\n"
+    row = "2025-01-02T03:01:00Z,R{0},{1},b\xf6b@contoso.example,Failure,500121\n"
+    data = header.encode() + b"".join(
+        row.format(number, USER).encode("latin-1") for number in range(3)
+    )
+    (folder / "latin.csv").write_bytes(data)
+    return "latin.csv"
+
+
+def nul_bytes(folder: Path) -> str:
+    data = ndjson(signin("S1")).encode() + b"\x00" * 64 + b"\n"
+    data += ndjson(signin("S2")).encode()
+    (folder / "nul.json").write_bytes(data)
+    return "nul.json"
+
+
+def deep_nesting(folder: Path) -> str:
+    deep = "[" * 50_000 + "]" * 50_000
+    text = ndjson(signin("S1")) + deep + "\n" + ndjson(signin("S2"))
+    (folder / "deep.json").write_text(text, encoding="utf-8")
+    return "deep.json"
+
+
+def deep_nesting_in_field(folder: Path, depth: int = 980) -> str:
+    # Near the decoder's recursion limit, so the value may decode and reach the field
+    # mapping, which must not recurse past the limit either.
+    record = signin("S1")
+    text = json.dumps(record)[:-1] + ', "userDisplayName": ' + "[" * depth + "]" * depth
+    text += "}\n" + ndjson(signin("S2"))
+    (folder / "deep_field.json").write_text(text, encoding="utf-8")
+    return "deep_field.json"
+
+
+def huge_number(folder: Path) -> str:
+    text = ndjson(signin("S1")) + '{"id": ' + "9" * 5000 + "}\n" + ndjson(signin("S2"))
+    (folder / "number.json").write_text(text, encoding="utf-8")
+    return "number.json"
+
+
+def plain_file_named_gz(folder: Path) -> str:
+    (folder / "plain.json.gz").write_text(ndjson(signin("S1")), encoding="utf-8")
+    return "plain.json.gz"
+
+
+def gzip_file_named_json(folder: Path) -> str:
+    data = gzip.compress(ndjson(signin("S1"), signin("S2")).encode())
+    (folder / "packed.json").write_bytes(data)
+    return "packed.json"
+
+
+def truncated_gzip(folder: Path) -> str:
+    records = [signin(f"S{number}", number % 60) for number in range(3000)]
+    data = gzip.compress(ndjson(*records).encode())
+    (folder / "cut.json.gz").write_bytes(data[: len(data) * 2 // 3])
+    return "cut.json.gz"
+
+
+def binary_file(folder: Path) -> str:
+    (folder / "picture.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 8)
+    return "picture.png"
+
+
+def prose_file(folder: Path) -> str:
+    (folder / "README.txt").write_text("These are the exports.\n", encoding="utf-8")
+    return "README.txt"
+
+
+def oversized_csv_row(folder: Path) -> str:
+    header = "Date (UTC),Request ID,User ID,Username,Status,Sign-in error code\n"
+    row = "2025-01-02T03:01:00Z,R{0},{1},{2},Failure,500121\n"
+    text = header + row.format(1, USER, "bob@contoso.example")
+    text += row.format(2, USER, "x" * 5000) + row.format(3, USER, "bob@contoso.example")
+    (folder / "wide.csv").write_text(text, encoding="utf-8")
+    return "wide.csv"
+
+
+CASES: dict[str, Callable[[Path], str]] = {
+    function.__name__: function
+    for function in (
+        empty_file,
+        blank_file,
+        header_only_csv,
+        array_cut_mid_record,
+        ndjson_cut_mid_record,
+        invalid_utf8,
+        invalid_utf8_csv,
+        nul_bytes,
+        deep_nesting,
+        deep_nesting_in_field,
+        huge_number,
+        plain_file_named_gz,
+        gzip_file_named_json,
+        truncated_gzip,
+        binary_file,
+        prose_file,
+        oversized_csv_row,
+    )
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_lenient_run_accounts_for_every_record(case: str, tmp_path: Path) -> None:
+    name = CASES[case](tmp_path)
+
+    result = hunt(
+        "--lenient", "--signin", str(tmp_path / name), "--max-record-size", "4K"
+    )
+
+    report = report_of(result)
+    assert_accounting(report)
+    assert [Path(item["path"]).name for item in report["run"]["files"]] == [name]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_strict_run_fails_cleanly_or_loads(case: str, tmp_path: Path) -> None:
+    name = CASES[case](tmp_path)
+
+    result = hunt("--signin", str(tmp_path / name), "--max-record-size", "4K")
+
+    assert "Traceback" not in result.stderr
+    assert result.exit_code in (0, 2), result.stderr
+    if result.exit_code == 2:
+        assert name in result.stderr
+        assert "hint:" in result.stderr
+    else:
+        assert_accounting(json.loads(result.stdout))
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_inspect_describes_every_case(case: str, tmp_path: Path) -> None:
+    name = CASES[case](tmp_path)
+
+    result = run_cli(
+        ["inspect", "--format", "json", "--max-record-size", "4K", str(tmp_path)]
+    )
+
+    assert "Traceback" not in result.stderr
+    assert result.exit_code in (0, 2)
+    (record,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert Path(record["path"]).name == name
+    skipped = sum(record["skipped"].values())
+    assert record["records_seen"] == record["loaded"] + record["duplicates"] + skipped
+
+
+def test_empty_file_warns(tmp_path: Path) -> None:
+    empty_file(tmp_path)
+
+    result = hunt("--signin", str(tmp_path / "empty.json"))
+
+    report = report_of(result)
+    assert "empty.json: the file holds no records" in result.stderr
+    assert file_report(report, "empty.json")["records_seen"] == 0
+
+
+def test_header_only_csv_warns(tmp_path: Path) -> None:
+    header_only_csv(tmp_path)
+
+    result = hunt("--signin", str(tmp_path / "header.csv"))
+
+    report_of(result)
+    assert "header.csv: the file holds no records" in result.stderr
+
+
+def test_cut_array_strict_names_location(tmp_path: Path) -> None:
+    array_cut_mid_record(tmp_path)
+
+    result = hunt("--signin", str(tmp_path / "cut.json"))
+
+    assert_clean_failure(
+        result, "cut.json, line", "column", "2 complete records", "--lenient"
+    )
+
+
+def test_cut_array_lenient_keeps_complete(tmp_path: Path) -> None:
+    array_cut_mid_record(tmp_path)
+
+    result = hunt("--lenient", "--signin", str(tmp_path / "cut.json"))
+
+    item = file_report(report_of(result), "cut.json")
+    assert item["loaded"]["signin"] == 2
+    assert item["skipped_by_reason"] == {"invalid JSON": 1}
+    assert item["partial"] is True
+
+
+def test_cut_ndjson_lenient_keeps_complete(tmp_path: Path) -> None:
+    ndjson_cut_mid_record(tmp_path)
+
+    result = hunt("--lenient", "--signin", str(tmp_path / "cut.ndjson"))
+
+    item = file_report(report_of(result), "cut.ndjson")
+    assert item["loaded"]["signin"] == 2
+    assert item["skipped_by_reason"] == {"invalid JSON": 1}
+
+
+def test_invalid_utf8_strict_names_line(tmp_path: Path) -> None:
+    invalid_utf8(tmp_path)
+
+    result = hunt("--signin", str(tmp_path / "latin.json"))
+
+    assert_clean_failure(
+        result, "latin.json, line 3", "invalid UTF-8 byte", "re-export as UTF-8"
+    )
+
+
+def test_invalid_utf8_lenient_replaces(tmp_path: Path) -> None:
+    invalid_utf8(tmp_path)
+
+    result = hunt("--lenient", "--signin", str(tmp_path / "latin.json"))
+
+    item = file_report(report_of(result), "latin.json")
+    assert item["loaded"]["signin"] == 3
+    assert "replaced with U+FFFD" in result.stderr
+
+
+def test_invalid_utf8_csv_strict_names_line(tmp_path: Path) -> None:
+    invalid_utf8_csv(tmp_path)
+
+    result = hunt("--signin", str(tmp_path / "latin.csv"))
+
+    assert_clean_failure(result, "latin.csv, line 2", "invalid UTF-8 byte")
+
+
+def test_nul_bytes_strict_names_line(tmp_path: Path) -> None:
+    nul_bytes(tmp_path)
+
+    result = hunt("--signin", str(tmp_path / "nul.json"))
+
+    assert_clean_failure(result, "nul.json, line 2", "NUL character", "--lenient")
+
+
+def test_nul_bytes_lenient_drops_them(tmp_path: Path) -> None:
+    nul_bytes(tmp_path)
+
+    result = hunt("--lenient", "--signin", str(tmp_path / "nul.json"))
+
+    item = file_report(report_of(result), "nul.json")
+    assert item["loaded"]["signin"] == 2
+    assert "NUL characters removed" in result.stderr
+
+
+def test_deep_nesting_strict_says_so(tmp_path: Path) -> None:
+    deep_nesting(tmp_path)
+
+    result = hunt("--signin", str(tmp_path / "deep.json"))
+
+    assert_clean_failure(result, "deep.json, line 2", "nested too deeply")
+
+
+def test_deep_nesting_lenient_skips_line(tmp_path: Path) -> None:
+    deep_nesting(tmp_path)
+
+    result = hunt("--lenient", "--signin", str(tmp_path / "deep.json"))
+
+    item = file_report(report_of(result), "deep.json")
+    assert item["loaded"]["signin"] == 2
+    assert item["skipped_by_reason"] == {"invalid JSON": 1}
+
+
+@pytest.mark.parametrize("depth", [500, 900, 950, 970, 980, 985, 990, 995])
+def test_deep_field_values_never_crash(depth: int, tmp_path: Path) -> None:
+    # Where decoding stops depends on the stack depth of the caller, so the test
+    # walks across the limit: each depth either loads or is counted as skipped.
+    deep_nesting_in_field(tmp_path, depth)
+
+    result = hunt("--lenient", "--signin", str(tmp_path / "deep_field.json"))
+
+    report = report_of(result)
+    assert_accounting(report)
+    assert file_report(report, "deep_field.json")["records_seen"] == 2
+
+
+def test_huge_number_strict_says_so(tmp_path: Path) -> None:
+    huge_number(tmp_path)
+
+    result = hunt("--signin", str(tmp_path / "number.json"))
+
+    assert_clean_failure(result, "number.json, line 2", "invalid number")
+
+
+def test_gz_name_on_plain_file_loads(tmp_path: Path) -> None:
+    plain_file_named_gz(tmp_path)
+
+    result = hunt("--signin", str(tmp_path / "plain.json.gz"))
+
+    assert file_report(report_of(result), "plain.json.gz")["loaded"]["signin"] == 1
+
+
+def test_gzip_content_without_gz_name_loads(tmp_path: Path) -> None:
+    gzip_file_named_json(tmp_path)
+
+    result = hunt("--signin", str(tmp_path / "packed.json"))
+
+    assert file_report(report_of(result), "packed.json")["loaded"]["signin"] == 2
+
+
+def test_truncated_gzip_strict_fails_cleanly(tmp_path: Path) -> None:
+    truncated_gzip(tmp_path)
+
+    result = hunt("--signin", str(tmp_path / "cut.json.gz"))
+
+    assert_clean_failure(result, "cut.json.gz", "corrupt or truncated gzip data")
+
+
+def test_truncated_gzip_lenient_keeps_records(tmp_path: Path) -> None:
+    truncated_gzip(tmp_path)
+
+    result = hunt("--lenient", "--signin", str(tmp_path / "cut.json.gz"))
+
+    item = file_report(report_of(result), "cut.json.gz")
+    assert item["loaded"]["signin"] > 0
+    assert item["partial"] is True
+    assert "kept the" in result.stderr
+
+
+def write_gzip_bomb(folder: Path) -> Path:
+    """Write about 20 MB of sign-ins as a gzip file of a few hundred kilobytes."""
+    line = (json.dumps(signin("S1")) + "\n").encode()
+    path = folder / "bomb.json.gz"
+    with gzip.open(path, "wb", compresslevel=9) as stream:
+        for _ in range(20 * 1024 * 1024 // len(line)):
+            stream.write(line)
+    return path
+
+
+def test_gzip_bomb_strict_stops_at_limit(tmp_path: Path) -> None:
+    path = write_gzip_bomb(tmp_path)
+
+    result = hunt("--signin", str(path), "--max-decompressed-size", "1M")
+
+    assert_clean_failure(
+        result,
+        "bomb.json.gz",
+        "expands past the limit of 1048576 bytes",
+        "--max-decompressed-size",
+    )
+
+
+def test_gzip_bomb_lenient_keeps_records_before(tmp_path: Path) -> None:
+    path = write_gzip_bomb(tmp_path)
+
+    result = hunt("--lenient", "--signin", str(path), "--max-decompressed-size", "1M")
+
+    report = report_of(result)
+    assert_accounting(report)
+    item = file_report(report, "bomb.json.gz")
+    assert item["partial"] is True
+    assert 0 < item["records_seen"] < 1024 * 1024 // 100
+
+
+def test_gzip_limit_accepts_units(tmp_path: Path) -> None:
+    path = write_gzip_bomb(tmp_path)
+
+    for size in ("512M", "2G", "20GiB", "40000000"):
+        result = hunt("--signin", str(path), "--max-decompressed-size", size)
+        assert result.exit_code == 0, (size, result.stderr)
+
+
+def test_size_option_rejects_nonsense(tmp_path: Path) -> None:
+    path = tmp_path / "one.json"
+    path.write_text(ndjson(signin("S1")), encoding="utf-8")
+
+    result = hunt("--signin", str(path), "--max-record-size", "lots")
+
+    assert result.exit_code == 2
+    assert "invalid size 'lots'" in result.stderr
+
+
+def test_audit_given_as_signin_warns(tmp_path: Path) -> None:
+    path = tmp_path / "audit.json"
+    path.write_text(graph_page(audit()), encoding="utf-8")
+
+    result = hunt("--signin", str(path))
+
+    item = file_report(report_of(result), "audit.json")
+    assert item["loaded"] == {"audit": 1, "signin": 0, "steps": 0}
+    assert "was given as signin data but holds only audit records" in result.stderr
+    assert "pass it with --audit next time" in result.stderr
+
+
+def test_signin_given_as_audit_warns(tmp_path: Path) -> None:
+    path = tmp_path / "signins.json"
+    path.write_text(graph_page(signin("S1")), encoding="utf-8")
+
+    result = hunt("--audit", str(path))
+
+    item = file_report(report_of(result), "signins.json")
+    assert item["loaded"] == {"audit": 0, "signin": 1, "steps": 0}
+    assert "pass it with --signin next time" in result.stderr
+
+
+def unreadable_folder(folder: Path) -> Path:
+    """Write a folder with one good file and entries that cannot be read."""
+    exports = folder / "exports"
+    exports.mkdir()
+    (exports / "good.json").write_text(ndjson(signin("S1")), encoding="utf-8")
+    os.symlink(exports / "gone.json", exports / "dangling.json")
+    os.symlink(exports / "loop_b.json", exports / "loop_a.json")
+    os.symlink(exports / "loop_a.json", exports / "loop_b.json")
+    os.symlink(exports, exports / "again")
+    os.mkfifo(exports / "pipe.json")
+    return exports
+
+
+def test_unreadable_entries_listed_not_read(tmp_path: Path) -> None:
+    exports = unreadable_folder(tmp_path)
+
+    result = hunt("--signin", str(exports))
+
+    report = report_of(result)
+    assert_accounting(report)
+    reasons = {
+        Path(item["path"]).name: item["reason"] for item in report["run"]["unreadable"]
+    }
+    assert set(reasons) == {
+        "dangling.json",
+        "loop_a.json",
+        "loop_b.json",
+        "again",
+        "pipe.json",
+    }
+    assert "named pipe" in reasons["pipe.json"]
+    assert "symlink loop" in reasons["again"]
+    assert report["run"]["partial"] is True
+    assert file_report(report, "good.json")["loaded"]["signin"] == 1
+
+
+def test_unreadable_entries_named_on_stderr(tmp_path: Path) -> None:
+    exports = unreadable_folder(tmp_path)
+
+    result = hunt("--signin", str(exports))
+
+    assert "pipe.json: not a regular file (named pipe); not read" in result.stderr
+    assert "dangling.json: cannot resolve path" in result.stderr
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0, reason="root reads files whatever their permission bits"
+)
+def test_permission_denied_listed(tmp_path: Path) -> None:
+    path = tmp_path / "locked.json"
+    path.write_text(ndjson(signin("S1")), encoding="utf-8")
+    path.chmod(0)
+
+    result = hunt("--signin", str(tmp_path))
+
+    report = report_of(result)
+    assert report["run"]["unreadable"] == [
+        {"path": str(path), "reason": "permission denied"}
+    ]
+
+
+def mixed_folder(folder: Path) -> Path:
+    """Write one folder with every shape the loaders read, plus strangers."""
+    exports = folder / "mixed"
+    exports.mkdir()
+    (exports / "graph.json").write_text(graph_page(signin("G1")), encoding="utf-8")
+    diagnostic = {
+        "time": "2025-01-02T03:05:00Z",
+        "category": "SignInLogs",
+        "properties": signin("D1", 5),
+    }
+    (exports / "diagnostic.json").write_text(ndjson(diagnostic), encoding="utf-8")
+    (exports / "audit.json").write_text(graph_page(audit()), encoding="utf-8")
+    portal = "Date (UTC),Request ID,User ID,Username,Status,Sign-in error code\n"
+    portal += f"2025-01-02T03:07:00Z,P1,{USER},bob@contoso.example,Failure,500121\n"
+    (exports / "portal.csv").write_text(portal, encoding="utf-8")
+    ual = {
+        "Id": "U1",
+        "RecordType": 15,
+        "CreationTime": "2025-01-02T03:08:00",
+        "Operation": "UserLoginFailed",
+        "UserId": "bob@contoso.example",
+        "UserKey": USER,
+        "ErrorNumber": "500121",
+    }
+    (exports / "ual.json").write_text(ndjson(ual), encoding="utf-8")
+    prose_file(exports)
+    return exports
+
+
+def test_mixed_folder_reads_every_shape(tmp_path: Path) -> None:
+    exports = mixed_folder(tmp_path)
+
+    result = hunt("--lenient", "--audit", str(exports), "--signin", str(exports))
+
+    report = report_of(result)
+    assert_accounting(report)
+    shapes = {Path(item["path"]).name: item["shape"] for item in report["run"]["files"]}
+    assert shapes["graph.json"] == "graph"
+    assert shapes["diagnostic.json"] == "azure-monitor-diagnostic"
+    assert shapes["portal.csv"] == "portal-signin-csv"
+    assert shapes["ual.json"] == "purview-ual"
+    assert shapes["README.txt"] == "unknown"
+    assert len(report["findings"]) == 1
+
+
+def write_huge_line_file(path: Path, size: int = HUGE_LINE_BYTES) -> None:
+    """Write a good line, one line of ``size`` bytes, and a good line, in chunks."""
+    chunk = b"A" * CHUNK_BYTES
+    with path.open("wb") as stream:
+        stream.write(ndjson(signin("S1")).encode())
+        stream.write(b'{"id": "huge", "pad": "')
+        for _ in range(size // CHUNK_BYTES):
+            stream.write(chunk)
+        stream.write(b'"}\n')
+        stream.write(ndjson(signin("S2", 2)).encode())
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/status").exists(), reason="peak memory is read from /proc"
+)
+def test_huge_line_skipped_in_bounded_memory(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.json"
+    write_huge_line_file(huge)
+    small = tmp_path / "small.json"
+    small.write_text(ndjson(signin("S1"), signin("S2", 2)), encoding="utf-8")
+    limit = ["--max-record-size", "16M"]
+
+    _, _, baseline_kib = run_child(["hunt", "--signin", str(small), *ARGUMENTS])
+    code, errors, peak_kib = run_child(
+        ["hunt", "--lenient", "--signin", str(huge), *limit, *ARGUMENTS]
+    )
+
+    assert code == 0, errors
+    assert "huge.json, line 2: a record of" in errors
+    assert "larger than the limit of 16777216 bytes" in errors
+    # Reading the file whole would add more than twice its size (bytes and text);
+    # the line reader adds a few times the limit at most.
+    assert baseline_kib > 0
+    assert (peak_kib - baseline_kib) * 1024 < 4 * 16 * 1024 * 1024
+
+
+def test_huge_line_strict_stops_cleanly(tmp_path: Path) -> None:
+    path = tmp_path / "huge.json"
+    write_huge_line_file(path)
+
+    code, errors, _ = run_child(["hunt", "--signin", str(path), *ARGUMENTS])
+
+    assert code == 2
+    assert "Traceback" not in errors
+    assert "huge.json, line 2" in errors
+    assert "--max-record-size" in errors
+
+
+# Runs the CLI and writes the process's peak resident set size (VmHWM, in KiB) to
+# stderr at exit. ru_maxrss of a child is no use here: Linux carries the parent's
+# peak over the fork and exec that start it.
+_MEASURED_CLI = """
+import atexit, sys
+def report_peak():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                sys.stderr.write("peak-rss-kib " + line.split()[1] + "\\n")
+atexit.register(report_peak)
+from h056hunt.cli import main
+sys.argv[0] = "h056"
+main()
+"""
+
+
+def run_child(arguments: list[str]) -> tuple[int, str, int]:
+    """Run the CLI in a child process; return exit code, stderr and peak RSS in KiB."""
+    process = subprocess.run(
+        [sys.executable, "-c", _MEASURED_CLI, *arguments],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=120,
+        check=False,
+    )
+    errors = process.stderr.decode()
+    peaks = [line.split()[1] for line in errors.splitlines() if "peak-rss-kib" in line]
+    return process.returncode, errors, int(peaks[-1]) if peaks else 0
