@@ -197,6 +197,7 @@ def _params(reader: _Reader, document: dict[str, Any]) -> DetectionParams:
             "campaign_window",
             "actor_lookback",
             "persistence_window",
+            "revocation_activities",
         },
         "thresholds.",
     )
@@ -219,10 +220,15 @@ def _params(reader: _Reader, document: dict[str, Any]) -> DetectionParams:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise reader.fail(f"thresholds.{key}", "must be a whole number >= 1")
             changes[key] = value
-    if "revocation_activities" in document:
-        names = document["revocation_activities"]
+    for key, holder in (
+        ("revocation_activities", document),
+        ("thresholds.revocation_activities", table),
+    ):
+        names = holder.get("revocation_activities")
+        if names is None:
+            continue
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise reader.fail("revocation_activities", "must be a list of strings")
+            raise reader.fail(key, "must be a list of strings")
         changes["revocation_activities"] = tuple(names)
     return replace(DetectionParams(), **changes)
 

@@ -9,6 +9,7 @@ varies. The UPN fallback is used only when a row has no object id.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -40,18 +41,59 @@ def is_object_id(value: str | None) -> bool:
     return bool(value) and bool(_GUID.match(str(value)))
 
 
-def user_keys(ids: pd.Series, upns: pd.Series) -> tuple[pd.Series, pd.Series]:
+def user_keys(
+    ids: pd.Series, upns: pd.Series, upn_index: Mapping[str, str] | None = None
+) -> tuple[pd.Series, pd.Series]:
     """Return the join key per row and a mask of rows that fell back to the UPN.
 
-    The key is the lower-cased object id when present, else ``upn:`` plus the
-    normalised UPN, else missing.
+    The key is the lower-cased object id when present. A row without an id takes the
+    id that ``upn_index`` gives for its normalised UPN, else ``upn:`` plus the
+    normalised UPN, else missing. Both fallbacks are marked in the mask.
     """
     id_text = ids.astype("string").str.strip().str.lower()
     has_id = id_text.notna() & (id_text != "")
-    upn_text = upns.astype("string")
-    upn_keys = upn_text.map(
-        lambda value: None if pd.isna(value) or not value else normalise_upn(value)
-    ).astype("string")
+    upn_keys = _normalised_upns(upns)
     fallback = ~has_id & upn_keys.notna()
-    keys = id_text.where(has_id, UPN_KEY_PREFIX + upn_keys)
+    by_upn = UPN_KEY_PREFIX + upn_keys
+    if upn_index:
+        known = upn_keys.map(
+            lambda upn: upn_index.get(upn) if isinstance(upn, str) else None
+        )
+        by_upn = known.astype("string").fillna(by_upn)
+    keys = id_text.where(has_id, by_upn)
     return keys.astype("string"), fallback.fillna(False).astype(bool)
+
+
+def _normalised_upns(upns: pd.Series) -> pd.Series:
+    return (
+        upns.astype("string")
+        .map(
+            lambda value: None if pd.isna(value) or not value else normalise_upn(value)
+        )
+        .astype("string")
+    )
+
+
+def build_upn_index(pairs: list[tuple[pd.Series, pd.Series]]) -> dict[str, str]:
+    """Map normalised UPNs to object ids from rows that carry both.
+
+    Args:
+        pairs: (ids, upns) column pairs, such as sign-in ``user_id``/``user_upn`` and
+            audit ``target_id``/``target_upn``.
+
+    Returns:
+        UPN to lower-cased object id. A UPN seen with two different ids (a deleted
+        and re-created account, say) is left out, so it never joins the wrong user.
+    """
+    seen: dict[str, set[str]] = {}
+    for ids, upns in pairs:
+        frame = pd.DataFrame(
+            {
+                "id": ids.astype("string").str.strip().str.lower(),
+                "upn": _normalised_upns(upns),
+            }
+        ).dropna()
+        for upn, object_id in frame.drop_duplicates().itertuples(index=False):
+            if object_id and is_object_id(object_id):
+                seen.setdefault(upn, set()).add(object_id)
+    return {upn: ids.pop() for upn, ids in seen.items() if len(ids) == 1}

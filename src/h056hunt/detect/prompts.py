@@ -15,6 +15,7 @@ id with the event time.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -94,12 +95,19 @@ def classify_detail(detail: object) -> str | None:
     return None
 
 
-def extract_prompts(signin: pd.DataFrame, steps: pd.DataFrame) -> pd.DataFrame:
-    """Return one row per MFA prompt with its outcome, sorted by user and time."""
+def extract_prompts(
+    signin: pd.DataFrame,
+    steps: pd.DataFrame,
+    upn_index: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Return one row per MFA prompt with its outcome, sorted by user and time.
+
+    ``upn_index`` maps UPNs to object ids for sign-ins recorded without a user id.
+    """
     users = signin[_is_user_signin(signin)].copy()
     if users.empty:
         return pd.DataFrame(columns=PROMPT_COLUMNS)
-    keys, fallback = user_keys(users["user_id"], users["user_upn"])
+    keys, fallback = user_keys(users["user_id"], users["user_upn"], upn_index)
     users["user_key"] = keys
     users["upn_fallback"] = fallback
     users = users[users["user_key"].notna()]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
@@ -71,13 +71,16 @@ def normalise_activity(name: str) -> str:
 
 
 def find_revocations(
-    audit: pd.DataFrame, activity_names: Iterable[str] = DEFAULT_REVOCATION_ACTIVITIES
+    audit: pd.DataFrame,
+    activity_names: Iterable[str] = DEFAULT_REVOCATION_ACTIVITIES,
+    upn_index: Mapping[str, str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return revocations (one row each) and near misses from the audit frame.
 
     Failed operations are not revocations. ``Add user`` and other activities that also
     write ``StsRefreshTokensValidFrom`` are not revocations either; only the listed
-    names and the paired ``Update user`` row are.
+    names and the paired ``Update user`` row are. ``upn_index`` maps UPNs to object
+    ids for targets recorded without an id.
 
     Returns:
         ``(revocations, near_misses)``. Revocations have :data:`REVOCATION_COLUMNS`;
@@ -104,7 +107,7 @@ def find_revocations(
     near_miss = ~listed & ~paired_update & normalised.map(_looks_like_revocation)
     candidates = audit[(listed | paired_update) & succeeded].copy()
     candidates["is_listed"] = listed[candidates.index]
-    return _merge_pairs(candidates), audit[near_miss]
+    return _merge_pairs(candidates, upn_index), audit[near_miss]
 
 
 def _looks_like_revocation(normalised: str) -> bool:
@@ -114,11 +117,15 @@ def _looks_like_revocation(normalised: str) -> bool:
     return "refresh" in words and "tokens" in words
 
 
-def _merge_pairs(candidates: pd.DataFrame) -> pd.DataFrame:
+def _merge_pairs(
+    candidates: pd.DataFrame, upn_index: Mapping[str, str] | None
+) -> pd.DataFrame:
     """Collapse rows of one click (same correlation id and target) into one."""
     if candidates.empty:
         return pd.DataFrame(columns=REVOCATION_COLUMNS)
-    keys, fallback = user_keys(candidates["target_id"], candidates["target_upn"])
+    keys, fallback = user_keys(
+        candidates["target_id"], candidates["target_upn"], upn_index
+    )
     candidates["user_key"] = keys
     candidates["upn_fallback"] = fallback
     candidates = candidates[candidates["user_key"].notna()]

@@ -40,6 +40,7 @@ def _table(findings: list[Finding], stream: TextIO, context: RenderContext) -> N
         details=context.details,
         tz=context.tz,
         partial=context.partial,
+        suppressed=len(context.result.suppressed),
     )
 
 

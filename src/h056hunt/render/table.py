@@ -28,6 +28,39 @@ SEVERITY_STYLES = {
     Severity.MEDIUM: "yellow",
     Severity.LOW: "cyan",
 }
+# Columns shown at each terminal width, widest layout first: (minimum width, names).
+TABLE_LAYOUTS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (
+        150,
+        (
+            "Severity",
+            "Score",
+            "Type",
+            "User",
+            "Revoked by",
+            "Revoked at",
+            "Prompts",
+            "Summary",
+        ),
+    ),
+    (
+        100,
+        ("Severity", "Score", "User", "Revoked by", "Revoked at", "Denied", "Approved"),
+    ),
+    (0, ("Severity", "Score", "User", "Revoked at", "Denied", "Approved")),
+)
+COLUMN_OPTIONS: dict[str, dict[str, object]] = {
+    "Severity": {"no_wrap": True},
+    "Score": {"justify": "right", "no_wrap": True},
+    "Type": {"no_wrap": True},
+    "User": {"overflow": "fold", "min_width": 16},
+    "Revoked by": {"overflow": "fold", "min_width": 16},
+    "Revoked at": {"no_wrap": True},
+    "Prompts": {"overflow": "fold", "min_width": 14},
+    "Summary": {"overflow": "fold", "ratio": 1, "min_width": 24},
+    "Denied": {"justify": "right", "no_wrap": True},
+    "Approved": {"no_wrap": True},
+}
 OUTCOME_LABELS = (
     ("declined", "declined"),
     ("unanswered", "unanswered"),
@@ -46,8 +79,13 @@ def render_table(
     details: bool = False,
     tz: tzinfo | None = None,
     partial: bool = False,
+    suppressed: int = 0,
 ) -> None:
-    """Print one row per finding, most severe first, and timelines on request."""
+    """Print one row per finding, most severe first, and timelines on request.
+
+    Narrow terminals get fewer columns (:data:`TABLE_LAYOUTS`) so words do not
+    break; ``--details`` has everything.
+    """
     if partial:
         console.print(
             Text(
@@ -57,35 +95,59 @@ def render_table(
             )
         )
     if not findings:
-        console.print(Text("No findings.", style="green"))
+        message = "No findings."
+        if suppressed:
+            message = (
+                f"No findings reported; {suppressed} suppressed by allowlist entries "
+                "(--show-suppressed lists them)."
+            )
+        console.print(Text(message, style="green"))
         return
+    columns = _columns_for(console.width)
     table = Table(box=box.SIMPLE_HEAVY, show_lines=False)
-    for name in (
-        "Severity",
-        "Score",
-        "Type",
-        "User",
-        "Revoked by",
-        "Revoked at",
-        "Prompts",
-        "Summary",
-    ):
-        table.add_column(name, overflow="fold")
+    for name in columns:
+        table.add_column(name, **COLUMN_OPTIONS[name])
     for finding in findings:
-        table.add_row(
-            Text(finding.severity.label, style=SEVERITY_STYLES[finding.severity]),
-            Text(str(finding.score)),
-            Text(finding.finding_type.value),
-            Text(plain(finding.target_upn or finding.target_user_id)),
-            Text(plain(finding.actor.label) if finding.actor else "-"),
-            Text(format_short_time(finding.revocation_time, tz) or "-"),
-            Text(_prompt_summary(finding)),
-            Text(plain(_short_summary(finding, tz))),
-        )
+        cells = _cells(finding, tz)
+        table.add_row(*(cells[name] for name in columns))
     console.print(table)
+    if suppressed:
+        console.print(
+            Text(
+                f"{suppressed} more finding(s) suppressed by allowlist entries "
+                "(--show-suppressed lists them)."
+            )
+        )
     if details:
         for finding in findings:
             _render_details(finding, console, tz)
+
+
+def _columns_for(width: int) -> tuple[str, ...]:
+    for minimum, names in TABLE_LAYOUTS:
+        if width >= minimum:
+            return names
+    return TABLE_LAYOUTS[-1][1]
+
+
+def _cells(finding: Finding, tz: tzinfo | None) -> dict[str, Text]:
+    user = finding.target_upn or finding.target_user_id
+    if finding.finding_type == FindingType.REVOCATION_CAMPAIGN:
+        user = f"{len(finding.extra.get('targets', []))} users (campaign)"
+    return {
+        "Severity": Text(
+            finding.severity.label, style=SEVERITY_STYLES[finding.severity]
+        ),
+        "Score": Text(str(finding.score)),
+        "Type": Text(finding.finding_type.value),
+        "User": Text(plain(user)),
+        "Revoked by": Text(plain(finding.actor.label) if finding.actor else "-"),
+        "Revoked at": Text(format_short_time(finding.revocation_time, tz) or "-"),
+        "Prompts": Text(_prompt_summary(finding)),
+        "Summary": Text(plain(_short_summary(finding, tz))),
+        "Denied": Text(str(finding.denied_prompts)),
+        "Approved": Text("yes" if finding.approved else "no"),
+    }
 
 
 def _short_summary(finding: Finding, tz: tzinfo | None) -> str:
