@@ -31,14 +31,14 @@ if TYPE_CHECKING:
 
 TITLE = "Hunt report: session revocation followed by MFA push bombing"
 HYPOTHESIS = (
-    "An adversary holds a user's password and a stolen session or refresh token. "
-    "When an administrator revokes the user's sessions, the stolen token stops "
-    "working (ATT&CK T1550.001, Use Alternate Authentication Material: Application "
-    "Access Token). The adversary then signs in again with the password and sends "
-    "MFA push prompts until the user approves one (ATT&CK T1621, Multi-Factor "
-    "Authentication Request Generation). In the logs this is an audit record that "
-    "revokes a user's sessions, then a burst of denied MFA prompts for that user, "
-    "sometimes ending in an approval."
+    "An adversary who controls an administrator account, or an app with directory "
+    "write rights, revokes the sign-in sessions and refresh tokens of chosen users "
+    "(ATT&CK T1550.001, Use Alternate Authentication Material: Application Access "
+    "Token). The users must sign in again, so a prompt is expected, and the "
+    "adversary, who holds their passwords, sends MFA push prompts until one user "
+    "approves (ATT&CK T1621, Multi-Factor Authentication Request Generation). In the "
+    "logs this is an audit record that revokes a user's sessions, then a burst of "
+    "denied MFA prompts for that user, sometimes ending in an approval."
 )
 
 
