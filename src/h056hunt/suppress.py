@@ -1,7 +1,8 @@
 """Apply allowlists: suppressed findings are set aside with the entry that matched.
 
 Nothing is dropped silently: the run summary counts suppressions per entry, and
-``--show-suppressed`` lists each suppressed finding with its reason.
+``--show-suppressed`` lists each suppressed finding with its reason. Actor entries
+never suppress a finding in which a prompt was approved.
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ def counts_by_entry(suppressed: list[Suppression]) -> Counter[str]:
 
 def _first_match(finding: Finding, allowlist: Allowlist) -> tuple[str, str] | None:
     actor = finding.actor
-    if actor is not None:
+    # A trusted revoker explains the revocation, not an approval after a burst:
+    # that approval is evidence of an attack whoever revoked the sessions.
+    if actor is not None and not finding.approved:
         names = {
             value.casefold()
             for value in (

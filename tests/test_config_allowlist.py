@@ -1,0 +1,199 @@
+"""Config files and allowlists, through real CLI runs on the bug-report cases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from h056hunt.cli import main
+from h056hunt.config import find_config_file, load_config
+from h056hunt.errors import ConfigError
+
+THRESHOLDS = ["--min-denials", "3", "--burst-window", "10m", "--max-lag", "60m"]
+
+
+def hunt(cases: Path, config: Path | None, *extra: str) -> tuple[int, list[dict], str]:
+    arguments = [
+        "hunt",
+        "--audit",
+        str(cases / "BR-11.json"),
+        "--signin",
+        str(cases / "BR-11_signins.json"),
+        "--format",
+        "jsonl",
+        *THRESHOLDS,
+        *extra,
+    ]
+    if config is not None:
+        arguments += ["--config", str(config)]
+    result = CliRunner().invoke(main, arguments)
+    findings = [json.loads(line) for line in result.stdout.splitlines() if line]
+    return result.exit_code, findings, result.stderr
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_actor_entry_suppresses_chain(cases_dir: Path, tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "h056.toml",
+        '[[allowlist.actors]]\nmatch = "soar-playbook"\nreason = "automation"\n',
+    )
+
+    code, findings, stderr = hunt(cases_dir, config, "--show-suppressed")
+
+    assert findings == []
+    assert code == 0
+    assert "suppressed 1 finding(s) by allowlist actor soar-playbook" in stderr
+    assert "automation" in stderr
+
+
+def test_target_entry_suppresses_chain(cases_dir: Path, tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "h056.toml",
+        '[[allowlist.targets]]\nusers = ["KEN@contoso.example"]\n'
+        'group = "drill"\nreason = "MFA drill"\n',
+    )
+
+    _, findings, stderr = hunt(cases_dir, config)
+
+    assert findings == []
+    assert "target group drill" in stderr
+
+
+def test_source_range_entry_suppresses(cases_dir: Path, tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "h056.toml",
+        '[[allowlist.source_ips]]\ncidr = "203.0.113.0/24"\nreason = "lab"\n',
+    )
+
+    _, findings, _ = hunt(cases_dir, config)
+
+    assert findings == []
+
+
+def test_unmatched_entry_keeps_finding(cases_dir: Path, tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "h056.toml",
+        '[[allowlist.actors]]\nmatch = "someone-else"\nreason = "other"\n',
+    )
+
+    _, findings, _ = hunt(cases_dir, config)
+
+    assert [f["target_upn"] for f in findings] == ["ken@contoso.example"]
+
+
+def test_actor_entry_keeps_approved_chain(cases_dir: Path, tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "h056.toml",
+        '[[allowlist.actors]]\nmatch = "secadmin@contoso.example"\n'
+        'reason = "helpdesk"\n',
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "hunt",
+            "--audit",
+            str(cases_dir / "BR-08_audit.json"),
+            "--signin",
+            str(cases_dir / "BR-08.json"),
+            "--format",
+            "jsonl",
+            "--min-denials",
+            "3",
+            "--config",
+            str(config),
+        ],
+    )
+
+    findings = [json.loads(line) for line in result.stdout.splitlines() if line]
+    assert [f["approved"] for f in findings] == [True]
+
+
+def test_flag_beats_config_threshold(cases_dir: Path, tmp_path: Path) -> None:
+    config = write(tmp_path / "h056.toml", "[thresholds]\nmin_denials = 9\n")
+
+    _, from_file, _ = hunt(cases_dir, config, "--min-denials", "9")
+    _, from_flag, _ = hunt(cases_dir, config, "--min-denials", "3")
+
+    assert from_file == []
+    assert len(from_flag) == 1
+
+
+def test_config_thresholds_parsed(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "h056.toml",
+        '[thresholds]\nmax_lag = "90m"\nmin_denials = 4\n'
+        'revocation_activities = ["Revoke user sessions"]\n'
+        '[working_hours]\nstart = 7\nend = 19\ntimezone = "Europe/Berlin"\n',
+    )
+
+    loaded = load_config(config)
+
+    assert loaded.params.max_lag == pd.Timedelta(minutes=90)
+    assert loaded.params.min_denials == 4
+    assert loaded.params.revocation_activities == ("Revoke user sessions",)
+    assert loaded.working_hours.timezone == "Europe/Berlin"
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[thresholds]\nmin_denials = 0\n", "thresholds.min_denials"),
+        ('[thresholds]\nmax_lag = "soon"\n', "thresholds.max_lag"),
+        ("[thresholds]\nunknown = 1\n", "thresholds.unknown"),
+        ('[[allowlist.actors]]\nmatch = "x"\n', "allowlist.actors[0].reason"),
+        (
+            '[[allowlist.source_ips]]\ncidr = "300.1.1.1/8"\nreason = "r"\n',
+            "allowlist.source_ips[0].cidr",
+        ),
+        ('[working_hours]\ntimezone = "Mars/Olympus"\n', "working_hours.timezone"),
+        ("not toml at all [", "invalid TOML"),
+    ],
+)
+def test_invalid_config_names_key(tmp_path: Path, text: str, key: str) -> None:
+    config = write(tmp_path / "bad.toml", text)
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(config)
+
+    assert key in str(raised.value)
+    assert str(config) in str(raised.value)
+
+
+def test_invalid_config_exits_two(cases_dir: Path, tmp_path: Path) -> None:
+    config = write(tmp_path / "bad.toml", "[thresholds]\nmin_denials = -1\n")
+
+    code, findings, stderr = hunt(cases_dir, config)
+
+    assert code == 2
+    assert findings == []
+    assert "bad.toml" in stderr
+
+
+def test_search_path_prefers_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from_env = write(tmp_path / "env.toml", "")
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "h056.toml", "")
+    monkeypatch.setenv("H056_CONFIG", str(from_env))
+
+    assert find_config_file(None) == from_env
+
+
+def test_search_path_finds_local_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("H056_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    write(tmp_path / "h056.toml", "")
+
+    assert find_config_file(None) == Path("h056.toml")
