@@ -27,8 +27,9 @@ from h056hunt.sources import (
 
 logger = logging.getLogger(__name__)
 
-# One record or line larger than this is skipped: no Entra record comes near it, and
-# decoding one takes several times its size in memory.
+# One record or line larger than this is skipped. Entra audit and sign-in records are
+# kilobytes to hundreds of kilobytes, and decoding one takes several times its size
+# in memory.
 DEFAULT_MAX_RECORD_BYTES = 64 * 1024**2
 _READ_CHUNK_BYTES = 8 * 1024 * 1024
 # Bytes kept from the start of an over-long line, for routing and messages.
@@ -155,12 +156,12 @@ def iter_text_lines(
     decoded whole first.
 
     Raises:
-        InputError: strict mode and a line holds an invalid UTF-8 byte or a NUL
+        InputError: strict mode and a line contains an invalid UTF-8 byte or a NUL
             character; any mode and the stream fails (see :func:`open_input`).
     """
     if stream.peek(2) in UTF16_MARKS:
-        # NOTE: UTF-16 exports are decoded whole, so their memory is not bounded by
-        # the line limit; PowerShell 5 writes them and they are rarely large.
+        # NOTE: UTF-16 text (Windows PowerShell 5 writes it) is decoded whole, so
+        # its memory is not bounded by the line limit.
         text = decode_text(stream.read(), display, strict=strict)
         yield from text_lines(text, max_line_bytes, bytes_per_character=2)
         return

@@ -2,9 +2,9 @@
 
 Exports quote cells that hold JSON text, doubled quotes and line breaks, so one row can
 span several lines. Rows are read with the standard ``csv`` module in strict mode from
-a stream of lines, so memory holds one row. A row that breaks the quoting rules comes
-back as a :class:`CsvFault`, and reading resumes on the line after the one where that
-row started.
+a stream of lines, one row in memory at a time. A row that breaks the quoting rules
+comes back as a :class:`CsvFault`, and reading resumes on the line after the one where
+that row started.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Read newline-delimited JSON one line at a time, so memory holds one record.
+"""Read newline-delimited JSON one line at a time, one record in memory at a time.
 
 Each line is a JSON document of its own (a record, an array or an envelope), read with
 :func:`~h056hunt.loaders.jsonstream.iter_json_records`. A value may also span lines,

@@ -332,7 +332,7 @@ def _value_end(text: str, start: int, stop: int) -> int | None:
     """Return where the JSON value at ``start`` ends, or None if not before ``stop``.
 
     Only strings and brackets are looked at, so the value is not decoded and its
-    syntax is not checked; the decoder does that for values that fit the limit.
+    syntax is not checked. The decoder checks the values that fit the limit.
     """
     if text[start] == '"':
         string = _STRUCTURE.match(text, start, stop)

@@ -1,7 +1,8 @@
 """Count or reject a record longer than the per-record limit (``--max-record-size``).
 
-A record that long is never an Entra audit or sign-in record, and decoding it would
-take several times its size in memory, so loaders pass over it without decoding.
+Such a record is far larger than the Entra audit and sign-in records seen in exports,
+and decoding it would take several times its size in memory, so loaders pass over it
+without decoding it.
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ def load_file(
 ) -> None:
     """Read one file into ``sink``, one line at a time where the shape allows it.
 
-    CSV and newline-delimited JSON are streamed, so memory holds one record. Other
+    CSV and newline-delimited JSON are streamed, one record in memory at a time. Other
     JSON (a pretty-printed or compact document that spans lines) is read whole, and
     its records longer than ``max_record_bytes`` characters are skipped. In lenient
     mode, corrupt gzip data or the decompression limit part way through keep the

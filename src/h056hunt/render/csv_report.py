@@ -130,7 +130,7 @@ def render_csv(findings: list[Finding], stream: TextIO, context: RenderContext) 
     for finding in findings:
         writer.writerow(finding_row(finding, partial=context.partial))
     if needs_notice(findings, context):
-        # A row with no finding, so the partial_input column still says "true".
+        # A row with no finding, so the partial_input column still marks the run.
         notice = dict.fromkeys(COLUMNS, "")
         notice["summary"] = NOTICE_MESSAGE
         notice["partial_input"] = "true"
