@@ -77,3 +77,22 @@ def test_gzip_magic_alone(tmp_path: Path, lenient: bool) -> None:
     assert result.exit_code in (0, 2)
     if result.exit_code == 2:
         assert "corrupt or truncated gzip data" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "code", ["1180591620717411303424", "-9223372036854775809", "1e300", '"1e400"']
+)
+def test_error_code_past_int64(tmp_path: Path, code: str) -> None:
+    # A whole number past the 64-bit range reached pyarrow's int64 column and raised
+    # OverflowError; it is now an unknown code.
+    path = tmp_path / "signins.json"
+    record = (
+        '{"id": "S1", "createdDateTime": "2025-01-02T03:03:00Z", "userId": "u", '
+        f'"status": {{"errorCode": {code}}}}}'
+    )
+    path.write_text(record + "\n", encoding="utf-8")
+
+    result = hunt("--signin", str(path))
+
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["run"]["records"]["loaded"] == 1

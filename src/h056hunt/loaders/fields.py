@@ -9,6 +9,8 @@ from typing import Any
 # Literal stand-ins for "no value" seen in exports, compared case-insensitively.
 # ``&lt;null&gt;`` is the HTML-escaped form that some pipelines pass on.
 NULL_PLACEHOLDERS = frozenset({"", "<null>", "&lt;null&gt;", "null", "none", "n/a"})
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
 
 
 def lower_keys(record: Any) -> dict[str, Any]:
@@ -58,8 +60,17 @@ def text(value: Any) -> str | None:
 def integer(value: Any) -> int | None:
     """Return a field as an int; None when it is missing or not a whole number.
 
-    Exports write numbers as JSON numbers or as strings (``"500121"``, ``"0"``).
+    Exports write numbers as JSON numbers or as strings (``"500121"``, ``"0"``). A
+    number outside the 64-bit range of the canonical integer columns is None too:
+    no Entra code or count comes near it, and storing it would overflow.
     """
+    number = _whole_number(value)
+    if number is None or not INT64_MIN <= number <= INT64_MAX:
+        return None
+    return number
+
+
+def _whole_number(value: Any) -> int | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
