@@ -76,6 +76,13 @@ _START_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"]
     show_default=True,
     help="Mean background sign-ins per user and day. 0 writes the scenarios only.",
 )
+@click.option(
+    "--audit-rate",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Mean background audit rows per user and day [default: 0.25, scaled "
+    "with --noise].",
+)
 @click.option("--gzip", "compress", is_flag=True, help="Compress both log files.")
 @click.option(
     "--out",
@@ -93,6 +100,7 @@ def simulate_command(
     signin_shape: str,
     audit_shape: str,
     noise: int,
+    audit_rate: float | None,
     compress: bool,
     out_dir: Path,
 ) -> None:
@@ -122,6 +130,7 @@ def simulate_command(
             signin_shape=signin_shape,
             audit_shape=audit_shape,
             noise_per_user_per_day=noise,
+            audit_rows_per_user_per_day=audit_rate,
             gzip=compress,
         )
     except H056Error as error:

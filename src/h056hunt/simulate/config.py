@@ -83,6 +83,8 @@ class SimulationConfig:
         signin_shape: export shape of the sign-in file, one of ``SHAPES``.
         audit_shape: export shape of the audit file, one of ``SHAPES``.
         noise_per_user_per_day: mean background sign-ins per user and day.
+        audit_rows_per_user_per_day: mean background audit rows per user and day;
+            None scales the default rate with the sign-in noise level.
         gzip: compress both log files with gzip.
 
     Raises:
@@ -97,11 +99,17 @@ class SimulationConfig:
     signin_shape: str = "graph-ndjson"
     audit_shape: str = "graph-ndjson"
     noise_per_user_per_day: int = 20
+    audit_rows_per_user_per_day: float | None = None
     gzip: bool = False
 
     def __post_init__(self) -> None:
         if self.days < 1:
             raise ConfigError(f"days must be at least 1, got {self.days}")
+        rate = self.audit_rows_per_user_per_day
+        if rate is not None and rate < 0:
+            raise ConfigError(
+                f"audit_rows_per_user_per_day must be 0 or more, got {rate}"
+            )
         if self.noise_per_user_per_day < 0:
             raise ConfigError(
                 "noise_per_user_per_day must be 0 or more, "

@@ -91,10 +91,17 @@ class NoiseSource:
         directory: Directory,
         noise_per_user_per_day: int,
         quiet_windows: dict[int, list[tuple[int, int]]],
+        audit_rows_per_user_per_day: float | None = None,
     ) -> None:
         self.directory = directory
         self.noise_per_user_per_day = noise_per_user_per_day
         self.quiet_windows = quiet_windows
+        scale = noise_per_user_per_day / DEFAULT_NOISE_PER_USER_PER_DAY
+        self.audit_rate = (
+            AUDIT_ROWS_PER_USER_PER_DAY * scale
+            if audit_rows_per_user_per_day is None
+            else audit_rows_per_user_per_day
+        )
 
     def signins(
         self, hour_index: int, hour_start: int, rng: random.Random
@@ -134,8 +141,7 @@ class NoiseSource:
         directory = self.directory
         pool = directory.pool_size
         share = HOUR_SHARES[hour_of_day(hour_start)]
-        scale = self.noise_per_user_per_day / DEFAULT_NOISE_PER_USER_PER_DAY
-        count = _draw_count(pool * AUDIT_ROWS_PER_USER_PER_DAY * scale * share, rng)
+        count = _draw_count(pool * self.audit_rate * share, rng)
         total_weight = _AUDIT_CUMULATIVE[-1]
         sequence = NOISE_SEQUENCE_BASE + hour_index * _SEQUENCES_PER_HOUR
         span = TICKS_PER_HOUR - _HOUR_MARGIN_TICKS

@@ -254,6 +254,11 @@ def labels_document(world: World, audit_file: str, signin_file: str) -> dict[str
             "audit_shape": config.audit_shape,
             "noise_per_user_per_day": config.noise_per_user_per_day,
             "gzip": config.gzip,
+            **(
+                {"audit_rows_per_user_per_day": config.audit_rows_per_user_per_day}
+                if config.audit_rows_per_user_per_day is not None
+                else {}
+            ),
         },
         "thresholds": {
             "burst_min_denied_prompts": BURST_MIN_DENIED_PROMPTS,

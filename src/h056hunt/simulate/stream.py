@@ -82,7 +82,10 @@ def timed_audit_records(world: World) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(ticks, record)`` for every audit row of the period in time order."""
     config = world.config
     noise = NoiseSource(
-        world.directory, config.noise_per_user_per_day, world.plan.quiet_windows
+        world.directory,
+        config.noise_per_user_per_day,
+        world.plan.quiet_windows,
+        config.audit_rows_per_user_per_day,
     )
     scenario_specs = world.plan.audit_specs
     scenario_times = [spec.time for spec in scenario_specs]
