@@ -33,6 +33,7 @@ from h056hunt.findings import Severity
 from h056hunt.hunt import coverage_warnings, run_hunt
 from h056hunt.inspect import file_record
 from h056hunt.load import LoadOptions, ProgressCallback, load_logs
+from h056hunt.loaders import fastpath
 from h056hunt.log_format import configure_logging
 from h056hunt.render import RENDERERS
 from h056hunt.render.context import RenderContext
@@ -118,6 +119,16 @@ def _size_options(function: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         function = option(function)
     return function
+
+
+# Hidden: for checking that the fast path gives the plain path's answers.
+_NO_FAST_PATH = click.option(
+    "--no-fast-path",
+    is_flag=True,
+    hidden=True,
+    help="Decode every record instead of pre-filtering large line-per-record files "
+    f"(also ${fastpath.DISABLE_ENV}=1).",
+)
 
 
 def _parse_tz(value: str | None) -> tzinfo | None:
@@ -283,6 +294,7 @@ def _common_input_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--no-color", is_flag=True, help="Print without colours.")
 @_common_input_options
 @_size_options
+@_NO_FAST_PATH
 def hunt(
     audit_inputs: tuple[str, ...],
     signin_inputs: tuple[str, ...],
@@ -308,6 +320,7 @@ def hunt(
     debug: bool,
     max_decompressed_bytes: int,
     max_record_bytes: int,
+    no_fast_path: bool,
 ) -> None:
     """Find revocations followed by MFA prompt bursts for the same user.
 
@@ -336,6 +349,7 @@ def hunt(
         dayfirst=None if date_order is None else date_order == "dayfirst",
         max_decompressed_bytes=max_decompressed_bytes,
         max_record_bytes=max_record_bytes,
+        fast_path=not no_fast_path,
     )
     no_color = no_color or "NO_COLOR" in os.environ
     errors = Console(
@@ -353,9 +367,15 @@ def hunt(
             **{name: value for name, value in overrides.items() if value is not None},
         )
         config = replace(config, params=params)
+        load_options = replace(
+            options, revocation_activities=params.revocation_activities
+        )
         with _progress(errors, quiet) as progress:
             data = load_logs(
-                list(audit_inputs), list(signin_inputs), options, progress=progress
+                list(audit_inputs),
+                list(signin_inputs),
+                load_options,
+                progress=progress,
             )
         result = run_hunt(data, params, config)
         render_summary(data, result, errors, tz=tz)
@@ -417,6 +437,7 @@ def hunt(
 @click.option("-q", "--quiet", is_flag=True, help="Only errors and the report.")
 @click.option("--debug", is_flag=True, help="Show a traceback when the run fails.")
 @_size_options
+@_NO_FAST_PATH
 def inspect(
     paths: tuple[str, ...],
     output_format: str,
@@ -427,6 +448,7 @@ def inspect(
     debug: bool,
     max_decompressed_bytes: int,
     max_record_bytes: int,
+    no_fast_path: bool,
 ) -> None:
     """Describe export files without hunting: shape, log, record accounting, time
     range and the fields the detection needs but the file lacks.
@@ -446,6 +468,7 @@ def inspect(
         describe_only=True,
         max_decompressed_bytes=max_decompressed_bytes,
         max_record_bytes=max_record_bytes,
+        fast_path=not no_fast_path,
     )
     params = DetectionParams(max_lag=max_lag)
 

@@ -6,10 +6,14 @@ follow-up window lies partly outside every sign-in export was not looked at.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 
+from h056hunt import timeranges
 from h056hunt.detect.chains import DetectionParams
 from h056hunt.load import LoadedData
+from h056hunt.loaders.sink import FileReport
 from h056hunt.render.text import format_time
 
 
@@ -27,7 +31,7 @@ def coverage_warnings(
     admin = revocations[~revocations["is_self_revocation"].astype(bool)]
     if admin.empty:
         return []
-    ranges = covered_ranges(data.signin, params.max_lag)
+    ranges = covered_ranges(data.signin, params.max_lag, data.files)
     if not ranges:
         return [
             f"no sign-in data was loaded: {len(admin)} revocation(s) cannot be "
@@ -54,19 +58,44 @@ def coverage_warnings(
 
 
 def covered_ranges(
-    signin: pd.DataFrame, max_gap: pd.Timedelta
+    signin: pd.DataFrame,
+    max_gap: pd.Timedelta,
+    reports: Iterable[FileReport] = (),
 ) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-    """Return the sorted time ranges that the sign-in files cover."""
+    """Return the sorted time ranges that the sign-in files cover.
+
+    A file whose report carries its time ranges (every file the loaders read, the
+    records a pre-filter passed over included) covers those; for any other file the
+    ranges come from its rows in ``signin``.
+
+    NOTE: stored ranges have one-second resolution, so a ``max_gap`` below a second
+    still joins times up to a second apart.
+    """
     ranges: list[tuple[pd.Timestamp, pd.Timestamp]] = []
+    stored = set()
+    gap = max(int(max_gap.value), 0)
+    for report in reports:
+        parts = report.time_ranges.get("signin")
+        if parts is None:
+            continue
+        stored.add(report.path)
+        for start, end in timeranges.merge([parts], gap).tolist():
+            ranges.append((_timestamp(start), _timestamp(end)))
     if signin.empty:
-        return ranges
-    for _, times in signin.groupby("source_file", sort=True)["event_time"]:
+        return sorted(ranges)
+    for path, times in signin.groupby("source_file", sort=True)["event_time"]:
+        if path in stored:
+            continue
         ordered = times.sort_values().reset_index(drop=True)
         breaks = ordered.diff() > max_gap
         segment = breaks.cumsum()
         for _, part in ordered.groupby(segment):
             ranges.append((part.iloc[0], part.iloc[-1]))
     return sorted(ranges)
+
+
+def _timestamp(nanoseconds: int) -> pd.Timestamp:
+    return pd.Timestamp(nanoseconds, unit="ns", tz="UTC")
 
 
 def _uncovered(

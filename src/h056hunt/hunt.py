@@ -15,7 +15,7 @@ engine that keeps the data elsewhere only has to hand over those rows.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -30,6 +30,7 @@ from h056hunt.coverage import coverage_warnings
 from h056hunt.detect.campaigns import (
     Campaign,
     actor_key,
+    actor_keys,
     find_campaigns,
     shared_origins,
 )
@@ -103,7 +104,26 @@ def run_hunt(
     config = config or HuntConfig(params=params)
     inputs = prepare(data, params)
     matches = detect_all(inputs.revocations, inputs.prompts, params)
+    # The fast path decodes only sign-ins that can hold a denial; the approvals,
+    # interrupts and history of matched users and revokers come in here, and the
+    # matches are found again with them.
+    while data.read_context(context_keys(matches)):
+        inputs = _with_prompts(inputs, extract_prompts(data.signin, data.steps))
+        matches = detect_all(inputs.revocations, inputs.prompts, params)
     return finish(matches, data, inputs, params, config)
+
+
+def _with_prompts(inputs: HuntInputs, prompts: pd.DataFrame) -> HuntInputs:
+    """Return ``inputs`` with new prompts and their counts, without warning again."""
+    fallback = int(prompts["upn_fallback"].sum()) if len(prompts) else 0
+    if len(inputs.revocations):
+        fallback += int(inputs.revocations["upn_fallback"].sum())
+    return replace(
+        inputs,
+        prompts=prompts,
+        prompt_count=len(prompts),
+        upn_fallback_rows=fallback,
+    )
 
 
 def prepare(data: LoadedData, params: DetectionParams) -> HuntInputs:
@@ -226,9 +246,8 @@ def find_all_campaigns(
     """
     if not len(admin):
         return []
-    actor_keys = admin.apply(actor_key, axis=1)
     campaigns = []
-    for key, actor_rows in admin.groupby(actor_keys, sort=True):
+    for key, actor_rows in admin.groupby(actor_keys(admin), sort=True):
         own_chains = [
             chain
             for chain in chains
@@ -336,6 +355,15 @@ class _ContextData:
         self.signins = rows_for_keys(data.signin, "user_id", wanted)
         self.audit = rows_for_keys(data.audit, "target_id", wanted)
         self.prompts = prompts[prompts["user_key"].isin(users)]
+        self._actor_keys: pd.Series | None = None
+
+    def actor_keys(self, admin_revocations: pd.DataFrame) -> pd.Series:
+        """Return the actor key of each admin revocation, computed once per run."""
+        if self._actor_keys is None or not self._actor_keys.index.equals(
+            admin_revocations.index
+        ):
+            self._actor_keys = actor_keys(admin_revocations)
+        return self._actor_keys
 
     def user_context(self, match: Match, params: DetectionParams) -> Context:
         key = match.user_key
@@ -358,7 +386,7 @@ class _ContextData:
         actor_id = revocation["actor_id"]
         key = str(actor_id).lower() if isinstance(actor_id, str) else None
         own = admin_revocations[
-            admin_revocations.apply(actor_key, axis=1) == actor_key(revocation)
+            self.actor_keys(admin_revocations) == actor_key(revocation)
         ]
         return actor_context(
             revocation,

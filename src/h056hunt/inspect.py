@@ -29,7 +29,9 @@ STEPS_FIELD = (
 def logs_held(report: FileReport) -> str:
     """Name the logs a file holds: ``audit``, ``signin``, both, or ``none``."""
     held = [
-        log for log in ("audit", "signin") if report.loaded[log] or _had(report, log)
+        log
+        for log in ("audit", "signin")
+        if report.loaded[log] or report.prefiltered[log] or _had(report, log)
     ]
     return "+".join(held) if held else "none"
 
@@ -72,6 +74,7 @@ def file_record(report: FileReport) -> dict[str, Any]:
             "steps": report.loaded["steps"],
         },
         "duplicates": report.duplicates,
+        "prefiltered": sum(report.prefiltered.values()),
         "skipped": dict(sorted(report.skipped.items())),
         "partial": report.partial,
         "error": report.error,

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from h056hunt import schema
+from h056hunt.detect.revocations import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.errors import InputError
-from h056hunt.loaders import registry
+from h056hunt.loaders import fastpath, registry
 from h056hunt.loaders.sink import FileFrames, FileReport, FileSink
 from h056hunt.sources import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
@@ -45,6 +46,10 @@ class LoadOptions:
         max_decompressed_bytes: the most bytes one gzip file may expand to.
         max_record_bytes: the longest line or record read; a longer one is skipped
             (lenient) or rejected (strict) without being decoded.
+        fast_path: pre-filter large line-per-record files and decode only the
+            records the hunt can use (see :mod:`h056hunt.loaders.fastpath`).
+        revocation_activities: the audit activities the hunt treats as
+            revocations; the fast path keeps every audit record that names one.
     """
 
     strict: bool = True
@@ -52,6 +57,8 @@ class LoadOptions:
     describe_only: bool = False
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    fast_path: bool = True
+    revocation_activities: tuple[str, ...] = DEFAULT_REVOCATION_ACTIVITIES
 
 
 @dataclass
@@ -74,6 +81,7 @@ class LoadedData:
     files: list[FileReport] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
+    context: _ContextLoader | None = None
 
     @property
     def partial(self) -> bool:
@@ -88,11 +96,35 @@ class LoadedData:
         return total
 
     def time_span(self, log: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-        """Return the first and last event time of a log, or None when it is empty."""
+        """Return the first and last event time of a log, or None when it is empty.
+
+        The span runs over every record of every file, pre-filtered ones included.
+        """
+        spans = [
+            (report.time_min[log], report.time_max[log])
+            for report in self.files
+            if log in report.time_min
+        ]
+        if spans:
+            return min(first for first, _ in spans), max(last for _, last in spans)
         frame = self.audit if log == "audit" else self.signin
         if frame.empty:
             return None
         return frame["event_time"].min(), frame["event_time"].max()
+
+    def read_context(self, user_keys: set[str]) -> bool:
+        """Load the sign-ins of these users that the fast path passed over.
+
+        Args:
+            user_keys: user join keys and lower-cased object ids, as
+                :func:`h056hunt.hunt.context_keys` returns them.
+
+        Returns:
+            True when rows were added to ``signin`` and ``steps``.
+        """
+        if self.context is None:
+            return False
+        return self.context.read(self, user_keys)
 
 
 ProgressCallback = Callable[[InputFile, int], None]
@@ -117,6 +149,7 @@ def load_logs(
     unreadable: list[tuple[str, str]] = []
     # A file given to both options is read once: each record routes itself by content.
     read_paths: set[str] = set()
+    fast_files: list[tuple[fastpath.FastFile, FileReport]] = []
     expansions = {
         log: expand_inputs(inputs)
         for log, inputs in (("audit", audit_inputs), ("signin", signin_inputs))
@@ -138,13 +171,19 @@ def load_logs(
                 sink,
                 options,
                 check_log=str(input_file.path) not in given_twice,
+                fast_files=fast_files,
             )
             reports.append(sink.report)
             if result is not None:
                 frames.append(result)
             if progress is not None:
                 progress(input_file, sink.report.records_seen)
-    return _combine(frames, reports, unreadable)
+    if not fast_files:
+        return _combine(frames, reports, unreadable)
+    context = _ContextLoader(fast_files, frames, reports)
+    data = _combine(frames, reports, unreadable, logged=context.logged)
+    data.context = context
+    return data
 
 
 def _given_to_both(expansions: dict[str, Expansion]) -> set[str]:
@@ -158,17 +197,26 @@ def _given_to_both(expansions: dict[str, Expansion]) -> set[str]:
 
 
 def _load_file(
-    input_file: InputFile, sink: FileSink, options: LoadOptions, *, check_log: bool
+    input_file: InputFile,
+    sink: FileSink,
+    options: LoadOptions,
+    *,
+    check_log: bool,
+    fast_files: list[tuple[fastpath.FastFile, FileReport]],
 ) -> FileFrames | None:
     try:
-        registry.load_file(
-            input_file.path,
-            input_file.display,
-            sink,
-            strict=options.strict,
-            max_decompressed_bytes=options.max_decompressed_bytes,
-            max_record_bytes=options.max_record_bytes,
-        )
+        fast_file = _load_fast(input_file, sink, options)
+        if fast_file is not None:
+            fast_files.append((fast_file, sink.report))
+        else:
+            registry.load_file(
+                input_file.path,
+                input_file.display,
+                sink,
+                strict=options.strict,
+                max_decompressed_bytes=options.max_decompressed_bytes,
+                max_record_bytes=options.max_record_bytes,
+            )
         if sink.report.records_seen == 0 and not sink.report.skipped:
             logger.warning("%s: the file holds no records", sink.path)
         frames = sink.finish()
@@ -181,6 +229,26 @@ def _load_file(
     if check_log:
         _warn_on_log_mismatch(sink.report)
     return frames
+
+
+def _load_fast(
+    input_file: InputFile, sink: FileSink, options: LoadOptions
+) -> fastpath.FastFile | None:
+    """Load a file through the fast path; None when the plain path must read it."""
+    if not fastpath.enabled(options.fast_path):
+        return None
+    try:
+        return fastpath.load_file(
+            input_file.path,
+            input_file.display,
+            sink,
+            revocation_activities=options.revocation_activities,
+            max_decompressed_bytes=options.max_decompressed_bytes,
+            max_record_bytes=options.max_record_bytes,
+        )
+    except fastpath.Unsupported as reason:
+        logger.debug("%s: read by the plain path: %s", input_file.display, reason)
+        return None
 
 
 def _skip_whole_file(sink: FileSink, error: InputError) -> None:
@@ -220,6 +288,7 @@ def _combine(
     frames: list[FileFrames],
     reports: list[FileReport],
     unreadable: list[tuple[str, str]],
+    logged: set[tuple[str, str]] | None = None,
 ) -> LoadedData:
     by_path = {report.path: report for report in reports}
     conflicts: list[Conflict] = []
@@ -233,7 +302,7 @@ def _combine(
             frame = pd.concat(parts, ignore_index=True)
         else:
             frame = schema.empty_frame(arrow_schema)
-        frame, duplicates, found = _deduplicate(frame, log)
+        frame, duplicates, found = _deduplicate(frame, log, logged)
         for path, count in duplicates.items():
             by_path[path].duplicates += count
             by_path[path].loaded[log] -= count
@@ -251,7 +320,7 @@ def _combine(
 
 
 def _deduplicate(
-    frame: pd.DataFrame, log: str
+    frame: pd.DataFrame, log: str, logged: set[tuple[str, str]] | None = None
 ) -> tuple[pd.DataFrame, Counter[str], list[Conflict]]:
     if frame.empty:
         return frame, Counter(), []
@@ -265,14 +334,18 @@ def _deduplicate(
     repeated = ranked.duplicated("record_id", keep="first")
     dropped = ranked[repeated]
     duplicates = Counter(dropped["source_file"].astype(str).tolist())
-    conflicts = _find_conflicts(ranked, repeated, content, log)
+    conflicts = _find_conflicts(ranked, repeated, content, log, logged)
     kept = ranked[~repeated].drop(columns="_completeness")
     kept = kept.sort_values(["event_time", "record_id"], kind="stable")
     return kept.reset_index(drop=True), duplicates, conflicts
 
 
 def _find_conflicts(
-    ranked: pd.DataFrame, repeated: pd.Series, content: list[str], log: str
+    ranked: pd.DataFrame,
+    repeated: pd.Series,
+    content: list[str],
+    log: str,
+    logged: set[tuple[str, str]] | None = None,
 ) -> list[Conflict]:
     if not repeated.any():
         return []
@@ -294,6 +367,10 @@ def _find_conflicts(
                     files=sorted(set(group["source_file"].astype(str))),
                 )
             )
+            if logged is not None:
+                if (log, str(record_id)) in logged:
+                    continue
+                logged.add((log, str(record_id)))
             logger.warning(
                 "%s record %s differs between copies in %s (columns: %s); kept the "
                 "most complete copy",
@@ -326,3 +403,58 @@ def _combine_steps(frames: list[FileFrames], signin: pd.DataFrame) -> pd.DataFra
         ["record_id", "step_index", "step_time"], kind="stable"
     )
     return steps.reset_index(drop=True)
+
+
+class _ContextLoader:
+    """Read the users who matter from fast-path files and fold them into the data.
+
+    Keeps the per-file frames before de-duplication and each report's counts before
+    it, so adding rows re-runs the de-duplication over every copy of a record.
+    """
+
+    def __init__(
+        self,
+        fast_files: list[tuple[fastpath.FastFile, FileReport]],
+        frames: list[FileFrames],
+        reports: list[FileReport],
+    ) -> None:
+        self.reader = fastpath.ContextReader([fast for fast, _ in fast_files])
+        self.report_of = {id(fast): report for fast, report in fast_files}
+        self.frames = list(frames)
+        self.reports = reports
+        self.logged: set[tuple[str, str]] = set()
+        self.before = {
+            id(report): (report.duplicates, Counter(report.loaded))
+            for report in reports
+        }
+
+    def read(self, data: LoadedData, user_keys: set[str]) -> bool:
+        added = False
+        for fast_file, sink in self.reader.read(user_keys):
+            frames = sink.finish()
+            report = self.report_of[id(fast_file)]
+            self._absorb(report, sink.report)
+            self.frames.append(frames)
+            added = added or bool(sink.report.records_seen)
+        if not added:
+            return False
+        for report in self.reports:
+            report.duplicates, loaded = self.before[id(report)]
+            report.loaded = Counter(loaded)
+        combined = _combine(self.frames, self.reports, data.unreadable, self.logged)
+        data.audit = combined.audit
+        data.signin = combined.signin
+        data.steps = combined.steps
+        data.conflicts = combined.conflicts
+        return True
+
+    def _absorb(self, report: FileReport, context: FileReport) -> None:
+        """Move records from the pre-filtered count to what the second pass found."""
+        report.prefiltered[context.requested_log] -= context.records_seen
+        duplicates, loaded = self.before[id(report)]
+        loaded.update(context.loaded)
+        self.before[id(report)] = (duplicates, loaded)
+        report.skipped.update(context.skipped)
+        report.step_rows += context.step_rows
+        for log, columns in context.present_columns.items():
+            report.present_columns.setdefault(log, set()).update(columns)

@@ -36,6 +36,22 @@ def actor_key(revocation: pd.Series) -> str:
     return "none"
 
 
+def actor_keys(revocations: pd.DataFrame) -> pd.Series:
+    """Return :func:`actor_key` of every row, without building a Series per row."""
+    keys = pd.Series("none", index=revocations.index, dtype=object)
+    found = pd.Series(False, index=revocations.index)
+    for column in ("actor_id", "actor_upn", "actor_display_name"):
+        if column not in revocations:
+            continue
+        folded = revocations[column].map(
+            lambda value: value.casefold() if isinstance(value, str) and value else None
+        )
+        take = folded.notna() & ~found
+        keys[take] = folded[take]
+        found |= take
+    return keys
+
+
 def find_campaigns(
     actor_revocations: pd.DataFrame, chains: list[Match], params: DetectionParams
 ) -> list[Campaign]:

@@ -174,8 +174,17 @@ def _match(
 def detect_all(
     revocations: pd.DataFrame, prompts: pd.DataFrame, params: DetectionParams
 ) -> list[Match]:
-    """Run :func:`detect_user` for every user who has prompts."""
+    """Run :func:`detect_user` for every user who has prompts.
+
+    Users with fewer than ``min_denials`` denied prompts cannot have a burst, so they
+    are dropped first, which saves a partition per user on large exports.
+    """
     matches: list[Match] = []
+    if len(prompts):
+        denied = prompts["outcome"].isin(DENIALS)
+        counts = prompts.loc[denied, "user_key"].value_counts()
+        possible = counts.index[counts >= params.min_denials]
+        prompts = prompts[prompts["user_key"].isin(possible)]
     for revocations_of_user, prompts_of_user in _partitions(revocations, prompts):
         matches.extend(detect_user(revocations_of_user, prompts_of_user, params))
     return matches
@@ -186,6 +195,9 @@ def _partitions(
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     if prompts.empty:
         return
+    # Only users with prompts are partitioned: a large audit export revokes many
+    # users who have none.
+    revocations = revocations[revocations["user_key"].isin(prompts["user_key"])]
     by_user = (
         dict(tuple(revocations.groupby("user_key", sort=False)))
         if len(revocations)

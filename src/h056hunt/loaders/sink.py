@@ -14,9 +14,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from h056hunt import schema
+from h056hunt import schema, timeranges
 from h056hunt.timeparse import parse_time_column
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,11 @@ class FileReport:
     time_min: dict[str, pd.Timestamp] = field(default_factory=dict)
     time_max: dict[str, pd.Timestamp] = field(default_factory=dict)
     present_columns: dict[str, set[str]] = field(default_factory=dict)
+    # Records the fast path counted but did not decode, by log.
+    prefiltered: Counter[str] = field(default_factory=Counter)
+    # Int64 nanosecond ranges of every event time of the file, by log; see
+    # h056hunt.timeranges.
+    time_ranges: dict[str, np.ndarray] = field(default_factory=dict)
     step_rows: int = 0
 
     @property
@@ -91,11 +97,35 @@ class FileSink:
             log: Counter() for log in (*LOGS, "steps")
         }
         self._skip_warnings: Counter[str] = Counter()
+        self._prefiltered_ranges: dict[str, list[np.ndarray]] = {
+            log: [] for log in LOGS
+        }
 
     @property
     def path(self) -> str:
         """The file as shown to the user."""
         return self.report.path
+
+    @property
+    def dayfirst(self) -> bool | None:
+        """The user's date-order override, or None to infer it per column."""
+        return self._dayfirst
+
+    def add_prefiltered(
+        self, log: str, shapes: Counter[str], time_ranges: np.ndarray
+    ) -> None:
+        """Count records that a pre-filter proved the hunt does not need.
+
+        Args:
+            log: the log the records belong to.
+            shapes: how many records of each export shape.
+            time_ranges: the ranges of their event times, in stored resolution.
+        """
+        count = sum(shapes.values())
+        self.report.records_seen += count
+        self.report.shapes.update(shapes)
+        self.report.prefiltered[log] += count
+        self._prefiltered_ranges[log].append(time_ranges)
 
     def add_audit(
         self,
@@ -204,9 +234,14 @@ class FileSink:
             self.report.present_columns[log] = {
                 column for column in frame.columns if frame[column].notna().any()
             }
-            if len(frame):
-                self.report.time_min[log] = frame["event_time"].min()
-                self.report.time_max[log] = frame["event_time"].max()
+            ranges = timeranges.merge(
+                [timeranges.from_times(frame["event_time"])]
+                + self._prefiltered_ranges[log]
+            )
+            if len(ranges):
+                self.report.time_ranges[log] = ranges
+                self.report.time_min[log] = _timestamp(ranges[:, 0].min())
+                self.report.time_max[log] = _timestamp(ranges[:, 1].max())
         return FileFrames(audit=audit, signin=signin, steps=steps)
 
     def _build(
@@ -272,6 +307,10 @@ class FileSink:
             value = times.iloc[index]
             step["step_time"] = None if pd.isna(value) else value
         return schema.frame_from_rows(self._steps, schema.STEP_SCHEMA)
+
+
+def _timestamp(nanoseconds: np.int64) -> pd.Timestamp:
+    return pd.Timestamp(int(nanoseconds), unit="ns", tz="UTC")
 
 
 def _content_id(row: dict[str, Any]) -> str:

@@ -39,6 +39,7 @@ def render_inspection(
                 f"{loaded['signin']}, step files {loaded['steps']})",
             ),
             ("duplicates", str(record["duplicates"])),
+            ("not needed by the hunt (pre-filtered)", str(record["prefiltered"])),
             (
                 "time range",
                 f"{record['time_min'] or '-'} to {record['time_max'] or '-'}",

@@ -51,6 +51,7 @@ def run_record(context: RenderContext, tz: tzinfo | None = None) -> dict[str, An
             "seen": sum(report.records_seen for report in files),
             "loaded": sum(report.loaded_total for report in files),
             "duplicates": sum(report.duplicates for report in files),
+            "prefiltered": sum(sum(report.prefiltered.values()) for report in files),
             "skipped": sum(skipped.values()),
             "skipped_by_reason": dict(sorted(skipped.items())),
         },

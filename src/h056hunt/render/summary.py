@@ -56,11 +56,17 @@ def render_summary(
         totals["seen"] += report.records_seen
         totals["duplicates"] += report.duplicates
         totals["loaded"] += report.loaded_total
+        totals["prefiltered"] += sum(report.prefiltered.values())
     skipped = data.skipped()
     console.print(
         Text(
             f"Records: {totals['seen']} seen, {totals['loaded']} loaded, "
             f"{totals['duplicates']} duplicate, {sum(skipped.values())} skipped"
+            + (
+                f", {totals['prefiltered']} not needed by the hunt (pre-filtered)"
+                if totals["prefiltered"]
+                else ""
+            )
         )
     )
     for reason, count in sorted(skipped.items()):

@@ -1,0 +1,632 @@
+"""Read large one-record-per-line exports fast: pre-filter, decode little, in parallel.
+
+The fast path takes newline-delimited JSON and Graph pages, Event Hub bodies or JSON
+arrays written one record per line, plain or gzip. The first pass
+(:class:`~h056hunt.loaders.prefilter.LineScanner`) splits a plain file into one byte
+range per core, aligned to line starts, and decodes only the lines that can matter;
+they go through the same :func:`~h056hunt.loaders.json_export.route_record` as the
+plain path, with the same line and record numbers. After detection,
+:class:`ContextReader` re-reads only the index blocks that hold sign-ins of the users
+and revokers who matter.
+
+Any file the fast path cannot read exactly as the plain path does (another shape, a
+line that does not decode to one record, a time that is not ISO 8601, a line over the
+size limit) raises :class:`Unsupported` before anything reaches the sink, and the
+caller reads it with the plain path.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from h056hunt import timeranges
+from h056hunt.loaders import prefilter
+from h056hunt.loaders.json_export import route_record
+from h056hunt.loaders.prefilter import LineScanner, LogSpec, ScanResult
+from h056hunt.loaders.sink import FileSink
+from h056hunt.sources import GZIP_MAGIC
+
+logger = logging.getLogger(__name__)
+
+# Setting this environment variable to 1 turns the fast path off, like --no-fast-path.
+DISABLE_ENV = "H056_NO_FAST_PATH"
+CHUNK_BYTES = 8 * 1024 * 1024
+# Files smaller than this are scanned in-process: starting workers costs more.
+PARALLEL_MIN_BYTES = 64 * 1024 * 1024
+MAX_WORKERS = 4
+# Bytes kept free past the data in a scan buffer, so a fixed-width window read after
+# a key near the end stays inside the buffer.
+WINDOW_SLACK = 128
+_PEEK_BYTES = 64 * 1024
+_UTF8_MARK = b"\xef\xbb\xbf"
+_ENVELOPE_KEYS = ("value", "records")
+
+try:
+    from isal import igzip as _gzip_module
+    from isal import isal_zlib as _zlib_module
+except ImportError:  # pragma: no cover - isal ships wheels for common platforms
+    import gzip as _gzip_module
+    import zlib as _zlib_module
+
+# Faults of reading or decompressing; the plain path reports them properly.
+_READ_ERRORS = (OSError, EOFError, zlib.error, _zlib_module.error)
+
+
+class Unsupported(Exception):
+    """The file needs the plain path; the message says why."""
+
+
+def enabled(requested: bool) -> bool:
+    """Tell whether the fast path runs: requested and not turned off by the env."""
+    return requested and os.environ.get(DISABLE_ENV, "") not in ("1", "true", "yes")
+
+
+@dataclass
+class RangePlan:
+    """One byte range of a file and where its lines and records start.
+
+    Offsets are in the decompressed content; ``line`` and ``record`` count the lines
+    and records before the range.
+    """
+
+    start: int
+    end: int | None
+    line: int = 0
+    record: int = 0
+
+
+@dataclass
+class FastFile:
+    """What the second pass needs to re-read the blocks of one file."""
+
+    path: Path
+    display: str
+    requested_log: str
+    spec: LogSpec
+    container: bool
+    compressed: bool
+    max_decompressed_bytes: int
+    dayfirst: bool | None
+    ranges: list[RangePlan]
+    block_offsets: np.ndarray
+    block_ends: np.ndarray
+    block_lines: np.ndarray
+    block_records: np.ndarray
+    hash_values: np.ndarray
+    hash_blocks: np.ndarray
+
+
+@dataclass
+class RangeOutcome:
+    """The scan of one range and the sink calls of its decoded lines."""
+
+    scan: ScanResult
+    calls: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+class RecordingSink:
+    """Stand in for a :class:`FileSink` in a worker: record the calls to replay."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.calls: list[tuple[Any, ...]] = []
+
+    def add_audit(self, row: dict[str, Any], **kwargs: Any) -> None:
+        """Record an audit row."""
+        self.calls.append(("add_audit", (row,), kwargs))
+
+    def add_signin(
+        self, row: dict[str, Any], steps: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        """Record a sign-in row and its steps."""
+        self.calls.append(("add_signin", (row, steps), kwargs))
+
+    def add_steps(
+        self, record_id: str, steps: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        """Record steps that arrive apart from their sign-in."""
+        self.calls.append(("add_steps", (record_id, steps), kwargs))
+
+    def skip(self, reason: str, **kwargs: Any) -> None:
+        """Record a skipped record."""
+        self.calls.append(("skip", (reason,), kwargs))
+
+
+def replay(
+    calls: list[tuple[Any, ...]], sink: FileSink, line: int, record: int
+) -> None:
+    """Apply recorded calls to ``sink``, shifting line and record numbers."""
+    for method, args, kwargs in calls:
+        shifted = dict(kwargs)
+        if shifted.get("line") is not None:
+            shifted["line"] += line
+        if shifted.get("record") is not None:
+            shifted["record"] += record
+        getattr(sink, method)(*args, **shifted)
+
+
+@contextmanager
+def open_content(path: Path, compressed: bool) -> Iterator[BinaryIO]:
+    """Open a file's content, decompressing gzip with ISA-L when it is installed."""
+    with path.open("rb") as raw:
+        if not compressed:
+            yield raw
+            return
+        with _gzip_module.GzipFile(fileobj=raw, mode="rb") as unzipped:
+            yield unzipped  # type: ignore[misc]
+
+
+def load_file(
+    path: Path,
+    display: str,
+    sink: FileSink,
+    *,
+    revocation_activities: tuple[str, ...],
+    max_decompressed_bytes: int,
+    max_record_bytes: int,
+) -> FastFile:
+    """Load one file through the fast path into ``sink``.
+
+    The first record decides which literals pre-filter the file: a sign-in's or an
+    audit record's; ``revocation_activities`` are the audit activities to keep.
+
+    Raises:
+        Unsupported: the plain path must read the file; ``sink`` is untouched.
+    """
+    try:
+        compressed, framing = _detect(path)
+    except _READ_ERRORS as error:
+        raise Unsupported(f"the file cannot be read here: {error}") from error
+    if b'"activityDateTime"' in framing.first_record:
+        spec = prefilter.audit_spec(revocation_activities)
+    elif b'"createdDateTime"' in framing.first_record:
+        spec = prefilter.signin_spec()
+    else:
+        raise Unsupported("the first record is neither a sign-in nor an audit record")
+    container = framing.opening is not None
+    size = None if compressed else path.stat().st_size
+    ranges = _plan_ranges(path, framing.first_offset, size, framing.first_line)
+    limits = _Limits(max_decompressed_bytes, max_record_bytes)
+    tasks = [
+        _Task(path, display, spec, container, compressed, plan, limits)
+        for plan in ranges
+    ]
+    outcomes = _run(tasks)
+    _check_outcomes(outcomes, container, framing)
+    line = framing.first_line
+    record = 0
+    for plan, outcome in zip(ranges, outcomes, strict=True):
+        plan.line = line
+        plan.record = record
+        replay(outcome.calls, sink, line, record)
+        line += outcome.scan.lines
+        record += outcome.scan.records
+    scans = [outcome.scan for outcome in outcomes]
+    prefiltered: Counter[str] = Counter()
+    for scan in scans:
+        prefiltered.update(scan.prefiltered)
+    time_ranges = [part for scan in scans for part in scan.time_ranges]
+    sink.add_prefiltered(
+        spec.log,
+        prefiltered,
+        timeranges.merge(time_ranges),
+    )
+    return _fast_file(
+        path, display, sink, spec, container, compressed, limits, ranges, scans
+    )
+
+
+@dataclass(frozen=True)
+class _Limits:
+    max_decompressed_bytes: int
+    max_record_bytes: int
+
+
+@dataclass
+class _Framing:
+    """Where the records of a file start, and the opening line of a container."""
+
+    first_offset: int
+    first_line: int
+    opening: bytes | None
+    first_record: bytes = b""
+
+
+@dataclass(frozen=True)
+class _Task:
+    path: Path
+    display: str
+    spec: LogSpec
+    container: bool
+    compressed: bool
+    plan: RangePlan
+    limits: _Limits
+
+
+def _detect(path: Path) -> tuple[bool, _Framing]:
+    """Return whether the file is gzip and where its records start.
+
+    Raises:
+        Unsupported: the content is not one JSON record or container per line.
+    """
+    with path.open("rb") as raw:
+        compressed = raw.read(2) == GZIP_MAGIC
+    with open_content(path, compressed) as stream:
+        head = stream.read(_PEEK_BYTES)
+    offset = len(_UTF8_MARK) if head.startswith(_UTF8_MARK) else 0
+    line = 0
+    while True:
+        newline = head.find(b"\n", offset)
+        if newline < 0:
+            raise Unsupported("the first record line is longer than the peek window")
+        text = head[offset:newline].strip()
+        if text:
+            break
+        offset = newline + 1
+        line += 1
+    if text.startswith(b"{") and text.endswith(b"}"):
+        value = _loads(text)
+        if not isinstance(value, dict) or _is_envelope(value):
+            raise Unsupported("the first line is not a single record")
+        return compressed, _Framing(offset, line, None, text)
+    if text == b"[" or (text.startswith(b"{") and text.endswith(b"[")):
+        following = head.find(b"\n", newline + 1)
+        record = head[newline + 1 : following if following >= 0 else len(head)]
+        return compressed, _Framing(newline + 1, line + 1, text, record)
+    raise Unsupported("the file does not start with a record or a container")
+
+
+def _loads(text: bytes) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise Unsupported(f"a line is not valid JSON: {error}") from error
+
+
+def _is_envelope(value: dict[str, Any]) -> bool:
+    return any(isinstance(value.get(key), list) for key in _ENVELOPE_KEYS)
+
+
+def _plan_ranges(
+    path: Path, start: int, size: int | None, first_line: int
+) -> list[RangePlan]:
+    """Split ``[start, size)`` into one range per core, each starting a line."""
+    workers = min(MAX_WORKERS, len(os.sched_getaffinity(0)))
+    if size is None or size - start < PARALLEL_MIN_BYTES or workers < 2:
+        return [RangePlan(start, None)]
+    cuts = [start]
+    with path.open("rb") as raw:
+        for part in range(1, workers):
+            position = _next_line_start(raw, start + (size - start) * part // workers)
+            if cuts[-1] < position < size:
+                cuts.append(position)
+    ends: list[int | None] = [*cuts[1:], None]
+    return [RangePlan(begin, end) for begin, end in zip(cuts, ends, strict=True)]
+
+
+def _next_line_start(raw: BinaryIO, position: int) -> int:
+    """Return the offset after the first newline at or after ``position``.
+
+    Raises:
+        Unsupported: no newline within a chunk; such a line is not read here.
+    """
+    raw.seek(position)
+    scanned = 0
+    while scanned < CHUNK_BYTES:
+        block = raw.read(_PEEK_BYTES)
+        if not block:
+            return position + scanned
+        newline = block.find(b"\n")
+        if newline >= 0:
+            return position + scanned + newline + 1
+        scanned += len(block)
+    raise Unsupported("a line is longer than the scan buffer")
+
+
+def _run(tasks: list[_Task]) -> list[RangeOutcome]:
+    if len(tasks) == 1:
+        return [_scan_task(tasks[0])]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=len(tasks), mp_context=context) as pool:
+        return list(pool.map(_scan_task, tasks))
+
+
+def _scan_task(task: _Task) -> RangeOutcome:
+    """Scan one range and decode its lines; report problems in the outcome."""
+    scanner = LineScanner(
+        task.spec,
+        container=task.container,
+        path=task.display,
+        start_offset=task.plan.start,
+        max_line_bytes=task.limits.max_record_bytes,
+    )
+    try:
+        for buffer, length in _chunks(task, task.plan.start, task.plan.end):
+            scanner.feed(buffer, length)
+    except Unsupported as error:
+        scanner.result.unsupported = str(error)
+    except _READ_ERRORS as error:
+        scanner.result.unsupported = f"the file cannot be read here: {error}"
+    scan = scanner.finish()
+    outcome = RangeOutcome(scan)
+    if scan.unsupported:
+        return outcome
+    recorder = RecordingSink(task.display)
+    try:
+        for line, record, raw in scan.decode:
+            _route_line(raw, recorder, line, record, container=task.container)
+    except Unsupported as error:
+        scan.unsupported = str(error)
+        return outcome
+    scan.decode = []
+    outcome.calls = recorder.calls
+    return outcome
+
+
+def _route_line(
+    raw: bytes, sink: Any, line: int, record: int, *, container: bool
+) -> None:
+    """Decode one line and route it as the plain path would, or raise Unsupported."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Unsupported(f"line {line + 1} is not valid UTF-8") from error
+    if "\x00" in text:
+        raise Unsupported(f"line {line + 1} holds a NUL character")
+    value = _loads(raw)
+    if not container and (not isinstance(value, dict) or _is_envelope(value)):
+        raise Unsupported(f"line {line + 1} is not a single record")
+    route_record(value, sink, line=line + 1, record=record + 1)
+
+
+def _chunks(
+    task: _Task, start: int, end: int | None
+) -> Iterator[tuple[bytearray, int]]:
+    """Yield ``(buffer, length)``: the first ``length`` bytes are whole lines.
+
+    The buffer is reused, so memory stays at one chunk.
+
+    Raises:
+        Unsupported: a line is longer than a chunk, or gzip content expands past
+            its limit.
+    """
+    limits = task.limits
+    buffer = bytearray(CHUNK_BYTES + WINDOW_SLACK)
+    carry = 0
+    position = start
+    with open_content(task.path, task.compressed) as stream:
+        _skip_to(stream, start, task.compressed)
+        while True:
+            room = len(buffer) - WINDOW_SLACK - carry
+            if end is not None:
+                room = min(room, end - position)
+            read = (
+                stream.readinto(memoryview(buffer)[carry : carry + room]) if room else 0
+            )
+            position += read
+            if task.compressed and position > limits.max_decompressed_bytes:
+                raise Unsupported("gzip content expands past its limit")
+            filled = carry + read
+            at_end = read == 0 or (end is not None and position >= end)
+            if at_end:
+                if filled:
+                    yield buffer, filled
+                return
+            cut = buffer.rfind(b"\n", 0, filled) + 1
+            if cut == 0:
+                # No export writes a record this long on one line; the plain path
+                # reads or skips it in bounded memory.
+                raise Unsupported("a line is longer than the scan buffer")
+            yield buffer, cut
+            carry = filled - cut
+            buffer[:carry] = buffer[cut:filled]
+
+
+def _skip_to(stream: BinaryIO, offset: int, compressed: bool) -> None:
+    if not compressed:
+        stream.seek(offset)
+        return
+    remaining = offset
+    while remaining:
+        skipped = len(stream.read(min(remaining, CHUNK_BYTES)))
+        if not skipped:
+            return
+        remaining -= skipped
+
+
+def _check_outcomes(
+    outcomes: list[RangeOutcome], container: bool, framing: _Framing
+) -> None:
+    """Raise Unsupported unless every range scanned cleanly and a container closes
+    once, at its end, with a comma after every element but the last."""
+    for outcome in outcomes:
+        if outcome.scan.unsupported:
+            raise Unsupported(outcome.scan.unsupported)
+    if not container:
+        return
+    closing = [
+        (index, outcome.scan)
+        for index, outcome in enumerate(outcomes)
+        if outcome.scan.closing_line is not None
+    ]
+    if len(closing) != 1 or closing[0][0] != len(outcomes) - 1:
+        raise Unsupported("the container does not close once at its end")
+    last = closing[0][1]
+    assert framing.opening is not None
+    document = _loads(framing.opening + last.closing_text)
+    if not isinstance(document, list) and not (
+        isinstance(document, dict) and _is_envelope(document)
+    ):
+        raise Unsupported("the container is not an array or an envelope")
+    missing = [line for outcome in outcomes for line in outcome.scan.missing_commas]
+    last_elements = [
+        outcome.scan.last_element_line
+        for outcome in outcomes
+        if outcome.scan.last_element_line is not None
+    ]
+    has_elements = bool(last_elements)
+    final_element_ok = not has_elements or (
+        outcomes[-1].scan.last_element_line is not None
+        and missing == [outcomes[-1].scan.last_element_line]
+    )
+    if not final_element_ok or (not has_elements and missing):
+        raise Unsupported("an element line lacks its comma, or the last has one")
+
+
+def _fast_file(
+    path: Path,
+    display: str,
+    sink: FileSink,
+    spec: LogSpec,
+    container: bool,
+    compressed: bool,
+    limits: _Limits,
+    ranges: list[RangePlan],
+    scans: list[ScanResult],
+) -> FastFile:
+    offsets: list[int] = []
+    ends: list[int] = []
+    lines: list[int] = []
+    records: list[int] = []
+    values: list[np.ndarray] = []
+    blocks: list[np.ndarray] = []
+    for plan, scan in zip(ranges, scans, strict=True):
+        range_end = plan.end if plan.end is not None else np.iinfo(np.int64).max
+        base = len(offsets)
+        offsets.extend(scan.block_offsets)
+        ends.extend([*scan.block_offsets[1:], range_end])
+        lines.extend(plan.line + line for line in scan.block_lines)
+        records.extend(plan.record + record for record in scan.block_records)
+        for pairs in scan.hash_pairs:
+            values.append((pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+            blocks.append((pairs >> np.uint64(32)).astype(np.int64) + base)
+    return FastFile(
+        path=path,
+        display=display,
+        requested_log=sink.report.requested_log,
+        spec=spec,
+        container=container,
+        compressed=compressed,
+        max_decompressed_bytes=limits.max_decompressed_bytes,
+        dayfirst=sink.dayfirst,
+        ranges=ranges,
+        block_offsets=np.array(offsets, dtype=np.int64),
+        block_ends=np.array(ends, dtype=np.int64),
+        block_lines=np.array(lines, dtype=np.int64),
+        block_records=np.array(records, dtype=np.int64),
+        hash_values=np.concatenate(values) if values else np.empty(0, np.uint32),
+        hash_blocks=np.concatenate(blocks) if blocks else np.empty(0, np.int64),
+    )
+
+
+class ContextReader:
+    """Read the pre-filtered sign-ins of chosen users from fast-path files."""
+
+    def __init__(self, files: list[FastFile]) -> None:
+        self.files = files
+        self._read: set[bytes] = set()
+
+    def read(self, user_ids: set[str]) -> list[tuple[FastFile, FileSink]]:
+        """Route the pre-filtered lines of ``user_ids`` into one new sink per file.
+
+        Ids already read by an earlier call are not read again; keys that are not
+        object ids (``upn:...``) are ignored, because context rows are matched by
+        object id.
+        """
+        wanted = {
+            key.lower().encode()
+            for key in user_ids
+            if key and not key.startswith("upn:")
+        } - self._read
+        self._read |= wanted
+        if not wanted:
+            return []
+        windows = b"".join(prefilter.user_window(key) for key in sorted(wanted))
+        hashes = np.append(prefilter.user_hashes(windows)[0], prefilter.UNKNOWN_USER)
+        found = []
+        for fast_file in self.files:
+            if fast_file.spec.user_key is None or not len(fast_file.hash_values):
+                continue
+            blocks = np.unique(
+                fast_file.hash_blocks[np.isin(fast_file.hash_values, hashes)]
+            )
+            if not len(blocks):
+                continue
+            sink = FileSink(
+                fast_file.display, fast_file.requested_log, fast_file.dayfirst
+            )
+            _read_blocks(fast_file, blocks, wanted, sink)
+            found.append((fast_file, sink))
+        return found
+
+
+def _read_blocks(
+    fast_file: FastFile, blocks: np.ndarray, wanted: set[bytes], sink: FileSink
+) -> None:
+    task = _Task(
+        fast_file.path,
+        fast_file.display,
+        fast_file.spec,
+        fast_file.container,
+        fast_file.compressed,
+        RangePlan(0, None),
+        _Limits(fast_file.max_decompressed_bytes, 2**62),
+    )
+    with open_content(fast_file.path, fast_file.compressed) as stream:
+        position = 0
+        for block in blocks.tolist():
+            start = int(fast_file.block_offsets[block])
+            end = int(fast_file.block_ends[block])
+            if fast_file.compressed:
+                _skip_to(stream, start - position, compressed=True)
+                data = _read_upto(stream, end - start)
+                position = start + len(data)
+            else:
+                stream.seek(start)
+                data = _read_upto(stream, end - start)
+            scanner = LineScanner(
+                fast_file.spec,
+                container=fast_file.container,
+                path=fast_file.display,
+                start_offset=start,
+                wanted=wanted,
+            )
+            scanner.feed(bytearray(data) + bytes(WINDOW_SLACK), len(data))
+            scan = scanner.finish()
+            line = int(fast_file.block_lines[block])
+            record = int(fast_file.block_records[block])
+            for rel_line, rel_record, raw in scan.decode:
+                _route_line(
+                    raw,
+                    sink,
+                    line + rel_line,
+                    record + rel_record,
+                    container=task.container,
+                )
+
+
+def _read_upto(stream: BinaryIO, size: int) -> bytes:
+    """Read ``size`` bytes or to the end; a huge size reads one line past EOF."""
+    if size > 2**40:
+        return stream.read()
+    parts = []
+    while size > 0:
+        part = stream.read(min(size, CHUNK_BYTES))
+        if not part:
+            break
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)

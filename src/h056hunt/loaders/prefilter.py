@@ -1,0 +1,671 @@
+"""Decide from raw bytes which lines of a one-record-per-line export need decoding.
+
+Newline-delimited JSON, and Graph pages or JSON arrays written one record per line, are
+scanned in chunks with literal searches (StringZilla, which searches several times
+faster than ``bytes.find``). A line is decoded when it can matter to the hunt:
+
+* a sign-in line holding ``500121`` (the MFA failure code) or ``denied`` in any case,
+  the word every denied-prompt result text starts with;
+* an audit line holding a word of a revocation, near-miss or context activity name;
+* a line that holds ``\\u`` (an escape could spell any of those words), lacks the
+  expected keys, has them more than once, or does not look like a single record.
+
+Every other line is counted as pre-filtered: its ``createdDateTime`` or
+``activityDateTime`` literal is kept for the file's time ranges and its ``userId`` is
+hashed into a per-block index, so :mod:`h056hunt.loaders.fastpath` can fetch the lines
+of the users who matter in a second pass.
+
+NOTE: lines that are not decoded are not validated: a syntax error, invalid UTF-8 or a
+NUL byte inside such a line goes unnoticed, where the plain path reports it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import stringzilla as sz
+
+from h056hunt import timeranges
+from h056hunt.detect import revocations
+from h056hunt.detect.context import (
+    MFA_CHANGE_ACTIVITIES,
+    PERSISTENCE_ACTIVITIES,
+    ROLE_GRANT_ACTIVITIES,
+)
+from h056hunt.loaders.entra import SIGNIN_EVENT_TYPE_BY_SOURCE
+from h056hunt.loaders.fields import NULL_PLACEHOLDERS
+from h056hunt.timeparse import parse_time_column
+
+NEWLINE = "\n"
+OPEN_BRACE = 0x7B
+CLOSE_BRACE = 0x7D
+COMMA = 0x2C
+CARRIAGE_RETURN = 0x0D
+BACKSLASH = 0x5C
+WHITESPACE = b" \t\r\n"
+QUOTE = b'"'
+# A time or user id literal longer than this is not one an export writes.
+MAX_LITERAL_BYTES = 80
+# Lines are grouped into blocks of about this many bytes for the user id index; the
+# second pass re-reads whole blocks.
+INDEX_BLOCK_BYTES = 256 * 1024
+# Time literals are parsed in batches of this many values.
+TIME_BATCH = 65_536
+
+CATEGORY_KEY = '"category":"'
+GUID_LENGTH = 36
+# A time literal and a user id are read as fixed windows after their key and cut at
+# the closing quote in bulk; both are far shorter than these windows.
+TIME_WINDOW = 48
+USER_WINDOW = GUID_LENGTH + 1
+NO_USER_WINDOW = QUOTE + bytes(USER_WINDOW - 1)
+# The hash of a user id that is not a plain GUID: its block is always re-read.
+UNKNOWN_USER = np.uint32(0xFFFFFFFF)
+# A literal runs to its closing quote; windows are joined by NUL, which no
+# literal holds.
+_LITERAL = re.compile('\x00([^"\x00]*)"')
+_HEX_VALUE = np.full(256, 255, dtype=np.uint8)
+for _index, _digit in enumerate(b"0123456789abcdef"):
+    _HEX_VALUE[_digit] = _index
+for _index, _digit in enumerate(b"ABCDEF"):
+    _HEX_VALUE[_digit] = 10 + _index
+NEWLINE_BYTE = 0x0A
+# In a Graph record the time key follows {"id":"<36-character id>", at this offset.
+GRAPH_KEY_OFFSET = 45
+_GRAPH_PREFIX = np.frombuffer(b'{"id":"', dtype=np.uint8)
+_GRAPH_RANGE = np.arange(len(_GRAPH_PREFIX))
+_TIME_RANGE = np.arange(TIME_WINDOW)
+_USER_RANGE = np.arange(USER_WINDOW)
+_UNKNOWN_WINDOW = np.frombuffer(b"?" * USER_WINDOW, dtype=np.uint8)
+_DASHES = [8, 13, 18, 23]
+_HEX_DIGITS = [index for index in range(GUID_LENGTH) if index not in _DASHES]
+SHAPE_GRAPH = "graph"
+SHAPE_DIAGNOSTIC = "azure-monitor-diagnostic"
+ISO_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"
+
+
+@dataclass(frozen=True)
+class LogSpec:
+    """The literals that find, time and index the records of one log.
+
+    Attributes:
+        log: ``signin`` or ``audit``.
+        time_key: the member that holds the event time, with its opening quote.
+        user_key: the member that holds the user id, or None for no index.
+        needles: exact literals that make a line worth decoding.
+        uncased_needles: literals that do, compared without case.
+        diagnostic_categories: lower-cased Azure Monitor categories of this log.
+        word_groups: when set, a line with an uncased needle is decoded only if it
+            also holds every word of one group.
+    """
+
+    log: str
+    time_key: bytes
+    user_key: bytes | None
+    needles: tuple[bytes, ...]
+    uncased_needles: tuple[bytes, ...]
+    diagnostic_categories: frozenset[str]
+    word_groups: tuple[tuple[bytes, ...], ...] = ()
+
+
+# Words of activity names that most audit records hold somewhere (in keys such as
+# "initiatedBy" or values such as "Member"); a poor choice to search for.
+_COMMON_WORDS = frozenset(
+    {"add", "admin", "all", "app", "detail", "for", "in", "member", "to", "update"}
+    | {"updated", "user", "users", "sign", "remove", "phone", "completed", "enable"}
+)
+
+
+def _activity_words(
+    revocation_activities: tuple[str, ...],
+) -> tuple[tuple[bytes, ...], ...]:
+    """Return the word groups of every activity name the detection reads.
+
+    Activity names are compared after lower-casing and dropping punctuation and
+    articles (:func:`~h056hunt.detect.revocations.normalise_activity`), so a record
+    whose activity is one of them holds every word of it in its raw text. Near
+    misses are names with one of a few words, or with "refresh" and "tokens".
+    """
+    names = {revocations.normalise_activity(name) for name in revocation_activities}
+    names |= PERSISTENCE_ACTIVITIES | ROLE_GRANT_ACTIVITIES | MFA_CHANGE_ACTIVITIES
+    groups = {tuple(name.split()) for name in names if name}
+    groups |= {(word,) for word in revocations._NEAR_MISS_WORDS}
+    groups.add(("refresh", "tokens"))
+    return tuple(tuple(word.encode() for word in group) for group in sorted(groups))
+
+
+def _shortest_needles(needles: set[bytes]) -> tuple[bytes, ...]:
+    """Drop needles that contain another: a line they hit, the other hits too."""
+    return tuple(
+        sorted(
+            needle
+            for needle in needles
+            if not any(other != needle and other in needle for other in needles)
+        )
+    )
+
+
+def _needle_of(group: tuple[bytes, ...]) -> bytes:
+    """Pick the word of a group to search for: the longest uncommon one."""
+    uncommon = [word for word in group if word.decode() not in _COMMON_WORDS]
+    return max(uncommon or group, key=len)
+
+
+def signin_spec() -> LogSpec:
+    """Return the spec of sign-in lines: keep MFA failures and denial texts."""
+    return LogSpec(
+        log="signin",
+        time_key=b'"createdDateTime":"',
+        user_key=b'"userId":"',
+        needles=(b"500121",),
+        uncased_needles=(b"denied",),
+        diagnostic_categories=frozenset(SIGNIN_EVENT_TYPE_BY_SOURCE),
+    )
+
+
+def audit_spec(revocation_activities: tuple[str, ...]) -> LogSpec:
+    """Return the spec of audit lines: keep the activities the detection reads."""
+    groups = _activity_words(revocation_activities)
+    return LogSpec(
+        log="audit",
+        time_key=b'"activityDateTime":"',
+        user_key=None,
+        needles=(),
+        uncased_needles=_shortest_needles({_needle_of(group) for group in groups}),
+        diagnostic_categories=frozenset({"auditlogs"}),
+        word_groups=groups,
+    )
+
+
+@dataclass
+class ScanResult:
+    """What a scan of one byte range of a file found.
+
+    Line and record numbers are 0-based and relative to the start of the range.
+
+    Attributes:
+        lines: lines in the range, blank ones included.
+        records: non-blank lines, each one record.
+        decode: ``(line, record, text)`` of every line to decode.
+        prefiltered: record lines that were not decoded, by shape.
+        time_ranges: ``(n, 2)`` int64 nanosecond ranges of the pre-filtered records.
+        block_offsets: absolute byte offset where each index block starts.
+        block_lines: first line of each block.
+        block_records: first record of each block.
+        hash_pairs: ``block << 32 | hash`` of each user id per block, where the block
+            is an index into ``block_offsets`` (see :func:`user_hashes`).
+        closing_line: line of a container's closing bracket, when found.
+        missing_commas: element lines of a container without a trailing comma.
+        last_element_line: the last element line of a container.
+        unsupported: why the file must be read by the plain path, if it must.
+    """
+
+    lines: int = 0
+    records: int = 0
+    decode: list[tuple[int, int, bytes]] = field(default_factory=list)
+    prefiltered: Counter[str] = field(default_factory=Counter)
+    time_ranges: list[np.ndarray] = field(default_factory=list)
+    block_offsets: list[int] = field(default_factory=list)
+    block_lines: list[int] = field(default_factory=list)
+    block_records: list[int] = field(default_factory=list)
+    hash_pairs: list[np.ndarray] = field(default_factory=list)
+    closing_line: int | None = None
+    closing_text: bytes = b""
+    missing_commas: list[int] = field(default_factory=list)
+    last_element_line: int | None = None
+    unsupported: str | None = None
+
+
+class LineScanner:
+    """Classify the lines of one byte range, chunk by chunk.
+
+    Args:
+        spec: the literals of the log the file was given as.
+        container: True for the element lines of a page or array (a trailing comma
+            is allowed), False for newline-delimited JSON.
+        path: the file as shown to the user, for time parsing messages.
+        start_offset: absolute byte offset of the range.
+        wanted: in the second pass, the lower-cased user ids whose pre-filtered lines
+            to return; None in the first pass.
+        max_line_bytes: a longer line makes the file unsupported, so the plain
+            path applies the per-record limit.
+    """
+
+    def __init__(
+        self,
+        spec: LogSpec,
+        *,
+        container: bool,
+        path: str,
+        start_offset: int,
+        wanted: set[bytes] | None = None,
+        max_line_bytes: int = 2**62,
+    ) -> None:
+        self.spec = spec
+        self.max_line_bytes = max_line_bytes
+        self.container = container
+        self.path = path
+        self.wanted = wanted
+        self.result = ScanResult()
+        self._offset = start_offset
+        self._next_block = start_offset
+        self._users: list[bytes] = []
+        self._user_blocks: list[np.ndarray] = []
+        self._times: list[bytes] = []
+        self._time_count = 0
+        self._prefixes = ((b'{"id":"', SHAPE_GRAPH), (b'{"time":"', SHAPE_DIAGNOSTIC))
+
+    def feed(self, chunk: bytes | bytearray, length: int) -> None:
+        """Scan the first ``length`` bytes of ``chunk``: whole lines, the last of
+        which may lack its newline at the end of the file.
+
+        ``chunk`` must hold at least ``WINDOW_SLACK`` bytes past ``length``.
+        """
+        if self.result.unsupported:
+            return
+        text = sz.Str(chunk)[:length]
+        hits = self._needle_hits(text)
+        if self.wanted is not None or not self._feed_regular(chunk, text, hits):
+            self._feed_lines(chunk, text, hits)
+        self._offset += length
+        if self._time_count >= TIME_BATCH:
+            self._flush()
+
+    def finish(self) -> ScanResult:
+        """Flush the last time and user batch; return the result."""
+        self._flush()
+        return self.result
+
+    def _feed_regular(
+        self, chunk: bytes | bytearray, text: sz.Str, hits: list[int]
+    ) -> bool:
+        """Scan a chunk whose every line is a Graph record, with array operations.
+
+        Returns False, having changed nothing, when some line is not: blank, of
+        another shape, without the time key or with it twice.
+        """
+        length = len(text)
+        find = text.find
+        time_key = self.spec.time_key
+        key_length = len(time_key)
+        keys = []
+        position = find(time_key)
+        while position >= 0:
+            keys.append(position)
+            position = find(time_key, position + key_length)
+        if not keys:
+            return False
+        data = np.frombuffer(chunk, dtype=np.uint8)
+        key_array = np.array(keys, dtype=np.int64)
+        starts = key_array - GRAPH_KEY_OFFSET
+        ends = np.append(starts[1:] - 1, length)
+        if data[length - 1] == NEWLINE_BYTE:
+            ends[-1] = length - 1
+        if (ends - starts).max() >= self.max_line_bytes:
+            self.result.unsupported = "a line at or over the record size limit"
+            return True
+        content_ends = ends - 1 if self.container else ends
+        newlines = text.count(NEWLINE)
+        if (
+            starts[0] != 0
+            or newlines != len(keys) - (ends[-1] == length)
+            or (data[starts[1:] - 1] != NEWLINE_BYTE).any()
+            or (data[key_array - 2] != ord(QUOTE)).any()
+            or (data[key_array - 1] != COMMA).any()
+            or (data[content_ends - 1] != CLOSE_BRACE).any()
+            or (self.container and (data[content_ends] != COMMA).any())
+            or (data[starts[:, None] + _GRAPH_RANGE] != _GRAPH_PREFIX).any()
+        ):
+            return False
+        user_windows = None
+        if self.spec.user_key is not None:
+            user_windows = self._user_windows(data, text, starts, ends)
+        result = self.result
+        decode = np.zeros(len(keys), dtype=bool)
+        if hits:
+            decode[np.searchsorted(starts, hits, side="right") - 1] = True
+        line_base = result.lines
+        record_base = result.records
+        for index in np.flatnonzero(decode).tolist():
+            result.decode.append(
+                (
+                    line_base + index,
+                    record_base + index,
+                    bytes(chunk[starts[index] : content_ends[index]]),
+                )
+            )
+        kept = ~decode
+        block_of = self._blocks_for(starts, line_base, record_base)
+        windows = np.zeros((int(kept.sum()), TIME_WINDOW + 1), dtype=np.uint8)
+        windows[:, 1:] = data[(key_array[kept] + key_length)[:, None] + _TIME_RANGE]
+        self._times.append(windows.tobytes())
+        self._time_count += int(kept.sum())
+        if user_windows is not None:
+            self._users.append(user_windows[kept].tobytes())
+            self._user_blocks.append(block_of[kept])
+        result.lines += len(keys)
+        result.records += len(keys)
+        result.prefiltered[SHAPE_GRAPH] += int(kept.sum())
+        if self.container:
+            result.last_element_line = result.lines - 1
+        return True
+
+    def _user_windows(
+        self, data: np.ndarray, text: sz.Str, starts: np.ndarray, ends: np.ndarray
+    ) -> np.ndarray:
+        """Return the user id window of each line.
+
+        A line without the user key has no user; a line with it twice gets a window
+        that hashes to :data:`UNKNOWN_USER`, so the second pass re-reads its block.
+        """
+        assert self.spec.user_key is not None
+        user_key = self.spec.user_key
+        key_length = len(user_key)
+        find = text.find
+        positions = []
+        position = find(user_key)
+        while position >= 0:
+            positions.append(position)
+            position = find(user_key, position + key_length)
+        windows = np.empty((len(starts), USER_WINDOW), dtype=np.uint8)
+        windows[:] = np.frombuffer(NO_USER_WINDOW, dtype=np.uint8)
+        if not positions:
+            return windows
+        found = np.array(positions, dtype=np.int64)
+        line_of = np.searchsorted(starts, found, side="right") - 1
+        windows[line_of] = data[(found + key_length)[:, None] + _USER_RANGE]
+        repeated = line_of[1:][np.diff(line_of) == 0]
+        windows[repeated] = _UNKNOWN_WINDOW
+        return windows
+
+    def _blocks_for(
+        self, starts: np.ndarray, line_base: int, record_base: int
+    ) -> np.ndarray:
+        """Return the index block of each line, opening blocks as lines cross into
+        new ones."""
+        result = self.result
+        absolute = starts + self._offset
+        number = absolute // INDEX_BLOCK_BYTES
+        first = np.flatnonzero(
+            np.concatenate(([absolute[0] >= self._next_block], np.diff(number) > 0))
+        )
+        for index in first.tolist():
+            result.block_offsets.append(int(absolute[index]))
+            result.block_lines.append(line_base + index)
+            result.block_records.append(record_base + index)
+        if len(first):
+            last = int(absolute[first[-1]])
+            self._next_block = last - last % INDEX_BLOCK_BYTES + INDEX_BLOCK_BYTES
+        block_of = np.searchsorted(first, np.arange(len(starts)), side="right") - 1
+        return block_of + len(result.block_offsets) - len(first)
+
+    def _feed_lines(
+        self, chunk: bytes | bytearray, text: sz.Str, hits: list[int]
+    ) -> None:
+        """Scan a chunk line by line; every kind of line is handled here."""
+        length = len(text)
+        find = text.find
+        hits = [*hits, length + 1]
+        hit_index = 0
+        time_key = self.spec.time_key
+        key_length = len(time_key)
+        time_hit = find(time_key)
+        if time_hit < 0:
+            time_hit = length + 1
+        start = 0
+        while start < length:
+            end = find(NEWLINE, start)
+            following = end + 1
+            if end < 0:
+                end = following = length
+            while hits[hit_index] < start:
+                hit_index += 1
+            first_key = -1
+            repeated_key = False
+            while time_hit < end:
+                if first_key < 0:
+                    first_key = time_hit
+                else:
+                    repeated_key = True
+                time_hit = find(time_key, time_hit + key_length)
+                if time_hit < 0:
+                    time_hit = length + 1
+            has_needle = hits[hit_index] < end
+            if end - start >= self.max_line_bytes:
+                self.result.unsupported = "a line at or over the record size limit"
+                return
+            self._line(chunk, text, start, end, first_key, repeated_key, has_needle)
+            if self.result.unsupported:
+                return
+            self.result.lines += 1
+            start = following
+
+    def _needle_hits(self, text: sz.Str) -> list[int]:
+        hits: list[int] = []
+        for needle in (*self.spec.needles, b"\\u"):
+            position = text.find(needle)
+            while position >= 0:
+                hits.append(position)
+                position = text.find(needle, position + 1)
+        for needle in self.spec.uncased_needles:
+            position = sz.utf8_uncased_search(text, needle)
+            while position >= 0:
+                hits.append(position)
+                position = sz.utf8_uncased_search(text, needle, position + 1)
+        hits.sort()
+        return hits
+
+    def _line(
+        self,
+        chunk: bytes | bytearray,
+        text: sz.Str,
+        start: int,
+        end: int,
+        time_key: int,
+        repeated_key: bool,
+        has_needle: bool,
+    ) -> None:
+        result = self.result
+        line = result.lines
+        content_end = end
+        if content_end > start and chunk[content_end - 1] == CARRIAGE_RETURN:
+            content_end -= 1
+        if content_end == start:
+            return
+        if chunk[start] in WHITESPACE and not bytes(chunk[start:content_end]).strip():
+            return
+        absolute = self._offset + start
+        if absolute >= self._next_block:
+            self._open_block(absolute, line)
+        record = result.records
+        if self.container and chunk[start] == ord("]"):
+            self._closing(chunk, start, content_end, line)
+            return
+        if result.closing_line is not None:
+            result.unsupported = "content after the closing bracket of a container"
+            return
+        result.records += 1
+        if self.container:
+            result.last_element_line = line
+            if chunk[content_end - 1] == COMMA:
+                content_end -= 1
+            elif len(result.missing_commas) < 2:
+                result.missing_commas.append(line)
+        if has_needle and self.spec.word_groups:
+            has_needle = self._names_activity(chunk[start:content_end])
+        shape = self._shape(chunk, text, start, content_end)
+        decode = has_needle or repeated_key or time_key < 0 or shape is None
+        time_text = None
+        if not decode:
+            value_start = time_key + len(self.spec.time_key)
+            time_text = _string_value(chunk, value_start, content_end)
+        user = None
+        if not decode and self.spec.user_key is not None:
+            user = self._user(chunk, text, start, content_end)
+            decode = user is False
+        if decode or time_text is None:
+            if self.wanted is None:
+                result.decode.append((line, record, bytes(chunk[start:content_end])))
+            return
+        if self.wanted is not None:
+            if isinstance(user, bytes) and user in self.wanted:
+                result.decode.append((line, record, bytes(chunk[start:content_end])))
+            return
+        assert shape is not None
+        result.prefiltered[shape] += 1
+        self._times.append(b"\x00" + time_text.encode() + QUOTE)
+        self._time_count += 1
+        if self.spec.user_key is not None:
+            self._users.append(user_window(user))
+            block = len(result.block_offsets) - 1
+            self._user_blocks.append(np.array([block], dtype=np.int64))
+
+    def _names_activity(self, line: bytes | bytearray) -> bool:
+        """Tell whether a line holds an escape or every word of one activity name."""
+        lowered = bytes(line).lower()
+        if b"\\u" in lowered:
+            return True
+        return any(
+            all(word in lowered for word in group) for group in self.spec.word_groups
+        )
+
+    def _shape(
+        self, chunk: bytes | bytearray, text: sz.Str, start: int, end: int
+    ) -> str | None:
+        """Return the record shape a line starts like, or None to decode it."""
+        if chunk[end - 1] != CLOSE_BRACE:
+            return None
+        shape = next(
+            (name for prefix, name in self._prefixes if text.startswith(prefix, start)),
+            None,
+        )
+        if shape is None:
+            return None
+        if shape == SHAPE_GRAPH:
+            return shape
+        # Azure Monitor records of other categories are skipped by the loader, so
+        # only this log's categories can be counted without decoding.
+        category = text.find(CATEGORY_KEY, start, end)
+        if category < 0:
+            return None
+        value = _string_value(chunk, category + len(CATEGORY_KEY), end)
+        if value is None or value.lower() not in self.spec.diagnostic_categories:
+            return None
+        return shape
+
+    def _user(
+        self, chunk: bytes | bytearray, text: sz.Str, start: int, end: int
+    ) -> bytes | bool | None:
+        """Return the lower-cased user id, None when there is none, False if odd."""
+        assert self.spec.user_key is not None
+        key = text.find(self.spec.user_key, start, end)
+        if key < 0:
+            return None
+        value = _string_value(chunk, key + len(self.spec.user_key), end)
+        if value is None:
+            return False
+        folded = value.lower()
+        if folded in NULL_PLACEHOLDERS:
+            return None
+        return folded.encode()
+
+    def _closing(
+        self, chunk: bytes | bytearray, start: int, end: int, line: int
+    ) -> None:
+        result = self.result
+        if result.closing_line is not None:
+            result.unsupported = "more than one closing bracket"
+            return
+        result.closing_line = line
+        result.closing_text = bytes(chunk[start:end])
+
+    def _open_block(self, offset: int, line: int) -> None:
+        result = self.result
+        result.block_offsets.append(offset)
+        result.block_lines.append(line)
+        result.block_records.append(result.records)
+        self._next_block = offset - offset % INDEX_BLOCK_BYTES + INDEX_BLOCK_BYTES
+
+    def _flush(self) -> None:
+        """Parse the pending time literals into ranges and hash the user ids."""
+        if self.result.unsupported:
+            return
+        if self._users:
+            hashes, has_user = user_hashes(b"".join(self._users))
+            blocks = np.concatenate(self._user_blocks)[has_user]
+            pairs = (blocks.astype(np.uint64) << np.uint64(32)) | hashes.astype(
+                np.uint64
+            )
+            self.result.hash_pairs.append(np.unique(pairs))
+            self._users.clear()
+            self._user_blocks.clear()
+        if not self._times:
+            return
+        values = _LITERAL.findall(b"".join(self._times).decode("utf-8", "replace"))
+        if len(values) != self._time_count:
+            self.result.unsupported = "a time literal that does not close"
+            return
+        self._times.clear()
+        self._time_count = 0
+        iso = pc.match_substring_regex(pa.array(values, pa.string()), ISO_PATTERN)
+        if not pc.all(iso).as_py():
+            self.result.unsupported = "a time that is not ISO 8601"
+            return
+        times, failures = parse_time_column(
+            values, path=self.path, column=self.spec.time_key.decode()
+        )
+        if failures or times.isna().any():
+            self.result.unsupported = "a time that does not parse"
+            return
+        nanoseconds = times.to_numpy(dtype="datetime64[ns]").view(np.int64)
+        self.result.time_ranges.append(timeranges.from_nanoseconds(nanoseconds))
+
+
+def user_hashes(windows: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Hash user id windows: the 37 bytes after ``"userId":"`` of each record.
+
+    Returns the hashes and a mask of the windows that hold a user id at all: an
+    empty id has none. A GUID followed by its closing quote hashes to its first 32
+    bits, in any case; any other id hashes to :data:`UNKNOWN_USER`.
+    """
+    cells = np.frombuffer(windows, dtype=np.uint8).reshape(-1, USER_WINDOW)
+    digits = _HEX_VALUE[cells[:, :GUID_LENGTH]]
+    is_guid = (
+        (cells[:, GUID_LENGTH] == ord(QUOTE))
+        & (cells[:, _DASHES] == ord("-")).all(axis=1)
+        & (digits[:, _HEX_DIGITS] < 16).all(axis=1)
+    )
+    value = np.zeros(len(cells), dtype=np.uint32)
+    for position in range(8):
+        value = (value << np.uint32(4)) | digits[:, position].astype(np.uint32)
+    hashes = np.where(is_guid, value, UNKNOWN_USER).astype(np.uint32)
+    return hashes, cells[:, 0] != ord(QUOTE)
+
+
+def user_window(user: bytes | None) -> bytes:
+    """Return the window :func:`user_hashes` reads for a lower-cased user id."""
+    if user is None:
+        return NO_USER_WINDOW
+    return (user + QUOTE).ljust(USER_WINDOW, b"?")[:USER_WINDOW]
+
+
+def _found(position: int, length: int) -> int:
+    """Map a failed search (-1) past the end, so one comparison tests a hit."""
+    return position if position >= 0 else length + 1
+
+
+def _string_value(chunk: bytes | bytearray, start: int, end: int) -> str | None:
+    """Return the stripped JSON string that starts at ``start`` and has no escape.
+
+    None when it does not close before ``end`` or within ``MAX_LITERAL_BYTES``, or
+    holds a backslash, so the caller decodes the line instead.
+    """
+    close = chunk.find(QUOTE, start, min(end, start + MAX_LITERAL_BYTES))
+    if close < 0 or chunk.find(b"\\", start, close) >= 0:
+        return None
+    return bytes(chunk[start:close]).decode("utf-8", "replace").strip()

@@ -1,0 +1,105 @@
+"""The fast path gives the plain path's findings, byte for byte.
+
+Each case runs ``h056 hunt --format jsonl`` twice on the same files, once with
+``--no-fast-path``, and compares the output bytes, which carry every finding, its
+evidence with file, line and record numbers, and the partial-input flag. The
+corpus is the labeled simulator output in every export shape, plain and gzip, and
+``sample_logs/``. Small chunk and block sizes and a zero parallel threshold make
+the small files cross chunk boundaries, use worker processes and need the second
+pass that reads the users who matter.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from h056hunt.cli import main
+from h056hunt.loaders import fastpath, prefilter
+from h056hunt.simulate.config import SimulationConfig
+from h056hunt.simulate.output import simulate
+
+# (seed, sign-in shape, audit shape, gzip)
+CASES = (
+    (3, "graph-ndjson", "graph-ndjson", False),
+    (11, "graph-page", "graph-array", False),
+    (29, "graph-array", "graph-page", True),
+    (5, "diagnostic-ndjson", "diagnostic-ndjson", False),
+    (7, "eventhub", "eventhub", True),
+    (13, "graph-ndjson", "graph-ndjson", True),
+)
+
+
+@pytest.fixture(autouse=True)
+def small_units(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shrink chunks and index blocks so small files exercise every code path."""
+    monkeypatch.setattr(fastpath, "CHUNK_BYTES", 64 * 1024)
+    monkeypatch.setattr(fastpath, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(prefilter, "INDEX_BLOCK_BYTES", 16 * 1024)
+    monkeypatch.setattr(prefilter, "TIME_BATCH", 500)
+
+
+def _hunt(audit: Path, signin: Path, *extra: str) -> tuple[bytes, str]:
+    result = CliRunner().invoke(
+        main,
+        [
+            "hunt",
+            "--audit",
+            str(audit),
+            "--signin",
+            str(signin),
+            "--format",
+            "jsonl",
+            "--fail-on",
+            "none",
+            *extra,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    return result.stdout_bytes, result.stderr
+
+
+def _inspect_prefiltered(*paths: Path) -> int:
+    result = CliRunner().invoke(main, ["inspect", *map(str, paths), "--format", "json"])
+    records = [json.loads(line) for line in result.stdout.splitlines() if line]
+    return sum(record["prefiltered"] for record in records)
+
+
+@pytest.mark.parametrize(("seed", "signin_shape", "audit_shape", "compress"), CASES)
+def test_simulated_corpus_same_jsonl(
+    tmp_path: Path, seed: int, signin_shape: str, audit_shape: str, compress: bool
+) -> None:
+    config = SimulationConfig(
+        users=40,
+        days=3,
+        seed=seed,
+        signin_shape=signin_shape,
+        audit_shape=audit_shape,
+        gzip=compress,
+    )
+    written = simulate(config, tmp_path)
+    plain, _ = _hunt(written.audit_path, written.signin_path, "--no-fast-path")
+    fast, _ = _hunt(written.audit_path, written.signin_path)
+    assert plain
+    assert fast == plain
+    assert _inspect_prefiltered(written.signin_path, written.audit_path) > 0
+
+
+def test_sample_logs_same_jsonl(sample_logs_dir: Path) -> None:
+    audit = sample_logs_dir / "audit.json"
+    signin = sample_logs_dir / "signin.json"
+    plain, _ = _hunt(audit, signin, "--no-fast-path")
+    fast, _ = _hunt(audit, signin)
+    assert plain
+    assert fast == plain
+    assert _inspect_prefiltered(signin) > 0
+
+
+def test_environment_switch_turns_fast_path_off(
+    sample_logs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(fastpath.DISABLE_ENV, "1")
+    assert _inspect_prefiltered(sample_logs_dir / "signin.json") == 0
