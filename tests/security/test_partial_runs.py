@@ -1,0 +1,110 @@
+"""A run over partial input says so in every output format, findings or not.
+
+Partial input means a lenient run kept the complete records of a cut-off file. A
+quiet result then means "not read", not "clean", so the output itself must say it,
+not only stderr.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from hostile import run_cli
+
+from h056hunt.render import RENDERERS
+
+USER = "00000000-0000-4000-8000-000000000b0b"
+DENIED = "MFA denied; user declined the authentication"
+ARGUMENTS = ["--lenient", "--fail-on", "none", "--min-denials", "3"]
+
+
+def signin(number: int) -> str:
+    record = {
+        "id": f"S{number}",
+        "createdDateTime": f"2025-01-02T03:0{number}:00Z",
+        "userId": USER,
+        "userPrincipalName": "bob@contoso.example",
+        "status": {"errorCode": 500121, "additionalDetails": DENIED},
+    }
+    return json.dumps(record) + "\n"
+
+
+def cut_export(folder: Path, denials: int) -> Path:
+    """Write ``denials`` complete sign-ins and a last one cut off mid-record."""
+    path = folder / "cut.json"
+    lines = "".join(signin(number) for number in range(1, denials + 1))
+    path.write_text(lines + signin(9)[:30], encoding="utf-8")
+    return path
+
+
+def says_partial(output_format: str, text: str) -> bool:
+    """Tell whether one format's output marks the run as partial."""
+    if output_format in ("jsonl", "timesketch"):
+        lines = [json.loads(line) for line in text.splitlines()]
+        return bool(lines) and all(line["partial_input"] is True for line in lines)
+    if output_format == "json":
+        report = json.loads(text)
+        return report["run"]["partial"] is True
+    if output_format == "csv":
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        return bool(rows) and all(row["partial_input"] == "true" for row in rows)
+    if output_format == "markdown":
+        return "**Warning: partial input.**" in text
+    if output_format == "html":
+        return 'role="alert"' in text and "Partial input" in text
+    return "PARTIAL INPUT" in text
+
+
+@pytest.mark.parametrize("denials", [0, 4], ids=["no_findings", "findings"])
+@pytest.mark.parametrize("output_format", sorted(RENDERERS))
+def test_partial_run_says_so(output_format: str, denials: int, tmp_path: Path) -> None:
+    path = cut_export(tmp_path, denials)
+
+    result = run_cli(
+        ["hunt", "--signin", str(path), "--format", output_format, *ARGUMENTS]
+    )
+
+    assert result.exit_code == 0, result.stderr
+    assert says_partial(output_format, result.stdout), result.stdout[:2000]
+
+
+@pytest.mark.parametrize("output_format", sorted(RENDERERS))
+def test_complete_run_says_nothing(output_format: str, tmp_path: Path) -> None:
+    path = tmp_path / "whole.json"
+    path.write_text("".join(signin(number) for number in range(1, 5)), "utf-8")
+
+    result = run_cli(
+        ["hunt", "--signin", str(path), "--format", output_format, *ARGUMENTS]
+    )
+
+    assert result.exit_code == 0, result.stderr
+    assert not says_partial(output_format, result.stdout)
+
+
+def test_jsonl_notice_names_file(tmp_path: Path) -> None:
+    path = cut_export(tmp_path, 0)
+
+    result = run_cli(["hunt", "--signin", str(path), "--format", "jsonl", *ARGUMENTS])
+
+    (notice,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert notice["record_type"] == "partial_input_notice"
+    assert notice["incomplete_files"] == [str(path)]
+    assert "finding_id" not in notice
+
+
+def test_timesketch_notice_is_an_event(tmp_path: Path) -> None:
+    path = cut_export(tmp_path, 0)
+
+    result = run_cli(
+        ["hunt", "--signin", str(path), "--format", "timesketch", *ARGUMENTS]
+    )
+
+    (event,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert event["data_type"] == "h056hunt:run:partial_input"
+    assert event["timestamp_desc"] == "Partial input"
+    assert event["datetime"] == "1970-01-01T00:00:00Z"
+    assert event["message"].startswith("h056hunt: No findings")
