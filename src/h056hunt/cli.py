@@ -25,9 +25,12 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from h056hunt import __version__
 from h056hunt.config import find_config_file, load_config
+from h056hunt.convert import convert_logs
 from h056hunt.detect.chains import DetectionParams
 from h056hunt.detect.revocations import find_revocations
 from h056hunt.durations import parse_duration
+from h056hunt.engines import ENGINES, hunt_with_spark
+from h056hunt.engines.session import DEFAULT_MASTER, parse_settings
 from h056hunt.errors import H056Error
 from h056hunt.findings import Severity
 from h056hunt.hunt import coverage_warnings, run_hunt
@@ -141,6 +144,13 @@ def _parse_tz(value: str | None) -> tzinfo | None:
             f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin",
             param_hint="--tz",
         ) from error
+
+
+def _spark_settings(ctx: Any, param: Any, value: tuple[str, ...]) -> dict[str, str]:
+    try:
+        return parse_settings(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from error
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -292,6 +302,30 @@ def _common_input_options(function: Callable[..., Any]) -> Callable[..., Any]:
     "UTC); JSON, CSV and Timesketch output stay in UTC.",
 )
 @click.option("--no-color", is_flag=True, help="Print without colours.")
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="local",
+    show_default=True,
+    help="Where the hunt runs: local (pandas in this process) or spark (needs "
+    "pip install 'h056hunt[spark]' and Java 17 or 21).",
+)
+@click.option(
+    "--spark-master",
+    default=DEFAULT_MASTER,
+    show_default=True,
+    metavar="URL",
+    help="Spark master URL for --engine spark, such as local[4].",
+)
+@click.option(
+    "--spark-conf",
+    "spark_settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    callback=_spark_settings,
+    help="Spark setting for --engine spark, such as spark.driver.memory=8g. "
+    "Repeatable.",
+)
 @_common_input_options
 @_size_options
 @_NO_FAST_PATH
@@ -321,6 +355,9 @@ def hunt(
     max_decompressed_bytes: int,
     max_record_bytes: int,
     no_fast_path: bool,
+    engine: str,
+    spark_master: str,
+    spark_settings: dict[str, str],
 ) -> None:
     """Find revocations followed by MFA prompt bursts for the same user.
 
@@ -330,6 +367,7 @@ def hunt(
       h056 hunt --audit audit/ --signin 'signins/*.json.gz' --format jsonl
       h056 hunt --audit a.json --signin s.json --details --tz Europe/Berlin
       h056 hunt --audit a.json --signin s.json --fail-on critical --min-denials 3
+      h056 hunt --audit lake/h056 --engine spark --spark-master 'local[4]'
     """
     configure_logging(verbose, quiet, debug)
     if not audit_inputs and not signin_inputs:
@@ -370,14 +408,26 @@ def hunt(
         load_options = replace(
             options, revocation_activities=params.revocation_activities
         )
-        with _progress(errors, quiet) as progress:
-            data = load_logs(
+        if engine == "spark":
+            data, result = hunt_with_spark(
+                spark_master,
+                spark_settings,
                 list(audit_inputs),
                 list(signin_inputs),
                 load_options,
-                progress=progress,
+                params,
+                config,
+                verbose=verbose > 0,
             )
-        result = run_hunt(data, params, config)
+        else:
+            with _progress(errors, quiet) as progress:
+                data = load_logs(
+                    list(audit_inputs),
+                    list(signin_inputs),
+                    load_options,
+                    progress=progress,
+                )
+            result = run_hunt(data, params, config)
         render_summary(data, result, errors, tz=tz)
         if show_suppressed:
             render_suppressed(result.suppressed, errors)
@@ -487,6 +537,70 @@ def inspect(
             )
             render_inspection(records, coverage, data.unreadable, console)
         return ExitCode.INPUT_ERROR if data.partial else ExitCode.OK
+
+    sys.exit(_run(work, debug))
+
+
+@main.command()
+@click.option(
+    "--audit",
+    "audit_inputs",
+    multiple=True,
+    metavar="PATH",
+    help="Audit log export: a file, folder or quoted glob. Repeatable.",
+)
+@click.option(
+    "--signin",
+    "signin_inputs",
+    multiple=True,
+    metavar="PATH",
+    help="Sign-in log export: a file, folder or quoted glob. Repeatable.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="New or empty folder for the Parquet tables and their manifest.",
+)
+@_common_input_options
+@_size_options
+def convert(
+    audit_inputs: tuple[str, ...],
+    signin_inputs: tuple[str, ...],
+    out_dir: Path,
+    lenient: bool,
+    date_order: str | None,
+    verbose: int,
+    quiet: bool,
+    debug: bool,
+    max_decompressed_bytes: int,
+    max_record_bytes: int,
+) -> None:
+    """Write exports as Parquet tables partitioned by date, for data lakes and
+    repeated hunts; h056 hunt reads the folder like any export.
+
+    \b
+    Examples:
+      h056 convert --audit audit/ --signin signins/ --out lake/h056
+      h056 hunt --audit lake/h056 --format jsonl
+    """
+    configure_logging(verbose, quiet, debug)
+    if not audit_inputs and not signin_inputs:
+        raise click.UsageError("give at least one --audit or --signin input")
+    options = LoadOptions(
+        strict=not lenient,
+        dayfirst=None if date_order is None else date_order == "dayfirst",
+        max_decompressed_bytes=max_decompressed_bytes,
+        max_record_bytes=max_record_bytes,
+    )
+
+    def work() -> int:
+        result = convert_logs(list(audit_inputs), list(signin_inputs), out_dir, options)
+        rows = ", ".join(f"{count} {log}" for log, count in result.rows.items())
+        if not quiet:
+            click.echo(f"wrote {out_dir}: {rows} rows", err=True)
+        return ExitCode.OK
 
     sys.exit(_run(work, debug))
 

@@ -17,7 +17,7 @@ import pandas as pd
 from h056hunt import schema
 from h056hunt.detect.revocations import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.errors import InputError
-from h056hunt.loaders import fastpath, registry
+from h056hunt.loaders import fastpath, parquet, registry
 from h056hunt.loaders.sink import FileFrames, FileReport, FileSink
 from h056hunt.sources import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
@@ -144,6 +144,10 @@ def load_logs(
         AmbiguousDateError: a file's dates could be day-first or month-first.
     """
     options = options or LoadOptions()
+    if parquet.holds_converted(audit_inputs, signin_inputs):
+        return parquet.load_with_converted(
+            audit_inputs, signin_inputs, options, progress
+        )
     reports: list[FileReport] = []
     frames: list[FileFrames] = []
     unreadable: list[tuple[str, str]] = []

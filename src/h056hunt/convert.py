@@ -1,0 +1,135 @@
+"""Write loaded exports as Parquet tables partitioned by date: ``h056 convert``.
+
+The local engine, the Spark engine and any lake query can read the result without
+parsing JSON or CSV again. :mod:`h056hunt.loaders.parquet` describes the layout and
+reads it back. The folder appears complete or not at all: the tables and the
+manifest are written to a hidden sibling folder, which is then renamed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from h056hunt import __version__
+from h056hunt.errors import UsageError
+from h056hunt.load import LoadedData, LoadOptions, ProgressCallback, load_logs
+from h056hunt.loaders.parquet import (
+    MANIFEST_NAME,
+    NULL_PARTITION,
+    PARTITION_COLUMN,
+    TABLES,
+    manifest_text,
+)
+
+logger = logging.getLogger(__name__)
+
+PART_FILE_NAME = "part-0.parquet"
+
+
+@dataclass(frozen=True)
+class ConvertResult:
+    """What ``h056 convert`` wrote.
+
+    Attributes:
+        data: the loaded frames and the accounting of every input file.
+        out_dir: the convert folder.
+        rows: rows written per table.
+        partitions: partition files written per table, relative to ``out_dir``.
+    """
+
+    data: LoadedData
+    out_dir: Path
+    rows: dict[str, int]
+    partitions: dict[str, list[str]]
+
+
+def convert_logs(
+    audit_inputs: list[str],
+    signin_inputs: list[str],
+    out_dir: Path,
+    options: LoadOptions | None = None,
+    progress: ProgressCallback | None = None,
+) -> ConvertResult:
+    """Load exports like ``h056 hunt`` does and write them to ``out_dir``.
+
+    Raises:
+        UsageError: ``out_dir`` exists and is not an empty folder, or an input
+            matches nothing.
+        InputError: strict mode and an input is malformed.
+    """
+    _check_target(out_dir)
+    # The fast path leaves records undecoded until a hunt asks for them; a convert
+    # folder must hold every record.
+    options = replace(options or LoadOptions(), fast_path=False)
+    data = load_logs(audit_inputs, signin_inputs, options, progress=progress)
+    rows, partitions = write_converted(data, out_dir)
+    return ConvertResult(data=data, out_dir=out_dir, rows=rows, partitions=partitions)
+
+
+def write_converted(
+    data: LoadedData, out_dir: Path
+) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """Write the canonical frames and the manifest of ``data`` to ``out_dir``.
+
+    Returns:
+        Rows and partition files written per table.
+
+    Raises:
+        UsageError: ``out_dir`` exists and is not an empty folder.
+    """
+    _check_target(out_dir)
+    parent = out_dir.absolute().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
+    try:
+        frames = {"audit": data.audit, "signin": data.signin, "steps": data.steps}
+        rows = {log: len(frame) for log, frame in frames.items()}
+        partitions = {log: _write_table(staging, log, frames[log]) for log in TABLES}
+        text = manifest_text(partitions, rows, data, f"h056hunt {__version__}")
+        (staging / MANIFEST_NAME).write_text(text, encoding="utf-8")
+        if out_dir.is_dir():
+            out_dir.rmdir()
+        os.replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    logger.info("wrote %s: %s", out_dir, ", ".join(f"{n} {t}" for t, n in rows.items()))
+    return rows, partitions
+
+
+def _check_target(out_dir: Path) -> None:
+    if not out_dir.exists():
+        return
+    if out_dir.is_dir() and not any(out_dir.iterdir()):
+        return
+    raise UsageError(
+        f"{out_dir}: the output folder exists and is not empty",
+        hint="name a new folder; convert never writes over earlier output",
+    )
+
+
+def _write_table(root: Path, log: str, frame: pd.DataFrame) -> list[str]:
+    """Write one frame as one Parquet file per UTC date of its time column."""
+    arrow_schema, time_column = TABLES[log]
+    if frame.empty:
+        return []
+    dates = frame[time_column].dt.strftime("%Y-%m-%d").fillna(NULL_PARTITION)
+    written = []
+    for date in sorted(dates.unique()):
+        part = frame[(dates == date).to_numpy()]
+        relative = f"{log}/{PARTITION_COLUMN}={date}/{PART_FILE_NAME}"
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        table = pa.Table.from_pandas(part, schema=arrow_schema, preserve_index=False)
+        pq.write_table(table, target)
+        written.append(relative)
+    return written

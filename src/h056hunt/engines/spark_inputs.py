@@ -1,0 +1,179 @@
+"""Decide which files the Spark engine reads, in the order the local engine reads them.
+
+An input is one of three kinds:
+
+* A local path (file, folder or quoted glob). The driver expands it with the local
+  engine's :func:`h056hunt.sources.expand_inputs`, so the same files, display names
+  and unreadable entries come out. The workers open the files by path, so the path
+  must be visible to every worker: always in local mode, and on clusters for shared
+  mounts such as ``/dbfs/`` or ``/lakehouse/default/Files/``.
+* A URI with a scheme (``abfss://``, ``s3a://``, ``dbfs:/``, ``file:///``). Spark
+  lists it with ``recursiveFileLookup``, so a diagnostic-settings folder with its
+  ``y=/m=/d=/h=/m=`` levels is read whole, and Hadoop glob patterns work. Each file is
+  shown by the URI that Spark reports, and its bytes reach the worker through Spark's
+  ``binaryFile`` source.
+* A convert folder, local or URI, recognised by its manifest's content.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from pyspark.errors import AnalysisException
+from pyspark.sql import SparkSession
+
+from h056hunt.errors import UsageError
+from h056hunt.loaders.parquet import (
+    MANIFEST_NAME,
+    Manifest,
+    find_manifest,
+    parse_manifest,
+)
+from h056hunt.sources import expand_inputs
+
+logger = logging.getLogger(__name__)
+
+LOGS = ("audit", "signin")
+# A scheme of two or more characters, so a Windows drive letter is not a URI.
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:/")
+
+
+def is_uri(value: str) -> bool:
+    """Tell whether an input names a URI for Spark rather than a local path."""
+    return bool(_URI.match(value))
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    """One file to read, numbered in the local engine's reading order.
+
+    Attributes:
+        order: position in the reading order, from 0.
+        location: the local path or the URI that Spark reports.
+        display: the file as the user sees it in evidence and messages.
+        requested_log: ``audit`` or ``signin``, the option the file came from.
+        check_log: warn when the file holds only the other log's records; False for
+            a file given to both options.
+        uri_input: for a listed URI, the URI input that listed it, else None.
+    """
+
+    order: int
+    location: str
+    display: str
+    requested_log: str
+    check_log: bool
+    uri_input: str | None = None
+
+
+@dataclass
+class InputPlan:
+    """Every file and convert folder of a run.
+
+    Attributes:
+        files: raw export files in reading order.
+        unreadable: per log, the entries that could not be used, with the reason.
+        manifests: convert folders, each read once.
+    """
+
+    files: list[PlannedFile] = field(default_factory=list)
+    unreadable: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    manifests: list[Manifest] = field(default_factory=list)
+
+
+def plan_inputs(
+    spark: SparkSession, audit_inputs: list[str], signin_inputs: list[str]
+) -> InputPlan:
+    """Sort the inputs into convert folders and raw files, like ``load_logs``.
+
+    Raises:
+        UsageError: an input matches nothing.
+        InputError: a convert folder has a manifest this release does not read.
+    """
+    plan = InputPlan()
+    raw: dict[str, list[str]] = {}
+    roots: set[str] = set()
+    for log, inputs in zip(LOGS, (audit_inputs, signin_inputs), strict=True):
+        for item in inputs:
+            manifest = (
+                uri_manifest(spark, item) if is_uri(item) else find_manifest(item)
+            )
+            if manifest is None:
+                raw.setdefault(log, []).append(item)
+            elif manifest.root.rstrip("/") not in roots:
+                roots.add(manifest.root.rstrip("/"))
+                plan.manifests.append(manifest)
+    listed = {log: _list_files(spark, log, inputs, plan) for log, inputs in raw.items()}
+    given_twice = set()
+    if len(listed) == len(LOGS):
+        keys = [{location for location, *_ in listed[log]} for log in LOGS]
+        given_twice = keys[0] & keys[1]
+    read: set[str] = set()
+    for log, files in listed.items():
+        for location, display, uri_input in files:
+            if location in read:
+                logger.debug("%s: already read", display)
+                continue
+            read.add(location)
+            plan.files.append(
+                PlannedFile(
+                    order=len(plan.files),
+                    location=location,
+                    display=display,
+                    requested_log=log,
+                    check_log=location not in given_twice,
+                    uri_input=uri_input,
+                )
+            )
+    return plan
+
+
+def _list_files(
+    spark: SparkSession, log: str, inputs: list[str], plan: InputPlan
+) -> list[tuple[str, str, str | None]]:
+    """Return ``(location, display, uri_input)`` for every file of one log."""
+    files: list[tuple[str, str, str | None]] = []
+    plan.unreadable[log] = []
+    local = [item for item in inputs if not is_uri(item)]
+    if local:
+        expansion = expand_inputs(local)
+        plan.unreadable[log].extend(expansion.unreadable)
+        files.extend((str(item.path), item.display, None) for item in expansion.files)
+    for uri in (item for item in inputs if is_uri(item)):
+        files.extend((path, path, uri) for path in list_uri(spark, uri))
+    return files
+
+
+def list_uri(spark: SparkSession, uri: str) -> list[str]:
+    """List the files under a URI, as Spark names them, in sorted order.
+
+    Raises:
+        UsageError: the URI matches nothing.
+    """
+    reader = spark.read.format("binaryFile").option("recursiveFileLookup", "true")
+    try:
+        rows = reader.load(uri).select("path").collect()
+    except AnalysisException as error:
+        raise UsageError(
+            f"{uri}: no such file, folder or matching glob pattern",
+            hint="check the URI and that the Spark session has the connector and "
+            "credentials for its storage",
+        ) from error
+    return sorted(str(row.path) for row in rows)
+
+
+def uri_manifest(spark: SparkSession, uri: str) -> Manifest | None:
+    """Return the manifest when a URI is a convert folder or its manifest."""
+    trimmed = uri.rstrip("/")
+    if trimmed.endswith("/" + MANIFEST_NAME):
+        target, root = trimmed, trimmed[: -len(MANIFEST_NAME) - 1]
+    else:
+        target, root = f"{trimmed}/{MANIFEST_NAME}", trimmed
+    try:
+        rows = spark.read.text(target, wholetext=True).collect()
+    except AnalysisException:
+        return None
+    if not rows:
+        return None
+    return parse_manifest(str(rows[0].value), root)

@@ -1,0 +1,334 @@
+"""Read the Parquet folders that ``h056 convert`` writes.
+
+A convert folder holds one Parquet table per canonical frame, partitioned by the UTC
+date of the frame's time column, and a manifest written last::
+
+    DIR/_h056_manifest.json
+    DIR/audit/date=2026-03-02/part-0.parquet
+    DIR/signin/date=2026-03-02/part-0.parquet
+    DIR/steps/date=2026-03-02/part-0.parquet
+
+The manifest's content marks the folder: its ``format`` and ``schema_version``, the
+columns of each table, the partition files, and the accounting of the original input
+files (records seen, loaded, duplicate and skipped per file). A folder whose manifest
+names another format is read like any other folder of exports. Timestamps are stored
+as Parquet ``TIMESTAMP(NANOS)`` in UTC, because Entra writes 7 fractional digits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import MISSING, dataclass, fields, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from h056hunt import schema
+from h056hunt.errors import InputError
+from h056hunt.loaders.sink import FileFrames, FileReport
+
+if TYPE_CHECKING:
+    from h056hunt.load import Conflict, LoadedData, LoadOptions, ProgressCallback
+
+logger = logging.getLogger(__name__)
+
+MANIFEST_NAME = "_h056_manifest.json"
+MANIFEST_FORMAT = "h056hunt-canonical-parquet"
+SCHEMA_VERSION = 1
+# The partition value Hive, Spark and pyarrow use for a missing date.
+NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+PARTITION_COLUMN = "date"
+# Each table with its canonical schema and the time column that sets its partition.
+TABLES: dict[str, tuple[pa.Schema, str]] = {
+    "audit": (schema.AUDIT_SCHEMA, "event_time"),
+    "signin": (schema.SIGNIN_SCHEMA, "event_time"),
+    "steps": (schema.STEP_SCHEMA, "step_time"),
+}
+# A manifest larger than this is not one that ``h056 convert`` wrote.
+_MAX_MANIFEST_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The content of one convert folder's manifest.
+
+    Attributes:
+        root: the folder, as the user named it.
+        partitions: per table, the partition files relative to ``root``.
+        rows: per table, the row count the writer recorded.
+        files: the accounting of the input files that were converted.
+        unreadable: inputs the conversion could not read, with the reason.
+        conflicts: record ids whose copies differed, as written by the converter.
+    """
+
+    root: str
+    partitions: dict[str, list[str]]
+    rows: dict[str, int]
+    files: list[FileReport]
+    unreadable: list[tuple[str, str]]
+    conflicts: list[dict[str, Any]]
+
+
+def columns_record(arrow_schema: pa.Schema) -> list[list[str]]:
+    """Return a schema's columns as ``[name, type]`` pairs for the manifest."""
+    return [[field.name, str(field.type)] for field in arrow_schema]
+
+
+def manifest_text(
+    partitions: dict[str, list[str]],
+    rows: dict[str, int],
+    data: LoadedData,
+    writer: str,
+) -> str:
+    """Return the manifest of a convert folder as JSON text."""
+    document = {
+        "format": MANIFEST_FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "writer": writer,
+        "tables": {
+            log: {
+                "time_column": time_column,
+                "columns": columns_record(arrow_schema),
+                "rows": rows[log],
+                "partitions": partitions[log],
+            }
+            for log, (arrow_schema, time_column) in TABLES.items()
+        },
+        "files": [report_record(report) for report in data.files],
+        "unreadable": [list(entry) for entry in data.unreadable],
+        "conflicts": [
+            {
+                "log": conflict.log,
+                "record_id": conflict.record_id,
+                "columns": conflict.columns,
+                "files": conflict.files,
+            }
+            for conflict in data.conflicts
+        ],
+    }
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=True) + "\n"
+
+
+def report_record(report: FileReport) -> dict[str, Any]:
+    """Return one file's accounting as a JSON-ready dict.
+
+    Timestamps, sets and arrays are tagged (``$timestamp``, ``$set``, ``$array``)
+    so :func:`report_from_record` restores their types.
+    """
+    return {item.name: _encode(getattr(report, item.name)) for item in fields(report)}
+
+
+def report_from_record(record: dict[str, Any]) -> FileReport:
+    """Rebuild a :class:`FileReport` from :func:`report_record` output."""
+    values = {}
+    for item in fields(FileReport):
+        if item.name not in record:
+            continue
+        value = _decode(record[item.name])
+        factory = item.default_factory
+        if factory is not MISSING and isinstance(factory(), Counter):
+            value = Counter(value)
+        values[item.name] = value
+    return FileReport(**values)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return {"$timestamp": value.isoformat()}
+    if isinstance(value, set | frozenset):
+        return {"$set": sorted(value)}
+    if isinstance(value, np.ndarray):
+        return {"$array": value.tolist(), "dtype": str(value.dtype)}
+    if isinstance(value, dict):
+        return {str(key): _encode(item) for key, item in sorted(value.items())}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    if "$timestamp" in value:
+        return pd.Timestamp(value["$timestamp"])
+    if "$set" in value:
+        return set(value["$set"])
+    if "$array" in value:
+        return np.array(value["$array"], dtype=value["dtype"])
+    return {key: _decode(item) for key, item in value.items()}
+
+
+def parse_manifest(text: str, root: str) -> Manifest | None:
+    """Read a manifest's JSON text; return None when it is not a convert manifest.
+
+    Raises:
+        InputError: the manifest names the convert format but a version this
+            release does not read, or columns that differ from the canonical schema.
+    """
+    where = f"{root.rstrip('/')}/{MANIFEST_NAME}"
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(document, dict) or document.get("format") != MANIFEST_FORMAT:
+        return None
+    version = document.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise InputError(
+            where,
+            f"convert folder of schema version {version!r}; this release reads "
+            f"version {SCHEMA_VERSION}",
+            reason="unsupported_schema_version",
+            hint="run h056 convert again with this release, or use the release "
+            "that wrote the folder",
+        )
+    tables = document.get("tables") or {}
+    for log, (arrow_schema, _) in TABLES.items():
+        table = tables.get(log) or {}
+        if table.get("columns") != columns_record(arrow_schema):
+            raise InputError(
+                where,
+                f"the {log} table's columns differ from the canonical schema",
+                reason="schema_mismatch",
+                hint="run h056 convert again with this release",
+            )
+    return Manifest(
+        root=root,
+        partitions={log: list(tables[log]["partitions"]) for log in TABLES},
+        rows={log: int(tables[log]["rows"]) for log in TABLES},
+        files=[report_from_record(item) for item in document.get("files", [])],
+        unreadable=[
+            (str(path), str(reason)) for path, reason in document.get("unreadable", [])
+        ],
+        conflicts=list(document.get("conflicts", [])),
+    )
+
+
+def find_manifest(input_path: str) -> Manifest | None:
+    """Return the manifest when a local input is a convert folder or its manifest.
+
+    Only the manifest file is opened, and only when its name is
+    :data:`MANIFEST_NAME`; its content decides.
+    """
+    path = Path(input_path)
+    if path.is_dir():
+        candidate, root = path / MANIFEST_NAME, input_path
+    elif path.name == MANIFEST_NAME and path.is_file():
+        candidate, root = path, str(path.parent)
+    else:
+        return None
+    try:
+        if not candidate.is_file() or candidate.stat().st_size > _MAX_MANIFEST_BYTES:
+            return None
+        text = candidate.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return parse_manifest(text, root)
+
+
+def read_table(manifest: Manifest, log: str) -> pd.DataFrame:
+    """Read one table of a convert folder into a canonical frame.
+
+    Raises:
+        InputError: a partition file is missing, unreadable, or has other columns.
+    """
+    arrow_schema, _ = TABLES[log]
+    parts = []
+    for relative in manifest.partitions[log]:
+        location = f"{manifest.root.rstrip('/')}/{relative}"
+        try:
+            table = pq.read_table(Path(manifest.root) / relative)
+        except (OSError, pa.ArrowException) as error:
+            raise InputError(
+                location,
+                f"cannot read Parquet partition: {error}",
+                reason="unreadable",
+                hint="the convert folder is incomplete; run h056 convert again",
+            ) from error
+        if not table.schema.equals(arrow_schema):
+            raise InputError(
+                location,
+                "the partition's columns differ from the canonical schema",
+                reason="schema_mismatch",
+                hint="run h056 convert again with this release",
+            )
+        parts.append(table)
+    if not parts:
+        return schema.empty_frame(arrow_schema)
+    return schema.frame_from_table(pa.concat_tables(parts))
+
+
+def converted_inputs(inputs: list[str]) -> tuple[list[Manifest], list[str]]:
+    """Split inputs into convert folders and everything else."""
+    manifests = []
+    others = []
+    for item in inputs:
+        manifest = find_manifest(item)
+        if manifest is None:
+            others.append(item)
+        else:
+            manifests.append(manifest)
+    return manifests, others
+
+
+def holds_converted(audit_inputs: list[str], signin_inputs: list[str]) -> bool:
+    """Tell whether any input is a convert folder."""
+    return any(find_manifest(item) for item in (*audit_inputs, *signin_inputs))
+
+
+def load_with_converted(
+    audit_inputs: list[str],
+    signin_inputs: list[str],
+    options: LoadOptions,
+    progress: ProgressCallback | None,
+) -> LoadedData:
+    """Load convert folders and raw exports together, as ``load_logs`` does.
+
+    Each convert folder brings its stored frames and the accounting of its original
+    files. Records present in more than one input are de-duplicated across all of
+    them, and their duplicates are counted against the file that held them.
+    """
+    # Imported here because h056hunt.load imports this module.
+    from h056hunt import load
+
+    audit_manifests, raw_audit = converted_inputs(audit_inputs)
+    signin_manifests, raw_signin = converted_inputs(signin_inputs)
+    frames: list[FileFrames] = []
+    reports: list[FileReport] = []
+    unreadable: list[tuple[str, str]] = []
+    conflicts: list[Conflict] = []
+    if raw_audit or raw_signin:
+        # The fast path's second pass belongs to the LoadedData it returns, which
+        # is merged away here, so the raw exports are read whole.
+        plain = replace(options, fast_path=False)
+        raw = load.load_logs(raw_audit, raw_signin, plain, progress)
+        frames.append(FileFrames(audit=raw.audit, signin=raw.signin, steps=raw.steps))
+        reports.extend(raw.files)
+        unreadable.extend(raw.unreadable)
+        conflicts.extend(raw.conflicts)
+    read_roots: set[Path] = set()
+    for manifest in (*audit_manifests, *signin_manifests):
+        root = Path(manifest.root).resolve()
+        if root in read_roots:
+            continue
+        read_roots.add(root)
+        logger.debug("%s: reading a convert folder", manifest.root)
+        frames.append(
+            FileFrames(
+                audit=read_table(manifest, "audit"),
+                signin=read_table(manifest, "signin"),
+                steps=read_table(manifest, "steps"),
+            )
+        )
+        reports.extend(manifest.files)
+        unreadable.extend(manifest.unreadable)
+        conflicts.extend(load.Conflict(**item) for item in manifest.conflicts)
+    data = load._combine(frames, reports, unreadable)
+    data.conflicts[:0] = conflicts
+    return data

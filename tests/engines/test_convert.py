@@ -1,0 +1,193 @@
+"""Tests for ``h056 convert`` and for reading its Parquet folders back locally."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from h056hunt.cli import main
+from h056hunt.convert import convert_logs
+from h056hunt.errors import InputError, UsageError
+from h056hunt.load import LoadOptions, load_logs
+from h056hunt.loaders.parquet import (
+    MANIFEST_FORMAT,
+    MANIFEST_NAME,
+    SCHEMA_VERSION,
+    find_manifest,
+    parse_manifest,
+    report_from_record,
+    report_record,
+)
+from h056hunt.loaders.sink import FileReport
+from h056hunt.simulate.config import SimulationConfig
+from h056hunt.simulate.output import simulate
+
+HUNT_ARGS = ["--format", "jsonl", "--fail-on", "none"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("corpus")
+    result = simulate(SimulationConfig(users=30, days=2, seed=7), folder)
+    return Path(result.audit_path), Path(result.signin_path)
+
+
+@pytest.fixture(scope="module")
+def converted(
+    corpus: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    audit, signin = corpus
+    out = tmp_path_factory.mktemp("lake") / "h056"
+    convert_logs([str(audit)], [str(signin)], out)
+    return out
+
+
+def _hunt(*args: str) -> str:
+    result = CliRunner().invoke(main, ["hunt", *args, *HUNT_ARGS])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_convert_partitions_by_date(converted: Path) -> None:
+    manifest = json.loads((converted / MANIFEST_NAME).read_text())
+    signin_parts = manifest["tables"]["signin"]["partitions"]
+    assert manifest["format"] == MANIFEST_FORMAT
+    assert manifest["schema_version"] == SCHEMA_VERSION
+    assert signin_parts == sorted(signin_parts)
+    assert signin_parts[0].startswith("signin/date=2026-03-02/")
+    for log in ("audit", "signin", "steps"):
+        table = manifest["tables"][log]
+        rows = sum(
+            pq.read_metadata(converted / p).num_rows for p in table["partitions"]
+        )
+        assert rows == table["rows"]
+
+
+def test_convert_then_hunt_identical(
+    corpus: tuple[Path, Path], converted: Path
+) -> None:
+    audit, signin = corpus
+    raw = _hunt("--audit", str(audit), "--signin", str(signin))
+    assert raw
+    assert _hunt("--audit", str(converted)) == raw
+    assert _hunt("--signin", str(converted / MANIFEST_NAME)) == raw
+
+
+def test_converted_accounting_holds(corpus: tuple[Path, Path], converted: Path) -> None:
+    audit, signin = corpus
+    raw = load_logs([str(audit)], [str(signin)], LoadOptions(fast_path=False))
+    data = load_logs([str(converted)], [str(converted)])
+    assert [report_record(r) for r in data.files] == [
+        report_record(r) for r in raw.files
+    ]
+    for report in data.files:
+        skipped = sum(report.skipped.values())
+        total = report.loaded_total - report.loaded["steps"]
+        assert report.records_seen == total + report.duplicates + skipped
+    pd.testing.assert_frame_equal(data.signin, raw.signin)
+    pd.testing.assert_frame_equal(data.audit, raw.audit)
+    pd.testing.assert_frame_equal(data.steps, raw.steps)
+
+
+def test_converted_and_raw_deduplicate(
+    corpus: tuple[Path, Path], converted: Path
+) -> None:
+    _, signin = corpus
+    data = load_logs([str(converted)], [str(signin)])
+    copies = {r.path: r for r in data.files if r.path == str(signin)}
+    assert len(data.signin) == len(load_logs([str(converted)], []).signin)
+    assert sum(report.duplicates for report in copies.values()) > 0
+
+
+def test_convert_rejects_nonempty_folder(
+    corpus: tuple[Path, Path], tmp_path: Path
+) -> None:
+    audit, _ = corpus
+    (tmp_path / "keep.txt").write_text("earlier output")
+    with pytest.raises(UsageError, match="not empty"):
+        convert_logs([str(audit)], [], tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+
+
+def test_convert_cli_writes_folder(corpus: tuple[Path, Path], tmp_path: Path) -> None:
+    audit, signin = corpus
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main,
+        ["convert", "--audit", str(audit), "--signin", str(signin), "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "rows" in result.stderr
+    assert (out / MANIFEST_NAME).is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_foreign_manifest_is_export_folder(tmp_path: Path) -> None:
+    (tmp_path / MANIFEST_NAME).write_text(json.dumps({"format": "someone-else"}))
+    assert find_manifest(str(tmp_path)) is None
+    data = load_logs([str(tmp_path)], [])
+    assert data.skipped()
+    assert data.audit.empty
+
+
+def test_manifest_version_mismatch_rejected() -> None:
+    text = json.dumps({"format": MANIFEST_FORMAT, "schema_version": 99})
+    with pytest.raises(InputError) as caught:
+        parse_manifest(text, "lake")
+    assert caught.value.reason == "unsupported_schema_version"
+    assert "lake/_h056_manifest.json" in str(caught.value)
+
+
+def test_manifest_column_mismatch_rejected(converted: Path) -> None:
+    document = json.loads((converted / MANIFEST_NAME).read_text())
+    document["tables"]["signin"]["columns"].pop()
+    with pytest.raises(InputError) as caught:
+        parse_manifest(json.dumps(document), str(converted))
+    assert caught.value.reason == "schema_mismatch"
+
+
+def test_missing_partition_is_input_error(converted: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / MANIFEST_NAME).write_text((converted / MANIFEST_NAME).read_text())
+    with pytest.raises(InputError) as caught:
+        load_logs([str(copy)], [])
+    assert caught.value.reason == "unreadable"
+
+
+def test_report_record_covers_every_field() -> None:
+    report = FileReport(path="a.json", requested_log="signin")
+    assert set(report_record(report)) == {item.name for item in fields(FileReport)}
+
+
+def test_report_round_trip() -> None:
+    report = FileReport(path="a.json", requested_log="signin")
+    report.shapes = Counter({"graph": 3})
+    report.records_seen = 5
+    report.loaded = Counter({"signin": 3, "steps": 1})
+    report.duplicates = 1
+    report.skipped = Counter({"invalid timestamp": 1})
+    report.partial = True
+    report.error = "line 9: cut off"
+    report.time_min = {"signin": pd.Timestamp("2026-03-02T10:00:00.1234567Z")}
+    report.time_max = {"signin": pd.Timestamp("2026-03-02T11:00:00.0000001Z")}
+    report.present_columns = {"signin": {"user_id", "event_time"}}
+    if "time_ranges" in {item.name for item in fields(FileReport)}:
+        report.time_ranges = {"signin": np.array([[1, 2]], dtype=np.int64)}
+    rebuilt = report_from_record(json.loads(json.dumps(report_record(report))))
+    for item in fields(FileReport):
+        expected = getattr(report, item.name)
+        actual = getattr(rebuilt, item.name)
+        assert type(actual) is type(expected), item.name
+        if item.name == "time_ranges":
+            assert all(np.array_equal(actual[k], expected[k]) for k in expected)
+        else:
+            assert actual == expected, item.name
