@@ -252,7 +252,7 @@ def _summary(
     else:
         parts.append(
             f"{denied} denied prompts for {user} over {format_duration(last - first)}"
-            " with no revocation of this user before them"
+            " with no revocation of this user in the audit data before them"
         )
     if counts.get("fraud"):
         parts.append(f"{counts['fraud']} reported as fraud")
@@ -277,7 +277,9 @@ def build_campaign_finding(
             if item.kind == "revocation":
                 by_revocation[item.record_id] = finding
     targets = []
-    for row in revocations.itertuples(index=False):
+    # Rows are read once: a mass revocation can have thousands.
+    rows = list(revocations.itertuples(index=False))
+    for row in rows:
         chain = by_revocation.get(str(row.revocation_id))
         targets.append(
             {
@@ -316,7 +318,7 @@ def build_campaign_finding(
             record=_optional_int(row.source_record),
             detail=str(row.activity),
         )
-        for row in revocations.itertuples(index=False)
+        for row in rows
     )
     timeline = tuple(
         TimelineEvent(
@@ -327,7 +329,7 @@ def build_campaign_finding(
             ip_address=_first_text(row.actor_ip),
             record_id=str(row.revocation_id),
         )
-        for row in revocations.itertuples(index=False)
+        for row in rows
     )
     anchor = "|".join(sorted(str(value) for value in revocations["revocation_id"]))
     summary = (

@@ -2,9 +2,9 @@
 
 A file covers the stretch from its first to its last event, split wherever it has no
 event for longer than a gap. Ranges are stored at the gap :data:`STORED_GAP_NS` and
-merged again at the gap a caller asks for, which gives exactly the ranges of the
-underlying times for any gap at least that long: no stored range spans a longer gap
-between two times, and ranges closer than the asked gap join.
+merged again at the gap a caller requests. For any requested gap at least that long,
+this gives exactly the ranges of the underlying times, because no stored range spans a
+longer gap between two times and ranges closer than the requested gap join.
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """Read large one-record-per-line exports fast: pre-filter, decode little, in parallel.
 
 The fast path takes newline-delimited JSON and Graph pages, Event Hub bodies or JSON
-arrays written one record per line, plain or gzip. The first pass
-(:class:`~h056hunt.loaders.prefilter.LineScanner`) splits a plain file into one byte
-range per core, aligned to line starts, and decodes only the lines that can matter;
-they go through the same :func:`~h056hunt.loaders.json_export.route_record` as the
-plain path, with the same line and record numbers. After detection,
-:class:`ContextReader` re-reads only the index blocks that hold sign-ins of the users
-and revokers who matter.
+arrays written one record per line, plain or gzip. The first pass splits a plain file
+into one byte range per core, aligned to line starts, and decodes only the lines that
+:class:`~h056hunt.loaders.prefilter.LineScanner` marks as possibly relevant. Those go
+through the same :func:`~h056hunt.loaders.json_export.route_record` as the plain path,
+with the same line and record numbers. After detection, :class:`ContextReader`
+re-reads only the index blocks that contain sign-ins of the users and revokers who
+matter.
 
 Any file the fast path cannot read exactly as the plain path does (another shape, a
 line that does not decode to one record, a time that is not ISO 8601, a line over the
@@ -66,7 +66,7 @@ _READ_ERRORS = (OSError, EOFError, zlib.error, _zlib_module.error)
 
 
 class Unsupported(Exception):
-    """The file needs the plain path; the message says why."""
+    """Raised when the file needs the plain path; the message gives the reason."""
 
 
 def enabled(requested: bool) -> bool:
@@ -90,7 +90,7 @@ class RangePlan:
 
 @dataclass
 class FastFile:
-    """What the second pass needs to re-read the blocks of one file."""
+    """The index of one fast-path file that the second pass reads blocks by."""
 
     path: Path
     display: str
@@ -237,7 +237,7 @@ class _Limits:
 
 @dataclass
 class _Framing:
-    """Where the records of a file start, and the opening line of a container."""
+    """The start of a file's records and the opening line of a container."""
 
     first_offset: int
     first_line: int
@@ -385,7 +385,7 @@ def _route_line(
     except UnicodeDecodeError as error:
         raise Unsupported(f"line {line + 1} is not valid UTF-8") from error
     if "\x00" in text:
-        raise Unsupported(f"line {line + 1} holds a NUL character")
+        raise Unsupported(f"line {line + 1} contains a NUL character")
     value = _loads(raw)
     if not container and (not isinstance(value, dict) or _is_envelope(value)):
         raise Unsupported(f"line {line + 1} is not a single record")
@@ -542,7 +542,7 @@ class ContextReader:
     def read(self, user_ids: set[str]) -> list[tuple[FastFile, FileSink]]:
         """Route the pre-filtered lines of ``user_ids`` into one new sink per file.
 
-        Ids already read by an earlier call are not read again; keys that are not
+        Ids already read by an earlier call are not read again. Keys that are not
         object ids (``upn:...``) are ignored, because context rows are matched by
         object id.
         """

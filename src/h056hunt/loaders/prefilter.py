@@ -7,7 +7,7 @@ faster than ``bytes.find``). A line is decoded when it can matter to the hunt:
 * a sign-in line holding ``500121`` (the MFA failure code) or ``denied`` in any case,
   the word every denied-prompt result text starts with;
 * an audit line holding a word of a revocation, near-miss or context activity name;
-* a line that holds ``\\u`` (an escape could spell any of those words), lacks the
+* a line that contains ``\\u`` (an escape could spell any of those words), lacks the
   expected keys, has them more than once, or does not look like a single record.
 
 Every other line is counted as pre-filtered: its ``createdDateTime`` or
@@ -60,7 +60,7 @@ TIME_BATCH = 65_536
 CATEGORY_KEY = '"category":"'
 GUID_LENGTH = 36
 # A time literal and a user id are read as fixed windows after their key and cut at
-# the closing quote in bulk; both are far shorter than these windows.
+# the closing quote in bulk. Both are far shorter than these windows.
 TIME_WINDOW = 48
 USER_WINDOW = GUID_LENGTH + 1
 NO_USER_WINDOW = QUOTE + bytes(USER_WINDOW - 1)
@@ -95,8 +95,8 @@ class LogSpec:
 
     Attributes:
         log: ``signin`` or ``audit``.
-        time_key: the member that holds the event time, with its opening quote.
-        user_key: the member that holds the user id, or None for no index.
+        time_key: the member name of the event time, with the value's opening quote.
+        user_key: the member name of the user id, or None for no index.
         needles: exact literals that make a line worth decoding.
         uncased_needles: literals that do, compared without case.
         diagnostic_categories: lower-cased Azure Monitor categories of this log.
@@ -113,8 +113,8 @@ class LogSpec:
     word_groups: tuple[tuple[bytes, ...], ...] = ()
 
 
-# Words of activity names that most audit records hold somewhere (in keys such as
-# "initiatedBy" or values such as "Member"); a poor choice to search for.
+# Words of activity names that most audit records contain somewhere, in keys such as
+# "initiatedBy" or values such as "Member", so they are a poor choice to search for.
 _COMMON_WORDS = frozenset(
     {"add", "admin", "all", "app", "detail", "for", "in", "member", "to", "update"}
     | {"updated", "user", "users", "sign", "remove", "phone", "completed", "enable"}
@@ -128,7 +128,7 @@ def _activity_words(
 
     Activity names are compared after lower-casing and dropping punctuation and
     articles (:func:`~h056hunt.detect.revocations.normalise_activity`), so a record
-    whose activity is one of them holds every word of it in its raw text. Near
+    whose activity is one of them contains every word of it in its raw text. Near
     misses are names with one of a few words, or with "refresh" and "tokens".
     """
     names = {revocations.normalise_activity(name) for name in revocation_activities}
@@ -184,7 +184,7 @@ def audit_spec(revocation_activities: tuple[str, ...]) -> LogSpec:
 
 @dataclass
 class ScanResult:
-    """What a scan of one byte range of a file found.
+    """The findings of a scan of one byte range of a file.
 
     Line and record numbers are 0-based and relative to the start of the range.
 
@@ -251,6 +251,9 @@ class LineScanner:
         self.container = container
         self.path = path
         self.wanted = wanted
+        self._wanted_hashes = user_hashes(
+            b"".join(user_window(user) for user in sorted(wanted or ()))
+        )[0]
         self.result = ScanResult()
         self._offset = start_offset
         self._next_block = start_offset
@@ -270,7 +273,7 @@ class LineScanner:
             return
         text = sz.Str(chunk)[:length]
         hits = self._needle_hits(text)
-        if self.wanted is not None or not self._feed_regular(chunk, text, hits):
+        if not self._feed_regular(chunk, text, hits):
             self._feed_lines(chunk, text, hits)
         self._offset += length
         if self._time_count >= TIME_BATCH:
@@ -302,7 +305,9 @@ class LineScanner:
             return False
         data = np.frombuffer(chunk, dtype=np.uint8)
         key_array = np.array(keys, dtype=np.int64)
-        starts = key_array - GRAPH_KEY_OFFSET
+        starts = _line_starts(data, text, key_array)
+        if starts is None:
+            return False
         ends = np.append(starts[1:] - 1, length)
         if data[length - 1] == NEWLINE_BYTE:
             ends[-1] = length - 1
@@ -310,13 +315,10 @@ class LineScanner:
             self.result.unsupported = "a line at or over the record size limit"
             return True
         content_ends = ends - 1 if self.container else ends
-        newlines = text.count(NEWLINE)
         if (
-            starts[0] != 0
-            or newlines != len(keys) - (ends[-1] == length)
-            or (data[starts[1:] - 1] != NEWLINE_BYTE).any()
+            (data[key_array - 1] != COMMA).any()
             or (data[key_array - 2] != ord(QUOTE)).any()
-            or (data[key_array - 1] != COMMA).any()
+            or (ends <= starts).any()
             or (data[content_ends - 1] != CLOSE_BRACE).any()
             or (self.container and (data[content_ends] != COMMA).any())
             or (data[starts[:, None] + _GRAPH_RANGE] != _GRAPH_PREFIX).any()
@@ -325,6 +327,9 @@ class LineScanner:
         user_windows = None
         if self.spec.user_key is not None:
             user_windows = self._user_windows(data, text, starts, ends)
+        if self.wanted is not None:
+            self._feed_wanted(chunk, text, hits, starts, ends, key_array, user_windows)
+            return True
         result = self.result
         decode = np.zeros(len(keys), dtype=bool)
         if hits:
@@ -355,12 +360,45 @@ class LineScanner:
             result.last_element_line = result.lines - 1
         return True
 
+    def _feed_wanted(
+        self,
+        chunk: bytes | bytearray,
+        text: sz.Str,
+        hits: list[int],
+        starts: np.ndarray,
+        ends: np.ndarray,
+        keys: np.ndarray,
+        user_windows: np.ndarray | None,
+    ) -> None:
+        """Pass the lines whose user hash may be wanted to :meth:`_line`."""
+        result = self.result
+        line_base = result.lines
+        record_base = result.records
+        if user_windows is not None:
+            hashes, has_user = user_hashes(user_windows.tobytes())
+            maybe = np.isin(hashes, self._wanted_hashes) | (hashes == UNKNOWN_USER)
+            hit_lines = set((np.searchsorted(starts, hits, side="right") - 1).tolist())
+            for index in np.flatnonzero(has_user & maybe).tolist():
+                result.lines = line_base + index
+                result.records = record_base + index
+                self._line(
+                    chunk,
+                    text,
+                    int(starts[index]),
+                    int(ends[index]),
+                    int(keys[index]),
+                    False,
+                    index in hit_lines,
+                )
+        result.lines = line_base + len(starts)
+        result.records = record_base + len(starts)
+
     def _user_windows(
         self, data: np.ndarray, text: sz.Str, starts: np.ndarray, ends: np.ndarray
     ) -> np.ndarray:
         """Return the user id window of each line.
 
-        A line without the user key has no user; a line with it twice gets a window
+        A line without the user key has no user. A line with it twice gets a window
         that hashes to :data:`UNKNOWN_USER`, so the second pass re-reads its block.
         """
         assert self.spec.user_key is not None
@@ -654,9 +692,31 @@ def user_window(user: bytes | None) -> bytes:
     return (user + QUOTE).ljust(USER_WINDOW, b"?")[:USER_WINDOW]
 
 
-def _found(position: int, length: int) -> int:
-    """Map a failed search (-1) past the end, so one comparison tests a hit."""
-    return position if position >= 0 else length + 1
+def _line_starts(data: np.ndarray, text: sz.Str, keys: np.ndarray) -> np.ndarray | None:
+    """Return the start of each line when every line holds the time key once.
+
+    Graph sign-ins put the key at a fixed offset, so the starts follow from the keys;
+    otherwise they come from the newlines. None when the lines and keys do not pair
+    up one to one.
+    """
+    length = len(text)
+    lines = text.count(NEWLINE) + (data[length - 1] != NEWLINE_BYTE)
+    if lines != len(keys):
+        return None
+    starts = keys - GRAPH_KEY_OFFSET
+    if starts[0] == 0 and (data[starts[1:] - 1] == NEWLINE_BYTE).all():
+        return starts
+    found = [0]
+    find = text.find
+    position = find(NEWLINE)
+    while 0 <= position < length - 1:
+        found.append(position + 1)
+        position = find(NEWLINE, position + 1)
+    starts = np.array(found, dtype=np.int64)
+    following = np.append(starts[1:], length)
+    if len(starts) != len(keys) or (keys < starts).any() or (keys >= following).any():
+        return None
+    return starts
 
 
 def _string_value(chunk: bytes | bytearray, start: int, end: int) -> str | None:
