@@ -12,6 +12,7 @@ import pandas as pd
 
 from h056hunt import timeranges
 from h056hunt.detect.chains import DetectionParams
+from h056hunt.findings import Finding, FindingType
 from h056hunt.load import LoadedData
 from h056hunt.loaders.sink import FileReport
 from h056hunt.render.text import format_time
@@ -117,3 +118,42 @@ def _uncovered(
     if cursor < end:
         holes.append((cursor, end))
     return holes
+
+
+def audit_coverage_warnings(
+    data: LoadedData, findings: Iterable[Finding], params: DetectionParams
+) -> list[str]:
+    """Name each stand-alone burst whose look-back window no audit export covers.
+
+    A ``push_bombing`` finding says no revocation of the user came before the burst;
+    that is only known where audit data covers the ``max_lag`` before it. Audit
+    records are sparse, so each audit file covers its whole first-to-last span.
+    """
+    bursts = [f for f in findings if f.finding_type == FindingType.PUSH_BOMBING]
+    if not bursts:
+        return []
+    ranges = sorted(
+        (report.time_min["audit"], report.time_max["audit"])
+        for report in data.files
+        if "audit" in report.time_min
+    )
+    if not ranges:
+        return [
+            f"no audit data was loaded: {len(bursts)} burst(s) are reported as "
+            "push_bombing because no revocation could be seen, not because none "
+            "happened"
+        ]
+    warnings = []
+    for finding in bursts:
+        first = finding.first_prompt_time
+        if first is None:
+            continue
+        for hole_start, hole_end in _uncovered(ranges, first - params.max_lag, first):
+            user = finding.target_upn or finding.target_user_id
+            warnings.append(
+                f"audit data does not cover {format_time(hole_start)} to "
+                f"{format_time(hole_end)}, before the burst of {user} at "
+                f"{format_time(first)}: a revocation there would not be seen, so "
+                "this burst may be a revocation chain"
+            )
+    return warnings

@@ -26,7 +26,7 @@ from h056hunt.build import (
     shared_origin_factor,
 )
 from h056hunt.config import HuntConfig
-from h056hunt.coverage import coverage_warnings
+from h056hunt.coverage import audit_coverage_warnings, coverage_warnings
 from h056hunt.detect.campaigns import (
     Campaign,
     actor_key,
@@ -36,6 +36,7 @@ from h056hunt.detect.campaigns import (
 )
 from h056hunt.detect.chains import DetectionParams, Match, detect_all
 from h056hunt.detect.context import Context, actor_context, user_context
+from h056hunt.detect.identity import build_upn_index
 from h056hunt.detect.prompts import extract_prompts
 from h056hunt.detect.revocations import find_revocations
 from h056hunt.findings import Finding, FindingType, ScoreFactor
@@ -108,7 +109,8 @@ def run_hunt(
     # interrupts and history of matched users and revokers come in here, and the
     # matches are found again with them.
     while data.read_context(context_keys(matches)):
-        inputs = _with_prompts(inputs, extract_prompts(data.signin, data.steps))
+        prompts = extract_prompts(data.signin, data.steps, upn_index(data))
+        inputs = _with_prompts(inputs, prompts)
         matches = detect_all(inputs.revocations, inputs.prompts, params)
     return finish(matches, data, inputs, params, config)
 
@@ -126,12 +128,24 @@ def _with_prompts(inputs: HuntInputs, prompts: pd.DataFrame) -> HuntInputs:
     )
 
 
+def upn_index(data: LoadedData) -> dict[str, str]:
+    """Map UPNs to object ids from the rows that carry both, in either log."""
+    return build_upn_index(
+        [
+            (data.signin["user_id"], data.signin["user_upn"]),
+            (data.audit["target_id"], data.audit["target_upn"]),
+            (data.audit["actor_id"], data.audit["actor_upn"]),
+        ]
+    )
+
+
 def prepare(data: LoadedData, params: DetectionParams) -> HuntInputs:
     """Find the revocations and the MFA prompts of loaded data."""
+    index = upn_index(data)
     revocations, near_misses = find_revocations(
-        data.audit, params.revocation_activities
+        data.audit, params.revocation_activities, index
     )
-    prompts = extract_prompts(data.signin, data.steps)
+    prompts = extract_prompts(data.signin, data.steps, index)
     fallback_prompts = int(prompts["upn_fallback"].sum()) if len(prompts) else 0
     return hunt_inputs(
         revocations,
@@ -212,9 +226,9 @@ def finish(
         logger.info(
             "suppressed %s by %s: %s", item.finding.finding_id, item.entry, item.reason
         )
+    # The run summary prints these; logging them too would print each one twice.
     coverage = coverage_warnings(data, inputs.revocations, params)
-    for warning in coverage:
-        logger.warning("%s", warning)
+    coverage += audit_coverage_warnings(data, findings, params)
     return HuntResult(
         findings=findings,
         revocations=inputs.revocations,

@@ -93,7 +93,7 @@ def build_upn_index(pairs: list[tuple[pd.Series, pd.Series]]) -> dict[str, str]:
                 "upn": _normalised_upns(upns),
             }
         ).dropna()
-        for upn, object_id in frame.drop_duplicates().itertuples(index=False):
+        for object_id, upn in frame.drop_duplicates().itertuples(index=False):
             if object_id and is_object_id(object_id):
                 seen.setdefault(upn, set()).add(object_id)
     return {upn: ids.pop() for upn, ids in seen.items() if len(ids) == 1}
