@@ -44,6 +44,8 @@ PAYLOADS = {
     "html_script": "<script>alert(1)</script>",
     "markdown_link": "[x](javascript:alert(1))",
     "backticks": "`code` ``x``",
+    "markdown_bullet": "- item",
+    "markdown_ordered": "1. item",
 }
 # The loaders strip the whitespace around every field, as exports pad some of them.
 LOADED_VALUES = {payload.strip() for payload in PAYLOADS.values()}

@@ -99,6 +99,19 @@ def test_markdown_payload_starts_no_heading(hostile_outputs: Run) -> None:
     assert not [heading for heading in headings if heading.startswith("heading")]
 
 
+def test_markdown_payload_starts_no_list(hostile_outputs: Run) -> None:
+    to_stdout, _ = hostile_outputs("markdown")
+    parsed = tokens(to_stdout.text())
+
+    items = [
+        parsed[index + 2].content
+        for index, token in enumerate(parsed)
+        if token.type == "list_item_open" and parsed[index + 1].type == "paragraph_open"
+    ]
+    assert items
+    assert not [item for item in items if item.startswith("item")]
+
+
 def test_markdown_says_partial(hostile_outputs: Run) -> None:
     to_stdout, _ = hostile_outputs("markdown")
 

@@ -25,6 +25,8 @@ _BREAKS = re.compile("\r\n|[\r\n\t\v\f\u0085\u2028\u2029]")
 _SPECIAL = re.compile(r"([\\`*_\[\]<>()#!|~&@$])")
 # GFM turns "http://", "https://" and "www." into links even without brackets.
 _URL_START = re.compile(r"(?i)(:)(?=/)|\b(www)(\.)")
+# "-", "+" or "1." and a space at the start of a line begin a list item.
+_LIST_MARKER = re.compile(r"^( {0,3})([-+]|\d{1,9}\.)(?=[ \t]|$)")
 
 
 def one_line(value: object) -> str:
@@ -42,7 +44,14 @@ def md_text(value: object) -> str:
     '\\\\[x\\\\]\\\\(javascript:alert\\\\(1\\\\)\\\\)'
     """
     text = _SPECIAL.sub(r"\\\1", one_line(value))
+    text = _LIST_MARKER.sub(_escape_list_marker, text)
     return _URL_START.sub(_break_url, text)
+
+
+def _escape_list_marker(found: re.Match[str]) -> str:
+    marker = found.group(2)
+    escaped = "\\" + marker if marker in "-+" else marker[:-1] + "\\."
+    return found.group(1) + escaped
 
 
 def _break_url(found: re.Match[str]) -> str:
