@@ -12,12 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from h056hunt.loaders import fastpath, prefilter, registry
 from h056hunt.loaders.sink import FileFrames, FileSink
 from h056hunt.simulate.config import SimulationConfig
 from h056hunt.simulate.output import simulate
+from h056hunt.timeparse import parse_time_column
 
 
 @pytest.fixture(scope="module")
@@ -200,3 +202,31 @@ def test_user_hashes_of_guids_and_others() -> None:
     assert hashes[1] == hashes[0]
     assert hashes[2] == prefilter.UNKNOWN_USER
     assert has_user.tolist() == [True, True, True, False]
+
+
+ISO_CASES = (
+    "2026-03-02T00:00:00Z",
+    "2024-02-29T23:59:59.9999999Z",
+    "2023-02-29T00:00:00Z",
+    "2026-03-02T00:00:00.1Z",
+    "2026-03-02T00:00:00+00:00",
+    "1999-12-31T23:59:59.123456789Z",
+    "2026-13-01T00:00:00Z",
+    "2026-03-02T00:00:00.1234567890Z",
+    "2026-03-02 00:00:00Z",
+    "2000-01-01T00:00:00.Z",
+)
+
+
+def test_iso_nanoseconds_agree_with_timeparse() -> None:
+    cells = np.zeros((len(ISO_CASES), prefilter.TIME_WINDOW), dtype=np.uint8)
+    for row, value in enumerate(ISO_CASES):
+        literal = (value + '","next').encode()[: prefilter.TIME_WINDOW]
+        cells[row, : len(literal)] = np.frombuffer(literal, dtype=np.uint8)
+    nanoseconds, parsed = prefilter.iso_nanoseconds(cells)
+    expected, _ = parse_time_column(list(ISO_CASES), path="test", column="time")
+    assert parsed.tolist() == [
+        True, True, False, True, False, True, False, False, False, False
+    ]  # fmt: skip
+    for row in np.flatnonzero(parsed):
+        assert pd.Timestamp(int(nanoseconds[row]), tz="UTC") == expected[row]

@@ -74,6 +74,12 @@ for _index, _digit in enumerate(b"0123456789abcdef"):
     _HEX_VALUE[_digit] = _index
 for _index, _digit in enumerate(b"ABCDEF"):
     _HEX_VALUE[_digit] = 10 + _index
+# Digit and separator positions of YYYY-MM-DDTHH:MM:SS.
+_ISO_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+_ISO_SEPARATORS = ((4, ord("-")), (7, ord("-")), (10, ord("T")), (13, ord(":")))
+_ISO_SEPARATORS += ((16, ord(":")),)
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+_FRACTION_WEIGHTS = 10 ** np.arange(8, -1, -1, dtype=np.int64)
 NEWLINE_BYTE = 0x0A
 # In a Graph record the time key follows {"id":"<36-character id>", at this offset.
 GRAPH_KEY_OFFSET = 45
@@ -261,6 +267,8 @@ class LineScanner:
         self._user_blocks: list[np.ndarray] = []
         self._times: list[bytes] = []
         self._time_count = 0
+        self._nanoseconds: list[np.ndarray] = []
+        self._parsed_count = 0
         self._prefixes = ((b'{"id":"', SHAPE_GRAPH), (b'{"time":"', SHAPE_DIAGNOSTIC))
 
     def feed(self, chunk: bytes | bytearray, length: int) -> None:
@@ -276,11 +284,12 @@ class LineScanner:
         if not self._feed_regular(chunk, text, hits):
             self._feed_lines(chunk, text, hits)
         self._offset += length
-        if self._time_count >= TIME_BATCH:
+        if max(self._time_count, self._parsed_count) >= TIME_BATCH:
             self._flush()
 
     def finish(self) -> ScanResult:
         """Flush the last time and user batch; return the result."""
+        self._parsed_count = TIME_BATCH
         self._flush()
         return self.result
 
@@ -346,10 +355,15 @@ class LineScanner:
             )
         kept = ~decode
         block_of = self._blocks_for(starts, line_base, record_base)
-        windows = np.zeros((int(kept.sum()), TIME_WINDOW + 1), dtype=np.uint8)
-        windows[:, 1:] = data[(key_array[kept] + key_length)[:, None] + _TIME_RANGE]
-        self._times.append(windows.tobytes())
-        self._time_count += int(kept.sum())
+        cells = data[(key_array[kept] + key_length)[:, None] + _TIME_RANGE]
+        nanoseconds, parsed = iso_nanoseconds(cells)
+        self._nanoseconds.append(nanoseconds[parsed])
+        self._parsed_count += int(parsed.sum())
+        if not parsed.all():
+            others = np.zeros((int((~parsed).sum()), TIME_WINDOW + 1), dtype=np.uint8)
+            others[:, 1:] = cells[~parsed]
+            self._times.append(others.tobytes())
+            self._time_count += len(others)
         if user_windows is not None:
             self._users.append(user_windows[kept].tobytes())
             self._user_blocks.append(block_of[kept])
@@ -642,6 +656,11 @@ class LineScanner:
             self.result.hash_pairs.append(np.unique(pairs))
             self._users.clear()
             self._user_blocks.clear()
+        if self._nanoseconds and self._parsed_count >= TIME_BATCH:
+            parsed = np.concatenate(self._nanoseconds)
+            self.result.time_ranges.append(timeranges.from_nanoseconds(parsed))
+            self._nanoseconds.clear()
+            self._parsed_count = 0
         if not self._times:
             return
         values = _LITERAL.findall(b"".join(self._times).decode("utf-8", "replace"))
@@ -662,6 +681,55 @@ class LineScanner:
             return
         nanoseconds = times.to_numpy(dtype="datetime64[ns]").view(np.int64)
         self.result.time_ranges.append(timeranges.from_nanoseconds(nanoseconds))
+
+
+def iso_nanoseconds(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Parse time literals of the form ``2026-03-02T10:00:00.1234567Z`` in bulk.
+
+    ``cells`` holds one row of bytes per literal, starting at its first character
+    and running past its closing quote. Returns UTC nanoseconds and a mask of the rows
+    in exactly that form (0 to 9 fractional digits, years 1678 to 2261). Other rows
+    are left to :func:`~h056hunt.timeparse.parse_time_column`, which gives the same
+    value for every row this function accepts.
+    """
+    rows = np.arange(len(cells))
+    digits = cells.astype(np.int64) - ord("0")
+    is_digit = (cells >= ord("0")) & (cells <= ord("9"))
+    parsed = is_digit[:, _ISO_DIGITS].all(axis=1)
+    for position, separator in _ISO_SEPARATORS:
+        parsed &= cells[:, position] == separator
+
+    def number(first: int, count: int) -> np.ndarray:
+        value = np.zeros(len(cells), dtype=np.int64)
+        for position in range(first, first + count):
+            value = value * 10 + digits[:, position]
+        return value
+
+    year, month, day = number(0, 4), number(5, 2), number(8, 2)
+    hour, minute, second = number(11, 2), number(14, 2), number(17, 2)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_days = _MONTH_DAYS[np.clip(month, 1, 12)] + ((month == 2) & leap)
+    parsed &= (year >= 1678) & (year <= 2261) & (month >= 1) & (month <= 12)
+    parsed &= (day >= 1) & (day <= month_days)
+    parsed &= (hour < 24) & (minute < 60) & (second < 60)
+
+    has_fraction = cells[:, 19] == ord(".")
+    run = np.cumprod(is_digit[:, 20:30], axis=1) * has_fraction[:, None]
+    fraction_digits = run.sum(axis=1)
+    fraction = (digits[:, 20:29] * run[:, :9] * _FRACTION_WEIGHTS).sum(axis=1)
+    parsed &= ~has_fraction | ((fraction_digits >= 1) & (fraction_digits <= 9))
+    zone = np.where(has_fraction, 20 + fraction_digits, 19)
+    parsed &= cells[rows, np.minimum(zone, cells.shape[1] - 2)] == ord("Z")
+    parsed &= cells[rows, np.minimum(zone + 1, cells.shape[1] - 1)] == ord(QUOTE)
+
+    shifted = year - (month <= 2)
+    era = shifted // 400
+    year_of_era = shifted - era * 400
+    day_of_year = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    days = era * 146_097 + day_of_era - 719_468
+    seconds = days * 86_400 + hour * 3_600 + minute * 60 + second
+    return seconds * 1_000_000_000 + fraction, parsed
 
 
 def user_hashes(windows: bytes) -> tuple[np.ndarray, np.ndarray]:
