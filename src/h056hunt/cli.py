@@ -31,11 +31,11 @@ from h056hunt.detect.revocations import find_revocations
 from h056hunt.durations import parse_duration
 from h056hunt.engines import ENGINES, hunt_with_spark
 from h056hunt.engines.session import DEFAULT_MASTER, parse_settings
-from h056hunt.errors import H056Error
+from h056hunt.errors import H056Error, UsageError
 from h056hunt.findings import Severity
 from h056hunt.hunt import coverage_warnings, run_hunt
 from h056hunt.inspect import file_record
-from h056hunt.load import LoadOptions, ProgressCallback, load_logs
+from h056hunt.load import LoadedData, LoadOptions, ProgressCallback, load_logs
 from h056hunt.loaders import fastpath
 from h056hunt.log_format import configure_logging
 from h056hunt.render import RENDERERS
@@ -46,7 +46,7 @@ from h056hunt.render.summary import render_summary, render_suppressed
 from h056hunt.render.text import plain
 from h056hunt.simulate.command import simulate_command
 from h056hunt.sizes import format_size, parse_size
-from h056hunt.sources import DEFAULT_MAX_DECOMPRESSED_BYTES, InputFile
+from h056hunt.sources import DEFAULT_MAX_DECOMPRESSED_BYTES, InputFile, expand_inputs
 from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES
 
 logger = logging.getLogger("h056hunt")
@@ -176,14 +176,12 @@ def _common_input_options(function: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--dayfirst",
-            "date_order",
-            flag_value="dayfirst",
+            is_flag=True,
             help="Read ambiguous slash dates such as 03/04/2025 as day first.",
         ),
         click.option(
             "--monthfirst",
-            "date_order",
-            flag_value="monthfirst",
+            is_flag=True,
             help="Read ambiguous slash dates as month first.",
         ),
         click.option(
@@ -273,14 +271,16 @@ def _common_input_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--chain-only",
     is_flag=True,
-    help="Report only revocation chains, not bursts without a revocation.",
+    help="Hide push_bombing findings (bursts with no revocation before them); "
+    "chains and campaigns stay.",
 )
 @click.option(
     "--revocation-activity",
     "revocation_activities",
     multiple=True,
     metavar="NAME",
-    help="Audit activity that revokes sessions; replaces the default list. Repeatable.",
+    help="Another audit activity that revokes sessions, added to the default list "
+    "(or the config file's list). Repeatable.",
 )
 @click.option(
     "--show-suppressed",
@@ -348,7 +348,8 @@ def hunt(
     display_tz: str | None,
     no_color: bool,
     lenient: bool,
-    date_order: str | None,
+    dayfirst: bool,
+    monthfirst: bool,
     verbose: int,
     quiet: bool,
     debug: bool,
@@ -379,12 +380,11 @@ def hunt(
         "min_denials": min_denials,
         "campaign_min_targets": campaign_min_targets,
         "campaign_window": campaign_window,
-        "revocation_activities": revocation_activities or None,
         "chain_only": chain_only or None,
     }
     options = LoadOptions(
         strict=not lenient,
-        dayfirst=None if date_order is None else date_order == "dayfirst",
+        dayfirst=_date_order(dayfirst, monthfirst),
         max_decompressed_bytes=max_decompressed_bytes,
         max_record_bytes=max_record_bytes,
         fast_path=not no_fast_path,
@@ -395,8 +395,11 @@ def hunt(
         no_color=no_color,
         highlight=False,
         quiet=quiet,
-        width=None if sys.stderr.isatty() else 200,
+        width=_stderr_width(),
     )
+    if output is not None and str(output) == "-":
+        output = None
+    _check_output(output, audit_inputs + signin_inputs)
 
     def work() -> int:
         config = load_config(find_config_file(config_path))
@@ -404,6 +407,14 @@ def hunt(
             config.params,
             **{name: value for name, value in overrides.items() if value is not None},
         )
+        if revocation_activities:
+            params = replace(
+                params,
+                revocation_activities=(
+                    *params.revocation_activities,
+                    *revocation_activities,
+                ),
+            )
         config = replace(config, params=params)
         load_options = replace(
             options, revocation_activities=params.revocation_activities
@@ -431,6 +442,7 @@ def hunt(
         render_summary(data, result, errors, tz=tz)
         if show_suppressed:
             render_suppressed(result.suppressed, errors)
+        _reject_empty_inputs(data, audit_inputs, signin_inputs)
 
         def write(stream: TextIO, is_terminal: bool) -> None:
             context = RenderContext(
@@ -473,14 +485,12 @@ def hunt(
 )
 @click.option(
     "--dayfirst",
-    "date_order",
-    flag_value="dayfirst",
+    is_flag=True,
     help="Read ambiguous slash dates such as 03/04/2025 as day first.",
 )
 @click.option(
     "--monthfirst",
-    "date_order",
-    flag_value="monthfirst",
+    is_flag=True,
     help="Read ambiguous slash dates as month first.",
 )
 @click.option("-v", "--verbose", count=True, help="More messages on stderr.")
@@ -492,7 +502,8 @@ def inspect(
     paths: tuple[str, ...],
     output_format: str,
     max_lag: Any,
-    date_order: str | None,
+    dayfirst: bool,
+    monthfirst: bool,
     verbose: int,
     quiet: bool,
     debug: bool,
@@ -514,7 +525,7 @@ def inspect(
     configure_logging(verbose, quiet, debug)
     options = LoadOptions(
         strict=False,
-        dayfirst=None if date_order is None else date_order == "dayfirst",
+        dayfirst=_date_order(dayfirst, monthfirst),
         describe_only=True,
         max_decompressed_bytes=max_decompressed_bytes,
         max_record_bytes=max_record_bytes,
@@ -570,7 +581,8 @@ def convert(
     signin_inputs: tuple[str, ...],
     out_dir: Path,
     lenient: bool,
-    date_order: str | None,
+    dayfirst: bool,
+    monthfirst: bool,
     verbose: int,
     quiet: bool,
     debug: bool,
@@ -590,7 +602,7 @@ def convert(
         raise click.UsageError("give at least one --audit or --signin input")
     options = LoadOptions(
         strict=not lenient,
-        dayfirst=None if date_order is None else date_order == "dayfirst",
+        dayfirst=_date_order(dayfirst, monthfirst),
         max_decompressed_bytes=max_decompressed_bytes,
         max_record_bytes=max_record_bytes,
     )
@@ -634,6 +646,79 @@ def _progress(console: Console, quiet: bool) -> Iterator[ProgressCallback | None
             )
 
         yield advance
+
+
+def _date_order(dayfirst: bool, monthfirst: bool) -> bool | None:
+    """Return the date order the flags ask for, None when neither is given.
+
+    Raises:
+        click.UsageError: both flags are given.
+    """
+    if dayfirst and monthfirst:
+        raise click.UsageError("--dayfirst and --monthfirst cannot be used together")
+    if dayfirst:
+        return True
+    return False if monthfirst else None
+
+
+def _stderr_width() -> int | None:
+    """Use the terminal's width or ``COLUMNS``; files and pipes get 200 columns."""
+    if sys.stderr.isatty() or os.environ.get("COLUMNS", "").isdigit():
+        return None
+    return 200
+
+
+def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
+    """Reject an ``--output`` path that cannot be written or would replace an input.
+
+    Raises:
+        click.BadParameter: the folder does not exist, or the path is an input file.
+    """
+    if output is None:
+        return
+    folder = output.resolve().parent
+    if not folder.is_dir():
+        raise click.BadParameter(
+            f"folder {folder} does not exist; create it or choose another path",
+            param_hint="--output",
+        )
+    try:
+        expansion = expand_inputs(list(inputs))
+    except H056Error:
+        return
+    target = output.resolve()
+    for input_file in expansion.files:
+        if input_file.path == target:
+            raise click.BadParameter(
+                f"{output} is also an input file; writing findings there would "
+                "replace the export",
+                param_hint="--output",
+            )
+
+
+def _reject_empty_inputs(
+    data: LoadedData, audit_inputs: tuple[str, ...], signin_inputs: tuple[str, ...]
+) -> None:
+    """Fail when an input option's files hold no record at all.
+
+    A hunt over an empty or header-only export would look clean while nothing was
+    looked at.
+
+    Raises:
+        UsageError: ``--audit`` or ``--signin`` files held no records.
+    """
+    for option, given, log in (
+        ("--audit", audit_inputs, "audit"),
+        ("--signin", signin_inputs, "signin"),
+    ):
+        reports = [report for report in data.files if report.requested_log == log]
+        if given and reports and sum(r.records_seen for r in reports) == 0:
+            raise UsageError(
+                f"the {option} inputs hold no records at all ({len(reports)} file(s) "
+                "empty or header-only), so nothing was hunted",
+                hint="check the export; it may have been cut off or filtered to "
+                "nothing",
+            )
 
 
 def _write_output(output: Path | None, write: Callable[[TextIO, bool], None]) -> None:

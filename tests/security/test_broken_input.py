@@ -229,6 +229,11 @@ CASES: dict[str, Callable[[Path], str]] = {
 }
 
 
+# Files with no record at all: a hunt over them alone stops with exit code 2, since
+# nothing would be looked at; inspect still describes them.
+EMPTY_CASES = frozenset({"empty_file", "blank_file", "header_only_csv"})
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_lenient_run_accounts_for_every_record(case: str, tmp_path: Path) -> None:
     name = CASES[case](tmp_path)
@@ -237,6 +242,11 @@ def test_lenient_run_accounts_for_every_record(case: str, tmp_path: Path) -> Non
         "--lenient", "--signin", str(tmp_path / name), "--max-record-size", "4K"
     )
 
+    if case in EMPTY_CASES:
+        assert result.exit_code == 2
+        assert "--signin inputs hold no records" in result.stderr
+        assert result.stdout == ""
+        return
     report = report_of(result)
     assert_accounting(report)
     assert [Path(item["path"]).name for item in report["run"]["files"]] == [name]
@@ -278,9 +288,9 @@ def test_empty_file_warns(tmp_path: Path) -> None:
 
     result = hunt("--signin", str(tmp_path / "empty.json"))
 
-    report = report_of(result)
     assert "empty.json: the file holds no records" in result.stderr
-    assert file_report(report, "empty.json")["records_seen"] == 0
+    assert "--signin inputs hold no records" in result.stderr
+    assert result.exit_code == 2
 
 
 def test_header_only_csv_warns(tmp_path: Path) -> None:
@@ -288,8 +298,8 @@ def test_header_only_csv_warns(tmp_path: Path) -> None:
 
     result = hunt("--signin", str(tmp_path / "header.csv"))
 
-    report_of(result)
     assert "header.csv: the file holds no records" in result.stderr
+    assert result.exit_code == 2
 
 
 def test_cut_array_strict_names_location(tmp_path: Path) -> None:
