@@ -34,7 +34,7 @@ from h056hunt.engines.session import DEFAULT_MASTER, parse_settings
 from h056hunt.errors import H056Error, UsageError
 from h056hunt.findings import Severity
 from h056hunt.hunt import coverage_warnings, run_hunt
-from h056hunt.inspect import file_record
+from h056hunt.inspect import file_record, files_with_steps
 from h056hunt.load import LoadedData, LoadOptions, ProgressCallback, load_logs
 from h056hunt.loaders import fastpath
 from h056hunt.log_format import configure_logging
@@ -537,7 +537,11 @@ def inspect(
         data = load_logs(list(paths), list(paths), options)
         revocations, _ = find_revocations(data.audit, params.revocation_activities)
         coverage = coverage_warnings(data, revocations, params)
-        records = [file_record(report) for report in data.files]
+        stepped = files_with_steps(data.signin, data.steps)
+        records = [
+            file_record(report, has_steps=report.path in stepped)
+            for report in data.files
+        ]
         if output_format == "json":
             for record in records:
                 record["coverage_warnings"] = coverage

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from h056hunt.loaders.sink import FileReport
 from h056hunt.render.text import format_time
 
@@ -40,15 +42,36 @@ def _had(report: FileReport, log: str) -> bool:
     return bool(report.present_columns.get(log))
 
 
-def missing_fields(report: FileReport) -> list[str]:
-    """Return the detection inputs a file lacks, each with what is lost."""
+def files_with_steps(signin: pd.DataFrame, steps: pd.DataFrame) -> set[str]:
+    """Return the sign-in files whose records have authentication steps.
+
+    Steps count wherever they came from: a portal AuthDetails download gives the
+    steps of the sign-ins in another file, joined by request id.
+    """
+    if signin.empty or steps.empty:
+        return set()
+    keys = set(steps["record_id"].astype(str))
+    has_steps = signin["record_id"].astype(str).isin(keys) | signin[
+        "request_id"
+    ].astype(str).isin(keys)
+    return set(signin.loc[has_steps, "source_file"].astype(str))
+
+
+def missing_fields(report: FileReport, has_steps: bool | None = None) -> list[str]:
+    """Return the detection inputs a file lacks, each with what is lost.
+
+    Args:
+        report: the file's load report.
+        has_steps: whether the run holds steps for this file's sign-ins; None reads
+            it from the file alone.
+    """
     missing = []
     if _had(report, "signin"):
         present = report.present_columns["signin"]
         missing.extend(
             text for name, text in NEEDED_SIGNIN_FIELDS if name not in present
         )
-        if report.step_rows == 0:
+        if not (report.step_rows > 0 if has_steps is None else has_steps):
             missing.append(STEPS_FIELD[1])
     if _had(report, "audit"):
         present = report.present_columns["audit"]
@@ -58,7 +81,7 @@ def missing_fields(report: FileReport) -> list[str]:
     return missing
 
 
-def file_record(report: FileReport) -> dict[str, Any]:
+def file_record(report: FileReport, has_steps: bool | None = None) -> dict[str, Any]:
     """Return the JSON-ready description of one file that ``inspect`` prints."""
     times_min = [value for value in report.time_min.values()]
     times_max = [value for value in report.time_max.values()]
@@ -80,5 +103,5 @@ def file_record(report: FileReport) -> dict[str, Any]:
         "error": report.error,
         "time_min": format_time(min(times_min)) if times_min else None,
         "time_max": format_time(max(times_max)) if times_max else None,
-        "missing_fields": missing_fields(report),
+        "missing_fields": missing_fields(report, has_steps),
     }

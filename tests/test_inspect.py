@@ -1,0 +1,55 @@
+"""``h056 inspect``: per-file descriptions, read through the real CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from h056hunt.cli import main
+
+SIGNINS = (
+    '"Date (UTC)","Request ID","User ID","Username","User","Status",'
+    '"Sign-in error code","Failure reason","IP address"\n'
+    '"2026-03-02T10:05:00Z","r-1","00000000-0000-4000-8000-0000000000a1",'
+    '"pat@contoso.example","Pat","Failure","500121",'
+    '"Authentication failed during strong authentication request.","203.0.113.7"\n'
+)
+AUTH_DETAILS = (
+    '"Request ID","Authentication method","Authentication method detail",'
+    '"Succeeded","Result detail"\n'
+    '"r-1","Mobile app notification","","false",'
+    '"MFA denied; user declined the authentication"\n'
+)
+STEPS_MISSING = "authenticationDetails: step-level outcomes are unavailable"
+
+
+def inspect_json(*paths: Path) -> dict[str, dict]:
+    result = CliRunner().invoke(main, ["inspect", "--format", "json", *map(str, paths)])
+    assert result.exit_code == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines() if line]
+    return {Path(record["path"]).name: record for record in records}
+
+
+def test_auth_details_file_supplies_steps(tmp_path: Path) -> None:
+    signins = tmp_path / "InteractiveSignIns_2026-03-02.csv"
+    details = tmp_path / "InteractiveSignIns_AuthDetails_2026-03-02.csv"
+    signins.write_text(SIGNINS, encoding="utf-8")
+    details.write_text(AUTH_DETAILS, encoding="utf-8")
+
+    records = inspect_json(signins, details)
+
+    assert STEPS_MISSING not in records[signins.name]["missing_fields"]
+    assert records[signins.name]["shape"] == "portal-signin-csv"
+    assert records[details.name]["shape"] == "portal-auth-details-csv"
+
+
+def test_signins_alone_lack_steps(tmp_path: Path) -> None:
+    signins = tmp_path / "InteractiveSignIns_2026-03-02.csv"
+    signins.write_text(SIGNINS, encoding="utf-8")
+
+    records = inspect_json(signins)
+
+    assert STEPS_MISSING in records[signins.name]["missing_fields"]
+    assert records[signins.name]["loaded"] == 1
