@@ -102,7 +102,12 @@ class _Cursor:
         try:
             value, end = _DECODER.raw_decode(self.text, start)
         except json.JSONDecodeError as error:
-            raise self.error(error.pos, error.msg, "invalid_json") from error
+            message = error.msg
+            # The json module ends some messages with "at", meaning the position
+            # that this error names separately.
+            if message.endswith(" at"):
+                message += " this position"
+            raise self.error(error.pos, message, "invalid_json") from error
         except RecursionError as error:
             raise self.error(
                 start, "JSON nested too deeply to read", "nesting_too_deep"
