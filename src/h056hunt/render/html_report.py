@@ -147,7 +147,7 @@ def _files_table(files: list[dict[str, Any]]) -> list[str]:
         "Seen",
         "Audit",
         "Sign-in",
-        "Steps",
+        "AuthDetails rows",
         "Duplicates",
         "Skipped",
         "Audit span",

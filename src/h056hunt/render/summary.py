@@ -32,7 +32,7 @@ def render_summary(
         "Seen",
         "Audit",
         "Sign-in",
-        "Steps",
+        "AuthDetails rows",
         "Dupes",
         "Skipped",
     ):
