@@ -58,7 +58,7 @@ class FileReport:
 
     @property
     def shape(self) -> str:
-        """The shape of most records, or ``unknown`` when no record was recognised."""
+        """The shapes found, most common first, or ``unknown`` when none was."""
         if not self.shapes:
             return "unknown"
         return ",".join(name for name, _ in self.shapes.most_common())
