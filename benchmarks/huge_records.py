@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/huge_records.py [--megabytes 300]
 
-Each input holds two ordinary sign-ins and, between them, one line or record of
+Each input contains two ordinary sign-ins and, between them, one line or record of
 ``--megabytes`` MiB, written in chunks under a temporary folder and removed at the
 end. Each run is a child process that reports its own peak resident set size
 (``VmHWM`` from ``/proc/self/status``, Linux only) at exit: ``ru_maxrss`` is no use

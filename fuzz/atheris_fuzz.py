@@ -4,8 +4,8 @@ Run it through ``fuzz/run.py --engine atheris``, or directly with libFuzzer flag
 
     python fuzz/atheris_fuzz.py -max_total_time=60 fuzz/corpus fuzz/seeds
 
-The first byte of each input picks the file name the input is loaded as (the name
-only matters for messages; shapes are detected from content); the rest is the file.
+The first byte of each input picks the file name it is loaded as, and the rest is the
+file. The name only shows in messages, because shapes are detected from content.
 Only h056hunt's own modules are instrumented, so coverage guides the search through
 the loaders and not through pandas.
 """

@@ -203,7 +203,9 @@ def _check_bytes(written: bytes, where: str) -> None:
     text = written.decode("utf-8")
     found = UNSAFE_CHARACTERS.findall(text)
     if found:
-        raise Violation(f"{where} holds raw control characters {sorted(set(found))!r}")
+        raise Violation(
+            f"{where} contains raw control characters {sorted(set(found))!r}"
+        )
 
 
 def _check_json(written: bytes, output_format: str) -> None:

@@ -7,11 +7,12 @@ Usage::
     python fuzz/run.py --seconds 60 --targets json csv
 
 The hypothesis engine cycles through the targets below in batches, each batch with a
-fresh random seed, until the time is up. A failing input is shrunk by hypothesis and
-saved under ``fuzz/crashes/`` as ``<target>-<signature>.bin`` with the traceback in a
-``.txt`` beside it; the smallest input per signature is kept. The atheris engine
-(coverage-guided, when ``pip install atheris`` works) runs ``atheris_fuzz.py`` with
-the seeds as its starting corpus and saves crashes in the same folder.
+fresh random seed, until the time is up. Hypothesis shrinks a failing input, and the
+smallest input per failure signature is saved under ``fuzz/crashes/`` as
+``<target>-<signature>.bin``, with the traceback in a ``.txt`` beside it. The
+atheris engine (coverage-guided, when ``pip install atheris`` works) runs
+``atheris_fuzz.py`` with the seeds as its starting corpus and saves crashes in the
+same folder.
 
 Targets:
 
@@ -52,7 +53,7 @@ BATCH_EXAMPLES = 200
 
 @dataclass
 class Campaign:
-    """What one run of the fuzzer did: examples per target and crashes found."""
+    """Record of one fuzzer run: examples per target and crashes found."""
 
     examples: Counter[str] = field(default_factory=Counter)
     batches: Counter[str] = field(default_factory=Counter)
@@ -63,8 +64,10 @@ def signature(error: BaseException) -> str:
     """Name a failure by its type and innermost h056hunt frame, to de-duplicate."""
     frames = traceback.extract_tb(error.__traceback__)
     inside = [frame for frame in frames if "h056hunt" in frame.filename]
-    where = inside[-1] if inside else (frames[-1] if frames else None)
-    location = f"{Path(where.filename).name}:{where.lineno}" if where else "?"
+    location = "?"
+    if inside or frames:
+        where = inside[-1] if inside else frames[-1]
+        location = f"{Path(where.filename).name}:{where.lineno}"
     if isinstance(error, oracles.Violation):
         location = str(error).split(":")[0][:60]
     text = f"{type(error).__name__}@{location}"
@@ -205,7 +208,7 @@ def _atheris_executions(status_line: str) -> int:
     return int(first) if first.isdigit() else 0
 
 
-def main(arguments: list[str] | None = None) -> int:
+def parse_options(arguments: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--seconds", type=float, default=60, help="time to run, in seconds"
@@ -225,18 +228,25 @@ def main(arguments: list[str] | None = None) -> int:
         default=["json", "csv", "mutate", "raw", "cli"],
         help="hypothesis targets, run in turn",
     )
-    options = parser.parse_args(arguments)
+    return parser.parse_args(arguments)
+
+
+def main(arguments: list[str] | None = None) -> int:
+    options = parse_options(arguments)
     if options.no_fast_path:
         os.environ["H056_NO_FAST_PATH"] = "1"
     campaign = Campaign()
     started = time.monotonic()
+
+    # With both engines, hypothesis gets the first half of the time.
     if options.engine in ("hypothesis", "both"):
-        share = (
-            options.seconds if options.engine == "hypothesis" else options.seconds / 2
-        )
+        share = options.seconds
+        if options.engine == "both":
+            share = options.seconds / 2
         run_hypothesis(share, options.targets, campaign)
     if options.engine in ("atheris", "both"):
         run_atheris(options.seconds - (time.monotonic() - started), campaign)
+
     summary: dict[str, Any] = {
         "seconds": round(time.monotonic() - started),
         "engine": options.engine,

@@ -220,7 +220,7 @@ def unsafe_characters(data: bytes) -> list[str]:
 
 
 def assert_terminal_safe(data: bytes, where: str) -> None:
-    """Assert that output holds no character a terminal would act on."""
+    """Assert that output contains no character a terminal would act on."""
     found = unsafe_characters(data)
     assert not found, f"{where} holds raw control characters: {found}"
 

@@ -60,7 +60,7 @@ def test_csv_neutralised_formulas_stay_readable(hostile_outputs: Run) -> None:
 
 
 def test_csv_rows_stay_rows(hostile_outputs: Run) -> None:
-    # The Markdown payload holds a line feed; it stays inside its quoted cell.
+    # The Markdown payload contains a line feed, which stays inside its quoted cell.
     to_stdout, _ = hostile_outputs("csv")
     rows = read_rows(to_stdout.stdout)
 
