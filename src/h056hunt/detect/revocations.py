@@ -137,9 +137,16 @@ def _merge_pairs(
         ascending=[True, False, True, True],
         kind="stable",
     )
-    related = candidates.groupby("_group", sort=False)["record_id"].agg(
-        lambda ids: sorted(str(value) for value in ids)
+    # One sorted list of record ids per group, built in plain Python: a groupby
+    # with a Python function per group takes seconds on a mass revocation.
+    related: dict[str, list[str]] = {}
+    pairs = zip(
+        candidates["_group"].tolist(),
+        candidates["record_id"].astype(str).tolist(),
+        strict=True,
     )
+    for group, record_id in sorted(pairs):
+        related.setdefault(group, []).append(record_id)
     first = candidates.drop_duplicates("_group", keep="first").copy()
     first["related_record_ids"] = first["_group"].map(related)
     first["revocation_id"] = first["record_id"].astype(str)

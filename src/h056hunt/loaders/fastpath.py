@@ -24,9 +24,9 @@ import os
 import zlib
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -198,13 +198,18 @@ def load_file(
         raise Unsupported("the first record is neither a sign-in nor an audit record")
     container = framing.opening is not None
     size = None if compressed else path.stat().st_size
-    ranges = _plan_ranges(path, framing.first_offset, size, framing.first_line)
     limits = _Limits(max_decompressed_bytes, max_record_bytes)
-    tasks = [
-        _Task(path, display, spec, container, compressed, plan, limits)
-        for plan in ranges
-    ]
-    outcomes = _run(tasks)
+    whole = _Task(
+        path, display, spec, container, compressed, RangePlan(0, None), limits
+    )
+    if compressed and path.stat().st_size >= PARALLEL_MIN_BYTES // 16:
+        ranges, outcomes = _run_stream(whole, framing.first_offset)
+    elif compressed:
+        ranges = [RangePlan(framing.first_offset, None)]
+        outcomes = _run([replace(whole, plan=ranges[0])])
+    else:
+        ranges = _plan_ranges(path, framing.first_offset, size, framing.first_line)
+        outcomes = _run([replace(whole, plan=plan) for plan in ranges])
     _check_outcomes(outcomes, container, framing)
     line = framing.first_line
     record = 0
@@ -300,11 +305,15 @@ def _is_envelope(value: dict[str, Any]) -> bool:
     return any(isinstance(value.get(key), list) for key in _ENVELOPE_KEYS)
 
 
+def _worker_count() -> int:
+    return min(MAX_WORKERS, len(os.sched_getaffinity(0)))
+
+
 def _plan_ranges(
     path: Path, start: int, size: int | None, first_line: int
 ) -> list[RangePlan]:
     """Split ``[start, size)`` into one range per core, each starting a line."""
-    workers = min(MAX_WORKERS, len(os.sched_getaffinity(0)))
+    workers = _worker_count()
     if size is None or size - start < PARALLEL_MIN_BYTES or workers < 2:
         return [RangePlan(start, None)]
     cuts = [start]
@@ -346,6 +355,47 @@ def _run(tasks: list[_Task]) -> list[RangeOutcome]:
 
 def _scan_task(task: _Task) -> RangeOutcome:
     """Scan one range and decode its lines; report problems in the outcome."""
+    return _scan(task, _chunks(task, task.plan.start, task.plan.end))
+
+
+def _scan_chunk(task: _Task, chunk: bytes) -> RangeOutcome:
+    """Scan one chunk of whole lines handed over by the process that read it."""
+    return _scan(task, iter([(bytearray(chunk) + bytes(WINDOW_SLACK), len(chunk))]))
+
+
+def _run_stream(task: _Task, start: int) -> tuple[list[RangePlan], list[RangeOutcome]]:
+    """Read a stream that cannot be split, such as gzip, and scan it in parallel.
+
+    This process decompresses and cuts chunks at line ends; the workers scan them.
+    At most two chunks per worker are in flight, so memory stays bounded.
+    """
+    workers = _worker_count()
+    context = multiprocessing.get_context("fork")
+    plans: list[RangePlan] = []
+    pending: list[Future[RangeOutcome]] = []
+    outcomes: list[RangeOutcome] = []
+    position = start
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        try:
+            for buffer, length in _chunks(task, start, None):
+                while len(pending) >= 2 * workers:
+                    outcomes.append(pending.pop(0).result())
+                plan = RangePlan(position, position + length)
+                plans.append(plan)
+                position += length
+                chunk = bytes(buffer[:length])
+                pending.append(
+                    pool.submit(_scan_chunk, replace(task, plan=plan), chunk)
+                )
+        except _READ_ERRORS as error:
+            raise Unsupported(f"the file cannot be read here: {error}") from error
+        outcomes.extend(future.result() for future in pending)
+    if plans:
+        plans[-1].end = None
+    return plans, outcomes
+
+
+def _scan(task: _Task, chunks: Iterator[tuple[bytearray, int]]) -> RangeOutcome:
     scanner = LineScanner(
         task.spec,
         container=task.container,
@@ -354,7 +404,7 @@ def _scan_task(task: _Task) -> RangeOutcome:
         max_line_bytes=task.limits.max_record_bytes,
     )
     try:
-        for buffer, length in _chunks(task, task.plan.start, task.plan.end):
+        for buffer, length in chunks:
             scanner.feed(buffer, length)
     except Unsupported as error:
         scanner.result.unsupported = str(error)
