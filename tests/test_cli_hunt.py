@@ -52,8 +52,6 @@ LINK = "\x1b]8;;https://example.invalid/\x1b\\click\x1b]8;;\x1b\\"
 OVERRIDE = "\u202egnp.exe"
 
 
-
-
 def revocation(**user: Any) -> dict[str, Any]:
     initiator = {
         "id": ADMIN_ID,
@@ -333,9 +331,27 @@ def test_subprocess_same_output_in_tokyo(audit_file: str, signin_file: str) -> N
     assert json.loads(outputs[0])["first_prompt_time"] == "2024-05-14T09:03:10Z"
 
 
-def test_revocation_activity_replaces_defaults(
-    audit_file: str, signin_file: str
-) -> None:
+def test_revocation_activity_adds_to_defaults(tmp_path: Path, signin_file: str) -> None:
+    renamed = revocation()
+    renamed["activityDisplayName"] = "Revoke all sign-in sessions (preview)"
+    audit = write_page(tmp_path / "renamed.json", [renamed])
+    arguments = ["--audit", audit, "--signin", signin_file, *THRESHOLDS]
+
+    before = run(*arguments, "--format", "jsonl")
+    after = run(
+        *arguments,
+        "--format",
+        "jsonl",
+        "--revocation-activity",
+        "Revoke all sign-in sessions (preview)",
+    )
+
+    assert [record["finding_type"] for record in jsonl(before)] == ["push_bombing"]
+    assert "possible revocation, not matched" in before.stderr
+    assert [record["finding_type"] for record in jsonl(after)] == ["revocation_chain"]
+
+
+def test_revocation_activity_keeps_defaults(audit_file: str, signin_file: str) -> None:
     result = run(
         "--audit",
         audit_file,
@@ -348,8 +364,7 @@ def test_revocation_activity_replaces_defaults(
         "Revoke user sessions",
     )
 
-    assert [record["finding_type"] for record in jsonl(result)] == ["push_bombing"]
-    assert "possible revocation, not matched" in result.stderr
+    assert [record["finding_type"] for record in jsonl(result)] == ["revocation_chain"]
 
 
 def test_upn_fallback_warned(tmp_path: Path) -> None:

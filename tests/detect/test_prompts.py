@@ -140,9 +140,16 @@ def test_interrupt_codes(code: int) -> None:
     assert prompts["outcome"].tolist() == [INTERRUPT]
 
 
+def test_session_expiry_is_interrupt() -> None:
+    signin = signin_frame({"error_code": 70044, "additional_details": None})
+
+    prompts = extract_prompts(signin, NO_STEPS)
+
+    assert prompts["outcome"].tolist() == [INTERRUPT]
+
+
 def test_other_failure_codes_ignored() -> None:
     signin = signin_frame(
-        {"error_code": 70044, "additional_details": None},
         {"error_code": 50140, "additional_details": None},
         {"error_code": 0, "additional_details": "MFA requirement satisfied by claim"},
     )

@@ -42,7 +42,10 @@ OUTCOMES = (
 DENIALS = frozenset({DECLINED, UNANSWERED, FRAUD, WRONG_NUMBER, OTHER_DENIAL})
 
 ERROR_MFA_FAILED = 500121
-INTERRUPT_ERRORS = frozenset({50074, 50076})
+# MFA or a fresh sign-in was required before a prompt: 50074 and 50076 (strong
+# authentication required) and 70044 (session expired under a sign-in frequency
+# policy). None of them is a denial.
+INTERRUPT_ERRORS = frozenset({50074, 50076, 70044})
 ERROR_REVOKED_GRANT = 50173
 NON_USER_EVENT_TYPES = frozenset({"serviceprincipal", "managedidentity"})
 
