@@ -31,8 +31,6 @@ PARAMS = DetectionParams(
 )
 
 
-
-
 def cli(*args: str) -> Result:
     return CliRunner().invoke(main, ["hunt", *args], catch_exceptions=False)
 
@@ -516,3 +514,71 @@ def test_br19_near_miss_reported(cases_dir: Path) -> None:
 
     assert "possible revocation, not matched" in result.stderr
     assert "Revoke all sign-in sessions (preview)" in result.stderr
+
+
+# BR-07: 50074, 50076 and 70044 are interrupts, each followed by success.
+
+
+def test_br07_no_denials(cases_dir: Path) -> None:
+    data = load(cases_dir, ["BR-07_audit.csv"], ["BR-07.csv"])
+
+    prompts = extract_prompts(data.signin, data.steps)
+
+    assert int(prompts["outcome"].isin(DENIALS).sum()) == 0
+
+
+def test_br07_six_interrupts(cases_dir: Path) -> None:
+    data = load(cases_dir, ["BR-07_audit.csv"], ["BR-07.csv"])
+
+    prompts = extract_prompts(data.signin, data.steps)
+
+    assert int((prompts["outcome"] == "interrupt").sum()) == 6
+
+
+def test_br07_no_alert(cases_dir: Path) -> None:
+    findings = findings_of(cases_dir, ["BR-07_audit.csv"], ["BR-07.csv"])
+
+    assert findings == []
+
+
+# BR-14: the Unified Audit Log CSV with the record inside AuditData.
+
+
+def test_br14_alert_for_olivia(cases_dir: Path) -> None:
+    findings = findings_of(cases_dir, ["BR-14.csv"], ["BR-14.csv"])
+
+    assert [f["finding_type"] for f in findings] == ["revocation_chain"]
+    assert findings[0]["target_upn"] == "olivia@contoso.example"
+    assert findings[0]["revocation_time"] == "2024-03-01T10:00:00Z"
+    assert findings[0]["denied_prompts"] == 4
+
+
+# BR-15: Log Analytics CSV dates; an ambiguous-only file stops the run.
+
+
+def test_br15_ambiguous_stops_with_hint(cases_dir: Path) -> None:
+    result = cli("--signin", str(cases_dir / "BR-15_ambiguous.csv"), *THRESHOLDS)
+
+    assert result.exit_code == 2
+    assert "BR-15_ambiguous.csv" in result.stderr
+    assert "TimeGenerated [UTC]" in result.stderr
+    assert "--dayfirst" in result.stderr
+    assert result.stdout == ""
+
+
+def test_br15_dayfirst_override_loads(cases_dir: Path) -> None:
+    result = cli(
+        "--signin",
+        str(cases_dir / "BR-15_ambiguous.csv"),
+        *THRESHOLDS,
+        "--dayfirst",
+        "--format",
+        "jsonl",
+        "--fail-on",
+        "none",
+    )
+
+    assert result.exit_code == 0
+    assert [
+        json.loads(line)["first_prompt_time"] for line in result.stdout.split()
+    ] == ["2024-11-12T08:49:37.587Z"]
