@@ -580,5 +580,5 @@ def test_br15_dayfirst_override_loads(cases_dir: Path) -> None:
 
     assert result.exit_code == 0
     assert [
-        json.loads(line)["first_prompt_time"] for line in result.stdout.split()
+        json.loads(line)["first_prompt_time"] for line in result.stdout.splitlines()
     ] == ["2024-11-12T08:49:37.587Z"]
