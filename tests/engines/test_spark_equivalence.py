@@ -10,6 +10,7 @@ running. Without pyspark or Java the module skips with the reason, except under
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import os
 import shutil
@@ -24,13 +25,15 @@ from h056hunt.cli import main
 from h056hunt.config import HuntConfig
 from h056hunt.convert import convert_logs
 from h056hunt.detect.chains import DetectionParams
+from h056hunt.hunt import run_hunt
 from h056hunt.load import LoadOptions, load_logs
 from h056hunt.loaders.parquet import report_record
+from h056hunt.render.jsonl import render_jsonl
 from h056hunt.simulate.config import SimulationConfig
 from h056hunt.simulate.output import simulate
 
-# pyspark 4.3 warns on every pandas version check under pandas 3; docs/scale.md
-# says what was checked. Only that warning is ignored here.
+# pyspark 4.3 warns on every pandas version check under pandas 3, and
+# docs/scale.md lists what was checked. Only that warning is ignored here.
 pytestmark = pytest.mark.filterwarnings(
     "ignore:PySpark does not yet fully support pandas:FutureWarning"
 )
@@ -128,31 +131,59 @@ def test_convert_folder_identical(
     assert _hunt("--audit", str(out), *SPARK_ARGS) == raw
 
 
-def test_duplicate_accounting_identical(
+def test_overlap_and_upn_only_identical(
     spark: Any, corpus: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
     from h056hunt.engines.spark import run_spark_hunt
 
-    audit, signin, _ = corpus
-    lines = signin.read_text().splitlines(keepends=True)
-    changed = json.loads(lines[1])
-    changed["ipAddress"] = "198.51.100.99"
-    copy = tmp_path / "overlap.ndjson"
-    copy.write_text("".join([*lines[:5], json.dumps(changed) + "\n", "{broken\n"]))
-    inputs = ([str(audit)], [str(signin), str(copy)])
+    audit, signin, labels_path = corpus
+    labels = json.loads(labels_path.read_text())["scenarios"]
+    bombed = next(
+        s["target_user_ids"][0] for s in labels if s["scenario"] == "chain_approved"
+    )
+    lines = signin.read_text().splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
+    # Every other sign-in of the bombed user loses its user id, so the UPN index
+    # must join it back to the user.
+    upn_only = 0
+    for record in records:
+        if record.get("userId") == bombed and upn_only % 2 == 0:
+            del record["userId"]
+            upn_only += 1
+        elif record.get("userId") == bombed:
+            upn_only += 1
+    edited = tmp_path / "signin.ndjson"
+    edited.write_text("".join(json.dumps(record) + "\n" for record in records))
+    changed = dict(records[1], ipAddress="198.51.100.99")
+    overlap = tmp_path / "overlap.ndjson"
+    copies = [*records[:5], changed]
+    overlap.write_text("".join(json.dumps(r) + "\n" for r in copies) + "{broken\n")
+    inputs = ([str(audit)], [str(edited), str(overlap)])
     options = LoadOptions(strict=False, fast_path=False)
     params = DetectionParams()
+    config = HuntConfig(params=params)
     local = load_logs(*inputs, options)
-    data, result = run_spark_hunt(
-        spark, *inputs, options, params, HuntConfig(params=params)
-    )
+    local_result = run_hunt(local, params, config)
+    data, result = run_spark_hunt(spark, *inputs, options, params, config)
+
+    assert upn_only > 5
     assert [report_record(r) for r in data.files] == [
         report_record(r) for r in local.files
     ]
     assert data.conflicts == local.conflicts
-    assert data.conflicts
+    assert len(data.conflicts) == 1
     assert sum(report.duplicates for report in data.files) == 6
     assert data.partial
+    assert _jsonl(result.findings) == _jsonl(local_result.findings)
+    assert bombed in {f.target_user_id for f in result.findings}
+    assert result.prompt_count == local_result.prompt_count
+    assert result.upn_fallback_rows == local_result.upn_fallback_rows
+
+
+def _jsonl(findings: list[Any]) -> str:
+    stream = io.StringIO()
+    render_jsonl(findings, stream, partial=True)
+    return stream.getvalue()
 
 
 def test_hourly_uri_layout_same_findings(spark: Any, tmp_path: Path) -> None:

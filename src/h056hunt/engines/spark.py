@@ -10,11 +10,8 @@
 
    * sign-ins and audit rows of matched users and of their revokers;
    * the matched users' sign-ins and steps, to rebuild their prompts;
-   * the first and last sign-in of every file in every ``max_lag``-wide time
-     bucket, from which coverage computes the same covered ranges as from every
-     sign-in, because two sign-ins in one bucket are never more than ``max_lag``
-     apart;
-   * the first and last audit record, which set the audit time span.
+   * the file reports, whose stored time ranges and spans coverage reads, plus
+     the few rows that stand in for a report without them.
 """
 
 from __future__ import annotations
@@ -47,6 +44,7 @@ from h056hunt.engines.spark_detect import (
     keyed_signins,
     rebuild_matches,
     revocation_rows,
+    upn_index,
     user_prompts,
     user_steps,
 )
@@ -58,7 +56,11 @@ from h056hunt.engines.spark_frames import (
     to_batch,
     to_spark_table,
 )
-from h056hunt.engines.spark_load import SparkFrames, load_with_spark
+from h056hunt.engines.spark_load import (
+    SparkFrames,
+    default_parallelism,
+    load_with_spark,
+)
 from h056hunt.hunt import (
     HuntResult,
     admin_revocations,
@@ -68,6 +70,7 @@ from h056hunt.hunt import (
     rows_for_keys,
 )
 from h056hunt.load import LoadedData, LoadOptions
+from h056hunt.loaders.sink import FileReport
 
 logger = logging.getLogger(__name__)
 
@@ -127,15 +130,20 @@ def _hunt(
     config: HuntConfig,
 ) -> tuple[LoadedData, HuntResult]:
     with _stage("revocations"):
+        index = upn_index(frames.signin, frames.audit)
         candidates = revocation_rows(frames.audit, params)
         revocations, near_misses = find_revocations(
-            candidates, params.revocation_activities
+            candidates, params.revocation_activities, index
         )
-    keyed = keyed_signins(frames.signin).persist(StorageLevel.MEMORY_AND_DISK)
+    keyed = keyed_signins(frames.signin, index)
+    keyed = keyed.persist(StorageLevel.MEMORY_AND_DISK)
     frames.cached.append(keyed)
-    steps = user_steps(frames.steps, keyed)
+    steps = user_steps(frames.steps, keyed).persist(StorageLevel.MEMORY_AND_DISK)
+    frames.cached.append(steps)
     with _stage("detection"):
-        rows = detect_matches(keyed, steps, revocations, params)
+        rows = detect_matches(
+            keyed, steps, revocations, params, index, default_parallelism(spark)
+        )
     statistics = [row for row in rows if row["match_index"] < 0]
     matched = sorted({row["user_key"] for row in rows if row["match_index"] >= 0})
 
@@ -145,7 +153,7 @@ def _hunt(
             keyed.where(F.col(USER_KEY).isin(matched)), schema.SIGNIN_SCHEMA
         )
         prompt_steps = _collect(matched_steps, schema.STEP_SCHEMA)
-        prompts = user_prompts(prompt_signins, prompt_steps)
+        prompts = user_prompts(prompt_signins, prompt_steps, index)
     inputs = hunt_inputs(
         revocations,
         near_misses,
@@ -159,8 +167,8 @@ def _hunt(
         keys = context_keys(matches)
         step_records = matched_steps.select("record_id").distinct()
         data = LoadedData(
-            audit=_context_audit(frames.audit, keys),
-            signin=_context_signins(frames.signin, keys, params),
+            audit=_context_audit(frames.audit, keys, frames.files),
+            signin=_context_signins(frames.signin, keys, params, frames.files),
             steps=_collect(
                 frames.steps.join(step_records, "record_id", "left_semi"),
                 schema.STEP_SCHEMA,
@@ -199,47 +207,73 @@ def _collect(frame: DataFrame, arrow_schema: pa.Schema) -> pd.DataFrame:
 
 
 def _context_signins(
-    signin: DataFrame, keys: set[str], params: DetectionParams
+    signin: DataFrame,
+    keys: set[str],
+    params: DetectionParams,
+    reports: list[FileReport],
 ) -> pd.DataFrame:
-    """Collect the sign-ins of ``keys`` and the edges of every coverage bucket."""
-    ddl = spark_ddl(spark_schema(schema.SIGNIN_SCHEMA))
-    kernel = partial(
-        _rows_for_keys,
-        arrow_schema=schema.SIGNIN_SCHEMA,
-        column="user_id",
-        keys=frozenset(keys),
-    )
-    context = signin.mapInPandas(kernel, ddl)
-    width = max(int(params.max_lag.value), 1)
-    time = F.col("event_time")
-    bucketed = signin.withColumn("_bucket", time - F.pmod(time, F.lit(width)))
-    bucket = Window.partitionBy("source_file", "_bucket")
-    earliest = bucket.orderBy(time.asc(), F.col("record_id").asc())
-    latest = bucket.orderBy(time.desc(), F.col("record_id").desc())
-    edges = (
-        bucketed.withColumn("_first", F.row_number().over(earliest))
-        .withColumn("_last", F.row_number().over(latest))
-        .where((F.col("_first") == 1) | (F.col("_last") == 1))
-        .drop("_bucket", "_first", "_last")
-    )
-    return _collect(context.unionByName(edges), schema.SIGNIN_SCHEMA)
+    """Collect the sign-ins of ``keys`` and what coverage needs of the rest.
+
+    Coverage reads a file's stored time ranges from its report. For a file without
+    them it reads the file's sign-in times, and then the first and last sign-in of
+    every ``max_lag``-wide bucket give the same covered ranges, because two
+    sign-ins in one bucket are never more than ``max_lag`` apart.
+    """
+    rows = _select_by_key(signin, schema.SIGNIN_SCHEMA, "user_id", keys)
+    stored = {report.path for report in reports if "signin" in report.time_ranges}
+    unstored = signin.where(~F.col("source_file").isin(sorted(stored)))
+    if not unstored.isEmpty():
+        width = max(int(params.max_lag.value), 1)
+        time = F.col("event_time")
+        bucketed = unstored.withColumn("_bucket", time - F.pmod(time, F.lit(width)))
+        bucket = Window.partitionBy("source_file", "_bucket")
+        earliest = bucket.orderBy(time.asc(), F.col("record_id").asc())
+        latest = bucket.orderBy(time.desc(), F.col("record_id").desc())
+        edges = (
+            bucketed.withColumn("_first", F.row_number().over(earliest))
+            .withColumn("_last", F.row_number().over(latest))
+            .where((F.col("_first") == 1) | (F.col("_last") == 1))
+            .drop("_bucket", "_first", "_last")
+        )
+        rows = rows.unionByName(edges)
+    return _collect(rows, schema.SIGNIN_SCHEMA)
 
 
-def _context_audit(audit: DataFrame, keys: set[str]) -> pd.DataFrame:
-    """Collect the audit rows that target ``keys``, and the first and last row."""
-    ddl = spark_ddl(spark_schema(schema.AUDIT_SCHEMA))
-    kernel = partial(
-        _rows_for_keys,
-        arrow_schema=schema.AUDIT_SCHEMA,
-        column="target_id",
-        keys=frozenset(keys),
-    )
-    context = audit.mapInPandas(kernel, ddl)
-    time = F.col("event_time")
-    first = audit.orderBy(time.asc(), F.col("record_id").asc()).limit(1)
-    last = audit.orderBy(time.desc(), F.col("record_id").desc()).limit(1)
-    rows = context.unionByName(first).unionByName(last)
+def _context_audit(
+    audit: DataFrame, keys: set[str], reports: list[FileReport]
+) -> pd.DataFrame:
+    """Collect the audit rows that target ``keys``.
+
+    The audit time span comes from the file reports; when none has one, the first
+    and last audit record come along to set it.
+    """
+    rows = _select_by_key(audit, schema.AUDIT_SCHEMA, "target_id", keys)
+    if not any("audit" in report.time_min for report in reports):
+        time = F.col("event_time")
+        first = audit.orderBy(time.asc(), F.col("record_id").asc()).limit(1)
+        last = audit.orderBy(time.desc(), F.col("record_id").desc()).limit(1)
+        rows = rows.unionByName(first).unionByName(last)
     return _collect(rows, schema.AUDIT_SCHEMA)
+
+
+def _select_by_key(
+    frame: DataFrame, arrow_schema: pa.Schema, column: str, keys: set[str]
+) -> DataFrame:
+    """Select the rows ``rows_for_keys`` selects, filtering most rows in Spark.
+
+    Lower-casing agrees between Spark and Python for ids of hex digits and hyphens,
+    the form of Entra object ids, so those are compared in Spark; any other value
+    goes to ``rows_for_keys`` on a worker.
+    """
+    value = F.col(column)
+    hex_id = value.rlike("^[0-9A-Fa-f-]*$")
+    plain = frame.where(hex_id & F.lower(value).isin(sorted(keys)))
+    kernel = partial(
+        _rows_for_keys, arrow_schema=arrow_schema, column=column, keys=frozenset(keys)
+    )
+    other = frame.where(value.isNotNull() & ~hex_id)
+    ddl = spark_ddl(spark_schema(arrow_schema))
+    return plain.unionByName(other.mapInPandas(kernel, ddl))
 
 
 def _rows_for_keys(

@@ -5,15 +5,17 @@
   ``find_revocations`` once more over all of them, which pairs rows across
   partitions exactly as the local engine does.
 * Prompts and matches: sign-ins are keyed by user, each authentication step follows
-  its sign-in to that user, and ``groupBy(user).cogroup(...).applyInPandas`` runs
-  ``extract_prompts`` and ``detect_user`` per user. A match comes back as the
-  positions of its prompts in the user's prompt list.
+  its sign-in to that user, and ``groupBy(...).cogroup(...).applyInPandas`` over
+  groups of whole users runs ``extract_prompts`` and ``detect_all``, which calls
+  ``detect_user`` per user. A match comes back as the positions of its prompts in
+  the user's prompt list.
 * Campaigns: :mod:`h056hunt.engines.spark_campaigns`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from collections.abc import Iterator
 from functools import partial
@@ -26,8 +28,11 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from h056hunt import schema
-from h056hunt.detect.chains import DetectionParams, Match, detect_user
-from h056hunt.detect.identity import user_keys
+from h056hunt.detect.chains import DetectionParams, Match, detect_all
+
+# _normalised_upns is how build_upn_index folds UPNs; pairs folded elsewhere
+# could name other users.
+from h056hunt.detect.identity import _normalised_upns, is_object_id, user_keys
 
 # _is_user_signin is the filter extract_prompts applies first; keying sign-ins with
 # the same function keeps each user's group equal to what extract_prompts sees.
@@ -75,6 +80,12 @@ PROMPT_STEP_COLUMNS = (
     "succeeded",
 )
 USER_KEY = "_user_key"
+GROUP = "_group"
+# Sign-ins per group of users in the detection kernel: enough rows that a pandas
+# call's fixed cost does not dominate, few enough that a group of about 50 MB fits
+# any worker. MIN_ spreads a small run over the cores instead of one group.
+SIGNINS_PER_GROUP = 50_000
+MIN_SIGNINS_PER_GROUP = 5_000
 KEYED_SCHEMA = pa.schema(
     [
         *(spark_schema(schema.SIGNIN_SCHEMA).field(n) for n in PROMPT_SIGNIN_COLUMNS),
@@ -124,19 +135,86 @@ def _revocation_rows(
         yield to_batch(to_spark_table(frame[keep], schema.AUDIT_SCHEMA))
 
 
-def keyed_signins(signin: DataFrame) -> DataFrame:
+def upn_index(signin: DataFrame, audit: DataFrame) -> dict[str, str]:
+    """Return the entries of ``build_upn_index`` that a row without an id needs.
+
+    The local engine maps every normalised UPN seen with exactly one object id, in
+    sign-ins and in audit targets and actors. Only UPNs of rows without an id are
+    looked up, so only those entries reach the driver.
+    """
+    if _rows_without_id(signin, "user_id", "user_upn").isEmpty() and (
+        _rows_without_id(audit, "target_id", "target_upn").isEmpty()
+    ):
+        return {}
+    pairs = signin.select(F.col("user_id").alias("id"), F.col("user_upn").alias("upn"))
+    for prefix in ("target", "actor"):
+        pairs = pairs.unionByName(
+            audit.select(
+                F.col(f"{prefix}_id").alias("id"), F.col(f"{prefix}_upn").alias("upn")
+            )
+        )
+    folded = pairs.mapInPandas(
+        _upn_pairs, "upn string, object_id string, has_id boolean"
+    )
+    known = folded.where(F.col("object_id").isNotNull())
+    unique = (
+        known.groupBy("upn")
+        .agg(F.countDistinct("object_id").alias("ids"), F.min("object_id").alias("id"))
+        .where(F.col("ids") == 1)
+    )
+    needed = folded.where(~F.col("has_id")).select("upn").distinct()
+    rows = unique.join(needed, "upn", "left_semi").select("upn", "id").collect()
+    return {str(row["upn"]): str(row["id"]) for row in rows}
+
+
+def _rows_without_id(frame: DataFrame, id_column: str, upn_column: str) -> DataFrame:
+    """Return rows that may lack an id but carry a UPN, a superset of those that do.
+
+    An id that strips to nothing has no letter or digit, whatever Unicode spaces it
+    has, so the test needs no Python.
+    """
+    identifier = F.col(id_column)
+    missing = identifier.isNull() | ~identifier.rlike("[0-9A-Za-z]")
+    return frame.where(missing & F.col(upn_column).isNotNull())
+
+
+def _upn_pairs(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """Fold ids and UPNs as build_upn_index and user_keys do (runs on a worker)."""
+    for batch in batches:
+        ids = batch["id"].astype("string").str.strip().str.lower()
+        upns = _normalised_upns(batch["upn"])
+        has_id = (ids.notna() & (ids != "")).fillna(False)
+        object_ids = ids.map(
+            lambda value: (
+                value if isinstance(value, str) and is_object_id(value) else None
+            )
+        )
+        frame = pd.DataFrame(
+            {
+                "upn": upns.astype(object).where(upns.notna(), None),
+                "object_id": object_ids.astype(object).where(object_ids.notna(), None),
+                "has_id": has_id.astype(bool),
+            }
+        )
+        yield frame[frame["upn"].notna()]
+
+
+def keyed_signins(signin: DataFrame, index: dict[str, str]) -> DataFrame:
     """Return the user sign-ins with their join key, in the columns prompts need."""
     columns = [*PROMPT_SIGNIN_COLUMNS]
-    return signin.select(*columns).mapInPandas(_key_signins, spark_ddl(KEYED_SCHEMA))
+    kernel = partial(_key_signins, index=index)
+    return signin.select(*columns).mapInPandas(kernel, spark_ddl(KEYED_SCHEMA))
 
 
-def _key_signins(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+def _key_signins(
+    batches: Iterator[pd.DataFrame], *, index: dict[str, str]
+) -> Iterator[pd.DataFrame]:
     sub_schema = pa.schema(
         [schema.SIGNIN_SCHEMA.field(n) for n in PROMPT_SIGNIN_COLUMNS]
     )
     for batch in batches:
         frame = from_spark_batch(batch, schema.SIGNIN_SCHEMA)
-        keys, _ = user_keys(frame["user_id"], frame["user_upn"])
+        keys, _ = user_keys(frame["user_id"], frame["user_upn"], index)
         keep = (_is_user_signin(frame) & keys.notna()).to_numpy(dtype=bool)
         table = to_spark_table(frame[keep], sub_schema)
         key_values = keys[keep].astype(object).to_list()
@@ -178,100 +256,123 @@ def detect_matches(
     steps: DataFrame,
     revocations: pd.DataFrame,
     params: DetectionParams,
+    index: dict[str, str],
+    parallelism: int,
 ) -> list[dict[str, Any]]:
-    """Run ``extract_prompts`` and ``detect_user`` per user; collect the results.
+    """Run ``extract_prompts`` and ``detect_user`` for every user; collect results.
+
+    Users go to groups by a hash of their key, and each group runs the local
+    engine's ``extract_prompts`` and ``detect_all`` once. A group holds whole users,
+    so every user's prompts and matches are the ones the local engine finds; one
+    pandas call per group instead of per user saves its fixed cost per call.
+
+    Args:
+        keyed: user sign-ins from :func:`keyed_signins`.
+        steps: steps from :func:`user_steps`.
+        revocations: every revocation.
+        params: thresholds.
+        index: UPNs to object ids, from :func:`upn_index`.
+        parallelism: the fewest groups worth making, such as the number of cores.
 
     Returns:
-        One row per prompt of each match, plus one row per user with prompts that
-        holds the user's prompt count and UPN-keyed prompt count (``match_index``
-        is -1 there).
+        One row per prompt of each match, plus one row per group with its prompt
+        count and UPN-keyed prompt count (``match_index`` is -1 there).
     """
-    by_user = (
-        dict(tuple(revocations.groupby("user_key", sort=False)))
-        if len(revocations)
-        else {}
+    rows = keyed.count()
+    groups = max(
+        math.ceil(rows / SIGNINS_PER_GROUP),
+        min(parallelism, math.ceil(rows / MIN_SIGNINS_PER_GROUP)),
+        1,
     )
-    no_revocations = revocations.iloc[0:0]
+    group = F.pmod(F.xxhash64(F.col(USER_KEY)), F.lit(groups))
 
     def kernel(signins: pd.DataFrame, steps: pd.DataFrame) -> pd.DataFrame:
-        return _detect_user(
-            signins,
-            steps,
-            revocations=by_user,
-            no_revocations=no_revocations,
-            params=params,
+        return _detect_group(
+            signins, steps, revocations=revocations, params=params, index=index
         )
 
-    grouped = keyed.groupBy(USER_KEY).cogroup(steps.groupBy(USER_KEY))
-    rows = grouped.applyInPandas(kernel, spark_ddl(MATCH_SCHEMA))
-    return list(rows.toArrow().to_pylist())
+    keyed_groups = keyed.withColumn(GROUP, group).groupBy(GROUP)
+    step_groups = steps.withColumn(GROUP, group).groupBy(GROUP)
+    results = keyed_groups.cogroup(step_groups).applyInPandas(
+        kernel, spark_ddl(MATCH_SCHEMA)
+    )
+    return list(results.toArrow().to_pylist())
 
 
-def _detect_user(
+def _detect_group(
     signins: pd.DataFrame,
     steps: pd.DataFrame,
     *,
-    revocations: dict[str, pd.DataFrame],
-    no_revocations: pd.DataFrame,
+    revocations: pd.DataFrame,
     params: DetectionParams,
+    index: dict[str, str],
 ) -> pd.DataFrame:
-    """Find the matches of one user (runs on a worker)."""
+    """Find the matches of one group of users (runs on a worker)."""
     if signins.empty:
         return to_batch(MATCH_SCHEMA.empty_table())
-    key = str(signins[USER_KEY].iloc[0])
     prompts = user_prompts(
         from_spark_batch(signins, schema.SIGNIN_SCHEMA),
         from_spark_batch(steps, schema.STEP_SCHEMA),
+        index,
     )
+    fallback = int(prompts["upn_fallback"].sum()) if len(prompts) else 0
     rows: list[dict[str, Any]] = [
-        {
-            "user_key": key,
-            "match_index": -1,
-            "prompt_count": len(prompts),
-            "fallback_prompts": int(prompts["upn_fallback"].sum())
-            if len(prompts)
-            else 0,
-        }
+        {"match_index": -1, "prompt_count": len(prompts), "fallback_prompts": fallback}
     ]
-    if len(prompts):
-        own = revocations.get(key, no_revocations)
-        for index, match in enumerate(detect_user(own, prompts, params)):
-            rows.extend(_match_rows(key, index, match))
+    users = set(prompts["user_key"].astype(str))
+    own = revocations[revocations["user_key"].isin(users)] if users else revocations
+    # A user's prompts are one block of the sorted frame; positions are sent
+    # relative to the block so the driver can find them in its own frame.
+    starts = {
+        str(key): int(block.index[0])
+        for key, block in prompts.groupby("user_key", sort=False)
+    }
+    index = 0
+    previous = None
+    for match in detect_all(own, prompts, params):
+        index = index + 1 if match.user_key == previous else 0
+        previous = match.user_key
+        rows.extend(_match_rows(index, match, starts[match.user_key]))
     columns = {f.name: [row.get(f.name) for row in rows] for f in MATCH_SCHEMA}
     return to_batch(pa.table(columns, schema=MATCH_SCHEMA))
 
 
-def user_prompts(signins: pd.DataFrame, steps: pd.DataFrame) -> pd.DataFrame:
+def user_prompts(
+    signins: pd.DataFrame, steps: pd.DataFrame, index: dict[str, str]
+) -> pd.DataFrame:
     """Run ``extract_prompts`` on frames in the order the local loader leaves them."""
     signins = signins.sort_values(["event_time", "record_id"], kind="stable")
     steps = steps.sort_values(["record_id", "step_index", "step_time"], kind="stable")
-    return extract_prompts(signins.reset_index(drop=True), steps.reset_index(drop=True))
+    return extract_prompts(
+        signins.reset_index(drop=True), steps.reset_index(drop=True), index
+    )
 
 
-def _match_rows(key: str, index: int, match: Match) -> Iterator[dict[str, Any]]:
+def _match_rows(index: int, match: Match, start: int) -> Iterator[dict[str, Any]]:
+    """Describe one match by the positions of its prompts in the user's list."""
     denials = set(match.denials.index)
     approval = match.approval.name if match.approval is not None else None
     revocation = match.revocation
     times = match.prompts["prompt_time"].to_numpy(dtype="datetime64[ns]")
-    for position, record_id, time in zip(
+    for label, record_id, time in zip(
         match.prompts.index,
         match.prompts["record_id"],
         times.view(np.int64),
         strict=True,
     ):
         yield {
-            "user_key": key,
+            "user_key": match.user_key,
             "match_index": index,
             "revocation_id": None
             if revocation is None
             else str(revocation["revocation_id"]),
             "peak_denials": int(match.peak_denials),
             "other_revocations": json.dumps(list(match.other_revocations)),
-            "prompt_position": int(position),
+            "prompt_position": int(label) - start,
             "prompt_record_id": str(record_id),
             "prompt_time": int(time),
-            "in_burst": position in denials,
-            "is_approval": position == approval,
+            "in_burst": label in denials,
+            "is_approval": label == approval,
         }
 
 

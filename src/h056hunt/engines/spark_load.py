@@ -173,7 +173,7 @@ def _normalise(spark: SparkSession, plan: InputPlan, options: LoadOptions) -> Da
             }
         )
         inputs = spark.createDataFrame(table).repartition(
-            min(len(local), _parallelism(spark))
+            min(len(local), 4 * default_parallelism(spark))
         )
     for uri in dict.fromkeys(item.uri_input for item in plan.files if item.uri_input):
         listed = _uri_files(spark, uri, [i for i in plan.files if i.uri_input == uri])
@@ -189,10 +189,10 @@ def _normalise(spark: SparkSession, plan: InputPlan, options: LoadOptions) -> Da
     return normalised.persist(StorageLevel.MEMORY_AND_DISK)
 
 
-def _parallelism(spark: SparkSession) -> int:
-    """Return how many partitions spread the files over the workers."""
+def default_parallelism(spark: SparkSession) -> int:
+    """Return how many tasks the session runs at once, such as its cores."""
     try:
-        return max(int(spark.sparkContext.defaultParallelism), 1) * 4
+        return max(int(spark.sparkContext.defaultParallelism), 1)
     except (AttributeError, NotImplementedError):
         # Spark Connect sessions have no SparkContext.
         return int(spark.conf.get("spark.sql.shuffle.partitions") or 200)
