@@ -7,22 +7,22 @@ import os
 import re
 import shutil
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from report_inputs import (
+    CASES,
+    case_args,
+    denied_signin,
+    hunt,
+    hunt_in_both_orders,
+    revocation_audit,
+    sample_log_args,
+    write_exports,
+)
 
-from h056hunt.cli import main
-
-CASES = {
-    "BR-08": ("BR-08_audit.json", "BR-08.json"),
-    "BR-03": ("BR-03_audit.json", "BR-03.json"),
-    "BR-11": ("BR-11.json", "BR-11_signins.json"),
-}
-DENIED = "MFA denied; user declined the authentication"
 SCRIPT = "<script>alert(1)</script>"
 # If any script ran, this one would leave a mark in the DOM that --dump-dom shows.
 MARKING_SCRIPT = "<script>document.body.setAttribute('data-pwned','1')</script>"
@@ -45,66 +45,6 @@ CHROMIUM_FLAGS = (
 )
 
 
-def hunt(*args: str) -> Result:
-    """Run ``h056 hunt`` in-process; findings never change the exit code."""
-    return CliRunner().invoke(
-        main, ["hunt", "-q", "--min-denials", "3", "--fail-on", "none", *args]
-    )
-
-
-def case_args(cases_dir: Path, case: str) -> list[str]:
-    audit, signin = CASES[case]
-    return ["--audit", str(cases_dir / audit), "--signin", str(cases_dir / signin)]
-
-
-def write_graph_page(path: Path, records: list[dict[str, Any]]) -> str:
-    path.write_text(json.dumps({"value": records}), encoding="utf-8")
-    return str(path)
-
-
-def graph_audit(index: int, name: str, user_id: str, upn: str, when: str) -> dict:
-    return {
-        "id": f"Directory_TEST_{index}",
-        "category": "UserManagement",
-        "result": "success",
-        "activityDisplayName": "Revoke user sessions",
-        "activityDateTime": when,
-        "initiatedBy": {
-            "user": {
-                "id": "00000000-0000-4000-8000-00000000ad07",
-                "displayName": name,
-                "userPrincipalName": None,
-                "ipAddress": "198.51.100.7",
-            }
-        },
-        "targetResources": [{"id": user_id, "type": "User", "userPrincipalName": upn}],
-    }
-
-
-def graph_signin(
-    record_id: str, when: str, name: str, user_id: str, upn: str, approved: bool
-) -> dict:
-    status = (
-        {"errorCode": 0}
-        if approved
-        else {
-            "errorCode": 500121,
-            "additionalDetails": DENIED,
-        }
-    )
-    return {
-        "id": record_id,
-        "createdDateTime": when,
-        "userPrincipalName": upn,
-        "userDisplayName": name,
-        "userId": user_id,
-        "ipAddress": "203.0.113.5",
-        "userAgent": name,
-        "originalRequestId": f"request-{record_id}",
-        "status": status,
-    }
-
-
 def hostile_logs(tmp_path: Path, names: list[str]) -> tuple[str, str]:
     """Write one revocation and three 500121 sign-ins per name, one user each."""
     audits = []
@@ -113,22 +53,23 @@ def hostile_logs(tmp_path: Path, names: list[str]) -> tuple[str, str]:
         user_id = f"00000000-0000-4000-8000-0000000001{index:02d}"
         upn = f"user{index}@contoso.example"
         hour = f"2025-03-01T1{index}"
-        audits.append(graph_audit(index, name, user_id, upn, f"{hour}:00:00Z"))
+        audits.append(
+            revocation_audit(
+                f"Directory_TEST_{index}", name, user_id, upn, f"{hour}:00:00Z"
+            )
+        )
         signins += [
-            graph_signin(
+            denied_signin(
                 f"s-{index}-{minute}",
+                f"request-s-{index}-{minute}",
                 f"{hour}:{minute:02d}:00Z",
                 name,
                 user_id,
                 upn,
-                approved=False,
             )
             for minute in (5, 6, 7)
         ]
-    return (
-        write_graph_page(tmp_path / "audit.json", audits),
-        write_graph_page(tmp_path / "signin.json", signins),
-    )
+    return write_exports(tmp_path, audits, signins)
 
 
 def campaign_logs(tmp_path: Path) -> tuple[str, str]:
@@ -139,25 +80,28 @@ def campaign_logs(tmp_path: Path) -> tuple[str, str]:
         user_id = f"00000000-0000-4000-8000-0000000002{index:02d}"
         upn = f"target{index}@contoso.example"
         audits.append(
-            graph_audit(index, "Mallory", user_id, upn, f"2025-03-01T10:0{index}:00Z")
+            revocation_audit(
+                f"Directory_TEST_{index}",
+                "Mallory",
+                user_id,
+                upn,
+                f"2025-03-01T10:0{index}:00Z",
+            )
         )
         if index >= 2:
             continue
         for minute in range(3):
             signins.append(
-                graph_signin(
+                denied_signin(
                     f"c-{index}-{minute}",
+                    f"request-c-{index}-{minute}",
                     f"2025-03-01T10:1{minute}:0{index}Z",
                     "Target",
                     user_id,
                     upn,
-                    approved=False,
                 )
             )
-    return (
-        write_graph_page(tmp_path / "audit.json", audits),
-        write_graph_page(tmp_path / "signin.json", signins),
-    )
+    return write_exports(tmp_path, audits, signins)
 
 
 def write_report(tmp_path: Path, *args: str) -> str:
@@ -269,41 +213,19 @@ def test_html_partial_banner(tmp_path: Path) -> None:
     assert "<dt>Partial input</dt><dd>yes</dd>" in page
 
 
-@pytest.fixture
-def foreign_tz(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
-    """Return a switch to a far-off process time zone, undone after the test."""
-
-    def switch() -> None:
-        monkeypatch.setenv("TZ", "Australia/Eucla")
-        time.tzset()
-
-    yield switch
-    monkeypatch.undo()
-    time.tzset()
-
-
 def test_html_ignores_file_order_and_tz(
-    tmp_path: Path, foreign_tz: Callable[[], None]
+    tmp_path: Path, foreign_tz: Callable[[str], None]
 ) -> None:
     audit, signin = hostile_logs(tmp_path, ["Eve", "Mallory"])
-    more = write_graph_page(tmp_path / "more.json", [])
-    first = hunt(
-        "--format", "html", "--audit", audit, "--signin", signin, "--signin", more
-    )
-    foreign_tz()
-    second = hunt(
-        "--format", "html", "--signin", more, "--signin", signin, "--audit", audit
+    first, second = hunt_in_both_orders(
+        "html", audit, signin, lambda: foreign_tz("Australia/Eucla")
     )
 
     assert first.stdout_bytes == second.stdout_bytes
 
 
 def test_html_sample_logs(sample_logs_dir: Path, tmp_path: Path) -> None:
-    audit = sample_logs_dir / "audit.json"
-    signin = sample_logs_dir / "signin.json"
-    if not (audit.is_file() and signin.is_file()):
-        pytest.skip(f"{sample_logs_dir} has no audit.json and signin.json yet")
-    args = ["--audit", str(audit), "--signin", str(signin)]
+    args = sample_log_args(sample_logs_dir)
     page = write_report(tmp_path, *args)
     findings = json.loads(hunt("--format", "json", *args).stdout)["findings"]
 

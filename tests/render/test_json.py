@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import json
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
+from report_inputs import (
+    CASES,
+    case_args,
+    denied_signin,
+    hunt,
+    hunt_in_both_orders,
+    revocation_audit,
+    sample_log_args,
+    write_exports,
+)
 
-from h056hunt.cli import main
 from h056hunt.render.schema_files import (
     FINDING_SCHEMA,
     REPORT_SCHEMA,
@@ -22,26 +29,8 @@ from h056hunt.render.schema_files import (
     load_schema,
 )
 
-CASES = {
-    "BR-08": ("BR-08_audit.json", "BR-08.json"),
-    "BR-03": ("BR-03_audit.json", "BR-03.json"),
-    "BR-11": ("BR-11.json", "BR-11_signins.json"),
-}
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "output.md"
-DENIED = "MFA denied; user declined the authentication"
 HOSTILE = '<script>alert(1)</script> =HYPERLINK("http://x") \u202e|\n'
-
-
-def hunt(*args: str) -> Result:
-    """Run ``h056 hunt`` in-process; findings never change the exit code."""
-    return CliRunner().invoke(
-        main, ["hunt", "-q", "--min-denials", "3", "--fail-on", "none", *args]
-    )
-
-
-def case_args(cases_dir: Path, case: str) -> list[str]:
-    audit, signin = CASES[case]
-    return ["--audit", str(cases_dir / audit), "--signin", str(cases_dir / signin)]
 
 
 def strict(schema: Any) -> Any:
@@ -73,50 +62,25 @@ def assert_valid(name: str, instance: Any) -> None:
     assert not errors, "\n".join(str(error) for error in errors[:3])
 
 
-def write_graph_page(path: Path, records: list[dict[str, Any]]) -> str:
-    path.write_text(json.dumps({"value": records}), encoding="utf-8")
-    return str(path)
-
-
 def hostile_logs(tmp_path: Path, name: str = HOSTILE) -> tuple[str, str]:
     """Write a revocation and three 500121 sign-ins whose names are ``name``."""
     user_id = "00000000-0000-4000-8000-000000000e0e"
-    audit = {
-        "id": "Directory_HOSTILE_1",
-        "category": "UserManagement",
-        "result": "success",
-        "activityDisplayName": "Revoke user sessions",
-        "activityDateTime": "2025-03-01T10:00:00Z",
-        "initiatedBy": {
-            "user": {
-                "id": "00000000-0000-4000-8000-00000000ad07",
-                "displayName": name,
-                "userPrincipalName": None,
-                "ipAddress": "198.51.100.7",
-            }
-        },
-        "targetResources": [
-            {"id": user_id, "type": "User", "userPrincipalName": "eve@contoso.example"}
-        ],
-    }
+    upn = "eve@contoso.example"
+    audit = revocation_audit(
+        "Directory_HOSTILE_1", name, user_id, upn, "2025-03-01T10:00:00Z"
+    )
     signins = [
-        {
-            "id": f"hostile-{minute}",
-            "createdDateTime": f"2025-03-01T10:{minute:02d}:00Z",
-            "userPrincipalName": "eve@contoso.example",
-            "userDisplayName": name,
-            "userId": user_id,
-            "ipAddress": "203.0.113.5",
-            "userAgent": name,
-            "originalRequestId": f"request-{minute}",
-            "status": {"errorCode": 500121, "additionalDetails": DENIED},
-        }
+        denied_signin(
+            f"hostile-{minute}",
+            f"request-{minute}",
+            f"2025-03-01T10:{minute:02d}:00Z",
+            name,
+            user_id,
+            upn,
+        )
         for minute in (5, 6, 7)
     ]
-    return (
-        write_graph_page(tmp_path / "audit.json", [audit]),
-        write_graph_page(tmp_path / "signin.json", signins),
-    )
+    return write_exports(tmp_path, [audit], signins)
 
 
 def test_shipped_schemas_are_valid() -> None:
@@ -217,41 +181,20 @@ def test_json_partial_input_is_flagged(tmp_path: Path) -> None:
     assert report["findings"][0]["partial_input"] is True
 
 
-@pytest.fixture
-def foreign_tz(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
-    """Return a switch to a far-off process time zone, undone after the test."""
-
-    def switch() -> None:
-        monkeypatch.setenv("TZ", "Pacific/Kiritimati")
-        time.tzset()
-
-    yield switch
-    monkeypatch.undo()
-    time.tzset()
-
-
 def test_json_ignores_file_order_and_tz(
-    tmp_path: Path, foreign_tz: Callable[[], None]
+    tmp_path: Path, foreign_tz: Callable[[str], None]
 ) -> None:
     audit, signin = hostile_logs(tmp_path, "Eve")
-    more = write_graph_page(tmp_path / "more.json", [])
-    first = hunt(
-        "--format", "json", "--audit", audit, "--signin", signin, "--signin", more
-    )
-    foreign_tz()
-    second = hunt(
-        "--format", "json", "--signin", more, "--signin", signin, "--audit", audit
+    first, second = hunt_in_both_orders(
+        "json", audit, signin, lambda: foreign_tz("Pacific/Kiritimati")
     )
 
     assert first.stdout_bytes == second.stdout_bytes
 
 
 def test_json_sample_logs_match_schema(sample_logs_dir: Path) -> None:
-    audit = sample_logs_dir / "audit.json"
-    signin = sample_logs_dir / "signin.json"
-    if not (audit.is_file() and signin.is_file()):
-        pytest.skip(f"{sample_logs_dir} has no audit.json and signin.json yet")
-    result = hunt("--format", "json", "--audit", str(audit), "--signin", str(signin))
+    args = sample_log_args(sample_logs_dir)
+    result = hunt("--format", "json", *args)
 
     assert result.exit_code == 0, result.stderr
     assert_valid(REPORT_SCHEMA, json.loads(result.stdout))

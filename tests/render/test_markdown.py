@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import json
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from report_inputs import (
+    CASES,
+    case_args,
+    hostile_logs,
+    hunt,
+    hunt_in_both_orders,
+    sample_log_args,
+)
 
-from h056hunt.cli import main
 from h056hunt.render.markdown_text import md_code, md_text
 
-CASES = {
-    "BR-08": ("BR-08_audit.json", "BR-08.json"),
-    "BR-03": ("BR-03_audit.json", "BR-03.json"),
-    "BR-11": ("BR-11.json", "BR-11_signins.json"),
-}
 SECTIONS = (
     "# Hunt report: session revocation followed by MFA push bombing",
     "## Summary",
@@ -31,78 +30,9 @@ SECTIONS = (
     "## False-positive notes",
     "## Should this hunt become a standing detection?",
 )
-DENIED = "MFA denied; user declined the authentication"
 SCRIPT = "<script>alert(1)</script>"
 LINK = "[x](javascript:alert(1))"
 PIPES = "a|b\nc"
-
-
-def hunt(*args: str) -> Result:
-    """Run ``h056 hunt`` in-process; findings never change the exit code."""
-    return CliRunner().invoke(
-        main, ["hunt", "-q", "--min-denials", "3", "--fail-on", "none", *args]
-    )
-
-
-def case_args(cases_dir: Path, case: str) -> list[str]:
-    audit, signin = CASES[case]
-    return ["--audit", str(cases_dir / audit), "--signin", str(cases_dir / signin)]
-
-
-def write_graph_page(path: Path, records: list[dict[str, Any]]) -> str:
-    path.write_text(json.dumps({"value": records}), encoding="utf-8")
-    return str(path)
-
-
-def hostile_logs(tmp_path: Path, names: list[str]) -> tuple[str, str]:
-    """Write one revocation and three 500121 sign-ins per name, one user each.
-
-    The name is the revoker's display name, the target's display name and the
-    sign-ins' user agent.
-    """
-    audits = []
-    signins = []
-    for index, name in enumerate(names):
-        user_id = f"00000000-0000-4000-8000-0000000001{index:02d}"
-        upn = f"user{index}@contoso.example"
-        audits.append(
-            {
-                "id": f"Directory_HOSTILE_{index}",
-                "category": "UserManagement",
-                "result": "success",
-                "activityDisplayName": "Revoke user sessions",
-                "activityDateTime": f"2025-03-01T1{index}:00:00Z",
-                "initiatedBy": {
-                    "user": {
-                        "id": "00000000-0000-4000-8000-00000000ad07",
-                        "displayName": name,
-                        "userPrincipalName": None,
-                        "ipAddress": "198.51.100.7",
-                    }
-                },
-                "targetResources": [
-                    {"id": user_id, "type": "User", "userPrincipalName": upn}
-                ],
-            }
-        )
-        signins += [
-            {
-                "id": f"hostile-{index}-{minute}",
-                "createdDateTime": f"2025-03-01T1{index}:{minute:02d}:00Z",
-                "userPrincipalName": upn,
-                "userDisplayName": name,
-                "userId": user_id,
-                "ipAddress": "203.0.113.5",
-                "userAgent": name,
-                "originalRequestId": f"request-{index}-{minute}",
-                "status": {"errorCode": 500121, "additionalDetails": DENIED},
-            }
-            for minute in (5, 6, 7)
-        ]
-    return (
-        write_graph_page(tmp_path / "audit.json", audits),
-        write_graph_page(tmp_path / "signin.json", signins),
-    )
 
 
 def unescaped(text: str, char: str) -> int:
@@ -274,41 +204,19 @@ def test_markdown_partial_banner(tmp_path: Path) -> None:
     assert "some input was not read completely" in result.stdout
 
 
-@pytest.fixture
-def foreign_tz(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
-    """Return a switch to a far-off process time zone, undone after the test."""
-
-    def switch() -> None:
-        monkeypatch.setenv("TZ", "Asia/Kathmandu")
-        time.tzset()
-
-    yield switch
-    monkeypatch.undo()
-    time.tzset()
-
-
 def test_markdown_ignores_file_order_and_tz(
-    tmp_path: Path, foreign_tz: Callable[[], None]
+    tmp_path: Path, foreign_tz: Callable[[str], None]
 ) -> None:
     audit, signin = hostile_logs(tmp_path, ["Eve", "Mallory"])
-    more = write_graph_page(tmp_path / "more.json", [])
-    first = hunt(
-        "--format", "markdown", "--audit", audit, "--signin", signin, "--signin", more
-    )
-    foreign_tz()
-    second = hunt(
-        "--format", "markdown", "--signin", more, "--signin", signin, "--audit", audit
+    first, second = hunt_in_both_orders(
+        "markdown", audit, signin, lambda: foreign_tz("Asia/Kathmandu")
     )
 
     assert first.stdout_bytes == second.stdout_bytes
 
 
 def test_markdown_sample_logs(sample_logs_dir: Path) -> None:
-    audit = sample_logs_dir / "audit.json"
-    signin = sample_logs_dir / "signin.json"
-    if not (audit.is_file() and signin.is_file()):
-        pytest.skip(f"{sample_logs_dir} has no audit.json and signin.json yet")
-    args = ["--audit", str(audit), "--signin", str(signin)]
+    args = sample_log_args(sample_logs_dir)
     result = hunt("--format", "markdown", *args)
     document = json.loads(hunt("--format", "json", *args).stdout)
 

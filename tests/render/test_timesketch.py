@@ -3,37 +3,27 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from jsonschema import Draft202012Validator
+from report_inputs import (
+    CASES,
+    case_args,
+    denied_signin,
+    hunt,
+    hunt_in_both_orders,
+    revocation_audit,
+    sample_log_args,
+    write_exports,
+)
 
-from h056hunt.cli import main
 from h056hunt.render.schema_files import TIMESKETCH_EVENT_SCHEMA, load_schema
 
-CASES = {
-    "BR-08": ("BR-08_audit.json", "BR-08.json"),
-    "BR-03": ("BR-03_audit.json", "BR-03.json"),
-    "BR-11": ("BR-11.json", "BR-11_signins.json"),
-}
-DENIED = "MFA denied; user declined the authentication"
 HOSTILE = "<script>alert(1)</script> \u202e"
-
-
-def hunt(*args: str) -> Result:
-    """Run ``h056 hunt`` in-process; findings never change the exit code."""
-    return CliRunner().invoke(
-        main, ["hunt", "-q", "--min-denials", "3", "--fail-on", "none", *args]
-    )
-
-
-def case_args(cases_dir: Path, case: str) -> list[str]:
-    audit, signin = CASES[case]
-    return ["--audit", str(cases_dir / audit), "--signin", str(cases_dir / signin)]
 
 
 def events_of(result: Result) -> list[dict[str, Any]]:
@@ -54,56 +44,38 @@ def assert_valid(events: list[dict[str, Any]]) -> None:
         assert not errors, "\n".join(str(error) for error in errors[:3])
 
 
-def write_graph_page(path: Path, records: list[dict[str, Any]]) -> str:
-    path.write_text(json.dumps({"value": records}), encoding="utf-8")
-    return str(path)
-
-
 def hostile_logs(tmp_path: Path, names: list[str]) -> tuple[str, str]:
-    """Write one revocation and three 500121 sign-ins per name, one user each."""
+    """Write one revocation and three 500121 sign-ins per name, one user each.
+
+    The users' events interleave: each is revoked a minute after the one before,
+    and their sign-ins share minutes, ``index`` seconds apart.
+    """
     audits = []
     signins = []
     for index, name in enumerate(names):
         user_id = f"00000000-0000-4000-8000-0000000001{index:02d}"
         upn = f"user{index}@contoso.example"
         audits.append(
-            {
-                "id": f"Directory_HOSTILE_{index}",
-                "category": "UserManagement",
-                "result": "success",
-                "activityDisplayName": "Revoke user sessions",
-                "activityDateTime": f"2025-03-01T10:0{index}:00Z",
-                "initiatedBy": {
-                    "user": {
-                        "id": "00000000-0000-4000-8000-00000000ad07",
-                        "displayName": name,
-                        "userPrincipalName": None,
-                        "ipAddress": "198.51.100.7",
-                    }
-                },
-                "targetResources": [
-                    {"id": user_id, "type": "User", "userPrincipalName": upn}
-                ],
-            }
+            revocation_audit(
+                f"Directory_HOSTILE_{index}",
+                name,
+                user_id,
+                upn,
+                f"2025-03-01T10:0{index}:00Z",
+            )
         )
         signins += [
-            {
-                "id": f"hostile-{index}-{minute}",
-                "createdDateTime": f"2025-03-01T10:{minute:02d}:{index:02d}Z",
-                "userPrincipalName": upn,
-                "userDisplayName": name,
-                "userId": user_id,
-                "ipAddress": "203.0.113.5",
-                "userAgent": name,
-                "originalRequestId": f"request-{index}-{minute}",
-                "status": {"errorCode": 500121, "additionalDetails": DENIED},
-            }
+            denied_signin(
+                f"hostile-{index}-{minute}",
+                f"request-{index}-{minute}",
+                f"2025-03-01T10:{minute:02d}:{index:02d}Z",
+                name,
+                user_id,
+                upn,
+            )
             for minute in (15, 16, 17)
         ]
-    return (
-        write_graph_page(tmp_path / "audit.json", audits),
-        write_graph_page(tmp_path / "signin.json", signins),
-    )
+    return write_exports(tmp_path, audits, signins)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -208,55 +180,19 @@ def test_timesketch_partial_input_field(tmp_path: Path) -> None:
     assert {event["partial_input"] for event in events} == {True}
 
 
-@pytest.fixture
-def foreign_tz(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
-    """Return a switch to a far-off process time zone, undone after the test."""
-
-    def switch() -> None:
-        monkeypatch.setenv("TZ", "Pacific/Chatham")
-        time.tzset()
-
-    yield switch
-    monkeypatch.undo()
-    time.tzset()
-
-
 def test_timesketch_ignores_file_order_and_tz(
-    tmp_path: Path, foreign_tz: Callable[[], None]
+    tmp_path: Path, foreign_tz: Callable[[str], None]
 ) -> None:
     audit, signin = hostile_logs(tmp_path, ["Eve", "Mallory"])
-    more = write_graph_page(tmp_path / "more.json", [])
-    first = hunt(
-        "--format",
-        "timesketch",
-        "--audit",
-        audit,
-        "--signin",
-        signin,
-        "--signin",
-        more,
-    )
-    foreign_tz()
-    second = hunt(
-        "--format",
-        "timesketch",
-        "--signin",
-        more,
-        "--signin",
-        signin,
-        "--audit",
-        audit,
+    first, second = hunt_in_both_orders(
+        "timesketch", audit, signin, lambda: foreign_tz("Pacific/Chatham")
     )
 
     assert first.stdout_bytes == second.stdout_bytes
 
 
 def test_timesketch_sample_logs(sample_logs_dir: Path) -> None:
-    audit = sample_logs_dir / "audit.json"
-    signin = sample_logs_dir / "signin.json"
-    if not (audit.is_file() and signin.is_file()):
-        pytest.skip(f"{sample_logs_dir} has no audit.json and signin.json yet")
-    args = ["--audit", str(audit), "--signin", str(signin)]
+    args = sample_log_args(sample_logs_dir)
     events = events_of(hunt("--format", "timesketch", *args))
     findings = json.loads(hunt("--format", "json", *args).stdout)["findings"]
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
-from hostile import HostileExports, Outputs, hunt, write_hostile_exports
+from hostile import HostileExports, Outputs, RunFormat, hunt, write_hostile_exports
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +15,7 @@ def hostile_exports(tmp_path_factory: pytest.TempPathFactory) -> HostileExports:
 @pytest.fixture(scope="session")
 def hostile_outputs(
     hostile_exports: HostileExports, tmp_path_factory: pytest.TempPathFactory
-) -> Callable[[str], tuple[Outputs, Outputs]]:
+) -> RunFormat:
     """Return a function that runs one format to stdout and to ``--output``.
 
     Runs are cached per format, because every test of a format reads the same bytes.

@@ -1,4 +1,4 @@
-"""Hostile exports and byte checks shared by the output injection tests.
+"""Hostile exports, CLI runs and byte checks shared by the security tests.
 
 Sign-in and audit fields such as display names, user agents, app and device names and
 locations are written by whoever signs in, so the exports built here put terminal
@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,8 @@ DENIED = "MFA denied; user declined the authentication"
 # The revocation activity of the near-miss record carries payloads too.
 NEAR_MISS_ACTIVITY = "Revoke sessions of user \x1b[31m[bold]x[/] \u202e"
 ARGUMENTS = ["--min-denials", "3", "--burst-window", "30m", "--fail-on", "none"]
+# The one user of the plain records that the broken-input and partial-run tests build.
+PLAIN_USER = "00000000-0000-4000-8000-000000000b0b"
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,22 @@ class Outputs:
     def text(self) -> str:
         """Return the findings, from stdout or the output file."""
         return (self.file or self.stdout).decode("utf-8")
+
+
+# The type of the ``hostile_outputs`` fixture. It maps a format name to the outputs
+# of one run to stdout and one run with ``--output``.
+RunFormat = Callable[[str], tuple[Outputs, Outputs]]
+
+
+def denied_signin(record_id: str, minute: int = 1) -> dict[str, Any]:
+    """Build a plain sign-in by ``PLAIN_USER``, denied (500121) at 03:``minute``."""
+    return {
+        "id": record_id,
+        "createdDateTime": f"2025-01-02T03:{minute:02d}:00Z",
+        "userId": PLAIN_USER,
+        "userPrincipalName": "bob@contoso.example",
+        "status": {"errorCode": 500121, "additionalDetails": DENIED},
+    }
 
 
 def run_cli(arguments: list[str]) -> Result:

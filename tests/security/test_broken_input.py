@@ -19,23 +19,11 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from hostile import run_cli
+from hostile import PLAIN_USER, denied_signin, run_cli
 
 ARGUMENTS = ["--fail-on", "none", "--format", "json", "--min-denials", "3"]
-DENIED = "MFA denied; user declined the authentication"
-USER = "00000000-0000-4000-8000-000000000b0b"
 HUGE_LINE_BYTES = 300 * 1024 * 1024
 CHUNK_BYTES = 8 * 1024 * 1024
-
-
-def signin(record_id: str, minute: int = 1) -> dict[str, Any]:
-    return {
-        "id": record_id,
-        "createdDateTime": f"2025-01-02T03:{minute:02d}:00Z",
-        "userId": USER,
-        "userPrincipalName": "bob@contoso.example",
-        "status": {"errorCode": 500121, "additionalDetails": DENIED},
-    }
 
 
 def audit(record_id: str = "A1") -> dict[str, Any]:
@@ -45,7 +33,7 @@ def audit(record_id: str = "A1") -> dict[str, Any]:
         "activityDateTime": "2025-01-02T03:00:00Z",
         "result": "success",
         "initiatedBy": {"user": {"id": "admin-id", "userPrincipalName": "a@x.example"}},
-        "targetResources": [{"id": USER, "type": "User"}],
+        "targetResources": [{"id": PLAIN_USER, "type": "User"}],
     }
 
 
@@ -110,20 +98,21 @@ def header_only_csv(folder: Path) -> str:
 
 
 def array_cut_mid_record(folder: Path) -> str:
-    text = graph_page(signin("S1"), signin("S2"), signin("S3"))
+    text = graph_page(denied_signin("S1"), denied_signin("S2"), denied_signin("S3"))
     (folder / "cut.json").write_text(text[: text.index('"S3"') + 2], encoding="utf-8")
     return "cut.json"
 
 
 def ndjson_cut_mid_record(folder: Path) -> str:
-    text = ndjson(signin("S1"), signin("S2")) + json.dumps(signin("S3"))[:40]
+    cut = json.dumps(denied_signin("S3"))[:40]
+    text = ndjson(denied_signin("S1"), denied_signin("S2")) + cut
     (folder / "cut.ndjson").write_text(text, encoding="utf-8")
     return "cut.ndjson"
 
 
 def invalid_utf8(folder: Path) -> str:
-    lines = ndjson(signin("S1"), signin("S2")).encode()
-    bad = json.dumps(signin("S3")).encode().replace(b"bob", b"b\xffb") + b"\n"
+    lines = ndjson(denied_signin("S1"), denied_signin("S2")).encode()
+    bad = json.dumps(denied_signin("S3")).encode().replace(b"bob", b"b\xffb") + b"\n"
     (folder / "latin.json").write_bytes(lines + bad)
     return "latin.json"
 
@@ -132,22 +121,22 @@ def invalid_utf8_csv(folder: Path) -> str:
     header = "Date (UTC),Request ID,User ID,Username,Status,Sign-in error code\n"
     row = "2025-01-02T03:01:00Z,R{0},{1},b\xf6b@contoso.example,Failure,500121\n"
     data = header.encode() + b"".join(
-        row.format(number, USER).encode("latin-1") for number in range(3)
+        row.format(number, PLAIN_USER).encode("latin-1") for number in range(3)
     )
     (folder / "latin.csv").write_bytes(data)
     return "latin.csv"
 
 
 def nul_bytes(folder: Path) -> str:
-    data = ndjson(signin("S1")).encode() + b"\x00" * 64 + b"\n"
-    data += ndjson(signin("S2")).encode()
+    data = ndjson(denied_signin("S1")).encode() + b"\x00" * 64 + b"\n"
+    data += ndjson(denied_signin("S2")).encode()
     (folder / "nul.json").write_bytes(data)
     return "nul.json"
 
 
 def deep_nesting(folder: Path) -> str:
     deep = "[" * 50_000 + "]" * 50_000
-    text = ndjson(signin("S1")) + deep + "\n" + ndjson(signin("S2"))
+    text = ndjson(denied_signin("S1")) + deep + "\n" + ndjson(denied_signin("S2"))
     (folder / "deep.json").write_text(text, encoding="utf-8")
     return "deep.json"
 
@@ -155,32 +144,33 @@ def deep_nesting(folder: Path) -> str:
 def deep_nesting_in_field(folder: Path, depth: int = 980) -> str:
     # Near the decoder's recursion limit, so the value may decode and reach the field
     # mapping, which must not recurse past the limit either.
-    record = signin("S1")
+    record = denied_signin("S1")
     text = json.dumps(record)[:-1] + ', "userDisplayName": ' + "[" * depth + "]" * depth
-    text += "}\n" + ndjson(signin("S2"))
+    text += "}\n" + ndjson(denied_signin("S2"))
     (folder / "deep_field.json").write_text(text, encoding="utf-8")
     return "deep_field.json"
 
 
 def huge_number(folder: Path) -> str:
-    text = ndjson(signin("S1")) + '{"id": ' + "9" * 5000 + "}\n" + ndjson(signin("S2"))
+    number = '{"id": ' + "9" * 5000 + "}\n"
+    text = ndjson(denied_signin("S1")) + number + ndjson(denied_signin("S2"))
     (folder / "number.json").write_text(text, encoding="utf-8")
     return "number.json"
 
 
 def plain_file_named_gz(folder: Path) -> str:
-    (folder / "plain.json.gz").write_text(ndjson(signin("S1")), encoding="utf-8")
+    (folder / "plain.json.gz").write_text(ndjson(denied_signin("S1")), encoding="utf-8")
     return "plain.json.gz"
 
 
 def gzip_file_named_json(folder: Path) -> str:
-    data = gzip.compress(ndjson(signin("S1"), signin("S2")).encode())
+    data = gzip.compress(ndjson(denied_signin("S1"), denied_signin("S2")).encode())
     (folder / "packed.json").write_bytes(data)
     return "packed.json"
 
 
 def truncated_gzip(folder: Path) -> str:
-    records = [signin(f"S{number}", number % 60) for number in range(3000)]
+    records = [denied_signin(f"S{number}", number % 60) for number in range(3000)]
     data = gzip.compress(ndjson(*records).encode())
     (folder / "cut.json.gz").write_bytes(data[: len(data) * 2 // 3])
     return "cut.json.gz"
@@ -199,8 +189,9 @@ def prose_file(folder: Path) -> str:
 def oversized_csv_row(folder: Path) -> str:
     header = "Date (UTC),Request ID,User ID,Username,Status,Sign-in error code\n"
     row = "2025-01-02T03:01:00Z,R{0},{1},{2},Failure,500121\n"
-    text = header + row.format(1, USER, "bob@contoso.example")
-    text += row.format(2, USER, "x" * 5000) + row.format(3, USER, "bob@contoso.example")
+    text = header + row.format(1, PLAIN_USER, "bob@contoso.example")
+    text += row.format(2, PLAIN_USER, "x" * 5000)
+    text += row.format(3, PLAIN_USER, "bob@contoso.example")
     (folder / "wide.csv").write_text(text, encoding="utf-8")
     return "wide.csv"
 
@@ -455,7 +446,7 @@ def test_truncated_gzip_lenient_keeps_records(tmp_path: Path) -> None:
 
 def write_gzip_bomb(folder: Path) -> Path:
     """Write about 20 MB of sign-ins as a gzip file of a few hundred kilobytes."""
-    line = (json.dumps(signin("S1")) + "\n").encode()
+    line = (json.dumps(denied_signin("S1")) + "\n").encode()
     path = folder / "bomb.json.gz"
     with gzip.open(path, "wb", compresslevel=9) as stream:
         for _ in range(20 * 1024 * 1024 // len(line)):
@@ -498,7 +489,7 @@ def test_gzip_limit_accepts_units(tmp_path: Path) -> None:
 
 def test_size_option_rejects_nonsense(tmp_path: Path) -> None:
     path = tmp_path / "one.json"
-    path.write_text(ndjson(signin("S1")), encoding="utf-8")
+    path.write_text(ndjson(denied_signin("S1")), encoding="utf-8")
 
     result = hunt("--signin", str(path), "--max-record-size", "lots")
 
@@ -520,7 +511,7 @@ def test_audit_given_as_signin_warns(tmp_path: Path) -> None:
 
 def test_signin_given_as_audit_warns(tmp_path: Path) -> None:
     path = tmp_path / "signins.json"
-    path.write_text(graph_page(signin("S1")), encoding="utf-8")
+    path.write_text(graph_page(denied_signin("S1")), encoding="utf-8")
 
     result = hunt("--audit", str(path))
 
@@ -533,7 +524,7 @@ def unreadable_folder(folder: Path) -> Path:
     """Write a folder with one good file and entries that cannot be read."""
     exports = folder / "exports"
     exports.mkdir()
-    (exports / "good.json").write_text(ndjson(signin("S1")), encoding="utf-8")
+    (exports / "good.json").write_text(ndjson(denied_signin("S1")), encoding="utf-8")
     os.symlink(exports / "gone.json", exports / "dangling.json")
     os.symlink(exports / "loop_b.json", exports / "loop_a.json")
     os.symlink(exports / "loop_a.json", exports / "loop_b.json")
@@ -579,7 +570,7 @@ def test_unreadable_entries_named_on_stderr(tmp_path: Path) -> None:
 )
 def test_permission_denied_listed(tmp_path: Path) -> None:
     path = tmp_path / "locked.json"
-    path.write_text(ndjson(signin("S1")), encoding="utf-8")
+    path.write_text(ndjson(denied_signin("S1")), encoding="utf-8")
     path.chmod(0)
 
     result = hunt("--signin", str(tmp_path))
@@ -594,16 +585,20 @@ def mixed_folder(folder: Path) -> Path:
     """Write one folder with every shape the loaders read, plus strangers."""
     exports = folder / "mixed"
     exports.mkdir()
-    (exports / "graph.json").write_text(graph_page(signin("G1")), encoding="utf-8")
+    (exports / "graph.json").write_text(
+        graph_page(denied_signin("G1")), encoding="utf-8"
+    )
     diagnostic = {
         "time": "2025-01-02T03:05:00Z",
         "category": "SignInLogs",
-        "properties": signin("D1", 5),
+        "properties": denied_signin("D1", 5),
     }
     (exports / "diagnostic.json").write_text(ndjson(diagnostic), encoding="utf-8")
     (exports / "audit.json").write_text(graph_page(audit()), encoding="utf-8")
     portal = "Date (UTC),Request ID,User ID,Username,Status,Sign-in error code\n"
-    portal += f"2025-01-02T03:07:00Z,P1,{USER},bob@contoso.example,Failure,500121\n"
+    portal += (
+        f"2025-01-02T03:07:00Z,P1,{PLAIN_USER},bob@contoso.example,Failure,500121\n"
+    )
     (exports / "portal.csv").write_text(portal, encoding="utf-8")
     ual = {
         "Id": "U1",
@@ -611,7 +606,7 @@ def mixed_folder(folder: Path) -> Path:
         "CreationTime": "2025-01-02T03:08:00",
         "Operation": "UserLoginFailed",
         "UserId": "bob@contoso.example",
-        "UserKey": USER,
+        "UserKey": PLAIN_USER,
         "ErrorNumber": "500121",
     }
     (exports / "ual.json").write_text(ndjson(ual), encoding="utf-8")
@@ -639,12 +634,12 @@ def write_huge_line_file(path: Path, size: int = HUGE_LINE_BYTES) -> None:
     """Write a good line, one line of ``size`` bytes, and a good line, in chunks."""
     chunk = b"A" * CHUNK_BYTES
     with path.open("wb") as stream:
-        stream.write(ndjson(signin("S1")).encode())
+        stream.write(ndjson(denied_signin("S1")).encode())
         stream.write(b'{"id": "huge", "pad": "')
         for _ in range(size // CHUNK_BYTES):
             stream.write(chunk)
         stream.write(b'"}\n')
-        stream.write(ndjson(signin("S2", 2)).encode())
+        stream.write(ndjson(denied_signin("S2", 2)).encode())
 
 
 @pytest.mark.skipif(
@@ -654,7 +649,9 @@ def test_huge_line_skipped_in_bounded_memory(tmp_path: Path) -> None:
     huge = tmp_path / "huge.json"
     write_huge_line_file(huge)
     small = tmp_path / "small.json"
-    small.write_text(ndjson(signin("S1"), signin("S2", 2)), encoding="utf-8")
+    small.write_text(
+        ndjson(denied_signin("S1"), denied_signin("S2", 2)), encoding="utf-8"
+    )
     limit = ["--max-record-size", "16M"]
 
     _, _, baseline_kib = run_child(["hunt", "--signin", str(small), *ARGUMENTS])

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from hostile import run_cli
+from hostile import PLAIN_USER, run_cli
 
 ARGUMENTS = ["--fail-on", "none", "--format", "json", "--min-denials", "1"]
-USER = "00000000-0000-4000-8000-000000000b0b"
 
 
 def hunt(*arguments: str) -> Result:
@@ -46,12 +45,12 @@ def test_revocation_target_without_upn(tmp_path: Path) -> None:
         "activityDisplayName": "Revoke user sessions",
         "activityDateTime": "2025-01-02T03:00:00Z",
         "initiatedBy": {"user": {"id": "admin", "userPrincipalName": "a@x.example"}},
-        "targetResources": [{"id": USER, "type": "User"}],
+        "targetResources": [{"id": PLAIN_USER, "type": "User"}],
     }
     signin = {
         "id": "S1",
         "createdDateTime": "2025-01-02T03:01:00Z",
-        "userId": USER,
+        "userId": PLAIN_USER,
         "status": {"errorCode": 500121},
     }
     audit_path = tmp_path / "audit.json"
@@ -63,7 +62,7 @@ def test_revocation_target_without_upn(tmp_path: Path) -> None:
 
     assert result.exit_code == 0
     warnings = json.loads(result.stdout)["run"]["coverage_warnings"]
-    assert any(USER in warning for warning in warnings)
+    assert any(PLAIN_USER in warning for warning in warnings)
 
 
 @pytest.mark.parametrize("lenient", [False, True], ids=["strict", "lenient"])

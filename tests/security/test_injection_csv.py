@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 
-from hostile import PAYLOADS, Outputs, assert_terminal_safe
+from hostile import PAYLOADS, RunFormat, assert_terminal_safe
 
-Run = Callable[[str], tuple[Outputs, Outputs]]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -16,28 +14,28 @@ def read_rows(data: bytes) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(data.decode(), newline="")))
 
 
-def test_csv_stdout_holds_no_controls(hostile_outputs: Run) -> None:
+def test_csv_stdout_holds_no_controls(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("csv")
 
     assert to_stdout.exit_code == 0
     assert_terminal_safe(to_stdout.stdout, "stdout")
 
 
-def test_csv_file_equals_stdout(hostile_outputs: Run) -> None:
+def test_csv_file_equals_stdout(hostile_outputs: RunFormat) -> None:
     to_stdout, to_file = hostile_outputs("csv")
 
     assert to_file.stdout == b""
     assert to_file.file == to_stdout.stdout
 
 
-def test_csv_stderr_holds_no_controls(hostile_outputs: Run) -> None:
+def test_csv_stderr_holds_no_controls(hostile_outputs: RunFormat) -> None:
     to_stdout, to_file = hostile_outputs("csv")
 
     assert_terminal_safe(to_stdout.stderr, "stderr")
     assert_terminal_safe(to_file.stderr, "stderr")
 
 
-def test_csv_no_cell_starts_a_formula(hostile_outputs: Run) -> None:
+def test_csv_no_cell_starts_a_formula(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("csv")
     rows = read_rows(to_stdout.stdout)
 
@@ -48,7 +46,7 @@ def test_csv_no_cell_starts_a_formula(hostile_outputs: Run) -> None:
             assert not cell.lstrip().startswith(FORMULA_STARTS), (column, cell)
 
 
-def test_csv_neutralised_formulas_stay_readable(hostile_outputs: Run) -> None:
+def test_csv_neutralised_formulas_stay_readable(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("csv")
     rows = read_rows(to_stdout.stdout)
 
@@ -59,7 +57,7 @@ def test_csv_neutralised_formulas_stay_readable(hostile_outputs: Run) -> None:
     assert "'@SUM(A1)" in names
 
 
-def test_csv_rows_stay_rows(hostile_outputs: Run) -> None:
+def test_csv_rows_stay_rows(hostile_outputs: RunFormat) -> None:
     # The Markdown payload contains a line feed, which stays inside its quoted cell.
     to_stdout, _ = hostile_outputs("csv")
     rows = read_rows(to_stdout.stdout)
@@ -69,7 +67,7 @@ def test_csv_rows_stay_rows(hostile_outputs: Run) -> None:
     assert all(len(row) == len(rows[0]) for row in rows)
 
 
-def test_csv_shows_controls_as_escapes(hostile_outputs: Run) -> None:
+def test_csv_shows_controls_as_escapes(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("csv")
     rows = read_rows(to_stdout.stdout)
 
@@ -79,7 +77,7 @@ def test_csv_shows_controls_as_escapes(hostile_outputs: Run) -> None:
     assert "benign\\x0doverwritten" in names
 
 
-def test_csv_marks_every_row_partial(hostile_outputs: Run) -> None:
+def test_csv_marks_every_row_partial(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("csv")
     rows = read_rows(to_stdout.stdout)
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from html.parser import HTMLParser
 
-from hostile import Outputs, assert_terminal_safe
-
-Run = Callable[[str], tuple[Outputs, Outputs]]
+from hostile import RunFormat, assert_terminal_safe
 
 
 class PageParser(HTMLParser):
@@ -34,7 +31,7 @@ def parse(text: str) -> PageParser:
     return parser
 
 
-def test_html_holds_no_controls(hostile_outputs: Run) -> None:
+def test_html_holds_no_controls(hostile_outputs: RunFormat) -> None:
     to_stdout, to_file = hostile_outputs("html")
 
     assert to_stdout.exit_code == 0
@@ -43,7 +40,7 @@ def test_html_holds_no_controls(hostile_outputs: Run) -> None:
     assert to_file.file == to_stdout.stdout
 
 
-def test_html_holds_no_script(hostile_outputs: Run) -> None:
+def test_html_holds_no_script(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("html")
     page = parse(to_stdout.text())
 
@@ -51,7 +48,7 @@ def test_html_holds_no_script(hostile_outputs: Run) -> None:
     assert not [name for name, _ in page.attributes if name.startswith("on")]
 
 
-def test_html_links_stay_inside_the_page(hostile_outputs: Run) -> None:
+def test_html_links_stay_inside_the_page(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("html")
     page = parse(to_stdout.text())
 
@@ -60,7 +57,7 @@ def test_html_links_stay_inside_the_page(hostile_outputs: Run) -> None:
     assert all(target.startswith("#") for target in targets), targets
 
 
-def test_html_shows_payloads_as_text(hostile_outputs: Run) -> None:
+def test_html_shows_payloads_as_text(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("html")
     text = "".join(parse(to_stdout.text()).text)
 
@@ -69,7 +66,7 @@ def test_html_shows_payloads_as_text(hostile_outputs: Run) -> None:
     assert "\\x1b[31mRED" in text
 
 
-def test_html_forbids_scripts_by_policy(hostile_outputs: Run) -> None:
+def test_html_forbids_scripts_by_policy(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("html")
     page = parse(to_stdout.text())
 
@@ -81,7 +78,7 @@ def test_html_forbids_scripts_by_policy(hostile_outputs: Run) -> None:
     assert policies == ["default-src 'none'; style-src 'unsafe-inline'; img-src data:"]
 
 
-def test_html_says_partial(hostile_outputs: Run) -> None:
+def test_html_says_partial(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("html")
 
     assert 'role="alert"' in to_stdout.text()

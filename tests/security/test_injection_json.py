@@ -2,44 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from hostile import (
     LOADED_VALUES,
     NEAR_MISS_ACTIVITY,
     HostileExports,
-    Outputs,
+    RunFormat,
     all_strings,
     assert_json_lines,
     assert_terminal_safe,
 )
 
-Run = Callable[[str], tuple[Outputs, Outputs]]
 
-
-def test_json_stdout_is_one_ascii_document(hostile_outputs: Run) -> None:
+def test_json_stdout_is_one_ascii_document(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("json")
 
     assert to_stdout.exit_code == 0
     assert len(assert_json_lines(to_stdout.stdout)) == 1
 
 
-def test_json_file_equals_stdout(hostile_outputs: Run) -> None:
+def test_json_file_equals_stdout(hostile_outputs: RunFormat) -> None:
     to_stdout, to_file = hostile_outputs("json")
 
     assert to_file.stdout == b""
     assert to_file.file == to_stdout.stdout
 
 
-def test_json_stderr_holds_no_controls(hostile_outputs: Run) -> None:
+def test_json_stderr_holds_no_controls(hostile_outputs: RunFormat) -> None:
     to_stdout, to_file = hostile_outputs("json")
 
     assert_terminal_safe(to_stdout.stderr, "stderr")
     assert_terminal_safe(to_file.stderr, "stderr")
 
 
-def test_json_keeps_exact_values(hostile_outputs: Run) -> None:
+def test_json_keeps_exact_values(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("json")
     (report,) = assert_json_lines(to_stdout.stdout)
 
@@ -49,7 +46,7 @@ def test_json_keeps_exact_values(hostile_outputs: Run) -> None:
 
 
 def test_json_keeps_exact_file_names(
-    hostile_outputs: Run, hostile_exports: HostileExports
+    hostile_outputs: RunFormat, hostile_exports: HostileExports
 ) -> None:
     to_stdout, _ = hostile_outputs("json")
     (report,) = assert_json_lines(to_stdout.stdout)
@@ -62,7 +59,7 @@ def test_json_keeps_exact_file_names(
     }
 
 
-def test_json_keeps_exact_near_miss(hostile_outputs: Run) -> None:
+def test_json_keeps_exact_near_miss(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("json")
     (report,) = assert_json_lines(to_stdout.stdout)
 
@@ -70,7 +67,7 @@ def test_json_keeps_exact_near_miss(hostile_outputs: Run) -> None:
     assert unmatched == [NEAR_MISS_ACTIVITY]
 
 
-def test_json_says_partial(hostile_outputs: Run) -> None:
+def test_json_says_partial(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("json")
     (report,) = assert_json_lines(to_stdout.stdout)
 

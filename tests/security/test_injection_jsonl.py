@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from hostile import (
     LOADED_VALUES,
     PAYLOADS,
-    Outputs,
+    RunFormat,
     all_strings,
     assert_json_lines,
     assert_terminal_safe,
 )
 
-Run = Callable[[str], tuple[Outputs, Outputs]]
 
-
-def test_jsonl_stdout_is_ascii_json(hostile_outputs: Run) -> None:
+def test_jsonl_stdout_is_ascii_json(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("jsonl")
 
     assert to_stdout.exit_code == 0
     assert len(assert_json_lines(to_stdout.stdout)) == len(PAYLOADS)
 
 
-def test_jsonl_file_equals_stdout(hostile_outputs: Run) -> None:
+def test_jsonl_file_equals_stdout(hostile_outputs: RunFormat) -> None:
     to_stdout, to_file = hostile_outputs("jsonl")
 
     assert to_file.stdout == b""
@@ -31,14 +27,14 @@ def test_jsonl_file_equals_stdout(hostile_outputs: Run) -> None:
     assert to_file.file == to_stdout.stdout
 
 
-def test_jsonl_stderr_holds_no_controls(hostile_outputs: Run) -> None:
+def test_jsonl_stderr_holds_no_controls(hostile_outputs: RunFormat) -> None:
     to_stdout, to_file = hostile_outputs("jsonl")
 
     assert_terminal_safe(to_stdout.stderr, "stderr")
     assert_terminal_safe(to_file.stderr, "stderr")
 
 
-def test_jsonl_keeps_exact_values(hostile_outputs: Run) -> None:
+def test_jsonl_keeps_exact_values(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("jsonl")
     records = assert_json_lines(to_stdout.stdout)
 
@@ -48,7 +44,7 @@ def test_jsonl_keeps_exact_values(hostile_outputs: Run) -> None:
     assert names == LOADED_VALUES
 
 
-def test_jsonl_keeps_exact_actor_labels(hostile_outputs: Run) -> None:
+def test_jsonl_keeps_exact_actor_labels(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("jsonl")
     records = assert_json_lines(to_stdout.stdout)
 
@@ -56,7 +52,7 @@ def test_jsonl_keeps_exact_actor_labels(hostile_outputs: Run) -> None:
     assert actors == LOADED_VALUES
 
 
-def test_jsonl_timeline_keeps_payloads(hostile_outputs: Run) -> None:
+def test_jsonl_timeline_keeps_payloads(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("jsonl")
     records = assert_json_lines(to_stdout.stdout)
 
@@ -67,7 +63,7 @@ def test_jsonl_timeline_keeps_payloads(hostile_outputs: Run) -> None:
         assert any(payload in text for text in strings), repr(payload)
 
 
-def test_jsonl_marks_every_finding_partial(hostile_outputs: Run) -> None:
+def test_jsonl_marks_every_finding_partial(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("jsonl")
     records = assert_json_lines(to_stdout.stdout)
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
-from hostile import Outputs, assert_terminal_safe
+from hostile import RunFormat, assert_terminal_safe
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-Run = Callable[[str], tuple[Outputs, Outputs]]
 # A cell bar is a "|" that no backslash escapes.
 CELL_BAR = re.compile(r"(?<!\\)\|")
 
@@ -38,7 +36,7 @@ def table_blocks(text: str) -> list[list[str]]:
     return blocks
 
 
-def test_markdown_holds_no_controls(hostile_outputs: Run) -> None:
+def test_markdown_holds_no_controls(hostile_outputs: RunFormat) -> None:
     to_stdout, to_file = hostile_outputs("markdown")
 
     assert to_stdout.exit_code == 0
@@ -47,7 +45,7 @@ def test_markdown_holds_no_controls(hostile_outputs: Run) -> None:
     assert to_file.file == to_stdout.stdout
 
 
-def test_markdown_holds_no_html(hostile_outputs: Run) -> None:
+def test_markdown_holds_no_html(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("markdown")
     parsed = tokens(to_stdout.text())
 
@@ -55,7 +53,7 @@ def test_markdown_holds_no_html(hostile_outputs: Run) -> None:
     assert html == []
 
 
-def test_markdown_holds_no_injected_link(hostile_outputs: Run) -> None:
+def test_markdown_holds_no_injected_link(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("markdown")
     parsed = tokens(to_stdout.text())
 
@@ -66,7 +64,7 @@ def test_markdown_holds_no_injected_link(hostile_outputs: Run) -> None:
     assert "](javascript:" not in to_stdout.text()
 
 
-def test_markdown_table_rows_keep_their_cells(hostile_outputs: Run) -> None:
+def test_markdown_table_rows_keep_their_cells(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("markdown")
     blocks = table_blocks(to_stdout.text())
 
@@ -76,7 +74,7 @@ def test_markdown_table_rows_keep_their_cells(hostile_outputs: Run) -> None:
         assert len(bars) == 1, block
 
 
-def test_markdown_tables_parse_row_for_row(hostile_outputs: Run) -> None:
+def test_markdown_tables_parse_row_for_row(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("markdown")
     text = to_stdout.text()
     parsed = tokens(text)
@@ -87,7 +85,7 @@ def test_markdown_tables_parse_row_for_row(hostile_outputs: Run) -> None:
     assert rows == written
 
 
-def test_markdown_payload_starts_no_heading(hostile_outputs: Run) -> None:
+def test_markdown_payload_starts_no_heading(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("markdown")
     parsed = tokens(to_stdout.text())
 
@@ -99,7 +97,7 @@ def test_markdown_payload_starts_no_heading(hostile_outputs: Run) -> None:
     assert not [heading for heading in headings if heading.startswith("heading")]
 
 
-def test_markdown_payload_starts_no_list(hostile_outputs: Run) -> None:
+def test_markdown_payload_starts_no_list(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("markdown")
     parsed = tokens(to_stdout.text())
 
@@ -112,7 +110,7 @@ def test_markdown_payload_starts_no_list(hostile_outputs: Run) -> None:
     assert not [item for item in items if item.startswith("item")]
 
 
-def test_markdown_says_partial(hostile_outputs: Run) -> None:
+def test_markdown_says_partial(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("markdown")
 
     assert "**Warning: partial input.**" in to_stdout.text()

@@ -14,7 +14,6 @@ import select
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from hostile import (
     ARGUMENTS,
     PAYLOADS,
     HostileExports,
-    Outputs,
+    RunFormat,
     assert_terminal_safe,
     run_cli,
     unsafe_characters,
@@ -30,7 +29,6 @@ from hostile import (
 
 from h056hunt.render.text import plain
 
-Run = Callable[[str], tuple[Outputs, Outputs]]
 # The sequences rich itself sends to a terminal: Select Graphic Rendition (colours
 # and bold), hiding and showing the cursor, and the progress line's "move up, erase
 # line". A pseudo-terminal also turns every line feed into CR LF.
@@ -39,14 +37,14 @@ RICH_SEQUENCES = re.compile(
 )
 
 
-def test_table_stdout_holds_no_controls(hostile_outputs: Run) -> None:
+def test_table_stdout_holds_no_controls(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("table")
 
     assert to_stdout.exit_code == 0
     assert_terminal_safe(to_stdout.stdout, "stdout")
 
 
-def test_table_file_holds_no_controls(hostile_outputs: Run) -> None:
+def test_table_file_holds_no_controls(hostile_outputs: RunFormat) -> None:
     to_stdout, to_file = hostile_outputs("table")
 
     assert to_file.exit_code == 0
@@ -55,14 +53,14 @@ def test_table_file_holds_no_controls(hostile_outputs: Run) -> None:
     assert to_file.file == to_stdout.stdout
 
 
-def test_summary_on_stderr_holds_no_controls(hostile_outputs: Run) -> None:
+def test_summary_on_stderr_holds_no_controls(hostile_outputs: RunFormat) -> None:
     to_stdout, to_file = hostile_outputs("table")
 
     assert_terminal_safe(to_stdout.stderr, "stderr")
     assert_terminal_safe(to_file.stderr, "stderr")
 
 
-def test_table_shows_markup_as_text(hostile_outputs: Run) -> None:
+def test_table_shows_markup_as_text(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("table")
     text = to_stdout.stdout.decode()
 
@@ -70,7 +68,7 @@ def test_table_shows_markup_as_text(hostile_outputs: Run) -> None:
     assert PAYLOADS["rich_style"] in text
 
 
-def test_table_shows_escape_sequences_as_escapes(hostile_outputs: Run) -> None:
+def test_table_shows_escape_sequences_as_escapes(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("table")
     text = to_stdout.stdout.decode()
 
@@ -80,7 +78,7 @@ def test_table_shows_escape_sequences_as_escapes(hostile_outputs: Run) -> None:
 
 
 def test_summary_shows_file_names_escaped(
-    hostile_outputs: Run, hostile_exports: HostileExports
+    hostile_outputs: RunFormat, hostile_exports: HostileExports
 ) -> None:
     to_stdout, _ = hostile_outputs("table")
     errors = to_stdout.stderr.decode()
@@ -90,7 +88,7 @@ def test_summary_shows_file_names_escaped(
     assert "[red]" in errors
 
 
-def test_summary_shows_near_miss_activity_escaped(hostile_outputs: Run) -> None:
+def test_summary_shows_near_miss_activity_escaped(hostile_outputs: RunFormat) -> None:
     to_stdout, _ = hostile_outputs("table")
     errors = to_stdout.stderr.decode()
 
@@ -100,7 +98,7 @@ def test_summary_shows_near_miss_activity_escaped(hostile_outputs: Run) -> None:
     assert "[bold]x[/]" in errors
 
 
-def test_table_says_partial(hostile_outputs: Run) -> None:
+def test_table_says_partial(hostile_outputs: RunFormat) -> None:
     to_stdout, to_file = hostile_outputs("table")
 
     assert b"PARTIAL INPUT" in to_stdout.stdout

@@ -13,24 +13,16 @@ import json
 from pathlib import Path
 
 import pytest
-from hostile import run_cli
+from hostile import denied_signin, run_cli
 
 from h056hunt.render import RENDERERS
 
-USER = "00000000-0000-4000-8000-000000000b0b"
-DENIED = "MFA denied; user declined the authentication"
 ARGUMENTS = ["--lenient", "--fail-on", "none", "--min-denials", "3"]
 
 
 def signin(number: int) -> str:
-    record = {
-        "id": f"S{number}",
-        "createdDateTime": f"2025-01-02T03:0{number}:00Z",
-        "userId": USER,
-        "userPrincipalName": "bob@contoso.example",
-        "status": {"errorCode": 500121, "additionalDetails": DENIED},
-    }
-    return json.dumps(record) + "\n"
+    """Return sign-in ``S{number}`` as one NDJSON line."""
+    return json.dumps(denied_signin(f"S{number}", number)) + "\n"
 
 
 def cut_export(folder: Path, denials: int) -> Path:
