@@ -96,32 +96,41 @@ class _Size(click.ParamType[int, Any]):
 SIZE = _Size()
 
 
-def _size_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
-        click.option(
-            "--max-decompressed-size",
-            "max_decompressed_bytes",
-            type=SIZE,
-            default=format_size(DEFAULT_MAX_DECOMPRESSED_BYTES),
-            show_default=True,
-            metavar="SIZE",
-            help="Largest size one gzip input may expand to, in bytes or with a "
-            "unit: K, M, G or T (powers of 1024), such as 512M or 2G.",
-        ),
-        click.option(
-            "--max-record-size",
-            "max_record_bytes",
-            type=SIZE,
-            default=format_size(DEFAULT_MAX_RECORD_BYTES),
-            show_default=True,
-            metavar="SIZE",
-            help="Longest line or record read, with the same units; a longer one "
-            "is skipped with --lenient and stops the run otherwise.",
-        ),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
+def _option_group(
+    *options: Callable[[Callable[..., Any]], Callable[..., Any]],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Combine click options into one decorator, keeping their order in --help."""
+
+    def apply(function: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return apply
+
+
+_size_options = _option_group(
+    click.option(
+        "--max-decompressed-size",
+        "max_decompressed_bytes",
+        type=SIZE,
+        default=format_size(DEFAULT_MAX_DECOMPRESSED_BYTES),
+        show_default=True,
+        metavar="SIZE",
+        help="Largest size one gzip input may expand to, in bytes or with a "
+        "unit: K, M, G or T (powers of 1024), such as 512M or 2G.",
+    ),
+    click.option(
+        "--max-record-size",
+        "max_record_bytes",
+        type=SIZE,
+        default=format_size(DEFAULT_MAX_RECORD_BYTES),
+        show_default=True,
+        metavar="SIZE",
+        help="Longest line or record read, with the same units; a longer one "
+        "is skipped with --lenient and stops the run otherwise.",
+    ),
+)
 
 
 # Hidden: for checking that the fast path gives the plain path's answers.
@@ -166,57 +175,66 @@ def main() -> None:
     """
 
 
-def _common_input_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
-        click.option(
-            "--lenient",
-            is_flag=True,
-            help="Keep the complete records of a malformed file, warn, and "
-            "mark the run as partial, instead of stopping.",
-        ),
-        click.option(
-            "--dayfirst",
-            is_flag=True,
-            help="Read ambiguous slash dates such as 03/04/2025 as day first.",
-        ),
-        click.option(
-            "--monthfirst",
-            is_flag=True,
-            help="Read ambiguous slash dates as month first.",
-        ),
-        click.option(
-            "-v",
-            "--verbose",
-            count=True,
-            help="More messages on stderr (repeat for debug).",
-        ),
-        click.option(
-            "-q", "--quiet", is_flag=True, help="Only errors and the findings."
-        ),
+_export_options = _option_group(
+    click.option(
+        "--audit",
+        "audit_inputs",
+        multiple=True,
+        metavar="PATH",
+        help="Audit log export: a file, folder or quoted glob. Repeatable.",
+    ),
+    click.option(
+        "--signin",
+        "signin_inputs",
+        multiple=True,
+        metavar="PATH",
+        help="Sign-in log export: a file, folder or quoted glob. Repeatable.",
+    ),
+)
+
+_date_order_options = _option_group(
+    click.option(
+        "--dayfirst",
+        is_flag=True,
+        help="Read ambiguous slash dates such as 03/04/2025 as day first.",
+    ),
+    click.option(
+        "--monthfirst",
+        is_flag=True,
+        help="Read ambiguous slash dates as month first.",
+    ),
+)
+
+
+def _logging_options(
+    verbose_help: str, quiet_help: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Build the -v, -q and --debug options, with help that fits the command."""
+    return _option_group(
+        click.option("-v", "--verbose", count=True, help=verbose_help),
+        click.option("-q", "--quiet", is_flag=True, help=quiet_help),
         click.option(
             "--debug", is_flag=True, help="Show a traceback when the run fails."
         ),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
+    )
+
+
+_common_input_options = _option_group(
+    click.option(
+        "--lenient",
+        is_flag=True,
+        help="Keep the complete records of a malformed file, warn, and "
+        "mark the run as partial, instead of stopping.",
+    ),
+    _date_order_options,
+    _logging_options(
+        "More messages on stderr (repeat for debug).", "Only errors and the findings."
+    ),
+)
 
 
 @main.command()
-@click.option(
-    "--audit",
-    "audit_inputs",
-    multiple=True,
-    metavar="PATH",
-    help="Audit log export: a file, folder or quoted glob. Repeatable.",
-)
-@click.option(
-    "--signin",
-    "signin_inputs",
-    multiple=True,
-    metavar="PATH",
-    help="Sign-in log export: a file, folder or quoted glob. Repeatable.",
-)
+@_export_options
 @click.option(
     "--format",
     "output_format",
@@ -483,19 +501,8 @@ def hunt(
     show_default=True,
     help="Follow-up window after each revocation checked for coverage.",
 )
-@click.option(
-    "--dayfirst",
-    is_flag=True,
-    help="Read ambiguous slash dates such as 03/04/2025 as day first.",
-)
-@click.option(
-    "--monthfirst",
-    is_flag=True,
-    help="Read ambiguous slash dates as month first.",
-)
-@click.option("-v", "--verbose", count=True, help="More messages on stderr.")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors and the report.")
-@click.option("--debug", is_flag=True, help="Show a traceback when the run fails.")
+@_date_order_options
+@_logging_options("More messages on stderr.", "Only errors and the report.")
 @_size_options
 @_NO_FAST_PATH
 def inspect(
@@ -557,20 +564,7 @@ def inspect(
 
 
 @main.command()
-@click.option(
-    "--audit",
-    "audit_inputs",
-    multiple=True,
-    metavar="PATH",
-    help="Audit log export: a file, folder or quoted glob. Repeatable.",
-)
-@click.option(
-    "--signin",
-    "signin_inputs",
-    multiple=True,
-    metavar="PATH",
-    help="Sign-in log export: a file, folder or quoted glob. Repeatable.",
-)
+@_export_options
 @click.option(
     "--out",
     "out_dir",
