@@ -33,7 +33,7 @@ def test_local_master_binds_loopback() -> None:
     assert settings["spark.driver.host"] == "127.0.0.1"
     assert settings["spark.driver.bindAddress"] == "127.0.0.1"
     assert settings["spark.ui.enabled"] == "false"
-    assert settings["spark.sql.legacy.parquet.nanosAsLong"] == "true"
+    assert settings["spark.sql.session.timeZone"] == "UTC"
 
 
 def test_cluster_master_keeps_host() -> None:

@@ -29,18 +29,17 @@ DEFAULT_MASTER = "local[*]"
 # pyspark 4.3 warns with this FutureWarning whenever it checks the pandas version
 # under pandas 3 (pyspark.sql.pandas.utils.require_minimum_pandas_version).
 PANDAS3_WARNING = r"PySpark does not yet fully support pandas >= 3\.0\.0"
-# Settings every session of the engine needs, notebook sessions included.
-SESSION_SETTINGS = {
-    # The Spark engine keeps nanosecond times as bigint; Parquet written by
-    # h056 convert stores TIMESTAMP(NANOS), which Spark reads as bigint with this.
-    "spark.sql.legacy.parquet.nanosAsLong": "true",
-    "spark.sql.session.timeZone": "UTC",
-}
+# Settings a hunt needs on any session, a notebook's included; the engine restores
+# the session's own values afterwards. The Spark engine keeps nanosecond times as
+# bigint, and Parquet written by h056 convert stores TIMESTAMP(NANOS), which Spark
+# reads as bigint only with this setting.
+SESSION_SETTINGS = {"spark.sql.legacy.parquet.nanosAsLong": "true"}
 # Defaults of a session the CLI starts: no web UI, no console progress bar.
 CLI_DEFAULTS = {
     "spark.app.name": "h056hunt",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
+    "spark.sql.session.timeZone": "UTC",
 }
 # The JVM's own log on stderr: errors only, or warnings too with --verbose. Without
 # a configuration file Spark prints its defaults first. The root level stays at
@@ -107,11 +106,21 @@ def session_settings(master: str, user_settings: dict[str, str]) -> dict[str, st
     return settings
 
 
-def prepare_session(spark: SparkSession) -> None:
-    """Apply the settings the engine needs to an existing session, such as a
-    notebook's."""
+@contextlib.contextmanager
+def engine_settings(spark: SparkSession) -> Iterator[None]:
+    """Apply :data:`SESSION_SETTINGS` for the duration of a hunt, then restore
+    the session's own values."""
+    saved = {key: spark.conf.get(key, None) for key in SESSION_SETTINGS}
     for key, value in SESSION_SETTINGS.items():
         spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
 
 
 @contextlib.contextmanager
@@ -143,7 +152,6 @@ def spark_session(
             "using the active Spark session; --spark-master and "
             "--spark-conf do not apply to it"
         )
-        prepare_session(active)
         yield active
         return
     settings = session_settings(master, user_settings)
@@ -166,7 +174,6 @@ def spark_session(
                     "--engine local",
                 ) from error
         cleanup.callback(session.stop)
-        prepare_session(session)
         logger.info("Spark %s session on %s", session.version, master)
         yield session
 

@@ -33,8 +33,8 @@ from h056hunt.config import HuntConfig
 from h056hunt.detect.chains import DetectionParams
 from h056hunt.detect.revocations import find_revocations
 from h056hunt.engines.session import (
+    engine_settings,
     pandas3_warning_ignored,
-    prepare_session,
     spark_session,
 )
 from h056hunt.engines.spark_campaigns import spark_campaigns
@@ -112,8 +112,7 @@ def run_spark_hunt(
         UsageError: an input matches nothing.
         InputError: strict mode and a file is malformed, or a file cannot be read.
     """
-    prepare_session(spark)
-    with pandas3_warning_ignored():
+    with engine_settings(spark), pandas3_warning_ignored():
         with _stage("load"):
             frames = load_with_spark(spark, audit_inputs, signin_inputs, options)
         try:
