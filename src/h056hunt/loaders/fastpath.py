@@ -217,6 +217,8 @@ def load_file(
         plan.line = line
         plan.record = record
         replay(outcome.calls, sink, line, record)
+        # The sink holds the rows now; the recorded calls need not stay alive.
+        outcome.calls = []
         line += outcome.scan.lines
         record += outcome.scan.records
     scans = [outcome.scan for outcome in outcomes]

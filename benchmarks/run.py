@@ -1,0 +1,457 @@
+"""Measure a complete ``h056 hunt`` against the targets for large exports.
+
+Usage::
+
+    python benchmarks/run.py [--repeat 3] [--skip-3m] [--skip-csv]
+
+Inputs come from ``h056 simulate`` and are cached under ``benchmarks/.cache/``
+(git-ignored). They are 1M Graph sign-ins as NDJSON with about 100k audit records,
+the same sign-ins as a Graph page, a JSON array and gzip, the first 100k of them as
+NDJSON and as a Log Analytics CSV, and 3M sign-ins for the scaling check.
+
+Each figure is the fastest of ``--repeat`` runs, with the median beside it, because
+other processes share the machine. The load average is printed with every run.
+Peak memory is the largest resident set of the measured process or any of its worker
+processes (``ru_maxrss`` of ``wait4``).
+
+Results go to stdout and to ``benchmarks/.cache/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".cache"
+# The console script installed beside this interpreter.
+H056 = [str(Path(sys.executable).with_name("h056"))]
+USERS = 50_000
+# Audit rows per user and day: 2.0 gives about 100k audit rows for 1M sign-ins.
+AUDIT_RATE = "2.0"
+SEED = "6"
+PANDAS_RECORDS = 50_000
+CSV_RECORDS = 100_000
+GIB = 1024**3
+
+TARGET_GREP_RATIO = 2.0
+TARGET_RSS_MIB = 512
+TARGET_DUCKDB_SPEEDUP = 2.0
+TARGET_SCALING = 3.3
+TARGET_SHAPE_RATIO = 1.5
+
+
+@dataclass
+class Run:
+    """One measured command: wall seconds, peak RSS and the load around it."""
+
+    name: str
+    seconds: list[float]
+    peak_mib: float
+    load_before: float
+    load_after: float
+    cpu_seconds: list[float]
+
+    @property
+    def best(self) -> float:
+        """The fastest run, the least disturbed by other processes."""
+        return min(self.seconds)
+
+    @property
+    def median(self) -> float:
+        """The median run."""
+        return statistics.median(self.seconds)
+
+
+def main() -> int:
+    """Generate inputs when missing, measure, print and save the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure")
+    parser.add_argument("--skip-3m", action="store_true", help="no scaling check")
+    parser.add_argument("--skip-csv", action="store_true", help="no CSV figure")
+    arguments = parser.parse_args()
+    CACHE.mkdir(exist_ok=True)
+    inputs = prepare_inputs(skip_3m=arguments.skip_3m, skip_csv=arguments.skip_csv)
+    runs = measure(inputs, arguments.repeat)
+    report = summarise(runs)
+    print_report(report)
+    (CACHE / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+# --- inputs ------------------------------------------------------------------
+
+
+def prepare_inputs(*, skip_3m: bool, skip_csv: bool) -> dict[str, Path]:
+    """Return every input path, generating and caching what is missing."""
+    one = simulated("sim1m", days=1)
+    inputs = {
+        "audit": one / "audit.ndjson",
+        "ndjson": one / "signin.ndjson",
+        "page": derived(one / "signin.page.json", one / "signin.ndjson", "page"),
+        "array": derived(one / "signin.array.json", one / "signin.ndjson", "array"),
+        "gzip": derived(one / "signin.ndjson.gz", one / "signin.ndjson", "gzip"),
+    }
+    if not skip_csv:
+        # CSV has no fast path, so it is measured on the first 100k records, beside
+        # the same records as NDJSON.
+        slice_ndjson = first_records(one / "signin.ndjson", CSV_RECORDS)
+        inputs["ndjson100k"] = slice_ndjson
+        inputs["csv100k"] = derived(
+            CACHE / f"signin-{CSV_RECORDS}.csv", slice_ndjson, "csv"
+        )
+    if not skip_3m:
+        three = simulated("sim3m", days=3)
+        inputs["audit3m"] = three / "audit.ndjson"
+        inputs["ndjson3m"] = three / "signin.ndjson"
+    return inputs
+
+
+def simulated(name: str, *, days: int) -> Path:
+    """Run ``h056 simulate`` into the cache unless its output is there."""
+    folder = CACHE / name
+    if (folder / "labels.json").is_file():
+        return folder
+    need = 4.3e9 * days * 1.1
+    free = shutil.disk_usage(CACHE).free
+    if free < need:
+        raise SystemExit(
+            f"{name} needs about {need / GIB:.0f} GiB of disk and {CACHE} has "
+            f"{free / GIB:.0f} GiB free; free space or pass --skip-3m"
+        )
+    print(f"generating {name} ({days} day(s) of {USERS} users)...", flush=True)
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            *H056,
+            "simulate",
+            "--users",
+            str(USERS),
+            "--days",
+            str(days),
+            "--seed",
+            SEED,
+            "--audit-rate",
+            AUDIT_RATE,
+            "--out",
+            str(folder),
+        ],
+        check=True,
+    )
+    print(f"  took {time.perf_counter() - started:.0f} s", flush=True)
+    return folder
+
+
+def derived(target: Path, source: Path, kind: str) -> Path:
+    """Write the same records in another shape unless the file is there."""
+    if target.is_file():
+        return target
+    print(f"writing {target.name}...", flush=True)
+    partial = target.with_suffix(target.suffix + ".part")
+    writers: dict[str, Callable[[Path, Path], None]] = {
+        "page": lambda src, dst: reframe(src, dst, "graph-page"),
+        "array": lambda src, dst: reframe(src, dst, "graph-array"),
+        "gzip": compress,
+        "csv": to_log_analytics_csv,
+    }
+    writers[kind](source, partial)
+    partial.rename(target)
+    return target
+
+
+def reframe(source: Path, target: Path, shape: str) -> None:
+    """Write NDJSON lines inside the framing ``h056 simulate`` gives ``shape``."""
+    from h056hunt.simulate.output import SIGNIN, _framing
+
+    prefix, separator, suffix = _framing(shape, SIGNIN)
+    with source.open("rb") as lines, target.open("wb") as out:
+        out.write(prefix.encode())
+        first = True
+        for line in lines:
+            if not first:
+                out.write(separator.encode())
+            out.write(line.rstrip(b"\n"))
+            first = False
+        out.write(suffix.encode())
+
+
+def compress(source: Path, target: Path) -> None:
+    """Gzip a file; ISA-L's fastest level when installed, else zlib level 1."""
+    try:
+        from isal import igzip as module
+    except ImportError:
+        module = gzip  # type: ignore[no-redef]
+    with source.open("rb") as raw, module.open(target, "wb", compresslevel=1) as packed:
+        shutil.copyfileobj(raw, packed, 16 * 1024 * 1024)
+
+
+# Log Analytics SigninLogs columns written by the portal's "Export to CSV", mapped
+# from the Graph field; nested values are written as JSON text.
+_LA_COLUMNS = (
+    ("TenantId", "resourceTenantId"),
+    ("TimeGenerated [UTC]", "createdDateTime"),
+    ("CreatedDateTime [UTC]", "createdDateTime"),
+    ("Id", "id"),
+    ("OriginalRequestId", "originalRequestId"),
+    ("CorrelationId", "correlationId"),
+    ("UserId", "userId"),
+    ("UserPrincipalName", "userPrincipalName"),
+    ("UserDisplayName", "userDisplayName"),
+    ("UserType", "userType"),
+    ("IsInteractive", "isInteractive"),
+    ("AppId", "appId"),
+    ("AppDisplayName", "appDisplayName"),
+    ("ResourceDisplayName", "resourceDisplayName"),
+    ("IPAddress", "ipAddress"),
+    ("LocationDetails", "location"),
+    ("UserAgent", "userAgent"),
+    ("ClientAppUsed", "clientAppUsed"),
+    ("DeviceDetail", "deviceDetail"),
+    ("Status", "status"),
+    ("ConditionalAccessStatus", "conditionalAccessStatus"),
+    ("AuthenticationRequirement", "authenticationRequirement"),
+    ("MfaDetail", "mfaDetail"),
+    ("RiskLevelDuringSignIn", "riskLevelDuringSignIn"),
+    ("RiskLevelAggregated", "riskLevelAggregated"),
+    ("RiskState", "riskState"),
+    ("AuthenticationDetails", "authenticationDetails"),
+)
+
+
+def to_log_analytics_csv(source: Path, target: Path) -> None:
+    """Write the sign-ins as a Log Analytics SigninLogs CSV export."""
+    with (
+        source.open("rb") as lines,
+        target.open("w", encoding="utf-8", newline="") as out,
+    ):
+        writer = csv.writer(out)
+        writer.writerow([name for name, _ in _LA_COLUMNS] + ["ResultType", "Type"])
+        for line in lines:
+            record = json.loads(line)
+            row = []
+            for _, field in _LA_COLUMNS:
+                value = record.get(field)
+                if isinstance(value, (dict, list)):
+                    value = json.dumps(value, separators=(",", ":"))
+                row.append("" if value is None else value)
+            row += [record["status"]["errorCode"], "SigninLogs"]
+            writer.writerow(row)
+
+
+# --- measuring ---------------------------------------------------------------
+
+
+def timed(name: str, command: list[str], repeat: int, **popen: object) -> Run:
+    """Run ``command`` ``repeat`` times; keep wall times and the peak RSS."""
+    seconds = []
+    cpu = []
+    peak = 0
+    load_before = os.getloadavg()[0]
+    for _ in range(repeat):
+        started = time.perf_counter()
+        process = subprocess.Popen(command, **popen)  # type: ignore[call-overload]
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds.append(time.perf_counter() - started)
+        # The usage of a process includes the worker processes it waited for.
+        cpu.append(usage.ru_utime + usage.ru_stime)
+        if os.waitstatus_to_exitcode(status) not in (0, 1):
+            raise SystemExit(f"{name}: {' '.join(command)} failed")
+        peak = max(peak, usage.ru_maxrss)
+    run = Run(name, seconds, peak / 1024, load_before, os.getloadavg()[0], cpu)
+    print(
+        f"  {name:<28} best {run.best:7.2f} s  median {run.median:7.2f} s  "
+        f"CPU {min(cpu):7.2f} s  peak {run.peak_mib:7.0f} MiB  "
+        f"load {run.load_before:.1f}->{run.load_after:.1f}",
+        flush=True,
+    )
+    return run
+
+
+def hunt(audit: Path | None, signin: Path, *extra: str) -> list[str]:
+    """Return the command of a complete hunt: both logs, detection, findings to a
+    file."""
+    output = CACHE / "findings.jsonl"
+    audit_option = ["--audit", str(audit)] if audit is not None else []
+    return [
+        *H056,
+        "hunt",
+        *audit_option,
+        "--signin",
+        str(signin),
+        "--format",
+        "jsonl",
+        "--output",
+        str(output),
+        "--quiet",
+        *extra,
+    ]
+
+
+def measure(inputs: dict[str, Path], repeat: int) -> dict[str, Run]:
+    """Run every measured command."""
+    print(f"measuring, {repeat} run(s) each:", flush=True)
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    audit = inputs["audit"]
+    runs = {
+        "grep": timed(
+            "grep -c 500121 (1M)",
+            ["grep", "-c", "500121", str(inputs["ndjson"])],
+            repeat,
+            stdout=subprocess.PIPE,
+        ),
+        "ndjson": timed("hunt NDJSON 1M", hunt(audit, inputs["ndjson"]), repeat),
+    }
+    for shape in ("page", "array", "gzip"):
+        runs[shape] = timed(
+            f"hunt {shape} 1M", hunt(audit, inputs[shape]), repeat, **quiet
+        )
+    if "csv100k" in inputs:
+        # Sign-ins only: the 1M audit export spans a day, the slice two hours.
+        for name in ("ndjson100k", "csv100k"):
+            runs[name] = timed(
+                f"hunt {name}", hunt(None, inputs[name]), repeat, **quiet
+            )
+    if "ndjson3m" in inputs:
+        runs["ndjson3m"] = timed(
+            "hunt NDJSON 3M",
+            hunt(inputs["audit3m"], inputs["ndjson3m"]),
+            max(1, repeat - 1),
+        )
+    duckdb_script = HERE / "duckdb_join.py"
+    runs["duckdb"] = timed(
+        "duckdb columns + join (1M)",
+        [sys.executable, str(duckdb_script), str(audit), str(inputs["ndjson"])],
+        repeat,
+        stdout=subprocess.PIPE,
+    )
+    sample = first_records(inputs["ndjson"], PANDAS_RECORDS)
+    runs["pandas"] = timed(
+        f"pandas.read_json {PANDAS_RECORDS // 1000}k",
+        [
+            sys.executable,
+            "-c",
+            "import sys, pandas; pandas.read_json(sys.argv[1], lines=True)",
+            str(sample),
+        ],
+        repeat,
+    )
+    return runs
+
+
+def first_records(source: Path, count: int) -> Path:
+    """Write the first ``count`` lines of ``source`` to a file of their own."""
+    target = CACHE / f"signin-{count}.ndjson"
+    if not target.is_file():
+        with source.open("rb") as lines, target.open("wb") as out:
+            for _, line in zip(range(count), lines, strict=False):
+                out.write(line)
+    return target
+
+
+# --- report ------------------------------------------------------------------
+
+
+def summarise(runs: dict[str, Run]) -> dict[str, object]:
+    """Return the figures, the ratios and whether each target is met."""
+    ndjson = runs["ndjson"].best
+    checks = [
+        check("wall vs grep -c", ndjson / runs["grep"].best, TARGET_GREP_RATIO),
+        check(
+            "peak RSS MiB (largest process)",
+            runs["ndjson"].peak_mib,
+            TARGET_RSS_MIB,
+        ),
+        check(
+            "DuckDB time / hunt time",
+            runs["duckdb"].best / ndjson,
+            TARGET_DUCKDB_SPEEDUP,
+            at_least=True,
+        ),
+    ]
+    if "ndjson3m" in runs:
+        scaling = runs["ndjson3m"].best / ndjson
+        checks.append(check("3M / 1M time", scaling, TARGET_SCALING))
+        checks.append(
+            check("peak RSS MiB at 3M", runs["ndjson3m"].peak_mib, TARGET_RSS_MIB)
+        )
+    for shape in ("page", "array", "gzip"):
+        checks.append(
+            check(
+                f"{shape} / NDJSON time", runs[shape].best / ndjson, TARGET_SHAPE_RATIO
+            )
+        )
+    if "csv100k" in runs:
+        ratio = runs["csv100k"].best / runs["ndjson100k"].best
+        checks.append(check("CSV / NDJSON time (100k)", ratio, TARGET_SHAPE_RATIO))
+    return {
+        "machine": machine(),
+        "runs": {key: asdict(run) | {"best": run.best} for key, run in runs.items()},
+        "pandas_records": PANDAS_RECORDS,
+        "checks": checks,
+    }
+
+
+def check(
+    name: str, value: float, target: float, *, at_least: bool = False
+) -> dict[str, object]:
+    """Return one target check."""
+    met = value >= target if at_least else value <= target
+    bound = ">=" if at_least else "<="
+    return {"name": name, "value": round(value, 2), "target": f"{bound} {target}"} | {
+        "met": met
+    }
+
+
+def machine() -> dict[str, object]:
+    """Describe the machine the figures come from."""
+    model = ""
+    for line in _lines(["lscpu"]):
+        if line.startswith("Model name:"):
+            model = line.split(":", 1)[1].strip()
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gib": round(
+            os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GIB
+        ),
+        "python": platform.python_version(),
+    }
+
+
+def _lines(command: list[str]) -> Iterator[str]:
+    try:
+        output = subprocess.run(command, capture_output=True, text=True).stdout
+    except OSError:
+        return iter(())
+    return iter(output.splitlines())
+
+
+def print_report(report: dict[str, object]) -> None:
+    """Print the target checks."""
+    print("\ntargets:")
+    for item in report["checks"]:  # type: ignore[attr-defined]
+        mark = "met" if item["met"] else "NOT MET"
+        print(
+            f"  {item['name']:<32} {item['value']:>8} (target {item['target']}) {mark}"
+        )
+    pandas = report["runs"]["pandas"]  # type: ignore[index]
+    print(
+        f"\npandas.read_json(lines=True) took {pandas['best']:.1f} s and "
+        f"{pandas['peak_mib']:.0f} MiB for {PANDAS_RECORDS} records"
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
