@@ -82,7 +82,7 @@ class HuntResult:
 
 @dataclass
 class HuntInputs:
-    """What detection reads: revocations and MFA prompts, with their counts.
+    """Detection inputs: revocations and MFA prompts, with their counts.
 
     Attributes:
         prompts: prompts for detection and context; an engine that detects
