@@ -71,7 +71,7 @@ def run_record(context: RenderContext, tz: tzinfo | None = None) -> dict[str, An
         "detection": {
             "revocations": len(revocations),
             "admin_revocations": admin_revocations,
-            "prompts": len(result.prompts),
+            "prompts": result.prompt_count,
             "findings": len(result.findings),
             "records_matched_by_upn": result.upn_fallback_rows,
             "unmatched_revocation_activities": near_misses,

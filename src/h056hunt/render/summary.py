@@ -98,7 +98,7 @@ def render_summary(
         console.print(
             Text(
                 f"Revocations: {len(result.revocations)} ({admin} by another "
-                f"principal); MFA prompts: {len(result.prompts)}; "
+                f"principal); MFA prompts: {result.prompt_count}; "
                 f"findings: {len(result.findings)}"
             )
         )
