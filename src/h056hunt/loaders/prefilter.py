@@ -88,6 +88,9 @@ _GRAPH_RANGE = np.arange(len(_GRAPH_PREFIX))
 _TIME_RANGE = np.arange(TIME_WINDOW)
 _USER_RANGE = np.arange(USER_WINDOW)
 _UNKNOWN_WINDOW = np.frombuffer(b"?" * USER_WINDOW, dtype=np.uint8)
+# Graph writes userId within a few hundred bytes after createdDateTime.
+# NOTE: only the first userId key in that span is read; Graph sign-ins have one.
+USER_KEY_SPAN = 1024
 _DASHES = [8, 13, 18, 23]
 _HEX_DIGITS = [index for index in range(GUID_LENGTH) if index not in _DASHES]
 SHAPE_GRAPH = "graph"
@@ -335,7 +338,7 @@ class LineScanner:
             return False
         user_windows = None
         if self.spec.user_key is not None:
-            user_windows = self._user_windows(data, text, starts, ends)
+            user_windows = self._user_windows(data, text, key_array, ends)
         if self.wanted is not None:
             self._feed_wanted(chunk, text, hits, starts, ends, key_array, user_windows)
             return True
@@ -408,31 +411,28 @@ class LineScanner:
         result.records = record_base + len(starts)
 
     def _user_windows(
-        self, data: np.ndarray, text: sz.Str, starts: np.ndarray, ends: np.ndarray
+        self, data: np.ndarray, text: sz.Str, keys: np.ndarray, ends: np.ndarray
     ) -> np.ndarray:
         """Return the user id window of each line.
 
-        A line without the user key has no user. A line with it twice gets a window
-        that hashes to :data:`UNKNOWN_USER`, so the second pass re-reads its block.
+        The user key is searched for in the ``USER_KEY_SPAN`` bytes after the time
+        key, where Graph writes it, so the search reads a few hundred bytes per line
+        instead of the whole line. A line without it there gets a window that hashes
+        to :data:`UNKNOWN_USER`, so the second pass re-reads its block.
         """
         assert self.spec.user_key is not None
         user_key = self.spec.user_key
-        key_length = len(user_key)
         find = text.find
-        positions = []
-        position = find(user_key)
-        while position >= 0:
-            positions.append(position)
-            position = find(user_key, position + key_length)
-        windows = np.empty((len(starts), USER_WINDOW), dtype=np.uint8)
-        windows[:] = np.frombuffer(NO_USER_WINDOW, dtype=np.uint8)
-        if not positions:
-            return windows
+        limits = np.minimum(keys + USER_KEY_SPAN, ends).tolist()
+        positions = [
+            find(user_key, key, limit)
+            for key, limit in zip(keys.tolist(), limits, strict=True)
+        ]
         found = np.array(positions, dtype=np.int64)
-        line_of = np.searchsorted(starts, found, side="right") - 1
-        windows[line_of] = data[(found + key_length)[:, None] + _USER_RANGE]
-        repeated = line_of[1:][np.diff(line_of) == 0]
-        windows[repeated] = _UNKNOWN_WINDOW
+        windows = np.empty((len(keys), USER_WINDOW), dtype=np.uint8)
+        windows[:] = _UNKNOWN_WINDOW
+        located = found >= 0
+        windows[located] = data[(found[located] + len(user_key))[:, None] + _USER_RANGE]
         return windows
 
     def _blocks_for(
