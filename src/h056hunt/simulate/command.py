@@ -60,7 +60,8 @@ _START_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"]
     type=click.Choice(SHAPES),
     default="graph-ndjson",
     show_default=True,
-    help="Export shape of the sign-in file.",
+    help="Export shape of the sign-in file. portal-csv also writes "
+    "signin_AuthDetails.csv.",
 )
 @click.option(
     "--audit-shape",
@@ -119,6 +120,9 @@ def simulate_command(
       h056 simulate --scenario chain_approved --scenario helpdesk_benign \\
           --noise 0 --out two-scenarios
       h056 simulate --users 25000 --signin-shape diagnostic-ndjson --gzip --out big
+      h056 simulate --signin-shape portal-csv --audit-shape portal-csv --out portal
+      h056 simulate --signin-shape purview-ual-csv --audit-shape log-analytics-csv \\
+          --out mixed
     """
     try:
         config = SimulationConfig(

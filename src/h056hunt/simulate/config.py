@@ -33,6 +33,10 @@ SHAPES: tuple[str, ...] = (
     "graph-array",
     "diagnostic-ndjson",
     "eventhub",
+    "log-analytics-json",
+    "log-analytics-csv",
+    "portal-csv",
+    "purview-ual-csv",
 )
 
 DEFAULT_START = datetime(2026, 3, 2, tzinfo=UTC)

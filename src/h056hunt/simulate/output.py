@@ -8,6 +8,8 @@ Shapes:
 * ``diagnostic-ndjson``: Azure Monitor diagnostic-settings records, one per line,
   as in a storage account's ``PT1H.json`` blob.
 * ``eventhub``: the same records inside an Event Hub body, ``{"records": [...]}``.
+* ``log-analytics-json``, ``log-analytics-csv``, ``portal-csv`` and
+  ``purview-ual-csv``: see :mod:`h056hunt.simulate.tabular`.
 
 Container shapes put one record per line between the brackets, so the files stay
 valid JSON and still work with line tools.
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from h056hunt.simulate import tabular
 from h056hunt.simulate.clock import (
     TICKS_PER_SECOND,
     format_ticks,
@@ -77,7 +80,10 @@ class SimulationResult:
 
 def file_extension(shape: str, compress: bool) -> str:
     """Return the file extension for a shape, with ``.gz`` when compressed."""
-    extension = "ndjson" if shape.endswith("ndjson") else "json"
+    if shape in tabular.SHAPES:
+        extension = tabular.file_extension(shape)
+    else:
+        extension = "ndjson" if shape.endswith("ndjson") else "json"
     return f"{extension}.gz" if compress else extension
 
 
@@ -204,6 +210,15 @@ def write_records(
 
     Records are encoded in batches, so memory keeps at most one batch of text.
     """
+    if shape in tabular.SHAPES:
+        return tabular.write_tabular(
+            path,
+            shape,
+            stream_name == SIGNIN,
+            records,
+            tenant_id,
+            lambda target: _open_text(target, compress),
+        )
     wrap: Callable[[int, dict[str, Any], str], dict[str, Any]] | None = None
     if shape in ("diagnostic-ndjson", "eventhub"):
         wrap = diagnostic_signin if stream_name == SIGNIN else diagnostic_audit
@@ -242,6 +257,9 @@ def _write_batch(
 def labels_document(world: World, audit_file: str, signin_file: str) -> dict[str, Any]:
     """Build the ``labels.json`` content with the run's settings and every scenario."""
     config = world.config
+    files = {"audit": audit_file, "signin": signin_file}
+    if config.signin_shape == "portal-csv":
+        files["signin_auth_details"] = tabular.auth_details_path(Path(signin_file)).name
     return {
         "generator": "h056hunt simulate",
         "config": {
@@ -268,8 +286,28 @@ def labels_document(world: World, audit_file: str, signin_file: str) -> dict[str
             ),
         },
         "tenant_id": world.directory.tenant_id,
-        "files": {"audit": audit_file, "signin": signin_file},
-        "scenarios": world.plan.labels,
+        "files": files,
+        "scenarios": [
+            _label_for_shape(label, config.signin_shape) for label in world.plan.labels
+        ],
+    }
+
+
+def _label_for_shape(label: dict[str, Any], signin_shape: str) -> dict[str, Any]:
+    """Return a label whose expected finding the sign-in shape can carry.
+
+    Purview sign-in records have no authentication steps, so denials that appear only
+    in the steps are not in the file at all.
+    """
+    if signin_shape != "purview-ual-csv" or label["scenario"] != "steps_only":
+        return label
+    return {
+        **label,
+        "expected_finding": "none",
+        "expected_finding_with_steps": label["expected_finding"],
+        "description": label["description"]
+        + " Purview sign-in records carry no authentication steps, so this shape "
+        "holds none of the denials and no finding is expected.",
     }
 
 
