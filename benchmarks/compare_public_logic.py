@@ -113,8 +113,10 @@ def main() -> None:
         single_event_alerts=("single_event_alerts", "sum"),
     )
     runs = len(arguments.seeds)
-    print(f"| scenario | expected | h056hunt | whole-span 5m >10 (of {runs}) "
-          f"| clock buckets 10m >9 (of {runs}) | single-event alerts |")
+    print(
+        f"| scenario | expected | h056hunt | whole-span 5m >10 (of {runs}) "
+        f"| clock buckets 10m >9 (of {runs}) | single-event alerts |"
+    )
     print("|---|---|---|---|---|---|")
     for (scenario, expected), row in summary.iterrows():
         print(
