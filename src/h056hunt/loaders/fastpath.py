@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import json
 import logging
+import mmap
 import multiprocessing
 import os
 import zlib
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -360,41 +361,83 @@ def _scan_task(task: _Task) -> RangeOutcome:
     return _scan(task, _chunks(task, task.plan.start, task.plan.end))
 
 
-def _scan_chunk(task: _Task, chunk: bytes) -> RangeOutcome:
-    """Scan one chunk of whole lines handed over by the process that read it."""
-    return _scan(task, iter([(bytearray(chunk) + bytes(WINDOW_SLACK), len(chunk))]))
+# Chunk slots shared with the workers of _run_stream. The mapping is anonymous and
+# made before the workers fork, so every worker sees the slots the reader fills.
+_slots: mmap.mmap | None = None
+
+
+def _scan_slot(task: _Task, offset: int, length: int) -> RangeOutcome:
+    """Scan the chunk of whole lines that the reading process put in a slot."""
+    assert _slots is not None
+    with memoryview(_slots) as view:
+        chunk = bytearray(view[offset : offset + length + WINDOW_SLACK])
+    return _scan(task, iter([(chunk, length)]))
 
 
 def _run_stream(task: _Task, start: int) -> tuple[list[RangePlan], list[RangeOutcome]]:
     """Read a stream that cannot be split, such as gzip, and scan it in parallel.
 
-    This process decompresses and cuts chunks at line ends; the workers scan them.
-    At most two chunks per worker are in flight, so memory stays bounded.
+    This process decompresses into shared slots and cuts chunks at line ends; the
+    workers scan them. Two slots per worker bound the memory, and a slot is filled
+    again only after its scan has finished.
     """
+    global _slots
     workers = _worker_count()
+    count = 2 * workers
+    slot_bytes = CHUNK_BYTES + WINDOW_SLACK
+    _slots = mmap.mmap(-1, count * slot_bytes)
     context = multiprocessing.get_context("fork")
     plans: list[RangePlan] = []
-    pending: list[Future[RangeOutcome]] = []
-    outcomes: list[RangeOutcome] = []
-    position = start
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        try:
-            for buffer, length in _chunks(task, start, None):
-                while len(pending) >= 2 * workers:
-                    outcomes.append(pending.pop(0).result())
-                plan = RangePlan(position, position + length)
+    outcomes: list[RangeOutcome | None] = []
+    pending: deque[tuple[int, int, Future[RangeOutcome]]] = deque()
+    free = list(range(count))
+    try:
+        with (
+            ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool,
+            open_content(task.path, compressed=True) as stream,
+        ):
+            _skip_to(stream, start, compressed=True)
+            position = start
+            carry = b""
+            while True:
+                if not free:
+                    index, slot, future = pending.popleft()
+                    outcomes[index] = future.result()
+                    free.append(slot)
+                slot = free.pop()
+                base = slot * slot_bytes
+                _slots[base : base + len(carry)] = carry
+                with memoryview(_slots) as view:
+                    read = stream.readinto(view[base + len(carry) : base + CHUNK_BYTES])
+                filled = len(carry) + read
+                if position + filled - start > task.limits.max_decompressed_bytes:
+                    raise Unsupported("gzip content expands past its limit")
+                cut = filled
+                if read:
+                    cut = _slots.rfind(b"\n", base, base + filled) + 1 - base
+                    if cut <= 0:
+                        raise Unsupported("a line is longer than the scan buffer")
+                if not cut:
+                    break
+                carry = _slots[base + cut : base + filled]
+                plan = RangePlan(position, position + cut)
                 plans.append(plan)
-                position += length
-                chunk = bytes(buffer[:length])
-                pending.append(
-                    pool.submit(_scan_chunk, replace(task, plan=plan), chunk)
-                )
-        except _READ_ERRORS as error:
-            raise Unsupported(f"the file cannot be read here: {error}") from error
-        outcomes.extend(future.result() for future in pending)
+                outcomes.append(None)
+                future = pool.submit(_scan_slot, replace(task, plan=plan), base, cut)
+                pending.append((len(outcomes) - 1, slot, future))
+                position += cut
+                if not read:
+                    break
+            for index, _, future in pending:
+                outcomes[index] = future.result()
+    except _READ_ERRORS as error:
+        raise Unsupported(f"the file cannot be read here: {error}") from error
+    finally:
+        _slots.close()
+        _slots = None
     if plans:
         plans[-1].end = None
-    return plans, outcomes
+    return plans, [outcome for outcome in outcomes if outcome is not None]
 
 
 def _scan(task: _Task, chunks: Iterator[tuple[bytearray, int]]) -> RangeOutcome:
