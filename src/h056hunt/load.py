@@ -222,7 +222,7 @@ def _load_file(
                 max_record_bytes=options.max_record_bytes,
             )
         if sink.report.records_seen == 0 and not sink.report.skipped:
-            logger.warning("%s: the file holds no records", sink.path)
+            logger.warning("%s: the file contains no records", sink.path)
         frames = sink.finish()
     except InputError as error:
         stops_hunt = error.reason in ("unreadable", "ambiguous_date_order")
@@ -278,7 +278,7 @@ def _warn_on_log_mismatch(report: FileReport) -> None:
     if report.loaded[report.requested_log] == 0 and report.loaded[other] > 0:
         option = "--signin" if other == "signin" else "--audit"
         logger.warning(
-            "%s was given as %s data but holds only %s records; they are used as %s "
+            "%s was given as %s data but contains only %s records; they are used as %s "
             "data (pass it with %s next time)",
             report.path,
             report.requested_log,

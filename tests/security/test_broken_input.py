@@ -235,7 +235,7 @@ def test_lenient_run_accounts_for_every_record(case: str, tmp_path: Path) -> Non
 
     if case in EMPTY_CASES:
         assert result.exit_code == 2
-        assert "--signin inputs hold no records" in result.stderr
+        assert "--signin inputs contain no records" in result.stderr
         assert result.stdout == ""
         return
     report = report_of(result)
@@ -279,8 +279,8 @@ def test_empty_file_warns(tmp_path: Path) -> None:
 
     result = hunt("--signin", str(tmp_path / "empty.json"))
 
-    assert "empty.json: the file holds no records" in result.stderr
-    assert "--signin inputs hold no records" in result.stderr
+    assert "empty.json: the file contains no records" in result.stderr
+    assert "--signin inputs contain no records" in result.stderr
     assert result.exit_code == 2
 
 
@@ -289,7 +289,7 @@ def test_header_only_csv_warns(tmp_path: Path) -> None:
 
     result = hunt("--signin", str(tmp_path / "header.csv"))
 
-    assert "header.csv: the file holds no records" in result.stderr
+    assert "header.csv: the file contains no records" in result.stderr
     assert result.exit_code == 2
 
 
@@ -505,7 +505,7 @@ def test_audit_given_as_signin_warns(tmp_path: Path) -> None:
 
     item = file_report(report_of(result), "audit.json")
     assert item["loaded"] == {"audit": 1, "signin": 0, "steps": 0}
-    assert "was given as signin data but holds only audit records" in result.stderr
+    assert "was given as signin data but contains only audit records" in result.stderr
     assert "pass it with --audit next time" in result.stderr
 
 

@@ -54,7 +54,7 @@ class PlannedFile:
         location: the local path or the URI that Spark reports.
         display: the file as the user sees it in evidence and messages.
         requested_log: ``audit`` or ``signin``, the option the file came from.
-        check_log: warn when the file holds only the other log's records; False for
+        check_log: warn when the file contains only the other log's records; False for
             a file given to both options.
         uri_input: for a listed URI, the URI input that listed it, else None.
     """
