@@ -712,8 +712,8 @@ def _reject_empty_inputs(
         reports = [report for report in data.files if report.requested_log == log]
         if given and reports and sum(r.records_seen for r in reports) == 0:
             raise UsageError(
-                f"the {option} inputs contain no records at all ({len(reports)} file(s) "
-                "empty or header-only), so nothing was hunted",
+                f"the {option} inputs contain no records at all ({len(reports)} "
+                "file(s) empty or header-only), so nothing was hunted",
                 hint="check the export; it may have been cut off or filtered to "
                 "nothing",
             )

@@ -43,11 +43,17 @@ def reference_bursts(denials: list[int], window: int, k: int) -> list[tuple[int,
 
 
 def reference_chains(
-    revocations: list[tuple[str, int]], denials: list[int], window: int, lag: int, k: int
+    revocations: list[tuple[str, int]],
+    denials: list[int],
+    window: int,
+    lag: int,
+    k: int,
 ) -> dict[int, tuple[int, str, list[str]]]:
     """Map burst start index to (stop, revocation id, other revocation ids)."""
     claimed: dict[int, tuple[int, str, list[str]]] = {}
-    for revocation_id, revoked_at in sorted(revocations, key=lambda item: (item[1], item[0])):
+    for revocation_id, revoked_at in sorted(
+        revocations, key=lambda item: (item[1], item[0])
+    ):
         start = None
         for index, time in enumerate(denials):
             if revoked_at < time <= revoked_at + lag:
