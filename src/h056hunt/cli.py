@@ -133,7 +133,7 @@ _size_options = _option_group(
 )
 
 
-# Hidden: for checking that the fast path gives the plain path's answers.
+# Hidden: for checking that the fast path gives the plain path's findings.
 _NO_FAST_PATH = click.option(
     "--no-fast-path",
     is_flag=True,

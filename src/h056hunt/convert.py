@@ -37,7 +37,7 @@ PART_FILE_NAME = "part-0.parquet"
 
 @dataclass(frozen=True)
 class ConvertResult:
-    """What ``h056 convert`` wrote.
+    """The result of ``h056 convert``: the folder, rows and partitions written.
 
     Attributes:
         data: the loaded frames and the accounting of every input file.

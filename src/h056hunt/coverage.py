@@ -125,8 +125,8 @@ def audit_coverage_warnings(
 ) -> list[str]:
     """Name each stand-alone burst whose look-back window no audit export covers.
 
-    A ``push_bombing`` finding says no revocation of the user came before the burst;
-    that is only known where audit data covers the ``max_lag`` before it. Audit
+    A ``push_bombing`` finding states that no revocation of the user came before the
+    burst. That is only known where audit data covers the ``max_lag`` before it. Audit
     records are sparse, so each audit file covers its whole first-to-last span.
     """
     bursts = [f for f in findings if f.finding_type == FindingType.PUSH_BOMBING]

@@ -62,7 +62,7 @@ def missing_fields(report: FileReport, has_steps: bool | None = None) -> list[st
 
     Args:
         report: the file's load report.
-        has_steps: whether the run holds steps for this file's sign-ins; None reads
+        has_steps: whether the run contains steps for this file's sign-ins; None reads
             it from the file alone.
     """
     missing = []

@@ -43,7 +43,7 @@ class LoadOptions:
             it per file and column.
         describe_only: the caller only describes files (``inspect``), so a file that
             cannot be read at all is reported rather than stopping the run.
-        max_decompressed_bytes: the most bytes one gzip file may expand to.
+        max_decompressed_bytes: the maximum size one gzip file may expand to, in bytes.
         max_record_bytes: the longest line or record read; a longer one is skipped
             (lenient) or rejected (strict) without being decoded.
         fast_path: pre-filter large line-per-record files and decode only the

@@ -47,7 +47,7 @@ def counts_by_entry(suppressed: list[Suppression]) -> Counter[str]:
 def _first_match(finding: Finding, allowlist: Allowlist) -> tuple[str, str] | None:
     actor = finding.actor
     # A trusted revoker explains the revocation, not an approval after a burst:
-    # that approval is evidence of an attack whoever revoked the sessions.
+    # that approval is evidence of an attack, whichever actor revoked the sessions.
     if actor is not None and not finding.approved:
         names = {
             value.casefold()

@@ -220,8 +220,8 @@ CASES: dict[str, Callable[[Path], str]] = {
 }
 
 
-# Files with no record at all: a hunt over them alone stops with exit code 2, since
-# nothing would be looked at; inspect still describes them.
+# A hunt over files with no record at all stops with exit code 2, because nothing
+# would be looked at. inspect still describes such files.
 EMPTY_CASES = frozenset({"empty_file", "blank_file", "header_only_csv"})
 
 

@@ -166,8 +166,8 @@ def _prompts_from_steps(users: pd.DataFrame, steps: pd.DataFrame) -> pd.DataFram
     outcomes = _outcomes(steps["result_detail"])
     relevant = steps[outcomes.notna()].assign(outcome=outcomes[outcomes.notna()])
     succeeded = relevant["succeeded"].astype("boolean")
-    # A denial step never succeeds and an approval step never fails; a missing flag
-    # is read from the result text alone.
+    # A denial step counts only when it did not succeed, and an approval step only
+    # when it did not fail. A step without the flag is judged by its text alone.
     denied = relevant["outcome"].isin(DENIALS) & ~succeeded.fillna(False)
     approved = (relevant["outcome"] == APPROVED) & succeeded.fillna(True)
     relevant = relevant[denied | approved]

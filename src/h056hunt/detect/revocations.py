@@ -5,7 +5,8 @@ From Timestamp`` in Graph, the same with a trailing period in the Unified Audit 
 ``Invalidate all refresh tokens for user`` in some exports), so names are compared after
 :func:`normalise_activity`. A portal "Revoke sessions" click also writes an ``Update
 user`` row with the same correlation id whose only updated property is
-``StsRefreshTokensValidFrom``; it joins the same revocation instead of adding one.
+``StsRefreshTokensValidFrom``. That row joins the same revocation instead of adding
+one.
 """
 
 from __future__ import annotations

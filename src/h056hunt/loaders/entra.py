@@ -78,8 +78,9 @@ def audit_row(record: Any, *, envelope_time: str | None = None) -> dict[str, Any
 def actor_fields(initiated_by: Any) -> dict[str, Any]:
     """Return the actor columns from an ``initiatedBy`` value.
 
-    The user or app branch can be null, an object, or absent; a user may carry only an
-    id. ``actor_type`` is ``user``, ``app`` or ``none`` when the record names nobody.
+    The user or app branch can be null, an object, or absent, and a user may carry only
+    an id. ``actor_type`` is ``user``, ``app``, or ``none`` when the record names no
+    initiator.
     """
     initiator = lower_keys(initiated_by)
     user = lower_keys(initiator.get("user"))
@@ -181,8 +182,8 @@ def signin_row(
         record: a signIn-like record with Graph field names in any case.
         envelope_time: the diagnostic ``time`` or ``TimeGenerated``, used only when the
             record has no ``createdDateTime``.
-        source_kind: the diagnostic category or Log Analytics table, which tells the
-            sign-in event type when the record does not.
+        source_kind: the diagnostic category or Log Analytics table, which gives the
+            sign-in event type when the record lacks it.
     """
     fields = lower_keys(record)
     status = lower_keys(fields.get("status"))

@@ -35,7 +35,7 @@ _MAX_WARNINGS_PER_REASON = 5
 
 @dataclass
 class FileReport:
-    """What happened to the records of one input file."""
+    """The accounting of one input file: records seen, loaded, skipped and why."""
 
     path: str
     requested_log: str
