@@ -19,6 +19,7 @@ from h056hunt.findings import (
     TimelineEvent,
 )
 from h056hunt.render.text import format_duration, format_time
+from h056hunt.schema import rows_of
 from h056hunt.score import POINTS_SHARED_ORIGIN, score_campaign, score_match
 
 
@@ -278,7 +279,7 @@ def build_campaign_finding(
                 by_revocation[item.record_id] = finding
     targets = []
     # Rows are read once: a mass revocation can have thousands.
-    rows = list(revocations.itertuples(index=False))
+    rows = rows_of(revocations)
     for row in rows:
         chain = by_revocation.get(str(row.revocation_id))
         targets.append(

@@ -6,6 +6,8 @@ follow-up window lies partly outside every sign-in export was not looked at.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections.abc import Iterable
 
 import pandas as pd
@@ -16,6 +18,7 @@ from h056hunt.findings import Finding, FindingType
 from h056hunt.load import LoadedData
 from h056hunt.loaders.sink import FileReport
 from h056hunt.render.text import format_time
+from h056hunt.schema import rows_of
 
 
 def coverage_warnings(
@@ -38,14 +41,18 @@ def coverage_warnings(
             f"no sign-in data was loaded: {len(admin)} revocation(s) cannot be "
             "followed, so no chain can be found (not looked at, not clean)"
         ]
+    # The furthest end among the ranges up to each one: every range before the
+    # first whose running end reaches a start lies wholly before that start.
+    reach = list(itertools.accumulate((end for _, end in ranges), max))
     warnings = []
-    for revocation in admin.itertuples(index=False):
+    for revocation in rows_of(admin):
         # A target named only by its object id has a missing (NA) UPN.
         target = revocation.target_upn
         user = target if isinstance(target, str) else revocation.user_key
         start = revocation.revocation_time
         end = start + params.max_lag
-        for hole_start, hole_end in _uncovered(ranges, start, end):
+        first = bisect.bisect_left(reach, start)
+        for hole_start, hole_end in _uncovered(ranges, start, end, first):
             # A stretch shorter than the burst window cannot hide a whole burst.
             if hole_end - hole_start < params.burst_window:
                 continue
@@ -103,11 +110,16 @@ def _uncovered(
     ranges: list[tuple[pd.Timestamp, pd.Timestamp]],
     start: pd.Timestamp,
     end: pd.Timestamp,
+    first: int = 0,
 ) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-    """Return the stretches of ``[start, end]`` that no range covers."""
+    """Return the stretches of ``[start, end]`` that no range covers.
+
+    ``first`` is the index of the first range that can reach ``start``.
+    """
     holes = []
     cursor = start
-    for range_start, range_end in ranges:
+    for index in range(first, len(ranges)):
+        range_start, range_end = ranges[index]
         if range_end < cursor:
             continue
         if range_start >= end:

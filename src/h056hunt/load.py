@@ -17,7 +17,7 @@ import pandas as pd
 from h056hunt import schema
 from h056hunt.detect.revocations import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.errors import InputError
-from h056hunt.loaders import fastpath, parquet, registry
+from h056hunt.loaders import csv_fastpath, fastpath, parquet, registry
 from h056hunt.loaders.sink import FileFrames, FileReport, FileSink
 from h056hunt.sources import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
@@ -30,6 +30,8 @@ from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES
 logger = logging.getLogger(__name__)
 
 _SOURCE_COLUMNS = {"source_file", "source_line", "source_record", "source_shape"}
+# A file read by the line-per-record JSON fast path or by the CSV fast path.
+FastPathFile = fastpath.FastFile | csv_fastpath.CsvFastFile
 
 
 @dataclass(frozen=True)
@@ -153,35 +155,38 @@ def load_logs(
     unreadable: list[tuple[str, str]] = []
     # A file given to both options is read once: each record routes itself by content.
     read_paths: set[str] = set()
-    fast_files: list[tuple[fastpath.FastFile, FileReport]] = []
+    fast_files: list[tuple[FastPathFile, FileReport]] = []
     expansions = {
         log: expand_inputs(inputs)
         for log, inputs in (("audit", audit_inputs), ("signin", signin_inputs))
         if inputs
     }
     given_twice = _given_to_both(expansions)
-    for requested_log, expansion in expansions.items():
-        for path, reason in expansion.unreadable:
-            logger.warning("%s: %s; not read", path, reason)
-        unreadable.extend(expansion.unreadable)
-        for input_file in expansion.files:
-            if str(input_file.path) in read_paths:
-                logger.debug("%s: already read", input_file.display)
-                continue
-            read_paths.add(str(input_file.path))
-            sink = FileSink(input_file.display, requested_log, options.dayfirst)
-            result = _load_file(
-                input_file,
-                sink,
-                options,
-                check_log=str(input_file.path) not in given_twice,
-                fast_files=fast_files,
-            )
-            reports.append(sink.report)
-            if result is not None:
-                frames.append(result)
-            if progress is not None:
-                progress(input_file, sink.report.records_seen)
+    with fastpath.ScanPool() as pool:
+        pending = _start_fast_files(expansions, options, pool)
+        for requested_log, expansion in expansions.items():
+            for path, reason in expansion.unreadable:
+                logger.warning("%s: %s; not read", path, reason)
+            unreadable.extend(expansion.unreadable)
+            for input_file in expansion.files:
+                if str(input_file.path) in read_paths:
+                    logger.debug("%s: already read", input_file.display)
+                    continue
+                read_paths.add(str(input_file.path))
+                sink = FileSink(input_file.display, requested_log, options.dayfirst)
+                result = _load_file(
+                    input_file,
+                    sink,
+                    options,
+                    check_log=str(input_file.path) not in given_twice,
+                    fast_files=fast_files,
+                    pending=pending.get(str(input_file.path)),
+                )
+                reports.append(sink.report)
+                if result is not None:
+                    frames.append(result)
+                if progress is not None:
+                    progress(input_file, sink.report.records_seen)
     if not fast_files:
         return _combine(frames, reports, unreadable)
     context = _ContextLoader(fast_files, frames, reports)
@@ -200,16 +205,47 @@ def _given_to_both(expansions: dict[str, Expansion]) -> set[str]:
     return audit & signin
 
 
+def _start_fast_files(
+    expansions: dict[str, Expansion], options: LoadOptions, pool: fastpath.ScanPool
+) -> dict[str, fastpath.PendingFile]:
+    """Queue the scan of every file the fast path can read, in reading order."""
+    pending: dict[str, fastpath.PendingFile] = {}
+    if not fastpath.enabled(options.fast_path):
+        return pending
+    tried: set[str] = set()
+    for expansion in expansions.values():
+        for input_file in expansion.files:
+            key = str(input_file.path)
+            if key in tried:
+                continue
+            tried.add(key)
+            try:
+                pending[key] = fastpath.start_file(
+                    input_file.path,
+                    input_file.display,
+                    revocation_activities=options.revocation_activities,
+                    max_decompressed_bytes=options.max_decompressed_bytes,
+                    max_record_bytes=options.max_record_bytes,
+                    pool=pool,
+                )
+            except fastpath.Unsupported as reason:
+                logger.debug(
+                    "%s: read by the plain path: %s", input_file.display, reason
+                )
+    return pending
+
+
 def _load_file(
     input_file: InputFile,
     sink: FileSink,
     options: LoadOptions,
     *,
     check_log: bool,
-    fast_files: list[tuple[fastpath.FastFile, FileReport]],
+    fast_files: list[tuple[FastPathFile, FileReport]],
+    pending: fastpath.PendingFile | None = None,
 ) -> FileFrames | None:
     try:
-        fast_file = _load_fast(input_file, sink, options)
+        fast_file = _load_fast(input_file, sink, pending, options)
         if fast_file is not None:
             fast_files.append((fast_file, sink.report))
         else:
@@ -236,20 +272,23 @@ def _load_file(
 
 
 def _load_fast(
-    input_file: InputFile, sink: FileSink, options: LoadOptions
-) -> fastpath.FastFile | None:
-    """Load a file through the fast path; None when the plain path must read it."""
-    if not fastpath.enabled(options.fast_path):
-        return None
-    try:
-        return fastpath.load_file(
+    input_file: InputFile,
+    sink: FileSink,
+    pending: fastpath.PendingFile | None,
+    options: LoadOptions,
+) -> FastPathFile | None:
+    """Finish the fast-path read of a file; None when the plain path must read it."""
+    if pending is None:
+        return csv_fastpath.try_load(
             input_file.path,
             input_file.display,
             sink,
+            fast_path=options.fast_path,
             revocation_activities=options.revocation_activities,
-            max_decompressed_bytes=options.max_decompressed_bytes,
             max_record_bytes=options.max_record_bytes,
         )
+    try:
+        return pending.complete(sink)
     except fastpath.Unsupported as reason:
         logger.debug("%s: read by the plain path: %s", input_file.display, reason)
         return None
@@ -328,6 +367,11 @@ def _deduplicate(
 ) -> tuple[pd.DataFrame, Counter[str], list[Conflict]]:
     if frame.empty:
         return frame, Counter(), []
+    if frame["record_id"].is_unique:
+        # Each id is unique, so (event_time, record_id) orders the rows fully and
+        # ranking the copies first would not change the result.
+        kept = frame.sort_values(["event_time", "record_id"], kind="stable")
+        return kept.reset_index(drop=True), Counter(), []
     content = [column for column in frame.columns if column not in _SOURCE_COLUMNS]
     ranked = frame.assign(_completeness=frame[content].notna().sum(axis=1))
     ranked = ranked.sort_values(
@@ -418,7 +462,7 @@ class _ContextLoader:
 
     def __init__(
         self,
-        fast_files: list[tuple[fastpath.FastFile, FileReport]],
+        fast_files: list[tuple[FastPathFile, FileReport]],
         frames: list[FileFrames],
         reports: list[FileReport],
     ) -> None:

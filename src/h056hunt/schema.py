@@ -13,6 +13,7 @@ pyarrow-backed. ``docs/schema.md`` documents every column; keep the two in step.
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -147,15 +148,64 @@ def empty_frame(schema: pa.Schema) -> pd.DataFrame:
 
 
 def frame_from_rows(
-    rows: Iterable[Mapping[str, Any]], schema: pa.Schema
+    rows: Iterable[Mapping[str, Any]],
+    schema: pa.Schema,
+    columns: Mapping[str, pa.Array] | None = None,
 ) -> pd.DataFrame:
     """Build a canonical frame from row dicts whose values already have schema types.
 
     Keys missing from a row become nulls; keys not in the schema are ignored.
+    ``columns`` gives ready-made arrays for some fields, one value per row, which
+    the rows' own values for those fields do not override.
     """
-    columns: dict[str, list[Any]] = {name: [] for name in schema.names}
-    for row in rows:
-        for name, values in columns.items():
-            values.append(row.get(name))
-    arrays = [pa.array(columns[field.name], type=field.type) for field in schema]
+    rows = list(rows)
+    prepared = columns or {}
+    arrays = [
+        prepared[field.name].cast(field.type)
+        if field.name in prepared
+        else pa.array([row.get(field.name) for row in rows], type=field.type)
+        for field in schema
+    ]
     return frame_from_table(pa.Table.from_arrays(arrays, schema=schema))
+
+
+def rows_of(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """Return the rows as ``frame.itertuples(index=False)`` gives them, faster.
+
+    Arrow-backed string, integer, float and boolean columns are converted in one
+    call each. Their nulls become the column's missing-value marker, as pandas
+    iteration gives them. Every other column is iterated by pandas. On a mass
+    revocation of thousands of rows this is several times quicker.
+    """
+    columns = []
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        array = column.array
+        arrow_type = getattr(array.dtype, "pyarrow_dtype", None)
+        if isinstance(array, pd.arrays.ArrowExtensionArray) and (
+            arrow_type is None or _converts_plainly(arrow_type)
+        ):
+            missing = array.dtype.na_value
+            columns.append(
+                [
+                    missing if value is None else value
+                    for value in array.__arrow_array__().to_pylist()
+                ]
+            )
+        else:
+            columns.append(list(column))
+    row_type = collections.namedtuple(  # type: ignore[misc]
+        "Row", list(frame.columns), rename=True
+    )
+    return [row_type._make(values) for values in zip(*columns, strict=True)]
+
+
+def _converts_plainly(arrow_type: pa.DataType) -> bool:
+    """Tell whether ``to_pylist`` gives the values pandas iteration gives."""
+    return (
+        pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or pa.types.is_integer(arrow_type)
+        or pa.types.is_floating(arrow_type)
+        or pa.types.is_boolean(arrow_type)
+    )

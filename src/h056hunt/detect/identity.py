@@ -13,6 +13,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from h056hunt.schema import rows_of
+
 _GUID_PREFIX = re.compile(r"^[0-9a-f]{32}")
 _GUID = re.compile(
     r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE
@@ -65,13 +67,13 @@ def user_keys(
 
 
 def _normalised_upns(upns: pd.Series) -> pd.Series:
-    return (
-        upns.astype("string")
-        .map(
-            lambda value: None if pd.isna(value) or not value else normalise_upn(value)
-        )
-        .astype("string")
-    )
+    text = upns.astype("string")
+    # Each distinct UPN is folded once; a log repeats the same few many times.
+    folded = {
+        value: normalise_upn(value) if value else None
+        for value in text.dropna().unique()
+    }
+    return text.map(folded).astype("string")
 
 
 def build_upn_index(pairs: list[tuple[pd.Series, pd.Series]]) -> dict[str, str]:
@@ -93,7 +95,7 @@ def build_upn_index(pairs: list[tuple[pd.Series, pd.Series]]) -> dict[str, str]:
                 "upn": _normalised_upns(upns),
             }
         ).dropna()
-        for object_id, upn in frame.drop_duplicates().itertuples(index=False):
+        for object_id, upn in rows_of(frame.drop_duplicates()):
             if object_id and is_object_id(object_id):
                 seen.setdefault(upn, set()).add(object_id)
     return {upn: ids.pop() for upn, ids in seen.items() if len(ids) == 1}

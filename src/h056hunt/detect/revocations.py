@@ -61,6 +61,10 @@ REVOCATION_COLUMNS = [
 ]
 
 
+# Audit columns that revocation rows are built from.
+_CANDIDATE_COLUMNS = frozenset(REVOCATION_COLUMNS) | {"record_id", "event_time"}
+
+
 def normalise_activity(name: str) -> str:
     """Fold an activity name: case, punctuation, whitespace and articles ignored.
 
@@ -106,7 +110,10 @@ def find_revocations(
         STS_PROPERTY
     )
     near_miss = ~listed & ~paired_update & normalised.map(_looks_like_revocation)
-    candidates = audit[(listed | paired_update) & succeeded].copy()
+    # Only the columns a revocation keeps travel on: sorting and filtering copy
+    # every column, and the modified-property texts are the longest.
+    columns = [name for name in audit.columns if name in _CANDIDATE_COLUMNS]
+    candidates = audit.loc[(listed | paired_update) & succeeded, columns].copy()
     candidates["is_listed"] = listed[candidates.index]
     return _merge_pairs(candidates, upn_index), audit[near_miss]
 

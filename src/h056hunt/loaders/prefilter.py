@@ -274,7 +274,7 @@ class LineScanner:
         self._parsed_count = 0
         self._prefixes = ((b'{"id":"', SHAPE_GRAPH), (b'{"time":"', SHAPE_DIAGNOSTIC))
 
-    def feed(self, chunk: bytes | bytearray, length: int) -> None:
+    def feed(self, chunk: bytes | bytearray | memoryview, length: int) -> None:
         """Scan the first ``length`` bytes of ``chunk``: whole lines, the last of
         which may lack its newline at the end of the file.
 
@@ -787,13 +787,17 @@ def _line_starts(data: np.ndarray, text: sz.Str, keys: np.ndarray) -> np.ndarray
     return starts
 
 
-def _string_value(chunk: bytes | bytearray, start: int, end: int) -> str | None:
+def _string_value(
+    chunk: bytes | bytearray | memoryview, start: int, end: int
+) -> str | None:
     """Return the stripped JSON string that starts at ``start`` and has no escape.
 
     None when it does not close before ``end`` or within ``MAX_LITERAL_BYTES``, or
     holds a backslash, so the caller decodes the line instead.
     """
-    close = chunk.find(QUOTE, start, min(end, start + MAX_LITERAL_BYTES))
-    if close < 0 or chunk.find(b"\\", start, close) >= 0:
+    # A copy of at most MAX_LITERAL_BYTES, so a memoryview chunk works as well.
+    window = bytes(chunk[start : min(end, start + MAX_LITERAL_BYTES)])
+    close = window.find(QUOTE)
+    if close < 0 or window.find(b"\\", 0, close) >= 0:
         return None
-    return bytes(chunk[start:close]).decode("utf-8", "replace").strip()
+    return window[:close].decode("utf-8", "replace").strip()

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from h056hunt import schema, timeranges
 from h056hunt.timeparse import parse_time_column
@@ -261,6 +262,7 @@ class FileSink:
         bad = set(failures)
         bad.update(index for index, value in enumerate(raw_times) if value is None)
         kept = []
+        kept_index = []
         for index, row in enumerate(rows):
             if index in bad:
                 reason = (
@@ -283,7 +285,7 @@ class FileSink:
                     seen=False,
                 )
                 continue
-            row["event_time"] = times.iloc[index]
+            kept_index.append(index)
             for name in UPN_COLUMNS:
                 value = row.get(name)
                 if isinstance(value, str):
@@ -291,7 +293,12 @@ class FileSink:
                         GUEST_MARKER.lower(), GUEST_MARKER
                     )
             kept.append(row)
-        return schema.frame_from_rows(kept, arrow_schema)
+        # The parsed times go in as one array: converting Timestamp objects one by
+        # one costs more than building every other column.
+        event_times = pa.Array.from_pandas(times.iloc[kept_index])
+        return schema.frame_from_rows(
+            kept, arrow_schema, columns={"event_time": event_times}
+        )
 
     def _build_steps(self) -> pd.DataFrame:
         if not self._steps:
@@ -303,8 +310,7 @@ class FileSink:
             column="authenticationStepDateTime",
             dayfirst=self._dayfirst,
         )
-        for index, step in enumerate(self._steps):
-            value = times.iloc[index]
+        for step, value in zip(self._steps, times.tolist(), strict=True):
             step["step_time"] = None if pd.isna(value) else value
         return schema.frame_from_rows(self._steps, schema.STEP_SCHEMA)
 

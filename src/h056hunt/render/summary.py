@@ -24,6 +24,10 @@ def render_summary(
     tz: tzinfo | None = None,
 ) -> None:
     """Print files, shapes, record accounting, time spans and coverage."""
+    if console.quiet:
+        # rich lays out every line even when a quiet console throws it away, which
+        # costs seconds on runs with thousands of coverage lines.
+        return
     table = Table(title="Input files", box=box.SIMPLE, title_justify="left")
     for name in (
         "File",

@@ -8,6 +8,8 @@ Renderers never pass field text through a markup parser.
 
 from __future__ import annotations
 
+import datetime
+import functools
 import re
 from datetime import tzinfo
 
@@ -15,6 +17,7 @@ import pandas as pd
 
 # C0 and C1 controls, DEL, and the Unicode bidirectional and invisible format
 # characters that can reorder or hide text on screen.
+_EPOCH = datetime.datetime(1970, 1, 1)
 _UNSAFE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
 )
@@ -47,16 +50,30 @@ def format_time(value: pd.Timestamp | None, tz: tzinfo | None = None) -> str:
     if value is None or pd.isna(value):
         return ""
     stamp = pd.Timestamp(value)
+    if tz is None:
+        # A naive time is UTC here, and .value is UTC nanoseconds either way; this
+        # path skips the time zone conversion, which dominates long target lists.
+        seconds, nanoseconds = divmod(stamp.value, 1_000_000_000)
+        fraction = f".{nanoseconds:09d}".rstrip("0").rstrip(".")
+        return f"{_utc_seconds(seconds)}{fraction}Z"
     if stamp.tzinfo is None:
         stamp = stamp.tz_localize("UTC")
-    stamp = stamp.tz_convert(tz) if tz is not None else stamp.tz_convert("UTC")
+    stamp = stamp.tz_convert(tz)
     base = stamp.strftime("%Y-%m-%dT%H:%M:%S")
     nanoseconds = stamp.microsecond * 1000 + stamp.nanosecond
     fraction = f".{nanoseconds:09d}".rstrip("0").rstrip(".")
-    if tz is None:
-        return f"{base}{fraction}Z"
     offset = stamp.strftime("%z")
     return f"{base}{fraction}{offset[:3]}:{offset[3:]}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_seconds(seconds: int) -> str:
+    """Return ``YYYY-MM-DDTHH:MM:SS`` of a count of seconds since 1970 in UTC."""
+    moment = _EPOCH + datetime.timedelta(seconds=seconds)
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+    )
 
 
 def format_duration(delta: pd.Timedelta) -> str:
