@@ -12,18 +12,14 @@ import contextlib
 import gzip
 import logging
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from h056hunt.decoding import iter_text_chunks
 from h056hunt.errors import InputError
-from h056hunt.sources import (
-    DEFAULT_MAX_DECOMPRESSED_BYTES,
-    GZIP_MAGIC,
-    UTF16_MARKS,
-    decode_text,
-)
+from h056hunt.sources import DEFAULT_MAX_DECOMPRESSED_BYTES, GZIP_MAGIC, UTF16_MARKS
 
 logger = logging.getLogger(__name__)
 
@@ -153,17 +149,17 @@ def iter_text_lines(
 
     A line longer than ``max_line_bytes`` (line end excluded) is read past in chunks
     and yielded with ``text=None``. UTF-16 text, marked by its byte order mark, is
-    decoded whole first.
+    decoded in chunks and split into lines; its sizes are estimated at two bytes
+    per character.
 
     Raises:
         InputError: strict mode and a line contains an invalid UTF-8 byte or a NUL
             character; any mode and the stream fails (see :func:`open_input`).
     """
     if stream.peek(2) in UTF16_MARKS:
-        # NOTE: UTF-16 text (Windows PowerShell 5 writes it) is decoded whole, so
-        # its memory is not bounded by the line limit.
-        text = decode_text(stream.read(), display, strict=strict)
-        yield from text_lines(text, max_line_bytes, bytes_per_character=2)
+        # Windows PowerShell 5 writes UTF-16.
+        chunks = iter_text_chunks(stream, display, strict=strict)
+        yield from chunk_lines(chunks, max_line_bytes, bytes_per_character=2)
         return
     decoder = _LineDecoder(display, strict=strict)
     number = 0
@@ -269,3 +265,63 @@ def text_lines(
         else:
             yield TextLine(number, line, size)
         position = end
+
+
+def chunk_lines(
+    chunks: Iterable[str],
+    max_line_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    *,
+    bytes_per_character: int = 1,
+) -> Iterator[TextLine]:
+    """Yield the lines of text read in chunks, as :func:`text_lines` yields them.
+
+    A line is held until it ends, unless it grows past ``max_line_bytes``: then only
+    its first characters are kept and the rest is counted.
+    """
+    builder = _LineBuilder(max_line_bytes, bytes_per_character)
+    for chunk in chunks:
+        position = 0
+        while position < len(chunk):
+            end = chunk.find("\n", position)
+            if end == -1:
+                builder.add(chunk[position:])
+                break
+            builder.add(chunk[position : end + 1])
+            position = end + 1
+            yield builder.take()
+    if builder.characters:
+        yield builder.take()
+
+
+class _LineBuilder:
+    """The line being read, dropped to its prefix once it is over the limit."""
+
+    def __init__(self, max_line_bytes: int, bytes_per_character: int) -> None:
+        self.max_line_bytes = max_line_bytes
+        self.bytes_per_character = bytes_per_character
+        self.number = 0
+        self.parts: list[str] = []
+        self.characters = 0
+        self.prefix: str | None = None
+
+    def add(self, piece: str) -> None:
+        self.characters += len(piece)
+        if self.prefix is not None:
+            return
+        self.parts.append(piece)
+        content = self.characters - piece.endswith("\n")
+        if content * self.bytes_per_character > self.max_line_bytes:
+            self.prefix = "".join(self.parts)[:_OVERSIZED_PREFIX_BYTES]
+            self.parts = []
+
+    def take(self) -> TextLine:
+        self.number += 1
+        size = self.characters * self.bytes_per_character
+        if self.prefix is not None:
+            line = TextLine(self.number, None, size, self.prefix)
+        else:
+            line = TextLine(self.number, "".join(self.parts), size)
+        self.parts = []
+        self.characters = 0
+        self.prefix = None
+        return line

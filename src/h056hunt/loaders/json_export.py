@@ -14,6 +14,7 @@ from typing import Any
 from h056hunt.errors import InputError
 from h056hunt.loaders import entra, json_lines, ual
 from h056hunt.loaders.fields import first_text, integer, lower_keys
+from h056hunt.loaders.jsondocument import DocumentReader
 from h056hunt.loaders.jsonstream import OversizedRecord, iter_json_records
 from h056hunt.loaders.oversized import reject_oversized
 from h056hunt.loaders.sink import FileSink
@@ -126,6 +127,48 @@ def _load_json_document(
             line_offset += text.count("\n", offset, resume)
             record_offset = sink.report.records_seen
             offset = resume
+
+
+def load_json_document(
+    reader: DocumentReader,
+    sink: FileSink,
+    *,
+    strict: bool,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+) -> None:
+    """Route every record of a JSON document read in chunks into ``sink``.
+
+    Records and faults are handled as :func:`load_json_text` handles a document
+    that spans lines: a record longer than ``max_record_bytes`` characters is skipped
+    without being decoded.
+
+    Raises:
+        InputError: strict mode and the JSON is malformed or a record is too long.
+    """
+    record_offset = 0
+    while True:
+        try:
+            for found in reader.iter_records():
+                if isinstance(found.value, OversizedRecord):
+                    reject_oversized(
+                        sink,
+                        line=found.line,
+                        size=found.value.chars,
+                        limit=max_record_bytes,
+                        strict=strict,
+                        unit="characters",
+                    )
+                    continue
+                record_number = found.record + record_offset
+                route_record(found.value, sink, line=found.line, record=record_number)
+            return
+        except InputError as error:
+            if strict:
+                raise
+            _mark_partial(sink, error, 0)
+            if not reader.resume_after(error):
+                return
+            record_offset = sink.report.records_seen
 
 
 def _mark_partial(sink: FileSink, error: InputError, line_offset: int) -> None:

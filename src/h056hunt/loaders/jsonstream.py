@@ -30,9 +30,10 @@ ENVELOPE_KEYS = ("value", "records")
 _WHITESPACE = " \t\r\n"
 _DECODER = json.JSONDecoder()
 # A complete string, a lone quote (a string that does not end in the scanned range),
-# or a bracket.
-_STRUCTURE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|"|[\[\]{}]')
-_SCALAR = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[^,\]}\s]*')
+# or a bracket. An escape may be followed by a line break: the decoder rejects it,
+# but the string still ends at its closing quote.
+_STRUCTURE = re.compile(r'"[^"\\]*(?:\\[\s\S][^"\\]*)*"|"|[\[\]{}]')
+_SCALAR = re.compile(r'"[^"\\]*(?:\\[\s\S][^"\\]*)*"|[^,\]}\s]*')
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
+from h056hunt.decoding import iter_text_chunks
 from h056hunt.errors import InputError
 from h056hunt.loaders import csv_export, json_export, json_lines
+from h056hunt.loaders.jsondocument import DocumentReader
 from h056hunt.loaders.sink import FileSink
-from h056hunt.sources import DEFAULT_MAX_DECOMPRESSED_BYTES, decode_text, read_bytes
+from h056hunt.sources import DEFAULT_MAX_DECOMPRESSED_BYTES
 from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES, iter_text_lines, open_input
 
 logger = logging.getLogger(__name__)
@@ -53,13 +56,15 @@ def load_file(
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
 ) -> None:
-    """Read one file into ``sink``, one line at a time where the shape allows it.
+    """Read one file into ``sink``, holding about one record at a time.
 
-    CSV and newline-delimited JSON are streamed, one record in memory at a time. Other
-    JSON (a pretty-printed or compact document that spans lines) is read whole, and
-    its records longer than ``max_record_bytes`` characters are skipped. In lenient
-    mode, corrupt gzip data or the decompression limit part way through keep the
-    records read before the fault and mark the file partial.
+    CSV and newline-delimited JSON are read line by line. Other JSON (a pretty-printed
+    or compact document that spans lines) is read in chunks by
+    :class:`~h056hunt.loaders.jsondocument.DocumentReader`. In both, a record longer
+    than ``max_record_bytes`` (characters, inside a document) is skipped without
+    being decoded. In lenient mode, corrupt gzip data or the decompression limit
+    part way through keep the records read before the fault and mark the file
+    partial.
 
     Raises:
         InputError: the file cannot be read, or strict mode and it is malformed.
@@ -73,23 +78,48 @@ def load_file(
             max_decompressed_bytes=max_decompressed_bytes,
             max_record_bytes=max_record_bytes,
         )
+        if is_document:
+            _read_document(
+                path,
+                display,
+                sink,
+                strict=strict,
+                max_decompressed_bytes=max_decompressed_bytes,
+                max_record_bytes=max_record_bytes,
+            )
     except InputError as error:
         if strict or error.reason not in _TRUNCATING_FAULTS:
             raise
         if sink.report.records_seen == 0:
             raise
         _keep_records_before(sink, error)
-        return
-    if is_document:
-        # NOTE: a JSON document that spans lines is held whole, at about twice its
-        # size while it is decoded (300 MB took 580 MB in benchmarks/huge_records.py);
-        # only its records over the limit are passed over without decoding.
-        data = read_bytes(path, display, max_decompressed_bytes=max_decompressed_bytes)
-        text = decode_text(data, display, strict=strict)
-        del data
-        json_export.load_json_text(
-            text, sink, strict=strict, max_record_bytes=max_record_bytes
-        )
+
+
+def _read_document(
+    path: Path,
+    display: str,
+    sink: FileSink,
+    *,
+    strict: bool,
+    max_decompressed_bytes: int,
+    max_record_bytes: int,
+) -> None:
+    # Lenient encoding warnings are logged once per file, even if the reader opens
+    # the file a second time to resume after a fault.
+    reported: set[str] = set()
+
+    def open_chunks() -> Iterator[str]:
+        with open_input(
+            path, display, max_decompressed_bytes=max_decompressed_bytes
+        ) as stream:
+            yield from iter_text_chunks(
+                stream, display, strict=strict, reported=reported
+            )
+
+    reader = DocumentReader(open_chunks, display, max_record_chars=max_record_bytes)
+    json_export.load_json_document(
+        reader, sink, strict=strict, max_record_bytes=max_record_bytes
+    )
 
 
 def _stream_file(
