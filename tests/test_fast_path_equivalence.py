@@ -18,7 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 from h056hunt.cli import main
-from h056hunt.loaders import fastpath, prefilter
+from h056hunt.loaders import csv_fastpath, fastpath, prefilter
+from h056hunt.simulate import tabular
 from h056hunt.simulate.config import SimulationConfig
 from h056hunt.simulate.output import simulate
 
@@ -37,6 +38,8 @@ CASES = (
 def small_units(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shrink chunks and index blocks so small files exercise every code path."""
     monkeypatch.setattr(fastpath, "CHUNK_BYTES", 64 * 1024)
+    monkeypatch.setattr(csv_fastpath, "CHUNK_BYTES", 64 * 1024)
+    monkeypatch.setattr(csv_fastpath, "MIN_BYTES", 0)
     monkeypatch.setattr(fastpath, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(prefilter, "INDEX_BLOCK_BYTES", 16 * 1024)
     monkeypatch.setattr(prefilter, "TIME_BATCH", 500)
@@ -86,6 +89,47 @@ def test_simulated_corpus_same_jsonl(
     assert plain
     assert fast == plain
     assert _inspect_prefiltered(written.signin_path, written.audit_path) > 0
+
+
+# (seed, sign-in shape, audit shape); the Log Analytics CSV shape writes US
+# month-first dates, so these run with --monthfirst.
+CSV_CASES = (
+    (17, "log-analytics-csv", "log-analytics-csv"),
+    (19, "portal-csv", "portal-csv"),
+    (23, "graph-ndjson", "portal-csv"),
+)
+
+
+@pytest.mark.parametrize(("seed", "signin_shape", "audit_shape"), CSV_CASES)
+def test_simulated_csv_same_jsonl(
+    tmp_path: Path, seed: int, signin_shape: str, audit_shape: str
+) -> None:
+    config = SimulationConfig(
+        users=40,
+        days=3,
+        seed=seed,
+        signin_shape=signin_shape,
+        audit_shape=audit_shape,
+    )
+    written = simulate(config, tmp_path)
+    signin = [written.signin_path]
+    if signin_shape == "portal-csv":
+        signin.append(tabular.auth_details_path(written.signin_path))
+    extra = ["--monthfirst"]
+    for path in signin[1:]:
+        extra += ["--signin", str(path)]
+    plain, _ = _hunt(written.audit_path, signin[0], *extra, "--no-fast-path")
+    fast, _ = _hunt(written.audit_path, signin[0], *extra)
+    assert plain
+    assert fast == plain
+    inspected = [written.audit_path]
+    if signin_shape == "log-analytics-csv":
+        inspected.append(written.signin_path)
+    result = CliRunner().invoke(
+        main, ["inspect", *map(str, inspected), "--monthfirst", "--format", "json"]
+    )
+    for line in result.stdout.splitlines():
+        assert json.loads(line)["prefiltered"] > 0
 
 
 def test_sample_logs_same_jsonl(sample_logs_dir: Path) -> None:

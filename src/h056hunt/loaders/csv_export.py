@@ -137,7 +137,7 @@ def load_csv_lines(
             )
         return
     header = CsvHeader.from_cells(first[1], first[0])
-    handler = _choose_handler(header)
+    handler = choose_handler(header)
     if handler is None:
         _skip_unrecognised(sink, header, rows)
         return
@@ -147,7 +147,7 @@ def load_csv_lines(
     _load_rows(sink, header, rows, handler, strict=strict)
 
 
-def _choose_handler(header: CsvHeader) -> RowHandler | None:
+def choose_handler(header: CsvHeader) -> RowHandler | None:
     for matches, make_handler in _SHAPES:
         if matches(header):
             return make_handler(header)

@@ -40,11 +40,11 @@ _BRACKET_SUFFIX = re.compile(r"\s*\[(?P<label>[^\]]*)\]\s*$")
 
 def is_log_analytics_header(header: CsvHeader) -> bool:
     """Tell whether the header has a Log Analytics time column."""
-    keys = {_column_key(name) for name in header.names}
+    keys = {column_key(name) for name in header.names}
     return any(column in keys for column in TIME_COLUMNS)
 
 
-def _column_key(name: str) -> str:
+def column_key(name: str) -> str:
     """Return a column name lower-cased, without BOM and bracketed suffix."""
     return _BRACKET_SUFFIX.sub("", name.replace("\ufeff", "").strip()).lower()
 
@@ -59,7 +59,7 @@ class LogAnalyticsRows:
         self._columns_not_in_utc: list[str] = []
         written_names: dict[str, str] = {}
         for position, name in enumerate(header.names):
-            key = _column_key(name)
+            key = column_key(name)
             if key in written_names:
                 continue
             written_names[key] = name

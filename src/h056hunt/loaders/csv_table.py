@@ -258,11 +258,11 @@ class _LineFeed:
                 # seeing the quote that opens the first header name.
                 text = line.text.lstrip("\ufeff")
                 self._replay.append(TextLine(line.number, text, line.size))
-                return forced or _count_delimiters(content)
+                return forced or count_delimiters(content)
         return None
 
 
-def _count_delimiters(header_line: str) -> str:
+def count_delimiters(header_line: str) -> str:
     counts = dict.fromkeys(DELIMITERS, 0)
     quoted = False
     for character in header_line:

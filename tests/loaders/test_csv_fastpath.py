@@ -1,0 +1,173 @@
+"""The CSV fast path reads exactly what the plain path reads, or hands the file back.
+
+Each fall-back case is a small Log Analytics export with one thing the fast path
+cannot reproduce. The fast path must raise ``Unsupported`` before it adds anything to
+the sink.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from h056hunt.detect.revocations import DEFAULT_REVOCATION_ACTIVITIES
+from h056hunt.load import LoadOptions, load_logs
+from h056hunt.loaders import csv_fastpath
+from h056hunt.loaders.fastpath import Unsupported
+from h056hunt.loaders.sink import FileSink
+
+HEADER = "TimeGenerated [UTC],CreatedDateTime [UTC],Id,UserId,ResultType,Status,Type"
+USER = "6cf0f094-7db9-4b8b-9ea2-523d5b5afd6f"
+STATUS = '"{""errorCode"":0,""failureReason"":""Other.""}"'
+DENIED = '"{""errorCode"":500121,""failureReason"":""MFA denied""}"'
+
+
+def _row(index: int, status: str = STATUS, table: str = "SigninLogs") -> str:
+    time = f"2026-03-02T10:{index // 60:02d}:{index % 60:02d}Z"
+    record = f"00000000-0000-4000-8000-{index:012d}"
+    return f"{time},{time},{record},{USER},0,{status},{table}"
+
+
+def _export(rows: list[str], line_end: str = "\r\n") -> str:
+    return line_end.join([HEADER, *rows]) + line_end
+
+
+def _load(path: Path, dayfirst: bool | None = None) -> FileSink:
+    sink = FileSink(str(path), "signin", dayfirst)
+    csv_fastpath.load_file(
+        path,
+        str(path),
+        sink,
+        revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
+        max_record_bytes=64 * 1024**2,
+    )
+    return sink
+
+
+def test_rows_without_literals_prefiltered(tmp_path: Path) -> None:
+    path = tmp_path / "signin.csv"
+    rows = [_row(index) for index in range(20)]
+    rows[7] = _row(7, DENIED)
+    rows[9] = _row(9, table="SecurityEvent")
+    path.write_text(_export(rows))
+    sink = _load(path)
+    frames = sink.finish()
+    report = sink.report
+    assert report.records_seen == 20
+    assert report.prefiltered["signin"] == 18
+    assert list(frames.signin["source_line"]) == [9]
+    assert list(frames.signin["source_record"]) == [8]
+    assert report.skipped == {"unsupported table SecurityEvent": 1}
+
+
+def test_load_logs_accounts_every_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(csv_fastpath, "MIN_BYTES", 0)
+    path = tmp_path / "signin.csv"
+    rows = [_row(index) for index in range(30)]
+    rows[3] = _row(3, DENIED)
+    rows[4] = _row(4).replace("2026-03-02T10:00:04Z,", "not a time,", 2)
+    rows[5] = _row(3, DENIED)
+    path.write_text(_export(rows))
+    data = load_logs([], [str(path)], LoadOptions(strict=False))
+    report = data.files[0]
+    assert data.context is not None
+    counted = (
+        report.loaded_total
+        + report.duplicates
+        + sum(report.skipped.values())
+        + sum(report.prefiltered.values())
+    )
+    assert report.prefiltered["signin"] == 27
+    assert report.duplicates == 1
+    assert report.skipped == {"invalid timestamp": 1}
+    assert counted == report.records_seen == 30
+
+
+def test_context_reads_prefiltered_rows_of_user(tmp_path: Path) -> None:
+    path = tmp_path / "signin.csv"
+    rows = [_row(index) for index in range(10)]
+    rows[2] = _row(2, DENIED)
+    path.write_text(_export(rows))
+    sink = FileSink(str(path), "signin", None)
+    fast_file = csv_fastpath.load_file(
+        path,
+        str(path),
+        sink,
+        revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
+        max_record_bytes=64 * 1024**2,
+    )
+    assert fast_file.read_context({b"someone-else"}) is None
+    context = fast_file.read_context({USER.encode()})
+    assert context is not None
+    frames = context.finish()
+    assert sorted(frames.signin["source_line"]) == [2, 3, *range(5, 12)]
+
+
+FALL_BACK_CASES = {
+    "quoted line break": [_row(0, '"{""a"":""b\r\nc""}"')],
+    "text after closing quote": [_row(0, '"x"y')],
+    "unclosed quote at end": [_row(0, '"x')],
+    "quote inside plain cell": [_row(0, 'x"y')],
+    "lone carriage return": [_row(0, "x\ry")],
+    "NUL byte": [_row(0, "x\x00y")],
+    "blank line": [_row(0), "", _row(1)],
+    "blank cells only": [_row(0), ",,,,,,", _row(1)],
+    "short row": [_row(0), "a,b"],
+    "slash date without order": [_row(0).replace("2026-03-02T10:00:00Z", "3/2/2026")],
+}
+
+
+@pytest.mark.parametrize("rows", FALL_BACK_CASES.values(), ids=FALL_BACK_CASES)
+def test_fall_back_leaves_sink_untouched(tmp_path: Path, rows: list[str]) -> None:
+    path = tmp_path / "signin.csv"
+    path.write_text(_export(rows), newline="")
+    sink = FileSink(str(path), "signin", None)
+    with pytest.raises(Unsupported):
+        csv_fastpath.load_file(
+            path,
+            str(path),
+            sink,
+            revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
+            max_record_bytes=64 * 1024**2,
+        )
+    assert sink.report.records_seen == 0
+    assert not sink.report.prefiltered
+
+
+@pytest.mark.parametrize(
+    ("content", "encoding"),
+    [
+        (_export([_row(0)]), "utf-16"),
+        ("sep=,\r\n" + _export([_row(0)]), "utf-8"),
+        (_export([_row(0)]).replace("[UTC]", "[UTC+1]", 1), "utf-8"),
+        ('{"createdDateTime":"2026-03-02T10:00:00Z"}\n', "utf-8"),
+    ],
+    ids=["utf-16", "separator line", "column not in UTC", "json"],
+)
+def test_header_fall_back(tmp_path: Path, content: str, encoding: str) -> None:
+    path = tmp_path / "signin.csv"
+    path.write_bytes(content.encode(encoding))
+    with pytest.raises(Unsupported):
+        _load(path)
+
+
+def test_slash_dates_with_order_read(tmp_path: Path) -> None:
+    path = tmp_path / "signin.csv"
+    rows = [_row(0).replace("2026-03-02T10:00:00Z", '"3/2/2026, 10:00:00.000 AM"')]
+    path.write_text(_export(rows))
+    sink = _load(path, dayfirst=False)
+    sink.finish()
+    assert sink.report.prefiltered["signin"] == 1
+    assert str(sink.report.time_min["signin"]) == "2026-03-02 10:00:00+00:00"
+
+
+def test_byte_order_mark_read(tmp_path: Path) -> None:
+    path = tmp_path / "signin.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + _export([_row(0), _row(1, DENIED)]).encode())
+    sink = _load(path)
+    frames = sink.finish()
+    assert sink.report.prefiltered["signin"] == 1
+    assert list(frames.signin["source_line"]) == [3]
