@@ -88,11 +88,42 @@ def pretty_document(path: Path, megabytes: int) -> None:
         stream.write(b'"},\n    ' + ordinary("S2").strip() + b"\n  ]\n}\n")
 
 
+def utf16_ndjson_line(path: Path, megabytes: int) -> None:
+    chunk = CHUNK.decode().encode("utf-16-le")
+    with path.open("wb") as stream:
+        head = ordinary("S1").decode() + '{"id": "huge", "pad": "'
+        stream.write(head.encode("utf-16"))
+        for _ in range(megabytes // 8):
+            stream.write(chunk)
+        tail = '"}\n' + ordinary("S2").decode()
+        stream.write(tail.encode("utf-16-le"))
+
+
+def utf16_pretty_document(path: Path, megabytes: int) -> None:
+    chunk = CHUNK.decode().encode("utf-16-le")
+    first = ordinary("S1").decode().strip()
+    second = ordinary("S2").decode().strip()
+    with path.open("wb") as stream:
+        head = '{\n  "value": [\n    ' + first + ',\n    {"id": "huge", "pad": "'
+        stream.write(head.encode("utf-16"))
+        for _ in range(megabytes // 8):
+            stream.write(chunk)
+        tail = '"},\n    ' + second + "\n  ]\n}\n"
+        stream.write(tail.encode("utf-16-le"))
+
+
+# In the UTF-16 inputs the huge line or record has --megabytes Mi characters, so
+# the file is twice as large.
 INPUTS: dict[str, tuple[str, Callable[[Path, int], None]]] = {
     "NDJSON, one huge line": ("huge.json", ndjson_line),
     "NDJSON in gzip, one huge line": ("huge.json.gz", gzip_line),
     "CSV, one huge row": ("huge.csv", csv_row),
     "pretty JSON page, one huge record": ("huge_page.json", pretty_document),
+    "UTF-16 NDJSON, one huge line": ("huge16.json", utf16_ndjson_line),
+    "UTF-16 pretty JSON page, one huge record": (
+        "huge16_page.json",
+        utf16_pretty_document,
+    ),
 }
 
 

@@ -26,9 +26,9 @@ logger = logging.getLogger(__name__)
 
 READ_CHUNK_BYTES = 8 * 1024 * 1024
 _UTF8_MARK = b"\xef\xbb\xbf"
-# Bytes kept from the end of the previous chunk, enough to count the line breaks
-# between a reported offset and the current chunk: the decoder holds back at most
-# three bytes of an incomplete character, and the UTF-8 mark is three bytes.
+# Bytes kept from the end of the previous chunk, to count the line breaks between a
+# reported offset and the current chunk. The offset is at most six bytes back, because
+# the decoder keeps back at most three bytes and the UTF-8 mark is three bytes.
 _TAIL_BYTES = 16
 
 
@@ -77,11 +77,6 @@ class ChunkDecoder:
         self._fed_newlines = 0
         self._tail = b""
         self._text_newlines = 0
-
-    @property
-    def bytes_per_character(self) -> int:
-        """Bytes per character used to estimate line sizes: 2 for UTF-16, else 1."""
-        return 2 if self.encoding == "utf-16" else 1
 
     def decode(self, data: bytes, *, final: bool = False) -> str:
         """Decode the next bytes of the file; ``final`` for the last call.

@@ -307,6 +307,9 @@ class _LineBuilder:
     def add(self, piece: str) -> None:
         self.characters += len(piece)
         if self.prefix is not None:
+            missing = _OVERSIZED_PREFIX_BYTES - len(self.prefix)
+            if missing > 0:
+                self.prefix += piece[:missing]
             return
         self.parts.append(piece)
         content = self.characters - piece.endswith("\n")

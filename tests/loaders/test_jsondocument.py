@@ -7,6 +7,7 @@ ends fall inside strings, escapes, numbers, line breaks and between records.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
@@ -138,7 +139,8 @@ def test_random_documents_match_whole_text(seed: int) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        '{"value": [{"id": "a\\"b"}, {"id": "c\\\\"}, {"id": "\\u00e9\\ud83d\\ude00"}]}',
+        '{"value": [{"id": "a\\"b"}, {"id": "c\\\\"}, '
+        '{"id": "\\u00e9\\ud83d\\ude00"}]}',
         '[\r\n  {"id": 1},\r\n  {"id": 2}\r\n]\r\n',
         '{"records": [{"n": 12345678901234567890, "f": -1.5e-7}]}\n{"value": []}\n',
         '[{"id": "😀é"}, {"id": "line\\nbreak"}]',
@@ -164,7 +166,7 @@ def test_chunk_ends_inside_tokens(text: str) -> None:
         '{"value": [{"id": "a"}]} x',
         '[{"id": 1}, {"id": "\\q"}]',
         '[{"id": 1}, {"id": "\\\n"}]',
-        '[' * 5000 + ']' * 5000,
+        "[" * 5000 + "]" * 5000,
         '[{"n": ' + "1" * 5000 + "}]",
     ],
     ids=[
@@ -297,6 +299,13 @@ def broken_lines(rng: random.Random) -> str:
     return "\n".join(lines) + rng.choice(["", "\n"])
 
 
+def load_in_chunks(
+    text: str, size: int, sink: FileSink, *, strict: bool, limit: int
+) -> None:
+    reader = DocumentReader(cut(text, size), "export.json", max_record_chars=limit)
+    json_export.load_json_document(reader, sink, strict=strict, max_record_bytes=limit)
+
+
 @pytest.mark.parametrize("rewind_chars", [2, 10, 1_000_000])
 def test_lenient_resume_matches_whole_text(
     monkeypatch: pytest.MonkeyPatch, rewind_chars: int
@@ -311,23 +320,18 @@ def test_lenient_resume_matches_whole_text(
             text = broken_lines(rng)
             limit = rng.choice([5, 20, NO_LIMIT])
             strict = rng.random() < 0.2
-            expected = load_outcome(
-                monkeypatch,
-                lambda sink: json_export._load_json_document(
-                    text, sink, strict=strict, max_record_chars=limit
-                ),
+            whole_text = functools.partial(
+                json_export._load_json_document,
+                text,
+                strict=strict,
+                max_record_chars=limit,
             )
+            expected = load_outcome(monkeypatch, whole_text)
             resumed += expected[3].get("invalid JSON", 0) > 1
             for size in (1, 3, 50, NO_LIMIT):
-
-                def chunked(sink: FileSink) -> None:
-                    reader = DocumentReader(
-                        cut(text, size), "export.json", max_record_chars=limit
-                    )
-                    json_export.load_json_document(
-                        reader, sink, strict=strict, max_record_bytes=limit
-                    )
-
+                chunked = functools.partial(
+                    load_in_chunks, text, size, strict=strict, limit=limit
+                )
                 found = load_outcome(monkeypatch, chunked)
                 assert found == expected, (text, limit, size, strict)
     finally:

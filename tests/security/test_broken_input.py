@@ -709,3 +709,53 @@ def run_child(arguments: list[str]) -> tuple[int, str, int]:
     errors = process.stderr.decode()
     peaks = [line.split()[1] for line in errors.splitlines() if "peak-rss-kib" in line]
     return process.returncode, errors, int(peaks[-1]) if peaks else 0
+
+
+def write_huge_record_page(
+    path: Path, size: int = HUGE_LINE_BYTES, encoding: str = "utf-8"
+) -> None:
+    """Write a pretty-printed Graph page whose second record has ``size`` characters.
+
+    The file is written in chunks; with ``utf-16`` it starts with a byte order mark
+    and takes two bytes per character.
+    """
+    body = "utf-16-le" if encoding == "utf-16" else encoding
+    first = json.dumps(denied_signin("S1"))
+    last = json.dumps(denied_signin("S2", 2))
+    chunk = ("A" * CHUNK_BYTES).encode(body)
+    with path.open("wb") as stream:
+        head = '{\n  "value": [\n    ' + first + ',\n    {"id": "huge", "pad": "'
+        stream.write(head.encode(encoding))
+        for _ in range(size // CHUNK_BYTES):
+            stream.write(chunk)
+        stream.write(('"},\n    ' + last + "\n  ]\n}\n").encode(body))
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/status").exists(), reason="peak memory is read from /proc"
+)
+@pytest.mark.parametrize(
+    ("encoding", "size"),
+    [("utf-8", HUGE_LINE_BYTES), ("utf-16", HUGE_LINE_BYTES // 3)],
+)
+def test_huge_record_in_page_skipped_in_bounded_memory(
+    tmp_path: Path, encoding: str, size: int
+) -> None:
+    huge = tmp_path / "page.json"
+    write_huge_record_page(huge, size, encoding)
+    small = tmp_path / "small.json"
+    small.write_text(graph_page(denied_signin("S1"), denied_signin("S2", 2)))
+    limit = ["--max-record-size", "16M"]
+
+    _, _, baseline_kib = run_child(["hunt", "--signin", str(small), *ARGUMENTS])
+    code, errors, peak_kib = run_child(
+        ["hunt", "--lenient", "--signin", str(huge), *limit, *ARGUMENTS]
+    )
+
+    assert code == 0, errors
+    assert "page.json, line 4: a record of" in errors
+    assert "larger than the limit of 16777216 characters" in errors
+    # Reading the page whole would add about twice the file's size. The chunked
+    # reader keeps about the limit and one chunk in memory.
+    assert baseline_kib > 0
+    assert (peak_kib - baseline_kib) * 1024 < 4 * 16 * 1024 * 1024

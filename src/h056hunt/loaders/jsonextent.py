@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import re
 
-# A complete string, a lone quote (a string that goes on past the piece), or a
-# bracket.
-_CONTAINER_TOKEN = re.compile(r'"[^"\\]*(?:\\[\s\S][^"\\]*)*"|"|[\[\]{}]')
+_STRUCTURE_CHARACTER = re.compile(r'["\[\]{}]')
 # The rest of a string up to its closing quote, or up to a backslash that ends the
 # piece.
 _STRING_REST = re.compile(r'[^"\\]*(?:\\[\s\S][^"\\]*)*')
@@ -65,12 +63,13 @@ class ExtentScan:
             position += 1
         while True:
             if self.in_string:
-                position = self._string_end(piece, position)
-                if position is None:
+                string_end = self._string_end(piece, position)
+                if string_end is None:
                     return None
                 if self.kind == STRING:
-                    return position
-            token = _CONTAINER_TOKEN.search(piece, position)
+                    return string_end
+                position = string_end
+            token = _STRUCTURE_CHARACTER.search(piece, position)
             if token is None:
                 return None
             position = token.end()
@@ -79,7 +78,7 @@ class ExtentScan:
                 self.in_string = True
             elif character in "[{":
                 self.depth += 1
-            elif character in "]}":
+            else:
                 self.depth -= 1
                 if self.depth == 0:
                     return position
@@ -95,7 +94,16 @@ class ExtentScan:
                 return None
             self.after_backslash = False
             position += 1
-        rest = _STRING_REST.match(piece, position)
+        quote = piece.find('"', position)
+        stop = len(piece) if quote == -1 else quote
+        backslash = piece.find("\\", position, stop)
+        if backslash == -1:
+            # No escape before the quote: str.find covers long strings quickly.
+            if quote == -1:
+                return None
+            self.in_string = False
+            return quote + 1
+        rest = _STRING_REST.match(piece, backslash)
         assert rest is not None
         end = rest.end()
         if end >= len(piece):
