@@ -262,6 +262,20 @@ def _summary(
     return ", ".join(parts)
 
 
+# The revocation fields a campaign finding lists for each target.
+_CAMPAIGN_ROW_COLUMNS = (
+    "revocation_id",
+    "revocation_time",
+    "target_id",
+    "target_upn",
+    "activity",
+    "actor_ip",
+    "source_file",
+    "source_line",
+    "source_record",
+)
+
+
 def build_campaign_finding(
     revocations: pd.DataFrame,
     chain_findings: Sequence[Finding],
@@ -279,7 +293,7 @@ def build_campaign_finding(
                 by_revocation[item.record_id] = finding
     targets = []
     # Rows are read once: a mass revocation can have thousands.
-    rows = rows_of(revocations)
+    rows = rows_of(revocations, _CAMPAIGN_ROW_COLUMNS)
     for row in rows:
         chain = by_revocation.get(str(row.revocation_id))
         targets.append(

@@ -20,6 +20,9 @@ from h056hunt.loaders.sink import FileReport
 from h056hunt.render.text import format_time
 from h056hunt.schema import rows_of
 
+# The revocation fields a coverage warning reads.
+_COVERAGE_COLUMNS = ("target_upn", "user_key", "revocation_time")
+
 
 def coverage_warnings(
     data: LoadedData, revocations: pd.DataFrame, params: DetectionParams
@@ -45,7 +48,7 @@ def coverage_warnings(
     # first whose running end reaches a start lies wholly before that start.
     reach = list(itertools.accumulate((end for _, end in ranges), max))
     warnings = []
-    for revocation in rows_of(admin):
+    for revocation in rows_of(admin, _COVERAGE_COLUMNS):
         # A target named only by its object id has a missing (NA) UPN.
         target = revocation.target_upn
         user = target if isinstance(target, str) else revocation.user_key

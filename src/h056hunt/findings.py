@@ -36,7 +36,7 @@ class FindingType(enum.StrEnum):
     REVOCATION_CAMPAIGN = "revocation_campaign"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScoreFactor:
     """One named contribution to a finding's score and the fact behind it."""
 
@@ -74,7 +74,7 @@ class Actor:
         return "no initiator recorded"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """One raw record behind a finding and where it sits in the input."""
 
@@ -88,7 +88,7 @@ class Evidence:
     detail: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TimelineEvent:
     """One event of a finding's timeline."""
 

@@ -169,15 +169,22 @@ def frame_from_rows(
     return frame_from_table(pa.Table.from_arrays(arrays, schema=schema))
 
 
-def rows_of(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
+def rows_of(
+    frame: pd.DataFrame, columns: Iterable[str] | None = None
+) -> list[tuple[Any, ...]]:
     """Return the rows as ``frame.itertuples(index=False)`` gives them, faster.
+
+    ``columns`` limits the fields to those columns, in that order, which saves
+    converting values the caller does not read.
 
     Arrow-backed string, integer, float and boolean columns are converted in one
     call each. Their nulls become the column's missing-value marker, as pandas
     iteration gives them. Every other column is iterated by pandas. On a mass
     revocation of thousands of rows this is several times quicker.
     """
-    columns = []
+    if columns is not None:
+        frame = frame[list(columns)]
+    values_by_column = []
     for position in range(frame.shape[1]):
         column = frame.iloc[:, position]
         array = column.array
@@ -186,18 +193,18 @@ def rows_of(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
             arrow_type is None or _converts_plainly(arrow_type)
         ):
             missing = array.dtype.na_value
-            columns.append(
+            values_by_column.append(
                 [
                     missing if value is None else value
                     for value in array.__arrow_array__().to_pylist()
                 ]
             )
         else:
-            columns.append(list(column))
+            values_by_column.append(list(column))
     row_type = collections.namedtuple(  # type: ignore[misc]
         "Row", list(frame.columns), rename=True
     )
-    return [row_type._make(values) for values in zip(*columns, strict=True)]
+    return [row_type._make(values) for values in zip(*values_by_column, strict=True)]
 
 
 def _converts_plainly(arrow_type: pa.DataType) -> bool:

@@ -113,7 +113,7 @@ def find_revocations(
     # Only the columns a revocation keeps travel on: sorting and filtering copy
     # every column, and the modified-property texts are the longest.
     columns = [name for name in audit.columns if name in _CANDIDATE_COLUMNS]
-    candidates = audit.loc[(listed | paired_update) & succeeded, columns].copy()
+    candidates = audit.loc[(listed | paired_update) & succeeded, columns]
     candidates["is_listed"] = listed[candidates.index]
     return _merge_pairs(candidates, upn_index), audit[near_miss]
 
@@ -155,7 +155,8 @@ def _merge_pairs(
     )
     for group, record_id in sorted(pairs):
         related.setdefault(group, []).append(record_id)
-    first = candidates.drop_duplicates("_group", keep="first").copy()
+    first = candidates.drop_duplicates("_group", keep="first")
+    del candidates
     first["related_record_ids"] = first["_group"].map(related)
     first["revocation_id"] = first["record_id"].astype(str)
     first["revocation_time"] = first["event_time"]

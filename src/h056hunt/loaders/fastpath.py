@@ -766,7 +766,7 @@ def _fast_file(
         records.extend(plan.record + record for record in scan.block_records)
         for pairs in scan.hash_pairs:
             values.append((pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32))
-            blocks.append((pairs >> np.uint64(32)).astype(np.int64) + base)
+            blocks.append(((pairs >> np.uint64(32)) + np.uint64(base)).astype(np.int32))
     return FastFile(
         path=path,
         display=display,
@@ -782,7 +782,7 @@ def _fast_file(
         block_lines=np.array(lines, dtype=np.int64),
         block_records=np.array(records, dtype=np.int64),
         hash_values=np.concatenate(values) if values else np.empty(0, np.uint32),
-        hash_blocks=np.concatenate(blocks) if blocks else np.empty(0, np.int64),
+        hash_blocks=np.concatenate(blocks) if blocks else np.empty(0, np.int32),
     )
 
 

@@ -226,8 +226,13 @@ class FileSink:
                 month-first and the user gave no override.
         """
         audit = self._build("audit", self._audit, schema.AUDIT_SCHEMA)
+        # The frames hold the values now; dropping the row dicts at once lowers the
+        # peak while the next frame is built.
+        self._audit = []
         signin = self._build("signin", self._signin, schema.SIGNIN_SCHEMA)
+        self._signin = []
         steps = self._build_steps()
+        self._steps = []
         self.report.loaded["audit"] += len(audit)
         self.report.loaded["signin"] += len(signin)
         self.report.step_rows = len(steps)

@@ -24,5 +24,30 @@ def render_jsonl(
 ) -> None:
     """Write one JSON object per finding, one per line."""
     for finding in findings:
-        stream.write(dumps(finding_record(finding, partial=partial)))
+        write_record(finding_record(finding, partial=partial), stream)
         stream.write("\n")
+
+
+def write_record(record: dict[str, Any], stream: TextIO) -> None:
+    """Write ``dumps(record)`` piece by piece.
+
+    The bytes are the same as ``dumps`` gives, but a campaign's long lists are
+    written one item at a time instead of held as one string beside the record.
+    """
+    stream.write("{")
+    for index, key in enumerate(sorted(record)):
+        if index:
+            stream.write(",")
+        stream.write(dumps(key))
+        stream.write(":")
+        value = record[key]
+        if isinstance(value, list):
+            stream.write("[")
+            for position, item in enumerate(value):
+                if position:
+                    stream.write(",")
+                stream.write(dumps(item))
+            stream.write("]")
+        else:
+            stream.write(dumps(value))
+    stream.write("}")
