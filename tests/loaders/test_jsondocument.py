@@ -239,8 +239,8 @@ def test_limit_edges_match_whole_text() -> None:
 
 
 def test_duplicate_envelope_key_keeps_array_records() -> None:
-    # The whole-text walker holds an envelope's records until the object ends and
-    # drops them when a later member replaces the array; the chunked reader has
+    # The whole-text walker keeps an envelope's records until the object ends, and
+    # drops them when a later member replaces the array. The chunked reader has
     # already yielded them by then.
     text = '{"value": [{"id": "a"}], "value": 1}'
 

@@ -3,10 +3,10 @@
 :class:`DocumentReader` reads the containers that
 :func:`h056hunt.loaders.jsonstream.iter_json_records` reads, with the same records,
 line and record numbers, errors and :class:`OversizedRecord` values, but from a
-:class:`~h056hunt.loaders.jsonwindow.TextWindow` instead of the whole text. Memory
-is bounded by about the record limit plus one chunk: a record that fits the limit is
-decoded with :mod:`json` once the window holds all of it, and a longer one is passed
-over by :class:`~h056hunt.loaders.jsonextent.ExtentScan`, which keeps no text.
+:class:`~h056hunt.loaders.jsonwindow.TextWindow` instead of the whole text. A record
+that fits the limit is decoded with :mod:`json` once the window contains all of it. A
+longer one is passed over by :class:`~h056hunt.loaders.jsonextent.ExtentScan`, which
+keeps no text, so memory is bounded by about twice the limit plus one chunk.
 
 Two results differ from the whole-text walker, both on malformed envelopes. Envelope
 records are yielded as they are read, so ``{"value": [...], "value": 1}`` yields the
@@ -168,8 +168,8 @@ class DocumentReader:
         """Decode the value at the position; (False, None) when it is oversized.
 
         A value is decoded straight from the window when the rest of the window is
-        within the limit; otherwise, or when that fails because the window ends
-        inside the value, the extent scan decides first.
+        within the limit. Otherwise the extent scan decides first, and so it does when
+        the decoder fails because the window ends inside the value.
         """
         start = self.position
         window = self.window
@@ -211,9 +211,9 @@ class DocumentReader:
     def _fits(self, start: int) -> bool:
         """Tell whether the value at ``start`` is within the limit; if so, hold it.
 
-        Applies the rule of the whole-text walker: a value fits when the text left
-        is at most the limit, or when it ends within the next limit + 1 characters
-        (a scalar must end before them, unless the text ends there).
+        Applies the rule of the whole-text walker. A value fits when the text left is
+        at most the limit, or when it ends within the next limit + 1 characters. A
+        scalar must end before them, unless the text ends there.
         """
         window = self.window
         limit = self.limit
