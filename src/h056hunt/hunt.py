@@ -370,6 +370,8 @@ class _ContextData:
         self.audit = rows_for_keys(data.audit, "target_id", wanted)
         self.prompts = prompts[prompts["user_key"].isin(users)]
         self._actor_keys: pd.Series | None = None
+        # Revocations per actor key: one actor's campaign is looked up once per chain.
+        self._own: dict[str, pd.DataFrame] = {}
 
     def actor_keys(self, admin_revocations: pd.DataFrame) -> pd.Series:
         """Return the actor key of each admin revocation, computed once per run."""
@@ -377,6 +379,7 @@ class _ContextData:
             admin_revocations.index
         ):
             self._actor_keys = actor_keys(admin_revocations)
+            self._own = {}
         return self._actor_keys
 
     def user_context(self, match: Match, params: DetectionParams) -> Context:
@@ -399,9 +402,12 @@ class _ContextData:
     ) -> list[ScoreFactor]:
         actor_id = revocation["actor_id"]
         key = str(actor_id).lower() if isinstance(actor_id, str) else None
-        own = admin_revocations[
-            self.actor_keys(admin_revocations) == actor_key(revocation)
-        ]
+        keys = self.actor_keys(admin_revocations)
+        revoker = actor_key(revocation)
+        own = self._own.get(revoker)
+        if own is None:
+            own = admin_revocations[keys == revoker]
+            self._own[revoker] = own
         return actor_context(
             revocation,
             self.signins[self.signins["_key"] == key]
