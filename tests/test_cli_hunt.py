@@ -427,3 +427,20 @@ def test_summary_escapes_hostile_fields(hostile_files: tuple[str, str]) -> None:
 
     assert "\x1b" not in result.stderr
     assert "\u202e" not in result.stderr
+
+
+def test_summary_table_shows_prefiltered(sample_logs_dir: Path) -> None:
+    audit = str(sample_logs_dir / "audit.json")
+    signin = str(sample_logs_dir / "signin.json")
+    files = json.loads(
+        run("--audit", audit, "--signin", signin, "--format", "json").stdout
+    )["run"]["files"]
+
+    result = run("--audit", audit, "--signin", signin, "--fail-on", "none")
+
+    lines = result.stderr.splitlines()
+    header = next(line for line in lines if line.strip().startswith("File"))
+    assert header.split()[-2:] == ["Skipped", "Pre-filtered"]
+    for item in files:
+        row = next(line for line in lines if line.strip().startswith(item["path"]))
+        assert row.split()[-2:] == [str(item["skipped"]), str(item["prefiltered"])]

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from h056hunt.errors import InputError
-from h056hunt.load import LoadedData, LoadOptions, load_logs
-from h056hunt.loaders.sink import FileReport
+from h056hunt.load import LoadedData, LoadOptions, _skip_whole_file, load_logs
+from h056hunt.loaders.sink import FileReport, FileSink
 
 DENIED = "MFA denied; user declined the authentication"
 
@@ -198,3 +200,19 @@ def test_lenient_truncated_file_partial(tmp_path: Path) -> None:
     assert data.partial
     assert list(data.signin["record_id"]) == ["S1"]
     assert_accounting(data)
+
+
+def test_skipped_file_drops_prefiltered_count() -> None:
+    sink = FileSink("big.ndjson", "signin", None)
+    sink.add_prefiltered(
+        "signin", Counter({"graph": 7}), np.empty((0, 2), dtype=np.int64)
+    )
+    error = InputError("big.ndjson", "cannot be read", reason="unreadable")
+
+    _skip_whole_file(sink, error)
+
+    report = sink.report
+    assert report.records_seen == 7
+    assert sum(report.prefiltered.values()) == 0
+    assert report.skipped == Counter({"file not read: unreadable": 7})
+    assert report.partial

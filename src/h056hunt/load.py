@@ -301,6 +301,8 @@ def _skip_whole_file(sink: FileSink, error: InputError) -> None:
     report.partial = True
     report.error = error.message
     report.loaded.clear()
+    # The records counted as pre-filtered are skipped with the rest of the file.
+    report.prefiltered.clear()
     unaccounted = report.records_seen - sum(report.skipped.values())
     if unaccounted > 0:
         sink.skip(

@@ -294,3 +294,22 @@ def test_html_renders_in_chromium(tmp_path: Path) -> None:
     assert "<title>pwned</title>" not in dom
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
     assert screenshot.stat().st_size > 10_000
+
+
+def test_html_sample_files_show_prefiltered(
+    sample_logs_dir: Path, tmp_path: Path
+) -> None:
+    args = sample_log_args(sample_logs_dir)
+    page = write_report(tmp_path, *args)
+    run = json.loads(hunt("--format", "json", *args).stdout)["run"]
+    records = run["records"]
+
+    assert "<th>Skipped</th><th>Pre-filtered</th>" in page
+    for item in run["files"]:
+        row = next(line for line in page.splitlines() if item["path"] in line)
+        cells = re.findall(r"<td>(.*?)</td>", row)
+        assert cells[8:10] == [str(item["skipped"]), str(item["prefiltered"])]
+    assert (
+        f"{records['skipped']} skipped, {records['prefiltered']} not needed by the "
+        "hunt (pre-filtered)</dd>"
+    ) in page

@@ -216,3 +216,21 @@ def test_docs_name_every_schema_field() -> None:
     for name in SCHEMA_FILES:
         collect(load_schema(name))
     assert sorted(names - documented) == []
+
+
+def test_json_sample_files_account_for_records(sample_logs_dir: Path) -> None:
+    args = sample_log_args(sample_logs_dir)
+    run = json.loads(hunt("--format", "json", *args).stdout)["run"]
+
+    for item in run["files"]:
+        accounted = (
+            sum(item["loaded"].values())
+            + item["duplicates"]
+            + item["skipped"]
+            + item["prefiltered"]
+        )
+        assert accounted == item["records_seen"], item["path"]
+    prefiltered = [item["prefiltered"] for item in run["files"]]
+    assert sum(prefiltered) == run["records"]["prefiltered"]
+    # With nothing pre-filtered the identity above would hold without the new field.
+    assert run["records"]["prefiltered"] > 0

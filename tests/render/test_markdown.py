@@ -225,3 +225,23 @@ def test_markdown_sample_logs(sample_logs_dir: Path) -> None:
         assert f"`{finding['finding_id']}`" in result.stdout
     for block in table_blocks(result.stdout):
         assert len({unescaped(line, "|") for line in block}) == 1, block
+
+
+def test_markdown_sample_files_show_prefiltered(sample_logs_dir: Path) -> None:
+    args = sample_log_args(sample_logs_dir)
+    text = hunt("--format", "markdown", *args).stdout
+    run = json.loads(hunt("--format", "json", *args).stdout)["run"]
+    records = run["records"]
+
+    header = next(line for line in text.splitlines() if line.startswith("| File |"))
+    assert "| Skipped | Pre-filtered |" in header
+    for item in run["files"]:
+        row = next(line for line in text.splitlines() if item["path"] in line)
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert cells[6:8] == [str(item["skipped"]), str(item["prefiltered"])]
+    totals = (
+        f"* Records: {records['seen']} seen, {records['loaded']} loaded, "
+        f"{records['duplicates']} duplicate, {records['skipped']} skipped, "
+        f"{records['prefiltered']} not needed by the hunt (pre-filtered)."
+    )
+    assert totals in text

@@ -78,7 +78,8 @@ def _run_section(run: dict[str, Any]) -> list[str]:
         (
             "Records",
             f"{records['seen']} seen, {records['loaded']} loaded, "
-            f"{records['duplicates']} duplicate, {records['skipped']} skipped",
+            f"{records['duplicates']} duplicate, {records['skipped']} skipped, "
+            f"{records['prefiltered']} not needed by the hunt (pre-filtered)",
         ),
         ("Audit log", _span(run["time_span"]["audit"])),
         ("Sign-in log", _span(run["time_span"]["signin"])),
@@ -150,6 +151,7 @@ def _files_table(files: list[dict[str, Any]]) -> list[str]:
         "AuthDetails rows",
         "Duplicates",
         "Skipped",
+        "Pre-filtered",
         "Audit span",
         "Sign-in span",
         "Partial",
@@ -167,6 +169,7 @@ def _files_table(files: list[dict[str, Any]]) -> list[str]:
             str(loaded["steps"]),
             str(item["duplicates"]),
             str(item["skipped"]),
+            str(item["prefiltered"]),
             esc(_span(item["time_span"]["audit"])),
             esc(_span(item["time_span"]["signin"])),
             "<strong>yes</strong>" if item["partial"] else "no",

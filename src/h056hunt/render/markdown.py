@@ -131,7 +131,8 @@ def _data_source_lines(run: dict[str, Any]) -> list[str]:
     lines += [
         "",
         f"* Records: {records['seen']} seen, {records['loaded']} loaded, "
-        f"{records['duplicates']} duplicate, {records['skipped']} skipped.",
+        f"{records['duplicates']} duplicate, {records['skipped']} skipped, "
+        f"{records['prefiltered']} not needed by the hunt (pre-filtered).",
     ]
     for reason, count in records["skipped_by_reason"].items():
         lines.append(f"* Skipped {count}: {md_text(reason)}.")
@@ -159,6 +160,7 @@ def _files_table_lines(files: list[dict[str, Any]]) -> list[str]:
                 f"{loaded['audit']} / {loaded['signin']} / {loaded['steps']}",
                 str(item["duplicates"]),
                 str(item["skipped"]),
+                str(item["prefiltered"]),
                 _span_text(item["time_span"]["audit"]),
                 _span_text(item["time_span"]["signin"]),
                 "**yes**" if item["partial"] else "no",
@@ -172,6 +174,7 @@ def _files_table_lines(files: list[dict[str, Any]]) -> list[str]:
         "Loaded audit / sign-in / steps",
         "Duplicates",
         "Skipped",
+        "Pre-filtered",
         "Audit span",
         "Sign-in span",
         "Partial",

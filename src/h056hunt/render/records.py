@@ -7,7 +7,7 @@ from typing import Any
 from h056hunt.findings import Finding
 from h056hunt.render.text import format_time
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 def finding_record(finding: Finding, *, partial: bool = False) -> dict[str, Any]:

@@ -127,6 +127,7 @@ def _file_record(report: FileReport, tz: tzinfo | None) -> dict[str, Any]:
         "duplicates": report.duplicates,
         "skipped": sum(report.skipped.values()),
         "skipped_by_reason": dict(sorted(report.skipped.items())),
+        "prefiltered": sum(report.prefiltered.values()),
         "partial": report.partial,
         "error": report.error,
         "time_span": {

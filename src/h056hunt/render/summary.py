@@ -39,6 +39,7 @@ def render_summary(
         "AuthDetails rows",
         "Dupes",
         "Skipped",
+        "Pre-filtered",
     ):
         table.add_column(name, overflow="fold")
     for report in data.files:
@@ -53,6 +54,7 @@ def render_summary(
             str(report.loaded["steps"]),
             str(report.duplicates),
             str(skipped),
+            str(sum(report.prefiltered.values())),
         )
     console.print(table)
     totals = Counter[str]()
