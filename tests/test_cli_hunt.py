@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -444,3 +445,41 @@ def test_summary_table_shows_prefiltered(sample_logs_dir: Path) -> None:
     for item in files:
         row = next(line for line in lines if line.strip().startswith(item["path"]))
         assert row.split()[-2:] == [str(item["skipped"]), str(item["prefiltered"])]
+
+
+def test_authdetails_column_counts_csv_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Short relative paths keep each file's table row on one line.
+    monkeypatch.chdir(tmp_path)
+    simulated = CliRunner().invoke(
+        main,
+        ["simulate", "--signin-shape", "portal-csv", "--audit-shape", "portal-csv"]
+        + ["--noise", "0", "--out", "."],
+    )
+    assert simulated.exit_code == 0, simulated.output
+    with open("signin_AuthDetails.csv", encoding="utf-8-sig", newline="") as stream:
+        detail_rows = sum(1 for _ in csv.reader(stream)) - 1
+    inputs = ["--audit", "audit.csv", "--signin", "signin.csv"]
+    inputs += ["--signin", "signin_AuthDetails.csv"]
+
+    report = json.loads(run(*inputs, "--format", "json").stdout)
+    table = run(*inputs, "--fail-on", "none")
+    markdown = run(*inputs, "--format", "markdown", "--fail-on", "none")
+
+    steps = {item["path"]: item["loaded"]["steps"] for item in report["run"]["files"]}
+    assert detail_rows > 0
+    assert steps == {
+        "audit.csv": 0,
+        "signin.csv": 0,
+        "signin_AuthDetails.csv": detail_rows,
+    }
+    header = next(line for line in table.stderr.splitlines() if "Given as" in line)
+    assert "Sign-in   AuthDetails CSV rows   Dupes" in header
+    row = next(
+        line
+        for line in table.stderr.splitlines()
+        if line.strip().startswith("signin_AuthDetails.csv")
+    )
+    assert row.split()[6] == str(detail_rows)
+    assert "Loaded audit / sign-in / AuthDetails CSV rows" in markdown.stdout

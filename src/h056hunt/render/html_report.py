@@ -148,7 +148,7 @@ def _files_table(files: list[dict[str, Any]]) -> list[str]:
         "Seen",
         "Audit",
         "Sign-in",
-        "AuthDetails rows",
+        "AuthDetails CSV rows",
         "Duplicates",
         "Skipped",
         "Pre-filtered",

@@ -36,7 +36,7 @@ def render_inspection(
             (
                 "loaded",
                 f"{record['loaded']} (audit {loaded['audit']}, sign-in "
-                f"{loaded['signin']}, AuthDetails rows {loaded['steps']})",
+                f"{loaded['signin']}, AuthDetails CSV rows {loaded['steps']})",
             ),
             ("duplicates", str(record["duplicates"])),
             ("not needed by the hunt (pre-filtered)", str(record["prefiltered"])),

@@ -171,7 +171,7 @@ def _files_table_lines(files: list[dict[str, Any]]) -> list[str]:
         "Given as",
         "Shape",
         "Seen",
-        "Loaded audit / sign-in / steps",
+        "Loaded audit / sign-in / AuthDetails CSV rows",
         "Duplicates",
         "Skipped",
         "Pre-filtered",

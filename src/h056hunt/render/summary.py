@@ -36,7 +36,7 @@ def render_summary(
         "Seen",
         "Audit",
         "Sign-in",
-        "AuthDetails rows",
+        "AuthDetails CSV rows",
         "Dupes",
         "Skipped",
         "Pre-filtered",
