@@ -13,6 +13,7 @@ import gzip
 import inspect
 import itertools
 import json
+import shlex
 import tracemalloc
 from collections.abc import Iterator
 from dataclasses import replace
@@ -23,6 +24,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from h056hunt.cli import main
 from h056hunt.errors import ConfigError
 from h056hunt.simulate import (
     SCENARIO_NAMES,
@@ -35,6 +37,7 @@ from h056hunt.simulate import (
     tabular,
 )
 
+FORMATS_DOC = Path(__file__).resolve().parents[1] / "docs" / "formats.md"
 REVOCATION = "Update StsRefreshTokenValidFrom Timestamp"
 DENIAL_REASONS = {
     "MFA denied; user declined the authentication",
@@ -615,6 +618,52 @@ def test_command_help_shows_examples() -> None:
     outcome = CliRunner().invoke(simulate_command, ["--help"])
     assert outcome.exit_code == 0
     assert "h056 simulate --out" in outcome.output
+
+
+def documented_commands(text: str) -> list[list[str]]:
+    """Return the ``h056`` command lines of a help text or document, split."""
+    joined = text.replace("\\\n", " ")
+    lines = (line.strip() for line in joined.splitlines())
+    return [shlex.split(line)[1:] for line in lines if line.startswith("h056 ")]
+
+
+def run_mixed_example(commands: list[list[str]]) -> None:
+    """Run the documented log-analytics-csv simulation and its hunt."""
+    simulate_args = next(args for args in commands if "log-analytics-csv" in args)
+    hunt_args = next(args for args in commands if args[0] == "hunt")
+    runner = CliRunner()
+
+    simulated = runner.invoke(main, simulate_args)
+    without_flag = runner.invoke(
+        main, [arg for arg in hunt_args if arg != "--monthfirst"]
+    )
+    hunted = runner.invoke(main, hunt_args)
+
+    assert simulated.exit_code == 0, simulated.output
+    assert "--monthfirst" in hunt_args
+    assert without_flag.exit_code == 2
+    assert "Rerun with --dayfirst or --monthfirst" in without_flag.stderr
+    # Exit code 1: the simulated attacks are found at the default --fail-on high.
+    assert hunted.exit_code == 1, hunted.stderr
+
+
+def test_help_log_analytics_example_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    outcome = CliRunner().invoke(main, ["simulate", "--help"])
+
+    assert "hunt those files with --monthfirst" in outcome.output
+    run_mixed_example(documented_commands(outcome.output))
+
+
+def test_formats_doc_log_analytics_example_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = FORMATS_DOC.read_text(encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+
+    run_mixed_example(documented_commands(text))
 
 
 def test_command_rejects_too_few_users(tmp_path: Path) -> None:

@@ -123,6 +123,11 @@ def simulate_command(
       h056 simulate --signin-shape portal-csv --audit-shape portal-csv --out portal
       h056 simulate --signin-shape purview-ual-csv --audit-shape log-analytics-csv \\
           --out mixed
+      h056 hunt --audit mixed/audit.csv --signin mixed/signin.csv --monthfirst
+
+    log-analytics-csv writes US month-first dates such as 3/2/2026. When no day
+    in the period is after the 12th, as with the default period, every date also
+    reads as day-first, so hunt those files with --monthfirst.
     """
     try:
         config = SimulationConfig(
