@@ -377,6 +377,8 @@ def _scan(path: Path, layout: _Layout, spec: LogSpec, max_record_bytes: int) -> 
                     break
     except OSError as error:
         raise Unsupported(f"the file cannot be read here: {error}") from error
+    if not hits:
+        raise Unsupported("no rows follow the header")
     line_starts = np.concatenate(starts)
     if line_starts[-1] != position:
         # The last line has no line break; its end is the end of the file.
@@ -475,7 +477,7 @@ def _rows_naming_activity(
     kept = []
     with path.open("rb") as raw:
         for row in rows.tolist():
-            lowered = _read_row(raw, starts, row).lower()
+            lowered = prefilter.fold_case(_read_row(raw, starts, row))
             if b"\\u" in lowered or any(
                 all(word in lowered for word in group) for group in spec.word_groups
             ):

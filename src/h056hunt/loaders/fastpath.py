@@ -23,10 +23,12 @@ import logging
 import mmap
 import multiprocessing
 import os
+import signal
 import zlib
 from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -188,10 +190,7 @@ class ScanPool:
     def submit(self, tasks: list[_Task]) -> list[Future[RangeOutcome]]:
         """Queue the scan of each task's range."""
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(
-                max_workers=_worker_count(),
-                mp_context=multiprocessing.get_context("fork"),
-            )
+            self._executor = _worker_pool(_worker_count())
         return [self._executor.submit(_scan_task, task) for task in tasks]
 
     def close(self) -> None:
@@ -224,14 +223,21 @@ class PendingFile:
         """
         whole = self.task
         ranges = self.ranges
-        if self.futures is not None:
-            outcomes = [future.result() for future in self.futures]
-        elif whole.compressed and whole.path.stat().st_size >= (
-            PARALLEL_MIN_BYTES // 16
-        ):
-            ranges, outcomes = _run_stream(whole, self.framing.first_offset)
-        else:
-            outcomes = _run([replace(whole, plan=plan) for plan in ranges])
+        try:
+            if self.futures is not None:
+                outcomes = [future.result() for future in self.futures]
+            elif whole.compressed and whole.path.stat().st_size >= (
+                PARALLEL_MIN_BYTES // 16
+            ):
+                ranges, outcomes = _run_stream(whole, self.framing.first_offset)
+            else:
+                outcomes = _run([replace(whole, plan=plan) for plan in ranges])
+        except BrokenProcessPool as error:
+            # A worker dies of SIGBUS when the file shrinks under its memory map.
+            raise Unsupported(
+                f"a scan worker ended abruptly, so the file may have changed "
+                f"while it was read: {error}"
+            ) from error
         framing = self.framing
         container = whole.container
         spec = whole.spec
@@ -451,15 +457,54 @@ def _next_line_start(raw: BinaryIO, position: int) -> int:
 
 def _run(tasks: list[_Task]) -> list[RangeOutcome]:
     if len(tasks) == 1:
-        return [_scan_task(tasks[0])]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=len(tasks), mp_context=context) as pool:
+        # Read, not mapped: a file that shrinks under a memory map raises SIGBUS,
+        # which would end this process with no message.
+        task = tasks[0]
+        chunks = _chunks(task, task.plan.start, task.plan.end, mapped=False)
+        return [_scan(task, chunks)]
+    with _worker_pool(len(tasks)) as pool:
         return list(pool.map(_scan_task, tasks))
+
+
+# True in a worker process while it runs a scan, which Ctrl-C may then stop.
+_scanning = False
+
+
+def _worker_pool(workers: int) -> ProcessPoolExecutor:
+    """Start forked scan workers that a Ctrl-C interrupts only inside a scan."""
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=signal.signal,
+        initargs=(signal.SIGINT, _interrupt_scan),
+    )
+
+
+def _interrupt_scan(signum: int, frame: object) -> None:
+    """Raise KeyboardInterrupt in a scanning worker and ignore Ctrl-C in an idle one.
+
+    An idle worker waits on the task queue, and a KeyboardInterrupt there ends it
+    with a traceback on stderr. Inside a task, the executor returns the interrupt to
+    the main process as the task's exception instead.
+    """
+    if _scanning:
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def _scan_running() -> Iterator[None]:
+    global _scanning
+    _scanning = True
+    try:
+        yield
+    finally:
+        _scanning = False
 
 
 def _scan_task(task: _Task) -> RangeOutcome:
     """Scan one range and decode its lines; report problems in the outcome."""
-    return _scan(task, _chunks(task, task.plan.start, task.plan.end))
+    with _scan_running():
+        return _scan(task, _chunks(task, task.plan.start, task.plan.end))
 
 
 # Chunk slots shared with the workers of _run_stream. The mapping is anonymous and
@@ -472,7 +517,8 @@ def _scan_slot(task: _Task, offset: int, length: int) -> RangeOutcome:
     assert _slots is not None
     with memoryview(_slots) as view:
         chunk = bytearray(view[offset : offset + length + WINDOW_SLACK])
-    return _scan(task, iter([(chunk, length)]))
+    with _scan_running():
+        return _scan(task, iter([(chunk, length)]))
 
 
 def _run_stream(task: _Task, start: int) -> tuple[list[RangePlan], list[RangeOutcome]]:
@@ -487,14 +533,13 @@ def _run_stream(task: _Task, start: int) -> tuple[list[RangePlan], list[RangeOut
     count = 2 * workers
     slot_bytes = CHUNK_BYTES + WINDOW_SLACK
     _slots = mmap.mmap(-1, count * slot_bytes)
-    context = multiprocessing.get_context("fork")
     plans: list[RangePlan] = []
     outcomes: list[RangeOutcome | None] = []
     pending: deque[tuple[int, int, Future[RangeOutcome]]] = deque()
     free = list(range(count))
     try:
         with (
-            ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool,
+            _worker_pool(workers) as pool,
             open_content(task.path, compressed=True) as stream,
         ):
             _skip_to(stream, start, compressed=True)
@@ -591,17 +636,18 @@ def _route_line(
 
 
 def _chunks(
-    task: _Task, start: int, end: int | None
+    task: _Task, start: int, end: int | None, *, mapped: bool = True
 ) -> Iterator[tuple[memoryview | bytearray, int]]:
     """Yield ``(buffer, length)``: the first ``length`` bytes are whole lines.
 
-    The buffer is reused, so memory stays at one chunk.
+    A plain file is memory-mapped when ``mapped`` is True. Otherwise the buffer is
+    reused, so memory stays at one chunk.
 
     Raises:
         Unsupported: a line is longer than a chunk, or gzip content expands past
             its limit.
     """
-    if not task.compressed:
+    if mapped and not task.compressed:
         yield from _mapped_chunks(task.path, start, end)
         return
     limits = task.limits
@@ -645,10 +691,13 @@ def _mapped_chunks(
     took a third of the scan's time. Each chunk is mapped on its own and unmapped
     after it is scanned, so the mapped pages resident at once stay at one chunk.
     The last chunk of the file is copied into a padded buffer, because the scanner
-    reads ``WINDOW_SLACK`` bytes past a chunk.
+    reads ``WINDOW_SLACK`` bytes past a chunk. Only worker processes use it: a
+    file that shrinks after a chunk is mapped ends the worker with SIGBUS, and
+    :meth:`PendingFile.complete` then leaves the file to the plain path.
 
     Raises:
-        Unsupported: a line is longer than a chunk.
+        Unsupported: a line is longer than a chunk, or the file shrank before a
+            chunk was mapped.
     """
     granularity = mmap.ALLOCATIONGRANULARITY
     with path.open("rb") as raw:
@@ -659,9 +708,15 @@ def _mapped_chunks(
             base = position - position % granularity
             wanted = min(CHUNK_BYTES, stop - position)
             mapped = min(position - base + wanted + WINDOW_SLACK, size - base)
-            region = mmap.mmap(
-                raw.fileno(), mapped, offset=base, access=mmap.ACCESS_READ
-            )
+            try:
+                region = mmap.mmap(
+                    raw.fileno(), mapped, offset=base, access=mmap.ACCESS_READ
+                )
+            except ValueError as error:
+                # mmap rejects a length past the end of a file that has shrunk.
+                raise Unsupported(
+                    f"the file changed while it was read: {error}"
+                ) from error
             try:
                 skip = position - base
                 length = wanted

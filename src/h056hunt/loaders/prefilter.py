@@ -579,7 +579,7 @@ class LineScanner:
 
     def _names_activity(self, line: bytes | bytearray) -> bool:
         """Tell whether a line holds an escape or every word of one activity name."""
-        lowered = bytes(line).lower()
+        lowered = fold_case(bytes(line))
         if b"\\u" in lowered:
             return True
         return any(
@@ -730,6 +730,19 @@ def iso_nanoseconds(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     days = era * 146_097 + day_of_era - 719_468
     seconds = days * 86_400 + hour * 3_600 + minute * 60 + second
     return seconds * 1_000_000_000 + fraction, parsed
+
+
+def fold_case(line: bytes) -> bytes:
+    """Fold the case of a raw line as activity names are folded before matching.
+
+    Detection compares ``str.casefold()`` forms, and some characters fold to ASCII
+    letters: U+212A KELVIN SIGN to ``k``, U+017F LATIN SMALL LETTER LONG S to ``s``,
+    ``ß`` to ``ss``, ligatures such as U+FB06 to ``st``. A line with such a character
+    names an activity that ``bytes.lower()`` does not reveal, so it is decoded first.
+    """
+    if line.isascii():
+        return line.lower()
+    return line.decode("utf-8", "replace").casefold().encode("utf-8")
 
 
 def user_hashes(windows: bytes) -> tuple[np.ndarray, np.ndarray]:
