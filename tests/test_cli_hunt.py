@@ -483,3 +483,58 @@ def test_authdetails_column_counts_csv_rows(
     )
     assert row.split()[6] == str(detail_rows)
     assert "Loaded audit / sign-in / AuthDetails CSV rows" in markdown.stdout
+
+
+def test_show_suppressed_drops_hint(
+    tmp_path: Path, audit_file: str, signin_file: str
+) -> None:
+    config = tmp_path / "h056.toml"
+    config.write_text(
+        '[[allowlist.actors]]\nmatch = "secadmin@contoso.example"\nreason = "drill"\n',
+        encoding="utf-8",
+    )
+    inputs = ["--audit", audit_file, "--signin", signin_file, *THRESHOLDS]
+    inputs += ["--config", str(config), "--fail-on", "none"]
+
+    hinted = run(*inputs)
+    listed = run(*inputs, "--show-suppressed")
+
+    assert hinted.stdout.strip() == (
+        "No findings reported; 1 suppressed by allowlist entries "
+        "(--show-suppressed lists them)."
+    )
+    assert listed.stdout.strip() == (
+        "No findings reported; 1 suppressed by allowlist entries."
+    )
+    assert "--show-suppressed lists them" in hinted.stderr
+    assert "--show-suppressed lists them" not in listed.stderr
+    assert "Suppressed findings" in listed.stderr
+
+
+def test_show_suppressed_drops_hint_after_table(
+    tmp_path: Path, sample_logs_dir: Path
+) -> None:
+    config = tmp_path / "h056.toml"
+    config.write_text(
+        '[[allowlist.targets]]\nusers = ["maria.young@contoso.example"]\n'
+        'group = "drill"\nreason = "MFA drill"\n',
+        encoding="utf-8",
+    )
+    inputs = ["--audit", str(sample_logs_dir / "audit.json")]
+    inputs += ["--signin", str(sample_logs_dir / "signin.json")]
+    inputs += ["--config", str(config), "--fail-on", "none"]
+
+    hinted = run(*inputs)
+    listed = run(*inputs, "--show-suppressed")
+
+    assert hinted.stdout.splitlines()[-1] == (
+        "1 more finding(s) suppressed by allowlist entries "
+        "(--show-suppressed lists them)."
+    )
+    assert listed.stdout.splitlines()[-1] == (
+        "1 more finding(s) suppressed by allowlist entries."
+    )
+    assert "  suppressed 1 finding(s) by allowlist target group drill\n" in (
+        listed.stderr
+    )
+    assert "--show-suppressed" not in listed.stderr + listed.stdout

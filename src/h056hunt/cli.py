@@ -464,7 +464,7 @@ def hunt(
                     progress=progress,
                 )
             result = run_hunt(data, params, config)
-        render_summary(data, result, errors, tz=tz)
+        render_summary(data, result, errors, tz=tz, suppressed_listed=show_suppressed)
         if show_suppressed:
             render_suppressed(result.suppressed, errors)
         _reject_empty_inputs(data, audit_inputs, signin_inputs)
@@ -478,6 +478,7 @@ def hunt(
                 details=details,
                 no_color=no_color,
                 is_terminal=is_terminal,
+                suppressed_listed=show_suppressed,
             )
             RENDERERS[output_format](result.findings, stream, context)
 

@@ -41,6 +41,7 @@ def _table(findings: list[Finding], stream: TextIO, context: RenderContext) -> N
         tz=context.tz,
         partial=context.partial,
         suppressed=len(context.result.suppressed),
+        suppressed_listed=context.suppressed_listed,
     )
 
 

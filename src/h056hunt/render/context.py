@@ -26,6 +26,8 @@ class RenderContext:
         details: show timelines in the table output.
         no_color: print without colours.
         is_terminal: the stream is a terminal.
+        suppressed_listed: ``--show-suppressed`` lists the suppressed findings on
+            stderr, so outputs leave out the hint to use it.
     """
 
     data: LoadedData
@@ -35,6 +37,7 @@ class RenderContext:
     details: bool = False
     no_color: bool = False
     is_terminal: bool = False
+    suppressed_listed: bool = False
 
     @property
     def partial(self) -> bool:

@@ -22,8 +22,14 @@ def render_summary(
     console: Console,
     *,
     tz: tzinfo | None = None,
+    suppressed_listed: bool = False,
 ) -> None:
-    """Print files, shapes, record accounting, time spans and coverage."""
+    """Print files, shapes, record accounting, time spans and coverage.
+
+    Args:
+        suppressed_listed: ``--show-suppressed`` lists the suppressed findings
+            after this summary, so the hint to use it is left out.
+    """
     if console.quiet:
         # rich lays out every line even when a quiet console throws it away, which
         # costs seconds on runs with thousands of coverage lines.
@@ -117,11 +123,11 @@ def render_summary(
                     style="yellow",
                 )
             )
+        hint = "" if suppressed_listed else " (--show-suppressed lists them)"
         for entry, count in sorted(counts_by_entry(result.suppressed).items()):
             console.print(
                 Text(
-                    f"  suppressed {count} finding(s) by allowlist {plain(entry)}"
-                    " (--show-suppressed lists them)"
+                    f"  suppressed {count} finding(s) by allowlist {plain(entry)}{hint}"
                 )
             )
         for warning in result.coverage_warnings:

@@ -80,11 +80,17 @@ def render_table(
     tz: tzinfo | None = None,
     partial: bool = False,
     suppressed: int = 0,
+    suppressed_listed: bool = False,
 ) -> None:
     """Print one row per finding, most severe first, and timelines on request.
 
     Narrow terminals get fewer columns (:data:`TABLE_LAYOUTS`) so words do not
     break; ``--details`` has everything.
+
+    Args:
+        suppressed: how many findings allowlist entries set aside.
+        suppressed_listed: ``--show-suppressed`` lists them on stderr, so the
+            hint to use it is left out.
     """
     if partial:
         console.print(
@@ -94,12 +100,13 @@ def render_table(
                 style="bold yellow",
             )
         )
+    hint = "" if suppressed_listed else " (--show-suppressed lists them)"
     if not findings:
         message = "No findings."
         if suppressed:
             message = (
-                f"No findings reported; {suppressed} suppressed by allowlist entries "
-                "(--show-suppressed lists them)."
+                f"No findings reported; {suppressed} suppressed by allowlist "
+                f"entries{hint}."
             )
         console.print(Text(message, style="green"))
         return
@@ -113,10 +120,7 @@ def render_table(
     console.print(table)
     if suppressed:
         console.print(
-            Text(
-                f"{suppressed} more finding(s) suppressed by allowlist entries "
-                "(--show-suppressed lists them)."
-            )
+            Text(f"{suppressed} more finding(s) suppressed by allowlist entries{hint}.")
         )
     if details:
         for finding in findings:
