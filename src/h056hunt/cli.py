@@ -226,18 +226,20 @@ def _logging_options(
     )
 
 
-_common_input_options = _option_group(
-    click.option(
-        "--lenient",
-        is_flag=True,
-        help="Keep the complete records of a malformed file, warn, and "
-        "mark the run as partial, instead of stopping.",
-    ),
-    _date_order_options,
-    _logging_options(
-        "More messages on stderr (repeat for debug).", "Only errors and the findings."
-    ),
-)
+def _common_input_options(
+    quiet_help: str,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Build --lenient, the date-order flags, -v, -q and --debug for a command."""
+    return _option_group(
+        click.option(
+            "--lenient",
+            is_flag=True,
+            help="Keep the complete records of a malformed file, warn, and "
+            "mark the run as partial, instead of stopping.",
+        ),
+        _date_order_options,
+        _logging_options("More messages on stderr (repeat for debug).", quiet_help),
+    )
 
 
 @main.command()
@@ -351,7 +353,7 @@ _common_input_options = _option_group(
     help="Spark setting for --engine spark, such as spark.driver.memory=8g. "
     "Repeatable.",
 )
-@_common_input_options
+@_common_input_options("Only errors and the findings.")
 @_size_options
 @_NO_FAST_PATH
 def hunt(
@@ -580,7 +582,7 @@ def inspect(
     type=click.Path(file_okay=False, path_type=Path),
     help="New or empty folder for the Parquet tables and their manifest.",
 )
-@_common_input_options
+@_common_input_options("Only errors: no warnings and no line naming the rows written.")
 @_size_options
 def convert(
     audit_inputs: tuple[str, ...],

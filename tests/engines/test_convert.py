@@ -130,6 +130,28 @@ def test_convert_cli_writes_folder(corpus: tuple[Path, Path], tmp_path: Path) ->
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
+def test_convert_quiet_prints_nothing(
+    corpus: tuple[Path, Path], tmp_path: Path
+) -> None:
+    audit, signin = corpus
+    inputs = ["convert", "--audit", str(audit), "--signin", str(signin)]
+    runner = CliRunner()
+
+    shown = runner.invoke(main, [*inputs, "--out", str(tmp_path / "shown")])
+    quiet = runner.invoke(main, [*inputs, "--out", str(tmp_path / "quiet"), "-q"])
+    help_text = " ".join(runner.invoke(main, ["convert", "--help"]).output.split())
+
+    assert shown.exit_code == 0, shown.output
+    assert shown.stderr.startswith(f"wrote {tmp_path / 'shown'}: ")
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stderr == ""
+    assert quiet.stdout == ""
+    assert "-q, --quiet Only errors: no warnings and no line naming the rows" in (
+        help_text
+    )
+    assert "findings" not in help_text
+
+
 def test_foreign_manifest_is_export_folder(tmp_path: Path) -> None:
     (tmp_path / MANIFEST_NAME).write_text(json.dumps({"format": "someone-else"}))
     assert find_manifest(str(tmp_path)) is None
