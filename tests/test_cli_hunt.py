@@ -538,3 +538,47 @@ def test_show_suppressed_drops_hint_after_table(
         listed.stderr
     )
     assert "--show-suppressed" not in listed.stderr + listed.stdout
+
+
+def approval(number: int, minute: int) -> dict[str, Any]:
+    record = denial(number, minute)
+    record["id"] = f"5a000000-0000-4000-8000-0000000001{number:02d}"
+    record["originalRequestId"] = f"7e000000-0000-4000-8000-0000000001{number:02d}"
+    record["status"] = {"errorCode": 0}
+    return record
+
+
+def write_ndjson(path: Path, records: list[dict[str, Any]]) -> str:
+    lines = [json.dumps(record, separators=(",", ":")) for record in records]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("path_option", [[], ["--no-fast-path"]])
+def test_conflict_warnings_limited(
+    tmp_path: Path, audit_file: str, path_option: list[str]
+) -> None:
+    # Three denials and six approvals of one user, in two exports whose copies of
+    # each record differ in the IP address. The fast path decodes the approvals
+    # only after the match, in a second de-duplication pass.
+    records = [denial(number, 2 + number) for number in (1, 2, 3)]
+    records += [approval(number, 30 + number) for number in range(6)]
+    changed = [{**record, "ipAddress": "198.51.100.99"} for record in records]
+    first = write_ndjson(tmp_path / "first.ndjson", records)
+    second = write_ndjson(tmp_path / "second.ndjson", changed)
+    inputs = ["--audit", audit_file, "--signin", first, "--signin", second]
+
+    result = run(*inputs, *THRESHOLDS, *path_option, "--format", "json")
+
+    conflicts = json.loads(result.stdout)["run"]["conflicts"]
+    lines = result.stderr.splitlines()
+    warnings = [line for line in lines if "WARNING" in line and "differ" in line]
+    assert len(conflicts) == 9
+    assert len(warnings) == 6
+    for line in warnings[:5]:
+        assert "differs between copies" in line
+    assert warnings[5] == (
+        "h056: WARNING: 4 more record id(s) differ between copies; kept the most "
+        "complete copy of each. The JSON report of h056 hunt (--format json) lists "
+        "every one under run.conflicts"
+    )

@@ -53,3 +53,39 @@ def test_signins_alone_lack_steps(tmp_path: Path) -> None:
 
     assert STEPS_MISSING in records[signins.name]["missing_fields"]
     assert records[signins.name]["loaded"] == 1
+
+
+def test_conflict_warnings_limited(tmp_path: Path) -> None:
+    # Eight denials in two exports whose copies differ in the IP address; compact
+    # NDJSON, so the fast path reads them.
+    copies = []
+    for address in ("203.0.113.7", "198.51.100.99"):
+        records = [
+            {
+                "id": f"5a000000-0000-4000-8000-00000000000{number}",
+                "createdDateTime": f"2026-03-02T10:0{number}:00Z",
+                "userId": "00000000-0000-4000-8000-0000000000a1",
+                "userPrincipalName": "pat@contoso.example",
+                "ipAddress": address,
+                "status": {"errorCode": 500121, "additionalDetails": "MFA denied"},
+            }
+            for number in range(8)
+        ]
+        copies.append(
+            "".join(json.dumps(item, separators=(",", ":")) + "\n" for item in records)
+        )
+    first = tmp_path / "first.ndjson"
+    second = tmp_path / "second.ndjson"
+    first.write_text(copies[0], encoding="utf-8")
+    second.write_text(copies[1], encoding="utf-8")
+
+    result = CliRunner().invoke(main, ["inspect", str(first), str(second)])
+
+    warnings = [line for line in result.stderr.splitlines() if "differ" in line]
+    assert result.exit_code == 0, result.stderr
+    assert len(warnings) == 6
+    assert warnings[5] == (
+        "h056: WARNING: 3 more record id(s) differ between copies; kept the most "
+        "complete copy of each. The JSON report of h056 hunt (--format json) lists "
+        "every one under run.conflicts"
+    )

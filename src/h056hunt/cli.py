@@ -552,6 +552,8 @@ def inspect(
 
     def work() -> int:
         data = load_logs(list(paths), list(paths), options)
+        # inspect reads no pre-filtered records again, so loading ends here.
+        data.conflict_warnings.log_remainder()
         revocations, _ = find_revocations(data.audit, params.revocation_activities)
         coverage = coverage_warnings(data, revocations, params)
         stepped = files_with_steps(data.signin, data.steps)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from h056hunt import schema
+from h056hunt.conflict_log import ConflictWarnings
 from h056hunt.detect.revocations import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.errors import InputError
 from h056hunt.loaders import csv_fastpath, fastpath, parquet, registry
@@ -84,6 +85,7 @@ class LoadedData:
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     context: _ContextLoader | None = None
+    conflict_warnings: ConflictWarnings = field(default_factory=ConflictWarnings)
 
     @property
     def partial(self) -> bool:
@@ -188,9 +190,13 @@ def load_logs(
                 if progress is not None:
                     progress(input_file, sink.report.records_seen)
     if not fast_files:
-        return _combine(frames, reports, unreadable)
+        data = _combine(frames, reports, unreadable)
+        data.conflict_warnings.log_remainder()
+        return data
+    # The count of unnamed conflicts waits for the last read of pre-filtered
+    # records, in _ContextLoader.read.
     context = _ContextLoader(fast_files, frames, reports)
-    data = _combine(frames, reports, unreadable, logged=context.logged)
+    data = _combine(frames, reports, unreadable, context.conflict_warnings)
     data.context = context
     return data
 
@@ -333,8 +339,16 @@ def _combine(
     frames: list[FileFrames],
     reports: list[FileReport],
     unreadable: list[tuple[str, str]],
-    logged: set[tuple[str, str]] | None = None,
+    conflict_warnings: ConflictWarnings | None = None,
 ) -> LoadedData:
+    """Concatenate the per-file frames, drop duplicates and log the conflicts.
+
+    Args:
+        conflict_warnings: the conflict warnings of this run, or None to start
+            new ones. The caller logs their remainder when loading ends.
+    """
+    if conflict_warnings is None:
+        conflict_warnings = ConflictWarnings()
     by_path = {report.path: report for report in reports}
     conflicts: list[Conflict] = []
     combined: dict[str, pd.DataFrame] = {}
@@ -347,12 +361,13 @@ def _combine(
             frame = pd.concat(parts, ignore_index=True)
         else:
             frame = schema.empty_frame(arrow_schema)
-        frame, duplicates, found = _deduplicate(frame, log, logged)
+        frame, duplicates, found = _deduplicate(frame, log)
         for path, count in duplicates.items():
             by_path[path].duplicates += count
             by_path[path].loaded[log] -= count
         conflicts.extend(found)
         combined[log] = frame
+    conflict_warnings.add(conflicts)
     steps = _combine_steps(frames, combined["signin"])
     return LoadedData(
         audit=combined["audit"],
@@ -361,11 +376,12 @@ def _combine(
         files=reports,
         unreadable=unreadable,
         conflicts=conflicts,
+        conflict_warnings=conflict_warnings,
     )
 
 
 def _deduplicate(
-    frame: pd.DataFrame, log: str, logged: set[tuple[str, str]] | None = None
+    frame: pd.DataFrame, log: str
 ) -> tuple[pd.DataFrame, Counter[str], list[Conflict]]:
     if frame.empty:
         return frame, Counter(), []
@@ -384,7 +400,7 @@ def _deduplicate(
     repeated = ranked.duplicated("record_id", keep="first")
     dropped = ranked[repeated]
     duplicates = Counter(dropped["source_file"].astype(str).tolist())
-    conflicts = _find_conflicts(ranked, repeated, content, log, logged)
+    conflicts = _find_conflicts(ranked, repeated, content, log)
     kept = ranked[~repeated].drop(columns="_completeness")
     kept = kept.sort_values(["event_time", "record_id"], kind="stable")
     return kept.reset_index(drop=True), duplicates, conflicts
@@ -395,7 +411,6 @@ def _find_conflicts(
     repeated: pd.Series,
     content: list[str],
     log: str,
-    logged: set[tuple[str, str]] | None = None,
 ) -> list[Conflict]:
     if not repeated.any():
         return []
@@ -416,18 +431,6 @@ def _find_conflicts(
                     columns=differing,
                     files=sorted(set(group["source_file"].astype(str))),
                 )
-            )
-            if logged is not None:
-                if (log, str(record_id)) in logged:
-                    continue
-                logged.add((log, str(record_id)))
-            logger.warning(
-                "%s record %s differs between copies in %s (columns: %s); kept the "
-                "most complete copy",
-                log,
-                record_id,
-                ", ".join(sorted(set(group["source_file"].astype(str)))),
-                ", ".join(differing),
             )
     return conflicts
 
@@ -472,7 +475,7 @@ class _ContextLoader:
         self.report_of = {id(fast): report for fast, report in fast_files}
         self.frames = list(frames)
         self.reports = reports
-        self.logged: set[tuple[str, str]] = set()
+        self.conflict_warnings = ConflictWarnings()
         self.before = {
             id(report): (report.duplicates, Counter(report.loaded))
             for report in reports
@@ -487,11 +490,15 @@ class _ContextLoader:
             self.frames.append(frames)
             added = added or bool(sink.report.records_seen)
         if not added:
+            # No record was added, so the data is final.
+            self.conflict_warnings.log_remainder()
             return False
         for report in self.reports:
             report.duplicates, loaded = self.before[id(report)]
             report.loaded = Counter(loaded)
-        combined = _combine(self.frames, self.reports, data.unreadable, self.logged)
+        combined = _combine(
+            self.frames, self.reports, data.unreadable, self.conflict_warnings
+        )
         data.audit = combined.audit
         data.signin = combined.signin
         data.steps = combined.steps

@@ -33,6 +33,7 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from h056hunt import errors, load, schema
+from h056hunt.conflict_log import ConflictWarnings
 from h056hunt.engines.spark_frames import (
     NAT_NANOSECONDS,
     from_arrow,
@@ -131,14 +132,20 @@ def load_with_spark(
         unreadable.extend(manifest.unreadable)
         conflicts.extend(Conflict(**item) for item in manifest.conflicts)
     by_path = {report.path: report for report in reports}
+    new_conflicts: list[Conflict] = []
     for log in ("audit", "signin"):
         kept, duplicates, found = _deduplicate(frames[log], log)
         for path, count in duplicates.items():
             by_path[path].duplicates += count
             by_path[path].loaded[log] -= count
-        conflicts.extend(found)
+        new_conflicts.extend(found)
         frames[log] = kept.persist(StorageLevel.MEMORY_AND_DISK)
         cached.append(frames[log])
+    # The manifests' conflicts were logged when their folders were converted.
+    conflict_warnings = ConflictWarnings()
+    conflict_warnings.add(new_conflicts)
+    conflict_warnings.log_remainder()
+    conflicts.extend(new_conflicts)
     steps = _combine_steps(frames["steps"], frames["signin"])
     steps = steps.persist(StorageLevel.MEMORY_AND_DISK)
     cached.append(steps)

@@ -34,6 +34,7 @@ from h056hunt.errors import InputError
 from h056hunt.loaders.sink import FileFrames, FileReport
 
 if TYPE_CHECKING:
+    from h056hunt.conflict_log import ConflictWarnings
     from h056hunt.load import Conflict, LoadedData, LoadOptions, ProgressCallback
 
 logger = logging.getLogger(__name__)
@@ -303,6 +304,7 @@ def load_with_converted(
     reports: list[FileReport] = []
     unreadable: list[tuple[str, str]] = []
     conflicts: list[Conflict] = []
+    conflict_warnings: ConflictWarnings | None = None
     if raw_audit or raw_signin:
         # The fast path's second pass belongs to the LoadedData it returns, which
         # is merged away here, so the raw exports are read whole.
@@ -312,6 +314,7 @@ def load_with_converted(
         reports.extend(raw.files)
         unreadable.extend(raw.unreadable)
         conflicts.extend(raw.conflicts)
+        conflict_warnings = raw.conflict_warnings
     read_roots: set[Path] = set()
     for manifest in (*audit_manifests, *signin_manifests):
         root = Path(manifest.root).resolve()
@@ -329,6 +332,7 @@ def load_with_converted(
         reports.extend(manifest.files)
         unreadable.extend(manifest.unreadable)
         conflicts.extend(load.Conflict(**item) for item in manifest.conflicts)
-    data = load._combine(frames, reports, unreadable)
+    data = load._combine(frames, reports, unreadable, conflict_warnings)
+    data.conflict_warnings.log_remainder()
     data.conflicts[:0] = conflicts
     return data
