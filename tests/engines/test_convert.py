@@ -137,12 +137,12 @@ def test_convert_quiet_prints_nothing(
     inputs = ["convert", "--audit", str(audit), "--signin", str(signin)]
     runner = CliRunner()
 
-    shown = runner.invoke(main, [*inputs, "--out", str(tmp_path / "shown")])
+    default_run = runner.invoke(main, [*inputs, "--out", str(tmp_path / "default_run")])
     quiet = runner.invoke(main, [*inputs, "--out", str(tmp_path / "quiet"), "-q"])
     help_text = " ".join(runner.invoke(main, ["convert", "--help"]).output.split())
 
-    assert shown.exit_code == 0, shown.output
-    assert shown.stderr.startswith(f"wrote {tmp_path / 'shown'}: ")
+    assert default_run.exit_code == 0, default_run.output
+    assert default_run.stderr.startswith(f"wrote {tmp_path / 'default_run'}: ")
     assert quiet.exit_code == 0, quiet.output
     assert quiet.stderr == ""
     assert quiet.stdout == ""
