@@ -2,8 +2,9 @@
 
 The fast path takes plain UTF-8 CSV files whose header the plain path maps with
 :class:`~h056hunt.loaders.csv_log_analytics.LogAnalyticsRows` (sign-in or audit
-tables), :class:`~h056hunt.loaders.csv_portal.SigninRows` or
-:class:`~h056hunt.loaders.csv_portal.AuditRows`, and whose every row is one line.
+tables) or :class:`~h056hunt.loaders.csv_portal.AuditRows`, and whose every row is
+one line. Portal sign-in downloads are left to the plain path, because their
+authentication steps sit in another file.
 
 One pass over the raw bytes finds the line starts, checks the quoting and searches the
 literals of :func:`~h056hunt.loaders.prefilter.signin_spec` or
@@ -206,6 +207,8 @@ def load_file(
     Raises:
         Unsupported: the plain path must read the file; ``sink`` is untouched.
     """
+    # NOTE: the row offsets, the columns read and the user ids of pre-filtered rows
+    # stay in memory, so this path's memory grows with the row count of the file.
     layout = _read_layout(path)
     handler = csv_export.choose_handler(layout.header)
     spec, columns = _plan(handler, layout.header, revocation_activities)
