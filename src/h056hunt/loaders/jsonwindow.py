@@ -25,7 +25,11 @@ class TextWindow:
 
     def __init__(self, open_chunks: Callable[[], Iterator[str]]) -> None:
         self._open_chunks = open_chunks
-        self._chunks = open_chunks()
+        self._start()
+
+    def _start(self) -> None:
+        """Open the file's chunks and forget everything read before."""
+        self._chunks = self._open_chunks()
         self.text = ""
         # Absolute position of text[0].
         self.base = 0
@@ -136,16 +140,7 @@ class TextWindow:
 
     def reopen_at(self, position: int) -> None:
         """Read the file again from its start and skip to ``position``."""
-        self._chunks = self._open_chunks()
-        self.text = ""
-        self.base = 0
-        self.at_end = False
-        self._counted_to = 0
-        self._line = 1
-        self._base_line_start = 0
-        self.pin = None
-        self.pin_lost = False
-        self._first_line = None
+        self._start()
         while self.end < position and self.refill(self.end):
             pass
         self._drop_before(min(position, self.end))
