@@ -515,9 +515,13 @@ _slots: mmap.mmap | None = None
 def _scan_slot(task: _Task, offset: int, length: int) -> RangeOutcome:
     """Scan the chunk of whole lines that the reading process put in a slot."""
     assert _slots is not None
-    with memoryview(_slots) as view:
-        chunk = bytearray(view[offset : offset + length + WINDOW_SLACK])
-    with _scan_running():
+    # The slot is scanned in place: the reading process refills it only after this
+    # scan has returned, and the scan copies out every line it keeps.
+    with (
+        memoryview(_slots) as view,
+        view[offset : offset + length + WINDOW_SLACK] as chunk,
+        _scan_running(),
+    ):
         return _scan(task, iter([(chunk, length)]))
 
 
