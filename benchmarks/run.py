@@ -256,9 +256,9 @@ def to_log_analytics_csv(source: Path, target: Path) -> None:
 def warm(*paths: Path) -> None:
     """Read files once so that the timed runs find them in the page cache.
 
-    The inputs add up to more than the page cache holds, so a file read several
-    measurements ago may have been evicted; its first timed run would then read the
-    disk and the others not.
+    The inputs add up to more than the page cache can keep, so a file read several
+    measurements ago may have been evicted. Its first timed run would then read the
+    disk and the others would not.
     """
     buffer = bytearray(8 * 1024 * 1024)
     for path in paths:

@@ -9,9 +9,10 @@ authentication steps sit in another file.
 One pass over the raw bytes finds the line starts, checks the quoting and searches the
 literals of :func:`~h056hunt.loaders.prefilter.signin_spec` or
 :func:`~h056hunt.loaders.prefilter.audit_spec`. ``pyarrow.csv`` then reads only the
-time, table and user id columns. A row is decoded, through the plain path's
-``csv`` parsing and row mapping with the same line and record numbers, when it holds
-a literal, a ``\\u`` escape, a time that does not parse, or a table of another log.
+time, table and user id columns. A row is decoded when it contains a literal, a
+``\\u`` escape, a time that does not parse, or a table of another log. Decoding goes
+through the plain path's ``csv`` parsing and row mapping, with the same line and
+record numbers.
 Every other row is counted as pre-filtered, with its time in the file's time ranges
 and its user id kept for :meth:`CsvFastFile.read_context`.
 
@@ -108,7 +109,7 @@ class _Columns:
 
 @dataclass(frozen=True)
 class _Layout:
-    """Where the rows of a CSV file start and how they are split into cells."""
+    """The delimiter, header and first data byte of a CSV file."""
 
     delimiter: str
     header: CsvHeader
@@ -117,7 +118,7 @@ class _Layout:
 
 @dataclass
 class _Scan:
-    """What one pass over the raw rows found.
+    """The row offsets and literal hits found by one pass over the raw rows.
 
     Attributes:
         starts: byte offset of each row's line, then the offset where the last
@@ -435,7 +436,7 @@ def _check_chunk(
     before = array[np.maximum(openings - 1, 0)]
     after = array[np.minimum(closings + 1, length - 1)]
     # An opening quote follows a delimiter, a line start or the closing quote of a
-    # doubled pair; a closing quote precedes a delimiter, a line end or an opening
+    # doubled pair. A closing quote precedes a delimiter, a line end or the opening
     # quote of a doubled pair.
     doubled_before = np.zeros(len(openings), dtype=bool)
     doubled_before[1:] = closings[:-1] == openings[1:] - 1
@@ -493,9 +494,9 @@ def _check_blank_rows(
 ) -> None:
     """Raise Unsupported when a row may have only blank cells.
 
-    The plain path passes over such rows without counting them. A row proves it has
-    a cell that is not blank with a printable ASCII character other than a quote or
-    the delimiter; rows that do not start with one are checked whole.
+    The plain path passes over such rows without counting them. A row that starts
+    with a printable ASCII character other than a quote or the delimiter has a cell
+    that is not blank. Rows that start otherwise are checked whole.
     """
     printable = np.zeros(256, dtype=bool)
     printable[0x21:0x7F] = True

@@ -248,7 +248,7 @@ class PendingFile:
             plan.line = line
             plan.record = record
             replay(outcome.calls, sink, line, record)
-            # The sink holds the rows now; the recorded calls need not stay alive.
+            # The sink contains the rows now, so the recorded calls can go.
             outcome.calls = []
             line += outcome.scan.lines
             record += outcome.scan.records
