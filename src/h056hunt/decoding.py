@@ -181,7 +181,7 @@ def iter_text_chunks(
     """Yield the decoded text of ``stream`` in chunks of about ``chunk_bytes``.
 
     Args:
-        stream: the file, read from its start unless ``first_bytes`` holds bytes
+        stream: the file, read from its start unless ``first_bytes`` contains bytes
             already read from it.
         display: the file as shown to the user.
         strict: raise on invalid bytes and NUL characters instead of warning.

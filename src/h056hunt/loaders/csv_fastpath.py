@@ -19,7 +19,7 @@ and its user id kept for :meth:`CsvFastFile.read_context`.
 The quoting check accepts only quotes that open a cell, close it or are doubled
 inside it, and no line break inside quotes. On such text ``pyarrow.csv`` (checked
 with pyarrow 26) and the ``csv`` module in strict mode split cells the same way;
-``tests/loaders/test_csv_fastpath.py`` holds the cases where they differ. Any file
+``tests/loaders/test_csv_fastpath.py`` contains the cases where they differ. Any file
 outside these rules raises :class:`~h056hunt.loaders.fastpath.Unsupported` before
 the sink is touched, and the plain path reads it.
 """
@@ -252,6 +252,7 @@ def _read_layout(path: Path) -> _Layout:
             head = raw.read(HEADER_PEEK_BYTES)
     except OSError as error:
         raise Unsupported(f"the file cannot be read here: {error}") from error
+
     if head.startswith(GZIP_MAGIC) or head[:2] in UTF16_MARKS:
         raise Unsupported("the file is gzip or UTF-16")
     newline = head.find(b"\n")
@@ -260,6 +261,7 @@ def _read_layout(path: Path) -> _Layout:
     line = head[: newline + 1]
     if line.startswith(_UTF8_MARK):
         line = line[len(_UTF8_MARK) :]
+
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -269,6 +271,7 @@ def _read_layout(path: Path) -> _Layout:
         raise Unsupported("the first line is not a plain header")
     if content[0] in "[{":
         raise Unsupported("the file is JSON")
+
     delimiter = count_delimiters(content)
     if csv.field_size_limit() < MAX_CELL_CHARS:
         csv.field_size_limit(MAX_CELL_CHARS)
