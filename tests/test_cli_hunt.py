@@ -582,3 +582,16 @@ def test_conflict_warnings_limited(
         "complete copy of each. The JSON report of h056 hunt (--format json) lists "
         "every one under run.conflicts"
     )
+
+
+def test_debug_logs_phase_times(audit_file: str, signin_file: str) -> None:
+    result = run("-vv", "--audit", audit_file, "--signin", signin_file, *THRESHOLDS)
+
+    assert result.exit_code == 1
+    phases = [
+        line.split("DEBUG: ", 1)[1].split(" took ")[0]
+        for line in result.stderr.splitlines()
+        if " took " in line and line.endswith(" s")
+    ]
+    assert phases == ["loading", "detection", "run summary", "table output"]
+    assert " took " not in run("--audit", audit_file, "--signin", signin_file).stderr

@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import tzinfo
@@ -429,6 +430,7 @@ def hunt(
     _check_output(output, audit_inputs + signin_inputs)
 
     def work() -> int:
+        phases = _PhaseClock()
         config = load_config(find_config_file(config_path))
         params = replace(
             config.params,
@@ -465,7 +467,9 @@ def hunt(
                     load_options,
                     progress=progress,
                 )
+            phases.mark("loading")
             result = run_hunt(data, params, config)
+            phases.mark("detection")
         render_summary(data, result, errors, tz=tz, suppressed_listed=show_suppressed)
         if show_suppressed:
             render_suppressed(result.suppressed, errors)
@@ -484,7 +488,9 @@ def hunt(
             )
             RENDERERS[output_format](result.findings, stream, context)
 
+        phases.mark("run summary")
         _write_output(output, write)
+        phases.mark(f"{output_format} output")
         threshold = None if fail_on == "none" else Severity.from_label(fail_on)
         reached = threshold is not None and any(
             finding.severity >= threshold for finding in result.findings
@@ -750,6 +756,18 @@ def _write_output(output: Path | None, write: Callable[[TextIO, bool], None]) ->
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+class _PhaseClock:
+    """Log at debug level how long each phase of a run took, for tuning."""
+
+    def __init__(self) -> None:
+        self._last = time.perf_counter()
+
+    def mark(self, phase: str) -> None:
+        now = time.perf_counter()
+        logger.debug("%s took %.2f s", phase, now - self._last)
+        self._last = now
 
 
 def _run(work: Callable[[], int], debug: bool) -> int:
