@@ -2,13 +2,17 @@
 
 A quiet result means nothing only where the data was there: a revocation whose
 follow-up window lies partly outside every sign-in export was not looked at.
+Windows that fall into the same gap in the data share one warning, so a run whose
+sign-in export ends early names that gap once, not once per revocation.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -22,6 +26,25 @@ from h056hunt.schema import rows_of
 
 # The revocation fields a coverage warning reads.
 _COVERAGE_COLUMNS = ("target_upn", "user_key", "revocation_time")
+
+# How many users a grouped warning names before it counts the rest.
+_EXAMPLE_USERS = 3
+
+
+@dataclass(frozen=True)
+class _Hole:
+    """The part of one revocation's or burst's window that no range covers.
+
+    ``gap`` is the index of the first covered range after the hole, or the number
+    of ranges when none follows, so holes in the same gap have the same ``gap``.
+    ``event_time`` is the revocation time or the first prompt time.
+    """
+
+    gap: int
+    start: pd.Timestamp
+    end: pd.Timestamp
+    event_time: pd.Timestamp
+    user: str
 
 
 def coverage_warnings(
@@ -47,7 +70,7 @@ def coverage_warnings(
     # The furthest end among the ranges up to each one: every range before the
     # first whose running end reaches a start lies wholly before that start.
     reach = list(itertools.accumulate((end for _, end in ranges), max))
-    warnings = []
+    holes = []
     for revocation in rows_of(admin, _COVERAGE_COLUMNS):
         # A target named only by its object id has a missing (NA) UPN.
         target = revocation.target_upn
@@ -55,17 +78,29 @@ def coverage_warnings(
         start = revocation.revocation_time
         end = start + params.max_lag
         first = bisect.bisect_left(reach, start)
-        for hole_start, hole_end in _uncovered(ranges, start, end, first):
+        for gap, hole_start, hole_end in _uncovered(ranges, start, end, first):
             # A stretch shorter than the burst window cannot hide a whole burst.
             if hole_end - hole_start < params.burst_window:
                 continue
-            warnings.append(
-                f"sign-in data does not cover {format_time(hole_start)} to "
-                f"{format_time(hole_end)}, inside the follow-up window of the "
-                f"revocation of {user} at "
-                f"{format_time(start)}: a quiet result there means not looked at"
-            )
-    return warnings
+            holes.append(_Hole(gap, hole_start, hole_end, start, str(user)))
+    return [_signin_warning(group) for group in _group_by_gap(holes)]
+
+
+def _signin_warning(group: list[_Hole]) -> str:
+    """Describe one sign-in gap and the revocation windows that reach into it."""
+    start, end = _stretch(group)
+    stretch = f"sign-in data does not cover {format_time(start)} to {format_time(end)}"
+    outcome = "a quiet result there means not looked at"
+    if len(group) == 1:
+        hole = group[0]
+        return (
+            f"{stretch}, inside the follow-up window of the revocation of "
+            f"{hole.user} at {format_time(hole.event_time)}: {outcome}"
+        )
+    return (
+        f"{stretch}, overlapping the follow-up windows of {len(group)} revocations "
+        f"made {_event_span(group)} ({_example_users(group)}): {outcome}"
+    )
 
 
 def covered_ranges(
@@ -114,25 +149,71 @@ def _uncovered(
     start: pd.Timestamp,
     end: pd.Timestamp,
     first: int = 0,
-) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+) -> list[tuple[int, pd.Timestamp, pd.Timestamp]]:
     """Return the stretches of ``[start, end]`` that no range covers.
 
+    Each stretch comes with the index of the first range that starts after it, or
+    ``len(ranges)`` when none does, so the same index means the same gap.
     ``first`` is the index of the first range that can reach ``start``.
     """
     holes = []
     cursor = start
+    following = len(ranges)
     for index in range(first, len(ranges)):
         range_start, range_end = ranges[index]
         if range_end < cursor:
             continue
         if range_start >= end:
+            following = index
             break
         if range_start > cursor:
-            holes.append((cursor, range_start))
+            holes.append((index, cursor, range_start))
         cursor = max(cursor, range_end)
     if cursor < end:
-        holes.append((cursor, end))
+        holes.append((following, cursor, end))
     return holes
+
+
+def _group_by_gap(holes: list[_Hole]) -> list[list[_Hole]]:
+    """Group holes by gap, each group in event order, the groups in time order."""
+    groups: defaultdict[int, list[_Hole]] = defaultdict(list)
+    for hole in holes:
+        groups[hole.gap].append(hole)
+    ordered = [
+        sorted(group, key=lambda hole: (hole.event_time, hole.user, hole.start))
+        for group in groups.values()
+    ]
+    ordered.sort(key=lambda group: (*_stretch(group), group[0].gap))
+    return ordered
+
+
+def _stretch(group: list[_Hole]) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Return the earliest start and the latest end of the holes in ``group``."""
+    return min(hole.start for hole in group), max(hole.end for hole in group)
+
+
+def _event_span(group: list[_Hole]) -> str:
+    """Return "between FIRST and LAST" over the event times in ``group``.
+
+    When every event has the same time, return "at TIME" instead.
+    """
+    first = format_time(group[0].event_time)
+    last = format_time(group[-1].event_time)
+    if first == last:
+        return f"at {first}"
+    return f"between {first} and {last}"
+
+
+def _example_users(group: list[_Hole]) -> str:
+    """Name the first few distinct users in ``group`` and count the others."""
+    users = list(dict.fromkeys(hole.user for hole in group))
+    named = users[:_EXAMPLE_USERS]
+    more = len(users) - len(named)
+    if more:
+        return f"users {', '.join(named)} and {more} more"
+    if len(named) == 1:
+        return f"user {named[0]}"
+    return f"users {', '.join(named[:-1])} and {named[-1]}"
 
 
 def audit_coverage_warnings(
@@ -158,17 +239,31 @@ def audit_coverage_warnings(
             "push_bombing because no revocation could be seen, not because none "
             "happened"
         ]
-    warnings = []
+    holes = []
     for finding in bursts:
         first = finding.first_prompt_time
         if first is None:
             continue
-        for hole_start, hole_end in _uncovered(ranges, first - params.max_lag, first):
-            user = finding.target_upn or finding.target_user_id
-            warnings.append(
-                f"audit data does not cover {format_time(hole_start)} to "
-                f"{format_time(hole_end)}, before the burst of {user} at "
-                f"{format_time(first)}: a revocation there would not be seen, so "
-                "this burst may be a revocation chain"
-            )
-    return warnings
+        user = finding.target_upn or finding.target_user_id
+        look_back = first - params.max_lag
+        for gap, hole_start, hole_end in _uncovered(ranges, look_back, first):
+            holes.append(_Hole(gap, hole_start, hole_end, first, str(user)))
+    return [_audit_warning(group) for group in _group_by_gap(holes)]
+
+
+def _audit_warning(group: list[_Hole]) -> str:
+    """Describe one audit gap and the bursts whose look-back window reaches it."""
+    start, end = _stretch(group)
+    stretch = f"audit data does not cover {format_time(start)} to {format_time(end)}"
+    if len(group) == 1:
+        hole = group[0]
+        return (
+            f"{stretch}, before the burst of {hole.user} at "
+            f"{format_time(hole.event_time)}: a revocation there would not be "
+            "seen, so this burst may be a revocation chain"
+        )
+    return (
+        f"{stretch}, before {len(group)} bursts that began {_event_span(group)} "
+        f"({_example_users(group)}): a revocation there would not be seen, so "
+        "these bursts may be revocation chains"
+    )

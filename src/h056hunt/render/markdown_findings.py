@@ -223,9 +223,10 @@ def conclusion_lines(findings: list[Finding], run: dict[str, Any]) -> list[str]:
     if run["partial"]:
         caveats.append("some input was not read completely")
     if run["coverage_warnings"]:
+        # Each warning names one gap in the sign-in or audit data, or a log with
+        # no records at all, however many revocations or bursts it touches.
         caveats.append(
-            f"the sign-in data leaves {len(run['coverage_warnings'])} gap(s) in the "
-            "follow-up windows"
+            f"the input data has {len(run['coverage_warnings'])} coverage gap(s)"
         )
     if caveats:
         lines += [
