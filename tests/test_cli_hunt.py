@@ -591,7 +591,7 @@ def test_debug_logs_phase_times(audit_file: str, signin_file: str) -> None:
     phases = [
         line.split("DEBUG: ", 1)[1].split(" took ")[0]
         for line in result.stderr.splitlines()
-        if " took " in line and line.endswith(" s")
+        if " took " in line and line.endswith(" MiB")
     ]
     assert phases == ["loading", "detection", "run summary", "table output"]
     assert " took " not in run("--audit", audit_file, "--signin", signin_file).stderr

@@ -147,3 +147,17 @@ def test_environment_switch_turns_fast_path_off(
 ) -> None:
     monkeypatch.setenv(fastpath.DISABLE_ENV, "1")
     assert _inspect_prefiltered(sample_logs_dir / "signin.json") == 0
+
+
+def test_worker_count_without_affinity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """macOS has no os.sched_getaffinity, so the CPU count is used."""
+    monkeypatch.delattr("os.sched_getaffinity", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 3)
+
+    assert fastpath._worker_count() == 3
+
+
+def test_worker_count_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(64)))
+
+    assert fastpath._worker_count() == fastpath.MAX_WORKERS

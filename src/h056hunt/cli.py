@@ -10,6 +10,7 @@ import contextlib
 import enum
 import logging
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -765,8 +766,19 @@ class _PhaseClock:
         self._last = time.perf_counter()
 
     def mark(self, phase: str) -> None:
+        """Log the time since the previous mark and this process's peak memory."""
         now = time.perf_counter()
-        logger.debug("%s took %.2f s", phase, now - self._last)
+        # ru_maxrss is in bytes on macOS and in KiB elsewhere. The scan workers'
+        # peaks are not included.
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if sys.platform == "darwin":
+            peak /= 1024
+        logger.debug(
+            "%s took %.2f s; peak memory of this process so far %.0f MiB",
+            phase,
+            now - self._last,
+            peak,
+        )
         self._last = now
 
 

@@ -416,7 +416,12 @@ def _is_envelope(value: dict[str, Any]) -> bool:
 
 
 def _worker_count() -> int:
-    return min(MAX_WORKERS, len(os.sched_getaffinity(0)))
+    # macOS has no sched_getaffinity, so there the machine's CPU count is used.
+    if hasattr(os, "sched_getaffinity"):
+        cores = len(os.sched_getaffinity(0))
+    else:
+        cores = os.cpu_count() or 1
+    return min(MAX_WORKERS, cores)
 
 
 def _plan_ranges(
