@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -18,6 +20,7 @@ from h056hunt.findings import (
     ScoreFactor,
     TimelineEvent,
 )
+from h056hunt.render.records import format_times
 from h056hunt.render.text import format_duration, format_time
 from h056hunt.schema import rows_of
 from h056hunt.score import POINTS_SHARED_ORIGIN, score_campaign, score_match
@@ -45,10 +48,15 @@ def build_finding(
         context.escalate_to_critical,
     )
     prompts = match.prompts
-    counts = {name: int((prompts["outcome"] == name).sum()) for name in OUTCOMES}
+    outcomes = Counter(prompts["outcome"].tolist())
+    counts = {name: outcomes[name] for name in OUTCOMES}
     first_prompt = match.denials["prompt_time"].iloc[0]
     last_prompt = prompts["prompt_time"].iloc[-1]
-    identity = prompts.iloc[0]
+    # The first prompt's fields are read from their columns, which is quicker than
+    # building the row of a frame with mixed types.
+    user_upn = prompts["user_upn"].iloc[0]
+    user_id = prompts["user_id"].iloc[0]
+    user_display_name = prompts["user_display_name"].iloc[0]
     revocation = match.revocation
     finding_type = (
         FindingType.REVOCATION_CHAIN
@@ -57,7 +65,7 @@ def build_finding(
     )
     target_upn = _first_text(
         revocation["target_upn"] if revocation is not None else None,
-        identity["user_upn"],
+        user_upn,
     )
     signin_upns = sorted(set(prompts["user_upn"].dropna().astype(str)))
     approval_time = (
@@ -77,11 +85,11 @@ def build_finding(
         score_factors=factors,
         target_user_id=_first_text(
             revocation["target_id"] if revocation is not None else None,
-            identity["user_id"],
+            user_id,
         ),
         target_upn=target_upn,
         target_display_name=_first_text(
-            identity["user_display_name"],
+            user_display_name,
             revocation["target_display_name"] if revocation is not None else None,
         ),
         actor=actor,
@@ -129,6 +137,20 @@ def _first_text(*values: object) -> str | None:
     return None
 
 
+def _texts(values: Iterable[object]) -> list[str | None]:
+    """Return ``_first_text(value)`` of each value, skipping the call for plain text
+    and the usual nulls."""
+    texts: list[str | None] = []
+    for value in values:
+        if type(value) is str and value:
+            texts.append(value)
+        elif value is None or value is pd.NA:
+            texts.append(None)
+        else:
+            texts.append(_first_text(value))
+    return texts
+
+
 def _distinct(values: pd.Series) -> tuple[str, ...]:
     return tuple(sorted(set(values.dropna().astype(str))))
 
@@ -137,14 +159,14 @@ def _finding_id(finding_type: FindingType, match: Match) -> str:
     anchor = (
         str(match.revocation["revocation_id"]) if match.revocation is not None else ""
     )
-    first = match.denials.iloc[0]
+    denials = match.denials
     text = "|".join(
         [
             finding_type.value,
             match.user_key,
             anchor,
-            str(first["record_id"]),
-            format_time(first["prompt_time"]),
+            str(denials["record_id"].iloc[0]),
+            format_time(denials["prompt_time"].iloc[0]),
         ]
     )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -165,7 +187,8 @@ def _evidence(match: Match) -> tuple[Evidence, ...]:
                 detail=str(revocation["activity"]),
             )
         )
-    for prompt in match.prompts.itertuples(index=False):
+    prompt: Any
+    for prompt in rows_of(match.prompts, _PROMPT_EVIDENCE_COLUMNS):
         items.append(
             Evidence(
                 kind="prompt",
@@ -181,10 +204,37 @@ def _evidence(match: Match) -> tuple[Evidence, ...]:
     return tuple(items)
 
 
+# Columns that evidence and timeline events read. Only these columns of a match's
+# rows are converted.
+_PROMPT_EVIDENCE_COLUMNS = (
+    "record_id",
+    "prompt_time",
+    "source_file",
+    "source_line",
+    "source_record",
+    "outcome",
+    "detail",
+)
+_PROMPT_TIMELINE_COLUMNS = (
+    "record_id",
+    "prompt_time",
+    "outcome",
+    "detail",
+    "ip_address",
+    "country",
+)
+_GRANT_TIMELINE_COLUMNS = ["record_id", "event_time", "ip_address", "country"]
+
+
 def _optional_int(value: object) -> int | None:
     if value is None or pd.isna(value):
         return None
     return int(value)  # type: ignore[call-overload]
+
+
+def _optional_ints(values: Iterable[object]) -> list[int | None]:
+    """Return ``_optional_int(value)`` of each value, skipping the call for ints."""
+    return [value if type(value) is int else _optional_int(value) for value in values]
 
 
 def _timeline(match: Match, revoked_grants: pd.DataFrame) -> tuple[TimelineEvent, ...]:
@@ -204,11 +254,14 @@ def _timeline(match: Match, revoked_grants: pd.DataFrame) -> tuple[TimelineEvent
         user_grants = revoked_grants[
             revoked_grants["user_id"].astype("string").str.lower() == match.user_key
         ]
-        after = user_grants[
-            (user_grants["event_time"] > revocation["revocation_time"])
-            & (user_grants["event_time"] <= match.prompts["prompt_time"].iloc[-1])
+        grant_times = user_grants["event_time"]
+        after = user_grants.loc[
+            (grant_times > revocation["revocation_time"])
+            & (grant_times <= match.prompts["prompt_time"].iloc[-1]),
+            _GRANT_TIMELINE_COLUMNS,
         ]
-        for grant in after.itertuples(index=False):
+        grant: Any
+        for grant in rows_of(after):
             events.append(
                 TimelineEvent(
                     time=grant.event_time,
@@ -219,7 +272,8 @@ def _timeline(match: Match, revoked_grants: pd.DataFrame) -> tuple[TimelineEvent
                     record_id=str(grant.record_id),
                 )
             )
-    for prompt in match.prompts.itertuples(index=False):
+    prompt: Any
+    for prompt in rows_of(match.prompts, _PROMPT_TIMELINE_COLUMNS):
         kind = "approval" if prompt.outcome == APPROVED else f"prompt_{prompt.outcome}"
         events.append(
             TimelineEvent(
@@ -291,17 +345,31 @@ def build_campaign_finding(
         for item in finding.evidence:
             if item.kind == "revocation":
                 by_revocation[item.record_id] = finding
+    # Each column is converted once, because a mass revocation can have thousands
+    # of rows.
+    columns = dict(
+        zip(
+            _CAMPAIGN_ROW_COLUMNS,
+            zip(*rows_of(revocations, _CAMPAIGN_ROW_COLUMNS), strict=True),
+            strict=True,
+        )
+    )
+    times = list(columns["revocation_time"])
+    time_texts = format_times(times)
+    revocation_ids = [str(value) for value in columns["revocation_id"]]
+    target_ids = _texts(columns["target_id"])
+    target_upns = _texts(columns["target_upn"])
     targets = []
-    # Rows are read once: a mass revocation can have thousands.
-    rows = rows_of(revocations, _CAMPAIGN_ROW_COLUMNS)
-    for row in rows:
-        chain = by_revocation.get(str(row.revocation_id))
+    for revocation_id, user_id, upn, time_text in zip(
+        revocation_ids, target_ids, target_upns, time_texts, strict=True
+    ):
+        chain = by_revocation.get(revocation_id)
         targets.append(
             {
-                "user_id": _first_text(row.target_id),
-                "upn": _first_text(row.target_upn),
-                "revocation_time": format_time(row.revocation_time),
-                "revocation_id": str(row.revocation_id),
+                "user_id": user_id,
+                "upn": upn,
+                "revocation_time": time_text,
+                "revocation_id": revocation_id,
                 "bombed": chain is not None,
                 "approved": bool(chain is not None and chain.approved),
                 "finding_id": chain.finding_id if chain is not None else None,
@@ -326,30 +394,45 @@ def build_campaign_finding(
     evidence = tuple(
         Evidence(
             kind="revocation",
-            record_id=str(row.revocation_id),
-            time=row.revocation_time,
-            file=str(row.source_file),
-            line=_optional_int(row.source_line),
-            record=_optional_int(row.source_record),
-            detail=str(row.activity),
+            record_id=revocation_id,
+            time=time,
+            file=str(file),
+            line=line,
+            record=record,
+            detail=str(activity),
         )
-        for row in rows
+        for revocation_id, time, file, line, record, activity in zip(
+            revocation_ids,
+            times,
+            columns["source_file"],
+            _optional_ints(columns["source_line"]),
+            _optional_ints(columns["source_record"]),
+            columns["activity"],
+            strict=True,
+        )
     )
     timeline = tuple(
         TimelineEvent(
-            time=row.revocation_time,
+            time=time,
             kind="revocation",
-            description=f"sessions of {_first_text(row.target_upn, row.target_id)} "
-            "revoked",
-            ip_address=_first_text(row.actor_ip),
-            record_id=str(row.revocation_id),
+            description=f"sessions of {upn or user_id} revoked",
+            ip_address=actor_ip,
+            record_id=revocation_id,
         )
-        for row in rows
+        for revocation_id, time, upn, user_id, actor_ip in zip(
+            revocation_ids,
+            times,
+            target_upns,
+            target_ids,
+            _texts(columns["actor_ip"]),
+            strict=True,
+        )
     )
-    anchor = "|".join(sorted(str(value) for value in revocations["revocation_id"]))
+    anchor = "|".join(sorted(revocation_ids))
+    first_time = revocations["revocation_time"].min()
     summary = (
         f"{actor.label} revoked the sessions of {distinct_targets} users between "
-        f"{format_time(revocations['revocation_time'].min())} and "
+        f"{format_time(first_time)} and "
         f"{format_time(revocations['revocation_time'].max())}; {bombed} were then "
         f"bombed with MFA prompts and {approved} approved one"
     )
@@ -365,7 +448,7 @@ def build_campaign_finding(
         target_upn=None,
         target_display_name=None,
         actor=actor,
-        revocation_time=revocations["revocation_time"].min(),
+        revocation_time=first_time,
         first_prompt_time=min(prompt_times) if prompt_times else None,
         last_prompt_time=max(last_times) if last_times else None,
         prompt_counts=counts,
