@@ -6,9 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from click.testing import CliRunner, Result
 
 from h056hunt.cli import main
+from h056hunt.coverage import covered_ranges
+from h056hunt.loaders.sink import FileReport
 
 ADMIN_ID = "00000000-0000-4000-8000-0000000000ad"
 # The user whose successful sign-ins make up what the sign-in data covers.
@@ -263,3 +267,193 @@ def test_single_burst_keeps_wording(tmp_path: Path) -> None:
         f"burst of user1@contoso.example at {DAY}T10:00:00Z: a "
         "revocation there would not be seen, so this burst may be a revocation chain"
     ]
+
+
+def audit_record(number: int, when: str) -> dict[str, Any]:
+    """Build an audit record at ``when`` (full ISO time) that is not a revocation.
+
+    Its activity, "Update application", contains no word the detection reads, so
+    the fast path counts it as pre-filtered in a newline-delimited export.
+    """
+    return revocation(number, "00:00:00", 9) | {
+        "id": f"Directory_application_{number}",
+        "activityDisplayName": "Update application",
+        "activityDateTime": when,
+    }
+
+
+def test_audit_gap_inside_span_warned(tmp_path: Path) -> None:
+    # 36 hours pass without an audit record, longer than the 24-hour quiet limit,
+    # and the burst's two-hour look-back window lies inside that stretch.
+    audits = [
+        audit_record(1, "2026-03-01T00:00:00Z"),
+        audit_record(2, "2026-03-03T12:00:00Z"),
+    ]
+    inputs = write_exports(tmp_path, audits, burst(1, 10))
+
+    warnings = json_warnings(inputs)
+
+    assert warnings == [
+        f"audit data does not cover {DAY}T08:00:00Z to {DAY}T10:00:00Z, before the "
+        f"burst of user1@contoso.example at {DAY}T10:00:00Z: a revocation there "
+        "would not be seen, so this burst may be a revocation chain"
+    ]
+
+
+def test_audit_gap_groups_only_its_bursts(tmp_path: Path) -> None:
+    # Audit records every 6 hours except for 30 hours from 2026-03-02T00:00. Bursts
+    # at 10:00 and 13:00 fall into that gap, the burst at 2026-03-03T09:00 does not.
+    times = [
+        "2026-03-01T12:00:00Z",
+        "2026-03-01T18:00:00Z",
+        "2026-03-02T00:00:00Z",
+        "2026-03-03T06:00:00Z",
+        "2026-03-03T12:00:00Z",
+    ]
+    audits = [audit_record(number, when) for number, when in enumerate(times)]
+    late = [
+        signin(900 + minute, f"09:{minute:02d}:00", 3, 500121)
+        | {"createdDateTime": f"2026-03-03T09:{minute:02d}:00Z"}
+        for minute in range(3)
+    ]
+    inputs = write_exports(tmp_path, audits, burst(1, 10) + burst(2, 13) + late)
+
+    result = hunt("-q", "--format", "json", *inputs)
+
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    bursts = [item["first_prompt_time"] for item in report["findings"]]
+    assert sorted(bursts) == [
+        f"{DAY}T10:00:00Z",
+        f"{DAY}T13:00:00Z",
+        "2026-03-03T09:00:00Z",
+    ]
+    assert report["run"]["coverage_warnings"] == [
+        f"audit data does not cover {DAY}T08:00:00Z to {DAY}T13:00:00Z, before 2 "
+        f"bursts that began between {DAY}T10:00:00Z and {DAY}T13:00:00Z (users "
+        "user1@contoso.example and user2@contoso.example): a revocation there "
+        "would not be seen, so these bursts may be revocation chains"
+    ]
+
+
+def test_audit_gap_under_limit_not_warned(tmp_path: Path) -> None:
+    # 23 hours without an audit record is within the 24-hour quiet limit.
+    audits = [
+        audit_record(1, "2026-03-01T20:00:00Z"),
+        audit_record(2, "2026-03-02T19:00:00Z"),
+    ]
+    inputs = write_exports(tmp_path, audits, burst(1, 10))
+
+    assert json_warnings(inputs) == []
+
+
+def test_audit_quiet_limit_follows_longer_max_lag(tmp_path: Path) -> None:
+    # 26 hours without an audit record: a gap at the default max lag of 2 hours,
+    # where the quiet limit is 24 hours, but not at a max lag of 30 hours.
+    times = [
+        "2026-02-28T00:00:00Z",
+        "2026-02-28T20:00:00Z",
+        "2026-03-01T00:00:00Z",
+        "2026-03-02T02:00:00Z",
+        "2026-03-02T20:00:00Z",
+    ]
+    audits = [audit_record(number, when) for number, when in enumerate(times)]
+    inputs = write_exports(tmp_path, audits, burst(1, 1))
+
+    default_lag = json_warnings(inputs)
+    long_lag = json_warnings(["--max-lag", "30h", *inputs])
+
+    assert default_lag == [
+        f"audit data does not cover 2026-03-01T23:00:00Z to {DAY}T01:00:00Z, before "
+        f"the burst of user1@contoso.example at {DAY}T01:00:00Z: a revocation there "
+        "would not be seen, so this burst may be a revocation chain"
+    ]
+    assert long_lag == []
+
+
+def test_audit_files_close_together_join(tmp_path: Path) -> None:
+    # Two consecutive exports: 30 minutes pass between the last record of the first file
+    # and the first record of the second, inside the burst's look-back window. Only
+    # the stretch after the second file's last record is uncovered.
+    audits = [
+        audit_record(1, f"{DAY}T06:00:00Z"),
+        audit_record(2, f"{DAY}T09:15:00Z"),
+    ]
+    inputs = write_exports(tmp_path, audits, burst(1, 10))
+    next_day = tmp_path / "audit-next.json"
+    next_day.write_text(
+        json.dumps({"value": [audit_record(3, f"{DAY}T09:45:00Z")]}), encoding="utf-8"
+    )
+
+    warnings = json_warnings([*inputs, "--audit", str(next_day)])
+
+    assert warnings == [
+        f"audit data does not cover {DAY}T09:45:00Z to {DAY}T10:00:00Z, before the "
+        f"burst of user1@contoso.example at {DAY}T10:00:00Z: a revocation there "
+        "would not be seen, so this burst may be a revocation chain"
+    ]
+
+
+def test_audit_end_of_data_still_warned(tmp_path: Path) -> None:
+    # The audit records are 21 hours apart, so covered, but end at 09:00: the last
+    # hour of the burst's look-back window lies after the audit data.
+    audits = [
+        audit_record(1, "2026-03-01T12:00:00Z"),
+        audit_record(2, f"{DAY}T09:00:00Z"),
+    ]
+    inputs = write_exports(tmp_path, audits, burst(1, 10))
+
+    warnings = json_warnings(inputs)
+
+    assert warnings == [
+        f"audit data does not cover {DAY}T09:00:00Z to {DAY}T10:00:00Z, before the "
+        f"burst of user1@contoso.example at {DAY}T10:00:00Z: a revocation there "
+        "would not be seen, so this burst may be a revocation chain"
+    ]
+
+
+def test_prefiltered_audit_records_count_as_coverage(tmp_path: Path) -> None:
+    # The middle record splits 36 hours into two 18-hour stretches, so the data is
+    # covered. The fast path decodes none of the records, so their times must come
+    # from the file's time ranges.
+    times = ["2026-03-01T12:00:00Z", f"{DAY}T06:00:00Z", "2026-03-03T00:00:00Z"]
+    lines = [
+        json.dumps(audit_record(number, when), separators=(",", ":"))
+        for number, when in enumerate(times)
+    ]
+    audit = tmp_path / "audit.ndjson"
+    audit.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    signin_file = tmp_path / "signin.json"
+    signin_file.write_text(json.dumps({"value": burst(1, 10)}), encoding="utf-8")
+
+    result = hunt(
+        "-q", "--format", "json", "--audit", str(audit), "--signin", str(signin_file)
+    )
+
+    assert result.exit_code == 0, result.stderr
+    run = json.loads(result.stdout)["run"]
+    audit_files = [item for item in run["files"] if item["path"] == str(audit)]
+    assert audit_files[0]["prefiltered"] == 3
+    assert run["coverage_warnings"] == []
+
+
+def test_audit_ranges_from_rows_without_report() -> None:
+    # a.json has no stored audit ranges, so its rows count, split at the 24-hour
+    # gap. b.json's stored ranges count as they are, and its sign-in ranges do not.
+    times = ["2026-03-01T00:00:00Z", "2026-03-01T20:00:00Z", "2026-03-03T00:00:00Z"]
+    audit = pd.DataFrame(
+        {"source_file": ["a.json"] * 3, "event_time": pd.to_datetime(times, utc=True)}
+    )
+    stored = FileReport(path="b.json", requested_log="audit")
+    day = pd.Timestamp("2026-03-05T00:00:00Z")
+    hour = pd.Timedelta(hours=1)
+    stored.time_ranges["audit"] = np.array([[day.value, (day + hour).value]])
+    stored.time_ranges["signin"] = np.array([[0, day.value]])
+    unstored = FileReport(path="a.json", requested_log="audit")
+
+    ranges = covered_ranges(
+        audit, pd.Timedelta(hours=24), [stored, unstored], log="audit"
+    )
+
+    first, middle, last = pd.to_datetime(times, utc=True)
+    assert ranges == [(first, middle), (last, last), (day, day + hour)]

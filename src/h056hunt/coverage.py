@@ -1,9 +1,11 @@
-"""Say where the sign-in data does not cover a revocation's follow-up window.
+"""Say where the data does not cover the windows the hunt looked at.
 
 A quiet result means nothing only where the data was there: a revocation whose
-follow-up window lies partly outside every sign-in export was not looked at.
-Windows that fall into the same gap in the data share one warning, so a run whose
-sign-in export ends early names that gap once, not once per revocation.
+follow-up window lies partly outside every sign-in export was not looked at, and a
+burst whose look-back window lies partly outside every audit export may follow a
+revocation that was not seen. Windows that fall into the same gap in the data share
+one warning, so a run whose sign-in export ends early names that gap once, not once
+per revocation.
 """
 
 from __future__ import annotations
@@ -29,6 +31,16 @@ _COVERAGE_COLUMNS = ("target_upn", "user_key", "revocation_time")
 
 # How many users a grouped warning names before it counts the rest.
 _EXAMPLE_USERS = 3
+
+# The audit quiet limit, unless ``max_lag`` is longer. A stretch without an audit
+# record that lasts longer than the limit is a gap in the audit data. Audit records
+# are directory changes, far sparser than sign-ins, so several quiet hours in a row
+# are normal and must not split the coverage. A longer stretch is reported even when
+# the tenant was only quiet, because a missing piece of an export and a quiet tenant
+# look the same.
+# NOTE: 24 hours is a chosen default, not measured on real tenants. A small tenant
+# with quiet days gets a warning for each such day before a push_bombing burst.
+MIN_AUDIT_QUIET_LIMIT = pd.Timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -61,7 +73,7 @@ def coverage_warnings(
     admin = revocations[~revocations["is_self_revocation"].astype(bool)]
     if admin.empty:
         return []
-    ranges = covered_ranges(data.signin, params.max_lag, data.files)
+    ranges = covered_ranges(data.signin, params.max_lag, data.files, log="signin")
     if not ranges:
         return [
             f"no sign-in data was loaded: {len(admin)} revocation(s) cannot be "
@@ -104,15 +116,18 @@ def _signin_warning(group: list[_Hole]) -> str:
 
 
 def covered_ranges(
-    signin: pd.DataFrame,
+    records: pd.DataFrame,
     max_gap: pd.Timedelta,
     reports: Iterable[FileReport] = (),
+    log: str = "signin",
 ) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-    """Return the sorted time ranges that the sign-in files cover.
+    """Return the sorted time ranges that the files of one log cover.
 
-    A file whose report carries its time ranges (every file the loaders read, the
-    records a pre-filter passed over included) covers those; for any other file the
-    ranges come from its rows in ``signin``.
+    Each file covers its first to last event time of ``log`` (``signin`` or
+    ``audit``), split wherever it has no event for longer than ``max_gap``. A file
+    whose report carries its time ranges (every file the loaders read, the records
+    a pre-filter passed over included) covers those; for any other file the ranges
+    come from its rows in ``records``, the loaded frame of ``log``.
 
     NOTE: stored ranges have one-second resolution, so a ``max_gap`` below a second
     still joins times up to a second apart.
@@ -121,15 +136,15 @@ def covered_ranges(
     stored = set()
     gap = max(int(max_gap.value), 0)
     for report in reports:
-        parts = report.time_ranges.get("signin")
+        parts = report.time_ranges.get(log)
         if parts is None:
             continue
         stored.add(report.path)
         for start, end in timeranges.merge([parts], gap).tolist():
             ranges.append((_timestamp(start), _timestamp(end)))
-    if signin.empty:
+    if records.empty:
         return sorted(ranges)
-    for path, times in signin.groupby("source_file", sort=True)["event_time"]:
+    for path, times in records.groupby("source_file", sort=True)["event_time"]:
         if path in stored:
             continue
         ordered = times.sort_values().reset_index(drop=True)
@@ -222,23 +237,25 @@ def audit_coverage_warnings(
     """Name each stand-alone burst whose look-back window no audit export covers.
 
     A ``push_bombing`` finding states that no revocation of the user came before the
-    burst. That is only known where audit data covers the ``max_lag`` before it. Audit
-    records are sparse, so each audit file covers its whole first-to-last span.
+    burst. That is only known where audit data covers the ``max_lag`` before it.
+    The audit data covers the first to last audit record, split wherever more than
+    :func:`audit_quiet_limit` passes without an audit record in any file.
     """
     bursts = [f for f in findings if f.finding_type == FindingType.PUSH_BOMBING]
     if not bursts:
         return []
-    ranges = sorted(
-        (report.time_min["audit"], report.time_max["audit"])
-        for report in data.files
-        if "audit" in report.time_min
-    )
+    limit = audit_quiet_limit(params)
+    # Ranges of different files are joined too, so a silence counts the same whether
+    # one file or two hold its ends, and one export per day leaves no gap at midnight.
+    ranges = _join_ranges(covered_ranges(data.audit, limit, data.files, "audit"), limit)
     if not ranges:
         return [
             f"no audit data was loaded: {len(bursts)} burst(s) are reported as "
             "push_bombing because no revocation could be seen, not because none "
             "happened"
         ]
+    # Joined ranges are disjoint and sorted, so their ends are sorted too.
+    ends = [end for _, end in ranges]
     holes = []
     for finding in bursts:
         first = finding.first_prompt_time
@@ -246,9 +263,33 @@ def audit_coverage_warnings(
             continue
         user = finding.target_upn or finding.target_user_id
         look_back = first - params.max_lag
-        for gap, hole_start, hole_end in _uncovered(ranges, look_back, first):
+        reachable = bisect.bisect_left(ends, look_back)
+        uncovered = _uncovered(ranges, look_back, first, reachable)
+        for gap, hole_start, hole_end in uncovered:
             holes.append(_Hole(gap, hole_start, hole_end, first, str(user)))
     return [_audit_warning(group) for group in _group_by_gap(holes)]
+
+
+def audit_quiet_limit(params: DetectionParams) -> pd.Timedelta:
+    """Return the longest stretch without an audit record that stays covered.
+
+    The limit is never below ``max_lag``, the limit the sign-in coverage uses,
+    because audit records are sparser than sign-ins.
+    """
+    return max(params.max_lag, MIN_AUDIT_QUIET_LIMIT)
+
+
+def _join_ranges(
+    ranges: list[tuple[pd.Timestamp, pd.Timestamp]], max_gap: pd.Timedelta
+) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Join sorted ranges that overlap or lie at most ``max_gap`` apart."""
+    joined: list[tuple[pd.Timestamp, pd.Timestamp]] = []
+    for start, end in ranges:
+        if joined and start - joined[-1][1] <= max_gap:
+            joined[-1] = (joined[-1][0], max(joined[-1][1], end))
+        else:
+            joined.append((start, end))
+    return joined
 
 
 def _audit_warning(group: list[_Hole]) -> str:
