@@ -322,6 +322,8 @@ def _score_matches(
             shared_by_chain[id(chain)] = shared
     people = _ContextData(data, inputs.prompts, matches)
     grants = revoked_grants(data.signin)
+    grants_by_user = _grants_by_user(grants)
+    no_grants = grants.iloc[0:0]
     audit_span = data.time_span("audit")
     findings = []
     by_match: dict[int, Finding] = {}
@@ -345,7 +347,8 @@ def _score_matches(
             factor = shared_origin_factor(match.user_key, chain_shared)
             if factor is not None:
                 context.factors.append(factor)
-        finding = build_finding(match, params, grants, context)
+        user_grants = grants_by_user.get(match.user_key, no_grants)
+        finding = build_finding(match, params, user_grants, context)
         by_match[id(match)] = finding
         findings.append(finding)
     for campaign, shared in zip(campaigns, shared_by_campaign, strict=True):
@@ -366,9 +369,17 @@ class _ContextData:
     ) -> None:
         users = {match.user_key for match in matches}
         wanted = context_keys(matches)
-        self.signins = rows_for_keys(data.signin, "user_id", wanted)
-        self.audit = rows_for_keys(data.audit, "target_id", wanted)
-        self.prompts = prompts[prompts["user_key"].isin(users)]
+        signins = rows_for_keys(data.signin, "user_id", wanted)
+        audit = rows_for_keys(data.audit, "target_id", wanted)
+        own_prompts = prompts[prompts["user_key"].isin(users)]
+        # The rows are split by key once, because filtering the frames again for
+        # every match cost more than reading the context itself.
+        self._signins = _split_by(signins, "_key")
+        self._audit = _split_by(audit, "_key")
+        self._prompts = _split_by(own_prompts, "user_key")
+        self._no_signins = signins.iloc[0:0]
+        self._no_audit = audit.iloc[0:0]
+        self._no_prompts = own_prompts.iloc[0:0]
         self._actor_keys: pd.Series | None = None
         # Revocations per actor key: one actor's campaign is looked up once per chain.
         self._own: dict[str, pd.DataFrame] = {}
@@ -386,9 +397,9 @@ class _ContextData:
         key = match.user_key
         return user_context(
             match,
-            self.prompts[self.prompts["user_key"] == key],
-            self.signins[self.signins["_key"] == key],
-            self.audit[self.audit["_key"] == key],
+            self._prompts.get(key, self._no_prompts),
+            self._signins.get(key, self._no_signins),
+            self._audit.get(key, self._no_audit),
             params,
         )
 
@@ -410,12 +421,21 @@ class _ContextData:
             self._own[revoker] = own
         return actor_context(
             revocation,
-            self.signins[self.signins["_key"] == key]
-            if key
-            else self.signins.iloc[0:0],
-            self.audit[self.audit["_key"] == key] if key else self.audit.iloc[0:0],
+            self._signins.get(key, self._no_signins) if key else self._no_signins,
+            self._audit.get(key, self._no_audit) if key else self._no_audit,
             own,
             audit_span,
             params,
             in_working_hours,
         )
+
+
+def _split_by(frame: pd.DataFrame, column: str) -> dict[str, pd.DataFrame]:
+    """Return the rows of each value of ``column`` in frame order, without nulls."""
+    return {str(key): rows for key, rows in frame.groupby(column, sort=False)}
+
+
+def _grants_by_user(revoked_grants: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Return the 50173 sign-ins of each lower-cased user object id."""
+    keys = revoked_grants["user_id"].astype("string").str.lower()
+    return {str(key): rows for key, rows in revoked_grants.groupby(keys, sort=False)}

@@ -123,9 +123,14 @@ def _baseline(
     signins: pd.DataFrame,
     anchor: pd.Timestamp,
 ) -> None:
-    before = prompts[(prompts["prompt_time"] < anchor)]
-    denied_before = before[before["outcome"].isin(DENIALS)]
-    history = signins[signins["event_time"] < anchor]["event_time"]
+    # Only the columns read here are filtered, because taking every column of the
+    # frames cost more than the checks themselves.
+    prompt_times = prompts["prompt_time"]
+    denied_before = prompt_times[
+        (prompt_times < anchor) & prompts["outcome"].isin(DENIALS)
+    ]
+    event_times = signins["event_time"]
+    history = event_times[event_times < anchor]
     if history.empty:
         return
     span = anchor - history.min()
@@ -140,7 +145,7 @@ def _baseline(
                 )
             )
         return
-    days = denied_before["prompt_time"].dt.floor("D").nunique()
+    days = denied_before.dt.floor("D").nunique()
     if days >= HABITUAL_DENIAL_DAYS:
         context.factors.append(
             ScoreFactor(
@@ -159,9 +164,9 @@ def _approval_origin(
     anchor: pd.Timestamp,
 ) -> None:
     codes = signins["error_code"].astype("Int64")
-    earlier = signins[(signins["event_time"] < anchor) & (codes == 0).fillna(False)]
-    known_ips = set(earlier["ip_address"].dropna().astype(str))
-    known_countries = set(earlier["country"].dropna().astype(str))
+    earlier = (signins["event_time"] < anchor) & (codes == 0).fillna(False)
+    known_ips = set(signins["ip_address"][earlier].dropna().astype(str))
+    known_countries = set(signins["country"][earlier].dropna().astype(str))
     ip = approval.get("ip_address")
     country = approval.get("country")
     if known_ips and isinstance(ip, str) and ip not in known_ips:
@@ -192,10 +197,11 @@ def _persistence(
     if audit.empty:
         return
     approved_at = pd.Timestamp(approval["prompt_time"])
-    window = audit[
-        (audit["event_time"] > approved_at)
-        & (audit["event_time"] <= approved_at + params.persistence_window)
-    ]
+    times = audit["event_time"]
+    in_window = (times > approved_at) & (
+        times <= approved_at + params.persistence_window
+    )
+    window = audit.loc[in_window, ["event_time", "activity", "actor_ip", "record_id"]]
     activity = window["activity"].fillna("").astype(str).map(normalise_activity)
     found = window[activity.isin(PERSISTENCE_ACTIVITIES)]
     if found.empty:
@@ -268,17 +274,19 @@ def _actor_signins(
 ) -> None:
     if signins.empty:
         return
-    recent_mask = (signins["event_time"] >= start) & (signins["event_time"] <= end)
-    recent = signins[recent_mask]
-    other = signins[~recent_mask]
-    if recent.empty:
+    # Each column is filtered on its own, because taking every column of the
+    # sign-ins cost more than the checks themselves.
+    times = signins["event_time"]
+    recent = (times >= start) & (times <= end)
+    if not recent.any():
         return
     for column, name, points, noun in (
         ("ip_address", "revoker_new_ip", POINTS_REVOKER_NEW_IP, "IP address"),
         ("country", "revoker_new_country", POINTS_REVOKER_NEW_COUNTRY, "country"),
     ):
-        known = set(other[column].dropna().astype(str))
-        new = sorted(set(recent[column].dropna().astype(str)) - known)
+        values = signins[column]
+        known = set(values[~recent].dropna().astype(str))
+        new = sorted(set(values[recent].dropna().astype(str)) - known)
         if known and new:
             factors.append(
                 ScoreFactor(
@@ -288,35 +296,42 @@ def _actor_signins(
                     "before, not seen for them elsewhere in the data",
                 )
             )
-    levels = recent["risk_level_during_signin"].astype("string").str.casefold()
-    states = recent["risk_state"].astype("string").str.casefold()
-    risky = recent[
-        levels.isin(RISKY_LEVELS).fillna(False)
-        | states.isin(RISKY_STATES).fillna(False)
-    ]
-    if len(risky):
+    levels = _folded(signins["risk_level_during_signin"][recent])
+    states = _folded(signins["risk_state"][recent])
+    risky = int(
+        (
+            levels.isin(RISKY_LEVELS).fillna(False)
+            | states.isin(RISKY_STATES).fillna(False)
+        ).sum()
+    )
+    if risky:
         factors.append(
             ScoreFactor(
                 "revoker_risky_signin",
                 POINTS_REVOKER_RISKY,
-                f"{len(risky)} risky sign-in(s) of the revoker shortly before",
+                f"{risky} risky sign-in(s) of the revoker shortly before",
             )
         )
-    requirement = recent["authentication_requirement"].astype("string").str.casefold()
-    codes = recent["error_code"].astype("Int64")
-    single = recent[
-        (requirement == "singlefactorauthentication").fillna(False)
-        & (codes == 0).fillna(False)
-    ]
-    if len(single):
+    requirement = _folded(signins["authentication_requirement"][recent])
+    codes = signins["error_code"][recent].astype("Int64")
+    single = int(
+        (
+            (requirement == "singlefactorauthentication").fillna(False)
+            & (codes == 0).fillna(False)
+        ).sum()
+    )
+    if single:
         factors.append(
             ScoreFactor(
                 "revoker_single_factor",
                 POINTS_REVOKER_SINGLE_FACTOR,
-                f"the revoker signed in without MFA {len(single)} time(s) shortly "
-                "before",
+                f"the revoker signed in without MFA {single} time(s) shortly before",
             )
         )
+
+
+def _folded(values: pd.Series) -> pd.Series:
+    return values.astype("string").str.casefold()
 
 
 def _actor_rate(
@@ -369,8 +384,11 @@ def _actor_changes(
 ) -> None:
     if audit.empty:
         return
-    recent = audit[(audit["event_time"] >= start) & (audit["event_time"] < end)]
-    activity = recent["activity"].fillna("").astype(str).map(normalise_activity)
+    times = audit["event_time"]
+    recent = (times >= start) & (times < end)
+    recent_times = times[recent]
+    names = audit["activity"][recent]
+    activity = names.fillna("").astype(str).map(normalise_activity)
     for activities, name, points, text in (
         (
             ROLE_GRANT_ACTIVITIES,
@@ -385,14 +403,14 @@ def _actor_changes(
             "an MFA method of the revoker was changed",
         ),
     ):
-        found = recent[activity.isin(activities)]
-        if len(found):
-            first = found["event_time"].min()
+        found = activity.isin(activities)
+        if found.any():
+            first = recent_times[found].min()
+            found_names = sorted(set(names[found].astype(str)))
             factors.append(
                 ScoreFactor(
                     name,
                     points,
-                    f"{text} at {format_time(first)} "
-                    f"({', '.join(sorted(set(found['activity'].astype(str))))})",
+                    f"{text} at {format_time(first)} ({', '.join(found_names)})",
                 )
             )
