@@ -7,7 +7,12 @@ from typing import Any
 import pandas as pd
 
 from h056hunt import schema
-from h056hunt.detect.chains import DetectionParams, Match, detect_all
+from h056hunt.detect.chains import (
+    DetectionParams,
+    Match,
+    _strictly_increasing,
+    detect_all,
+)
 from h056hunt.detect.prompts import extract_prompts
 from h056hunt.detect.revocations import find_revocations
 
@@ -255,3 +260,33 @@ def test_peak_denials_reported() -> None:
     matches = detect([{}], denials_at(at(3), at(4), at(5), at(6), at(7)))
 
     assert matches[0].peak_denials == 5
+
+
+def test_strictly_increasing_times() -> None:
+    times = pd.Series([at(0), at(1), at(2)])
+
+    assert _strictly_increasing(times)
+    assert _strictly_increasing(times.iloc[:0])
+    assert not _strictly_increasing(pd.Series([at(0), at(0), at(2)]))
+    assert not _strictly_increasing(pd.Series([at(1), at(0)]))
+    assert not _strictly_increasing(pd.Series([at(0), pd.NaT]))
+
+
+def test_unsorted_prompts_sorted_by_time_and_id() -> None:
+    times = [("S3", 2), ("S2", 1), ("S1", 1), ("S0", 3)]
+    signins = signin_frame(
+        *(
+            {"record_id": record_id, "event_time": at(minutes)}
+            for record_id, minutes in times
+        )
+    )
+    prompts = extract_prompts(signins, schema.empty_frame(schema.STEP_SCHEMA))
+    revocations, _ = find_revocations(
+        schema.empty_frame(schema.AUDIT_SCHEMA), PARAMS.revocation_activities
+    )
+
+    matches = detect_all(revocations, prompts.iloc[::-1], PARAMS)
+
+    assert [match.prompts["record_id"].tolist() for match in matches] == [
+        ["S1", "S2", "S3", "S0"]
+    ]

@@ -37,19 +37,29 @@ def actor_key(revocation: pd.Series) -> str:
 
 
 def actor_keys(revocations: pd.DataFrame) -> pd.Series:
-    """Return :func:`actor_key` of every row, without building a Series per row."""
-    keys = pd.Series("none", index=revocations.index, dtype=object)
-    found = pd.Series(False, index=revocations.index)
+    """Return :func:`actor_key` of every row, without building a Series per row.
+
+    Each distinct value is folded once, because a campaign repeats one actor
+    thousands of times.
+    """
+    keys = np.full(len(revocations), "none", dtype=object)
+    found = np.zeros(len(revocations), dtype=bool)
     for column in ("actor_id", "actor_upn", "actor_display_name"):
         if column not in revocations:
             continue
-        folded = revocations[column].map(
-            lambda value: value.casefold() if isinstance(value, str) and value else None
-        )
-        take = folded.notna() & ~found
-        keys[take] = folded[take]
+        codes, values = pd.factorize(revocations[column])
+        folded = [_folded_text(value) for value in values]
+        # Code -1 marks a null row and picks the None or False appended last.
+        row_values = np.array([*folded, None], dtype=object)[codes]
+        present = np.array([value is not None for value in folded] + [False])[codes]
+        take = present & ~found
+        keys[take] = row_values[take]
         found |= take
-    return keys
+    return pd.Series(keys, index=revocations.index, dtype=object)
+
+
+def _folded_text(value: object) -> str | None:
+    return value.casefold() if isinstance(value, str) and value else None
 
 
 def find_campaigns(
@@ -70,15 +80,17 @@ def find_campaigns(
     times = ordered["revocation_time"].to_numpy(dtype="datetime64[ns]").view(np.int64)
     window = int(params.campaign_window.value)
     users = ordered["user_key"].astype(str).to_list()
+    # Positions whose revocation follows the previous one by more than the window.
+    gaps = np.flatnonzero(np.diff(times) > window) + 1
     campaigns = []
     begin = 0
     while begin < len(ordered):
         start = _first_campaign_start(times, users, window, params, begin)
         if start is None:
             break
-        stop = start + 1
-        while stop < len(times) and times[stop] - times[stop - 1] <= window:
-            stop += 1
+        # The campaign runs to the first gap longer than the window after its start.
+        later_gaps = gaps[np.searchsorted(gaps, start, side="right") :]
+        stop = int(later_gaps[0]) if len(later_gaps) else len(times)
         members = ordered.iloc[start:stop]
         ids = set(members["revocation_id"].astype(str))
         campaigns.append(
@@ -118,16 +130,20 @@ def shared_origins(chains: list[Match]) -> dict[str, dict[str, list[str]]]:
         ``{"ip_address": {value: [user keys]}, "country": ..., "user_agent": ...}``
         holding only values seen for at least two different targets.
     """
+    columns = ("ip_address", "country", "user_agent")
+    targets: dict[str, dict[str, set[str]]] = {
+        column: defaultdict(set) for column in columns
+    }
+    for chain in chains:
+        denied = chain.prompts["outcome"].isin(DENIALS)
+        for column in columns:
+            for value in chain.prompts[column][denied].dropna().astype(str).unique():
+                targets[column][value].add(chain.user_key)
     shared: dict[str, dict[str, list[str]]] = {}
-    for column in ("ip_address", "country", "user_agent"):
-        targets: dict[str, set[str]] = defaultdict(set)
-        for chain in chains:
-            denials = chain.prompts[chain.prompts["outcome"].isin(DENIALS)]
-            for value in denials[column].dropna().astype(str).unique():
-                targets[value].add(chain.user_key)
+    for column in columns:
         shared[column] = {
             value: sorted(users)
-            for value, users in sorted(targets.items())
+            for value, users in sorted(targets[column].items())
             if len(users) >= 2
         }
     return shared

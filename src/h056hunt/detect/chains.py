@@ -78,7 +78,10 @@ def detect_user(
         prompts: this user's prompts, any order.
         params: thresholds.
     """
-    prompts = prompts.sort_values(["prompt_time", "record_id"], kind="stable")
+    # extract_prompts returns each user's prompts in this order already, and the
+    # sort is skipped when strictly increasing times prove it.
+    if not _strictly_increasing(prompts["prompt_time"]):
+        prompts = prompts.sort_values(["prompt_time", "record_id"], kind="stable")
     denials = prompts[prompts["outcome"].isin(DENIALS)]
     if len(denials) < params.min_denials:
         return []
@@ -87,7 +90,8 @@ def detect_user(
     counts = window_counts(times, window_ns)
     claimed: dict[int, tuple[Burst, pd.Series, list[str]]] = {}
     admin = revocations[~revocations["is_self_revocation"].astype(bool)]
-    admin = admin.sort_values(["revocation_time", "revocation_id"], kind="stable")
+    if len(admin) > 1:
+        admin = admin.sort_values(["revocation_time", "revocation_id"], kind="stable")
     for _, revocation in admin.iterrows():
         burst = _burst_after(revocation, times, counts, window_ns, params)
         if burst is None:
@@ -102,6 +106,14 @@ def detect_user(
             if not any(_overlaps(burst, chain) for chain, _, _ in claimed.values()):
                 matches.append(_match(prompts, denials, burst, None, [], params))
     return matches
+
+
+def _strictly_increasing(times: pd.Series) -> bool:
+    """Tell whether every time is later than the one before, with no NaT."""
+    values = times.to_numpy(dtype="datetime64[ns]")
+    if np.isnat(values).any():
+        return False
+    return bool((np.diff(values.view(np.int64)) > 0).all())
 
 
 def _burst_after(
@@ -149,17 +161,22 @@ def _match(
     params: DetectionParams,
 ) -> Match:
     burst_denials = denials.iloc[burst.start : burst.stop]
-    first = burst_denials["prompt_time"].iloc[0]
-    last = burst_denials["prompt_time"].iloc[-1]
+    burst_times = burst_denials["prompt_time"]
+    first = burst_times.iloc[0]
+    last = burst_times.iloc[-1]
     horizon = last + params.burst_window
-    in_span = (prompts["prompt_time"] >= first) & (prompts["prompt_time"] <= horizon)
-    span = prompts[in_span]
-    approvals = span[(span["outcome"] == APPROVED) & (span["prompt_time"] > first)]
-    approval = approvals.iloc[0] if len(approvals) else None
+    # The masks are built on columns and the frame is filtered once, because each
+    # frame filter takes every column.
+    times = prompts["prompt_time"]
+    in_span = (times >= first) & (times <= horizon)
+    approvals = np.flatnonzero(
+        (in_span & (prompts["outcome"] == APPROVED) & (times > first)).to_numpy()
+    )
+    approval = prompts.iloc[approvals[0]] if len(approvals) else None
     if approval is not None:
-        span = span[span["prompt_time"] <= max(last, approval["prompt_time"])]
+        span = prompts[in_span & (times <= max(last, approval["prompt_time"]))]
     else:
-        span = span[span["prompt_time"] <= last]
+        span = prompts[in_span & (times <= last)]
     return Match(
         user_key=str(burst_denials["user_key"].iloc[0]),
         revocation=revocation,
