@@ -430,6 +430,53 @@ def test_summary_escapes_hostile_fields(hostile_files: tuple[str, str]) -> None:
     assert "\u202e" not in result.stderr
 
 
+def test_verbose_logs_each_file_and_second_pass(sample_logs_dir: Path) -> None:
+    audit = str(sample_logs_dir / "audit.json")
+    signin = str(sample_logs_dir / "signin.json")
+    inputs = ["--audit", audit, "--signin", signin, "--fail-on", "none"]
+
+    default = run(*inputs)
+    verbose = run(*inputs, "-v")
+
+    assert "INFO" not in default.stderr
+    assert "h056: INFO: inputs: 2 files to read, 0 paths not readable" in (
+        verbose.stderr
+    )
+    for path in (audit, signin):
+        assert f"h056: INFO: {path}: graph shape, fast path, " in verbose.stderr
+    assert "records seen in" in verbose.stderr
+    assert "h056: INFO: second pass: read " in verbose.stderr
+    assert "pre-filtered records of" in verbose.stderr
+    assert "DEBUG" not in verbose.stderr
+
+
+def test_verbose_plain_path_named(sample_logs_dir: Path) -> None:
+    audit = str(sample_logs_dir / "audit.json")
+
+    result = run("--audit", audit, "--fail-on", "none", "--no-fast-path", "-v")
+
+    assert f"h056: INFO: {audit}: graph shape, plain path, 48 records seen" in (
+        result.stderr
+    )
+    assert "second pass" not in result.stderr
+
+
+def test_verbose_escapes_hostile_file_name(
+    hostile_files: tuple[str, str], tmp_path: Path
+) -> None:
+    audit, signins = hostile_files
+    renamed = tmp_path / f"{ESCAPE}{OVERRIDE}.json"
+    Path(signins).rename(renamed)
+
+    result = run("--audit", audit, "--signin", str(renamed), "-v", "--fail-on", "none")
+
+    assert "records seen in" in result.stderr
+    assert "\\x1b[31mred" in result.stderr
+    assert "\\u202egnp" in result.stderr
+    assert "\x1b" not in result.stderr
+    assert "\u202e" not in result.stderr
+
+
 def test_summary_table_shows_prefiltered(sample_logs_dir: Path) -> None:
     audit = str(sample_logs_dir / "audit.json")
     signin = str(sample_logs_dir / "signin.json")

@@ -89,3 +89,28 @@ def test_conflict_warnings_limited(tmp_path: Path) -> None:
         "complete copy of each. The JSON report of h056 hunt (--format json) lists "
         "every one under run.conflicts"
     )
+
+
+def test_help_describes_long_record_skip() -> None:
+    inspect_help = CliRunner().invoke(main, ["inspect", "--help"]).output
+    hunt_help = CliRunner().invoke(main, ["hunt", "--help"]).output
+
+    inspect_text = " ".join(inspect_help.split())
+    assert "--lenient" not in inspect_text
+    assert "skipped without being decoded and makes the exit code 2" in inspect_text
+    assert "skipped with --lenient and stops the run" in " ".join(hunt_help.split())
+
+
+def test_long_record_skipped_exit_two(tmp_path: Path) -> None:
+    path = tmp_path / "signins.csv"
+    wide = SIGNINS.replace("203.0.113.7", "x" * 5000)
+    path.write_text(wide + SIGNINS.splitlines()[1] + "\n", encoding="utf-8")
+
+    result = CliRunner().invoke(
+        main, ["inspect", "--format", "json", "--max-record-size", "4K", str(path)]
+    )
+
+    (record,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.exit_code == 2
+    assert record["records_seen"] == 2
+    assert sum(record["skipped"].values()) == 1

@@ -56,6 +56,8 @@ logger = logging.getLogger("h056hunt")
 
 FORMATS = tuple(RENDERERS)
 FAIL_ON_CHOICES = ("low", "medium", "high", "critical", "none")
+# Paths named in the warning of a run that could read none of its inputs.
+_UNREAD_PATHS_SHOWN = 5
 
 
 class ExitCode(enum.IntEnum):
@@ -112,28 +114,31 @@ def _option_group(
     return apply
 
 
-_size_options = _option_group(
-    click.option(
-        "--max-decompressed-size",
-        "max_decompressed_bytes",
-        type=SIZE,
-        default=format_size(DEFAULT_MAX_DECOMPRESSED_BYTES),
-        show_default=True,
-        metavar="SIZE",
-        help="Largest size one gzip input may expand to, in bytes or with a "
-        "unit: K, M, G or T (powers of 1024), such as 512M or 2G.",
-    ),
-    click.option(
-        "--max-record-size",
-        "max_record_bytes",
-        type=SIZE,
-        default=format_size(DEFAULT_MAX_RECORD_BYTES),
-        show_default=True,
-        metavar="SIZE",
-        help="Longest line or record read, with the same units; a longer one "
-        "is skipped with --lenient and stops the run otherwise.",
-    ),
-)
+def _size_options(
+    record_size_help: str,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Build the two size limits, with --max-record-size help that fits the command."""
+    return _option_group(
+        click.option(
+            "--max-decompressed-size",
+            "max_decompressed_bytes",
+            type=SIZE,
+            default=format_size(DEFAULT_MAX_DECOMPRESSED_BYTES),
+            show_default=True,
+            metavar="SIZE",
+            help="Largest size one gzip input may expand to, in bytes or with a "
+            "unit: K, M, G or T (powers of 1024), such as 512M or 2G.",
+        ),
+        click.option(
+            "--max-record-size",
+            "max_record_bytes",
+            type=SIZE,
+            default=format_size(DEFAULT_MAX_RECORD_BYTES),
+            show_default=True,
+            metavar="SIZE",
+            help=record_size_help,
+        ),
+    )
 
 
 # Hidden: for checking that the fast path gives the plain path's findings.
@@ -356,7 +361,10 @@ def _common_input_options(
     "Repeatable.",
 )
 @_common_input_options("Only errors and the findings.")
-@_size_options
+@_size_options(
+    "Longest line or record read, with the same units; a longer one is skipped "
+    "with --lenient and stops the run otherwise."
+)
 @_NO_FAST_PATH
 def hunt(
     audit_inputs: tuple[str, ...],
@@ -471,6 +479,7 @@ def hunt(
             phases.mark("loading")
             result = run_hunt(data, params, config)
             phases.mark("detection")
+        _warn_if_nothing_read(data)
         render_summary(data, result, errors, tz=tz, suppressed_listed=show_suppressed)
         if show_suppressed:
             render_suppressed(result.suppressed, errors)
@@ -520,7 +529,10 @@ def hunt(
 )
 @_date_order_options
 @_logging_options("More messages on stderr.", "Only errors and the report.")
-@_size_options
+@_size_options(
+    "Longest line or record read, with the same units; a longer one is skipped "
+    "without being decoded and makes the exit code 2."
+)
 @_NO_FAST_PATH
 def inspect(
     paths: tuple[str, ...],
@@ -592,7 +604,10 @@ def inspect(
     help="New or empty folder for the Parquet tables and their manifest.",
 )
 @_common_input_options("Only errors: no warnings and no line naming the rows written.")
-@_size_options
+@_size_options(
+    "Longest line or record read, with the same units; a longer one is skipped "
+    "with --lenient and stops the conversion otherwise."
+)
 def convert(
     audit_inputs: tuple[str, ...],
     signin_inputs: tuple[str, ...],
@@ -736,6 +751,25 @@ def _reject_empty_inputs(
                 hint="check the export; it may have been cut off or filtered to "
                 "nothing",
             )
+
+
+def _warn_if_nothing_read(data: LoadedData) -> None:
+    """Warn when a lenient run read no record because no input could be read.
+
+    The partial-input notice of the outputs speaks of some records, which would
+    understate a run that read none.
+    """
+    if not data.unreadable or any(report.records_seen for report in data.files):
+        return
+    paths = [path for path, _ in data.unreadable]
+    shown = ", ".join(paths[:_UNREAD_PATHS_SHOWN])
+    if len(paths) > _UNREAD_PATHS_SHOWN:
+        shown += f" and {len(paths) - _UNREAD_PATHS_SHOWN} more"
+    logger.warning(
+        "no record was read, because these inputs could not be read: %s; the "
+        "result covers no data at all",
+        shown,
+    )
 
 
 def _write_output(output: Path | None, write: Callable[[TextIO, bool], None]) -> None:

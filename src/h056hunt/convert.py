@@ -102,7 +102,6 @@ def write_converted(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    logger.info("wrote %s: %s", out_dir, ", ".join(f"{n} {t}" for t, n in rows.items()))
     return rows, partitions
 
 

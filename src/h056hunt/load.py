@@ -8,6 +8,7 @@ order of the files on the command line never changes the result.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from h056hunt.sources import (
     Expansion,
     InputFile,
     expand_inputs,
+    raise_for_unreadable,
 )
 from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES
 
@@ -41,7 +43,7 @@ class LoadOptions:
 
     Attributes:
         strict: stop at the first malformed file instead of keeping its complete
-            records.
+            records, and stop before reading when an input path cannot be read.
         dayfirst: the user's date order for ambiguous slash dates, or None to infer
             it per file and column.
         describe_only: the caller only describes files (``inspect``), so a file that
@@ -144,7 +146,8 @@ def load_logs(
 
     Raises:
         UsageError: an input path matches nothing.
-        InputError: strict mode and a file is malformed.
+        InputError: strict mode and an input path cannot be read or a file is
+            malformed.
         AmbiguousDateError: a file's dates could be day-first or month-first.
     """
     options = options or LoadOptions()
@@ -154,7 +157,6 @@ def load_logs(
         )
     reports: list[FileReport] = []
     frames: list[FileFrames] = []
-    unreadable: list[tuple[str, str]] = []
     # A file given to both options is read once: each record routes itself by content.
     read_paths: set[str] = set()
     fast_files: list[tuple[FastPathFile, FileReport]] = []
@@ -163,13 +165,20 @@ def load_logs(
         for log, inputs in (("audit", audit_inputs), ("signin", signin_inputs))
         if inputs
     }
+    unreadable = _unreadable_entries(expansions)
+    if options.strict and not options.describe_only:
+        raise_for_unreadable(unreadable)
+    for path, reason in unreadable:
+        logger.warning("%s: %s; not read", path, reason)
+    logger.info(
+        "inputs: %d files to read, %d paths not readable",
+        len({str(item.path) for item in _all_files(expansions)}),
+        len(unreadable),
+    )
     given_twice = _given_to_both(expansions)
     with fastpath.ScanPool() as pool:
         pending = _start_fast_files(expansions, options, pool)
         for requested_log, expansion in expansions.items():
-            for path, reason in expansion.unreadable:
-                logger.warning("%s: %s; not read", path, reason)
-            unreadable.extend(expansion.unreadable)
             for input_file in expansion.files:
                 if str(input_file.path) in read_paths:
                     logger.debug("%s: already read", input_file.display)
@@ -199,6 +208,20 @@ def load_logs(
     data = _combine(frames, reports, unreadable, context.conflict_warnings)
     data.context = context
     return data
+
+
+def _unreadable_entries(expansions: dict[str, Expansion]) -> list[tuple[str, str]]:
+    """Return each unreadable path once, also when both options named it."""
+    entries: list[tuple[str, str]] = []
+    for expansion in expansions.values():
+        for entry in expansion.unreadable:
+            if entry not in entries:
+                entries.append(entry)
+    return entries
+
+
+def _all_files(expansions: dict[str, Expansion]) -> list[InputFile]:
+    return [item for expansion in expansions.values() for item in expansion.files]
 
 
 def _given_to_both(expansions: dict[str, Expansion]) -> set[str]:
@@ -250,6 +273,7 @@ def _load_file(
     fast_files: list[tuple[FastPathFile, FileReport]],
     pending: fastpath.PendingFile | None = None,
 ) -> FileFrames | None:
+    started = time.perf_counter()
     try:
         fast_file = _load_fast(input_file, sink, pending, options)
         if fast_file is not None:
@@ -272,6 +296,14 @@ def _load_file(
             raise
         _skip_whole_file(sink, error)
         return None
+    logger.info(
+        "%s: %s shape, %s path, %d records seen in %.2f s",
+        input_file.display,
+        sink.report.shape,
+        "fast" if fast_file is not None else "plain",
+        sink.report.records_seen,
+        time.perf_counter() - started,
+    )
     if check_log:
         _warn_on_log_mismatch(sink.report)
     return frames
@@ -482,14 +514,28 @@ class _ContextLoader:
         }
 
     def read(self, data: LoadedData, user_keys: set[str]) -> bool:
-        added = False
-        for fast_file, sink in self.reader.read(user_keys):
+        started = time.perf_counter()
+        records = 0
+        found = self.reader.read(user_keys)
+        for fast_file, sink in found:
             frames = sink.finish()
             report = self.report_of[id(fast_file)]
             self._absorb(report, sink.report)
             self.frames.append(frames)
-            added = added or bool(sink.report.records_seen)
-        if not added:
+            records += sink.report.records_seen
+        # A call that finds nothing, such as a repeat request for users read
+        # before, logs at debug level.
+        logger.log(
+            logging.INFO if found else logging.DEBUG,
+            "second pass: read %d pre-filtered records of %d user keys from %d of %d "
+            "fast-path files in %.2f s",
+            records,
+            len(user_keys),
+            len(found),
+            len(self.report_of),
+            time.perf_counter() - started,
+        )
+        if records == 0:
             # No record was added, so the data is final.
             self.conflict_warnings.log_remainder()
             return False

@@ -10,6 +10,7 @@ Files are read whole here; :mod:`h056hunt.streams` reads them line by line.
 
 from __future__ import annotations
 
+import errno
 import glob
 import gzip
 import logging
@@ -28,6 +29,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
 DEFAULT_MAX_DECOMPRESSED_BYTES = 20 * 1024**3
 _READ_CHUNK_BYTES = 8 * 1024 * 1024
+# Unreadable paths named in a strict run's error after the first one.
+_OTHERS_SHOWN = 5
 
 
 @dataclass
@@ -82,7 +85,7 @@ def _collect(
     try:
         resolved = path.resolve(strict=True)
     except (OSError, RuntimeError) as error:
-        expansion.unreadable.append((str(path), f"cannot resolve path: {error}"))
+        expansion.unreadable.append((str(path), _unresolved_reason(path, error)))
         return
     if resolved.is_dir():
         if resolved in ancestors:
@@ -110,6 +113,53 @@ def _collect(
         expansion.unreadable.append((str(path), "permission denied"))
         return
     expansion.files.append(InputFile(path=resolved, display=str(path)))
+
+
+def _unresolved_reason(path: Path, error: OSError | RuntimeError) -> str:
+    """Describe why ``path`` does not lead to a file or folder."""
+    # Python 3.11 raises RuntimeError for a loop of links. Later releases may
+    # raise OSError with ELOOP instead.
+    if isinstance(error, RuntimeError) or error.errno == errno.ELOOP:
+        return "symlink loop: the links point at each other"
+    if isinstance(error, FileNotFoundError) and path.is_symlink():
+        try:
+            target = os.readlink(path)
+        except OSError:
+            return "dangling symlink: its target does not exist"
+        return f"dangling symlink: its target {target} does not exist"
+    if isinstance(error, PermissionError):
+        return "permission denied on a folder in the path"
+    return f"cannot resolve path: {error.strerror or error}"
+
+
+def raise_for_unreadable(unreadable: list[tuple[str, str]]) -> None:
+    """Stop a strict run that could not read some of its input paths.
+
+    Args:
+        unreadable: ``(path, reason)`` of each input path that could not be read,
+            as :class:`Expansion` collects them.
+
+    Raises:
+        InputError: ``unreadable`` is not empty. The error names the first path and
+            its reason, then the other paths.
+    """
+    if not unreadable:
+        return
+    path, reason = unreadable[0]
+    message = f"cannot read this input: {reason}"
+    others = [other for other, _ in unreadable[1:]]
+    if others:
+        shown = ", ".join(others[:_OTHERS_SHOWN])
+        if len(others) > _OTHERS_SHOWN:
+            shown += f" and {len(others) - _OTHERS_SHOWN} more"
+        message += f"; these inputs cannot be read either: {shown}"
+    raise InputError(
+        path,
+        message,
+        reason="unreadable",
+        hint="fix the path or leave it out, or rerun with --lenient to read the "
+        "other inputs and mark the result as partial",
+    )
 
 
 def _special_file_kind(path: Path) -> str | None:

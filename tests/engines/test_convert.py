@@ -152,6 +152,23 @@ def test_convert_quiet_prints_nothing(
     assert "findings" not in help_text
 
 
+def test_convert_verbose_names_rows_once(
+    corpus: tuple[Path, Path], tmp_path: Path
+) -> None:
+    audit, signin = corpus
+    out = tmp_path / "verbose"
+
+    result = CliRunner().invoke(
+        main,
+        ["convert", "--audit", str(audit), "--signin", str(signin)]
+        + ["--out", str(out), "-v"],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count(f"wrote {out}") == 1
+    assert "records seen in" in result.stderr
+
+
 def test_foreign_manifest_is_export_folder(tmp_path: Path) -> None:
     (tmp_path / MANIFEST_NAME).write_text(json.dumps({"format": "someone-else"}))
     assert find_manifest(str(tmp_path)) is None

@@ -536,7 +536,7 @@ def unreadable_folder(folder: Path) -> Path:
 def test_unreadable_entries_listed_not_read(tmp_path: Path) -> None:
     exports = unreadable_folder(tmp_path)
 
-    result = hunt("--signin", str(exports))
+    result = hunt("--lenient", "--signin", str(exports))
 
     report = report_of(result)
     assert_accounting(report)
@@ -552,6 +552,8 @@ def test_unreadable_entries_listed_not_read(tmp_path: Path) -> None:
     }
     assert "named pipe" in reasons["pipe.json"]
     assert "symlink loop" in reasons["again"]
+    assert "symlink loop" in reasons["loop_a.json"]
+    assert "dangling symlink" in reasons["dangling.json"]
     assert report["run"]["partial"] is True
     assert file_report(report, "good.json")["loaded"]["signin"] == 1
 
@@ -559,10 +561,110 @@ def test_unreadable_entries_listed_not_read(tmp_path: Path) -> None:
 def test_unreadable_entries_named_on_stderr(tmp_path: Path) -> None:
     exports = unreadable_folder(tmp_path)
 
-    result = hunt("--signin", str(exports))
+    result = hunt("--lenient", "--signin", str(exports))
 
     assert "pipe.json: not a regular file (named pipe); not read" in result.stderr
-    assert "dangling.json: cannot resolve path" in result.stderr
+    assert "dangling.json: dangling symlink: its target" in result.stderr
+    # good.json was read, so the run is partial, not empty.
+    assert "no record was read" not in result.stderr
+
+
+def test_unreadable_folder_entries_stop_strict_run(tmp_path: Path) -> None:
+    exports = unreadable_folder(tmp_path)
+
+    result = hunt("--signin", str(exports))
+
+    assert_clean_failure(
+        result,
+        "again: cannot read this input: symlink loop",
+        "these inputs cannot be read either:",
+        "dangling.json",
+        "pipe.json",
+        "hint: fix the path or leave it out, or rerun with --lenient",
+    )
+
+
+@pytest.mark.parametrize("kind", ["dangling", "fifo", "loop"])
+def test_unreadable_named_input_stops_strict_run(kind: str, tmp_path: Path) -> None:
+    path = special_path(tmp_path, kind)
+
+    result = hunt("--signin", str(path))
+
+    assert_clean_failure(
+        result,
+        f"{path}: cannot read this input: {UNREADABLE_REASONS[kind]}",
+        "rerun with --lenient",
+    )
+    assert "No findings" not in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["dangling", "fifo", "loop"])
+def test_unreadable_input_stops_strict_convert(kind: str, tmp_path: Path) -> None:
+    path = special_path(tmp_path, kind)
+    out = tmp_path / "lake"
+
+    result = run_cli(["convert", "--signin", str(path), "--out", str(out)])
+
+    assert_clean_failure(result, f"{path}: cannot read this input")
+    assert not out.exists()
+    assert "wrote" not in result.stderr
+
+
+def test_unreadable_input_fails_inspect_once(tmp_path: Path) -> None:
+    path = special_path(tmp_path, "dangling")
+
+    result = run_cli(["inspect", str(path)])
+
+    assert result.exit_code == 2
+    # inspect reads each path as audit and as sign-in data; it is listed once.
+    assert result.stdout.count("not read:") == 1
+    assert result.stderr.count("not read") == 1
+
+
+def test_lenient_run_reading_nothing_says_so(tmp_path: Path) -> None:
+    path = special_path(tmp_path, "dangling")
+
+    result = run_cli(["hunt", "--lenient", "--signin", str(path), "--fail-on", "none"])
+
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (
+        f"no record was read, because these inputs could not be read: {path}"
+        in result.stderr
+    )
+
+
+def test_lenient_run_with_good_input_keeps_it(tmp_path: Path) -> None:
+    good = tmp_path / "good.json"
+    good.write_text(ndjson(denied_signin("S1")), encoding="utf-8")
+    path = special_path(tmp_path, "fifo")
+
+    result = hunt("--lenient", "--signin", str(good), "--signin", str(path))
+
+    report = report_of(result)
+    assert report["run"]["partial"] is True
+    assert file_report(report, "good.json")["loaded"]["signin"] == 1
+    assert "no record was read" not in result.stderr
+
+
+UNREADABLE_REASONS = {
+    "dangling": "dangling symlink: its target",
+    "fifo": "not a regular file (named pipe)",
+    "loop": "symlink loop: the links point at each other",
+}
+
+
+def special_path(folder: Path, kind: str) -> Path:
+    """Make a path of one kind that cannot be read as a file."""
+    path = folder / f"{kind}.json"
+    if kind == "dangling":
+        os.symlink(folder / "gone.json", path)
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:
+        os.symlink(folder / "other.json", path)
+        os.symlink(path, folder / "other.json")
+    return path
 
 
 @pytest.mark.skipif(
@@ -573,12 +675,48 @@ def test_permission_denied_listed(tmp_path: Path) -> None:
     path.write_text(ndjson(denied_signin("S1")), encoding="utf-8")
     path.chmod(0)
 
-    result = hunt("--signin", str(tmp_path))
+    result = hunt("--lenient", "--signin", str(tmp_path))
 
     report = report_of(result)
     assert report["run"]["unreadable"] == [
         {"path": str(path), "reason": "permission denied"}
     ]
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0, reason="root reads files whatever their permission bits"
+)
+def test_permission_denied_stops_strict_run(tmp_path: Path) -> None:
+    path = tmp_path / "locked.json"
+    path.write_text(ndjson(denied_signin("S1")), encoding="utf-8")
+    path.chmod(0)
+
+    result = hunt("--signin", str(tmp_path))
+
+    assert_clean_failure(result, f"{path}: cannot read this input: permission denied")
+
+
+def test_denied_access_stops_strict_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Root reads any file, so os.access is made to deny this one."""
+    path = tmp_path / "locked.json"
+    path.write_text(ndjson(denied_signin("S1")), encoding="utf-8")
+    real_access = os.access
+
+    def access(target: Any, mode: int) -> bool:
+        return Path(target) != path.resolve() and real_access(target, mode)
+
+    monkeypatch.setattr("h056hunt.sources.os.access", access)
+
+    strict = hunt("--signin", str(tmp_path))
+    lenient = hunt("--lenient", "--signin", str(tmp_path))
+
+    assert_clean_failure(strict, f"{path}: cannot read this input: permission denied")
+    assert lenient.exit_code == 0, lenient.stderr
+    assert "no record was read, because these inputs could not be read" in (
+        lenient.stderr
+    )
 
 
 def mixed_folder(folder: Path) -> Path:

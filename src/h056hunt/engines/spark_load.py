@@ -54,7 +54,7 @@ from h056hunt.engines.worker_logs import (
 from h056hunt.load import Conflict, LoadOptions
 from h056hunt.loaders.parquet import Manifest, report_from_record, report_record
 from h056hunt.loaders.sink import FileReport, FileSink
-from h056hunt.sources import InputFile
+from h056hunt.sources import InputFile, raise_for_unreadable
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +112,10 @@ def load_with_spark(
         InputError: strict mode and a file is malformed, or a file cannot be read.
     """
     plan = plan_inputs(spark, audit_inputs, signin_inputs)
+    if options.strict:
+        entries = [entry for found in plan.unreadable.values() for entry in found]
+        # A path given to both options is listed once.
+        raise_for_unreadable(list(dict.fromkeys(entries)))
     frames = {log: _empty(spark, log) for log in CANONICAL}
     cached = []
     normalised = _normalise(spark, plan, options) if plan.files else None
