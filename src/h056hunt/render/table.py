@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import tzinfo
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -28,39 +29,32 @@ SEVERITY_STYLES = {
     Severity.MEDIUM: "yellow",
     Severity.LOW: "cyan",
 }
-# Columns shown at each terminal width, widest layout first: (minimum width, names).
-TABLE_LAYOUTS: tuple[tuple[int, tuple[str, ...]], ...] = (
+# Column sets from widest to narrowest; the table uses the first that fits.
+TABLE_LAYOUTS: tuple[tuple[str, ...], ...] = (
     (
-        150,
-        (
-            "Severity",
-            "Score",
-            "Type",
-            "User",
-            "Revoked by",
-            "Revoked at",
-            "Prompts",
-            "Summary",
-        ),
+        "Severity",
+        "Score",
+        "Type",
+        "User",
+        "Revoked by",
+        "Revoked at",
+        "Prompts",
+        "Summary",
     ),
-    (
-        100,
-        ("Severity", "Score", "User", "Revoked by", "Revoked at", "Denied", "Approved"),
-    ),
-    (0, ("Severity", "Score", "User", "Revoked at", "Denied", "Approved")),
+    ("Severity", "Score", "User", "Revoked by", "Revoked at", "Denied", "Approved"),
+    ("Severity", "Score", "User", "Revoked at", "Denied", "Approved"),
 )
-COLUMN_OPTIONS: dict[str, dict[str, object]] = {
-    "Severity": {"no_wrap": True},
-    "Score": {"justify": "right", "no_wrap": True},
-    "Type": {"no_wrap": True},
-    "User": {"overflow": "fold", "min_width": 16},
-    "Revoked by": {"overflow": "fold", "min_width": 16},
-    "Revoked at": {"no_wrap": True},
-    "Prompts": {"overflow": "fold", "min_width": 14},
-    "Summary": {"overflow": "fold", "ratio": 1, "min_width": 24},
-    "Denied": {"justify": "right", "no_wrap": True},
-    "Approved": {"no_wrap": True},
-}
+RIGHT_ALIGNED_COLUMNS = frozenset({"Score", "Denied"})
+# Columns whose cells wrap and fold; the others keep each cell on one line.
+FOLDING_COLUMNS = frozenset({"User", "Revoked by", "Prompts", "Summary"})
+# Folding columns give up width in this order, widest first within a group, down to
+# their minimum. A layout that does not fit at these minimums gives way to the next
+# one; the last layout lets them shrink to one character.
+FOLD_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("Summary", "Prompts"),
+    ("User", "Revoked by"),
+)
+FOLD_MINIMUM_WIDTHS = {"User": 16, "Revoked by": 16, "Prompts": 14, "Summary": 24}
 OUTCOME_LABELS = (
     ("declined", "declined"),
     ("unanswered", "unanswered"),
@@ -84,8 +78,8 @@ def render_table(
 ) -> None:
     """Print one row per finding, most severe first, and timelines on request.
 
-    Narrow terminals get fewer columns (:data:`TABLE_LAYOUTS`) so words do not
-    break; ``--details`` has everything.
+    Narrow terminals get fewer columns (:data:`TABLE_LAYOUTS`), and long cells
+    wrap within the terminal's width; ``--details`` has everything.
 
     Args:
         suppressed: how many findings allowlist entries set aside.
@@ -110,12 +104,19 @@ def render_table(
             )
         console.print(Text(message, style="green"))
         return
-    columns = _columns_for(console.width)
+    rows = [_cells(finding, tz) for finding in findings]
+    columns, widths, folding = _fit_layout(rows, console.width)
     table = Table(box=box.SIMPLE_HEAVY, show_lines=False)
     for name in columns:
-        table.add_column(name, **COLUMN_OPTIONS[name])
-    for finding in findings:
-        cells = _cells(finding, tz)
+        fold = name in folding
+        table.add_column(
+            name,
+            justify="right" if name in RIGHT_ALIGNED_COLUMNS else "left",
+            no_wrap=not fold,
+            overflow="fold" if fold else "ellipsis",
+            width=widths.get(name),
+        )
+    for cells in rows:
         table.add_row(*(cells[name] for name in columns))
     console.print(table)
     if suppressed:
@@ -127,11 +128,77 @@ def render_table(
             _render_details(finding, console, tz)
 
 
-def _columns_for(width: int) -> tuple[str, ...]:
-    for minimum, names in TABLE_LAYOUTS:
-        if width >= minimum:
-            return names
-    return TABLE_LAYOUTS[-1][1]
+def _fit_layout(
+    rows: list[dict[str, Text]], console_width: int
+) -> tuple[tuple[str, ...], dict[str, int], frozenset[str]]:
+    """Pick the widest layout that fits, the columns that fold and their widths.
+
+    rich 15's own column collapse ignores ``min_width`` and then re-applies it, so a
+    table could come out wider than the terminal and lose its right edge. Setting
+    the folding columns' widths here keeps every table within ``console_width``
+    with every character kept. When even the last layout does not fit with one
+    character per folding column, every column folds.
+    """
+    for position, columns in enumerate(TABLE_LAYOUTS):
+        last = position == len(TABLE_LAYOUTS) - 1
+        widths = _fold_widths(
+            rows, columns, console_width, FOLDING_COLUMNS, FOLD_GROUPS, last
+        )
+        if widths is not None:
+            return columns, widths, FOLDING_COLUMNS
+    columns = TABLE_LAYOUTS[-1]
+    every_column = frozenset(columns)
+    widths = _fold_widths(rows, columns, console_width, every_column, (columns,), True)
+    return columns, widths or {}, every_column
+
+
+def _fold_widths(
+    rows: list[dict[str, Text]],
+    columns: tuple[str, ...],
+    console_width: int,
+    folding: frozenset[str],
+    groups: tuple[tuple[str, ...], ...],
+    relaxed: bool,
+) -> dict[str, int] | None:
+    """Return the widths of the folding columns, or None if they cannot fit.
+
+    Columns give up width group by group, widest first within a group, down to
+    :data:`FOLD_MINIMUM_WIDTHS`, or to one character when ``relaxed``.
+    """
+    cell_rows = [_headers(columns), *rows]
+    natural = {
+        name: max(_text_width(cells[name]) for cells in cell_rows) for name in columns
+    }
+    # SIMPLE_HEAVY draws a one-character edge on each side and a one-character
+    # separator between columns; each column is padded by one space on each side.
+    border = 2 + (len(columns) - 1) + 2 * len(columns)
+    fixed = sum(natural[name] for name in columns if name not in folding)
+    widths = {name: natural[name] for name in columns if name in folding}
+    excess = sum(widths.values()) - (console_width - border - fixed)
+    for group in groups:
+        names = [name for name in group if name in widths]
+        minimums = {
+            name: 1 if relaxed else min(FOLD_MINIMUM_WIDTHS[name], natural[name])
+            for name in names
+        }
+        while excess > 0:
+            shrinkable = [name for name in names if widths[name] > minimums[name]]
+            if not shrinkable:
+                break
+            widest = max(shrinkable, key=widths.__getitem__)
+            widths[widest] -= 1
+            excess -= 1
+    if excess > 0:
+        return None
+    return widths
+
+
+def _headers(columns: tuple[str, ...]) -> dict[str, Text]:
+    return {name: Text(name) for name in columns}
+
+
+def _text_width(text: Text) -> int:
+    return max(cell_len(line) for line in text.plain.split("\n"))
 
 
 def _cells(finding: Finding, tz: tzinfo | None) -> dict[str, Text]:

@@ -1,0 +1,121 @@
+"""Tests for the findings table: it fits the terminal and keeps every character."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner, Result
+from rich.cells import cell_len
+
+from h056hunt.cli import main
+from h056hunt.render.table import TABLE_LAYOUTS
+
+ZONE = "Europe/Berlin"
+
+
+def hunt(sample_logs_dir: Path, *args: str, columns: int = 200) -> Result:
+    inputs = ["--audit", str(sample_logs_dir / "audit.json")]
+    inputs += ["--signin", str(sample_logs_dir / "signin.json")]
+    return CliRunner().invoke(
+        main,
+        ["hunt", *inputs, "--fail-on", "none", *args],
+        env={"COLUMNS": str(columns)},
+        catch_exceptions=False,
+    )
+
+
+def table_cells(output: str) -> list[dict[str, str]]:
+    """Rebuild each row's cells from a rendered table, joining wrapped lines."""
+    lines = output.splitlines()
+    rule = next(index for index, line in enumerate(lines) if "━" in line)
+    header = lines[rule - 1]
+    names = header.split("   ")
+    names = [name.strip() for name in names if name.strip()]
+    starts = [header.index(name) for name in names]
+    bounds = list(zip(starts, [*starts[1:], None], strict=True))
+    rows: list[dict[str, list[str]]] = []
+    for line in lines[rule + 1 :]:
+        if not line.strip():
+            break
+        pieces = [line[start:end].strip() for start, end in bounds]
+        if pieces[0]:
+            rows.append({name: [] for name in names})
+        for name, piece in zip(names, pieces, strict=True):
+            if piece:
+                rows[-1][name].append(piece)
+    return [{name: " ".join(parts) for name, parts in row.items()} for row in rows]
+
+
+def squeeze(text: str) -> str:
+    return "".join(text.split())
+
+
+def berlin(value: str) -> str:
+    stamp = pd.Timestamp(value).tz_convert(ZONE)
+    return stamp.strftime("%Y-%m-%d %H:%M:%S%z")
+
+
+@pytest.fixture
+def findings(sample_logs_dir: Path) -> list[dict[str, Any]]:
+    result = hunt(sample_logs_dir, "--format", "jsonl")
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+@pytest.mark.parametrize("columns", [80, 100, 160])
+def test_table_fits_terminal_width(sample_logs_dir: Path, columns: int) -> None:
+    result = hunt(sample_logs_dir, "--tz", ZONE, "--details", columns=columns)
+
+    widths = [cell_len(line) for line in result.stdout.splitlines()]
+    assert max(widths) <= columns
+    assert "…" not in result.stdout
+
+
+@pytest.mark.parametrize("columns", [80, 100, 160])
+def test_table_keeps_whole_cells(
+    sample_logs_dir: Path, findings: list[dict[str, Any]], columns: int
+) -> None:
+    result = hunt(sample_logs_dir, "--tz", ZONE, columns=columns)
+
+    rows = table_cells(result.stdout)
+    assert len(rows) == len(findings)
+    assert tuple(rows[0]) in TABLE_LAYOUTS
+    for row, finding in zip(rows, findings, strict=True):
+        if "Approved" in row:
+            assert row["Approved"] == ("yes" if finding["approved"] else "no")
+        if finding["finding_type"] != "revocation_chain":
+            continue
+        assert squeeze(row["User"]) == finding["target_upn"]
+        assert squeeze(row["Revoked at"]) == squeeze(berlin(finding["revocation_time"]))
+        if "Revoked by" in row:
+            assert squeeze(row["Revoked by"]) == finding["actor"]["label"]
+
+
+def test_table_summary_keeps_approval_time(
+    sample_logs_dir: Path, findings: list[dict[str, Any]]
+) -> None:
+    result = hunt(sample_logs_dir, "--tz", ZONE, columns=160)
+
+    rows = table_cells(result.stdout)
+    assert "Summary" in rows[0]
+    for row, finding in zip(rows, findings, strict=True):
+        if finding["finding_type"] != "revocation_chain":
+            continue
+        assert "after;" in squeeze(row["Summary"])
+        if finding["approved"]:
+            expected = "approved" + squeeze(berlin(finding["approval_time"]))
+            assert squeeze(row["Summary"]).endswith(expected)
+
+
+@pytest.mark.parametrize("columns", [30, 40, 60])
+def test_table_folds_every_column_when_narrow(
+    sample_logs_dir: Path, columns: int
+) -> None:
+    result = hunt(sample_logs_dir, columns=columns)
+
+    widths = [cell_len(line) for line in result.stdout.splitlines()]
+    assert max(widths) <= columns
+    assert "…" not in result.stdout
