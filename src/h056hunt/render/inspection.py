@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from h056hunt.render.hanging import print_hanging
 from h056hunt.render.text import plain
 
 
@@ -55,6 +56,7 @@ def render_inspection(
             table.add_row(name, Text(plain(value)))
         console.print(table)
     for path, reason in unreadable:
-        console.print(Text(f"not read: {plain(path)}: {plain(reason)}", style="yellow"))
+        text = f"not read: {plain(path)}: {plain(reason)}"
+        print_hanging(console, text, indent=0, style="yellow")
     for warning in coverage:
-        console.print(Text(f"coverage: {plain(warning)}", style="yellow"))
+        print_hanging(console, f"coverage: {plain(warning)}", indent=0, style="yellow")

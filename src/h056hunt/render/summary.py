@@ -12,6 +12,7 @@ from rich.text import Text
 
 from h056hunt.hunt import HuntResult
 from h056hunt.load import LoadedData
+from h056hunt.render.hanging import print_hanging
 from h056hunt.render.text import format_time, plain
 from h056hunt.suppress import Suppression, counts_by_entry
 
@@ -49,7 +50,7 @@ def render_summary(
     ):
         table.add_column(name, overflow="fold")
     for report in data.files:
-        skipped = sum(report.skipped.values())
+        skipped_count = sum(report.skipped.values())
         table.add_row(
             Text(plain(report.path)),
             report.requested_log,
@@ -59,7 +60,7 @@ def render_summary(
             str(report.loaded["signin"]),
             str(report.loaded["steps"]),
             str(report.duplicates),
-            str(skipped),
+            str(skipped_count),
             str(sum(report.prefiltered.values())),
         )
     console.print(table)
@@ -82,15 +83,14 @@ def render_summary(
         )
     )
     for reason, count in sorted(skipped.items()):
-        console.print(Text(f"  skipped {count}: {plain(reason)}"))
+        print_hanging(console, f"skipped {count}: {plain(reason)}")
     for path, reason in data.unreadable:
-        console.print(Text(f"  not read: {plain(path)}: {plain(reason)}"))
+        print_hanging(console, f"not read: {plain(path)}: {plain(reason)}")
     if data.conflicts:
-        console.print(
-            Text(
-                f"  {len(data.conflicts)} record id(s) had copies that differ; the "
-                "most complete copy was kept"
-            )
+        print_hanging(
+            console,
+            f"{len(data.conflicts)} record id(s) had copies that differ; the most "
+            "complete copy was kept",
         )
     for log, label in (("audit", "Audit"), ("signin", "Sign-in")):
         span = data.time_span(log)
@@ -117,21 +117,19 @@ def render_summary(
         for activity in sorted(
             set(result.near_misses["activity"].dropna().astype(str))
         ):
-            console.print(
-                Text(
-                    f"  possible revocation, not matched: {plain(activity)}",
-                    style="yellow",
-                )
+            print_hanging(
+                console,
+                f"possible revocation, not matched: {plain(activity)}",
+                style="yellow",
             )
         hint = "" if suppressed_listed else " (--show-suppressed lists them)"
         for entry, count in sorted(counts_by_entry(result.suppressed).items()):
-            console.print(
-                Text(
-                    f"  suppressed {count} finding(s) by allowlist {plain(entry)}{hint}"
-                )
+            print_hanging(
+                console,
+                f"suppressed {count} finding(s) by allowlist {plain(entry)}{hint}",
             )
         for warning in result.coverage_warnings:
-            console.print(Text(f"  coverage: {plain(warning)}", style="yellow"))
+            print_hanging(console, f"coverage: {plain(warning)}", style="yellow")
     if data.partial:
         console.print(
             Text(
