@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from h056hunt.findings import FindingType
 from h056hunt.render.html_chart import esc, timeline_chart
-from h056hunt.render.text import format_time
+from h056hunt.render.text import format_time, user_label
 from h056hunt.render.timeline import event_label, evidence_sources
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def _severity(finding: Finding) -> str:
 
 
 def _user(finding: Finding) -> str:
-    return esc(finding.target_upn or finding.target_user_id or "-")
+    return esc(user_label(finding) or "-")
 
 
 def _approved(finding: Finding, tz: tzinfo | None) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from h056hunt.findings import FindingType
 from h056hunt.render.markdown_text import md_cell, md_code, md_text, table
-from h056hunt.render.text import format_time
+from h056hunt.render.text import format_time, user_label
 from h056hunt.render.timeline import event_label, evidence_sources
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def findings_table_lines(findings: list[Finding], tz: tzinfo | None) -> list[str
             finding.severity.label,
             str(finding.score),
             finding.finding_type.value,
-            md_cell(finding.target_upn or finding.target_user_id),
+            md_cell(user_label(finding)),
             md_cell(finding.actor.label if finding.actor else NO_REVOCATION),
             format_time(finding.revocation_time, tz) or "-",
             str(finding.denied_prompts),
@@ -65,7 +65,7 @@ def finding_section_lines(
     number: int, finding: Finding, tz: tzinfo | None
 ) -> list[str]:
     """Return one finding's summary, score factors and timeline."""
-    user = md_text(finding.target_upn or finding.target_user_id or "unknown user")
+    user = md_text(user_label(finding) or "unknown user")
     lines = [
         f"### {number}. {finding.severity.label} {finding.finding_type.value}: {user}",
         "",

@@ -13,7 +13,7 @@ from rich.text import Text
 from h056hunt.hunt import HuntResult
 from h056hunt.load import LoadedData
 from h056hunt.render.hanging import print_hanging
-from h056hunt.render.text import format_time, plain
+from h056hunt.render.text import format_time, plain, user_label
 from h056hunt.suppress import Suppression, counts_by_entry
 
 
@@ -154,7 +154,7 @@ def render_suppressed(suppressed: list[Suppression], console: Console) -> None:
             finding.finding_id,
             finding.finding_type.value,
             finding.severity.label,
-            Text(plain(finding.target_upn or finding.target_user_id or "-")),
+            Text(plain(user_label(finding) or "-")),
             Text(plain(item.entry)),
             Text(plain(item.reason)),
         )

@@ -21,6 +21,7 @@ from h056hunt.render.text import (
     format_short_time,
     format_time,
     plain,
+    user_label,
 )
 
 SEVERITY_STYLES = {
@@ -202,16 +203,13 @@ def _text_width(text: Text) -> int:
 
 
 def _cells(finding: Finding, tz: tzinfo | None) -> dict[str, Text]:
-    user = finding.target_upn or finding.target_user_id
-    if finding.finding_type == FindingType.REVOCATION_CAMPAIGN:
-        user = f"{len(finding.extra.get('targets', []))} users (campaign)"
     return {
         "Severity": Text(
             finding.severity.label, style=SEVERITY_STYLES[finding.severity]
         ),
         "Score": Text(str(finding.score)),
         "Type": Text(finding.finding_type.value),
-        "User": Text(plain(user)),
+        "User": Text(plain(user_label(finding))),
         "Revoked by": Text(plain(finding.actor.label) if finding.actor else "-"),
         "Revoked at": Text(format_short_time(finding.revocation_time, tz) or "-"),
         "Prompts": Text(_prompt_summary(finding)),
@@ -261,7 +259,7 @@ def _render_details(finding: Finding, console: Console, tz: tzinfo | None) -> No
         f"{finding.severity.label.upper()} ", SEVERITY_STYLES[finding.severity]
     )
     heading.append(f"{finding.finding_type.value} {finding.finding_id}: ")
-    heading.append(plain(finding.target_upn or finding.target_user_id))
+    heading.append(plain(user_label(finding)))
     console.print()
     console.print(heading)
     console.print(Text(plain(finding.summary)))

@@ -15,6 +15,8 @@ from datetime import tzinfo
 
 import pandas as pd
 
+from h056hunt.findings import Finding, FindingType
+
 # C0 and C1 controls, DEL, and the Unicode bidirectional and invisible format
 # characters that can reorder or hide text on screen.
 _EPOCH = datetime.datetime(1970, 1, 1)
@@ -40,6 +42,18 @@ def _escape(found: re.Match[str]) -> str:
     if code <= 0xFF:
         return f"\\x{code:02x}"
     return f"\\u{code:04x}"
+
+
+def user_label(finding: Finding) -> str | None:
+    """Return the user every report names for a finding, before :func:`plain`.
+
+    A campaign has many targets, so it is named by their count, such as
+    ``6 users (campaign)``; other findings by the target's UPN, else its object id.
+    None means the finding names no user.
+    """
+    if finding.finding_type is FindingType.REVOCATION_CAMPAIGN:
+        return f"{len(finding.extra.get('targets', []))} users (campaign)"
+    return finding.target_upn or finding.target_user_id
 
 
 def format_time(value: pd.Timestamp | None, tz: tzinfo | None = None) -> str:
