@@ -162,7 +162,7 @@ def test_html_br08_marks_the_approval(cases_dir: Path, tmp_path: Path) -> None:
 def test_html_tz_changes_shown_times(cases_dir: Path, tmp_path: Path) -> None:
     page = write_report(tmp_path, "--tz", "Asia/Tokyo", *case_args(cases_dir, "BR-08"))
 
-    assert "Times are shown in Asia/Tokyo." in page
+    assert "Times in tables, timelines and time spans are shown in Asia/Tokyo;" in page
     assert "2022-12-26T20:02:40+09:00" in page
     assert "<td>2022-12-26T20:02:40+09:00</td><td>MFA prompt approved</td>" in page
     assert "<td>2022-12-26T11:02:40Z</td>" not in page

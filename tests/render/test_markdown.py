@@ -133,7 +133,9 @@ def test_markdown_tz_changes_shown_times(cases_dir: Path) -> None:
     args = case_args(cases_dir, "BR-08")
     text = hunt("--format", "markdown", "--tz", "Europe/Berlin", *args).stdout
 
-    assert "Times are shown in Europe/Berlin." in text
+    assert (
+        "Times in tables, timelines and time spans are shown in Europe/Berlin;" in text
+    )
     assert "| 2022-12-26T12:02:40+01:00 | MFA prompt approved |" in text
 
 

@@ -19,6 +19,7 @@ from h056hunt.render.html_findings import (
 )
 from h056hunt.render.html_style import CONTENT_SECURITY_POLICY, STYLE_SHEET
 from h056hunt.render.run_summary import run_record
+from h056hunt.render.text import time_zone_note
 
 if TYPE_CHECKING:
     from h056hunt.findings import Finding
@@ -32,7 +33,7 @@ def render_html(
 ) -> None:
     """Write the report as one HTML document."""
     run = run_record(context, context.tz)
-    zone = "UTC" if context.tz is None else str(context.tz)
+    zone = None if context.tz is None else esc(str(context.tz))
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -48,7 +49,7 @@ def render_html(
         "<body>",
         f"<h1>{esc(TITLE)}</h1>",
         f'<p class="muted">Written by {esc(run["tool"]["name"])} '
-        f"{esc(run['tool']['version'])}. Times are shown in {esc(zone)}. "
+        f"{esc(run['tool']['version'])}. {time_zone_note(zone)} "
         "ATT&amp;CK T1550.001 (application access token) and T1621 (MFA request "
         "generation).</p>",
     ]

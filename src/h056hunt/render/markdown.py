@@ -24,6 +24,7 @@ from h056hunt.render.markdown_findings import (
 )
 from h056hunt.render.markdown_text import md_code, md_text, table
 from h056hunt.render.run_summary import run_record
+from h056hunt.render.text import time_zone_note
 
 if TYPE_CHECKING:
     from h056hunt.findings import Finding
@@ -76,7 +77,7 @@ def _banner_lines(run: dict[str, Any]) -> list[str]:
 def _summary_lines(
     findings: list[Finding], run: dict[str, Any], context: RenderContext
 ) -> list[str]:
-    zone = "UTC" if context.tz is None else md_text(str(context.tz))
+    zone = None if context.tz is None else md_text(str(context.tz))
     severities = Counter(finding.severity.label for finding in findings)
     by_severity = ", ".join(
         f"{severities[label]} {label}"
@@ -93,7 +94,7 @@ def _summary_lines(
         f"* Revocations seen: {detection['revocations']} "
         f"({detection['admin_revocations']} by another principal); "
         f"MFA prompts seen: {detection['prompts']}",
-        f"* Times are shown in {zone}.",
+        f"* {time_zone_note(zone)}",
         f"* Written by {run['tool']['name']} {run['tool']['version']}.",
         "",
     ]

@@ -120,6 +120,15 @@ def render_table(
     for cells in rows:
         table.add_row(*(cells[name] for name in columns))
     console.print(table)
+    if tz is not None:
+        console.print(
+            Text(
+                f"Times in this table and in the --details timelines are shown in "
+                f"{plain(str(tz))}; finding summaries and score-factor facts are in "
+                "UTC.",
+                style="dim",
+            )
+        )
     if suppressed:
         console.print(
             Text(f"{suppressed} more finding(s) suppressed by allowlist entries{hint}.")

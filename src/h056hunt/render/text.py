@@ -56,6 +56,23 @@ def user_label(finding: Finding) -> str | None:
     return finding.target_upn or finding.target_user_id
 
 
+def time_zone_note(zone: str | None) -> str:
+    """Return the report sentence that states which times follow ``--tz``.
+
+    The markdown and HTML reports use it. Summaries, score-factor facts and
+    coverage warnings are written in UTC when the hunt runs and are part of the
+    JSON report, so ``--tz`` does not convert them. ``zone`` must already be
+    escaped for the report's format.
+    """
+    if zone is None:
+        return "Times are shown in UTC."
+    return (
+        f"Times in tables, timelines and time spans are shown in {zone}; finding "
+        "summaries, score-factor facts and coverage warnings are in UTC, as are "
+        "the machine-readable formats."
+    )
+
+
 def format_time(value: pd.Timestamp | None, tz: tzinfo | None = None) -> str:
     """Return an ISO 8601 time with up to 9 fractional digits and no trailing zeros.
 
