@@ -197,3 +197,45 @@ def test_search_path_finds_local_file(
     write(tmp_path / "h056.toml", "")
 
     assert find_config_file(None) == Path("h056.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('[[allowlist.actors]]\nmatch = "x"\n', "allowlist.actors[0].reason"),
+        ('[[allowlist.actors]]\nreason = "r"\n', "allowlist.actors[0].match"),
+        ('[[allowlist.targets]]\nreason = "r"\n', "allowlist.targets[0].users"),
+        ('[[allowlist.source_ips]]\nreason = "r"\n', "allowlist.source_ips[0].cidr"),
+    ],
+)
+def test_missing_required_key_hint(tmp_path: Path, text: str, key: str) -> None:
+    config = write(tmp_path / "h056.toml", text)
+
+    result = CliRunner().invoke(
+        main, ["hunt", "--audit", str(config), "--config", str(config)]
+    )
+
+    assert result.exit_code == 2
+    assert key in result.stderr
+    assert "hint: add the key; this key is required" in result.stderr
+    assert "remove the key" not in result.stderr
+
+
+def test_invalid_required_key_hint(tmp_path: Path) -> None:
+    text = '[[allowlist.targets]]\nusers = []\nreason = "r"\n'
+    config = write(tmp_path / "h056.toml", text)
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(config)
+
+    assert "allowlist.targets[0].users" in str(raised.value)
+    assert raised.value.hint.startswith("fix the value; this key is required")
+
+
+def test_optional_key_hint_names_default(tmp_path: Path) -> None:
+    config = write(tmp_path / "h056.toml", "[thresholds]\nmin_denials = 0\n")
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(config)
+
+    assert raised.value.hint == "fix the value or remove the key to use the default"

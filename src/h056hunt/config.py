@@ -167,9 +167,18 @@ class _Reader:
         self.path = path
 
     def fail(self, key: str, message: str) -> ConfigError:
+        """Return the error for an invalid value of a key that has a default."""
         return ConfigError(
             f"{self.path}: {key}: {message}",
             hint="fix the value or remove the key to use the default",
+        )
+
+    def fail_required(self, key: str, message: str, *, present: bool) -> ConfigError:
+        """Return the error for a required key that is missing or invalid."""
+        hint = "fix the value" if present else "add the key"
+        return ConfigError(
+            f"{self.path}: {key}: {message}",
+            hint=f"{hint}; this key is required and has no default",
         )
 
 
@@ -245,9 +254,13 @@ def _allowlist(reader: _Reader, table: dict[str, Any]) -> Allowlist:
     targets = []
     for index, entry in enumerate(table.get("targets", [])):
         key = f"allowlist.targets[{index}]"
-        users = entry.get("users")
+        users = entry.get("users") if isinstance(entry, dict) else None
         if not isinstance(users, list) or not users:
-            raise reader.fail(f"{key}.users", "must be a non-empty list of UPNs or ids")
+            raise reader.fail_required(
+                f"{key}.users",
+                "must be a non-empty list of UPNs or ids",
+                present=users is not None,
+            )
         targets.append(
             TargetRule(
                 users=frozenset(str(user).casefold() for user in users),
@@ -270,15 +283,24 @@ def _allowlist(reader: _Reader, table: dict[str, Any]) -> Allowlist:
 
 
 def _text(reader: _Reader, entry: Any, name: str, key: str) -> str:
-    if not isinstance(entry, dict) or not isinstance(entry.get(name), str):
-        raise reader.fail(f"{key}.{name}", "missing or not a string")
+    value = entry.get(name) if isinstance(entry, dict) else None
+    if not isinstance(value, str):
+        raise reader.fail_required(
+            f"{key}.{name}",
+            "missing" if value is None else "not a string",
+            present=value is not None,
+        )
     return str(entry[name])
 
 
 def _reason(reader: _Reader, entry: Any, key: str) -> str:
     reason = entry.get("reason") if isinstance(entry, dict) else None
     if not isinstance(reason, str) or not reason.strip():
-        raise reader.fail(f"{key}.reason", "every allowlist entry needs a reason")
+        raise reader.fail_required(
+            f"{key}.reason",
+            "every allowlist entry needs a reason",
+            present=reason is not None,
+        )
     return reason
 
 
