@@ -23,7 +23,10 @@ def _shared_folder(name: str) -> Path:
     folder = SHARED / name
     if folder.is_dir():
         return folder
-    message = f"{folder} is absent: the public samples are not beside this clone"
+    message = (
+        f"{folder} is absent: the real exported records and bug-report "
+        "reproductions are not distributed"
+    )
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message + " (CI=true requires them)")
     pytest.skip(message)
