@@ -62,3 +62,25 @@ def test_table_without_tz_has_no_note(sample_logs_dir: Path) -> None:
     result = hunt(sample_logs_dir)
 
     assert "Times in this table" not in result.stdout
+
+
+def test_markdown_lists_every_threshold(sample_logs_dir: Path) -> None:
+    result = hunt(sample_logs_dir, "--format", "markdown")
+
+    method = result.stdout.split("## Method and thresholds")[1].split("\n## ")[0]
+    for label in (
+        "* Maximum lag from revocation to first denial: 2h (7200 s)",
+        "* Burst window: 30m (1800 s)",
+        "* Minimum denied prompts: 5",
+        "* Chain only: no",
+        "* Campaign: minimum targets: 3",
+        "* Campaign window: 1h (3600 s)",
+        "* Revoker lookback: 24h (86400 s)",
+        "* Persistence window after approval: 1h (3600 s)",
+    ):
+        assert label in method.splitlines()
+    assert "* Revocation activities: `Revoke user sessions`" in method.replace(
+        "`Update StsRefreshTokenValidFrom Timestamp`, `Invalidate all refresh tokens "
+        "for user`, `Invalidate all refresh tokens for a user`, ",
+        "",
+    )

@@ -263,5 +263,17 @@ def _method_lines(run: dict[str, Any]) -> list[str]:
         f"({thresholds['burst_window_seconds']} s)",
         f"* Minimum denied prompts: {thresholds['min_denials']}",
         f"* Chain only: {'yes' if thresholds['chain_only'] else 'no'}",
+        f"* Campaign: minimum targets: {thresholds['campaign_min_targets']}",
+        f"* Campaign window: {thresholds['campaign_window']} "
+        f"({thresholds['campaign_window_seconds']} s)",
+        f"* Revoker lookback: {thresholds['actor_lookback']} "
+        f"({thresholds['actor_lookback_seconds']} s)",
+        f"* Persistence window after approval: {thresholds['persistence_window']} "
+        f"({thresholds['persistence_window_seconds']} s)",
+        "* Revocation activities: "
+        + ", ".join(
+            md_code(name, in_table=False)
+            for name in thresholds["revocation_activities"]
+        ),
         "",
     ]
