@@ -6,8 +6,8 @@ for example a pretty-printed record appended to an NDJSON file: lines are joined
 the value is complete or the joined lines pass the per-record limit.
 
 A line that does not parse is skipped and reading resumes on the next line, so one
-broken record never hides the records after it. Consecutive broken lines count as one
-skipped fragment, because they are usually the pieces of one broken record.
+broken record never hides the records after it. Every broken line counts as one skipped
+record of its own, consecutive ones too, because each may have been a whole record.
 """
 
 from __future__ import annotations
@@ -125,8 +125,6 @@ class _LineReader:
         # where the last of them starts.
         self.routed = 0
         self.last_record_index = 0
-        # Number of the last line of the current run of broken lines.
-        self.broken_run_end: int | None = None
 
     def feed(self, line: TextLine) -> None:
         replay: deque[TextLine] = deque([line])
@@ -148,7 +146,6 @@ class _LineReader:
                 replay.appendleft(line)
                 self._attempt(replay, final=True)
                 return
-            self.broken_run_end = None
             reject_oversized(
                 self.sink,
                 line=line.number,
@@ -189,7 +186,6 @@ class _LineReader:
                 if count <= self.routed:
                     continue
                 index = found.line - 1
-                self.broken_run_end = None
                 self.route(
                     found.value,
                     self.sink,
@@ -252,13 +248,7 @@ class _LineReader:
         replay.extendleft(reversed(rest))
 
     def _count_fragment(self, line: int, description: str) -> None:
-        """Count a skipped fragment, unless ``line`` continues the current run."""
-        continues_run = (
-            self.broken_run_end is not None and line == self.broken_run_end + 1
-        )
-        self.broken_run_end = line
-        if continues_run:
-            return
+        """Count the broken line ``line`` as one skipped record and mark the file."""
         report = self.sink.report
         report.partial = True
         if report.error is None:
