@@ -11,7 +11,9 @@ pass that reads the users who matter.
 
 from __future__ import annotations
 
+import gzip
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -161,3 +163,74 @@ def test_worker_count_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(64)))
 
     assert fastpath._worker_count() == fastpath.MAX_WORKERS
+
+
+def _graph_corpus(tmp_path: Path, compress: bool = False) -> tuple[Path, Path]:
+    config = SimulationConfig(users=40, days=3, seed=3, gzip=compress)
+    written = simulate(config, tmp_path / "corpus")
+    return written.audit_path, written.signin_path
+
+
+def _rewrite_lines(path: Path, change: Callable[[int, bytes], bytes]) -> Path:
+    lines = path.read_bytes().splitlines(keepends=True)
+    target = path.with_name("changed-" + path.name)
+    target.write_bytes(
+        b"".join(change(index, line) for index, line in enumerate(lines))
+    )
+    return target
+
+
+def test_spaced_user_key_same_jsonl(tmp_path: Path) -> None:
+    """A line whose user id member has a space after the colon is decoded."""
+    audit, signin = _graph_corpus(tmp_path)
+
+    def spaced(index: int, line: bytes) -> bytes:
+        if index % 3:
+            return line
+        return line.replace(b'"userId":"', b'"userId": "')
+
+    changed = _rewrite_lines(signin, spaced)
+    plain, _ = _hunt(audit, changed, "--no-fast-path")
+    fast, _ = _hunt(audit, changed)
+
+    assert b'"approved":true' in plain
+    assert fast == plain
+
+
+def test_byte_order_mark_inside_file_same_jsonl(tmp_path: Path) -> None:
+    audit, signin = _graph_corpus(tmp_path)
+
+    def marked(index: int, line: bytes) -> bytes:
+        return "\ufeff".encode() + line if index == 5 else line
+
+    changed = _rewrite_lines(signin, marked)
+    plain, plain_log = _hunt(audit, changed, "--no-fast-path", "--lenient")
+    fast, fast_log = _hunt(audit, changed, "--lenient")
+
+    assert "line 6" in plain_log
+    assert "line 6" in fast_log
+    assert fast == plain
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_empty_line_runs_same_jsonl(tmp_path: Path, compress: bool) -> None:
+    """Runs of empty lines are counted in bulk, with the same line numbers.
+
+    In gzip, whole chunks hold nothing but line feeds, so their ranges open no
+    index block.
+    """
+    audit, signin = _graph_corpus(tmp_path)
+
+    def padded(index: int, line: bytes) -> bytes:
+        return line + b"\n" * 150_000 if index in (7, 400) else line
+
+    changed = _rewrite_lines(signin, padded)
+    if compress:
+        packed = changed.with_name(changed.name + ".gz")
+        packed.write_bytes(gzip.compress(changed.read_bytes(), compresslevel=1))
+        changed = packed
+    plain, _ = _hunt(audit, changed, "--no-fast-path")
+    fast, _ = _hunt(audit, changed)
+
+    assert b'"line":30' in plain
+    assert fast == plain

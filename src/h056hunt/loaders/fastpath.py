@@ -638,6 +638,10 @@ def _route_line(
         raise Unsupported(f"line {line + 1} is not valid UTF-8") from error
     if "\x00" in text:
         raise Unsupported(f"line {line + 1} contains a NUL character")
+    # json.loads accepts a byte order mark before a record, where the plain path
+    # reads it as an error, so a line that starts with one is left to that path.
+    if text.startswith("\ufeff"):
+        raise Unsupported(f"line {line + 1} starts with a byte order mark")
     value = _loads(raw)
     if not container and (not isinstance(value, dict) or _is_envelope(value)):
         raise Unsupported(f"line {line + 1} is not a single record")
@@ -825,7 +829,10 @@ def _fast_file(
         range_end = plan.end if plan.end is not None else np.iinfo(np.int64).max
         base = len(offsets)
         offsets.extend(scan.block_offsets)
-        ends.extend([*scan.block_offsets[1:], range_end])
+        # A range of blank lines opens no block, so it adds no end either. A gzip
+        # chunk of nothing but line feeds is such a range.
+        if scan.block_offsets:
+            ends.extend([*scan.block_offsets[1:], range_end])
         lines.extend(plan.line + line for line in scan.block_lines)
         records.extend(plan.record + record for record in scan.block_records)
         for pairs in scan.hash_pairs:

@@ -273,6 +273,10 @@ class LineScanner:
         self._nanoseconds: list[np.ndarray] = []
         self._parsed_count = 0
         self._prefixes = ((b'{"id":"', SHAPE_GRAPH), (b'{"time":"', SHAPE_DIAGNOSTIC))
+        # The user id member's name with its quotes, without the colon and the
+        # value's opening quote that the user key adds.
+        user_key = spec.user_key or b""
+        self._user_name = user_key[: user_key.find(b'"', 1) + 1]
 
     def feed(self, chunk: bytes | bytearray | memoryview, length: int) -> None:
         """Scan the first ``length`` bytes of ``chunk``: whole lines, the last of
@@ -337,13 +341,21 @@ class LineScanner:
         ):
             return False
         user_windows = None
+        odd_users = np.zeros(len(keys), dtype=bool)
         if self.spec.user_key is not None:
-            user_windows = self._user_windows(data, text, key_array, ends)
+            user_windows, located = self._user_windows(data, text, key_array, ends)
+            # A line without the exact user key in its span is decoded when
+            # :meth:`_user` cannot read its user, as the line-by-line scan does.
+            for index in np.flatnonzero(~located).tolist():
+                end = int(content_ends[index])
+                odd_users[index] = (
+                    self._user(chunk, text, int(starts[index]), end) is False
+                )
         if self.wanted is not None:
             self._feed_wanted(chunk, text, hits, starts, ends, key_array, user_windows)
             return True
         result = self.result
-        decode = np.zeros(len(keys), dtype=bool)
+        decode = odd_users
         if hits:
             decode[np.searchsorted(starts, hits, side="right") - 1] = True
         line_base = result.lines
@@ -412,8 +424,9 @@ class LineScanner:
 
     def _user_windows(
         self, data: np.ndarray, text: sz.Str, keys: np.ndarray, ends: np.ndarray
-    ) -> np.ndarray:
-        """Return the user id window of each line.
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the user id window of each line and a mask of the lines where the
+        user key was found.
 
         The user key is searched for in the ``USER_KEY_SPAN`` bytes after the time
         key, where Graph writes it, so the search reads a few hundred bytes per line
@@ -433,7 +446,7 @@ class LineScanner:
         windows[:] = _UNKNOWN_WINDOW
         located = found >= 0
         windows[located] = data[(found[located] + len(user_key))[:, None] + _USER_RANGE]
-        return windows
+        return windows, located
 
     def _blocks_for(
         self, starts: np.ndarray, line_base: int, record_base: int
@@ -471,6 +484,14 @@ class LineScanner:
             time_hit = length + 1
         start = 0
         while start < length:
+            if chunk[start] == NEWLINE_BYTE:
+                # A run of empty lines is counted in one search: a file of nothing
+                # but line feeds would otherwise cost a loop turn per byte.
+                stop = text.find_first_not_of(NEWLINE, start)
+                stop = length if stop < 0 else stop
+                self.result.lines += stop - start
+                start = stop
+                continue
             end = find(NEWLINE, start)
             following = end + 1
             if end < 0:
@@ -617,6 +638,10 @@ class LineScanner:
         assert self.spec.user_key is not None
         key = text.find(self.spec.user_key, start, end)
         if key < 0:
+            # The member written another way, such as "userId": "..." with a space
+            # or "userId":null, cannot be read here, so the line is decoded.
+            if text.find(self._user_name, start, end) >= 0:
+                return False
             return None
         value = _string_value(chunk, key + len(self.spec.user_key), end)
         if value is None:
