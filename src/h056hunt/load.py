@@ -33,6 +33,9 @@ from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES
 logger = logging.getLogger(__name__)
 
 _SOURCE_COLUMNS = {"source_file", "source_line", "source_record", "source_shape"}
+# Skip reason of the pre-filtered records of a file that changed before the second
+# pass could read them.
+CHANGED_FILE_REASON = "pre-filtered, not read again: the file changed while it was read"
 # A file read by the line-per-record JSON fast path or by the CSV fast path.
 FastPathFile = fastpath.FastFile | csv_fastpath.CsvFastFile
 
@@ -204,7 +207,7 @@ def load_logs(
         return data
     # The count of unnamed conflicts waits for the last read of pre-filtered
     # records, in _ContextLoader.read.
-    context = _ContextLoader(fast_files, frames, reports)
+    context = _ContextLoader(fast_files, frames, reports, strict=options.strict)
     data = _combine(frames, reports, unreadable, context.conflict_warnings)
     data.context = context
     return data
@@ -502,8 +505,12 @@ class _ContextLoader:
         fast_files: list[tuple[FastPathFile, FileReport]],
         frames: list[FileFrames],
         reports: list[FileReport],
+        *,
+        strict: bool = True,
     ) -> None:
-        self.reader = fastpath.ContextReader([fast for fast, _ in fast_files])
+        self.reader = fastpath.ContextReader(
+            [fast for fast, _ in fast_files], strict=strict
+        )
         self.report_of = {id(fast): report for fast, report in fast_files}
         self.frames = list(frames)
         self.reports = reports
@@ -517,6 +524,8 @@ class _ContextLoader:
         started = time.perf_counter()
         records = 0
         found = self.reader.read(user_keys)
+        while self.reader.changed_files:
+            self._skip_changed(self.reader.changed_files.pop())
         for fast_file, sink in found:
             frames = sink.finish()
             report = self.report_of[id(fast_file)]
@@ -550,6 +559,20 @@ class _ContextLoader:
         data.steps = combined.steps
         data.conflicts = combined.conflicts
         return True
+
+    def _skip_changed(self, fast_file: fastpath.FastFile) -> None:
+        """Mark a file that changed before the second pass partial.
+
+        Its pre-filtered records could not be read back, so they become skipped.
+        """
+        report = self.report_of[id(fast_file)]
+        report.partial = True
+        if report.error is None:
+            report.error = fast_file.changed
+        not_read = sum(report.prefiltered.values())
+        report.prefiltered.clear()
+        if not_read:
+            report.skipped[CHANGED_FILE_REASON] += not_read
 
     def _absorb(self, report: FileReport, context: FileReport) -> None:
         """Move records from the pre-filtered count to what the second pass found."""

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import numpy as np
 
 from h056hunt import timeranges
+from h056hunt.errors import InputError
 from h056hunt.loaders import prefilter
 from h056hunt.loaders.json_export import route_record
 from h056hunt.loaders.prefilter import LineScanner, LogSpec, ScanResult
@@ -95,9 +96,29 @@ class RangePlan:
     record: int = 0
 
 
+@dataclass(frozen=True)
+class FileIdentity:
+    """The size, modification time and inode of a file, compared to detect a change."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileIdentity:
+        """Stat ``path``. Raises OSError when it cannot be."""
+        status = os.stat(path)
+        return cls(status.st_size, status.st_mtime_ns, status.st_ino)
+
+
 @dataclass
 class FastFile:
-    """The index of one fast-path file that the second pass reads blocks by."""
+    """The index of one fast-path file that the second pass reads blocks by.
+
+    ``identity`` is the file as the first pass left it, or None when it could not be
+    checked. ``changed`` gives the reason when the second pass found the file changed
+    and read nothing from it.
+    """
 
     path: Path
     display: str
@@ -114,6 +135,8 @@ class FastFile:
     block_records: np.ndarray
     hash_values: np.ndarray
     hash_blocks: np.ndarray
+    identity: FileIdentity | None = None
+    changed: str | None = None
 
 
 @dataclass
@@ -825,6 +848,12 @@ def _fast_file(
     records: list[int] = []
     values: list[np.ndarray] = []
     blocks: list[np.ndarray] = []
+    # NOTE: the identity is taken after the scan, so the second pass does not see a
+    # change made during the first pass. The scan itself catches a file that shrinks.
+    try:
+        identity: FileIdentity | None = FileIdentity.of(path)
+    except OSError:
+        identity = None
     for plan, scan in zip(ranges, scans, strict=True):
         range_end = plan.end if plan.end is not None else np.iinfo(np.int64).max
         base = len(offsets)
@@ -854,14 +883,28 @@ def _fast_file(
         block_records=np.array(records, dtype=np.int64),
         hash_values=np.concatenate(values) if values else np.empty(0, np.uint32),
         hash_blocks=np.concatenate(blocks) if blocks else np.empty(0, np.int32),
+        identity=identity,
     )
 
 
-class ContextReader:
-    """Read the pre-filtered sign-ins of chosen users from fast-path files."""
+class FileChanged(Exception):
+    """Raised when a fast-path file differs from the one the first pass indexed."""
 
-    def __init__(self, files: list[FastFile | CsvFastFile]) -> None:
+
+class ContextReader:
+    """Read the pre-filtered sign-ins of chosen users from fast-path files.
+
+    A file that changed since the first pass is not read. In strict mode that raises
+    :class:`InputError`. Otherwise the file's ``changed`` is set, the file joins
+    ``changed_files``, and no rows of it are returned.
+    """
+
+    def __init__(
+        self, files: list[FastFile | CsvFastFile], *, strict: bool = True
+    ) -> None:
         self.files = files
+        self.strict = strict
+        self.changed_files: list[FastFile] = []
         self._read: set[bytes] = set()
 
     def read(self, user_ids: set[str]) -> list[tuple[FastFile | CsvFastFile, FileSink]]:
@@ -870,6 +913,9 @@ class ContextReader:
         Ids already read by an earlier call are not read again. Keys that are not
         object ids (``upn:...``) are ignored, because context rows are matched by
         object id.
+
+        Raises:
+            InputError: strict mode and a file changed since the first pass read it.
         """
         # Imported here because csv_fastpath builds on this module.
         from h056hunt.loaders import csv_fastpath
@@ -891,6 +937,8 @@ class ContextReader:
                 if sink is not None:
                     found.append((fast_file, sink))
                 continue
+            if fast_file.changed is not None:
+                continue
             if fast_file.spec.user_key is None or not len(fast_file.hash_values):
                 continue
             blocks = np.unique(
@@ -901,9 +949,65 @@ class ContextReader:
             sink = FileSink(
                 fast_file.display, fast_file.requested_log, fast_file.dayfirst
             )
-            _read_blocks(fast_file, blocks, wanted, sink)
+            try:
+                _read_unchanged_blocks(fast_file, blocks, wanted, sink)
+            except FileChanged as error:
+                self._reject_changed(fast_file, str(error))
+                continue
             found.append((fast_file, sink))
         return found
+
+    def _reject_changed(self, fast_file: FastFile, reason: str) -> None:
+        message = f"the file changed while it was read: {reason}"
+        if self.strict:
+            raise InputError(
+                fast_file.display,
+                message,
+                reason="file_changed",
+                hint="hunt a copy that nothing writes to, or rerun with --lenient to "
+                "keep the records read before the change",
+            )
+        logger.warning(
+            "%s: %s; its pre-filtered records were not read again",
+            fast_file.display,
+            message,
+        )
+        fast_file.changed = message
+        self.changed_files.append(fast_file)
+
+
+def _read_unchanged_blocks(
+    fast_file: FastFile, blocks: np.ndarray, wanted: set[bytes], sink: FileSink
+) -> None:
+    """Read ``blocks`` as :func:`_read_blocks` does, checking the file before and after.
+
+    Raises:
+        FileChanged: the file's size, modification time or inode is not what the
+            first pass saw, or reading it failed where the first pass did not.
+    """
+    _check_unchanged(fast_file)
+    try:
+        _read_blocks(fast_file, blocks, wanted, sink)
+    except (*_READ_ERRORS, Unsupported) as error:
+        _check_unchanged(fast_file)
+        raise FileChanged(f"reading it again failed: {error}") from error
+    _check_unchanged(fast_file)
+
+
+def _check_unchanged(fast_file: FastFile) -> None:
+    if fast_file.identity is None:
+        raise FileChanged("it could not be checked after the first pass")
+    try:
+        now = FileIdentity.of(fast_file.path)
+    except OSError as error:
+        raise FileChanged(f"it can no longer be read: {error}") from error
+    was = fast_file.identity
+    if now.inode != was.inode:
+        raise FileChanged("it was replaced by another file")
+    if now.size != was.size:
+        raise FileChanged(f"its size went from {was.size} to {now.size} bytes")
+    if now.mtime_ns != was.mtime_ns:
+        raise FileChanged("its modification time changed")
 
 
 def _read_blocks(
