@@ -7,6 +7,7 @@ the hunt does not read are counted as skipped with the category named.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -22,6 +23,12 @@ from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES, TextLine, text_lines
 
 logger = logging.getLogger(__name__)
 
+JSON_SCALAR_REASON = "not a log export (a JSON value that is not an object or array)"
+# Skip reasons of faults that end a JSON document early without being a JSON error.
+_READ_FAULT_REASONS = {
+    "corrupt_gzip": "corrupt or cut-off gzip data",
+    "decompression_limit": "gzip content past --max-decompressed-size",
+}
 SHAPE_GRAPH = "graph"
 SHAPE_DIAGNOSTIC = "azure-monitor-diagnostic"
 SHAPE_LOG_ANALYTICS = "log-analytics"
@@ -68,6 +75,45 @@ def load_json_text(
         )
         return
     _load_json_document(text, sink, strict=strict, max_record_chars=max_record_bytes)
+
+
+def skip_json_scalar(first_lines: list[TextLine], sink: FileSink) -> bool:
+    """Skip a file that is one JSON value other than an object or an array.
+
+    Such a file (``null``, ``42``, ``"text"``) is valid JSON but contains no records.
+    ``first_lines`` are the first non-blank lines, as
+    :func:`~h056hunt.loaders.json_lines.peek_content_lines` returns them.
+
+    Returns:
+        True when the file was counted as one skipped record.
+    """
+    if len(first_lines) != 1 or first_lines[0].text is None:
+        return False
+    text = first_lines[0].text.strip().lstrip("\ufeff")
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    if isinstance(value, dict | list):
+        return False
+    logger.warning(
+        "%s: valid JSON but not a log export: the file contains one JSON %s, not an "
+        "object or an array of records; file skipped",
+        sink.path,
+        _json_type_name(value),
+    )
+    sink.skip(JSON_SCALAR_REASON, line=first_lines[0].number, record=None)
+    return True
+
+
+def _json_type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, str):
+        return "string"
+    return "number"
 
 
 def load_json_lines(
@@ -172,7 +218,15 @@ def load_json_document(
 
 
 def _mark_partial(sink: FileSink, error: InputError, line_offset: int) -> None:
-    line = (error.line or 0) + line_offset
+    if error.line is None:
+        # A fault of the file rather than of its JSON, such as cut-off gzip data.
+        logger.warning("%s; kept the complete records read before it", error.message)
+        sink.report.partial = True
+        sink.report.error = error.detail
+        reason = _READ_FAULT_REASONS.get(error.reason, "invalid JSON")
+        sink.skip(reason, line=None, record=None)
+        return
+    line = error.line + line_offset
     logger.warning(
         "%s, line %d, column %s: %s; kept the complete records and skipped the rest "
         "of this fragment",

@@ -17,7 +17,12 @@ from h056hunt.loaders import csv_export, json_export, json_lines
 from h056hunt.loaders.jsondocument import DocumentReader
 from h056hunt.loaders.sink import FileSink
 from h056hunt.sources import DEFAULT_MAX_DECOMPRESSED_BYTES
-from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES, iter_text_lines, open_input
+from h056hunt.streams import (
+    DEFAULT_MAX_RECORD_BYTES,
+    iter_text_lines,
+    open_input,
+    text_lines,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +41,9 @@ def load_text(
     """Route the decoded text of one file to the JSON or the CSV loader."""
     stripped = text.lstrip()
     if not stripped:
+        return
+    first_lines = json_lines.peek_content_lines(text_lines(text, max_record_bytes))
+    if json_export.skip_json_scalar(first_lines, sink):
         return
     if stripped[0] in "[{":
         json_export.load_json_text(
@@ -145,6 +153,8 @@ def _stream_file(
         start = (first.text if first.text is not None else first.prefix).lstrip(
             _LEADING_BLANKS
         )
+        if json_export.skip_json_scalar(first_lines, sink):
+            return False
         every_line = itertools.chain(first_lines, lines)
         if not start.startswith(("[", "{")):
             csv_export.load_csv_lines(

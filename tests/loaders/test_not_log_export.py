@@ -1,0 +1,117 @@
+"""Messages for files that are valid JSON or gzip but hold no log records.
+
+Each test writes the file and runs ``h056 hunt`` through the CLI, with an audit file
+beside it so the run has records to hunt.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from h056hunt.cli import main
+from h056hunt.loaders.json_export import JSON_SCALAR_REASON
+
+AUDIT = {
+    "id": "audit-1",
+    "activityDisplayName": "Update StsRefreshTokenValidFrom Timestamp",
+    "activityDateTime": "2025-01-02T03:00:00Z",
+    "result": "success",
+    "initiatedBy": {"user": {"id": "admin-id", "userPrincipalName": "a@x.example"}},
+    "targetResources": [{"id": "user-id", "type": "User"}],
+}
+
+
+def run_hunt(folder: Path, signin: Path, *extra: str) -> Result:
+    audit = folder / "audit.json"
+    audit.write_text(json.dumps({"value": [AUDIT]}), "utf-8")
+    logger = logging.getLogger("h056hunt")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    arguments = ["hunt", "--audit", str(audit), "--signin", str(signin)]
+    try:
+        return CliRunner().invoke(
+            main, [*arguments, "--format", "json", "--fail-on", "none", *extra]
+        )
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = saved
+
+
+def file_report(result: Result, name: str) -> dict[str, Any]:
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    files = json.loads(result.stdout)["run"]["files"]
+    (found,) = [item for item in files if item["path"].endswith(name)]
+    assert isinstance(found, dict)
+    return found
+
+
+SCALARS = {
+    "null": ("null", "null"),
+    "number": ("42", "number"),
+    "string": ('"hello"', "string"),
+    "boolean": ("true", "boolean"),
+    "string with blank lines": ('\n  "hello"  \n\n', "string"),
+}
+
+
+@pytest.mark.parametrize("path_option", [[], ["--no-fast-path"]], ids=["fast", "plain"])
+@pytest.mark.parametrize("mode", [[], ["--lenient"]], ids=["strict", "lenient"])
+@pytest.mark.parametrize("case", list(SCALARS))
+def test_json_scalar_named_as_json(
+    tmp_path: Path, case: str, mode: list[str], path_option: list[str]
+) -> None:
+    text, type_name = SCALARS[case]
+    signin = tmp_path / "signin.json"
+    signin.write_text(text, "utf-8")
+
+    result = run_hunt(tmp_path, signin, *mode, *path_option)
+    report = file_report(result, "signin.json")
+
+    assert "neither JSON" not in result.stderr
+    assert "valid JSON but not a log export" in result.stderr
+    assert f"one JSON {type_name}, not an object or an array" in result.stderr
+    assert report["records_seen"] == 1
+    assert report["skipped_by_reason"] == {JSON_SCALAR_REASON: 1}
+
+
+def test_prose_line_still_not_json(tmp_path: Path) -> None:
+    signin = tmp_path / "signin.json"
+    signin.write_text("hello world\n", "utf-8")
+
+    result = run_hunt(tmp_path, signin)
+    report = file_report(result, "signin.json")
+
+    assert "neither JSON nor a delimited header" in result.stderr
+    assert report["skipped_by_reason"] == {"not a log export (file)": 1}
+
+
+def test_cut_gzip_page_names_gzip(tmp_path: Path) -> None:
+    records = [
+        {
+            "id": f"signin-{number}",
+            "createdDateTime": f"2025-01-02T03:{number:02d}:00Z",
+            "userId": "user-id",
+            "status": {"errorCode": 0},
+        }
+        for number in range(40)
+    ]
+    whole = gzip.compress(json.dumps({"value": records}, indent=2).encode())
+    signin = tmp_path / "signin.json.gz"
+    signin.write_bytes(whole[: len(whole) // 2])
+
+    result = run_hunt(tmp_path, signin, "--lenient")
+    report = file_report(result, "signin.json.gz")
+
+    assert "line 0" not in result.stderr
+    assert "column None" not in result.stderr
+    assert "corrupt or truncated gzip data" in result.stderr
+    assert report["partial"] is True
+    assert report["skipped_by_reason"] == {"corrupt or cut-off gzip data": 1}
+    loaded = sum(report["loaded"].values())
+    assert report["records_seen"] == loaded + report["skipped"]
