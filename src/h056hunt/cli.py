@@ -745,9 +745,18 @@ def _reject_empty_inputs(
     ):
         reports = [report for report in data.files if report.requested_log == log]
         if given and reports and sum(r.records_seen for r in reports) == 0:
+            # A file that failed part-way, such as a cut gzip stream, is named with
+            # its fault rather than counted as empty.
+            failed = [report for report in reports if report.error]
+            parts = []
+            if len(reports) > len(failed):
+                parts.append(
+                    f"{len(reports) - len(failed)} file(s) empty or header-only"
+                )
+            parts += [str(report.error) for report in failed]
             raise UsageError(
-                f"the {option} inputs contain no records at all ({len(reports)} "
-                "file(s) empty or header-only), so nothing was hunted",
+                f"the {option} inputs contain no records at all "
+                f"({'; '.join(parts)}), so nothing was hunted",
                 hint="check the export; it may have been cut off or filtered to "
                 "nothing",
             )

@@ -284,6 +284,19 @@ def test_empty_file_warns(tmp_path: Path) -> None:
     assert result.exit_code == 2
 
 
+def test_cut_gzip_without_records_named(tmp_path: Path) -> None:
+    line = json.dumps({"id": "a", "createdDateTime": "2026-03-02T10:00:00Z"})
+    packed = gzip.compress((line + "\n").encode() * 50)
+    (tmp_path / "cut.ndjson.gz").write_bytes(packed[:30])
+
+    result = hunt("--signin", str(tmp_path / "cut.ndjson.gz"), "--lenient")
+
+    assert result.exit_code == 2
+    assert "cut.ndjson.gz: corrupt or truncated gzip data" in result.stderr
+    assert "no records at all (" in result.stderr
+    assert "empty or header-only" not in result.stderr
+
+
 def test_header_only_csv_warns(tmp_path: Path) -> None:
     header_only_csv(tmp_path)
 
