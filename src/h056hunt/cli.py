@@ -483,7 +483,7 @@ def hunt(
         render_summary(data, result, errors, tz=tz, suppressed_listed=show_suppressed)
         if show_suppressed:
             render_suppressed(result.suppressed, errors)
-        _reject_empty_inputs(data, audit_inputs, signin_inputs)
+        _reject_empty_inputs(data, audit_inputs, signin_inputs, strict=not lenient)
 
         def write(stream: TextIO, is_terminal: bool) -> None:
             context = RenderContext(
@@ -729,12 +729,18 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
 
 
 def _reject_empty_inputs(
-    data: LoadedData, audit_inputs: tuple[str, ...], signin_inputs: tuple[str, ...]
+    data: LoadedData,
+    audit_inputs: tuple[str, ...],
+    signin_inputs: tuple[str, ...],
+    *,
+    strict: bool = True,
 ) -> None:
-    """Fail when an input option's files hold no record at all.
+    """Fail when an input option's files hold no record at all, or in strict mode
+    no record that was not skipped.
 
     A hunt over an empty or header-only export would look clean while nothing was
-    looked at.
+    looked at. A lenient run keeps going, because its outputs carry the
+    partial-input notice.
 
     Raises:
         UsageError: ``--audit`` or ``--signin`` files held no records.
@@ -759,6 +765,20 @@ def _reject_empty_inputs(
                 f"({'; '.join(parts)}), so nothing was hunted",
                 hint="check the export; it may have been cut off or filtered to "
                 "nothing",
+            )
+        usable = sum(
+            sum(r.loaded.values()) + r.duplicates + sum(r.prefiltered.values())
+            for r in reports
+        )
+        if strict and given and reports and usable == 0:
+            # Every record was skipped, as for a file that is not a log export:
+            # a clean result would describe data that was never looked at.
+            skipped = sum(sum(r.skipped.values()) for r in reports)
+            raise UsageError(
+                f"the {option} inputs contain no usable record: all {skipped} "
+                "record(s) were skipped (the run summary gives the reasons), so "
+                "nothing was hunted",
+                hint="check that the files are the exports you meant to give",
             )
 
 

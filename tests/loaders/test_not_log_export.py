@@ -71,11 +71,16 @@ def test_json_scalar_named_as_json(
     signin.write_text(text, "utf-8")
 
     result = run_hunt(tmp_path, signin, *mode, *path_option)
-    report = file_report(result, "signin.json")
 
     assert "neither JSON" not in result.stderr
     assert "valid JSON but not a log export" in result.stderr
     assert f"one JSON {type_name}, not an object or an array" in result.stderr
+    if not mode:
+        # Strict: the only sign-in file was skipped, so nothing was hunted.
+        assert result.exit_code == 2
+        assert "--signin inputs contain no usable record" in result.stderr
+        return
+    report = file_report(result, "signin.json")
     assert report["records_seen"] == 1
     assert report["skipped_by_reason"] == {JSON_SCALAR_REASON: 1}
 
@@ -84,7 +89,7 @@ def test_prose_line_still_not_json(tmp_path: Path) -> None:
     signin = tmp_path / "signin.json"
     signin.write_text("hello world\n", "utf-8")
 
-    result = run_hunt(tmp_path, signin)
+    result = run_hunt(tmp_path, signin, "--lenient")
     report = file_report(result, "signin.json")
 
     assert "neither JSON nor a delimited header" in result.stderr

@@ -910,3 +910,13 @@ def test_huge_record_in_page_skipped_in_bounded_memory(
     # reader keeps about the limit and one chunk in memory.
     assert baseline_kib > 0
     assert (peak_kib - baseline_kib) * 1024 < 4 * 16 * 1024 * 1024
+
+
+def test_only_skipped_records_exit_two(tmp_path: Path) -> None:
+    (tmp_path / "scalar.json").write_text("null\n")
+
+    result = hunt("--signin", str(tmp_path / "scalar.json"))
+
+    assert result.exit_code == 2
+    assert "--signin inputs contain no usable record" in result.stderr
+    assert "No findings" not in result.stdout
