@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from h056hunt.errors import AmbiguousDateError, InputError
+from h056hunt.loaders.fields import replace_surrogates
 
 logger = logging.getLogger(__name__)
 
@@ -190,12 +191,13 @@ def _prepare(values: Sequence[Any]) -> _PreparedColumn:
 def _to_arrow_strings(values: Sequence[Any]) -> pa.Array:
     try:
         return pa.array(values, type=pa.string(), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
         # Cells of other types, such as numbers from a JSON export, are parsed as
-        # their text, so they end up as failures rather than vanishing.
+        # their text, so they end up as failures rather than vanishing. Text with a
+        # lone surrogate, which pyarrow cannot encode, gets U+FFFD in its place.
         missing = pd.isna(pd.Series(values, dtype=object)).to_numpy()
         strings = [
-            None if is_missing else str(value)
+            None if is_missing else replace_surrogates(str(value))
             for value, is_missing in zip(values, missing, strict=True)
         ]
         return pa.array(strings, type=pa.string())

@@ -30,7 +30,9 @@ from h056hunt.loaders.fields import (
     decode_json_text,
     first_text,
     integer,
+    json_text,
     lower_keys,
+    replace_surrogates,
     text,
 )
 
@@ -68,9 +70,7 @@ def audit_row(record: Any, *, envelope_time: str | None = None) -> dict[str, Any
     target = _user_target(decode_json_text(fields.get("targetresources")))
     row.update(target_fields(target))
     properties = _modified_properties(target.get("modifiedproperties"))
-    row["modified_properties"] = (
-        json.dumps(properties, ensure_ascii=False) if properties else None
-    )
+    row["modified_properties"] = json_text(properties) if properties else None
     row["included_updated_properties"] = _included_properties(properties)
     return row
 
@@ -151,11 +151,14 @@ def _modified_properties(value: Any) -> list[dict[str, Any]]:
 
 
 def _unwrap_property_value(value: Any) -> Any:
-    """Decode modifiedProperties values, which are JSON encoded inside strings."""
+    """Decode modifiedProperties values, which are JSON encoded inside strings.
+
+    Text that is not JSON, or JSON nested too deeply for the decoder, stays text.
+    """
     if isinstance(value, str):
         try:
             return json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return value
     return value
 
@@ -165,7 +168,12 @@ def _included_properties(properties: list[dict[str, Any]]) -> str | None:
         if (entry.get("name") or "").lower() == "included updated properties":
             value = entry.get("new")
             if isinstance(value, list):
-                return ", ".join(str(item) for item in value)
+                try:
+                    joined = ", ".join(str(item) for item in value)
+                except RecursionError:
+                    # repr() of a list nested too deeply, as json_text explains.
+                    return None
+                return replace_surrogates(joined)
             return text(value)
     return None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,6 +12,10 @@ from typing import Any
 NULL_PLACEHOLDERS = frozenset({"", "<null>", "&lt;null&gt;", "null", "none", "n/a"})
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
+# A JSON ``\uXXXX`` escape can decode to half of a UTF-16 surrogate pair, which no
+# UTF-8 encoder (pyarrow's or an output file's) accepts.
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+REPLACEMENT_CHARACTER = "\ufffd"
 
 
 def lower_keys(record: Any) -> dict[str, Any]:
@@ -50,11 +55,39 @@ def text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True, ensure_ascii=False)
-    result = str(value).strip()
+        return json_text(value, sort_keys=True)
+    result = replace_surrogates(str(value).strip())
     if result.lower() in NULL_PLACEHOLDERS:
         return None
     return result
+
+
+def json_text(value: Any, *, sort_keys: bool = False) -> str | None:
+    """Encode a decoded JSON value as UTF-8-safe JSON text.
+
+    Returns None when the value is nested too deeply to encode. The reader decoded it
+    with fewer stack frames in use than the encoder has here, so a value just within
+    the reader's limit can exceed the encoder's.
+    """
+    try:
+        encoded = json.dumps(value, sort_keys=sort_keys, ensure_ascii=False)
+    except RecursionError:
+        return None
+    return replace_surrogates(encoded)
+
+
+def replace_surrogates(value: str) -> str:
+    """Replace lone UTF-16 surrogates with U+FFFD so the text encodes as UTF-8.
+
+    ASCII text, and text that already encodes, is returned as it is without a copy.
+    """
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub(REPLACEMENT_CHARACTER, value)
+    return value
 
 
 def integer(value: Any) -> int | None:

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from h056hunt import schema, timeranges
+from h056hunt.loaders.fields import replace_surrogates
 from h056hunt.timeparse import parse_time_column
 
 logger = logging.getLogger(__name__)
@@ -184,8 +185,11 @@ class FileSink:
         """Count records that are not used, with the reason the summary shows.
 
         Args:
+            reason: the text every report shows. A reason built from a field value
+                can contain a lone surrogate, which is replaced with U+FFFD here.
             seen: False when the records were already counted as seen.
         """
+        reason = replace_surrogates(reason)
         if seen:
             self.report.records_seen += count
         self.report.skipped[reason] += count
