@@ -53,7 +53,8 @@ def expand_inputs(patterns: list[str]) -> Expansion:
     """Expand files, folders and glob patterns into a sorted, duplicate-free list.
 
     Raises:
-        UsageError: a pattern matches nothing at all.
+        UsageError: a pattern matches nothing at all, or the patterns match only
+            folders that contain no file.
     """
     expansion = Expansion()
     seen: set[Path] = set()
@@ -67,6 +68,16 @@ def expand_inputs(patterns: list[str]) -> Expansion:
             )
         for match in matches:
             _collect(match, expansion, seen, set())
+    if patterns and not expansion.files and not expansion.unreadable:
+        # Only folders matched, and they contain no file. Going on would report a
+        # clean hunt over no data.
+        where = "this folder" if len(patterns) == 1 else "these folders"
+        raise UsageError(
+            f"{', '.join(patterns)}: no file to read in {where} or the folders "
+            "inside, so there is no record to hunt",
+            hint="check the path and that the export wrote its files there; files "
+            "and folders whose names start with '.' are not read",
+        )
     return expansion
 
 

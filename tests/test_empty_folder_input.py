@@ -1,0 +1,65 @@
+"""A folder given as input that contains no file stops the run with exit code 2.
+
+An empty file already does; an empty folder used to report "No findings." over no
+data at all.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from h056hunt.cli import main
+
+
+@pytest.mark.parametrize("option", ["--signin", "--audit"])
+def test_empty_folder_exits_two(tmp_path: Path, option: str) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+
+    result = CliRunner().invoke(main, ["hunt", option, str(folder)])
+
+    assert result.exit_code == 2, result.output
+    assert str(folder) in result.stderr
+    assert "no file to read" in result.stderr
+    assert "No findings" not in result.stdout
+
+
+def test_folder_of_hidden_files_and_empty_folders(tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    (folder / "day1" / "hour0").mkdir(parents=True)
+    (folder / ".signin.json").write_text("{}")
+
+    result = CliRunner().invoke(main, ["hunt", "--signin", str(folder)])
+
+    assert result.exit_code == 2, result.output
+    assert "names start with '.'" in result.stderr
+
+
+def test_inspect_empty_folder(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["inspect", str(tmp_path)])
+
+    assert result.exit_code == 2, result.output
+    assert str(tmp_path) in result.stderr
+
+
+def test_empty_folder_beside_file_still_hunts(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    signin = tmp_path / "signin.json"
+    record = {
+        "id": "S1",
+        "createdDateTime": "2026-03-02T10:05:00Z",
+        "userId": "11111111-1111-4111-8111-111111111111",
+        "status": {"errorCode": 500121},
+    }
+    signin.write_text(json.dumps({"value": [record]}))
+
+    result = CliRunner().invoke(
+        main, ["hunt", "--signin", str(empty), "--signin", str(signin)]
+    )
+
+    assert result.exit_code == 0, result.output
