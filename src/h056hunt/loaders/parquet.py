@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
-from dataclasses import MISSING, dataclass, fields, replace
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,8 @@ import pyarrow.parquet as pq
 
 from h056hunt import schema
 from h056hunt.errors import InputError
+from h056hunt.loaders import manifest_fields
+from h056hunt.loaders.manifest_fields import ManifestFieldError
 from h056hunt.loaders.sink import FileFrames, FileReport
 
 if TYPE_CHECKING:
@@ -53,6 +55,25 @@ TABLES: dict[str, tuple[pa.Schema, str]] = {
 }
 # A manifest larger than this is not one that ``h056 convert`` wrote.
 _MAX_MANIFEST_BYTES = 256 * 1024 * 1024
+# The decoder of each FileReport field that report_record writes.
+_REPORT_FIELDS: dict[str, Callable[[Any, str], Any]] = {
+    "path": manifest_fields.text,
+    "requested_log": manifest_fields.log_name,
+    "shapes": manifest_fields.counter,
+    "records_seen": manifest_fields.count,
+    "loaded": manifest_fields.counter,
+    "duplicates": manifest_fields.count,
+    "skipped": manifest_fields.counter,
+    "partial": manifest_fields.flag,
+    "error": manifest_fields.optional_text,
+    "time_min": manifest_fields.timestamps,
+    "time_max": manifest_fields.timestamps,
+    "present_columns": manifest_fields.column_sets,
+    "prefiltered": manifest_fields.counter,
+    "time_ranges": manifest_fields.time_ranges,
+    "step_rows": manifest_fields.count,
+}
+_REQUIRED_REPORT_FIELDS = ("path", "requested_log")
 
 
 @dataclass(frozen=True)
@@ -125,17 +146,23 @@ def report_record(report: FileReport) -> dict[str, Any]:
     return {item.name: _encode(getattr(report, item.name)) for item in fields(report)}
 
 
-def report_from_record(record: dict[str, Any]) -> FileReport:
-    """Rebuild a :class:`FileReport` from :func:`report_record` output."""
-    values = {}
-    for item in fields(FileReport):
-        if item.name not in record:
-            continue
-        value = _decode(record[item.name])
-        factory = item.default_factory
-        if factory is not MISSING and isinstance(factory(), Counter):
-            value = Counter(value)
-        values[item.name] = value
+def report_from_record(record: Any, field: str = "report") -> FileReport:
+    """Rebuild a :class:`FileReport` from :func:`report_record` output.
+
+    Args:
+        record: the decoded JSON object.
+        field: where ``record`` sits in its document, for error messages.
+
+    Raises:
+        ManifestFieldError: a field is missing, of the wrong type, or out of range.
+    """
+    entries = manifest_fields.mapping(record, field)
+    values: dict[str, Any] = {}
+    for name, decode in _REPORT_FIELDS.items():
+        if name in entries:
+            values[name] = decode(entries[name], f"{field}.{name}")
+        elif name in _REQUIRED_REPORT_FIELDS:
+            raise manifest_fields.ManifestFieldError(field, f"missing field {name}")
     return FileReport(**values)
 
 
@@ -153,29 +180,19 @@ def _encode(value: Any) -> Any:
     return value
 
 
-def _decode(value: Any) -> Any:
-    if not isinstance(value, dict):
-        return value
-    if "$timestamp" in value:
-        return pd.Timestamp(value["$timestamp"])
-    if "$set" in value:
-        return set(value["$set"])
-    if "$array" in value:
-        return np.array(value["$array"], dtype=value["dtype"])
-    return {key: _decode(item) for key, item in value.items()}
-
-
 def parse_manifest(text: str, root: str) -> Manifest | None:
     """Read a manifest's JSON text; return None when it is not a convert manifest.
 
     Raises:
         InputError: the manifest names the convert format but a version this
-            release does not read, or columns that differ from the canonical schema.
+            release does not read, columns that differ from the canonical schema,
+            or a field that is missing, of the wrong type or out of range. A
+            partition path that is absolute or leads out of the folder is invalid.
     """
     where = f"{root.rstrip('/')}/{MANIFEST_NAME}"
     try:
         document = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(document, dict) or document.get("format") != MANIFEST_FORMAT:
         return None
@@ -189,9 +206,27 @@ def parse_manifest(text: str, root: str) -> Manifest | None:
             hint="run h056 convert again with this release, or use the release "
             "that wrote the folder",
         )
-    tables = document.get("tables") or {}
+    try:
+        return _manifest_from_document(document, root, where)
+    except ManifestFieldError as error:
+        raise InputError(
+            where,
+            f"invalid manifest field {error.field}: {error.problem}",
+            reason="invalid_manifest",
+            hint="the manifest was changed or damaged after h056 convert wrote it; "
+            "run h056 convert again",
+        ) from error
+
+
+def _manifest_from_document(
+    document: dict[str, Any], root: str, where: str
+) -> Manifest:
+    tables = manifest_fields.mapping(document.get("tables"), "tables")
+    partitions = {}
+    rows = {}
     for log, (arrow_schema, _) in TABLES.items():
-        table = tables.get(log) or {}
+        field = f"tables.{log}"
+        table = manifest_fields.mapping(tables.get(log), field)
         if table.get("columns") != columns_record(arrow_schema):
             raise InputError(
                 where,
@@ -199,16 +234,45 @@ def parse_manifest(text: str, root: str) -> Manifest | None:
                 reason="schema_mismatch",
                 hint="run h056 convert again with this release",
             )
+        listed = manifest_fields.array(table.get("partitions"), f"{field}.partitions")
+        partitions[log] = [
+            manifest_fields.relative_partition(item, f"{field}.partitions[{index}]")
+            for index, item in enumerate(listed)
+        ]
+        rows[log] = manifest_fields.count(table.get("rows"), f"{field}.rows")
+    files = manifest_fields.array(document.get("files", []), "files")
+    unreadable = manifest_fields.array(document.get("unreadable", []), "unreadable")
+    conflicts = manifest_fields.array(document.get("conflicts", []), "conflicts")
     return Manifest(
         root=root,
-        partitions={log: list(tables[log]["partitions"]) for log in TABLES},
-        rows={log: int(tables[log]["rows"]) for log in TABLES},
-        files=[report_from_record(item) for item in document.get("files", [])],
-        unreadable=[
-            (str(path), str(reason)) for path, reason in document.get("unreadable", [])
+        partitions=partitions,
+        rows=rows,
+        files=[
+            report_from_record(item, f"files[{index}]")
+            for index, item in enumerate(files)
         ],
-        conflicts=list(document.get("conflicts", [])),
+        unreadable=[
+            manifest_fields.string_pair(item, f"unreadable[{index}]")
+            for index, item in enumerate(unreadable)
+        ],
+        conflicts=[
+            _conflict_record(item, f"conflicts[{index}]")
+            for index, item in enumerate(conflicts)
+        ],
     )
+
+
+def _conflict_record(value: Any, field: str) -> dict[str, Any]:
+    """Check one conflict entry, which becomes a ``load.Conflict``."""
+    entry = manifest_fields.mapping(value, field)
+    return {
+        "log": manifest_fields.log_name(entry.get("log"), f"{field}.log"),
+        "record_id": manifest_fields.text(entry.get("record_id"), f"{field}.record_id"),
+        "columns": manifest_fields.string_list(
+            entry.get("columns"), f"{field}.columns"
+        ),
+        "files": manifest_fields.string_list(entry.get("files"), f"{field}.files"),
+    }
 
 
 def find_manifest(input_path: str) -> Manifest | None:
@@ -237,14 +301,27 @@ def read_table(manifest: Manifest, log: str) -> pd.DataFrame:
     """Read one table of a convert folder into a canonical frame.
 
     Raises:
-        InputError: a partition file is missing, unreadable, or has other columns.
+        InputError: a partition file is missing, unreadable, outside the folder
+            once symlinks are resolved, or has other columns.
     """
     arrow_schema, _ = TABLES[log]
     parts = []
+    root = Path(manifest.root).resolve()
     for relative in manifest.partitions[log]:
         location = f"{manifest.root.rstrip('/')}/{relative}"
+        target = (root / relative).resolve()
+        if not target.is_relative_to(root):
+            # parse_manifest rejects ".." and absolute paths; this catches a
+            # symlink inside the folder that leads out of it.
+            raise InputError(
+                location,
+                f"partition resolves to {target}, outside the convert folder {root}",
+                reason="invalid_manifest",
+                hint="the convert folder was changed after h056 convert wrote it; "
+                "run h056 convert again",
+            )
         try:
-            table = pq.read_table(Path(manifest.root) / relative)
+            table = pq.read_table(target)
         except (OSError, pa.ArrowException) as error:
             raise InputError(
                 location,
