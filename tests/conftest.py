@@ -61,3 +61,17 @@ def restore_logging() -> Iterator[None]:
     saved = (logger.handlers[:], logger.level, logger.propagate)
     yield
     logger.handlers[:], logger.level, logger.propagate = saved
+
+
+@pytest.fixture
+def small_fast_path_units(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shrink the fast path's chunks, index blocks and time batches, and send every
+    file to the workers, so small test files run each of its code paths."""
+    from h056hunt.loaders import csv_fastpath, fastpath, prefilter
+
+    monkeypatch.setattr(fastpath, "CHUNK_BYTES", 64 * 1024)
+    monkeypatch.setattr(csv_fastpath, "CHUNK_BYTES", 64 * 1024)
+    monkeypatch.setattr(csv_fastpath, "MIN_BYTES", 0)
+    monkeypatch.setattr(fastpath, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(prefilter, "INDEX_BLOCK_BYTES", 16 * 1024)
+    monkeypatch.setattr(prefilter, "TIME_BATCH", 500)

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from h056hunt.cli import main
-from h056hunt.loaders import csv_fastpath, fastpath, prefilter
+from h056hunt.loaders import fastpath
 from h056hunt.simulate import tabular
 from h056hunt.simulate.config import SimulationConfig
 from h056hunt.simulate.output import simulate
@@ -36,15 +36,7 @@ CASES = (
 )
 
 
-@pytest.fixture(autouse=True)
-def small_units(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Shrink chunks and index blocks so small files exercise every code path."""
-    monkeypatch.setattr(fastpath, "CHUNK_BYTES", 64 * 1024)
-    monkeypatch.setattr(csv_fastpath, "CHUNK_BYTES", 64 * 1024)
-    monkeypatch.setattr(csv_fastpath, "MIN_BYTES", 0)
-    monkeypatch.setattr(fastpath, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(prefilter, "INDEX_BLOCK_BYTES", 16 * 1024)
-    monkeypatch.setattr(prefilter, "TIME_BATCH", 500)
+pytestmark = pytest.mark.usefixtures("small_fast_path_units")
 
 
 def _hunt(audit: Path, signin: Path, *extra: str) -> tuple[bytes, str]:

@@ -16,8 +16,6 @@ import pytest
 from click.testing import Result
 from hostile import run_cli
 
-from h056hunt.loaders import csv_fastpath, fastpath, prefilter
-
 USER_ID = "11111111-1111-4111-8111-111111111111"
 ADMIN_ID = "22222222-2222-4222-8222-222222222222"
 DENIED = "MFA denied; user declined the authentication"
@@ -25,14 +23,7 @@ NESTING = 1000
 COMMON = ["--fail-on", "none", "--min-denials", "3", "--max-lag", "60m"]
 
 
-@pytest.fixture(autouse=True)
-def small_units(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the fast path use chunks, workers and its pre-filter on small files."""
-    monkeypatch.setattr(fastpath, "CHUNK_BYTES", 64 * 1024)
-    monkeypatch.setattr(csv_fastpath, "CHUNK_BYTES", 64 * 1024)
-    monkeypatch.setattr(csv_fastpath, "MIN_BYTES", 0)
-    monkeypatch.setattr(fastpath, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(prefilter, "INDEX_BLOCK_BYTES", 16 * 1024)
+pytestmark = pytest.mark.usefixtures("small_fast_path_units")
 
 
 def audit(index: int = 1, **changes: Any) -> dict[str, Any]:
