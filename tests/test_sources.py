@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from h056hunt.errors import InputError, UsageError
-from h056hunt.sources import decode_text, expand_inputs, read_bytes
+from h056hunt.sources import (
+    PATHS_NAMED,
+    decode_text,
+    expand_inputs,
+    name_paths,
+    read_bytes,
+)
 
 RECORD = b'{"value": [{"id": "a"}]}\n'
 
@@ -177,3 +183,11 @@ def test_missing_path_is_usage_error(tmp_path: Path) -> None:
 def test_empty_glob_is_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError):
         expand_inputs([str(tmp_path / "*.json")])
+
+
+def test_name_paths_counts_the_rest() -> None:
+    paths = [f"file{index}.json" for index in range(PATHS_NAMED + 2)]
+
+    assert name_paths(paths[:2]) == "file0.json, file1.json"
+    assert name_paths(paths).startswith("file0.json, file1.json")
+    assert name_paths(paths).endswith(f"file{PATHS_NAMED - 1}.json and 2 more")

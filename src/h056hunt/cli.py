@@ -49,15 +49,18 @@ from h056hunt.render.summary import render_summary, render_suppressed
 from h056hunt.render.text import plain
 from h056hunt.simulate.command import simulate_command
 from h056hunt.sizes import format_size, parse_size
-from h056hunt.sources import DEFAULT_MAX_DECOMPRESSED_BYTES, InputFile, expand_inputs
+from h056hunt.sources import (
+    DEFAULT_MAX_DECOMPRESSED_BYTES,
+    InputFile,
+    expand_inputs,
+    name_paths,
+)
 from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES
 
 logger = logging.getLogger("h056hunt")
 
 FORMATS = tuple(RENDERERS)
 FAIL_ON_CHOICES = ("low", "medium", "high", "critical", "none")
-# Paths named in the warning of a run that could read none of its inputs.
-_UNREAD_PATHS_SHOWN = 5
 
 
 class ExitCode(enum.IntEnum):
@@ -790,14 +793,10 @@ def _warn_if_nothing_read(data: LoadedData) -> None:
     """
     if not data.unreadable or any(report.records_seen for report in data.files):
         return
-    paths = [path for path, _ in data.unreadable]
-    shown = ", ".join(paths[:_UNREAD_PATHS_SHOWN])
-    if len(paths) > _UNREAD_PATHS_SHOWN:
-        shown += f" and {len(paths) - _UNREAD_PATHS_SHOWN} more"
     logger.warning(
         "no record was read, because these inputs could not be read: %s; the "
         "result covers no data at all",
-        shown,
+        name_paths([path for path, _ in data.unreadable]),
     )
 
 

@@ -29,8 +29,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
 DEFAULT_MAX_DECOMPRESSED_BYTES = 20 * 1024**3
 _READ_CHUNK_BYTES = 8 * 1024 * 1024
-# Unreadable paths named in a strict run's error after the first one.
-_OTHERS_SHOWN = 5
+# Unreadable paths named in one message; the rest are counted.
+PATHS_NAMED = 5
 
 
 @dataclass
@@ -143,6 +143,14 @@ def _unresolved_reason(path: Path, error: OSError | RuntimeError) -> str:
     return f"cannot resolve path: {error.strerror or error}"
 
 
+def name_paths(paths: list[str]) -> str:
+    """Join the first :data:`PATHS_NAMED` paths and count the rest."""
+    named = ", ".join(paths[:PATHS_NAMED])
+    if len(paths) > PATHS_NAMED:
+        named += f" and {len(paths) - PATHS_NAMED} more"
+    return named
+
+
 def raise_for_unreadable(unreadable: list[tuple[str, str]]) -> None:
     """Stop a strict run that could not read some of its input paths.
 
@@ -160,10 +168,7 @@ def raise_for_unreadable(unreadable: list[tuple[str, str]]) -> None:
     message = f"cannot read this input: {reason}"
     others = [other for other, _ in unreadable[1:]]
     if others:
-        shown = ", ".join(others[:_OTHERS_SHOWN])
-        if len(others) > _OTHERS_SHOWN:
-            shown += f" and {len(others) - _OTHERS_SHOWN} more"
-        message += f"; these inputs cannot be read either: {shown}"
+        message += f"; these inputs cannot be read either: {name_paths(others)}"
     raise InputError(
         path,
         message,
