@@ -41,3 +41,19 @@ def test_grants_by_user_lower_cases_ids() -> None:
     assert sorted(groups) == ["abc", "def"]
     assert groups["abc"]["record_id"].tolist() == ["S1", "S2"]
     assert groups["def"]["record_id"].tolist() == ["S4"]
+
+
+def test_split_by_many_keys_gives_each_key_its_rows() -> None:
+    # A mass revocation makes thousands of keys; each must still get exactly its
+    # own rows, in frame order, with the original index.
+    keys = [f"user-{index % 5000}" for index in range(20_000)]
+    frame = pd.DataFrame(
+        {"_key": pd.Series(keys, dtype="string[pyarrow]"), "value": range(20_000)}
+    ).set_axis(range(40_000, 0, -2))
+
+    groups = _split_by(frame, "_key")
+
+    assert len(groups) == 5000
+    for key in ("user-0", "user-1234", "user-4999"):
+        pd.testing.assert_frame_equal(groups[key], frame[frame["_key"] == key])
+    assert groups.get("user-5000", frame.iloc[0:0]).empty

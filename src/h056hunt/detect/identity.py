@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 import pandas as pd
 
-from h056hunt.schema import rows_of
-
 _GUID_PREFIX = re.compile(r"^[0-9a-f]{32}")
-_GUID = re.compile(
-    r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE
-)
+_GUID_TEXT = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_GUID = re.compile(f"^{_GUID_TEXT}$", re.IGNORECASE)
 UPN_KEY_PREFIX = "upn:"
 
 
+# A run folds the same UPNs in several passes (each log, the index, the keys).
+@lru_cache(maxsize=1 << 16)
 def normalise_upn(upn: str) -> str:
     """Fold a UPN to the form sign-in logs use: lower case, guest mail form, no GUID.
 
@@ -67,13 +67,15 @@ def user_keys(
 
 
 def _normalised_upns(upns: pd.Series) -> pd.Series:
-    text = upns.astype("string")
     # Each distinct UPN is folded once; a log repeats the same few many times.
-    folded = {
-        value: normalise_upn(value) if value else None
-        for value in text.dropna().unique()
-    }
-    return text.map(folded).astype("string")
+    codes, uniques = pd.factorize(upns.astype("string"))
+    folded = pd.array(
+        [normalise_upn(value) if value else None for value in uniques.tolist()]
+        + [None],
+        dtype="string",
+    )
+    # Code -1, a missing UPN, takes the None after the folded values.
+    return pd.Series(folded.take(codes), index=upns.index, dtype="string")
 
 
 def build_upn_index(pairs: list[tuple[pd.Series, pd.Series]]) -> dict[str, str]:
@@ -87,15 +89,19 @@ def build_upn_index(pairs: list[tuple[pd.Series, pd.Series]]) -> dict[str, str]:
         UPN to lower-cased object id. A UPN seen with two different ids (a deleted
         and re-created account, say) is left out, so it never joins the wrong user.
     """
-    seen: dict[str, set[str]] = {}
-    for ids, upns in pairs:
-        frame = pd.DataFrame(
+    parts = [
+        pd.DataFrame(
             {
                 "id": ids.astype("string").str.strip().str.lower(),
                 "upn": _normalised_upns(upns),
             }
-        ).dropna()
-        for object_id, upn in rows_of(frame.drop_duplicates()):
-            if object_id and is_object_id(object_id):
-                seen.setdefault(upn, set()).add(object_id)
-    return {upn: ids.pop() for upn, ids in seen.items() if len(ids) == 1}
+        )
+        for ids, upns in pairs
+    ]
+    if not parts:
+        return {}
+    frame = pd.concat(parts, ignore_index=True).dropna().drop_duplicates()
+    frame = frame[frame["id"].str.fullmatch(_GUID_TEXT).fillna(False)]
+    ids_per_upn = frame.groupby("upn", sort=False)["id"].transform("size")
+    single = frame[ids_per_upn == 1]
+    return dict(zip(single["upn"].tolist(), single["id"].tolist(), strict=True))
