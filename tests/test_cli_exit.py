@@ -1,0 +1,60 @@
+"""Tests for the h056 console script, which ends the process without teardown."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from h056hunt.cli import main
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_logs"
+SCRIPT = Path(sys.executable).with_name("h056")
+HUNT = [
+    "hunt",
+    "--audit",
+    str(SAMPLES / "audit.json"),
+    "--signin",
+    str(SAMPLES / "signin.json"),
+    "--format",
+    "jsonl",
+]
+
+
+def _script(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [str(SCRIPT), *args], capture_output=True, timeout=120, check=False
+    )
+
+
+def test_script_output_matches_in_process_run() -> None:
+    completed = _script(*HUNT)
+    in_process = CliRunner().invoke(main, HUNT)
+
+    assert completed.returncode == in_process.exit_code == 1
+    assert completed.stdout == in_process.stdout_bytes
+    assert completed.stdout.endswith(b"}\n")
+
+
+def test_script_writes_output_file_whole(tmp_path: Path) -> None:
+    target = tmp_path / "findings.jsonl"
+
+    completed = _script(*HUNT, "--output", str(target))
+
+    assert completed.returncode == 1
+    assert target.read_bytes() == _script(*HUNT).stdout
+
+
+def test_script_exit_codes_of_errors(tmp_path: Path) -> None:
+    missing = _script("hunt", "--audit", str(tmp_path / "missing.json"))
+    unknown = _script("hunt", "--no-such-option")
+    version = _script("--version")
+
+    assert missing.returncode == 2
+    assert b"missing.json" in missing.stderr
+    assert unknown.returncode == 2
+    assert b"No such option" in unknown.stderr
+    assert version.returncode == 0
+    assert version.stdout.startswith(b"h056, version ")
