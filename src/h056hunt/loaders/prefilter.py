@@ -74,10 +74,15 @@ for _index, _digit in enumerate(b"0123456789abcdef"):
     _HEX_VALUE[_digit] = _index
 for _index, _digit in enumerate(b"ABCDEF"):
     _HEX_VALUE[_digit] = 10 + _index
-# Digit and separator positions of YYYY-MM-DDTHH:MM:SS.
-_ISO_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
-_ISO_SEPARATORS = ((4, ord("-")), (7, ord("-")), (10, ord("T")), (13, ord(":")))
-_ISO_SEPARATORS += ((16, ord(":")),)
+# The bytes YYYY-MM-DDTHH:MM:SS may hold: a digit or one separator per position.
+_ISO_HEAD = 19
+_ISO_LOW = np.frombuffer(b"0000-00-00T00:00:00", dtype=np.uint8)
+_ISO_HIGH = np.frombuffer(b"9999-99-99T99:99:99", dtype=np.uint8)
+# A literal, its fraction of up to 9 digits, Z and the closing quote fit this width.
+ISO_WIDTH = 31
+# Seconds of 1678-01-01 and 2262-01-01, the years a nanosecond time can hold.
+_MIN_SECONDS = int(np.datetime64("1678-01-01T00:00:00", "s").astype(np.int64))
+_MAX_SECONDS = int(np.datetime64("2262-01-01T00:00:00", "s").astype(np.int64))
 _MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 _FRACTION_WEIGHTS = 10 ** np.arange(8, -1, -1, dtype=np.int64)
 NEWLINE_BYTE = 0x0A
@@ -86,6 +91,7 @@ GRAPH_KEY_OFFSET = 45
 _GRAPH_PREFIX = np.frombuffer(b'{"id":"', dtype=np.uint8)
 _GRAPH_RANGE = np.arange(len(_GRAPH_PREFIX))
 _TIME_RANGE = np.arange(TIME_WINDOW)
+_ISO_RANGE = np.arange(ISO_WIDTH)
 _USER_RANGE = np.arange(USER_WINDOW)
 _UNKNOWN_WINDOW = np.frombuffer(b"?" * USER_WINDOW, dtype=np.uint8)
 # Graph writes userId within a few hundred bytes after createdDateTime.
@@ -370,13 +376,13 @@ class LineScanner:
             )
         kept = ~decode
         block_of = self._blocks_for(starts, line_base, record_base)
-        cells = data[(key_array[kept] + key_length)[:, None] + _TIME_RANGE]
-        nanoseconds, parsed = iso_nanoseconds(cells)
+        values = key_array[kept] + key_length
+        nanoseconds, parsed = iso_nanoseconds(data[values[:, None] + _ISO_RANGE])
         self._nanoseconds.append(nanoseconds[parsed])
         self._parsed_count += int(parsed.sum())
         if not parsed.all():
             others = np.zeros((int((~parsed).sum()), TIME_WINDOW + 1), dtype=np.uint8)
-            others[:, 1:] = cells[~parsed]
+            others[:, 1:] = data[values[~parsed][:, None] + _TIME_RANGE]
             self._times.append(others.tobytes())
             self._time_count += len(others)
         if user_windows is not None:
@@ -712,17 +718,61 @@ def iso_nanoseconds(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Parse time literals of the form ``2026-03-02T10:00:00.1234567Z`` in bulk.
 
     ``cells`` holds one row of bytes per literal, starting at its first character
-    and running past its closing quote. Returns UTC nanoseconds and a mask of the rows
-    in exactly that form (0 to 9 fractional digits, years 1678 to 2261). Other rows
-    are left to :func:`~h056hunt.timeparse.parse_time_column`, which gives the same
-    value for every row this function accepts.
+    and running at least ``ISO_WIDTH`` bytes, past its closing quote. Returns UTC
+    nanoseconds and a mask of the rows in exactly that form (0 to 9 fractional
+    digits, years 1678 to 2261). Other rows are left to
+    :func:`~h056hunt.timeparse.parse_time_column`, which gives the same value for
+    every row this function accepts.
     """
+    head = cells[:, :_ISO_HEAD]
+    parsed = ((head >= _ISO_LOW) & (head <= _ISO_HIGH)).all(axis=1)
+    hour, minute, second = (
+        cells[:, position].astype(np.int16) * 10 + cells[:, position + 1] - 528
+        for position in (11, 14, 17)
+    )
+    parsed &= (hour < 24) & (minute < 60) & (second < 60)
+    seconds = np.zeros(len(cells), dtype=np.int64)
+    if parsed.any():
+        # numpy's ISO parser reads the date and time and rejects dates that do not
+        # exist, such as 2023-02-29. One such row sends the batch to the slower
+        # digit arithmetic.
+        texts = np.ascontiguousarray(head[parsed]).view(f"S{_ISO_HEAD}").ravel()
+        try:
+            seconds[parsed] = texts.astype("datetime64[s]").view(np.int64)
+        except ValueError:
+            return _iso_nanoseconds_by_digits(cells)
+        parsed &= (seconds >= _MIN_SECONDS) & (seconds < _MAX_SECONDS)
+    fraction, parsed_fraction = _iso_fraction(cells)
+    return seconds * 1_000_000_000 + fraction, parsed & parsed_fraction
+
+
+def _iso_fraction(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the fractional nanoseconds of ISO literals and a mask of the rows
+    whose fraction, ``Z`` and closing quote are in the accepted form."""
     rows = np.arange(len(cells))
-    digits = cells.astype(np.int64) - ord("0")
-    is_digit = (cells >= ord("0")) & (cells <= ord("9"))
-    parsed = is_digit[:, _ISO_DIGITS].all(axis=1)
-    for position, separator in _ISO_SEPARATORS:
-        parsed &= cells[:, position] == separator
+    tail = cells[:, 20:30]
+    is_digit = (tail >= ord("0")) & (tail <= ord("9"))
+    has_fraction = cells[:, 19] == ord(".")
+    run = np.logical_and.accumulate(is_digit, axis=1) & has_fraction[:, None]
+    fraction_digits = run.sum(axis=1)
+    digits = np.where(run[:, :9], tail[:, :9].astype(np.int64) - ord("0"), 0)
+    fraction = digits @ _FRACTION_WEIGHTS
+    parsed = ~has_fraction | ((fraction_digits >= 1) & (fraction_digits <= 9))
+    zone = np.where(has_fraction, 20 + fraction_digits, 19)
+    parsed &= cells[rows, np.minimum(zone, cells.shape[1] - 2)] == ord("Z")
+    parsed &= cells[rows, np.minimum(zone + 1, cells.shape[1] - 1)] == ord(QUOTE)
+    return fraction, parsed
+
+
+def _iso_nanoseconds_by_digits(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return what :func:`iso_nanoseconds` returns, computed with digit arithmetic.
+
+    This is slower, and serves a batch where some row names a date that does not
+    exist, which the numpy parser rejects for the whole batch.
+    """
+    digits = cells[:, :_ISO_HEAD].astype(np.int64) - ord("0")
+    head = cells[:, :_ISO_HEAD]
+    parsed = ((head >= _ISO_LOW) & (head <= _ISO_HIGH)).all(axis=1)
 
     def number(first: int, count: int) -> np.ndarray:
         value = np.zeros(len(cells), dtype=np.int64)
@@ -737,15 +787,7 @@ def iso_nanoseconds(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     parsed &= (year >= 1678) & (year <= 2261) & (month >= 1) & (month <= 12)
     parsed &= (day >= 1) & (day <= month_days)
     parsed &= (hour < 24) & (minute < 60) & (second < 60)
-
-    has_fraction = cells[:, 19] == ord(".")
-    run = np.cumprod(is_digit[:, 20:30], axis=1) * has_fraction[:, None]
-    fraction_digits = run.sum(axis=1)
-    fraction = (digits[:, 20:29] * run[:, :9] * _FRACTION_WEIGHTS).sum(axis=1)
-    parsed &= ~has_fraction | ((fraction_digits >= 1) & (fraction_digits <= 9))
-    zone = np.where(has_fraction, 20 + fraction_digits, 19)
-    parsed &= cells[rows, np.minimum(zone, cells.shape[1] - 2)] == ord("Z")
-    parsed &= cells[rows, np.minimum(zone + 1, cells.shape[1] - 1)] == ord(QUOTE)
+    fraction, parsed_fraction = _iso_fraction(cells)
 
     shifted = year - (month <= 2)
     era = shifted // 400
@@ -754,7 +796,7 @@ def iso_nanoseconds(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
     days = era * 146_097 + day_of_era - 719_468
     seconds = days * 86_400 + hour * 3_600 + minute * 60 + second
-    return seconds * 1_000_000_000 + fraction, parsed
+    return seconds * 1_000_000_000 + fraction, parsed & parsed_fraction
 
 
 def fold_case(line: bytes) -> bytes:
