@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from h056hunt import timeranges
@@ -83,7 +84,8 @@ def coverage_warnings(
     # first whose running end reaches a start lies wholly before that start.
     reach = list(itertools.accumulate((end for _, end in ranges), max))
     holes = []
-    for revocation in rows_of(admin, _COVERAGE_COLUMNS):
+    to_check = admin.iloc[_maybe_uncovered(admin, ranges, reach, params.max_lag)]
+    for revocation in rows_of(to_check, _COVERAGE_COLUMNS):
         # A target named only by its object id has a missing (NA) UPN.
         target = revocation.target_upn
         user = target if isinstance(target, str) else revocation.user_key
@@ -96,6 +98,37 @@ def coverage_warnings(
                 continue
             holes.append(_Hole(gap, hole_start, hole_end, start, str(user)))
     return [_signin_warning(group) for group in _group_by_gap(holes)]
+
+
+def _maybe_uncovered(
+    admin: pd.DataFrame,
+    ranges: list[tuple[pd.Timestamp, pd.Timestamp]],
+    reach: list[pd.Timestamp],
+    max_lag: pd.Timedelta,
+) -> np.ndarray:
+    """Return the positions of the revocations whose follow-up window may have a
+    hole, in frame order.
+
+    When the first range that reaches a window's start begins no later than the
+    start and ends no earlier than the end, :func:`_uncovered` finds no hole in
+    the window. That test runs on every revocation at once, so the exact search
+    runs only on the others, revocations without a time among them.
+    """
+    times = admin["revocation_time"].to_numpy(dtype="datetime64[ns]")
+    starts = times.view(np.int64)
+    ends = starts + int(max_lag.value)
+    reach_ns = np.array([end.value for end in reach], dtype=np.int64)
+    # One padding entry past the last range, for starts that no range reaches.
+    range_starts = np.array([start.value for start, _ in ranges] + [0], dtype=np.int64)
+    range_ends = np.array([end.value for _, end in ranges] + [0], dtype=np.int64)
+    first = np.searchsorted(reach_ns, starts, side="left")
+    inside = (
+        (first < len(ranges))
+        & (range_starts[first] <= starts)
+        & (range_ends[first] >= ends)
+        & ~np.isnat(times)
+    )
+    return np.flatnonzero(~inside)
 
 
 def _signin_warning(group: list[_Hole]) -> str:

@@ -1,0 +1,55 @@
+"""Quick paths of the detection phase against the plain computations they skip."""
+
+from __future__ import annotations
+
+import random
+
+import pandas as pd
+
+from h056hunt.coverage import _maybe_uncovered, _uncovered
+
+DAY = pd.Timestamp("2026-03-02", tz="UTC")
+
+
+def test_covered_windows_have_no_holes() -> None:
+    generator = random.Random(7)
+    max_lag = pd.Timedelta(minutes=30)
+    for _ in range(200):
+        ranges = []
+        for _ in range(generator.randint(1, 6)):
+            start = DAY + pd.Timedelta(minutes=generator.randint(0, 600))
+            ranges.append(
+                (start, start + pd.Timedelta(minutes=generator.randint(0, 90)))
+            )
+        ranges.sort()
+        reach = []
+        for _, end in ranges:
+            reach.append(max(end, reach[-1]) if reach else end)
+        times = [
+            DAY + pd.Timedelta(minutes=generator.randint(-60, 700)) for _ in range(50)
+        ]
+        admin = pd.DataFrame(
+            {"revocation_time": pd.Series(times, dtype="datetime64[ns, UTC]")}
+        )
+
+        checked = set(_maybe_uncovered(admin, ranges, reach, max_lag).tolist())
+
+        for position, start in enumerate(times):
+            if position in checked:
+                continue
+            assert _uncovered(ranges, start, start + max_lag) == []
+
+
+def test_revocations_with_missing_time_are_checked() -> None:
+    ranges = [(DAY, DAY + pd.Timedelta(hours=5))]
+    admin = pd.DataFrame(
+        {
+            "revocation_time": pd.Series(
+                [DAY + pd.Timedelta(hours=1), pd.NaT], dtype="datetime64[ns, UTC]"
+            )
+        }
+    )
+
+    checked = _maybe_uncovered(admin, ranges, [ranges[0][1]], pd.Timedelta(hours=2))
+
+    assert checked.tolist() == [1]
