@@ -6,6 +6,7 @@ import random
 
 import pandas as pd
 
+from h056hunt import schema
 from h056hunt.coverage import _maybe_uncovered, _uncovered
 
 DAY = pd.Timestamp("2026-03-02", tz="UTC")
@@ -53,3 +54,26 @@ def test_revocations_with_missing_time_are_checked() -> None:
     checked = _maybe_uncovered(admin, ranges, [ranges[0][1]], pd.Timedelta(hours=2))
 
     assert checked.tolist() == [1]
+
+
+def test_columns_of_matches_iteration() -> None:
+    frame = pd.DataFrame(
+        {
+            "text": pd.array(["a", None, "c"], dtype="string[pyarrow]"),
+            "number": pd.array([1, None, 3], dtype="int64[pyarrow]"),
+            "time": pd.Series(
+                [DAY, pd.NaT, DAY + pd.Timedelta(seconds=1)],
+                dtype="datetime64[ns, UTC]",
+            ),
+        }
+    )
+
+    columns = schema.columns_of(frame, ["time", "text", "number"])
+
+    assert columns[0] == list(frame["time"])
+    assert columns[1][0] == "a"
+    assert columns[1][1] is pd.NA
+    assert columns[2] == [1, pd.NA, 3]
+    assert [tuple(row) for row in schema.rows_of(frame)] == list(
+        frame.itertuples(index=False)
+    )

@@ -22,7 +22,7 @@ from h056hunt.findings import (
 )
 from h056hunt.render.records import format_times
 from h056hunt.render.text import format_duration, format_time
-from h056hunt.schema import rows_of
+from h056hunt.schema import columns_of, rows_of
 from h056hunt.score import POINTS_SHARED_ORIGIN, score_campaign, score_match
 
 
@@ -350,11 +350,11 @@ def build_campaign_finding(
     columns = dict(
         zip(
             _CAMPAIGN_ROW_COLUMNS,
-            zip(*rows_of(revocations, _CAMPAIGN_ROW_COLUMNS), strict=True),
+            columns_of(revocations, _CAMPAIGN_ROW_COLUMNS),
             strict=True,
         )
     )
-    times = list(columns["revocation_time"])
+    times = columns["revocation_time"]
     time_texts = format_times(times)
     revocation_ids = [str(value) for value in columns["revocation_id"]]
     target_ids = _texts(columns["target_id"])

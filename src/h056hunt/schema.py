@@ -179,12 +179,28 @@ def rows_of(
     """Return the rows as ``frame.itertuples(index=False)`` gives them, faster.
 
     ``columns`` limits the fields to those columns, in that order, which saves
-    converting values the caller does not read.
+    converting values the caller does not read. The values are those of
+    :func:`columns_of`. On a mass revocation of thousands of rows this is several
+    times quicker.
+    """
+    if columns is not None:
+        frame = frame[list(columns)]
+    row_type = collections.namedtuple(  # type: ignore[misc]
+        "Row", list(frame.columns), rename=True
+    )
+    return [row_type._make(values) for values in zip(*columns_of(frame), strict=True)]
+
+
+def columns_of(
+    frame: pd.DataFrame, columns: Iterable[str] | None = None
+) -> list[list[Any]]:
+    """Return one list of values per column, as iterating each column gives them.
+
+    ``columns`` limits the lists to those columns, in that order.
 
     Arrow-backed string, integer, float and boolean columns are converted in one
     call each. Their nulls become the column's missing-value marker, as pandas
-    iteration gives them. Every other column is iterated by pandas. On a mass
-    revocation of thousands of rows this is several times quicker.
+    iteration gives them. Every other column is iterated by pandas.
     """
     if columns is not None:
         frame = frame[list(columns)]
@@ -205,10 +221,7 @@ def rows_of(
             )
         else:
             values_by_column.append(list(column))
-    row_type = collections.namedtuple(  # type: ignore[misc]
-        "Row", list(frame.columns), rename=True
-    )
-    return [row_type._make(values) for values in zip(*values_by_column, strict=True)]
+    return values_by_column
 
 
 def _converts_plainly(arrow_type: pa.DataType) -> bool:
