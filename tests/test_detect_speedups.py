@@ -8,8 +8,30 @@ import pandas as pd
 
 from h056hunt import schema
 from h056hunt.coverage import _maybe_uncovered, _uncovered
+from h056hunt.detect.revocations import find_revocations
 
 DAY = pd.Timestamp("2026-03-02", tz="UTC")
+
+
+def test_revocations_without_any_target_are_dropped() -> None:
+    rows = [
+        {
+            "record_id": f"A{number}",
+            "event_time": DAY + pd.Timedelta(minutes=number),
+            "activity": "Revoke user sessions",
+            "result": "success",
+            "actor_type": "user",
+            "actor_id": "00000000-0000-4000-8000-00000000ad01",
+            "source_file": "audit.json",
+        }
+        for number in range(3)
+    ]
+    audit = schema.frame_from_rows(rows, schema.AUDIT_SCHEMA)
+
+    revocations, near_misses = find_revocations(audit)
+
+    assert len(revocations) == 0
+    assert len(near_misses) == 0
 
 
 def test_covered_windows_have_no_holes() -> None:

@@ -58,10 +58,13 @@ def user_keys(
     fallback = ~has_id & upn_keys.notna()
     by_upn = UPN_KEY_PREFIX + upn_keys
     if upn_index:
-        known = upn_keys.map(
-            lambda upn: upn_index.get(upn) if isinstance(upn, str) else None
+        # Each distinct UPN is looked up once. Code -1, a missing UPN, takes the
+        # None appended last.
+        codes, uniques = pd.factorize(upn_keys)
+        known = pd.array(
+            [upn_index.get(upn) for upn in uniques.tolist()] + [None], dtype="string"
         )
-        by_upn = known.astype("string").fillna(by_upn)
+        by_upn = pd.Series(known.take(codes), index=upns.index).fillna(by_upn)
     keys = id_text.where(has_id, by_upn)
     return keys.astype("string"), fallback.fillna(False).astype(bool)
 

@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from h056hunt.detect.identity import user_keys
@@ -95,27 +96,32 @@ def find_revocations(
     if audit.empty:
         return pd.DataFrame(columns=REVOCATION_COLUMNS), audit.iloc[0:0]
     wanted = {normalise_activity(name) for name in activity_names}
-    normalised = audit["activity"].fillna("").astype(str).map(normalise_activity)
+    # Each distinct activity name is folded once, because an export repeats a few.
+    # Code -1 marks a missing name, which folds like an empty one.
+    codes, names = pd.factorize(audit["activity"])
+    folded = [normalise_activity(str(name)) for name in names] + [""]
+    listed = np.array([name in wanted for name in folded])[codes]
+    update_user = np.array([name == "update user" for name in folded])[codes]
+    looks_like = np.array([_looks_like_revocation(name) for name in folded])[codes]
     succeeded = (
         audit["result"]
         .fillna("success")
         .astype(str)
         .str.casefold()
         .isin(["success", "succeeded", "0", "true"])
+        .to_numpy(dtype=bool)
     )
-    listed = normalised.isin(wanted)
-    paired_update = (normalised == "update user") & audit[
-        "included_updated_properties"
-    ].fillna("").astype(str).str.replace(r"\W", "", regex=True).str.casefold().eq(
-        STS_PROPERTY
+    properties = (
+        audit["included_updated_properties"]
+        .fillna("")
+        .astype(str)
+        .str.replace(r"\W", "", regex=True)
+        .str.casefold()
     )
-    near_miss = ~listed & ~paired_update & normalised.map(_looks_like_revocation)
-    # Only the columns a revocation keeps travel on: sorting and filtering copy
-    # every column, and the modified-property texts are the longest.
-    columns = [name for name in audit.columns if name in _CANDIDATE_COLUMNS]
-    candidates = audit.loc[(listed | paired_update) & succeeded, columns]
-    candidates["is_listed"] = listed[candidates.index]
-    return _merge_pairs(candidates, upn_index), audit[near_miss]
+    paired_update = update_user & properties.eq(STS_PROPERTY).to_numpy(dtype=bool)
+    near_miss = ~listed & ~paired_update & looks_like
+    rows = np.flatnonzero((listed | paired_update) & succeeded)
+    return _merge_pairs(audit, rows, listed[rows], upn_index), audit[near_miss]
 
 
 def _looks_like_revocation(normalised: str) -> bool:
@@ -126,21 +132,45 @@ def _looks_like_revocation(normalised: str) -> bool:
 
 
 def _merge_pairs(
-    candidates: pd.DataFrame, upn_index: Mapping[str, str] | None
+    audit: pd.DataFrame,
+    rows: np.ndarray,
+    is_listed: np.ndarray,
+    upn_index: Mapping[str, str] | None,
 ) -> pd.DataFrame:
-    """Collapse rows of one click (same correlation id and target) into one."""
-    if candidates.empty:
+    """Collapse the candidate rows of one click (same correlation id and target)
+    into one revocation.
+
+    Args:
+        audit: the audit frame.
+        rows: positions of the candidate rows in ``audit``.
+        is_listed: per candidate, whether its activity is a listed name.
+        upn_index: UPNs to object ids, for targets recorded without an id.
+    """
+    if not len(rows):
         return pd.DataFrame(columns=REVOCATION_COLUMNS)
+    # The candidates are keyed, sorted and de-duplicated on their key columns
+    # alone, and the revocation rows are taken from the audit frame once at the
+    # end, because every sort or filter of a frame copies all its columns.
+    candidates = audit[
+        ["target_id", "target_upn", "correlation_id", "record_id", "event_time"]
+    ].iloc[rows]
     keys, fallback = user_keys(
         candidates["target_id"], candidates["target_upn"], upn_index
     )
-    candidates["user_key"] = keys
-    candidates["upn_fallback"] = fallback
-    candidates = candidates[candidates["user_key"].notna()]
-    group_key = candidates["correlation_id"].fillna(candidates["record_id"])
-    candidates = candidates.assign(_group=group_key.astype(str) + "|" + keys)
+    has_key = keys.notna().to_numpy(dtype=bool)
+    keyed = candidates[has_key]
+    group_key = keyed["correlation_id"].fillna(keyed["record_id"])
+    order = pd.DataFrame(
+        {
+            "_group": group_key.astype(str) + "|" + keys[has_key],
+            "is_listed": is_listed[has_key],
+            "event_time": keyed["event_time"],
+            "record_id": keyed["record_id"],
+            "_candidate": np.flatnonzero(has_key),
+        }
+    )
     # The listed activity row describes the revocation best; the paired row follows.
-    candidates = candidates.sort_values(
+    order = order.sort_values(
         ["_group", "is_listed", "event_time", "record_id"],
         ascending=[True, False, True, True],
         kind="stable",
@@ -149,22 +179,27 @@ def _merge_pairs(
     # with a Python function per group takes seconds on a mass revocation.
     related: dict[str, list[str]] = {}
     pairs = zip(
-        candidates["_group"].tolist(),
-        candidates["record_id"].astype(str).tolist(),
+        order["_group"].tolist(),
+        order["record_id"].astype(str).tolist(),
         strict=True,
     )
     for group, record_id in sorted(pairs):
         related.setdefault(group, []).append(record_id)
-    first = candidates.drop_duplicates("_group", keep="first")
-    del candidates
-    first["related_record_ids"] = first["_group"].map(related)
-    first["revocation_id"] = first["record_id"].astype(str)
-    first["revocation_time"] = first["event_time"]
-    first["is_self_revocation"] = _is_self(first)
-    result = first[REVOCATION_COLUMNS].sort_values(
-        ["revocation_time", "revocation_id"], kind="stable"
+    first = order.drop_duplicates("_group", keep="first")
+    first = first.assign(revocation_id=first["record_id"].astype(str))
+    first = first.sort_values(["event_time", "revocation_id"], kind="stable")
+    chosen = first["_candidate"].to_numpy()
+    columns = [name for name in audit.columns if name in _CANDIDATE_COLUMNS]
+    result = audit[columns].iloc[rows[chosen]].reset_index(drop=True)
+    result["user_key"] = keys.iloc[chosen].reset_index(drop=True)
+    result["upn_fallback"] = fallback.to_numpy()[chosen]
+    result["related_record_ids"] = pd.Series(
+        [related[group] for group in first["_group"].tolist()], dtype=object
     )
-    return result.reset_index(drop=True)
+    result["revocation_id"] = result["record_id"].astype(str)
+    result["revocation_time"] = result["event_time"]
+    result["is_self_revocation"] = _is_self(result)
+    return result[REVOCATION_COLUMNS]
 
 
 def _is_self(rows: pd.DataFrame) -> pd.Series:
