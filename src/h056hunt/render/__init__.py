@@ -10,10 +10,8 @@ from rich.console import Console
 from h056hunt.findings import Finding
 from h056hunt.render.context import RenderContext, Renderer
 from h056hunt.render.csv_report import render_csv
-from h056hunt.render.html_report import render_html
 from h056hunt.render.json_report import render_json
 from h056hunt.render.jsonl import dumps, render_jsonl
-from h056hunt.render.markdown import render_markdown
 from h056hunt.render.partial import needs_notice, notice_record
 from h056hunt.render.table import render_table
 from h056hunt.render.timesketch import render_timesketch
@@ -51,12 +49,26 @@ def _jsonl(findings: list[Finding], stream: TextIO, context: RenderContext) -> N
         stream.write(dumps(notice_record(context)) + "\n")
 
 
+def _markdown(findings: list[Finding], stream: TextIO, context: RenderContext) -> None:
+    # Imported on use, like the HTML report: a hunt that prints a table or JSON
+    # then starts faster.
+    from h056hunt.render.markdown import render_markdown
+
+    render_markdown(findings, stream, context)
+
+
+def _html(findings: list[Finding], stream: TextIO, context: RenderContext) -> None:
+    from h056hunt.render.html_report import render_html
+
+    render_html(findings, stream, context)
+
+
 RENDERERS: dict[str, Renderer] = {
     "table": _table,
     "jsonl": _jsonl,
     "json": render_json,
     "csv": render_csv,
-    "markdown": render_markdown,
-    "html": render_html,
+    "markdown": _markdown,
+    "html": _html,
     "timesketch": render_timesketch,
 }
