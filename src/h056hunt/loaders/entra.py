@@ -26,6 +26,7 @@ import json
 from typing import Any
 
 from h056hunt.loaders.fields import (
+    JSON_DECODER,
     boolean,
     decode_json_text,
     first_text,
@@ -35,6 +36,11 @@ from h056hunt.loaders.fields import (
     replace_surrogates,
     text,
 )
+
+# The characters that can begin a JSON value, with the NaN and Infinity that
+# Python's decoder also reads, and the whitespace json.loads skips before one.
+_JSON_VALUE_START = frozenset('"[{-0123456789tfnNI')
+_JSON_WHITESPACE = frozenset(" \t\n\r")
 
 # Sign-in event type per diagnostic category or Log Analytics table, lower-cased.
 SIGNIN_EVENT_TYPE_BY_SOURCE = {
@@ -50,24 +56,29 @@ SIGNIN_EVENT_TYPE_BY_SOURCE = {
 }
 
 
-def audit_row(record: Any, *, envelope_time: str | None = None) -> dict[str, Any]:
+def audit_row(
+    record: Any, *, envelope_time: str | None = None, keys_lowered: bool = False
+) -> dict[str, Any]:
     """Return the canonical audit row of one directoryAudit-like record.
 
     ``event_time`` stays raw text; the loader parses it for the whole file at once.
+    With ``keys_lowered``, ``record`` is a dict from :func:`lower_keys` and is read
+    without another copy.
     """
-    fields = lower_keys(record)
+    fields = record if keys_lowered else lower_keys(record)
+    get = fields.get
     row: dict[str, Any] = {
-        "record_id": first_text(fields, "id"),
-        "event_time": first_text(fields, "activitydatetime") or envelope_time,
+        "record_id": text(get("id")),
+        "event_time": text(get("activitydatetime")) or envelope_time,
         "activity": first_text(fields, "activitydisplayname", "operationname"),
-        "category": first_text(fields, "category"),
-        "result": first_text(fields, "result"),
-        "correlation_id": first_text(fields, "correlationid"),
-        "logged_by_service": first_text(fields, "loggedbyservice"),
-        "user_agent": first_text(fields, "useragent"),
+        "category": text(get("category")),
+        "result": text(get("result")),
+        "correlation_id": text(get("correlationid")),
+        "logged_by_service": text(get("loggedbyservice")),
+        "user_agent": text(get("useragent")),
     }
-    row.update(actor_fields(fields.get("initiatedby")))
-    target = _user_target(decode_json_text(fields.get("targetresources")))
+    row.update(actor_fields(get("initiatedby")))
+    target = _user_target(decode_json_text(get("targetresources")))
     row.update(target_fields(target))
     properties = _modified_properties(target.get("modifiedproperties"))
     row["modified_properties"] = json_text(properties) if properties else None
@@ -84,22 +95,22 @@ def actor_fields(initiated_by: Any) -> dict[str, Any]:
     """
     initiator = lower_keys(initiated_by)
     user = lower_keys(initiator.get("user"))
-    app = lower_keys(initiator.get("app"))
-    user_id = first_text(user, "id")
-    user_upn = first_text(user, "userprincipalname")
+    user_id = text(user.get("id"))
+    user_upn = text(user.get("userprincipalname"))
     if user_id or user_upn:
         return {
             "actor_type": "user",
             "actor_id": user_id,
             "actor_upn": user_upn,
-            "actor_display_name": first_text(user, "displayname"),
-            "actor_ip": first_text(user, "ipaddress"),
+            "actor_display_name": text(user.get("displayname")),
+            "actor_ip": text(user.get("ipaddress")),
             "actor_app_id": None,
             "actor_service_principal_id": None,
         }
-    service_principal_id = first_text(app, "serviceprincipalid")
+    app = lower_keys(initiator.get("app"))
+    service_principal_id = text(app.get("serviceprincipalid"))
     app_name = first_text(app, "displayname", "serviceprincipalname")
-    app_id = first_text(app, "appid")
+    app_id = text(app.get("appid"))
     if service_principal_id or app_name or app_id:
         return {
             "actor_type": "app",
@@ -115,22 +126,26 @@ def actor_fields(initiated_by: Any) -> dict[str, Any]:
 
 def target_fields(target: dict[str, Any]) -> dict[str, Any]:
     """Return the target columns from one lower-keyed ``targetResources`` entry."""
+    get = target.get
     return {
-        "target_type": first_text(target, "type"),
-        "target_id": first_text(target, "id"),
-        "target_upn": first_text(target, "userprincipalname"),
-        "target_display_name": first_text(target, "displayname"),
+        "target_type": text(get("type")),
+        "target_id": text(get("id")),
+        "target_upn": text(get("userprincipalname")),
+        "target_display_name": text(get("displayname")),
     }
 
 
 def _user_target(targets: Any) -> dict[str, Any]:
     if not isinstance(targets, list) or not targets:
         return {}
-    entries = [lower_keys(target) for target in targets]
-    for entry in entries:
+    first_entry: dict[str, Any] = {}
+    for index, target in enumerate(targets):
+        entry = lower_keys(target)
+        if index == 0:
+            first_entry = entry
         if (text(entry.get("type")) or "").lower() == "user":
             return entry
-    return entries[0]
+    return first_entry
 
 
 def _modified_properties(value: Any) -> list[dict[str, Any]]:
@@ -155,12 +170,24 @@ def _unwrap_property_value(value: Any) -> Any:
 
     Text that is not JSON, or JSON nested too deeply for the decoder, stays text.
     """
-    if isinstance(value, str):
+    if not isinstance(value, str):
+        return value
+    first = value[:1]
+    if first in _JSON_VALUE_START:
         try:
-            return json.loads(value)
+            decoded, end = JSON_DECODER.raw_decode(value)
         except (ValueError, RecursionError):
             return value
-    return value
+        if end == len(value):
+            return decoded
+    elif first not in _JSON_WHITESPACE:
+        # json.loads would raise, which costs more than this check.
+        return value
+    # With whitespace around the value or text after it, json.loads decides.
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError):
+        return value
 
 
 def _included_properties(properties: list[dict[str, Any]]) -> str | None:
@@ -183,6 +210,7 @@ def signin_row(
     *,
     envelope_time: str | None = None,
     source_kind: str | None = None,
+    keys_lowered: bool = False,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Return the canonical sign-in row and its authentication steps.
 
@@ -192,56 +220,57 @@ def signin_row(
             record has no ``createdDateTime``.
         source_kind: the diagnostic category or Log Analytics table, which gives the
             sign-in event type when the record lacks it.
+        keys_lowered: ``record`` is a dict from :func:`lower_keys`, read without
+            another copy.
     """
-    fields = lower_keys(record)
-    status = lower_keys(fields.get("status"))
-    device = lower_keys(fields.get("devicedetail"))
-    location = lower_keys(fields.get("locationdetails")) or lower_keys(
-        fields.get("location")
-    )
-    mfa = lower_keys(fields.get("mfadetail"))
-    record_id = first_text(fields, "id")
+    fields = record if keys_lowered else lower_keys(record)
+    get = fields.get
+    status = lower_keys(get("status"))
+    device = lower_keys(get("devicedetail"))
+    location = lower_keys(get("locationdetails")) or lower_keys(get("location"))
+    mfa = lower_keys(get("mfadetail"))
+    record_id = text(get("id"))
     error_code = integer(status.get("errorcode"))
     if error_code is None:
-        error_code = integer(fields.get("resulttype"))
-    country = first_text(location, "countryorregion")
-    if country is None and isinstance(fields.get("location"), str):
-        country = text(fields.get("location"))
+        error_code = integer(get("resulttype"))
+    country = text(location.get("countryorregion"))
+    if country is None and isinstance(get("location"), str):
+        country = text(get("location"))
     row: dict[str, Any] = {
         "record_id": record_id,
-        "request_id": first_text(fields, "originalrequestid") or record_id,
-        "correlation_id": first_text(fields, "correlationid"),
-        "event_time": first_text(fields, "createddatetime") or envelope_time,
-        "user_id": first_text(fields, "userid"),
-        "user_upn": first_text(fields, "userprincipalname"),
-        "user_display_name": first_text(fields, "userdisplayname"),
-        "user_type": first_text(fields, "usertype"),
+        "request_id": text(get("originalrequestid")) or record_id,
+        "correlation_id": text(get("correlationid")),
+        "event_time": text(get("createddatetime")) or envelope_time,
+        "user_id": text(get("userid")),
+        "user_upn": text(get("userprincipalname")),
+        "user_display_name": text(get("userdisplayname")),
+        "user_type": text(get("usertype")),
         "signin_event_type": _event_type(fields, source_kind),
-        "is_interactive": boolean(fields.get("isinteractive")),
-        "app_id": first_text(fields, "appid"),
-        "app_display_name": first_text(fields, "appdisplayname"),
-        "resource_display_name": first_text(fields, "resourcedisplayname"),
-        "ip_address": first_text(fields, "ipaddress"),
+        "is_interactive": boolean(get("isinteractive")),
+        "app_id": text(get("appid")),
+        "app_display_name": text(get("appdisplayname")),
+        "resource_display_name": text(get("resourcedisplayname")),
+        "ip_address": text(get("ipaddress")),
         "country": country,
-        "city": first_text(location, "city"),
-        "user_agent": first_text(fields, "useragent"),
-        "client_app": first_text(fields, "clientappused"),
-        "device_name": first_text(device, "displayname"),
-        "operating_system": first_text(device, "operatingsystem"),
-        "browser": first_text(device, "browser"),
+        "city": text(location.get("city")),
+        "user_agent": text(get("useragent")),
+        "client_app": text(get("clientappused")),
+        "device_name": text(device.get("displayname")),
+        "operating_system": text(device.get("operatingsystem")),
+        "browser": text(device.get("browser")),
         "error_code": error_code,
-        "failure_reason": first_text(status, "failurereason")
-        or first_text(fields, "resultdescription"),
-        "additional_details": first_text(status, "additionaldetails"),
-        "conditional_access_status": first_text(fields, "conditionalaccessstatus"),
-        "authentication_requirement": first_text(fields, "authenticationrequirement"),
-        "mfa_auth_method": first_text(mfa, "authmethod"),
-        "mfa_auth_detail": first_text(mfa, "authdetail"),
-        "risk_level_during_signin": first_text(fields, "risklevelduringsignin"),
-        "risk_level_aggregated": first_text(fields, "risklevelaggregated"),
-        "risk_state": first_text(fields, "riskstate"),
+        "failure_reason": text(status.get("failurereason"))
+        or text(get("resultdescription")),
+        "additional_details": text(status.get("additionaldetails")),
+        "conditional_access_status": text(get("conditionalaccessstatus")),
+        "authentication_requirement": text(get("authenticationrequirement")),
+        "mfa_auth_method": text(mfa.get("authmethod")),
+        "mfa_auth_detail": text(mfa.get("authdetail")),
+        "risk_level_during_signin": text(get("risklevelduringsignin")),
+        "risk_level_aggregated": text(get("risklevelaggregated")),
+        "risk_state": text(get("riskstate")),
     }
-    steps = authentication_steps(fields.get("authenticationdetails"))
+    steps = authentication_steps(get("authenticationdetails"))
     return row, steps
 
 
@@ -255,15 +284,16 @@ def authentication_steps(value: Any) -> list[dict[str, Any]]:
         step = lower_keys(item)
         if not step:
             continue
+        get = step.get
         steps.append(
             {
                 "step_index": index,
-                "step_time": first_text(step, "authenticationstepdatetime"),
-                "method": first_text(step, "authenticationmethod"),
-                "method_detail": first_text(step, "authenticationmethoddetail"),
-                "succeeded": boolean(step.get("succeeded")),
-                "result_detail": first_text(step, "authenticationstepresultdetail"),
-                "requirement": first_text(step, "authenticationsteprequirement"),
+                "step_time": text(get("authenticationstepdatetime")),
+                "method": text(get("authenticationmethod")),
+                "method_detail": text(get("authenticationmethoddetail")),
+                "succeeded": boolean(get("succeeded")),
+                "result_detail": text(get("authenticationstepresultdetail")),
+                "requirement": text(get("authenticationsteprequirement")),
             }
         )
     return steps

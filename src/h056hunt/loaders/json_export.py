@@ -277,7 +277,7 @@ def route_record(value: Any, sink: FileSink, *, line: int, record: int) -> None:
     elif "timegenerated" in fields or "tenantid" in fields and "type" in fields:
         _route_log_analytics(fields, sink, line=line, record=record)
     elif "activitydisplayname" in fields or "activitydatetime" in fields:
-        row = entra.audit_row(fields)
+        row = entra.audit_row(fields, keys_lowered=True)
         sink.add_audit(
             row,
             shape=SHAPE_GRAPH,
@@ -286,7 +286,7 @@ def route_record(value: Any, sink: FileSink, *, line: int, record: int) -> None:
             time_column="activityDateTime",
         )
     elif "createddatetime" in fields and _looks_like_signin(fields):
-        row, steps = entra.signin_row(fields)
+        row, steps = entra.signin_row(fields, keys_lowered=True)
         sink.add_signin(
             row,
             steps,
@@ -313,18 +313,19 @@ def _is_diagnostic(fields: dict[str, Any]) -> bool:
     ):
         return False
     return (
-        any(
-            key in fields
-            for key in ("properties", "time", "resourceid", "operationname")
-        )
-        and "timegenerated" not in fields
-    )
+        "properties" in fields
+        or "time" in fields
+        or "resourceid" in fields
+        or "operationname" in fields
+    ) and "timegenerated" not in fields
 
 
 def _looks_like_signin(fields: dict[str, Any]) -> bool:
-    return any(
-        key in fields
-        for key in ("userid", "userprincipalname", "status", "appdisplayname")
+    return (
+        "userid" in fields
+        or "userprincipalname" in fields
+        or "status" in fields
+        or "appdisplayname" in fields
     )
 
 
@@ -389,7 +390,7 @@ def _route_log_analytics(
         "createddatetime" in fields or "userprincipalname" in fields
     )
     if is_audit:
-        row = entra.audit_row(fields, envelope_time=envelope_time)
+        row = entra.audit_row(fields, envelope_time=envelope_time, keys_lowered=True)
         sink.add_audit(
             row,
             shape=SHAPE_LOG_ANALYTICS,
@@ -399,7 +400,10 @@ def _route_log_analytics(
         )
     elif is_signin:
         row, steps = entra.signin_row(
-            fields, envelope_time=envelope_time, source_kind=table or None
+            fields,
+            envelope_time=envelope_time,
+            source_kind=table or None,
+            keys_lowered=True,
         )
         sink.add_signin(
             row,
