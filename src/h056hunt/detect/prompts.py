@@ -73,6 +73,16 @@ PROMPT_COLUMNS = [
 ]
 
 
+# Sign-in columns that prompts are built from.
+_SIGNIN_COLUMNS_READ = frozenset(PROMPT_COLUMNS) | {
+    "request_id",
+    "correlation_id",
+    "event_time",
+    "additional_details",
+    "failure_reason",
+}
+
+
 def classify_detail(detail: object) -> str | None:
     """Return the prompt outcome a result text describes, or None for no prompt.
 
@@ -107,7 +117,10 @@ def extract_prompts(
 
     ``upn_index`` maps UPNs to object ids for sign-ins recorded without a user id.
     """
-    users = signin[_is_user_signin(signin)].copy()
+    # Only the sign-in columns read here are filtered and joined, because each
+    # filter, merge and sort copies every column of the frame.
+    columns = [name for name in signin.columns if name in _SIGNIN_COLUMNS_READ]
+    users = signin.loc[_is_user_signin(signin), columns]
     if users.empty:
         return pd.DataFrame(columns=PROMPT_COLUMNS)
     keys, fallback = user_keys(users["user_id"], users["user_upn"], upn_index)
@@ -128,11 +141,15 @@ def extract_prompts(
     )
     if prompts.empty:
         return pd.DataFrame(columns=PROMPT_COLUMNS)
-    prompts = prompts.sort_values(
+    # The order and the duplicates are found on the key columns alone, and the
+    # prompt rows are taken once. The concatenated frame has a RangeIndex, so its
+    # labels are positions.
+    order = prompts[["user_key", "prompt_time", "record_id", "dedupe_key"]]
+    order = order.sort_values(
         ["user_key", "prompt_time", "record_id", "dedupe_key"], kind="stable"
     )
-    prompts = prompts.drop_duplicates(["user_key", "dedupe_key"], keep="first")
-    return prompts[PROMPT_COLUMNS].reset_index(drop=True)
+    order = order.drop_duplicates(["user_key", "dedupe_key"], keep="first")
+    return prompts[PROMPT_COLUMNS].iloc[order.index.to_numpy()].reset_index(drop=True)
 
 
 def _outcomes(details: pd.Series) -> pd.Series:
@@ -152,12 +169,18 @@ def _is_user_signin(signin: pd.DataFrame) -> pd.Series:
 
 
 def _request_keys(users: pd.DataFrame) -> pd.Series:
+    request_ids = users["request_id"].astype("string")
+    if not request_ids.isna().any():
+        return request_ids
+    # Times are formatted only when a row needs the fallback, and then for every
+    # row, because pandas (3.1 checked) gives each time as many fractional
+    # digits as the whole array needs.
     fallback = (
         users["correlation_id"].astype("string").fillna("")
         + "@"
         + users["event_time"].astype("string")
     )
-    return users["request_id"].astype("string").fillna(fallback)
+    return request_ids.fillna(fallback)
 
 
 def _prompts_from_steps(users: pd.DataFrame, steps: pd.DataFrame) -> pd.DataFrame:
