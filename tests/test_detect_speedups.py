@@ -8,6 +8,7 @@ import pandas as pd
 
 from h056hunt import schema
 from h056hunt.coverage import _maybe_uncovered, _uncovered
+from h056hunt.detect.chains import _rows, _split_by_user
 from h056hunt.detect.revocations import find_revocations
 
 DAY = pd.Timestamp("2026-03-02", tz="UTC")
@@ -99,3 +100,60 @@ def test_columns_of_matches_iteration() -> None:
     assert [tuple(row) for row in schema.rows_of(frame)] == list(
         frame.itertuples(index=False)
     )
+
+
+def revocation_frame() -> pd.DataFrame:
+    """Build revocations with missing actors, lines and UPN-keyed targets."""
+    rows = []
+    for number in range(6):
+        rows.append(
+            {
+                "record_id": f"A{number}",
+                "event_time": DAY + pd.Timedelta(minutes=number),
+                "activity": "Revoke user sessions",
+                "result": "success",
+                "actor_type": "user",
+                "actor_id": None
+                if number % 2
+                else "00000000-0000-4000-8000-0000000000ad",
+                "target_id": None
+                if number == 3
+                else f"00000000-0000-4000-8000-{number:012d}",
+                "target_upn": f"user{number % 4}@contoso.example",
+                "source_file": "audit.json",
+                "source_line": None if number == 4 else number,
+            }
+        )
+    audit = schema.frame_from_rows(rows, schema.AUDIT_SCHEMA)
+    revocations, _ = find_revocations(audit)
+    return revocations
+
+
+def test_rows_match_iterrows() -> None:
+    revocations = revocation_frame()
+
+    rows = list(_rows(revocations))
+
+    expected = [row for _, row in revocations.iterrows()]
+    assert len(rows) == len(expected)
+    for row, want in zip(rows, expected, strict=True):
+        pd.testing.assert_series_equal(row, want, check_exact=True)
+        assert [type(value) for value in row] == [type(value) for value in want]
+
+
+def test_split_by_user_matches_groupby() -> None:
+    frame = pd.DataFrame(
+        {
+            "user_key": pd.array(["b", "a", None, "b", "c", "a"], dtype="string"),
+            "value": range(6),
+        },
+        index=[10, 11, 12, 13, 14, 15],
+    )
+
+    for sort in (True, False):
+        split = list(_split_by_user(frame, sort=sort))
+
+        expected = list(frame.groupby("user_key", sort=sort))
+        assert [key for key, _ in split] == [key for key, _ in expected]
+        for (_, rows), (_, want) in zip(split, expected, strict=True):
+            pd.testing.assert_frame_equal(rows, want)

@@ -16,6 +16,7 @@ import pandas as pd
 from h056hunt.detect.bursts import Burst, all_bursts, first_burst_from, window_counts
 from h056hunt.detect.prompts import APPROVED, DENIALS
 from h056hunt.detect.revocations import DEFAULT_REVOCATION_ACTIVITIES
+from h056hunt.schema import columns_of
 
 DEFAULT_MAX_LAG = pd.Timedelta(hours=2)
 DEFAULT_BURST_WINDOW = pd.Timedelta(minutes=30)
@@ -89,23 +90,35 @@ def detect_user(
     window_ns = int(params.burst_window.value)
     counts = window_counts(times, window_ns)
     claimed: dict[int, tuple[Burst, pd.Series, list[str]]] = {}
-    admin = revocations[~revocations["is_self_revocation"].astype(bool)]
+    is_self = revocations["is_self_revocation"].astype(bool).to_numpy()
+    admin = revocations[~is_self] if is_self.any() else revocations
     if len(admin) > 1:
         admin = admin.sort_values(["revocation_time", "revocation_id"], kind="stable")
-    for _, revocation in admin.iterrows():
+    for revocation in _rows(admin):
         burst = _burst_after(revocation, times, counts, window_ns, params)
         if burst is None:
             continue
         _claim(claimed, burst, revocation)
+    span = _PromptSpan(prompts)
     matches = [
-        _match(prompts, denials, burst, revocation, others, params)
+        _match(span, denials, burst, revocation, others, params)
         for burst, revocation, others in claimed.values()
     ]
     if not params.chain_only:
         for burst in all_bursts(times, window_ns, params.min_denials):
             if not any(_overlaps(burst, chain) for chain, _, _ in claimed.values()):
-                matches.append(_match(prompts, denials, burst, None, [], params))
+                matches.append(_match(span, denials, burst, None, [], params))
     return matches
+
+
+def _rows(frame: pd.DataFrame) -> Iterator[pd.Series]:
+    """Yield each row as the Series ``frame.iterrows()`` gives, without building
+    the object array of the whole frame that iterrows converts every column to."""
+    columns = frame.columns
+    for label, values in zip(
+        frame.index, zip(*columns_of(frame), strict=True), strict=True
+    ):
+        yield pd.Series(values, index=columns, name=label, dtype=object)
 
 
 def _strictly_increasing(times: pd.Series) -> bool:
@@ -152,8 +165,29 @@ def _overlaps(first: Burst, second: Burst) -> bool:
     return first.start < second.stop and second.start < first.stop
 
 
+class _PromptSpan:
+    """One user's prompts, with the columns a match selects rows by as arrays.
+
+    Rows are selected by position, because filtering the frame with a mask per
+    match takes every column each time.
+    """
+
+    def __init__(self, prompts: pd.DataFrame) -> None:
+        self.prompts = prompts
+        self.times = prompts["prompt_time"].to_numpy(dtype="datetime64[ns]")
+        self.approved = (prompts["outcome"] == APPROVED).to_numpy(dtype=bool)
+
+    def rows(self, mask: np.ndarray) -> pd.DataFrame:
+        """Return the prompts where ``mask`` is true, as one slice when they are
+        consecutive."""
+        positions = np.flatnonzero(mask)
+        if len(positions) and positions[-1] - positions[0] + 1 == len(positions):
+            return self.prompts.iloc[positions[0] : positions[-1] + 1]
+        return self.prompts.iloc[positions]
+
+
 def _match(
-    prompts: pd.DataFrame,
+    span: _PromptSpan,
     denials: pd.DataFrame,
     burst: Burst,
     revocation: pd.Series | None,
@@ -165,22 +199,17 @@ def _match(
     first = burst_times.iloc[0]
     last = burst_times.iloc[-1]
     horizon = last + params.burst_window
-    # The masks are built on columns and the frame is filtered once, because each
-    # frame filter takes every column.
-    times = prompts["prompt_time"]
-    in_span = (times >= first) & (times <= horizon)
-    approvals = np.flatnonzero(
-        (in_span & (prompts["outcome"] == APPROVED) & (times > first)).to_numpy()
-    )
-    approval = prompts.iloc[approvals[0]] if len(approvals) else None
-    if approval is not None:
-        span = prompts[in_span & (times <= max(last, approval["prompt_time"]))]
-    else:
-        span = prompts[in_span & (times <= last)]
+    # Comparisons with NaT are false, as in pandas.
+    times = span.times
+    start = first.to_datetime64()
+    in_span = (times >= start) & (times <= horizon.to_datetime64())
+    approvals = np.flatnonzero(in_span & span.approved & (times > start))
+    approval = span.prompts.iloc[approvals[0]] if len(approvals) else None
+    end = max(last, approval["prompt_time"]) if approval is not None else last
     return Match(
         user_key=str(burst_denials["user_key"].iloc[0]),
         revocation=revocation,
-        prompts=span,
+        prompts=span.rows(in_span & (times <= end.to_datetime64())),
         denials=burst_denials,
         approval=approval,
         peak_denials=burst.peak,
@@ -215,11 +244,26 @@ def _partitions(
     # Only users with prompts are partitioned: a large audit export revokes many
     # users who have none.
     revocations = revocations[revocations["user_key"].isin(prompts["user_key"])]
-    by_user = (
-        dict(tuple(revocations.groupby("user_key", sort=False)))
-        if len(revocations)
-        else {}
-    )
+    by_user = dict(_split_by_user(revocations, sort=False))
     empty = revocations.iloc[0:0]
-    for user_key, prompts_of_user in prompts.groupby("user_key", sort=True):
+    for user_key, prompts_of_user in _split_by_user(prompts, sort=True):
         yield by_user.get(user_key, empty), prompts_of_user
+
+
+def _split_by_user(
+    frame: pd.DataFrame, *, sort: bool
+) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Yield each user key and its rows in frame order, as ``groupby`` does.
+
+    Rows without a key are left out. The frame is reordered by key with at most
+    one take, and each user's rows are a slice of it, because a groupby takes
+    every column once per user.
+    """
+    codes, keys = pd.factorize(frame["user_key"], sort=sort)
+    order = np.argsort(codes, kind="stable")
+    ordered_codes = codes[order]
+    if not (order == np.arange(len(order))).all():
+        frame = frame.iloc[order]
+    bounds = np.searchsorted(ordered_codes, np.arange(len(keys) + 1))
+    for code, key in enumerate(keys.tolist()):
+        yield key, frame.iloc[bounds[code] : bounds[code + 1]]
