@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -47,16 +47,16 @@ def build_finding(
         context.factors,
         context.escalate_to_critical,
     )
-    prompts = match.prompts
-    outcomes = Counter(prompts["outcome"].tolist())
+    # Every value read from the prompts is converted once, because each pandas
+    # call on a small frame costs more than the Python work on its values.
+    prompts = _PromptValues(*columns_of(match.prompts, _PromptValues._fields))
+    outcomes = Counter(prompts.outcome)
     counts = {name: outcomes[name] for name in OUTCOMES}
     first_prompt = match.denials["prompt_time"].iloc[0]
-    last_prompt = prompts["prompt_time"].iloc[-1]
-    # The first prompt's fields are read from their columns, which is quicker than
-    # building the row of a frame with mixed types.
-    user_upn = prompts["user_upn"].iloc[0]
-    user_id = prompts["user_id"].iloc[0]
-    user_display_name = prompts["user_display_name"].iloc[0]
+    last_prompt = prompts.prompt_time[-1]
+    user_upn = prompts.user_upn[0]
+    user_id = prompts.user_id[0]
+    user_display_name = prompts.user_display_name[0]
     revocation = match.revocation
     finding_type = (
         FindingType.REVOCATION_CHAIN
@@ -67,13 +67,13 @@ def build_finding(
         revocation["target_upn"] if revocation is not None else None,
         user_upn,
     )
-    signin_upns = sorted(set(prompts["user_upn"].dropna().astype(str)))
+    signin_upns = list(_distinct(prompts.user_upn))
     approval_time = (
         match.approval["prompt_time"] if match.approval is not None else None
     )
     timeline = tuple(
         sorted(
-            (*_timeline(match, revoked_grants), *context.events),
+            (*_timeline(match, prompts, revoked_grants), *context.events),
             key=lambda event: (event.time.value, event.kind, event.record_id or ""),
         )
     )
@@ -101,10 +101,10 @@ def build_finding(
         prompt_counts=counts,
         approved=match.approval is not None,
         approval_time=approval_time,
-        source_ips=_distinct(prompts["ip_address"]),
-        countries=_distinct(prompts["country"]),
-        user_agents=_distinct(prompts["user_agent"]),
-        evidence=_evidence(match),
+        source_ips=_distinct(prompts.ip_address),
+        countries=_distinct(prompts.country),
+        user_agents=_distinct(prompts.user_agent),
+        evidence=_evidence(match, prompts),
         timeline=timeline,
         summary=_summary(match, actor, target_upn, counts),
         extra={
@@ -112,7 +112,7 @@ def build_finding(
             "peak_denials": match.peak_denials,
             "last_denial_time": match.denials["prompt_time"].iloc[-1],
             "other_revocations": sorted(match.other_revocations),
-            "upn_fallback": bool(prompts["upn_fallback"].any()),
+            "upn_fallback": any(prompts.upn_fallback),
         },
     )
 
@@ -151,8 +151,28 @@ def _texts(values: Iterable[object]) -> list[str | None]:
     return texts
 
 
-def _distinct(values: pd.Series) -> tuple[str, ...]:
-    return tuple(sorted(set(values.dropna().astype(str))))
+def _distinct(values: Iterable[object]) -> tuple[str, ...]:
+    """Return the distinct values as text, sorted, without missing values."""
+    return tuple(sorted({str(value) for value in values if not pd.isna(value)}))
+
+
+class _PromptValues(NamedTuple):
+    """The columns of a match's prompts that a finding reads, as lists."""
+
+    record_id: list[Any]
+    prompt_time: list[pd.Timestamp]
+    source_file: list[Any]
+    source_line: list[Any]
+    source_record: list[Any]
+    outcome: list[Any]
+    detail: list[Any]
+    ip_address: list[Any]
+    country: list[Any]
+    user_agent: list[Any]
+    user_upn: list[Any]
+    user_id: list[Any]
+    user_display_name: list[Any]
+    upn_fallback: list[bool]
 
 
 def _finding_id(finding_type: FindingType, match: Match) -> str:
@@ -172,7 +192,7 @@ def _finding_id(finding_type: FindingType, match: Match) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _evidence(match: Match) -> tuple[Evidence, ...]:
+def _evidence(match: Match, prompts: _PromptValues) -> tuple[Evidence, ...]:
     items: list[Evidence] = []
     revocation = match.revocation
     if revocation is not None:
@@ -187,42 +207,32 @@ def _evidence(match: Match) -> tuple[Evidence, ...]:
                 detail=str(revocation["activity"]),
             )
         )
-    prompt: Any
-    for prompt in rows_of(match.prompts, _PROMPT_EVIDENCE_COLUMNS):
+    for record_id, time, file, line, record, outcome, detail in zip(
+        prompts.record_id,
+        prompts.prompt_time,
+        prompts.source_file,
+        prompts.source_line,
+        prompts.source_record,
+        prompts.outcome,
+        prompts.detail,
+        strict=True,
+    ):
         items.append(
             Evidence(
                 kind="prompt",
-                record_id=str(prompt.record_id),
-                time=prompt.prompt_time,
-                file=str(prompt.source_file),
-                line=_optional_int(prompt.source_line),
-                record=_optional_int(prompt.source_record),
-                outcome=str(prompt.outcome),
-                detail=_first_text(prompt.detail),
+                record_id=str(record_id),
+                time=time,
+                file=str(file),
+                line=_optional_int(line),
+                record=_optional_int(record),
+                outcome=str(outcome),
+                detail=_first_text(detail),
             )
         )
     return tuple(items)
 
 
-# Columns that evidence and timeline events read. Only these columns of a match's
-# rows are converted.
-_PROMPT_EVIDENCE_COLUMNS = (
-    "record_id",
-    "prompt_time",
-    "source_file",
-    "source_line",
-    "source_record",
-    "outcome",
-    "detail",
-)
-_PROMPT_TIMELINE_COLUMNS = (
-    "record_id",
-    "prompt_time",
-    "outcome",
-    "detail",
-    "ip_address",
-    "country",
-)
+# Columns of the revoked-grant sign-ins that timeline events read.
 _GRANT_TIMELINE_COLUMNS = ["record_id", "event_time", "ip_address", "country"]
 
 
@@ -237,7 +247,9 @@ def _optional_ints(values: Iterable[object]) -> list[int | None]:
     return [value if type(value) is int else _optional_int(value) for value in values]
 
 
-def _timeline(match: Match, revoked_grants: pd.DataFrame) -> tuple[TimelineEvent, ...]:
+def _timeline(
+    match: Match, prompts: _PromptValues, revoked_grants: pd.DataFrame
+) -> tuple[TimelineEvent, ...]:
     events: list[TimelineEvent] = []
     revocation = match.revocation
     if revocation is not None:
@@ -251,42 +263,61 @@ def _timeline(match: Match, revoked_grants: pd.DataFrame) -> tuple[TimelineEvent
                 record_id=str(revocation["revocation_id"]),
             )
         )
-        user_grants = revoked_grants[
-            revoked_grants["user_id"].astype("string").str.lower() == match.user_key
-        ]
-        grant_times = user_grants["event_time"]
-        after = user_grants.loc[
-            (grant_times > revocation["revocation_time"])
-            & (grant_times <= match.prompts["prompt_time"].iloc[-1]),
-            _GRANT_TIMELINE_COLUMNS,
-        ]
-        grant: Any
-        for grant in rows_of(after):
-            events.append(
-                TimelineEvent(
-                    time=grant.event_time,
-                    kind="revoked_token_rejected",
-                    description="error 50173: a revoked refresh token was presented",
-                    ip_address=_first_text(grant.ip_address),
-                    country=_first_text(grant.country),
-                    record_id=str(grant.record_id),
-                )
-            )
-    prompt: Any
-    for prompt in rows_of(match.prompts, _PROMPT_TIMELINE_COLUMNS):
-        kind = "approval" if prompt.outcome == APPROVED else f"prompt_{prompt.outcome}"
+        events.extend(_rejected_grants(match, revocation, revoked_grants))
+    for record_id, time, outcome, detail, ip_address, country in zip(
+        prompts.record_id,
+        prompts.prompt_time,
+        prompts.outcome,
+        prompts.detail,
+        prompts.ip_address,
+        prompts.country,
+        strict=True,
+    ):
+        kind = "approval" if outcome == APPROVED else f"prompt_{outcome}"
         events.append(
             TimelineEvent(
-                time=prompt.prompt_time,
+                time=time,
                 kind=kind,
-                description=_first_text(prompt.detail) or str(prompt.outcome),
-                ip_address=_first_text(prompt.ip_address),
-                country=_first_text(prompt.country),
-                record_id=str(prompt.record_id),
+                description=_first_text(detail) or str(outcome),
+                ip_address=_first_text(ip_address),
+                country=_first_text(country),
+                record_id=str(record_id),
             )
         )
     events.sort(key=lambda event: (event.time.value, event.kind, event.record_id or ""))
     return tuple(events)
+
+
+def _rejected_grants(
+    match: Match, revocation: pd.Series, revoked_grants: pd.DataFrame
+) -> list[TimelineEvent]:
+    """Return an event per 50173 sign-in of the user between the revocation and
+    the last prompt."""
+    if revoked_grants.empty:
+        return []
+    user_grants = revoked_grants[
+        revoked_grants["user_id"].astype("string").str.lower() == match.user_key
+    ]
+    grant_times = user_grants["event_time"]
+    after = user_grants.loc[
+        (grant_times > revocation["revocation_time"])
+        & (grant_times <= match.prompts["prompt_time"].iloc[-1]),
+        _GRANT_TIMELINE_COLUMNS,
+    ]
+    events = []
+    grant: Any
+    for grant in rows_of(after):
+        events.append(
+            TimelineEvent(
+                time=grant.event_time,
+                kind="revoked_token_rejected",
+                description="error 50173: a revoked refresh token was presented",
+                ip_address=_first_text(grant.ip_address),
+                country=_first_text(grant.country),
+                record_id=str(grant.record_id),
+            )
+        )
+    return events
 
 
 def _summary(
