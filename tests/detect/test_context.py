@@ -107,6 +107,27 @@ def test_revoker_risky_and_single_factor_counts() -> None:
     assert "without MFA 1 time(s)" in facts["revoker_single_factor"]
 
 
+def test_revoker_signins_with_missing_values() -> None:
+    facts = revoker_facts(
+        signins(
+            {"event_time": pd.NaT, "risk_level_during_signin": "high"},
+            {
+                "event_time": at(-1),
+                "authentication_requirement": "singleFactorAuthentication",
+                "error_code": None,
+            },
+            {
+                "event_time": at(-1),
+                "authentication_requirement": "SingleFactorAuthentication",
+            },
+        ),
+        audit(),
+    )
+
+    assert "revoker_risky_signin" not in facts
+    assert "without MFA 1 time(s)" in facts["revoker_single_factor"]
+
+
 def test_revoker_without_recent_signins_adds_nothing() -> None:
     facts = revoker_facts(
         signins({"event_time": at(-30), "risk_level_during_signin": "high"}), audit()

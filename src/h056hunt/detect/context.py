@@ -9,6 +9,7 @@ support it (for example, "new IP" needs earlier sign-ins of that user).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -17,6 +18,7 @@ from h056hunt.detect.prompts import DENIALS
 from h056hunt.detect.revocations import normalise_activity
 from h056hunt.findings import ScoreFactor, TimelineEvent
 from h056hunt.render.text import format_time
+from h056hunt.schema import columns_of
 
 POINTS_FIRST_DENIALS = 10
 POINTS_HABITUAL_DENIER = -15
@@ -163,10 +165,17 @@ def _approval_origin(
     signins: pd.DataFrame,
     anchor: pd.Timestamp,
 ) -> None:
-    codes = signins["error_code"].astype("Int64")
-    earlier = (signins["event_time"] < anchor) & (codes == 0).fillna(False)
-    known_ips = set(signins["ip_address"][earlier].dropna().astype(str))
-    known_countries = set(signins["country"][earlier].dropna().astype(str))
+    times = signins["event_time"].to_numpy(dtype="datetime64[ns]")
+    ips, countries, codes = columns_of(signins, ["ip_address", "country", "error_code"])
+    # Successful sign-ins before the anchor. Comparisons with NaT are false.
+    earlier = [
+        before and _is_success(code)
+        for before, code in zip(
+            (times < anchor.to_datetime64()).tolist(), codes, strict=True
+        )
+    ]
+    known_ips = _present_texts(ips, earlier)
+    known_countries = _present_texts(countries, earlier)
     ip = approval.get("ip_address")
     country = approval.get("country")
     if known_ips and isinstance(ip, str) and ip not in known_ips:
@@ -197,10 +206,13 @@ def _persistence(
     if audit.empty:
         return
     approved_at = pd.Timestamp(approval["prompt_time"])
-    times = audit["event_time"]
-    in_window = (times > approved_at) & (
-        times <= approved_at + params.persistence_window
+    times = audit["event_time"].to_numpy(dtype="datetime64[ns]")
+    window_end = approved_at + params.persistence_window
+    in_window = (times > approved_at.to_datetime64()) & (
+        times <= window_end.to_datetime64()
     )
+    if not in_window.any():
+        return
     window = audit.loc[in_window, ["event_time", "activity", "actor_ip", "record_id"]]
     activity = window["activity"].fillna("").astype(str).map(normalise_activity)
     found = window[activity.isin(PERSISTENCE_ACTIVITIES)]
@@ -274,19 +286,32 @@ def _actor_signins(
 ) -> None:
     if signins.empty:
         return
-    # Each column is filtered on its own, because taking every column of the
-    # sign-ins cost more than the checks themselves.
-    times = signins["event_time"]
-    recent = (times >= start) & (times <= end)
+    times = signins["event_time"].to_numpy(dtype="datetime64[ns]")
+    # Comparisons with NaT are false, as in pandas.
+    recent = (times >= start.to_datetime64()) & (times <= end.to_datetime64())
     if not recent.any():
         return
-    for column, name, points, noun in (
-        ("ip_address", "revoker_new_ip", POINTS_REVOKER_NEW_IP, "IP address"),
-        ("country", "revoker_new_country", POINTS_REVOKER_NEW_COUNTRY, "country"),
+    # The columns are converted to lists once and checked in Python, because each
+    # pandas call on a revoker's sign-ins costs more than the checks themselves.
+    ips, countries, levels, states, requirements, codes = columns_of(
+        signins,
+        [
+            "ip_address",
+            "country",
+            "risk_level_during_signin",
+            "risk_state",
+            "authentication_requirement",
+            "error_code",
+        ],
+    )
+    is_recent = recent.tolist()
+    is_older = (~recent).tolist()
+    for values, name, points, noun in (
+        (ips, "revoker_new_ip", POINTS_REVOKER_NEW_IP, "IP address"),
+        (countries, "revoker_new_country", POINTS_REVOKER_NEW_COUNTRY, "country"),
     ):
-        values = signins[column]
-        known = set(values[~recent].dropna().astype(str))
-        new = sorted(set(values[recent].dropna().astype(str)) - known)
+        known = _present_texts(values, is_older)
+        new = sorted(_present_texts(values, is_recent) - known)
         if known and new:
             factors.append(
                 ScoreFactor(
@@ -296,13 +321,11 @@ def _actor_signins(
                     "before, not seen for them elsewhere in the data",
                 )
             )
-    levels = _folded(signins["risk_level_during_signin"][recent])
-    states = _folded(signins["risk_state"][recent])
-    risky = int(
-        (
-            levels.isin(RISKY_LEVELS).fillna(False)
-            | states.isin(RISKY_STATES).fillna(False)
-        ).sum()
+    risky = sum(
+        1
+        for level, state, in_window in zip(levels, states, is_recent, strict=True)
+        if in_window
+        and (_folded_text(level) in RISKY_LEVELS or _folded_text(state) in RISKY_STATES)
     )
     if risky:
         factors.append(
@@ -312,13 +335,14 @@ def _actor_signins(
                 f"{risky} risky sign-in(s) of the revoker shortly before",
             )
         )
-    requirement = _folded(signins["authentication_requirement"][recent])
-    codes = signins["error_code"][recent].astype("Int64")
-    single = int(
-        (
-            (requirement == "singlefactorauthentication").fillna(False)
-            & (codes == 0).fillna(False)
-        ).sum()
+    single = sum(
+        1
+        for requirement, code, in_window in zip(
+            requirements, codes, is_recent, strict=True
+        )
+        if in_window
+        and _folded_text(requirement) == "singlefactorauthentication"
+        and _is_success(code)
     )
     if single:
         factors.append(
@@ -330,8 +354,23 @@ def _actor_signins(
         )
 
 
-def _folded(values: pd.Series) -> pd.Series:
-    return values.astype("string").str.casefold()
+def _present_texts(values: list[Any], selected: list[bool]) -> set[str]:
+    """Return the selected values that are present, as text."""
+    return {
+        str(value)
+        for value, chosen in zip(values, selected, strict=True)
+        if chosen and not pd.isna(value)
+    }
+
+
+def _folded_text(value: object) -> str | None:
+    """Return a value case-folded as text, or None when it is missing."""
+    return None if pd.isna(value) else str(value).casefold()
+
+
+def _is_success(code: object) -> bool:
+    """Tell whether an error code is 0, which marks a successful sign-in."""
+    return not pd.isna(code) and code == 0
 
 
 def _actor_rate(
