@@ -22,7 +22,7 @@ from h056hunt.findings import (
 )
 from h056hunt.render.records import format_times
 from h056hunt.render.text import format_duration, format_time
-from h056hunt.schema import columns_of, rows_of
+from h056hunt.schema import columns_of
 from h056hunt.score import POINTS_SHARED_ORIGIN, score_campaign, score_match
 
 
@@ -232,10 +232,6 @@ def _evidence(match: Match, prompts: _PromptValues) -> tuple[Evidence, ...]:
     return tuple(items)
 
 
-# Columns of the revoked-grant sign-ins that timeline events read.
-_GRANT_TIMELINE_COLUMNS = ["record_id", "event_time", "ip_address", "country"]
-
-
 def _optional_int(value: object) -> int | None:
     if value is None or pd.isna(value):
         return None
@@ -295,26 +291,31 @@ def _rejected_grants(
     the last prompt."""
     if revoked_grants.empty:
         return []
-    user_grants = revoked_grants[
-        revoked_grants["user_id"].astype("string").str.lower() == match.user_key
-    ]
-    grant_times = user_grants["event_time"]
-    after = user_grants.loc[
-        (grant_times > revocation["revocation_time"])
-        & (grant_times <= match.prompts["prompt_time"].iloc[-1]),
-        _GRANT_TIMELINE_COLUMNS,
-    ]
+    # A user has few such sign-ins, so they are checked in Python on values
+    # converted once, which is quicker than filtering the frame twice. The ids
+    # are lower-cased as user_keys lower-cases them.
+    user_ids = revoked_grants["user_id"].astype("string").str.lower()
+    is_user = (user_ids == match.user_key).fillna(False).tolist()
+    times, ip_addresses, countries, record_ids = columns_of(
+        revoked_grants, ["event_time", "ip_address", "country", "record_id"]
+    )
+    revoked_at = revocation["revocation_time"]
+    last_prompt = match.prompts["prompt_time"].iloc[-1]
     events = []
-    grant: Any
-    for grant in rows_of(after):
+    for own, time, ip_address, country, record_id in zip(
+        is_user, times, ip_addresses, countries, record_ids, strict=True
+    ):
+        # Comparisons with NaT are false, as in pandas.
+        if not own or not revoked_at < time <= last_prompt:
+            continue
         events.append(
             TimelineEvent(
-                time=grant.event_time,
+                time=time,
                 kind="revoked_token_rejected",
                 description="error 50173: a revoked refresh token was presented",
-                ip_address=_first_text(grant.ip_address),
-                country=_first_text(grant.country),
-                record_id=str(grant.record_id),
+                ip_address=_first_text(ip_address),
+                country=_first_text(country),
+                record_id=str(record_id),
             )
         )
     return events
