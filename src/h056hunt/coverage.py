@@ -71,7 +71,10 @@ def coverage_warnings(
     """
     if revocations.empty:
         return []
-    admin = revocations[~revocations["is_self_revocation"].astype(bool)]
+    # Only the columns read here are filtered, because a filter takes every column.
+    admin = revocations.loc[
+        ~revocations["is_self_revocation"].astype(bool), list(_COVERAGE_COLUMNS)
+    ]
     if admin.empty:
         return []
     ranges = covered_ranges(data.signin, params.max_lag, data.files, log="signin")
