@@ -58,3 +58,16 @@ def test_script_exit_codes_of_errors(tmp_path: Path) -> None:
     assert b"No such option" in unknown.stderr
     assert version.returncode == 0
     assert version.stdout.startswith(b"h056, version ")
+
+
+def test_script_under_profiler_writes_report(tmp_path: Path) -> None:
+    # A profiler writes its report at interpreter exit, which a hard exit skips.
+    report = tmp_path / "hunt.prof"
+    command = [sys.executable, "-m", "cProfile", "-o", str(report), str(SCRIPT)]
+
+    completed = subprocess.run(
+        [*command, *HUNT], capture_output=True, timeout=120, check=False
+    )
+
+    assert completed.stdout.endswith(b"}\n")
+    assert report.stat().st_size > 0
