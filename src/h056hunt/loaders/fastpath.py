@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import gc
 import json
 import logging
 import mmap
@@ -728,6 +729,9 @@ _scanning = False
 
 def _worker_pool(workers: int) -> ProcessPoolExecutor:
     """Start forked scan workers that a Ctrl-C interrupts only inside a scan."""
+    # The objects that exist now are moved out of the collector's sight first, so a
+    # collection in a worker does not write to, and so copy, every inherited page.
+    gc.freeze()
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
