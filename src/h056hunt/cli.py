@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import enum
+import gc
 import logging
 import os
 import resource
@@ -904,6 +905,9 @@ def run() -> NoReturn:
     a coverage tracer or a debugger, ends the normal way, so their own handlers
     shut down the JVM gateway or write their reports.
     """
+    # Every object made while importing lives until the end. Frozen, the collector
+    # no longer walks them on each full collection of a hunt.
+    gc.freeze()
     try:
         main()
         status: object = 0

@@ -728,16 +728,25 @@ _scanning = False
 
 
 def _worker_pool(workers: int) -> ProcessPoolExecutor:
-    """Start forked scan workers that a Ctrl-C interrupts only inside a scan."""
-    # The objects that exist now are moved out of the collector's sight first, so a
-    # collection in a worker does not write to, and so copy, every inherited page.
-    gc.freeze()
-    return ProcessPoolExecutor(
+    """Start forked scan workers that a Ctrl-C interrupts only inside a scan.
+
+    The workers are forked here, while the objects of this process are frozen out
+    of the collector's sight. A collection in a worker then does not write to, and
+    so copy, every page it inherited.
+    """
+    pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
         initializer=signal.signal,
         initargs=(signal.SIGINT, _interrupt_scan),
     )
+    gc.freeze()
+    try:
+        # With the fork start method, the first task starts every worker.
+        pool.submit(int).result()
+    finally:
+        gc.unfreeze()
+    return pool
 
 
 def _interrupt_scan(signum: int, frame: object) -> None:
