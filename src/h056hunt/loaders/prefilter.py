@@ -316,10 +316,20 @@ class LineScanner:
         time_key = self.spec.time_key
         key_length = len(time_key)
         keys = []
+        user_key = self.spec.user_key
+        # The user key is looked for in the same loop, in the span after each time
+        # key where Graph writes it. _user_windows drops a hit past the line's end.
+        users: list[int] = []
         position = find(time_key)
-        while position >= 0:
-            keys.append(position)
-            position = find(time_key, position + key_length)
+        if user_key is None:
+            while position >= 0:
+                keys.append(position)
+                position = find(time_key, position + key_length)
+        else:
+            while position >= 0:
+                keys.append(position)
+                users.append(find(user_key, position, position + USER_KEY_SPAN))
+                position = find(time_key, position + key_length)
         if not keys:
             return False
         data = np.frombuffer(chunk, dtype=np.uint8)
@@ -346,7 +356,7 @@ class LineScanner:
         user_windows = None
         odd_users = np.zeros(len(keys), dtype=bool)
         if self.spec.user_key is not None:
-            user_windows, located = self._user_windows(data, text, key_array, ends)
+            user_windows, located = self._user_windows(data, users, ends)
             # A line without the exact user key in its span is decoded when
             # :meth:`_user` cannot read its user, as the line-by-line scan does.
             for index in np.flatnonzero(~located).tolist():
@@ -426,33 +436,29 @@ class LineScanner:
         result.records = record_base + len(starts)
 
     def _user_windows(
-        self, data: np.ndarray, text: sz.Str, keys: np.ndarray, ends: np.ndarray
+        self, data: np.ndarray, positions: list[int], ends: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return the user id window of each line and a mask of the lines where the
         user key was found.
 
-        The user key is searched for in the ``USER_KEY_SPAN`` bytes after the time
-        key, where Graph writes it, so the search reads a few hundred bytes per line
-        instead of the whole line. A line without it there gets a window that hashes
-        to :data:`UNKNOWN_USER`, so the second pass re-reads its block.
+        ``positions`` holds where the user key was found in the ``USER_KEY_SPAN``
+        bytes after each line's time key, or -1. Graph writes it there, so the search
+        reads a few hundred bytes per line instead of the whole line. A hit that
+        runs past the end of its line does not count. A line without the key gets a
+        window that hashes to :data:`UNKNOWN_USER`, so the second pass re-reads its
+        block.
         """
         assert self.spec.user_key is not None
-        user_key = self.spec.user_key
-        find = text.find
-        limits = np.minimum(keys + USER_KEY_SPAN, ends).tolist()
-        positions = [
-            find(user_key, key, limit)
-            for key, limit in zip(keys.tolist(), limits, strict=True)
-        ]
+        key_length = len(self.spec.user_key)
         found = np.array(positions, dtype=np.int64)
-        located = found >= 0
+        located = (found >= 0) & (found + key_length <= ends)
         if located.all():
             # The usual case, since Graph writes the key in every sign-in. A mask
             # would copy every window once more.
-            return _windows(data, found + len(user_key), USER_WINDOW), located
-        windows = np.empty((len(keys), USER_WINDOW), dtype=np.uint8)
+            return _windows(data, found + key_length, USER_WINDOW), located
+        windows = np.empty((len(found), USER_WINDOW), dtype=np.uint8)
         windows[:] = _UNKNOWN_WINDOW
-        windows[located] = _windows(data, found[located] + len(user_key), USER_WINDOW)
+        windows[located] = _windows(data, found[located] + key_length, USER_WINDOW)
         return windows, located
 
     def _blocks_for(
