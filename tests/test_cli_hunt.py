@@ -546,11 +546,12 @@ def test_show_suppressed_drops_hint(
     hinted = run(*inputs)
     listed = run(*inputs, "--show-suppressed")
 
-    assert hinted.stdout.strip() == (
+    # The small inputs leave a coverage gap, which a line above counts.
+    assert hinted.stdout.splitlines()[-1] == (
         "No findings reported; 1 suppressed by allowlist entries "
         "(--show-suppressed lists them)."
     )
-    assert listed.stdout.strip() == (
+    assert listed.stdout.splitlines()[-1] == (
         "No findings reported; 1 suppressed by allowlist entries."
     )
     assert "--show-suppressed lists them" in hinted.stderr

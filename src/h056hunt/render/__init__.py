@@ -40,6 +40,7 @@ def _table(findings: list[Finding], stream: TextIO, context: RenderContext) -> N
         partial=context.partial,
         suppressed=len(context.result.suppressed),
         suppressed_listed=context.suppressed_listed,
+        coverage_gaps=len(context.result.coverage_warnings),
     )
 
 

@@ -76,6 +76,7 @@ def render_table(
     partial: bool = False,
     suppressed: int = 0,
     suppressed_listed: bool = False,
+    coverage_gaps: int = 0,
 ) -> None:
     """Print one row per finding, most severe first, and timelines on request.
 
@@ -86,12 +87,23 @@ def render_table(
         suppressed: how many findings allowlist entries set aside.
         suppressed_listed: ``--show-suppressed`` lists them on stderr, so the
             hint to use it is left out.
+        coverage_gaps: how many coverage warnings the run summary lists. A line
+            above the table counts them, because ``-q`` hides the summary.
     """
     if partial:
         console.print(
             Text(
                 "PARTIAL INPUT: some records could not be read; these results may be "
                 "incomplete.",
+                style="bold yellow",
+            )
+        )
+    if coverage_gaps:
+        console.print(
+            Text(
+                f"COVERAGE: the input data has {coverage_gaps} coverage gap(s), where "
+                "a quiet result means not looked at. The run summary on stderr lists "
+                "them unless -q is given.",
                 style="bold yellow",
             )
         )
@@ -123,9 +135,10 @@ def render_table(
     if tz is not None:
         console.print(
             Text(
-                f"Times in this table and in the --details timelines are shown in "
-                f"{plain(str(tz))}; finding summaries and score-factor facts are in "
-                "UTC.",
+                f"Times in this table, its Summary column included, and in the "
+                f"--details timelines are shown in {plain(str(tz))}. The finding "
+                "summaries under --details, score-factor facts and coverage "
+                "warnings are in UTC.",
                 style="dim",
             )
         )
