@@ -145,13 +145,13 @@ def _size_options(
     )
 
 
-# Hidden: for checking that the fast path gives the plain path's findings.
+# Shown in the help because the docs point to it: strict validation of every record,
+# exact prompt counts, and a check that the fast path gives the same findings.
 _NO_FAST_PATH = click.option(
     "--no-fast-path",
     is_flag=True,
-    hidden=True,
-    help="Decode every record instead of pre-filtering large line-per-record files "
-    f"(also ${fastpath.DISABLE_ENV}=1).",
+    help="Decode and check every record instead of pre-filtering large exports; "
+    f"slower (also ${fastpath.DISABLE_ENV}=1).",
 )
 
 
@@ -716,7 +716,9 @@ def _date_order(dayfirst: bool, monthfirst: bool) -> bool | None:
 
 def _stderr_width() -> int | None:
     """Use the terminal's width or ``COLUMNS``; files and pipes get 200 columns."""
-    if sys.stderr.isatty() or os.environ.get("COLUMNS", "").isdigit():
+    # sys.stderr is None when file descriptor 2 was closed before the start.
+    on_terminal = sys.stderr is not None and sys.stderr.isatty()
+    if on_terminal or os.environ.get("COLUMNS", "").isdigit():
         return None
     return 200
 
@@ -821,6 +823,12 @@ def _warn_if_nothing_read(data: LoadedData) -> None:
 def _write_output(output: Path | None, write: Callable[[TextIO, bool], None]) -> None:
     """Write to stdout, or to a temporary file renamed over ``output`` when complete."""
     if output is None:
+        if sys.stdout is None:
+            # Python sets sys.stdout to None when file descriptor 1 is closed.
+            raise UsageError(
+                "standard output is closed, so the findings cannot be written",
+                hint="write them to a file with --output FILE",
+            )
         write(sys.stdout, sys.stdout.isatty())
         sys.stdout.flush()
         return
@@ -926,7 +934,10 @@ def run() -> NoReturn:
         code = 1
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
-        # A closed pipe or stream has nothing left to flush.
+        # A closed pipe or stream has nothing left to flush. A stream is None when
+        # its file descriptor was closed before the process started.
+        if stream is None:
+            continue
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
     os._exit(code)

@@ -89,7 +89,12 @@ def _run_section(run: dict[str, Any]) -> list[str]:
             f"{detection['revocations']} "
             f"({detection['admin_revocations']} by another principal)",
         ),
-        ("MFA prompts", str(detection["prompts"])),
+        (
+            "MFA prompts in decoded sign-ins"
+            if run["records"]["prefiltered"]
+            else "MFA prompts",
+            str(detection["prompts"]),
+        ),
         ("Findings", str(detection["findings"])),
         ("Partial input", "yes" if run["partial"] else "no"),
     ]

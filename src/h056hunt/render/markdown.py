@@ -93,7 +93,7 @@ def _summary_lines(
         f"* Findings where a prompt was approved: {approved}",
         f"* Revocations seen: {detection['revocations']} "
         f"({detection['admin_revocations']} by another principal); "
-        f"MFA prompts seen: {detection['prompts']}",
+        f"{_prompts_label(run)}: {detection['prompts']}",
         f"* {time_zone_note(zone)}",
         f"* Written by {run['tool']['name']} {run['tool']['version']}.",
         "",
@@ -277,3 +277,10 @@ def _method_lines(run: dict[str, Any]) -> list[str]:
         ),
         "",
     ]
+
+
+def _prompts_label(run: dict[str, Any]) -> str:
+    """Name the prompt count by what was decoded: pre-filtered sign-ins are not."""
+    if run["records"]["prefiltered"]:
+        return "MFA prompts seen in decoded sign-ins"
+    return "MFA prompts seen"

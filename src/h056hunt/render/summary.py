@@ -107,10 +107,17 @@ def render_summary(
         admin = 0
         if len(result.revocations):
             admin = int((~result.revocations["is_self_revocation"].astype(bool)).sum())
+        # The fast path decodes only the sign-ins that can matter, so there the
+        # count leaves out approvals of users that no finding names.
+        prompts = (
+            "MFA prompts in decoded sign-ins"
+            if totals["prefiltered"]
+            else ("MFA prompts")
+        )
         console.print(
             Text(
                 f"Revocations: {len(result.revocations)} ({admin} by another "
-                f"principal); MFA prompts: {result.prompt_count}; "
+                f"principal); {prompts}: {result.prompt_count}; "
                 f"findings: {len(result.findings)}"
             )
         )
