@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -71,3 +73,19 @@ def test_script_under_profiler_writes_report(tmp_path: Path) -> None:
 
     assert completed.stdout.endswith(b"}\n")
     assert report.stat().st_size > 0
+
+
+def test_interrupt_while_starting_gives_one_line() -> None:
+    # Importing pandas and pyarrow takes far longer than 0.15 s, so the signal
+    # arrives while the script starts.
+    process = subprocess.Popen(
+        [str(SCRIPT), *HUNT], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    time.sleep(0.15)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 130
+    assert b"Traceback" not in stderr
+    assert b"interrupted" in stderr
+    assert stdout == b""
