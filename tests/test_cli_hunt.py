@@ -439,7 +439,7 @@ def test_verbose_logs_each_file_and_second_pass(sample_logs_dir: Path) -> None:
     verbose = run(*inputs, "-v")
 
     assert "INFO" not in default.stderr
-    assert "h056: INFO: inputs: 2 files to read, 0 paths not readable" in (
+    assert "h056: INFO: inputs: 2 file(s) to read, 0 path(s) not readable" in (
         verbose.stderr
     )
     for path in (audit, signin):

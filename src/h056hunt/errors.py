@@ -70,7 +70,9 @@ class InputError(H056Error):
             where.append(f"record {self.record}")
         text = f"{', '.join(where)}: {message}"
         if self.complete_records is not None:
-            text += f" ({self.complete_records} complete records before the error)"
+            count = self.complete_records
+            noun = "record" if count == 1 else "records"
+            text += f" ({count} complete {noun} before the error)"
         return text
 
 

@@ -174,7 +174,7 @@ def load_logs(
     for path, reason in unreadable:
         logger.warning("%s: %s; not read", path, reason)
     logger.info(
-        "inputs: %d files to read, %d paths not readable",
+        "inputs: %d file(s) to read, %d path(s) not readable",
         len({str(item.path) for item in _all_files(expansions)}),
         len(unreadable),
     )
