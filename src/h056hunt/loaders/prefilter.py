@@ -687,10 +687,12 @@ class LineScanner:
             return
         if self._users:
             hashes, has_user = user_hashes(b"".join(self._users))
+            # A window with no user id (an empty id) adds no pair, so the hashes
+            # take the same mask as the blocks.
             blocks = np.concatenate(self._user_blocks)[has_user]
-            pairs = (blocks.astype(np.uint64) << np.uint64(32)) | hashes.astype(
-                np.uint64
-            )
+            pairs = (blocks.astype(np.uint64) << np.uint64(32)) | hashes[
+                has_user
+            ].astype(np.uint64)
             self.result.hash_pairs.append(np.unique(pairs))
             self._users.clear()
             self._user_blocks.clear()
