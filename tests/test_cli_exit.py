@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from h056hunt.cli import main
@@ -89,3 +93,32 @@ def test_interrupt_while_starting_gives_one_line() -> None:
     assert b"Traceback" not in stderr
     assert b"interrupted" in stderr
     assert stdout == b""
+
+
+def test_output_to_fifo_written_in_place(tmp_path: Path) -> None:
+    # A rename over the path would replace the pipe, and as root a device such as
+    # /dev/null, with a regular file.
+    fifo = tmp_path / "findings.pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+
+    completed = _script(*HUNT, "--output", str(fifo))
+    reader.join(timeout=60)
+
+    assert completed.returncode == 1
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert received == [_script(*HUNT).stdout]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_full_disk_on_stdout_is_exit_2() -> None:
+    with open("/dev/full", "w") as full:
+        completed = subprocess.run(
+            [str(SCRIPT), *HUNT], stdout=full, stderr=subprocess.PIPE, timeout=120
+        )
+
+    assert completed.returncode == 2
+    assert b"No space left on device" in completed.stderr
+    assert b"internal error" not in completed.stderr

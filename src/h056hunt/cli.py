@@ -821,7 +821,24 @@ def _warn_if_nothing_read(data: LoadedData) -> None:
 
 
 def _write_output(output: Path | None, write: Callable[[TextIO, bool], None]) -> None:
-    """Write to stdout, or to a temporary file renamed over ``output`` when complete."""
+    """Write to stdout, or to a temporary file renamed over ``output`` when complete.
+
+    Raises:
+        UsageError: stdout is closed, or writing failed, as on a full disk.
+    """
+    try:
+        _write_findings(output, write)
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        target = "standard output" if output is None else str(output)
+        raise UsageError(
+            f"writing the findings to {plain(target)} failed: {error}",
+            hint="free space on its disk, or write them elsewhere with --output FILE",
+        ) from error
+
+
+def _write_findings(output: Path | None, write: Callable[[TextIO, bool], None]) -> None:
     if output is None:
         if sys.stdout is None:
             # Python sets sys.stdout to None when file descriptor 1 is closed.
@@ -831,6 +848,12 @@ def _write_output(output: Path | None, write: Callable[[TextIO, bool], None]) ->
             )
         write(sys.stdout, sys.stdout.isatty())
         sys.stdout.flush()
+        return
+    if output.exists() and not output.is_file():
+        # A device, pipe or socket such as /dev/null is written in place: renaming
+        # a file over it would replace the device node for everyone.
+        with output.open("w", encoding="utf-8", newline="\n") as stream:
+            write(stream, False)
         return
     directory = output.resolve().parent
     handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", dir=directory)
