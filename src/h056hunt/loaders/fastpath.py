@@ -732,21 +732,35 @@ def _worker_pool(workers: int) -> ProcessPoolExecutor:
 
     The workers are forked here, while the objects of this process are frozen out
     of the collector's sight. A collection in a worker then does not write to, and
-    so copy, every page it inherited.
+    so copy, every page it inherited. Ctrl-C is held back during the fork: an
+    interrupt inside the fork handlers of the logging module is printed as ignored
+    and lost, and the run then went on to the end.
     """
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
-        initializer=signal.signal,
-        initargs=(signal.SIGINT, _interrupt_scan),
+        initializer=_start_worker,
     )
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     gc.freeze()
     try:
         # With the fork start method, the first task starts every worker.
         pool.submit(int).result()
+        # A Ctrl-C that came meanwhile is raised now, in this process.
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
     finally:
         gc.unfreeze()
     return pool
+
+
+def _start_worker() -> None:
+    """Let Ctrl-C interrupt a worker's scans; the fork left it held back."""
+    signal.signal(signal.SIGINT, _interrupt_scan)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _interrupt_scan(signum: int, frame: object) -> None:
