@@ -741,15 +741,15 @@ def _worker_pool(workers: int) -> ProcessPoolExecutor:
         mp_context=multiprocessing.get_context("fork"),
         initializer=_start_worker,
     )
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     gc.freeze()
     try:
         # With the fork start method, the first task starts every worker.
         pool.submit(int).result()
         # A Ctrl-C that came meanwhile is raised now, in this process.
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
     except BaseException:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     finally:
