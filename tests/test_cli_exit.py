@@ -14,19 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli_runs import SAMPLE_HUNT, SCRIPT
 from h056hunt.cli import main
 
-SAMPLES = Path(__file__).resolve().parents[1] / "sample_logs"
-SCRIPT = Path(sys.executable).with_name("h056")
-HUNT = [
-    "hunt",
-    "--audit",
-    str(SAMPLES / "audit.json"),
-    "--signin",
-    str(SAMPLES / "signin.json"),
-    "--format",
-    "jsonl",
-]
+HUNT = SAMPLE_HUNT
 
 
 def _script(*args: str) -> subprocess.CompletedProcess[bytes]:

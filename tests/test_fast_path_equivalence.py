@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli_runs import hunt_jsonl
 from h056hunt.cli import main
 from h056hunt.loaders import fastpath
 from h056hunt.simulate import tabular
@@ -40,21 +41,7 @@ pytestmark = pytest.mark.usefixtures("small_fast_path_units")
 
 
 def _hunt(audit: Path, signin: Path, *extra: str) -> tuple[bytes, str]:
-    result = CliRunner().invoke(
-        main,
-        [
-            "hunt",
-            "--audit",
-            str(audit),
-            "--signin",
-            str(signin),
-            "--format",
-            "jsonl",
-            "--fail-on",
-            "none",
-            *extra,
-        ],
-    )
+    result = hunt_jsonl(audit, signin, *extra)
     assert result.exit_code == 0, result.output
     return result.stdout_bytes, result.stderr
 

@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from h056hunt.cli import main
+from cli_runs import hunt_jsonl
 from h056hunt.errors import InputError
 from h056hunt.load import LoadOptions, load_logs
 from h056hunt.loaders import fastpath
@@ -166,21 +165,7 @@ def test_gzip_inflater_rejects_broken_data(tmp_path: Path, damage: str) -> None:
 
 
 def hunt(audit: Path, signin: Path, *extra: str) -> bytes:
-    result = CliRunner().invoke(
-        main,
-        [
-            "hunt",
-            "--audit",
-            str(audit),
-            "--signin",
-            str(signin),
-            "--format",
-            "jsonl",
-            "--fail-on",
-            "none",
-            *extra,
-        ],
-    )
+    result = hunt_jsonl(audit, signin, *extra)
     assert result.exit_code == 0, result.output
     return result.stdout_bytes
 
@@ -368,23 +353,27 @@ def test_gzip_inflater_small_pieces_lose_nothing(
             assert read == content[start:]
 
 
+def _load_fast(signin: Path) -> None:
+    """Read ``signin`` with the fast path alone, as the loader first tries to."""
+    sink = FileSink(str(signin), "signin", None)
+    fastpath.load_file(
+        signin,
+        str(signin),
+        sink,
+        revocation_activities=(),
+        max_decompressed_bytes=1 << 30,
+        max_record_bytes=1 << 20,
+    )
+
+
 def test_reserved_header_flag_left_to_plain_path(tmp_path: Path) -> None:
     audit, content = simulated_corpus(tmp_path, seed=5)
     packed = bytearray(gzip.compress(content))
     packed[3] |= 0x20
     signin = tmp_path / "signin.ndjson.gz"
     signin.write_bytes(bytes(packed))
-    sink = FileSink(str(signin), "signin", None)
-
     with pytest.raises(fastpath.Unsupported, match="unknown header flags"):
-        fastpath.load_file(
-            signin,
-            str(signin),
-            sink,
-            revocation_activities=(),
-            max_decompressed_bytes=1 << 30,
-            max_record_bytes=1 << 20,
-        )
+        _load_fast(signin)
     plain = hunt(audit, signin, "--no-fast-path")
     assert b'"approved":true' in plain
     assert hunt(audit, signin) == plain
@@ -395,17 +384,8 @@ def test_broken_gzip_left_to_plain_path(tmp_path: Path, damage: str) -> None:
     audit, content = simulated_corpus(tmp_path, seed=7)
     signin = tmp_path / "signin.ndjson.gz"
     signin.write_bytes(BROKEN[damage](gzip.compress(content)))
-    sink = FileSink(str(signin), "signin", None)
-
     with pytest.raises(fastpath.Unsupported, match="cannot be read here"):
-        fastpath.load_file(
-            signin,
-            str(signin),
-            sink,
-            revocation_activities=(),
-            max_decompressed_bytes=1 << 30,
-            max_record_bytes=1 << 20,
-        )
+        _load_fast(signin)
     plain = hunt(audit, signin, "--no-fast-path", "--lenient")
     assert b'"approved":' in plain
     assert hunt(audit, signin, "--lenient") == plain

@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
-SAMPLES = Path(__file__).resolve().parents[1] / "sample_logs"
-SCRIPT = Path(sys.executable).with_name("h056")
-HUNT = [
-    "hunt",
-    "--audit",
-    str(SAMPLES / "audit.json"),
-    "--signin",
-    str(SAMPLES / "signin.json"),
-    "--format",
-    "jsonl",
-]
+from cli_runs import SAMPLE_HUNT, SCRIPT
+
+HUNT = SAMPLE_HUNT
 
 
 def _script_with_closed(

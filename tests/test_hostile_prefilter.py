@@ -6,9 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from h056hunt.cli import main
+from cli_runs import hunt_jsonl
 from h056hunt.simulate.config import SimulationConfig
 from h056hunt.simulate.output import simulate
 
@@ -16,21 +15,7 @@ pytestmark = pytest.mark.usefixtures("small_fast_path_units")
 
 
 def _hunt(audit: Path, signin: Path, *extra: str) -> tuple[int, bytes, str]:
-    result = CliRunner().invoke(
-        main,
-        [
-            "hunt",
-            "--audit",
-            str(audit),
-            "--signin",
-            str(signin),
-            "--format",
-            "jsonl",
-            "--fail-on",
-            "none",
-            *extra,
-        ],
-    )
+    result = hunt_jsonl(audit, signin, *extra)
     return result.exit_code, result.stdout_bytes, result.stderr
 
 
