@@ -43,7 +43,7 @@ def test_grants_by_user_lower_cases_ids() -> None:
     assert groups["def"]["record_id"].tolist() == ["S4"]
 
 
-def test_split_by_many_keys_gives_each_key_its_rows() -> None:
+def test_split_by_many_keys() -> None:
     # A mass revocation makes thousands of keys; each must still get exactly its
     # own rows, in frame order, with the original index.
     keys = [f"user-{index % 5000}" for index in range(20_000)]

@@ -301,6 +301,7 @@ def _rejected_grants(
     )
     revoked_at = revocation["revocation_time"]
     last_prompt = match.prompts["prompt_time"].iloc[-1]
+
     events = []
     for own, time, ip_address, country, record_id in zip(
         is_user, times, ip_addresses, countries, record_ids, strict=True
