@@ -8,7 +8,8 @@ import pandas as pd
 
 from h056hunt import schema
 from h056hunt.coverage import _maybe_uncovered, _uncovered
-from h056hunt.detect.chains import _rows, _split_by_user
+from h056hunt.detect.chains import _rows
+from h056hunt.detect.keyed_rows import RowsByKey
 from h056hunt.detect.revocations import find_revocations
 
 DAY = pd.Timestamp("2026-03-02", tz="UTC")
@@ -141,7 +142,7 @@ def test_rows_match_iterrows() -> None:
         assert [type(value) for value in row] == [type(value) for value in want]
 
 
-def test_split_by_user_matches_groupby() -> None:
+def test_rows_by_key_matches_groupby() -> None:
     frame = pd.DataFrame(
         {
             "user_key": pd.array(["b", "a", None, "b", "c", "a"], dtype="string"),
@@ -151,7 +152,7 @@ def test_split_by_user_matches_groupby() -> None:
     )
 
     for sort in (True, False):
-        split = list(_split_by_user(frame, sort=sort))
+        split = list(RowsByKey(frame, frame["user_key"], sort=sort).items())
 
         expected = list(frame.groupby("user_key", sort=sort))
         assert [key for key, _ in split] == [key for key, _ in expected]

@@ -15,10 +15,8 @@ engine that keeps the data elsewhere only has to hand over those rows.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
-import numpy as np
 import pandas as pd
 
 from h056hunt.build import (
@@ -39,6 +37,7 @@ from h056hunt.detect.campaigns import (
 from h056hunt.detect.chains import DetectionParams, Match, detect_all
 from h056hunt.detect.context import Context, actor_context, user_context
 from h056hunt.detect.identity import build_upn_index
+from h056hunt.detect.keyed_rows import RowsByKey
 from h056hunt.detect.prompts import extract_prompts
 from h056hunt.detect.revocations import find_revocations
 from h056hunt.findings import Finding, FindingType, ScoreFactor
@@ -432,44 +431,12 @@ class _ContextData:
         )
 
 
-class _RowsByKey(Mapping[str, pd.DataFrame]):
-    """The rows of each value of a key column, in frame order, sliced on demand.
-
-    A groupby that splits the frame up front costs a slice of every column per
-    group: seconds when a mass revocation makes thousands of groups, of which a
-    run reads few.
-    """
-
-    def __init__(self, frame: pd.DataFrame, keys: pd.Series) -> None:
-        valid = keys.notna().to_numpy(dtype=bool)
-        codes, uniques = pd.factorize(keys[valid], sort=False)
-        order = np.argsort(codes, kind="stable")
-        self._frame = frame[valid].iloc[order]
-        bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-        self._spans = {
-            str(key): (int(start), int(stop))
-            for key, start, stop in zip(
-                uniques.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(), strict=True
-            )
-        }
-
-    def __getitem__(self, key: str) -> pd.DataFrame:
-        start, stop = self._spans[key]
-        return self._frame.iloc[start:stop]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._spans)
-
-    def __len__(self) -> int:
-        return len(self._spans)
-
-
-def _split_by(frame: pd.DataFrame, column: str) -> _RowsByKey:
+def _split_by(frame: pd.DataFrame, column: str) -> RowsByKey:
     """Return the rows of each value of ``column`` in frame order, without nulls."""
-    return _RowsByKey(frame, frame[column])
+    return RowsByKey(frame, frame[column])
 
 
-def _grants_by_user(revoked_grants: pd.DataFrame) -> _RowsByKey:
+def _grants_by_user(revoked_grants: pd.DataFrame) -> RowsByKey:
     """Return the 50173 sign-ins of each lower-cased user object id."""
     keys = revoked_grants["user_id"].astype("string").str.lower()
-    return _RowsByKey(revoked_grants, keys)
+    return RowsByKey(revoked_grants, keys)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from h056hunt.detect.bursts import Burst, all_bursts, first_burst_from, window_counts
+from h056hunt.detect.keyed_rows import RowsByKey
 from h056hunt.detect.prompts import APPROVED, DENIALS
 from h056hunt.detect.revocations import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.schema import columns_of
@@ -244,26 +245,9 @@ def _partitions(
     # Only users with prompts are partitioned: a large audit export revokes many
     # users who have none.
     revocations = revocations[revocations["user_key"].isin(prompts["user_key"])]
-    by_user = dict(_split_by_user(revocations, sort=False))
+    by_user = RowsByKey(revocations, revocations["user_key"])
     empty = revocations.iloc[0:0]
-    for user_key, prompts_of_user in _split_by_user(prompts, sort=True):
+    for user_key, prompts_of_user in RowsByKey(
+        prompts, prompts["user_key"], sort=True
+    ).items():
         yield by_user.get(user_key, empty), prompts_of_user
-
-
-def _split_by_user(
-    frame: pd.DataFrame, *, sort: bool
-) -> Iterator[tuple[str, pd.DataFrame]]:
-    """Yield each user key and its rows in frame order, as ``groupby`` does.
-
-    Rows without a key are left out. The frame is reordered by key with at most
-    one take, and each user's rows are a slice of it, because a groupby takes
-    every column once per user.
-    """
-    codes, keys = pd.factorize(frame["user_key"], sort=sort)
-    order = np.argsort(codes, kind="stable")
-    ordered_codes = codes[order]
-    if not (order == np.arange(len(order))).all():
-        frame = frame.iloc[order]
-    bounds = np.searchsorted(ordered_codes, np.arange(len(keys) + 1))
-    for code, key in enumerate(keys.tolist()):
-        yield key, frame.iloc[bounds[code] : bounds[code + 1]]
