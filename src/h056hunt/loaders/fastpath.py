@@ -26,6 +26,7 @@ import logging
 import mmap
 import multiprocessing
 import os
+import pickle
 import signal
 import zlib
 from collections import Counter, deque
@@ -33,7 +34,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -172,10 +173,21 @@ class FastFile:
 
 @dataclass
 class RangeOutcome:
-    """The scan of one range and the sink calls of its decoded lines."""
+    """The scan of one range and the sink calls of its decoded lines.
+
+    The calls come back from the worker pickled. The reading process unpickles
+    them one range at a time as it replays them, so the row dicts of only one
+    range are in its memory at once.
+    """
 
     scan: ScanResult
-    calls: list[tuple[Any, ...]] = field(default_factory=list)
+    packed_calls: bytes = b""
+
+    def take_calls(self) -> list[tuple[Any, ...]]:
+        """Return the recorded calls and drop them from this outcome."""
+        packed = self.packed_calls
+        self.packed_calls = b""
+        return pickle.loads(packed) if packed else []
 
 
 class RecordingSink:
@@ -498,9 +510,7 @@ class PendingFile:
         for plan, outcome in zip(ranges, outcomes, strict=True):
             plan.line = line
             plan.record = record
-            replay(outcome.calls, sink, line, record)
-            # The sink contains the rows now, so the recorded calls can go.
-            outcome.calls = []
+            replay(outcome.take_calls(), sink, line, record)
             line += outcome.scan.lines
             record += outcome.scan.records
         scans = [outcome.scan for outcome in outcomes]
@@ -914,7 +924,7 @@ def _scan(
         scan.unsupported = str(error)
         return outcome
     scan.decode = []
-    outcome.calls = recorder.calls
+    outcome.packed_calls = pickle.dumps(recorder.calls, pickle.HIGHEST_PROTOCOL)
     return outcome
 
 

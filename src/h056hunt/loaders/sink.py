@@ -33,6 +33,9 @@ MONTH_FIRST_COLUMNS = frozenset({"time"})
 UPN_COLUMNS = ("user_upn", "actor_upn", "target_upn")
 GUEST_MARKER = "#EXT#"
 _MAX_WARNINGS_PER_REASON = 5
+# Rows are turned into Arrow arrays this many at a time. As row dicts, the 45k
+# revocations of a three-day simulated audit log took 131 MiB; as Arrow, 27 MiB.
+ROW_BATCH = 4096
 
 
 @dataclass
@@ -92,9 +95,9 @@ class FileSink:
     def __init__(self, path: str, requested_log: str, dayfirst: bool | None) -> None:
         self.report = FileReport(path=path, requested_log=requested_log)
         self._dayfirst = dayfirst
-        self._audit: list[dict[str, Any]] = []
-        self._signin: list[dict[str, Any]] = []
-        self._steps: list[dict[str, Any]] = []
+        self._audit = _RowBuffer(schema.AUDIT_SCHEMA, "event_time")
+        self._signin = _RowBuffer(schema.SIGNIN_SCHEMA, "event_time")
+        self._steps = _RowBuffer(schema.STEP_SCHEMA, "step_time")
         self._time_columns: dict[str, Counter[str]] = {
             log: Counter() for log in (*LOGS, "steps")
         }
@@ -229,14 +232,9 @@ class FileSink:
             AmbiguousDateError: every date of a time column reads both day-first and
                 month-first and the user gave no override.
         """
-        audit = self._build("audit", self._audit, schema.AUDIT_SCHEMA)
-        # The frames hold the values now; dropping the row dicts at once lowers the
-        # peak while the next frame is built.
-        self._audit = []
-        signin = self._build("signin", self._signin, schema.SIGNIN_SCHEMA)
-        self._signin = []
+        audit = self._build("audit", self._audit)
+        signin = self._build("signin", self._signin)
         steps = self._build_steps()
-        self._steps = []
         self.report.loaded["audit"] += len(audit)
         self.report.loaded["signin"] += len(signin)
         self.report.step_rows = len(steps)
@@ -254,74 +252,136 @@ class FileSink:
                 self.report.time_max[log] = _timestamp(ranges[:, 1].max())
         return FileFrames(audit=audit, signin=signin, steps=steps)
 
-    def _build(
-        self, log: str, rows: list[dict[str, Any]], arrow_schema: Any
-    ) -> pd.DataFrame:
-        if not rows:
-            return schema.empty_frame(arrow_schema)
+    def _build(self, log: str, rows: _RowBuffer) -> pd.DataFrame:
+        if not len(rows):
+            return schema.empty_frame(rows.schema)
         columns = self._time_columns[log]
         column = columns.most_common(1)[0][0]
         dayfirst = self._dayfirst
         if dayfirst is None and MONTH_FIRST_COLUMNS & set(columns):
             dayfirst = False
-        raw_times = [row.get("event_time") for row in rows]
+        raw_times, values = rows.take()
         times, failures = parse_time_column(
             raw_times, path=self.path, column=column, dayfirst=dayfirst
         )
         bad = set(failures)
         bad.update(index for index, value in enumerate(raw_times) if value is None)
-        kept = []
-        kept_index = []
-        for index, row in enumerate(rows):
-            if index in bad:
-                reason = (
-                    "missing timestamp"
-                    if raw_times[index] is None
-                    else ("invalid timestamp")
-                )
-                logger.warning(
-                    "%s, line %s: %s %r in %s; record skipped",
-                    self.path,
-                    row.get("source_line") or f"record {row['source_record']}",
-                    reason,
-                    raw_times[index],
-                    column,
-                )
-                self.skip(
-                    reason,
-                    line=row.get("source_line"),
-                    record=row["source_record"],
-                    seen=False,
-                )
-                continue
-            kept_index.append(index)
-            for name in UPN_COLUMNS:
-                value = row.get(name)
-                if isinstance(value, str):
-                    row[name] = value.lower().replace(
-                        GUEST_MARKER.lower(), GUEST_MARKER
-                    )
-            kept.append(row)
+        if bad:
+            self._skip_bad_times(sorted(bad), raw_times, values, column)
+        valid = np.ones(len(raw_times), dtype=bool)
+        valid[list(bad)] = False
         # The parsed times go in as one array: converting Timestamp objects one by
         # one costs more than building every other column.
-        event_times = pa.Array.from_pandas(times.iloc[kept_index])
-        return schema.frame_from_rows(
-            kept, arrow_schema, columns={"event_time": event_times}
-        )
+        event_times = pa.Array.from_pandas(times[valid])
+        return rows.frame(values.filter(pa.array(valid)), event_times)
+
+    def _skip_bad_times(
+        self,
+        bad: list[int],
+        raw_times: list[Any],
+        values: pa.StructArray,
+        column: str,
+    ) -> None:
+        """Warn about and count as skipped the rows at ``bad``, whose time is
+        missing or cannot be read."""
+        sources = values.take(pa.array(bad)).to_pylist()
+        for index, row in zip(bad, sources, strict=True):
+            reason = (
+                "missing timestamp" if raw_times[index] is None else "invalid timestamp"
+            )
+            logger.warning(
+                "%s, line %s: %s %r in %s; record skipped",
+                self.path,
+                row.get("source_line") or f"record {row['source_record']}",
+                reason,
+                raw_times[index],
+                column,
+            )
+            self.skip(
+                reason,
+                line=row.get("source_line"),
+                record=row["source_record"],
+                seen=False,
+            )
 
     def _build_steps(self) -> pd.DataFrame:
-        if not self._steps:
+        if not len(self._steps):
             return schema.empty_frame(schema.STEP_SCHEMA)
-        raw_times = [step.get("step_time") for step in self._steps]
+        raw_times, values = self._steps.take()
         times, _ = parse_time_column(
             raw_times,
             path=self.path,
             column="authenticationStepDateTime",
             dayfirst=self._dayfirst,
         )
-        for step, value in zip(self._steps, times.tolist(), strict=True):
-            step["step_time"] = None if pd.isna(value) else value
-        return schema.frame_from_rows(self._steps, schema.STEP_SCHEMA)
+        # A step whose time cannot be read keeps its row, with no time.
+        return self._steps.frame(values, pa.Array.from_pandas(times))
+
+
+class _RowBuffer:
+    """Rows of one canonical table, turned into Arrow arrays a batch at a time.
+
+    The time field stays a list of raw values until the whole file is read, so
+    that the day-first decision uses every value of the file. User principal names are lower-cased as
+    each batch is converted.
+
+    Args:
+        arrow_schema: the canonical schema of the rows.
+        time_field: the field whose values stay raw.
+    """
+
+    def __init__(self, arrow_schema: pa.Schema, time_field: str) -> None:
+        self.schema = arrow_schema
+        self._time_field = time_field
+        self._row_type = pa.struct(
+            [field for field in arrow_schema if field.name != time_field]
+        )
+        self._pending: list[dict[str, Any]] = []
+        self._batches: list[pa.StructArray] = []
+        self._raw_times: list[Any] = []
+
+    def __len__(self) -> int:
+        return len(self._raw_times)
+
+    def append(self, row: dict[str, Any]) -> None:
+        """Add a row whose values have the schema's types, but for the raw time."""
+        self._raw_times.append(row.get(self._time_field))
+        self._pending.append(row)
+        if len(self._pending) >= ROW_BATCH:
+            self._convert_pending()
+
+    def take(self) -> tuple[list[Any], pa.StructArray]:
+        """Return the raw times and the other fields of every row, and empty the
+        buffer, so the frame that is built next does not sit beside the rows."""
+        self._convert_pending()
+        raw_times = self._raw_times
+        values = pa.concat_arrays(self._batches)
+        self._raw_times = []
+        self._batches = []
+        return raw_times, values
+
+    def frame(self, values: pa.StructArray, times: pa.Array) -> pd.DataFrame:
+        """Build the canonical frame from rows that :meth:`take` returned, and
+        their parsed times."""
+        arrays = [
+            times.cast(field.type)
+            if field.name == self._time_field
+            else values.field(field.name)
+            for field in self.schema
+        ]
+        return schema.frame_from_table(pa.Table.from_arrays(arrays, schema=self.schema))
+
+    def _convert_pending(self) -> None:
+        for row in self._pending:
+            for name in UPN_COLUMNS:
+                value = row.get(name)
+                if isinstance(value, str):
+                    row[name] = value.lower().replace(
+                        GUEST_MARKER.lower(), GUEST_MARKER
+                    )
+        # Arrow reads the row dicts into one struct array in a single pass.
+        self._batches.append(pa.array(self._pending, type=self._row_type))
+        self._pending = []
 
 
 def _timestamp(nanoseconds: np.int64) -> pd.Timestamp:
