@@ -219,6 +219,12 @@ def _included_properties(properties: list[dict[str, Any]]) -> str | None:
     return None
 
 
+_read_status = FieldReader("errorcode", "failurereason", "additionaldetails").read
+_read_device = FieldReader("displayname", "operatingsystem", "browser").read
+_read_location = FieldReader("countryorregion", "city").read
+_read_mfa = FieldReader("authmethod", "authdetail").read
+
+
 def signin_row(
     record: Any,
     *,
@@ -239,15 +245,20 @@ def signin_row(
     """
     fields = record if keys_lowered else lower_keys(record)
     get = fields.get
-    status = lower_keys(get("status"))
-    device = lower_keys(get("devicedetail"))
-    location = lower_keys(get("locationdetails")) or lower_keys(get("location"))
-    mfa = lower_keys(get("mfadetail"))
+    status_error_code, failure_reason, additional_details = _read_status(get("status"))
+    device_name, operating_system, browser = _read_device(get("devicedetail"))
+    location = get("locationdetails")
+    # A non-empty dict is the location itself; anything else is read as lower_keys
+    # reads it, and an empty result gives way to ``location``.
+    if type(location) is not dict or not location:
+        location = lower_keys(location) or lower_keys(get("location"))
+    country, city = _read_location(location)
+    mfa_method, mfa_detail = _read_mfa(get("mfadetail"))
     record_id = text(get("id"))
-    error_code = integer(status.get("errorcode"))
+    error_code = integer(status_error_code)
     if error_code is None:
         error_code = integer(get("resulttype"))
-    country = text(location.get("countryorregion"))
+    country = text(country)
     if country is None and isinstance(get("location"), str):
         country = text(get("location"))
     row: dict[str, Any] = {
@@ -266,20 +277,19 @@ def signin_row(
         "resource_display_name": text(get("resourcedisplayname")),
         "ip_address": text(get("ipaddress")),
         "country": country,
-        "city": text(location.get("city")),
+        "city": text(city),
         "user_agent": text(get("useragent")),
         "client_app": text(get("clientappused")),
-        "device_name": text(device.get("displayname")),
-        "operating_system": text(device.get("operatingsystem")),
-        "browser": text(device.get("browser")),
+        "device_name": text(device_name),
+        "operating_system": text(operating_system),
+        "browser": text(browser),
         "error_code": error_code,
-        "failure_reason": text(status.get("failurereason"))
-        or text(get("resultdescription")),
-        "additional_details": text(status.get("additionaldetails")),
+        "failure_reason": text(failure_reason) or text(get("resultdescription")),
+        "additional_details": text(additional_details),
         "conditional_access_status": text(get("conditionalaccessstatus")),
         "authentication_requirement": text(get("authenticationrequirement")),
-        "mfa_auth_method": text(mfa.get("authmethod")),
-        "mfa_auth_detail": text(mfa.get("authdetail")),
+        "mfa_auth_method": text(mfa_method),
+        "mfa_auth_detail": text(mfa_detail),
         "risk_level_during_signin": text(get("risklevelduringsignin")),
         "risk_level_aggregated": text(get("risklevelaggregated")),
         "risk_state": text(get("riskstate")),
