@@ -248,8 +248,8 @@ def signin_row(
     status_error_code, failure_reason, additional_details = _read_status(get("status"))
     device_name, operating_system, browser = _read_device(get("devicedetail"))
     location = get("locationdetails")
-    # A non-empty dict is the location itself; anything else is read as lower_keys
-    # reads it, and an empty result gives way to ``location``.
+    # A non-empty dict is the location itself. Anything else is read as lower_keys
+    # reads it, and an empty result falls back to ``location``.
     if type(location) is not dict or not location:
         location = lower_keys(location) or lower_keys(get("location"))
     country, city = _read_location(location)

@@ -47,8 +47,8 @@ _SORTED_KEYS_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 def _chunk_encoder(encoder: json.JSONEncoder) -> Callable[[Any, int], Any]:
     """Return a C encoder configured like ``encoder``, or its Python fallback.
 
-    The C encoder is built without the record of containers being encoded that
-    detects a value containing itself: decoded JSON and text cells cannot.
+    The C encoder skips the check for a value that contains itself, because decoded
+    JSON and text cells cannot. A value nested too deeply still raises RecursionError.
     """
     # The C encoder, which json.JSONEncoder itself uses, is absent from typeshed.
     make_encoder = getattr(json.encoder, "c_make_encoder", None)
@@ -101,8 +101,8 @@ class FieldReader:
     ``FieldReader("id", "type").read(record)`` returns the same values as
     ``(lower_keys(record).get("id"), lower_keys(record).get("type"))`` without copying
     the record. For each key set of ``dict`` records with ``str`` keys, the reader
-    keeps a getter of the original keys that the names match, so the records of an
-    export, which repeat a few key sets, are read with one lookup and one call.
+    keeps a getter of the original keys that the names match. The records of an
+    export repeat a few key sets, so most are read with one lookup and one call.
     """
 
     def __init__(self, *names: str) -> None:
@@ -135,7 +135,8 @@ class FieldReader:
             # itemgetter returns a tuple when given two or more keys.
             getter = itemgetter(*originals)
         else:
-            # _ABSENT stands for the names no key matches: it equals no str key.
+            # _ABSENT is the key for names that no key matches, because it equals no
+            # str key.
             plan = tuple(_ABSENT if key is None else key for key in originals)
             getter = partial(_read_plan, plan)
         if len(self._getters) >= _CACHED_KEY_SETS_MAX:
