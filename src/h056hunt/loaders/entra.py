@@ -27,9 +27,9 @@ from typing import Any
 
 from h056hunt.loaders.fields import (
     JSON_DECODER,
+    FieldReader,
     boolean,
     decode_json_text,
-    first_text,
     integer,
     json_text,
     lower_keys,
@@ -70,7 +70,7 @@ def audit_row(
     row: dict[str, Any] = {
         "record_id": text(get("id")),
         "event_time": text(get("activitydatetime")) or envelope_time,
-        "activity": first_text(fields, "activitydisplayname", "operationname"),
+        "activity": text(get("activitydisplayname")) or text(get("operationname")),
         "category": text(get("category")),
         "result": text(get("result")),
         "correlation_id": text(get("correlationid")),
@@ -78,12 +78,30 @@ def audit_row(
         "user_agent": text(get("useragent")),
     }
     row.update(actor_fields(get("initiatedby")))
-    target = _user_target(decode_json_text(get("targetresources")))
-    row.update(target_fields(target))
-    properties = _modified_properties(target.get("modifiedproperties"))
+    target_type, target_id, target_upn, target_name, target_properties = _user_target(
+        decode_json_text(get("targetresources"))
+    )
+    row["target_type"] = text(target_type)
+    row["target_id"] = text(target_id)
+    row["target_upn"] = text(target_upn)
+    row["target_display_name"] = text(target_name)
+    properties = _modified_properties(target_properties)
     row["modified_properties"] = json_text(properties) if properties else None
     row["included_updated_properties"] = _included_properties(properties)
     return row
+
+
+_read_initiator = FieldReader("user", "app").read
+_read_user = FieldReader("id", "userprincipalname", "displayname", "ipaddress").read
+_read_app = FieldReader(
+    "serviceprincipalid", "displayname", "serviceprincipalname", "appid"
+).read
+_read_target = FieldReader(
+    "type", "id", "userprincipalname", "displayname", "modifiedproperties"
+).read
+_read_property = FieldReader("displayname", "oldvalue", "newvalue").read
+_read_property_name = FieldReader("name", "displayname").read
+_NO_TARGET = (None, None, None, None, None)
 
 
 def actor_fields(initiated_by: Any) -> dict[str, Any]:
@@ -93,24 +111,25 @@ def actor_fields(initiated_by: Any) -> dict[str, Any]:
     an id. ``actor_type`` is ``user``, ``app``, or ``none`` when the record names no
     initiator.
     """
-    initiator = lower_keys(initiated_by)
-    user = lower_keys(initiator.get("user"))
-    user_id = text(user.get("id"))
-    user_upn = text(user.get("userprincipalname"))
+    user, app = _read_initiator(initiated_by)
+    user_id, user_upn, user_name, user_ip = _read_user(user)
+    user_id = text(user_id)
+    user_upn = text(user_upn)
     if user_id or user_upn:
         return {
             "actor_type": "user",
             "actor_id": user_id,
             "actor_upn": user_upn,
-            "actor_display_name": text(user.get("displayname")),
-            "actor_ip": text(user.get("ipaddress")),
+            "actor_display_name": text(user_name),
+            "actor_ip": text(user_ip),
             "actor_app_id": None,
             "actor_service_principal_id": None,
         }
-    app = lower_keys(initiator.get("app"))
-    service_principal_id = text(app.get("serviceprincipalid"))
-    app_name = first_text(app, "displayname", "serviceprincipalname")
-    app_id = text(app.get("appid"))
+    service_principal_id, app_name, service_principal_name, app_id = _read_app(app)
+    service_principal_id = text(service_principal_id)
+    # text() returns None or non-empty text, so ``or`` picks the first name given.
+    app_name = text(app_name) or text(service_principal_name)
+    app_id = text(app_id)
     if service_principal_id or app_name or app_id:
         return {
             "actor_type": "app",
@@ -124,26 +143,19 @@ def actor_fields(initiated_by: Any) -> dict[str, Any]:
     return {"actor_type": "none"}
 
 
-def target_fields(target: dict[str, Any]) -> dict[str, Any]:
-    """Return the target columns from one lower-keyed ``targetResources`` entry."""
-    get = target.get
-    return {
-        "target_type": text(get("type")),
-        "target_id": text(get("id")),
-        "target_upn": text(get("userprincipalname")),
-        "target_display_name": text(get("displayname")),
-    }
+def _user_target(targets: Any) -> tuple[Any, ...]:
+    """Return the first ``targetResources`` entry of type User, else the first entry.
 
-
-def _user_target(targets: Any) -> dict[str, Any]:
+    The entry comes as its raw type, id, UPN, display name and modified properties.
+    """
     if not isinstance(targets, list) or not targets:
-        return {}
-    first_entry: dict[str, Any] = {}
+        return _NO_TARGET
+    first_entry: tuple[Any, ...] = _NO_TARGET
     for index, target in enumerate(targets):
-        entry = lower_keys(target)
+        entry = _read_target(target)
         if index == 0:
             first_entry = entry
-        if (text(entry.get("type")) or "").lower() == "user":
+        if (text(entry[0]) or "").lower() == "user":
             return entry
     return first_entry
 
@@ -154,12 +166,14 @@ def _modified_properties(value: Any) -> list[dict[str, Any]]:
         return []
     result = []
     for item in properties:
-        entry = lower_keys(item)
+        name, old_value, new_value = _read_property(item)
+        if not name:
+            name = _read_property_name(item)[0]
         result.append(
             {
-                "name": text(entry.get("displayname") or entry.get("name")),
-                "old": _unwrap_property_value(entry.get("oldvalue")),
-                "new": _unwrap_property_value(entry.get("newvalue")),
+                "name": text(name),
+                "old": _unwrap_property_value(old_value),
+                "new": _unwrap_property_value(new_value),
             }
         )
     return result
@@ -205,6 +219,12 @@ def _included_properties(properties: list[dict[str, Any]]) -> str | None:
     return None
 
 
+_read_status = FieldReader("errorcode", "failurereason", "additionaldetails").read
+_read_device = FieldReader("displayname", "operatingsystem", "browser").read
+_read_location = FieldReader("countryorregion", "city").read
+_read_mfa = FieldReader("authmethod", "authdetail").read
+
+
 def signin_row(
     record: Any,
     *,
@@ -225,15 +245,20 @@ def signin_row(
     """
     fields = record if keys_lowered else lower_keys(record)
     get = fields.get
-    status = lower_keys(get("status"))
-    device = lower_keys(get("devicedetail"))
-    location = lower_keys(get("locationdetails")) or lower_keys(get("location"))
-    mfa = lower_keys(get("mfadetail"))
+    status_error_code, failure_reason, additional_details = _read_status(get("status"))
+    device_name, operating_system, browser = _read_device(get("devicedetail"))
+    location = get("locationdetails")
+    # A non-empty dict is the location itself. Anything else is read as lower_keys
+    # reads it, and an empty result falls back to ``location``.
+    if type(location) is not dict or not location:
+        location = lower_keys(location) or lower_keys(get("location"))
+    country, city = _read_location(location)
+    mfa_method, mfa_detail = _read_mfa(get("mfadetail"))
     record_id = text(get("id"))
-    error_code = integer(status.get("errorcode"))
+    error_code = integer(status_error_code)
     if error_code is None:
         error_code = integer(get("resulttype"))
-    country = text(location.get("countryorregion"))
+    country = text(country)
     if country is None and isinstance(get("location"), str):
         country = text(get("location"))
     row: dict[str, Any] = {
@@ -252,20 +277,19 @@ def signin_row(
         "resource_display_name": text(get("resourcedisplayname")),
         "ip_address": text(get("ipaddress")),
         "country": country,
-        "city": text(location.get("city")),
+        "city": text(city),
         "user_agent": text(get("useragent")),
         "client_app": text(get("clientappused")),
-        "device_name": text(device.get("displayname")),
-        "operating_system": text(device.get("operatingsystem")),
-        "browser": text(device.get("browser")),
+        "device_name": text(device_name),
+        "operating_system": text(operating_system),
+        "browser": text(browser),
         "error_code": error_code,
-        "failure_reason": text(status.get("failurereason"))
-        or text(get("resultdescription")),
-        "additional_details": text(status.get("additionaldetails")),
+        "failure_reason": text(failure_reason) or text(get("resultdescription")),
+        "additional_details": text(additional_details),
         "conditional_access_status": text(get("conditionalaccessstatus")),
         "authentication_requirement": text(get("authenticationrequirement")),
-        "mfa_auth_method": text(mfa.get("authmethod")),
-        "mfa_auth_detail": text(mfa.get("authdetail")),
+        "mfa_auth_method": text(mfa_method),
+        "mfa_auth_detail": text(mfa_detail),
         "risk_level_during_signin": text(get("risklevelduringsignin")),
         "risk_level_aggregated": text(get("risklevelaggregated")),
         "risk_state": text(get("riskstate")),
