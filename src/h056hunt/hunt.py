@@ -14,7 +14,10 @@ engine that keeps the data elsewhere only has to hand over those rows.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -53,6 +56,7 @@ __all__ = [
     "find_all_campaigns",
     "finish",
     "hunt_inputs",
+    "paused_garbage_collection",
     "prepare",
     "rows_for_keys",
     "run_hunt",
@@ -104,16 +108,37 @@ def run_hunt(
 ) -> HuntResult:
     """Find revocation chains, campaigns and prompt bursts in loaded data."""
     config = config or HuntConfig(params=params)
-    inputs = prepare(data, params)
-    matches = detect_all(inputs.revocations, inputs.prompts, params)
-    # The fast path decodes only sign-ins that can hold a denial; the approvals,
-    # interrupts and history of matched users and revokers come in here, and the
-    # matches are found again with them.
-    while data.read_context(context_keys(matches)):
-        prompts = extract_prompts(data.signin, data.steps, upn_index(data))
-        inputs = _with_prompts(inputs, prompts)
+    with paused_garbage_collection():
+        inputs = prepare(data, params)
         matches = detect_all(inputs.revocations, inputs.prompts, params)
-    return finish(matches, data, inputs, params, config)
+        # The fast path decodes only sign-ins that can hold a denial; the
+        # approvals, interrupts and history of matched users and revokers come in
+        # here, and the matches are found again with them.
+        while data.read_context(context_keys(matches)):
+            prompts = extract_prompts(data.signin, data.steps, upn_index(data))
+            inputs = _with_prompts(inputs, prompts)
+            matches = detect_all(inputs.revocations, inputs.prompts, params)
+        return finish(matches, data, inputs, params, config)
+
+
+@contextlib.contextmanager
+def paused_garbage_collection() -> Iterator[None]:
+    """Disable the cyclic garbage collector inside the block, then restore it.
+
+    A mass revocation makes tens of thousands of evidence items, timeline events
+    and records that all live until the output is written, so a full collection
+    finds nothing to free, yet it walks every object of the process. On the 1M
+    sign-in benchmark one full collection cost 50 ms to 65 ms of detection.
+    Reference counting still frees acyclic garbage at once; cycles made inside
+    the block wait for the next collection after it.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _with_prompts(inputs: HuntInputs, prompts: pd.DataFrame) -> HuntInputs:
