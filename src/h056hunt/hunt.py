@@ -41,7 +41,7 @@ from h056hunt.detect.chains import DetectionParams, Match, detect_all
 from h056hunt.detect.context import Context, actor_context, user_context
 from h056hunt.detect.identity import build_upn_index
 from h056hunt.detect.keyed_rows import RowsByKey
-from h056hunt.detect.prompts import extract_prompts
+from h056hunt.detect.prompts import PromptExtractor
 from h056hunt.detect.revocations import find_revocations
 from h056hunt.findings import Finding, FindingType, ScoreFactor
 from h056hunt.load import LoadedData
@@ -109,13 +109,16 @@ def run_hunt(
     """Find revocation chains, campaigns and prompt bursts in loaded data."""
     config = config or HuntConfig(params=params)
     with paused_garbage_collection():
-        inputs = prepare(data, params)
+        extractor = PromptExtractor()
+        inputs = prepare(data, params, extractor)
         matches = detect_all(inputs.revocations, inputs.prompts, params)
         # The fast path decodes only sign-ins that can hold a denial; the
         # approvals, interrupts and history of matched users and revokers come in
         # here, and the matches are found again with them.
         while data.read_context(context_keys(matches)):
-            prompts = extract_prompts(data.signin, data.steps, upn_index(data))
+            prompts = extractor.extract(
+                data.signin, data.steps, lambda: upn_index(data)
+            )
             inputs = _with_prompts(inputs, prompts)
             matches = detect_all(inputs.revocations, inputs.prompts, params)
         return finish(matches, data, inputs, params, config)
@@ -165,13 +168,21 @@ def upn_index(data: LoadedData) -> dict[str, str]:
     )
 
 
-def prepare(data: LoadedData, params: DetectionParams) -> HuntInputs:
-    """Find the revocations and the MFA prompts of loaded data."""
+def prepare(
+    data: LoadedData,
+    params: DetectionParams,
+    extractor: PromptExtractor | None = None,
+) -> HuntInputs:
+    """Find the revocations and the MFA prompts of loaded data.
+
+    ``extractor`` extracts the prompts and keeps what it read for a later call.
+    """
     index = upn_index(data)
     revocations, near_misses = find_revocations(
         data.audit, params.revocation_activities, index
     )
-    prompts = extract_prompts(data.signin, data.steps, index)
+    extractor = extractor or PromptExtractor()
+    prompts = extractor.extract(data.signin, data.steps, lambda: index)
     fallback_prompts = int(prompts["upn_fallback"].sum()) if len(prompts) else 0
     return hunt_inputs(
         revocations,
