@@ -7,7 +7,7 @@ else, so the same function can run per partition of users on any engine. The dri
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,7 +71,11 @@ class Match:
 
 
 def detect_user(
-    revocations: pd.DataFrame, prompts: pd.DataFrame, params: DetectionParams
+    revocations: pd.DataFrame,
+    prompts: pd.DataFrame,
+    params: DetectionParams,
+    *,
+    rows: Mapping[Hashable, pd.Series] | None = None,
 ) -> list[Match]:
     """Return the chains and stand-alone bursts of one user.
 
@@ -79,6 +83,9 @@ def detect_user(
         revocations: this user's revocations, any order.
         prompts: this user's prompts, any order.
         params: thresholds.
+        rows: revocation rows by index label, as :func:`_rows` makes them, when the
+            caller converted the revocations of many users at once; None converts
+            the rows this user needs.
     """
     # extract_prompts returns each user's prompts in this order already, and the
     # sort is skipped when strictly increasing times prove it.
@@ -103,12 +110,16 @@ def detect_user(
         if burst is None:
             continue
         _claim(claimed, burst, position, revocation_ids)
-    rows: dict[int, pd.Series] = {}
+    claiming_rows: dict[int, pd.Series] = {}
     if claimed:
         claiming = sorted({position for _, position, _ in claimed.values()})
-        rows = dict(zip(claiming, _rows(admin.iloc[claiming]), strict=True))
+        if rows is None:
+            selected = list(_rows(admin.iloc[claiming]))
+        else:
+            selected = [rows[label] for label in admin.index[claiming]]
+        claiming_rows = dict(zip(claiming, selected, strict=True))
     matches = [
-        _match(span, burst, rows[position], others, params)
+        _match(span, burst, claiming_rows[position], others, params)
         for burst, position, others in claimed.values()
     ]
     if not params.chain_only:
@@ -247,19 +258,28 @@ def detect_all(
         counts = prompts.loc[denied, "user_key"].value_counts()
         possible = counts.index[counts >= params.min_denials]
         prompts = prompts[prompts["user_key"].isin(possible)]
+    if prompts.empty:
+        return matches
+    # Only users with prompts are partitioned: a large audit export revokes many
+    # users who have none.
+    revocations = revocations[revocations["user_key"].isin(prompts["user_key"])]
+    # Their revocations become rows in one conversion, because converting each
+    # user's few rows took a millisecond per user, mostly per-column overhead.
+    rows = (
+        {row.name: row for row in _rows(revocations)}
+        if revocations.index.is_unique
+        else None
+    )
     for revocations_of_user, prompts_of_user in _partitions(revocations, prompts):
-        matches.extend(detect_user(revocations_of_user, prompts_of_user, params))
+        matches.extend(
+            detect_user(revocations_of_user, prompts_of_user, params, rows=rows)
+        )
     return matches
 
 
 def _partitions(
     revocations: pd.DataFrame, prompts: pd.DataFrame
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    if prompts.empty:
-        return
-    # Only users with prompts are partitioned: a large audit export revokes many
-    # users who have none.
-    revocations = revocations[revocations["user_key"].isin(prompts["user_key"])]
     by_user = RowsByKey(revocations, revocations["user_key"])
     empty = revocations.iloc[0:0]
     for user_key, prompts_of_user in RowsByKey(
