@@ -366,12 +366,15 @@ def _prompts_from_steps(
     # Steps from a portal AuthDetails download carry the request id, not a record id.
     unmatched = relevant[~relevant["record_id"].isin(users["record_id"])]
     has_unmatched = not unmatched.empty
-    by_request = unmatched[step_columns].rename(columns={"record_id": "request_id"})
-    by_request = by_request.merge(
-        users.drop_duplicates("request_id"), on="request_id", how="inner"
-    )
+    found = [by_record] if len(by_record) else []
+    if has_unmatched:
+        by_request = unmatched[step_columns].rename(columns={"record_id": "request_id"})
+        by_request = by_request.merge(
+            users.drop_duplicates("request_id"), on="request_id", how="inner"
+        )
+        if len(by_request):
+            found.append(by_request)
     # Steps that join no sign-in at all make no prompt.
-    found = [frame for frame in (by_record, by_request) if len(frame)]
     if not found:
         return pd.DataFrame(), has_unmatched
     joined = pd.concat(found, ignore_index=True)
