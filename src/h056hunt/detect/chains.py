@@ -101,8 +101,8 @@ def detect_user(
     admin = revocations[~is_self] if is_self.any() else revocations
     if len(admin) > 1:
         admin = admin.sort_values(["revocation_time", "revocation_id"], kind="stable")
-    # Bursts are claimed by the positions of the revocations in ``admin``, and only
-    # the claiming revocations become rows, because each row converts every column.
+    # Bursts are claimed by the positions of the revocations in ``admin``, so only
+    # the claiming revocations need rows, whose conversion reads every column.
     revocation_ids = [str(value) for value in admin["revocation_id"]]
     claimed: dict[int, tuple[Burst, int, list[str]]] = {}
     for position, revoked_at in enumerate(admin["revocation_time"]):
