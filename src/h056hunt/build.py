@@ -388,29 +388,39 @@ def build_campaign_finding(
         )
     )
     times = columns["revocation_time"]
-    time_texts = format_times(times)
     revocation_ids = [str(value) for value in columns["revocation_id"]]
     target_ids = _texts(columns["target_id"])
     target_upns = _texts(columns["target_upn"])
-    targets = []
-    for revocation_id, user_id, upn, time_text in zip(
-        revocation_ids, target_ids, target_upns, time_texts, strict=True
-    ):
-        chain = by_revocation.get(revocation_id)
-        targets.append(
-            {
-                "user_id": user_id,
-                "upn": upn,
-                "revocation_time": time_text,
-                "revocation_id": revocation_id,
-                "bombed": chain is not None,
-                "approved": bool(chain is not None and chain.approved),
-                "finding_id": chain.finding_id if chain is not None else None,
-            }
+    targets = [
+        {
+            "user_id": user_id,
+            "upn": upn,
+            "revocation_time": time_text,
+            "revocation_id": revocation_id,
+            "bombed": False,
+            "approved": False,
+            "finding_id": None,
+        }
+        for revocation_id, user_id, upn, time_text in zip(
+            revocation_ids, target_ids, target_upns, format_times(times), strict=True
         )
-    distinct_targets = len({target["user_id"] or target["upn"] for target in targets})
-    bombed = sum(1 for target in targets if target["bombed"])
-    approved = sum(1 for target in targets if target["approved"])
+    ]
+    # Only the rows of bombed targets change, and a campaign has few of them.
+    bombed = 0
+    approved = 0
+    for position, revocation_id in enumerate(revocation_ids):
+        chain = by_revocation.get(revocation_id)
+        if chain is None:
+            continue
+        target = targets[position]
+        target["bombed"] = True
+        target["approved"] = chain.approved
+        target["finding_id"] = chain.finding_id
+        bombed += 1
+        approved += chain.approved
+    distinct_targets = len(
+        {user_id or upn for user_id, upn in zip(target_ids, target_upns, strict=True)}
+    )
     shared_facts = _shared_facts(shared)
     score, factors, severity = score_campaign(
         distinct_targets, bombed, approved, shared_facts, params
@@ -424,42 +434,50 @@ def build_campaign_finding(
     counts = {
         name: sum(f.prompt_counts.get(name, 0) for f in chains) for name in OUTCOMES
     }
+    # Positional arguments, because keyword arguments took about 20 % longer over
+    # thousands of rows.
     evidence = tuple(
-        Evidence(
-            kind="revocation",
-            record_id=revocation_id,
-            time=time,
-            file=str(file),
-            line=line,
-            record=record,
-            detail=str(activity),
-        )
-        for revocation_id, time, file, line, record, activity in zip(
-            revocation_ids,
-            times,
-            columns["source_file"],
-            _optional_ints(columns["source_line"]),
-            _optional_ints(columns["source_record"]),
-            columns["activity"],
-            strict=True,
-        )
+        [
+            Evidence(
+                "revocation",
+                revocation_id,
+                time,
+                str(file),
+                line,
+                record,
+                None,
+                str(activity),
+            )
+            for revocation_id, time, file, line, record, activity in zip(
+                revocation_ids,
+                times,
+                columns["source_file"],
+                _optional_ints(columns["source_line"]),
+                _optional_ints(columns["source_record"]),
+                columns["activity"],
+                strict=True,
+            )
+        ]
     )
     timeline = tuple(
-        TimelineEvent(
-            time=time,
-            kind="revocation",
-            description=f"sessions of {upn or user_id} revoked",
-            ip_address=actor_ip,
-            record_id=revocation_id,
-        )
-        for revocation_id, time, upn, user_id, actor_ip in zip(
-            revocation_ids,
-            times,
-            target_upns,
-            target_ids,
-            _texts(columns["actor_ip"]),
-            strict=True,
-        )
+        [
+            TimelineEvent(
+                time,
+                "revocation",
+                f"sessions of {upn or user_id} revoked",
+                actor_ip,
+                None,
+                revocation_id,
+            )
+            for revocation_id, time, upn, user_id, actor_ip in zip(
+                revocation_ids,
+                times,
+                target_upns,
+                target_ids,
+                _texts(columns["actor_ip"]),
+                strict=True,
+            )
+        ]
     )
     anchor = "|".join(sorted(revocation_ids))
     first_time = revocations["revocation_time"].min()

@@ -7,7 +7,7 @@ else, so the same function can run per partition of users on any engine. The dri
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,7 +71,11 @@ class Match:
 
 
 def detect_user(
-    revocations: pd.DataFrame, prompts: pd.DataFrame, params: DetectionParams
+    revocations: pd.DataFrame,
+    prompts: pd.DataFrame,
+    params: DetectionParams,
+    *,
+    rows: Mapping[Hashable, pd.Series] | None = None,
 ) -> list[Match]:
     """Return the chains and stand-alone bursts of one user.
 
@@ -79,36 +83,49 @@ def detect_user(
         revocations: this user's revocations, any order.
         prompts: this user's prompts, any order.
         params: thresholds.
+        rows: revocation rows by index label, as :func:`_rows` makes them, when the
+            caller converted the revocations of many users at once; None converts
+            the rows this user needs.
     """
     # extract_prompts returns each user's prompts in this order already, and the
     # sort is skipped when strictly increasing times prove it.
     if not _strictly_increasing(prompts["prompt_time"]):
         prompts = prompts.sort_values(["prompt_time", "record_id"], kind="stable")
-    denials = prompts[prompts["outcome"].isin(DENIALS)]
-    if len(denials) < params.min_denials:
+    span = _PromptSpan(prompts)
+    if len(span.denials) < params.min_denials:
         return []
-    times = denials["prompt_time"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    times = span.times.view(np.int64)[span.denials]
     window_ns = int(params.burst_window.value)
     counts = window_counts(times, window_ns)
-    claimed: dict[int, tuple[Burst, pd.Series, list[str]]] = {}
     is_self = revocations["is_self_revocation"].astype(bool).to_numpy()
     admin = revocations[~is_self] if is_self.any() else revocations
     if len(admin) > 1:
         admin = admin.sort_values(["revocation_time", "revocation_id"], kind="stable")
-    for revocation in _rows(admin):
-        burst = _burst_after(revocation, times, counts, window_ns, params)
+    # Bursts are claimed by the positions of the revocations in ``admin``, so only
+    # the claiming revocations need rows, whose conversion reads every column.
+    revocation_ids = [str(value) for value in admin["revocation_id"]]
+    claimed: dict[int, tuple[Burst, int, list[str]]] = {}
+    for position, revoked_at in enumerate(admin["revocation_time"]):
+        burst = _burst_after(revoked_at, times, counts, window_ns, params)
         if burst is None:
             continue
-        _claim(claimed, burst, revocation)
-    span = _PromptSpan(prompts)
+        _claim(claimed, burst, position, revocation_ids)
+    claiming_rows: dict[int, pd.Series] = {}
+    if claimed:
+        claiming = sorted({position for _, position, _ in claimed.values()})
+        if rows is None:
+            selected = list(_rows(admin.iloc[claiming]))
+        else:
+            selected = [rows[label] for label in admin.index[claiming]]
+        claiming_rows = dict(zip(claiming, selected, strict=True))
     matches = [
-        _match(span, denials, burst, revocation, others, params)
-        for burst, revocation, others in claimed.values()
+        _match(span, burst, claiming_rows[position], others, params)
+        for burst, position, others in claimed.values()
     ]
     if not params.chain_only:
         for burst in all_bursts(times, window_ns, params.min_denials):
             if not any(_overlaps(burst, chain) for chain, _, _ in claimed.values()):
-                matches.append(_match(span, denials, burst, None, [], params))
+                matches.append(_match(span, burst, None, [], params))
     return matches
 
 
@@ -131,35 +148,39 @@ def _strictly_increasing(times: pd.Series) -> bool:
 
 
 def _burst_after(
-    revocation: pd.Series,
+    revoked_at: object,
     times: np.ndarray,
     counts: np.ndarray,
     window_ns: int,
     params: DetectionParams,
 ) -> Burst | None:
-    revoked_at = int(pd.Timestamp(revocation["revocation_time"]).value)
-    begin = int(np.searchsorted(times, revoked_at, side="right"))
+    revoked_ns = int(pd.Timestamp(revoked_at).value)
+    begin = int(np.searchsorted(times, revoked_ns, side="right"))
     end = int(
-        np.searchsorted(times, revoked_at + int(params.max_lag.value), side="right")
+        np.searchsorted(times, revoked_ns + int(params.max_lag.value), side="right")
     )
     return first_burst_from(times, counts, window_ns, params.min_denials, begin, end)
 
 
 def _claim(
-    claimed: dict[int, tuple[Burst, pd.Series, list[str]]],
+    claimed: dict[int, tuple[Burst, int, list[str]]],
     burst: Burst,
-    revocation: pd.Series,
+    position: int,
+    revocation_ids: list[str],
 ) -> None:
-    """Attribute a burst to the latest revocation before it; note the others."""
+    """Attribute a burst to the latest revocation before it; note the others.
+
+    Revocations are given by position, in time order, with their ids.
+    """
     for start, (chain, earlier, others) in list(claimed.items()):
         if chain.start == burst.start:
-            others.append(str(earlier["revocation_id"]))
-            claimed[start] = (chain, revocation, others)
+            others.append(revocation_ids[earlier])
+            claimed[start] = (chain, position, others)
             return
         if _overlaps(burst, chain):
-            others.append(str(revocation["revocation_id"]))
+            others.append(revocation_ids[position])
             return
-    claimed[burst.start] = (burst, revocation, [])
+    claimed[burst.start] = (burst, position, [])
 
 
 def _overlaps(first: Burst, second: Burst) -> bool:
@@ -177,11 +198,17 @@ class _PromptSpan:
         self.prompts = prompts
         self.times = prompts["prompt_time"].to_numpy(dtype="datetime64[ns]")
         self.approved = (prompts["outcome"] == APPROVED).to_numpy(dtype=bool)
+        self.denials = np.flatnonzero(
+            prompts["outcome"].isin(DENIALS).to_numpy(dtype=bool)
+        )
 
     def rows(self, mask: np.ndarray) -> pd.DataFrame:
-        """Return the prompts where ``mask`` is true, as one slice when they are
-        consecutive."""
-        positions = np.flatnonzero(mask)
+        """Return the prompts where ``mask`` is true."""
+        return self.take(np.flatnonzero(mask))
+
+    def take(self, positions: np.ndarray) -> pd.DataFrame:
+        """Return the prompts at these ascending positions, as one slice when they
+        are consecutive."""
         if len(positions) and positions[-1] - positions[0] + 1 == len(positions):
             return self.prompts.iloc[positions[0] : positions[-1] + 1]
         return self.prompts.iloc[positions]
@@ -189,13 +216,12 @@ class _PromptSpan:
 
 def _match(
     span: _PromptSpan,
-    denials: pd.DataFrame,
     burst: Burst,
     revocation: pd.Series | None,
     others: list[str],
     params: DetectionParams,
 ) -> Match:
-    burst_denials = denials.iloc[burst.start : burst.stop]
+    burst_denials = span.take(span.denials[burst.start : burst.stop])
     burst_times = burst_denials["prompt_time"]
     first = burst_times.iloc[0]
     last = burst_times.iloc[-1]
@@ -232,19 +258,28 @@ def detect_all(
         counts = prompts.loc[denied, "user_key"].value_counts()
         possible = counts.index[counts >= params.min_denials]
         prompts = prompts[prompts["user_key"].isin(possible)]
+    if prompts.empty:
+        return matches
+    # Only users with prompts are partitioned: a large audit export revokes many
+    # users who have none.
+    revocations = revocations[revocations["user_key"].isin(prompts["user_key"])]
+    # Their revocations become rows in one conversion, because converting each
+    # user's few rows took a millisecond per user, mostly per-column overhead.
+    rows = (
+        {row.name: row for row in _rows(revocations)}
+        if revocations.index.is_unique
+        else None
+    )
     for revocations_of_user, prompts_of_user in _partitions(revocations, prompts):
-        matches.extend(detect_user(revocations_of_user, prompts_of_user, params))
+        matches.extend(
+            detect_user(revocations_of_user, prompts_of_user, params, rows=rows)
+        )
     return matches
 
 
 def _partitions(
     revocations: pd.DataFrame, prompts: pd.DataFrame
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    if prompts.empty:
-        return
-    # Only users with prompts are partitioned: a large audit export revokes many
-    # users who have none.
-    revocations = revocations[revocations["user_key"].isin(prompts["user_key"])]
     by_user = RowsByKey(revocations, revocations["user_key"])
     empty = revocations.iloc[0:0]
     for user_key, prompts_of_user in RowsByKey(
