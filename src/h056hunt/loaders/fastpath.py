@@ -1165,7 +1165,9 @@ class FileChanged(Exception):
 
 # The second pass splits a file's blocks among worker processes when they cost at
 # least this many bytes to read (see _block_runs). Cheaper reads stay in this
-# process, because forking and stopping the workers costs more than it saves.
+# process, because forking and stopping the workers costs more than it saves. On
+# the 2-core benchmark machine, with about 10 ms to fork one worker, splitting
+# broke even at about 16 MiB for a plain file and 10 to 13 MiB for gzip.
 CONTEXT_PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 # Scanning a byte of a block costs about this many times as much as inflating one.
 # The second pass over the 1M-sign-in benchmark files took 1.8 to 2.5 ms of CPU per
