@@ -1368,7 +1368,7 @@ class _BlockPool:
             len(blocks),
             len(groups),
         )
-        executor = self._start()
+        executor = self._start(len(groups) - 1)
         futures = [
             executor.submit(_read_group, _BlockGroup(index, group, wanted))
             for group in groups[1:]
@@ -1401,12 +1401,17 @@ class _BlockPool:
             self._executor = None
         _context_files = []
 
-    def _start(self) -> ProcessPoolExecutor:
+    def _start(self, workers: int) -> ProcessPoolExecutor:
+        """Fork ``workers`` workers unless they run already.
+
+        This process reads a group too, so a file split into N groups needs N - 1
+        workers. Every worker adds to the start-up time, so no more are started
+        than the first split file needs, and the groups of later files may queue.
+        """
         global _context_files
         if self._executor is None:
             _context_files = self.files
-            # This process reads a group too, so one core is left without a worker.
-            self._executor = _worker_pool(_worker_count() - 1)
+            self._executor = _worker_pool(workers)
         return self._executor
 
     def _note_broken(self, error: BrokenProcessPool) -> None:
