@@ -1173,19 +1173,41 @@ class FileChanged(Exception):
     """Raised when a fast-path file differs from the one the first pass indexed."""
 
 
+# The second pass splits a file's blocks among worker processes when they cost at
+# least this many bytes to read (see _block_runs). Cheaper reads stay in this
+# process, because forking and stopping the workers costs more than it saves. On
+# the 2-core benchmark machine, with about 10 ms to fork one worker, splitting
+# broke even at about 16 MiB for a plain file and 10 to 13 MiB for gzip.
+CONTEXT_PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+# Scanning a byte of a block costs about this many times as much as inflating one.
+# The second pass over the 1M-sign-in benchmark files took 1.8 to 2.5 ms of CPU per
+# MiB scanned and 0.56 ms per MiB inflated, on its 2-core machine.
+_INFLATE_COST_RATIO = 4
+
+
 class ContextReader:
     """Read the pre-filtered sign-ins of chosen users from fast-path files.
 
     A file that changed since the first pass is not read. In strict mode that raises
     :class:`InputError`. Otherwise the file's ``changed`` is set, the file joins
     ``changed_files``, and no rows of it are returned.
+
+    A file whose blocks take at least ``parallel_min_bytes`` to read (see
+    :func:`_group_blocks`) is read by this process and forked workers together, one
+    contiguous group of blocks each. The default is
+    :data:`CONTEXT_PARALLEL_MIN_BYTES`.
     """
 
     def __init__(
-        self, files: list[FastFile | CsvFastFile], *, strict: bool = True
+        self,
+        files: list[FastFile | CsvFastFile],
+        *,
+        strict: bool = True,
+        parallel_min_bytes: int | None = None,
     ) -> None:
         self.files = files
         self.strict = strict
+        self.parallel_min_bytes = parallel_min_bytes
         self.changed_files: list[FastFile] = []
         self._read: set[bytes] = set()
 
@@ -1194,7 +1216,8 @@ class ContextReader:
 
         Ids already read by an earlier call are not read again. Keys that are not
         object ids (``upn:...``) are ignored, because context rows are matched by
-        object id.
+        object id. Workers started for this call are told to stop before it
+        returns.
 
         Raises:
             InputError: strict mode and a file changed since the first pass read it.
@@ -1213,30 +1236,34 @@ class ContextReader:
         windows = b"".join(prefilter.user_window(key) for key in sorted(wanted))
         hashes = np.append(prefilter.user_hashes(windows)[0], prefilter.UNKNOWN_USER)
         found: list[tuple[FastFile | CsvFastFile, FileSink]] = []
-        for fast_file in self.files:
-            if isinstance(fast_file, csv_fastpath.CsvFastFile):
-                sink = fast_file.read_context(wanted)
-                if sink is not None:
-                    found.append((fast_file, sink))
-                continue
-            if fast_file.changed is not None:
-                continue
-            if fast_file.spec.user_key is None or not len(fast_file.hash_values):
-                continue
-            blocks = np.unique(
-                fast_file.hash_blocks[np.isin(fast_file.hash_values, hashes)]
-            )
-            if not len(blocks):
-                continue
-            sink = FileSink(
-                fast_file.display, fast_file.requested_log, fast_file.dayfirst
-            )
-            try:
-                _read_unchanged_blocks(fast_file, blocks, wanted, sink)
-            except FileChanged as error:
-                self._reject_changed(fast_file, str(error))
-                continue
-            found.append((fast_file, sink))
+        min_bytes = self.parallel_min_bytes
+        if min_bytes is None:
+            min_bytes = CONTEXT_PARALLEL_MIN_BYTES
+        with _BlockPool(self.files, min_bytes) as pool:
+            for index, fast_file in enumerate(self.files):
+                if isinstance(fast_file, csv_fastpath.CsvFastFile):
+                    sink = fast_file.read_context(wanted)
+                    if sink is not None:
+                        found.append((fast_file, sink))
+                    continue
+                if fast_file.changed is not None:
+                    continue
+                if fast_file.spec.user_key is None or not len(fast_file.hash_values):
+                    continue
+                blocks = np.unique(
+                    fast_file.hash_blocks[np.isin(fast_file.hash_values, hashes)]
+                )
+                if not len(blocks):
+                    continue
+                sink = FileSink(
+                    fast_file.display, fast_file.requested_log, fast_file.dayfirst
+                )
+                try:
+                    _read_unchanged_blocks(pool, index, blocks, wanted, sink)
+                except FileChanged as error:
+                    self._reject_changed(fast_file, str(error))
+                    continue
+                found.append((fast_file, sink))
         return found
 
     def _reject_changed(self, fast_file: FastFile, reason: str) -> None:
@@ -1259,17 +1286,23 @@ class ContextReader:
 
 
 def _read_unchanged_blocks(
-    fast_file: FastFile, blocks: np.ndarray, wanted: set[bytes], sink: FileSink
+    pool: _BlockPool,
+    index: int,
+    blocks: np.ndarray,
+    wanted: set[bytes],
+    sink: FileSink,
 ) -> None:
-    """Read ``blocks`` as :func:`_read_blocks` does, checking the file before and after.
+    """Read ``blocks`` of ``pool.files[index]``, checking the file before and after.
 
     Raises:
         FileChanged: the file's size, modification time or inode is not what the
             first pass saw, or reading it failed where the first pass did not.
     """
+    fast_file = pool.files[index]
+    assert isinstance(fast_file, FastFile)
     _check_unchanged(fast_file)
     try:
-        _read_blocks(fast_file, blocks, wanted, sink)
+        pool.read(index, blocks.tolist(), wanted, sink)
     except (*_READ_ERRORS, Unsupported) as error:
         _check_unchanged(fast_file)
         raise FileChanged(f"reading it again failed: {error}") from error
@@ -1292,10 +1325,223 @@ def _check_unchanged(fast_file: FastFile) -> None:
         raise FileChanged("its modification time changed")
 
 
+# The fast-path files of the second pass while its workers run. They are set before
+# the workers fork, so the workers inherit them with their gzip checkpoints, whose
+# zlib-ng decompressors cannot be pickled.
+_context_files: list[FastFile | CsvFastFile] = []
+
+
+@dataclass(frozen=True)
+class _BlockGroup:
+    """Ascending blocks of ``_context_files[file]`` that one worker reads."""
+
+    file: int
+    blocks: list[int]
+    wanted: set[bytes]
+
+
+class _BlockPool:
+    """Read the blocks of the second pass in this process and in forked workers.
+
+    The workers fork at the first file whose blocks are split into groups, and stop
+    when the pool closes. This process reads the first group of a file while the
+    workers read the others, then replays their sink calls in block order. When a
+    worker dies, its group and every later one are read in this process.
+    """
+
+    def __init__(self, files: list[FastFile | CsvFastFile], min_bytes: int) -> None:
+        self.files = files
+        self.min_bytes = min_bytes
+        self._executor: ProcessPoolExecutor | None = None
+        self._broken = False
+
+    def read(
+        self, index: int, blocks: list[int], wanted: set[bytes], sink: FileSink
+    ) -> None:
+        """Route the pre-filtered lines of ``wanted`` in ``blocks`` into ``sink``.
+
+        Raises:
+            OSError, EOFError, zlib.error: reading a block in this process failed.
+            Unsupported: decoding a block failed, or a worker's read failed.
+        """
+        fast_file = self.files[index]
+        assert isinstance(fast_file, FastFile)
+        groups = [blocks]
+        if not self._broken:
+            groups = _group_blocks(fast_file, blocks, _worker_count(), self.min_bytes)
+        if len(groups) == 1:
+            _read_blocks(fast_file, blocks, wanted, sink)
+            return
+        logger.debug(
+            "%s: second pass reads %d blocks in %d groups, the first in this process",
+            fast_file.display,
+            len(blocks),
+            len(groups),
+        )
+        executor = self._start(len(groups) - 1)
+        futures = [
+            executor.submit(_read_group, _BlockGroup(index, group, wanted))
+            for group in groups[1:]
+        ]
+        try:
+            _read_blocks(fast_file, groups[0], wanted, sink)
+            for group, future in zip(groups[1:], futures, strict=True):
+                try:
+                    calls = future.result()
+                except BrokenProcessPool as error:
+                    self._note_broken(error)
+                    _read_blocks(fast_file, group, wanted, sink)
+                    continue
+                replay(calls, sink, 0, 0)
+        finally:
+            # Groups still queued after a failure are not read.
+            for future in futures:
+                future.cancel()
+
+    def close(self) -> None:
+        """Tell the workers to stop and cancel the groups still queued.
+
+        The executor's manager thread joins the workers in the background, which
+        saves the 6 ms a join took on the benchmark machine. The interpreter waits
+        for that thread at exit, so no worker outlives the run.
+        """
+        global _context_files
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+        _context_files = []
+
+    def _start(self, workers: int) -> ProcessPoolExecutor:
+        """Fork ``workers`` workers unless they run already.
+
+        This process reads a group too, so a file split into N groups needs N - 1
+        workers. Every worker adds to the start-up time, so no more are started
+        than the first split file needs, and the groups of later files may queue.
+        """
+        global _context_files
+        if self._executor is None:
+            _context_files = self.files
+            self._executor = _worker_pool(workers)
+        return self._executor
+
+    def _note_broken(self, error: BrokenProcessPool) -> None:
+        if not self._broken:
+            logger.warning(
+                "a second-pass worker ended abruptly (%s), so its blocks and the "
+                "later ones are read in the main process",
+                error,
+            )
+        self._broken = True
+
+    def __enter__(self) -> _BlockPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _read_group(group: _BlockGroup) -> list[tuple[Any, ...]]:
+    """Read one group of blocks in a worker and return the sink calls it made."""
+    fast_file = _context_files[group.file]
+    assert isinstance(fast_file, FastFile)
+    recorder = RecordingSink(fast_file.display)
+    with _scan_running():
+        try:
+            _read_blocks(fast_file, group.blocks, group.wanted, recorder)
+        except _READ_ERRORS as error:
+            # zlib-ng's error class cannot be pickled, so the main process gets
+            # the same message in an Unsupported.
+            raise Unsupported(str(error)) from error
+    return recorder.calls
+
+
+def _group_blocks(
+    fast_file: FastFile, blocks: list[int], count: int, min_bytes: int
+) -> list[list[int]]:
+    """Split ``blocks`` into at most ``count`` contiguous groups of about equal cost.
+
+    The cost of a run of blocks is the bytes of content read or inflated for it (see
+    :func:`_block_runs`). Runs are never split, so each group of a gzip file starts
+    inflating at a checkpoint and no content is inflated twice. Blocks that cost
+    less than ``min_bytes`` in all stay in one group.
+
+    NOTE: adjacent blocks of a gzip file form one run, so a read of a long stretch
+    of them, as when many users are requested, stays in one group.
+    """
+    runs = _block_runs(fast_file, blocks)
+    total = sum(cost for _, cost in runs)
+    if count < 2 or len(runs) < 2 or total < min_bytes:
+        return [blocks]
+    groups: list[list[int]] = [[]]
+    done = 0
+    for run, cost in runs:
+        # A new group starts at the run whose middle lies past the share of the
+        # total that the groups so far should take.
+        share = total * len(groups) / count
+        if groups[-1] and len(groups) < count and done + cost / 2 > share:
+            groups.append([])
+        groups[-1].extend(run)
+        done += cost
+    return groups
+
+
+def _block_runs(fast_file: FastFile, blocks: list[int]) -> list[tuple[list[int], int]]:
+    """Return the runs of ``blocks`` that one stream reads, with their cost.
+
+    The cost is in bytes scanned: the bytes of the blocks plus a
+    :data:`_INFLATE_COST_RATIO` share of the bytes inflated for them. A plain file
+    is read by seeking, so each block is a run of its own. A gzip run starts at a
+    checkpoint and inflates from there to its last block's end. A gzip file without
+    checkpoints is one run from its start. The last block of a file ends at an
+    unknown offset, so its length is taken as one index block.
+    """
+    open_end = np.iinfo(np.int64).max
+    lengths = {}
+    for block in blocks:
+        start = int(fast_file.block_offsets[block])
+        end = int(fast_file.block_ends[block])
+        lengths[block] = end - start if end != open_end else prefilter.INDEX_BLOCK_BYTES
+    if not fast_file.compressed:
+        return [([block], lengths[block]) for block in blocks]
+    if fast_file.gzip_index is None:
+        return [(blocks, sum(lengths.values()))]
+    runs = []
+    for checkpoint, run in _gzip_runs(fast_file, fast_file.gzip_index, blocks):
+        last = run[-1]
+        end = int(fast_file.block_offsets[last]) + lengths[last]
+        inflated = end - checkpoint.content_offset
+        scanned = sum(lengths[block] for block in run)
+        runs.append((run, scanned + inflated // _INFLATE_COST_RATIO))
+    return runs
+
+
+def _gzip_runs(
+    fast_file: FastFile, index: GzipIndex, blocks: list[int]
+) -> list[tuple[GzipCheckpoint, list[int]]]:
+    """Split ascending ``blocks`` into runs that one inflater reads in turn.
+
+    A run starts at the checkpoint before its first block. The next block joins the
+    run unless the checkpoint before that block lies past the run's end, because
+    starting at that checkpoint then inflates less.
+    """
+    runs: list[tuple[GzipCheckpoint, list[int]]] = []
+    reached = 0
+    for block in blocks:
+        checkpoint = index.before(int(fast_file.block_offsets[block]))
+        if not runs or reached < checkpoint.content_offset:
+            runs.append((checkpoint, []))
+        runs[-1][1].append(block)
+        reached = int(fast_file.block_ends[block])
+    return runs
+
+
 def _read_blocks(
-    fast_file: FastFile, blocks: np.ndarray, wanted: set[bytes], sink: FileSink
+    fast_file: FastFile,
+    blocks: list[int],
+    wanted: set[bytes],
+    sink: FileSink | RecordingSink,
 ) -> None:
-    for block, data in _block_contents(fast_file, blocks.tolist()):
+    for block, data in _block_contents(fast_file, blocks):
         start = int(fast_file.block_offsets[block])
         scanner = LineScanner(
             fast_file.spec,
@@ -1323,10 +1569,9 @@ def _block_contents(
 ) -> Iterator[tuple[int, bytes]]:
     """Yield each of ``blocks`` in ascending order with its content.
 
-    A plain file is read by seeking. A gzip file with checkpoints is inflated from
-    the checkpoint before each block, or on from the block before when that is
-    nearer. A gzip file without them is inflated once from its start up to the last
-    block.
+    A plain file is read by seeking. A gzip file with checkpoints is inflated run
+    by run (see :func:`_gzip_runs`). A gzip file without them is inflated once from
+    its start up to the last block.
     """
     if fast_file.compressed and fast_file.gzip_index is not None:
         yield from _gzip_block_contents(fast_file, fast_file.gzip_index, blocks)
@@ -1350,19 +1595,13 @@ def _gzip_block_contents(
     fast_file: FastFile, index: GzipIndex, blocks: list[int]
 ) -> Iterator[tuple[int, bytes]]:
     with fast_file.path.open("rb") as raw:
-        inflater: GzipInflater | None = None
-        for block in blocks:
-            start = int(fast_file.block_offsets[block])
-            end = int(fast_file.block_ends[block])
-            checkpoint = index.before(start)
-            if (
-                inflater is None
-                or inflater.position > start
-                or inflater.position < checkpoint.content_offset
-            ):
-                inflater = GzipInflater(raw, checkpoint)
-            inflater.skip(start - inflater.position)
-            yield block, _read_upto(inflater, end - start)
+        for checkpoint, run in _gzip_runs(fast_file, index, blocks):
+            inflater = GzipInflater(raw, checkpoint)
+            for block in run:
+                start = int(fast_file.block_offsets[block])
+                end = int(fast_file.block_ends[block])
+                inflater.skip(start - inflater.position)
+                yield block, _read_upto(inflater, end - start)
 
 
 def _read_upto(stream: BinaryIO | GzipInflater, size: int) -> bytes:
