@@ -752,6 +752,8 @@ def _worker_pool(workers: int) -> ProcessPoolExecutor:
         initializer=_start_worker,
     )
     previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    # The CLI freezes its start-up objects already; that freeze stays.
+    frozen_before = gc.get_freeze_count() > 0
     gc.freeze()
     try:
         # With the fork start method, the first task starts every worker.
@@ -763,7 +765,8 @@ def _worker_pool(workers: int) -> ProcessPoolExecutor:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     finally:
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()
     return pool
 
 
