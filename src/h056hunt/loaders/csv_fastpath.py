@@ -31,6 +31,7 @@ import csv
 import logging
 import re
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -214,9 +215,15 @@ def load_file(
     handler = csv_export.choose_handler(layout.header)
     spec, columns = _plan(handler, layout.header, revocation_activities)
     assert handler is not None
-    scan = _scan(path, layout, spec, max_record_bytes)
+    # pyarrow reads the columns in a thread while this one scans the bytes. Its
+    # reader releases the interpreter lock, so the two overlap on two cores.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="h056-csv") as reader:
+        columns_read = reader.submit(_read_columns, path, layout, columns)
+        scan = _scan(path, layout, spec, max_record_bytes)
+        table = columns_read.result()
     rows = len(scan.starts) - 1
-    table = _read_columns(path, layout, columns, rows)
+    if table.num_rows != rows:
+        raise Unsupported("pyarrow and the line scan count different rows")
     keep = _prefilterable(table, columns, spec)
     times, parsed = _event_times(table, columns, display, sink.dayfirst)
     keep &= parsed
@@ -520,14 +527,11 @@ def _read_row(raw: BinaryIO, starts: np.ndarray, row: int) -> bytes:
     return data
 
 
-def _read_columns(
-    path: Path, layout: _Layout, columns: _Columns, rows: int
-) -> pa.Table:
+def _read_columns(path: Path, layout: _Layout, columns: _Columns) -> pa.Table:
     """Read the columns the pre-filter needs, as strings named by position.
 
     Raises:
-        Unsupported: pyarrow finds a row with another number of cells, or a row
-            count other than the scan's.
+        Unsupported: pyarrow finds a row with another number of cells.
     """
     names = [str(position) for position in range(len(layout.header.names))]
     wanted = sorted(
@@ -569,8 +573,6 @@ def _read_columns(
         )
     except (pa.ArrowInvalid, OSError) as error:
         raise Unsupported(f"pyarrow cannot read the CSV: {error}") from error
-    if table.num_rows != rows:
-        raise Unsupported("pyarrow and the line scan count different rows")
     return table.combine_chunks()
 
 
