@@ -282,6 +282,27 @@ def test_casefolded_activity_in_crlf_lines(tmp_path: Path) -> None:
     assert_same_findings(audit, signin)
 
 
+def test_casefolded_activity_in_lf_lines(tmp_path: Path) -> None:
+    # LF line ends take the scanner's array branch. It searches a lower-cased copy
+    # of the chunk, where U+017F LATIN SMALL LETTER LONG S hides "refresh", and
+    # checks each non-ASCII line on its own.
+    revocation = graph_revocation()
+    revocation["activityDisplayName"] = "Update StsRefre\u017fhTokenValidFrom Timestamp"
+    other = graph_revocation()
+    other["id"] = "Directory_other_1"
+    other["activityDisplayName"] = "Update user"
+    other["initiatedBy"] = {"user": {"id": ADMIN_ID, "displayName": "Jos\u00e9"}}
+    lines = [
+        json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+        for record in (other, revocation)
+    ]
+    audit = tmp_path / "audit.json"
+    audit.write_bytes("\n".join(lines).encode() + b"\n")
+    signin = tmp_path / "signins.json"
+    signin.write_text(denial_lines(), encoding="utf-8")
+    assert_same_findings(audit, signin)
+
+
 def test_casefolded_activity_in_portal_csv(tmp_path: Path) -> None:
     shapes = tmp_path / "shapes"
     simulated = run_cli(
