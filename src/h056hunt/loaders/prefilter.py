@@ -626,10 +626,11 @@ class LineScanner:
 
         The chunk is lower-cased once through a byte table and searched with exact
         needles. For an audit spec's 13 needles that took 7 ms per 8 MiB on the
-        benchmark machine, against 21 ms for the Unicode-aware uncased search. A non-ASCII character can fold
-        to ASCII letters that the table does not produce, so each line with a byte
-        over 0x7F is checked with :meth:`_names_activity` and gives a hit at its
-        start when it names an activity.
+        benchmark machine, against 21 ms for the Unicode-aware uncased search. A
+        non-ASCII character can fold to ASCII letters that the table does not
+        produce, so each line with a byte over 0x7F is checked with
+        :meth:`_names_activity` and gives a hit at its start when it names an
+        activity.
         """
         lowered = sz.Str(text.translate(_ASCII_LOWER))
         hits: list[int] = []
