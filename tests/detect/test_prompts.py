@@ -320,3 +320,30 @@ def test_no_signins() -> None:
     empty = schema.empty_frame(schema.SIGNIN_SCHEMA)
 
     assert extract_prompts(empty, NO_STEPS).empty
+
+
+@pytest.mark.parametrize("missing", ["step_time", "method"])
+def test_steps_missing_field_stay_apart(missing: str) -> None:
+    # Three requests, each with one denied step that lacks the field: three prompts.
+    signin = signin_frame({}, {}, {})
+    steps = step_frame(
+        *({"record_id": f"S{number}", missing: None} for number in (1, 2, 3))
+    )
+
+    prompts = extract_prompts(signin, steps)
+
+    assert len(prompts) == 3
+    assert sorted(prompts["record_id"]) == ["S1", "S2", "S3"]
+
+
+def test_repeated_step_without_time_collapses() -> None:
+    # Two copies of one request's step, both without a time, are one prompt.
+    signin = signin_frame({"request_id": "R1"}, {"request_id": "R1"})
+    steps = step_frame(
+        {"record_id": "S1", "step_time": None},
+        {"record_id": "S2", "step_time": None, "source_record": 2},
+    )
+
+    prompts = extract_prompts(signin, steps)
+
+    assert len(prompts) == 1

@@ -383,20 +383,19 @@ def _prompts_from_steps(
     joined["from_step"] = True
     # The step time goes into the key as nanoseconds, because formatting 4,000
     # times as text took about 14 ms. The key only has to be equal for equal
-    # steps, and it is the last sort key, where only equal times meet.
-    # NOTE: a step without a time (or a method) makes the key missing, and
-    # drop_duplicates treats missing keys as equal, so such steps of one user
-    # collapse into one prompt. astype(str) kept NaT missing in pandas 3.1 too.
+    # steps, and it is the last sort key, where only equal times meet. A missing
+    # part becomes empty text, because it would make the whole key missing, and
+    # drop_duplicates treats all missing keys of a user as one.
     step_ns = joined["step_time"].to_numpy(dtype="datetime64[ns]").view(np.int64)
     step_text = pd.Series(step_ns.astype(str), index=joined.index, dtype="str")
     joined["dedupe_key"] = (
-        joined["request_key"].astype(str)
+        joined["request_key"].astype(str).fillna("")
         + "|"
-        + step_text.where(joined["step_time"].notna())
+        + step_text.where(joined["step_time"].notna(), "")
         + "|"
-        + joined["method"].astype(str)
+        + joined["method"].astype(str).fillna("")
         + "|"
-        + joined["result_detail"].astype(str)
+        + joined["result_detail"].astype(str).fillna("")
     )
     return joined, has_unmatched
 
