@@ -211,6 +211,9 @@ def group_ends(group: int) -> bool:
 # "Revoke user sessions" with U+212A KELVIN SIGN for the k: str.casefold() turns it
 # into the listed activity name, as an export tool that folds case would not.
 KELVIN_REVOCATION = "Revo\u212ae user sessions"
+# "refresh" with U+017F LATIN SMALL LETTER LONG S for the s, which only
+# str.casefold() turns into the ASCII letter.
+LONG_S_REVOCATION = "Update StsRefre\u017fhTokenValidFrom Timestamp"
 TARGET_ID = "5f0c4a9e-2b7d-4e61-9a3c-0d8e7f6a5b4c"
 ADMIN_ID = "a1b2c3d4-0000-4000-8000-00000000ad01"
 
@@ -287,7 +290,7 @@ def test_casefolded_activity_in_lf_lines(tmp_path: Path) -> None:
     # of the chunk, where U+017F LATIN SMALL LETTER LONG S hides "refresh", and
     # checks each non-ASCII line on its own.
     revocation = graph_revocation()
-    revocation["activityDisplayName"] = "Update StsRefre\u017fhTokenValidFrom Timestamp"
+    revocation["activityDisplayName"] = LONG_S_REVOCATION
     other = graph_revocation()
     other["id"] = "Directory_other_1"
     other["activityDisplayName"] = "Update user"
@@ -303,7 +306,8 @@ def test_casefolded_activity_in_lf_lines(tmp_path: Path) -> None:
     assert_same_findings(audit, signin)
 
 
-def test_casefolded_activity_in_portal_csv(tmp_path: Path) -> None:
+@pytest.mark.parametrize("activity", [KELVIN_REVOCATION, LONG_S_REVOCATION])
+def test_casefolded_activity_in_portal_csv(tmp_path: Path, activity: str) -> None:
     shapes = tmp_path / "shapes"
     simulated = run_cli(
         ["simulate", "--users", "5", "--noise", "0", "--scenario", "add_user"]
@@ -341,7 +345,7 @@ def test_casefolded_activity_in_portal_csv(tmp_path: Path) -> None:
             | {
                 "Date (UTC)": "2026-03-02T10:00:00Z",
                 "CorrelationId": str(uuid.UUID(int=77)),
-                "Activity": KELVIN_REVOCATION,
+                "Activity": activity,
                 "Target1ObjectId": TARGET_ID,
                 "Target1UserPrincipalName": "target@contoso.example",
             }

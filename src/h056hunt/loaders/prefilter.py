@@ -92,7 +92,7 @@ GRAPH_KEY_OFFSET = 45
 _GRAPH_PREFIX = np.frombuffer(b'{"id":"', dtype=np.uint8)
 _UNKNOWN_WINDOW = np.frombuffer(b"?" * USER_WINDOW, dtype=np.uint8)
 # Maps A-Z to a-z and every other byte to itself.
-_ASCII_LOWER = bytes(range(256)).lower()
+ASCII_LOWER = bytes(range(256)).lower()
 # Graph writes userId within a few hundred bytes after createdDateTime.
 # NOTE: only the first userId key in that span is read; Graph sign-ins have one.
 USER_KEY_SPAN = 1024
@@ -632,7 +632,7 @@ class LineScanner:
         :meth:`_names_activity` and gives a hit at its start when it names an
         activity.
         """
-        lowered = sz.Str(text.translate(_ASCII_LOWER))
+        lowered = sz.Str(text.translate(ASCII_LOWER))
         hits: list[int] = []
         for needle in self.spec.uncased_needles:
             position = lowered.find(needle)
