@@ -1,4 +1,4 @@
-"""Tests that converting rows to Arrow in batches builds the same frames as one batch."""
+"""Tests that rows converted to Arrow in batches build the same frames as one batch."""
 
 from __future__ import annotations
 

@@ -322,8 +322,8 @@ class _RowBuffer:
     """Rows of one canonical table, turned into Arrow arrays a batch at a time.
 
     The time field stays a list of raw values until the whole file is read, so
-    that the day-first decision uses every value of the file. User principal names are lower-cased as
-    each batch is converted.
+    that the day-first decision uses every value of the file. User principal
+    names are lower-cased as each batch is converted.
 
     Args:
         arrow_schema: the canonical schema of the rows.
