@@ -245,9 +245,10 @@ def break_gzip_end(path: Path) -> None:
 
 @pytest.fixture(params=[False, True], ids=["plain", "gzip"])
 def broken_in_worker(
-    request: pytest.FixtureRequest, tmp_path: Path
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[LoadedData, set[str]]:
     """Load an export, then break its end, which only a worker reads again."""
+    monkeypatch.setattr(fastpath, "_worker_count", lambda: 2)
     audit, signin = simulated(tmp_path, compressed=request.param)
     data = load(audit, signin)
     users = signin_users(signin)
@@ -256,11 +257,8 @@ def broken_in_worker(
 
 
 def test_worker_read_failure_strict_raises(
-    monkeypatch: pytest.MonkeyPatch,
-    group_counts: list[int],
-    broken_in_worker: tuple[LoadedData, set[str]],
+    group_counts: list[int], broken_in_worker: tuple[LoadedData, set[str]]
 ) -> None:
-    monkeypatch.setattr(fastpath, "_worker_count", lambda: 2)
     data, users = broken_in_worker
 
     with pytest.raises(InputError, match="reading it again failed") as raised:
@@ -272,11 +270,8 @@ def test_worker_read_failure_strict_raises(
 
 
 def test_worker_read_failure_lenient_skips_file(
-    monkeypatch: pytest.MonkeyPatch,
-    group_counts: list[int],
-    broken_in_worker: tuple[LoadedData, set[str]],
+    group_counts: list[int], broken_in_worker: tuple[LoadedData, set[str]]
 ) -> None:
-    monkeypatch.setattr(fastpath, "_worker_count", lambda: 2)
     data, users = broken_in_worker
 
     reader, found = read_context(data, users, 0, strict=False)
