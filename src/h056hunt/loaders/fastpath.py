@@ -1219,7 +1219,7 @@ class ContextReader:
 
         Ids already read by an earlier call are not read again. Keys that are not
         object ids (``upn:...``) are ignored, because context rows are matched by
-        object id. Workers started for this call are told to stop before it
+        object id. Workers started for this call are shut down before it
         returns.
 
         Raises:
