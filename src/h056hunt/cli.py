@@ -42,6 +42,8 @@ from h056hunt.hunt import coverage_warnings, run_hunt
 from h056hunt.inspect import file_record, files_with_steps
 from h056hunt.load import LoadedData, LoadOptions, ProgressCallback, load_logs
 from h056hunt.loaders import fastpath
+from h056hunt.loaders.csv_portal import SHAPE_SIGNIN as PORTAL_SIGNIN_SHAPE
+from h056hunt.loaders.sink import FileReport
 from h056hunt.log_format import configure_logging
 from h056hunt.render import RENDERERS
 from h056hunt.render.context import RenderContext
@@ -461,7 +463,10 @@ def hunt(
 
     def work() -> int:
         phases = _PhaseClock()
-        config = load_config(find_config_file(config_path))
+        config_file = find_config_file(config_path)
+        if config_file is not None:
+            logger.info("using settings from %s", plain(str(config_file)))
+        config = load_config(config_file)
         params = replace(
             config.params,
             **{name: value for name, value in overrides.items() if value is not None},
@@ -501,6 +506,9 @@ def hunt(
             result = run_hunt(data, params, config)
             phases.mark("detection")
         _warn_if_nothing_read(data)
+        _warn_missing_auth_details(data)
+        if lenient:
+            _mark_unusable_inputs(data, audit_inputs, signin_inputs)
         render_summary(data, result, errors, tz=tz, suppressed_listed=show_suppressed)
         if show_suppressed:
             render_suppressed(result.suppressed, errors)
@@ -520,13 +528,20 @@ def hunt(
             RENDERERS[output_format](result.findings, stream, context)
 
         phases.mark("run summary")
-        _write_output(output, write)
-        phases.mark(f"{output_format} output")
         threshold = None if fail_on == "none" else Severity.from_label(fail_on)
         reached = threshold is not None and any(
             finding.severity >= threshold for finding in result.findings
         )
-        return ExitCode.FINDINGS if reached else ExitCode.OK
+        verdict = ExitCode.FINDINGS if reached else ExitCode.OK
+        try:
+            _write_output(output, write)
+        except BrokenPipeError:
+            # A reader such as `head` closed standard output early. The verdict
+            # does not depend on what was read, so the exit code stays the same.
+            _discard_stdout()
+            return verdict
+        phases.mark(f"{output_format} output")
+        return verdict
 
     sys.exit(_run(work, debug))
 
@@ -661,7 +676,22 @@ def convert(
     )
 
     def work() -> int:
-        result = convert_logs(list(audit_inputs), list(signin_inputs), out_dir, options)
+        def reject_empty(data: LoadedData) -> None:
+            _reject_empty_inputs(
+                data,
+                audit_inputs,
+                signin_inputs,
+                strict=not lenient,
+                action="converted",
+            )
+
+        result = convert_logs(
+            list(audit_inputs),
+            list(signin_inputs),
+            out_dir,
+            options,
+            check=reject_empty,
+        )
         rows = ", ".join(f"{count} {log}" for log, count in result.rows.items())
         if not quiet:
             click.echo(f"wrote {out_dir}: {rows} rows", err=True)
@@ -732,6 +762,11 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
     if output is None:
         return
     folder = output.resolve().parent
+    if folder.exists() and not folder.is_dir():
+        raise click.BadParameter(
+            f"{folder} is a file, not a folder; choose another path",
+            param_hint="--output",
+        )
     if not folder.is_dir():
         raise click.BadParameter(
             f"folder {folder} does not exist; create it or choose another path",
@@ -757,52 +792,115 @@ def _reject_empty_inputs(
     signin_inputs: tuple[str, ...],
     *,
     strict: bool = True,
+    action: str = "hunted",
 ) -> None:
     """Fail when an input option's files hold no record at all, or in strict mode
     no record that was not skipped.
 
     A hunt over an empty or header-only export would look clean while nothing was
-    looked at. A lenient run keeps going, because its outputs carry the
-    partial-input notice.
+    looked at. A lenient run keeps going, because :func:`_mark_unusable_inputs`
+    marks such files partial, so its outputs carry the partial-input notice.
 
     Raises:
         UsageError: ``--audit`` or ``--signin`` files held no records.
     """
+    for option, reports in _reports_by_option(data, audit_inputs, signin_inputs):
+        if sum(r.records_seen for r in reports) == 0:
+            # A file that failed part-way, such as a cut gzip stream, is named with
+            # its fault rather than counted as empty.
+            failed = [report for report in reports if report.error]
+            empty = [plain(report.path) for report in reports if not report.error]
+            parts = []
+            if empty:
+                parts.append(f"empty or header-only: {name_paths(empty)}")
+            parts += [str(report.error) for report in failed]
+            raise UsageError(
+                f"the {option} inputs contain no records at all "
+                f"({'; '.join(parts)}), so nothing was {action}",
+                hint="check the export; it may have been cut off or filtered to "
+                "nothing",
+            )
+        if strict and _usable_records(reports) == 0:
+            # Every record was skipped, as for a file that is not a log export:
+            # a clean result would describe data that was never looked at.
+            skipped = sum(sum(r.skipped.values()) for r in reports)
+            names = name_paths([plain(report.path) for report in reports])
+            raise UsageError(
+                f"the {option} inputs contain no usable record: all {skipped} "
+                f"record(s) of {names} were skipped (the run summary gives the "
+                f"reasons), so nothing was {action}",
+                hint="check that the files are the exports you meant to give",
+            )
+
+
+def _mark_unusable_inputs(
+    data: LoadedData, audit_inputs: tuple[str, ...], signin_inputs: tuple[str, ...]
+) -> None:
+    """Mark the files of an input option partial when none of their records was
+    usable, and warn.
+
+    In a lenient run, a sign-in file that is not a log export is skipped record by
+    record. Without the mark, a run with no usable sign-in would report a complete
+    result.
+    """
+    for option, reports in _reports_by_option(data, audit_inputs, signin_inputs):
+        seen = sum(r.records_seen for r in reports)
+        if seen == 0 or _usable_records(reports) > 0:
+            continue
+        for report in reports:
+            report.partial = True
+        logger.warning(
+            "the %s inputs contain no usable record: all %d record(s) of %s were "
+            "skipped, so the result covers none of them",
+            option,
+            sum(sum(r.skipped.values()) for r in reports),
+            name_paths([plain(report.path) for report in reports]),
+        )
+
+
+def _reports_by_option(
+    data: LoadedData, audit_inputs: tuple[str, ...], signin_inputs: tuple[str, ...]
+) -> Iterator[tuple[str, list[FileReport]]]:
+    """Yield each input option that was given and read, with its file reports."""
     for option, given, log in (
         ("--audit", audit_inputs, "audit"),
         ("--signin", signin_inputs, "signin"),
     ):
         reports = [report for report in data.files if report.requested_log == log]
-        if given and reports and sum(r.records_seen for r in reports) == 0:
-            # A file that failed part-way, such as a cut gzip stream, is named with
-            # its fault rather than counted as empty.
-            failed = [report for report in reports if report.error]
-            parts = []
-            if len(reports) > len(failed):
-                parts.append(
-                    f"{len(reports) - len(failed)} file(s) empty or header-only"
-                )
-            parts += [str(report.error) for report in failed]
-            raise UsageError(
-                f"the {option} inputs contain no records at all "
-                f"({'; '.join(parts)}), so nothing was hunted",
-                hint="check the export; it may have been cut off or filtered to "
-                "nothing",
-            )
-        usable = sum(
-            sum(r.loaded.values()) + r.duplicates + sum(r.prefiltered.values())
-            for r in reports
+        if given and reports:
+            yield option, reports
+
+
+def _usable_records(reports: list[FileReport]) -> int:
+    """Count the records that were loaded, duplicates or pre-filtered."""
+    return sum(
+        sum(r.loaded.values()) + r.duplicates + sum(r.prefiltered.values())
+        for r in reports
+    )
+
+
+def _warn_missing_auth_details(data: LoadedData) -> None:
+    """Warn about portal sign-in downloads given without their AuthDetails file.
+
+    The portal writes the authentication steps to a separate file, so without it a
+    denial recorded only in a step is not seen, and the result looks complete.
+    """
+    portal = [
+        report
+        for report in data.files
+        if report.shape == PORTAL_SIGNIN_SHAPE and report.loaded.get("signin")
+    ]
+    if not portal:
+        return
+    stepped = files_with_steps(data.signin, data.steps)
+    alone = [plain(report.path) for report in portal if report.path not in stepped]
+    if alone:
+        logger.warning(
+            "%s: portal sign-in download without its AuthDetails file, so denials "
+            "recorded only in authentication steps are not seen; give the "
+            "AuthDetails CSV of the same download too",
+            name_paths(alone),
         )
-        if strict and given and reports and usable == 0:
-            # Every record was skipped, as for a file that is not a log export:
-            # a clean result would describe data that was never looked at.
-            skipped = sum(sum(r.skipped.values()) for r in reports)
-            raise UsageError(
-                f"the {option} inputs contain no usable record: all {skipped} "
-                "record(s) were skipped (the run summary gives the reasons), so "
-                "nothing was hunted",
-                hint="check that the files are the exports you meant to give",
-            )
 
 
 def _warn_if_nothing_read(data: LoadedData) -> None:
@@ -891,6 +989,14 @@ class _PhaseClock:
             peak,
         )
         self._last = now
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device after its reader went away, so
+    the flush at exit raises no second BrokenPipeError."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _run(work: Callable[[], int], debug: bool) -> int:

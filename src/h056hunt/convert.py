@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -58,8 +59,12 @@ def convert_logs(
     out_dir: Path,
     options: LoadOptions | None = None,
     progress: ProgressCallback | None = None,
+    check: Callable[[LoadedData], None] | None = None,
 ) -> ConvertResult:
     """Load exports like ``h056 hunt`` does and write them to ``out_dir``.
+
+    ``check`` is called with the loaded data before anything is written, and may
+    raise to stop the conversion.
 
     Raises:
         UsageError: ``out_dir`` exists and is not an empty folder, or an input
@@ -71,6 +76,8 @@ def convert_logs(
     # folder must hold every record.
     options = replace(options or LoadOptions(), fast_path=False)
     data = load_logs(audit_inputs, signin_inputs, options, progress=progress)
+    if check is not None:
+        check(data)
     rows, partitions = write_converted(data, out_dir)
     return ConvertResult(data=data, out_dir=out_dir, rows=rows, partitions=partitions)
 
@@ -88,9 +95,18 @@ def write_converted(
     """
     _check_target(out_dir)
     parent = out_dir.absolute().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
     try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
+    except OSError as error:
+        raise UsageError(
+            f"{out_dir}: the output folder cannot be created: {error}",
+            hint="name a folder on a writable disk",
+        ) from error
+    try:
+        # mkdtemp makes the folder readable by its owner only; the folder that
+        # replaces out_dir gets the usual mode, as its subfolders do.
+        staging.chmod(0o777 & ~_umask())
         frames = {"audit": data.audit, "signin": data.signin, "steps": data.steps}
         rows = {log: len(frame) for log, frame in frames.items()}
         partitions = {log: _write_table(staging, log, frames[log]) for log in TABLES}
@@ -105,7 +121,24 @@ def write_converted(
     return rows, partitions
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _check_target(out_dir: Path) -> None:
+    """Raise UsageError when ``out_dir`` cannot become the output folder: it is a
+    folder with files in it, or a file stands in its path."""
+    for ancestor in out_dir.absolute().parents:
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise UsageError(
+                    f"{out_dir}: {ancestor} is a file, so the output folder cannot "
+                    "be made inside it",
+                    hint="name a folder whose parents are folders",
+                )
+            break
     if not out_dir.exists():
         return
     if out_dir.is_dir() and not any(out_dir.iterdir()):

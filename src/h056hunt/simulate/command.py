@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, Any
 
 import click
 
@@ -17,6 +18,17 @@ from h056hunt.simulate.config import (
 from h056hunt.simulate.output import simulate
 
 _START_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"]
+
+
+class OutputError(click.ClickException):
+    """A simulation that could not write its files: exit code 2, as for the
+    other commands' input and usage errors."""
+
+    exit_code = 2
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """Print the message as it is, in the format of the other commands."""
+        click.echo(self.format_message(), err=True)
 
 
 @click.command(name="simulate")
@@ -148,8 +160,10 @@ def simulate_command(
     try:
         result = simulate(config, out_dir)
     except OSError as error:
-        raise click.FileError(
-            str(error.filename or out_dir), hint=error.strerror or str(error)
+        raise OutputError(
+            f"h056: ERROR: writing {error.filename or out_dir} failed: "
+            f"{error.strerror or error}\n  hint: name a folder on a writable disk "
+            "with --out"
         ) from error
 
     click.echo(f"{result.audit_path}: {result.audit_records} audit records")

@@ -1,0 +1,142 @@
+"""Tests for the messages and exit codes of mistakes a new user makes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli_runs import SAMPLE_HUNT, SAMPLES, SCRIPT
+from h056hunt.cli import main
+
+AUDIT = str(SAMPLES / "audit.json")
+SIGNIN = str(SAMPLES / "signin.json")
+
+
+@pytest.fixture
+def a_file(tmp_path: Path) -> Path:
+    path = tmp_path / "notes.txt"
+    path.write_text("not a folder\n", encoding="utf-8")
+    return path
+
+
+def test_convert_out_under_file(a_file: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["convert", "--audit", AUDIT, "--out", str(a_file / "lake")]
+    )
+
+    assert result.exit_code == 2
+    assert f"{a_file} is a file" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_convert_folder_mode_is_usual(tmp_path: Path) -> None:
+    out = tmp_path / "lake"
+    result = CliRunner().invoke(main, ["convert", "--audit", AUDIT, "--out", str(out)])
+    umask = os.umask(0)
+    os.umask(umask)
+
+    assert result.exit_code == 0, result.stderr
+    assert out.stat().st_mode & 0o777 == 0o777 & ~umask
+
+
+def test_convert_empty_signin_writes_nothing(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.json"
+    empty.write_bytes(b"")
+    out = tmp_path / "lake"
+    result = CliRunner().invoke(
+        main,
+        ["convert", "--audit", AUDIT, "--signin", str(empty), "--out", str(out)],
+    )
+
+    assert result.exit_code == 2
+    assert "nothing was converted" in result.stderr
+    assert str(empty) in result.stderr
+    assert not out.exists()
+
+
+def test_simulate_out_under_file(a_file: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["simulate", "--noise", "1", "--out", str(a_file / "sim")]
+    )
+
+    assert result.exit_code == 2
+    assert "writing" in result.stderr
+    assert "hint:" in result.stderr
+
+
+def test_hunt_output_under_file(a_file: Path) -> None:
+    result = CliRunner().invoke(
+        main, [*SAMPLE_HUNT, "--output", str(a_file / "findings.jsonl")]
+    )
+
+    assert result.exit_code == 2
+    assert "is a file, not a folder" in result.stderr
+
+
+def test_closed_stdout_keeps_verdict() -> None:
+    # The reader is gone before the first write, as when `head` has read enough.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        completed = subprocess.run(
+            [str(SCRIPT), *SAMPLE_HUNT, "--quiet"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+
+    assert completed.returncode == 1
+    assert completed.stderr == b""
+
+
+def test_lenient_unusable_signin_is_partial(tmp_path: Path) -> None:
+    prose = tmp_path / "notes.txt"
+    prose.write_text("hello\nworld\n", encoding="utf-8")
+    arguments = ["hunt", "--audit", AUDIT, "--signin", str(prose), "--format", "json"]
+    result = CliRunner().invoke(main, [*arguments, "--lenient"])
+
+    assert result.exit_code in (0, 1)
+    assert json.loads(result.stdout)["run"]["partial"] is True
+    assert "--signin inputs contain no usable record" in result.stderr
+
+
+def test_portal_signin_without_auth_details_warns(tmp_path: Path) -> None:
+    folder = tmp_path / "portal"
+    simulated = CliRunner().invoke(
+        main,
+        ["simulate", "--users", "30", "--noise", "2"]
+        + ["--signin-shape", "portal-csv", "--audit-shape", "portal-csv"]
+        + ["--out", str(folder)],
+    )
+    assert simulated.exit_code == 0, simulated.stderr
+    audit = str(folder / "audit.csv")
+    warning = "without its AuthDetails file"
+
+    alone = CliRunner().invoke(
+        main, ["hunt", "--audit", audit, "--signin", str(folder / "signin.csv")]
+    )
+    together = CliRunner().invoke(
+        main, ["hunt", "--audit", audit, "--signin", str(folder)]
+    )
+
+    assert warning in alone.stderr
+    assert warning not in together.stderr
+
+
+def test_config_file_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "h056.toml"
+    config.write_text("[thresholds]\nmin_denials = 50\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, "-v"])
+
+    assert result.exit_code in (0, 1), result.stderr
+    assert "using settings from h056.toml" in result.stderr
