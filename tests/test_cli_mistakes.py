@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,17 @@ def test_config_file_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
     assert result.exit_code in (0, 1), result.stderr
     assert "using settings from h056.toml" in result.stderr
+
+
+def test_zip_archive_named(tmp_path: Path) -> None:
+    archive = tmp_path / "signins.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.write(SIGNIN, "signin.json")
+
+    result = CliRunner().invoke(
+        main, ["hunt", "--audit", AUDIT, "--signin", str(archive)]
+    )
+
+    assert result.exit_code == 2
+    assert "zip archive" in result.stderr
+    assert "extract it" in result.stderr

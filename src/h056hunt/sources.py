@@ -26,6 +26,8 @@ from h056hunt.errors import InputError, UsageError
 logger = logging.getLogger(__name__)
 
 GZIP_MAGIC = b"\x1f\x8b"
+# A zip archive starts with a local file header, or an end record when empty.
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
 DEFAULT_MAX_DECOMPRESSED_BYTES = 20 * 1024**3
 _READ_CHUNK_BYTES = 8 * 1024 * 1024
@@ -210,15 +212,31 @@ def read_bytes(
     """
     try:
         with path.open("rb") as handle:
-            magic = handle.read(2)
+            magic = handle.read(4)
             handle.seek(0)
-            if magic != GZIP_MAGIC:
+            reject_archive(magic, display)
+            if magic[:2] != GZIP_MAGIC:
                 return handle.read()
             return _gunzip(handle, display, max_decompressed_bytes)
     except OSError as error:
         raise InputError(
             display, f"cannot read file: {error.strerror or error}", reason="unreadable"
         ) from error
+
+
+def reject_archive(head: bytes, display: str) -> None:
+    """Raise InputError when ``head``, a file's first bytes, starts a zip archive.
+
+    Read as text, an archive fails at its first compressed byte with a message
+    about UTF-8 that does not tell the user to extract it.
+    """
+    if head[:4] in ZIP_MAGICS:
+        raise InputError(
+            display,
+            "the file is a zip archive, which h056hunt does not read",
+            reason="zip_archive",
+            hint="extract it and give the files inside",
+        )
 
 
 def _gunzip(handle: BinaryIO, display: str, limit: int) -> bytes:

@@ -19,7 +19,12 @@ from typing import Any
 
 from h056hunt.decoding import iter_text_chunks
 from h056hunt.errors import InputError
-from h056hunt.sources import DEFAULT_MAX_DECOMPRESSED_BYTES, GZIP_MAGIC, UTF16_MARKS
+from h056hunt.sources import (
+    DEFAULT_MAX_DECOMPRESSED_BYTES,
+    GZIP_MAGIC,
+    UTF16_MARKS,
+    reject_archive,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +131,7 @@ def open_input(
         ) from error
     with handle:
         guarded = _GuardedStream(handle, display, compressed=False, limit=0)
+        reject_archive(guarded.peek(4), display)
         if guarded.peek(2) != GZIP_MAGIC:
             yield guarded
             return
