@@ -477,16 +477,19 @@ def _hit_offsets(buffer: bytearray, length: int, spec: LogSpec) -> np.ndarray:
             found.append(position)
             position = text.find(needle, position + 1)
     if spec.word_groups:
-        # As in the JSON scan: exact needles in a lower-cased copy, and every
-        # non-ASCII byte as a hit, whose row _rows_naming_activity then checks.
+        # As in the JSON scan: exact needles in a lower-cased copy, and each
+        # character that folds to ASCII as a hit, whose row _rows_naming_activity
+        # then checks.
         lowered = sz.Str(text.translate(prefilter.ASCII_LOWER))
         for needle in spec.uncased_needles:
             position = lowered.find(needle)
             while position >= 0:
                 found.append(position)
                 position = lowered.find(needle, position + 1)
-        high = np.flatnonzero(np.frombuffer(buffer, np.uint8, count=length) >= 0x80)
-        return np.concatenate((np.array(found, dtype=np.int64), high))
+        folding = prefilter.ascii_folding_positions(
+            np.frombuffer(buffer, np.uint8, count=length)
+        )
+        return np.concatenate((np.array(found, dtype=np.int64), folding))
     for needle in spec.uncased_needles:
         position = sz.utf8_uncased_search(text, needle)
         while position >= 0:
