@@ -340,10 +340,20 @@ def test_repeated_step_without_time_collapses() -> None:
     # Two copies of one request's step, both without a time, are one prompt.
     signin = signin_frame({"request_id": "R1"}, {"request_id": "R1"})
     steps = step_frame(
-        {"record_id": "S1", "step_time": None},
-        {"record_id": "S2", "step_time": None, "source_record": 2},
+        {"record_id": "S1", "step_time": None, "step_index": 0},
+        {"record_id": "S2", "step_time": None, "step_index": 0, "source_record": 2},
     )
 
     prompts = extract_prompts(signin, steps)
 
     assert len(prompts) == 1
+
+
+def test_steps_without_time_in_one_signin_stay_apart() -> None:
+    # One sign-in with three denied pushes whose steps lack times: three prompts.
+    signin = signin_frame({})
+    steps = step_frame({"step_time": None}, {"step_time": None}, {"step_time": None})
+
+    prompts = extract_prompts(signin, steps)
+
+    assert len(prompts) == 3

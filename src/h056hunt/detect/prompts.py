@@ -361,7 +361,14 @@ def _prompts_from_steps(
     relevant = relevant[denied | approved]
     if relevant.empty:
         return pd.DataFrame(), False
-    step_columns = ["record_id", "step_time", "method", "result_detail", "outcome"]
+    step_columns = [
+        "record_id",
+        "step_index",
+        "step_time",
+        "method",
+        "result_detail",
+        "outcome",
+    ]
     by_record = relevant[step_columns].merge(users, on="record_id", how="inner")
     # Steps from a portal AuthDetails download carry the request id, not a record id.
     unmatched = relevant[~relevant["record_id"].isin(users["record_id"])]
@@ -383,15 +390,18 @@ def _prompts_from_steps(
     joined["from_step"] = True
     # The step time goes into the key as nanoseconds, because formatting 4,000
     # times as text took about 14 ms. The key only has to be equal for equal
-    # steps, and it is the last sort key, where only equal times meet. A missing
-    # part becomes empty text, because it would make the whole key missing, and
-    # drop_duplicates treats all missing keys of a user as one.
+    # steps, and it is the last sort key, where only equal times meet. A step
+    # without a time is keyed by its position in the sign-in instead, which
+    # copies of one sign-in share. Other missing parts become empty text, because
+    # a missing part makes the whole key missing, and drop_duplicates treats all
+    # missing keys of a user as one.
     step_ns = joined["step_time"].to_numpy(dtype="datetime64[ns]").view(np.int64)
     step_text = pd.Series(step_ns.astype(str), index=joined.index, dtype="str")
+    position_text = "#" + joined["step_index"].astype(str).fillna("")
     joined["dedupe_key"] = (
         joined["request_key"].astype(str).fillna("")
         + "|"
-        + step_text.where(joined["step_time"].notna(), "")
+        + step_text.where(joined["step_time"].notna(), position_text)
         + "|"
         + joined["method"].astype(str).fillna("")
         + "|"
