@@ -560,7 +560,9 @@ class _ContextLoader:
         data.conflicts = combined.conflicts
         return True
 
-    def _skip_changed(self, fast_file: fastpath.FastFile) -> None:
+    def _skip_changed(
+        self, fast_file: fastpath.FastFile | csv_fastpath.CsvFastFile
+    ) -> None:
         """Mark a file that changed before the second pass partial.
 
         Its pre-filtered records could not be read back, so they become skipped.

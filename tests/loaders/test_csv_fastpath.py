@@ -7,6 +7,7 @@ the sink.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from h056hunt.detect.revocations import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.load import LoadOptions, load_logs
 from h056hunt.loaders import csv_fastpath
-from h056hunt.loaders.fastpath import Unsupported
+from h056hunt.loaders.fastpath import FileChanged, Unsupported
 from h056hunt.loaders.sink import FileSink
 
 HEADER = "TimeGenerated [UTC],CreatedDateTime [UTC],Id,UserId,ResultType,Status,Type"
@@ -171,3 +172,67 @@ def test_byte_order_mark_read(tmp_path: Path) -> None:
     frames = sink.finish()
     assert sink.report.prefiltered["signin"] == 1
     assert list(frames.signin["source_line"]) == [3]
+
+
+def _fast_file(path: Path) -> csv_fastpath.CsvFastFile:
+    sink = FileSink(str(path), "signin", None)
+    return csv_fastpath.load_file(
+        path,
+        str(path),
+        sink,
+        revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
+        max_record_bytes=64 * 1024**2,
+    )
+
+
+def test_context_of_truncated_file_raises_changed(tmp_path: Path) -> None:
+    path = tmp_path / "signin.csv"
+    rows = [_row(index) for index in range(10)]
+    path.write_text(_export(rows))
+    fast_file = _fast_file(path)
+    path.write_text(_export(rows[:3]))
+
+    with pytest.raises(FileChanged, match="size went from"):
+        fast_file.read_context({USER.encode()})
+
+
+def test_context_of_rewritten_rows_raises_changed(tmp_path: Path) -> None:
+    # Same size and time stamp, other bytes: the rows no longer decode.
+    path = tmp_path / "signin.csv"
+    path.write_text(_export([_row(index) for index in range(10)]))
+    fast_file = _fast_file(path)
+    status = path.stat()
+    data = path.read_bytes()
+    path.write_bytes(data[:60] + b"\xff" * (len(data) - 62) + data[-2:])
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+
+    with pytest.raises(FileChanged, match="reading it again failed"):
+        fast_file.read_context({USER.encode()})
+
+
+def test_undecodable_row_goes_to_plain_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A row that stops decoding after the byte scan checked it sends the file to
+    # the plain path, which reports it.
+    path = tmp_path / "signin.csv"
+    path.write_text(_export([_row(0, DENIED), _row(1)]))
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+
+    monkeypatch.setattr(csv_fastpath, "_route_rows", failing)
+    monkeypatch.setattr(csv_fastpath, "MIN_BYTES", 0)
+    sink = FileSink(str(path), "signin", None)
+
+    loaded = csv_fastpath.try_load(
+        path,
+        str(path),
+        sink,
+        fast_path=True,
+        revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
+        max_record_bytes=64 * 1024**2,
+    )
+
+    assert loaded is None
+    assert sink.report.records_seen == 0

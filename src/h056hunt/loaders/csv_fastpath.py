@@ -58,7 +58,15 @@ from h056hunt.loaders.csv_table import (
     RowHandler,
     count_delimiters,
 )
-from h056hunt.loaders.fastpath import RecordingSink, Unsupported, enabled, replay
+from h056hunt.loaders.fastpath import (
+    FileChanged,
+    FileIdentity,
+    RecordingSink,
+    Unsupported,
+    check_unchanged,
+    enabled,
+    replay,
+)
 from h056hunt.loaders.fields import NULL_PLACEHOLDERS
 from h056hunt.loaders.prefilter import LogSpec
 from h056hunt.loaders.sink import FileSink
@@ -151,11 +159,18 @@ class CsvFastFile:
     starts: np.ndarray
     user_codes: np.ndarray
     user_ids: list[str]
+    identity: FileIdentity | None = None
+    # Why the second pass could not read the file again, once it has tried.
+    changed: str | None = None
 
     def read_context(self, wanted: set[bytes]) -> FileSink | None:
         """Route the pre-filtered rows of the ``wanted`` lower-cased user ids.
 
         Returns a new sink with those rows, or None when the file has none.
+
+        Raises:
+            FileChanged: the file is not what the first pass read, or reading its
+                rows again failed.
         """
         names = {user.decode("utf-8", "replace") for user in wanted}
         codes = [code for code, user in enumerate(self.user_ids) if user in names]
@@ -163,7 +178,13 @@ class CsvFastFile:
             return None
         rows = np.flatnonzero(np.isin(self.user_codes, codes))
         sink = FileSink(self.display, self.requested_log, self.dayfirst)
-        _route_rows(self.path, self.layout, self.starts, rows, sink)
+        check_unchanged(self.path, self.identity)
+        try:
+            _route_rows(self.path, self.layout, self.starts, rows, sink)
+        except (OSError, UnicodeDecodeError, Unsupported) as error:
+            check_unchanged(self.path, self.identity)
+            raise FileChanged(f"reading it again failed: {error}") from error
+        check_unchanged(self.path, self.identity)
         return sink
 
 
@@ -191,7 +212,9 @@ def try_load(
         )
     except OSError:
         return None
-    except Unsupported as reason:
+    except (Unsupported, UnicodeDecodeError) as reason:
+        # A row that no longer decodes means the file changed after the scan
+        # checked it; the plain path reads it and reports what it finds.
         logger.debug("%s: read by the plain path: %s", display, reason)
         return None
 
@@ -211,6 +234,7 @@ def load_file(
     """
     # NOTE: the row offsets, the columns read and the user ids of pre-filtered rows
     # stay in memory, so this path's memory grows with the row count of the file.
+    identity = FileIdentity.of(path)
     layout = _read_layout(path)
     handler = csv_export.choose_handler(layout.header)
     spec, columns = _plan(handler, layout.header, revocation_activities)
@@ -249,6 +273,7 @@ def load_file(
         starts=scan.starts,
         user_codes=user_codes,
         user_ids=user_ids,
+        identity=identity,
     )
 
 

@@ -1211,7 +1211,7 @@ class ContextReader:
         self.files = files
         self.strict = strict
         self.parallel_min_bytes = parallel_min_bytes
-        self.changed_files: list[FastFile] = []
+        self.changed_files: list[FastFile | CsvFastFile] = []
         self._read: set[bytes] = set()
 
     def read(self, user_ids: set[str]) -> list[tuple[FastFile | CsvFastFile, FileSink]]:
@@ -1245,9 +1245,15 @@ class ContextReader:
         with _BlockPool(self.files, min_bytes) as pool:
             for index, fast_file in enumerate(self.files):
                 if isinstance(fast_file, csv_fastpath.CsvFastFile):
-                    sink = fast_file.read_context(wanted)
-                    if sink is not None:
-                        found.append((fast_file, sink))
+                    if fast_file.changed is not None:
+                        continue
+                    try:
+                        csv_sink = fast_file.read_context(wanted)
+                    except FileChanged as error:
+                        self._reject_changed(fast_file, str(error))
+                        continue
+                    if csv_sink is not None:
+                        found.append((fast_file, csv_sink))
                     continue
                 if fast_file.changed is not None:
                     continue
@@ -1269,7 +1275,7 @@ class ContextReader:
                 found.append((fast_file, sink))
         return found
 
-    def _reject_changed(self, fast_file: FastFile, reason: str) -> None:
+    def _reject_changed(self, fast_file: FastFile | CsvFastFile, reason: str) -> None:
         message = f"the file changed while it was read: {reason}"
         if self.strict:
             raise InputError(
@@ -1313,13 +1319,17 @@ def _read_unchanged_blocks(
 
 
 def _check_unchanged(fast_file: FastFile) -> None:
-    if fast_file.identity is None:
+    check_unchanged(fast_file.path, fast_file.identity)
+
+
+def check_unchanged(path: Path, was: FileIdentity | None) -> None:
+    """Raise FileChanged unless ``path`` still has the identity ``was``."""
+    if was is None:
         raise FileChanged("it could not be checked after the first pass")
     try:
-        now = FileIdentity.of(fast_file.path)
+        now = FileIdentity.of(path)
     except OSError as error:
         raise FileChanged(f"it can no longer be read: {error}") from error
-    was = fast_file.identity
     if now.inode != was.inode:
         raise FileChanged("it was replaced by another file")
     if now.size != was.size:
