@@ -155,3 +155,22 @@ def test_zip_archive_named(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "zip archive" in result.stderr
     assert "extract it" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["", "-", " *** "])
+def test_activity_name_without_words_rejected(name: str) -> None:
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, "--revocation-activity", name])
+
+    assert result.exit_code == 2
+    assert "has no letters or digits" in result.stderr
+
+
+def test_config_activity_name_without_words_rejected(tmp_path: Path) -> None:
+    config = tmp_path / "h056.toml"
+    config.write_text('revocation_activities = ["Revoke all", "-"]\n', encoding="utf-8")
+
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, "--config", str(config)])
+
+    assert result.exit_code == 2
+    assert "revocation_activities" in result.stderr
+    assert "without letters or digits" in result.stderr

@@ -32,7 +32,7 @@ from h056hunt import __version__
 from h056hunt.config import find_config_file, load_config
 from h056hunt.convert import convert_logs
 from h056hunt.detect.chains import DetectionParams
-from h056hunt.detect.revocations import find_revocations
+from h056hunt.detect.revocations import find_revocations, normalise_activity
 from h056hunt.durations import parse_duration
 from h056hunt.engines import ENGINES, hunt_with_spark
 from h056hunt.engines.session import DEFAULT_MASTER, parse_settings
@@ -336,6 +336,7 @@ def _common_input_options(
     "revocation_activities",
     multiple=True,
     metavar="NAME",
+    callback=lambda _context, _param, names: _check_activity_names(names),
     help="Another audit activity that revokes sessions, added to the default list "
     "(or the config file's list). Repeatable.",
 )
@@ -784,6 +785,22 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
                 "replace the export",
                 param_hint="--output",
             )
+
+
+def _check_activity_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    """Reject an activity name that folds to nothing, such as '' or '-'.
+
+    Raises:
+        click.BadParameter: such a name was given.
+    """
+    for name in names:
+        if not normalise_activity(name):
+            raise click.BadParameter(
+                f"{name!r} has no letters or digits, so it would match every audit "
+                "record without an activity name",
+                param_hint="--revocation-activity",
+            )
+    return names
 
 
 def _reject_empty_inputs(

@@ -48,6 +48,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 
 from h056hunt.detect.chains import DetectionParams
+from h056hunt.detect.revocations import normalise_activity
 from h056hunt.durations import parse_duration
 from h056hunt.errors import ConfigError
 
@@ -238,6 +239,10 @@ def _params(reader: _Reader, document: dict[str, Any]) -> DetectionParams:
             continue
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise reader.fail(key, "must be a list of strings")
+        if not all(normalise_activity(name) for name in names):
+            # A name that folds to nothing would match every audit record whose
+            # activity folds to nothing, a missing one included.
+            raise reader.fail(key, "must not contain a name without letters or digits")
         changes["revocation_activities"] = tuple(names)
     return replace(DetectionParams(), **changes)
 
