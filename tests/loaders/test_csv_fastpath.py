@@ -36,14 +36,22 @@ def _export(rows: list[str], line_end: str = "\r\n") -> str:
 
 def _load(path: Path, dayfirst: bool | None = None) -> FileSink:
     sink = FileSink(str(path), "signin", dayfirst)
-    csv_fastpath.load_file(
+    _load_into(path, sink)
+    return sink
+
+
+def _fast_file(path: Path) -> csv_fastpath.CsvFastFile:
+    return _load_into(path, FileSink(str(path), "signin", None))
+
+
+def _load_into(path: Path, sink: FileSink) -> csv_fastpath.CsvFastFile:
+    return csv_fastpath.load_file(
         path,
         str(path),
         sink,
         revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
         max_record_bytes=64 * 1024**2,
     )
-    return sink
 
 
 def test_rows_without_literals_prefiltered(tmp_path: Path) -> None:
@@ -92,14 +100,7 @@ def test_context_reads_prefiltered_rows_of_user(tmp_path: Path) -> None:
     rows = [_row(index) for index in range(10)]
     rows[2] = _row(2, DENIED)
     path.write_text(_export(rows))
-    sink = FileSink(str(path), "signin", None)
-    fast_file = csv_fastpath.load_file(
-        path,
-        str(path),
-        sink,
-        revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
-        max_record_bytes=64 * 1024**2,
-    )
+    fast_file = _fast_file(path)
     assert fast_file.read_context({b"someone-else"}) is None
     context = fast_file.read_context({USER.encode()})
     assert context is not None
@@ -172,17 +173,6 @@ def test_byte_order_mark_read(tmp_path: Path) -> None:
     frames = sink.finish()
     assert sink.report.prefiltered["signin"] == 1
     assert list(frames.signin["source_line"]) == [3]
-
-
-def _fast_file(path: Path) -> csv_fastpath.CsvFastFile:
-    sink = FileSink(str(path), "signin", None)
-    return csv_fastpath.load_file(
-        path,
-        str(path),
-        sink,
-        revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
-        max_record_bytes=64 * 1024**2,
-    )
 
 
 def test_context_of_truncated_file_raises_changed(tmp_path: Path) -> None:
