@@ -129,7 +129,7 @@ def _umask() -> int:
 
 def _check_target(out_dir: Path) -> None:
     """Raise UsageError when ``out_dir`` cannot become the output folder: it is a
-    folder with files in it, or a file stands in its path."""
+    folder with files in it, or a file is in the way of its path."""
     for ancestor in out_dir.absolute().parents:
         if ancestor.exists():
             if not ancestor.is_dir():

@@ -112,8 +112,8 @@ def run_hunt(
         extractor = PromptExtractor()
         inputs = prepare(data, params, extractor)
         matches = detect_all(inputs.revocations, inputs.prompts, params)
-        # The fast path decodes only sign-ins that can hold a denial; the
-        # approvals, interrupts and history of matched users and revokers come in
+        # The fast path decodes only sign-ins that can contain a denial. The
+        # approvals, interrupts and history of matched users and revokers are read
         # here, and the matches are found again with them.
         while data.read_context(context_keys(matches)):
             prompts = extractor.extract(

@@ -94,9 +94,9 @@ _GRAPH_PREFIX = np.frombuffer(b'{"id":"', dtype=np.uint8)
 _UNKNOWN_WINDOW = np.frombuffer(b"?" * USER_WINDOW, dtype=np.uint8)
 # Maps A-Z to a-z and every other byte to itself.
 ASCII_LOWER = bytes(range(256)).lower()
-# The non-ASCII characters whose str.casefold() holds ASCII characters, such as
+# The non-ASCII characters whose str.casefold() contains ASCII characters, such as
 # U+212A KELVIN SIGN (k) and U+FB06 LATIN SMALL LIGATURE ST (st). Only these can turn
-# a non-ASCII activity name into listed words; a test recomputes the set.
+# a non-ASCII activity name into listed words. A test recomputes the set.
 ASCII_FOLDING_CHARACTERS = (
     "\u00df\u0130\u0149\u017f\u01f0\u1e96\u1e97\u1e98\u1e99\u1e9a\u1e9e\u212a"
     "\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06"
