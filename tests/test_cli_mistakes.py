@@ -174,3 +174,14 @@ def test_config_activity_name_without_words_rejected(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "revocation_activities" in result.stderr
     assert "without letters or digits" in result.stderr
+
+
+def test_unquoted_pattern_gets_hint() -> None:
+    # What the shell passes for an unquoted sample_logs/*.json after --audit.
+    result = CliRunner().invoke(
+        main, ["hunt", "--signin", SIGNIN, "--audit", AUDIT, SIGNIN]
+    )
+
+    assert result.exit_code == 2
+    assert "unexpected extra argument" in result.stderr
+    assert "quote a pattern" in result.stderr

@@ -176,11 +176,30 @@ def _spark_settings(ctx: Any, param: Any, value: tuple[str, ...]) -> dict[str, s
         raise click.BadParameter(str(error), ctx=ctx, param=param) from error
 
 
+class _Command(click.Command):
+    """A command whose error for extra arguments says how to give several files."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            if "unexpected extra argument" in error.message:
+                # The shell expands an unquoted pattern into several words, and an
+                # option takes one.
+                error.message += (
+                    "; an option takes one path: repeat it for each file, give a "
+                    "folder, or quote a pattern ('exports/*.json')"
+                )
+            raise
+
+
 class _Commands(click.Group):
     """The h056 commands, with ``simulate`` imported only when it runs or is listed.
 
     The simulator's modules took about 45 ms to import, which every hunt paid.
     """
+
+    command_class = _Command
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), "simulate"})
