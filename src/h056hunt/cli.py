@@ -177,7 +177,7 @@ def _spark_settings(ctx: Any, param: Any, value: tuple[str, ...]) -> dict[str, s
 
 
 class _Command(click.Command):
-    """A command whose error for extra arguments says how to give several files."""
+    """A command whose error for extra arguments explains how to give several files."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
