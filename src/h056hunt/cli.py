@@ -875,9 +875,8 @@ def _mark_unusable_inputs(
     """Mark the files of an input option partial when none of their records was
     usable, and warn.
 
-    In a lenient run, a sign-in file that is not a log export is skipped record by
-    record. Without the mark, a run with no usable sign-in would report a complete
-    result.
+    In a lenient run, a file that is not a log export is skipped with its reason.
+    Without the mark, a run with no usable sign-in would report a complete result.
     """
     for option, reports in _reports_by_option(data, audit_inputs, signin_inputs):
         seen = sum(r.records_seen for r in reports)
@@ -898,12 +897,12 @@ def _reports_by_option(
     data: LoadedData, audit_inputs: tuple[str, ...], signin_inputs: tuple[str, ...]
 ) -> Iterator[tuple[str, list[FileReport]]]:
     """Yield each input option that was given and read, with its file reports."""
-    for option, given, log in (
+    for option, inputs, log in (
         ("--audit", audit_inputs, "audit"),
         ("--signin", signin_inputs, "signin"),
     ):
         reports = [report for report in data.files if report.requested_log == log]
-        if given and reports:
+        if inputs and reports:
             yield option, reports
 
 
