@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from h056hunt.cli import main
-from h056hunt.config import find_config_file, load_config
+from h056hunt.config import load_config
+from h056hunt.config_search import find_config_file
 from h056hunt.errors import ConfigError
 
 THRESHOLDS = ["--min-denials", "3", "--burst-window", "10m", "--max-lag", "60m"]

@@ -29,10 +29,12 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from h056hunt import __version__
-from h056hunt.config import find_config_file, load_config
+from h056hunt.activities import normalise_activity
+from h056hunt.config import load_config
+from h056hunt.config_search import find_config_file
 from h056hunt.convert import convert_logs
 from h056hunt.detect.chains import DetectionParams
-from h056hunt.detect.revocations import find_revocations, normalise_activity
+from h056hunt.detect.revocations import find_revocations
 from h056hunt.durations import parse_duration
 from h056hunt.engines import ENGINES, hunt_with_spark
 from h056hunt.engines.session import DEFAULT_MASTER, parse_settings

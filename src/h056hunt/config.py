@@ -38,7 +38,6 @@ Example::
 from __future__ import annotations
 
 import ipaddress
-import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -47,13 +46,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
+from h056hunt.activities import normalise_activity
 from h056hunt.detect.chains import DetectionParams
-from h056hunt.detect.revocations import normalise_activity
 from h056hunt.durations import parse_duration
 from h056hunt.errors import ConfigError
-
-CONFIG_ENV = "H056_CONFIG"
-LOCAL_CONFIG = Path("h056.toml")
 
 
 @dataclass(frozen=True)
@@ -116,20 +112,6 @@ class HuntConfig:
     allowlist: Allowlist = field(default_factory=Allowlist)
     working_hours: WorkingHours = field(default_factory=WorkingHours)
     source: str | None = None
-
-
-def find_config_file(explicit: Path | None) -> Path | None:
-    """Return the config file to read, following the documented search path."""
-    if explicit is not None:
-        return explicit
-    from_env = os.environ.get(CONFIG_ENV)
-    if from_env:
-        return Path(from_env)
-    if LOCAL_CONFIG.is_file():
-        return LOCAL_CONFIG
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    user_file = Path(base) / "h056hunt" / "config.toml"
-    return user_file if user_file.is_file() else None
 
 
 def load_config(path: Path | None) -> HuntConfig:

@@ -16,6 +16,10 @@ INTERRUPTED = 130
 def run() -> None:
     """Import the command line and run it; end with status 130 on an early Ctrl-C."""
     try:
+        # The scan of large inputs starts first and runs while pandas is imported.
+        from h056hunt.early_scan import start
+
+        start(sys.argv[1:])
         from h056hunt.cli import run as run_command
     except KeyboardInterrupt:
         sys.stderr.write("h056: ERROR: interrupted while starting; nothing was read\n")

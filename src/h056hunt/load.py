@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from h056hunt import schema
+from h056hunt.activities import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.conflict_log import ConflictWarnings
-from h056hunt.detect.revocations import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.errors import InputError
 from h056hunt.loaders import csv_fastpath, fastpath, parquet, registry
 from h056hunt.loaders.sink import FileFrames, FileReport, FileSink
@@ -181,6 +181,7 @@ def load_logs(
     given_twice = _given_to_both(expansions)
     with fastpath.ScanPool() as pool:
         pending = _start_fast_files(expansions, options, pool)
+        fastpath.discard_early()
         for requested_log, expansion in expansions.items():
             for input_file in expansion.files:
                 if str(input_file.path) in read_paths:

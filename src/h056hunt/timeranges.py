@@ -9,8 +9,12 @@ longer gap between two times and ranges closer than the requested gap join.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 STORED_GAP_NS = 1_000_000_000
 

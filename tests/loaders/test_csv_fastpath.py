@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from h056hunt.detect.revocations import DEFAULT_REVOCATION_ACTIVITIES
+from h056hunt.activities import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.load import LoadOptions, load_logs
 from h056hunt.loaders import csv_fastpath
 from h056hunt.loaders.fastpath import FileChanged, Unsupported

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from h056hunt.activities import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.detect.bursts import Burst, all_bursts, first_burst_from, window_counts
 from h056hunt.detect.keyed_rows import RowsByKey
 from h056hunt.detect.prompts import APPROVED, DENIALS
-from h056hunt.detect.revocations import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.schema import columns_of
 
 DEFAULT_MAX_LAG = pd.Timedelta(hours=2)

@@ -13,9 +13,14 @@ from typing import Any
 
 import pandas as pd
 
+from h056hunt.activities import (
+    MFA_CHANGE_ACTIVITIES,
+    PERSISTENCE_ACTIVITIES,
+    ROLE_GRANT_ACTIVITIES,
+    normalise_activity,
+)
 from h056hunt.detect.chains import DetectionParams, Match
 from h056hunt.detect.prompts import DENIALS
-from h056hunt.detect.revocations import normalise_activity
 from h056hunt.findings import ScoreFactor, TimelineEvent
 from h056hunt.render.text import format_time
 from h056hunt.schema import columns_of
@@ -38,45 +43,6 @@ POINTS_REVOKER_ROLE = 15
 POINTS_REVOKER_MFA_CHANGE = 15
 RISKY_LEVELS = frozenset({"medium", "high"})
 RISKY_STATES = frozenset({"atrisk", "confirmedcompromised"})
-
-# Audit activities (normalised) that give an attacker a lasting foothold.
-PERSISTENCE_ACTIVITIES = frozenset(
-    normalise_activity(name)
-    for name in (
-        "User registered security info",
-        "User registered all required security info",
-        "Admin registered security info",
-        "User changed default security info",
-        "Register device",
-        "Add device",
-        "Add registered owner to device",
-        "Add registered users to device",
-    )
-)
-ROLE_GRANT_ACTIVITIES = frozenset(
-    normalise_activity(name)
-    for name in (
-        "Add member to role",
-        "Add eligible member to role",
-        "Add member to role completed (PIM activation)",
-        "Add member to role in PIM completed (permanent)",
-        "Add member to role in PIM completed (timebound)",
-    )
-)
-MFA_CHANGE_ACTIVITIES = frozenset(
-    normalise_activity(name)
-    for name in (
-        "User registered security info",
-        "Admin registered security info",
-        "User deleted security info",
-        "Admin deleted security info",
-        "User changed default security info",
-        "Admin updated security info",
-        "Disable Strong Authentication",
-        "Enable Strong Authentication",
-        "Remove users strong authentication phone app detail",
-    )
-)
 
 
 @dataclass

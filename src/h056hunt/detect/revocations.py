@@ -12,30 +12,21 @@ one.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
+from h056hunt.activities import (
+    DEFAULT_REVOCATION_ACTIVITIES,
+    NEAR_MISS_WORDS,
+    normalise_activity,
+)
 from h056hunt.detect.identity import user_keys
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_REVOCATION_ACTIVITIES = (
-    "Update StsRefreshTokenValidFrom Timestamp",
-    "Invalidate all refresh tokens for user",
-    "Invalidate all refresh tokens for a user",
-    "Revoke user sessions",
-    "Revoke sign-in sessions",
-)
 STS_PROPERTY = "stsrefreshtokensvalidfrom"
-_ARTICLES = frozenset({"a", "an", "the"})
-_WORD = re.compile(r"[0-9a-z]+")
-# Words that suggest an unlisted activity ends sessions; the run summary names it.
-_NEAR_MISS_WORDS = frozenset(
-    {"revoke", "revoked", "invalidate", "stsrefreshtokenvalidfrom", "signinsessions"}
-)
 
 REVOCATION_COLUMNS = [
     "revocation_id",
@@ -64,16 +55,6 @@ REVOCATION_COLUMNS = [
 
 # Audit columns that revocation rows are built from.
 _CANDIDATE_COLUMNS = frozenset(REVOCATION_COLUMNS) | {"record_id", "event_time"}
-
-
-def normalise_activity(name: str) -> str:
-    """Fold an activity name: case, punctuation, whitespace and articles ignored.
-
-    >>> normalise_activity("INVALIDATE ALL REFRESH TOKENS FOR A USER. ")
-    'invalidate all refresh tokens for user'
-    """
-    words = _WORD.findall(name.casefold())
-    return " ".join(word for word in words if word not in _ARTICLES)
 
 
 def find_revocations(
@@ -126,7 +107,7 @@ def find_revocations(
 
 def _looks_like_revocation(normalised: str) -> bool:
     words = set(normalised.split())
-    if words & _NEAR_MISS_WORDS:
+    if words & NEAR_MISS_WORDS:
         return True
     return "refresh" in words and "tokens" in words
 

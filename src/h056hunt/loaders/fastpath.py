@@ -18,6 +18,7 @@ caller reads it with the plain path.
 
 from __future__ import annotations
 
+import atexit
 import bisect
 import contextlib
 import gc
@@ -45,11 +46,11 @@ from h056hunt.errors import InputError
 from h056hunt.loaders import prefilter
 from h056hunt.loaders.json_export import route_record
 from h056hunt.loaders.prefilter import LineScanner, LogSpec, ScanResult
-from h056hunt.loaders.sink import FileSink
 from h056hunt.sources import GZIP_MAGIC
 
 if TYPE_CHECKING:
     from h056hunt.loaders.csv_fastpath import CsvFastFile
+    from h056hunt.loaders.sink import FileSink
 
 logger = logging.getLogger(__name__)
 
@@ -445,7 +446,10 @@ class ScanPool:
     """
 
     def __init__(self) -> None:
-        self._executor: ProcessPoolExecutor | None = None
+        global _early_executor
+        # The workers that :func:`start_early` forked, if any, serve this pool.
+        self._executor: ProcessPoolExecutor | None = _early_executor
+        _early_executor = None
 
     def submit(self, tasks: list[_Task]) -> list[Future[RangeOutcome]]:
         """Queue the scan of each task's range."""
@@ -576,10 +580,108 @@ def start_file(
     ranges = _plan_ranges(
         path, framing.first_offset, path.stat().st_size, framing.first_line
     )
+    early = _claim_early(whole, ranges)
+    if early is not None:
+        return early
     pending = PendingFile(whole, framing, ranges)
     if pool is not None and len(ranges) > 1:
         pending.futures = pool.submit([replace(whole, plan=plan) for plan in ranges])
     return pending
+
+
+# Workers forked and scans queued by start_early, until a ScanPool or start_file
+# takes them.
+_early_executor: ProcessPoolExecutor | None = None
+_early_files: dict[str, PendingFile] = {}
+
+
+def start_early(
+    files: list[tuple[Path, str]],
+    *,
+    revocation_activities: tuple[str, ...],
+    max_decompressed_bytes: int,
+    max_record_bytes: int,
+) -> None:
+    """Fork the scan workers and queue the scan of each large plain file now.
+
+    ``files`` holds each path with its name as shown to the user, in reading
+    order. A later :func:`start_file` call takes a queued scan only when it plans
+    the same task and ranges, which covers the settings, the display name and the
+    file's size. Scans that no call takes are cancelled by :func:`discard_early`,
+    and the workers are stopped at exit if no :class:`ScanPool` took them. A file
+    that this function cannot plan is left to the later call.
+    """
+    global _early_executor
+    for path, display in files:
+        key = str(path)
+        if key in _early_files:
+            continue
+        try:
+            pending = start_file(
+                path,
+                display,
+                revocation_activities=revocation_activities,
+                max_decompressed_bytes=max_decompressed_bytes,
+                max_record_bytes=max_record_bytes,
+            )
+        except (Unsupported, OSError):
+            continue
+        # Small and gzip files are scanned by this process when they are loaded.
+        if len(pending.ranges) < 2:
+            continue
+        if _early_executor is None:
+            _early_executor = _worker_pool(_worker_count())
+            atexit.register(_stop_early)
+        pending.futures = [
+            _early_executor.submit(_scan_task, replace(pending.task, plan=plan))
+            for plan in pending.ranges
+        ]
+        _early_files[key] = pending
+
+
+def discard_early() -> None:
+    """Cancel the early scans that no :func:`start_file` call took."""
+    for pending in _early_files.values():
+        logger.debug(
+            "%s: the scan started early does not match this run's settings; "
+            "it is discarded",
+            pending.task.display,
+        )
+        for future in pending.futures or ():
+            future.cancel()
+    _early_files.clear()
+
+
+def _claim_early(task: _Task, ranges: list[RangePlan]) -> PendingFile | None:
+    """Return the early scan of ``task`` over ``ranges``, if one was queued."""
+    early = _early_files.pop(str(task.path), None)
+    if early is None:
+        return None
+    if early.task == task and early.ranges == ranges:
+        logger.debug("%s: using the scan started early", task.display)
+        return early
+    logger.debug(
+        "%s: the scan started early does not match this run's settings; it is "
+        "discarded",
+        task.display,
+    )
+    for future in early.futures or ():
+        future.cancel()
+    return None
+
+
+def _stop_early() -> None:
+    """Stop early workers that no ScanPool took: the run ended before loading."""
+    global _early_executor
+    executor = _early_executor
+    if executor is None:
+        return
+    _early_executor = None
+    _early_files.clear()
+    # A queued scan can run for seconds, and shutdown() waits for running ones.
+    for child in multiprocessing.active_children():
+        child.terminate()
+    executor.shutdown(wait=False, cancel_futures=True)
 
 
 def load_file(
@@ -1225,8 +1327,10 @@ class ContextReader:
         Raises:
             InputError: strict mode and a file changed since the first pass read it.
         """
+        # The sink module imports pandas, which the scan workers do without.
         # Imported here because csv_fastpath builds on this module.
         from h056hunt.loaders import csv_fastpath
+        from h056hunt.loaders.sink import FileSink
 
         wanted = {
             key.lower().encode()

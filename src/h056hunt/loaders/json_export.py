@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from h056hunt.errors import InputError
 from h056hunt.loaders import entra, json_lines, ual
@@ -18,8 +18,10 @@ from h056hunt.loaders.fields import first_text, integer, lower_keys
 from h056hunt.loaders.jsondocument import DocumentReader
 from h056hunt.loaders.jsonstream import OversizedRecord, iter_json_records
 from h056hunt.loaders.oversized import reject_oversized
-from h056hunt.loaders.sink import FileSink
 from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES, TextLine, text_lines
+
+if TYPE_CHECKING:
+    from h056hunt.loaders.sink import FileSink
 
 logger = logging.getLogger(__name__)
 

@@ -16,12 +16,15 @@ import json
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from h056hunt.errors import InputError
 from h056hunt.loaders.jsonstream import iter_json_records
 from h056hunt.loaders.oversized import reject_oversized
-from h056hunt.loaders.sink import FileSink
 from h056hunt.streams import TextLine
+
+if TYPE_CHECKING:
+    from h056hunt.loaders.sink import FileSink
 
 logger = logging.getLogger(__name__)
 

@@ -8,9 +8,12 @@ without decoding it.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from h056hunt.errors import InputError
-from h056hunt.loaders.sink import FileSink
+
+if TYPE_CHECKING:
+    from h056hunt.loaders.sink import FileSink
 
 logger = logging.getLogger(__name__)
 

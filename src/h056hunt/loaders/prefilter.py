@@ -27,21 +27,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 import stringzilla as sz
 from numpy.lib.stride_tricks import sliding_window_view
 
 from h056hunt import timeranges
-from h056hunt.detect import revocations
-from h056hunt.detect.context import (
+from h056hunt.activities import (
     MFA_CHANGE_ACTIVITIES,
+    NEAR_MISS_WORDS,
     PERSISTENCE_ACTIVITIES,
     ROLE_GRANT_ACTIVITIES,
+    normalise_activity,
 )
 from h056hunt.loaders.entra import SIGNIN_EVENT_TYPE_BY_SOURCE
 from h056hunt.loaders.fields import NULL_PLACEHOLDERS
-from h056hunt.timeparse import parse_time_column
 
 NEWLINE = "\n"
 OPEN_BRACE = 0x7B
@@ -161,14 +159,14 @@ def _activity_words(
     """Return the word groups of every activity name the detection reads.
 
     Activity names are compared after lower-casing and dropping punctuation and
-    articles (:func:`~h056hunt.detect.revocations.normalise_activity`), so a record
+    articles (:func:`~h056hunt.activities.normalise_activity`), so a record
     whose activity is one of them contains every word of it in its raw text. Near
     misses are names with one of a few words, or with "refresh" and "tokens".
     """
-    names = {revocations.normalise_activity(name) for name in revocation_activities}
+    names = {normalise_activity(name) for name in revocation_activities}
     names |= PERSISTENCE_ACTIVITIES | ROLE_GRANT_ACTIVITIES | MFA_CHANGE_ACTIVITIES
     groups = {tuple(name.split()) for name in names if name}
-    groups |= {(word,) for word in revocations._NEAR_MISS_WORDS}
+    groups |= {(word,) for word in NEAR_MISS_WORDS}
     groups.add(("refresh", "tokens"))
     return tuple(tuple(word.encode() for word in group) for group in sorted(groups))
 
@@ -775,6 +773,13 @@ class LineScanner:
             return
         self._times.clear()
         self._time_count = 0
+        # Imported here, so a scan of regular Graph lines runs without pyarrow and
+        # pandas.
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from h056hunt.timeparse import parse_time_column
+
         iso = pc.match_substring_regex(pa.array(values, pa.string()), ISO_PATTERN)
         if not pc.all(iso).as_py():
             self.result.unsupported = "a time that is not ISO 8601"

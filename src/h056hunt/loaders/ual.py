@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from h056hunt.loaders import entra
 from h056hunt.loaders.fields import (
@@ -46,7 +46,9 @@ from h056hunt.loaders.fields import (
     lower_keys,
     text,
 )
-from h056hunt.loaders.sink import FileSink
+
+if TYPE_CHECKING:
+    from h056hunt.loaders.sink import FileSink
 
 SHAPE_UAL_JSON = "purview-ual"
 
