@@ -204,6 +204,27 @@ def test_user_hashes_of_guids_and_others() -> None:
     assert has_user.tolist() == [True, True, True, False]
 
 
+def test_user_hashes_of_hex_prefixes() -> None:
+    # Ids that are equal after lower-casing must hash alike, GUIDs or not, because
+    # the second pass looks up the lower-cased ids it wants.
+    values = (b"ABCDEF01-not-a-guid", b"abcdef01-NOT-a-guid", b"abcdef01", b"abc")
+    windows = b"".join(prefilter.user_window(value.lower()) for value in values[:3])
+    raw = b"".join(
+        (value + b'"').ljust(prefilter.USER_WINDOW, b"x")[: prefilter.USER_WINDOW]
+        for value in values
+    )
+
+    hashes, has_user = prefilter.user_hashes(raw)
+    wanted, _ = prefilter.user_hashes(windows)
+
+    assert hashes[0] == 0xABCDEF01
+    assert hashes[1] == hashes[0]
+    assert hashes[2] == hashes[0]
+    assert hashes[3] == prefilter.UNKNOWN_USER
+    assert wanted.tolist() == [0xABCDEF01] * 3
+    assert has_user.tolist() == [True, True, True, True]
+
+
 ISO_CASES = (
     "2026-03-02T00:00:00Z",
     "2024-02-29T23:59:59.9999999Z",

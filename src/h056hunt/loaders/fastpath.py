@@ -1327,8 +1327,8 @@ class ContextReader:
         Raises:
             InputError: strict mode and a file changed since the first pass read it.
         """
-        # The sink module imports pandas, which the scan workers do without.
-        # Imported here because csv_fastpath builds on this module.
+        # Imported here because csv_fastpath builds on this module and the sink
+        # module imports pandas, which the scan workers do without.
         from h056hunt.loaders import csv_fastpath
         from h056hunt.loaders.sink import FileSink
 
