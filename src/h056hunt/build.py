@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -140,15 +141,14 @@ def _first_text(*values: object) -> str | None:
 def _texts(values: Iterable[object]) -> list[str | None]:
     """Return ``_first_text(value)`` of each value, skipping the call for plain text
     and the usual nulls."""
-    texts: list[str | None] = []
-    for value in values:
-        if type(value) is str and value:
-            texts.append(value)
-        elif value is None or value is pd.NA:
-            texts.append(None)
-        else:
-            texts.append(_first_text(value))
-    return texts
+    return [
+        value
+        if type(value) is str and value
+        else None
+        if value is None or value is pd.NA
+        else _first_text(value)
+        for value in values
+    ]
 
 
 def _distinct(values: Iterable[object]) -> tuple[str, ...]:
@@ -408,10 +408,13 @@ def build_campaign_finding(
     # Only the rows of bombed targets change, and a campaign has few of them.
     bombed = 0
     approved = 0
-    for position, revocation_id in enumerate(revocation_ids):
-        chain = by_revocation.get(revocation_id)
-        if chain is None:
-            continue
+    bombed_positions = [
+        position
+        for position, revocation_id in enumerate(revocation_ids)
+        if revocation_id in by_revocation
+    ]
+    for position in bombed_positions:
+        chain = by_revocation[revocation_ids[position]]
         target = targets[position]
         target["bombed"] = True
         target["approved"] = chain.approved
@@ -434,50 +437,41 @@ def build_campaign_finding(
     counts = {
         name: sum(f.prompt_counts.get(name, 0) for f in chains) for name in OUTCOMES
     }
-    # Positional arguments, because keyword arguments took about 20 % longer over
-    # thousands of rows.
+    # The items are made from zipped columns by _make, because a call with
+    # positional arguments per row took about 25 % longer over 15,000 rows.
     evidence = tuple(
-        [
-            Evidence(
-                "revocation",
-                revocation_id,
-                time,
-                str(file),
-                line,
-                record,
-                None,
-                str(activity),
-            )
-            for revocation_id, time, file, line, record, activity in zip(
+        map(
+            Evidence._make,
+            zip(
+                repeat("revocation"),
                 revocation_ids,
                 times,
-                columns["source_file"],
+                map(str, columns["source_file"]),
                 _optional_ints(columns["source_line"]),
                 _optional_ints(columns["source_record"]),
-                columns["activity"],
-                strict=True,
-            )
-        ]
+                repeat(None),
+                map(str, columns["activity"]),
+                strict=False,
+            ),
+        )
     )
+    descriptions = [
+        f"sessions of {upn or user_id} revoked"
+        for upn, user_id in zip(target_upns, target_ids, strict=True)
+    ]
     timeline = tuple(
-        [
-            TimelineEvent(
-                time,
-                "revocation",
-                f"sessions of {upn or user_id} revoked",
-                actor_ip,
-                None,
-                revocation_id,
-            )
-            for revocation_id, time, upn, user_id, actor_ip in zip(
-                revocation_ids,
+        map(
+            TimelineEvent._make,
+            zip(
                 times,
-                target_upns,
-                target_ids,
+                repeat("revocation"),
+                descriptions,
                 _texts(columns["actor_ip"]),
-                strict=True,
-            )
-        ]
+                repeat(None),
+                revocation_ids,
+                strict=False,
+            ),
+        )
     )
     anchor = "|".join(sorted(revocation_ids))
     first_time = revocations["revocation_time"].min()

@@ -202,26 +202,31 @@ def columns_of(
     call each. Their nulls become the column's missing-value marker, as pandas
     iteration gives them. Every other column is iterated by pandas.
     """
-    if columns is not None:
-        frame = frame[list(columns)]
-    values_by_column = []
-    for position in range(frame.shape[1]):
-        column = frame.iloc[:, position]
-        array = column.array
-        arrow_type = getattr(array.dtype, "pyarrow_dtype", None)
-        if isinstance(array, pd.arrays.ArrowExtensionArray) and (
-            arrow_type is None or _converts_plainly(arrow_type)
-        ):
-            missing = array.dtype.na_value
-            values_by_column.append(
-                [
-                    missing if value is None else value
-                    for value in array.__arrow_array__().to_pylist()
-                ]
-            )
-        else:
-            values_by_column.append(list(column))
-    return values_by_column
+    if frame.columns.is_unique:
+        # Each column is looked up by name, because selecting the columns as a
+        # frame first copies them, which cost more than converting a few rows.
+        names = frame.columns if columns is None else columns
+        selected = [frame[name] for name in names]
+    else:
+        if columns is not None:
+            frame = frame[list(columns)]
+        selected = [frame.iloc[:, position] for position in range(frame.shape[1])]
+    return [_column_values(column) for column in selected]
+
+
+def _column_values(column: pd.Series) -> list[Any]:
+    """Return the values of one column, as iterating it gives them."""
+    array = column.array
+    arrow_type = getattr(array.dtype, "pyarrow_dtype", None)
+    if isinstance(array, pd.arrays.ArrowExtensionArray) and (
+        arrow_type is None or _converts_plainly(arrow_type)
+    ):
+        values = array.__arrow_array__()
+        if not values.null_count:
+            return values.to_pylist()  # type: ignore[no-any-return]
+        missing = array.dtype.na_value
+        return [missing if value is None else value for value in values.to_pylist()]
+    return list(column)
 
 
 def _converts_plainly(arrow_type: pa.DataType) -> bool:

@@ -8,6 +8,7 @@ a prompt, which makes it high.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import pandas as pd
@@ -55,7 +56,9 @@ def score_match(
     """
     factors: list[ScoreFactor] = []
     denials = match.denials
-    outcomes = match.prompts["outcome"].value_counts()
+    # The few values of a match are counted in Python, because a pandas call
+    # costs more than counting them.
+    outcomes = Counter(match.prompts["outcome"].tolist())
     first_denial = denials["prompt_time"].iloc[0]
     if match.revocation is not None:
         revoked_at = match.revocation["revocation_time"]
@@ -103,7 +106,7 @@ def score_match(
                 f"{outcomes['wrong_number']} number-matching answer(s) were wrong",
             )
         )
-    ips = denials["ip_address"].dropna().unique()
+    ips = {ip for ip in denials["ip_address"].tolist() if not pd.isna(ip)}
     if len(ips) > 1:
         factors.append(
             ScoreFactor(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from h056hunt.activities import (
@@ -43,6 +44,8 @@ POINTS_REVOKER_ROLE = 15
 POINTS_REVOKER_MFA_CHANGE = 15
 RISKY_LEVELS = frozenset({"medium", "high"})
 RISKY_STATES = frozenset({"atrisk", "confirmedcompromised"})
+# Times are UTC, so a day starts at a multiple of this since the epoch.
+_DAY_NANOSECONDS = 86_400_000_000_000
 
 
 @dataclass
@@ -91,18 +94,21 @@ def _baseline(
     signins: pd.DataFrame,
     anchor: pd.Timestamp,
 ) -> None:
-    # Only the columns read here are filtered, because taking every column of the
-    # frames cost more than the checks themselves.
-    prompt_times = prompts["prompt_time"]
-    denied_before = prompt_times[
-        (prompt_times < anchor) & prompts["outcome"].isin(DENIALS)
-    ]
-    event_times = signins["event_time"]
-    history = event_times[event_times < anchor]
-    if history.empty:
+    # The times are compared as NumPy arrays, because each pandas call on one
+    # user's rows cost more than the checks themselves. Comparisons with NaT are
+    # false, as in pandas.
+    anchor_time = anchor.to_datetime64()
+    event_times = signins["event_time"].to_numpy(dtype="datetime64[ns]")
+    history = event_times[event_times < anchor_time]
+    if not len(history):
         return
-    span = anchor - history.min()
-    if denied_before.empty:
+    span = pd.Timedelta(anchor_time - history.min())
+    prompt_times = prompts["prompt_time"].to_numpy(dtype="datetime64[ns]")
+    is_denial = np.array(
+        [outcome in DENIALS for outcome in prompts["outcome"].tolist()], dtype=bool
+    )
+    denied_before = prompt_times[(prompt_times < anchor_time) & is_denial]
+    if not len(denied_before):
         if span >= pd.Timedelta(days=1):
             context.factors.append(
                 ScoreFactor(
@@ -113,7 +119,7 @@ def _baseline(
                 )
             )
         return
-    days = denied_before.dt.floor("D").nunique()
+    days = len(np.unique(denied_before.view(np.int64) // _DAY_NANOSECONDS))
     if days >= HABITUAL_DENIAL_DAYS:
         context.factors.append(
             ScoreFactor(
@@ -346,9 +352,12 @@ def _actor_rate(
     audit_span: tuple[pd.Timestamp, pd.Timestamp] | None,
     params: DetectionParams,
 ) -> None:
-    times = revocations["revocation_time"]
-    earlier = times[times < revoked_at]
-    if audit_span is not None and earlier.empty:
+    # The actor of a mass revocation has thousands of rows, and they are compared
+    # once per chain, so they are compared as NumPy times, which costs less than
+    # a pandas comparison. Comparisons with NaT are false, as in pandas.
+    times = revocations["revocation_time"].to_numpy(dtype="datetime64[ns]")
+    revoked_ns = revoked_at.to_datetime64()
+    if audit_span is not None and not (times < revoked_ns).any():
         history = revoked_at - audit_span[0]
         if history >= pd.Timedelta(days=1):
             factors.append(
@@ -362,9 +371,9 @@ def _actor_rate(
     if audit_span is None:
         return
     window = params.campaign_window
-    nearby = int(
-        ((times >= revoked_at - window) & (times <= revoked_at + window)).sum()
-    )
+    window_start = (revoked_at - window).to_datetime64()
+    window_end = (revoked_at + window).to_datetime64()
+    nearby = int(((times >= window_start) & (times <= window_end)).sum())
     span = max(audit_span[1] - audit_span[0], window)
     usual = len(times) / (span / window)
     if (
@@ -389,11 +398,19 @@ def _actor_changes(
 ) -> None:
     if audit.empty:
         return
-    times = audit["event_time"]
-    recent = (times >= start) & (times < end)
-    recent_times = times[recent]
-    names = audit["activity"][recent]
-    activity = names.fillna("").astype(str).map(normalise_activity)
+    # The rows are checked in Python, because each pandas call on an actor's few
+    # audit rows costs more than the checks. Comparisons with NaT are false.
+    times = audit["event_time"].to_numpy(dtype="datetime64[ns]")
+    recent = (times >= start.to_datetime64()) & (times < end.to_datetime64())
+    if not recent.any():
+        return
+    positions = recent.nonzero()[0].tolist()
+    recent_times = audit["event_time"].iloc[positions]
+    all_names = audit["activity"].tolist()
+    names = [all_names[position] for position in positions]
+    activity = [
+        normalise_activity("" if pd.isna(name) else str(name)) for name in names
+    ]
     for activities, name, points, text in (
         (
             ROLE_GRANT_ACTIVITIES,
@@ -408,10 +425,14 @@ def _actor_changes(
             "an MFA method of the revoker was changed",
         ),
     ):
-        found = activity.isin(activities)
-        if found.any():
-            first = recent_times[found].min()
-            found_names = sorted(set(names[found].astype(str)))
+        found = [
+            position
+            for position, folded in enumerate(activity)
+            if folded in activities
+        ]
+        if found:
+            first = recent_times.iloc[found].min()
+            found_names = sorted({str(names[position]) for position in found})
             factors.append(
                 ScoreFactor(
                     name,
