@@ -22,26 +22,18 @@ steps                      ``authenticationDetails`` (a list or JSON text)
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from h056hunt.loaders.fields import (
-    JSON_DECODER,
     FieldReader,
     boolean,
     decode_json_text,
     integer,
-    json_text,
     lower_keys,
-    replace_surrogates,
     shared_text,
     text,
 )
-
-# The characters that can begin a JSON value, with the NaN and Infinity that
-# Python's decoder also reads, and the whitespace json.loads skips before one.
-_JSON_VALUE_START = frozenset('"[{-0123456789tfnNI')
-_JSON_WHITESPACE = frozenset(" \t\n\r")
+from h056hunt.loaders.modified_properties import property_columns
 
 # Sign-in event type per diagnostic category or Log Analytics table, lower-cased.
 SIGNIN_EVENT_TYPE_BY_SOURCE = {
@@ -78,7 +70,7 @@ def audit_row(record: Any, *, envelope_time: str | None = None) -> dict[str, Any
     target_type, target_id, target_upn, target_name, target_properties = _user_target(
         decode_json_text(targets)
     )
-    properties = _modified_properties(target_properties)
+    properties_text, included_properties = property_columns(target_properties)
     return {
         "record_id": text(record_id),
         "event_time": text(activity_time) or envelope_time,
@@ -93,8 +85,8 @@ def audit_row(record: Any, *, envelope_time: str | None = None) -> dict[str, Any
         "target_id": text(target_id),
         "target_upn": text(target_upn),
         "target_display_name": text(target_name),
-        "modified_properties": json_text(properties) if properties else None,
-        "included_updated_properties": _included_properties(properties),
+        "modified_properties": properties_text,
+        "included_updated_properties": included_properties,
     }
 
 
@@ -122,8 +114,6 @@ _read_app = FieldReader(
 _read_target = FieldReader(
     "type", "id", "userprincipalname", "displayname", "modifiedproperties"
 ).read
-_read_property = FieldReader("displayname", "oldvalue", "newvalue").read
-_read_property_name = FieldReader("name", "displayname").read
 _NO_TARGET = (None, None, None, None, None)
 
 
@@ -182,65 +172,6 @@ def _user_target(targets: Any) -> tuple[Any, ...]:
         if entry[0] == "User" or (text(entry[0]) or "").lower() == "user":
             return entry
     return first_entry
-
-
-def _modified_properties(value: Any) -> list[dict[str, Any]]:
-    properties = decode_json_text(value)
-    if not isinstance(properties, list):
-        return []
-    result = []
-    for item in properties:
-        name, old_value, new_value = _read_property(item)
-        if not name:
-            name = _read_property_name(item)[0]
-        result.append(
-            {
-                "name": shared_text(name),
-                "old": _unwrap_property_value(old_value),
-                "new": _unwrap_property_value(new_value),
-            }
-        )
-    return result
-
-
-def _unwrap_property_value(value: Any) -> Any:
-    """Decode modifiedProperties values, which are JSON encoded inside strings.
-
-    Text that is not JSON, or JSON nested too deeply for the decoder, stays text.
-    """
-    if not isinstance(value, str):
-        return value
-    first = value[:1]
-    if first in _JSON_VALUE_START:
-        try:
-            decoded, end = JSON_DECODER.raw_decode(value)
-        except (ValueError, RecursionError):
-            return value
-        if end == len(value):
-            return decoded
-    elif first not in _JSON_WHITESPACE:
-        # json.loads would raise, which costs more than this check.
-        return value
-    # With whitespace around the value or text after it, json.loads decides.
-    try:
-        return json.loads(value)
-    except (ValueError, RecursionError):
-        return value
-
-
-def _included_properties(properties: list[dict[str, Any]]) -> str | None:
-    for entry in properties:
-        if (entry.get("name") or "").lower() == "included updated properties":
-            value = entry.get("new")
-            if isinstance(value, list):
-                try:
-                    joined = ", ".join(str(item) for item in value)
-                except RecursionError:
-                    # repr() of a list nested too deeply, as json_text explains.
-                    return None
-                return replace_surrogates(joined)
-            return text(value)
-    return None
 
 
 _read_status = FieldReader("errorcode", "failurereason", "additionaldetails").read
