@@ -248,21 +248,22 @@ def signin_row(
         "request_id": text(original_request_id) or record_id,
         "correlation_id": text(correlation_id),
         "event_time": text(created_time) or envelope_time,
-        "user_id": shared_text(user_id),
-        "user_upn": shared_text(user_upn),
-        "user_display_name": shared_text(user_display_name),
+        # Users, IP addresses and devices have too many values for shared_text's cache.
+        "user_id": text(user_id),
+        "user_upn": text(user_upn),
+        "user_display_name": text(user_display_name),
         "user_type": shared_text(user_type),
         "signin_event_type": _event_type(event_types, source_kind),
         "is_interactive": boolean(is_interactive),
         "app_id": shared_text(app_id),
         "app_display_name": shared_text(app_display_name),
         "resource_display_name": shared_text(resource_display_name),
-        "ip_address": shared_text(ip_address),
+        "ip_address": text(ip_address),
         "country": country,
         "city": shared_text(city),
         "user_agent": shared_text(user_agent),
         "client_app": shared_text(client_app),
-        "device_name": shared_text(device_name),
+        "device_name": text(device_name),
         "operating_system": shared_text(operating_system),
         "browser": shared_text(browser),
         "error_code": error_code,
@@ -321,22 +322,34 @@ def authentication_steps(value: Any) -> list[dict[str, Any]]:
         return []
     steps = []
     for index, item in enumerate(details):
-        step = lower_keys(item)
+        # lower_keys decodes the JSON text of an object, and returns {} for an item
+        # that is no object.
+        step = item if type(item) is dict else lower_keys(item)
         if not step:
             continue
-        get = step.get
+        step_time, method, detail, succeeded, result, requirement = _read_step(step)
         steps.append(
             {
                 "step_index": index,
-                "step_time": text(get("authenticationstepdatetime")),
-                "method": text(get("authenticationmethod")),
-                "method_detail": text(get("authenticationmethoddetail")),
-                "succeeded": boolean(get("succeeded")),
-                "result_detail": text(get("authenticationstepresultdetail")),
-                "requirement": text(get("authenticationsteprequirement")),
+                "step_time": text(step_time),
+                "method": shared_text(method),
+                "method_detail": shared_text(detail),
+                "succeeded": boolean(succeeded),
+                "result_detail": shared_text(result),
+                "requirement": shared_text(requirement),
             }
         )
     return steps
+
+
+_read_step = FieldReader(
+    "authenticationstepdatetime",
+    "authenticationmethod",
+    "authenticationmethoddetail",
+    "succeeded",
+    "authenticationstepresultdetail",
+    "authenticationsteprequirement",
+).read
 
 
 def _event_type(event_types: Any, source_kind: str | None) -> str | None:
