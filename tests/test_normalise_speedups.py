@@ -226,7 +226,7 @@ def test_route_audit_later_duplicate_key(revocation: dict[str, Any]) -> None:
 def test_audit_row_lowered_keys_same_row(revocation: dict[str, Any]) -> None:
     expected = audit_row(revocation)
 
-    assert audit_row(lower_keys(revocation), keys_lowered=True) == expected
+    assert audit_row(lower_keys(revocation)) == expected
     assert audit_row(json.dumps(revocation)) == expected
 
 
@@ -344,7 +344,7 @@ def test_route_signin_any_key_case(signin: dict[str, Any]) -> None:
 def test_signin_row_lowered_keys_same_row(signin: dict[str, Any]) -> None:
     expected = signin_row(signin)
 
-    assert signin_row(lower_keys(signin), keys_lowered=True) == expected
+    assert signin_row(lower_keys(signin)) == expected
 
 
 def test_signin_row_text_columns(signin: dict[str, Any]) -> None:

@@ -256,3 +256,15 @@ def test_steps_absent_or_malformed() -> None:
     assert authentication_steps(None) == []
     assert authentication_steps("[not json") == []
     assert authentication_steps({"a": 1}) == []
+
+
+def test_steps_odd_items_skipped_or_read() -> None:
+    item_text = json.dumps({"AuthenticationMethod": "SMS", "Succeeded": True})
+
+    steps = authentication_steps([{}, None, "x", 5, item_text, {"METHOD": "x"}])
+
+    assert [step["step_index"] for step in steps] == [4, 5]
+    assert steps[0]["method"] == "SMS"
+    assert steps[0]["succeeded"] is True
+    assert steps[1]["method"] is None
+    assert steps[1]["step_time"] is None

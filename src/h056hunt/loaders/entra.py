@@ -22,25 +22,18 @@ steps                      ``authenticationDetails`` (a list or JSON text)
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from h056hunt.loaders.fields import (
-    JSON_DECODER,
     FieldReader,
     boolean,
     decode_json_text,
     integer,
-    json_text,
     lower_keys,
-    replace_surrogates,
+    shared_text,
     text,
 )
-
-# The characters that can begin a JSON value, with the NaN and Infinity that
-# Python's decoder also reads, and the whitespace json.loads skips before one.
-_JSON_VALUE_START = frozenset('"[{-0123456789tfnNI')
-_JSON_WHITESPACE = frozenset(" \t\n\r")
+from h056hunt.loaders.modified_properties import property_columns
 
 # Sign-in event type per diagnostic category or Log Analytics table, lower-cased.
 SIGNIN_EVENT_TYPE_BY_SOURCE = {
@@ -56,41 +49,63 @@ SIGNIN_EVENT_TYPE_BY_SOURCE = {
 }
 
 
-def audit_row(
-    record: Any, *, envelope_time: str | None = None, keys_lowered: bool = False
-) -> dict[str, Any]:
+def audit_row(record: Any, *, envelope_time: str | None = None) -> dict[str, Any]:
     """Return the canonical audit row of one directoryAudit-like record.
 
     ``event_time`` stays raw text; the loader parses it for the whole file at once.
-    With ``keys_lowered``, ``record`` is a dict from :func:`lower_keys` and is read
-    without another copy.
+    The record is read in place, whether or not its keys are lower-cased already.
     """
-    fields = record if keys_lowered else lower_keys(record)
-    get = fields.get
-    row: dict[str, Any] = {
-        "record_id": text(get("id")),
-        "event_time": text(get("activitydatetime")) or envelope_time,
-        "activity": text(get("activitydisplayname")) or text(get("operationname")),
-        "category": text(get("category")),
-        "result": text(get("result")),
-        "correlation_id": text(get("correlationid")),
-        "logged_by_service": text(get("loggedbyservice")),
-        "user_agent": text(get("useragent")),
-    }
-    row.update(actor_fields(get("initiatedby")))
+    (
+        record_id,
+        activity_time,
+        activity,
+        category,
+        result,
+        correlation_id,
+        logged_by_service,
+        user_agent,
+        initiated_by,
+        targets,
+    ) = _read_audit(record)
     target_type, target_id, target_upn, target_name, target_properties = _user_target(
-        decode_json_text(get("targetresources"))
+        decode_json_text(targets)
     )
-    row["target_type"] = text(target_type)
-    row["target_id"] = text(target_id)
-    row["target_upn"] = text(target_upn)
-    row["target_display_name"] = text(target_name)
-    properties = _modified_properties(target_properties)
-    row["modified_properties"] = json_text(properties) if properties else None
-    row["included_updated_properties"] = _included_properties(properties)
-    return row
+    properties_text, included_properties = property_columns(target_properties)
+    return {
+        "record_id": text(record_id),
+        "event_time": text(activity_time) or envelope_time,
+        "activity": shared_text(activity) or shared_text(_read_operation(record)[0]),
+        "category": shared_text(category),
+        "result": shared_text(result),
+        "correlation_id": text(correlation_id),
+        "logged_by_service": shared_text(logged_by_service),
+        "user_agent": shared_text(user_agent),
+        **actor_fields(initiated_by),
+        "target_type": shared_text(target_type),
+        "target_id": text(target_id),
+        "target_upn": text(target_upn),
+        "target_display_name": text(target_name),
+        "modified_properties": properties_text,
+        "included_updated_properties": included_properties,
+    }
 
 
+_read_audit = FieldReader(
+    "id",
+    "activitydatetime",
+    "activitydisplayname",
+    "category",
+    "result",
+    "correlationid",
+    "loggedbyservice",
+    "useragent",
+    "initiatedby",
+    "targetresources",
+).read
+# Only records without an activity name need ``operationName``. Reading it apart
+# keeps every name of _read_audit a key of Graph records, so FieldReader reads them
+# with one itemgetter call.
+_read_operation = FieldReader("operationname").read
 _read_initiator = FieldReader("user", "app").read
 _read_user = FieldReader("id", "userprincipalname", "displayname", "ipaddress").read
 _read_app = FieldReader(
@@ -99,8 +114,6 @@ _read_app = FieldReader(
 _read_target = FieldReader(
     "type", "id", "userprincipalname", "displayname", "modifiedproperties"
 ).read
-_read_property = FieldReader("displayname", "oldvalue", "newvalue").read
-_read_property_name = FieldReader("name", "displayname").read
 _NO_TARGET = (None, None, None, None, None)
 
 
@@ -113,23 +126,23 @@ def actor_fields(initiated_by: Any) -> dict[str, Any]:
     """
     user, app = _read_initiator(initiated_by)
     user_id, user_upn, user_name, user_ip = _read_user(user)
-    user_id = text(user_id)
-    user_upn = text(user_upn)
+    user_id = shared_text(user_id)
+    user_upn = shared_text(user_upn)
     if user_id or user_upn:
         return {
             "actor_type": "user",
             "actor_id": user_id,
             "actor_upn": user_upn,
-            "actor_display_name": text(user_name),
-            "actor_ip": text(user_ip),
+            "actor_display_name": shared_text(user_name),
+            "actor_ip": shared_text(user_ip),
             "actor_app_id": None,
             "actor_service_principal_id": None,
         }
     service_principal_id, app_name, service_principal_name, app_id = _read_app(app)
-    service_principal_id = text(service_principal_id)
-    # text() returns None or non-empty text, so ``or`` picks the first name given.
-    app_name = text(app_name) or text(service_principal_name)
-    app_id = text(app_id)
+    service_principal_id = shared_text(service_principal_id)
+    # shared_text() returns None or non-empty text, so ``or`` takes the first name.
+    app_name = shared_text(app_name) or shared_text(service_principal_name)
+    app_id = shared_text(app_id)
     if service_principal_id or app_name or app_id:
         return {
             "actor_type": "app",
@@ -155,68 +168,10 @@ def _user_target(targets: Any) -> tuple[Any, ...]:
         entry = _read_target(target)
         if index == 0:
             first_entry = entry
-        if (text(entry[0]) or "").lower() == "user":
+        # Only a str equals "User", and text() returns that one unchanged.
+        if entry[0] == "User" or (text(entry[0]) or "").lower() == "user":
             return entry
     return first_entry
-
-
-def _modified_properties(value: Any) -> list[dict[str, Any]]:
-    properties = decode_json_text(value)
-    if not isinstance(properties, list):
-        return []
-    result = []
-    for item in properties:
-        name, old_value, new_value = _read_property(item)
-        if not name:
-            name = _read_property_name(item)[0]
-        result.append(
-            {
-                "name": text(name),
-                "old": _unwrap_property_value(old_value),
-                "new": _unwrap_property_value(new_value),
-            }
-        )
-    return result
-
-
-def _unwrap_property_value(value: Any) -> Any:
-    """Decode modifiedProperties values, which are JSON encoded inside strings.
-
-    Text that is not JSON, or JSON nested too deeply for the decoder, stays text.
-    """
-    if not isinstance(value, str):
-        return value
-    first = value[:1]
-    if first in _JSON_VALUE_START:
-        try:
-            decoded, end = JSON_DECODER.raw_decode(value)
-        except (ValueError, RecursionError):
-            return value
-        if end == len(value):
-            return decoded
-    elif first not in _JSON_WHITESPACE:
-        # json.loads would raise, which costs more than this check.
-        return value
-    # With whitespace around the value or text after it, json.loads decides.
-    try:
-        return json.loads(value)
-    except (ValueError, RecursionError):
-        return value
-
-
-def _included_properties(properties: list[dict[str, Any]]) -> str | None:
-    for entry in properties:
-        if (entry.get("name") or "").lower() == "included updated properties":
-            value = entry.get("new")
-            if isinstance(value, list):
-                try:
-                    joined = ", ".join(str(item) for item in value)
-                except RecursionError:
-                    # repr() of a list nested too deeply, as json_text explains.
-                    return None
-                return replace_surrogates(joined)
-            return text(value)
-    return None
 
 
 _read_status = FieldReader("errorcode", "failurereason", "additionaldetails").read
@@ -230,72 +185,134 @@ def signin_row(
     *,
     envelope_time: str | None = None,
     source_kind: str | None = None,
-    keys_lowered: bool = False,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Return the canonical sign-in row and its authentication steps.
 
     Args:
-        record: a signIn-like record with Graph field names in any case.
+        record: a signIn-like record with Graph field names in any case, read in
+            place.
         envelope_time: the diagnostic ``time`` or ``TimeGenerated``, used only when the
             record has no ``createdDateTime``.
         source_kind: the diagnostic category or Log Analytics table, which gives the
             sign-in event type when the record lacks it.
-        keys_lowered: ``record`` is a dict from :func:`lower_keys`, read without
-            another copy.
     """
-    fields = record if keys_lowered else lower_keys(record)
-    get = fields.get
-    status_error_code, failure_reason, additional_details = _read_status(get("status"))
-    device_name, operating_system, browser = _read_device(get("devicedetail"))
-    location = get("locationdetails")
+    (
+        record_id,
+        original_request_id,
+        correlation_id,
+        created_time,
+        user_id,
+        user_upn,
+        user_display_name,
+        user_type,
+        event_types,
+        is_interactive,
+        app_id,
+        app_display_name,
+        resource_display_name,
+        ip_address,
+        location_details,
+        location,
+        user_agent,
+        client_app,
+        device_detail,
+        status,
+        result_type,
+        result_description,
+        conditional_access_status,
+        authentication_requirement,
+        mfa,
+        risk_level_during_signin,
+        risk_level_aggregated,
+        risk_state,
+        authentication_details,
+    ) = _read_signin(record)
+    status_error_code, failure_reason, additional_details = _read_status(status)
+    device_name, operating_system, browser = _read_device(device_detail)
+    place = location_details
     # A non-empty dict is the location itself. Anything else is read as lower_keys
     # reads it, and an empty result falls back to ``location``.
-    if type(location) is not dict or not location:
-        location = lower_keys(location) or lower_keys(get("location"))
-    country, city = _read_location(location)
-    mfa_method, mfa_detail = _read_mfa(get("mfadetail"))
-    record_id = text(get("id"))
+    if type(place) is not dict or not place:
+        place = lower_keys(place) or lower_keys(location)
+    country, city = _read_location(place)
+    mfa_method, mfa_detail = _read_mfa(mfa)
+    record_id = text(record_id)
     error_code = integer(status_error_code)
     if error_code is None:
-        error_code = integer(get("resulttype"))
-    country = text(country)
-    if country is None and isinstance(get("location"), str):
-        country = text(get("location"))
+        error_code = integer(result_type)
+    country = shared_text(country)
+    if country is None and isinstance(location, str):
+        country = shared_text(location)
     row: dict[str, Any] = {
         "record_id": record_id,
-        "request_id": text(get("originalrequestid")) or record_id,
-        "correlation_id": text(get("correlationid")),
-        "event_time": text(get("createddatetime")) or envelope_time,
-        "user_id": text(get("userid")),
-        "user_upn": text(get("userprincipalname")),
-        "user_display_name": text(get("userdisplayname")),
-        "user_type": text(get("usertype")),
-        "signin_event_type": _event_type(fields, source_kind),
-        "is_interactive": boolean(get("isinteractive")),
-        "app_id": text(get("appid")),
-        "app_display_name": text(get("appdisplayname")),
-        "resource_display_name": text(get("resourcedisplayname")),
-        "ip_address": text(get("ipaddress")),
+        "request_id": text(original_request_id) or record_id,
+        "correlation_id": text(correlation_id),
+        "event_time": text(created_time) or envelope_time,
+        # Users, IP addresses and devices have too many values for shared_text's cache.
+        "user_id": text(user_id),
+        "user_upn": text(user_upn),
+        "user_display_name": text(user_display_name),
+        "user_type": shared_text(user_type),
+        "signin_event_type": _event_type(event_types, source_kind),
+        "is_interactive": boolean(is_interactive),
+        "app_id": shared_text(app_id),
+        "app_display_name": shared_text(app_display_name),
+        "resource_display_name": shared_text(resource_display_name),
+        "ip_address": text(ip_address),
         "country": country,
-        "city": text(city),
-        "user_agent": text(get("useragent")),
-        "client_app": text(get("clientappused")),
+        "city": shared_text(city),
+        "user_agent": shared_text(user_agent),
+        "client_app": shared_text(client_app),
         "device_name": text(device_name),
-        "operating_system": text(operating_system),
-        "browser": text(browser),
+        "operating_system": shared_text(operating_system),
+        "browser": shared_text(browser),
         "error_code": error_code,
-        "failure_reason": text(failure_reason) or text(get("resultdescription")),
-        "additional_details": text(additional_details),
-        "conditional_access_status": text(get("conditionalaccessstatus")),
-        "authentication_requirement": text(get("authenticationrequirement")),
-        "mfa_auth_method": text(mfa_method),
-        "mfa_auth_detail": text(mfa_detail),
-        "risk_level_during_signin": text(get("risklevelduringsignin")),
-        "risk_level_aggregated": text(get("risklevelaggregated")),
-        "risk_state": text(get("riskstate")),
+        "failure_reason": shared_text(failure_reason)
+        or shared_text(result_description),
+        "additional_details": shared_text(additional_details),
+        "conditional_access_status": shared_text(conditional_access_status),
+        "authentication_requirement": shared_text(authentication_requirement),
+        "mfa_auth_method": shared_text(mfa_method),
+        "mfa_auth_detail": shared_text(mfa_detail),
+        "risk_level_during_signin": shared_text(risk_level_during_signin),
+        "risk_level_aggregated": shared_text(risk_level_aggregated),
+        "risk_state": shared_text(risk_state),
     }
-    steps = authentication_steps(get("authenticationdetails"))
+    steps = authentication_steps(authentication_details)
     return row, steps
+
+
+_read_signin = FieldReader(
+    "id",
+    "originalrequestid",
+    "correlationid",
+    "createddatetime",
+    "userid",
+    "userprincipalname",
+    "userdisplayname",
+    "usertype",
+    "signineventtypes",
+    "isinteractive",
+    "appid",
+    "appdisplayname",
+    "resourcedisplayname",
+    "ipaddress",
+    "locationdetails",
+    "location",
+    "useragent",
+    "clientappused",
+    "devicedetail",
+    "status",
+    "resulttype",
+    "resultdescription",
+    "conditionalaccessstatus",
+    "authenticationrequirement",
+    "mfadetail",
+    "risklevelduringsignin",
+    "risklevelaggregated",
+    "riskstate",
+    "authenticationdetails",
+).read
 
 
 def authentication_steps(value: Any) -> list[dict[str, Any]]:
@@ -305,30 +322,42 @@ def authentication_steps(value: Any) -> list[dict[str, Any]]:
         return []
     steps = []
     for index, item in enumerate(details):
-        step = lower_keys(item)
+        # lower_keys decodes the JSON text of an object, and returns {} for an item
+        # that is no object.
+        step = item if type(item) is dict else lower_keys(item)
         if not step:
             continue
-        get = step.get
+        step_time, method, detail, succeeded, result, requirement = _read_step(step)
         steps.append(
             {
                 "step_index": index,
-                "step_time": text(get("authenticationstepdatetime")),
-                "method": text(get("authenticationmethod")),
-                "method_detail": text(get("authenticationmethoddetail")),
-                "succeeded": boolean(get("succeeded")),
-                "result_detail": text(get("authenticationstepresultdetail")),
-                "requirement": text(get("authenticationsteprequirement")),
+                "step_time": text(step_time),
+                "method": shared_text(method),
+                "method_detail": shared_text(detail),
+                "succeeded": boolean(succeeded),
+                "result_detail": shared_text(result),
+                "requirement": shared_text(requirement),
             }
         )
     return steps
 
 
-def _event_type(fields: dict[str, Any], source_kind: str | None) -> str | None:
-    types = decode_json_text(fields.get("signineventtypes"))
+_read_step = FieldReader(
+    "authenticationstepdatetime",
+    "authenticationmethod",
+    "authenticationmethoddetail",
+    "succeeded",
+    "authenticationstepresultdetail",
+    "authenticationsteprequirement",
+).read
+
+
+def _event_type(event_types: Any, source_kind: str | None) -> str | None:
+    types = decode_json_text(event_types)
     if isinstance(types, list) and types:
-        return text(types[0])
+        return shared_text(types[0])
     if isinstance(types, str) and text(types):
-        return text(types)
+        return shared_text(types)
     if source_kind:
         return SIGNIN_EVENT_TYPE_BY_SOURCE.get(source_kind.lower())
     return None

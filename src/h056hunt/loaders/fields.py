@@ -32,6 +32,9 @@ _CACHED_KEYS_MAX = 256
 _LOWERED_KEYS: dict[tuple[Any, ...], tuple[str, ...]] = {}
 # The key a FieldReader reads for a name that no key of the record matches.
 _ABSENT = object()
+# Bound of the cache of shared_text, which keeps its raw and clean strings alive.
+_SHARED_TEXTS_MAX = 4096
+_SHARED_TEXTS: dict[str, str | None] = {}
 # A FieldReader's reading of one key set: a record to the values of its fields.
 _Getter = Callable[[dict[str, Any]], tuple[Any, ...]]
 # json.loads without options uses a decoder configured like this one. Calling its
@@ -202,6 +205,26 @@ def text(value: Any) -> str | None:
     if len(result) in _NULL_PLACEHOLDER_LENGTHS and result.lower() in NULL_PLACEHOLDERS:
         return None
     return result
+
+
+def shared_text(value: Any) -> str | None:
+    """Return :func:`text` of a field, as one str object for equal text seen lately.
+
+    Use it for fields that repeat across records, such as a category, an actor or a
+    result. Rows that share their strings take less time to pickle and unpickle,
+    because pickle writes a string object once and refers back to it.
+    """
+    if value is None:
+        return None
+    if type(value) is not str:
+        return text(value)
+    if value in _SHARED_TEXTS:
+        return _SHARED_TEXTS[value]
+    cleaned = text(value)
+    if len(_SHARED_TEXTS) >= _SHARED_TEXTS_MAX:
+        _SHARED_TEXTS.clear()
+    _SHARED_TEXTS[value] = cleaned
+    return cleaned
 
 
 def json_text(value: Any, *, sort_keys: bool = False) -> str | None:

@@ -37,6 +37,12 @@ SHAPE_LOG_ANALYTICS = "log-analytics"
 
 DIAGNOSTIC_AUDIT_CATEGORIES = frozenset({"auditlogs"})
 DIAGNOSTIC_ENVELOPE_TIME = "time"
+# The Graph log, "audit" or "signin", of records with these keys as written, or None
+# for records that are not Graph records. See _cache_graph_log for which are kept.
+_GRAPH_LOGS: dict[tuple[str, ...], str | None] = {}
+_UNCLASSIFIED = "unclassified"
+_CACHED_KEY_SETS_MAX = 256
+_CACHED_KEYS_MAX = 256
 # Log Analytics table names (the ``Type`` column) of the logs the hunt reads.
 LOG_ANALYTICS_AUDIT_TABLES = frozenset({"auditlogs"})
 LOG_ANALYTICS_SIGNIN_TABLES = frozenset(
@@ -268,7 +274,23 @@ def _next_line_start(text: str, offset: int, error: InputError) -> int | None:
 
 def route_record(value: Any, sink: FileSink, *, line: int, record: int) -> None:
     """Classify one JSON record by its keys and add it to the sink, or count a skip."""
-    fields = lower_keys(value)
+    fields = None
+    if type(value) is dict:
+        keys = tuple(value)
+        log = _GRAPH_LOGS.get(keys, _UNCLASSIFIED)
+        if log is _UNCLASSIFIED:
+            fields = lower_keys(value)
+            log = _graph_log(fields)
+            _cache_graph_log(keys, fields, log)
+        # audit_row and signin_row read keys in any case, so the record goes as it is.
+        if log == "audit":
+            _add_graph_audit(value, sink, line=line, record=record)
+            return
+        if log == "signin":
+            _add_graph_signin(value, sink, line=line, record=record)
+            return
+    if fields is None:
+        fields = lower_keys(value)
     if not fields:
         sink.skip("not a JSON object", line=line, record=record)
         return
@@ -276,27 +298,12 @@ def route_record(value: Any, sink: FileSink, *, line: int, record: int) -> None:
         _route_diagnostic(fields, sink, line=line, record=record)
     elif ual.is_unified_audit_record(fields):
         ual.route_record(fields, sink, line=line, record=record)
-    elif "timegenerated" in fields or "tenantid" in fields and "type" in fields:
+    elif _is_log_analytics(fields):
         _route_log_analytics(fields, sink, line=line, record=record)
-    elif "activitydisplayname" in fields or "activitydatetime" in fields:
-        row = entra.audit_row(fields, keys_lowered=True)
-        sink.add_audit(
-            row,
-            shape=SHAPE_GRAPH,
-            line=line,
-            record=record,
-            time_column="activityDateTime",
-        )
-    elif "createddatetime" in fields and _looks_like_signin(fields):
-        row, steps = entra.signin_row(fields, keys_lowered=True)
-        sink.add_signin(
-            row,
-            steps,
-            shape=SHAPE_GRAPH,
-            line=line,
-            record=record,
-            time_column="createdDateTime",
-        )
+    elif _is_graph_audit(fields):
+        _add_graph_audit(fields, sink, line=line, record=record)
+    elif _is_graph_signin(fields):
+        _add_graph_signin(fields, sink, line=line, record=record)
     elif set(fields) == {"error"}:
         sink.skip("error object inside the export", line=line, record=record)
     else:
@@ -305,6 +312,73 @@ def route_record(value: Any, sink: FileSink, *, line: int, record: int) -> None:
             line=line,
             record=record,
         )
+
+
+def _graph_log(fields: dict[str, Any]) -> str | None:
+    """Return the Graph log that :func:`route_record` adds ``fields`` to, else None."""
+    if (
+        not fields
+        or _is_diagnostic(fields)
+        or ual.is_unified_audit_record(fields)
+        or _is_log_analytics(fields)
+    ):
+        return None
+    if _is_graph_audit(fields):
+        return "audit"
+    if _is_graph_signin(fields):
+        return "signin"
+    return None
+
+
+def _cache_graph_log(
+    keys: tuple[Any, ...], fields: dict[str, Any], log: str | None
+) -> None:
+    """Keep the Graph log of records with these keys, when the keys alone decide it.
+
+    Only ``_is_diagnostic`` reads a value, that of ``properties``. Only str keys are
+    kept, because 1, True and 1.0 match as cache keys while their text differs.
+    """
+    if "properties" in fields or len(keys) > _CACHED_KEYS_MAX:
+        return
+    if not all(type(key) is str for key in keys):
+        return
+    if len(_GRAPH_LOGS) >= _CACHED_KEY_SETS_MAX:
+        _GRAPH_LOGS.clear()
+    _GRAPH_LOGS[keys] = log
+
+
+def _is_log_analytics(fields: dict[str, Any]) -> bool:
+    return "timegenerated" in fields or "tenantid" in fields and "type" in fields
+
+
+def _is_graph_audit(fields: dict[str, Any]) -> bool:
+    return "activitydisplayname" in fields or "activitydatetime" in fields
+
+
+def _is_graph_signin(fields: dict[str, Any]) -> bool:
+    return "createddatetime" in fields and _looks_like_signin(fields)
+
+
+def _add_graph_audit(value: Any, sink: FileSink, *, line: int, record: int) -> None:
+    sink.add_audit(
+        entra.audit_row(value),
+        shape=SHAPE_GRAPH,
+        line=line,
+        record=record,
+        time_column="activityDateTime",
+    )
+
+
+def _add_graph_signin(value: Any, sink: FileSink, *, line: int, record: int) -> None:
+    row, steps = entra.signin_row(value)
+    sink.add_signin(
+        row,
+        steps,
+        shape=SHAPE_GRAPH,
+        line=line,
+        record=record,
+        time_column="createdDateTime",
+    )
 
 
 def _is_diagnostic(fields: dict[str, Any]) -> bool:
@@ -392,7 +466,7 @@ def _route_log_analytics(
         "createddatetime" in fields or "userprincipalname" in fields
     )
     if is_audit:
-        row = entra.audit_row(fields, envelope_time=envelope_time, keys_lowered=True)
+        row = entra.audit_row(fields, envelope_time=envelope_time)
         sink.add_audit(
             row,
             shape=SHAPE_LOG_ANALYTICS,
@@ -405,7 +479,6 @@ def _route_log_analytics(
             fields,
             envelope_time=envelope_time,
             source_kind=table or None,
-            keys_lowered=True,
         )
         sink.add_signin(
             row,
