@@ -144,6 +144,28 @@ def test_conflicting_duplicates_reported(tmp_path: Path) -> None:
     assert conflict.files == [first, second]
 
 
+def test_conflicts_across_many_records(tmp_path: Path) -> None:
+    seen_from = {"ipAddress": "203.0.113.1", "userAgent": "browser"}
+    plain = [signin(f"S{index:02d}", index, **seen_from) for index in range(20)]
+    changed = [signin(f"S{index:02d}", index, **seen_from) for index in range(20)]
+    changed[3] = signin("S03", 3, ipAddress="203.0.113.9", userAgent="other")
+    changed[7] = signin("S07", 7, ipAddress="203.0.113.7")
+    # A value present in one copy only is missing data, not a conflict.
+    plain[11] = signin("S11", 11, ipAddress=None, userAgent="browser")
+    first = write_page(tmp_path / "a.json", plain)
+    second = write_page(tmp_path / "b.json", changed)
+    third = write_page(tmp_path / "c.json", plain[:5])
+
+    data = load_logs([], [first, second, third])
+
+    assert [conflict.record_id for conflict in data.conflicts] == ["S03", "S07"]
+    assert data.conflicts[0].columns == ["ip_address", "user_agent"]
+    assert data.conflicts[0].files == [first, second, third]
+    assert data.conflicts[1].columns == ["ip_address"]
+    assert data.conflicts[1].files == [first, second]
+    assert_accounting(data)
+
+
 def test_identical_duplicates_no_conflict(tmp_path: Path) -> None:
     first = write_page(tmp_path / "a.json", [signin("S1", 1)])
     second = write_page(tmp_path / "b.json", [signin("S1", 1)])

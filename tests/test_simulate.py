@@ -26,6 +26,7 @@ from click.testing import CliRunner
 
 from h056hunt.cli import main
 from h056hunt.errors import ConfigError
+from h056hunt.simulate import output as output_module
 from h056hunt.simulate import (
     SCENARIO_NAMES,
     SHAPES,
@@ -612,6 +613,33 @@ def test_command_writes_files(tmp_path: Path) -> None:
     labels = json.loads((out_dir / "labels.json").read_text(encoding="utf-8"))
     assert len(labels["scenarios"]) == 2
     assert "2 scenarios" in outcome.output
+
+
+def test_command_interrupted_keeps_earlier_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out_dir = tmp_path / "out"
+    arguments = ["--users", "30", "--days", "1", "--noise", "2", "--out", str(out_dir)]
+    assert CliRunner().invoke(simulate_command, arguments).exit_code == 0
+    earlier = {path.name: path.read_bytes() for path in out_dir.iterdir()}
+    write_records = output_module.write_records
+
+    def interrupt_on_signins(path: Path, *args: Any) -> int:
+        if path.name.startswith("signin"):
+            # Write part of the file first, as a real Ctrl-C mid-run would leave it.
+            path.write_text('{"id": "cut off"}\n', encoding="utf-8")
+            raise KeyboardInterrupt
+        return write_records(path, *args)
+
+    monkeypatch.setattr(output_module, "write_records", interrupt_on_signins)
+    arguments[arguments.index("--users") + 1] = "31"
+    outcome = CliRunner().invoke(simulate_command, arguments)
+
+    assert outcome.exit_code == 130
+    assert "interrupted" in outcome.output
+    assert "Aborted" not in outcome.output
+    after = {path.name: path.read_bytes() for path in out_dir.iterdir()}
+    assert after == earlier
 
 
 def test_command_help_shows_examples() -> None:

@@ -452,22 +452,25 @@ def _find_conflicts(
         return []
     ids = set(ranked.loc[repeated, "record_id"])
     groups = ranked[ranked["record_id"].isin(ids)]
+    compared = [column for column in content if column != "record_id"]
+    # Count the values of every column in one grouped call, because a loop over
+    # each duplicated record and column took minutes when an export was given twice.
+    by_record = groups.groupby("record_id", sort=True)
+    differs = by_record[compared].nunique(dropna=True) > 1
+    conflicting = differs[differs.to_numpy().any(axis=1)]
+    if conflicting.empty:
+        return []
+    files = by_record["source_file"].agg(lambda paths: sorted(set(paths.astype(str))))
     conflicts = []
-    for record_id, group in groups.groupby("record_id", sort=True):
-        differing = [
-            column
-            for column in content
-            if column != "record_id" and group[column].dropna().nunique() > 1
-        ]
-        if differing:
-            conflicts.append(
-                Conflict(
-                    log=log,
-                    record_id=str(record_id),
-                    columns=differing,
-                    files=sorted(set(group["source_file"].astype(str))),
-                )
+    for record_id, row in conflicting.iterrows():
+        conflicts.append(
+            Conflict(
+                log=log,
+                record_id=str(record_id),
+                columns=[column for column in compared if row[column]],
+                files=files[record_id],
             )
+        )
     return conflicts
 
 

@@ -31,6 +31,12 @@ class OutputError(click.ClickException):
         click.echo(self.format_message(), err=True)
 
 
+class Interrupted(OutputError):
+    """A simulation stopped by Ctrl-C: exit code 130, as for the other commands."""
+
+    exit_code = 130
+
+
 @click.command(name="simulate")
 @click.option(
     "--users",
@@ -159,6 +165,10 @@ def simulate_command(
 
     try:
         result = simulate(config, out_dir)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"h056: ERROR: interrupted; no file in {out_dir} was written or replaced"
+        ) from None
     except OSError as error:
         raise OutputError(
             f"h056: ERROR: writing {error.filename or out_dir} failed: "

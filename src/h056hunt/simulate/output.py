@@ -20,9 +20,12 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -315,12 +318,31 @@ def simulate(config: SimulationConfig, out_dir: Path) -> SimulationResult:
     """Write ``audit.<ext>``, ``signin.<ext>`` and ``labels.json`` into ``out_dir``.
 
     The folder is created when missing and existing files of those names are
-    replaced. The same config always gives byte-identical files.
+    replaced. The files are written into a hidden staging folder inside
+    ``out_dir`` and moved into place only when all of them are complete, so a run
+    stopped part way, by Ctrl-C included, leaves no cut-off log beside labels of
+    another run. The same config always gives byte-identical files.
 
     Raises:
         OSError: a file cannot be created or written.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".h056-simulate.", dir=out_dir))
+    try:
+        result = _write_files(config, staging)
+        for written in sorted(staging.iterdir()):
+            os.replace(written, out_dir / written.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return replace(
+        result,
+        audit_path=out_dir / result.audit_path.name,
+        signin_path=out_dir / result.signin_path.name,
+        labels_path=out_dir / result.labels_path.name,
+    )
+
+
+def _write_files(config: SimulationConfig, out_dir: Path) -> SimulationResult:
     world = build_world(config)
     tenant_id = world.directory.tenant_id
     audit_path = out_dir / f"audit.{file_extension(config.audit_shape, config.gzip)}"
