@@ -144,7 +144,9 @@ def _size_options(
             default=format_size(DEFAULT_MAX_RECORD_BYTES),
             show_default=True,
             metavar="SIZE",
-            help=record_size_help,
+            help=record_size_help
+            + " A record inside a JSON document that is read whole is measured in "
+            "characters, so messages about it give characters.",
         ),
     )
 
@@ -1051,7 +1053,10 @@ def _run(work: Callable[[], int], debug: bool) -> int:
         logger.error("%s", error)
         return ExitCode.INPUT_ERROR
     except KeyboardInterrupt:
-        logger.error("interrupted; no output file was written")
+        logger.error(
+            "interrupted; no output file was written, and anything printed so far "
+            "is incomplete"
+        )
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
         sys.stderr.close()
