@@ -6,6 +6,7 @@ same findings whether it took one, discarded one or had none.
 
 from __future__ import annotations
 
+import concurrent.futures
 import multiprocessing
 import subprocess
 import sys
@@ -20,6 +21,8 @@ from h056hunt import early_scan
 from h056hunt.activities import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.cli import main
 from h056hunt.loaders import fastpath
+from h056hunt.simulate.config import SimulationConfig
+from h056hunt.simulate.output import simulate
 from h056hunt.sources import DEFAULT_MAX_DECOMPRESSED_BYTES
 from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES
 
@@ -142,6 +145,29 @@ def test_early_scan_other_display_discarded(monkeypatch: pytest.MonkeyPatch) -> 
     assert _hunt_output(HUNT) == expected
     assert claimed == []
     assert fastpath._early_files == {}
+
+
+def test_file_grown_after_early_scan_rescanned(tmp_path: Path) -> None:
+    written = simulate(SimulationConfig(users=40, days=1, seed=3), tmp_path / "sim")
+    signin = written.signin_path
+    arguments = [
+        *("hunt", "--audit", str(written.audit_path), "--signin", str(signin)),
+        *("--format", "json", "--fail-on", "none"),
+    ]
+    early_scan.start(arguments)
+    early = fastpath._early_files[str(signin)]
+    assert early.futures is not None
+    concurrent.futures.wait(early.futures)
+
+    # A line shorter than every record moves no range boundary.
+    with signin.open("ab") as appended:
+        appended.write(b'{"id":"late"}\n')
+    ranges = fastpath._plan_ranges(signin, 0, signin.stat().st_size, 0)
+    after_early_scan = _hunt_output(arguments)
+    fastpath._stop_early()
+
+    assert ranges == early.ranges
+    assert after_early_scan == _hunt_output(arguments)
 
 
 def test_config_file_keeps_audit_late(tmp_path: Path) -> None:

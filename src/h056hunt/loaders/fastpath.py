@@ -478,6 +478,8 @@ class PendingFile:
     framing: _Framing
     ranges: list[RangePlan]
     futures: list[Future[RangeOutcome]] | None = None
+    # The file as it was before an early scan was queued; None for other scans.
+    identity: FileIdentity | None = None
 
     def complete(self, sink: FileSink) -> FastFile:
         """Wait for the scan, route its decoded records into ``sink``, index it.
@@ -607,9 +609,11 @@ def start_early(
     ``files`` holds each path with its name as shown to the user, in reading
     order. A later :func:`start_file` call takes a queued scan only when it plans
     the same task and ranges, which covers the settings, the display name and the
-    file's size. Scans that no call takes are cancelled by :func:`discard_early`,
-    and the workers are stopped at exit if no :class:`ScanPool` took them. A file
-    that this function cannot plan is left to the later call.
+    file's size, and when the file's size, modification time and inode have not
+    changed since the scan was queued. Scans that no call takes are cancelled by
+    :func:`discard_early`, and the workers are stopped at exit if no
+    :class:`ScanPool` took them. A file that this function cannot plan is left to
+    the later call.
     """
     global _early_executor
     for path, display in files:
@@ -617,6 +621,7 @@ def start_early(
         if key in _early_files:
             continue
         try:
+            identity = FileIdentity.of(path)
             pending = start_file(
                 path,
                 display,
@@ -636,6 +641,7 @@ def start_early(
             _early_executor.submit(_scan_task, replace(pending.task, plan=plan))
             for plan in pending.ranges
         ]
+        pending.identity = identity
         _early_files[key] = pending
 
 
@@ -657,17 +663,32 @@ def _claim_early(task: _Task, ranges: list[RangePlan]) -> PendingFile | None:
     early = _early_files.pop(str(task.path), None)
     if early is None:
         return None
-    if early.task == task and early.ranges == ranges:
+    if early.task != task or early.ranges != ranges:
+        logger.debug(
+            "%s: the scan started early does not match this run's settings; it is "
+            "discarded",
+            task.display,
+        )
+    elif _identity_or_none(task.path) != early.identity:
+        # A file that grew by less than a line keeps its ranges, and the early
+        # scan has not read the added lines.
+        logger.debug(
+            "%s: the file changed after its scan started early; it is scanned again",
+            task.display,
+        )
+    else:
         logger.debug("%s: using the scan started early", task.display)
         return early
-    logger.debug(
-        "%s: the scan started early does not match this run's settings; it is "
-        "discarded",
-        task.display,
-    )
     for future in early.futures or ():
         future.cancel()
     return None
+
+
+def _identity_or_none(path: Path) -> FileIdentity | None:
+    try:
+        return FileIdentity.of(path)
+    except OSError:
+        return None
 
 
 def _stop_early() -> None:
