@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
+import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -168,6 +170,27 @@ def test_file_grown_after_early_scan_rescanned(tmp_path: Path) -> None:
 
     assert ranges == early.ranges
     assert after_early_scan == _hunt_output(arguments)
+
+
+def test_early_pool_with_dead_worker_replaced() -> None:
+    expected = _hunt_output(HUNT)
+    # A scan the run does not take, in workers the run's pool takes.
+    fastpath.start_early(
+        [(SIGNIN, "another name")],
+        revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
+        max_decompressed_bytes=DEFAULT_MAX_DECOMPRESSED_BYTES,
+        max_record_bytes=DEFAULT_MAX_RECORD_BYTES,
+    )
+    early = fastpath._early_files[str(SIGNIN)]
+    assert early.futures is not None
+    concurrent.futures.wait(early.futures)
+
+    # A worker ends like this, by SIGBUS, when its file shrinks under its memory map.
+    worker = multiprocessing.active_children()[0]
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.join(timeout=10)
+
+    assert _hunt_output(HUNT) == expected
 
 
 def test_config_file_keeps_audit_late(tmp_path: Path) -> None:

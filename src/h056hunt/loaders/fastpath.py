@@ -452,10 +452,17 @@ class ScanPool:
         _early_executor = None
 
     def submit(self, tasks: list[_Task]) -> list[Future[RangeOutcome]]:
-        """Queue the scan of each task's range."""
+        """Queue the scan of each task's range, in new workers if one has died."""
         if self._executor is None:
             self._executor = _worker_pool(_worker_count())
-        return [self._executor.submit(_scan_task, task) for task in tasks]
+        try:
+            return [self._executor.submit(_scan_task, task) for task in tasks]
+        except BrokenProcessPool:
+            # An early scan that this run discarded can end its worker with SIGBUS
+            # when its file shrinks, and the executor then takes no more tasks.
+            self.close()
+            self._executor = _worker_pool(_worker_count())
+            return [self._executor.submit(_scan_task, task) for task in tasks]
 
     def close(self) -> None:
         """Stop the workers; scans still queued are cancelled."""
@@ -694,11 +701,11 @@ def _identity_or_none(path: Path) -> FileIdentity | None:
 def _stop_early() -> None:
     """Stop early workers that no ScanPool took: the run ended before loading."""
     global _early_executor
+    _early_files.clear()
     executor = _early_executor
     if executor is None:
         return
     _early_executor = None
-    _early_files.clear()
     # A queued scan can run for seconds, and shutdown() waits for running ones.
     for child in multiprocessing.active_children():
         child.terminate()
