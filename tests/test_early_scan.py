@@ -186,11 +186,15 @@ def test_early_pool_with_dead_worker_replaced() -> None:
     concurrent.futures.wait(early.futures)
 
     # A worker ends like this, by SIGBUS, when its file shrinks under its memory map.
-    worker = multiprocessing.active_children()[0]
+    assert fastpath._early_executor is not None
+    worker = next(iter(fastpath._early_executor._processes.values()))
     os.kill(worker.pid, signal.SIGKILL)
     worker.join(timeout=10)
 
     assert _hunt_output(HUNT) == expected
+    for child in multiprocessing.active_children():
+        child.join(timeout=10)
+    assert multiprocessing.active_children() == []
 
 
 def test_config_file_keeps_audit_late(tmp_path: Path) -> None:
