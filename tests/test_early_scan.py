@@ -6,7 +6,10 @@ same findings whether it took one, discarded one or had none.
 
 from __future__ import annotations
 
+import concurrent.futures
 import multiprocessing
+import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,6 +23,8 @@ from h056hunt import early_scan
 from h056hunt.activities import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.cli import main
 from h056hunt.loaders import fastpath
+from h056hunt.simulate.config import SimulationConfig
+from h056hunt.simulate.output import simulate
 from h056hunt.sources import DEFAULT_MAX_DECOMPRESSED_BYTES
 from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES
 
@@ -142,6 +147,54 @@ def test_early_scan_other_display_discarded(monkeypatch: pytest.MonkeyPatch) -> 
     assert _hunt_output(HUNT) == expected
     assert claimed == []
     assert fastpath._early_files == {}
+
+
+def test_file_grown_after_early_scan_rescanned(tmp_path: Path) -> None:
+    written = simulate(SimulationConfig(users=40, days=1, seed=3), tmp_path / "sim")
+    signin = written.signin_path
+    arguments = [
+        *("hunt", "--audit", str(written.audit_path), "--signin", str(signin)),
+        *("--format", "json", "--fail-on", "none"),
+    ]
+    early_scan.start(arguments)
+    early = fastpath._early_files[str(signin)]
+    assert early.futures is not None
+    concurrent.futures.wait(early.futures)
+
+    # A line shorter than every record moves no range boundary.
+    with signin.open("ab") as appended:
+        appended.write(b'{"id":"late"}\n')
+    ranges = fastpath._plan_ranges(signin, 0, signin.stat().st_size, 0)
+    after_early_scan = _hunt_output(arguments)
+    fastpath._stop_early()
+
+    assert ranges == early.ranges
+    assert after_early_scan == _hunt_output(arguments)
+
+
+def test_early_pool_with_dead_worker_replaced() -> None:
+    expected = _hunt_output(HUNT)
+    # A scan the run does not take, in workers the run's pool takes.
+    fastpath.start_early(
+        [(SIGNIN, "another name")],
+        revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
+        max_decompressed_bytes=DEFAULT_MAX_DECOMPRESSED_BYTES,
+        max_record_bytes=DEFAULT_MAX_RECORD_BYTES,
+    )
+    early = fastpath._early_files[str(SIGNIN)]
+    assert early.futures is not None
+    concurrent.futures.wait(early.futures)
+
+    # A worker ends like this, by SIGBUS, when its file shrinks under its memory map.
+    assert fastpath._early_executor is not None
+    worker = next(iter(fastpath._early_executor._processes.values()))
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.join(timeout=10)
+
+    assert _hunt_output(HUNT) == expected
+    for child in multiprocessing.active_children():
+        child.join(timeout=10)
+    assert multiprocessing.active_children() == []
 
 
 def test_config_file_keeps_audit_late(tmp_path: Path) -> None:

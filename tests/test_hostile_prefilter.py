@@ -39,3 +39,51 @@ def test_empty_user_id_line_same_findings(tmp_path: Path) -> None:
     assert fast_code == 0, fast_err
     assert fast_out.count(b"\n") > 0
     assert fast_out == plain_out
+
+
+def _escape_slash(user_id: str, line: int) -> str:
+    # Every other line writes the id's slash as the JSON escape \/.
+    return user_id[:4] + ("\\/" if line % 2 else "/") + user_id[4:]
+
+
+# Rewrites of a GUID user id, given the id and the number of the line it is on.
+USER_ID_REWRITES = {
+    "mixed case": lambda user_id, line: user_id.upper() if line % 2 else user_id,
+    "shared first 8 digits": lambda user_id, line: "abcdef01" + user_id[8:],
+    "not a GUID": lambda user_id, line: "user-" + user_id,
+    "short": lambda user_id, line: user_id[:6],
+    "escaped slash": _escape_slash,
+    "longer than a literal": lambda user_id, line: user_id * 3,
+}
+
+
+@pytest.mark.parametrize("rewrite", list(USER_ID_REWRITES))
+def test_rewritten_user_ids_same_findings(tmp_path: Path, rewrite: str) -> None:
+    written = simulate(SimulationConfig(users=40, days=2, seed=5), tmp_path)
+    user_ids = set(
+        re.findall(r'"userId":"([0-9a-f-]{36})"', written.signin_path.read_text())
+    )
+    pattern = re.compile("|".join(sorted(user_ids)))
+    for path in (written.signin_path, written.audit_path):
+        lines = path.read_text().splitlines(keepends=True)
+        path.write_text(
+            "".join(
+                pattern.sub(
+                    lambda found, line=line: USER_ID_REWRITES[rewrite](
+                        found.group(), line
+                    ),
+                    text,
+                )
+                for line, text in enumerate(lines)
+            )
+        )
+
+    fast_code, fast_out, fast_err = _hunt(written.audit_path, written.signin_path)
+    plain_code, plain_out, _ = _hunt(
+        written.audit_path, written.signin_path, "--no-fast-path"
+    )
+
+    assert plain_code == 0
+    assert fast_code == 0, fast_err
+    assert fast_out.count(b"\n") > 0
+    assert fast_out == plain_out

@@ -1,11 +1,12 @@
 """Start the scan of a hunt's large inputs while pandas is still being imported.
 
 Importing pandas and pyarrow took about half a second of one core on the 2-core
-benchmark machine, and the other core idled meanwhile. The console script calls :func:`start` before it imports the
-command line. For ``h056 hunt`` it expands the ``--audit`` and ``--signin`` inputs
-and queues the fast-path scan of every large plain file, with the settings of a run
-that gives no option to change them. The run itself later plans each file again
-and takes a queued scan only when the task and byte ranges come out the same (see
+benchmark machine, and the other core idled meanwhile. The console script calls
+:func:`start` before it imports the command line. For ``h056 hunt`` it expands the
+``--audit`` and ``--signin`` inputs and queues the fast-path scan of every large
+plain file, with the settings of a run that gives no option to change them. The
+run itself later plans each file again and takes a queued scan only when the task
+and byte ranges come out the same and the file has not changed since (see
 :func:`~h056hunt.loaders.fastpath.start_file`), so a setting read later, such as a
 config file's activity names, never changes a result: at worst the early scan is
 discarded.

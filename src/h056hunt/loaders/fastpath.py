@@ -452,10 +452,17 @@ class ScanPool:
         _early_executor = None
 
     def submit(self, tasks: list[_Task]) -> list[Future[RangeOutcome]]:
-        """Queue the scan of each task's range."""
+        """Queue the scan of each task's range, in new workers if one has died."""
         if self._executor is None:
             self._executor = _worker_pool(_worker_count())
-        return [self._executor.submit(_scan_task, task) for task in tasks]
+        try:
+            return [self._executor.submit(_scan_task, task) for task in tasks]
+        except BrokenProcessPool:
+            # An early scan that this run discarded can end its worker with SIGBUS
+            # when its file shrinks, and the executor then takes no more tasks.
+            self.close()
+            self._executor = _worker_pool(_worker_count())
+            return [self._executor.submit(_scan_task, task) for task in tasks]
 
     def close(self) -> None:
         """Stop the workers; scans still queued are cancelled."""
@@ -478,6 +485,8 @@ class PendingFile:
     framing: _Framing
     ranges: list[RangePlan]
     futures: list[Future[RangeOutcome]] | None = None
+    # The file as it was before an early scan was queued; None for other scans.
+    identity: FileIdentity | None = None
 
     def complete(self, sink: FileSink) -> FastFile:
         """Wait for the scan, route its decoded records into ``sink``, index it.
@@ -607,9 +616,11 @@ def start_early(
     ``files`` holds each path with its name as shown to the user, in reading
     order. A later :func:`start_file` call takes a queued scan only when it plans
     the same task and ranges, which covers the settings, the display name and the
-    file's size. Scans that no call takes are cancelled by :func:`discard_early`,
-    and the workers are stopped at exit if no :class:`ScanPool` took them. A file
-    that this function cannot plan is left to the later call.
+    file's size, and when the file's size, modification time and inode have not
+    changed since the scan was queued. Scans that no call takes are cancelled by
+    :func:`discard_early`, and the workers are stopped at exit if no
+    :class:`ScanPool` took them. A file that this function cannot plan is left to
+    the later call.
     """
     global _early_executor
     for path, display in files:
@@ -617,6 +628,7 @@ def start_early(
         if key in _early_files:
             continue
         try:
+            identity = FileIdentity.of(path)
             pending = start_file(
                 path,
                 display,
@@ -636,6 +648,7 @@ def start_early(
             _early_executor.submit(_scan_task, replace(pending.task, plan=plan))
             for plan in pending.ranges
         ]
+        pending.identity = identity
         _early_files[key] = pending
 
 
@@ -657,27 +670,42 @@ def _claim_early(task: _Task, ranges: list[RangePlan]) -> PendingFile | None:
     early = _early_files.pop(str(task.path), None)
     if early is None:
         return None
-    if early.task == task and early.ranges == ranges:
+    if early.task != task or early.ranges != ranges:
+        logger.debug(
+            "%s: the scan started early does not match this run's settings; it is "
+            "discarded",
+            task.display,
+        )
+    elif _identity_or_none(task.path) != early.identity:
+        # A file that grew by less than a line keeps its ranges, and the early
+        # scan has not read the added lines.
+        logger.debug(
+            "%s: the file changed after its scan started early; it is scanned again",
+            task.display,
+        )
+    else:
         logger.debug("%s: using the scan started early", task.display)
         return early
-    logger.debug(
-        "%s: the scan started early does not match this run's settings; it is "
-        "discarded",
-        task.display,
-    )
     for future in early.futures or ():
         future.cancel()
     return None
 
 
+def _identity_or_none(path: Path) -> FileIdentity | None:
+    try:
+        return FileIdentity.of(path)
+    except OSError:
+        return None
+
+
 def _stop_early() -> None:
     """Stop early workers that no ScanPool took: the run ended before loading."""
     global _early_executor
+    _early_files.clear()
     executor = _early_executor
     if executor is None:
         return
     _early_executor = None
-    _early_files.clear()
     # A queued scan can run for seconds, and shutdown() waits for running ones.
     for child in multiprocessing.active_children():
         child.terminate()
