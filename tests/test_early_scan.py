@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -191,10 +192,13 @@ def test_early_pool_with_dead_worker_replaced() -> None:
     os.kill(worker.pid, signal.SIGKILL)
     worker.join(timeout=10)
 
+    early_workers = [
+        process.pid for process in fastpath._early_executor._processes.values()
+    ]
+
     assert _hunt_output(HUNT) == expected
-    for child in multiprocessing.active_children():
-        child.join(timeout=10)
-    assert multiprocessing.active_children() == []
+    later_workers = [child.pid for child in multiprocessing.active_children()]
+    assert _still_running(early_workers + later_workers) == []
 
 
 def test_config_file_keeps_audit_late(tmp_path: Path) -> None:
@@ -224,13 +228,34 @@ def test_stop_early_ends_workers() -> None:
     early_scan.start(HUNT)
     assert multiprocessing.active_children()
 
+    workers = [child.pid for child in multiprocessing.active_children()]
     fastpath._stop_early()
 
     assert fastpath._early_executor is None
     assert fastpath._early_files == {}
-    for child in multiprocessing.active_children():
-        child.join(timeout=10)
-    assert multiprocessing.active_children() == []
+    assert _still_running(workers) == []
+
+
+def _still_running(pids: list[int | None]) -> list[int | None]:
+    """Wait up to 10 s for the processes to end; return those still running.
+
+    The executor's own thread may reap a worker before the test's thread does, and
+    then active_children() keeps listing it, so this asks the kernel instead.
+    """
+    deadline = time.monotonic() + 10
+    while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [pid for pid in pids if _running(pid)]
+
+
+def _running(pid: int | None) -> bool:
+    """Tell whether a process exists and has not ended (a zombie has ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    except FileNotFoundError:
+        return False
+    # The state follows the command name, which is in brackets.
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_early_modules_import_without_pandas() -> None:
