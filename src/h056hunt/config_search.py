@@ -1,4 +1,4 @@
-"""Where the hunt looks for its config file.
+"""The search path of the hunt's config file.
 
 This module imports only the standard library, so the console script can tell
 whether a config file applies before it imports pandas.

@@ -299,7 +299,7 @@ class LineScanner:
         # value's opening quote that the user key adds.
         user_key = spec.user_key or b""
         self._user_name = user_key[: user_key.find(b'"', 1) + 1]
-        # Whether the chunk that feed() scans holds a backslash.
+        # Whether the chunk that feed() scans contains a backslash.
         self._has_backslash = False
 
     def feed(self, chunk: bytes | bytearray | memoryview, length: int) -> None:
