@@ -26,7 +26,6 @@ from click.testing import CliRunner
 
 from h056hunt.cli import main
 from h056hunt.errors import ConfigError
-from h056hunt.simulate import output as output_module
 from h056hunt.simulate import (
     SCENARIO_NAMES,
     SHAPES,
@@ -37,6 +36,7 @@ from h056hunt.simulate import (
     simulate_command,
     tabular,
 )
+from h056hunt.simulate import output as output_module
 
 FORMATS_DOC = Path(__file__).resolve().parents[1] / "docs" / "formats.md"
 REVOCATION = "Update StsRefreshTokenValidFrom Timestamp"

@@ -426,9 +426,7 @@ def _actor_changes(
         ),
     ):
         found = [
-            position
-            for position, folded in enumerate(activity)
-            if folded in activities
+            position for position, folded in enumerate(activity) if folded in activities
         ]
         if found:
             first = recent_times.iloc[found].min()
