@@ -240,7 +240,7 @@ def _still_running(pids: list[int | None]) -> list[int | None]:
     """Wait up to 10 s for the processes to end; return those still running.
 
     The executor's own thread may reap a worker before the test's thread does, and
-    then active_children() keeps listing it, so this asks the kernel instead.
+    then active_children() keeps listing it, so this reads /proc instead.
     """
     deadline = time.monotonic() + 10
     while any(_running(pid) for pid in pids) and time.monotonic() < deadline:

@@ -613,7 +613,7 @@ def start_early(
 ) -> None:
     """Fork the scan workers and queue the scan of each large plain file now.
 
-    ``files`` holds each path with its name as shown to the user, in reading
+    ``files`` contains each path with its name as shown to the user, in reading
     order. A later :func:`start_file` call takes a queued scan only when it plans
     the same task and ranges, which covers the settings, the display name and the
     file's size, and when the file's size, modification time and inode have not
