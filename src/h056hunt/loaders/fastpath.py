@@ -616,8 +616,8 @@ def start_early(
     ``files`` contains each path with its name as shown to the user, in reading
     order. A later :func:`start_file` call takes a queued scan only when it plans
     the same task and ranges, which covers the settings, the display name and the
-    file's size, and when the file's size, modification time and inode have not
-    changed since the scan was queued. Scans that no call takes are cancelled by
+    file's size. The file's size, modification time and inode must also be the same
+    as when the scan was queued. Scans that no call takes are cancelled by
     :func:`discard_early`, and the workers are stopped at exit if no
     :class:`ScanPool` took them. A file that this function cannot plan is left to
     the later call.
@@ -655,13 +655,7 @@ def start_early(
 def discard_early() -> None:
     """Cancel the early scans that no :func:`start_file` call took."""
     for pending in _early_files.values():
-        logger.debug(
-            "%s: the scan started early does not match this run's settings; "
-            "it is discarded",
-            pending.task.display,
-        )
-        for future in pending.futures or ():
-            future.cancel()
+        _cancel_early(pending, "does not match this run's settings")
     _early_files.clear()
 
 
@@ -671,24 +665,26 @@ def _claim_early(task: _Task, ranges: list[RangePlan]) -> PendingFile | None:
     if early is None:
         return None
     if early.task != task or early.ranges != ranges:
-        logger.debug(
-            "%s: the scan started early does not match this run's settings; it is "
-            "discarded",
-            task.display,
-        )
+        _cancel_early(early, "does not match this run's settings")
     elif _identity_or_none(task.path) != early.identity:
         # A file that grew by less than a line keeps its ranges, and the early
         # scan has not read the added lines.
-        logger.debug(
-            "%s: the file changed after its scan started early; it is scanned again",
-            task.display,
-        )
+        _cancel_early(early, "was of the file before it changed")
     else:
         logger.debug("%s: using the scan started early", task.display)
         return early
-    for future in early.futures or ():
-        future.cancel()
     return None
+
+
+def _cancel_early(pending: PendingFile, reason: str) -> None:
+    """Cancel an early scan that the run does not take, and log why."""
+    logger.debug(
+        "%s: the scan started early %s, so it is discarded",
+        pending.task.display,
+        reason,
+    )
+    for future in pending.futures or ():
+        future.cancel()
 
 
 def _identity_or_none(path: Path) -> FileIdentity | None:
