@@ -234,3 +234,49 @@ def test_json_sample_files_account_for_records(sample_logs_dir: Path) -> None:
     assert sum(prefiltered) == run["records"]["prefiltered"]
     # With nothing pre-filtered the identity above would hold without the new field.
     assert run["records"]["prefiltered"] > 0
+
+
+def test_document_written_in_pieces_matches_one_dump(tmp_path: Path) -> None:
+    """A campaign longer than one written slice still gives the canonical bytes.
+
+    render_json writes each finding's record in turn and a campaign's lists in
+    slices; the document must be the one that a single sorted, compact dump of the
+    parsed report gives.
+    """
+    targets = 1100
+    audits = [
+        revocation_audit(
+            f"A{index}",
+            "Mass revoker",
+            f"00000000-0000-4000-8000-{index:012d}",
+            f"user{index}@contoso.example",
+            f"2024-05-14T09:{index // 60 % 60:02d}:{index % 60:02d}Z",
+        )
+        for index in range(targets)
+    ]
+    signins = [
+        denied_signin(
+            f"S{index}",
+            f"R{index}",
+            f"2024-05-14T10:00:{index:02d}Z",
+            "Bob",
+            "00000000-0000-4000-8000-000000000001",
+            "user1@contoso.example",
+        )
+        for index in range(5)
+    ]
+    audit, signin = write_exports(tmp_path, audits, signins)
+    result = hunt("--format", "json", "--audit", audit, "--signin", signin)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    campaigns = [
+        finding
+        for finding in report["findings"]
+        if finding["finding_type"] == "revocation_campaign"
+    ]
+    assert len(campaigns) == 1
+    assert len(campaigns[0]["campaign_targets"]) == targets
+    canonical = json.dumps(
+        report, sort_keys=True, ensure_ascii=True, separators=(",", ":")
+    )
+    assert result.stdout == canonical + "\n"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TextIO
 
-from h056hunt.render.jsonl import dumps
+from h056hunt.render.jsonl import dumps, write_record
 from h056hunt.render.records import SCHEMA_VERSION, finding_record
 from h056hunt.render.run_summary import run_record
 
@@ -31,6 +31,20 @@ def report_record(findings: list[Finding], context: RenderContext) -> dict[str, 
 def render_json(
     findings: list[Finding], stream: TextIO, context: RenderContext
 ) -> None:
-    """Write the report as one JSON document followed by a newline."""
-    stream.write(dumps(report_record(findings, context)))
-    stream.write("\n")
+    """Write the report as one JSON document followed by a newline.
+
+    The bytes are those of ``dumps(report_record(findings, context))``, but each
+    finding's record is made and written in turn, so a mass revocation's record is
+    never held beside the others or as one string.
+    """
+    # dumps sorts keys: findings, run, schema_version.
+    stream.write('{"findings":[')
+    for index, finding in enumerate(findings):
+        if index:
+            stream.write(",")
+        write_record(finding_record(finding, partial=context.partial), stream)
+    stream.write('],"run":')
+    stream.write(dumps(run_record(context)))
+    stream.write(',"schema_version":')
+    stream.write(dumps(SCHEMA_VERSION))
+    stream.write("}\n")
