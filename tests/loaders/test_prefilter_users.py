@@ -47,7 +47,7 @@ def test_user_key_of_next_line_not_taken(monkeypatch: pytest.MonkeyPatch) -> Non
 
     result = _scan([first, second])
 
-    pairs = np.concatenate(result.hash_pairs)
+    pairs = np.concatenate(list(result.user_index.slices()))
     blocks = (pairs >> np.uint64(32)).tolist()
     hashes = (pairs & np.uint64(0xFFFFFFFF)).tolist()
     assert result.block_offsets == [0, len(first) + 1]
@@ -62,5 +62,5 @@ def test_every_line_with_user_indexed(monkeypatch: pytest.MonkeyPatch) -> None:
 
     result = _scan([_line(1, USER), _line(2, other)])
 
-    pairs = np.concatenate(result.hash_pairs)
+    pairs = np.concatenate(list(result.user_index.slices()))
     assert sorted(pairs.tolist()) == [0xD0DA43A8, (1 << 32) | 0x0A0B0C0D]

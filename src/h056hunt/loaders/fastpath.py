@@ -29,6 +29,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import weakref
 import zlib
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -43,9 +44,10 @@ import numpy as np
 
 from h056hunt import timeranges
 from h056hunt.errors import InputError
-from h056hunt.loaders import prefilter
+from h056hunt.loaders import prefilter, spill
 from h056hunt.loaders.json_export import route_record
 from h056hunt.loaders.prefilter import LineScanner, LogSpec, ScanResult
+from h056hunt.loaders.spill import PairFile
 from h056hunt.sources import GZIP_MAGIC
 
 if TYPE_CHECKING:
@@ -165,8 +167,7 @@ class FastFile:
     block_ends: np.ndarray
     block_lines: np.ndarray
     block_records: np.ndarray
-    hash_values: np.ndarray
-    hash_blocks: np.ndarray
+    user_index: list[tuple[PairFile, int]]
     identity: FileIdentity | None = None
     changed: str | None = None
     gzip_index: GzipIndex | None = None
@@ -872,6 +873,8 @@ def _worker_pool(workers: int) -> ProcessPoolExecutor:
     interrupt inside the fork handlers of the logging module is printed as ignored
     and lost, and the run then went on to the end.
     """
+    # The workers write their index files into a folder that this process removes.
+    spill.folder()
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
@@ -1256,8 +1259,7 @@ def _fast_file(
     ends: list[int] = []
     lines: list[int] = []
     records: list[int] = []
-    values: list[np.ndarray] = []
-    blocks: list[np.ndarray] = []
+    user_index: list[tuple[PairFile, int]] = []
     # NOTE: the identity is taken after the scan, so the second pass does not see a
     # change made during the first pass. The scan itself catches a file that shrinks.
     try:
@@ -1274,10 +1276,9 @@ def _fast_file(
             ends.extend([*scan.block_offsets[1:], range_end])
         lines.extend(plan.line + line for line in scan.block_lines)
         records.extend(plan.record + record for record in scan.block_records)
-        for pairs in scan.hash_pairs:
-            values.append((pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32))
-            blocks.append(((pairs >> np.uint64(32)) + np.uint64(base)).astype(np.int32))
-    return FastFile(
+        if len(scan.user_index):
+            user_index.append((scan.user_index, base))
+    fast_file = FastFile(
         path=path,
         display=display,
         requested_log=sink.report.requested_log,
@@ -1291,11 +1292,33 @@ def _fast_file(
         block_ends=np.array(ends, dtype=np.int64),
         block_lines=np.array(lines, dtype=np.int64),
         block_records=np.array(records, dtype=np.int64),
-        hash_values=np.concatenate(values) if values else np.empty(0, np.uint32),
-        hash_blocks=np.concatenate(blocks) if blocks else np.empty(0, np.int32),
+        user_index=user_index,
         identity=identity,
         gzip_index=gzip_index,
     )
+    # The index files go when the file's index does; forked workers that hold a
+    # copy never remove them.
+    weakref.finalize(
+        fast_file, _remove_index, [pairs for pairs, _ in user_index], os.getpid()
+    )
+    return fast_file
+
+
+def _remove_index(index: list[PairFile], owner: int) -> None:
+    if os.getpid() == owner:
+        for pairs in index:
+            pairs.remove()
+
+
+def _blocks_of_users(fast_file: FastFile, hashes: np.ndarray) -> np.ndarray:
+    """Return the sorted blocks of ``fast_file`` whose index holds one of ``hashes``."""
+    found = [np.empty(0, dtype=np.int64)]
+    for pairs, base in fast_file.user_index:
+        for part in pairs.slices():
+            hit = np.isin((part & np.uint64(0xFFFFFFFF)).astype(np.uint32), hashes)
+            if hit.any():
+                found.append((part[hit] >> np.uint64(32)).astype(np.int64) + base)
+    return np.unique(np.concatenate(found))
 
 
 class FileChanged(Exception):
@@ -1385,11 +1408,9 @@ class ContextReader:
                     continue
                 if fast_file.changed is not None:
                     continue
-                if fast_file.spec.user_key is None or not len(fast_file.hash_values):
+                if fast_file.spec.user_key is None or not fast_file.user_index:
                     continue
-                blocks = np.unique(
-                    fast_file.hash_blocks[np.isin(fast_file.hash_values, hashes)]
-                )
+                blocks = _blocks_of_users(fast_file, hashes)
                 if not len(blocks):
                     continue
                 sink = FileSink(

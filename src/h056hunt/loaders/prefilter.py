@@ -40,6 +40,7 @@ from h056hunt.activities import (
 )
 from h056hunt.loaders.entra import SIGNIN_EVENT_TYPE_BY_SOURCE
 from h056hunt.loaders.fields import NULL_PLACEHOLDERS
+from h056hunt.loaders.spill import PairFile, PairWriter
 
 NEWLINE = "\n"
 OPEN_BRACE = 0x7B
@@ -230,8 +231,9 @@ class ScanResult:
         block_offsets: absolute byte offset where each index block starts.
         block_lines: first line of each block.
         block_records: first record of each block.
-        hash_pairs: ``block << 32 | hash`` of each user id per block, where the block
-            is an index into ``block_offsets`` (see :func:`user_hashes`).
+        user_index: ``block << 32 | hash`` of each user id per block, where the
+            block is an index into ``block_offsets`` (see :func:`user_hashes`),
+            written to a file as the scan goes (see :mod:`h056hunt.loaders.spill`).
         closing_line: line of a container's closing bracket, when found.
         missing_commas: element lines of a container without a trailing comma.
         last_element_line: the last element line of a container.
@@ -246,7 +248,7 @@ class ScanResult:
     block_offsets: list[int] = field(default_factory=list)
     block_lines: list[int] = field(default_factory=list)
     block_records: list[int] = field(default_factory=list)
-    hash_pairs: list[np.ndarray] = field(default_factory=list)
+    user_index: PairFile = field(default_factory=PairFile)
     closing_line: int | None = None
     closing_text: bytes = b""
     missing_commas: list[int] = field(default_factory=list)
@@ -290,6 +292,7 @@ class LineScanner:
         self._next_block = start_offset
         self._users: list[bytes] = []
         self._user_blocks: list[np.ndarray] = []
+        self._pairs = PairWriter()
         self._times: list[bytes] = []
         self._time_count = 0
         self._nanoseconds: list[np.ndarray] = []
@@ -321,7 +324,10 @@ class LineScanner:
     def finish(self) -> ScanResult:
         """Flush the last time and user batch; return the result."""
         self._parsed_count = TIME_BATCH
-        self._flush()
+        try:
+            self._flush()
+        finally:
+            self.result.user_index = self._pairs.close()
         return self.result
 
     def _feed_regular(
@@ -802,7 +808,7 @@ class LineScanner:
             pairs = (blocks.astype(np.uint64) << np.uint64(32)) | hashes[
                 has_user
             ].astype(np.uint64)
-            self.result.hash_pairs.append(pairs)
+            self._pairs.write(pairs)
             self._users.clear()
             self._user_blocks.clear()
         if self._nanoseconds and self._parsed_count >= TIME_BATCH:

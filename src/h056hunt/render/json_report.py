@@ -37,7 +37,7 @@ def render_json(
     finding's record is made and written in turn, so a mass revocation's record is
     never held beside the others or as one string.
     """
-    # dumps sorts keys: findings, run, schema_version.
+    # The keys in the order that dumps sorts them: findings, run, schema_version.
     stream.write('{"findings":[')
     for index, finding in enumerate(findings):
         if index:
