@@ -32,11 +32,11 @@ import signal
 import weakref
 import zlib
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -177,19 +177,22 @@ class FastFile:
 class RangeOutcome:
     """The scan of one range and the sink calls of its decoded lines.
 
-    The calls come back from the worker pickled. The reading process unpickles
-    them one range at a time as it replays them, so the row dicts of only one
-    range are in its memory at once.
+    The worker pickles the calls in pieces of up to :data:`CALLS_PER_PIECE` as it
+    decodes, and the reading process unpickles one piece at a time as it replays
+    them. Neither process keeps the row dicts of a whole range at once: a range of a
+    mass revocation's audit log has tens of thousands.
     """
 
     scan: ScanResult
-    packed_calls: bytes = b""
+    packed_calls: list[bytes] = field(default_factory=list)
 
-    def take_calls(self) -> list[tuple[Any, ...]]:
-        """Return the recorded calls and drop them from this outcome."""
-        packed = self.packed_calls
-        self.packed_calls = b""
-        return pickle.loads(packed) if packed else []
+    def take_calls(self) -> Iterator[tuple[Any, ...]]:
+        """Yield the recorded calls, dropping each piece from this outcome."""
+        pieces = self.packed_calls
+        self.packed_calls = []
+        pieces.reverse()
+        while pieces:
+            yield from pickle.loads(pieces.pop())
 
 
 class RecordingSink:
@@ -221,7 +224,7 @@ class RecordingSink:
 
 
 def replay(
-    calls: list[tuple[Any, ...]], sink: FileSink, line: int, record: int
+    calls: Iterable[tuple[Any, ...]], sink: FileSink, line: int, record: int
 ) -> None:
     """Apply recorded calls to ``sink``, shifting line and record numbers."""
     for method, args, kwargs in calls:
@@ -1037,27 +1040,57 @@ def _scan(
         start_offset=task.plan.start,
         max_line_bytes=task.limits.max_record_bytes,
     )
+    outcome = RangeOutcome(scanner.result)
+    recorder = RecordingSink(task.display)
     try:
         for buffer, length in chunks:
             scanner.feed(buffer, length)
+            _decode_lines(scanner.result, recorder, outcome, task.container)
     except Unsupported as error:
         scanner.result.unsupported = str(error)
     except _READ_ERRORS as error:
         scanner.result.unsupported = f"the file cannot be read here: {error}"
     scan = scanner.finish()
-    outcome = RangeOutcome(scan)
+    outcome.scan = scan
     if scan.unsupported:
+        outcome.packed_calls = []
         return outcome
-    recorder = RecordingSink(task.display)
     try:
-        for line, record, raw in scan.decode:
-            _route_line(raw, recorder, line, record, container=task.container)
+        _decode_lines(scan, recorder, outcome, task.container, last=True)
     except Unsupported as error:
         scan.unsupported = str(error)
-        return outcome
-    scan.decode = []
-    outcome.packed_calls = pickle.dumps(recorder.calls, pickle.HIGHEST_PROTOCOL)
+        outcome.packed_calls = []
     return outcome
+
+
+# Recorded sink calls pickled together. A piece of audit rows is a few MB.
+CALLS_PER_PIECE = 2048
+
+
+def _decode_lines(
+    scan: ScanResult,
+    recorder: RecordingSink,
+    outcome: RangeOutcome,
+    container: bool,
+    *,
+    last: bool = False,
+) -> None:
+    """Route the lines that ``scan`` has marked for decoding so far, then drop them,
+    and pickle the recorded calls into ``outcome`` in pieces.
+
+    Raises:
+        Unsupported: a line cannot be decoded as the plain path would.
+    """
+    if scan.unsupported:
+        return
+    for line, record, raw in scan.decode:
+        _route_line(raw, recorder, line, record, container=container)
+    scan.decode.clear()
+    if len(recorder.calls) >= CALLS_PER_PIECE or (last and recorder.calls):
+        outcome.packed_calls.append(
+            pickle.dumps(recorder.calls, pickle.HIGHEST_PROTOCOL)
+        )
+        recorder.calls = []
 
 
 def _route_line(
@@ -1296,8 +1329,8 @@ def _fast_file(
         identity=identity,
         gzip_index=gzip_index,
     )
-    # The index files go when the file's index does; forked workers that hold a
-    # copy never remove them.
+    # The index files are removed when the file's index is dropped. Forked workers
+    # that inherited a copy never remove them.
     weakref.finalize(
         fast_file, _remove_index, [pairs for pairs, _ in user_index], os.getpid()
     )
@@ -1311,7 +1344,7 @@ def _remove_index(index: list[PairFile], owner: int) -> None:
 
 
 def _blocks_of_users(fast_file: FastFile, hashes: np.ndarray) -> np.ndarray:
-    """Return the sorted blocks of ``fast_file`` whose index holds one of ``hashes``."""
+    """Return the sorted blocks of ``fast_file`` whose index contains one of ``hashes``."""
     found = [np.empty(0, dtype=np.int64)]
     for pairs, base in fast_file.user_index:
         for part in pairs.slices():
