@@ -1344,7 +1344,7 @@ def _remove_index(index: list[PairFile], owner: int) -> None:
 
 
 def _blocks_of_users(fast_file: FastFile, hashes: np.ndarray) -> np.ndarray:
-    """Return the sorted blocks of ``fast_file`` whose index contains one of ``hashes``."""
+    """Return the sorted blocks of ``fast_file`` that index one of ``hashes``."""
     found = [np.empty(0, dtype=np.int64)]
     for pairs, base in fast_file.user_index:
         for part in pairs.slices():
