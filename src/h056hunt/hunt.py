@@ -39,7 +39,7 @@ from h056hunt.detect.campaigns import (
 )
 from h056hunt.detect.chains import DetectionParams, Match, detect_all
 from h056hunt.detect.context import Context, actor_context, user_context
-from h056hunt.detect.identity import build_upn_index
+from h056hunt.detect.identity import build_upn_index, upn_pair_columns
 from h056hunt.detect.keyed_rows import RowsByKey
 from h056hunt.detect.prompts import PromptExtractor
 from h056hunt.detect.revocations import find_revocations
@@ -158,14 +158,14 @@ def _with_prompts(inputs: HuntInputs, prompts: pd.DataFrame) -> HuntInputs:
 
 
 def upn_index(data: LoadedData) -> dict[str, str]:
-    """Map UPNs to object ids from the rows that carry both, in either log."""
-    return build_upn_index(
-        [
-            (data.signin["user_id"], data.signin["user_upn"]),
-            (data.audit["target_id"], data.audit["target_upn"]),
-            (data.audit["actor_id"], data.audit["actor_upn"]),
-        ]
-    )
+    """Map UPNs to object ids from the rows that carry both, in either log.
+
+    When a sign-in or audit target lacks an object id, the rows that the fast path
+    pre-filtered and that may carry its UPN are read too, so the map holds for
+    that UPN what it holds on the plain path.
+    """
+    pairs = upn_pair_columns(data.signin, data.audit)
+    return build_upn_index(pairs + data.prefiltered_upn_pairs())
 
 
 def prepare(

@@ -18,9 +18,11 @@ import pandas as pd
 from h056hunt import schema
 from h056hunt.activities import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.conflict_log import ConflictWarnings
+from h056hunt.detect.identity import upn_pair_columns, upns_without_id
 from h056hunt.errors import InputError
 from h056hunt.loaders import csv_fastpath, fastpath, parquet, registry
 from h056hunt.loaders.sink import FileFrames, FileReport, FileSink
+from h056hunt.loaders.upn_search import UpnSearch
 from h056hunt.sources import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     Expansion,
@@ -134,6 +136,23 @@ class LoadedData:
         if self.context is None:
             return False
         return self.context.read(self, user_keys)
+
+    def prefiltered_upn_pairs(self) -> list[tuple[pd.Series, pd.Series]]:
+        """Return the (ids, UPNs) column pairs of the records that the fast path
+        pre-filtered and that may hold the UPN of a loaded sign-in or audit target
+        without an object id.
+
+        Together with the pairs of ``signin`` and ``audit``, they give
+        :func:`~h056hunt.detect.identity.build_upn_index` every id that the plain
+        path would find for each such UPN. The records are not added to the data.
+        """
+        if self.context is None:
+            return []
+        upns = upns_without_id(self.signin["user_id"], self.signin["user_upn"])
+        upns |= upns_without_id(self.audit["target_id"], self.audit["target_upn"])
+        if not upns:
+            return []
+        return self.context.upn_pairs(upns)
 
 
 ProgressCallback = Callable[[InputFile, int], None]
@@ -529,6 +548,8 @@ class _ContextLoader:
             id(report): (report.duplicates, Counter(report.loaded))
             for report in reports
         }
+        self._searched_upns: set[str] = set()
+        self._upn_pairs: list[tuple[pd.Series, pd.Series]] = []
 
     def read(self, data: LoadedData, user_keys: set[str]) -> bool:
         started = time.perf_counter()
@@ -569,6 +590,48 @@ class _ContextLoader:
         data.steps = combined.steps
         data.conflicts = combined.conflicts
         return True
+
+    def upn_pairs(self, upns: set[str]) -> list[tuple[pd.Series, pd.Series]]:
+        """Read the (ids, UPNs) pairs of the records that may hold ``upns`` from the
+        fast-path files; each UPN is searched for once per run."""
+        new = upns - self._searched_upns
+        if not new:
+            return list(self._upn_pairs)
+        self._searched_upns |= new
+
+        started = time.perf_counter()
+        search = UpnSearch.for_upns(new)
+        found = self.reader.read_upn_candidates(search)
+        while self.reader.changed_files:
+            self._skip_changed(self.reader.changed_files.pop())
+
+        records = 0
+        files = 0
+        for _, sink in found:
+            if not sink.report.records_seen:
+                continue
+            frames = sink.finish()
+            records += sink.report.records_seen
+            files += 1
+            self._upn_pairs += upn_pair_columns(frames.signin, frames.audit)
+
+        reason = (
+            "every pre-filtered record, because a UPN cannot be searched for in raw "
+            "text"
+            if search.every_line
+            else "the pre-filtered records that may hold one"
+        )
+        logger.info(
+            "%d UPN(s) of records without a user object id: read %s, %d record(s) "
+            "from %d of %d fast-path files in %.2f s",
+            len(new),
+            reason,
+            records,
+            files,
+            len(self.report_of),
+            time.perf_counter() - started,
+        )
+        return list(self._upn_pairs)
 
     def _skip_changed(
         self, fast_file: fastpath.FastFile | csv_fastpath.CsvFastFile

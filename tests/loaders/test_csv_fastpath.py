@@ -30,8 +30,8 @@ def _row(index: int, status: str = STATUS, table: str = "SigninLogs") -> str:
     return f"{time},{time},{record},{USER},0,{status},{table}"
 
 
-def _export(rows: list[str], line_end: str = "\r\n") -> str:
-    return line_end.join([HEADER, *rows]) + line_end
+def _export(rows: list[str], line_end: str = "\r\n", header: str = HEADER) -> str:
+    return line_end.join([header, *rows]) + line_end
 
 
 def _load(path: Path, dayfirst: bool | None = None) -> FileSink:
@@ -68,6 +68,32 @@ def test_rows_without_literals_prefiltered(tmp_path: Path) -> None:
     assert list(frames.signin["source_line"]) == [9]
     assert list(frames.signin["source_record"]) == [8]
     assert report.skipped == {"unsupported table SecurityEvent": 1}
+
+
+def test_rows_without_user_id_decoded(tmp_path: Path) -> None:
+    # The plain path matches a sign-in without a user id by UPN, which the second
+    # pass cannot, so such a row is decoded unless its UPN is empty too.
+    path = tmp_path / "signin.csv"
+    rows = [_row(index) + ",ann@contoso.example" for index in range(10)]
+    rows[3] = rows[3].replace(USER, "")
+    rows[6] = rows[6].replace(USER, " null ")
+    rows[7] = _row(7).replace(USER, "") + ","
+    rows[8] = _row(8).replace(USER, "") + ", N/A"
+    path.write_text(_export(rows, header=HEADER + ",UserPrincipalName"))
+    sink = _load(path)
+    frames = sink.finish()
+    assert sink.report.prefiltered["signin"] == 8
+    assert list(frames.signin["source_line"]) == [5, 8]
+    assert frames.signin["user_id"].isna().all()
+
+
+def test_rows_without_user_id_or_upn_column_prefiltered(tmp_path: Path) -> None:
+    path = tmp_path / "signin.csv"
+    rows = [_row(index) for index in range(10)]
+    rows[3] = rows[3].replace(USER, "")
+    path.write_text(_export(rows))
+    sink = _load(path)
+    assert sink.report.prefiltered["signin"] == 10
 
 
 def test_load_logs_accounts_every_record(

@@ -65,15 +65,20 @@ def compact(record: dict[str, Any]) -> str:
     return json.dumps(record, separators=(",", ":")) + "\n"
 
 
-def write_exports(folder: Path) -> tuple[Path, Path]:
+def write_exports(
+    folder: Path, *, denial_without_id: bool = False
+) -> tuple[Path, Path]:
     """Write a revocation, 6 denied prompts and a later approval of the same user.
 
     The lines are compact, as exports write them, and the approval contains no searched
-    word, so the first pass pre-filters it and only the second pass reads it.
+    word, so the first pass pre-filters it and only the second pass reads it. With
+    ``denial_without_id``, the first denial has a UPN and no user id.
     """
     audit = folder / "audit.ndjson"
     audit.write_text(compact(revocation()), "utf-8")
     records = [signin(number, denied=True) for number in range(5, 11)]
+    if denial_without_id:
+        del records[0]["userId"]
     records.append(signin(12, denied=False))
     signins = folder / "signin.ndjson"
     signins.write_text("".join(compact(record) for record in records), "utf-8")
@@ -233,3 +238,52 @@ def test_read_context_lenient_marks_partial(tmp_path: Path) -> None:
     assert report.error is not None
     assert "changed while it was read" in report.error
     assert len(data.signin) == 6
+
+
+def test_upn_search_reads_prefiltered_pair(tmp_path: Path) -> None:
+    audit, signins = write_exports(tmp_path, denial_without_id=True)
+    data = load_logs([str(audit)], [str(signins)], LoadOptions())
+
+    pairs = data.prefiltered_upn_pairs()
+
+    ids = {value for column, _ in pairs for value in column.dropna()}
+    assert ids == {USER_ID}
+    # The records are read for the pairs only, not added to the data.
+    assert len(data.signin) == 6
+
+
+def test_upn_search_not_needed_reads_nothing(tmp_path: Path) -> None:
+    audit, signins = write_exports(tmp_path)
+    data = load_logs([str(audit)], [str(signins)], LoadOptions())
+    # Every decoded record has an id, so no UPN is looked up.
+    truncate_last_line(signins)
+
+    assert data.prefiltered_upn_pairs() == []
+    assert data.partial is False
+
+
+def test_upn_search_after_truncation_raises(tmp_path: Path) -> None:
+    audit, signins = write_exports(tmp_path, denial_without_id=True)
+    data = load_logs([str(audit)], [str(signins)], LoadOptions())
+    truncate_last_line(signins)
+
+    with pytest.raises(InputError) as raised:
+        data.prefiltered_upn_pairs()
+
+    assert raised.value.path == str(signins)
+    assert raised.value.reason == "file_changed"
+
+
+def test_upn_search_lenient_marks_partial(tmp_path: Path) -> None:
+    audit, signins = write_exports(tmp_path, denial_without_id=True)
+    data = load_logs([str(audit)], [str(signins)], LoadOptions(strict=False))
+    truncate_last_line(signins)
+
+    assert data.prefiltered_upn_pairs() == []
+    # The file is not read again for the context either.
+    assert data.read_context({USER_ID}) is False
+
+    (report,) = [item for item in data.files if item.path.endswith("signin.ndjson")]
+    assert report.partial is True
+    assert report.skipped[CHANGED_FILE_REASON] == 1
+    assert sum(report.prefiltered.values()) == 0

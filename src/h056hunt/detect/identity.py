@@ -69,6 +69,28 @@ def user_keys(
     return keys.astype("string"), fallback.fillna(False).astype(bool)
 
 
+def upns_without_id(ids: pd.Series, upns: pd.Series) -> set[str]:
+    """Return the normalised UPNs that :func:`user_keys` looks up for these rows:
+    those of the rows without an object id."""
+    id_text = ids.astype("string").str.strip()
+    missing = (id_text.isna() | (id_text == "")).to_numpy(dtype=bool)
+    if not missing.any():
+        return set()
+    return set(_normalised_upns(upns[missing]).dropna().tolist())
+
+
+def upn_pair_columns(
+    signin: pd.DataFrame, audit: pd.DataFrame
+) -> list[tuple[pd.Series, pd.Series]]:
+    """Return the (ids, UPNs) column pairs of both logs that
+    :func:`build_upn_index` reads: sign-in users, audit targets and actors."""
+    return [
+        (signin["user_id"], signin["user_upn"]),
+        (audit["target_id"], audit["target_upn"]),
+        (audit["actor_id"], audit["actor_upn"]),
+    ]
+
+
 def _normalised_upns(upns: pd.Series) -> pd.Series:
     # Each distinct UPN is folded once; a log repeats the same few many times.
     codes, uniques = pd.factorize(upns.astype("string"))

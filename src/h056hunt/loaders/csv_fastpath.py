@@ -10,9 +10,10 @@ One pass over the raw bytes finds the line starts, checks the quoting and search
 literals of :func:`~h056hunt.loaders.prefilter.signin_spec` or
 :func:`~h056hunt.loaders.prefilter.audit_spec`. ``pyarrow.csv`` then reads only the
 time, table and user id columns. A row is decoded when it contains a literal, a
-``\\u`` escape, a time that does not parse, or a table of another log. Decoding goes
-through the plain path's ``csv`` parsing and row mapping, with the same line and
-record numbers.
+``\\u`` escape, a time that does not parse, or a table of another log. A sign-in row
+without a user id but with a UPN is decoded too, because the plain path matches it by
+UPN. Decoding goes through the plain path's ``csv`` parsing and row mapping, with the
+same line and record numbers.
 Every other row is counted as pre-filtered, with its time in the file's time ranges
 and its user id kept for :meth:`CsvFastFile.read_context`.
 
@@ -68,8 +69,10 @@ from h056hunt.loaders.fastpath import (
     replay,
 )
 from h056hunt.loaders.fields import NULL_PLACEHOLDERS
+from h056hunt.loaders.fields import text as field_text
 from h056hunt.loaders.prefilter import LogSpec
 from h056hunt.loaders.sink import FileSink
+from h056hunt.loaders.upn_search import UpnSearch
 from h056hunt.sources import GZIP_MAGIC, UTF16_MARKS
 from h056hunt.timeparse import parse_time_column
 
@@ -104,6 +107,7 @@ class _Columns:
         table: the Log Analytics ``Type`` column.
         category: the ``Category`` column, read when there is no ``Type``.
         user: the user object id column of a sign-in export.
+        upn: the user principal name column of a sign-in export.
         header_log: the log that the header alone gives every row, or None when the
             ``Type`` or ``Category`` cell decides it.
     """
@@ -113,6 +117,7 @@ class _Columns:
     table: int | None = None
     category: int | None = None
     user: int | None = None
+    upn: int | None = None
     header_log: str | None = None
 
 
@@ -147,7 +152,8 @@ class CsvFastFile:
         starts: byte offset of each data row, then the end of the last row.
         user_codes: per row, an index into ``user_ids`` for a pre-filtered sign-in
             with a user id, else -1.
-        user_ids: the lower-cased user ids of pre-filtered rows.
+        user_ids: the lower-cased user ids that ``user_codes`` index.
+        decoded_rows: the rows that the first pass decoded, in order.
     """
 
     path: Path
@@ -159,6 +165,7 @@ class CsvFastFile:
     starts: np.ndarray
     user_codes: np.ndarray
     user_ids: list[str]
+    decoded_rows: np.ndarray
     identity: FileIdentity | None = None
     # Why the second pass could not read the file again, once it has tried.
     changed: str | None = None
@@ -177,6 +184,32 @@ class CsvFastFile:
         if not codes:
             return None
         rows = np.flatnonzero(np.isin(self.user_codes, codes))
+        return self._route_unchanged(rows)
+
+    def read_upn_candidates(self, search: UpnSearch) -> FileSink | None:
+        """Route the pre-filtered rows that ``search`` marks.
+
+        Returns a new sink with those rows, or None when the file has none.
+
+        Raises:
+            FileChanged: the file is not what the first pass read, or reading it
+                again failed.
+        """
+        if search.every_line:
+            rows = np.arange(len(self.starts) - 1)
+        else:
+            check_unchanged(self.path, self.identity)
+            try:
+                rows = _marked_rows(self.path, self.layout, self.starts, search)
+            except OSError as error:
+                raise FileChanged(f"reading it again failed: {error}") from error
+        rows = np.setdiff1d(rows, self.decoded_rows, assume_unique=True)
+        if not len(rows):
+            return None
+        return self._route_unchanged(rows)
+
+    def _route_unchanged(self, rows: np.ndarray) -> FileSink:
+        """Route ``rows`` into a new sink, checking the file before and after."""
         sink = FileSink(self.display, self.requested_log, self.dayfirst)
         check_unchanged(self.path, self.identity)
         try:
@@ -252,9 +285,17 @@ def load_file(
     times, parsed = _event_times(table, columns, display, sink.dayfirst)
     keep &= parsed
     keep[scan.hit_rows] = False
+    user_codes, user_ids = _user_codes(table, columns, spec)
+    if spec.log == "signin" and columns.upn is not None:
+        # A sign-in without a user id is matched by UPN in the plain path, and the
+        # second pass finds rows by user id only, so such a row is decoded now.
+        missing = np.flatnonzero(keep & (user_codes < 0))
+        has_upn = _rows_with_upn(path, layout, scan.starts, missing, columns.upn)
+        keep[missing[has_upn]] = False
+    user_codes[~keep] = -1
+    decoded_rows = np.flatnonzero(~keep)
     recorder = RecordingSink(display)
-    _route_rows(path, layout, scan.starts, np.flatnonzero(~keep), recorder)
-    user_codes, user_ids = _user_codes(table, columns, keep, spec)
+    _route_rows(path, layout, scan.starts, decoded_rows, recorder)
     replay(recorder.calls, sink, 0, 0)
     nanoseconds = times[keep]
     sink.add_prefiltered(
@@ -273,6 +314,7 @@ def load_file(
         starts=scan.starts,
         user_codes=user_codes,
         user_ids=user_ids,
+        decoded_rows=decoded_rows,
         identity=identity,
     )
 
@@ -364,7 +406,11 @@ def _plan_log_analytics(
         header_log=header_log,
     )
     if has_signin_time:
-        columns = replace(columns, user=positions.get("userid"))
+        columns = replace(
+            columns,
+            user=positions.get("userid"),
+            upn=positions.get("userprincipalname"),
+        )
         return prefilter.signin_spec(), columns
     return prefilter.audit_spec(revocation_activities), columns
 
@@ -698,9 +744,10 @@ def _event_times(
 
 
 def _user_codes(
-    table: pa.Table, columns: _Columns, keep: np.ndarray, spec: LogSpec
+    table: pa.Table, columns: _Columns, spec: LogSpec
 ) -> tuple[np.ndarray, list[str]]:
-    """Return per-row indexes into the lower-cased user ids of pre-filtered rows."""
+    """Return per-row indexes into the lower-cased user ids of the rows, -1 for a
+    row without an id or of an audit export."""
     cells = _cells(table, columns.user)
     if spec.log != "signin" or cells is None:
         return np.full(table.num_rows, -1, dtype=np.int32), []
@@ -713,8 +760,57 @@ def _user_codes(
     encoded = pa.array(users, pa.string()).dictionary_encode()
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     codes = np.where(pc.is_valid(encoded).to_numpy(zero_copy_only=False), codes, -1)
-    codes = np.where(keep, codes, -1).astype(np.int32)
-    return codes, encoded.dictionary.to_pylist()
+    return codes.astype(np.int32), encoded.dictionary.to_pylist()
+
+
+def _rows_with_upn(
+    path: Path, layout: _Layout, starts: np.ndarray, rows: np.ndarray, column: int
+) -> np.ndarray:
+    """Return a mask of ``rows`` whose UPN cell the plain path reads as a UPN, or
+    that do not split into cells here."""
+    found = np.ones(len(rows), dtype=bool)
+    if not len(rows):
+        return found
+    with path.open("rb") as raw:
+        for index, row in enumerate(rows.tolist()):
+            line = _read_row(raw, starts, row).decode("utf-8")
+            try:
+                cells = next(
+                    csv.reader(iter([line]), delimiter=layout.delimiter, strict=True)
+                )
+            except (csv.Error, StopIteration):
+                continue
+            if column < len(cells) and field_text(cells[column]) is None:
+                found[index] = False
+    return found
+
+
+def _marked_rows(
+    path: Path, layout: _Layout, starts: np.ndarray, search: UpnSearch
+) -> np.ndarray:
+    """Return the data rows of which ``search`` marks a line, in order."""
+    found: list[np.ndarray] = []
+    with path.open("rb") as raw:
+        raw.seek(layout.data_start)
+        position = layout.data_start
+        carry = b""
+        while True:
+            data = raw.read(CHUNK_BYTES)
+            chunk = carry + data
+            if not chunk:
+                break
+            cut = len(chunk) if not data else chunk.rfind(b"\n") + 1
+            if cut == 0:
+                carry = chunk
+                continue
+            offsets = np.array(search.hits(chunk, cut), dtype=np.int64) + position
+            found.append(np.searchsorted(starts, offsets, side="right") - 1)
+            position += cut
+            carry = chunk[cut:]
+            if not data:
+                break
+    rows = np.unique(np.concatenate(found)) if found else np.empty(0, np.int64)
+    return rows[(rows >= 0) & (rows < len(starts) - 1)]
 
 
 def _route_rows(

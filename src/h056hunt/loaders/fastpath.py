@@ -8,7 +8,9 @@ through the same :func:`~h056hunt.loaders.json_export.route_record` as the plain
 with the same line and record numbers. After detection, :class:`ContextReader`
 re-reads only the index blocks that contain sign-ins of the users and revokers who
 matter. In a large gzip file it starts inflating at the checkpoint before each such
-block, which the first pass took (see :class:`GzipIndex`).
+block, which the first pass took (see :class:`GzipIndex`). When a decoded record
+lacks a user id, :meth:`ContextReader.read_upn_candidates` reads every block for the
+records that may pair its UPN with an id.
 
 Any file the fast path cannot read exactly as the plain path does (another shape, a
 line that does not decode to one record, a time that is not ISO 8601, a line over the
@@ -32,7 +34,7 @@ import signal
 import weakref
 import zlib
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -53,6 +55,7 @@ from h056hunt.sources import GZIP_MAGIC
 if TYPE_CHECKING:
     from h056hunt.loaders.csv_fastpath import CsvFastFile
     from h056hunt.loaders.sink import FileSink
+    from h056hunt.loaders.upn_search import UpnSearch
 
 logger = logging.getLogger(__name__)
 
@@ -1371,7 +1374,8 @@ _INFLATE_COST_RATIO = 4
 
 
 class ContextReader:
-    """Read the pre-filtered sign-ins of chosen users from fast-path files.
+    """Read pre-filtered records from fast-path files again: the sign-ins of
+    chosen users, or the records that may hold chosen UPNs.
 
     A file that changed since the first pass is not read. In strict mode that raises
     :class:`InputError`. Otherwise the file's ``changed`` is set, the file joins
@@ -1407,11 +1411,6 @@ class ContextReader:
         Raises:
             InputError: strict mode and a file changed since the first pass read it.
         """
-        # Imported here because csv_fastpath builds on this module and the sink
-        # module imports pandas, which the scan workers do without.
-        from h056hunt.loaders import csv_fastpath
-        from h056hunt.loaders.sink import FileSink
-
         wanted = {
             key.lower().encode()
             for key in user_ids
@@ -1422,35 +1421,81 @@ class ContextReader:
             return []
         windows = b"".join(prefilter.user_window(key) for key in sorted(wanted))
         hashes = np.append(prefilter.user_hashes(windows)[0], prefilter.UNKNOWN_USER)
+
+        def blocks_of(fast_file: FastFile) -> np.ndarray:
+            if fast_file.spec.user_key is None or not fast_file.user_index:
+                return np.empty(0, dtype=np.int64)
+            return _blocks_of_users(fast_file, hashes)
+
+        return self._read_files(
+            blocks_of, lambda csv_file: csv_file.read_context(wanted), wanted
+        )
+
+    def read_upn_candidates(
+        self, search: UpnSearch
+    ) -> list[tuple[FastFile | CsvFastFile, FileSink]]:
+        """Route the pre-filtered lines that ``search`` marks into one new sink per
+        file, from every block of every file, audit files too.
+
+        Raises:
+            InputError: strict mode and a file changed since the first pass read it.
+        """
+
+        def blocks_of(fast_file: FastFile) -> np.ndarray:
+            return np.arange(len(fast_file.block_offsets))
+
+        return self._read_files(
+            blocks_of,
+            lambda csv_file: csv_file.read_upn_candidates(search),
+            set(),
+            search,
+        )
+
+    def _read_files(
+        self,
+        blocks_of: Callable[[FastFile], np.ndarray],
+        read_csv: Callable[[CsvFastFile], FileSink | None],
+        wanted: set[bytes],
+        upn_search: UpnSearch | None = None,
+    ) -> list[tuple[FastFile | CsvFastFile, FileSink]]:
+        """Route the blocks that ``blocks_of`` picks in each JSON file, and the rows
+        that ``read_csv`` routes in each CSV file, into one new sink per file read.
+
+        Files that changed since the first pass are skipped or rejected, as
+        :meth:`_reject_changed` decides.
+        """
+        # Imported here because csv_fastpath builds on this module and the sink
+        # module imports pandas, which the scan workers do without.
+        from h056hunt.loaders import csv_fastpath
+        from h056hunt.loaders.sink import FileSink
+
         found: list[tuple[FastFile | CsvFastFile, FileSink]] = []
         min_bytes = self.parallel_min_bytes
         if min_bytes is None:
             min_bytes = CONTEXT_PARALLEL_MIN_BYTES
         with _BlockPool(self.files, min_bytes) as pool:
             for index, fast_file in enumerate(self.files):
+                if fast_file.changed is not None:
+                    continue
                 if isinstance(fast_file, csv_fastpath.CsvFastFile):
-                    if fast_file.changed is not None:
-                        continue
                     try:
-                        csv_sink = fast_file.read_context(wanted)
+                        csv_sink = read_csv(fast_file)
                     except FileChanged as error:
                         self._reject_changed(fast_file, str(error))
                         continue
                     if csv_sink is not None:
                         found.append((fast_file, csv_sink))
                     continue
-                if fast_file.changed is not None:
-                    continue
-                if fast_file.spec.user_key is None or not fast_file.user_index:
-                    continue
-                blocks = _blocks_of_users(fast_file, hashes)
+                blocks = blocks_of(fast_file)
                 if not len(blocks):
                     continue
                 sink = FileSink(
                     fast_file.display, fast_file.requested_log, fast_file.dayfirst
                 )
                 try:
-                    _read_unchanged_blocks(pool, index, blocks, wanted, sink)
+                    _read_unchanged_blocks(
+                        pool, index, blocks, wanted, sink, upn_search
+                    )
                 except FileChanged as error:
                     self._reject_changed(fast_file, str(error))
                     continue
@@ -1482,6 +1527,7 @@ def _read_unchanged_blocks(
     blocks: np.ndarray,
     wanted: set[bytes],
     sink: FileSink,
+    upn_search: UpnSearch | None = None,
 ) -> None:
     """Read ``blocks`` of ``pool.files[index]``, checking the file before and after.
 
@@ -1493,7 +1539,7 @@ def _read_unchanged_blocks(
     assert isinstance(fast_file, FastFile)
     _check_unchanged(fast_file)
     try:
-        pool.read(index, blocks.tolist(), wanted, sink)
+        pool.read(index, blocks.tolist(), wanted, sink, upn_search)
     except (*_READ_ERRORS, Unsupported) as error:
         _check_unchanged(fast_file)
         raise FileChanged(f"reading it again failed: {error}") from error
@@ -1533,6 +1579,7 @@ class _BlockGroup:
     file: int
     blocks: list[int]
     wanted: set[bytes]
+    upn_search: UpnSearch | None = None
 
 
 class _BlockPool:
@@ -1551,9 +1598,15 @@ class _BlockPool:
         self._broken = False
 
     def read(
-        self, index: int, blocks: list[int], wanted: set[bytes], sink: FileSink
+        self,
+        index: int,
+        blocks: list[int],
+        wanted: set[bytes],
+        sink: FileSink,
+        upn_search: UpnSearch | None = None,
     ) -> None:
-        """Route the pre-filtered lines of ``wanted`` in ``blocks`` into ``sink``.
+        """Route the pre-filtered lines of ``wanted`` in ``blocks``, and those that
+        ``upn_search`` marks, into ``sink``.
 
         Raises:
             OSError, EOFError, zlib.error: reading a block in this process failed.
@@ -1565,7 +1618,7 @@ class _BlockPool:
         if not self._broken:
             groups = _group_blocks(fast_file, blocks, _worker_count(), self.min_bytes)
         if len(groups) == 1:
-            _read_blocks(fast_file, blocks, wanted, sink)
+            _read_blocks(fast_file, blocks, wanted, sink, upn_search)
             return
         logger.debug(
             "%s: second pass reads %d blocks in %d groups, the first in this process",
@@ -1575,17 +1628,17 @@ class _BlockPool:
         )
         executor = self._start(len(groups) - 1)
         futures = [
-            executor.submit(_read_group, _BlockGroup(index, group, wanted))
+            executor.submit(_read_group, _BlockGroup(index, group, wanted, upn_search))
             for group in groups[1:]
         ]
         try:
-            _read_blocks(fast_file, groups[0], wanted, sink)
+            _read_blocks(fast_file, groups[0], wanted, sink, upn_search)
             for group, future in zip(groups[1:], futures, strict=True):
                 try:
                     calls = future.result()
                 except BrokenProcessPool as error:
                     self._note_broken(error)
-                    _read_blocks(fast_file, group, wanted, sink)
+                    _read_blocks(fast_file, group, wanted, sink, upn_search)
                     continue
                 replay(calls, sink, 0, 0)
         finally:
@@ -1642,7 +1695,9 @@ def _read_group(group: _BlockGroup) -> list[tuple[Any, ...]]:
     recorder = RecordingSink(fast_file.display)
     with _scan_running():
         try:
-            _read_blocks(fast_file, group.blocks, group.wanted, recorder)
+            _read_blocks(
+                fast_file, group.blocks, group.wanted, recorder, group.upn_search
+            )
         except _READ_ERRORS as error:
             # zlib-ng's error class cannot be pickled, so the main process gets
             # the same message in an Unsupported.
@@ -1735,6 +1790,7 @@ def _read_blocks(
     blocks: list[int],
     wanted: set[bytes],
     sink: FileSink | RecordingSink,
+    upn_search: UpnSearch | None = None,
 ) -> None:
     for block, data in _block_contents(fast_file, blocks):
         start = int(fast_file.block_offsets[block])
@@ -1744,6 +1800,7 @@ def _read_blocks(
             path=fast_file.display,
             start_offset=start,
             wanted=wanted,
+            upn_search=upn_search,
         )
         scanner.feed(bytearray(data) + bytes(WINDOW_SLACK), len(data))
         scan = scanner.finish()

@@ -7,6 +7,9 @@ faster than ``bytes.find``). A line is decoded when it can matter to the hunt:
 * a sign-in line holding ``500121`` (the MFA failure code) or ``denied`` in any case,
   the word every denied-prompt result text starts with;
 * an audit line holding a word of a revocation, near-miss or context activity name;
+* a sign-in line without a ``userId`` (missing, empty or a placeholder such as
+  ``"null"``) that may hold a ``userPrincipalName``: the plain path matches such a
+  sign-in to its user by UPN, which the per-block index of user ids cannot find;
 * a line that contains ``\\u`` (an escape could spell any of those words), lacks the
   expected keys, has them more than once, or does not look like a single record.
 
@@ -21,10 +24,12 @@ NUL byte inside such a line goes unnoticed, where the plain path reports it.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import stringzilla as sz
@@ -41,6 +46,9 @@ from h056hunt.activities import (
 from h056hunt.loaders.entra import SIGNIN_EVENT_TYPE_BY_SOURCE
 from h056hunt.loaders.fields import NULL_PLACEHOLDERS
 from h056hunt.loaders.spill import PairFile, PairWriter
+
+if TYPE_CHECKING:
+    from h056hunt.loaders.upn_search import UpnSearch
 
 NEWLINE = "\n"
 OPEN_BRACE = 0x7B
@@ -65,11 +73,25 @@ TIME_WINDOW = 48
 # A user id hashes to the value of its first 8 hex digits, so only those are read.
 USER_WINDOW = 8
 NO_USER_WINDOW = QUOTE + bytes(USER_WINDOW - 1)
+_NO_USER_CELLS = np.frombuffer(NO_USER_WINDOW, dtype=np.uint8)
+# The member name of a UPN, lower-cased with its quotes.
+_UPN_MEMBER = b'"userprincipalname"'
 # A GUID's length in characters, the usual length of a user id.
 _GUID_LENGTH = 36
 # The hash of a user id that does not start with 8 hex digits: its block is always
 # re-read.
 UNKNOWN_USER = np.uint32(0xFFFFFFFF)
+# The first bytes that a user id value can have when str.strip() leaves a null
+# placeholder or nothing: a placeholder's first letter in either case, the closing
+# quote of an empty value, ASCII whitespace and control bytes. Every non-ASCII byte
+# is one too, because str.strip() removes Unicode spaces.
+_PLACEHOLDER_START = np.zeros(256, dtype=bool)
+_PLACEHOLDER_START[: ord(" ") + 1] = True
+_PLACEHOLDER_START[0x80:] = True
+_PLACEHOLDER_START[ord(QUOTE)] = True
+for _placeholder in NULL_PLACEHOLDERS:
+    for _letter in _placeholder[:1].lower() + _placeholder[:1].upper():
+        _PLACEHOLDER_START[ord(_letter)] = True
 # A literal runs to its closing quote; windows are joined by NUL, which no
 # literal holds.
 _LITERAL = re.compile('\x00([^"\x00]*)"')
@@ -267,6 +289,8 @@ class LineScanner:
         start_offset: absolute byte offset of the range.
         wanted: in the second pass, the lower-cased user ids whose pre-filtered lines
             to return; None in the first pass.
+        upn_search: in the second pass, also return the pre-filtered lines that
+            this search marks as candidates.
         max_line_bytes: a longer line makes the file unsupported, so the plain
             path applies the per-record limit.
     """
@@ -279,6 +303,7 @@ class LineScanner:
         path: str,
         start_offset: int,
         wanted: set[bytes] | None = None,
+        upn_search: UpnSearch | None = None,
         max_line_bytes: int = 2**62,
     ) -> None:
         self.spec = spec
@@ -286,6 +311,9 @@ class LineScanner:
         self.container = container
         self.path = path
         self.wanted = wanted
+        self.upn_search = upn_search
+        # Offsets in the chunk being scanned of the lines upn_search marks.
+        self._upn_hits: list[int] = []
         self._wanted_hashes = _wanted_hashes(frozenset(wanted or ()))
         self.result = ScanResult()
         self._offset = start_offset
@@ -315,6 +343,8 @@ class LineScanner:
             return
         text = sz.Str(chunk)[:length]
         hits = self._needle_hits(chunk, text)
+        if self.upn_search is not None:
+            self._upn_hits = self.upn_search.hits(chunk, length)
         if not self._feed_regular(chunk, text, hits):
             self._feed_lines(chunk, text, hits)
         self._offset += length
@@ -386,11 +416,14 @@ class LineScanner:
             user_windows, located = self._user_windows(data, users, ends)
             # A line without the exact user key in its span is decoded when
             # :meth:`_user` cannot read its user, as the line-by-line scan does.
+            # A line with neither a user id nor a UPN is not indexed, where the
+            # window of an id found elsewhere in the line hashes as unknown.
             for index in np.flatnonzero(~located).tolist():
                 end = int(content_ends[index])
-                odd_users[index] = (
-                    self._user(chunk, text, int(starts[index]), end) is False
-                )
+                user = self._user(chunk, text, int(starts[index]), end)
+                odd_users[index] = user is False
+                if user is None:
+                    user_windows[index] = _NO_USER_CELLS
         if self.wanted is not None:
             self._feed_wanted(chunk, text, hits, starts, ends, key_array, user_windows)
             return True
@@ -443,26 +476,37 @@ class LineScanner:
         keys: np.ndarray,
         user_windows: np.ndarray | None,
     ) -> None:
-        """Pass the lines whose user hash may be wanted to :meth:`_line`."""
+        """Pass the lines whose user hash may be wanted, and those the UPN search
+        marks, to :meth:`_line`."""
         result = self.result
         line_base = result.lines
         record_base = result.records
+        selected = np.zeros(len(starts), dtype=bool)
         if user_windows is not None:
             hashes, has_user = user_hashes(user_windows.tobytes())
             maybe = np.isin(hashes, self._wanted_hashes) | (hashes == UNKNOWN_USER)
+            selected = has_user & maybe
+        if self.upn_search is not None:
+            if self.upn_search.every_line:
+                selected[:] = True
+            elif self._upn_hits:
+                hit = np.searchsorted(starts, self._upn_hits, side="right") - 1
+                selected[hit] = True
+        hit_lines: set[int] = set()
+        if selected.any():
             hit_lines = set((np.searchsorted(starts, hits, side="right") - 1).tolist())
-            for index in np.flatnonzero(has_user & maybe).tolist():
-                result.lines = line_base + index
-                result.records = record_base + index
-                self._line(
-                    chunk,
-                    text,
-                    int(starts[index]),
-                    int(ends[index]),
-                    int(keys[index]),
-                    False,
-                    index in hit_lines,
-                )
+        for index in np.flatnonzero(selected).tolist():
+            result.lines = line_base + index
+            result.records = record_base + index
+            self._line(
+                chunk,
+                text,
+                int(starts[index]),
+                int(ends[index]),
+                int(keys[index]),
+                False,
+                index in hit_lines,
+            )
         result.lines = line_base + len(starts)
         result.records = record_base + len(starts)
 
@@ -476,12 +520,14 @@ class LineScanner:
         content_ends: np.ndarray,
         odd_users: np.ndarray,
     ) -> None:
-        """Mark in ``odd_users`` the lines whose user id :meth:`_user` cannot read.
+        """Mark in ``odd_users`` the lines that :meth:`_user` sends to decoding.
 
         The second pass reads a line's user id with :meth:`_user` and skips the
         line when that fails, so the first pass decodes such a line instead of
-        pre-filtering it. Only an id with an escape, or one that does not close
-        where a GUID does, can fail, so only the lines that may hold one are read.
+        pre-filtering it. That covers a line with an empty or placeholder id that
+        may hold a UPN. Only an id with an escape, one that does not close where a
+        GUID does, or one that starts like a placeholder can fail, so only the
+        lines that may hold one are read.
         """
         assert self.spec.user_key is not None
         data = np.frombuffer(chunk, dtype=np.uint8)
@@ -489,6 +535,7 @@ class LineScanner:
         values = np.array(users, dtype=np.int64) + len(self.spec.user_key)
         closing = np.clip(values + _GUID_LENGTH, 0, length - 1)
         suspect = data[closing] != ord(QUOTE)
+        suspect |= _PLACEHOLDER_START[data[np.clip(values, 0, length - 1)]]
         if self._has_backslash:
             escapes = np.flatnonzero(data[:length] == BACKSLASH)
             suspect[np.searchsorted(starts, escapes, side="right") - 1] = True
@@ -672,7 +719,9 @@ class LineScanner:
                 result.decode.append((line, record, bytes(chunk[start:content_end])))
             return
         if self.wanted is not None:
-            if isinstance(user, bytes) and user in self.wanted:
+            if (isinstance(user, bytes) and user in self.wanted) or self._upn_marks(
+                start, content_end
+            ):
                 result.decode.append((line, record, bytes(chunk[start:content_end])))
             return
         assert shape is not None
@@ -719,6 +768,16 @@ class LineScanner:
                 hits.append(start)
         return hits
 
+    def _upn_marks(self, start: int, end: int) -> bool:
+        """Tell whether the UPN search marks the line at ``[start, end)``."""
+        if self.upn_search is None:
+            return False
+        if self.upn_search.every_line:
+            return True
+        hits = self._upn_hits
+        index = bisect.bisect_left(hits, start)
+        return index < len(hits) and hits[index] < end
+
     def _names_activity(self, line: bytes | bytearray | memoryview) -> bool:
         """Tell whether a line holds an escape or every word of one activity name."""
         lowered = fold_case(bytes(line))
@@ -760,21 +819,29 @@ class LineScanner:
     def _user(
         self, chunk: bytes | bytearray, text: sz.Str, start: int, end: int
     ) -> bytes | bool | None:
-        """Return the lower-cased user id, None when there is none, False if odd."""
+        """Return the lower-cased user id of a line, None when the line has neither
+        a user id nor a UPN, or False when it must be decoded.
+
+        A line is decoded when its id cannot be read here. It is also decoded when
+        it has no id but may contain a UPN: the plain path matches such a sign-in
+        by UPN, and the index of user ids cannot find it.
+        """
         assert self.spec.user_key is not None
         key = text.find(self.spec.user_key, start, end)
         if key < 0:
-            # The member written another way, such as "userId": "..." with a space
-            # or "userId":null, cannot be read here, so the line is decoded.
-            if text.find(self._user_name, start, end) >= 0:
+            # The member written another way, such as "userId": "..." with a space,
+            # "userId":null or "UserId", cannot be read here, so the line is
+            # decoded. The loaders read member names in any ASCII case.
+            line = bytes(chunk[start:end])
+            if self._user_name.lower() in line.lower():
                 return False
-            return None
+            return False if may_hold_upn(line) else None
         value = _string_value(chunk, key + len(self.spec.user_key), end)
         if value is None:
             return False
         folded = value.lower()
         if folded in NULL_PLACEHOLDERS:
-            return None
+            return False if may_hold_upn(bytes(chunk[start:end])) else None
         return folded.encode()
 
     def _closing(
@@ -843,6 +910,30 @@ class LineScanner:
             return
         nanoseconds = times.to_numpy(dtype="datetime64[ns]").view(np.int64)
         self.result.time_ranges.append(timeranges.from_nanoseconds(nanoseconds))
+
+
+def may_hold_upn(line: bytes) -> bool:
+    """Tell whether a record line may contain a UPN that the loaders read.
+
+    The loaders read the ``userPrincipalName`` member in any ASCII case. A line
+    that names it once, with null, an empty string or a null placeholder after
+    the colon, contains no UPN. A line that names it more than once, or in a form
+    not read here, may contain one.
+    """
+    lowered = line.lower()
+    count = lowered.count(_UPN_MEMBER)
+    if count != 1:
+        return count > 1
+    colon = lowered.find(_UPN_MEMBER) + len(_UPN_MEMBER)
+    if lowered[colon : colon + 1] != b":":
+        return True
+    value = colon + 1
+    if lowered.startswith(b"null", value):
+        return lowered[value + 4 : value + 5] not in (b",", b"}")
+    if lowered[value : value + 1] != QUOTE:
+        return True
+    text = _string_value(line, value + 1, len(line))
+    return text is None or text.lower() not in NULL_PLACEHOLDERS
 
 
 def iso_nanoseconds(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
