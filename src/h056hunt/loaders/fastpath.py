@@ -1340,6 +1340,18 @@ class ContextReader:
         self.changed_files: list[FastFile | CsvFastFile] = []
         self._read: set[bytes] = set()
 
+    def unread(self, user_ids: set[str]) -> set[bytes]:
+        """Return the lower-cased object ids of ``user_ids`` that no call read yet.
+
+        Keys that are not object ids (``upn:...``) are left out.
+        """
+        wanted = {
+            key.lower().encode()
+            for key in user_ids
+            if key and not key.startswith("upn:")
+        }
+        return wanted - self._read
+
     def read(self, user_ids: set[str]) -> list[tuple[FastFile | CsvFastFile, FileSink]]:
         """Route the pre-filtered lines of ``user_ids`` into one new sink per file.
 
@@ -1356,11 +1368,7 @@ class ContextReader:
         from h056hunt.loaders import csv_fastpath
         from h056hunt.loaders.sink import FileSink
 
-        wanted = {
-            key.lower().encode()
-            for key in user_ids
-            if key and not key.startswith("upn:")
-        } - self._read
+        wanted = self.unread(user_ids)
         self._read |= wanted
         if not wanted:
             return []
