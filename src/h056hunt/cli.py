@@ -28,7 +28,7 @@ import pyarrow as pa
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from h056hunt import __version__
+from h056hunt import __version__, interrupts
 from h056hunt.activities import normalise_activity
 from h056hunt.config import load_config
 from h056hunt.config_search import find_config_file
@@ -1071,9 +1071,20 @@ def _run(work: Callable[[], int], debug: bool) -> int:
 
     Input and usage errors, Ctrl-C and a closed stdout end with a one-line message
     (none for the pipe). Any other exception is a bug: its type and message are
-    logged, and the traceback is shown only with ``--debug``.
+    logged, and the traceback is shown only with ``--debug``. Under the console
+    script, a Ctrl-C after the work ends the process at once with the exit code.
     """
+    status = _run_work(work, debug)
+    if "pyspark" not in sys.modules:
+        # Spark's exit handlers must still stop its JVM.
+        interrupts.keep_status_on_interrupt(status)
+    return status
+
+
+def _run_work(work: Callable[[], int], debug: bool) -> int:
     try:
+        # Until here the console script ends the process at once on Ctrl-C.
+        interrupts.raise_on_interrupt()
         return work()
     except H056Error as error:
         if debug:
@@ -1081,6 +1092,8 @@ def _run(work: Callable[[], int], debug: bool) -> int:
         logger.error("%s", error)
         return ExitCode.INPUT_ERROR
     except KeyboardInterrupt:
+        # Workers that wait for tasks would keep the process from ending.
+        interrupts.stop_workers()
         logger.error(
             "interrupted; no output file was written, and anything printed so far "
             "is incomplete"

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
-from h056hunt import timeranges
+from h056hunt import interrupts, timeranges
 from h056hunt.errors import InputError
 from h056hunt.loaders import prefilter
 from h056hunt.loaders.json_export import route_record
@@ -473,7 +473,11 @@ class ScanPool:
     def __enter__(self) -> ScanPool:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if self._executor is not None and _is_interrupt(exc_type):
+            # close() would wait for the running scans, which take seconds.
+            _stop_pool(self._executor)
+            self._executor = None
         self.close()
 
 
@@ -855,7 +859,7 @@ def _run(tasks: list[_Task]) -> list[RangeOutcome]:
         task = tasks[0]
         chunks = _chunks(task, task.plan.start, task.plan.end, mapped=False)
         return [_scan(task, chunks)]
-    with _worker_pool(len(tasks)) as pool:
+    with _workers(len(tasks)) as pool:
         return list(pool.map(_scan_task, tasks))
 
 
@@ -868,32 +872,67 @@ def _worker_pool(workers: int) -> ProcessPoolExecutor:
 
     The workers are forked here, while the objects of this process are frozen out
     of the collector's sight. A collection in a worker then does not write to, and
-    so copy, every page it inherited. Ctrl-C is held back during the fork: an
-    interrupt inside the fork handlers of the logging module is printed as ignored
-    and lost, and the run then went on to the end.
+    so copy, every page it inherited. Ctrl-C is held back while the workers start
+    (see :func:`h056hunt.interrupts.held`). An interrupt inside the fork handlers
+    of the logging module was printed as ignored and lost, and one inside the
+    executor's start left a worker waiting for tasks, which kept the process from
+    ending.
     """
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_start_worker,
     )
-    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     # The CLI freezes its start-up objects already; that freeze stays.
     frozen_before = gc.get_freeze_count() > 0
     gc.freeze()
     try:
-        # With the fork start method, the first task starts every worker.
-        pool.submit(int).result()
-        # A Ctrl-C that came meanwhile is raised now, in this process.
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+        # A Ctrl-C that came meanwhile is raised when the block ends.
+        with interrupts.held():
+            # With the fork start method, the first task starts every worker.
+            pool.submit(int).result()
+    except KeyboardInterrupt:
+        _stop_pool(pool)
+        raise
     except BaseException:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     finally:
         if not frozen_before:
             gc.unfreeze()
     return pool
+
+
+@contextmanager
+def _workers(count: int) -> Iterator[ProcessPoolExecutor]:
+    """Start ``count`` scan workers for the block, and stop them when it ends.
+
+    On Ctrl-C the workers are terminated at once; otherwise the running tasks end
+    first.
+    """
+    pool = _worker_pool(count)
+    try:
+        yield pool
+    except KeyboardInterrupt:
+        _stop_pool(pool)
+        raise
+    except BaseException:
+        pool.shutdown(wait=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _is_interrupt(exc_type: type[BaseException] | None) -> bool:
+    return exc_type is not None and issubclass(exc_type, KeyboardInterrupt)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Terminate the workers after Ctrl-C, without waiting for their tasks.
+
+    Every worker process of the run is terminated, because the run ends.
+    """
+    interrupts.stop_workers()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _start_worker() -> None:
@@ -970,7 +1009,7 @@ def _run_stream(
     free = list(range(count))
     try:
         with (
-            _worker_pool(workers) as pool,
+            _workers(workers) as pool,
             _open_gzip_stream(task.path, gzip_index) as stream,
         ):
             _skip_to(stream, start, compressed=True)
@@ -1585,7 +1624,10 @@ class _BlockPool:
     def __enter__(self) -> _BlockPool:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if self._executor is not None and _is_interrupt(exc_type):
+            _stop_pool(self._executor)
+            self._executor = None
         self.close()
 
 
