@@ -445,8 +445,8 @@ def test_verbose_logs_each_file_and_second_pass(sample_logs_dir: Path) -> None:
     for path in (audit, signin):
         assert f"h056: INFO: {path}: graph shape, fast path, " in verbose.stderr
     assert "records seen in" in verbose.stderr
-    assert "h056: INFO: second pass: read " in verbose.stderr
-    assert "pre-filtered records of" in verbose.stderr
+    assert "h056: INFO: second pass round 1: read " in verbose.stderr
+    assert "pre-filtered records for" in verbose.stderr
     assert "DEBUG" not in verbose.stderr
 
 

@@ -28,7 +28,7 @@ import pyarrow as pa
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from h056hunt import __version__
+from h056hunt import __version__, interrupts
 from h056hunt.activities import normalise_activity
 from h056hunt.config import load_config
 from h056hunt.config_search import find_config_file
@@ -47,7 +47,7 @@ from h056hunt.loaders import fastpath
 from h056hunt.loaders.csv_portal import SHAPE_SIGNIN as PORTAL_SIGNIN_SHAPE
 from h056hunt.loaders.sink import FileReport
 from h056hunt.log_format import configure_logging
-from h056hunt.render import RENDERERS
+from h056hunt.render import RENDERERS, extension_fits, format_for_extension
 from h056hunt.render.context import RenderContext
 from h056hunt.render.inspection import render_inspection
 from h056hunt.render.jsonl import dumps
@@ -301,14 +301,15 @@ def _common_input_options(
     "--format",
     "output_format",
     type=click.Choice(FORMATS),
-    default="table",
-    show_default=True,
-    help="Output format of findings.",
+    help="Output format of findings [default: the format that the --output "
+    "file's extension names, else table].",
 )
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write findings to this file instead of stdout.",
+    help="Write findings to this file instead of stdout. Without --format, the "
+    "extension picks the format: .jsonl or .ndjson, .json, .csv, .md or "
+    ".markdown, .html or .htm.",
 )
 @click.option(
     "--details",
@@ -416,7 +417,7 @@ def _common_input_options(
 def hunt(
     audit_inputs: tuple[str, ...],
     signin_inputs: tuple[str, ...],
-    output_format: str,
+    output_format: str | None,
     output: Path | None,
     details: bool,
     config_path: Path | None,
@@ -484,6 +485,7 @@ def hunt(
     if output is not None and str(output) == "-":
         output = None
     _check_output(output, audit_inputs + signin_inputs)
+    chosen_format = _choose_format(output_format, output)
 
     def work() -> int:
         phases = _PhaseClock()
@@ -549,7 +551,7 @@ def hunt(
                 is_terminal=is_terminal,
                 suppressed_listed=show_suppressed,
             )
-            RENDERERS[output_format](result.findings, stream, context)
+            RENDERERS[chosen_format](result.findings, stream, context)
 
         phases.mark("run summary")
         threshold = None if fail_on == "none" else Severity.from_label(fail_on)
@@ -564,7 +566,7 @@ def hunt(
             # does not depend on what was read, so the exit code stays the same.
             _discard_stdout()
             return verdict
-        phases.mark(f"{output_format} output")
+        phases.mark(f"{chosen_format} output")
         return verdict
 
     sys.exit(_run(work, debug))
@@ -810,6 +812,32 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
             )
 
 
+def _choose_format(output_format: str | None, output: Path | None) -> str:
+    """Return the format given with --format, else the one that the --output
+    file's extension names, else table.
+
+    A --format that does not suit the extension still wins, with a warning.
+    """
+    if output_format is None:
+        named = None if output is None else format_for_extension(output)
+        if named is None:
+            return "table"
+        logger.info(
+            "writing %s output, the format that %s's extension names", named, output
+        )
+        return named
+    if output is not None and not extension_fits(output_format, output):
+        logger.warning(
+            "--output %s has the extension of %s output, but --format %s was "
+            "given, so %s output is written to it",
+            output,
+            format_for_extension(output),
+            output_format,
+            output_format,
+        )
+    return output_format
+
+
 def _check_activity_names(names: tuple[str, ...]) -> tuple[str, ...]:
     """Reject an activity name that folds to nothing, such as '' or '-'.
 
@@ -1043,9 +1071,20 @@ def _run(work: Callable[[], int], debug: bool) -> int:
 
     Input and usage errors, Ctrl-C and a closed stdout end with a one-line message
     (none for the pipe). Any other exception is a bug: its type and message are
-    logged, and the traceback is shown only with ``--debug``.
+    logged, and the traceback is shown only with ``--debug``. Under the console
+    script, a Ctrl-C after the work ends the process at once with the exit code.
     """
+    status = _run_work(work, debug)
+    if "pyspark" not in sys.modules:
+        # Spark's exit handlers must still stop its JVM.
+        interrupts.keep_status_on_interrupt(status)
+    return status
+
+
+def _run_work(work: Callable[[], int], debug: bool) -> int:
     try:
+        # Until here the console script ends the process at once on Ctrl-C.
+        interrupts.raise_on_interrupt()
         return work()
     except H056Error as error:
         if debug:
@@ -1053,6 +1092,8 @@ def _run(work: Callable[[], int], debug: bool) -> int:
         logger.error("%s", error)
         return ExitCode.INPUT_ERROR
     except KeyboardInterrupt:
+        # Workers that wait for tasks would keep the process from ending.
+        interrupts.stop_workers()
         logger.error(
             "interrupted; no output file was written, and anything printed so far "
             "is incomplete"

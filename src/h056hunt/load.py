@@ -544,6 +544,8 @@ class _ContextLoader:
         self.frames = list(frames)
         self.reports = reports
         self.conflict_warnings = ConflictWarnings()
+        # Calls of read() that had object ids to read.
+        self.rounds = 0
         self.before = {
             id(report): (report.duplicates, Counter(report.loaded))
             for report in reports
@@ -552,6 +554,24 @@ class _ContextLoader:
         self._upn_pairs: list[tuple[pd.Series, pd.Series]] = []
 
     def read(self, data: LoadedData, user_keys: set[str]) -> bool:
+        new_ids = len(self.reader.unread(user_keys))
+        if not new_ids:
+            # The hunt calls again after each round with the users of its new
+            # matches. When they contain no new id, the data is final.
+            if self.rounds:
+                logger.debug(
+                    "second pass: done after %d round(s), because the matches name "
+                    "no object id that was not read before",
+                    self.rounds,
+                )
+            else:
+                logger.debug(
+                    "second pass: nothing to read, because the matches name no "
+                    "object id"
+                )
+            self.conflict_warnings.log_remainder()
+            return False
+        self.rounds += 1
         started = time.perf_counter()
         records = 0
         found = self.reader.read(user_keys)
@@ -563,14 +583,14 @@ class _ContextLoader:
             self._absorb(report, sink.report)
             self.frames.append(frames)
             records += sink.report.records_seen
-        # A call that finds nothing, such as a repeat request for users read
-        # before, logs at debug level.
+        # A round that finds nothing logs at debug level.
         logger.log(
             logging.INFO if found else logging.DEBUG,
-            "second pass: read %d pre-filtered records of %d user keys from %d of %d "
-            "fast-path files in %.2f s",
+            "second pass round %d: read %d pre-filtered records for %d new object ids "
+            "from %d of %d fast-path files in %.2f s",
+            self.rounds,
             records,
-            len(user_keys),
+            new_ids,
             len(found),
             len(self.report_of),
             time.perf_counter() - started,

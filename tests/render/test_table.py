@@ -74,7 +74,7 @@ def test_table_fits_terminal_width(sample_logs_dir: Path, columns: int) -> None:
     assert "…" not in result.stdout
 
 
-@pytest.mark.parametrize("columns", [80, 100, 160])
+@pytest.mark.parametrize("columns", [40, 58, 80, 100, 160])
 def test_table_keeps_whole_cells(
     sample_logs_dir: Path, findings: list[dict[str, Any]], columns: int
 ) -> None:
@@ -89,7 +89,9 @@ def test_table_keeps_whole_cells(
         if finding["finding_type"] != "revocation_chain":
             continue
         assert squeeze(row["User"]) == finding["target_upn"]
-        assert squeeze(row["Revoked at"]) == squeeze(berlin(finding["revocation_time"]))
+        if "Revoked at" in row:
+            revoked_at = squeeze(berlin(finding["revocation_time"]))
+            assert squeeze(row["Revoked at"]) == revoked_at
         if "Revoked by" in row:
             assert squeeze(row["Revoked by"]) == finding["actor"]["label"]
 
@@ -97,7 +99,7 @@ def test_table_keeps_whole_cells(
 def test_table_summary_keeps_approval_time(
     sample_logs_dir: Path, findings: list[dict[str, Any]]
 ) -> None:
-    result = hunt(sample_logs_dir, "--tz", ZONE, columns=160)
+    result = hunt(sample_logs_dir, "--tz", ZONE, columns=170)
 
     rows = table_cells(result.stdout)
     assert "Summary" in rows[0]
@@ -111,11 +113,84 @@ def test_table_summary_keeps_approval_time(
 
 
 @pytest.mark.parametrize("columns", [30, 40, 60])
-def test_table_folds_every_column_when_narrow(
-    sample_logs_dir: Path, columns: int
-) -> None:
+def test_table_fits_narrow_terminal(sample_logs_dir: Path, columns: int) -> None:
     result = hunt(sample_logs_dir, columns=columns)
 
     widths = [cell_len(line) for line in result.stdout.splitlines()]
     assert max(widths) <= columns
     assert "…" not in result.stdout
+
+
+@pytest.mark.parametrize("columns", [59, 70, 80, 90, 100, 120, 147, 161, 162, 200])
+def test_table_keeps_identifiers_on_one_line(
+    sample_logs_dir: Path, findings: list[dict[str, Any]], columns: int
+) -> None:
+    result = hunt(sample_logs_dir, columns=columns)
+
+    lines = result.stdout.splitlines()
+    rows = table_cells(result.stdout)
+    assert max(cell_len(line) for line in lines) <= columns
+    for row, finding in zip(rows, findings, strict=True):
+        if finding["target_upn"] and finding["finding_type"] != "revocation_campaign":
+            assert row["User"] == finding["target_upn"]
+            assert any(finding["target_upn"] in line for line in lines)
+        if "Revoked by" in row and finding["actor"]:
+            assert row["Revoked by"] == finding["actor"]["label"]
+
+
+@pytest.mark.parametrize("zone", [None, ZONE])
+@pytest.mark.parametrize("columns", [80, 90, 100])
+def test_table_wraps_time_at_space(
+    sample_logs_dir: Path,
+    findings: list[dict[str, Any]],
+    columns: int,
+    zone: str | None,
+) -> None:
+    extra = ["--tz", zone] if zone else []
+
+    result = hunt(sample_logs_dir, *extra, columns=columns)
+
+    rows = table_cells(result.stdout)
+    assert "Revoked at" in rows[0]
+    for row, finding in zip(rows, findings, strict=True):
+        if finding["finding_type"] != "revocation_chain":
+            continue
+        time = pd.Timestamp(finding["revocation_time"])
+        if zone:
+            expected = berlin(finding["revocation_time"])
+        else:
+            expected = time.strftime("%Y-%m-%d %H:%M:%SZ")
+        assert row["Revoked at"] == expected
+
+
+def test_table_layouts_by_width(sample_logs_dir: Path) -> None:
+    # With the sample logs: the longest UPN has 33 characters.
+    chosen = {
+        columns: tuple(table_cells(hunt(sample_logs_dir, columns=columns).stdout)[0])
+        for columns in (59, 72, 89, 115, 116, 161, 162)
+    }
+
+    assert chosen[162] == TABLE_LAYOUTS[0]
+    assert chosen[161] == TABLE_LAYOUTS[1]
+    assert chosen[116] == TABLE_LAYOUTS[1]
+    assert chosen[115] == TABLE_LAYOUTS[2]
+    assert chosen[89] == TABLE_LAYOUTS[2]
+    assert chosen[72] == TABLE_LAYOUTS[3]
+    assert chosen[59] == TABLE_LAYOUTS[4]
+
+
+@pytest.mark.parametrize("columns", [110, 160])
+def test_details_keep_times_and_addresses_whole(
+    sample_logs_dir: Path, findings: list[dict[str, Any]], columns: int
+) -> None:
+    result = hunt(sample_logs_dir, "--details", columns=columns)
+
+    lines = result.stdout.splitlines()
+    assert max(cell_len(line) for line in lines) <= columns
+    for finding in findings:
+        for event in finding["timeline"]:
+            # Each time, and the address beside it, sits whole on one line.
+            matching = [line for line in lines if event["time"] in line]
+            assert matching, event["time"]
+            if event["ip_address"]:
+                assert any(event["ip_address"] in line for line in matching)

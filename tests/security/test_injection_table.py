@@ -23,9 +23,11 @@ from hostile import (
     HostileExports,
     RunFormat,
     assert_terminal_safe,
+    hunt,
     run_cli,
     unsafe_characters,
 )
+from rich.cells import cell_len
 
 from h056hunt.render.text import plain
 
@@ -96,6 +98,21 @@ def test_summary_shows_near_miss_activity_escaped(hostile_outputs: RunFormat) ->
         errors
     )
     assert "[bold]x[/]" in errors
+
+
+@pytest.mark.parametrize("columns", [40, 60, 100])
+def test_narrow_table_holds_no_controls(
+    hostile_exports: HostileExports, monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    # Narrow layouts set column widths from the hostile values themselves.
+    monkeypatch.setenv("COLUMNS", str(columns))
+
+    result = hunt(hostile_exports, "table", "--details")
+
+    assert result.exit_code == 0
+    assert_terminal_safe(result.stdout, "stdout")
+    lines = result.stdout.decode().splitlines()
+    assert max(cell_len(line) for line in lines) <= columns
 
 
 def test_table_says_partial(hostile_outputs: RunFormat) -> None:

@@ -156,6 +156,97 @@ def test_ctrl_c_keeps_previous_output(big_export: Path, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == [target]
 
 
+def children_of(parent: int) -> list[int]:
+    """Return the ids of the running processes whose parent is ``parent``."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text(encoding="ascii")
+        except OSError:
+            continue
+        # The state and the parent id follow the command name, in brackets.
+        state, parent_id = stat.rsplit(")", 1)[1].split()[:2]
+        if int(parent_id) == parent and state != "Z":
+            children.append(int(entry.name))
+    return children
+
+
+def wait_for_workers(process: subprocess.Popen[bytes]) -> list[int]:
+    """Wait until the run has forked its early scan workers; return their ids."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail("the run ended before it forked scan workers")
+        workers = children_of(process.pid)
+        if workers:
+            return workers
+        time.sleep(0.005)
+    pytest.fail("the run forked no scan worker within 60 s")
+
+
+def still_running(pids: list[int]) -> list[int]:
+    """Wait up to 10 s for the processes to end; return those still running."""
+    deadline = time.monotonic() + 10
+    running = pids
+    while running and time.monotonic() < deadline:
+        time.sleep(0.05)
+        running = [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+    return running
+
+
+@pytest.mark.skipif(
+    len(os.sched_getaffinity(0)) < 2, reason="one core: the scan starts no workers"
+)
+def test_ctrl_c_while_starting_exits_quietly(big_export: Path, tmp_path: Path) -> None:
+    # The console script forks the early scan's workers, then imports pandas for
+    # about half a second. The delays spread the signal over that time and into
+    # the run; the group signal is what a terminal's Ctrl-C sends.
+    messages = []
+    for delay in (0.0, 0.05, 0.15, 0.4):
+        for whole_group in (False, True):
+            # The run's folder of index files goes in here and must be removed.
+            temporary = tmp_path / f"tmp-{delay}-{whole_group}"
+            temporary.mkdir()
+            process = subprocess.Popen(
+                [str(Path(sys.executable).with_name("h056")), "hunt"]
+                + ["--signin", str(big_export), *ARGUMENTS],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                env={**os.environ, "TMPDIR": str(temporary)},
+            )
+            try:
+                workers = wait_for_workers(process)
+                time.sleep(delay)
+                if whole_group:
+                    os.killpg(process.pid, signal.SIGINT)
+                else:
+                    process.send_signal(signal.SIGINT)
+                signalled = time.monotonic()
+                _, output = process.communicate(timeout=60)
+                seconds_to_exit = time.monotonic() - signalled
+            finally:
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.communicate()
+            errors = output.decode()
+
+            assert process.returncode == 130, (delay, errors)
+            # Waiting for the workers' scans to end took 10 s and more.
+            assert seconds_to_exit < 5
+            assert "Traceback" not in errors
+            assert "Exception ignored" not in errors
+            assert len(errors.splitlines()) == 1, errors
+            assert errors.startswith("h056: ERROR: interrupted")
+            assert still_running(workers) == []
+            assert list(temporary.iterdir()) == []
+            messages.append(errors)
+
+    assert any("interrupted while starting" in message for message in messages)
+
+
 def test_inspect_ctrl_c_exits_130(big_export: Path) -> None:
     code, errors = interrupt_while_loading(["inspect", str(big_export)], big_export)
 

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
-from h056hunt import timeranges
+from h056hunt import interrupts, timeranges
 from h056hunt.errors import InputError
 from h056hunt.loaders import prefilter, spill
 from h056hunt.loaders.json_export import route_record
@@ -480,7 +480,11 @@ class ScanPool:
     def __enter__(self) -> ScanPool:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if self._executor is not None and _is_interrupt(exc_type):
+            # close() would wait for the running scans, which take seconds.
+            _stop_pool(self._executor)
+            self._executor = None
         self.close()
 
 
@@ -862,7 +866,7 @@ def _run(tasks: list[_Task]) -> list[RangeOutcome]:
         task = tasks[0]
         chunks = _chunks(task, task.plan.start, task.plan.end, mapped=False)
         return [_scan(task, chunks)]
-    with _worker_pool(len(tasks)) as pool:
+    with _workers(len(tasks)) as pool:
         return list(pool.map(_scan_task, tasks))
 
 
@@ -875,9 +879,11 @@ def _worker_pool(workers: int) -> ProcessPoolExecutor:
 
     The workers are forked here, while the objects of this process are frozen out
     of the collector's sight. A collection in a worker then does not write to, and
-    so copy, every page it inherited. Ctrl-C is held back during the fork: an
-    interrupt inside the fork handlers of the logging module is printed as ignored
-    and lost, and the run then went on to the end.
+    so copy, every page it inherited. Ctrl-C is held back while the workers start
+    (see :func:`h056hunt.interrupts.held`). An interrupt inside the fork handlers
+    of the logging module was printed as ignored and lost, and one inside the
+    executor's start left a worker waiting for tasks, which kept the process from
+    ending.
     """
     # The workers write their index files into a folder that this process removes.
     spill.folder()
@@ -886,23 +892,56 @@ def _worker_pool(workers: int) -> ProcessPoolExecutor:
         mp_context=multiprocessing.get_context("fork"),
         initializer=_start_worker,
     )
-    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     # The CLI freezes its start-up objects already; that freeze stays.
     frozen_before = gc.get_freeze_count() > 0
     gc.freeze()
     try:
-        # With the fork start method, the first task starts every worker.
-        pool.submit(int).result()
-        # A Ctrl-C that came meanwhile is raised now, in this process.
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+        # A Ctrl-C that came meanwhile is raised when the block ends.
+        with interrupts.held():
+            # With the fork start method, the first task starts every worker.
+            pool.submit(int).result()
+    except KeyboardInterrupt:
+        _stop_pool(pool)
+        raise
     except BaseException:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     finally:
         if not frozen_before:
             gc.unfreeze()
     return pool
+
+
+@contextmanager
+def _workers(count: int) -> Iterator[ProcessPoolExecutor]:
+    """Start ``count`` scan workers for the block, and stop them when it ends.
+
+    On Ctrl-C the workers are terminated at once; otherwise the running tasks end
+    first.
+    """
+    pool = _worker_pool(count)
+    try:
+        yield pool
+    except KeyboardInterrupt:
+        _stop_pool(pool)
+        raise
+    except BaseException:
+        pool.shutdown(wait=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _is_interrupt(exc_type: type[BaseException] | None) -> bool:
+    return exc_type is not None and issubclass(exc_type, KeyboardInterrupt)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Terminate the workers after Ctrl-C, without waiting for their tasks.
+
+    Every worker process of the run is terminated, because the run ends.
+    """
+    interrupts.stop_workers()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _start_worker() -> None:
@@ -979,7 +1018,7 @@ def _run_stream(
     free = list(range(count))
     try:
         with (
-            _worker_pool(workers) as pool,
+            _workers(workers) as pool,
             _open_gzip_stream(task.path, gzip_index) as stream,
         ):
             _skip_to(stream, start, compressed=True)
@@ -1400,6 +1439,18 @@ class ContextReader:
         self.changed_files: list[FastFile | CsvFastFile] = []
         self._read: set[bytes] = set()
 
+    def unread(self, user_ids: set[str]) -> set[bytes]:
+        """Return the lower-cased object ids of ``user_ids`` that no call read yet.
+
+        Keys that are not object ids (``upn:...``) are left out.
+        """
+        wanted = {
+            key.lower().encode()
+            for key in user_ids
+            if key and not key.startswith("upn:")
+        }
+        return wanted - self._read
+
     def read(self, user_ids: set[str]) -> list[tuple[FastFile | CsvFastFile, FileSink]]:
         """Route the pre-filtered lines of ``user_ids`` into one new sink per file.
 
@@ -1411,11 +1462,7 @@ class ContextReader:
         Raises:
             InputError: strict mode and a file changed since the first pass read it.
         """
-        wanted = {
-            key.lower().encode()
-            for key in user_ids
-            if key and not key.startswith("upn:")
-        } - self._read
+        wanted = self.unread(user_ids)
         self._read |= wanted
         if not wanted:
             return []
@@ -1684,7 +1731,10 @@ class _BlockPool:
     def __enter__(self) -> _BlockPool:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if self._executor is not None and _is_interrupt(exc_type):
+            _stop_pool(self._executor)
+            self._executor = None
         self.close()
 
 

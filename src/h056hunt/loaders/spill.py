@@ -9,9 +9,10 @@ pass reads them back in slices, so the index costs no memory that grows with the
 input.
 
 The folder is made by the process that runs the hunt, before it forks scan workers,
-and removed when that process exits. Each :class:`PairFile` is removed once the
-index that contains it is dropped. When a file cannot be written (a full or read-only
-temporary directory), the pairs stay in memory, as before.
+and removed when that process exits, or when Ctrl-C ends it. Each
+:class:`PairFile` is removed once the index that contains it is dropped. When a
+file cannot be written (a full or read-only temporary directory), the pairs stay in
+memory, as before.
 
 This module imports no pandas or pyarrow: scan workers use it.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import os
 import shutil
 import tempfile
@@ -27,6 +29,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from h056hunt import interrupts
 
 # Pairs read back per slice: 8 MiB.
 READ_PAIRS = 1 << 20
@@ -51,6 +55,9 @@ def folder() -> str | None:
             return None
         _folder_owner = os.getpid()
         atexit.register(_remove_folder, _folder, _folder_owner)
+        interrupts.add_cleanup(
+            functools.partial(_remove_folder, _folder, _folder_owner)
+        )
     return _folder
 
 

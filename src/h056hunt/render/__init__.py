@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import PurePath
 from typing import TextIO
 
 from rich.console import Console
@@ -73,3 +74,38 @@ RENDERERS: dict[str, Renderer] = {
     "html": _html,
     "timesketch": render_timesketch,
 }
+
+# The format that each --output file name extension names, for runs without
+# --format. A .txt file could contain the table, csv or markdown, so .txt is not
+# listed. Timesketch output is JSON Lines too, but .jsonl names the jsonl format.
+EXTENSION_FORMATS: dict[str, str] = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".csv": "csv",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+}
+
+
+def format_for_extension(path: PurePath) -> str | None:
+    """Return the output format that the extension of ``path`` names, or None.
+
+    The match ignores case. A compressed name such as ``findings.jsonl.gz`` names
+    no format, because the output is never compressed.
+    """
+    return EXTENSION_FORMATS.get(path.suffix.lower())
+
+
+def extension_fits(output_format: str, path: PurePath) -> bool:
+    """Return whether the extension of ``path`` suits ``output_format``.
+
+    An extension that names no format suits every format. Timesketch output is
+    JSON Lines, so it suits the extensions of ``jsonl`` too.
+    """
+    named = format_for_extension(path)
+    if named is None or named == output_format:
+        return True
+    return output_format == "timesketch" and named == "jsonl"

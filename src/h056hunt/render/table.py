@@ -10,12 +10,16 @@ from collections.abc import Sequence
 from datetime import tzinfo
 
 from rich import box
-from rich.cells import cell_len
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
 from h056hunt.findings import Finding, FindingType, Severity
+from h056hunt.render.column_widths import (
+    longest_word,
+    natural_widths,
+    shrink_to_fit,
+)
 from h056hunt.render.text import (
     format_duration,
     format_short_time,
@@ -30,7 +34,8 @@ SEVERITY_STYLES = {
     Severity.MEDIUM: "yellow",
     Severity.LOW: "cyan",
 }
-# Column sets from widest to narrowest; the table uses the first that fits.
+# Column sets from widest to narrowest; the table uses the first that fits with
+# every identifier whole.
 TABLE_LAYOUTS: tuple[tuple[str, ...], ...] = (
     (
         "Severity",
@@ -44,18 +49,25 @@ TABLE_LAYOUTS: tuple[tuple[str, ...], ...] = (
     ),
     ("Severity", "Score", "User", "Revoked by", "Revoked at", "Denied", "Approved"),
     ("Severity", "Score", "User", "Revoked at", "Denied", "Approved"),
+    ("Severity", "User", "Revoked at", "Approved"),
+    ("Severity", "User", "Approved"),
 )
 RIGHT_ALIGNED_COLUMNS = frozenset({"Score", "Denied"})
-# Columns whose cells wrap and fold; the others keep each cell on one line.
-FOLDING_COLUMNS = frozenset({"User", "Revoked by", "Prompts", "Summary"})
-# Folding columns give up width in this order, widest first within a group, down to
-# their minimum. A layout that does not fit at these minimums gives way to the next
-# one; the last layout lets them shrink to one character.
-FOLD_GROUPS: tuple[tuple[str, ...], ...] = (
+# Columns of UPNs and object ids. They keep each cell on one line, so it can be
+# copied, unless not even the narrowest layout fits them.
+IDENTIFIER_COLUMNS = frozenset({"User", "Revoked by"})
+# Columns whose cells wrap at spaces; the others keep each cell on one line. They
+# give up width in this order, widest first within a group, down to the larger of
+# their minimum and their longest word, so no word is split.
+WRAP_GROUPS: tuple[tuple[str, ...], ...] = (
     ("Summary", "Prompts"),
-    ("User", "Revoked by"),
+    ("Revoked at",),
 )
-FOLD_MINIMUM_WIDTHS = {"User": 16, "Revoked by": 16, "Prompts": 14, "Summary": 24}
+WRAPPING_COLUMNS = frozenset(name for group in WRAP_GROUPS for name in group)
+WRAP_MINIMUM_WIDTHS = {"Prompts": 14, "Summary": 24}
+# The --details tables keep every column but their prose one whole while the prose
+# column still gets this many cells.
+DETAIL_PROSE_MINIMUM_WIDTH = 16
 OUTCOME_LABELS = (
     ("declined", "declined"),
     ("unanswered", "unanswered"),
@@ -80,8 +92,9 @@ def render_table(
 ) -> None:
     """Print one row per finding, most severe first, and timelines on request.
 
-    Narrow terminals get fewer columns (:data:`TABLE_LAYOUTS`), and long cells
-    wrap within the terminal's width; ``--details`` has everything.
+    Narrow terminals get fewer columns (:data:`TABLE_LAYOUTS`), so that UPNs and
+    object ids stay whole on one line while other cells wrap at spaces within the
+    terminal's width; ``--details`` has everything.
 
     Args:
         suppressed: how many findings allowlist entries set aside.
@@ -118,15 +131,15 @@ def render_table(
         console.print(Text(message, style="green"))
         return
     rows = [_cells(finding, tz) for finding in findings]
-    columns, widths, folding = _fit_layout(rows, console.width)
+    columns, widths, wrapping = _fit_layout(rows, console.width)
     table = Table(box=box.SIMPLE_HEAVY, show_lines=False)
     for name in columns:
-        fold = name in folding
+        wraps = name in wrapping
         table.add_column(
             name,
             justify="right" if name in RIGHT_ALIGNED_COLUMNS else "left",
-            no_wrap=not fold,
-            overflow="fold" if fold else "ellipsis",
+            no_wrap=not wraps,
+            overflow="fold" if wraps else "ellipsis",
             width=widths.get(name),
         )
     for cells in rows:
@@ -154,74 +167,37 @@ def render_table(
 def _fit_layout(
     rows: list[dict[str, Text]], console_width: int
 ) -> tuple[tuple[str, ...], dict[str, int], frozenset[str]]:
-    """Pick the widest layout that fits, the columns that fold and their widths.
+    """Pick the widest layout that fits, the columns that wrap and every width.
 
     rich 15's own column collapse ignores ``min_width`` and then re-applies it, so a
     table could come out wider than the terminal and lose its right edge. Setting
-    the folding columns' widths here keeps every table within ``console_width``
-    with every character kept. When even the last layout does not fit with one
-    character per folding column, every column folds.
+    every column's width here keeps the table within ``console_width`` with every
+    character kept. When no layout fits with the identifiers whole, the narrowest
+    layout wraps them as well, and when even that does not fit, every column wraps.
     """
-    for position, columns in enumerate(TABLE_LAYOUTS):
-        last = position == len(TABLE_LAYOUTS) - 1
-        widths = _fold_widths(
-            rows, columns, console_width, FOLDING_COLUMNS, FOLD_GROUPS, last
-        )
-        if widths is not None:
-            return columns, widths, FOLDING_COLUMNS
-    columns = TABLE_LAYOUTS[-1]
-    every_column = frozenset(columns)
-    widths = _fold_widths(rows, columns, console_width, every_column, (columns,), True)
-    return columns, widths or {}, every_column
-
-
-def _fold_widths(
-    rows: list[dict[str, Text]],
-    columns: tuple[str, ...],
-    console_width: int,
-    folding: frozenset[str],
-    groups: tuple[tuple[str, ...], ...],
-    relaxed: bool,
-) -> dict[str, int] | None:
-    """Return the widths of the folding columns, or None if they cannot fit.
-
-    Columns give up width group by group, widest first within a group, down to
-    :data:`FOLD_MINIMUM_WIDTHS`, or to one character when ``relaxed``.
-    """
-    cell_rows = [_headers(columns), *rows]
-    natural = {
-        name: max(_text_width(cells[name]) for cells in cell_rows) for name in columns
-    }
-    # SIMPLE_HEAVY draws a one-character edge on each side and a one-character
-    # separator between columns; each column is padded by one space on each side.
-    border = 2 + (len(columns) - 1) + 2 * len(columns)
-    fixed = sum(natural[name] for name in columns if name not in folding)
-    widths = {name: natural[name] for name in columns if name in folding}
-    excess = sum(widths.values()) - (console_width - border - fixed)
-    for group in groups:
-        names = [name for name in group if name in widths]
+    for columns in TABLE_LAYOUTS:
+        wrapping = WRAPPING_COLUMNS.intersection(columns)
         minimums = {
-            name: 1 if relaxed else min(FOLD_MINIMUM_WIDTHS[name], natural[name])
-            for name in names
+            name: max(
+                WRAP_MINIMUM_WIDTHS.get(name, 1),
+                max(longest_word(cells[name]) for cells in rows),
+            )
+            for name in wrapping
         }
-        while excess > 0:
-            shrinkable = [name for name in names if widths[name] > minimums[name]]
-            if not shrinkable:
-                break
-            widest = max(shrinkable, key=widths.__getitem__)
-            widths[widest] -= 1
-            excess -= 1
-    if excess > 0:
-        return None
-    return widths
-
-
-def _headers(columns: tuple[str, ...]) -> dict[str, Text]:
-    return {name: Text(name) for name in columns}
-
-
-def _text_width(text: Text) -> int:
-    return max(cell_len(line) for line in text.plain.split("\n"))
+        natural = natural_widths(columns, rows)
+        widths = shrink_to_fit(natural, console_width, WRAP_GROUPS, minimums)
+        if widths is not None:
+            return columns, widths, frozenset(wrapping)
+    columns = TABLE_LAYOUTS[-1]
+    natural = natural_widths(columns, rows)
+    with_identifiers = WRAPPING_COLUMNS | IDENTIFIER_COLUMNS
+    for wrapping in (with_identifiers.intersection(columns), frozenset(columns)):
+        group = tuple(name for name in columns if name in wrapping)
+        widths = shrink_to_fit(natural, console_width, (group,), {})
+        if widths is not None:
+            return columns, widths, wrapping
+    # Not even one cell per column fits: rich crops the table.
+    return columns, {}, frozenset(columns)
 
 
 def _cells(finding: Finding, tz: tzinfo | None) -> dict[str, Text]:
@@ -285,26 +261,64 @@ def _render_details(finding: Finding, console: Console, tz: tzinfo | None) -> No
     console.print()
     console.print(heading)
     console.print(Text(plain(finding.summary)))
-    factors = Table(box=box.MINIMAL, show_header=True)
-    factors.add_column("Points", justify="right")
-    factors.add_column("Factor")
-    factors.add_column("Fact", overflow="fold")
-    for factor in finding.score_factors:
-        factors.add_row(str(factor.points), factor.name, Text(plain(factor.fact)))
-    console.print(factors)
-    timeline = Table(box=box.MINIMAL, show_header=True)
-    for name in ("Time", "Event", "Detail", "IP", "Country"):
-        timeline.add_column(name, overflow="fold")
-    for event in finding.timeline:
-        timeline.add_row(
-            format_time(event.time, tz),
-            event.kind,
-            Text(plain(event.description)),
-            Text(plain(event.ip_address)),
-            Text(plain(event.country)),
-        )
-    console.print(timeline)
+    factor_rows = [
+        {
+            "Points": Text(str(factor.points)),
+            "Factor": Text(factor.name),
+            "Fact": Text(plain(factor.fact)),
+        }
+        for factor in finding.score_factors
+    ]
+    console.print(
+        _details_table(("Points", "Factor", "Fact"), factor_rows, "Fact", console)
+    )
+    timeline_rows = [
+        {
+            "Time": Text(format_time(event.time, tz)),
+            "Event": Text(event.kind),
+            "Detail": Text(plain(event.description)),
+            "IP": Text(plain(event.ip_address)),
+            "Country": Text(plain(event.country)),
+        }
+        for event in finding.timeline
+    ]
+    columns = ("Time", "Event", "Detail", "IP", "Country")
+    console.print(_details_table(columns, timeline_rows, "Detail", console))
     sources = sorted(
         {f"{item.file}:{item.line or item.record}" for item in finding.evidence}
     )
     console.print(Text("Evidence: " + plain(", ".join(sources)), style="dim"))
+
+
+def _details_table(
+    columns: tuple[str, ...],
+    rows: list[dict[str, Text]],
+    prose: str,
+    console: Console,
+) -> Table:
+    """Build a ``--details`` table whose columns other than ``prose`` stay whole.
+
+    Times, event kinds and IP addresses then keep one line each, and only the
+    ``prose`` column wraps. When that column cannot keep
+    :data:`DETAIL_PROSE_MINIMUM_WIDTH` cells, every column wraps as rich shrinks it.
+    """
+    natural = natural_widths(columns, rows)
+    widths = shrink_to_fit(
+        natural, console.width, ((prose,),), {prose: DETAIL_PROSE_MINIMUM_WIDTH}
+    )
+    table = Table(box=box.MINIMAL, show_header=True)
+    for name in columns:
+        justify: JustifyMethod = "right" if name == "Points" else "left"
+        if widths is None:
+            table.add_column(name, justify=justify, overflow="fold")
+        else:
+            table.add_column(
+                name,
+                justify=justify,
+                no_wrap=name != prose,
+                overflow="fold",
+                width=widths[name],
+            )
+    for cells in rows:
+        table.add_row(*(cells[name] for name in columns))
+    return table

@@ -8,6 +8,7 @@ from typing import IO, Any
 
 import click
 
+from h056hunt import interrupts
 from h056hunt.errors import H056Error
 from h056hunt.simulate.config import (
     DEFAULT_START,
@@ -163,6 +164,8 @@ def simulate_command(
     except H056Error as error:
         raise click.UsageError(str(error)) from error
 
+    # Until here the console script ends the process at once on Ctrl-C.
+    interrupts.raise_on_interrupt()
     try:
         result = simulate(config, out_dir)
     except KeyboardInterrupt:

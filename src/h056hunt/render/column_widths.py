@@ -1,0 +1,79 @@
+"""Column widths for rich tables that keep identifiers whole on narrow terminals.
+
+rich 15 shrinks the widest wrapping columns first, so a UPN, an IP address or a time
+could be split mid-token while the prose next to it kept its width, and the pieces
+could no longer be copied. The tables here set every column's width instead. Some
+columns keep their natural width and never wrap. The others wrap at spaces and give
+up width in a set order, down to a minimum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.cells import cell_len
+from rich.text import Text
+
+
+def text_width(text: Text) -> int:
+    """Return the width of the longest line of ``text``, in terminal cells."""
+    return max(cell_len(line) for line in text.plain.split("\n"))
+
+
+def longest_word(text: Text) -> int:
+    """Return the width of the longest run of non-space characters of ``text``."""
+    return max((cell_len(word) for word in text.plain.split()), default=0)
+
+
+def table_border(columns: int) -> int:
+    """Return the cells that a table's edges, separators and padding take.
+
+    The boxes used here (SIMPLE_HEAVY, MINIMAL) draw a one-cell edge on each side
+    and a one-cell separator between columns, and each column is padded by one
+    space on each side.
+    """
+    return 2 + (columns - 1) + 2 * columns
+
+
+def natural_widths(
+    columns: Iterable[str], rows: Iterable[dict[str, Text]]
+) -> dict[str, int]:
+    """Return each column's width without wrapping, over the header and ``rows``."""
+    names = list(columns)
+    widths = {name: cell_len(name) for name in names}
+    for cells in rows:
+        for name in names:
+            widths[name] = max(widths[name], text_width(cells[name]))
+    return widths
+
+
+def shrink_to_fit(
+    natural: dict[str, int],
+    total_width: int,
+    groups: tuple[tuple[str, ...], ...],
+    minimums: dict[str, int],
+) -> dict[str, int] | None:
+    """Return widths of every column that fit a table into ``total_width``, or None.
+
+    The columns named in ``groups`` give up width group by group, the widest first
+    within a group, down to their ``minimums`` (never below one cell or above their
+    natural width). Every other column keeps its natural width. None means the
+    table does not fit even at the minimums.
+    """
+    widths = dict(natural)
+    excess = sum(widths.values()) + table_border(len(widths)) - total_width
+    for group in groups:
+        names = [name for name in group if name in widths]
+        floors = {
+            name: max(1, min(minimums.get(name, 1), natural[name])) for name in names
+        }
+        while excess > 0:
+            shrinkable = [name for name in names if widths[name] > floors[name]]
+            if not shrinkable:
+                break
+            widest = max(shrinkable, key=widths.__getitem__)
+            widths[widest] -= 1
+            excess -= 1
+    if excess > 0:
+        return None
+    return widths

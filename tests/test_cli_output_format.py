@@ -1,0 +1,146 @@
+"""Tests for the output format that h056 hunt picks from --format and --output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cli_runs import SAMPLES
+from h056hunt.cli import main
+from h056hunt.render import EXTENSION_FORMATS, RENDERERS
+
+SAMPLE_INPUTS = [
+    "hunt",
+    "--audit",
+    str(SAMPLES / "audit.json"),
+    "--signin",
+    str(SAMPLES / "signin.json"),
+    "--fail-on",
+    "none",
+]
+
+
+def _hunt(*extra: str) -> Result:
+    return CliRunner().invoke(main, [*SAMPLE_INPUTS, *extra])
+
+
+def _stdout_of(output_format: str) -> bytes:
+    result = _hunt("--format", output_format)
+    assert result.exit_code == 0, result.output
+    return result.stdout_bytes
+
+
+@pytest.mark.parametrize(
+    ("file_name", "output_format"),
+    [
+        ("findings.jsonl", "jsonl"),
+        ("findings.ndjson", "jsonl"),
+        ("findings.json", "json"),
+        ("findings.csv", "csv"),
+        ("report.md", "markdown"),
+        ("report.markdown", "markdown"),
+        ("report.html", "html"),
+        ("report.htm", "html"),
+        ("REPORT.HTML", "html"),
+    ],
+)
+def test_extension_picks_format(
+    tmp_path: Path, file_name: str, output_format: str
+) -> None:
+    target = tmp_path / file_name
+
+    result = _hunt("--output", str(target))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert target.read_bytes() == _stdout_of(output_format)
+
+
+def test_every_mapped_extension_names_a_format() -> None:
+    assert set(EXTENSION_FORMATS.values()) <= set(RENDERERS)
+    assert all(suffix == suffix.lower() for suffix in EXTENSION_FORMATS)
+
+
+def test_inferred_formats_parse(tmp_path: Path) -> None:
+    for name in ("f.jsonl", "f.json", "f.html"):
+        assert _hunt("--output", str(tmp_path / name)).exit_code == 0
+
+    lines = (tmp_path / "f.jsonl").read_text(encoding="utf-8").splitlines()
+    document = json.loads((tmp_path / "f.json").read_text(encoding="utf-8"))
+    page = (tmp_path / "f.html").read_text(encoding="utf-8")
+    assert lines
+    assert all("finding_id" in json.loads(line) for line in lines)
+    assert len(document["findings"]) == len(lines)
+    assert page.startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize("file_name", ["findings.txt", "findings", "f.jsonl.gz"])
+def test_unmapped_extension_writes_table(tmp_path: Path, file_name: str) -> None:
+    target = tmp_path / file_name
+
+    result = _hunt("--output", str(target))
+
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes() == _stdout_of("table")
+    assert "WARNING" not in result.stderr
+
+
+def test_no_output_prints_table() -> None:
+    assert _hunt().stdout_bytes == _stdout_of("table")
+
+
+def test_explicit_format_beats_extension(tmp_path: Path) -> None:
+    target = tmp_path / "report.html"
+
+    result = _hunt("--format", "json", "--output", str(target))
+
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes() == _stdout_of("json")
+    assert "has the extension of html output" in result.stderr
+    assert "--format json was given, so json output is written" in result.stderr
+
+
+def test_table_into_html_file_warns(tmp_path: Path) -> None:
+    result = _hunt("--format", "table", "--output", str(tmp_path / "f.html"))
+
+    assert result.exit_code == 0, result.output
+    assert "so table output is written" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("output_format", "file_name"),
+    [
+        ("timesketch", "events.jsonl"),
+        ("timesketch", "events.ndjson"),
+        ("jsonl", "findings.JSONL"),
+        ("table", "findings.txt"),
+        ("csv", "findings.tsv"),
+    ],
+)
+def test_fitting_extension_no_warning(
+    tmp_path: Path, output_format: str, file_name: str
+) -> None:
+    target = tmp_path / file_name
+
+    result = _hunt("--format", output_format, "--output", str(target))
+
+    assert result.exit_code == 0, result.output
+    assert "WARNING" not in result.stderr
+    assert target.read_bytes() == _stdout_of(output_format)
+
+
+def test_inferred_format_named_at_info(tmp_path: Path) -> None:
+    result = _hunt("-v", "--output", str(tmp_path / "f.csv"))
+
+    assert "writing csv output" in result.stderr
+
+
+def test_help_names_extensions() -> None:
+    result = CliRunner().invoke(main, ["hunt", "--help"])
+
+    assert result.exit_code == 0
+    assert ".ndjson" in result.stdout
+    assert "extension" in result.stdout
