@@ -434,6 +434,14 @@ def measure(inputs: dict[str, Path], repeat: int) -> dict[str, Run]:
             max(1, repeat - 1),
             (inputs["audit3m"], inputs["ndjson3m"]),
         )
+        # The 3M sign-ins with the 1M audit export: memory that grows with the
+        # sign-ins alone, apart from the revocations that the 3M audit adds.
+        runs["ndjson3m_audit1m"] = timed(
+            "hunt NDJSON 3M, 1M audit",
+            hunt(audit, inputs["ndjson3m"]),
+            1,
+            (audit, inputs["ndjson3m"]),
+        )
     duckdb_script = HERE / "duckdb_join.py"
     runs["duckdb"] = timed(
         "duckdb columns + join (1M)",
@@ -501,11 +509,20 @@ def summarise(runs: dict[str, Run]) -> dict[str, object]:
     if "csv100k" in runs:
         ratio = runs["csv100k"].best / runs["ndjson100k"].best
         checks.append(check("CSV / NDJSON time (100k)", ratio, TARGET_SHAPE_RATIO))
+    growth: dict[str, float] = {}
+    if "ndjson3m_audit1m" in runs:
+        # Each of the 2M sign-ins past the first million, with the same audit.
+        extra = runs["ndjson3m_audit1m"].peak_mib - runs["ndjson"].peak_mib
+        growth["peak RSS MiB per 1M more sign-ins"] = round(extra / 2, 1)
+    if "ndjson3m" in runs and "ndjson3m_audit1m" in runs:
+        extra = runs["ndjson3m"].peak_mib - runs["ndjson3m_audit1m"].peak_mib
+        growth["peak RSS MiB for 230k more audit rows"] = round(extra, 1)
     return {
         "machine": machine(),
         "runs": {key: asdict(run) | {"best": run.best} for key, run in runs.items()},
         "pandas_records": PANDAS_RECORDS,
         "checks": checks,
+        "growth": growth,
     }
 
 
@@ -552,6 +569,11 @@ def print_report(report: dict[str, object]) -> None:
         print(
             f"  {item['name']:<32} {item['value']:>8} (target {item['target']}) {mark}"
         )
+    growth = report.get("growth") or {}
+    if growth:
+        print("\nmemory growth (not a target):")
+    for name, value in growth.items():  # type: ignore[attr-defined]
+        print(f"  {name:<40} {value:>8}")
     pandas = report["runs"]["pandas"]  # type: ignore[index]
     print(
         f"\npandas.read_json(lines=True) took {pandas['best']:.1f} s and "
