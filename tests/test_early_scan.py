@@ -257,7 +257,8 @@ def _running(pid: int | None) -> bool:
     """Tell whether a process exists and has not ended (a zombie has ended)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
+        # Reading raises ESRCH when the process is reaped after the file opened.
         return False
     # The state follows the command name, which is in brackets.
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
