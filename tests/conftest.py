@@ -67,11 +67,11 @@ def restore_logging() -> Iterator[None]:
 def small_fast_path_units(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shrink the fast path's chunks, index blocks and time batches, and send every
     file to the workers, so small test files run each of its code paths."""
-    from h056hunt.loaders import csv_fastpath, fastpath, prefilter
+    from h056hunt.loaders import csv_scan, fastpath, prefilter
 
     monkeypatch.setattr(fastpath, "CHUNK_BYTES", 64 * 1024)
-    monkeypatch.setattr(csv_fastpath, "CHUNK_BYTES", 64 * 1024)
-    monkeypatch.setattr(csv_fastpath, "MIN_BYTES", 0)
+    monkeypatch.setattr(csv_scan, "CHUNK_BYTES", 64 * 1024)
+    monkeypatch.setattr(csv_scan, "MIN_BYTES", 0)
     monkeypatch.setattr(fastpath, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(prefilter, "INDEX_BLOCK_BYTES", 16 * 1024)
     monkeypatch.setattr(prefilter, "TIME_BATCH", 500)

@@ -9,7 +9,8 @@ run itself later plans each file again and takes a queued scan only when the tas
 and byte ranges come out the same and the file has not changed since (see
 :func:`~h056hunt.loaders.fastpath.start_file`), so a setting read later, such as a
 config file's activity names, never changes a result: at worst the early scan is
-discarded.
+discarded. A CSV file gets the byte scan of the CSV fast path, under the same rule
+(see :mod:`~h056hunt.loaders.csv_early`).
 
 This module and the fast path's scan import no pandas or pyarrow, so the workers
 fork from a small process.
@@ -24,7 +25,7 @@ from contextlib import contextmanager
 from h056hunt.activities import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.config_search import find_config_file
 from h056hunt.errors import H056Error
-from h056hunt.loaders import fastpath
+from h056hunt.loaders import csv_early, fastpath
 from h056hunt.sources import DEFAULT_MAX_DECOMPRESSED_BYTES, expand_inputs
 from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES
 
@@ -72,6 +73,13 @@ def start(arguments: list[str]) -> None:
         files,
         revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
         max_decompressed_bytes=DEFAULT_MAX_DECOMPRESSED_BYTES,
+        max_record_bytes=DEFAULT_MAX_RECORD_BYTES,
+    )
+    # Every file goes to both planners: the JSON planner skipped the CSV files,
+    # and the CSV planner skips a JSON file at its first character.
+    csv_early.start_early(
+        files,
+        revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
         max_record_bytes=DEFAULT_MAX_RECORD_BYTES,
     )
 

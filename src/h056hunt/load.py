@@ -20,7 +20,7 @@ from h056hunt.activities import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.conflict_log import ConflictWarnings
 from h056hunt.detect.identity import upn_pair_columns, upns_without_id
 from h056hunt.errors import InputError
-from h056hunt.loaders import csv_fastpath, fastpath, parquet, registry
+from h056hunt.loaders import csv_early, csv_fastpath, fastpath, parquet, registry
 from h056hunt.loaders.sink import FileFrames, FileReport, FileSink
 from h056hunt.loaders.upn_search import UpnSearch
 from h056hunt.sources import (
@@ -221,6 +221,8 @@ def load_logs(
                     frames.append(result)
                 if progress is not None:
                     progress(input_file, sink.report.records_seen)
+        # The CSV fast path takes its early scans as it reads each file.
+        csv_early.discard_early()
     if not fast_files:
         data = _combine(frames, reports, unreadable)
         data.conflict_warnings.log_remainder()
@@ -321,8 +323,9 @@ def _load_file(
         return None
     # A scan queued at start-up ran while the command line was imported, so the
     # time here leaves that part out.
-    started_early = (
-        fast_file is not None and pending is not None and pending.identity is not None
+    started_early = fast_file is not None and (
+        (pending is not None and pending.identity is not None)
+        or (isinstance(fast_file, csv_fastpath.CsvFastFile) and fast_file.scanned_early)
     )
     logger.info(
         "%s: %s shape, %s path, %d records seen in %.2f s%s",

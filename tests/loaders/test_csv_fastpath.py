@@ -14,7 +14,7 @@ import pytest
 
 from h056hunt.activities import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.load import LoadOptions, load_logs
-from h056hunt.loaders import csv_fastpath
+from h056hunt.loaders import csv_fastpath, csv_scan
 from h056hunt.loaders.fastpath import FileChanged, Unsupported
 from h056hunt.loaders.sink import FileSink
 
@@ -99,7 +99,7 @@ def test_rows_without_user_id_or_upn_column_prefiltered(tmp_path: Path) -> None:
 def test_load_logs_accounts_every_record(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(csv_fastpath, "MIN_BYTES", 0)
+    monkeypatch.setattr(csv_scan, "MIN_BYTES", 0)
     path = tmp_path / "signin.csv"
     rows = [_row(index) for index in range(30)]
     rows[3] = _row(3, DENIED)
@@ -238,7 +238,7 @@ def test_undecodable_row_goes_to_plain_path(
         raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
 
     monkeypatch.setattr(csv_fastpath, "_route_rows", failing)
-    monkeypatch.setattr(csv_fastpath, "MIN_BYTES", 0)
+    monkeypatch.setattr(csv_scan, "MIN_BYTES", 0)
     sink = FileSink(str(path), "signin", None)
 
     loaded = csv_fastpath.try_load(

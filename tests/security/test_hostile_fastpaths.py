@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from hostile import run_cli
 
-from h056hunt.loaders import csv_fastpath, fastpath
+from h056hunt.loaders import csv_scan, fastpath
 
 ARGUMENTS = ["--fail-on", "none", "--format", "jsonl"]
 LOG_ANALYTICS_HEADER = (
@@ -128,9 +128,9 @@ def write_csv(path: Path, rows: list[str], padding: int = 0) -> Path:
 def test_header_only_csv_over_fast_size(tmp_path: Path) -> None:
     # Trailing spaces in the header line bring the file to the fast path's size
     # while the line break stays inside the window where it looks for the header.
-    padding = csv_fastpath.MIN_BYTES - len(LOG_ANALYTICS_HEADER) - 2
+    padding = csv_scan.MIN_BYTES - len(LOG_ANALYTICS_HEADER) - 2
     path = write_csv(tmp_path / "header.csv", [], padding)
-    assert path.stat().st_size == csv_fastpath.MIN_BYTES
+    assert path.stat().st_size == csv_scan.MIN_BYTES
     fast = run_cli(["hunt", "--signin", str(path), *ARGUMENTS])
     plain = run_cli(["hunt", "--signin", str(path), "--no-fast-path", *ARGUMENTS])
     assert "internal error" not in fast.stderr
@@ -350,7 +350,7 @@ def test_casefolded_activity_in_portal_csv(tmp_path: Path, activity: str) -> Non
                 "Target1UserPrincipalName": "target@contoso.example",
             }
         )
-    assert audit.stat().st_size >= csv_fastpath.MIN_BYTES
+    assert audit.stat().st_size >= csv_scan.MIN_BYTES
     signin = tmp_path / "signins.json"
     signin.write_text(denial_lines(), encoding="utf-8")
     assert_same_findings(audit, signin)

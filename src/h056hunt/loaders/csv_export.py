@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from h056hunt.errors import InputError
 from h056hunt.loaders import ual
@@ -46,8 +47,10 @@ from h056hunt.loaders.csv_table import (
     read_rows,
 )
 from h056hunt.loaders.oversized import reject_oversized
-from h056hunt.loaders.sink import FileSink
 from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES, TextLine, text_lines
+
+if TYPE_CHECKING:
+    from h056hunt.loaders.sink import FileSink
 
 logger = logging.getLogger(__name__)
 

@@ -6,59 +6,54 @@ tables) or :class:`~h056hunt.loaders.csv_portal.AuditRows`, and whose every row 
 one line. Portal sign-in downloads are left to the plain path, because their
 authentication steps sit in another file.
 
-One pass over the raw bytes finds the line starts, checks the quoting and searches the
-literals of :func:`~h056hunt.loaders.prefilter.signin_spec` or
-:func:`~h056hunt.loaders.prefilter.audit_spec`. ``pyarrow.csv`` then reads only the
-time, table and user id columns. A row is decoded when it contains a literal, a
-``\\u`` escape, a time that does not parse, or a table of another log. A sign-in row
-without a user id but with a UPN is decoded too, because the plain path matches it by
-UPN. Decoding goes through the plain path's ``csv`` parsing and row mapping, with the
-same line and record numbers.
+One pass over the raw bytes (:func:`~h056hunt.loaders.csv_scan.scan_rows`) finds
+the line starts, checks the quoting and searches the literals of
+:func:`~h056hunt.loaders.prefilter.signin_spec` or
+:func:`~h056hunt.loaders.prefilter.audit_spec`. For ``h056 hunt`` that pass may
+have started at start-up in a worker (see :mod:`~h056hunt.loaders.csv_early`).
+``pyarrow.csv`` then reads only the time, table and user id columns. A row is
+decoded when it contains a literal, a ``\\u`` escape, a time that does not parse, or
+a table of another log. A sign-in row without a user id but with a UPN is decoded
+too, because the plain path matches it by UPN. Decoding goes through the plain
+path's ``csv`` parsing and row mapping, with the same line and record numbers.
 Every other row is counted as pre-filtered, with its time in the file's time ranges
 and its user id kept for :meth:`CsvFastFile.read_context`.
 
-The quoting check accepts only quotes that open a cell, close it or are doubled
-inside it, and no line break inside quotes. On such text ``pyarrow.csv`` (checked
-with pyarrow 26) and the ``csv`` module in strict mode split cells the same way;
-``tests/loaders/test_csv_fastpath.py`` contains the cases where they differ. Any file
-outside these rules raises :class:`~h056hunt.loaders.fastpath.Unsupported` before
-the sink is touched, and the plain path reads it.
+Any file that the fast path cannot read exactly as the plain path does, such as
+one outside the quoting rules of :mod:`~h056hunt.loaders.csv_scan`, raises
+:class:`~h056hunt.loaders.fastpath.Unsupported` before the sink is touched, and the
+plain path reads it.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import logging
-import re
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-import stringzilla as sz
 
 from h056hunt import timeranges
 from h056hunt.errors import InputError
-from h056hunt.loaders import csv_export, entra, prefilter
-from h056hunt.loaders.csv_log_analytics import (
-    AUDIT_TABLES,
-    LogAnalyticsRows,
-    column_key,
+from h056hunt.loaders import csv_early, csv_export, csv_scan, entra
+from h056hunt.loaders.csv_log_analytics import AUDIT_TABLES
+from h056hunt.loaders.csv_scan import (
+    Columns,
+    Layout,
+    RowScan,
+    ScanPlan,
+    plan_scan,
+    read_row,
+    scan_rows,
 )
-from h056hunt.loaders.csv_portal import DATE_COLUMN, AuditRows, SigninRows
-from h056hunt.loaders.csv_table import (
-    MAX_CELL_CHARS,
-    CsvHeader,
-    CsvRecord,
-    RowHandler,
-    count_delimiters,
-)
+from h056hunt.loaders.csv_table import CsvRecord
 from h056hunt.loaders.fastpath import (
     FileChanged,
     FileIdentity,
@@ -73,75 +68,15 @@ from h056hunt.loaders.fields import text as field_text
 from h056hunt.loaders.prefilter import LogSpec
 from h056hunt.loaders.sink import FileSink
 from h056hunt.loaders.upn_search import UpnSearch
-from h056hunt.sources import GZIP_MAGIC, UTF16_MARKS
 from h056hunt.timeparse import parse_time_column
 
 logger = logging.getLogger(__name__)
 
-CHUNK_BYTES = 8 * 1024 * 1024
-# Smaller files go to the plain path: it maps every row in well under a second, and
-# small exports keep every per-row check and count.
-MIN_BYTES = 1024 * 1024
-# The header line must end within this many bytes of the start of the file.
-HEADER_PEEK_BYTES = 1024 * 1024
 # Characters that Python's str.strip() removes from ASCII text.
 ASCII_WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
-NEWLINE = 0x0A
-CARRIAGE_RETURN = 0x0D
-QUOTE = 0x22
-_UTF8_MARK = b"\xef\xbb\xbf"
-_SEPARATOR_LINE = re.compile(r"^sep=(.)\s*$")
-_BRACKET_LABEL = re.compile(r"\[(?P<label>[^\]]*)\]\s*$")
 # The start of a slash date whose day and month order the sink may infer.
 _DAY_MONTH_START = r"^\d{1,2}/\d{1,2}/"
 SIGNIN_TABLES = frozenset(entra.SIGNIN_EVENT_TYPE_BY_SOURCE)
-
-
-@dataclass(frozen=True)
-class _Columns:
-    """Header positions of the cells the fast path reads without decoding a row.
-
-    Attributes:
-        time: the event time column.
-        envelope_time: the column read when ``time`` is empty (``TimeGenerated``).
-        table: the Log Analytics ``Type`` column.
-        category: the ``Category`` column, read when there is no ``Type``.
-        user: the user object id column of a sign-in export.
-        upn: the user principal name column of a sign-in export.
-        header_log: the log that the header alone gives every row, or None when the
-            ``Type`` or ``Category`` cell decides it.
-    """
-
-    time: int
-    envelope_time: int | None = None
-    table: int | None = None
-    category: int | None = None
-    user: int | None = None
-    upn: int | None = None
-    header_log: str | None = None
-
-
-@dataclass(frozen=True)
-class _Layout:
-    """The delimiter, header and first data byte of a CSV file."""
-
-    delimiter: str
-    header: CsvHeader
-    data_start: int
-
-
-@dataclass
-class _Scan:
-    """The row offsets and literal hits found by one pass over the raw rows.
-
-    Attributes:
-        starts: byte offset of each row's line, then the offset where the last
-            line ends.
-        hit_rows: rows that contain a literal of the spec or an escape.
-    """
-
-    starts: np.ndarray
-    hit_rows: np.ndarray
 
 
 @dataclass
@@ -161,7 +96,7 @@ class CsvFastFile:
     requested_log: str
     spec: LogSpec
     dayfirst: bool | None
-    layout: _Layout
+    layout: Layout
     starts: np.ndarray
     user_codes: np.ndarray
     user_ids: list[str]
@@ -169,6 +104,8 @@ class CsvFastFile:
     identity: FileIdentity | None = None
     # Why the second pass could not read the file again, once it has tried.
     changed: str | None = None
+    # Whether the byte scan ran in a worker started at start-up.
+    scanned_early: bool = False
 
     def read_context(self, wanted: set[bytes]) -> FileSink | None:
         """Route the pre-filtered rows of the ``wanted`` lower-cased user ids.
@@ -234,7 +171,7 @@ def try_load(
     if not enabled(fast_path):
         return None
     try:
-        if path.stat().st_size < MIN_BYTES:
+        if path.stat().st_size < csv_scan.MIN_BYTES:
             return None
         return load_file(
             path,
@@ -268,15 +205,21 @@ def load_file(
     # NOTE: the row offsets, the columns read and the user ids of pre-filtered rows
     # stay in memory, so this path's memory grows with the row count of the file.
     identity = FileIdentity.of(path)
-    layout = _read_layout(path)
-    handler = csv_export.choose_handler(layout.header)
-    spec, columns = _plan(handler, layout.header, revocation_activities)
-    assert handler is not None
-    # pyarrow reads the columns in a thread while this one scans the bytes. Its
-    # reader releases the interpreter lock, so the two overlap on two cores.
+    plan, handler = plan_scan(
+        path,
+        revocation_activities=revocation_activities,
+        max_record_bytes=max_record_bytes,
+    )
+    layout = plan.layout
+    spec = plan.spec
+    columns = plan.columns
+    early = csv_early.take_early(path, display, plan, identity)
+    # pyarrow reads the columns in a thread while this one scans the bytes or waits
+    # for the scan started early. Its reader releases the interpreter lock, so the
+    # two overlap on two cores.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="h056-csv") as reader:
         columns_read = reader.submit(_read_columns, path, layout, columns)
-        scan = _scan(path, layout, spec, max_record_bytes)
+        scan, scanned_early = _scan_or_take(early, path, display, plan)
         table = columns_read.result()
     rows = len(scan.starts) - 1
     if table.num_rows != rows:
@@ -316,303 +259,38 @@ def load_file(
         user_ids=user_ids,
         decoded_rows=decoded_rows,
         identity=identity,
+        scanned_early=scanned_early,
     )
 
 
-def _read_layout(path: Path) -> _Layout:
-    """Read the header line as the plain path does; raise Unsupported otherwise."""
-    try:
-        with path.open("rb") as raw:
-            head = raw.read(HEADER_PEEK_BYTES)
-    except OSError as error:
-        raise Unsupported(f"the file cannot be read here: {error}") from error
+def _scan_or_take(
+    early: Future[RowScan] | None, path: Path, display: str, plan: ScanPlan
+) -> tuple[RowScan, bool]:
+    """Return the result of the scan started early, or scan the file now.
 
-    if head.startswith(GZIP_MAGIC) or head[:2] in UTF16_MARKS:
-        raise Unsupported("the file is gzip or UTF-16")
-    newline = head.find(b"\n")
-    if newline < 0:
-        raise Unsupported("no line break within the header window")
-    line = head[: newline + 1]
-    if line.startswith(_UTF8_MARK):
-        line = line[len(_UTF8_MARK) :]
-
-    try:
-        text = line.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise Unsupported("the header line is not valid UTF-8") from error
-    content = text.replace("\ufeff", "").strip()
-    if not content or _SEPARATOR_LINE.match(content) or "\x00" in text:
-        raise Unsupported("the first line is not a plain header")
-    if content[0] in "[{":
-        raise Unsupported("the file is JSON")
-
-    delimiter = count_delimiters(content)
-    if csv.field_size_limit() < MAX_CELL_CHARS:
-        csv.field_size_limit(MAX_CELL_CHARS)
-    try:
-        cells = next(
-            csv.reader(iter([text.lstrip("\ufeff")]), delimiter=delimiter, strict=True)
-        )
-    except (csv.Error, StopIteration) as error:
-        raise Unsupported("the header is not one valid CSV line") from error
-    header = CsvHeader.from_cells(cells, 1)
-    return _Layout(delimiter, header, newline + 1)
-
-
-def _plan(
-    handler: RowHandler | None,
-    header: CsvHeader,
-    revocation_activities: tuple[str, ...],
-) -> tuple[LogSpec, _Columns]:
-    """Pick the spec and the columns to read for the handler of the header."""
-    if isinstance(handler, LogAnalyticsRows):
-        return _plan_log_analytics(header, revocation_activities)
-    if isinstance(handler, SigninRows):
-        # The portal writes the authentication steps of a sign-in to another file,
-        # so a denial can sit in a step whose sign-in row contains no literal.
-        raise Unsupported("portal sign-in downloads keep their steps in another file")
-    if isinstance(handler, AuditRows):
-        return prefilter.audit_spec(revocation_activities), _Columns(
-            time=_position(header.positions, DATE_COLUMN), header_log="audit"
-        )
-    raise Unsupported("the CSV shape has no fast path")
-
-
-def _plan_log_analytics(
-    header: CsvHeader, revocation_activities: tuple[str, ...]
-) -> tuple[LogSpec, _Columns]:
-    positions: dict[str, int] = {}
-    for position, name in enumerate(header.names):
-        positions.setdefault(column_key(name), position)
-        label = _BRACKET_LABEL.search(name)
-        if label is not None and label.group("label").strip().upper() != "UTC":
-            # The plain path warns about such columns once per file.
-            raise Unsupported(f"column {name!r} is not marked [UTC]")
-    has_signin_time = "createddatetime" in positions
-    has_audit_time = "activitydatetime" in positions
-    if has_signin_time == has_audit_time:
-        raise Unsupported("the header does not name one log's time column")
-    header_log = None
-    if "type" not in positions and "category" not in positions:
-        if "initiatedby" in positions or "activitydisplayname" in positions:
-            header_log = "audit"
-        elif {"userprincipalname", "resulttype", "userid"} & set(positions):
-            header_log = "signin"
-    columns = _Columns(
-        time=positions.get("createddatetime", positions.get("activitydatetime", 0)),
-        envelope_time=positions.get("timegenerated"),
-        table=positions.get("type"),
-        category=positions.get("category"),
-        header_log=header_log,
-    )
-    if has_signin_time:
-        columns = replace(
-            columns,
-            user=positions.get("userid"),
-            upn=positions.get("userprincipalname"),
-        )
-        return prefilter.signin_spec(), columns
-    return prefilter.audit_spec(revocation_activities), columns
-
-
-def _position(positions: dict[str, int], key: str) -> int:
-    if key not in positions:
-        raise Unsupported(f"the header has no {key!r} column")
-    return positions[key]
-
-
-def _scan(path: Path, layout: _Layout, spec: LogSpec, max_record_bytes: int) -> _Scan:
-    """Find the rows and the literal hits, checking every byte on the way.
+    The flag is True when the result comes from the scan started early.
 
     Raises:
-        Unsupported: a NUL byte, invalid UTF-8, a carriage return that does not end
-            a line, quoting outside the rules in the module docstring, a blank line
-            or a line over ``max_record_bytes``.
+        Unsupported: the scan, early or not, found a row the fast path cannot read.
     """
-    delimiter = ord(layout.delimiter)
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    starts: list[np.ndarray] = [np.array([layout.data_start], dtype=np.int64)]
-    hits: list[np.ndarray] = []
-    first_bytes: list[np.ndarray] = []
-    buffer = bytearray(CHUNK_BYTES)
-    carry = 0
-    position = layout.data_start
-    try:
-        with path.open("rb") as raw:
-            raw.seek(position)
-            while True:
-                read = raw.readinto(memoryview(buffer)[carry:])
-                filled = carry + read
-                at_end = read == 0
-                if at_end and not filled:
-                    break
-                cut = filled if at_end else buffer.rfind(b"\n", 0, filled) + 1
-                if cut == 0:
-                    raise Unsupported("a line is longer than the scan buffer")
-                array = np.frombuffer(buffer, np.uint8, count=cut)
-                newlines = _check_chunk(array, buffer, decoder, delimiter, at_end)
-                starts.append(newlines.astype(np.int64) + position + 1)
-                local_starts = np.concatenate(([0], newlines + 1))
-                first_bytes.append(array[local_starts[local_starts < cut]])
-                hits.append(_hit_offsets(buffer, cut, spec) + position)
-                position += cut
-                carry = filled - cut
-                buffer[:carry] = buffer[cut:filled]
-                if at_end:
-                    break
-    except OSError as error:
-        raise Unsupported(f"the file cannot be read here: {error}") from error
-    if not hits:
-        raise Unsupported("no rows follow the header")
-    line_starts = np.concatenate(starts)
-    if line_starts[-1] != position:
-        # The last line has no line break; its end is the end of the file.
-        line_starts = np.append(line_starts, position)
-    lengths = np.diff(line_starts)
-    if len(lengths) and lengths.max() >= max_record_bytes:
-        raise Unsupported("a line at or over the record size limit")
-    offsets = np.concatenate(hits)
-    hit_rows = np.unique(np.searchsorted(line_starts, offsets, side="right") - 1)
-    if spec.word_groups:
-        hit_rows = _rows_naming_activity(path, line_starts, hit_rows, spec)
-    with path.open("rb") as raw:
-        _check_blank_rows(raw, line_starts, np.concatenate(first_bytes), layout)
-    return _Scan(line_starts, hit_rows)
-
-
-def _check_chunk(
-    array: np.ndarray,
-    buffer: bytearray,
-    decoder: codecs.IncrementalDecoder,
-    delimiter: int,
-    final: bool,
-) -> np.ndarray:
-    """Return the newline offsets of a chunk of whole lines, ``buffer[:len(array)]``.
-
-    Raises:
-        Unsupported: the chunk is not text that the fast path splits exactly as
-            the ``csv`` module does.
-    """
-    length = len(array)
-    text = sz.Str(buffer)[:length]
-    if text.find("\x00") >= 0:
-        raise Unsupported("a NUL byte")
-    if (array >= 0x80).any():
+    if early is not None:
         try:
-            decoder.decode(memoryview(buffer)[:length], final=final)
-        except UnicodeDecodeError as error:
-            raise Unsupported("invalid UTF-8") from error
-    if text.count("\r") != text.count("\r\n"):
-        raise Unsupported("a carriage return that does not end a line")
-    quotes = np.flatnonzero(array == QUOTE)
-    newlines = np.flatnonzero(array == NEWLINE)
-    # A quote opens a cell when an even number of quotes come before it in the
-    # chunk, which starts a line. Line breaks must all lie outside quotes.
-    if len(quotes) % 2 or (np.searchsorted(quotes, newlines) % 2).any():
-        raise Unsupported("a line break inside quotes or an unclosed quote")
-    if not len(quotes):
-        return newlines
-    openings = quotes[0::2]
-    closings = quotes[1::2]
-    before = array[np.maximum(openings - 1, 0)]
-    after = array[np.minimum(closings + 1, length - 1)]
-    # An opening quote follows a delimiter, a line start or the closing quote of a
-    # doubled pair. A closing quote precedes a delimiter, a line end or the opening
-    # quote of a doubled pair.
-    doubled_before = np.zeros(len(openings), dtype=bool)
-    doubled_before[1:] = closings[:-1] == openings[1:] - 1
-    opening_ok = (
-        (openings == 0) | (before == delimiter) | (before == NEWLINE) | doubled_before
-    )
-    doubled_after = np.zeros(len(closings), dtype=bool)
-    doubled_after[:-1] = openings[1:] == closings[:-1] + 1
-    closing_ok = (
-        (closings == length - 1)
-        | (after == delimiter)
-        | (after == NEWLINE)
-        | (after == CARRIAGE_RETURN)
-        | doubled_after
-    )
-    if not opening_ok.all() or not closing_ok.all():
-        raise Unsupported("a quote that does not open, close or double a quote")
-    return newlines
+            return early.result(), True
+        except Unsupported:
+            # The scan of the same plan and file raises the same reason here.
+            raise
+        except Exception as error:
+            # Any other failure, such as a worker that ended abruptly, is left to
+            # the scan in this process, so it ends as a run without an early scan.
+            logger.debug(
+                "%s: the CSV scan started early failed, so it runs again: %r",
+                display,
+                error,
+            )
+    return scan_rows(path, plan.layout, plan.spec, plan.max_record_bytes), False
 
 
-def _hit_offsets(buffer: bytearray, length: int, spec: LogSpec) -> np.ndarray:
-    """Return the offsets of the spec's literals and of ``\\u`` in a chunk."""
-    text = sz.Str(buffer)[:length]
-    found: list[int] = []
-    for needle in (*spec.needles, b"\\u"):
-        position = text.find(needle)
-        while position >= 0:
-            found.append(position)
-            position = text.find(needle, position + 1)
-    if spec.word_groups:
-        # As in the JSON scan: exact needles in a lower-cased copy, and each
-        # character that folds to ASCII as a hit, whose row _rows_naming_activity
-        # then checks.
-        lowered = sz.Str(text.translate(prefilter.ASCII_LOWER))
-        for needle in spec.uncased_needles:
-            position = lowered.find(needle)
-            while position >= 0:
-                found.append(position)
-                position = lowered.find(needle, position + 1)
-        folding = prefilter.ascii_folding_positions(
-            np.frombuffer(buffer, np.uint8, count=length)
-        )
-        return np.concatenate((np.array(found, dtype=np.int64), folding))
-    for needle in spec.uncased_needles:
-        position = sz.utf8_uncased_search(text, needle)
-        while position >= 0:
-            found.append(position)
-            position = sz.utf8_uncased_search(text, needle, position + 1)
-    return np.array(found, dtype=np.int64)
-
-
-def _rows_naming_activity(
-    path: Path, starts: np.ndarray, rows: np.ndarray, spec: LogSpec
-) -> np.ndarray:
-    """Keep the audit rows with an escape or every word of one activity name."""
-    kept = []
-    with path.open("rb") as raw:
-        for row in rows.tolist():
-            lowered = prefilter.fold_case(_read_row(raw, starts, row))
-            if b"\\u" in lowered or any(
-                all(word in lowered for word in group) for group in spec.word_groups
-            ):
-                kept.append(row)
-    return np.array(kept, dtype=np.int64)
-
-
-def _check_blank_rows(
-    raw: BinaryIO, starts: np.ndarray, first_bytes: np.ndarray, layout: _Layout
-) -> None:
-    """Raise Unsupported when a row may have only blank cells.
-
-    The plain path passes over such rows without counting them. A row that starts
-    with a printable ASCII character other than a quote or the delimiter has a cell
-    that is not blank. Rows that start otherwise are checked whole.
-    """
-    printable = np.zeros(256, dtype=bool)
-    printable[0x21:0x7F] = True
-    printable[QUOTE] = False
-    printable[ord(layout.delimiter)] = False
-    characters = bytes(np.flatnonzero(printable).astype(np.uint8).tolist())
-    pattern = re.compile(b"[" + re.escape(characters) + b"]")
-    suspects = np.flatnonzero(~printable[first_bytes[: len(starts) - 1]])
-    for row in suspects.tolist():
-        if pattern.search(_read_row(raw, starts, row)) is None:
-            raise Unsupported(f"row {row + 1} may have only blank cells")
-
-
-def _read_row(raw: BinaryIO, starts: np.ndarray, row: int) -> bytes:
-    start = int(starts[row])
-    raw.seek(start)
-    data: bytes = raw.read(int(starts[row + 1]) - start)
-    return data
-
-
-def _read_columns(path: Path, layout: _Layout, columns: _Columns) -> pa.Table:
+def _read_columns(path: Path, layout: Layout, columns: Columns) -> pa.Table:
     """Read the columns the pre-filter needs, as strings named by position.
 
     Raises:
@@ -671,7 +349,7 @@ def _cells(table: pa.Table, position: int | None) -> pa.Array | None:
     )
 
 
-def _prefilterable(table: pa.Table, columns: _Columns, spec: LogSpec) -> np.ndarray:
+def _prefilterable(table: pa.Table, columns: Columns, spec: LogSpec) -> np.ndarray:
     """Return a mask of the rows whose log is the spec's without decoding them.
 
     Mirrors the table rules of :mod:`~h056hunt.loaders.csv_log_analytics` for the
@@ -707,7 +385,7 @@ def _text(cells: pa.Array) -> pa.Array:
 
 
 def _event_times(
-    table: pa.Table, columns: _Columns, display: str, dayfirst: bool | None
+    table: pa.Table, columns: Columns, display: str, dayfirst: bool | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Parse the event time of every row as the sink would.
 
@@ -744,7 +422,7 @@ def _event_times(
 
 
 def _user_codes(
-    table: pa.Table, columns: _Columns, spec: LogSpec
+    table: pa.Table, columns: Columns, spec: LogSpec
 ) -> tuple[np.ndarray, list[str]]:
     """Return per-row indexes into the lower-cased user ids of the rows, -1 for a
     row without an id or of an audit export."""
@@ -764,7 +442,7 @@ def _user_codes(
 
 
 def _rows_with_upn(
-    path: Path, layout: _Layout, starts: np.ndarray, rows: np.ndarray, column: int
+    path: Path, layout: Layout, starts: np.ndarray, rows: np.ndarray, column: int
 ) -> np.ndarray:
     """Return a mask of ``rows`` whose UPN cell the plain path reads as a UPN, or
     that do not split into cells here."""
@@ -773,7 +451,7 @@ def _rows_with_upn(
         return found
     with path.open("rb") as raw:
         for index, row in enumerate(rows.tolist()):
-            line = _read_row(raw, starts, row).decode("utf-8")
+            line = read_row(raw, starts, row).decode("utf-8")
             try:
                 cells = next(
                     csv.reader(iter([line]), delimiter=layout.delimiter, strict=True)
@@ -786,7 +464,7 @@ def _rows_with_upn(
 
 
 def _marked_rows(
-    path: Path, layout: _Layout, starts: np.ndarray, search: UpnSearch
+    path: Path, layout: Layout, starts: np.ndarray, search: UpnSearch
 ) -> np.ndarray:
     """Return the data rows of which ``search`` marks a line, in order."""
     found: list[np.ndarray] = []
@@ -795,7 +473,7 @@ def _marked_rows(
         position = layout.data_start
         carry = b""
         while True:
-            data = raw.read(CHUNK_BYTES)
+            data = raw.read(csv_scan.CHUNK_BYTES)
             chunk = carry + data
             if not chunk:
                 break
@@ -815,7 +493,7 @@ def _marked_rows(
 
 def _route_rows(
     path: Path,
-    layout: _Layout,
+    layout: Layout,
     starts: np.ndarray,
     rows: np.ndarray,
     sink: Any,
@@ -831,7 +509,7 @@ def _route_rows(
     width = len(layout.header.names)
     with path.open("rb") as raw:
         for row in rows.tolist():
-            text = _read_row(raw, starts, row).decode("utf-8")
+            text = read_row(raw, starts, row).decode("utf-8")
             try:
                 cells = next(
                     csv.reader(iter([text]), delimiter=layout.delimiter, strict=True)

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from h056hunt.loaders import entra
 from h056hunt.loaders.csv_table import CsvHeader, CsvRecord
 from h056hunt.loaders.fields import first_text
-from h056hunt.loaders.sink import FileSink
+
+if TYPE_CHECKING:
+    from h056hunt.loaders.sink import FileSink
 
 logger = logging.getLogger(__name__)
 

@@ -47,12 +47,14 @@ Audit download: ``Date (UTC)``, ``Activity``, ``Category``, ``Result``,
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from h056hunt.loaders import entra
 from h056hunt.loaders.csv_table import CsvHeader, CsvRecord
 from h056hunt.loaders.fields import boolean, integer
-from h056hunt.loaders.sink import FileSink
+
+if TYPE_CHECKING:
+    from h056hunt.loaders.sink import FileSink
 
 SHAPE_SIGNIN = "portal-signin-csv"
 SHAPE_AUTH_DETAILS = "portal-auth-details-csv"

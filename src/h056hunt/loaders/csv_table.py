@@ -14,11 +14,13 @@ import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from h056hunt.loaders import fields
-from h056hunt.loaders.sink import FileSink
 from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES, TextLine
+
+if TYPE_CHECKING:
+    from h056hunt.loaders.sink import FileSink
 
 DELIMITERS = (",", ";")
 # Cells of AuditData or Conditional Access policies can pass the csv module's default

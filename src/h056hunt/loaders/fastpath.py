@@ -633,7 +633,6 @@ def start_early(
     :class:`ScanPool` took them. A file that this function cannot plan is left to
     the later call.
     """
-    global _early_executor
     for path, display in files:
         key = str(path)
         if key in _early_files:
@@ -652,15 +651,26 @@ def start_early(
         # Small and gzip files are scanned by this process when they are loaded.
         if len(pending.ranges) < 2:
             continue
-        if _early_executor is None:
-            _early_executor = _worker_pool(_worker_count())
-            atexit.register(_stop_early)
+        executor = early_executor()
         pending.futures = [
-            _early_executor.submit(_scan_task, replace(pending.task, plan=plan))
+            executor.submit(_scan_task, replace(pending.task, plan=plan))
             for plan in pending.ranges
         ]
         pending.identity = identity
         _early_files[key] = pending
+
+
+def early_executor() -> ProcessPoolExecutor:
+    """Return the workers for scans queued at start-up, forking them at first use.
+
+    The next :class:`ScanPool` takes them over. Workers that no pool took are
+    stopped at exit.
+    """
+    global _early_executor
+    if _early_executor is None:
+        _early_executor = _worker_pool(_worker_count())
+        atexit.register(_stop_early)
+    return _early_executor
 
 
 def discard_early() -> None:
@@ -962,7 +972,8 @@ def _interrupt_scan(signum: int, frame: object) -> None:
 
 
 @contextmanager
-def _scan_running() -> Iterator[None]:
+def scan_running() -> Iterator[None]:
+    """Let Ctrl-C interrupt the scan that a worker runs inside this block."""
     global _scanning
     _scanning = True
     try:
@@ -973,7 +984,7 @@ def _scan_running() -> Iterator[None]:
 
 def _scan_task(task: _Task) -> RangeOutcome:
     """Scan one range and decode its lines; report problems in the outcome."""
-    with _scan_running():
+    with scan_running():
         return _scan(task, _chunks(task, task.plan.start, task.plan.end))
 
 
@@ -990,7 +1001,7 @@ def _scan_slot(task: _Task, offset: int, length: int) -> RangeOutcome:
     with (
         memoryview(_slots) as view,
         view[offset : offset + length + WINDOW_SLACK] as chunk,
-        _scan_running(),
+        scan_running(),
     ):
         return _scan(task, iter([(chunk, length)]))
 
@@ -1743,7 +1754,7 @@ def _read_group(group: _BlockGroup) -> list[tuple[Any, ...]]:
     fast_file = _context_files[group.file]
     assert isinstance(fast_file, FastFile)
     recorder = RecordingSink(fast_file.display)
-    with _scan_running():
+    with scan_running():
         try:
             _read_blocks(
                 fast_file, group.blocks, group.wanted, recorder, group.upn_search

@@ -1,0 +1,426 @@
+"""Plan the CSV fast path's read of a file and scan its raw bytes.
+
+This is the part of :mod:`~h056hunt.loaders.csv_fastpath` that needs neither pandas
+nor pyarrow, so :mod:`~h056hunt.loaders.csv_early` can run it in workers forked
+before the command line imports them. :func:`plan_scan` reads the header line and
+picks the literals and the columns to read, and :func:`scan_rows` makes one pass
+over the raw bytes. That pass finds the line starts, checks the quoting and
+searches the literals of :func:`~h056hunt.loaders.prefilter.signin_spec` or
+:func:`~h056hunt.loaders.prefilter.audit_spec`.
+
+The quoting check accepts only quotes that open a cell, close it or are doubled
+inside it, and no line break inside quotes. On such text ``pyarrow.csv`` (checked
+with pyarrow 26) and the ``csv`` module in strict mode split cells the same way;
+``tests/loaders/test_csv_fastpath.py`` contains the cases where they differ. Any file
+outside these rules raises :class:`~h056hunt.loaders.fastpath.Unsupported`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import stringzilla as sz
+
+from h056hunt.loaders import csv_export, prefilter
+from h056hunt.loaders.csv_log_analytics import LogAnalyticsRows, column_key
+from h056hunt.loaders.csv_portal import DATE_COLUMN, AuditRows, SigninRows
+from h056hunt.loaders.csv_table import (
+    MAX_CELL_CHARS,
+    CsvHeader,
+    RowHandler,
+    count_delimiters,
+)
+from h056hunt.loaders.fastpath import Unsupported
+from h056hunt.loaders.prefilter import LogSpec
+from h056hunt.sources import GZIP_MAGIC, UTF16_MARKS
+
+CHUNK_BYTES = 8 * 1024 * 1024
+# Smaller files go to the plain path: it maps every row in well under a second, and
+# small exports keep every per-row check and count.
+MIN_BYTES = 1024 * 1024
+# The header line must end within this many bytes of the start of the file.
+HEADER_PEEK_BYTES = 1024 * 1024
+NEWLINE = 0x0A
+CARRIAGE_RETURN = 0x0D
+QUOTE = 0x22
+_UTF8_MARK = b"\xef\xbb\xbf"
+_SEPARATOR_LINE = re.compile(r"^sep=(.)\s*$")
+_BRACKET_LABEL = re.compile(r"\[(?P<label>[^\]]*)\]\s*$")
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Header positions of the cells the fast path reads without decoding a row.
+
+    Attributes:
+        time: the event time column.
+        envelope_time: the column read when ``time`` is empty (``TimeGenerated``).
+        table: the Log Analytics ``Type`` column.
+        category: the ``Category`` column, read when there is no ``Type``.
+        user: the user object id column of a sign-in export.
+        upn: the user principal name column of a sign-in export.
+        header_log: the log that the header alone gives every row, or None when the
+            ``Type`` or ``Category`` cell decides it.
+    """
+
+    time: int
+    envelope_time: int | None = None
+    table: int | None = None
+    category: int | None = None
+    user: int | None = None
+    upn: int | None = None
+    header_log: str | None = None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The delimiter, header and first data byte of a CSV file."""
+
+    delimiter: str
+    header: CsvHeader
+    data_start: int
+
+
+@dataclass
+class RowScan:
+    """The row offsets and literal hits found by one pass over the raw rows.
+
+    Attributes:
+        starts: byte offset of each row's line, then the offset where the last
+            line ends.
+        hit_rows: rows that contain a literal of the spec or an escape.
+    """
+
+    starts: np.ndarray
+    hit_rows: np.ndarray
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    """The settings of a file's byte scan and the columns read beside it.
+
+    A scan started early is used only when the run plans an equal one.
+    """
+
+    layout: Layout
+    spec: LogSpec
+    columns: Columns
+    max_record_bytes: int
+
+
+def plan_scan(
+    path: Path, *, revocation_activities: tuple[str, ...], max_record_bytes: int
+) -> tuple[ScanPlan, RowHandler]:
+    """Plan the fast-path read of a CSV file from its header line.
+
+    Returns the plan and the handler that maps the file's rows.
+
+    Raises:
+        Unsupported: the plain path must read the file.
+    """
+    layout = read_layout(path)
+    handler = csv_export.choose_handler(layout.header)
+    spec, columns = _plan_columns(handler, layout.header, revocation_activities)
+    assert handler is not None
+    return ScanPlan(layout, spec, columns, max_record_bytes), handler
+
+
+def read_layout(path: Path) -> Layout:
+    """Read the header line as the plain path does; raise Unsupported otherwise."""
+    try:
+        with path.open("rb") as raw:
+            head = raw.read(HEADER_PEEK_BYTES)
+    except OSError as error:
+        raise Unsupported(f"the file cannot be read here: {error}") from error
+
+    if head.startswith(GZIP_MAGIC) or head[:2] in UTF16_MARKS:
+        raise Unsupported("the file is gzip or UTF-16")
+    newline = head.find(b"\n")
+    if newline < 0:
+        raise Unsupported("no line break within the header window")
+    line = head[: newline + 1]
+    if line.startswith(_UTF8_MARK):
+        line = line[len(_UTF8_MARK) :]
+
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Unsupported("the header line is not valid UTF-8") from error
+    content = text.replace("\ufeff", "").strip()
+    if not content or _SEPARATOR_LINE.match(content) or "\x00" in text:
+        raise Unsupported("the first line is not a plain header")
+    if content[0] in "[{":
+        raise Unsupported("the file is JSON")
+
+    delimiter = count_delimiters(content)
+    if csv.field_size_limit() < MAX_CELL_CHARS:
+        csv.field_size_limit(MAX_CELL_CHARS)
+    try:
+        cells = next(
+            csv.reader(iter([text.lstrip("\ufeff")]), delimiter=delimiter, strict=True)
+        )
+    except (csv.Error, StopIteration) as error:
+        raise Unsupported("the header is not one valid CSV line") from error
+    header = CsvHeader.from_cells(cells, 1)
+    return Layout(delimiter, header, newline + 1)
+
+
+def _plan_columns(
+    handler: RowHandler | None,
+    header: CsvHeader,
+    revocation_activities: tuple[str, ...],
+) -> tuple[LogSpec, Columns]:
+    """Pick the spec and the columns to read for the handler of the header."""
+    if isinstance(handler, LogAnalyticsRows):
+        return _plan_log_analytics(header, revocation_activities)
+    if isinstance(handler, SigninRows):
+        # The portal writes the authentication steps of a sign-in to another file,
+        # so a denial can sit in a step whose sign-in row contains no literal.
+        raise Unsupported("portal sign-in downloads keep their steps in another file")
+    if isinstance(handler, AuditRows):
+        return prefilter.audit_spec(revocation_activities), Columns(
+            time=_position(header.positions, DATE_COLUMN), header_log="audit"
+        )
+    raise Unsupported("the CSV shape has no fast path")
+
+
+def _plan_log_analytics(
+    header: CsvHeader, revocation_activities: tuple[str, ...]
+) -> tuple[LogSpec, Columns]:
+    positions: dict[str, int] = {}
+    for position, name in enumerate(header.names):
+        positions.setdefault(column_key(name), position)
+        label = _BRACKET_LABEL.search(name)
+        if label is not None and label.group("label").strip().upper() != "UTC":
+            # The plain path warns about such columns once per file.
+            raise Unsupported(f"column {name!r} is not marked [UTC]")
+    has_signin_time = "createddatetime" in positions
+    has_audit_time = "activitydatetime" in positions
+    if has_signin_time == has_audit_time:
+        raise Unsupported("the header does not name one log's time column")
+    header_log = None
+    if "type" not in positions and "category" not in positions:
+        if "initiatedby" in positions or "activitydisplayname" in positions:
+            header_log = "audit"
+        elif {"userprincipalname", "resulttype", "userid"} & set(positions):
+            header_log = "signin"
+    columns = Columns(
+        time=positions.get("createddatetime", positions.get("activitydatetime", 0)),
+        envelope_time=positions.get("timegenerated"),
+        table=positions.get("type"),
+        category=positions.get("category"),
+        header_log=header_log,
+    )
+    if has_signin_time:
+        columns = replace(
+            columns,
+            user=positions.get("userid"),
+            upn=positions.get("userprincipalname"),
+        )
+        return prefilter.signin_spec(), columns
+    return prefilter.audit_spec(revocation_activities), columns
+
+
+def _position(positions: dict[str, int], key: str) -> int:
+    if key not in positions:
+        raise Unsupported(f"the header has no {key!r} column")
+    return positions[key]
+
+
+def scan_rows(
+    path: Path, layout: Layout, spec: LogSpec, max_record_bytes: int
+) -> RowScan:
+    """Find the rows and the literal hits, checking every byte on the way.
+
+    Raises:
+        Unsupported: a NUL byte, invalid UTF-8, a carriage return that does not end
+            a line, quoting outside the rules in the module docstring, a blank line
+            or a line over ``max_record_bytes``.
+    """
+    delimiter = ord(layout.delimiter)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    starts: list[np.ndarray] = [np.array([layout.data_start], dtype=np.int64)]
+    hits: list[np.ndarray] = []
+    first_bytes: list[np.ndarray] = []
+    buffer = bytearray(CHUNK_BYTES)
+    carry = 0
+    position = layout.data_start
+    try:
+        with path.open("rb") as raw:
+            raw.seek(position)
+            while True:
+                read = raw.readinto(memoryview(buffer)[carry:])
+                filled = carry + read
+                at_end = read == 0
+                if at_end and not filled:
+                    break
+                cut = filled if at_end else buffer.rfind(b"\n", 0, filled) + 1
+                if cut == 0:
+                    raise Unsupported("a line is longer than the scan buffer")
+                array = np.frombuffer(buffer, np.uint8, count=cut)
+                newlines = _check_chunk(array, buffer, decoder, delimiter, at_end)
+                starts.append(newlines.astype(np.int64) + position + 1)
+                local_starts = np.concatenate(([0], newlines + 1))
+                first_bytes.append(array[local_starts[local_starts < cut]])
+                hits.append(_hit_offsets(buffer, cut, spec) + position)
+                position += cut
+                carry = filled - cut
+                buffer[:carry] = buffer[cut:filled]
+                if at_end:
+                    break
+    except OSError as error:
+        raise Unsupported(f"the file cannot be read here: {error}") from error
+    if not hits:
+        raise Unsupported("no rows follow the header")
+    line_starts = np.concatenate(starts)
+    if line_starts[-1] != position:
+        # The last line has no line break; its end is the end of the file.
+        line_starts = np.append(line_starts, position)
+    lengths = np.diff(line_starts)
+    if len(lengths) and lengths.max() >= max_record_bytes:
+        raise Unsupported("a line at or over the record size limit")
+    offsets = np.concatenate(hits)
+    hit_rows = np.unique(np.searchsorted(line_starts, offsets, side="right") - 1)
+    if spec.word_groups:
+        hit_rows = _rows_naming_activity(path, line_starts, hit_rows, spec)
+    with path.open("rb") as raw:
+        _check_blank_rows(raw, line_starts, np.concatenate(first_bytes), layout)
+    return RowScan(line_starts, hit_rows)
+
+
+def _check_chunk(
+    array: np.ndarray,
+    buffer: bytearray,
+    decoder: codecs.IncrementalDecoder,
+    delimiter: int,
+    final: bool,
+) -> np.ndarray:
+    """Return the newline offsets of a chunk of whole lines, ``buffer[:len(array)]``.
+
+    Raises:
+        Unsupported: the chunk is not text that the fast path splits exactly as
+            the ``csv`` module does.
+    """
+    length = len(array)
+    text = sz.Str(buffer)[:length]
+    if text.find("\x00") >= 0:
+        raise Unsupported("a NUL byte")
+    if (array >= 0x80).any():
+        try:
+            decoder.decode(memoryview(buffer)[:length], final=final)
+        except UnicodeDecodeError as error:
+            raise Unsupported("invalid UTF-8") from error
+    if text.count("\r") != text.count("\r\n"):
+        raise Unsupported("a carriage return that does not end a line")
+    quotes = np.flatnonzero(array == QUOTE)
+    newlines = np.flatnonzero(array == NEWLINE)
+    # A quote opens a cell when an even number of quotes come before it in the
+    # chunk, which starts a line. Line breaks must all lie outside quotes.
+    if len(quotes) % 2 or (np.searchsorted(quotes, newlines) % 2).any():
+        raise Unsupported("a line break inside quotes or an unclosed quote")
+    if not len(quotes):
+        return newlines
+    openings = quotes[0::2]
+    closings = quotes[1::2]
+    before = array[np.maximum(openings - 1, 0)]
+    after = array[np.minimum(closings + 1, length - 1)]
+    # An opening quote follows a delimiter, a line start or the closing quote of a
+    # doubled pair. A closing quote precedes a delimiter, a line end or the opening
+    # quote of a doubled pair.
+    doubled_before = np.zeros(len(openings), dtype=bool)
+    doubled_before[1:] = closings[:-1] == openings[1:] - 1
+    opening_ok = (
+        (openings == 0) | (before == delimiter) | (before == NEWLINE) | doubled_before
+    )
+    doubled_after = np.zeros(len(closings), dtype=bool)
+    doubled_after[:-1] = openings[1:] == closings[:-1] + 1
+    closing_ok = (
+        (closings == length - 1)
+        | (after == delimiter)
+        | (after == NEWLINE)
+        | (after == CARRIAGE_RETURN)
+        | doubled_after
+    )
+    if not opening_ok.all() or not closing_ok.all():
+        raise Unsupported("a quote that does not open, close or double a quote")
+    return newlines
+
+
+def _hit_offsets(buffer: bytearray, length: int, spec: LogSpec) -> np.ndarray:
+    """Return the offsets of the spec's literals and of ``\\u`` in a chunk."""
+    text = sz.Str(buffer)[:length]
+    found: list[int] = []
+    for needle in (*spec.needles, b"\\u"):
+        position = text.find(needle)
+        while position >= 0:
+            found.append(position)
+            position = text.find(needle, position + 1)
+    if spec.word_groups:
+        # As in the JSON scan: exact needles in a lower-cased copy, and each
+        # character that folds to ASCII as a hit, whose row _rows_naming_activity
+        # then checks.
+        lowered = sz.Str(text.translate(prefilter.ASCII_LOWER))
+        for needle in spec.uncased_needles:
+            position = lowered.find(needle)
+            while position >= 0:
+                found.append(position)
+                position = lowered.find(needle, position + 1)
+        folding = prefilter.ascii_folding_positions(
+            np.frombuffer(buffer, np.uint8, count=length)
+        )
+        return np.concatenate((np.array(found, dtype=np.int64), folding))
+    for needle in spec.uncased_needles:
+        position = sz.utf8_uncased_search(text, needle)
+        while position >= 0:
+            found.append(position)
+            position = sz.utf8_uncased_search(text, needle, position + 1)
+    return np.array(found, dtype=np.int64)
+
+
+def _rows_naming_activity(
+    path: Path, starts: np.ndarray, rows: np.ndarray, spec: LogSpec
+) -> np.ndarray:
+    """Keep the audit rows with an escape or every word of one activity name."""
+    kept = []
+    with path.open("rb") as raw:
+        for row in rows.tolist():
+            lowered = prefilter.fold_case(read_row(raw, starts, row))
+            if b"\\u" in lowered or any(
+                all(word in lowered for word in group) for group in spec.word_groups
+            ):
+                kept.append(row)
+    return np.array(kept, dtype=np.int64)
+
+
+def _check_blank_rows(
+    raw: BinaryIO, starts: np.ndarray, first_bytes: np.ndarray, layout: Layout
+) -> None:
+    """Raise Unsupported when a row may have only blank cells.
+
+    The plain path passes over such rows without counting them. A row that starts
+    with a printable ASCII character other than a quote or the delimiter has a cell
+    that is not blank. Rows that start otherwise are checked whole.
+    """
+    printable = np.zeros(256, dtype=bool)
+    printable[0x21:0x7F] = True
+    printable[QUOTE] = False
+    printable[ord(layout.delimiter)] = False
+    characters = bytes(np.flatnonzero(printable).astype(np.uint8).tolist())
+    pattern = re.compile(b"[" + re.escape(characters) + b"]")
+    suspects = np.flatnonzero(~printable[first_bytes[: len(starts) - 1]])
+    for row in suspects.tolist():
+        if pattern.search(read_row(raw, starts, row)) is None:
+            raise Unsupported(f"row {row + 1} may have only blank cells")
+
+
+def read_row(raw: BinaryIO, starts: np.ndarray, row: int) -> bytes:
+    start = int(starts[row])
+    raw.seek(start)
+    data: bytes = raw.read(int(starts[row + 1]) - start)
+    return data
