@@ -740,7 +740,7 @@ def _progress(console: Console, quiet: bool) -> Iterator[ProgressCallback | None
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("load", total=None, name="", megabytes=0.0)
+        task = bar.add_task("load", total=None, name="inputs", megabytes=0.0)
         read_bytes = 0
 
         def advance(input_file: InputFile, records: int) -> None:
