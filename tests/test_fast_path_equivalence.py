@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from cli_runs import hunt_jsonl
 from h056hunt.cli import main
-from h056hunt.loaders import fastpath
+from h056hunt.loaders import fastpath, spill
 from h056hunt.simulate import tabular
 from h056hunt.simulate.config import SimulationConfig
 from h056hunt.simulate.output import simulate
@@ -213,3 +214,23 @@ def test_empty_line_runs_same_jsonl(tmp_path: Path, compress: bool) -> None:
 
     assert b'"line":30' in plain
     assert fast == plain
+
+
+def test_lost_index_reads_every_block(
+    sample_logs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An index file removed during the run costs time, not findings."""
+    audit = sample_logs_dir / "audit.json"
+    signin = sample_logs_dir / "signin.json"
+    plain, _ = _hunt(audit, signin, "--no-fast-path")
+
+    def removed(self: spill.PairFile) -> Iterator[np.ndarray]:
+        raise FileNotFoundError(2, "No such file or directory", "index-x.u64")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(spill.PairFile, "slices", removed)
+    fast, errors = _hunt(audit, signin)
+
+    assert fast == plain
+    assert "could not be read" in errors
+    assert "reading every block of the file again instead" in errors

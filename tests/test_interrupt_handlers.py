@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,15 @@ def test_scan_pool_stopped_at_once_on_interrupt() -> None:
     assert time.monotonic() - started < 10
     assert pool._executor is None
     assert [pid for pid in workers if _still_running(pid)] == []
+
+
+def test_stop_workers_during_multiprocessing_import(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Ctrl-C while multiprocessing is half imported finds no workers to stop."""
+    half_loaded = types.ModuleType("multiprocessing")
+    monkeypatch.setitem(sys.modules, "multiprocessing", half_loaded)
+
+    interrupts.stop_workers()
+
+    assert not hasattr(half_loaded, "active_children")

@@ -95,9 +95,17 @@ def stop_workers() -> None:
     A worker that does not end within :data:`WORKER_STOP_SECONDS` is killed.
     """
     multiprocessing = sys.modules.get("multiprocessing")
-    if multiprocessing is None:
+    # A Ctrl-C can come while the module is still being imported, before it
+    # defines active_children. No worker exists then.
+    active_children = getattr(multiprocessing, "active_children", None)
+    if active_children is None:
         return
-    children = multiprocessing.active_children()
+    try:
+        children = active_children()
+    except Exception:
+        # Logging is not safe inside a signal handler, so the failure is not
+        # logged. The process ends right after this call anyway.
+        return
     for child in children:
         child.terminate()
     for child in children:

@@ -1397,13 +1397,28 @@ def _remove_index(index: list[PairFile], owner: int) -> None:
 
 
 def _blocks_of_users(fast_file: FastFile, hashes: np.ndarray) -> np.ndarray:
-    """Return the sorted blocks of ``fast_file`` that index one of ``hashes``."""
+    """Return the sorted blocks of ``fast_file`` that index one of ``hashes``.
+
+    When an index file cannot be read, because something removed or cut it during
+    the run, every block is returned. The second pass still keeps only the lines
+    of the requested users, so the result is the same, only slower.
+    """
     found = [np.empty(0, dtype=np.int64)]
-    for pairs, base in fast_file.user_index:
-        for part in pairs.slices():
-            hit = np.isin((part & np.uint64(0xFFFFFFFF)).astype(np.uint32), hashes)
-            if hit.any():
-                found.append((part[hit] >> np.uint64(32)).astype(np.int64) + base)
+    try:
+        for pairs, base in fast_file.user_index:
+            for part in pairs.slices():
+                hashed = (part & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+                hit = np.isin(hashed, hashes)
+                if hit.any():
+                    found.append((part[hit] >> np.uint64(32)).astype(np.int64) + base)
+    except OSError as error:
+        logger.warning(
+            "%s: the index of its pre-filtered records could not be read (%s); "
+            "reading every block of the file again instead",
+            fast_file.display,
+            error,
+        )
+        return np.arange(len(fast_file.block_offsets), dtype=np.int64)
     return np.unique(np.concatenate(found))
 
 
