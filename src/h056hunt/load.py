@@ -358,7 +358,7 @@ def _load_fast(
             max_record_bytes=options.max_record_bytes,
         )
     try:
-        return pending.complete(sink)
+        return pending.complete(sink, strict=options.strict)
     except fastpath.Unsupported as reason:
         logger.debug("%s: read by the plain path: %s", input_file.display, reason)
         return None

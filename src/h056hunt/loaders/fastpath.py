@@ -46,7 +46,7 @@ import numpy as np
 
 from h056hunt import interrupts, timeranges
 from h056hunt.errors import InputError
-from h056hunt.loaders import prefilter, spill
+from h056hunt.loaders import cut_off, prefilter, spill
 from h056hunt.loaders.json_export import route_record
 from h056hunt.loaders.prefilter import LineScanner, LogSpec, ScanResult
 from h056hunt.loaders.spill import PairFile
@@ -110,7 +110,18 @@ _GZIP_MAX_PIECE_BYTES = 256 * 1024
 
 
 class Unsupported(Exception):
-    """Raised when the file needs the plain path; the message gives the reason."""
+    """Raised when the file needs the plain path; the message gives the reason.
+
+    Attributes:
+        reason: the message without the line.
+        line: 0-based line that the reason is about, when it is about one. The first
+            pass numbers it from the start of its byte range.
+    """
+
+    def __init__(self, reason: str, *, line: int | None = None) -> None:
+        super().__init__(reason if line is None else f"line {line + 1} {reason}")
+        self.reason = reason
+        self.line = line
 
 
 def enabled(requested: bool) -> bool:
@@ -499,11 +510,16 @@ class PendingFile:
     # The file as it was before an early scan was queued; None for other scans.
     identity: FileIdentity | None = None
 
-    def complete(self, sink: FileSink) -> FastFile:
+    def complete(self, sink: FileSink, *, strict: bool = True) -> FastFile:
         """Wait for the scan, route its decoded records into ``sink``, index it.
+
+        A last line that the file ends in without a line end, and that is not a JSON
+        value, is read last by the plain path's reader (see
+        :mod:`~h056hunt.loaders.cut_off`).
 
         Raises:
             Unsupported: the plain path must read the file; ``sink`` is untouched.
+            InputError: strict mode and the file ends in a cut-off line.
         """
         whole = self.task
         ranges = self.ranges
@@ -529,6 +545,7 @@ class PendingFile:
         container = whole.container
         spec = whole.spec
         _check_outcomes(outcomes, container, framing)
+        cut_off_text = _cut_off_text(outcomes, framing)
         line = framing.first_line
         record = 0
         for plan, outcome in zip(ranges, outcomes, strict=True):
@@ -547,6 +564,10 @@ class PendingFile:
             prefiltered,
             timeranges.merge(time_ranges),
         )
+        if cut_off_text is not None:
+            _read_cut_off_line(
+                sink, framing, cut_off_text, line, record, whole, strict=strict
+            )
         return _fast_file(
             whole.path,
             whole.display,
@@ -737,11 +758,13 @@ def load_file(
     revocation_activities: tuple[str, ...],
     max_decompressed_bytes: int,
     max_record_bytes: int,
+    strict: bool = True,
 ) -> FastFile:
     """Load one file through the fast path into ``sink``, scanning it now.
 
     Raises:
         Unsupported: the plain path must read the file; ``sink`` is untouched.
+        InputError: strict mode and the file ends in a cut-off line.
     """
     pending = start_file(
         path,
@@ -750,7 +773,7 @@ def load_file(
         max_decompressed_bytes=max_decompressed_bytes,
         max_record_bytes=max_record_bytes,
     )
-    return pending.complete(sink)
+    return pending.complete(sink, strict=strict)
 
 
 @dataclass(frozen=True)
@@ -1043,6 +1066,7 @@ def _run_stream(
                 slot = free.pop()
                 base = slot * slot_bytes
                 _slots[base : base + len(carry)] = carry
+                room = CHUNK_BYTES - len(carry)
                 # The slice is released even when readinto raises, because the
                 # traceback keeps it alive and an exported slice stops the mmap
                 # from closing.
@@ -1055,7 +1079,9 @@ def _run_stream(
                 if position + filled - start > task.limits.max_decompressed_bytes:
                     raise Unsupported("gzip content expands past its limit")
                 cut = filled
-                if read:
+                # A read that does not fill the slot ends the content, so a last
+                # line without a line end is scanned with the lines before it.
+                if read == room:
                     cut = _slots.rfind(b"\n", base, base + filled) + 1 - base
                     if cut <= 0:
                         raise Unsupported("a line is longer than the scan buffer")
@@ -1100,7 +1126,7 @@ def _scan(
             scanner.feed(buffer, length)
             _decode_lines(scanner.result, recorder, outcome, task.container)
     except Unsupported as error:
-        scanner.result.unsupported = str(error)
+        _mark_unsupported(scanner.result, error)
     except _READ_ERRORS as error:
         scanner.result.unsupported = f"the file cannot be read here: {error}"
     scan = scanner.finish()
@@ -1111,9 +1137,14 @@ def _scan(
     try:
         _decode_lines(scan, recorder, outcome, task.container, last=True)
     except Unsupported as error:
-        scan.unsupported = str(error)
+        _mark_unsupported(scan, error)
         outcome.packed_calls = []
     return outcome
+
+
+def _mark_unsupported(scan: ScanResult, error: Unsupported) -> None:
+    scan.unsupported = error.reason
+    scan.unsupported_line = error.line
 
 
 # Recorded sink calls pickled together. A piece of audit rows is a few MB.
@@ -1150,20 +1181,37 @@ def _route_line(
     raw: bytes, sink: Any, line: int, record: int, *, container: bool
 ) -> None:
     """Decode one line and route it as the plain path would, or raise Unsupported."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise Unsupported(f"line {line + 1} is not valid UTF-8") from error
-    if "\x00" in text:
-        raise Unsupported(f"line {line + 1} contains a NUL character")
+    text = _plain_text(raw, line)
     # json.loads accepts a byte order mark before a record, where the plain path
     # reads it as an error, so a line that starts with one is left to that path.
     if text.startswith("\ufeff"):
-        raise Unsupported(f"line {line + 1} starts with a byte order mark")
-    value = _loads(raw)
+        raise Unsupported("starts with a byte order mark", line=line)
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise Unsupported(
+            f"is not valid JSON at column {error.colno}: {error.msg}", line=line
+        ) from error
+    except (ValueError, RecursionError) as error:
+        raise Unsupported(f"is not valid JSON: {error}", line=line) from error
     if not container and (not isinstance(value, dict) or _is_envelope(value)):
-        raise Unsupported(f"line {line + 1} is not a single record")
+        raise Unsupported("is not a single record", line=line)
     route_record(value, sink, line=line + 1, record=record + 1)
+
+
+def _plain_text(raw: bytes, line: int) -> str:
+    """Decode a line that the plain path would decode without a warning.
+
+    Raises:
+        Unsupported: the line is not valid UTF-8 or contains a NUL character.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Unsupported("is not valid UTF-8", line=line) from error
+    if "\x00" in text:
+        raise Unsupported("contains a NUL character", line=line)
+    return text
 
 
 def _chunks(
@@ -1294,11 +1342,23 @@ def _check_outcomes(
     outcomes: list[RangeOutcome], container: bool, framing: _Framing
 ) -> None:
     """Raise Unsupported unless every range scanned cleanly and a container closes
-    once, at its end, with a comma after every element but the last."""
+    once, at its end, with a comma after every element but the last.
+
+    A container cut off in an element line, which :func:`_read_cut_off_line`
+    reads, must have no closing line and a comma after every element before it.
+    """
+    line = framing.first_line
     for outcome in outcomes:
-        if outcome.scan.unsupported:
-            raise Unsupported(outcome.scan.unsupported)
+        scan = outcome.scan
+        if scan.unsupported:
+            if scan.unsupported_line is None:
+                raise Unsupported(scan.unsupported)
+            raise Unsupported(scan.unsupported, line=line + scan.unsupported_line)
+        line += scan.lines
     if not container:
+        return
+    if outcomes[-1].scan.cut_off_line is not None:
+        _check_cut_off_container(outcomes, framing)
         return
     closing = [
         (index, outcome.scan)
@@ -1327,6 +1387,77 @@ def _check_outcomes(
     )
     if not final_element_ok or (not has_elements and missing):
         raise Unsupported("an element line lacks its comma, or the last has one")
+
+
+def _check_cut_off_container(outcomes: list[RangeOutcome], framing: _Framing) -> None:
+    """Raise Unsupported unless the plain path reads every element of a container
+    cut off in its last line and then fails in that line.
+
+    The opening must start an array of records: ``[``, or an object whose last
+    member before the line end is an envelope array.
+    """
+    if any(outcome.scan.closing_line is not None for outcome in outcomes):
+        raise Unsupported("a container cut off in its last line has a closing line")
+    if any(outcome.scan.missing_commas for outcome in outcomes):
+        raise Unsupported("an element line before the cut-off line lacks its comma")
+    assert framing.opening is not None
+    if framing.opening == b"[":
+        return
+    document = _loads(framing.opening + b"]}")
+    if not isinstance(document, dict) or list(document)[-1:] not in (
+        [key] for key in _ENVELOPE_KEYS
+    ):
+        raise Unsupported("the opening line does not end in an envelope array")
+
+
+def _cut_off_text(outcomes: list[RangeOutcome], framing: _Framing) -> str | None:
+    """Return the decoded cut-off last line of the file, if it has one.
+
+    Raises:
+        Unsupported: the line is not valid UTF-8 or contains a NUL character,
+            which the plain path reports before it parses the line.
+    """
+    last_line = outcomes[-1].scan.cut_off_line
+    if last_line is None:
+        return None
+    before = sum(outcome.scan.lines for outcome in outcomes[:-1])
+    return _plain_text(last_line.text, framing.first_line + before + last_line.line)
+
+
+def _read_cut_off_line(
+    sink: FileSink,
+    framing: _Framing,
+    text: str,
+    line: int,
+    record: int,
+    task: _Task,
+    *,
+    strict: bool,
+) -> None:
+    """Read the cut-off last line, the 0-based ``line`` after ``record`` records,
+    with the plain path's reader."""
+    max_record_bytes = task.limits.max_record_bytes
+    if framing.opening is None:
+        cut_off.read_last_line(
+            sink,
+            number=line + 1,
+            text=text,
+            size=len(text.encode()),
+            complete_records=record,
+            strict=strict,
+            max_record_bytes=max_record_bytes,
+        )
+        return
+    cut_off.read_last_element(
+        sink,
+        opening_line=framing.first_line - 1,
+        opening=framing.opening.decode(),
+        number=line + 1,
+        text=text,
+        complete_records=record,
+        strict=strict,
+        max_record_bytes=max_record_bytes,
+    )
 
 
 def _fast_file(

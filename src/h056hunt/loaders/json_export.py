@@ -130,8 +130,11 @@ def load_json_lines(
     *,
     strict: bool,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    complete_records: int = 0,
 ) -> None:
     """Route every record of newline-delimited JSON lines into ``sink``.
+
+    ``complete_records`` counts the records of the file read before ``lines``.
 
     Raises:
         InputError: strict mode and a line is malformed or too long.
@@ -142,6 +145,7 @@ def load_json_lines(
         strict=strict,
         max_record_bytes=max_record_bytes,
         route=route_record,
+        complete_records=complete_records,
     )
 
 

@@ -91,6 +91,7 @@ def read_json_lines(
     strict: bool,
     max_record_bytes: int,
     route: RecordRouter,
+    complete_records: int = 0,
 ) -> None:
     """Route every record of newline-delimited JSON into ``sink``.
 
@@ -101,11 +102,14 @@ def read_json_lines(
         strict: raise at the first fault instead of skipping it.
         max_record_bytes: a line or a value spanning lines that is longer is skipped.
         route: called as ``route(value, sink, line=..., record=...)`` per record.
+        complete_records: records of the file read before ``lines``, for the count
+            that a strict-mode error states.
 
     Raises:
         InputError: strict mode and a line is not valid JSON or is too long.
     """
     reader = _LineReader(sink, strict, max_record_bytes, route)
+    reader.complete_records = complete_records
     for line in lines:
         reader.feed(line)
     reader.finish()

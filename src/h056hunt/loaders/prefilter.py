@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -260,6 +261,9 @@ class ScanResult:
         missing_commas: element lines of a container without a trailing comma.
         last_element_line: the last element line of a container.
         unsupported: why the file must be read by the plain path, if it must.
+        unsupported_line: the line that ``unsupported`` names, when it names one.
+        cut_off_line: the file's last line when it lacks a line end and does not
+            decode, in the first pass; see :class:`CutOffLine`.
     """
 
     lines: int = 0
@@ -276,6 +280,25 @@ class ScanResult:
     missing_commas: list[int] = field(default_factory=list)
     last_element_line: int | None = None
     unsupported: str | None = None
+    unsupported_line: int | None = None
+    cut_off_line: CutOffLine | None = None
+
+
+@dataclass(frozen=True)
+class CutOffLine:
+    """The last line of a file when it has no line end and is not a JSON value.
+
+    Such a line is usually a record cut off by an interrupted download. The scan
+    leaves it out of every count, so the caller can hand it to the plain path's
+    reader.
+
+    Attributes:
+        line: 0-based line number, relative to the start of the range.
+        text: the line's bytes, a carriage return or comma at its end included.
+    """
+
+    line: int
+    text: bytes
 
 
 class LineScanner:
@@ -342,14 +365,45 @@ class LineScanner:
         if self.result.unsupported:
             return
         text = sz.Str(chunk)[:length]
+        cut_off = self._cut_off_text(chunk, text)
+        scanned = length - len(cut_off)
+        if scanned:
+            self._feed_whole_lines(chunk, text[:scanned], scanned)
+        if cut_off and self.wanted is None:
+            self.result.cut_off_line = CutOffLine(self.result.lines, cut_off)
+        self._offset += length
+        if max(self._time_count, self._parsed_count) >= TIME_BATCH:
+            self._flush()
+
+    def _feed_whole_lines(
+        self, chunk: bytes | bytearray | memoryview, text: sz.Str, length: int
+    ) -> None:
         hits = self._needle_hits(chunk, text)
         if self.upn_search is not None:
             self._upn_hits = self.upn_search.hits(chunk, length)
         if not self._feed_regular(chunk, text, hits):
             self._feed_lines(chunk, text, hits)
-        self._offset += length
-        if max(self._time_count, self._parsed_count) >= TIME_BATCH:
-            self._flush()
+
+    def _cut_off_text(
+        self, chunk: bytes | bytearray | memoryview, text: sz.Str
+    ) -> bytes:
+        """Return the chunk's last line when the file ends in it without a line end
+        and it is not a JSON value, else nothing.
+
+        Only the file's last chunk can end without a line end. A container's
+        closing line is left to the scan, which checks it.
+        """
+        length = len(text)
+        if not length or chunk[length - 1] == NEWLINE_BYTE:
+            return b""
+        line = bytes(chunk[text.rfind(NEWLINE) + 1 : length])
+        if not line.strip() or (self.container and line.startswith(b"]")):
+            return b""
+        try:
+            json.loads(line)
+        except (ValueError, RecursionError):
+            return line
+        return b""
 
     def finish(self) -> ScanResult:
         """Flush the last time and user batch; return the result."""
