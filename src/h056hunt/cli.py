@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn, TextIO, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
@@ -53,6 +53,7 @@ from h056hunt.render.inspection import render_inspection
 from h056hunt.render.jsonl import dumps
 from h056hunt.render.summary import render_summary, render_suppressed
 from h056hunt.render.text import plain
+from h056hunt.render.trimmed_stream import TrimmedStream
 from h056hunt.sizes import format_size, parse_size
 from h056hunt.sources import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
@@ -476,6 +477,7 @@ def hunt(
     )
     no_color = no_color or "NO_COLOR" in os.environ
     errors = Console(
+        file=_stderr_file(),
         stderr=True,
         no_color=no_color,
         highlight=False,
@@ -777,6 +779,16 @@ def _stderr_width() -> int | None:
     if on_terminal or os.environ.get("COLUMNS", "").isdigit():
         return None
     return 200
+
+
+def _stderr_file() -> TextIO | None:
+    """Return stderr without trailing spaces when it is no terminal, else None.
+
+    None lets rich use ``sys.stderr`` as it is.
+    """
+    if sys.stderr is None or sys.stderr.isatty():
+        return None
+    return cast(TextIO, TrimmedStream(sys.stderr))
 
 
 def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:

@@ -164,19 +164,39 @@ def test_table_wraps_time_at_space(
 
 
 def test_table_layouts_by_width(sample_logs_dir: Path) -> None:
-    # With the sample logs: the longest UPN has 33 characters.
+    # With the sample logs: the longest UPN has 33 characters. Each layout first
+    # fits with the compact border, 4 columns narrower than the normal one.
+    widths = (54, 55, 58, 59, 67, 68, 84, 85, 111, 112, 157, 158, 161, 162)
+    results = {columns: hunt(sample_logs_dir, columns=columns) for columns in widths}
     chosen = {
-        columns: tuple(table_cells(hunt(sample_logs_dir, columns=columns).stdout)[0])
-        for columns in (59, 72, 89, 115, 116, 161, 162)
+        columns: tuple(table_cells(result.stdout)[0])
+        for columns, result in results.items()
+    }
+    # The compact border starts the header in the first column.
+    compact = {
+        columns: result.stdout.startswith("Severity")
+        for columns, result in results.items()
     }
 
     assert chosen[162] == TABLE_LAYOUTS[0]
-    assert chosen[161] == TABLE_LAYOUTS[1]
-    assert chosen[116] == TABLE_LAYOUTS[1]
-    assert chosen[115] == TABLE_LAYOUTS[2]
-    assert chosen[89] == TABLE_LAYOUTS[2]
-    assert chosen[72] == TABLE_LAYOUTS[3]
+    assert not compact[162]
+    assert chosen[161] == TABLE_LAYOUTS[0]
+    assert compact[161]
+    assert chosen[158] == TABLE_LAYOUTS[0]
+    assert chosen[157] == TABLE_LAYOUTS[1]
+    assert chosen[112] == TABLE_LAYOUTS[1]
+    assert compact[112]
+    assert chosen[111] == TABLE_LAYOUTS[2]
+    assert chosen[85] == TABLE_LAYOUTS[2]
+    assert chosen[84] == TABLE_LAYOUTS[3]
+    assert chosen[68] == TABLE_LAYOUTS[3]
+    assert chosen[67] == TABLE_LAYOUTS[4]
     assert chosen[59] == TABLE_LAYOUTS[4]
+    assert not compact[59]
+    assert chosen[58] == TABLE_LAYOUTS[4]
+    assert compact[58]
+    assert chosen[55] == TABLE_LAYOUTS[4]
+    assert chosen[54] == TABLE_LAYOUTS[4]
 
 
 @pytest.mark.parametrize("columns", [110, 160])

@@ -100,7 +100,7 @@ def test_summary_shows_near_miss_activity_escaped(hostile_outputs: RunFormat) ->
     assert "[bold]x[/]" in errors
 
 
-@pytest.mark.parametrize("columns", [40, 60, 100])
+@pytest.mark.parametrize("columns", [40, 60, 80, 100])
 def test_narrow_table_holds_no_controls(
     hostile_exports: HostileExports, monkeypatch: pytest.MonkeyPatch, columns: int
 ) -> None:
@@ -113,6 +113,29 @@ def test_narrow_table_holds_no_controls(
     assert_terminal_safe(result.stdout, "stdout")
     lines = result.stdout.decode().splitlines()
     assert max(cell_len(line) for line in lines) <= columns
+
+
+@pytest.mark.parametrize("columns", [60, 80, 100])
+def test_narrow_summary_holds_no_controls(
+    hostile_exports: HostileExports, monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    # The Input files table folds the hostile file names or lists them in blocks.
+    monkeypatch.setenv("COLUMNS", str(columns))
+
+    result = hunt(hostile_exports, "table")
+
+    assert result.exit_code == 0
+    assert_terminal_safe(result.stderr, "stderr")
+    errors = result.stderr.decode()
+    assert [line for line in errors.splitlines() if line != line.rstrip()] == []
+    # Log warnings above the summary are one line each, so only the summary's
+    # Input files section is measured.
+    summary = errors[errors.index("Input files") : errors.index("Records:")]
+    lines = summary.splitlines()
+    assert max(cell_len(line) for line in lines) <= columns
+    for path in (hostile_exports.audit, hostile_exports.signin):
+        assert any(plain(path.name) in line for line in lines), path.name
+    assert "[red]" in summary
 
 
 def test_table_says_partial(hostile_outputs: RunFormat) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import PurePath
-from typing import TextIO
+from typing import TextIO, cast
 
 from rich.console import Console
 
@@ -16,6 +16,7 @@ from h056hunt.render.jsonl import dumps, render_jsonl
 from h056hunt.render.partial import needs_notice, notice_record
 from h056hunt.render.table import render_table
 from h056hunt.render.timesketch import render_timesketch
+from h056hunt.render.trimmed_stream import TrimmedStream
 
 
 def _table_width(is_terminal: bool) -> int | None:
@@ -26,6 +27,9 @@ def _table_width(is_terminal: bool) -> int | None:
 
 
 def _table(findings: list[Finding], stream: TextIO, context: RenderContext) -> None:
+    if not context.is_terminal:
+        # Pipes and files get no trailing spaces and no leading blank line.
+        stream = cast(TextIO, TrimmedStream(stream))
     console = Console(
         file=stream,
         no_color=context.no_color or not context.is_terminal,

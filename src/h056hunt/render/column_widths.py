@@ -25,13 +25,16 @@ def longest_word(text: Text) -> int:
     return max((cell_len(word) for word in text.plain.split()), default=0)
 
 
-def table_border(columns: int) -> int:
+def table_border(columns: int, *, compact: bool = False) -> int:
     """Return the cells that a table's edges, separators and padding take.
 
-    The boxes used here (SIMPLE_HEAVY, MINIMAL) draw a one-cell edge on each side
-    and a one-cell separator between columns, and each column is padded by one
-    space on each side.
+    The boxes used here (SIMPLE, SIMPLE_HEAVY, MINIMAL) draw a one-cell edge on
+    each side and a one-cell separator between columns, and each column is padded
+    by one space on each side. A compact table (``show_edge=False`` and
+    ``pad_edge=False``) drops the edges and the padding at both ends, 4 cells.
     """
+    if compact:
+        return 3 * (columns - 1)
     return 2 + (columns - 1) + 2 * columns
 
 
@@ -52,16 +55,20 @@ def shrink_to_fit(
     total_width: int,
     groups: tuple[tuple[str, ...], ...],
     minimums: dict[str, int],
+    *,
+    compact: bool = False,
 ) -> dict[str, int] | None:
     """Return widths of every column that fit a table into ``total_width``, or None.
 
     The columns named in ``groups`` give up width group by group, the widest first
     within a group, down to their ``minimums`` (never below one cell or above their
     natural width). Every other column keeps its natural width. None means the
-    table does not fit even at the minimums.
+    table does not fit even at the minimums. ``compact`` sizes the borders of a
+    compact table (see :func:`table_border`).
     """
     widths = dict(natural)
-    excess = sum(widths.values()) + table_border(len(widths)) - total_width
+    border = table_border(len(widths), compact=compact)
+    excess = sum(widths.values()) + border - total_width
     for group in groups:
         names = [name for name in group if name in widths]
         floors = {

@@ -13,6 +13,7 @@ from rich.text import Text
 from h056hunt.hunt import HuntResult
 from h056hunt.load import LoadedData
 from h056hunt.render.hanging import print_hanging
+from h056hunt.render.input_files import render_input_files
 from h056hunt.render.text import format_time, plain, user_label
 from h056hunt.suppress import Suppression, counts_by_entry
 
@@ -35,35 +36,7 @@ def render_summary(
         # rich lays out every line even when a quiet console throws it away, which
         # costs seconds on runs with thousands of coverage lines.
         return
-    table = Table(title="Input files", box=box.SIMPLE, title_justify="left")
-    for name in (
-        "File",
-        "Given as",
-        "Shape",
-        "Seen",
-        "Audit",
-        "Sign-in",
-        "AuthDetails CSV rows",
-        "Dupes",
-        "Skipped",
-        "Pre-filtered",
-    ):
-        table.add_column(name, overflow="fold")
-    for report in data.files:
-        skipped_count = sum(report.skipped.values())
-        table.add_row(
-            Text(plain(report.path)),
-            report.requested_log,
-            Text(plain(report.shape)),
-            str(report.records_seen),
-            str(report.loaded["audit"]),
-            str(report.loaded["signin"]),
-            str(report.loaded["steps"]),
-            str(report.duplicates),
-            str(skipped_count),
-            str(sum(report.prefiltered.values())),
-        )
-    console.print(table)
+    render_input_files(data.files, console)
     totals = Counter[str]()
     for report in data.files:
         totals["seen"] += report.records_seen

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import tzinfo
+from typing import NamedTuple
 
 from rich import box
 from rich.console import Console, JustifyMethod
@@ -92,9 +93,10 @@ def render_table(
 ) -> None:
     """Print one row per finding, most severe first, and timelines on request.
 
-    Narrow terminals get fewer columns (:data:`TABLE_LAYOUTS`), so that UPNs and
-    object ids stay whole on one line while other cells wrap at spaces within the
-    terminal's width; ``--details`` has everything.
+    Narrow terminals get a compact border and then fewer columns
+    (:data:`TABLE_LAYOUTS`), so that UPNs and object ids stay whole on one line
+    while other cells wrap at spaces within the terminal's width; ``--details``
+    has everything.
 
     Args:
         suppressed: how many findings allowlist entries set aside.
@@ -131,20 +133,28 @@ def render_table(
         console.print(Text(message, style="green"))
         return
     rows = [_cells(finding, tz) for finding in findings]
-    columns, widths, wrapping = _fit_layout(rows, console.width)
-    table = Table(box=box.SIMPLE_HEAVY, show_lines=False)
-    for name in columns:
-        wraps = name in wrapping
+    layout = _fit_layout(rows, console.width)
+    table = Table(
+        box=box.SIMPLE_HEAVY,
+        show_lines=False,
+        show_edge=not layout.compact,
+        pad_edge=not layout.compact,
+    )
+    for name in layout.columns:
+        wraps = name in layout.wrapping
         table.add_column(
             name,
             justify="right" if name in RIGHT_ALIGNED_COLUMNS else "left",
             no_wrap=not wraps,
             overflow="fold" if wraps else "ellipsis",
-            width=widths.get(name),
+            width=layout.widths.get(name),
         )
     for cells in rows:
-        table.add_row(*(cells[name] for name in columns))
+        table.add_row(*(cells[name] for name in layout.columns))
     console.print(table)
+    if layout.compact:
+        # The compact border has no blank bottom edge to set the table apart.
+        console.print()
     if tz is not None:
         console.print(
             Text(
@@ -164,16 +174,25 @@ def render_table(
             _render_details(finding, console, tz)
 
 
-def _fit_layout(
-    rows: list[dict[str, Text]], console_width: int
-) -> tuple[tuple[str, ...], dict[str, int], frozenset[str]]:
+class TableLayout(NamedTuple):
+    """The columns of a findings table, their widths and its border style."""
+
+    columns: tuple[str, ...]
+    widths: dict[str, int]
+    wrapping: frozenset[str]
+    compact: bool
+
+
+def _fit_layout(rows: list[dict[str, Text]], console_width: int) -> TableLayout:
     """Pick the widest layout that fits, the columns that wrap and every width.
 
     rich 15's own column collapse ignores ``min_width`` and then re-applies it, so a
     table could come out wider than the terminal and lose its right edge. Setting
     every column's width here keeps the table within ``console_width`` with every
-    character kept. When no layout fits with the identifiers whole, the narrowest
-    layout wraps them as well, and when even that does not fit, every column wraps.
+    character kept. Within a layout the compact border, 4 cells narrower, comes
+    before wrapping Revoked at (see :func:`_shrink_steps`). When no layout fits
+    with the identifiers whole, the narrowest layout wraps them as well, and when
+    even that does not fit, every column wraps.
     """
     for columns in TABLE_LAYOUTS:
         wrapping = WRAPPING_COLUMNS.intersection(columns)
@@ -185,19 +204,37 @@ def _fit_layout(
             for name in wrapping
         }
         natural = natural_widths(columns, rows)
-        widths = shrink_to_fit(natural, console_width, WRAP_GROUPS, minimums)
-        if widths is not None:
-            return columns, widths, frozenset(wrapping)
+        for groups, compact in _shrink_steps():
+            widths = shrink_to_fit(
+                natural, console_width, groups, minimums, compact=compact
+            )
+            if widths is not None:
+                return TableLayout(columns, widths, frozenset(wrapping), compact)
     columns = TABLE_LAYOUTS[-1]
     natural = natural_widths(columns, rows)
     with_identifiers = WRAPPING_COLUMNS | IDENTIFIER_COLUMNS
     for wrapping in (with_identifiers.intersection(columns), frozenset(columns)):
         group = tuple(name for name in columns if name in wrapping)
-        widths = shrink_to_fit(natural, console_width, (group,), {})
+        widths = shrink_to_fit(natural, console_width, (group,), {}, compact=True)
         if widths is not None:
-            return columns, widths, wrapping
+            return TableLayout(columns, widths, wrapping, True)
     # Not even one cell per column fits: rich crops the table.
-    return columns, {}, frozenset(columns)
+    return TableLayout(columns, {}, frozenset(columns), True)
+
+
+def _shrink_steps() -> list[tuple[tuple[tuple[str, ...], ...], bool]]:
+    """Return the wrap groups and border of each try at fitting one layout.
+
+    Each further group of :data:`WRAP_GROUPS` is allowed to wrap only after the
+    groups before it failed with both the normal and the compact border. So a
+    table that fits with Summary and Prompts wrapped keeps the normal border, and
+    Revoked at wraps only when the compact border is not enough.
+    """
+    return [
+        (WRAP_GROUPS[:count], compact)
+        for count in range(1, len(WRAP_GROUPS) + 1)
+        for compact in (False, True)
+    ]
 
 
 def _cells(finding: Finding, tz: tzinfo | None) -> dict[str, Text]:

@@ -1,0 +1,223 @@
+"""The "Input files" table of the run summary, fitted to the terminal's width.
+
+rich would fold every column of a wide table down to a few cells, splitting header
+words and paths mid-name. This module sets the widths itself instead. Header words
+and cells stay whole, paths fold only at path separators, and when even that does
+not fit, each file gets a block of "key: value" lines.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from h056hunt.render.column_widths import (
+    longest_word,
+    natural_widths,
+    shrink_to_fit,
+)
+from h056hunt.render.hanging import HANG_COLUMNS
+from h056hunt.render.text import plain
+
+if TYPE_CHECKING:
+    from h056hunt.loaders.sink import FileReport
+
+TITLE = "Input files"
+COLUMNS = (
+    "File",
+    "Given as",
+    "Shape",
+    "Seen",
+    "Audit",
+    "Sign-in",
+    "AuthDetails CSV rows",
+    "Dupes",
+    "Skipped",
+    "Pre-filtered",
+)
+# Count columns left out when the table does not fit and every file has 0 there.
+# The "Records:" line below the table still gives the total of duplicates, skipped
+# and pre-filtered records.
+DROPPABLE_WHEN_ZERO = ("AuthDetails CSV rows", "Dupes", "Skipped", "Pre-filtered")
+# A path folds after the platform's separators: "/", and "\" on Windows too.
+SEPARATORS = "".join(sep for sep in (os.sep, os.altsep) if sep)
+PATH_PIECE = re.compile(f"[^{re.escape(SEPARATORS)}]*(?:[{re.escape(SEPARATORS)}]|$)")
+
+
+def render_input_files(files: Sequence[FileReport], console: Console) -> None:
+    """Print one row per input file, or one block per file on narrow terminals.
+
+    The table tries, in this order, until one fits ``console.width``: every column
+    with the normal and then the compact border, the same without the columns of
+    :data:`DROPPABLE_WHEN_ZERO` that are 0 for every file, and that compact table
+    again with paths folded at separators. Header words, counts and shapes never
+    split.
+    """
+    rows = [_cells(report) for report in files]
+    paths = [report.path for report in files]
+    narrow_columns = tuple(
+        name
+        for name in COLUMNS
+        if name not in DROPPABLE_WHEN_ZERO
+        or any(row[name].plain != "0" for row in rows)
+    )
+    attempts = (
+        (COLUMNS, False, False),
+        (COLUMNS, True, False),
+        (narrow_columns, False, False),
+        (narrow_columns, True, False),
+        (narrow_columns, True, True),
+    )
+    for columns, compact, fold_paths in attempts:
+        minimum_path_width = _longest_piece(paths) if fold_paths else None
+        widths = _fit(columns, rows, console.width, compact, minimum_path_width)
+        if widths is not None:
+            _print_table(columns, rows, paths, widths, compact, console)
+            return
+    _print_blocks(rows, paths, console)
+
+
+def _cells(report: FileReport) -> dict[str, Text]:
+    return {
+        "File": Text(plain(report.path)),
+        "Given as": Text(report.requested_log),
+        "Shape": Text(plain(report.shape)),
+        "Seen": Text(str(report.records_seen)),
+        "Audit": Text(str(report.loaded["audit"])),
+        "Sign-in": Text(str(report.loaded["signin"])),
+        "AuthDetails CSV rows": Text(str(report.loaded["steps"])),
+        "Dupes": Text(str(report.duplicates)),
+        "Skipped": Text(str(sum(report.skipped.values()))),
+        "Pre-filtered": Text(str(sum(report.prefiltered.values()))),
+    }
+
+
+def _fit(
+    columns: tuple[str, ...],
+    rows: list[dict[str, Text]],
+    width: int,
+    compact: bool,
+    minimum_path_width: int | None,
+) -> dict[str, int] | None:
+    """Return column widths that fit ``width``, or None.
+
+    Headers wrap at spaces, down to their longest word but never below their widest
+    cell. Then File narrows down to ``minimum_path_width``, unless that is None.
+    """
+    natural = natural_widths(columns, rows)
+    others = tuple(name for name in columns if name != "File")
+    minimums = {
+        name: max(
+            longest_word(Text(name)),
+            max((cell_len(row[name].plain) for row in rows), default=0),
+        )
+        for name in others
+    }
+    groups: tuple[tuple[str, ...], ...] = (others,)
+    if minimum_path_width is not None:
+        minimums["File"] = minimum_path_width
+        groups = (others, ("File",))
+    return shrink_to_fit(natural, width, groups, minimums, compact=compact)
+
+
+def _print_table(
+    columns: tuple[str, ...],
+    rows: list[dict[str, Text]],
+    paths: list[str],
+    widths: dict[str, int],
+    compact: bool,
+    console: Console,
+) -> None:
+    table = Table(
+        title=TITLE,
+        box=box.SIMPLE,
+        title_justify="left",
+        show_edge=not compact,
+        pad_edge=not compact,
+    )
+    for name in columns:
+        table.add_column(name, overflow="fold", width=widths[name])
+    for row, path in zip(rows, paths, strict=True):
+        cells = dict(row)
+        cells["File"] = Text("\n".join(fold_path(path, widths["File"])))
+        table.add_row(*(cells[name] for name in columns))
+    console.print(table)
+    if compact:
+        # The compact border has no blank bottom edge to set the table apart.
+        console.print()
+
+
+def _print_blocks(
+    rows: list[dict[str, Text]], paths: list[str], console: Console
+) -> None:
+    """Print each file as its path and then one "key: value" line per column."""
+    console.print(Text(TITLE, style="italic"))
+    for row, path in zip(rows, paths, strict=True):
+        console.print()
+        for line in fold_path(path, console.width):
+            console.print(Text(line), no_wrap=True, crop=False)
+        for name in COLUMNS[1:]:
+            entry = f"{' ' * HANG_COLUMNS}{name}: {row[name].plain}"
+            console.print(Text(entry), overflow="fold")
+    console.print()
+
+
+def fold_path(path: str, width: int) -> list[str]:
+    """Split ``path`` into lines of at most ``width`` cells, after separators.
+
+    ``path`` is the raw path, and the lines show it through :func:`plain`, so an
+    escape such as ``\\x1b`` is never taken for a separator or split. A piece
+    between separators that is wider than ``width`` is cut into chunks of up to
+    ``width`` cells, so no character is dropped.
+    """
+    width = max(width, 1)
+    lines: list[str] = []
+    current = ""
+    for piece in _pieces(path):
+        escaped = plain(piece)
+        if current and cell_len(current + escaped) > width:
+            lines.append(current)
+            current = ""
+        if cell_len(escaped) > width:
+            chunks = _chunks(piece, width)
+            lines.extend(chunks[:-1])
+            escaped = chunks[-1]
+        current += escaped
+    if current:
+        lines.append(current)
+    return lines or [""]
+
+
+def _pieces(path: str) -> list[str]:
+    """Return ``path`` cut after each separator; the pieces join back to it."""
+    return [piece for piece in PATH_PIECE.findall(path) if piece]
+
+
+def _longest_piece(paths: list[str]) -> int:
+    """Return the width of the widest piece of ``paths``, as :func:`plain` shows it."""
+    return max(
+        (cell_len(plain(piece)) for path in paths for piece in _pieces(path)),
+        default=1,
+    )
+
+
+def _chunks(piece: str, width: int) -> list[str]:
+    """Cut ``plain(piece)`` into lines of up to ``width`` cells, escapes kept whole.
+
+    An escape or a character wider than ``width`` gets a line of its own.
+    """
+    chunks = [""]
+    for character in piece:
+        escaped = plain(character)
+        if chunks[-1] and cell_len(chunks[-1] + escaped) > width:
+            chunks.append("")
+        chunks[-1] += escaped
+    return chunks
