@@ -22,12 +22,8 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from h056hunt.build import (
-    build_campaign_finding,
-    build_finding,
-    revoked_grants,
-    shared_origin_factor,
-)
+from h056hunt.build import build_finding, revoked_grants, shared_origin_factor
+from h056hunt.campaign_finding import build_campaign_finding
 from h056hunt.config import HuntConfig
 from h056hunt.coverage import audit_coverage_warnings, coverage_warnings
 from h056hunt.detect.campaigns import (
