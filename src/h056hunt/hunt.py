@@ -17,9 +17,11 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
 from h056hunt.build import build_finding, revoked_grants, shared_origin_factor
@@ -44,6 +46,7 @@ from h056hunt.load import LoadedData
 from h056hunt.suppress import Suppression, apply_allowlist
 
 __all__ = [
+    "ADMIN_COLUMNS",
     "HuntInputs",
     "HuntResult",
     "admin_revocations",
@@ -253,6 +256,9 @@ def finish(
     if campaigns is None:
         campaigns = find_all_campaigns(admin, chains, params)
     findings = _score_matches(matches, campaigns, data, inputs, admin, params, config)
+    # A campaign finding keeps only the columns it lists, so the copied admin rows
+    # are freed here, before the coverage checks.
+    del admin, campaigns
     findings.sort(key=Finding.sort_key)
     findings, suppressed = apply_allowlist(findings, config.allowlist)
     for item in suppressed:
@@ -274,11 +280,43 @@ def finish(
     )
 
 
+# The revocation columns that campaign detection, campaign findings and the
+# revoker's context read, which admin_revocations copies.
+ADMIN_COLUMNS = [
+    "revocation_id",
+    "user_key",
+    "target_id",
+    "target_upn",
+    "revocation_time",
+    "activity",
+    "actor_type",
+    "actor_id",
+    "actor_upn",
+    "actor_display_name",
+    "actor_ip",
+    "actor_app_id",
+    "actor_service_principal_id",
+    "source_file",
+    "source_line",
+    "source_record",
+]
+
+
 def admin_revocations(revocations: pd.DataFrame) -> pd.DataFrame:
-    """Return the revocations made by someone other than the target."""
+    """Return the revocations made by someone other than the target, by actor.
+
+    Only :data:`ADMIN_COLUMNS` are kept. The rows are in :func:`actor_keys` order,
+    and each actor's rows keep their order in ``revocations``, so
+    :func:`find_all_campaigns` reads each actor's rows as one slice instead of
+    copying them.
+    """
     if not len(revocations):
         return revocations
-    return revocations[~revocations["is_self_revocation"].astype(bool)]
+    is_admin = (~revocations["is_self_revocation"].astype(bool)).to_numpy(dtype=bool)
+    keys = actor_keys(revocations).to_numpy()
+    positions = np.flatnonzero(is_admin)
+    order = positions[np.argsort(keys[positions], kind="stable")]
+    return revocations[ADMIN_COLUMNS].take(order)
 
 
 def find_all_campaigns(
@@ -287,21 +325,33 @@ def find_all_campaigns(
     """Run :func:`find_campaigns` per actor, in actor key order.
 
     Args:
-        admin: admin revocations, from :func:`admin_revocations`.
+        admin: admin revocations, from :func:`admin_revocations`. Rows in another
+            order are sorted by actor first, which copies them.
         chains: matches that follow a revocation, in detection order.
         params: thresholds.
     """
     if not len(admin):
         return []
+    keys = actor_keys(admin).to_numpy()
+    if not _in_key_order(keys):
+        order = np.argsort(keys, kind="stable")
+        admin = admin.take(order)
+        keys = keys[order]
+    chains_by_actor: dict[str, list[Match]] = defaultdict(list)
+    for chain in chains:
+        if chain.revocation is not None:
+            chains_by_actor[actor_key(chain.revocation)].append(chain)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]).tolist()
     campaigns = []
-    for key, actor_rows in admin.groupby(actor_keys(admin), sort=True):
-        own_chains = [
-            chain
-            for chain in chains
-            if actor_key(chain.revocation) == key  # type: ignore[arg-type]
-        ]
+    for start, stop in zip(starts, [*starts[1:], len(keys)], strict=True):
+        own_chains = chains_by_actor.get(keys[start], [])
+        actor_rows = admin.iloc[start:stop]
         campaigns.extend(find_campaigns(actor_rows, own_chains, params))
     return campaigns
+
+
+def _in_key_order(keys: np.ndarray) -> bool:
+    return bool((keys[:-1] <= keys[1:]).all())
 
 
 def context_keys(matches: list[Match]) -> set[str]:
@@ -450,7 +500,8 @@ class _ContextData:
         revoker = actor_key(revocation)
         own = self._own.get(revoker)
         if own is None:
-            own = admin_revocations[keys == revoker]
+            # actor_context reads only the times, and a mass revoker has many rows.
+            own = admin_revocations[["revocation_time"]][keys == revoker]
             self._own[revoker] = own
         return actor_context(
             revocation,
