@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import pandas as pd
 
 from h056hunt.campaign_finding import build_campaign_finding
@@ -177,3 +178,29 @@ def test_campaign_finding_counts_and_id() -> None:
     assert len(finding.evidence) == count
     assert len(finding.timeline) == count
     assert len(finding.extra["targets"]) == count
+
+
+def test_campaign_from_positions_matches_rows() -> None:
+    count = SLICE_SIZE + 40
+    revocations = many_revocations(count)
+    # The campaign's rows sit among other revocations, in another order.
+    others = many_revocations(count).assign(
+        revocation_id=lambda frame: "X" + frame["revocation_id"],
+        actor_upn=pd.Series(["other@contoso.example"] * count, dtype=TEXT),
+    )
+    every = pd.concat([others, revocations[::-1]], ignore_index=True)
+    positions = np.arange(2 * count - 1, count - 1, -1)
+    chains = [chain_after("R00100", approved=True)]
+
+    from_rows = build_campaign_finding(revocations, chains, {}, DetectionParams())
+    from_positions = build_campaign_finding(
+        every, chains, {}, DetectionParams(), positions=positions
+    )
+
+    assert from_positions.finding_id == from_rows.finding_id
+    assert from_positions.summary == from_rows.summary
+    assert from_positions.actor == from_rows.actor
+    assert from_positions.revocation_time == from_rows.revocation_time
+    assert list(from_positions.evidence) == list(from_rows.evidence)
+    assert list(from_positions.timeline) == list(from_rows.timeline)
+    assert list(from_positions.extra["targets"]) == list(from_rows.extra["targets"])

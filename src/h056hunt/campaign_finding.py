@@ -23,7 +23,7 @@ from h056hunt.findings import Evidence, Finding, FindingType, TimelineEvent
 from h056hunt.lazy_sequence import SLICE_SIZE, LazySequence
 from h056hunt.render.records import format_nanoseconds, format_times
 from h056hunt.render.text import format_time
-from h056hunt.schema import column_values, columns_of
+from h056hunt.schema import column_values
 from h056hunt.score import score_campaign
 
 # The revocation fields a campaign finding lists for each target.
@@ -45,24 +45,35 @@ def build_campaign_finding(
     chain_findings: Sequence[Finding],
     shared: dict[str, dict[str, list[str]]],
     params: DetectionParams,
+    *,
+    positions: np.ndarray | None = None,
 ) -> Finding:
     """Describe one actor's mass revocation: every target, who was bombed, who
     approved, and which attacker origins the bursts shared.
 
     The finding's evidence, timeline and ``targets`` are lazy sequences over the
     columns of ``revocations`` (see :class:`CampaignRows`).
+
+    Args:
+        revocations: the campaign's revocations in the finding's order, or with
+            ``positions``, a frame that contains them, such as every revocation.
+        chain_findings: the chains that followed revocations of the campaign.
+        shared: attacker origins shared by the chains' denials.
+        params: thresholds.
+        positions: the campaign's row positions in ``revocations``, in the
+            finding's order, or None for every row.
     """
-    first = revocations.iloc[0]
+    first = revocations.iloc[0 if positions is None else int(positions[0])]
     actor = actor_of(first)
     by_revocation: dict[str, Finding] = {}
     for finding in chain_findings:
         for item in finding.evidence:
             if item.kind == "revocation":
                 by_revocation[item.record_id] = finding
-    rows = CampaignRows(revocations, by_revocation)
-    (ids,) = columns_of(revocations, ["revocation_id"])
-    revocation_ids = [str(value) for value in ids]
-    del ids
+    rows = CampaignRows(revocations, by_revocation, positions)
+    revocation_ids = [
+        str(value) for value in column_values(rows.column("revocation_id"))
+    ]
     # Only bombed targets have a chain, and a campaign has few of them.
     bombed_chains = [
         by_revocation[revocation_id]
@@ -87,13 +98,15 @@ def build_campaign_finding(
     counts = {
         name: sum(f.prompt_counts.get(name, 0) for f in chains) for name in OUTCOMES
     }
-    first_time = revocations["revocation_time"].min()
+    times = rows.column("revocation_time")
+    first_time = times.min()
     summary = (
         f"{actor.label} revoked the sessions of {distinct_targets} users between "
         f"{format_time(first_time)} and "
-        f"{format_time(revocations['revocation_time'].max())}; {bombed} were then "
+        f"{format_time(times.max())}; {bombed} were then "
         f"bombed with MFA prompts and {approved} approved one"
     )
+    del times
     return Finding(
         finding_id=finding_id,
         finding_type=FindingType.REVOCATION_CAMPAIGN,
@@ -130,32 +143,43 @@ class CampaignRows:
     positions, for a :class:`~h056hunt.lazy_sequence.LazySequence`.
 
     Args:
-        revocations: the campaign's revocations, in the finding's order. Only the
-            columns that the items read are kept, and they may share memory with
-            the frame.
+        revocations: the campaign's revocations in the finding's order, or with
+            ``positions``, a frame that contains them. Only the columns that the
+            items read are kept, and they share memory with the frame.
         chains: the chain finding that followed each bombed target's revocation,
             by revocation id.
+        positions: the campaign's row positions in ``revocations``, in the
+            finding's order, or None for every row.
     """
 
     def __init__(
-        self, revocations: pd.DataFrame, chains: Mapping[str, Finding]
+        self,
+        revocations: pd.DataFrame,
+        chains: Mapping[str, Finding],
+        positions: np.ndarray | None = None,
     ) -> None:
         # Each column is kept as a Series, because slicing a Series costs less than
         # slicing the frame and then selecting its columns, once per slice.
         self._columns_by_name = {
             name: revocations[name] for name in _CAMPAIGN_ROW_COLUMNS
         }
-        self._length = len(revocations)
+        self._positions = positions
+        self._length = len(revocations) if positions is None else len(positions)
         self._chains = dict(chains)
 
     def __len__(self) -> int:
         return self._length
 
+    def column(self, name: str, start: int = 0, stop: int | None = None) -> pd.Series:
+        """Return rows ``start`` to ``stop`` of one kept column, the end when None."""
+        column = self._columns_by_name[name]
+        stop = self._length if stop is None else stop
+        if self._positions is None:
+            return column.iloc[start:stop]
+        return column.iloc[self._positions[start:stop]]
+
     def _columns(self, start: int, stop: int, names: Iterable[str]) -> list[list[Any]]:
-        return [
-            column_values(self._columns_by_name[name].iloc[start:stop])
-            for name in names
-        ]
+        return [column_values(self.column(name, start, stop)) for name in names]
 
     def distinct_targets(self) -> int:
         """Return the number of distinct users revoked, by object id, else UPN."""
@@ -256,7 +280,7 @@ class CampaignRows:
         return targets
 
     def _time_texts(self, start: int, stop: int) -> list[str]:
-        times = self._columns_by_name["revocation_time"].iloc[start:stop]
+        times = self.column("revocation_time", start, stop)
         if not pd.api.types.is_datetime64_any_dtype(times.dtype):
             return format_times(column_values(times))
         # The texts are made from the times' nanoseconds, without the Timestamp

@@ -47,6 +47,7 @@ from h056hunt.suppress import Suppression, apply_allowlist
 
 __all__ = [
     "ADMIN_COLUMNS",
+    "POSITION_COLUMN",
     "HuntInputs",
     "HuntResult",
     "admin_revocations",
@@ -256,8 +257,8 @@ def finish(
     if campaigns is None:
         campaigns = find_all_campaigns(admin, chains, params)
     findings = _score_matches(matches, campaigns, data, inputs, admin, params, config)
-    # A campaign finding keeps only the columns it lists, so the copied admin rows
-    # are freed here, before the coverage checks.
+    # The copied admin rows are no longer read, so they are freed here, before the
+    # coverage checks.
     del admin, campaigns
     findings.sort(key=Finding.sort_key)
     findings, suppressed = apply_allowlist(findings, config.allowlist)
@@ -280,35 +281,29 @@ def finish(
     )
 
 
-# The revocation columns that campaign detection, campaign findings and the
-# revoker's context read, which admin_revocations copies.
+# The revocation columns that campaign detection and the revoker's context read,
+# which admin_revocations copies.
 ADMIN_COLUMNS = [
     "revocation_id",
     "user_key",
-    "target_id",
-    "target_upn",
     "revocation_time",
-    "activity",
-    "actor_type",
     "actor_id",
     "actor_upn",
     "actor_display_name",
-    "actor_ip",
-    "actor_app_id",
-    "actor_service_principal_id",
-    "source_file",
-    "source_line",
-    "source_record",
 ]
+# The column of admin_revocations that gives each row's position in the frame it
+# was taken from.
+POSITION_COLUMN = "_position"
 
 
 def admin_revocations(revocations: pd.DataFrame) -> pd.DataFrame:
     """Return the revocations made by someone other than the target, by actor.
 
-    Only :data:`ADMIN_COLUMNS` are kept. The rows are in :func:`actor_keys` order,
-    and each actor's rows keep their order in ``revocations``, so
-    :func:`find_all_campaigns` reads each actor's rows as one slice instead of
-    copying them.
+    Only :data:`ADMIN_COLUMNS` are kept, with each row's position in
+    ``revocations`` in :data:`POSITION_COLUMN`, where a campaign finding reads its
+    other columns. The rows are in :func:`actor_keys` order, and each actor's rows
+    keep their order in ``revocations``, so :func:`find_all_campaigns` reads each
+    actor's rows as one slice instead of copying them.
     """
     if not len(revocations):
         return revocations
@@ -316,7 +311,9 @@ def admin_revocations(revocations: pd.DataFrame) -> pd.DataFrame:
     keys = actor_keys(revocations).to_numpy()
     positions = np.flatnonzero(is_admin)
     order = positions[np.argsort(keys[positions], kind="stable")]
-    return revocations[ADMIN_COLUMNS].take(order)
+    admin = revocations[ADMIN_COLUMNS].take(order)
+    admin[POSITION_COLUMN] = order
+    return admin
 
 
 def find_all_campaigns(
@@ -436,8 +433,17 @@ def _score_matches(
         findings.append(finding)
     for campaign, shared in zip(campaigns, shared_by_campaign, strict=True):
         chain_findings = [by_match[id(chain)] for chain in campaign.chains]
+        # The finding reads its columns from every revocation, which the result
+        # keeps anyway, instead of from a copy of the campaign's rows.
+        positions = campaign.revocations[POSITION_COLUMN].to_numpy()
         findings.append(
-            build_campaign_finding(campaign.revocations, chain_findings, shared, params)
+            build_campaign_finding(
+                inputs.revocations,
+                chain_findings,
+                shared,
+                params,
+                positions=positions,
+            )
         )
     if params.chain_only:
         findings = [f for f in findings if f.finding_type != FindingType.PUSH_BOMBING]
