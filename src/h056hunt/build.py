@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from itertools import repeat
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -21,10 +20,9 @@ from h056hunt.findings import (
     ScoreFactor,
     TimelineEvent,
 )
-from h056hunt.render.records import format_times
 from h056hunt.render.text import format_duration, format_time
 from h056hunt.schema import columns_of
-from h056hunt.score import POINTS_SHARED_ORIGIN, score_campaign, score_match
+from h056hunt.score import POINTS_SHARED_ORIGIN, score_match
 
 
 def revoked_grants(signin: pd.DataFrame) -> pd.DataFrame:
@@ -64,7 +62,7 @@ def build_finding(
         if revocation is not None
         else FindingType.PUSH_BOMBING
     )
-    target_upn = _first_text(
+    target_upn = first_text(
         revocation["target_upn"] if revocation is not None else None,
         user_upn,
     )
@@ -84,12 +82,12 @@ def build_finding(
         severity=severity,
         score=score,
         score_factors=factors,
-        target_user_id=_first_text(
+        target_user_id=first_text(
             revocation["target_id"] if revocation is not None else None,
             user_id,
         ),
         target_upn=target_upn,
-        target_display_name=_first_text(
+        target_display_name=first_text(
             user_display_name,
             revocation["target_display_name"] if revocation is not None else None,
         ),
@@ -122,33 +120,21 @@ def actor_of(revocation: pd.Series) -> Actor:
     """Return the revoker of a revocation row."""
     return Actor(
         type=str(revocation["actor_type"]),
-        id=_first_text(revocation["actor_id"]),
-        upn=_first_text(revocation["actor_upn"]),
-        display_name=_first_text(revocation["actor_display_name"]),
-        ip=_first_text(revocation["actor_ip"]),
-        app_id=_first_text(revocation["actor_app_id"]),
-        service_principal_id=_first_text(revocation["actor_service_principal_id"]),
+        id=first_text(revocation["actor_id"]),
+        upn=first_text(revocation["actor_upn"]),
+        display_name=first_text(revocation["actor_display_name"]),
+        ip=first_text(revocation["actor_ip"]),
+        app_id=first_text(revocation["actor_app_id"]),
+        service_principal_id=first_text(revocation["actor_service_principal_id"]),
     )
 
 
-def _first_text(*values: object) -> str | None:
+def first_text(*values: object) -> str | None:
+    """Return the first value that is present and not empty, as text, or None."""
     for value in values:
         if value is not None and not pd.isna(value) and str(value):
             return str(value)
     return None
-
-
-def _texts(values: Iterable[object]) -> list[str | None]:
-    """Return ``_first_text(value)`` of each value, skipping the call for plain text
-    and the usual nulls."""
-    return [
-        value
-        if type(value) is str and value
-        else None
-        if value is None or value is pd.NA
-        else _first_text(value)
-        for value in values
-    ]
 
 
 def _distinct(values: Iterable[object]) -> tuple[str, ...]:
@@ -202,8 +188,8 @@ def _evidence(match: Match, prompts: _PromptValues) -> tuple[Evidence, ...]:
                 record_id=str(revocation["revocation_id"]),
                 time=revocation["revocation_time"],
                 file=str(revocation["source_file"]),
-                line=_optional_int(revocation["source_line"]),
-                record=_optional_int(revocation["source_record"]),
+                line=optional_int(revocation["source_line"]),
+                record=optional_int(revocation["source_record"]),
                 detail=str(revocation["activity"]),
             )
         )
@@ -223,24 +209,20 @@ def _evidence(match: Match, prompts: _PromptValues) -> tuple[Evidence, ...]:
                 record_id=str(record_id),
                 time=time,
                 file=str(file),
-                line=_optional_int(line),
-                record=_optional_int(record),
+                line=optional_int(line),
+                record=optional_int(record),
                 outcome=str(outcome),
-                detail=_first_text(detail),
+                detail=first_text(detail),
             )
         )
     return tuple(items)
 
 
-def _optional_int(value: object) -> int | None:
+def optional_int(value: object) -> int | None:
+    """Return the value as an int, or None when it is missing."""
     if value is None or pd.isna(value):
         return None
     return int(value)  # type: ignore[call-overload]
-
-
-def _optional_ints(values: Iterable[object]) -> list[int | None]:
-    """Return ``_optional_int(value)`` of each value, skipping the call for ints."""
-    return [value if type(value) is int else _optional_int(value) for value in values]
 
 
 def _timeline(
@@ -255,7 +237,7 @@ def _timeline(
                 kind="revocation",
                 description=f"{revocation['activity']} "
                 f"(record {revocation['revocation_id']})",
-                ip_address=_first_text(revocation["actor_ip"]),
+                ip_address=first_text(revocation["actor_ip"]),
                 record_id=str(revocation["revocation_id"]),
             )
         )
@@ -274,9 +256,9 @@ def _timeline(
             TimelineEvent(
                 time=time,
                 kind=kind,
-                description=_first_text(detail) or str(outcome),
-                ip_address=_first_text(ip_address),
-                country=_first_text(country),
+                description=first_text(detail) or str(outcome),
+                ip_address=first_text(ip_address),
+                country=first_text(country),
                 record_id=str(record_id),
             )
         )
@@ -314,8 +296,8 @@ def _rejected_grants(
                 time=time,
                 kind="revoked_token_rejected",
                 description="error 50173: a revoked refresh token was presented",
-                ip_address=_first_text(ip_address),
-                country=_first_text(country),
+                ip_address=first_text(ip_address),
+                country=first_text(country),
                 record_id=str(record_id),
             )
         )
@@ -349,182 +331,11 @@ def _summary(
     return ", ".join(parts)
 
 
-# The revocation fields a campaign finding lists for each target.
-_CAMPAIGN_ROW_COLUMNS = (
-    "revocation_id",
-    "revocation_time",
-    "target_id",
-    "target_upn",
-    "activity",
-    "actor_ip",
-    "source_file",
-    "source_line",
-    "source_record",
-)
-
-
-def build_campaign_finding(
-    revocations: pd.DataFrame,
-    chain_findings: Sequence[Finding],
-    shared: dict[str, dict[str, list[str]]],
-    params: DetectionParams,
-) -> Finding:
-    """Describe one actor's mass revocation: every target, who was bombed, who
-    approved, and which attacker origins the bursts shared."""
-    first = revocations.iloc[0]
-    actor = actor_of(first)
-    by_revocation: dict[str, Finding] = {}
-    for finding in chain_findings:
-        for item in finding.evidence:
-            if item.kind == "revocation":
-                by_revocation[item.record_id] = finding
-    # Each column is converted once, because a mass revocation can have thousands
-    # of rows.
-    columns = dict(
-        zip(
-            _CAMPAIGN_ROW_COLUMNS,
-            columns_of(revocations, _CAMPAIGN_ROW_COLUMNS),
-            strict=True,
-        )
-    )
-    times = columns["revocation_time"]
-    revocation_ids = [str(value) for value in columns["revocation_id"]]
-    target_ids = _texts(columns["target_id"])
-    target_upns = _texts(columns["target_upn"])
-    targets = [
-        {
-            "user_id": user_id,
-            "upn": upn,
-            "revocation_time": time_text,
-            "revocation_id": revocation_id,
-            "bombed": False,
-            "approved": False,
-            "finding_id": None,
-        }
-        for revocation_id, user_id, upn, time_text in zip(
-            revocation_ids, target_ids, target_upns, format_times(times), strict=True
-        )
-    ]
-    # Only the rows of bombed targets change, and a campaign has few of them.
-    bombed = 0
-    approved = 0
-    bombed_positions = [
-        position
-        for position, revocation_id in enumerate(revocation_ids)
-        if revocation_id in by_revocation
-    ]
-    for position in bombed_positions:
-        chain = by_revocation[revocation_ids[position]]
-        target = targets[position]
-        target["bombed"] = True
-        target["approved"] = chain.approved
-        target["finding_id"] = chain.finding_id
-        bombed += 1
-        approved += chain.approved
-    distinct_targets = len(
-        {user_id or upn for user_id, upn in zip(target_ids, target_upns, strict=True)}
-    )
-    shared_facts = _shared_facts(shared)
-    score, factors, severity = score_campaign(
-        distinct_targets, bombed, approved, shared_facts, params
-    )
-    chains = list(chain_findings)
-    prompt_times = [
-        f.first_prompt_time for f in chains if f.first_prompt_time is not None
-    ]
-    last_times = [f.last_prompt_time for f in chains if f.last_prompt_time is not None]
-    approvals = [f.approval_time for f in chains if f.approval_time is not None]
-    counts = {
-        name: sum(f.prompt_counts.get(name, 0) for f in chains) for name in OUTCOMES
-    }
-    # The items are made from zipped columns by _make, because a call with
-    # positional arguments per row took about 25 % longer over 15,000 rows.
-    evidence = tuple(
-        map(
-            Evidence._make,
-            zip(
-                repeat("revocation"),
-                revocation_ids,
-                times,
-                map(str, columns["source_file"]),
-                _optional_ints(columns["source_line"]),
-                _optional_ints(columns["source_record"]),
-                repeat(None),
-                map(str, columns["activity"]),
-                strict=False,
-            ),
-        )
-    )
-    descriptions = [
-        f"sessions of {upn or user_id} revoked"
-        for upn, user_id in zip(target_upns, target_ids, strict=True)
-    ]
-    timeline = tuple(
-        map(
-            TimelineEvent._make,
-            zip(
-                times,
-                repeat("revocation"),
-                descriptions,
-                _texts(columns["actor_ip"]),
-                repeat(None),
-                revocation_ids,
-                strict=False,
-            ),
-        )
-    )
-    anchor = "|".join(sorted(revocation_ids))
-    first_time = revocations["revocation_time"].min()
-    summary = (
-        f"{actor.label} revoked the sessions of {distinct_targets} users between "
-        f"{format_time(first_time)} and "
-        f"{format_time(revocations['revocation_time'].max())}; {bombed} were then "
-        f"bombed with MFA prompts and {approved} approved one"
-    )
-    return Finding(
-        finding_id=hashlib.sha256(f"revocation_campaign|{anchor}".encode()).hexdigest()[
-            :16
-        ],
-        finding_type=FindingType.REVOCATION_CAMPAIGN,
-        severity=severity,
-        score=score,
-        score_factors=factors,
-        target_user_id=None,
-        target_upn=None,
-        target_display_name=None,
-        actor=actor,
-        revocation_time=first_time,
-        first_prompt_time=min(prompt_times) if prompt_times else None,
-        last_prompt_time=max(last_times) if last_times else None,
-        prompt_counts=counts,
-        approved=approved > 0,
-        approval_time=min(approvals) if approvals else None,
-        source_ips=tuple(sorted({ip for f in chains for ip in f.source_ips})),
-        countries=tuple(sorted({c for f in chains for c in f.countries})),
-        user_agents=tuple(sorted({ua for f in chains for ua in f.user_agents})),
-        evidence=evidence,
-        timeline=timeline,
-        summary=summary,
-        extra={"targets": targets, "shared_origins": shared},
-    )
-
-
 SHARED_ORIGIN_NOUNS = {
     "ip_address": "source IP",
     "country": "country",
     "user_agent": "user agent",
 }
-
-
-def _shared_facts(shared: dict[str, dict[str, list[str]]]) -> list[str]:
-    nouns = SHARED_ORIGIN_NOUNS
-    facts = []
-    for column, values in shared.items():
-        for value, users in values.items():
-            facts.append(
-                f"{nouns[column]} {value} sent prompts to {len(users)} targets"
-            )
-    return facts
 
 
 def shared_origin_factor(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -104,7 +105,12 @@ class TimelineEvent(NamedTuple):
 
 @dataclass(frozen=True)
 class Finding:
-    """A scored, explained result of the hunt."""
+    """A scored, explained result of the hunt.
+
+    A campaign finding's ``evidence``, ``timeline`` and ``extra["targets"]`` are
+    lazy sequences, whose items are made again each time they are read (see
+    :mod:`h056hunt.lazy_sequence`); other findings hold tuples.
+    """
 
     finding_id: str
     finding_type: FindingType
@@ -124,8 +130,8 @@ class Finding:
     source_ips: tuple[str, ...]
     countries: tuple[str, ...]
     user_agents: tuple[str, ...]
-    evidence: tuple[Evidence, ...]
-    timeline: tuple[TimelineEvent, ...]
+    evidence: Sequence[Evidence]
+    timeline: Sequence[TimelineEvent]
     summary: str
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -17,17 +17,15 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
-from h056hunt.build import (
-    build_campaign_finding,
-    build_finding,
-    revoked_grants,
-    shared_origin_factor,
-)
+from h056hunt.build import build_finding, revoked_grants, shared_origin_factor
+from h056hunt.campaign_finding import build_campaign_finding
 from h056hunt.config import HuntConfig
 from h056hunt.coverage import audit_coverage_warnings, coverage_warnings
 from h056hunt.detect.campaigns import (
@@ -48,6 +46,8 @@ from h056hunt.load import LoadedData
 from h056hunt.suppress import Suppression, apply_allowlist
 
 __all__ = [
+    "ADMIN_COLUMNS",
+    "POSITION_COLUMN",
     "HuntInputs",
     "HuntResult",
     "admin_revocations",
@@ -257,6 +257,9 @@ def finish(
     if campaigns is None:
         campaigns = find_all_campaigns(admin, chains, params)
     findings = _score_matches(matches, campaigns, data, inputs, admin, params, config)
+    # The copied admin rows are no longer read, so they are freed here, before the
+    # coverage checks.
+    del admin, campaigns
     findings.sort(key=Finding.sort_key)
     findings, suppressed = apply_allowlist(findings, config.allowlist)
     for item in suppressed:
@@ -278,11 +281,39 @@ def finish(
     )
 
 
+# The revocation columns that campaign detection and the revoker's context read,
+# which admin_revocations copies.
+ADMIN_COLUMNS = [
+    "revocation_id",
+    "user_key",
+    "revocation_time",
+    "actor_id",
+    "actor_upn",
+    "actor_display_name",
+]
+# The column of admin_revocations that gives each row's position in the frame it
+# was taken from.
+POSITION_COLUMN = "_position"
+
+
 def admin_revocations(revocations: pd.DataFrame) -> pd.DataFrame:
-    """Return the revocations made by someone other than the target."""
+    """Return the revocations made by someone other than the target, by actor.
+
+    Only :data:`ADMIN_COLUMNS` are kept, with each row's position in
+    ``revocations`` in :data:`POSITION_COLUMN`, where a campaign finding reads its
+    other columns. The rows are in :func:`actor_keys` order, and each actor's rows
+    keep their order in ``revocations``, so :func:`find_all_campaigns` reads each
+    actor's rows as one slice instead of copying them.
+    """
     if not len(revocations):
         return revocations
-    return revocations[~revocations["is_self_revocation"].astype(bool)]
+    is_admin = (~revocations["is_self_revocation"].astype(bool)).to_numpy(dtype=bool)
+    keys = actor_keys(revocations).to_numpy()
+    positions = np.flatnonzero(is_admin)
+    order = positions[np.argsort(keys[positions], kind="stable")]
+    admin = revocations[ADMIN_COLUMNS].take(order)
+    admin[POSITION_COLUMN] = order
+    return admin
 
 
 def find_all_campaigns(
@@ -291,21 +322,33 @@ def find_all_campaigns(
     """Run :func:`find_campaigns` per actor, in actor key order.
 
     Args:
-        admin: admin revocations, from :func:`admin_revocations`.
+        admin: admin revocations, from :func:`admin_revocations`. Rows in another
+            order are sorted by actor first, which copies them.
         chains: matches that follow a revocation, in detection order.
         params: thresholds.
     """
     if not len(admin):
         return []
+    keys = actor_keys(admin).to_numpy()
+    if not _in_key_order(keys):
+        order = np.argsort(keys, kind="stable")
+        admin = admin.take(order)
+        keys = keys[order]
+    chains_by_actor: dict[str, list[Match]] = defaultdict(list)
+    for chain in chains:
+        if chain.revocation is not None:
+            chains_by_actor[actor_key(chain.revocation)].append(chain)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]).tolist()
     campaigns = []
-    for key, actor_rows in admin.groupby(actor_keys(admin), sort=True):
-        own_chains = [
-            chain
-            for chain in chains
-            if actor_key(chain.revocation) == key  # type: ignore[arg-type]
-        ]
+    for start, stop in zip(starts, [*starts[1:], len(keys)], strict=True):
+        own_chains = chains_by_actor.get(keys[start], [])
+        actor_rows = admin.iloc[start:stop]
         campaigns.extend(find_campaigns(actor_rows, own_chains, params))
     return campaigns
+
+
+def _in_key_order(keys: np.ndarray) -> bool:
+    return bool((keys[:-1] <= keys[1:]).all())
 
 
 def context_keys(matches: list[Match]) -> set[str]:
@@ -390,8 +433,17 @@ def _score_matches(
         findings.append(finding)
     for campaign, shared in zip(campaigns, shared_by_campaign, strict=True):
         chain_findings = [by_match[id(chain)] for chain in campaign.chains]
+        # The finding reads its columns from every revocation, which the result
+        # keeps anyway, instead of from a copy of the campaign's rows.
+        positions = campaign.revocations[POSITION_COLUMN].to_numpy()
         findings.append(
-            build_campaign_finding(campaign.revocations, chain_findings, shared, params)
+            build_campaign_finding(
+                inputs.revocations,
+                chain_findings,
+                shared,
+                params,
+                positions=positions,
+            )
         )
     if params.chain_only:
         findings = [f for f in findings if f.finding_type != FindingType.PUSH_BOMBING]
@@ -454,7 +506,8 @@ class _ContextData:
         revoker = actor_key(revocation)
         own = self._own.get(revoker)
         if own is None:
-            own = admin_revocations[keys == revoker]
+            # actor_context reads only the times, and a mass revoker has many rows.
+            own = admin_revocations[["revocation_time"]][keys == revoker]
             self._own[revoker] = own
         return actor_context(
             revocation,

@@ -211,10 +211,10 @@ def columns_of(
         if columns is not None:
             frame = frame[list(columns)]
         selected = [frame.iloc[:, position] for position in range(frame.shape[1])]
-    return [_column_values(column) for column in selected]
+    return [column_values(column) for column in selected]
 
 
-def _column_values(column: pd.Series) -> list[Any]:
+def column_values(column: pd.Series) -> list[Any]:
     """Return the values of one column, as iterating it gives them."""
     array = column.array
     arrow_type = getattr(array.dtype, "pyarrow_dtype", None)

@@ -162,6 +162,24 @@ def test_self_revocation_by_upn_case() -> None:
     assert bool(revocations.iloc[0]["is_self_revocation"])
 
 
+def test_self_revocation_among_app_rows() -> None:
+    app = {"actor_type": "app", "actor_id": TARGET_ID, "actor_upn": None}
+    times = [f"2021-05-17T09:00:0{second}Z" for second in range(4)]
+    audit = audit_frame(
+        {**app, "event_time": pd.Timestamp(times[0])},
+        {"actor_id": TARGET_ID, "event_time": pd.Timestamp(times[1])},
+        {**app, "event_time": pd.Timestamp(times[2])},
+        {"event_time": pd.Timestamp(times[3])},
+    )
+
+    revocations, _ = find_revocations(audit)
+
+    assert revocations["revocation_id"].tolist() == ["A1", "A2", "A3", "A4"]
+    flags = [bool(flag) for flag in revocations["is_self_revocation"]]
+    assert flags == [False, True, False, False]
+    assert str(revocations["is_self_revocation"].dtype) == "bool[pyarrow]"
+
+
 def test_add_user_not_revocation() -> None:
     audit = audit_frame(
         {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from report_inputs import (
     sample_log_args,
 )
 
+from h056hunt.render.markdown import _LineWriter
 from h056hunt.render.markdown_text import md_code, md_text
 
 SECTIONS = (
@@ -247,3 +249,29 @@ def test_markdown_sample_files_show_prefiltered(sample_logs_dir: Path) -> None:
         f"{records['prefiltered']} not needed by the hunt (pre-filtered)."
     )
     assert totals in text
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["# Title", "", "text", ""],
+        ["", "", "text"],
+        ["a\n", "", "b\n\n", "", ""],
+        ["", ""],
+        ["only"],
+        [],
+        ["a", "\n\n", "b", "c\n"],
+    ],
+    ids=repr,
+)
+def test_line_writer_matches_one_join(lines: list[str]) -> None:
+    stream = io.StringIO()
+    writer = _LineWriter(stream)
+
+    # Written in two calls, to cross the point where trailing newlines wait.
+    half = len(lines) // 2
+    writer.write(lines[:half])
+    writer.write(iter(lines[half:]))
+    writer.close()
+
+    assert stream.getvalue() == "\n".join(lines).rstrip("\n") + "\n"

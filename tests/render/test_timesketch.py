@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from click.testing import Result
 from jsonschema import Draft202012Validator
@@ -21,7 +23,15 @@ from report_inputs import (
     write_exports,
 )
 
+from h056hunt import schema
+from h056hunt.detect.chains import DetectionParams
+from h056hunt.findings import Finding, FindingType, Severity, TimelineEvent
+from h056hunt.hunt import HuntResult
+from h056hunt.load import LoadedData
+from h056hunt.render.context import RenderContext
+from h056hunt.render.jsonl import dumps
 from h056hunt.render.schema_files import TIMESKETCH_EVENT_SCHEMA, load_schema
+from h056hunt.render.timesketch import event_records, render_timesketch
 
 HOSTILE = "<script>alert(1)</script> \u202e"
 
@@ -200,3 +210,85 @@ def test_timesketch_sample_logs(sample_logs_dir: Path) -> None:
     assert len(events) == sum(len(finding["timeline"]) for finding in findings)
     keys = [(event["timestamp"], event["finding_id"]) for event in events]
     assert keys == sorted(keys)
+
+
+def timeline_finding(finding_id: str, label: str, offsets: list[int]) -> Finding:
+    """Return a finding with one prompt event per offset in seconds, in the order
+    given, described as ``label`` and the event's position."""
+    start = pd.Timestamp("2024-05-14T09:00:00Z")
+    events = tuple(
+        TimelineEvent(
+            time=start + pd.Timedelta(seconds=offset),
+            kind="prompt_declined",
+            description=f"{label} {position}",
+            record_id=f"{finding_id}-{position}",
+        )
+        for position, offset in enumerate(offsets)
+    )
+    return Finding(
+        finding_id=finding_id,
+        finding_type=FindingType.PUSH_BOMBING,
+        severity=Severity.MEDIUM,
+        score=10,
+        score_factors=(),
+        target_user_id=f"user-{finding_id}",
+        target_upn=None,
+        target_display_name=None,
+        actor=None,
+        revocation_time=None,
+        first_prompt_time=start,
+        last_prompt_time=start,
+        prompt_counts={"declined": len(offsets)},
+        approved=False,
+        approval_time=None,
+        source_ips=(),
+        countries=(),
+        user_agents=(),
+        evidence=(),
+        timeline=events,
+        summary=f"finding {finding_id}",
+    )
+
+
+def test_timesketch_merge_matches_one_sort() -> None:
+    findings = [
+        timeline_finding("b", "b", [0, 20, 20, 40]),
+        # Out of time order, so its events are sorted before the merge.
+        timeline_finding("a", "first a", [20, 10, 30]),
+        timeline_finding("c", "c", [5, 20, 50]),
+        # It has the id of the second finding, so equal keys must keep the order
+        # of the findings.
+        timeline_finding("a", "second a", [20, 35]),
+    ]
+    empty = LoadedData(
+        audit=schema.empty_frame(schema.AUDIT_SCHEMA),
+        signin=schema.empty_frame(schema.SIGNIN_SCHEMA),
+        steps=schema.empty_frame(schema.STEP_SCHEMA),
+    )
+    result = HuntResult(
+        findings=findings,
+        revocations=pd.DataFrame(),
+        near_misses=pd.DataFrame(),
+        prompts=pd.DataFrame(),
+    )
+    context = RenderContext(data=empty, result=result, params=DetectionParams())
+    stream = io.StringIO()
+
+    render_timesketch(findings, stream, context)
+
+    every_event = [item for f in findings for item in event_records(f)]
+    every_event.sort(key=lambda item: item[0])
+    expected = [json.loads(dumps(record)) for _, record in every_event]
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert lines == expected
+    assert [line["detail"] for line in lines[:6]] == [
+        "b 0",
+        "c 0",
+        "first a 1",
+        "first a 0",
+        "second a 0",
+        "b 1",
+    ]
+    assert stream.getvalue() == "".join(
+        dumps(record) + "\n" for _, record in every_event
+    )

@@ -12,7 +12,7 @@ Every text that comes from a log goes through :func:`esc`.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta, tzinfo
 from typing import TYPE_CHECKING
 
@@ -88,9 +88,21 @@ def esc(value: object) -> str:
 
 def timeline_chart(finding: Finding, tz: tzinfo | None, chart_id: str) -> str:
     """Return an inline ``<svg>`` element with the timeline of one finding."""
+    return "".join(timeline_chart_pieces(finding, tz, chart_id))
+
+
+def timeline_chart_pieces(
+    finding: Finding, tz: tzinfo | None, chart_id: str
+) -> Iterator[str]:
+    """Yield the text of :func:`timeline_chart` in pieces, one marker at a time.
+
+    A campaign's chart has a marker per revocation, so its markers are not held as
+    one text.
+    """
     events = list(finding.timeline)
     if not events:
-        return '<p class="muted">This finding has no timeline events.</p>'
+        yield '<p class="muted">This finding has no timeline events.</p>'
+        return
     start, end = _axis_range(events)
     span = int((end - start).value)
 
@@ -108,10 +120,13 @@ def timeline_chart(finding: Finding, tz: tzinfo | None, chart_id: str) -> str:
         f'x2="{WIDTH - MARGIN_RIGHT}" y2="{AXIS_Y}" stroke="#adb5bd"/>',
     ]
     parts += _ticks(start, end, x_of, tz)
-    parts += _markers(events, x_of, tz)
-    parts += _legend(events)
-    parts.append("</svg>")
-    return "\n".join(parts)
+    yield "\n".join(parts)
+    for part in _markers(events, x_of, tz):
+        yield "\n"
+        yield part
+    for part in [*_legend(events), "</svg>"]:
+        yield "\n"
+        yield part
 
 
 def _axis_range(events: list[TimelineEvent]) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -166,8 +181,7 @@ def _utc_offset_seconds(time: pd.Timestamp, tz: tzinfo | None) -> int:
 
 def _markers(
     events: list[TimelineEvent], x_of: XPosition, tz: tzinfo | None
-) -> list[str]:
-    parts = []
+) -> Iterator[str]:
     # Revocation lines first, so prompt markers are drawn on top of them.
     ordered = sorted(
         events, key=lambda event: (event.kind != REVOCATION, event.time.value)
@@ -185,7 +199,7 @@ def _markers(
                     f'<text x="{x + 4}" y="32" class="marker-label">revocation</text>'
                 )
                 last_label_x = x
-            parts.append(
+            yield (
                 f'<g class="marker revocation-marker"><title>{tooltip}</title>'
                 f'<line x1="{x}" y1="24" x2="{x}" y2="{AXIS_Y}" '
                 f'stroke="{REVOCATION_COLOUR}" stroke-width="2" '
@@ -194,8 +208,7 @@ def _markers(
             continue
         level = _free_level(last_x_by_level, x)
         y = AXIS_Y - 12 - level * STACK_STEP
-        parts.append(_marker_shape(event, x, y, tooltip))
-    return parts
+        yield _marker_shape(event, x, y, tooltip)
 
 
 def _free_level(last_x_by_level: dict[int, float], x: float) -> int:

@@ -7,13 +7,14 @@ finding also lists the targets that were revoked but never bombed.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from h056hunt.findings import FindingType
-from h056hunt.render.html_chart import esc, timeline_chart
+from h056hunt.render.html_chart import esc, timeline_chart_pieces
 from h056hunt.render.text import format_time, user_label
 from h056hunt.render.timeline import event_label, evidence_sources
 
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from h056hunt.findings import Finding
 
 NO_REVOCATION = "No revocation before the burst"
+# A part of the page, which is a text or an iterable of pieces written one after
+# another. The report puts a newline between two parts, never between pieces.
+Part = str | Iterable[str]
 
 
 def _anchor(finding: Finding) -> str:
@@ -28,14 +32,18 @@ def _anchor(finding: Finding) -> str:
 
 
 def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]], css: str) -> str:
+    return "".join(_table_pieces(header, rows, css))
+
+
+def _table_pieces(
+    header: tuple[str, ...], rows: Iterable[tuple[str, ...]], css: str
+) -> Iterator[str]:
+    """Yield the text of :func:`_table` in pieces, reading one row at a time."""
     head = "".join(f"<th>{name}</th>" for name in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows
-    )
-    return (
-        f'<table class="{css}"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{body}</tbody></table>"
-    )
+    yield f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>'
+    for row in rows:
+        yield "<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>"
+    yield "</tbody></table>"
 
 
 def _severity(finding: Finding) -> str:
@@ -92,9 +100,9 @@ def findings_table_section(findings: list[Finding], tz: tzinfo | None) -> list[s
     return [*parts, f'<div class="scroll">{table}</div>', "</section>"]
 
 
-def campaign_section(findings: list[Finding], tz: tzinfo | None) -> list[str]:
+def campaign_section(findings: list[Finding], tz: tzinfo | None) -> list[Part]:
     """Return the campaign view: per revoker, each target, bombed and approved."""
-    parts = ['<section id="campaigns">', "<h2>Campaign view</h2>"]
+    parts: list[Part] = ['<section id="campaigns">', "<h2>Campaign view</h2>"]
     groups = _targets_by_actor(findings, tz)
     if not groups:
         return [*parts, "<p>No findings to group.</p>", "</section>"]
@@ -106,7 +114,7 @@ def campaign_section(findings: list[Finding], tz: tzinfo | None) -> list[str]:
             f"<h3>{esc(actor)}</h3><p>{len(targets)} target(s), {bombed} bombed "
             f"with MFA prompts, {approved} approved a prompt.</p>"
         )
-        rows = [
+        rows = (
             (
                 esc(target["user"]),
                 esc(target["revoked_at"] or "-"),
@@ -116,8 +124,8 @@ def campaign_section(findings: list[Finding], tz: tzinfo | None) -> list[str]:
                 target["link"],
             )
             for target in targets
-        ]
-        parts.append(_table(header, rows, "campaign-table"))
+        )
+        parts.append(_table_pieces(header, rows, "campaign-table"))
     return [*parts, "</section>"]
 
 
@@ -144,6 +152,8 @@ def _targets_by_actor(
         if finding.finding_type is not FindingType.REVOCATION_CAMPAIGN:
             continue
         actor = finding.actor.label if finding.actor else NO_REVOCATION
+        # One text serves every target of the campaign.
+        link = f'<a href="#{_anchor(finding)}">campaign</a>'
         for target in finding.extra.get("targets", []):
             if target.get("bombed"):
                 continue
@@ -155,7 +165,7 @@ def _targets_by_actor(
                 "bombed": False,
                 "denied": "0",
                 "approved": False,
-                "link": f'<a href="#{_anchor(finding)}">campaign</a>',
+                "link": link,
             }
     ordered = []
     for actor, targets in groups.items():
@@ -173,8 +183,11 @@ def _targets_by_actor(
 
 def finding_detail_section(
     number: int, finding: Finding, tz: tzinfo | None
-) -> list[str]:
-    """Return one finding's summary, chart, score factors and timeline table."""
+) -> list[Part]:
+    """Return one finding's summary, chart, score factors and timeline table.
+
+    The chart and the timeline table are parts made as they are written.
+    """
     facts = [
         ("Finding id", f"<code>{esc(finding.finding_id)}</code>"),
         ("Target user id", esc(finding.target_user_id or "-")),
@@ -185,7 +198,8 @@ def finding_detail_section(
         ("User agents", esc(" | ".join(finding.user_agents) or "-")),
         ("Approved", _approved(finding, tz)),
     ]
-    parts = [
+    chart_id = f"chart-{esc(finding.finding_id)}"
+    parts: list[Part] = [
         f'<section class="finding" id="{_anchor(finding)}">',
         f"<h3>{number}. {_severity(finding)} {esc(finding.finding_type.value)}: "
         f"{_user(finding)}</h3>",
@@ -193,9 +207,11 @@ def finding_detail_section(
         '<dl class="facts">'
         + "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in facts)
         + "</dl>",
-        '<div class="chart">'
-        + timeline_chart(finding, tz, f"chart-{esc(finding.finding_id)}")
-        + "</div>",
+        itertools.chain(
+            ['<div class="chart">'],
+            timeline_chart_pieces(finding, tz, chart_id),
+            ["</div>"],
+        ),
         _table(
             ("Points", "Factor", "Fact"),
             [
@@ -206,7 +222,7 @@ def finding_detail_section(
         ),
     ]
     sources = evidence_sources(finding.evidence)
-    rows = [
+    rows = (
         (
             esc(format_time(event.time, tz)),
             esc(event_label(event.kind)),
@@ -217,7 +233,7 @@ def finding_detail_section(
             f"<code>{esc(sources.get(event.record_id or '', '-'))}</code>",
         )
         for event in finding.timeline
-    ]
+    )
     header = ("Time", "Event", "Detail", "IP", "Country", "Record", "Source")
-    parts += [_table(header, rows, "timeline-table"), "</section>"]
+    parts += [_table_pieces(header, rows, "timeline-table"), "</section>"]
     return parts

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from h056hunt.render.html_chart import esc
 from h056hunt.render.html_findings import (
+    Part,
     campaign_section,
     finding_detail_section,
     findings_table_section,
@@ -22,6 +23,8 @@ from h056hunt.render.run_summary import run_record
 from h056hunt.render.text import time_zone_note
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from h056hunt.findings import Finding
     from h056hunt.render.context import RenderContext
 
@@ -61,15 +64,42 @@ def render_html(
         )
     parts += _run_section(run)
     parts += findings_table_section(findings, context.tz)
-    parts += campaign_section(findings, context.tz)
+    # Each section is written when it is made, so the page is never held as one
+    # text, and a campaign's chart and timeline rows are made as they are written.
+    page = _PartWriter(stream)
+    page.write(parts)
+    page.write(campaign_section(findings, context.tz))
     if findings:
-        parts.append('<section id="details">')
-        parts.append("<h2>Finding details</h2>")
+        page.write(['<section id="details">', "<h2>Finding details</h2>"])
         for number, finding in enumerate(findings, start=1):
-            parts += finding_detail_section(number, finding, context.tz)
-        parts.append("</section>")
-    parts += ["</body>", "</html>"]
-    stream.write("\n".join(parts) + "\n")
+            page.write(finding_detail_section(number, finding, context.tz))
+        page.write(["</section>"])
+    page.write(["</body>", "</html>"])
+    stream.write("\n")
+
+
+class _PartWriter:
+    """Write parts of the page with a newline between two parts.
+
+    A part that is not a string is an iterable of pieces, written one after
+    another with no newline between them.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._started = False
+
+    def write(self, parts: Iterable[Part]) -> None:
+        """Write ``parts``, each after a newline unless it is the first part."""
+        for part in parts:
+            if self._started:
+                self._stream.write("\n")
+            self._started = True
+            if isinstance(part, str):
+                self._stream.write(part)
+                continue
+            for piece in part:
+                self._stream.write(piece)
 
 
 def _run_section(run: dict[str, Any]) -> list[str]:

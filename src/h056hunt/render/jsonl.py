@@ -11,13 +11,24 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from h056hunt.findings import Finding
+from h056hunt.lazy_sequence import SLICE_SIZE, LazySequence
 from h056hunt.render.records import finding_record
+
+
+def _list_of(value: object) -> list[Any]:
+    """Return a lazy sequence's items for the encoder, which takes lists."""
+    if isinstance(value, LazySequence):
+        return list(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
 
 # One encoder serves every call. json.dumps with options builds a new encoder each
 # time, which cost more than encoding a campaign's thousands of small items.
-_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, ensure_ascii=True, separators=(",", ":"), default=_list_of
+)
 # List items are encoded and written in slices of this many.
-_ITEMS_PER_WRITE = 512
+_ITEMS_PER_WRITE = SLICE_SIZE
 
 
 def dumps(record: Any) -> str:
@@ -37,8 +48,9 @@ def render_jsonl(
 def write_record(record: dict[str, Any], stream: TextIO) -> None:
     """Write ``dumps(record)`` piece by piece.
 
-    The bytes are the same as ``dumps`` gives, but a campaign's long lists are
-    written one item at a time instead of held as one string beside the record.
+    The bytes are the same as ``dumps`` gives, but lists and lazy sequences are
+    written a slice at a time, so neither a campaign's long lists nor their JSON
+    text are held whole.
     """
     stream.write("{")
     for index, key in enumerate(sorted(record)):
@@ -47,7 +59,7 @@ def write_record(record: dict[str, Any], stream: TextIO) -> None:
         stream.write(dumps(key))
         stream.write(":")
         value = record[key]
-        if isinstance(value, list):
+        if isinstance(value, list | LazySequence):
             stream.write("[")
             for start in range(0, len(value), _ITEMS_PER_WRITE):
                 if start:

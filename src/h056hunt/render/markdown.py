@@ -27,6 +27,8 @@ from h056hunt.render.run_summary import run_record
 from h056hunt.render.text import time_zone_note
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from h056hunt.findings import Finding
     from h056hunt.render.context import RenderContext
 
@@ -46,8 +48,13 @@ HYPOTHESIS = (
 def render_markdown(
     findings: list[Finding], stream: TextIO, context: RenderContext
 ) -> None:
-    """Write the hunt report as GitHub Flavored Markdown."""
+    """Write the hunt report as GitHub Flavored Markdown.
+
+    Each section is written as it is made, so a campaign's timeline is never held
+    whole, as lines or as one document.
+    """
     run = run_record(context, context.tz)
+    document = _LineWriter(stream)
     lines: list[str] = [f"# {TITLE}", ""]
     lines += _banner_lines(run)
     lines += _summary_lines(findings, run, context)
@@ -56,11 +63,43 @@ def render_markdown(
     lines += _data_source_lines(run)
     lines += _method_lines(run)
     lines += findings_table_lines(findings, context.tz)
+    document.write(lines)
     for number, finding in enumerate(findings, start=1):
-        lines += finding_section_lines(number, finding, context.tz)
-    lines += false_positive_lines(findings)
-    lines += conclusion_lines(findings, run)
-    stream.write("\n".join(lines).rstrip("\n") + "\n")
+        document.write(finding_section_lines(number, finding, context.tz))
+    document.write(false_positive_lines(findings))
+    document.write(conclusion_lines(findings, run))
+    document.close()
+
+
+class _LineWriter:
+    """Write lines joined by newlines, as a text that ends in exactly one newline.
+
+    The bytes are those of ``"\\n".join(lines).rstrip("\\n") + "\\n"`` over every
+    line written, but each line is written when it comes. Newlines at the end of
+    what was written so far wait until a later line has other text.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._started = False
+        self._newlines = ""
+
+    def write(self, lines: Iterable[str]) -> None:
+        """Write ``lines``, each after a newline unless it is the first line."""
+        for line in lines:
+            text = f"\n{line}" if self._started else line
+            self._started = True
+            body = text.rstrip("\n")
+            if body:
+                self._stream.write(self._newlines)
+                self._stream.write(body)
+                self._newlines = text[len(body) :]
+            else:
+                self._newlines += text
+
+    def close(self) -> None:
+        """End the text with one newline, dropping the newlines that wait."""
+        self._stream.write("\n")
 
 
 def _banner_lines(run: dict[str, Any]) -> list[str]:

@@ -7,11 +7,18 @@ findings and the run summary, so they name the actors and users they are about.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from h056hunt.findings import FindingType
-from h056hunt.render.markdown_text import md_cell, md_code, md_text, table
+from h056hunt.render.markdown_text import (
+    md_cell,
+    md_code,
+    md_text,
+    table,
+    table_lines,
+)
 from h056hunt.render.text import format_time, user_label
 from h056hunt.render.timeline import event_label, evidence_sources
 
@@ -63,8 +70,11 @@ def findings_table_lines(findings: list[Finding], tz: tzinfo | None) -> list[str
 
 def finding_section_lines(
     number: int, finding: Finding, tz: tzinfo | None
-) -> list[str]:
-    """Return one finding's summary, score factors and timeline."""
+) -> Iterator[str]:
+    """Yield one finding's summary, score factors and timeline, line by line.
+
+    A campaign's targets and timeline rows are made as they are read.
+    """
     user = md_text(user_label(finding) or "unknown user")
     lines = [
         f"### {number}. {finding.severity.label} {finding.finding_type.value}: {user}",
@@ -82,9 +92,10 @@ def finding_section_lines(
             "* Matched by user principal name, because a record had no "
             "user object id: check that the accounts are the same."
         )
-    lines += _campaign_target_lines(finding, tz)
+    yield from lines
+    yield from _campaign_target_lines(finding, tz)
 
-    lines += ["", "Score factors:", ""]
+    lines = ["", "Score factors:", ""]
     lines += table(
         ["Points", "Factor", "Fact"],
         [
@@ -94,8 +105,9 @@ def finding_section_lines(
     )
 
     lines += ["", "Timeline:", ""]
+    yield from lines
     sources = evidence_sources(finding.evidence)
-    rows = [
+    rows = (
         [
             format_time(event.time, tz),
             event_label(event.kind),
@@ -106,16 +118,17 @@ def finding_section_lines(
             md_code(sources.get(event.record_id or "")),
         ]
         for event in finding.timeline
-    ]
+    )
     header = ["Time", "Event", "Detail", "IP", "Country", "Record", "Source"]
-    return [*lines, *table(header, rows), ""]
+    yield from table_lines(header, rows)
+    yield ""
 
 
-def _campaign_target_lines(finding: Finding, tz: tzinfo | None) -> list[str]:
+def _campaign_target_lines(finding: Finding, tz: tzinfo | None) -> Iterator[str]:
     targets = finding.extra.get("targets", [])
     if not targets:
-        return []
-    rows = [
+        return
+    rows = (
         [
             md_cell(target.get("upn") or target.get("user_id")),
             format_time(target.get("revocation_time"), tz) or "-",
@@ -124,9 +137,10 @@ def _campaign_target_lines(finding: Finding, tz: tzinfo | None) -> list[str]:
             md_code(target.get("finding_id")),
         ]
         for target in targets
-    ]
+    )
     header = ["Target", "Revoked at", "Bombed", "Approved", "Finding id"]
-    return ["", "Targets:", "", *table(header, rows)]
+    yield from ["", "Targets:", ""]
+    yield from table_lines(header, rows)
 
 
 def false_positive_lines(findings: list[Finding]) -> list[str]:

@@ -14,6 +14,7 @@ characters as visible escapes (see :func:`h056hunt.render.text.plain`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 
 from h056hunt.render.text import plain
 
@@ -86,9 +87,13 @@ def md_cell(value: object) -> str:
 
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
     """Return the lines of a GFM table. The cells must already be escaped."""
-    lines = [
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join(" --- " for _ in header) + "|",
-    ]
-    lines.extend("| " + " | ".join(row) + " |" for row in rows)
-    return lines
+    return list(table_lines(header, rows))
+
+
+def table_lines(header: list[str], rows: Iterable[list[str]]) -> Iterator[str]:
+    """Yield the lines of a GFM table as :func:`table` returns them, reading one
+    row at a time."""
+    yield "| " + " | ".join(header) + " |"
+    yield "|" + "|".join(" --- " for _ in header) + "|"
+    for row in rows:
+        yield "| " + " | ".join(row) + " |"

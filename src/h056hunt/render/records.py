@@ -10,7 +10,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from h056hunt.findings import Finding
+from h056hunt.findings import Evidence, Finding, TimelineEvent
+from h056hunt.lazy_sequence import map_slices
 from h056hunt.render.text import format_time
 
 SCHEMA_VERSION = "1.1"
@@ -32,6 +33,12 @@ def format_times(times: Sequence[pd.Timestamp | None]) -> list[str]:
         ],
         dtype=np.int64,
     )
+    return format_nanoseconds(nanoseconds)
+
+
+def format_nanoseconds(nanoseconds: np.ndarray) -> list[str]:
+    """Return :func:`format_times` of times given as int64 nanoseconds since the
+    epoch in UTC, where the minimum int64 stands for NaT, as in NumPy."""
     distinct, positions = np.unique(nanoseconds, return_inverse=True)
     missing = distinct == _NAT_NANOSECONDS
     # Arrow casts naive nanosecond times to "YYYY-MM-DD HH:MM:SS.fffffffff" in one
@@ -56,19 +63,16 @@ def _nanoseconds(time: object) -> int:
 def finding_record(finding: Finding, *, partial: bool = False) -> dict[str, Any]:
     """Return a finding as a JSON-ready dict with ISO 8601 UTC times.
 
+    ``evidence``, ``timeline`` and ``campaign_targets`` are lazy sequences of
+    dicts, made a slice at a time when read, because a campaign can list tens of
+    thousands of them. :func:`h056hunt.render.jsonl.dumps` writes them as lists.
+
     Args:
         finding: the finding.
         partial: True when some input was not read completely, so the finding may be
             incomplete; every machine-readable output carries this flag.
     """
     actor = finding.actor
-    # One call formats the evidence and timeline times, which share most times.
-    times = format_times(
-        [item.time for item in finding.evidence]
-        + [event.time for event in finding.timeline]
-    )
-    evidence_times = times[: len(finding.evidence)]
-    event_times = times[len(finding.evidence) :]
     return {
         "schema_version": SCHEMA_VERSION,
         "finding_id": finding.finding_id,
@@ -108,32 +112,42 @@ def finding_record(finding: Finding, *, partial: bool = False) -> dict[str, Any]
         "user_agents": list(finding.user_agents),
         "other_revocation_ids": list(finding.extra.get("other_revocations", [])),
         "matched_by_upn": bool(finding.extra.get("upn_fallback", False)),
-        "evidence": [
-            {
-                "kind": item.kind,
-                "record_id": item.record_id,
-                "time": time,
-                "file": item.file,
-                "line": item.line,
-                "record": item.record,
-                "outcome": item.outcome,
-                "detail": item.detail,
-            }
-            for item, time in zip(finding.evidence, evidence_times, strict=True)
-        ],
-        "timeline": [
-            {
-                "time": time,
-                "kind": event.kind,
-                "description": event.description,
-                "ip_address": event.ip_address,
-                "country": event.country,
-                "record_id": event.record_id,
-            }
-            for event, time in zip(finding.timeline, event_times, strict=True)
-        ],
+        "evidence": map_slices(finding.evidence, _evidence_records),
+        "timeline": map_slices(finding.timeline, _timeline_records),
         "summary": finding.summary,
-        "campaign_targets": list(finding.extra.get("targets", [])),
+        "campaign_targets": map_slices(finding.extra.get("targets", []), list),
         "shared_origins": dict(finding.extra.get("shared_origins", {})),
         "partial_input": partial,
     }
+
+
+def _evidence_records(items: Sequence[Evidence]) -> list[dict[str, Any]]:
+    times = format_times([item.time for item in items])
+    return [
+        {
+            "kind": item.kind,
+            "record_id": item.record_id,
+            "time": time,
+            "file": item.file,
+            "line": item.line,
+            "record": item.record,
+            "outcome": item.outcome,
+            "detail": item.detail,
+        }
+        for item, time in zip(items, times, strict=True)
+    ]
+
+
+def _timeline_records(events: Sequence[TimelineEvent]) -> list[dict[str, Any]]:
+    times = format_times([event.time for event in events])
+    return [
+        {
+            "time": time,
+            "kind": event.kind,
+            "description": event.description,
+            "ip_address": event.ip_address,
+            "country": event.country,
+            "record_id": event.record_id,
+        }
+        for event, time in zip(events, times, strict=True)
+    ]

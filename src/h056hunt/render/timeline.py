@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from h056hunt.findings import Evidence
 
 REVOCATION = "revocation"
@@ -44,7 +46,7 @@ def event_label(kind: str) -> str:
     return known if known is not None else kind.replace("_", " ").capitalize()
 
 
-def evidence_sources(evidence: tuple[Evidence, ...]) -> dict[str, str]:
+def evidence_sources(evidence: Sequence[Evidence]) -> dict[str, str]:
     """Map each record id to ``file:line``, or ``file:record N`` without a line.
 
     Several prompts can come from one sign-in record, so one record id can belong to

@@ -11,6 +11,8 @@ so the output does not depend on the order of the findings.
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 from h056hunt.render.jsonl import dumps
@@ -30,18 +32,48 @@ if TYPE_CHECKING:
 
 DATA_TYPE = "h056hunt:finding:event"
 
+# An event record with its sort key, which is the time in nanoseconds, the finding
+# id and the event's position in the finding's timeline.
+SortedEvent = tuple[tuple[int, str, int], dict[str, Any]]
 
-def event_records(
-    finding: Finding, *, partial: bool = False
-) -> list[tuple[tuple[int, str, int], dict[str, Any]]]:
+
+def event_records(finding: Finding, *, partial: bool = False) -> list[SortedEvent]:
     """Return the events of one finding, each with its sort key."""
+    return list(_keyed_events(finding, partial))
+
+
+def _keyed_events(finding: Finding, partial: bool) -> Iterator[SortedEvent]:
+    """Yield the events of one finding with their sort keys, in timeline order."""
     sources = evidence_sources(finding.evidence)
     user = finding.target_upn or finding.target_user_id
-    records = []
     for position, event in enumerate(finding.timeline):
         record = _event_record(finding, event, user, sources, partial)
-        records.append(((event.time.value, finding.finding_id, position), record))
-    return records
+        yield (event.time.value, finding.finding_id, position), record
+
+
+def _events_by_key(finding: Finding, partial: bool) -> Iterable[SortedEvent]:
+    """Return the events of one finding with their sort keys, sorted by key.
+
+    A timeline in time order is already in key order, so its events are made as
+    they are read. Any other timeline is sorted whole.
+    """
+    if _in_time_order(finding.timeline):
+        return _keyed_events(finding, partial)
+    return sorted(_keyed_events(finding, partial), key=_sort_key)
+
+
+def _in_time_order(timeline: Iterable[TimelineEvent]) -> bool:
+    previous: int | None = None
+    for event in timeline:
+        value = event.time.value
+        if previous is not None and value < previous:
+            return False
+        previous = value
+    return True
+
+
+def _sort_key(item: SortedEvent) -> tuple[int, str, int]:
+    return item[0]
 
 
 def _event_record(
@@ -103,12 +135,15 @@ def _message(
 def render_timesketch(
     findings: list[Finding], stream: TextIO, context: RenderContext
 ) -> None:
-    """Write every timeline event of every finding as one JSON line, sorted."""
-    events = []
-    for finding in findings:
-        events.extend(event_records(finding, partial=context.partial))
-    events.sort(key=lambda item: item[0])
-    for _, record in events:
+    """Write every timeline event of every finding as one JSON line, sorted.
+
+    The findings' sorted events are merged, so the lines are those of one sort
+    of all events, while a campaign's events are made as they are written.
+    """
+    keyed = [_events_by_key(finding, context.partial) for finding in findings]
+    # heapq.merge orders as sorted(itertools.chain(...)) does, so events with equal
+    # keys keep the order of the findings, as in one stable sort.
+    for _, record in heapq.merge(*keyed, key=_sort_key):
         stream.write(dumps(record))
         stream.write("\n")
     if needs_notice(findings, context):
