@@ -12,15 +12,15 @@ from h056hunt.cli import main
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_logs"
 # The console script that the venv's pip install wrote beside this interpreter.
 SCRIPT = Path(sys.executable).with_name("h056")
-SAMPLE_HUNT = [
+# A hunt of the shipped samples, without output options.
+SAMPLE_INPUTS = [
     "hunt",
     "--audit",
     str(SAMPLES / "audit.json"),
     "--signin",
     str(SAMPLES / "signin.json"),
-    "--format",
-    "jsonl",
 ]
+SAMPLE_HUNT = [*SAMPLE_INPUTS, "--format", "jsonl"]
 
 
 def hunt_jsonl(audit: Path, signin: Path, *extra: str) -> Result:

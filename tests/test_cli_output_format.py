@@ -8,19 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from cli_runs import SAMPLES
+from cli_runs import SAMPLE_INPUTS as SAMPLE_HUNT_INPUTS
 from h056hunt.cli import main
 from h056hunt.render import EXTENSION_FORMATS, RENDERERS
 
-SAMPLE_INPUTS = [
-    "hunt",
-    "--audit",
-    str(SAMPLES / "audit.json"),
-    "--signin",
-    str(SAMPLES / "signin.json"),
-    "--fail-on",
-    "none",
-]
+SAMPLE_INPUTS = [*SAMPLE_HUNT_INPUTS, "--fail-on", "none"]
 
 
 def _hunt(*extra: str) -> Result:

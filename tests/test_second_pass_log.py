@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 from click.testing import CliRunner
 
+from cli_runs import SAMPLE_INPUTS as SAMPLE_HUNT_INPUTS
 from cli_runs import SAMPLES
 from h056hunt.cli import main
 from h056hunt.detect.chains import DetectionParams, detect_all
@@ -16,17 +17,7 @@ from h056hunt.hunt import context_keys, prepare
 from h056hunt.load import load_logs
 from h056hunt.loaders import fastpath
 
-SAMPLE_INPUTS = [
-    "hunt",
-    "--audit",
-    str(SAMPLES / "audit.json"),
-    "--signin",
-    str(SAMPLES / "signin.json"),
-    "--fail-on",
-    "none",
-    "--format",
-    "jsonl",
-]
+SAMPLE_INPUTS = [*SAMPLE_HUNT_INPUTS, "--fail-on", "none", "--format", "jsonl"]
 ROUND_LINE = re.compile(r"second pass round (\d+): read (\d+) pre-filtered records")
 
 

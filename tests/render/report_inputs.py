@@ -165,3 +165,32 @@ def hostile_logs(tmp_path: Path, names: list[str]) -> tuple[str, str]:
             for minute in (5, 6, 7)
         ]
     return write_exports(tmp_path, audits, signins)
+
+
+def mass_revocation_exports(
+    tmp_path: Path, targets: int, bombed_id: str
+) -> tuple[str, str]:
+    """Write one admin's revocation of ``targets`` users, then five denials of the
+    user ``bombed_id``, whose UPN is that of target 1; return both paths."""
+    audits = [
+        revocation_audit(
+            f"A{index}",
+            "Mass revoker",
+            f"00000000-0000-4000-8000-{index:012d}",
+            f"user{index}@contoso.example",
+            f"2024-05-14T09:{index // 60 % 60:02d}:{index % 60:02d}Z",
+        )
+        for index in range(targets)
+    ]
+    signins = [
+        denied_signin(
+            f"S{index}",
+            f"R{index}",
+            f"2024-05-14T10:00:{index:02d}Z",
+            "Bob",
+            bombed_id,
+            "user1@contoso.example",
+        )
+        for index in range(5)
+    ]
+    return write_exports(tmp_path, audits, signins)

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from report_inputs import denied_signin, revocation_audit, write_exports
+from report_inputs import mass_revocation_exports
 
 from h056hunt.detect.chains import DetectionParams
 from h056hunt.findings import Finding, FindingType
@@ -29,28 +29,7 @@ BOMBED_ID = "00000000-0000-4000-8000-000000000001"
 
 def campaign_context(tmp_path: Path, *, details: bool) -> RenderContext:
     """Hunt one admin's mass revocation, one of whose targets is then bombed."""
-    audits = [
-        revocation_audit(
-            f"A{index}",
-            "Mass revoker",
-            f"00000000-0000-4000-8000-{index:012d}",
-            f"user{index}@contoso.example",
-            f"2024-05-14T09:{index // 60 % 60:02d}:{index % 60:02d}Z",
-        )
-        for index in range(TARGETS)
-    ]
-    signins = [
-        denied_signin(
-            f"S{index}",
-            f"R{index}",
-            f"2024-05-14T10:00:{index:02d}Z",
-            "Bob",
-            BOMBED_ID,
-            "user1@contoso.example",
-        )
-        for index in range(5)
-    ]
-    audit, signin = write_exports(tmp_path, audits, signins)
+    audit, signin = mass_revocation_exports(tmp_path, TARGETS, BOMBED_ID)
     data = load_logs([audit], [signin], LoadOptions())
     params = DetectionParams(min_denials=3)
     result = run_hunt(data, params)

@@ -17,6 +17,7 @@ from report_inputs import (
     denied_signin,
     hunt,
     hunt_in_both_orders,
+    mass_revocation_exports,
     revocation_audit,
     sample_log_args,
     write_exports,
@@ -244,28 +245,9 @@ def test_document_written_in_pieces_matches_one_dump(tmp_path: Path) -> None:
     parsed report gives.
     """
     targets = 1100
-    audits = [
-        revocation_audit(
-            f"A{index}",
-            "Mass revoker",
-            f"00000000-0000-4000-8000-{index:012d}",
-            f"user{index}@contoso.example",
-            f"2024-05-14T09:{index // 60 % 60:02d}:{index % 60:02d}Z",
-        )
-        for index in range(targets)
-    ]
-    signins = [
-        denied_signin(
-            f"S{index}",
-            f"R{index}",
-            f"2024-05-14T10:00:{index:02d}Z",
-            "Bob",
-            "00000000-0000-4000-8000-000000000001",
-            "user1@contoso.example",
-        )
-        for index in range(5)
-    ]
-    audit, signin = write_exports(tmp_path, audits, signins)
+    audit, signin = mass_revocation_exports(
+        tmp_path, targets, "00000000-0000-4000-8000-000000000001"
+    )
     result = hunt("--format", "json", "--audit", audit, "--signin", signin)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
