@@ -241,8 +241,8 @@ def test_document_written_in_pieces_matches_one_dump(tmp_path: Path) -> None:
     """A campaign longer than one written slice still gives the canonical bytes.
 
     render_json writes each finding's record in turn and a campaign's lists in
-    slices; the document must be the one that a single sorted, compact dump of the
-    parsed report gives.
+    slices. The document must still equal one sorted, compact dump of the parsed
+    report.
     """
     targets = 1100
     audit, signin = mass_revocation_exports(

@@ -14,8 +14,8 @@ contains ``upn`` itself or ``local_domain#ext#`` for one of those splits. These 
 the search terms.
 
 A term is found in raw text when the UPN is written literally. JSON writes ``"``,
-``\\`` and control characters only as escapes and may write ``/`` as ``\\/``, and CSV
-doubles ``"``; the pre-filter decodes every line with a ``\\u`` escape. A number is
+``\\`` and control characters only as escapes and may write ``/`` as ``\\/``. CSV
+doubles ``"``. The pre-filter decodes every line with a ``\\u`` escape. A number is
 read back in another form (``1e2`` as ``100.0``). So a term with one of those
 characters, an empty term, or a UPN that could be a number makes every line a
 candidate.
