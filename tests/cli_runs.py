@@ -23,9 +23,9 @@ SAMPLE_INPUTS = [
 SAMPLE_HUNT = [*SAMPLE_INPUTS, "--format", "jsonl"]
 
 
-def hunt_jsonl(audit: Path, signin: Path, *extra: str) -> Result:
+def hunt_files(audit: Path, signin: Path, *extra: str) -> Result:
     """Run ``h056 hunt`` in this process over one audit and one sign-in input,
-    writing jsonl and never failing on findings."""
+    never failing on findings."""
     return CliRunner().invoke(
         main,
         [
@@ -34,10 +34,13 @@ def hunt_jsonl(audit: Path, signin: Path, *extra: str) -> Result:
             str(audit),
             "--signin",
             str(signin),
-            "--format",
-            "jsonl",
             "--fail-on",
             "none",
             *extra,
         ],
     )
+
+
+def hunt_jsonl(audit: Path, signin: Path, *extra: str) -> Result:
+    """Run :func:`hunt_files` writing jsonl."""
+    return hunt_files(audit, signin, "--format", "jsonl", *extra)

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from h056hunt.cli import main
+from cli_runs import hunt_files
 from h056hunt.simulate.config import SimulationConfig
 from h056hunt.simulate.output import simulate
 
@@ -54,20 +54,7 @@ def _cut_text(data: bytes) -> bytes:
 
 
 def _hunt(audit: Path, signin: Path, *extra: str) -> Result:
-    return CliRunner().invoke(
-        main,
-        [
-            "hunt",
-            "--audit",
-            str(audit),
-            "--signin",
-            str(signin),
-            "--fail-on",
-            "none",
-            "-vv",
-            *extra,
-        ],
-    )
+    return hunt_files(audit, signin, "-vv", *extra)
 
 
 def _problems(stderr: str) -> list[str]:

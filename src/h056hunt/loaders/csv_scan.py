@@ -10,7 +10,7 @@ searches the literals of :func:`~h056hunt.loaders.prefilter.signin_spec` or
 
 The quoting check accepts only quotes that open a cell, close it or are doubled
 inside it, and no line break inside quotes. On such text ``pyarrow.csv`` (checked
-with pyarrow 26) and the ``csv`` module in strict mode split cells the same way;
+with pyarrow 26) and the ``csv`` module in strict mode split cells the same way.
 ``tests/loaders/test_csv_fastpath.py`` contains the cases where they differ. Any file
 outside these rules raises :class:`~h056hunt.loaders.fastpath.Unsupported`.
 """
