@@ -84,3 +84,28 @@ def shrink_to_fit(
     if excess > 0:
         return None
     return widths
+
+
+def fold_widths(
+    natural: dict[str, int], total_width: int, *, compact: bool = False
+) -> dict[str, int]:
+    """Return widths that fit a table into ``total_width`` when every column may
+    fold: each column gets an equal share, capped at its natural width, and what a
+    capped column leaves goes to the others in column order. A column keeps at
+    least one cell, so a very narrow terminal still gets a table that overflows.
+    """
+    room = max(len(natural), total_width - table_border(len(natural), compact=compact))
+    widths = {name: 1 for name in natural}
+    room -= len(natural)
+    while room > 0:
+        growing = [name for name in natural if widths[name] < natural[name]]
+        if not growing:
+            break
+        share = max(1, room // len(growing))
+        for name in growing:
+            step = min(share, natural[name] - widths[name], room)
+            widths[name] += step
+            room -= step
+            if not room:
+                break
+    return widths

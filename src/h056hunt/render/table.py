@@ -11,12 +11,15 @@ from datetime import tzinfo
 from typing import NamedTuple
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
-from h056hunt.findings import Finding, FindingType, Severity
+from h056hunt.findings import Finding, FindingType, Severity, TimelineEvent
+from h056hunt.lazy_sequence import SLICE_SIZE
 from h056hunt.render.column_widths import (
+    fold_widths,
     longest_word,
     natural_widths,
     shrink_to_fit,
@@ -69,6 +72,10 @@ WRAP_MINIMUM_WIDTHS = {"Prompts": 14, "Summary": 24}
 # The --details tables keep every column but their prose one whole while the prose
 # column still gets this many cells.
 DETAIL_PROSE_MINIMUM_WIDTH = 16
+TIMELINE_COLUMNS = ("Time", "Event", "Detail", "IP", "Country")
+TIMELINE_PROSE = "Detail"
+# A --details timeline is printed as tables of at most this many rows.
+TIMELINE_ROWS_PER_TABLE = SLICE_SIZE
 OUTCOME_LABELS = (
     ("declined", "declined"),
     ("unanswered", "unanswered"),
@@ -309,7 +316,17 @@ def _render_details(finding: Finding, console: Console, tz: tzinfo | None) -> No
     console.print(
         _details_table(("Points", "Factor", "Fact"), factor_rows, "Fact", console)
     )
-    timeline_rows = [
+    _print_timeline(finding.timeline, console, tz)
+    sources = sorted(
+        {f"{item.file}:{item.line or item.record}" for item in finding.evidence}
+    )
+    console.print(Text("Evidence: " + plain(", ".join(sources)), style="dim"))
+
+
+def _timeline_rows(
+    events: Sequence[TimelineEvent], tz: tzinfo | None
+) -> list[dict[str, Text]]:
+    return [
         {
             "Time": Text(format_time(event.time, tz)),
             "Event": Text(event.kind),
@@ -317,14 +334,72 @@ def _render_details(finding: Finding, console: Console, tz: tzinfo | None) -> No
             "IP": Text(plain(event.ip_address)),
             "Country": Text(plain(event.country)),
         }
-        for event in finding.timeline
+        for event in events
     ]
-    columns = ("Time", "Event", "Detail", "IP", "Country")
-    console.print(_details_table(columns, timeline_rows, "Detail", console))
-    sources = sorted(
-        {f"{item.file}:{item.line or item.record}" for item in finding.evidence}
+
+
+def _print_timeline(
+    timeline: Sequence[TimelineEvent], console: Console, tz: tzinfo | None
+) -> None:
+    """Print a timeline as tables of :data:`TIMELINE_ROWS_PER_TABLE` rows that
+    share one layout and read as one table.
+
+    A campaign's timeline has an event per target, tens of thousands in a mass
+    revocation. As one rich table, all its rows and their rendered lines were held
+    at once. The widths come from a first walk over the events, so every part lines
+    up with the first, which alone has the header.
+    """
+    columns = TIMELINE_COLUMNS
+    natural = {name: cell_len(name) for name in columns}
+    slices = range(0, len(timeline), TIMELINE_ROWS_PER_TABLE)
+    for start in slices:
+        rows = _timeline_rows(timeline[start : start + TIMELINE_ROWS_PER_TABLE], tz)
+        for name, width in natural_widths(columns, rows).items():
+            natural[name] = max(natural[name], width)
+    widths = shrink_to_fit(
+        natural,
+        console.width,
+        ((TIMELINE_PROSE,),),
+        {TIMELINE_PROSE: DETAIL_PROSE_MINIMUM_WIDTH},
+        compact=True,
     )
-    console.print(Text("Evidence: " + plain(", ".join(sources)), style="dim"))
+    if not len(timeline):
+        console.print(_timeline_table(widths, natural, [], console, header=True))
+    for start in slices:
+        rows = _timeline_rows(timeline[start : start + TIMELINE_ROWS_PER_TABLE], tz)
+        table = _timeline_table(widths, natural, rows, console, header=not start)
+        console.print(table)
+
+
+def _timeline_table(
+    widths: dict[str, int] | None,
+    natural: dict[str, int],
+    rows: list[dict[str, Text]],
+    console: Console,
+    *,
+    header: bool,
+) -> Table:
+    """Build one part of a timeline table, without edges so the parts join.
+
+    When even the prose column at its minimum does not fit, every column folds at a
+    width of its own (:func:`fold_widths`), the same in every part.
+    """
+    table = Table(box=box.MINIMAL, show_header=header, show_edge=False, pad_edge=False)
+    if widths is None:
+        folded = fold_widths(natural, console.width, compact=True)
+        for name in TIMELINE_COLUMNS:
+            table.add_column(name, overflow="fold", width=folded[name])
+    else:
+        for name in TIMELINE_COLUMNS:
+            table.add_column(
+                name,
+                no_wrap=name != TIMELINE_PROSE,
+                overflow="fold",
+                width=widths[name],
+            )
+    for cells in rows:
+        table.add_row(*(cells[name] for name in TIMELINE_COLUMNS))
+    return table
 
 
 def _details_table(
@@ -341,9 +416,13 @@ def _details_table(
     """
     natural = natural_widths(columns, rows)
     widths = shrink_to_fit(
-        natural, console.width, ((prose,),), {prose: DETAIL_PROSE_MINIMUM_WIDTH}
+        natural,
+        console.width,
+        ((prose,),),
+        {prose: DETAIL_PROSE_MINIMUM_WIDTH},
+        compact=True,
     )
-    table = Table(box=box.MINIMAL, show_header=True)
+    table = Table(box=box.MINIMAL, show_header=True, show_edge=False, pad_edge=False)
     for name in columns:
         justify: JustifyMethod = "right" if name == "Points" else "left"
         if widths is None:
