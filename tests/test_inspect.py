@@ -85,7 +85,7 @@ def test_conflict_warnings_limited(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert len(warnings) == 6
     assert warnings[5] == (
-        "h056: WARNING: 3 more record id(s) differ between copies; kept the most "
+        "h056: WARNING: 3 more record ids differ between copies; kept the most "
         "complete copy of each. The JSON report of h056 hunt (--format json) lists "
         "every one under run.conflicts"
     )

@@ -906,8 +906,8 @@ def _reject_empty_inputs(
             skipped = sum(sum(r.skipped.values()) for r in reports)
             names = name_paths([plain(report.path) for report in reports])
             raise UsageError(
-                f"the {option} inputs contain no usable record: all {skipped} "
-                f"record(s) of {names} were skipped (the run summary gives the "
+                f"the {option} inputs contain no usable record: "
+                f"{_describe_all_skipped(skipped, names)} (the run summary gives the "
                 f"reasons), so nothing was {action}",
                 hint="check that the files are the exports you meant to give",
             )
@@ -929,12 +929,21 @@ def _mark_unusable_inputs(
         for report in reports:
             report.partial = True
         logger.warning(
-            "the %s inputs contain no usable record: all %d record(s) of %s were "
-            "skipped, so the result covers none of them",
+            "the %s inputs contain no usable record: %s, so the result covers "
+            "none of them",
             option,
-            sum(sum(r.skipped.values()) for r in reports),
-            name_paths([plain(report.path) for report in reports]),
+            _describe_all_skipped(
+                sum(sum(r.skipped.values()) for r in reports),
+                name_paths([plain(report.path) for report in reports]),
+            ),
         )
+
+
+def _describe_all_skipped(count: int, names: str) -> str:
+    """Return "all 3 records of NAMES were skipped", or its singular for one record."""
+    if count == 1:
+        return f"the only record of {names} was skipped"
+    return f"all {count} records of {names} were skipped"
 
 
 def _reports_by_option(

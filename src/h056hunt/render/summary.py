@@ -12,6 +12,7 @@ from rich.text import Text
 
 from h056hunt.hunt import HuntResult
 from h056hunt.load import LoadedData
+from h056hunt.plurals import Counted
 from h056hunt.render.hanging import print_hanging
 from h056hunt.render.input_files import render_input_files
 from h056hunt.render.text import format_time, plain, user_label
@@ -62,8 +63,8 @@ def render_summary(
     if data.conflicts:
         print_hanging(
             console,
-            f"{len(data.conflicts)} record id(s) had copies that differ; the most "
-            "complete copy was kept",
+            f"{Counted(len(data.conflicts), 'record id')} had copies that differ; "
+            "the most complete copy was kept",
         )
     for log, label in (("audit", "Audit"), ("signin", "Sign-in")):
         span = data.time_span(log)
@@ -106,7 +107,8 @@ def render_summary(
         for entry, count in sorted(counts_by_entry(result.suppressed).items()):
             print_hanging(
                 console,
-                f"suppressed {count} finding(s) by allowlist {plain(entry)}{hint}",
+                f"suppressed {Counted(count, 'finding')} by allowlist "
+                f"{plain(entry)}{hint}",
             )
         for warning in result.coverage_warnings:
             print_hanging(console, f"coverage: {plain(warning)}", style="yellow")

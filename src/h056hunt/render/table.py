@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from h056hunt.findings import Finding, FindingType, Severity
+from h056hunt.plurals import Counted
 from h056hunt.render.column_widths import (
     longest_word,
     natural_widths,
@@ -116,7 +117,8 @@ def render_table(
     if coverage_gaps:
         console.print(
             Text(
-                f"COVERAGE: the input data has {coverage_gaps} coverage gap(s), where "
+                f"COVERAGE: the input data has "
+                f"{Counted(coverage_gaps, 'coverage gap')}, where "
                 "a quiet result means not looked at. The run summary on stderr lists "
                 "them unless -q is given.",
                 style="bold yellow",
@@ -167,7 +169,10 @@ def render_table(
         )
     if suppressed:
         console.print(
-            Text(f"{suppressed} more finding(s) suppressed by allowlist entries{hint}.")
+            Text(
+                f"{Counted(suppressed, 'more finding')} suppressed by allowlist "
+                f"entries{hint}."
+            )
         )
     if details:
         for finding in findings:
