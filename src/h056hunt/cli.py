@@ -649,8 +649,11 @@ def inspect(
                 record["coverage_warnings"] = coverage
                 click.echo(dumps(record))
         else:
+            on_terminal = sys.stdout.isatty()
             console = Console(
-                highlight=False, width=None if sys.stdout.isatty() else 160
+                file=_stdout_file(on_terminal),
+                highlight=False,
+                width=None if on_terminal else 160,
             )
             render_inspection(records, coverage, data.unreadable, console)
         return ExitCode.INPUT_ERROR if data.partial else ExitCode.OK
@@ -779,6 +782,13 @@ def _stderr_width() -> int | None:
     if on_terminal or os.environ.get("COLUMNS", "").isdigit():
         return None
     return 200
+
+
+def _stdout_file(on_terminal: bool) -> TextIO:
+    """Return stdout, or stdout without trailing spaces when it is no terminal."""
+    if on_terminal:
+        return sys.stdout
+    return cast(TextIO, TrimmedStream(sys.stdout))
 
 
 def _stderr_file() -> TextIO | None:
