@@ -51,7 +51,8 @@ from h056hunt.render import RENDERERS, extension_fits, format_for_extension
 from h056hunt.render.context import RenderContext
 from h056hunt.render.inspection import render_inspection
 from h056hunt.render.jsonl import dumps
-from h056hunt.render.summary import render_summary, render_suppressed
+from h056hunt.render.summary import render_summary
+from h056hunt.render.suppressed import render_suppressed
 from h056hunt.render.text import plain
 from h056hunt.render.trimmed_stream import TrimmedStream
 from h056hunt.sizes import format_size, parse_size

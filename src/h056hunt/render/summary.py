@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import tzinfo
 
-from rich import box
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from h056hunt.hunt import HuntResult
@@ -15,8 +13,8 @@ from h056hunt.load import LoadedData
 from h056hunt.plurals import Counted
 from h056hunt.render.hanging import print_hanging
 from h056hunt.render.input_files import render_input_files
-from h056hunt.render.text import format_time, plain, user_label
-from h056hunt.suppress import Suppression, counts_by_entry
+from h056hunt.render.text import format_time, plain
+from h056hunt.suppress import counts_by_entry
 
 
 def render_summary(
@@ -120,24 +118,3 @@ def render_summary(
                 style="bold yellow",
             )
         )
-
-
-def render_suppressed(suppressed: list[Suppression], console: Console) -> None:
-    """List each suppressed finding with the allowlist entry and its reason."""
-    if not suppressed:
-        console.print(Text("No finding was suppressed."))
-        return
-    table = Table(title="Suppressed findings", box=box.SIMPLE, title_justify="left")
-    for name in ("Finding", "Type", "Severity", "User", "Entry", "Reason"):
-        table.add_column(name, overflow="fold")
-    for item in suppressed:
-        finding = item.finding
-        table.add_row(
-            finding.finding_id,
-            finding.finding_type.value,
-            finding.severity.label,
-            Text(plain(user_label(finding) or "-")),
-            Text(plain(item.entry)),
-            Text(plain(item.reason)),
-        )
-    console.print(table)
