@@ -439,7 +439,7 @@ def test_verbose_logs_each_file_and_second_pass(sample_logs_dir: Path) -> None:
     verbose = run(*inputs, "-v")
 
     assert "INFO" not in default.stderr
-    assert "h056: INFO: inputs: 2 file(s) to read, 0 path(s) not readable" in (
+    assert "h056: INFO: inputs: 2 files to read, 0 paths not readable" in (
         verbose.stderr
     )
     for path in (audit, signin):
@@ -576,15 +576,12 @@ def test_show_suppressed_drops_hint_after_table(
     listed = run(*inputs, "--show-suppressed")
 
     assert hinted.stdout.splitlines()[-1] == (
-        "1 more finding(s) suppressed by allowlist entries "
-        "(--show-suppressed lists them)."
+        "1 more finding suppressed by allowlist entries (--show-suppressed lists them)."
     )
     assert listed.stdout.splitlines()[-1] == (
-        "1 more finding(s) suppressed by allowlist entries."
+        "1 more finding suppressed by allowlist entries."
     )
-    assert "  suppressed 1 finding(s) by allowlist target group drill\n" in (
-        listed.stderr
-    )
+    assert "  suppressed 1 finding by allowlist target group drill\n" in listed.stderr
     assert "--show-suppressed" not in listed.stderr + listed.stdout
 
 
@@ -626,7 +623,7 @@ def test_conflict_warnings_limited(
     for line in warnings[:5]:
         assert "differs between copies" in line
     assert warnings[5] == (
-        "h056: WARNING: 4 more record id(s) differ between copies; kept the most "
+        "h056: WARNING: 4 more record ids differ between copies; kept the most "
         "complete copy of each. The JSON report of h056 hunt (--format json) lists "
         "every one under run.conflicts"
     )

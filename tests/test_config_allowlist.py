@@ -51,7 +51,7 @@ def test_actor_entry_suppresses_chain(cases_dir: Path, tmp_path: Path) -> None:
 
     assert findings == []
     assert code == 0
-    assert "suppressed 1 finding(s) by allowlist actor soar-playbook" in stderr
+    assert "suppressed 1 finding by allowlist actor soar-playbook" in stderr
     assert "automation" in stderr
 
 

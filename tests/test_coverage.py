@@ -191,7 +191,7 @@ def test_markdown_counts_gaps_not_revocations(tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.stderr
     assert "* Coverage gaps (1):" in result.stdout
-    assert "the input data has 1 coverage gap(s)" in result.stdout
+    assert "the input data has 1 coverage gap." in result.stdout
     assert "5 revocations" in result.stdout
 
 

@@ -36,6 +36,11 @@ OTHER_ID = "5e000000-0000-4000-8000-000000000002"
 THRESHOLDS = ["--min-denials", "3", "--burst-window", "10m", "--max-lag", "60m"]
 DENIED = "MFA denied; user declined the authentication"
 APPROVED = "MFA successfully completed"
+# The fast path logs this line for each read of pre-filtered records by UPN. Group
+# 1 is the number of records read.
+UPN_READ = re.compile(
+    r"UPNs? of records without a user object id: read .*, (\d+) records? from "
+)
 # Ways an export writes a sign-in without a user id: no member, empty, JSON null,
 # and a placeholder with padding.
 MISSING_IDS: tuple[Any, ...] = ("missing", "", None, " NULL ")
@@ -234,8 +239,9 @@ def upn_reads(log: str) -> list[int]:
     """Return the record counts of the fast path's reads for UPNs, from its log."""
     counts = []
     for line in log.splitlines():
-        if "UPN(s) of records without a user object id" in line:
-            counts.append(int(line.split(" record(s)")[0].rsplit(" ", 1)[-1]))
+        found = UPN_READ.search(line)
+        if found is not None:
+            counts.append(int(found.group(1)))
     return counts
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+from cli_runs import SCRIPT
 from h056hunt.cli import main
 
 SIGNINS = (
@@ -23,6 +26,28 @@ AUTH_DETAILS = (
     '"MFA denied; user declined the authentication"\n'
 )
 STEPS_MISSING = "authenticationDetails: step-level outcomes are unavailable"
+# A revocation of the user of SIGNINS three days after that sign-in, so the sign-in
+# data does not cover its follow-up window.
+REVOCATION = {
+    "id": "Directory_0001",
+    "category": "UserManagement",
+    "result": "success",
+    "activityDisplayName": "Revoke user sessions",
+    "activityDateTime": "2026-03-05T09:00:00Z",
+    "initiatedBy": {
+        "user": {
+            "id": "00000000-0000-4000-8000-00000000ad01",
+            "userPrincipalName": "admin@contoso.example",
+        }
+    },
+    "targetResources": [
+        {
+            "id": "00000000-0000-4000-8000-0000000000a1",
+            "type": "User",
+            "userPrincipalName": "pat@contoso.example",
+        }
+    ],
+}
 
 
 def inspect_json(*paths: Path) -> dict[str, dict]:
@@ -85,7 +110,7 @@ def test_conflict_warnings_limited(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert len(warnings) == 6
     assert warnings[5] == (
-        "h056: WARNING: 3 more record id(s) differ between copies; kept the most "
+        "h056: WARNING: 3 more record ids differ between copies; kept the most "
         "complete copy of each. The JSON report of h056 hunt (--format json) lists "
         "every one under run.conflicts"
     )
@@ -114,3 +139,36 @@ def test_long_record_skipped_exit_two(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert record["records_seen"] == 2
     assert sum(record["skipped"].values()) == 1
+
+
+@pytest.mark.parametrize("target", ["pipe", "file"])
+def test_redirected_output_trimmed(tmp_path: Path, target: str) -> None:
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    signins = exports / "InteractiveSignIns_2026-03-02.csv"
+    signins.write_text(SIGNINS, encoding="utf-8")
+    audit = exports / "audit.json"
+    audit.write_text(json.dumps({"value": [REVOCATION]}), encoding="utf-8")
+    # A symlink to a missing file adds a "not read" line.
+    (exports / "gone.json").symlink_to(tmp_path / "missing.json")
+    output = tmp_path / "inspect.txt"
+
+    with output.open("w", encoding="utf-8") as stream:
+        result = subprocess.run(
+            [str(SCRIPT), "inspect", str(exports)],
+            stdout=subprocess.PIPE if target == "pipe" else stream,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    text = result.stdout if target == "pipe" else output.read_text(encoding="utf-8")
+
+    lines = text.splitlines()
+    shapes = [line.split() for line in lines if line.startswith("  shape ")]
+    assert result.returncode == 2, result.stderr
+    assert shapes == [["shape", "portal-signin-csv"], ["shape", "graph"]]
+    assert any(line.startswith("not read: ") for line in lines)
+    assert any(line.startswith("coverage: ") for line in lines)
+    assert lines[0] != ""
+    assert [line for line in lines if line.endswith(" ")] == []

@@ -35,7 +35,7 @@ def _assert_one_round(stderr: str) -> None:
     assert numbered[0].group(1) == "1"
     assert int(numbered[0].group(2)) > 0
     assert "h056: INFO: second pass round 1: read " in stderr
-    assert "second pass: done after 1 round(s)" in stderr
+    assert "second pass: done after 1 round" in stderr
 
 
 def test_debug_log_names_each_round_once() -> None:
@@ -101,4 +101,4 @@ def test_later_round_counts_new_ids(caplog: pytest.LogCaptureFixture) -> None:
     assert messages[1].startswith("second pass round 2: read ")
     assert f"for {len(ids) - 3} new object ids" in messages[1]
     assert len(messages) == 3
-    assert messages[2].startswith("second pass: done after 2 round(s)")
+    assert messages[2].startswith("second pass: done after 2 rounds")

@@ -20,6 +20,7 @@ from h056hunt.findings import (
     ScoreFactor,
     TimelineEvent,
 )
+from h056hunt.plurals import Counted
 from h056hunt.render.text import format_duration, format_time
 from h056hunt.schema import columns_of
 from h056hunt.score import POINTS_SHARED_ORIGIN, score_match
@@ -350,7 +351,7 @@ def shared_origin_factor(
             if user_key in users:
                 facts.append(
                     f"{nouns[column]} {value} also sent prompts to "
-                    f"{len(users) - 1} other target(s) of this revoker"
+                    f"{Counted(len(users) - 1, 'other target')} of this revoker"
                 )
     if not facts:
         return None

@@ -51,7 +51,8 @@ from h056hunt.render import RENDERERS, extension_fits, format_for_extension
 from h056hunt.render.context import RenderContext
 from h056hunt.render.inspection import render_inspection
 from h056hunt.render.jsonl import dumps
-from h056hunt.render.summary import render_summary, render_suppressed
+from h056hunt.render.summary import render_summary
+from h056hunt.render.suppressed import render_suppressed
 from h056hunt.render.text import plain
 from h056hunt.render.trimmed_stream import TrimmedStream
 from h056hunt.sizes import format_size, parse_size
@@ -649,8 +650,11 @@ def inspect(
                 record["coverage_warnings"] = coverage
                 click.echo(dumps(record))
         else:
+            on_terminal = sys.stdout.isatty()
             console = Console(
-                highlight=False, width=None if sys.stdout.isatty() else 160
+                file=_stdout_file(on_terminal),
+                highlight=False,
+                width=None if on_terminal else 160,
             )
             render_inspection(records, coverage, data.unreadable, console)
         return ExitCode.INPUT_ERROR if data.partial else ExitCode.OK
@@ -781,6 +785,13 @@ def _stderr_width() -> int | None:
     return 200
 
 
+def _stdout_file(on_terminal: bool) -> TextIO:
+    """Return stdout, or stdout without trailing spaces when it is no terminal."""
+    if on_terminal:
+        return sys.stdout
+    return cast(TextIO, TrimmedStream(sys.stdout))
+
+
 def _stderr_file() -> TextIO | None:
     """Return stderr without trailing spaces when it is no terminal, else None.
 
@@ -906,8 +917,8 @@ def _reject_empty_inputs(
             skipped = sum(sum(r.skipped.values()) for r in reports)
             names = name_paths([plain(report.path) for report in reports])
             raise UsageError(
-                f"the {option} inputs contain no usable record: all {skipped} "
-                f"record(s) of {names} were skipped (the run summary gives the "
+                f"the {option} inputs contain no usable record: "
+                f"{_describe_all_skipped(skipped, names)} (the run summary gives the "
                 f"reasons), so nothing was {action}",
                 hint="check that the files are the exports you meant to give",
             )
@@ -929,12 +940,21 @@ def _mark_unusable_inputs(
         for report in reports:
             report.partial = True
         logger.warning(
-            "the %s inputs contain no usable record: all %d record(s) of %s were "
-            "skipped, so the result covers none of them",
+            "the %s inputs contain no usable record: %s, so the result covers "
+            "none of them",
             option,
-            sum(sum(r.skipped.values()) for r in reports),
-            name_paths([plain(report.path) for report in reports]),
+            _describe_all_skipped(
+                sum(sum(r.skipped.values()) for r in reports),
+                name_paths([plain(report.path) for report in reports]),
+            ),
         )
+
+
+def _describe_all_skipped(count: int, names: str) -> str:
+    """Return "all 3 records of NAMES were skipped", or its singular for one record."""
+    if count == 1:
+        return f"the only record of {names} was skipped"
+    return f"all {count} records of {names} were skipped"
 
 
 def _reports_by_option(

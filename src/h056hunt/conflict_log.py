@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from h056hunt.plurals import Counted
+
 if TYPE_CHECKING:
     from h056hunt.load import Conflict
 
@@ -59,9 +61,9 @@ class ConflictWarnings:
         if not self._unnamed:
             return
         logger.warning(
-            "%d more record id(s) differ between copies; kept the most complete copy "
-            "of each. The JSON report of h056 hunt (--format json) lists every one "
-            "under run.conflicts",
-            self._unnamed,
+            "%s between copies; kept the most complete copy of each. The JSON "
+            "report of h056 hunt (--format json) lists every one under "
+            "run.conflicts",
+            Counted(self._unnamed, "more record id differs", "more record ids differ"),
         )
         self._unnamed = 0

@@ -24,6 +24,7 @@ from h056hunt.detect.chains import DetectionParams
 from h056hunt.findings import Finding, FindingType
 from h056hunt.load import LoadedData
 from h056hunt.loaders.sink import FileReport
+from h056hunt.plurals import Counted
 from h056hunt.render.text import format_time
 from h056hunt.schema import rows_of
 
@@ -79,9 +80,10 @@ def coverage_warnings(
         return []
     ranges = covered_ranges(data.signin, params.max_lag, data.files, log="signin")
     if not ranges:
+        revocations = Counted(len(admin), "revocation")
         return [
-            f"no sign-in data was loaded: {len(admin)} revocation(s) cannot be "
-            "followed, so no chain can be found (not looked at, not clean)"
+            f"no sign-in data was loaded: {revocations} cannot be followed, so no "
+            "chain can be found (not looked at, not clean)"
         ]
     # The furthest end among the ranges up to each one: every range before the
     # first whose running end reaches a start lies wholly before that start.
@@ -285,10 +287,10 @@ def audit_coverage_warnings(
     # one file or two hold its ends, and one export per day leaves no gap at midnight.
     ranges = _join_ranges(covered_ranges(data.audit, limit, data.files, "audit"), limit)
     if not ranges:
+        reported = Counted(len(bursts), "burst is", "bursts are")
         return [
-            f"no audit data was loaded: {len(bursts)} burst(s) are reported as "
-            "push_bombing because no revocation could be seen, not because none "
-            "happened"
+            f"no audit data was loaded: {reported} reported as push_bombing "
+            "because no revocation could be seen, not because none happened"
         ]
     # Joined ranges are disjoint and sorted, so their ends are sorted too.
     ends = [end for _, end in ranges]

@@ -43,6 +43,7 @@ from h056hunt.detect.prompts import PromptExtractor
 from h056hunt.detect.revocations import find_revocations
 from h056hunt.findings import Finding, FindingType, ScoreFactor
 from h056hunt.load import LoadedData
+from h056hunt.plurals import Counted
 from h056hunt.suppress import Suppression, apply_allowlist
 
 __all__ = [
@@ -216,9 +217,12 @@ def hunt_inputs(
         fallback_rows += int(revocations["upn_fallback"].sum())
     if fallback_rows:
         logger.warning(
-            "%d record(s) have no user object id; they were matched by normalised UPN "
-            "instead, which is less reliable",
-            fallback_rows,
+            "%s matched by normalised UPN instead, which is less reliable",
+            Counted(
+                fallback_rows,
+                "record has no user object id and was",
+                "records have no user object id and were",
+            ),
         )
     return HuntInputs(
         revocations=revocations,
@@ -377,9 +381,9 @@ def rows_for_keys(frame: pd.DataFrame, column: str, keys: set[str]) -> pd.DataFr
 def _warn_near_misses(near_misses: pd.DataFrame) -> None:
     for activity, count in near_misses["activity"].value_counts().sort_index().items():
         logger.warning(
-            "possible revocation, not matched: %d audit record(s) with activity %r; "
+            "possible revocation, not matched: %s with activity %r; "
             "add it with --revocation-activity if it revokes sessions",
-            count,
+            Counted(count, "audit record"),
             activity,
         )
 

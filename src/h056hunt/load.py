@@ -23,6 +23,7 @@ from h056hunt.errors import InputError
 from h056hunt.loaders import csv_early, csv_fastpath, fastpath, parquet, registry
 from h056hunt.loaders.sink import FileFrames, FileReport, FileSink
 from h056hunt.loaders.upn_search import UpnSearch
+from h056hunt.plurals import Counted
 from h056hunt.sources import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     Expansion,
@@ -193,9 +194,9 @@ def load_logs(
     for path, reason in unreadable:
         logger.warning("%s: %s; not read", path, reason)
     logger.info(
-        "inputs: %d file(s) to read, %d path(s) not readable",
-        len({str(item.path) for item in _all_files(expansions)}),
-        len(unreadable),
+        "inputs: %s to read, %s not readable",
+        Counted(len({str(item.path) for item in _all_files(expansions)}), "file"),
+        Counted(len(unreadable), "path"),
     )
     given_twice = _given_to_both(expansions)
     with fastpath.ScanPool() as pool:
@@ -563,9 +564,9 @@ class _ContextLoader:
             # matches. When they contain no new id, the data is final.
             if self.rounds:
                 logger.debug(
-                    "second pass: done after %d round(s), because the matches name "
-                    "no object id that was not read before",
-                    self.rounds,
+                    "second pass: done after %s, because the matches name no "
+                    "object id that was not read before",
+                    Counted(self.rounds, "round"),
                 )
             else:
                 logger.debug(
@@ -645,11 +646,11 @@ class _ContextLoader:
             else "the pre-filtered records that may hold one"
         )
         logger.info(
-            "%d UPN(s) of records without a user object id: read %s, %d record(s) "
+            "%s of records without a user object id: read %s, %s "
             "from %d of %d fast-path files in %.2f s",
-            len(new),
+            Counted(len(new), "UPN"),
             reason,
-            records,
+            Counted(records, "record"),
             files,
             len(self.report_of),
             time.perf_counter() - started,

@@ -15,6 +15,7 @@ import pandas as pd
 
 from h056hunt.detect.chains import DetectionParams, Match
 from h056hunt.findings import ScoreFactor, Severity
+from h056hunt.plurals import Counted
 from h056hunt.render.text import format_duration, format_time
 
 POINTS_ADMIN_REVOCATION = 25
@@ -95,16 +96,17 @@ def score_match(
             ScoreFactor(
                 "fraud_reported",
                 POINTS_FRAUD_REPORTED,
-                f"the user reported {outcomes['fraud']} prompt(s) as fraud",
+                f"the user reported {Counted(outcomes['fraud'], 'prompt')} as fraud",
             )
         )
     if outcomes.get("wrong_number", 0):
+        wrong_answers = Counted(
+            outcomes["wrong_number"],
+            "number-matching answer was",
+            "number-matching answers were",
+        )
         factors.append(
-            ScoreFactor(
-                "wrong_number",
-                POINTS_WRONG_NUMBER,
-                f"{outcomes['wrong_number']} number-matching answer(s) were wrong",
-            )
+            ScoreFactor("wrong_number", POINTS_WRONG_NUMBER, f"{wrong_answers} wrong")
         )
     ips = {ip for ip in denials["ip_address"].tolist() if not pd.isna(ip)}
     if len(ips) > 1:

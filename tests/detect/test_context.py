@@ -103,8 +103,8 @@ def test_revoker_risky_and_single_factor_counts() -> None:
         audit(),
     )
 
-    assert facts["revoker_risky_signin"].startswith("2 risky sign-in(s)")
-    assert "without MFA 1 time(s)" in facts["revoker_single_factor"]
+    assert facts["revoker_risky_signin"].startswith("2 risky sign-ins")
+    assert "without MFA 1 time shortly before" in facts["revoker_single_factor"]
 
 
 def test_revoker_signins_with_missing_values() -> None:
@@ -125,7 +125,7 @@ def test_revoker_signins_with_missing_values() -> None:
     )
 
     assert "revoker_risky_signin" not in facts
-    assert "without MFA 1 time(s)" in facts["revoker_single_factor"]
+    assert "without MFA 1 time shortly before" in facts["revoker_single_factor"]
 
 
 def test_revoker_without_recent_signins_adds_nothing() -> None:

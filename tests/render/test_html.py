@@ -188,7 +188,7 @@ def test_html_campaign_view_lists_every_target(tmp_path: Path) -> None:
     campaigns = page.split('<section id="campaigns">')[1].split("</section>")[0]
 
     assert "<h3>Mallory (user 00000000-0000-4000-8000-00000000ad07)</h3>" in campaigns
-    assert "4 target(s), 2 bombed with MFA prompts, 0 approved a prompt." in campaigns
+    assert "4 targets, 2 bombed with MFA prompts, 0 approved a prompt." in campaigns
     for index in range(4):
         assert f"target{index}@contoso.example" in campaigns
     assert campaigns.count("<td>yes</td>") == 2

@@ -108,7 +108,7 @@ def test_markdown_br08_recommends_detection(cases_dir: Path) -> None:
 
     assert "| 1 | critical | 95 | revocation\\_chain" not in text
     assert "| 1 | critical | 95 | revocation_chain | dave\\@contoso.example" in text
-    assert "**Yes.** 1 revocation chain(s) ended with an approved prompt" in text
+    assert "**Yes.** 1 revocation chain ended with an approved prompt" in text
     assert "| 2022-12-26T11:02:40Z | MFA prompt approved |" in text
     assert "BR-08.json:4`" in text
     assert "BR-08_audit.json:1`" in text

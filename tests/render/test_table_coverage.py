@@ -8,7 +8,7 @@ from click.testing import CliRunner, Result
 
 from h056hunt.cli import main
 
-NOTE = "COVERAGE: the input data has 1 coverage gap(s)"
+NOTE = "COVERAGE: the input data has 1 coverage gap, where"
 
 
 def hunt(*args: str) -> Result:

@@ -23,6 +23,7 @@ from h056hunt.activities import (
 from h056hunt.detect.chains import DetectionParams, Match
 from h056hunt.detect.prompts import DENIALS
 from h056hunt.findings import ScoreFactor, TimelineEvent
+from h056hunt.plurals import Counted
 from h056hunt.render.text import format_time
 from h056hunt.schema import columns_of
 
@@ -114,8 +115,8 @@ def _baseline(
                 ScoreFactor(
                     "first_denials_for_user",
                     POINTS_FIRST_DENIALS,
-                    f"no denied prompt for this user in the {span.days} day(s) of "
-                    "data before",
+                    f"no denied prompt for this user in the "
+                    f"{Counted(span.days, 'day')} of data before",
                 )
             )
         return
@@ -125,8 +126,9 @@ def _baseline(
             ScoreFactor(
                 "habitual_denier",
                 POINTS_HABITUAL_DENIER,
-                f"the user denied {len(denied_before)} prompt(s) on {days} day(s) "
-                "before, so denials are less unusual for them",
+                f"the user denied {Counted(len(denied_before), 'prompt')} on "
+                f"{Counted(days, 'day')} before, so denials are less unusual for "
+                "them",
             )
         )
 
@@ -304,7 +306,7 @@ def _actor_signins(
             ScoreFactor(
                 "revoker_risky_signin",
                 POINTS_REVOKER_RISKY,
-                f"{risky} risky sign-in(s) of the revoker shortly before",
+                f"{Counted(risky, 'risky sign-in')} of the revoker shortly before",
             )
         )
     single = sum(
@@ -321,7 +323,8 @@ def _actor_signins(
             ScoreFactor(
                 "revoker_single_factor",
                 POINTS_REVOKER_SINGLE_FACTOR,
-                f"the revoker signed in without MFA {single} time(s) shortly before",
+                f"the revoker signed in without MFA {Counted(single, 'time')} "
+                "shortly before",
             )
         )
 
@@ -364,8 +367,8 @@ def _actor_rate(
                 ScoreFactor(
                     "revoker_first_revocation",
                     POINTS_REVOKER_FIRST,
-                    f"the actor's first revocation in {history.days} day(s) of audit "
-                    "data",
+                    f"the actor's first revocation in "
+                    f"{Counted(history.days, 'day')} of audit data",
                 )
             )
     if audit_span is None:

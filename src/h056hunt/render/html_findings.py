@@ -14,6 +14,7 @@ from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from h056hunt.findings import FindingType
+from h056hunt.plurals import Counted
 from h056hunt.render.html_chart import esc, timeline_chart_pieces
 from h056hunt.render.text import format_time, user_label
 from h056hunt.render.timeline import event_label, evidence_sources
@@ -111,8 +112,8 @@ def campaign_section(findings: list[Finding], tz: tzinfo | None) -> list[Part]:
         bombed = sum(1 for target in targets if target["bombed"])
         approved = sum(1 for target in targets if target["approved"])
         parts.append(
-            f"<h3>{esc(actor)}</h3><p>{len(targets)} target(s), {bombed} bombed "
-            f"with MFA prompts, {approved} approved a prompt.</p>"
+            f"<h3>{esc(actor)}</h3><p>{Counted(len(targets), 'target')}, "
+            f"{bombed} bombed with MFA prompts, {approved} approved a prompt.</p>"
         )
         rows = (
             (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TextIO
 
+from h056hunt.plurals import Counted
 from h056hunt.render.html_chart import esc
 from h056hunt.render.html_findings import (
     Part,
@@ -168,8 +169,8 @@ def _run_notes(run: dict[str, Any]) -> list[str]:
     ]
     if run["conflicts"]:
         notes.append(
-            f"{len(run['conflicts'])} record id(s) had copies that differ, and "
-            "the most complete copy was kept"
+            f"{Counted(len(run['conflicts']), 'record id')} had copies that differ, "
+            "and the most complete copy was kept"
         )
     return notes
 

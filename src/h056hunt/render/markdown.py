@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any, TextIO
 
+from h056hunt.plurals import Counted
 from h056hunt.render.markdown_findings import (
     conclusion_lines,
     false_positive_lines,
@@ -238,8 +239,8 @@ def _problem_lines(run: dict[str, Any]) -> list[str]:
             )
     if run["conflicts"]:
         lines.append(
-            f"* {len(run['conflicts'])} record id(s) had copies that differ, and "
-            "the most complete copy was kept."
+            f"* {Counted(len(run['conflicts']), 'record id')} had copies that differ, "
+            "and the most complete copy was kept."
         )
     for activity in run["detection"]["unmatched_revocation_activities"]:
         lines.append(

@@ -12,6 +12,7 @@ from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from h056hunt.findings import FindingType
+from h056hunt.plurals import Counted
 from h056hunt.render.markdown_text import (
     md_cell,
     md_code,
@@ -219,10 +220,10 @@ def conclusion_lines(findings: list[Finding], run: dict[str, Any]) -> list[str]:
     ]
     if campaigns:
         lines += [
-            f"{len(campaigns)} campaign(s): one principal revoked the sessions of "
-            "many users in a short time. Whether that was an attacker with an admin "
-            "role or a response to an incident, a standing detection should report "
-            "it.",
+            f"{Counted(len(campaigns), 'campaign')}: one principal revoked the "
+            "sessions of many users in a short time. Whether that was an attacker "
+            "with an admin role or a response to an incident, a standing detection "
+            "should report it.",
             "",
         ]
 
@@ -240,7 +241,8 @@ def conclusion_lines(findings: list[Finding], run: dict[str, Any]) -> list[str]:
         # Each warning names one gap in the sign-in or audit data, or a log with
         # no records at all, however many revocations or bursts it touches.
         caveats.append(
-            f"the input data has {len(run['coverage_warnings'])} coverage gap(s)"
+            f"the input data has "
+            f"{Counted(len(run['coverage_warnings']), 'coverage gap')}"
         )
     if caveats:
         lines += [
@@ -256,23 +258,30 @@ def _verdict(findings: list[Finding], detection: dict[str, Any]) -> str:
     bursts = [f for f in findings if f.finding_type is FindingType.PUSH_BOMBING]
     approved_chains = [finding for finding in chains if finding.approved]
     if approved_chains:
+        approved = Counted(len(approved_chains), "revocation chain")
+        urgency = (
+            "It needs incident response now, and a standing detection would have "
+            "raised it within minutes."
+            if len(approved_chains) == 1
+            else "These need incident response now, and a standing detection would "
+            "have raised them within minutes."
+        )
         return (
-            f"**Yes.** {len(approved_chains)} revocation chain(s) ended with an "
-            "approved prompt, which is the outcome the hypothesis predicts: the "
-            "adversary most likely holds a fresh session. These need incident "
-            "response now, and a standing detection would have raised them within "
-            "minutes."
+            f"**Yes.** {approved} ended with an approved prompt, which is the "
+            "outcome the hypothesis predicts: the adversary most likely holds a "
+            f"fresh session. {urgency}"
         )
     if chains:
         return (
-            f"**Yes.** {len(chains)} revocation chain(s) matched the hypothesis, "
-            "though no prompt was approved. The pattern occurs in this tenant, so a "
-            "standing detection should watch for the approval that would follow."
+            f"**Yes.** {Counted(len(chains), 'revocation chain')} matched the "
+            "hypothesis, though no prompt was approved. The pattern occurs in this "
+            "tenant, so a standing detection should watch for the approval that "
+            "would follow."
         )
     if bursts:
         return (
-            f"**Partly.** {len(bursts)} burst(s) of denied prompts had no "
-            "revocation before them. An MFA fatigue detection on bursts alone is "
+            f"**Partly.** {Counted(len(bursts), 'burst')} of denied prompts had no "
+            "earlier revocation. An MFA fatigue detection on bursts alone is "
             "worth running, but the revocation join adds little until a chain "
             "appears."
         )
@@ -283,8 +292,9 @@ def _verdict(findings: list[Finding], detection: dict[str, Any]) -> str:
             "period that includes revocations."
         )
     return (
-        f"**Not yet.** {detection['admin_revocations']} revocation(s) by another "
-        "principal were followed by no burst, so this data shows no sign that the "
-        "pattern occurs here. Keep it as a scheduled hunt and promote it to a "
-        "standing detection when it finds a chain."
+        "**Not yet.** No burst followed the "
+        f"{Counted(detection['admin_revocations'], 'revocation')} by another "
+        "principal, so this data shows no sign that the pattern occurs here. Keep "
+        "it as a scheduled hunt and promote it to a standing detection when it "
+        "finds a chain."
     )

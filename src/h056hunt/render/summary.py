@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections import Counter
 from datetime import tzinfo
 
-from rich import box
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from h056hunt.hunt import HuntResult
 from h056hunt.load import LoadedData
+from h056hunt.plurals import Counted
 from h056hunt.render.hanging import print_hanging
 from h056hunt.render.input_files import render_input_files
-from h056hunt.render.text import format_time, plain, user_label
-from h056hunt.suppress import Suppression, counts_by_entry
+from h056hunt.render.text import format_time, plain
+from h056hunt.suppress import counts_by_entry
 
 
 def render_summary(
@@ -62,8 +61,8 @@ def render_summary(
     if data.conflicts:
         print_hanging(
             console,
-            f"{len(data.conflicts)} record id(s) had copies that differ; the most "
-            "complete copy was kept",
+            f"{Counted(len(data.conflicts), 'record id')} had copies that differ; "
+            "the most complete copy was kept",
         )
     for log, label in (("audit", "Audit"), ("signin", "Sign-in")):
         span = data.time_span(log)
@@ -106,7 +105,8 @@ def render_summary(
         for entry, count in sorted(counts_by_entry(result.suppressed).items()):
             print_hanging(
                 console,
-                f"suppressed {count} finding(s) by allowlist {plain(entry)}{hint}",
+                f"suppressed {Counted(count, 'finding')} by allowlist "
+                f"{plain(entry)}{hint}",
             )
         for warning in result.coverage_warnings:
             print_hanging(console, f"coverage: {plain(warning)}", style="yellow")
@@ -118,24 +118,3 @@ def render_summary(
                 style="bold yellow",
             )
         )
-
-
-def render_suppressed(suppressed: list[Suppression], console: Console) -> None:
-    """List each suppressed finding with the allowlist entry and its reason."""
-    if not suppressed:
-        console.print(Text("No finding was suppressed."))
-        return
-    table = Table(title="Suppressed findings", box=box.SIMPLE, title_justify="left")
-    for name in ("Finding", "Type", "Severity", "User", "Entry", "Reason"):
-        table.add_column(name, overflow="fold")
-    for item in suppressed:
-        finding = item.finding
-        table.add_row(
-            finding.finding_id,
-            finding.finding_type.value,
-            finding.severity.label,
-            Text(plain(user_label(finding) or "-")),
-            Text(plain(item.entry)),
-            Text(plain(item.reason)),
-        )
-    console.print(table)

@@ -18,6 +18,7 @@ from rich.text import Text
 
 from h056hunt.findings import Finding, FindingType, Severity, TimelineEvent
 from h056hunt.lazy_sequence import SLICE_SIZE
+from h056hunt.plurals import Counted
 from h056hunt.render.column_widths import (
     fold_widths,
     longest_word,
@@ -123,7 +124,8 @@ def render_table(
     if coverage_gaps:
         console.print(
             Text(
-                f"COVERAGE: the input data has {coverage_gaps} coverage gap(s), where "
+                f"COVERAGE: the input data has "
+                f"{Counted(coverage_gaps, 'coverage gap')}, where "
                 "a quiet result means not looked at. The run summary on stderr lists "
                 "them unless -q is given.",
                 style="bold yellow",
@@ -174,7 +176,10 @@ def render_table(
         )
     if suppressed:
         console.print(
-            Text(f"{suppressed} more finding(s) suppressed by allowlist entries{hint}.")
+            Text(
+                f"{Counted(suppressed, 'more finding')} suppressed by allowlist "
+                f"entries{hint}."
+            )
         )
     if details:
         for finding in findings:
