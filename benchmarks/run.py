@@ -186,7 +186,8 @@ def start_simulation(
             f"{name} needs about {need / GIB:.0f} GiB of disk and {CACHE} has "
             f"{free / GIB:.0f} GiB free; free space or pass --skip-3m"
         )
-    print(f"generating {name} ({days} day(s) of {USERS} users)...", flush=True)
+    span = "1 day" if days == 1 else f"{days} days"
+    print(f"generating {name} ({span} of {USERS} users)...", flush=True)
     started = time.perf_counter()
     process = subprocess.Popen(
         [
@@ -391,7 +392,8 @@ def hunt(audit: Path | None, signin: Path, *extra: str) -> list[str]:
 
 def measure(inputs: dict[str, Path], repeat: int) -> dict[str, Run]:
     """Run every measured command."""
-    print(f"measuring, {repeat} run(s) each:", flush=True)
+    runs = "1 run" if repeat == 1 else f"{repeat} runs"
+    print(f"measuring, {runs} each:", flush=True)
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     audit = inputs["audit"]
     runs = {
