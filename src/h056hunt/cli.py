@@ -651,10 +651,12 @@ def inspect(
                 click.echo(dumps(record))
         else:
             on_terminal = sys.stdout.isatty()
+            # As for the hunt's table, COLUMNS sets the width of a pipe or file.
+            sized = on_terminal or os.environ.get("COLUMNS", "").isdigit()
             console = Console(
                 file=_stdout_file(on_terminal),
                 highlight=False,
-                width=None if on_terminal else 160,
+                width=None if sized else 160,
             )
             render_inspection(records, coverage, data.unreadable, console)
         return ExitCode.INPUT_ERROR if data.partial else ExitCode.OK

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from h056hunt.render.hanging import print_hanging
+from h056hunt.render.input_files import fold_path
 from h056hunt.render.text import plain
 
 
@@ -21,12 +22,11 @@ def render_inspection(
 ) -> None:
     """Print one block per file, then unreadable paths and coverage warnings."""
     for record in records:
-        table = Table(
-            box=box.SIMPLE,
-            show_header=False,
-            title_justify="left",
-            title=Text(plain(record["path"]), style="bold"),
-        )
+        # The path heads its block on lines of its own, split only after a path
+        # separator, where a table title would wrap at the table's width.
+        path_lines = fold_path(record["path"], console.width)
+        console.print(Text("\n".join(path_lines), style="bold"))
+        table = Table(box=box.SIMPLE, show_header=False)
         table.add_column("Field")
         table.add_column("Value", overflow="fold")
         loaded = record["loaded_by_log"]
