@@ -22,8 +22,8 @@ def render_inspection(
 ) -> None:
     """Print one block per file, then unreadable paths and coverage warnings."""
     for record in records:
-        # The path heads its block on lines of its own, split only after a path
-        # separator, where a table title would wrap at the table's width.
+        # The path is printed above the table and split only after a separator,
+        # because a table title wraps at the table's width, inside a name.
         path_lines = fold_path(record["path"], console.width)
         console.print(Text("\n".join(path_lines), style="bold"))
         table = Table(box=box.SIMPLE, show_header=False)
