@@ -185,3 +185,88 @@ def test_unquoted_pattern_gets_hint() -> None:
     assert result.exit_code == 2
     assert "unexpected extra argument" in result.stderr
     assert "quote a pattern" in result.stderr
+
+
+def test_audit_given_twice_exits_two() -> None:
+    audit = str(SAMPLES / "audit.json")
+    result = CliRunner().invoke(
+        main, ["hunt", "-q", "--audit", audit, "--signin", audit]
+    )
+
+    assert result.exit_code == 2
+    assert "no input holds a sign-in record" in result.output
+    assert "also given to the other option" in result.output
+
+
+def test_audit_as_only_signin_exits_two() -> None:
+    audit = str(SAMPLES / "audit.json")
+    result = CliRunner().invoke(main, ["hunt", "-q", "--signin", audit])
+
+    assert result.exit_code == 2
+    assert "they hold audit records only" in result.output
+
+
+def test_auth_details_alone_exits_two(tmp_path: Path) -> None:
+    out = tmp_path / "portal"
+    simulated = CliRunner().invoke(
+        main,
+        [
+            "simulate",
+            "--users",
+            "30",
+            "--days",
+            "1",
+            "--signin-shape",
+            "portal-csv",
+            "--audit-shape",
+            "portal-csv",
+            "--out",
+            str(out),
+        ],
+    )
+    assert simulated.exit_code == 0, simulated.output
+    steps = out / "signin_AuthDetails.csv"
+
+    alone = CliRunner().invoke(
+        main, ["hunt", "-q", "--audit", str(out / "audit.csv"), "--signin", str(steps)]
+    )
+    paired = CliRunner().invoke(
+        main,
+        [
+            "hunt",
+            "-q",
+            "--fail-on",
+            "none",
+            "--audit",
+            str(out / "audit.csv"),
+            "--signin",
+            str(steps),
+            "--signin",
+            str(out / "signin.csv"),
+        ],
+    )
+
+    assert alone.exit_code == 2
+    assert "they hold authentication step rows only" in alone.output
+    assert paired.exit_code == 0, paired.output
+
+
+def test_swapped_options_still_hunt() -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "hunt",
+            "-q",
+            "--fail-on",
+            "none",
+            "--format",
+            "jsonl",
+            "--audit",
+            str(SAMPLES / "signin.json"),
+            "--signin",
+            str(SAMPLES / "audit.json"),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) > 1

@@ -16,6 +16,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import tzinfo
@@ -542,6 +543,8 @@ def hunt(
         if show_suppressed:
             render_suppressed(result.suppressed, errors)
         _reject_empty_inputs(data, audit_inputs, signin_inputs, strict=not lenient)
+        if not lenient:
+            _reject_missing_log(data, audit_inputs, signin_inputs)
 
         def write(stream: TextIO, is_terminal: bool) -> None:
             context = RenderContext(
@@ -957,6 +960,59 @@ def _describe_all_skipped(count: int, names: str) -> str:
     if count == 1:
         return f"the only record of {names} was skipped"
     return f"all {count} records of {names} were skipped"
+
+
+def _reject_missing_log(
+    data: LoadedData, audit_inputs: tuple[str, ...], signin_inputs: tuple[str, ...]
+) -> None:
+    """Fail when ``--audit`` or ``--signin`` was given but no input at all holds a
+    record of that log.
+
+    Giving the audit export twice, or an AuthDetails CSV without its sign-in
+    download, leaves the hunt without one of its two logs. Its result would only
+    say so in a coverage line while the exit status read as clean. Inputs given to
+    the wrong option are fine, because each record goes to its own log.
+
+    Raises:
+        UsageError: a log that an option asked for has no record.
+    """
+    for option, inputs, log, noun in (
+        ("--audit", audit_inputs, "audit", "audit record"),
+        ("--signin", signin_inputs, "signin", "sign-in record"),
+    ):
+        if not inputs:
+            continue
+        found = sum(
+            report.loaded.get(log, 0) + report.prefiltered.get(log, 0)
+            for report in data.files
+        )
+        if found:
+            continue
+        reports = [report for report in data.files if report.requested_log == log]
+        names = name_paths([plain(report.path) for report in reports])
+        held = Counter[str]()
+        for report in reports:
+            held.update(report.loaded)
+            held.update(report.prefiltered)
+        kinds = [_LOG_NOUNS[kind] for kind, count in sorted(held.items()) if count]
+        holding = f"; they hold {' and '.join(kinds)} only" if kinds else ""
+        if not reports:
+            # A file given to both options is read once, for the first of them.
+            names = name_paths([plain(pattern) for pattern in inputs])
+            holding = "; each of them was also given to the other option"
+        raise UsageError(
+            f"no input holds a {noun}, so nothing can be hunted: the {option} "
+            f"inputs are {names}{holding}",
+            hint=f"give the {log.replace('signin', 'sign-in')} log export with "
+            f"{option}; an AuthDetails CSV goes with the sign-in CSV it belongs to",
+        )
+
+
+_LOG_NOUNS = {
+    "audit": "audit records",
+    "signin": "sign-in records",
+    "steps": "authentication step rows",
+}
 
 
 def _reports_by_option(
