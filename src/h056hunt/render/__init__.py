@@ -34,7 +34,8 @@ def _table(findings: list[Finding], stream: TextIO, context: RenderContext) -> N
         file=stream,
         no_color=context.no_color or not context.is_terminal,
         highlight=False,
-        force_terminal=False,
+        # False would make rich drop colours even on a terminal.
+        force_terminal=context.is_terminal,
         width=_table_width(context.is_terminal),
     )
     render_table(
