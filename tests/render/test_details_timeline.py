@@ -8,6 +8,7 @@ through the CLI with ``COLUMNS`` set and check the printed lines themselves.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -90,17 +91,46 @@ def test_long_timeline_reads_as_one_table(tmp_path: Path) -> None:
     assert all(separator_columns(line) == layout for line in rows)
 
 
-@pytest.mark.parametrize("columns", [100, 64])
-def test_parts_share_widths_when_the_detail_wraps(tmp_path: Path, columns: int) -> None:
+@pytest.mark.parametrize(("columns", "separators"), [(100, 4), (80, 4), (70, 2)])
+def test_narrow_layouts_keep_times_whole(
+    tmp_path: Path, columns: int, separators: int
+) -> None:
     table = campaign_timeline(details_output(tmp_path, columns))
     layout = separator_columns(table[0])
-    assert len(layout) == 4
+    rows = table[2:]
+    times = [line.split(" │ ")[0].strip() for line in rows]
+    whole = re.compile(r"2024-05-14[T ]\d\d:\d\d:\d\d(\.\d+)?Z")
+
+    assert len(layout) == separators
     assert all(len(line) <= columns for line in table)
-    # Wrapped continuation lines keep the separators where the header has them.
+    # Wrapped detail lines keep the separators where the header has them.
+    assert all(separator_columns(line) == layout for line in rows)
+    # Every time is whole on the first line of its row, and nowhere else.
+    assert [time for time in times if time] == [
+        time for time in times if whole.fullmatch(time)
+    ]
+    assert len([time for time in times if time]) == TARGETS
+
+
+def test_narrowest_layout_names_origin_in_detail(tmp_path: Path) -> None:
+    lines = details_output(tmp_path, 70)
+    timelines = [line for line in lines if line.count(" │ ") == 2]
+    # Detail cells wrap at spaces, so joining them with spaces restores the text.
+    details = " ".join(line.split(" │ ")[2].strip() for line in timelines)
+
+    assert not any(line.startswith("Time ") and " IP " in line for line in lines)
+    assert "declined the authentication (from 203.0.113.5)" in details
+
+
+def test_too_narrow_folds_every_column(tmp_path: Path) -> None:
+    table = campaign_timeline(details_output(tmp_path, 56))
+    layout = separator_columns(table[0])
+    first_cells = [line.split(" │ ")[0] for line in table[2:]]
+
+    assert all(len(line) <= 56 for line in table)
     assert all(separator_columns(line) == layout for line in table[2:])
     # A time that folds goes on below; only its first line starts with the year.
-    times = [line.split(" │ ")[0] for line in table[2:]]
-    assert sum(1 for time in times if time.startswith("2024-")) == TARGETS
+    assert sum(1 for cell in first_cells if cell.startswith("2024-")) == TARGETS
 
 
 def test_fold_widths_fit_and_stay_within_natural() -> None:

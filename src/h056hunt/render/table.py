@@ -73,7 +73,6 @@ WRAP_MINIMUM_WIDTHS = {"Prompts": 14, "Summary": 24}
 # The --details tables keep every column but their prose one whole while the prose
 # column still gets this many cells.
 DETAIL_PROSE_MINIMUM_WIDTH = 16
-TIMELINE_COLUMNS = ("Time", "Event", "Detail", "IP", "Country")
 TIMELINE_PROSE = "Detail"
 # A --details timeline is printed as tables of at most this many rows.
 TIMELINE_ROWS_PER_TABLE = SLICE_SIZE
@@ -328,19 +327,54 @@ def _render_details(finding: Finding, console: Console, tz: tzinfo | None) -> No
     console.print(Text("Evidence: " + plain(", ".join(sources)), style="dim"))
 
 
+class TimelineLayout(NamedTuple):
+    """The columns and time format of a ``--details`` timeline.
+
+    Attributes:
+        columns: the column names, in order.
+        short_time: times to the second, as the findings table shows them.
+        origin_in_detail: the IP address and country follow the detail text
+            instead of having columns.
+    """
+
+    columns: tuple[str, ...]
+    short_time: bool
+    origin_in_detail: bool
+
+
+# Layouts from widest to narrowest; a timeline uses the first that fits with its
+# times, event kinds and IP addresses whole. With the sample logs the first needs
+# about 100 columns, the second 92, and the third fits in 80.
+TIMELINE_LAYOUTS = (
+    TimelineLayout(("Time", "Event", "Detail", "IP", "Country"), False, False),
+    TimelineLayout(("Time", "Event", "Detail", "IP", "Country"), True, False),
+    TimelineLayout(("Time", "Event", "Detail"), True, True),
+)
+
+
 def _timeline_rows(
-    events: Sequence[TimelineEvent], tz: tzinfo | None
+    events: Sequence[TimelineEvent], tz: tzinfo | None, layout: TimelineLayout
 ) -> list[dict[str, Text]]:
-    return [
-        {
-            "Time": Text(format_time(event.time, tz)),
-            "Event": Text(event.kind),
-            "Detail": Text(plain(event.description)),
-            "IP": Text(plain(event.ip_address)),
-            "Country": Text(plain(event.country)),
-        }
-        for event in events
-    ]
+    rows = []
+    for event in events:
+        when = (
+            format_short_time(event.time, tz)
+            if layout.short_time
+            else format_time(event.time, tz)
+        )
+        detail = plain(event.description)
+        origin = ", ".join(
+            plain(value) for value in (event.ip_address, event.country) if value
+        )
+        row = {"Time": Text(when), "Event": Text(event.kind)}
+        if layout.origin_in_detail:
+            row["Detail"] = Text(f"{detail} (from {origin})" if origin else detail)
+        else:
+            row["Detail"] = Text(detail)
+            row["IP"] = Text(plain(event.ip_address))
+            row["Country"] = Text(plain(event.country))
+        rows.append(row)
+    return rows
 
 
 def _print_timeline(
@@ -351,32 +385,43 @@ def _print_timeline(
 
     A campaign's timeline has an event per target, tens of thousands in a mass
     revocation. As one rich table, all its rows and their rendered lines were held
-    at once. The widths come from a first walk over the events, so every part lines
-    up with the first, which alone has the header.
+    at once. The layout and widths come from walks over the events, one per layout
+    tried, so every part lines up with the first, which alone has the header.
     """
-    columns = TIMELINE_COLUMNS
-    natural = {name: cell_len(name) for name in columns}
     slices = range(0, len(timeline), TIMELINE_ROWS_PER_TABLE)
-    for start in slices:
-        rows = _timeline_rows(timeline[start : start + TIMELINE_ROWS_PER_TABLE], tz)
-        for name, width in natural_widths(columns, rows).items():
-            natural[name] = max(natural[name], width)
-    widths = shrink_to_fit(
-        natural,
-        console.width,
-        ((TIMELINE_PROSE,),),
-        {TIMELINE_PROSE: DETAIL_PROSE_MINIMUM_WIDTH},
-        compact=True,
-    )
+    layout = TIMELINE_LAYOUTS[-1]
+    widths = None
+    natural: dict[str, int] = {}
+    for layout in TIMELINE_LAYOUTS:
+        natural = {name: cell_len(name) for name in layout.columns}
+        for start in slices:
+            part = timeline[start : start + TIMELINE_ROWS_PER_TABLE]
+            rows = _timeline_rows(part, tz, layout)
+            for name, width in natural_widths(layout.columns, rows).items():
+                natural[name] = max(natural[name], width)
+        widths = shrink_to_fit(
+            natural,
+            console.width,
+            ((TIMELINE_PROSE,),),
+            {TIMELINE_PROSE: DETAIL_PROSE_MINIMUM_WIDTH},
+            compact=True,
+        )
+        if widths is not None:
+            break
     if not len(timeline):
-        console.print(_timeline_table(widths, natural, [], console, header=True))
+        console.print(
+            _timeline_table(layout, widths, natural, [], console, header=True)
+        )
     for start in slices:
-        rows = _timeline_rows(timeline[start : start + TIMELINE_ROWS_PER_TABLE], tz)
-        table = _timeline_table(widths, natural, rows, console, header=not start)
-        console.print(table)
+        part = timeline[start : start + TIMELINE_ROWS_PER_TABLE]
+        rows = _timeline_rows(part, tz, layout)
+        console.print(
+            _timeline_table(layout, widths, natural, rows, console, header=not start)
+        )
 
 
 def _timeline_table(
+    layout: TimelineLayout,
     widths: dict[str, int] | None,
     natural: dict[str, int],
     rows: list[dict[str, Text]],
@@ -386,16 +431,16 @@ def _timeline_table(
 ) -> Table:
     """Build one part of a timeline table, without edges so the parts join.
 
-    When even the prose column at its minimum does not fit, every column folds at a
-    width of its own (:func:`fold_widths`), the same in every part.
+    When even the narrowest layout does not fit, every column folds at a width of
+    its own (:func:`fold_widths`), the same in every part.
     """
     table = Table(box=box.MINIMAL, show_header=header, show_edge=False, pad_edge=False)
     if widths is None:
         folded = fold_widths(natural, console.width, compact=True)
-        for name in TIMELINE_COLUMNS:
+        for name in layout.columns:
             table.add_column(name, overflow="fold", width=folded[name])
     else:
-        for name in TIMELINE_COLUMNS:
+        for name in layout.columns:
             table.add_column(
                 name,
                 no_wrap=name != TIMELINE_PROSE,
@@ -403,7 +448,7 @@ def _timeline_table(
                 width=widths[name],
             )
     for cells in rows:
-        table.add_row(*(cells[name] for name in TIMELINE_COLUMNS))
+        table.add_row(*(cells[name] for name in layout.columns))
     return table
 
 
