@@ -270,3 +270,33 @@ def test_swapped_options_still_hunt() -> None:
 
     assert result.exit_code == 0, result.output
     assert len(result.stdout.splitlines()) > 1
+
+
+def test_missing_config_names_the_search(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.toml"
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, "--config", str(missing)])
+
+    assert result.exit_code == 2
+    assert f"{missing}: cannot read config file: No such file" in result.stderr
+    assert "Errno" not in result.stderr
+    assert "$H056_CONFIG" in result.stderr
+
+
+def test_invalid_toml_points_to_keys(tmp_path: Path) -> None:
+    config = tmp_path / "h056.toml"
+    config.write_text("[thresholds\n", encoding="utf-8")
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, "--config", str(config)])
+
+    assert result.exit_code == 2
+    assert "invalid TOML" in result.stderr
+    assert "docs/detection.md" in result.stderr
+
+
+def test_simulate_too_few_users_names_option(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["simulate", "--users", "20", "--out", str(tmp_path / "sim")]
+    )
+
+    assert result.exit_code == 2
+    assert "pass --users " in result.output
+    assert "users=" not in result.output

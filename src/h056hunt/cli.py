@@ -1185,8 +1185,8 @@ def _run_work(work: Callable[[], int], debug: bool) -> int:
         # Workers that wait for tasks would keep the process from ending.
         interrupts.stop_workers()
         logger.error(
-            "interrupted; no output file was written, and anything printed so far "
-            "is incomplete"
+            "interrupted before the run finished, so no --output file was written "
+            "and anything printed so far is incomplete"
         )
         return ExitCode.INTERRUPTED
     except BrokenPipeError:

@@ -126,9 +126,16 @@ def load_config(path: Path | None) -> HuntConfig:
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise ConfigError(f"{path}: cannot read config file: {error}") from error
+        raise ConfigError(
+            f"{path}: cannot read config file: {error.strerror or error}",
+            hint="check the path; it comes from --config, else $H056_CONFIG, else "
+            "./h056.toml, else ~/.config/h056hunt/config.toml",
+        ) from error
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: invalid TOML: {error}") from error
+        raise ConfigError(
+            f"{path}: invalid TOML: {error}",
+            hint="fix the file; docs/detection.md lists its tables and keys",
+        ) from error
     reader = _Reader(str(path))
     _check_keys(
         reader,

@@ -148,7 +148,8 @@ class SimulationConfig:
         if self.users < needed:
             raise ConfigError(
                 f"users is {self.users} but the selected scenarios need {needed}",
-                hint=f"pass users={needed} or more, or select fewer scenarios",
+                hint=f"pass --users {needed} or more, or select fewer scenarios "
+                "with --scenario",
             )
 
     def minimum_users(self) -> int:
