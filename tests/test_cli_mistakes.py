@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli_runs import SAMPLE_HUNT, SAMPLES, SCRIPT
+from cli_runs import SAMPLE_HUNT, SAMPLE_INPUTS, SAMPLES, SCRIPT
 from h056hunt.cli import main
 
 AUDIT = str(SAMPLES / "audit.json")
@@ -300,3 +300,26 @@ def test_simulate_too_few_users_names_option(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "pass --users " in result.output
     assert "users=" not in result.output
+
+
+def test_parquet_part_names_convert_folder(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    converted = CliRunner().invoke(
+        main, ["convert", *SAMPLE_INPUTS[1:], "--out", str(lake), "-q"]
+    )
+    assert converted.exit_code == 0, converted.output
+    part = next((lake / "audit").rglob("*.parquet"))
+
+    single = CliRunner().invoke(
+        main, ["hunt", "--audit", str(part), "--signin", str(SAMPLES / "signin.json")]
+    )
+    whole = CliRunner().invoke(
+        main,
+        ["hunt", "--audit", str(lake), "--signin", str(lake), "--fail-on", "none"],
+    )
+
+    assert single.exit_code == 2
+    assert "the file is Parquet" in single.stderr
+    assert "_h056_manifest.json" in single.stderr
+    assert "UTF-8" not in single.stderr
+    assert whole.exit_code == 0, whole.output

@@ -28,6 +28,10 @@ logger = logging.getLogger(__name__)
 GZIP_MAGIC = b"\x1f\x8b"
 # A zip archive starts with a local file header, or an end record when empty.
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+# A Parquet file starts and ends with these bytes.
+PARQUET_MAGIC = b"PAR1"
+# The file that marks a folder written by h056 convert (see loaders.parquet).
+PARQUET_MANIFEST_NAME = "_h056_manifest.json"
 UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
 DEFAULT_MAX_DECOMPRESSED_BYTES = 20 * 1024**3
 _READ_CHUNK_BYTES = 8 * 1024 * 1024
@@ -225,7 +229,8 @@ def read_bytes(
 
 
 def reject_archive(head: bytes, display: str) -> None:
-    """Raise InputError when ``head``, a file's first bytes, starts a zip archive.
+    """Raise InputError when ``head``, a file's first bytes, starts a zip archive
+    or a Parquet file.
 
     Read as text, an archive fails at its first compressed byte with a message
     about UTF-8 that does not tell the user to extract it.
@@ -236,6 +241,15 @@ def reject_archive(head: bytes, display: str) -> None:
             "the file is a zip archive, which h056hunt does not read",
             reason="zip_archive",
             hint="extract it and give the files inside",
+        )
+    if head[:4] == PARQUET_MAGIC:
+        raise InputError(
+            display,
+            "the file is Parquet, which h056hunt reads only as a whole folder "
+            "written by h056 convert",
+            reason="parquet_file",
+            hint=f"give the folder that holds {PARQUET_MANIFEST_NAME} (the --out "
+            "folder of h056 convert) instead of a file inside it",
         )
 
 

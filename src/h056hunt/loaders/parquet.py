@@ -34,6 +34,7 @@ from h056hunt.errors import InputError
 from h056hunt.loaders import manifest_fields
 from h056hunt.loaders.manifest_fields import ManifestFieldError
 from h056hunt.loaders.sink import FileFrames, FileReport
+from h056hunt.sources import PARQUET_MANIFEST_NAME
 
 if TYPE_CHECKING:
     from h056hunt.conflict_log import ConflictWarnings
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MANIFEST_NAME = "_h056_manifest.json"
+MANIFEST_NAME = PARQUET_MANIFEST_NAME
 MANIFEST_FORMAT = "h056hunt-canonical-parquet"
 SCHEMA_VERSION = 1
 # The partition value Hive, Spark and pyarrow use for a missing date.
