@@ -194,3 +194,26 @@ def test_long_path_heading_splits_at_separators(tmp_path: Path, columns: int) ->
     # Every line but the last ends at a separator, so no folder name is split.
     assert all(line.endswith("/") for line in heading[:-1])
     assert heading[-1] == audit.name
+
+
+def test_json_lists_unread_paths(tmp_path: Path) -> None:
+    audit = tmp_path / "audit.json"
+    audit.write_text(json.dumps({"value": [REVOCATION]}), encoding="utf-8")
+    gone = tmp_path / "gone.json"
+    gone.symlink_to(tmp_path / "missing.json")
+
+    result = CliRunner().invoke(
+        main, ["inspect", "--format", "json", str(audit), str(gone)]
+    )
+    records = {
+        Path(record["path"]).name: record
+        for record in map(json.loads, result.stdout.splitlines())
+    }
+
+    assert result.exit_code == 2
+    assert sorted(records) == ["audit.json", "gone.json"]
+    assert records["gone.json"]["partial"] is True
+    assert records["gone.json"]["error"].startswith("not read: dangling symlink")
+    assert records["gone.json"]["records_seen"] == 0
+    assert set(records["gone.json"]) == set(records["audit.json"])
+    assert records["audit.json"]["error"] is None

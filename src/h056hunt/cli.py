@@ -42,7 +42,7 @@ from h056hunt.engines.session import DEFAULT_MASTER, parse_settings
 from h056hunt.errors import H056Error, UsageError
 from h056hunt.findings import Severity
 from h056hunt.hunt import coverage_warnings, run_hunt
-from h056hunt.inspect import file_record, files_with_steps
+from h056hunt.inspect import file_record, files_with_steps, unread_record
 from h056hunt.load import LoadedData, LoadOptions, ProgressCallback, load_logs
 from h056hunt.loaders import fastpath
 from h056hunt.loaders.csv_portal import SHAPE_SIGNIN as PORTAL_SIGNIN_SHAPE
@@ -649,6 +649,9 @@ def inspect(
             for report in data.files
         ]
         if output_format == "json":
+            # A path that could not be read gets an object too, so a script sees
+            # every input it gave, with the reason in "error".
+            records += [unread_record(path, reason) for path, reason in data.unreadable]
             for record in records:
                 record["coverage_warnings"] = coverage
                 click.echo(dumps(record))

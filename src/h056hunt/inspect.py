@@ -105,3 +105,24 @@ def file_record(report: FileReport, has_steps: bool | None = None) -> dict[str, 
         "time_max": format_time(max(times_max)) if times_max else None,
         "missing_fields": missing_fields(report, has_steps),
     }
+
+
+def unread_record(path: str, reason: str) -> dict[str, Any]:
+    """Return the :func:`file_record` shape for a path that was not read: no
+    records, partial, and the reason as its error."""
+    return {
+        "path": path,
+        "shape": None,
+        "log": None,
+        "records_seen": 0,
+        "loaded": 0,
+        "loaded_by_log": {"audit": 0, "signin": 0, "steps": 0},
+        "duplicates": 0,
+        "prefiltered": 0,
+        "skipped": {},
+        "partial": True,
+        "error": f"not read: {reason}",
+        "time_min": None,
+        "time_max": None,
+        "missing_fields": [],
+    }
