@@ -187,15 +187,14 @@ def test_unquoted_pattern_gets_hint() -> None:
     assert "quote a pattern" in result.stderr
 
 
-def test_audit_given_twice_exits_two() -> None:
+def test_same_file_for_both_options_is_routed() -> None:
     audit = str(SAMPLES / "audit.json")
     result = CliRunner().invoke(
-        main, ["hunt", "-q", "--audit", audit, "--signin", audit]
+        main, ["hunt", "--fail-on", "none", "--audit", audit, "--signin", audit]
     )
 
-    assert result.exit_code == 2
-    assert "no input holds a sign-in record" in result.output
-    assert "also given to the other option" in result.output
+    assert result.exit_code == 0, result.output
+    assert "no sign-in data was loaded" in result.stderr
 
 
 def test_audit_as_only_signin_exits_two() -> None:
@@ -203,6 +202,7 @@ def test_audit_as_only_signin_exits_two() -> None:
     result = CliRunner().invoke(main, ["hunt", "-q", "--signin", audit])
 
     assert result.exit_code == 2
+    assert "no input holds a sign-in record, so no prompt" in result.output
     assert "they hold audit records only" in result.output
 
 
@@ -323,3 +323,16 @@ def test_parquet_part_names_convert_folder(tmp_path: Path) -> None:
     assert "_h056_manifest.json" in single.stderr
     assert "UTF-8" not in single.stderr
     assert whole.exit_code == 0, whole.output
+
+
+def test_all_skipped_names_reason_without_summary(tmp_path: Path) -> None:
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps({"scenarios": []}), encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["convert", "--audit", str(labels), "--out", str(tmp_path / "lake")]
+    )
+
+    assert result.exit_code == 2
+    assert "the only record of" in result.stderr
+    assert "(unrecognised record" in result.stderr
+    assert "run summary" not in result.stderr

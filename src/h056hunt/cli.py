@@ -922,12 +922,19 @@ def _reject_empty_inputs(
         if strict and _usable_records(reports) == 0:
             # Every record was skipped, as for a file that is not a log export:
             # a clean result would describe data that was never looked at.
-            skipped = sum(sum(r.skipped.values()) for r in reports)
+            reasons: Counter[str] = Counter()
+            for report in reports:
+                reasons.update(report.skipped)
             names = name_paths([plain(report.path) for report in reports])
+            # The message names the reasons itself: convert and --quiet print no
+            # run summary.
+            common = [plain(reason) for reason, _ in reasons.most_common(2)]
+            more = len(reasons) - len(common)
+            listed = "; ".join(common) + (f"; {more} more" if more else "")
             raise UsageError(
                 f"the {option} inputs contain no usable record: "
-                f"{_describe_all_skipped(skipped, names)} (the run summary gives the "
-                f"reasons), so nothing was {action}",
+                f"{_describe_all_skipped(reasons.total(), names)} ({listed}), so "
+                f"nothing was {action}",
                 hint="check that the files are the exports you meant to give",
             )
 
@@ -968,22 +975,38 @@ def _describe_all_skipped(count: int, names: str) -> str:
 def _reject_missing_log(
     data: LoadedData, audit_inputs: tuple[str, ...], signin_inputs: tuple[str, ...]
 ) -> None:
-    """Fail when ``--audit`` or ``--signin`` was given but no input at all holds a
-    record of that log.
+    """Fail when ``--audit`` or ``--signin`` files were read but no input at all
+    holds a record of that log.
 
-    Giving the audit export twice, or an AuthDetails CSV without its sign-in
-    download, leaves the hunt without one of its two logs. Its result would only
-    say so in a coverage line while the exit status read as clean. Inputs given to
-    the wrong option are fine, because each record goes to its own log.
+    An audit export as the only ``--signin`` input, or an AuthDetails CSV without
+    its sign-in download, leaves the hunt without one of its two logs. Its result
+    would only say so in a coverage line while the exit status read as clean.
+    Inputs given to the wrong option are fine, because each record goes to its own
+    log. So is an input given to both options: that asks the hunt to route each
+    record, and one log may then be missing.
 
     Raises:
         UsageError: a log that an option asked for has no record.
     """
-    for option, inputs, log, noun in (
-        ("--audit", audit_inputs, "audit", "audit record"),
-        ("--signin", signin_inputs, "signin", "sign-in record"),
+    shared = set(audit_inputs) & set(signin_inputs)
+    for option, inputs, log, noun, effect in (
+        (
+            "--audit",
+            audit_inputs,
+            "audit",
+            "an audit record",
+            "no revocation can be found",
+        ),
+        (
+            "--signin",
+            signin_inputs,
+            "signin",
+            "a sign-in record",
+            "no prompt can be found",
+        ),
     ):
-        if not inputs:
+        reports = [report for report in data.files if report.requested_log == log]
+        if not inputs or not reports or shared:
             continue
         found = sum(
             report.loaded.get(log, 0) + report.prefiltered.get(log, 0)
@@ -991,21 +1014,16 @@ def _reject_missing_log(
         )
         if found:
             continue
-        reports = [report for report in data.files if report.requested_log == log]
         names = name_paths([plain(report.path) for report in reports])
-        held = Counter[str]()
+        held: Counter[str] = Counter()
         for report in reports:
             held.update(report.loaded)
             held.update(report.prefiltered)
         kinds = [_LOG_NOUNS[kind] for kind, count in sorted(held.items()) if count]
         holding = f"; they hold {' and '.join(kinds)} only" if kinds else ""
-        if not reports:
-            # A file given to both options is read once, for the first of them.
-            names = name_paths([plain(pattern) for pattern in inputs])
-            holding = "; each of them was also given to the other option"
         raise UsageError(
-            f"no input holds a {noun}, so nothing can be hunted: the {option} "
-            f"inputs are {names}{holding}",
+            f"no input holds {noun}, so {effect}: the {option} inputs are "
+            f"{names}{holding}",
             hint=f"give the {log.replace('signin', 'sign-in')} log export with "
             f"{option}; an AuthDetails CSV goes with the sign-in CSV it belongs to",
         )
