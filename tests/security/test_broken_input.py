@@ -513,8 +513,11 @@ def test_size_option_rejects_nonsense(tmp_path: Path) -> None:
 def test_audit_given_as_signin_warns(tmp_path: Path) -> None:
     path = tmp_path / "audit.json"
     path.write_text(graph_page(audit()), encoding="utf-8")
+    signins = tmp_path / "signins.json"
+    signins.write_text(graph_page(denied_signin("S1")), encoding="utf-8")
 
-    result = hunt("--signin", str(path))
+    # With a sign-in export beside it, the hunt has both logs and goes on.
+    result = hunt("--signin", str(path), "--signin", str(signins))
 
     item = file_report(report_of(result), "audit.json")
     assert item["loaded"] == {"audit": 1, "signin": 0, "steps": 0}
@@ -525,12 +528,25 @@ def test_audit_given_as_signin_warns(tmp_path: Path) -> None:
 def test_signin_given_as_audit_warns(tmp_path: Path) -> None:
     path = tmp_path / "signins.json"
     path.write_text(graph_page(denied_signin("S1")), encoding="utf-8")
+    audits = tmp_path / "audits.json"
+    audits.write_text(graph_page(audit()), encoding="utf-8")
 
-    result = hunt("--audit", str(path))
+    result = hunt("--audit", str(path), "--audit", str(audits))
 
     item = file_report(report_of(result), "signins.json")
     assert item["loaded"] == {"audit": 0, "signin": 1, "steps": 0}
     assert "pass it with --signin next time" in result.stderr
+
+
+def test_misfiled_export_alone_stops(tmp_path: Path) -> None:
+    path = tmp_path / "signins.json"
+    path.write_text(graph_page(denied_signin("S1")), encoding="utf-8")
+
+    result = hunt("--audit", str(path))
+
+    assert result.exit_code == 2
+    assert "pass it with --signin next time" in result.stderr
+    assert "no input holds an audit record" in result.stderr
 
 
 def unreadable_folder(folder: Path) -> Path:
