@@ -336,3 +336,29 @@ def test_all_skipped_names_reason_without_summary(tmp_path: Path) -> None:
     assert "the only record of" in result.stderr
     assert "(unrecognised record" in result.stderr
     assert "run summary" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("shape", "warned"), [("purview-ual-csv", True), ("graph-page", False)]
+)
+def test_purview_signins_warn_of_missing_steps(
+    tmp_path: Path, shape: str, warned: bool
+) -> None:
+    folder = tmp_path / shape
+    simulated = CliRunner().invoke(
+        main,
+        ["simulate", "--users", "30", "--noise", "2"]
+        + ["--signin-shape", shape, "--audit-shape", "graph-page"]
+        + ["--out", str(folder)],
+    )
+    assert simulated.exit_code == 0, simulated.stderr
+    signins = next(folder.glob("signin*"))
+
+    result = CliRunner().invoke(
+        main,
+        ["hunt", "--fail-on", "none", "--audit", str(folder / "audit.json")]
+        + ["--signin", str(signins)],
+    )
+
+    assert result.exit_code == 0, result.stderr
+    assert ("carry no authentication steps" in result.stderr) is warned

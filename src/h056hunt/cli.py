@@ -45,8 +45,10 @@ from h056hunt.hunt import coverage_warnings, run_hunt
 from h056hunt.inspect import file_record, files_with_steps, unread_record
 from h056hunt.load import LoadedData, LoadOptions, ProgressCallback, load_logs
 from h056hunt.loaders import fastpath
+from h056hunt.loaders.csv_export import SHAPE_UAL_CSV
 from h056hunt.loaders.csv_portal import SHAPE_SIGNIN as PORTAL_SIGNIN_SHAPE
 from h056hunt.loaders.sink import FileReport
+from h056hunt.loaders.ual import SHAPE_UAL_JSON
 from h056hunt.log_format import configure_logging
 from h056hunt.render import RENDERERS, extension_fits, format_for_extension
 from h056hunt.render.context import RenderContext
@@ -1057,12 +1059,30 @@ def _usable_records(reports: list[FileReport]) -> int:
     )
 
 
+# Purview Unified Audit Log shapes, whose sign-ins never carry steps.
+UAL_SHAPES = frozenset({SHAPE_UAL_CSV, SHAPE_UAL_JSON})
+
+
 def _warn_missing_auth_details(data: LoadedData) -> None:
-    """Warn about portal sign-in downloads given without their AuthDetails file.
+    """Warn about portal sign-in downloads given without their AuthDetails file,
+    and about Purview sign-ins, which have no steps at all.
 
     The portal writes the authentication steps to a separate file, so without it a
     denial recorded only in a step is not seen, and the result looks complete.
     """
+    purview = [
+        plain(report.path)
+        for report in data.files
+        if report.shape in UAL_SHAPES and report.loaded.get("signin")
+    ]
+    if purview:
+        logger.warning(
+            "%s: Purview audit log sign-ins carry no authentication steps and no "
+            "MFA result text, so a denied prompt counts by its error number alone, "
+            "without its outcome, and one recorded only in a step is not seen; an "
+            "Entra sign-in export of the same span has both",
+            name_paths(purview),
+        )
     portal = [
         report
         for report in data.files
