@@ -640,3 +640,27 @@ def test_debug_logs_phase_times(audit_file: str, signin_file: str) -> None:
     ]
     assert phases == ["loading", "detection", "run summary", "table output"]
     assert " took " not in run("--audit", audit_file, "--signin", signin_file).stderr
+
+
+@pytest.mark.parametrize(
+    ("second_copy_time", "conflicts"),
+    [("2024-05-14T09:02:00.4871234Z", 0), ("2024-05-14T09:07:00Z", 1)],
+)
+def test_copy_times_compare_to_second(
+    tmp_path: Path, audit_file: str, second_copy_time: str, conflicts: int
+) -> None:
+    # A Graph export gives times to the second and a diagnostic export to 100 ns,
+    # so two exports of one sign-in differ below the second.
+    record = denial(1, 2)
+    record["createdDateTime"] = "2024-05-14T09:02:00Z"
+    first = write_ndjson(tmp_path / "graph.ndjson", [record])
+    second = write_ndjson(
+        tmp_path / "precise.ndjson", [{**record, "createdDateTime": second_copy_time}]
+    )
+
+    result = run(
+        *("--audit", audit_file, "--signin", first, "--signin", second),
+        *("--format", "json"),
+    )
+
+    assert len(json.loads(result.stdout)["run"]["conflicts"]) == conflicts

@@ -484,6 +484,17 @@ def _find_conflicts(
     compared = [column for column in content if column != "record_id"]
     # Count the values of every column in one grouped call, because a loop over
     # each duplicated record and column took minutes when an export was given twice.
+    # Graph exports give sign-in times to the second and diagnostic exports to
+    # 100 ns, so the copies of one record compare their times to the second.
+    times = [
+        column
+        for column in compared
+        if pd.api.types.is_datetime64_any_dtype(groups[column].dtype)
+    ]
+    if times:
+        groups = groups.assign(
+            **{column: groups[column].dt.floor("s") for column in times}
+        )
     by_record = groups.groupby("record_id", sort=True)
     differs = by_record[compared].nunique(dropna=True) > 1
     conflicting = differs[differs.to_numpy().any(axis=1)]
