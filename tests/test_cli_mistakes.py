@@ -362,3 +362,28 @@ def test_purview_signins_warn_of_missing_steps(
 
     assert result.exit_code == 0, result.stderr
     assert ("carry no authentication steps" in result.stderr) is warned
+
+
+@pytest.mark.parametrize(
+    ("extra", "warning"),
+    [
+        (["--format", "jsonl", "--details"], "--details changes only the table"),
+        (["--format", "csv", "--tz", "Europe/Berlin"], "--format csv writes every"),
+        (["--spark-master", "local[2]"], "--spark-master applies only with"),
+    ],
+)
+def test_unused_option_warns(extra: list[str], warning: str) -> None:
+    result = CliRunner().invoke(main, [*SAMPLE_INPUTS, "--fail-on", "none", *extra])
+
+    assert result.exit_code == 0, result.stderr
+    assert warning in result.stderr
+
+
+def test_used_options_do_not_warn() -> None:
+    result = CliRunner().invoke(
+        main,
+        [*SAMPLE_INPUTS, "--fail-on", "none", "--details", "--tz", "Europe/Berlin"],
+    )
+
+    assert result.exit_code == 0, result.stderr
+    assert "WARNING" not in result.stderr

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 import pyarrow as pa
+from click.core import ParameterSource
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -492,6 +493,7 @@ def hunt(
         output = None
     _check_output(output, audit_inputs + signin_inputs)
     chosen_format = _choose_format(output_format, output)
+    _warn_unused_options(chosen_format, details=details, tz=tz, engine=engine)
 
     def work() -> int:
         phases = _PhaseClock()
@@ -885,6 +887,38 @@ def _check_activity_names(names: tuple[str, ...]) -> tuple[str, ...]:
                 param_hint="--revocation-activity",
             )
     return names
+
+
+# Formats that write every time in UTC, whatever --tz says.
+_UTC_FORMATS = frozenset({"jsonl", "json", "csv", "timesketch"})
+
+
+def _warn_unused_options(
+    chosen_format: str, *, details: bool, tz: tzinfo | None, engine: str
+) -> None:
+    """Warn about options that the chosen format or engine does not use.
+
+    An option that changes nothing would otherwise look as if it had worked.
+    """
+    context = click.get_current_context()
+    if details and chosen_format != "table":
+        logger.warning(
+            "--details changes only the table format; --format %s is unchanged",
+            chosen_format,
+        )
+    if tz is not None and chosen_format in _UTC_FORMATS:
+        logger.warning(
+            "--tz changes only the table, markdown and html formats; --format %s "
+            "writes every time in UTC",
+            chosen_format,
+        )
+    if engine != "spark":
+        for name, option in (
+            ("spark_master", "--spark-master"),
+            ("spark_settings", "--spark-conf"),
+        ):
+            if context.get_parameter_source(name) == ParameterSource.COMMANDLINE:
+                logger.warning("%s applies only with --engine spark", option)
 
 
 def _reject_empty_inputs(
