@@ -387,3 +387,20 @@ def test_used_options_do_not_warn() -> None:
 
     assert result.exit_code == 0, result.stderr
     assert "WARNING" not in result.stderr
+
+
+def test_bare_paths_to_hunt_name_the_options() -> None:
+    result = CliRunner().invoke(
+        main, ["hunt", str(SAMPLES / "audit.json"), str(SAMPLES / "signin.json")]
+    )
+
+    assert result.exit_code == 2
+    assert "give the audit export with --audit" in result.output
+
+
+def test_inspect_audit_option_explains_bare_paths() -> None:
+    result = CliRunner().invoke(main, ["inspect", "--audit", str(SAMPLES)])
+
+    assert result.exit_code == 2
+    assert "takes the paths themselves" in result.output
+    assert "--quiet" not in result.output

@@ -200,6 +200,22 @@ class _Command(click.Command):
                     "; an option takes one path: repeat it for each file, give a "
                     "folder, or quote a pattern ('exports/*.json')"
                 )
+                if not any(arg.startswith("-") for arg in args):
+                    error.message += (
+                        "; give the audit export with --audit and the sign-in "
+                        "export with --signin"
+                    )
+            elif isinstance(error, click.NoSuchOption) and error.option_name in (
+                "--audit",
+                "--signin",
+            ):
+                # inspect and the like take bare paths; a near miss such as
+                # '--quiet' would mislead.
+                error.possibilities = None
+                error.message = (
+                    f"no such option '{error.option_name}': this command takes the "
+                    "paths themselves, whatever log they hold"
+                )
             raise
 
 
