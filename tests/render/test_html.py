@@ -306,10 +306,27 @@ def test_html_sample_files_show_prefiltered(
 
     assert "<th>Skipped</th><th>Pre-filtered</th>" in page
     for item in run["files"]:
-        row = next(line for line in page.splitlines() if item["path"] in line)
+        # The path has a break opportunity after each separator.
+        shown = item["path"].replace("/", "/<wbr>")
+        row = next(line for line in page.splitlines() if shown in line)
         cells = re.findall(r"<td>(.*?)</td>", row)
         assert cells[8:10] == [str(item["skipped"]), str(item["prefiltered"])]
     assert (
         f"{records['skipped']} skipped, {records['prefiltered']} not needed by the "
         "hunt (pre-filtered)</dd>"
     ) in page
+
+
+def test_html_file_paths_break_at_separators(
+    sample_logs_dir: Path, tmp_path: Path
+) -> None:
+    page = write_report(tmp_path, *sample_log_args(sample_logs_dir))
+    files_table = page[page.index('<table class="files">') :]
+    files_table = files_table[: files_table.index("</table>")]
+    paths = re.findall(r"<td><code>(.*?)</code></td>", files_table)
+
+    assert '<div class="scroll"><table class="files">' in page
+    assert paths
+    for shown in paths:
+        plain_path = shown.replace("<wbr>", "")
+        assert shown == plain_path.replace("/", "/<wbr>")

@@ -197,7 +197,7 @@ def _files_table(files: list[dict[str, Any]]) -> list[str]:
     for item in files:
         loaded = item["loaded"]
         cells = (
-            f"<code>{esc(item['path'])}</code>",
+            f"<code>{_path_breaks(esc(item['path']))}</code>",
             esc(item["given_as"]),
             esc(item["shape"]),
             str(item["records_seen"]),
@@ -213,15 +213,21 @@ def _files_table(files: list[dict[str, Any]]) -> list[str]:
         )
         rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
     return [
-        '<table class="files">',
+        '<div class="scroll"><table class="files">',
         "<thead><tr>"
         + "".join(f"<th>{name}</th>" for name in header)
         + "</tr></thead>",
         "<tbody>",
         *rows,
         "</tbody>",
-        "</table>",
+        "</table></div>",
     ]
+
+
+def _path_breaks(escaped: str) -> str:
+    """Return an escaped path with a line break opportunity after each separator,
+    so a long path wraps between folder names rather than inside them."""
+    return escaped.replace("/", "/<wbr>").replace("\\", "\\<wbr>")
 
 
 def _coverage(warnings: list[str]) -> list[str]:

@@ -11,7 +11,7 @@ CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-sr
 
 STYLE_SHEET = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto;
-  max-width: 1100px; padding: 1rem 2rem; color: #212529; line-height: 1.45; }
+  max-width: 1600px; padding: 1rem 2rem; color: #212529; line-height: 1.45; }
 h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
 h2 { font-size: 1.25rem; border-bottom: 1px solid #dee2e6; padding-bottom: 0.2rem;
   margin-top: 2rem; }
@@ -22,7 +22,7 @@ th, td { border: 1px solid #dee2e6; padding: 0.25rem 0.45rem; text-align: left;
   vertical-align: top; overflow-wrap: break-word; }
 th { background: #f1f3f5; }
 code { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace;
-  font-size: 0.85em; overflow-wrap: anywhere; }
+  font-size: 0.85em; overflow-wrap: break-word; }
 .muted { color: #6c757d; }
 .banner { border: 2px solid #e67700; background: #fff4e6; padding: 0.6rem 0.9rem;
   margin: 1rem 0; font-weight: 600; }
