@@ -37,6 +37,10 @@ _READ_CHUNK_BYTES = 8 * 1024 * 1024
 _OVERSIZED_PREFIX_BYTES = 256
 
 
+# Empty lines in a row from which iter_text_lines yields one line for them all.
+BLANK_RUN_LINES = 4096
+
+
 @dataclass(frozen=True)
 class TextLine:
     """One line of a file, decoded, with its 1-based number and its size in bytes.
@@ -171,6 +175,20 @@ def iter_text_lines(
     number = 0
     while raw := stream.readline(max_line_bytes + 1):
         number += 1
+        if raw in (b"\n", b"\r\n"):
+            # A long run of empty lines is read in bulk: one line at a time, the
+            # gigabyte of line feeds that a small gzip file can hold took hours.
+            run = 1 + _read_line_ends(stream, raw)
+            decoder.offset += run * len(raw)
+            text = raw.decode("ascii")
+            if run < BLANK_RUN_LINES:
+                for offset in range(run):
+                    yield TextLine(number + offset, text, len(raw))
+            else:
+                # One empty line stands for the run. Later lines keep their numbers.
+                yield TextLine(number, text, run * len(raw))
+            number += run - 1
+            continue
         if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
             prefix = raw[:_OVERSIZED_PREFIX_BYTES].decode("utf-8", errors="replace")
             size = len(raw) + _read_past_line(stream)
@@ -178,6 +196,27 @@ def iter_text_lines(
             decoder.offset += size
             continue
         yield TextLine(number, decoder.decode(raw, number), len(raw))
+
+
+def _read_line_ends(stream: _GuardedStream, ending: bytes) -> int:
+    """Read the empty lines, each just ``ending``, that come next; return how many.
+
+    A CR that is not part of a CRLF ends the run, so the lines after it are read
+    one at a time as before.
+    """
+    count = 0
+    while True:
+        head = stream.peek(_READ_CHUNK_BYTES)
+        ends = head[: len(head) - len(head.lstrip(ending))]
+        lines = len(ends) // len(ending)
+        if ends[: lines * len(ending)] != ending * lines:
+            return count
+        if not lines:
+            return count
+        stream.read(lines * len(ending))
+        count += lines
+        if lines * len(ending) < len(head):
+            return count
 
 
 def _read_past_line(stream: _GuardedStream) -> int:
