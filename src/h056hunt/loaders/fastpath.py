@@ -1836,6 +1836,9 @@ def _read_unchanged_blocks(
         pool.read(index, blocks.tolist(), wanted, sink, upn_search)
     except (*_READ_ERRORS, Unsupported) as error:
         _check_unchanged(fast_file)
+        # NOTE: a pre-filtered line of a requested user that is not valid UTF-8,
+        # contains a NUL character or is not valid JSON also ends here. It is then
+        # reported as a change of the file, where the plain path names the line.
         raise FileChanged(f"reading it again failed: {error}") from error
     _check_unchanged(fast_file)
 
