@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner, Result
 
@@ -44,3 +46,77 @@ def hunt_files(audit: Path, signin: Path, *extra: str) -> Result:
 def hunt_jsonl(audit: Path, signin: Path, *extra: str) -> Result:
     """Run :func:`hunt_files` writing jsonl."""
     return hunt_files(audit, signin, "--format", "jsonl", *extra)
+
+
+# Run summary fields that differ between the fast and the plain path for every
+# file: the fast path counts the records that it does not decode as pre-filtered.
+PREFILTER_FIELDS = ("loaded", "prefiltered", "prompts")
+
+
+def problem_lines(stderr: str) -> list[str]:
+    """Return the error, warning and hint lines of a run's stderr."""
+    return [
+        line
+        for line in stderr.splitlines()
+        if "ERROR" in line or "WARNING" in line or line.startswith("  hint:")
+    ]
+
+
+def without_prefilter_fields(value: Any) -> Any:
+    """Return a JSON report without the fields that :data:`PREFILTER_FIELDS` names."""
+    if isinstance(value, dict):
+        return {
+            key: without_prefilter_fields(item)
+            for key, item in value.items()
+            if key not in PREFILTER_FIELDS
+        }
+    if isinstance(value, list):
+        return [without_prefilter_fields(item) for item in value]
+    return value
+
+
+def assert_fast_same_as_plain(
+    audit: Path, signin: Path, checked: Path, *extra: str, fast_path: bool = True
+) -> Result:
+    """Hunt with and without ``--no-fast-path`` and assert the same result.
+
+    Compares the exit codes, the error, warning and hint lines, the jsonl findings
+    byte for byte and the json report without :data:`PREFILTER_FIELDS`. The debug
+    log must show that ``checked`` was read by the fast path, or by the plain path
+    when ``fast_path`` is False.
+
+    Returns:
+        The fast path's json run, or its jsonl run when it stopped with exit code
+        2 and wrote no report.
+    """
+    plain = ("--no-fast-path",)
+    fast_jsonl = hunt_files(audit, signin, "-vv", "--format", "jsonl", *extra)
+    plain_jsonl = hunt_files(audit, signin, "-vv", "--format", "jsonl", *plain, *extra)
+
+    assert fast_jsonl.exit_code == plain_jsonl.exit_code
+    assert problem_lines(fast_jsonl.stderr) == problem_lines(plain_jsonl.stderr)
+    assert fast_jsonl.stdout_bytes == plain_jsonl.stdout_bytes
+    if plain_jsonl.exit_code == 2:
+        # A run that stops at an input error writes no report in any format.
+        assert not fast_jsonl.stdout_bytes
+        fast_json = fast_jsonl
+    else:
+        fast_json = hunt_files(audit, signin, "-vv", "--format", "json", *extra)
+        plain_json = hunt_files(
+            audit, signin, "-vv", "--format", "json", *plain, *extra
+        )
+        assert fast_json.exit_code == plain_json.exit_code
+        assert problem_lines(fast_json.stderr) == problem_lines(plain_json.stderr)
+        fast_report = json.loads(fast_json.stdout)
+        plain_report = json.loads(plain_json.stdout)
+        assert fast_report["findings"] == plain_report["findings"]
+        assert without_prefilter_fields(fast_report) == without_prefilter_fields(
+            plain_report
+        )
+    # With -vv the run logs why a file goes to the plain path, before reading it.
+    plain_read = f"{checked.name}: read by the plain path" in fast_json.stderr
+    assert plain_read is not fast_path, fast_json.stderr
+    if fast_json.exit_code != 2:
+        fast_read = f"{checked.name}: graph shape, fast path" in fast_json.stderr
+        assert fast_read is fast_path, fast_json.stderr
+    return fast_json

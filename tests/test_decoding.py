@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import logging
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from h056hunt.cli import main
-from h056hunt.decoding import iter_text_chunks
+from h056hunt.decoding import iter_text_chunks, iter_text_chunks_after
 from h056hunt.errors import InputError
 from h056hunt.sources import decode_text
 from h056hunt.streams import chunk_lines, text_lines
@@ -217,3 +219,55 @@ def test_utf16_page_oversized_record_skipped(tmp_path: Path) -> None:
     assert found["records_seen"] == 3
     assert found["skipped_by_reason"] == {"record larger than the limit": 1}
     assert found["partial"] is True
+
+
+def _decode_chunks(chunks: Iterator[str]) -> tuple[list[str], str | None]:
+    """Return the text chunks read, and the error that stopped them, if any."""
+    texts: list[str] = []
+    try:
+        texts.extend(chunks)
+    except InputError as error:
+        return texts, str(error)
+    return texts, None
+
+
+def _chunk_ends(texts: list[str], start: int = 0) -> list[int]:
+    return list(itertools.accumulate(map(len, texts), initial=start))[1:]
+
+
+@pytest.mark.parametrize("mark", [b"", b"\xef\xbb\xbf"], ids=["no mark", "mark"])
+@pytest.mark.parametrize("strict", [True, False], ids=["strict", "lenient"])
+def test_chunks_after_offset_match_whole_file(mark: bytes, strict: bool) -> None:
+    lines = [f'{{"n": {number}, "v": "é{number}"}}\n'.encode() for number in range(40)]
+    lines[25] = lines[25].replace("é".encode(), b"\xff")
+    lines[31] = lines[31].replace(b'"v"', b'"\x00"')
+    data = mark + b"".join(lines)
+    line = 20
+    offset = len(mark) + sum(map(len, lines[:line]))
+    stream = io.BytesIO(data)
+    stream.seek(offset)
+
+    whole_texts, whole_error = _decode_chunks(
+        iter_text_chunks(io.BytesIO(data), "x.json", strict=strict, chunk_bytes=64)
+    )
+    texts, error = _decode_chunks(
+        iter_text_chunks_after(
+            stream,
+            "x.json",
+            strict=strict,
+            offset=offset,
+            lines=line,
+            has_utf8_mark=bool(mark),
+            chunk_bytes=64,
+        )
+    )
+
+    before = data[len(mark) : offset].decode()
+    assert error == whole_error
+    assert before + "".join(texts) == "".join(whole_texts)
+    # Chunks end where the whole file's chunks end.
+    whole_ends = [end for end in _chunk_ends(whole_texts) if end > len(before)]
+    assert _chunk_ends(texts, len(before)) == whole_ends
+    if strict:
+        assert error is not None
+        assert "x.json, line 26: invalid UTF-8 byte at offset" in error

@@ -16,9 +16,9 @@ import pytest
 
 from h056hunt.loaders import fields
 from h056hunt.loaders.entra import actor_fields, audit_row, signin_row
-from h056hunt.loaders.fastpath import RecordingSink
 from h056hunt.loaders.fields import decode_json_text, json_text, lower_keys, text
 from h056hunt.loaders.json_export import route_record
+from h056hunt.loaders.scan_decode import RecordingSink
 
 REVOCATION = "Update StsRefreshTokenValidFrom Timestamp"
 

@@ -78,6 +78,19 @@ class ChunkDecoder:
         self._tail = b""
         self._text_newlines = 0
 
+    def start_at(self, offset: int, lines: int) -> None:
+        """Continue as if the file's first ``offset`` bytes had been decoded.
+
+        The bytes before ``offset`` must be UTF-8 ending in a line break, and
+        contain ``lines`` line breaks. Offsets and line numbers in messages then
+        count from the start of the file.
+        """
+        self._skip_bytes = 0
+        self._fed = offset
+        self._fed_newlines = lines
+        self._text_newlines = lines
+        self._tail = b"\n"
+
     def decode(self, data: bytes, *, final: bool = False) -> str:
         """Decode the next bytes of the file; ``final`` for the last call.
 
@@ -199,6 +212,46 @@ def iter_text_chunks(
     if text:
         yield text
     while data := stream.read(chunk_bytes):
+        text = decoder.decode(data)
+        if text:
+            yield text
+    text = decoder.decode(b"", final=True)
+    if text:
+        yield text
+
+
+def iter_text_chunks_after(
+    stream: ByteStream,
+    display: str,
+    *,
+    strict: bool,
+    offset: int,
+    lines: int,
+    has_utf8_mark: bool,
+    reported: set[str] | None = None,
+    chunk_bytes: int = READ_CHUNK_BYTES,
+) -> Iterator[str]:
+    """Yield the decoded text of a UTF-8 file from ``offset`` on, in the chunks
+    that :func:`iter_text_chunks` yields for that part of the whole file.
+
+    ``stream`` is positioned at ``offset``, a line start after ``lines`` line
+    breaks. :func:`iter_text_chunks` reads three bytes and then ``chunk_bytes``
+    at a time, so the first chunk here ends where its chunk ends. A reader that
+    decodes a chunk only when it needs the text then meets an invalid byte at the
+    same point of its reading as in the whole file. Messages name the file's own
+    lines and offsets.
+
+    Raises:
+        InputError: strict mode and the text is invalid (see :class:`ChunkDecoder`);
+            any mode and the stream fails.
+    """
+    mark = _UTF8_MARK if has_utf8_mark else b""
+    decoder = ChunkDecoder(display, strict=strict, first_bytes=mark, reported=reported)
+    decoder.start_at(offset, lines)
+    head = len(_UTF8_MARK)
+    first = chunk_bytes - (offset - head) % chunk_bytes if offset >= head else 0
+    while data := stream.read(first or chunk_bytes):
+        first = 0
         text = decoder.decode(data)
         if text:
             yield text

@@ -171,7 +171,7 @@ def iter_text_lines(
         chunks = iter_text_chunks(stream, display, strict=strict)
         yield from chunk_lines(chunks, max_line_bytes, bytes_per_character=2)
         return
-    decoder = _LineDecoder(display, strict=strict)
+    decoder = LineDecoder(display, strict=strict)
     number = 0
     while raw := stream.readline(max_line_bytes + 1):
         number += 1
@@ -229,8 +229,14 @@ def _read_past_line(stream: _GuardedStream) -> int:
     return skipped
 
 
-class _LineDecoder:
-    """Decode UTF-8 lines one at a time, with the checks of :func:`decode_text`."""
+class LineDecoder:
+    """Decode UTF-8 lines one at a time, with the checks of :func:`decode_text`.
+
+    Attributes:
+        offset: the file's byte offset of the next line, which messages about an
+            invalid byte count from. A caller that decodes lines out of order sets
+            it before each line.
+    """
 
     def __init__(self, display: str, *, strict: bool) -> None:
         self.display = display
@@ -239,6 +245,16 @@ class _LineDecoder:
         self._warned: set[str] = set()
 
     def decode(self, raw: bytes, number: int) -> str:
+        """Decode the line ``raw``, numbered ``number`` from 1.
+
+        In lenient mode the first invalid byte and the first NUL character of the
+        file are each reported once, bad bytes become U+FFFD and NUL characters are
+        removed.
+
+        Raises:
+            InputError: strict mode and the line contains an invalid byte or a NUL
+                character.
+        """
         if self.offset == 0 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
             self.offset = 3

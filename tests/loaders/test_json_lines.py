@@ -16,6 +16,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from h056hunt.cli import main
+from h056hunt.errors import InputError
+from h056hunt.loaders.json_export import route_record
+from h056hunt.loaders.json_lines import FirstValueReader
+from h056hunt.loaders.sink import FileSink
+from h056hunt.streams import TextLine
 
 USER_ID = "11111111-1111-4111-8111-111111111111"
 PATHS = [[], ["--no-fast-path"]]
@@ -144,3 +149,74 @@ def test_pretty_printed_record_still_one_record(tmp_path: Path) -> None:
     assert report["loaded"]["signin"] == 3
     assert report["skipped"] == 0
     assert report["partial"] is False
+
+
+def _text_lines(*texts: str) -> list[TextLine]:
+    return [
+        TextLine(number, text + "\n", len(text) + 1)
+        for number, text in enumerate(texts, start=1)
+    ]
+
+
+def _first_value_reader(sink: FileSink, *, strict: bool) -> FirstValueReader:
+    return FirstValueReader(
+        sink,
+        strict=strict,
+        max_record_bytes=2**20,
+        route=route_record,
+        complete_records=0,
+    )
+
+
+def test_first_value_reader_stops_at_skip() -> None:
+    sink = FileSink("signin.ndjson", "signin", None)
+    reader = _first_value_reader(sink, strict=False)
+    cut = '{"id":"signin-1","createdDateTime":"2025-01-0'
+    lines = _text_lines(cut, good(2), good(3))
+
+    assert reader.feed(lines[0]) is False
+    assert reader.feed(lines[1]) is True
+
+    assert reader.records == 1
+    assert reader.spans_lines is False
+    # The joined lines fail, so the cut line is skipped; the line after it is left
+    # for the caller.
+    assert sink.report.skipped == {"invalid JSON": 1}
+    assert sink.report.records_seen == 1
+    assert sink.finish().signin.empty
+
+
+def test_first_value_reader_counts_array_records() -> None:
+    sink = FileSink("signin.ndjson", "signin", None)
+    reader = _first_value_reader(sink, strict=False)
+    (line,) = _text_lines(f"[{good(1)},{good(2)},7]")
+
+    assert reader.feed(line) is True
+
+    assert reader.records == 3
+    assert sink.report.skipped == {"not a JSON object": 1}
+    assert list(sink.finish().signin["source_record"]) == [1, 2]
+
+
+def test_first_value_reader_value_across_lines() -> None:
+    sink = FileSink("signin.ndjson", "signin", None)
+    reader = _first_value_reader(sink, strict=False)
+    lines = _text_lines("[", good(1), "]")
+
+    assert reader.feed(lines[0]) is False
+    # The array's first record starts on the second line.
+    assert reader.feed(lines[1]) is True
+
+    assert reader.spans_lines is True
+
+
+def test_first_value_reader_strict_raises() -> None:
+    sink = FileSink("signin.ndjson", "signin", None)
+    reader = _first_value_reader(sink, strict=True)
+    (line,) = _text_lines("xx")
+
+    with pytest.raises(InputError) as raised:
+        reader.feed(line)
+
+    assert raised.value.line == 1
+    assert raised.value.complete_records == 0

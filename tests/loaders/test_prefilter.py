@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from h056hunt.errors import InputError
 from h056hunt.loaders import fastpath, prefilter, registry
 from h056hunt.loaders.sink import FileFrames, FileSink
 from h056hunt.simulate.config import SimulationConfig
@@ -178,13 +179,18 @@ def test_line_framed_page(tmp_path: Path, graph_lines: list[str]) -> None:
     assert sink.report.prefiltered["signin"] > 0
 
 
-def test_page_missing_comma_falls_back(tmp_path: Path, graph_lines: list[str]) -> None:
+def test_page_missing_comma_same_error(tmp_path: Path, graph_lines: list[str]) -> None:
     head = '{"value":[\n'
     body = ",\n".join(graph_lines[:5]) + "\n" + ",\n".join(graph_lines[5:10])
     path = tmp_path / "page.json"
     path.write_text(head + body + "\n]}\n", encoding="utf-8")
-    with pytest.raises(fastpath.Unsupported):
+    with pytest.raises(InputError) as plain:
+        _load_plain(path)
+    # The plain path's document reader reads from the line without its comma.
+    with pytest.raises(InputError) as fast:
         _load_fast(path)
+    assert str(fast.value) == str(plain.value)
+    assert fast.value.line == 7
 
 
 def test_user_hashes_of_guids_and_others() -> None:

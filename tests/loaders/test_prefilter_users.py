@@ -53,7 +53,7 @@ def test_user_key_of_next_line_not_taken(monkeypatch: pytest.MonkeyPatch) -> Non
     assert result.block_offsets == [0, len(first) + 1]
     assert blocks == [1]
     assert hashes == [0xD0DA43A8]
-    assert [line for line, _, _ in result.decode] == [0]
+    assert [line for line, _, _, _ in result.decode] == [0]
 
 
 def test_every_line_with_user_indexed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -106,7 +106,7 @@ def test_lines_without_user_id_decoded(separated: bool) -> None:
 
     result = _scan(lines)
 
-    decoded = [text for _, _, text in result.decode]
+    decoded = [text for _, _, text, _ in result.decode]
     assert decoded == [line for line in lines[1:] if line]
     pairs = np.concatenate(list(result.user_index.slices()))
     assert (pairs & np.uint64(0xFFFFFFFF)).tolist() == [0xD0DA43A8]
@@ -122,7 +122,7 @@ def test_empty_id_with_stray_quote_decoded() -> None:
 
     result = _scan([_raw_line(0, f'"{USER}"'), line])
 
-    assert [text for _, _, text in result.decode] == [line]
+    assert [text for _, _, text, _ in result.decode] == [line]
 
 
 # A service principal's sign-in has neither a user id nor a UPN.
@@ -157,7 +157,7 @@ def test_user_id_in_other_case_decoded() -> None:
 
     result = _scan([_raw_line(0, f'"{USER}"'), line])
 
-    assert [text for _, _, text in result.decode] == [line]
+    assert [text for _, _, text, _ in result.decode] == [line]
 
 
 @pytest.mark.parametrize(

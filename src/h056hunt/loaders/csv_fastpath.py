@@ -57,15 +57,13 @@ from h056hunt.loaders.csv_table import CsvRecord
 from h056hunt.loaders.fastpath import (
     FileChanged,
     FileIdentity,
-    RecordingSink,
-    Unsupported,
     check_unchanged,
     enabled,
-    replay,
 )
 from h056hunt.loaders.fields import NULL_PLACEHOLDERS
 from h056hunt.loaders.fields import text as field_text
 from h056hunt.loaders.prefilter import LogSpec
+from h056hunt.loaders.scan_decode import RecordingSink, Unsupported, replay
 from h056hunt.loaders.sink import FileSink
 from h056hunt.loaders.upn_search import UpnSearch
 from h056hunt.timeparse import parse_time_column

@@ -12,10 +12,12 @@ block, which the first pass took (see :class:`GzipIndex`). When a decoded record
 lacks a user id, :meth:`ContextReader.read_upn_candidates` reads every block for the
 records that may pair its UPN with an id.
 
-Any file the fast path cannot read exactly as the plain path does (another shape, a
-line that does not decode to one record, a time that is not ISO 8601, a line over the
-size limit) raises :class:`Unsupported` before anything reaches the sink, and the
-caller reads it with the plain path.
+A line that does not decode to one record is read by the plain path's readers where
+it sits (see :mod:`~h056hunt.loaders.scan_decode`). Any file the fast path cannot
+read exactly as the plain path does (another shape, a value that the plain path reads
+across lines, a time that is not ISO 8601, a line over the size limit) raises
+:class:`Unsupported` before anything reaches the sink, and the caller reads it with
+the plain path.
 """
 
 from __future__ import annotations
@@ -24,17 +26,17 @@ import atexit
 import bisect
 import contextlib
 import gc
+import itertools
 import json
 import logging
 import mmap
 import multiprocessing
 import os
-import pickle
 import signal
 import weakref
 import zlib
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -46,9 +48,20 @@ import numpy as np
 
 from h056hunt import interrupts, timeranges
 from h056hunt.errors import InputError
-from h056hunt.loaders import cut_off, prefilter, spill
-from h056hunt.loaders.json_export import route_record
-from h056hunt.loaders.prefilter import LineScanner, LogSpec, ScanResult
+from h056hunt.loaders import document_tail, prefilter, spill
+from h056hunt.loaders.broken_lines import BrokenLine, BrokenLineReader, LineTrial
+from h056hunt.loaders.prefilter import LineScanner, LineStart, LogSpec, ScanResult
+from h056hunt.loaders.scan_decode import (
+    ENVELOPE_KEYS,
+    RangeDecoder,
+    RangeOutcome,
+    RecordingSink,
+    is_envelope,
+    replay,
+    route_line,
+    settle_trial,
+)
+from h056hunt.loaders.scan_decode import Unsupported as Unsupported
 from h056hunt.loaders.spill import PairFile
 from h056hunt.sources import GZIP_MAGIC
 
@@ -70,7 +83,6 @@ MAX_WORKERS = 4
 WINDOW_SLACK = 128
 _PEEK_BYTES = 64 * 1024
 _UTF8_MARK = b"\xef\xbb\xbf"
-_ENVELOPE_KEYS = ("value", "records")
 
 try:
     from isal import igzip as _gzip_module
@@ -107,21 +119,6 @@ GZIP_READ_BYTES = 128 * 1024
 # past the end of a block.
 _GZIP_MIN_PIECE_BYTES = 32 * 1024
 _GZIP_MAX_PIECE_BYTES = 256 * 1024
-
-
-class Unsupported(Exception):
-    """Raised when the file needs the plain path; the message gives the reason.
-
-    Attributes:
-        reason: the message without the line.
-        line: 0-based line that the reason is about, when it is about one. The first
-            pass numbers it from the start of its byte range.
-    """
-
-    def __init__(self, reason: str, *, line: int | None = None) -> None:
-        super().__init__(reason if line is None else f"line {line + 1} {reason}")
-        self.reason = reason
-        self.line = line
 
 
 def enabled(requested: bool) -> bool:
@@ -165,7 +162,10 @@ class FastFile:
     ``identity`` is the file as the first pass left it, or None when it could not be
     checked. ``changed`` gives the reason when the second pass found the file changed
     and read nothing from it. ``gzip_index`` holds the checkpoints that the second
-    pass starts inflating from, when the first pass took them.
+    pass starts inflating from, when the first pass took them. ``record_shifts``
+    holds ``(line, count)`` of each broken line that the plain path counts as
+    ``count + 1`` records, sorted by the 0-based line of the file, so the second
+    pass numbers the records after it as the plain path does.
     """
 
     path: Path
@@ -185,69 +185,7 @@ class FastFile:
     identity: FileIdentity | None = None
     changed: str | None = None
     gzip_index: GzipIndex | None = None
-
-
-@dataclass
-class RangeOutcome:
-    """The scan of one range and the sink calls of its decoded lines.
-
-    The worker pickles the calls in pieces of up to :data:`CALLS_PER_PIECE` as it
-    decodes, and the reading process unpickles one piece at a time as it replays
-    them. Neither process keeps the row dicts of a whole range at once: a range of a
-    mass revocation's audit log has tens of thousands.
-    """
-
-    scan: ScanResult
-    packed_calls: list[bytes] = field(default_factory=list)
-
-    def take_calls(self) -> Iterator[tuple[Any, ...]]:
-        """Yield the recorded calls, dropping each piece from this outcome."""
-        pieces = self.packed_calls
-        self.packed_calls = []
-        pieces.reverse()
-        while pieces:
-            yield from pickle.loads(pieces.pop())
-
-
-class RecordingSink:
-    """Stand in for a :class:`FileSink` in a worker: record the calls to replay."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.calls: list[tuple[Any, ...]] = []
-
-    def add_audit(self, row: dict[str, Any], **kwargs: Any) -> None:
-        """Record an audit row."""
-        self.calls.append(("add_audit", (row,), kwargs))
-
-    def add_signin(
-        self, row: dict[str, Any], steps: list[dict[str, Any]], **kwargs: Any
-    ) -> None:
-        """Record a sign-in row and its steps."""
-        self.calls.append(("add_signin", (row, steps), kwargs))
-
-    def add_steps(
-        self, record_id: str, steps: list[dict[str, Any]], **kwargs: Any
-    ) -> None:
-        """Record steps that arrive apart from their sign-in."""
-        self.calls.append(("add_steps", (record_id, steps), kwargs))
-
-    def skip(self, reason: str, **kwargs: Any) -> None:
-        """Record a skipped record."""
-        self.calls.append(("skip", (reason,), kwargs))
-
-
-def replay(
-    calls: Iterable[tuple[Any, ...]], sink: FileSink, line: int, record: int
-) -> None:
-    """Apply recorded calls to ``sink``, shifting line and record numbers."""
-    for method, args, kwargs in calls:
-        shifted = dict(kwargs)
-        if shifted.get("line") is not None:
-            shifted["line"] += line
-        if shifted.get("record") is not None:
-            shifted["record"] += record
-        getattr(sink, method)(*args, **shifted)
+    record_shifts: list[tuple[int, int]] = field(default_factory=list)
 
 
 @contextmanager
@@ -513,73 +451,141 @@ class PendingFile:
     def complete(self, sink: FileSink, *, strict: bool = True) -> FastFile:
         """Wait for the scan, route its decoded records into ``sink``, index it.
 
-        A last line that the file ends in without a line end, and that is not a JSON
-        value, is read last by the plain path's reader (see
-        :mod:`~h056hunt.loaders.cut_off`).
+        The plain path's readers read what the fast path cannot decode alone. In
+        newline-delimited JSON, the line reader reads each such line (see
+        :mod:`~h056hunt.loaders.broken_lines`), and a last line that the file ends
+        in without a line end. In a page or array, the document reader reads the
+        file from its first such element line on (see
+        :mod:`~h056hunt.loaders.document_tail`).
 
         Raises:
             Unsupported: the plain path must read the file; ``sink`` is untouched.
-            InputError: strict mode and the file ends in a cut-off line.
+            InputError: strict mode and a line is malformed, as the plain path
+                reports it.
         """
         whole = self.task
-        ranges = self.ranges
-        gzip_index = None
-        try:
-            if self.futures is not None:
-                outcomes = [future.result() for future in self.futures]
-            elif whole.compressed and whole.path.stat().st_size >= (
-                PARALLEL_MIN_BYTES // 16
-            ):
-                ranges, outcomes, gzip_index = _run_stream(
-                    whole, self.framing.first_offset
-                )
-            else:
-                outcomes = _run([replace(whole, plan=plan) for plan in ranges])
-        except BrokenProcessPool as error:
-            # A worker dies of SIGBUS when the file shrinks under its memory map.
-            raise Unsupported(
-                f"a scan worker ended abruptly, so the file may have changed "
-                f"while it was read: {error}"
-            ) from error
         framing = self.framing
-        container = whole.container
-        spec = whole.spec
-        _check_outcomes(outcomes, container, framing)
-        cut_off_text = _cut_off_text(outcomes, framing)
+        ranges, outcomes, gzip_index = self._outcomes()
+        tail = None
+        if whole.container:
+            tail = _container_tail(whole, ranges, outcomes, framing, gzip_index)
+        else:
+            _check_outcomes(outcomes, framing)
+            _finish_trials(whole, ranges, outcomes, framing, gzip_index)
+            broken = sum(len(outcome.broken_lines) for outcome in outcomes)
+            if broken:
+                logger.debug(
+                    "%s: %d line(s) that do not decode alone are read by the plain "
+                    "path's line reader",
+                    whole.display,
+                    broken,
+                )
         line = framing.first_line
         record = 0
+        record_shifts: list[tuple[int, int]] = []
+        reader = BrokenLineReader(
+            sink, strict=strict, max_record_bytes=whole.limits.max_record_bytes
+        )
         for plan, outcome in zip(ranges, outcomes, strict=True):
             plan.line = line
             plan.record = record
-            replay(outcome.take_calls(), sink, line, record)
+            replay(
+                outcome.take_calls(),
+                sink,
+                line,
+                record,
+                _broken_line_reading(reader, outcome.broken_lines),
+            )
+            record_shifts += [
+                (line + shifted, n) for shifted, n in outcome.record_shifts
+            ]
             line += outcome.scan.lines
-            record += outcome.scan.records
+            record += outcome.scan.records + outcome.record_shift
         scans = [outcome.scan for outcome in outcomes]
         prefiltered: Counter[str] = Counter()
         for scan in scans:
             prefiltered.update(scan.prefiltered)
         time_ranges = [part for scan in scans for part in scan.time_ranges]
         sink.add_prefiltered(
-            spec.log,
+            whole.spec.log,
             prefiltered,
             timeranges.merge(time_ranges),
         )
-        if cut_off_text is not None:
-            _read_cut_off_line(
-                sink, framing, cut_off_text, line, record, whole, strict=strict
+        cut_off_line = outcomes[-1].scan.cut_off_line
+        if tail is not None:
+            assert framing.opening is not None
+            logger.debug(
+                "%s: the plain path's document reader reads the file from line %d, "
+                "which the fast path cannot read",
+                whole.display,
+                line + 1,
             )
+            document_tail.read_tail(
+                sink,
+                lambda: _content_at(whole.path, whole.compressed, tail, gzip_index),
+                opening_line=framing.first_line - 1,
+                opening=framing.opening.decode(),
+                line=line,
+                offset=tail,
+                has_utf8_mark=framing.has_utf8_mark,
+                complete_records=record,
+                strict=strict,
+                max_record_bytes=whole.limits.max_record_bytes,
+            )
+        elif cut_off_line is not None:
+            last = BrokenLine(line, record, cut_off_line.offset, [cut_off_line.text])
+            last.at_end = True
+            reader.read(last, line=line, record=record)
         return _fast_file(
             whole.path,
             whole.display,
             sink,
-            spec,
-            container,
+            whole.spec,
+            whole.container,
             whole.compressed,
             whole.limits,
             ranges,
             scans,
             gzip_index,
+            record_shifts,
         )
+
+    def _outcomes(
+        self,
+    ) -> tuple[list[RangePlan], list[RangeOutcome], GzipIndex | None]:
+        """Wait for the scan of every range, or run it; return the ranges, their
+        outcomes and the gzip checkpoints taken on the way.
+
+        Raises:
+            Unsupported: a worker ended abruptly, or the file cannot be read.
+        """
+        whole = self.task
+        try:
+            if self.futures is not None:
+                return self.ranges, [future.result() for future in self.futures], None
+            if whole.compressed and whole.path.stat().st_size >= (
+                PARALLEL_MIN_BYTES // 16
+            ):
+                return _run_stream(whole, self.framing.first_offset)
+            tasks = [replace(whole, plan=plan) for plan in self.ranges]
+            return self.ranges, _run(tasks), None
+        except BrokenProcessPool as error:
+            # A worker dies of SIGBUS when the file shrinks under its memory map.
+            raise Unsupported(
+                f"a scan worker ended abruptly, so the file may have changed "
+                f"while it was read: {error}"
+            ) from error
+
+
+def _broken_line_reading(
+    reader: BrokenLineReader, broken_lines: list[BrokenLine]
+) -> Callable[[int, int, int], None]:
+    """Return the replay's callback that reads one range's broken lines."""
+
+    def read(index: int, line: int, record: int) -> None:
+        reader.read(broken_lines[index], line=line, record=record)
+
+    return read
 
 
 def start_file(
@@ -790,6 +796,7 @@ class _Framing:
     first_line: int
     opening: bytes | None
     first_record: bytes = b""
+    has_utf8_mark: bool = False
 
 
 @dataclass(frozen=True)
@@ -824,15 +831,16 @@ def _detect(path: Path) -> tuple[bool, _Framing]:
             break
         offset = newline + 1
         line += 1
+    has_mark = head.startswith(_UTF8_MARK)
     if text.startswith(b"{") and text.endswith(b"}"):
         value = _loads(text)
-        if not isinstance(value, dict) or _is_envelope(value):
+        if not isinstance(value, dict) or is_envelope(value):
             raise Unsupported("the first line is not a single record")
-        return compressed, _Framing(offset, line, None, text)
+        return compressed, _Framing(offset, line, None, text, has_mark)
     if text == b"[" or (text.startswith(b"{") and text.endswith(b"[")):
         following = head.find(b"\n", newline + 1)
         record = head[newline + 1 : following if following >= 0 else len(head)]
-        return compressed, _Framing(newline + 1, line + 1, text, record)
+        return compressed, _Framing(newline + 1, line + 1, text, record, has_mark)
     raise Unsupported("the file does not start with a record or a container")
 
 
@@ -841,10 +849,6 @@ def _loads(text: bytes) -> Any:
         return json.loads(text)
     except (ValueError, RecursionError) as error:
         raise Unsupported(f"a line is not valid JSON: {error}") from error
-
-
-def _is_envelope(value: dict[str, Any]) -> bool:
-    return any(isinstance(value.get(key), list) for key in _ENVELOPE_KEYS)
 
 
 def _worker_count() -> int:
@@ -1120,11 +1124,23 @@ def _scan(
         max_line_bytes=task.limits.max_record_bytes,
     )
     outcome = RangeOutcome(scanner.result)
-    recorder = RecordingSink(task.display)
+    decoder = RangeDecoder(
+        outcome,
+        task.display,
+        container=task.container,
+        max_record_bytes=task.limits.max_record_bytes,
+    )
+    offset = task.plan.start
     try:
         for buffer, length in chunks:
             scanner.feed(buffer, length)
-            _decode_lines(scanner.result, recorder, outcome, task.container)
+            if scanner.result.unsupported:
+                break
+            # A page or array is read from its first faulty element line on by the
+            # plain path's document reader, so the scan stops there.
+            if not decoder.chunk(scanner.result, buffer, length, offset):
+                break
+            offset += length
     except Unsupported as error:
         _mark_unsupported(scanner.result, error)
     except _READ_ERRORS as error:
@@ -1134,11 +1150,7 @@ def _scan(
     if scan.unsupported:
         outcome.packed_calls = []
         return outcome
-    try:
-        _decode_lines(scan, recorder, outcome, task.container, last=True)
-    except Unsupported as error:
-        _mark_unsupported(scan, error)
-        outcome.packed_calls = []
+    decoder.finish()
     return outcome
 
 
@@ -1147,80 +1159,19 @@ def _mark_unsupported(scan: ScanResult, error: Unsupported) -> None:
     scan.unsupported_line = error.line
 
 
-# Recorded sink calls pickled together. A piece of audit rows is a few MB.
-CALLS_PER_PIECE = 2048
-
-
-def _decode_lines(
-    scan: ScanResult,
-    recorder: RecordingSink,
-    outcome: RangeOutcome,
-    container: bool,
-    *,
-    last: bool = False,
-) -> None:
-    """Route the lines that ``scan`` has marked for decoding so far, then drop them,
-    and pickle the recorded calls into ``outcome`` in pieces.
-
-    Raises:
-        Unsupported: a line cannot be decoded as the plain path would.
-    """
-    if scan.unsupported:
-        return
-    for line, record, raw in scan.decode:
-        _route_line(raw, recorder, line, record, container=container)
-    scan.decode.clear()
-    if len(recorder.calls) >= CALLS_PER_PIECE or (last and recorder.calls):
-        outcome.packed_calls.append(
-            pickle.dumps(recorder.calls, pickle.HIGHEST_PROTOCOL)
-        )
-        recorder.calls = []
-
-
-def _route_line(
-    raw: bytes, sink: Any, line: int, record: int, *, container: bool
-) -> None:
-    """Decode one line and route it as the plain path would, or raise Unsupported."""
-    text = _plain_text(raw, line)
-    # json.loads accepts a byte order mark before a record, where the plain path
-    # reads it as an error, so a line that starts with one is left to that path.
-    if text.startswith("\ufeff"):
-        raise Unsupported("starts with a byte order mark", line=line)
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise Unsupported(
-            f"is not valid JSON at column {error.colno}: {error.msg}", line=line
-        ) from error
-    except (ValueError, RecursionError) as error:
-        raise Unsupported(f"is not valid JSON: {error}", line=line) from error
-    if not container and (not isinstance(value, dict) or _is_envelope(value)):
-        raise Unsupported("is not a single record", line=line)
-    route_record(value, sink, line=line + 1, record=record + 1)
-
-
-def _plain_text(raw: bytes, line: int) -> str:
-    """Decode a line that the plain path would decode without a warning.
-
-    Raises:
-        Unsupported: the line is not valid UTF-8 or contains a NUL character.
-    """
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise Unsupported("is not valid UTF-8", line=line) from error
-    if "\x00" in text:
-        raise Unsupported("contains a NUL character", line=line)
-    return text
-
-
 def _chunks(
-    task: _Task, start: int, end: int | None, *, mapped: bool = True
+    task: _Task,
+    start: int,
+    end: int | None,
+    *,
+    mapped: bool = True,
+    gzip_index: GzipIndex | None = None,
 ) -> Iterator[tuple[memoryview | bytearray, int]]:
     """Yield ``(buffer, length)``: the first ``length`` bytes are whole lines.
 
     A plain file is memory-mapped when ``mapped`` is True. Otherwise the buffer is
-    reused, so memory stays at one chunk.
+    reused, so memory stays at one chunk. A gzip file is inflated from the
+    checkpoint of ``gzip_index`` before ``start``, or from its start.
 
     Raises:
         Unsupported: a line is longer than a chunk, or gzip content expands past
@@ -1233,8 +1184,7 @@ def _chunks(
     buffer = bytearray(CHUNK_BYTES + WINDOW_SLACK)
     carry = 0
     position = start
-    with open_content(task.path, task.compressed) as stream:
-        _skip_to(stream, start, task.compressed)
+    with _content_at(task.path, task.compressed, start, gzip_index) as stream:
         while True:
             room = len(buffer) - WINDOW_SLACK - carry
             if end is not None:
@@ -1323,6 +1273,23 @@ def _mapped_chunks(
             position += length
 
 
+@contextmanager
+def _content_at(
+    path: Path, compressed: bool, offset: int, gzip_index: GzipIndex | None = None
+) -> Iterator[BinaryIO | GzipInflater]:
+    """Open a file's content at ``offset``, inflating gzip from the checkpoint of
+    ``gzip_index`` before it, or from the start without one."""
+    if compressed and gzip_index is not None:
+        with path.open("rb") as raw:
+            inflater = GzipInflater(raw, gzip_index.before(offset))
+            inflater.skip(offset - inflater.position)
+            yield inflater
+        return
+    with open_content(path, compressed) as stream:
+        _skip_to(stream, offset, compressed)
+        yield stream
+
+
 def _skip_to(stream: BinaryIO | GzipInflater, offset: int, compressed: bool) -> None:
     if isinstance(stream, GzipInflater):
         stream.skip(offset)
@@ -1338,28 +1305,190 @@ def _skip_to(stream: BinaryIO | GzipInflater, offset: int, compressed: bool) -> 
         remaining -= skipped
 
 
-def _check_outcomes(
-    outcomes: list[RangeOutcome], container: bool, framing: _Framing
-) -> None:
-    """Raise Unsupported unless every range scanned cleanly and a container closes
-    once, at its end, with a comma after every element but the last.
+def _check_outcomes(outcomes: list[RangeOutcome], framing: _Framing) -> None:
+    """Raise Unsupported unless every range scanned cleanly."""
+    line = framing.first_line
+    for outcome in outcomes:
+        _raise_if_unsupported(outcome.scan, line)
+        line += outcome.scan.lines
 
-    A container cut off in an element line, which :func:`_read_cut_off_line`
-    reads, must have no closing line and a comma after every element before it.
+
+def _raise_if_unsupported(scan: ScanResult, line: int) -> None:
+    """Raise the Unsupported that a range's scan, starting at ``line``, found."""
+    if scan.unsupported is None:
+        return
+    if scan.unsupported_line is None:
+        raise Unsupported(scan.unsupported)
+    raise Unsupported(scan.unsupported, line=line + scan.unsupported_line)
+
+
+def _finish_trials(
+    task: _Task,
+    ranges: list[RangePlan],
+    outcomes: list[RangeOutcome],
+    framing: _Framing,
+    gzip_index: GzipIndex | None,
+) -> None:
+    """Finish the trials of broken lines that needed lines past their range.
+
+    The lines after the range are read from the file, up to its end when the
+    trial needs them all.
+
+    Raises:
+        Unsupported: the plain path reads such a line with a record of a later
+            line (see :func:`~h056hunt.loaders.scan_decode.settle_trial`).
     """
     line = framing.first_line
     for outcome in outcomes:
+        for index, broken in enumerate(outcome.broken_lines):
+            if broken.records is not None:
+                continue
+            trial = LineTrial(
+                BrokenLine(broken.line, broken.record, broken.offset),
+                task.display,
+                task.limits.max_record_bytes,
+            )
+            logger.debug(
+                "%s, line %d: reading the lines after its scan range, which the plain "
+                "path's line reader reads with it",
+                task.display,
+                line + broken.line + 1,
+            )
+            after = broken.offset + sum(map(len, broken.lines))
+            with _content_at(task.path, task.compressed, after, gzip_index) as stream:
+                lines = itertools.chain(broken.lines, _stream_lines(stream))
+                if not any(trial.feed(raw) for raw in lines):
+                    trial.finish()
+            try:
+                settle_trial(trial, outcome)
+            except Unsupported as error:
+                raise Unsupported(error.reason, line=line + broken.line) from error
+            outcome.broken_lines[index] = trial.broken
+        line += outcome.scan.lines
+
+
+def _stream_lines(stream: BinaryIO | GzipInflater) -> Iterator[bytes]:
+    """Yield the lines of a stream from its position, each with its line end."""
+    parts: list[bytes] = []
+    while block := stream.read(_PEEK_BYTES):
+        start = 0
+        while (end := block.find(b"\n", start)) >= 0:
+            parts.append(block[start : end + 1])
+            yield b"".join(parts)
+            parts = []
+            start = end + 1
+        parts.append(block[start:])
+    if any(parts):
+        yield b"".join(parts)
+
+
+def _container_tail(
+    task: _Task,
+    ranges: list[RangePlan],
+    outcomes: list[RangeOutcome],
+    framing: _Framing,
+    gzip_index: GzipIndex | None,
+) -> int | None:
+    """Find the line of a page or array from which the plain path's document
+    reader must read the file, and cut the scan off before it.
+
+    That is the first element line that does not decode, that lacks its comma
+    while another element follows, or that the file ends in without a line end.
+    The reader fails at that line or after it, or reads a value there that spans
+    lines. Either way the lines before it are the fast path's.
+
+    Returns:
+        The line's byte offset, with ``ranges`` and ``outcomes`` cut off before
+        it, or None when the container is whole and closes once at its end.
+
+    Raises:
+        Unsupported: a range before the line did not scan cleanly, or the
+            container does not have the form in which the reader is in an array
+            of records at the line.
+    """
+    found = _first_element_fault(outcomes, framing)
+    if found is None:
+        _check_closing(outcomes, framing)
+        return None
+    index, start, text = found
+    plan = ranges[index]
+    del ranges[index + 1 :]
+    del outcomes[index + 1 :]
+    plan.end = start.offset
+    # The range is scanned again up to the line, so its counts, time ranges and
+    # index blocks leave out the lines from it on.
+    head = replace(task, plan=RangePlan(plan.start, start.offset))
+    chunks = _chunks(
+        head, plan.start, start.offset, mapped=False, gzip_index=gzip_index
+    )
+    outcomes[index] = _scan(head, chunks)
+    _check_outcomes(outcomes, framing)
+    _check_tail_form(outcomes, framing)
+    first_element = not any(outcome.scan.records for outcome in outcomes)
+    if first_element and text is not None and not _is_clean_text(text):
+        # The plain path decodes the first two lines of a file on their own
+        # before it reads the document, and so reports such a line twice.
+        raise Unsupported("the first element line is not valid UTF-8 or has a NUL")
+    return start.offset
+
+
+def _first_element_fault(
+    outcomes: list[RangeOutcome], framing: _Framing
+) -> tuple[int, LineStart, bytes | None] | None:
+    """Return the range, the start and the text, when known, of the first element
+    line from which the plain path's document reader must read; see
+    :func:`_container_tail`.
+
+    Raises:
+        Unsupported: a range before that line did not scan cleanly.
+    """
+    last_element = _last_element_line(outcomes, framing)
+    cut_off = outcomes[-1].scan.cut_off_line
+    line = framing.first_line
+    for index, outcome in enumerate(outcomes):
         scan = outcome.scan
-        if scan.unsupported:
-            if scan.unsupported_line is None:
-                raise Unsupported(scan.unsupported)
-            raise Unsupported(scan.unsupported, line=line + scan.unsupported_line)
+        _raise_if_unsupported(scan, line)
+        found: list[tuple[LineStart, bytes | None]] = []
+        if outcome.fault is not None:
+            fault = outcome.fault
+            found.append((LineStart(fault.line, fault.offset), fault.lines[0]))
+        for missing in scan.missing_commas:
+            # The last element has no comma, unless a cut-off line follows it.
+            if cut_off is not None or line + missing.line != last_element:
+                found.append((missing, None))
+        if scan.cut_off_line is not None:
+            last = scan.cut_off_line
+            found.append((LineStart(last.line, last.offset), last.text))
+        if found:
+            start, text = min(found, key=lambda item: item[0].line)
+            return index, start, text
         line += scan.lines
-    if not container:
-        return
-    if outcomes[-1].scan.cut_off_line is not None:
-        _check_cut_off_container(outcomes, framing)
-        return
+    return None
+
+
+def _last_element_line(outcomes: list[RangeOutcome], framing: _Framing) -> int | None:
+    """Return the file's 0-based line of the last element the scan counted."""
+    last = None
+    line = framing.first_line
+    for outcome in outcomes:
+        if outcome.scan.last_element_line is not None:
+            last = line + outcome.scan.last_element_line
+        line += outcome.scan.lines
+    return last
+
+
+def _is_clean_text(text: bytes) -> bool:
+    """Tell whether a line is valid UTF-8 without a NUL character."""
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return b"\x00" not in text
+
+
+def _check_closing(outcomes: list[RangeOutcome], framing: _Framing) -> None:
+    """Raise Unsupported unless a container closes once, at its end, after an
+    element line without a comma."""
     closing = [
         (index, outcome.scan)
         for index, outcome in enumerate(outcomes)
@@ -1371,93 +1500,39 @@ def _check_outcomes(
     assert framing.opening is not None
     document = _loads(framing.opening + last.closing_text)
     if not isinstance(document, list) and not (
-        isinstance(document, dict) and _is_envelope(document)
+        isinstance(document, dict) and is_envelope(document)
     ):
         raise Unsupported("the container is not an array or an envelope")
-    missing = [line for outcome in outcomes for line in outcome.scan.missing_commas]
-    last_elements = [
-        outcome.scan.last_element_line
-        for outcome in outcomes
-        if outcome.scan.last_element_line is not None
-    ]
-    has_elements = bool(last_elements)
-    final_element_ok = not has_elements or (
-        outcomes[-1].scan.last_element_line is not None
-        and missing == [outcomes[-1].scan.last_element_line]
-    )
-    if not final_element_ok or (not has_elements and missing):
-        raise Unsupported("an element line lacks its comma, or the last has one")
+    missing = []
+    line = framing.first_line
+    for outcome in outcomes:
+        missing += [line + start.line for start in outcome.scan.missing_commas]
+        line += outcome.scan.lines
+    last_element = _last_element_line(outcomes, framing)
+    if missing != ([] if last_element is None else [last_element]):
+        raise Unsupported("the last element line has a comma")
 
 
-def _check_cut_off_container(outcomes: list[RangeOutcome], framing: _Framing) -> None:
-    """Raise Unsupported unless the plain path reads every element of a container
-    cut off in its last line and then fails in that line.
+def _check_tail_form(outcomes: list[RangeOutcome], framing: _Framing) -> None:
+    """Raise Unsupported unless the plain path's document reader reads every
+    element before the line where the fast path hands it the file, and is then in
+    an array of records.
 
     The opening must start an array of records: ``[``, or an object whose last
     member before the line end is an envelope array.
     """
     if any(outcome.scan.closing_line is not None for outcome in outcomes):
-        raise Unsupported("a container cut off in its last line has a closing line")
+        raise Unsupported("a closing line comes before a faulty element line")
     if any(outcome.scan.missing_commas for outcome in outcomes):
-        raise Unsupported("an element line before the cut-off line lacks its comma")
+        raise Unsupported("an element line before a faulty one lacks its comma")
     assert framing.opening is not None
     if framing.opening == b"[":
         return
     document = _loads(framing.opening + b"]}")
     if not isinstance(document, dict) or list(document)[-1:] not in (
-        [key] for key in _ENVELOPE_KEYS
+        [key] for key in ENVELOPE_KEYS
     ):
         raise Unsupported("the opening line does not end in an envelope array")
-
-
-def _cut_off_text(outcomes: list[RangeOutcome], framing: _Framing) -> str | None:
-    """Return the decoded cut-off last line of the file, if it has one.
-
-    Raises:
-        Unsupported: the line is not valid UTF-8 or contains a NUL character,
-            which the plain path reports before it parses the line.
-    """
-    last_line = outcomes[-1].scan.cut_off_line
-    if last_line is None:
-        return None
-    before = sum(outcome.scan.lines for outcome in outcomes[:-1])
-    return _plain_text(last_line.text, framing.first_line + before + last_line.line)
-
-
-def _read_cut_off_line(
-    sink: FileSink,
-    framing: _Framing,
-    text: str,
-    line: int,
-    record: int,
-    task: _Task,
-    *,
-    strict: bool,
-) -> None:
-    """Read the cut-off last line, the 0-based ``line`` after ``record`` records,
-    with the plain path's reader."""
-    max_record_bytes = task.limits.max_record_bytes
-    if framing.opening is None:
-        cut_off.read_last_line(
-            sink,
-            number=line + 1,
-            text=text,
-            size=len(text.encode()),
-            complete_records=record,
-            strict=strict,
-            max_record_bytes=max_record_bytes,
-        )
-        return
-    cut_off.read_last_element(
-        sink,
-        opening_line=framing.first_line - 1,
-        opening=framing.opening.decode(),
-        number=line + 1,
-        text=text,
-        complete_records=record,
-        strict=strict,
-        max_record_bytes=max_record_bytes,
-    )
 
 
 def _fast_file(
@@ -1471,7 +1546,9 @@ def _fast_file(
     ranges: list[RangePlan],
     scans: list[ScanResult],
     gzip_index: GzipIndex | None = None,
+    record_shifts: list[tuple[int, int]] | None = None,
 ) -> FastFile:
+    shifts = record_shifts or []
     offsets: list[int] = []
     ends: list[int] = []
     lines: list[int] = []
@@ -1491,8 +1568,10 @@ def _fast_file(
         # chunk of nothing but line feeds is such a range.
         if scan.block_offsets:
             ends.extend([*scan.block_offsets[1:], range_end])
-        lines.extend(plan.line + line for line in scan.block_lines)
-        records.extend(plan.record + record for record in scan.block_records)
+        for line, record in zip(scan.block_lines, scan.block_records, strict=True):
+            lines.append(plan.line + line)
+            shift = _records_between(shifts, plan.line, plan.line + line)
+            records.append(plan.record + record + shift)
         if len(scan.user_index):
             user_index.append((scan.user_index, base))
     fast_file = FastFile(
@@ -1512,6 +1591,7 @@ def _fast_file(
         user_index=user_index,
         identity=identity,
         gzip_index=gzip_index,
+        record_shifts=shifts,
     )
     # The index files are removed when the file's index is dropped. Forked workers
     # that inherited a copy never remove them.
@@ -1519,6 +1599,16 @@ def _fast_file(
         fast_file, _remove_index, [pairs for pairs, _ in user_index], os.getpid()
     )
     return fast_file
+
+
+def _records_between(shifts: list[tuple[int, int]], first: int, last: int) -> int:
+    """Return the records beyond one each that the broken lines on the file's
+    0-based lines ``first`` to ``last - 1`` count. ``shifts`` is sorted by line."""
+    if not shifts:
+        return 0
+    start = bisect.bisect_left(shifts, (first,))
+    stop = bisect.bisect_left(shifts, (last,))
+    return sum(count for _, count in shifts[start:stop])
 
 
 def _remove_index(index: list[PairFile], owner: int) -> None:
@@ -1746,6 +1836,9 @@ def _read_unchanged_blocks(
         pool.read(index, blocks.tolist(), wanted, sink, upn_search)
     except (*_READ_ERRORS, Unsupported) as error:
         _check_unchanged(fast_file)
+        # NOTE: a pre-filtered line of a requested user that is not valid UTF-8,
+        # contains a NUL character or is not valid JSON also ends here. It is then
+        # reported as a change of the file, where the plain path names the line.
         raise FileChanged(f"reading it again failed: {error}") from error
     _check_unchanged(fast_file)
 
@@ -2013,12 +2106,14 @@ def _read_blocks(
         scan = scanner.finish()
         line = int(fast_file.block_lines[block])
         record = int(fast_file.block_records[block])
-        for rel_line, rel_record, raw in scan.decode:
-            _route_line(
-                raw,
+        for decoded in scan.decode:
+            absolute = line + decoded.line
+            shift = _records_between(fast_file.record_shifts, line, absolute)
+            route_line(
+                decoded.text,
                 sink,
-                line + rel_line,
-                record + rel_record,
+                absolute,
+                record + decoded.record + shift,
                 container=fast_file.container,
             )
 

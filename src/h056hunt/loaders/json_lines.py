@@ -16,7 +16,7 @@ import json
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from h056hunt.errors import InputError
 from h056hunt.loaders.jsonstream import iter_json_records
@@ -115,14 +115,134 @@ def read_json_lines(
     reader.finish()
 
 
+class _ValueRead(Exception):
+    """Raised inside the line reader once the value of the first line is read."""
+
+
+class FirstValueReader:
+    """Read the value that starts on one line as :func:`read_json_lines` reads it,
+    and stop before the lines after it are read on their own.
+
+    A line that is not one complete value is joined with the lines after it until
+    the joined text parses or fails. When it fails, the line is skipped and the
+    lines after it are read again on their own. This reader stops at that skip, so
+    its caller can read those lines itself. The fast path reads a line that it
+    cannot decode alone this way.
+
+    Args:
+        sink: the file's sink; receives the records and the skip of the value.
+        strict: raise at a fault instead of skipping the line.
+        max_record_bytes: the per-record limit.
+        route: called as ``route(value, sink, line=..., record=...)`` per record.
+        complete_records: records of the file before the line, for the count that a
+            strict-mode error states.
+        warn: False to log no warning, for a trial read.
+
+    Attributes:
+        lines: lines fed so far.
+        records: records routed and lines skipped so far; the plain path numbers
+            each of them as one record.
+        done: the value has been read or skipped, so no more lines are needed.
+        spans_lines: the value, or a record routed before its fault, comes from a
+            later line than the first, so reading the first line alone differs.
+    """
+
+    def __init__(
+        self,
+        sink: FileSink,
+        *,
+        strict: bool,
+        max_record_bytes: int,
+        route: RecordRouter,
+        complete_records: int,
+        warn: bool = True,
+    ) -> None:
+        self._sink = sink
+        self._route_record = route
+        self._first_line: int | None = None
+        # The stand-in has every member of a sink that the line reader uses.
+        stand_in = cast("FileSink", _SinkUntilSkip(sink, self))
+        self._reader = _LineReader(
+            stand_in, strict, max_record_bytes, self._route, warn=warn
+        )
+        self._reader.complete_records = complete_records
+        self.lines = 0
+        self.records = 0
+        self.done = False
+        self.spans_lines = False
+
+    def feed(self, line: TextLine) -> bool:
+        """Read the next line; return True when the value is read or skipped."""
+        if self.done:
+            raise ValueError("the first line's value is read; feed no more lines")
+        if self._first_line is None:
+            self._first_line = line.number
+        self.lines += 1
+        try:
+            self._reader.feed(line)
+        except _ValueRead:
+            self.done = True
+            return True
+        if not self._reader.pending:
+            # The lines joined since the first one parsed as one value.
+            self.spans_lines = self.spans_lines or self.lines > 1
+            self.done = True
+        return self.done
+
+    def finish(self) -> None:
+        """Read the lines fed so far as the end of the file."""
+        if self.done:
+            return
+        try:
+            self._reader.finish()
+        except _ValueRead:
+            pass
+        else:
+            self.spans_lines = self.spans_lines or self.lines > 1
+        self.done = True
+
+    def _route(self, value: Any, sink: Any, *, line: int, record: int) -> None:
+        if line != self._first_line:
+            self.spans_lines = True
+            raise _ValueRead
+        self.records += 1
+        self._route_record(value, self._sink, line=line, record=record)
+
+    def _skip(self, reason: str, *, line: int | None, record: int | None) -> None:
+        """Pass the skip of the first line on to the sink, then stop the reader."""
+        if line == self._first_line:
+            self._sink.skip(reason, line=line, record=record)
+            self.records += 1
+        else:
+            self.spans_lines = True
+        raise _ValueRead
+
+
+class _SinkUntilSkip:
+    """Stand in for a sink in the line reader, sending its skips to ``owner``."""
+
+    def __init__(self, sink: FileSink, owner: FirstValueReader) -> None:
+        self.path = sink.path
+        self.report = sink.report
+        self.skip = owner._skip
+
+
 class _LineReader:
     def __init__(
-        self, sink: FileSink, strict: bool, limit: int, route: RecordRouter
+        self,
+        sink: FileSink,
+        strict: bool,
+        limit: int,
+        route: RecordRouter,
+        *,
+        warn: bool = True,
     ) -> None:
         self.sink = sink
         self.strict = strict
         self.limit = limit
         self.route = route
+        # False for a trial read whose skips must not reach the log.
+        self.warn = warn
         self.complete_records = 0
         # The lines of a value that is not complete yet, usually just one.
         self.pending: list[TextLine] = []
@@ -260,7 +380,7 @@ class _LineReader:
         report.partial = True
         if report.error is None:
             report.error = description
-        if report.skipped[SKIP_REASON] < 5:
+        if self.warn and report.skipped[SKIP_REASON] < 5:
             logger.warning(
                 "%s, %s; kept the complete records and resumed on the next line",
                 self.sink.path,

@@ -30,7 +30,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import stringzilla as sz
@@ -239,6 +239,31 @@ def audit_spec(revocation_activities: tuple[str, ...]) -> LogSpec:
     )
 
 
+class DecodeLine(NamedTuple):
+    """A line that the scan marks for decoding.
+
+    Attributes:
+        line: 0-based line number, relative to the start of the range.
+        record: 0-based record number, relative to the start of the range.
+        text: the line's bytes without its line end, and without the trailing comma
+            of a container's element line.
+        offset: the file's byte offset where the line starts.
+    """
+
+    line: int
+    record: int
+    text: bytes
+    offset: int
+
+
+class LineStart(NamedTuple):
+    """A line's 0-based number, relative to the start of the range, and the file's
+    byte offset where it starts."""
+
+    line: int
+    offset: int
+
+
 @dataclass
 class ScanResult:
     """The findings of a scan of one byte range of a file.
@@ -248,7 +273,7 @@ class ScanResult:
     Attributes:
         lines: lines in the range, blank ones included.
         records: non-blank lines, each one record.
-        decode: ``(line, record, text)`` of every line to decode.
+        decode: every line to decode.
         prefiltered: record lines that were not decoded, by shape.
         time_ranges: ``(n, 2)`` int64 nanosecond ranges of the pre-filtered records.
         block_offsets: absolute byte offset where each index block starts.
@@ -268,7 +293,7 @@ class ScanResult:
 
     lines: int = 0
     records: int = 0
-    decode: list[tuple[int, int, bytes]] = field(default_factory=list)
+    decode: list[DecodeLine] = field(default_factory=list)
     prefiltered: Counter[str] = field(default_factory=Counter)
     time_ranges: list[np.ndarray] = field(default_factory=list)
     block_offsets: list[int] = field(default_factory=list)
@@ -277,7 +302,7 @@ class ScanResult:
     user_index: PairFile = field(default_factory=PairFile)
     closing_line: int | None = None
     closing_text: bytes = b""
-    missing_commas: list[int] = field(default_factory=list)
+    missing_commas: list[LineStart] = field(default_factory=list)
     last_element_line: int | None = None
     unsupported: str | None = None
     unsupported_line: int | None = None
@@ -295,10 +320,12 @@ class CutOffLine:
     Attributes:
         line: 0-based line number, relative to the start of the range.
         text: the line's bytes, a carriage return or comma at its end included.
+        offset: the file's byte offset where the line starts.
     """
 
     line: int
     text: bytes
+    offset: int
 
 
 class LineScanner:
@@ -370,7 +397,9 @@ class LineScanner:
         if scanned:
             self._feed_whole_lines(chunk, text[:scanned], scanned)
         if cut_off and self.wanted is None:
-            self.result.cut_off_line = CutOffLine(self.result.lines, cut_off)
+            self.result.cut_off_line = CutOffLine(
+                self.result.lines, cut_off, self._offset + scanned
+            )
         self._offset += length
         if max(self._time_count, self._parsed_count) >= TIME_BATCH:
             self._flush()
@@ -493,10 +522,11 @@ class LineScanner:
         record_base = result.records
         for index in np.flatnonzero(decode).tolist():
             result.decode.append(
-                (
+                DecodeLine(
                     line_base + index,
                     record_base + index,
                     bytes(chunk[starts[index] : content_ends[index]]),
+                    self._offset + int(starts[index]),
                 )
             )
         kept = ~decode
@@ -755,7 +785,7 @@ class LineScanner:
             if chunk[content_end - 1] == COMMA:
                 content_end -= 1
             elif len(result.missing_commas) < 2:
-                result.missing_commas.append(line)
+                result.missing_commas.append(LineStart(line, absolute))
         if has_needle and self.spec.word_groups:
             has_needle = self._names_activity(chunk[start:content_end])
         shape = self._shape(chunk, text, start, content_end)
@@ -770,13 +800,17 @@ class LineScanner:
             decode = user is False
         if decode or time_text is None:
             if self.wanted is None:
-                result.decode.append((line, record, bytes(chunk[start:content_end])))
+                result.decode.append(
+                    DecodeLine(line, record, bytes(chunk[start:content_end]), absolute)
+                )
             return
         if self.wanted is not None:
             if (isinstance(user, bytes) and user in self.wanted) or self._upn_marks(
                 start, content_end
             ):
-                result.decode.append((line, record, bytes(chunk[start:content_end])))
+                result.decode.append(
+                    DecodeLine(line, record, bytes(chunk[start:content_end]), absolute)
+                )
             return
         assert shape is not None
         result.prefiltered[shape] += 1
