@@ -37,8 +37,12 @@ _READ_CHUNK_BYTES = 8 * 1024 * 1024
 _OVERSIZED_PREFIX_BYTES = 256
 
 
-# Empty lines in a row from which iter_text_lines yields one line for them all.
+# Blank lines in a row from which iter_text_lines yields one line for them all.
 BLANK_RUN_LINES = 4096
+# The bytes a blank line may hold besides its line feed.
+_BLANK_BYTES = b" \t\r\n"
+# A peeked buffer this long and wholly blank starts a long run of blank lines.
+_BLANK_BUFFER_BYTES = 1024
 
 
 @dataclass(frozen=True)
@@ -175,20 +179,16 @@ def iter_text_lines(
     number = 0
     while raw := stream.readline(max_line_bytes + 1):
         number += 1
-        if raw in (b"\n", b"\r\n"):
-            # A long run of empty lines is read in bulk: one line at a time, the
-            # gigabyte of line feeds that a small gzip file can hold took hours.
-            run = 1 + _read_line_ends(stream, raw)
-            decoder.offset += run * len(raw)
-            text = raw.decode("ascii")
-            if run < BLANK_RUN_LINES:
-                for offset in range(run):
-                    yield TextLine(number + offset, text, len(raw))
-            else:
-                # One empty line stands for the run. Later lines keep their numbers.
-                yield TextLine(number, text, run * len(raw))
-            number += run - 1
-            continue
+        if raw.endswith(b"\n") and not raw.strip(_BLANK_BYTES):
+            # A long run of blank lines is read in bulk and yielded as one line:
+            # one line at a time, the gigabyte of line feeds that a small gzip
+            # file can hold took hours. Later lines keep their numbers.
+            lines, size = _read_blank_run(stream)
+            if lines:
+                yield TextLine(number, "\n", len(raw) + size)
+                decoder.offset += len(raw) + size
+                number += lines
+                continue
         if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
             prefix = raw[:_OVERSIZED_PREFIX_BYTES].decode("utf-8", errors="replace")
             size = len(raw) + _read_past_line(stream)
@@ -198,25 +198,28 @@ def iter_text_lines(
         yield TextLine(number, decoder.decode(raw, number), len(raw))
 
 
-def _read_line_ends(stream: _GuardedStream, ending: bytes) -> int:
-    """Read the empty lines, each just ``ending``, that come next; return how many.
+def _read_blank_run(stream: _GuardedStream) -> tuple[int, int]:
+    """Read the blank lines that come next when they make a long run; return how
+    many lines and bytes were read.
 
-    A CR that is not part of a CRLF ends the run, so the lines after it are read
-    one at a time as before.
+    A run is long when it fills a read buffer of at least
+    :data:`_BLANK_BUFFER_BYTES` or has :data:`BLANK_RUN_LINES` lines. A shorter
+    run is left in the stream, so its lines are read one at a time with their
+    exact text, as a quoted CSV field needs.
     """
-    count = 0
+    lines = size = 0
     while True:
         head = stream.peek(_READ_CHUNK_BYTES)
-        ends = head[: len(head) - len(head.lstrip(ending))]
-        lines = len(ends) // len(ending)
-        if ends[: lines * len(ending)] != ending * lines:
-            return count
-        if not lines:
-            return count
-        stream.read(lines * len(ending))
-        count += lines
-        if lines * len(ending) < len(head):
-            return count
+        blank = head[: len(head) - len(head.lstrip(_BLANK_BYTES))]
+        whole = blank[: blank.rfind(b"\n") + 1]
+        if not whole:
+            return lines, size
+        fills = len(blank) == len(head) >= _BLANK_BUFFER_BYTES
+        if not lines and not fills and whole.count(b"\n") < BLANK_RUN_LINES:
+            return 0, 0
+        stream.read(len(whole))
+        lines += whole.count(b"\n")
+        size += len(whole)
 
 
 def _read_past_line(stream: _GuardedStream) -> int:

@@ -40,7 +40,7 @@ def numbered_lines(path: Path) -> list[tuple[int, str]]:
         ]
 
 
-@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+@pytest.mark.parametrize("ending", ["\n", "\r\n", " \n", "\t \r\n"])
 @pytest.mark.parametrize("blank", [3, BLANK_RUN_LINES - 1, BLANK_RUN_LINES * 3 + 5])
 def test_lines_after_blank_run_keep_numbers(
     tmp_path: Path, ending: str, blank: int
