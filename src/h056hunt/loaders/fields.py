@@ -269,6 +269,11 @@ def integer(value: Any) -> int | None:
     return number
 
 
+# A whole number as text: ASCII digits with an optional sign, and an optional
+# fraction of zeros ("500121.0").
+_WHOLE_NUMBER_TEXT = re.compile(r"([+-]?[0-9]+)(?:\.0*)?", re.ASCII)
+
+
 def _whole_number(value: Any) -> int | None:
     if value is None or isinstance(value, bool):
         return None
@@ -279,14 +284,11 @@ def _whole_number(value: Any) -> int | None:
     cleaned = text(value)
     if cleaned is None:
         return None
-    try:
-        return int(cleaned)
-    except ValueError:
-        try:
-            number = float(cleaned)
-        except ValueError:
-            return None
-        return int(number) if number.is_integer() else None
+    # ASCII digits only: int() also reads "500_121", other scripts' digits and,
+    # through float(), "5.00121e5". No export writes those, and the fast path,
+    # which looks for the literal digits, would not see them.
+    match = _WHOLE_NUMBER_TEXT.fullmatch(cleaned)
+    return int(match.group(1)) if match else None
 
 
 def boolean(value: Any) -> bool | None:
