@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,14 +48,21 @@ PAYLOADS = {
     "backticks": "`code` ``x``",
     "markdown_bullet": "- item",
     "markdown_ordered": "1. item",
+    "tag_characters": "vis\U000e0041\U000e0042ible",
+    "invisible_format": "a\u2060b\u00adc\u180ed\u206ae\ufff9f",
 }
 # The loaders strip the whitespace around every field, as exports pad some of them.
 LOADED_VALUES = {payload.strip() for payload in PAYLOADS.values()}
 # Characters that must never reach a terminal raw: C0 controls other than tab and
-# line feed, DEL, C1 controls, and the bidirectional and invisible format characters.
+# line feed, DEL, C1 controls, and every format character (Unicode category Cf):
+# bidirectional controls, zero-width and tag characters, the soft hyphen and others.
+FORMAT_CHARACTERS = "".join(
+    chr(code)
+    for code in range(sys.maxunicode + 1)
+    if unicodedata.category(chr(code)) == "Cf"
+)
 UNSAFE_CHARACTERS = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029"
-    "\u202a-\u202e\u2066-\u2069\ufeff]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029" + re.escape(FORMAT_CHARACTERS) + "]"
 )
 DENIED = "MFA denied; user declined the authentication"
 # The revocation activity of the near-miss record carries payloads too.

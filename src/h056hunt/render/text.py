@@ -20,8 +20,16 @@ from h056hunt.findings import Finding, FindingType
 # C0 and C1 controls, DEL, and the Unicode bidirectional and invisible format
 # characters that can reorder or hide text on screen.
 _EPOCH = datetime.datetime(1970, 1, 1)
+# Control characters, the line and paragraph separators, and every format
+# character (Unicode category Cf, as of Unicode 14 and 15.1: bidirectional
+# controls, zero-width characters, the soft hyphen, tag characters and others),
+# which change or hide text without showing.
 _UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029"
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
 )
 
 
@@ -41,7 +49,9 @@ def _escape(found: re.Match[str]) -> str:
     code = ord(found.group())
     if code <= 0xFF:
         return f"\\x{code:02x}"
-    return f"\\u{code:04x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
 
 
 def user_label(finding: Finding) -> str | None:
