@@ -220,3 +220,29 @@ def test_first_value_reader_strict_raises() -> None:
 
     assert raised.value.line == 1
     assert raised.value.complete_records == 0
+
+
+@pytest.mark.parametrize("cut", [2, 5])
+def test_cut_lines_at_start_keep_the_rest(tmp_path: Path, cut: int) -> None:
+    path = tmp_path / "signins.ndjson"
+    lines = [cut_mid_string(number) for number in range(cut)]
+    lines += [good(number) for number in range(cut, cut + 6)]
+    write_lines(path, lines)
+
+    report = file_report(run_hunt(path))
+
+    assert report["records_seen"] == cut + 6
+    assert report["loaded"]["signin"] == 6
+    assert report["skipped"] == cut
+    assert report["partial"] is True
+
+
+def test_pretty_printed_page_is_still_a_document(tmp_path: Path) -> None:
+    path = tmp_path / "page.json"
+    records = [json.loads(good(number)) for number in range(3)]
+    path.write_text(json.dumps({"value": records}, indent=2), encoding="utf-8")
+
+    report = file_report(run_hunt(path))
+
+    assert report["loaded"]["signin"] == 3
+    assert report["skipped"] == 0

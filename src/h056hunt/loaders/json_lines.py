@@ -36,7 +36,13 @@ _DECODER = json.JSONDecoder()
 _CONTINUES = ("[", "{", ",", ":")
 
 
-def peek_content_lines(lines: Iterator[TextLine], count: int = 2) -> list[TextLine]:
+# Non-blank lines read before a JSON file is called line-delimited or a document.
+PEEK_LINES = 8
+
+
+def peek_content_lines(
+    lines: Iterator[TextLine], count: int = PEEK_LINES
+) -> list[TextLine]:
     """Read lines until ``count`` of them hold something, dropping blank lines.
 
     Blank lines hold no record and each line keeps its own number, so dropping them
@@ -57,8 +63,9 @@ def is_line_delimited(first_lines: list[TextLine]) -> bool:
 
     The first line must be a complete JSON object or array. A first line that is
     neither complete nor ends like the opening of a pretty-printed document (for
-    example a record cut off in the middle) also counts when the second line is
-    complete. An over-long line counts as one record of its own.
+    example a record cut off in the middle) also counts when a later line of
+    ``first_lines`` is complete, so a few cut-off lines at the start do not make the
+    file a document. An over-long line counts as one record of its own.
     """
     if not first_lines:
         return False
@@ -69,8 +76,9 @@ def is_line_delimited(first_lines: list[TextLine]) -> bool:
         return True
     if len(first_lines) < 2 or first.text.rstrip().endswith(_CONTINUES):
         return False
-    second = first_lines[1].text
-    return second is None or _is_complete_value(second)
+    return any(
+        line.text is None or _is_complete_value(line.text) for line in first_lines[1:]
+    )
 
 
 def _is_complete_value(text: str) -> bool:
