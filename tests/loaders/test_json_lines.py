@@ -246,3 +246,17 @@ def test_pretty_printed_page_is_still_a_document(tmp_path: Path) -> None:
 
     assert report["loaded"]["signin"] == 3
     assert report["skipped"] == 0
+
+
+def test_broken_page_names_unread_rest(tmp_path: Path) -> None:
+    path = tmp_path / "page.json"
+    elements = [good(number) for number in range(6)]
+    elements[2] = elements[2].replace('"createdDateTime"', '"createdDateTime" "x"')
+    path.write_text('{"value":[\n' + ",\n".join(elements) + "\n]}\n", encoding="utf-8")
+
+    result = run_hunt(path)
+    report = file_report(result)
+
+    assert report["loaded"]["signin"] == 2
+    assert report["partial"] is True
+    assert "nothing after line 4 was read" in result.stderr

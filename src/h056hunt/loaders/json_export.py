@@ -225,6 +225,15 @@ def load_json_document(
                 raise
             _mark_partial(sink, error, 0)
             if not reader.resume_after(error):
+                if error.line is not None:
+                    logger.warning(
+                        "%s: nothing after line %d was read, so any records there "
+                        "are missing from the counts: a page or array gives no safe "
+                        "place to resume after a broken record; fix or re-export "
+                        "the file for a complete result",
+                        sink.path,
+                        error.line,
+                    )
                 return
             record_offset = sink.report.records_seen
 
