@@ -39,6 +39,11 @@ _SOURCE_COLUMNS = {"source_file", "source_line", "source_record", "source_shape"
 # Skip reason of the pre-filtered records of a file that changed before the second
 # pass could read them.
 CHANGED_FILE_REASON = "pre-filtered, not read again: the file changed while it was read"
+# Skip reason of the pre-filtered records of a file whose second pass stopped at a
+# line that does not decode.
+UNDECODED_LINE_REASON = (
+    "pre-filtered, not read again: a line read again does not decode"
+)
 # A file read by the line-per-record JSON fast path or by the CSV fast path.
 FastPathFile = fastpath.FastFile | csv_fastpath.CsvFastFile
 
@@ -681,8 +686,11 @@ class _ContextLoader:
             report.error = fast_file.changed
         not_read = sum(report.prefiltered.values())
         report.prefiltered.clear()
+        reason = CHANGED_FILE_REASON
+        if (fast_file.changed or "").startswith(fastpath.BROKEN_LINE_MESSAGE):
+            reason = UNDECODED_LINE_REASON
         if not_read:
-            report.skipped[CHANGED_FILE_REASON] += not_read
+            report.skipped[reason] += not_read
 
     def _absorb(self, report: FileReport, context: FileReport) -> None:
         """Move records from the pre-filtered count to what the second pass found."""

@@ -287,3 +287,37 @@ def test_upn_search_lenient_marks_partial(tmp_path: Path) -> None:
     assert report.partial is True
     assert report.skipped[CHANGED_FILE_REASON] == 1
     assert sum(report.prefiltered.values()) == 0
+
+
+@pytest.mark.usefixtures("small_fast_path_units")
+@pytest.mark.parametrize("strict", [True, False])
+def test_undecodable_prefiltered_line_named(tmp_path: Path, strict: bool) -> None:
+    samples = Path(__file__).resolve().parents[2] / "sample_logs"
+    lines = (samples / "signin.json").read_text(encoding="utf-8").split("\n")
+    # Line 3 is a pre-filtered sign-in of a user whose context the hunt reads.
+    start = lines[2].index('"userDisplayName":"') + len('"userDisplayName":"')
+    lines[2] = lines[2][:start] + "\x00" + lines[2][start:]
+    signins = tmp_path / "signin.json"
+    signins.write_text("\n".join(lines), encoding="utf-8")
+    mode = [] if strict else ["--lenient"]
+
+    result = CliRunner().invoke(
+        cli.main,
+        ["hunt", "--audit", str(samples / "audit.json"), "--signin", str(signins)]
+        + ["--fail-on", "none", "--format", "json", *mode],
+    )
+
+    assert "a pre-filtered line read again does not decode" in result.stderr
+    assert "line 3 contains a NUL character" in result.stderr
+    assert "changed while it was read" not in result.stderr
+    if strict:
+        assert result.exit_code == 2
+        assert "--no-fast-path" in result.stderr
+    else:
+        assert result.exit_code == 0, result.stderr
+        (report,) = [
+            item
+            for item in json.loads(result.stdout)["run"]["files"]
+            if item["path"].endswith("signin.json")
+        ]
+        assert report["partial"] is True

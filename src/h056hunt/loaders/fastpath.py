@@ -1647,6 +1647,14 @@ class FileChanged(Exception):
     """Raised when a fast-path file differs from the one the first pass indexed."""
 
 
+# How a second pass stopped by a line that does not decode is reported.
+BROKEN_LINE_MESSAGE = "a pre-filtered line read again does not decode"
+
+
+class UndecodedLine(FileChanged):
+    """Raised when the second pass cannot decode a line of an unchanged file."""
+
+
 # The second pass splits a file's blocks among worker processes when they cost at
 # least this many bytes to read (see _block_runs). Cheaper reads stay in this
 # process, because forking and stopping the workers costs more than it saves. On
@@ -1775,7 +1783,7 @@ class ContextReader:
                     try:
                         csv_sink = read_csv(fast_file)
                     except FileChanged as error:
-                        self._reject_changed(fast_file, str(error))
+                        self._reject_changed(fast_file, error)
                         continue
                     if csv_sink is not None:
                         found.append((fast_file, csv_sink))
@@ -1791,20 +1799,30 @@ class ContextReader:
                         pool, index, blocks, wanted, sink, upn_search
                     )
                 except FileChanged as error:
-                    self._reject_changed(fast_file, str(error))
+                    self._reject_changed(fast_file, error)
                     continue
                 found.append((fast_file, sink))
         return found
 
-    def _reject_changed(self, fast_file: FastFile | CsvFastFile, reason: str) -> None:
-        message = f"the file changed while it was read: {reason}"
+    def _reject_changed(
+        self, fast_file: FastFile | CsvFastFile, error: FileChanged
+    ) -> None:
+        if isinstance(error, UndecodedLine):
+            message = f"{BROKEN_LINE_MESSAGE}: {error}"
+            hint = (
+                "the fast path checks only the lines it decodes: rerun with "
+                "--no-fast-path to have every line checked and this one reported "
+                "where it is, or with --lenient"
+            )
+        else:
+            message = f"the file changed while it was read: {error}"
+            hint = (
+                "hunt a copy that nothing writes to, or rerun with --lenient to "
+                "keep the records read before the change"
+            )
         if self.strict:
             raise InputError(
-                fast_file.display,
-                message,
-                reason="file_changed",
-                hint="hunt a copy that nothing writes to, or rerun with --lenient to "
-                "keep the records read before the change",
+                fast_file.display, message, reason="file_changed", hint=hint
             )
         logger.warning(
             "%s: %s; its pre-filtered records were not read again",
@@ -1834,12 +1852,15 @@ def _read_unchanged_blocks(
     _check_unchanged(fast_file)
     try:
         pool.read(index, blocks.tolist(), wanted, sink, upn_search)
-    except (*_READ_ERRORS, Unsupported) as error:
+    except _READ_ERRORS as error:
         _check_unchanged(fast_file)
-        # NOTE: a pre-filtered line of a requested user that is not valid UTF-8,
-        # contains a NUL character or is not valid JSON also ends here. It is then
-        # reported as a change of the file, where the plain path names the line.
         raise FileChanged(f"reading it again failed: {error}") from error
+    except Unsupported as error:
+        _check_unchanged(fast_file)
+        # The file is as the first pass saw it, so a pre-filtered line of a
+        # requested user is broken: not valid UTF-8, with a NUL character, or not
+        # valid JSON. The first pass does not check the lines it skips.
+        raise UndecodedLine(str(error)) from error
     _check_unchanged(fast_file)
 
 
