@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from h056hunt.errors import InputError
-from h056hunt.sources import UTF16_MARKS
+from h056hunt.sources import UTF16_MARKS, UTF16_PROBE_BYTES, utf16_without_mark
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +44,8 @@ class ChunkDecoder:
     Args:
         display: the file as shown to the user.
         strict: raise on an invalid byte or a NUL character instead of warning.
-        first_bytes: the start of the file (at least three bytes unless the file is
-            shorter), which selects the encoding.
+        first_bytes: the start of the file, which selects the encoding: at least
+            ``UTF16_PROBE_BYTES`` bytes unless the file is shorter.
         reported: kinds of lenient warnings already logged for this file; share
             one set between decoders of the same file so a second pass repeats none.
     """
@@ -61,10 +61,15 @@ class ChunkDecoder:
         self.display = display
         self.strict = strict
         self.reported = reported if reported is not None else set()
+        unmarked = utf16_without_mark(first_bytes)
         if first_bytes[:2] in UTF16_MARKS:
             self.encoding = "utf-16"
             self.name = "UTF-16"
             # The UTF-16 codec reads the mark itself, and offsets count it.
+            self.mark_bytes = 0
+        elif unmarked is not None:
+            self.encoding = unmarked
+            self.name = "UTF-16"
             self.mark_bytes = 0
         else:
             self.encoding = "utf-8"
@@ -171,7 +176,7 @@ class ChunkDecoder:
         return text
 
 
-def read_first_bytes(stream: ByteStream, count: int = 3) -> bytes:
+def read_first_bytes(stream: ByteStream, count: int = UTF16_PROBE_BYTES) -> bytes:
     """Read at least ``count`` bytes from ``stream``, fewer only at its end."""
     data = b""
     while len(data) < count:
@@ -235,11 +240,11 @@ def iter_text_chunks_after(
     that :func:`iter_text_chunks` yields for that part of the whole file.
 
     ``stream`` is positioned at ``offset``, a line start after ``lines`` line
-    breaks. :func:`iter_text_chunks` reads three bytes and then ``chunk_bytes``
-    at a time, so the first chunk here ends where its chunk ends. A reader that
-    decodes a chunk only when it needs the text then meets an invalid byte at the
-    same point of its reading as in the whole file. Messages name the file's own
-    lines and offsets.
+    breaks. :func:`iter_text_chunks` reads ``UTF16_PROBE_BYTES`` bytes and then
+    ``chunk_bytes`` at a time, so the first chunk here ends where its chunk ends.
+    A reader that decodes a chunk only when it needs the text then meets an
+    invalid byte at the same point of its reading as in the whole file. Messages
+    name the file's own lines and offsets.
 
     Raises:
         InputError: strict mode and the text is invalid (see :class:`ChunkDecoder`);
@@ -248,7 +253,7 @@ def iter_text_chunks_after(
     mark = _UTF8_MARK if has_utf8_mark else b""
     decoder = ChunkDecoder(display, strict=strict, first_bytes=mark, reported=reported)
     decoder.start_at(offset, lines)
-    head = len(_UTF8_MARK)
+    head = UTF16_PROBE_BYTES
     first = chunk_bytes - (offset - head) % chunk_bytes if offset >= head else 0
     while data := stream.read(first or chunk_bytes):
         first = 0

@@ -33,6 +33,8 @@ PARQUET_MAGIC = b"PAR1"
 # The file that marks a folder written by h056 convert (see loaders.parquet).
 PARQUET_MANIFEST_NAME = "_h056_manifest.json"
 UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+# Bytes of a file's start that utf16_without_mark looks at.
+UTF16_PROBE_BYTES = 64
 DEFAULT_MAX_DECOMPRESSED_BYTES = 20 * 1024**3
 _READ_CHUNK_BYTES = 8 * 1024 * 1024
 # Unreadable paths named in one message; the rest are counted.
@@ -278,8 +280,27 @@ def _gunzip(handle: BinaryIO, display: str, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def utf16_without_mark(head: bytes) -> str | None:
+    """Return "utf-16-le" or "utf-16-be" when ``head``, a file's first bytes, is
+    UTF-16 text without a byte order mark; else None.
+
+    Exports start with ASCII characters (a bracket, a quote or a header name), so
+    in UTF-16 every second byte of their start is zero, and no other byte is.
+    """
+    probe = head[: min(len(head), UTF16_PROBE_BYTES) // 2 * 2]
+    if len(probe) < 4 or probe[:2] in UTF16_MARKS:
+        return None
+    low, high = probe[0::2], probe[1::2]
+    if not high.strip(b"\x00") and low.isascii() and b"\x00" not in low:
+        return "utf-16-le"
+    if not low.strip(b"\x00") and high.isascii() and b"\x00" not in high:
+        return "utf-16-be"
+    return None
+
+
 def decode_text(data: bytes, display: str, *, strict: bool = True) -> str:
-    """Decode bytes as UTF-16 when a UTF-16 byte order mark starts them, else UTF-8.
+    """Decode bytes as UTF-16 when a UTF-16 byte order mark starts them or they
+    start like UTF-16 text without one (:func:`utf16_without_mark`), else UTF-8.
 
     A UTF-8 byte order mark is removed. In lenient mode invalid bytes become U+FFFD and
     a warning names the first one.
@@ -289,12 +310,12 @@ def decode_text(data: bytes, display: str, *, strict: bool = True) -> str:
             or the text holds NUL characters.
     """
     has_utf16_mark = data[:2] in UTF16_MARKS
-    encoding = "utf-16" if has_utf16_mark else "utf-8-sig"
+    encoding = "utf-16" if has_utf16_mark else utf16_without_mark(data) or "utf-8-sig"
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        name = encoding.removesuffix("-sig").upper()
+        name = encoding.removesuffix("-sig").upper()[:6]
         message = f"invalid {name} byte at offset {error.start}"
         if strict:
             raise InputError(

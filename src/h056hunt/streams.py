@@ -23,7 +23,9 @@ from h056hunt.sources import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     GZIP_MAGIC,
     UTF16_MARKS,
+    UTF16_PROBE_BYTES,
     reject_archive,
+    utf16_without_mark,
 )
 
 logger = logging.getLogger(__name__)
@@ -170,7 +172,8 @@ def iter_text_lines(
         InputError: strict mode and a line contains an invalid UTF-8 byte or a NUL
             character; any mode and the stream fails (see :func:`open_input`).
     """
-    if stream.peek(2) in UTF16_MARKS:
+    head = stream.peek(UTF16_PROBE_BYTES)
+    if head[:2] in UTF16_MARKS or utf16_without_mark(head):
         # Windows PowerShell 5 writes UTF-16.
         chunks = iter_text_chunks(stream, display, strict=strict)
         yield from chunk_lines(chunks, max_line_bytes, bytes_per_character=2)
