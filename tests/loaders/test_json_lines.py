@@ -7,6 +7,7 @@ JSON report: records seen equal records loaded plus skipped, one skip per broken
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 from pathlib import Path
@@ -260,3 +261,20 @@ def test_broken_page_names_unread_rest(tmp_path: Path) -> None:
     assert report["loaded"]["signin"] == 2
     assert report["partial"] is True
     assert "nothing after line 4 was read" in result.stderr
+
+
+def test_cut_gzip_counts_rest_as_skipped(tmp_path: Path) -> None:
+    text = "".join(good(number) + "\n" for number in range(40)).encode("utf-8")
+    packed = gzip.compress(text)
+    path = tmp_path / "signins.ndjson.gz"
+    path.write_bytes(packed[: len(packed) * 2 // 3])
+
+    result = run_hunt(path)
+    report = file_report(result)
+
+    assert report["partial"] is True
+    assert report["skipped"] == 1
+    assert report["records_seen"] == report["loaded"]["signin"] + 1
+    warning = next(line for line in result.stderr.splitlines() if "WARNING" in line)
+    assert warning.endswith("records read before it")
+    assert "  hint: re-download or re-compress the file" in result.stderr

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 JSON_SCALAR_REASON = "not a log export (a JSON value that is not an object or array)"
 # Skip reasons of faults that end a JSON document early without being a JSON error.
-_READ_FAULT_REASONS = {
+READ_FAULT_REASONS = {
     "corrupt_gzip": "corrupt or cut-off gzip data",
     "decompression_limit": "gzip content past --max-decompressed-size",
 }
@@ -244,7 +244,7 @@ def _mark_partial(sink: FileSink, error: InputError, line_offset: int) -> None:
         logger.warning("%s; kept the complete records read before it", error.message)
         sink.report.partial = True
         sink.report.error = error.detail
-        reason = _READ_FAULT_REASONS.get(error.reason, "invalid JSON")
+        reason = READ_FAULT_REASONS.get(error.reason, "invalid JSON")
         sink.skip(reason, line=None, record=None)
         return
     line = error.line + line_offset

@@ -170,11 +170,22 @@ def _stream_file(
 
 
 def _keep_records_before(sink: FileSink, error: InputError) -> None:
-    logger.warning(
-        "%s; kept the %d records read before it",
-        error,
-        sink.report.records_seen,
-    )
+    if error.hint:
+        logger.warning(
+            "%s; kept the %d records read before it\n  hint: %s",
+            error.message,
+            sink.report.records_seen,
+            error.hint,
+        )
+    else:
+        logger.warning(
+            "%s; kept the %d records read before it",
+            error.message,
+            sink.report.records_seen,
+        )
+    # The rest of the file, a record cut off by the fault included, is counted as
+    # one skip with the fault's reason, as a JSON document's reader counts it.
+    sink.skip(json_export.READ_FAULT_REASONS[error.reason], line=None, record=None)
     sink.report.partial = True
     if sink.report.error is None:
         sink.report.error = error.message
