@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -404,3 +405,18 @@ def test_inspect_audit_option_explains_bare_paths() -> None:
     assert result.exit_code == 2
     assert "takes the paths themselves" in result.output
     assert "--quiet" not in result.output
+
+
+def test_double_gzip_named(tmp_path: Path) -> None:
+    twice = tmp_path / "signin.json.gz"
+    twice.write_bytes(
+        gzip.compress(gzip.compress((SAMPLES / "signin.json").read_bytes()))
+    )
+
+    result = CliRunner().invoke(
+        main, ["hunt", "--audit", str(SAMPLES / "audit.json"), "--signin", str(twice)]
+    )
+
+    assert result.exit_code == 2
+    assert "compressed twice" in result.stderr
+    assert "UTF-8" not in result.stderr

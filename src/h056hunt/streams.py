@@ -146,12 +146,23 @@ def open_input(
             yield guarded
             return
         with gzip.GzipFile(fileobj=handle, mode="rb") as unzipped:
-            yield _GuardedStream(
+            content = _GuardedStream(
                 unzipped,
                 display,
                 compressed=True,
                 limit=max_decompressed_bytes,
             )
+            # Read as text, gzip inside gzip fails with a UTF-8 error at offset 1.
+            if content.peek(2) == GZIP_MAGIC:
+                raise InputError(
+                    display,
+                    "the file is compressed twice: its gzip content is gzip again",
+                    reason="double_gzip",
+                    hint="decompress it once (gunzip -c FILE > FILE.once.gz) and "
+                    "give that file",
+                )
+            reject_archive(content.peek(4), display)
+            yield content
 
 
 def iter_text_lines(
