@@ -420,3 +420,23 @@ def test_double_gzip_named(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "compressed twice" in result.stderr
     assert "UTF-8" not in result.stderr
+
+
+def test_empty_time_says_missing(tmp_path: Path) -> None:
+    record = {
+        "id": "x1",
+        "createdDateTime": "",
+        "userId": "00000000-0000-4000-8000-000000000001",
+        "status": {"errorCode": 500121},
+    }
+    signins = tmp_path / "signins.ndjson"
+    signins.write_text(json.dumps(record) + "\n", encoding="utf-8")
+
+    result = CliRunner().invoke(
+        main, ["hunt", "--signin", str(signins), "--lenient", "--fail-on", "none"]
+    )
+
+    assert "line 1: missing timestamp in createdDateTime; record skipped" in (
+        result.stderr
+    )
+    assert "None" not in result.stderr

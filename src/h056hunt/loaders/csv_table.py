@@ -279,4 +279,7 @@ def _describe(error: csv.Error) -> str:
     detail = str(error)
     if "unexpected end of data" in detail:
         return "a quoted cell that starts in this row is never closed"
+    if "new-line character seen in unquoted field" in detail:
+        # Python's text suggests a file mode, which a user cannot choose here.
+        return "a carriage return inside an unquoted cell; the file may be binary"
     return f"invalid quoting ({detail})"

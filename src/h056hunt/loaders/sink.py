@@ -295,14 +295,23 @@ class FileSink:
             reason = (
                 "missing timestamp" if raw_times[index] is None else "invalid timestamp"
             )
-            logger.warning(
-                "%s, line %s: %s %r in %s; record skipped",
-                self.path,
-                row.get("source_line") or f"record {row['source_record']}",
-                reason,
-                raw_times[index],
-                column,
-            )
+            where = row.get("source_line") or f"record {row['source_record']}"
+            if raw_times[index] is None:
+                logger.warning(
+                    "%s, line %s: missing timestamp in %s; record skipped",
+                    self.path,
+                    where,
+                    column,
+                )
+            else:
+                logger.warning(
+                    "%s, line %s: %s %r in %s; record skipped",
+                    self.path,
+                    where,
+                    reason,
+                    raw_times[index],
+                    column,
+                )
             self.skip(
                 reason,
                 line=row.get("source_line"),
