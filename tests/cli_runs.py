@@ -120,3 +120,15 @@ def assert_fast_same_as_plain(
         fast_read = f"{checked.name}: graph shape, fast path" in fast_json.stderr
         assert fast_read is fast_path, fast_json.stderr
     return fast_json
+
+
+def simulate_small(out: Path, signin_shape: str, audit_shape: str) -> Path:
+    """Simulate a 30-user, 2-noise tenant in the given export shapes into ``out``."""
+    result = CliRunner().invoke(
+        main,
+        ["simulate", "--users", "30", "--noise", "2"]
+        + ["--signin-shape", signin_shape, "--audit-shape", audit_shape]
+        + ["--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    return out

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli_runs import SAMPLE_HUNT, SAMPLE_INPUTS, SAMPLES, SCRIPT
+from cli_runs import SAMPLE_HUNT, SAMPLE_INPUTS, SAMPLES, SCRIPT, simulate_small
 from h056hunt.cli import main
 
 AUDIT = str(SAMPLES / "audit.json")
@@ -111,14 +111,7 @@ def test_lenient_unusable_signin_is_partial(tmp_path: Path) -> None:
 
 
 def test_portal_signin_without_auth_details_warns(tmp_path: Path) -> None:
-    folder = tmp_path / "portal"
-    simulated = CliRunner().invoke(
-        main,
-        ["simulate", "--users", "30", "--noise", "2"]
-        + ["--signin-shape", "portal-csv", "--audit-shape", "portal-csv"]
-        + ["--out", str(folder)],
-    )
-    assert simulated.exit_code == 0, simulated.stderr
+    folder = simulate_small(tmp_path / "portal", "portal-csv", "portal-csv")
     audit = str(folder / "audit.csv")
     warning = "without its AuthDetails file"
 
@@ -208,24 +201,7 @@ def test_audit_as_only_signin_exits_two() -> None:
 
 
 def test_auth_details_alone_exits_two(tmp_path: Path) -> None:
-    out = tmp_path / "portal"
-    simulated = CliRunner().invoke(
-        main,
-        [
-            "simulate",
-            "--users",
-            "30",
-            "--days",
-            "1",
-            "--signin-shape",
-            "portal-csv",
-            "--audit-shape",
-            "portal-csv",
-            "--out",
-            str(out),
-        ],
-    )
-    assert simulated.exit_code == 0, simulated.output
+    out = simulate_small(tmp_path / "portal", "portal-csv", "portal-csv")
     steps = out / "signin_AuthDetails.csv"
 
     alone = CliRunner().invoke(
@@ -345,14 +321,7 @@ def test_all_skipped_names_reason_without_summary(tmp_path: Path) -> None:
 def test_purview_signins_warn_of_missing_steps(
     tmp_path: Path, shape: str, warned: bool
 ) -> None:
-    folder = tmp_path / shape
-    simulated = CliRunner().invoke(
-        main,
-        ["simulate", "--users", "30", "--noise", "2"]
-        + ["--signin-shape", shape, "--audit-shape", "graph-page"]
-        + ["--out", str(folder)],
-    )
-    assert simulated.exit_code == 0, simulated.stderr
+    folder = simulate_small(tmp_path / shape, shape, "graph-page")
     signins = next(folder.glob("signin*"))
 
     result = CliRunner().invoke(

@@ -11,50 +11,20 @@ lines, and the small chunks and zero parallel threshold of the
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from broken_exports import DECODED_MARK, read_lines, simulate_exports, write_lines
 
 from cli_runs import assert_fast_same_as_plain
 from h056hunt.load import LoadOptions, load_logs
 from h056hunt.loaders import fastpath, scan_decode
-from h056hunt.simulate.config import SimulationConfig
-from h056hunt.simulate.output import simulate
 
 pytestmark = pytest.mark.usefixtures("small_fast_path_units")
 
-# Bytes of the lines that the pre-filter decodes: an MFA denial among sign-ins, a
-# revocation among audit records. The fast path does not check the lines that it
-# does not decode, so the cases break lines that it decodes.
-DECODED_MARK = {"signin": b"500121", "audit": b"StsRefreshToken"}
 LINE_READER_LOG = "that do not decode alone are read by the plain path's line reader"
-
-
-def _simulate(folder: Path, *, compress: bool = False) -> tuple[Path, Path]:
-    config = SimulationConfig(
-        users=40,
-        days=3,
-        seed=31,
-        audit_rows_per_user_per_day=25,
-        gzip=compress,
-    )
-    written = simulate(config, folder)
-    return written.audit_path, written.signin_path
-
-
-def _read_lines(path: Path) -> list[bytes]:
-    data = path.read_bytes()
-    if path.suffix == ".gz":
-        data = gzip.decompress(data)
-    return data.splitlines(keepends=True)
-
-
-def _write_lines(path: Path, lines: list[bytes]) -> None:
-    data = b"".join(lines)
-    path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
 
 
 def _decoded_indexes(lines: list[bytes], log: str) -> list[int]:
@@ -70,10 +40,10 @@ def _decoded_indexes(lines: list[bytes], log: str) -> list[int]:
 
 def _break(path: Path, edit: Callable[[bytes], bytes], indexes: list[int]) -> None:
     """Replace each line at ``indexes`` with ``edit`` of it."""
-    lines = _read_lines(path)
+    lines = read_lines(path)
     for index in indexes:
         lines[index] = edit(lines[index])
-    _write_lines(path, lines)
+    write_lines(path, lines)
 
 
 def _cut_record(line: bytes) -> bytes:
@@ -129,10 +99,10 @@ CASES = [("signin", case) for case in BROKEN_LINES] + [
 
 @pytest.mark.parametrize(("log", "case"), CASES)
 def test_broken_line_same_as_plain(tmp_path: Path, log: str, case: str) -> None:
-    audit, signin = _simulate(tmp_path)
+    audit, signin = simulate_exports(tmp_path)
     broken = audit if log == "audit" else signin
     edit, error, skips = BROKEN_LINES[case]
-    _break(broken, edit, _decoded_indexes(_read_lines(broken), log)[:1])
+    _break(broken, edit, _decoded_indexes(read_lines(broken), log)[:1])
 
     strict = assert_fast_same_as_plain(audit, signin, broken)
     lenient = assert_fast_same_as_plain(audit, signin, broken, "--lenient")
@@ -147,8 +117,8 @@ def test_broken_line_same_as_plain(tmp_path: Path, log: str, case: str) -> None:
 
 
 def test_seven_broken_lines_same_warnings(tmp_path: Path) -> None:
-    audit, signin = _simulate(tmp_path)
-    indexes = _decoded_indexes(_read_lines(signin), "signin")[:7]
+    audit, signin = simulate_exports(tmp_path)
+    indexes = _decoded_indexes(read_lines(signin), "signin")[:7]
     _break(signin, _cut_record, indexes)
 
     result = assert_fast_same_as_plain(audit, signin, signin, "--lenient")
@@ -176,8 +146,8 @@ def _graph_page(line: bytes) -> bytes:
 
 
 def test_lines_of_other_record_counts_same_numbers(tmp_path: Path) -> None:
-    audit, signin = _simulate(tmp_path)
-    lines = _read_lines(signin)
+    audit, signin = simulate_exports(tmp_path)
+    lines = read_lines(signin)
     middle = len(lines) // 2
     edits = {
         middle: _two_records,
@@ -188,7 +158,7 @@ def test_lines_of_other_record_counts_same_numbers(tmp_path: Path) -> None:
     }
     for index, edit in edits.items():
         lines[index] = edit(lines[index])
-    _write_lines(signin, lines)
+    write_lines(signin, lines)
 
     assert_fast_same_as_plain(audit, signin, signin)
 
@@ -207,8 +177,8 @@ def test_lines_of_other_record_counts_same_numbers(tmp_path: Path) -> None:
 
 
 def test_broken_line_ending_scan_chunk(tmp_path: Path) -> None:
-    audit, signin = _simulate(tmp_path)
-    lines = _read_lines(signin)
+    audit, signin = simulate_exports(tmp_path)
+    lines = read_lines(signin)
     data = b"".join(lines)
     # The first worker's first chunk ends at the last line end within a chunk.
     chunk_end = data.rfind(b"\n", 0, fastpath.CHUNK_BYTES) + 1
@@ -227,8 +197,8 @@ def test_broken_line_ending_scan_chunk(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
 def test_broken_line_ending_scan_range(tmp_path: Path, compress: bool) -> None:
-    audit, signin = _simulate(tmp_path, compress=compress)
-    lines = _read_lines(signin)
+    audit, signin = simulate_exports(tmp_path, compress=compress)
+    lines = read_lines(signin)
     data = b"".join(lines)
     if compress:
         # Gzip content goes to the workers in chunks, each a range of its own.
@@ -246,8 +216,8 @@ def test_broken_line_ending_scan_range(tmp_path: Path, compress: bool) -> None:
 
 
 def test_value_across_lines_left_to_plain_path(tmp_path: Path) -> None:
-    audit, signin = _simulate(tmp_path)
-    middle = len(_read_lines(signin)) // 2
+    audit, signin = simulate_exports(tmp_path)
+    middle = len(read_lines(signin)) // 2
 
     def pretty(line: bytes) -> bytes:
         return json.dumps(json.loads(line), indent=2).encode() + b"\n"
@@ -266,8 +236,8 @@ def test_too_many_broken_lines_left_to_plain_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(scan_decode, "MAX_BROKEN_LINES", 3)
-    audit, signin = _simulate(tmp_path)
-    indexes = _decoded_indexes(_read_lines(signin), "signin")[:4]
+    audit, signin = simulate_exports(tmp_path)
+    indexes = _decoded_indexes(read_lines(signin), "signin")[:4]
     _break(signin, _cut_record, indexes)
 
     result = assert_fast_same_as_plain(

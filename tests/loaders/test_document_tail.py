@@ -17,44 +17,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from broken_exports import DECODED_MARK, read_lines, simulate_exports
 
 from cli_runs import assert_fast_same_as_plain
-from h056hunt.simulate.config import SimulationConfig
-from h056hunt.simulate.output import simulate
 
 pytestmark = pytest.mark.usefixtures("small_fast_path_units")
 
-# Bytes of the element lines that the pre-filter decodes: an MFA denial among
-# sign-ins, a revocation among audit records.
-DECODED_MARK = {"signin": b"500121", "audit": b"StsRefreshToken"}
 TAIL_LOG = "the plain path's document reader reads the file from line"
-
-
-def _simulate(folder: Path, *, compress: bool = False) -> tuple[Path, Path]:
-    config = SimulationConfig(
-        users=40,
-        days=3,
-        seed=31,
-        signin_shape="graph-page",
-        audit_shape="graph-page",
-        audit_rows_per_user_per_day=25,
-        gzip=compress,
-    )
-    written = simulate(config, folder)
-    return written.audit_path, written.signin_path
-
-
-def _read_lines(path: Path) -> list[bytes]:
-    data = path.read_bytes()
-    if path.suffix == ".gz":
-        data = gzip.decompress(data)
-    return data.splitlines(keepends=True)
 
 
 def _break(path: Path, edit: Callable[[bytes], bytes], log: str) -> int:
     """Replace the first element line past the middle that the pre-filter decodes
     with ``edit`` of it; return its 1-based number."""
-    lines = _read_lines(path)
+    lines = read_lines(path)
     index = next(
         index
         for index in range(len(lines) // 2, len(lines) - 2)
@@ -112,7 +87,7 @@ CASES = [("signin", case) for case in BROKEN_ELEMENTS] + [
 
 @pytest.mark.parametrize(("log", "case"), CASES)
 def test_broken_element_same_as_plain(tmp_path: Path, log: str, case: str) -> None:
-    audit, signin = _simulate(tmp_path)
+    audit, signin = simulate_exports(tmp_path, shape="graph-page")
     broken = audit if log == "audit" else signin
     edit, error, skips = BROKEN_ELEMENTS[case]
     number = _break(broken, edit, log)
@@ -134,7 +109,7 @@ def test_broken_element_same_as_plain(tmp_path: Path, log: str, case: str) -> No
 
 
 def test_broken_element_in_gzip_same_as_plain(tmp_path: Path) -> None:
-    audit, signin = _simulate(tmp_path, compress=True)
+    audit, signin = simulate_exports(tmp_path, compress=True, shape="graph-page")
     number = _break(signin, lambda line: line[: len(line) // 2] + b"\n", "signin")
 
     strict = assert_fast_same_as_plain(audit, signin, signin)
@@ -145,8 +120,8 @@ def test_broken_element_in_gzip_same_as_plain(tmp_path: Path) -> None:
 
 
 def test_first_element_invalid_utf8_left_to_plain_path(tmp_path: Path) -> None:
-    audit, signin = _simulate(tmp_path)
-    lines = _read_lines(signin)
+    audit, signin = simulate_exports(tmp_path, shape="graph-page")
+    lines = read_lines(signin)
     # The plain path decodes the first two lines on their own before it reads the
     # document, so it reports an invalid byte there twice in lenient mode. The
     # line is cut off as well, because a whole record that the pre-filter does not

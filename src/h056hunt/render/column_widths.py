@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rich import box
 from rich.cells import cell_len
+from rich.table import Table
 from rich.text import Text
 
 
@@ -109,3 +111,15 @@ def fold_widths(
             if not room:
                 break
     return widths
+
+
+def titled_table(title: str, *, compact: bool) -> Table:
+    """Return an empty run-summary table with ``title`` above it on the left; a
+    compact one has no edges and no padding at its ends."""
+    return Table(
+        title=title,
+        box=box.SIMPLE,
+        title_justify="left",
+        show_edge=not compact,
+        pad_edge=not compact,
+    )

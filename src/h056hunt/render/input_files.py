@@ -13,16 +13,15 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from rich import box
 from rich.cells import cell_len
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from h056hunt.render.column_widths import (
     longest_word,
     natural_widths,
     shrink_to_fit,
+    titled_table,
 )
 from h056hunt.render.hanging import HANG_COLUMNS
 from h056hunt.render.text import plain
@@ -136,13 +135,7 @@ def _print_table(
     compact: bool,
     console: Console,
 ) -> None:
-    table = Table(
-        title=TITLE,
-        box=box.SIMPLE,
-        title_justify="left",
-        show_edge=not compact,
-        pad_edge=not compact,
-    )
+    table = titled_table(TITLE, compact=compact)
     for name in columns:
         table.add_column(name, overflow="fold", width=widths[name])
     for row, path in zip(rows, paths, strict=True):

@@ -9,12 +9,15 @@ each suppressed finding gets a block of "key: value" lines instead.
 
 from __future__ import annotations
 
-from rich import box
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
-from h056hunt.render.column_widths import longest_word, natural_widths, shrink_to_fit
+from h056hunt.render.column_widths import (
+    longest_word,
+    natural_widths,
+    shrink_to_fit,
+    titled_table,
+)
 from h056hunt.render.hanging import HANG_COLUMNS, print_hanging
 from h056hunt.render.text import plain, user_label
 from h056hunt.suppress import Suppression
@@ -76,13 +79,7 @@ def _print_table(
     compact: bool,
     console: Console,
 ) -> None:
-    table = Table(
-        title=TITLE,
-        box=box.SIMPLE,
-        title_justify="left",
-        show_edge=not compact,
-        pad_edge=not compact,
-    )
+    table = titled_table(TITLE, compact=compact)
     for name in COLUMNS:
         wraps = name in WRAP_MINIMUM_WIDTHS
         table.add_column(
