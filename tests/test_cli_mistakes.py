@@ -196,7 +196,7 @@ def test_audit_as_only_signin_exits_two() -> None:
     result = CliRunner().invoke(main, ["hunt", "-q", "--signin", audit])
 
     assert result.exit_code == 2
-    assert "no input holds a sign-in record, so no prompt" in result.output
+    assert "no input contains a sign-in record, so no prompt" in result.output
     assert "they hold audit records only" in result.output
 
 

@@ -669,8 +669,8 @@ def inspect(
             for report in data.files
         ]
         if output_format == "json":
-            # A path that could not be read gets an object too, so a script sees
-            # every input it gave, with the reason in "error".
+            # A path that could not be read gets an object too, so a script gets
+            # one for every input it gave, with the reason in "error".
             records += [unread_record(path, reason) for path, reason in data.unreadable]
             for record in records:
                 record["coverage_warnings"] = coverage
@@ -905,7 +905,7 @@ def _check_activity_names(names: tuple[str, ...]) -> tuple[str, ...]:
     return names
 
 
-# Formats that write every time in UTC, whatever --tz says.
+# Formats that write every time in UTC, whatever --tz is.
 _UTC_FORMATS = frozenset({"jsonl", "json", "csv", "timesketch"})
 
 
@@ -1028,7 +1028,7 @@ def _reject_missing_log(
     data: LoadedData, audit_inputs: tuple[str, ...], signin_inputs: tuple[str, ...]
 ) -> None:
     """Fail when ``--audit`` or ``--signin`` files were read but no input at all
-    holds a record of that log.
+    contains a record of that log.
 
     An audit export as the only ``--signin`` input, or an AuthDetails CSV without
     its sign-in download, leaves the hunt without one of its two logs. Its result
@@ -1074,7 +1074,7 @@ def _reject_missing_log(
         kinds = [_LOG_NOUNS[kind] for kind, count in sorted(held.items()) if count]
         holding = f"; they hold {' and '.join(kinds)} only" if kinds else ""
         raise UsageError(
-            f"no input holds {noun}, so {effect}: the {option} inputs are "
+            f"no input contains {noun}, so {effect}: the {option} inputs are "
             f"{names}{holding}",
             hint=f"give the {log.replace('signin', 'sign-in')} log export with "
             f"{option}; an AuthDetails CSV goes with the sign-in CSV it belongs to",

@@ -1,6 +1,6 @@
 """Error codes written as text: ASCII digits only, on both reading paths.
 
-The fast path keeps a sign-in for decoding when its line holds the literal digits
+The fast path keeps a sign-in for decoding when its line contains the literal digits
 ``500121``. The plain path once read "500_121", other scripts' digits and
 "5.00121e5" as 500121 too, so the two paths gave different findings for them.
 """

@@ -2,7 +2,7 @@
 
 A campaign's timeline has one event per target. The table output prints it as
 several edgeless tables of :data:`TIMELINE_ROWS_PER_TABLE` rows with one shared
-layout, so it reads as one table while no part holds every row. These runs go
+layout, so it reads as one table while no part contains every row. These runs go
 through the CLI with ``COLUMNS`` set and check the printed lines themselves.
 """
 

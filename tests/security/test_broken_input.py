@@ -546,7 +546,7 @@ def test_misfiled_export_alone_stops(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert "pass it with --signin next time" in result.stderr
-    assert "no input holds an audit record" in result.stderr
+    assert "no input contains an audit record" in result.stderr
 
 
 def unreadable_folder(folder: Path) -> Path:

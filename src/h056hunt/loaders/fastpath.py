@@ -1647,7 +1647,7 @@ class FileChanged(Exception):
     """Raised when a fast-path file differs from the one the first pass indexed."""
 
 
-# How a second pass stopped by a line that does not decode is reported.
+# The message of a second pass stopped by a line that does not decode.
 BROKEN_LINE_MESSAGE = "a pre-filtered line read again does not decode"
 
 
