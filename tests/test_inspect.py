@@ -199,11 +199,11 @@ def test_long_path_heading_splits_at_separators(tmp_path: Path, columns: int) ->
 def test_json_lists_unread_paths(tmp_path: Path) -> None:
     audit = tmp_path / "audit.json"
     audit.write_text(json.dumps({"value": [REVOCATION]}), encoding="utf-8")
-    gone = tmp_path / "gone.json"
-    gone.symlink_to(tmp_path / "missing.json")
+    dangling = tmp_path / "gone.json"
+    dangling.symlink_to(tmp_path / "missing.json")
 
     result = CliRunner().invoke(
-        main, ["inspect", "--format", "json", str(audit), str(gone)]
+        main, ["inspect", "--format", "json", str(audit), str(dangling)]
     )
     records = {
         Path(record["path"]).name: record

@@ -1067,11 +1067,11 @@ def _reject_missing_log(
         if found:
             continue
         names = name_paths([plain(report.path) for report in reports])
-        held: Counter[str] = Counter()
+        contents: Counter[str] = Counter()
         for report in reports:
-            held.update(report.loaded)
-            held.update(report.prefiltered)
-        kinds = [_LOG_NOUNS[kind] for kind, count in sorted(held.items()) if count]
+            contents.update(report.loaded)
+            contents.update(report.prefiltered)
+        kinds = [_LOG_NOUNS[kind] for kind, count in sorted(contents.items()) if count]
         holding = f"; they hold {' and '.join(kinds)} only" if kinds else ""
         raise UsageError(
             f"no input contains {noun}, so {effect}: the {option} inputs are "

@@ -307,8 +307,8 @@ def test_html_sample_files_show_prefiltered(
     assert "<th>Skipped</th><th>Pre-filtered</th>" in page
     for item in run["files"]:
         # The path has a break opportunity after each separator.
-        shown = item["path"].replace("/", "/<wbr>")
-        row = next(line for line in page.splitlines() if shown in line)
+        rendered = item["path"].replace("/", "/<wbr>")
+        row = next(line for line in page.splitlines() if rendered in line)
         cells = re.findall(r"<td>(.*?)</td>", row)
         assert cells[8:10] == [str(item["skipped"]), str(item["prefiltered"])]
     assert (
@@ -327,6 +327,6 @@ def test_html_file_paths_break_at_separators(
 
     assert '<div class="scroll"><table class="files">' in page
     assert paths
-    for shown in paths:
-        plain_path = shown.replace("<wbr>", "")
-        assert shown == plain_path.replace("/", "/<wbr>")
+    for rendered in paths:
+        plain_path = rendered.replace("<wbr>", "")
+        assert rendered == plain_path.replace("/", "/<wbr>")
