@@ -1031,8 +1031,8 @@ def _reject_missing_log(
     contains a record of that log.
 
     An audit export as the only ``--signin`` input, or an AuthDetails CSV without
-    its sign-in download, leaves the hunt without one of its two logs. Its result
-    would only say so in a coverage line while the exit status read as clean.
+    its sign-in download, leaves the hunt without one of its two logs. Only a
+    coverage line would show it, while the exit status read as clean.
     Inputs given to the wrong option are fine, because each record goes to its own
     log. So is an input given to both options: that asks the hunt to route each
     record, and one log may then be missing.

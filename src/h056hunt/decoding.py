@@ -216,13 +216,7 @@ def iter_text_chunks(
     text = decoder.decode(head)
     if text:
         yield text
-    while data := stream.read(chunk_bytes):
-        text = decoder.decode(data)
-        if text:
-            yield text
-    text = decoder.decode(b"", final=True)
-    if text:
-        yield text
+    yield from _decode_rest(stream, decoder, chunk_bytes)
 
 
 def iter_text_chunks_after(
@@ -255,6 +249,14 @@ def iter_text_chunks_after(
     decoder.start_at(offset, lines)
     head = UTF16_PROBE_BYTES
     first = chunk_bytes - (offset - head) % chunk_bytes if offset >= head else 0
+    yield from _decode_rest(stream, decoder, chunk_bytes, first)
+
+
+def _decode_rest(
+    stream: ByteStream, decoder: ChunkDecoder, chunk_bytes: int, first: int = 0
+) -> Iterator[str]:
+    """Decode the rest of ``stream`` in reads of ``chunk_bytes``, the first of
+    ``first`` bytes when that is not 0; yield each non-empty text."""
     while data := stream.read(first or chunk_bytes):
         first = 0
         text = decoder.decode(data)
