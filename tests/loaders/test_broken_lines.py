@@ -116,6 +116,77 @@ def test_broken_line_same_as_plain(tmp_path: Path, log: str, case: str) -> None:
     assert item["partial"] is bool(skips)
 
 
+def _prefiltered_indexes(lines: list[bytes], log: str) -> list[int]:
+    """Return the 0-based indexes of the lines past the middle that the pre-filter
+    would count as pre-filtered: no decoded mark, no escape, no non-ASCII byte."""
+    middle = len(lines) // 2
+    return [
+        index
+        for index in range(middle, len(lines) - 1)
+        if DECODED_MARK[log] not in lines[index]
+        and b"denied" not in lines[index].lower()
+        and b"\\" not in lines[index]
+        and lines[index].isascii()
+    ]
+
+
+# Faults in a line that no needle marks. The plain path rejects each in strict
+# mode, so the fast path must decode such a line rather than pre-filter it.
+PREFILTERED_FAULTS: dict[str, tuple[Callable[[bytes], bytes], str]] = {
+    "NUL byte": (
+        lambda line: line.replace(b'":"', b'":"\x00', 1),
+        "NUL character in text",
+    ),
+    "invalid UTF-8": (
+        lambda line: line.replace(b'":"', b'":"\xc3(', 1),
+        "invalid UTF-8 byte at offset",
+    ),
+    "control character": (
+        lambda line: line.replace(b'":"', b'":"\x1b[2J', 1),
+        "Invalid control character",
+    ),
+    "carriage return": (
+        lambda line: line.replace(b'":"', b'":"\r', 1),
+        "Invalid control character",
+    ),
+}
+
+
+@pytest.mark.parametrize("log", ["signin", "audit"])
+@pytest.mark.parametrize("case", PREFILTERED_FAULTS)
+def test_fault_in_prefiltered_line_same_as_plain(
+    tmp_path: Path, log: str, case: str
+) -> None:
+    audit, signin = simulate_exports(tmp_path)
+    broken = audit if log == "audit" else signin
+    edit, error = PREFILTERED_FAULTS[case]
+    indexes = _prefiltered_indexes(read_lines(broken), log)
+    assert indexes, "the export has no pre-filtered line past its middle"
+    _break(broken, edit, indexes[:1])
+
+    strict = assert_fast_same_as_plain(audit, signin, broken)
+    lenient = assert_fast_same_as_plain(audit, signin, broken, "--lenient")
+
+    assert strict.exit_code == 2
+    assert f"ERROR: {broken}, line {indexes[0] + 1}" in strict.stderr
+    assert error in strict.stderr
+    assert lenient.exit_code in (0, 1)
+
+
+def test_valid_non_ascii_lines_stay_prefiltered(tmp_path: Path) -> None:
+    audit, signin = simulate_exports(tmp_path)
+    lines = read_lines(signin)
+    indexes = _prefiltered_indexes(lines, "signin")
+    for index in indexes:
+        lines[index] = lines[index].replace(b'":"', "\":\"M\u00fcnchen \u6771".encode(), 1)
+    write_lines(signin, lines)
+
+    result = assert_fast_same_as_plain(audit, signin, signin)
+
+    item = _file_report(result.stdout, signin)
+    assert item["prefiltered"] >= len(indexes)
+
+
 def test_seven_broken_lines_same_warnings(tmp_path: Path) -> None:
     audit, signin = simulate_exports(tmp_path)
     indexes = _decoded_indexes(read_lines(signin), "signin")[:7]

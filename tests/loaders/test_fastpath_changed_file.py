@@ -295,8 +295,9 @@ def test_undecodable_prefiltered_line_named(tmp_path: Path, strict: bool) -> Non
     samples = Path(__file__).resolve().parents[2] / "sample_logs"
     lines = (samples / "signin.json").read_text(encoding="utf-8").split("\n")
     # Line 3 is a pre-filtered sign-in of a user whose context the hunt reads.
-    start = lines[2].index('"userDisplayName":"') + len('"userDisplayName":"')
-    lines[2] = lines[2][:start] + "\x00" + lines[2][start:]
+    # A member without its value keeps the line's form, so the first pass
+    # pre-filters it, but it is not valid JSON.
+    lines[2] = lines[2].replace('"userDisplayName":"', '"userDisplayName":,"', 1)
     signins = tmp_path / "signin.json"
     signins.write_text("\n".join(lines), encoding="utf-8")
     mode = [] if strict else ["--lenient"]
@@ -308,7 +309,7 @@ def test_undecodable_prefiltered_line_named(tmp_path: Path, strict: bool) -> Non
     )
 
     assert "a pre-filtered line read again does not decode" in result.stderr
-    assert "line 3 contains a NUL character" in result.stderr
+    assert "line 3" in result.stderr
     assert "changed while it was read" not in result.stderr
     if strict:
         assert result.exit_code == 2
