@@ -178,7 +178,8 @@ def test_valid_non_ascii_lines_stay_prefiltered(tmp_path: Path) -> None:
     lines = read_lines(signin)
     indexes = _prefiltered_indexes(lines, "signin")
     for index in indexes:
-        lines[index] = lines[index].replace(b'":"', "\":\"M\u00fcnchen \u6771".encode(), 1)
+        city = '":"M\u00fcnchen \u6771'.encode()
+        lines[index] = lines[index].replace(b'":"', city, 1)
     write_lines(signin, lines)
 
     result = assert_fast_same_as_plain(audit, signin, signin)
