@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from h056hunt import schema, timeranges
+from h056hunt.loaders import copies
 from h056hunt.loaders.fields import replace_surrogates
 from h056hunt.timeparse import parse_time_column
 
@@ -108,6 +109,10 @@ class FileSink:
         self._prefiltered_ranges: dict[str, list[np.ndarray]] = {
             log: [] for log in LOGS
         }
+        # Exact copies dropped while the file is read (see h056hunt.loaders.copies).
+        self._copies = {log: copies.DroppedCopies() for log in LOGS}
+        self._compact_at = dict.fromkeys(LOGS, copies.COMPACT_ROWS)
+        self._dropped_step_rows = 0
 
     @property
     def path(self) -> str:
@@ -148,6 +153,8 @@ class FileSink:
         self._count(shape)
         self._audit.append(self._with_source(row, shape, line, record))
         self._audit_time_columns[time_column] += 1
+        if len(self._audit) >= self._compact_at["audit"]:
+            self._drop_copies("audit")
 
     def add_signin(
         self,
@@ -165,6 +172,8 @@ class FileSink:
         self._signin.append(row)
         self._signin_time_columns[time_column] += 1
         self._add_step_rows(row["record_id"], steps, record)
+        if len(self._signin) >= self._compact_at["signin"]:
+            self._drop_copies("signin")
 
     def add_steps(
         self,
@@ -220,6 +229,55 @@ class FileSink:
             row["record_id"] = _content_id(row)
         return row
 
+    def _drop_copies(self, log: str) -> None:
+        """Drop the rows of ``log`` that repeat an earlier row of the file exactly.
+
+        A dropped sign-in's steps go too when each repeats an earlier step row,
+        because the frames would keep neither: de-duplication keeps only the first
+        sign-in's steps, or one of identical steps when the file keeps no sign-in.
+        """
+        rows = self._audit if log == "audit" else self._signin
+        raw_times, values = rows.take()
+        firsts = copies.first_copies(raw_times, values, copies.SOURCE_FIELDS)
+        positions = np.arange(len(raw_times), dtype=np.int64)
+        if firsts is None or (firsts == positions).all():
+            rows.restore(raw_times, values)
+            self._compact_at[log] = max(copies.COMPACT_ROWS, 2 * len(rows))
+            return
+        is_first = firsts == positions
+        renumbered = np.cumsum(is_first) - 1
+        dropped = np.flatnonzero(~is_first)
+        sources = values.take(pa.array(dropped))
+        lines = sources.field("source_line").fill_null(-1).to_numpy()
+        records = sources.field("source_record").to_numpy()
+        found = self._copies[log]
+        found.first = renumbered[firsts[found.first]]
+        found.add(renumbered[firsts[dropped]], lines, records)
+        if log == "signin":
+            self._drop_copied_steps(records)
+        rows.restore(
+            [raw_times[position] for position in np.flatnonzero(is_first).tolist()],
+            values.filter(pa.array(is_first)),
+        )
+        self._compact_at[log] = max(copies.COMPACT_ROWS, 2 * len(rows))
+
+    def _drop_copied_steps(self, records: np.ndarray) -> None:
+        """Drop the step rows of the dropped sign-ins at ``records`` that repeat an
+        earlier step row of the file."""
+        raw_times, values = self._steps.take()
+        firsts = copies.first_copies(raw_times, values, copies.STEP_SOURCE_FIELDS)
+        if firsts is None:
+            self._steps.restore(raw_times, values)
+            return
+        step_records = values.field("source_record").to_numpy()
+        repeats = firsts != np.arange(len(raw_times), dtype=np.int64)
+        dropped = repeats & np.isin(step_records, records)
+        self._dropped_step_rows += int(dropped.sum())
+        self._steps.restore(
+            [raw_times[position] for position in np.flatnonzero(~dropped).tolist()],
+            values.filter(pa.array(~dropped)),
+        )
+
     def _add_step_rows(
         self, record_id: str, steps: list[dict[str, Any]], record: int
     ) -> None:
@@ -242,7 +300,7 @@ class FileSink:
         steps = self._build_steps()
         self.report.loaded["audit"] += len(audit)
         self.report.loaded["signin"] += len(signin)
-        self.report.step_rows = len(steps)
+        self.report.step_rows = len(steps) + self._dropped_step_rows
         for log, frame in (("audit", audit), ("signin", signin)):
             has_values = frame.notna().any()
             self.report.present_columns[log] = {
@@ -272,8 +330,13 @@ class FileSink:
         )
         bad = set(failures)
         bad.update(index for index, value in enumerate(raw_times) if value is None)
+        found = self._copies[log]
+        copy_is_bad = np.isin(found.first, sorted(bad))
+        self.report.duplicates += int((~copy_is_bad).sum())
         if bad:
-            self._skip_bad_times(sorted(bad), raw_times, values, column)
+            self._skip_bad_times(
+                sorted(bad), raw_times, values, column, found, copy_is_bad
+            )
         valid = np.ones(len(raw_times), dtype=bool)
         valid[list(bad)] = False
         # The parsed times go in as one array: converting Timestamp objects one by
@@ -287,16 +350,30 @@ class FileSink:
         raw_times: list[Any],
         values: pa.StructArray,
         column: str,
+        found: copies.DroppedCopies,
+        copy_is_bad: np.ndarray,
     ) -> None:
         """Warn about and count as skipped the rows at ``bad``, whose time is
-        missing or cannot be read."""
+        missing or cannot be read, and the copies in ``found`` of those rows, marked
+        in ``copy_is_bad``, in record order."""
         sources = values.take(pa.array(bad)).to_pylist()
-        for index, row in zip(bad, sources, strict=True):
-            reason = (
-                "missing timestamp" if raw_times[index] is None else "invalid timestamp"
-            )
-            where = row.get("source_line") or f"record {row['source_record']}"
-            if raw_times[index] is None:
+        entries = [
+            (row["source_record"], row.get("source_line"), raw_times[index])
+            for index, row in zip(bad, sources, strict=True)
+        ]
+        for first, line, record in zip(
+            found.first[copy_is_bad].tolist(),
+            found.lines[copy_is_bad].tolist(),
+            found.records[copy_is_bad].tolist(),
+            strict=True,
+        ):
+            entries.append((record, None if line < 0 else line, raw_times[first]))
+        if copy_is_bad.any():
+            entries.sort(key=lambda entry: entry[0])
+        for record, line, raw_time in entries:
+            reason = "missing timestamp" if raw_time is None else "invalid timestamp"
+            where = line or f"record {record}"
+            if raw_time is None:
                 logger.warning(
                     "%s, line %s: missing timestamp in %s; record skipped",
                     self.path,
@@ -309,15 +386,10 @@ class FileSink:
                     self.path,
                     where,
                     reason,
-                    raw_times[index],
+                    raw_time,
                     column,
                 )
-            self.skip(
-                reason,
-                line=row.get("source_line"),
-                record=row["source_record"],
-                seen=False,
-            )
+            self.skip(reason, line=line, record=record, seen=False)
 
     def _build_steps(self) -> pd.DataFrame:
         if not len(self._steps):
@@ -375,6 +447,11 @@ class _RowBuffer:
         self._raw_times = []
         self._batches = []
         return raw_times, values
+
+    def restore(self, raw_times: list[Any], values: pa.StructArray) -> None:
+        """Put back rows that :meth:`take` returned, or a selection of them."""
+        self._raw_times = raw_times
+        self._batches = [values]
 
     def frame(self, values: pa.StructArray, times: pa.Array) -> pd.DataFrame:
         """Build the canonical frame from rows that :meth:`take` returned, and

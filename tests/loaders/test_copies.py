@@ -1,0 +1,102 @@
+"""Exact copies of a record dropped while a file is read give the same report.
+
+A sink drops the rows that repeat an earlier row of its file once it contains
+``COMPACT_ROWS`` rows. Each test runs the same hunt with that threshold above the
+file's size, so nothing is dropped early, and far below it, and compares the JSON
+report and the warnings byte for byte: duplicate counts, skipped copies with bad
+times, conflicts between copies that differ, and findings.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from cli_runs import SAMPLES, hunt_files, problem_lines
+from h056hunt.loaders import copies
+
+
+def _records(path: Path) -> list[dict[str, Any]]:
+    return list(json.loads(path.read_text(encoding="utf-8"))["value"])
+
+
+def _write(path: Path, records: list[dict[str, Any]]) -> Path:
+    path.write_text(
+        "".join(json.dumps(record, separators=(",", ":")) + "\n" for record in records),
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def copied_exports(tmp_path: Path) -> tuple[Path, Path]:
+    """Write the sample exports with every record three times, in three orders,
+    and copies that differ, lack a time, have an unreadable time or lack an id."""
+    signins = _records(SAMPLES / "signin.json")
+    audits = _records(SAMPLES / "audit.json")
+    rows = signins + signins[::-1] + signins
+    changed = dict(signins[5], ipAddress="198.51.100.7")
+    unreadable = dict(signins[7], id="copy-with-bad-time", createdDateTime="not a time")
+    missing = {
+        key: value for key, value in signins[8].items() if key != "createdDateTime"
+    }
+    missing["id"] = "copy-without-time"
+    without_id = {key: value for key, value in signins[9].items() if key != "id"}
+    # The first look for copies, at the 16th row in the tests, finds these.
+    rows[4:4] = [unreadable, missing, unreadable, without_id, without_id]
+    rows += [changed, unreadable, missing]
+    audit_rows = audits + audits[::-1] + audits
+    return (
+        _write(tmp_path / "audit.ndjson", audit_rows),
+        _write(tmp_path / "signin.ndjson", rows),
+    )
+
+
+@pytest.mark.parametrize(
+    "extra", [(), ("--no-fast-path",), ("--lenient",)], ids=["fast", "plain", "lenient"]
+)
+def test_dropped_copies_same_report(
+    copied_exports: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    extra: tuple[str, ...],
+) -> None:
+    audit, signin = copied_exports
+    whole = hunt_files(audit, signin, "--format", "json", *extra)
+    dropped_counts: list[int] = []
+    find = copies.first_copies
+
+    def counting(*arguments: Any) -> np.ndarray | None:
+        firsts = find(*arguments)
+        if firsts is not None:
+            dropped_counts.append(int((firsts != np.arange(len(firsts))).sum()))
+        return firsts
+
+    monkeypatch.setattr(copies, "COMPACT_ROWS", 16)
+    monkeypatch.setattr(copies, "first_copies", counting)
+    dropped = hunt_files(audit, signin, "--format", "json", *extra)
+
+    assert sum(dropped_counts) > 600
+    assert dropped.exit_code == whole.exit_code
+    assert problem_lines(dropped.stderr) == problem_lines(whole.stderr)
+    assert dropped.stdout == whole.stdout
+    files = {item["path"]: item for item in json.loads(dropped.stdout)["run"]["files"]}
+    assert files[str(signin)]["duplicates"] > 1200
+    assert files[str(audit)]["duplicates"] > 40
+
+
+def test_copies_with_bad_time_each_warned(
+    copied_exports: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audit, signin = copied_exports
+    monkeypatch.setattr(copies, "COMPACT_ROWS", 16)
+
+    result = hunt_files(audit, signin, "--format", "json")
+
+    warnings = [line for line in problem_lines(result.stderr) if "'not a time'" in line]
+    lines = {warning.split(", line ")[1].split(":")[0] for warning in warnings}
+    assert len(warnings) == 3
+    assert len(lines) == 3
