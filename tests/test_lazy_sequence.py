@@ -85,3 +85,17 @@ def test_map_slices_converts_per_slice() -> None:
     assert list(mapped) == [value * 2 for value in range(LENGTH)]
     assert seen == [SLICE_SIZE, SLICE_SIZE, 5]
     assert list(map_slices((), double)) == []
+
+
+def test_map_slices_keeps_record_json() -> None:
+    def record_json(start: int, stop: int) -> str:
+        return ",".join(str(position) for position in range(start, stop))
+
+    source = LazySequence(
+        LENGTH, lambda start, stop: list(range(start, stop)), record_json
+    )
+
+    mapped = map_slices(source, list)
+
+    assert mapped.record_json is record_json
+    assert map_slices(tuple(range(3)), list).record_json is None

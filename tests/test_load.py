@@ -12,8 +12,15 @@ import pandas as pd
 import pytest
 
 from h056hunt.errors import InputError
-from h056hunt.load import LoadedData, LoadOptions, _skip_whole_file, load_logs
-from h056hunt.loaders.sink import FileReport, FileSink
+from h056hunt.load import (
+    LoadedData,
+    LoadOptions,
+    _combine,
+    _CombinedLog,
+    _skip_whole_file,
+    load_logs,
+)
+from h056hunt.loaders.sink import FileFrames, FileReport, FileSink
 
 DENIED = "MFA denied; user declined the authentication"
 
@@ -238,3 +245,38 @@ def test_skipped_file_drops_prefiltered_count() -> None:
     assert sum(report.prefiltered.values()) == 0
     assert report.skipped == Counter({"file not read: unreadable": 7})
     assert report.partial
+
+
+def test_combine_reuses_unchanged_log(tmp_path: Path) -> None:
+    first = write_page(tmp_path / "a.json", [signin("S1", 1), signin("S2", 2)])
+    second = write_page(tmp_path / "b.json", [signin("S2", 2), signin("S3", 3)])
+    loaded = [load_logs([], [path]) for path in (first, second)]
+    reports = [data.files[0] for data in loaded]
+    frames = [
+        FileFrames(audit=data.audit, signin=data.signin, steps=data.steps)
+        for data in loaded
+    ]
+    counts_before = [(r.duplicates, Counter(r.loaded)) for r in reports]
+    earlier: dict[str, _CombinedLog] = {}
+
+    combined = _combine(frames, reports, [], earlier=earlier)
+    counts_after = [(r.duplicates, Counter(r.loaded)) for r in reports]
+    for report, (duplicates, counts) in zip(reports, counts_before, strict=True):
+        report.duplicates, report.loaded = duplicates, Counter(counts)
+    again = _combine(frames, reports, [], earlier=earlier)
+
+    assert list(combined.signin["record_id"]) == ["S1", "S2", "S3"]
+    assert again.signin is combined.signin
+    assert [(r.duplicates, Counter(r.loaded)) for r in reports] == counts_after
+    assert sum(duplicates for duplicates, _ in counts_after) == 1
+
+    frames[1] = FileFrames(
+        audit=frames[1].audit, signin=frames[1].signin.copy(), steps=frames[1].steps
+    )
+    for report, (duplicates, counts) in zip(reports, counts_before, strict=True):
+        report.duplicates, report.loaded = duplicates, Counter(counts)
+    changed = _combine(frames, reports, [], earlier=earlier)
+
+    assert changed.signin is not combined.signin
+    pd.testing.assert_frame_equal(changed.signin, combined.signin)
+    assert earlier["signin"].frame is changed.signin

@@ -27,13 +27,24 @@ class LazySequence(Sequence[T]):
     list, and must return the same items on every call. Iteration calls it once per
     :data:`SLICE_SIZE` items, so only one slice of items is alive while a caller
     walks the sequence. A slice of the sequence is a list.
+
+    ``record_json``, when not None, takes the same ``start`` and ``stop`` and
+    returns the JSON text of the output records of those items, separated by
+    commas and without brackets. The JSON writers call it instead of making the
+    items, their records and the encoder's input.
     """
 
-    __slots__ = ("_length", "_make")
+    __slots__ = ("_length", "_make", "record_json")
 
-    def __init__(self, length: int, make: Callable[[int, int], list[T]]) -> None:
+    def __init__(
+        self,
+        length: int,
+        make: Callable[[int, int], list[T]],
+        record_json: Callable[[int, int], str] | None = None,
+    ) -> None:
         self._length = length
         self._make = make
+        self.record_json = record_json
 
     def __len__(self) -> int:
         return self._length
@@ -82,5 +93,12 @@ def map_slices(
     """Return a lazy sequence of ``convert`` applied to ``source`` slice by slice.
 
     ``convert`` takes a slice of ``source`` and returns one item per item of it.
+    The result keeps the ``record_json`` of a lazy ``source``, so ``convert`` must
+    make the output records that it describes.
     """
-    return LazySequence(len(source), lambda start, stop: convert(source[start:stop]))
+    record_json = source.record_json if isinstance(source, LazySequence) else None
+    return LazySequence(
+        len(source),
+        lambda start, stop: convert(source[start:stop]),
+        record_json,
+    )

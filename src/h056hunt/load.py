@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
+import pyarrow as pa
 
 from h056hunt import schema
 from h056hunt.activities import DEFAULT_REVOCATION_ACTIVITIES
@@ -236,7 +237,9 @@ def load_logs(
     # The count of unnamed conflicts waits for the last read of pre-filtered
     # records, in _ContextLoader.read.
     context = _ContextLoader(fast_files, frames, reports, strict=options.strict)
-    data = _combine(frames, reports, unreadable, context.conflict_warnings)
+    data = _combine(
+        frames, reports, unreadable, context.conflict_warnings, context.combined
+    )
     data.context = context
     return data
 
@@ -405,17 +408,37 @@ def _warn_on_log_mismatch(report: FileReport) -> None:
         )
 
 
+@dataclass
+class _CombinedLog:
+    """One log's per-file frames and what :func:`_deduplicate` made of them."""
+
+    parts: list[pd.DataFrame]
+    frame: pd.DataFrame
+    duplicates: Counter[str]
+    conflicts: list[Conflict]
+
+    def combines(self, parts: list[pd.DataFrame]) -> bool:
+        """Tell whether ``parts`` are the same frame objects, in the same order."""
+        return len(parts) == len(self.parts) and all(
+            part is mine for part, mine in zip(parts, self.parts, strict=True)
+        )
+
+
 def _combine(
     frames: list[FileFrames],
     reports: list[FileReport],
     unreadable: list[tuple[str, str]],
     conflict_warnings: ConflictWarnings | None = None,
+    earlier: dict[str, _CombinedLog] | None = None,
 ) -> LoadedData:
     """Concatenate the per-file frames, drop duplicates and log the conflicts.
 
     Args:
         conflict_warnings: the conflict warnings of this run, or None to start
             new ones. The caller logs their remainder when loading ends.
+        earlier: each log's result of the caller's previous call, which this
+            call reuses for a log whose per-file frames are the same objects and
+            replaces otherwise. The per-file frames must not change in place.
     """
     if conflict_warnings is None:
         conflict_warnings = ConflictWarnings()
@@ -427,11 +450,19 @@ def _combine(
         ("signin", schema.SIGNIN_SCHEMA),
     ):
         parts = [getattr(part, log) for part in frames if len(getattr(part, log))]
-        if parts:
-            frame = pd.concat(parts, ignore_index=True)
+        previous = earlier.get(log) if earlier is not None else None
+        if previous is not None and previous.combines(parts):
+            # The same per-file frames give the same result, and a round of the
+            # second pass often adds rows to one log only.
+            frame, duplicates, found = (
+                previous.frame,
+                previous.duplicates,
+                previous.conflicts,
+            )
         else:
-            frame = schema.empty_frame(arrow_schema)
-        frame, duplicates, found = _deduplicate(frame, log)
+            frame, duplicates, found = _deduplicate(_concat(parts, arrow_schema), log)
+            if earlier is not None:
+                earlier[log] = _CombinedLog(parts, frame, duplicates, found)
         for path, count in duplicates.items():
             by_path[path].duplicates += count
             by_path[path].loaded[log] -= count
@@ -448,6 +479,12 @@ def _combine(
         conflicts=conflicts,
         conflict_warnings=conflict_warnings,
     )
+
+
+def _concat(parts: list[pd.DataFrame], arrow_schema: pa.Schema) -> pd.DataFrame:
+    if parts:
+        return pd.concat(parts, ignore_index=True)
+    return schema.empty_frame(arrow_schema)
 
 
 def _deduplicate(
@@ -525,7 +562,8 @@ def _combine_steps(frames: list[FileFrames], signin: pd.DataFrame) -> pd.DataFra
         return schema.empty_frame(schema.STEP_SCHEMA)
     steps = pd.concat(parts, ignore_index=True)
     kept_sources = signin[["record_id", "source_file", "source_record"]]
-    files_with_signins = set(signin["source_file"].astype(str))
+    # The distinct files are converted to text, not every row's file.
+    files_with_signins = set(signin["source_file"].drop_duplicates().astype(str))
     from_kept = steps.merge(
         kept_sources, on=["record_id", "source_file", "source_record"], how="inner"
     )
@@ -564,6 +602,9 @@ class _ContextLoader:
         self.frames = list(frames)
         self.reports = reports
         self.conflict_warnings = ConflictWarnings()
+        # Each log's last combined frames, which a round that adds no rows to
+        # that log reuses.
+        self.combined: dict[str, _CombinedLog] = {}
         # Calls of read() that had object ids to read.
         self.rounds = 0
         self.before = {
@@ -623,7 +664,11 @@ class _ContextLoader:
             report.duplicates, loaded = self.before[id(report)]
             report.loaded = Counter(loaded)
         combined = _combine(
-            self.frames, self.reports, data.unreadable, self.conflict_warnings
+            self.frames,
+            self.reports,
+            data.unreadable,
+            self.conflict_warnings,
+            self.combined,
         )
         data.audit = combined.audit
         data.signin = combined.signin

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pandas as pd
+import pytest
 
 from h056hunt.findings import (
     Actor,
@@ -17,7 +18,7 @@ from h056hunt.findings import (
     Severity,
     TimelineEvent,
 )
-from h056hunt.render.jsonl import dumps, render_jsonl
+from h056hunt.render.jsonl import dumps, json_scalar, render_jsonl
 
 OUTCOMES = {
     "declined": 3,
@@ -174,3 +175,25 @@ def test_evidence_location() -> None:
 def test_partial_flag() -> None:
     assert json.loads(render([make_finding()]))["partial_input"] is False
     assert json.loads(render([make_finding()], partial=True))["partial_input"] is True
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        False,
+        0,
+        -17,
+        2**70,
+        "",
+        "plain",
+        'quote" and back\\slash',
+        "tab\t and newline\n and \x00",
+        "Zo\u00eb \u202e \U0001f600",
+        1.5,
+        ["a", 1],
+    ],
+)
+def test_json_scalar_matches_dumps(value: Any) -> None:
+    assert json_scalar(value) == dumps(value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from json.encoder import encode_basestring_ascii
 from typing import Any, TextIO
 
 from h056hunt.findings import Finding
@@ -34,6 +35,26 @@ _ITEMS_PER_WRITE = SLICE_SIZE
 def dumps(record: Any) -> str:
     """Serialise one record the way every JSON output of the tool does."""
     return _ENCODER.encode(record)
+
+
+def json_scalar(value: object) -> str:
+    """Return ``dumps(value)``, without the encoder's per-call setup for None,
+    text, booleans and ints.
+
+    CPython 3.11's encoder writes text with ``encode_basestring_ascii`` when
+    ``ensure_ascii`` is set, and ints with ``int.__repr__``, so the bytes match.
+    """
+    if value is None:
+        return "null"
+    if type(value) is str:
+        return encode_basestring_ascii(value)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if type(value) is int:
+        return int.__repr__(value)
+    return dumps(value)
 
 
 def render_jsonl(
@@ -64,9 +85,17 @@ def write_record(record: dict[str, Any], stream: TextIO) -> None:
             for start in range(0, len(value), _ITEMS_PER_WRITE):
                 if start:
                     stream.write(",")
-                # The slice's JSON array without its brackets is its items and commas.
-                stream.write(dumps(value[start : start + _ITEMS_PER_WRITE])[1:-1])
+                stop = min(start + _ITEMS_PER_WRITE, len(value))
+                stream.write(_items_json(value, start, stop))
             stream.write("]")
         else:
             stream.write(dumps(value))
     stream.write("}")
+
+
+def _items_json(items: list[Any] | LazySequence[Any], start: int, stop: int) -> str:
+    """Return the JSON of items ``start`` to ``stop``, separated by commas."""
+    if isinstance(items, LazySequence) and items.record_json is not None:
+        return items.record_json(start, stop)
+    # The slice's JSON array without its brackets is its items and commas.
+    return dumps(items[start:stop])[1:-1]

@@ -40,16 +40,25 @@ def format_nanoseconds(nanoseconds: np.ndarray) -> list[str]:
     """Return :func:`format_times` of times given as int64 nanoseconds since the
     epoch in UTC, where the minimum int64 stands for NaT, as in NumPy."""
     distinct, positions = np.unique(nanoseconds, return_inverse=True)
+    by_time = _format_distinct(distinct).to_numpy(zero_copy_only=False)
+    formatted: list[str] = by_time[positions].tolist()
+    return formatted
+
+
+def format_nanoseconds_array(nanoseconds: np.ndarray) -> pa.StringArray:
+    """Return the texts of :func:`format_nanoseconds` as an Arrow string array."""
+    distinct, positions = np.unique(nanoseconds, return_inverse=True)
+    return _format_distinct(distinct).take(pa.array(positions.ravel()))
+
+
+def _format_distinct(distinct: np.ndarray) -> pa.StringArray:
     missing = distinct == _NAT_NANOSECONDS
     # Arrow casts naive nanosecond times to "YYYY-MM-DD HH:MM:SS.fffffffff" in one
     # call. The 30,232 times of a 15,116-target campaign took 8 ms, not 19 ms.
     stamps = pa.array(distinct, mask=missing).cast(pa.timestamp("ns"))
     texts = pc.replace_substring(stamps.cast(pa.string()), " ", "T")
     texts = pc.utf8_rtrim(pc.utf8_rtrim(texts, characters="0"), characters=".")
-    texts = pc.binary_join_element_wise(texts, "Z", "").fill_null("")
-    by_time = texts.to_numpy(zero_copy_only=False)
-    formatted: list[str] = by_time[positions].tolist()
-    return formatted
+    return pc.binary_join_element_wise(texts, "Z", "").fill_null("")
 
 
 def _nanoseconds(time: object) -> int:
