@@ -745,8 +745,6 @@ def convert(
             )
 
         # Imported here, because only this command converts.
-        # NOTE: every command still imports pyarrow.parquet (about 9 ms of CPU),
-        # because h056hunt.loaders.parquet imports it at module level.
         from h056hunt.convert import convert_logs
 
         result = convert_logs(
