@@ -47,6 +47,30 @@ SIGNIN_EVENT_TYPE_BY_SOURCE = {
     "aadmanagedidentitysigninlogs": "managedIdentity",
     "adfssigninlogs": "adfs",
 }
+# Every key of an audit_row row, in its order.
+AUDIT_ROW_FIELDS = (
+    "record_id",
+    "event_time",
+    "activity",
+    "category",
+    "result",
+    "correlation_id",
+    "logged_by_service",
+    "user_agent",
+    "actor_type",
+    "actor_id",
+    "actor_upn",
+    "actor_display_name",
+    "actor_ip",
+    "actor_app_id",
+    "actor_service_principal_id",
+    "target_type",
+    "target_id",
+    "target_upn",
+    "target_display_name",
+    "modified_properties",
+    "included_updated_properties",
+)
 
 
 def audit_row(record: Any, *, envelope_time: str | None = None) -> dict[str, Any]:

@@ -20,11 +20,14 @@ import json
 import pickle
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import stringzilla as sz
 
 from h056hunt.loaders.broken_lines import BrokenLine, LineTrial
+from h056hunt.loaders.entra import AUDIT_ROW_FIELDS
+from h056hunt.loaders.fields import JSON_DECODER
 from h056hunt.loaders.json_export import route_record
 
 if TYPE_CHECKING:
@@ -32,11 +35,14 @@ if TYPE_CHECKING:
     from h056hunt.loaders.sink import FileSink
 
 ENVELOPE_KEYS = ("value", "records")
+_FIRST_ENVELOPE_KEY, _SECOND_ENVELOPE_KEY = ENVELOPE_KEYS
 # Recorded sink calls pickled together. A piece of audit rows is a few MB.
 CALLS_PER_PIECE = 2048
 # The recorded call that marks a broken line; its argument indexes
 # RangeOutcome.broken_lines.
 READ_BROKEN_LINE = "read_broken_line"
+# The recorded call that adds an AuditBatch; see FileSink.add_audit_batch.
+ADD_AUDIT_BATCH = "add_audit_batch"
 # A range with more broken lines than this goes to the plain path. The fast path
 # keeps each broken line until its range is replayed, and this bounds the memory
 # that a file of mostly broken lines takes.
@@ -107,8 +113,22 @@ class RecordingSink:
         self.path = path
         self.calls: list[tuple[Any, ...]] = []
 
-    def add_audit(self, row: dict[str, Any], **kwargs: Any) -> None:
+    def add_audit(
+        self,
+        row: dict[str, Any],
+        *,
+        shape: str,
+        line: int | None,
+        record: int,
+        time_column: str = "event_time",
+    ) -> None:
         """Record an audit row."""
+        kwargs = {
+            "shape": shape,
+            "line": line,
+            "record": record,
+            "time_column": time_column,
+        }
         self.calls.append(("add_audit", (row,), kwargs))
 
     def add_signin(
@@ -126,6 +146,135 @@ class RecordingSink:
     def skip(self, reason: str, **kwargs: Any) -> None:
         """Record a skipped record."""
         self.calls.append(("skip", (reason,), kwargs))
+
+
+@dataclass
+class AuditBatch:
+    """The audit rows of consecutive ``add_audit`` calls, stored by column.
+
+    Pickling a few columns and turning them into Arrow arrays costs less than
+    doing the same for one dict per row: a mass revocation's audit log has tens
+    of thousands of rows with the same keys.
+
+    Attributes:
+        fields: the row keys, in the order of ``columns``.
+        columns: the values of each field, one per row.
+        lines: the 1-based line of each row, before the replay's shift.
+        records: the 1-based record of each row, before the replay's shift.
+        shape: the export shape of every row.
+        time_column: the source field of every row's event time.
+    """
+
+    fields: tuple[str, ...]
+    columns: tuple[tuple[Any, ...], ...]
+    lines: tuple[int, ...]
+    records: tuple[int, ...]
+    shape: str
+    time_column: str
+
+
+class BatchingRecordingSink(RecordingSink):
+    """A :class:`RecordingSink` that records runs of audit rows as AuditBatch calls.
+
+    A row goes into the open batch when its keys are among
+    :data:`~h056hunt.loaders.entra.AUDIT_ROW_FIELDS` and its line is known. Any
+    other call closes the batch first, so the replay keeps the order of the
+    calls. Call :meth:`flush` before reading :attr:`calls`.
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self._rows: list[tuple[Any, ...]] = []
+        self._lines: list[int] = []
+        self._records: list[int] = []
+        self._shape = ""
+        self._time_column = ""
+
+    def __len__(self) -> int:
+        """Return the recorded calls and batched rows not yet taken."""
+        return len(self.calls) + len(self._rows)
+
+    def add_audit(
+        self,
+        row: dict[str, Any],
+        *,
+        shape: str,
+        line: int | None,
+        record: int,
+        time_column: str = "event_time",
+    ) -> None:
+        """Add an audit row to the open batch, or record it as a call."""
+        values = None if line is None else _audit_values(row)
+        if values is None or line is None:
+            self.flush()
+            super().add_audit(
+                row, shape=shape, line=line, record=record, time_column=time_column
+            )
+            return
+        if shape != self._shape or time_column != self._time_column:
+            self.flush()
+            self._shape = shape
+            self._time_column = time_column
+        self._rows.append(values)
+        self._lines.append(line)
+        self._records.append(record)
+        if len(self._rows) >= CALLS_PER_PIECE:
+            self.flush()
+
+    def add_signin(
+        self, row: dict[str, Any], steps: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        """Close the open batch and record a sign-in row and its steps."""
+        self.flush()
+        super().add_signin(row, steps, **kwargs)
+
+    def add_steps(
+        self, record_id: str, steps: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        """Close the open batch and record steps that arrive apart."""
+        self.flush()
+        super().add_steps(record_id, steps, **kwargs)
+
+    def skip(self, reason: str, **kwargs: Any) -> None:
+        """Close the open batch and record a skipped record."""
+        self.flush()
+        super().skip(reason, **kwargs)
+
+    def flush(self) -> None:
+        """Record the open batch as one call, if it has rows."""
+        if not self._rows:
+            return
+        batch = AuditBatch(
+            fields=AUDIT_ROW_FIELDS,
+            columns=tuple(zip(*self._rows, strict=True)),
+            lines=tuple(self._lines),
+            records=tuple(self._records),
+            shape=self._shape,
+            time_column=self._time_column,
+        )
+        # The replay adds the range's line and record offsets to these zeros.
+        self.calls.append((ADD_AUDIT_BATCH, (batch,), {"line": 0, "record": 0}))
+        self._rows = []
+        self._lines = []
+        self._records = []
+
+
+_read_audit_row = itemgetter(*AUDIT_ROW_FIELDS)
+_AUDIT_ROW_FIELD_SET = frozenset(AUDIT_ROW_FIELDS)
+
+
+def _audit_values(row: dict[str, Any]) -> tuple[Any, ...] | None:
+    """Return the row's values in AUDIT_ROW_FIELDS order, with None for a field
+    that the row lacks, or None when the row has another key."""
+    if len(row) == len(AUDIT_ROW_FIELDS):
+        try:
+            values: tuple[Any, ...] = _read_audit_row(row)
+        except KeyError:
+            return None
+        return values
+    if row.keys() <= _AUDIT_ROW_FIELD_SET:
+        return tuple(map(row.get, AUDIT_ROW_FIELDS))
+    return None
 
 
 # Called with a broken line's index in its outcome and its 0-based line and
@@ -179,7 +328,7 @@ class RangeDecoder:
         self.display = display
         self.container = container
         self.max_record_bytes = max_record_bytes
-        self.recorder = RecordingSink(display)
+        self.recorder = BatchingRecordingSink(display)
         # Trials of broken lines that need lines of a later chunk.
         self._trials: list[LineTrial] = []
 
@@ -244,6 +393,7 @@ class RangeDecoder:
                 line=line,
             )
         broken = BrokenLine(line, record, line_offset)
+        self.recorder.flush()
         self.recorder.calls.append(
             (
                 READ_BROKEN_LINE,
@@ -275,12 +425,13 @@ class RangeDecoder:
         return False
 
     def _pack(self, *, last: bool) -> None:
-        calls = self.recorder.calls
-        if len(calls) >= CALLS_PER_PIECE or (last and calls):
+        recorder = self.recorder
+        if len(recorder) >= CALLS_PER_PIECE or (last and len(recorder)):
+            recorder.flush()
             self.outcome.packed_calls.append(
-                pickle.dumps(calls, pickle.HIGHEST_PROTOCOL)
+                pickle.dumps(recorder.calls, pickle.HIGHEST_PROTOCOL)
             )
-            self.recorder.calls = []
+            recorder.calls = []
 
 
 def settle_trial(trial: LineTrial, outcome: RangeOutcome) -> None:
@@ -318,16 +469,31 @@ def route_line(
     if text.startswith("\ufeff"):
         raise Unsupported("starts with a byte order mark", line=line)
     try:
-        value = json.loads(text)
+        value, end = JSON_DECODER.raw_decode(text)
+    except (ValueError, RecursionError):
+        end = -1
+    if end != len(text):
+        value = _loads(text, line)
+    if not container and (type(value) is not dict or is_envelope(value)):
+        raise Unsupported("is not a single record", line=line)
+    route_record(value, sink, line=line + 1, record=record + 1)
+
+
+def _loads(text: str, line: int) -> Any:
+    """Decode a line as json.loads does, or raise Unsupported with its error.
+
+    :func:`route_line` first tries the decoder's raw_decode, which skips the
+    checks of json.loads. A line that it does not decode whole, such as one with
+    whitespace around its value, comes here.
+    """
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as error:
         raise Unsupported(
             f"is not valid JSON at column {error.colno}: {error.msg}", line=line
         ) from error
     except (ValueError, RecursionError) as error:
         raise Unsupported(f"is not valid JSON: {error}", line=line) from error
-    if not container and (not isinstance(value, dict) or is_envelope(value)):
-        raise Unsupported("is not a single record", line=line)
-    route_record(value, sink, line=line + 1, record=record + 1)
 
 
 def plain_text(raw: bytes, line: int) -> str:
@@ -347,4 +513,7 @@ def plain_text(raw: bytes, line: int) -> str:
 
 def is_envelope(value: dict[str, Any]) -> bool:
     """Tell whether a record is a container of records, such as a Graph page."""
-    return any(isinstance(value.get(key), list) for key in ENVELOPE_KEYS)
+    # Two lookups written out cost less than a generator over ENVELOPE_KEYS.
+    return isinstance(value.get(_FIRST_ENVELOPE_KEY), list) or isinstance(
+        value.get(_SECOND_ENVELOPE_KEY), list
+    )

@@ -11,8 +11,9 @@ import hashlib
 import json
 import logging
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,9 @@ from h056hunt import schema, timeranges
 from h056hunt.loaders import copies
 from h056hunt.loaders.fields import replace_surrogates
 from h056hunt.timeparse import parse_time_column
+
+if TYPE_CHECKING:
+    from h056hunt.loaders.scan_decode import AuditBatch
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +159,26 @@ class FileSink:
         self._audit_time_columns[time_column] += 1
         if len(self._audit) >= self._compact_at["audit"]:
             self._drop_copies("audit")
+
+    def add_audit_batch(self, batch: AuditBatch, *, line: int, record: int) -> None:
+        """Add the rows of ``batch`` as :meth:`add_audit` would add them one by one.
+
+        ``line`` and ``record`` are added to the batch's line and record numbers.
+        """
+        count = len(batch.lines)
+        report = self.report
+        report.records_seen += count
+        report.shapes[batch.shape] += count
+        self._audit_time_columns[batch.time_column] += count
+        columns: dict[str, Sequence[Any]] = dict(
+            zip(batch.fields, batch.columns, strict=True)
+        )
+        if not all(columns["record_id"]):
+            columns["record_id"] = _record_ids(batch)
+        columns["source_line"] = [number + line for number in batch.lines]
+        columns["source_record"] = [number + record for number in batch.records]
+        constants = {"source_file": report.path, "source_shape": batch.shape}
+        self._audit.extend(columns, constants, count)
 
     def add_signin(
         self,
@@ -464,6 +488,34 @@ class _RowBuffer:
         ]
         return schema.frame_from_table(pa.Table.from_arrays(arrays, schema=self.schema))
 
+    def extend(
+        self,
+        columns: Mapping[str, Sequence[Any]],
+        constants: Mapping[str, Any],
+        count: int,
+    ) -> None:
+        """Add ``count`` rows given by column, as :meth:`append` would add them.
+
+        A field in ``constants`` has that value in every row, and a field in
+        neither mapping is null.
+        """
+        if self._pending:
+            self._convert_pending()
+        self._raw_times.extend(columns[self._time_field])
+        arrays = []
+        for row_field in self._row_type:
+            name = row_field.name
+            if name in constants:
+                values: Sequence[Any] = [constants[name]] * count
+            else:
+                values = columns.get(name) or [None] * count
+            if name in self._upn_fields:
+                values = [_lower_upn(value) for value in values]
+            arrays.append(pa.array(values, type=row_field.type))
+        self._batches.append(
+            pa.StructArray.from_arrays(arrays, fields=list(self._row_type))
+        )
+
     def _convert_pending(self) -> None:
         for name in self._upn_fields:
             for row in self._pending:
@@ -473,6 +525,28 @@ class _RowBuffer:
         # Arrow reads the row dicts into one struct array in a single pass.
         self._batches.append(pa.array(self._pending, type=self._row_type))
         self._pending = []
+
+
+def _lower_upn(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.lower().replace(_LOWER_GUEST_MARKER, GUEST_MARKER)
+    return value
+
+
+def _record_ids(batch: AuditBatch) -> list[str]:
+    """Return the record id of each row, or the content id of a row without one."""
+    fields = batch.fields
+    record_ids = batch.columns[fields.index("record_id")]
+    result = []
+    for index, record_id in enumerate(record_ids):
+        if not record_id:
+            row = {
+                name: values[index]
+                for name, values in zip(fields, batch.columns, strict=True)
+            }
+            record_id = _content_id(row)
+        result.append(record_id)
+    return result
 
 
 def _timestamp(nanoseconds: np.int64) -> pd.Timestamp:
