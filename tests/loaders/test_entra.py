@@ -89,6 +89,59 @@ def test_actor_from_json_text() -> None:
     assert actor["actor_id"] == "u1"
 
 
+def test_actor_repeated_ids_of_other_types() -> None:
+    # 1, 1.0 and True are equal as dict keys, so a cache keyed by raw values
+    # must not hand the columns of one to another.
+    for raw, expected in ((True, "true"), (1, "1"), (1.0, "1.0"), ("1", "1")):
+        actor = actor_fields({"user": {"id": raw}})
+
+        assert actor["actor_id"] == expected, raw
+
+
+def test_actor_object_field_read_each_time() -> None:
+    first = actor_fields({"user": {"id": {"b": 1, "a": 2}}})
+    second = actor_fields({"user": {"id": {"b": 1, "a": 3}}})
+
+    assert first["actor_id"] == '{"a": 2, "b": 1}'
+    assert second["actor_id"] == '{"a": 3, "b": 1}'
+
+
+def test_actor_result_change_not_kept() -> None:
+    initiated_by = {"app": {"servicePrincipalId": "sp-1", "displayName": "sync"}}
+    actor = actor_fields(initiated_by)
+    actor["actor_id"] = "changed"
+
+    assert actor_fields(initiated_by)["actor_id"] == "sp-1"
+    assert audit_row({"id": "A1", "initiatedBy": initiated_by})["actor_id"] == "sp-1"
+
+
+def test_audit_row_user_target_after_first() -> None:
+    row = audit_row(
+        {
+            "id": "A1",
+            "targetResources": [
+                {"type": "Group", "id": "g1"},
+                {"type": "user", "id": "u1", "userPrincipalName": "t@x"},
+            ],
+        }
+    )
+
+    assert row["target_type"] == "user"
+    assert row["target_id"] == "u1"
+
+
+def test_audit_row_no_user_target_takes_first() -> None:
+    row = audit_row(
+        {
+            "id": "A1",
+            "targetResources": [{"type": "Group", "id": "g1"}, {"id": "d1"}],
+        }
+    )
+
+    assert row["target_type"] == "Group"
+    assert row["target_id"] == "g1"
+
+
 def test_audit_row_graph_fields() -> None:
     row = audit_row(
         {

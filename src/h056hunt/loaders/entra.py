@@ -104,7 +104,7 @@ def audit_row(record: Any, *, envelope_time: str | None = None) -> dict[str, Any
         "correlation_id": text(correlation_id),
         "logged_by_service": shared_text(logged_by_service),
         "user_agent": shared_text(user_agent),
-        **actor_fields(initiated_by),
+        **_actor_columns(initiated_by),
         "target_type": shared_text(target_type),
         "target_id": text(target_id),
         "target_upn": text(target_upn),
@@ -139,6 +139,9 @@ _read_target = FieldReader(
     "type", "id", "userprincipalname", "displayname", "modifiedproperties"
 ).read
 _NO_TARGET = (None, None, None, None, None)
+# Bound of the cache of _actor_columns, which keeps its keys and dicts alive.
+_ACTOR_COLUMNS_MAX = 1024
+_ACTOR_COLUMNS: dict[tuple[tuple[Any, ...], tuple[Any, ...]], dict[str, Any]] = {}
 
 
 def actor_fields(initiated_by: Any) -> dict[str, Any]:
@@ -148,8 +151,38 @@ def actor_fields(initiated_by: Any) -> dict[str, Any]:
     an id. ``actor_type`` is ``user``, ``app``, or ``none`` when the record names no
     initiator.
     """
+    return dict(_actor_columns(initiated_by))
+
+
+def _actor_columns(initiated_by: Any) -> dict[str, Any]:
+    """Return :func:`actor_fields` of ``initiated_by`` as a shared dict.
+
+    The caller must not change the dict. One actor, such as a directory sync
+    account, often makes thousands of records in a row, so the columns of the
+    actors seen lately are kept by their raw field values.
+    """
     user, app = _read_initiator(initiated_by)
-    user_id, user_upn, user_name, user_ip = _read_user(user)
+    key = (_read_user(user), _read_app(app))
+    try:
+        columns = _ACTOR_COLUMNS.get(key)
+    except TypeError:
+        # A field holds an object or a list, which cannot be a dict key.
+        return _actor_columns_of(*key)
+    if columns is None:
+        columns = _actor_columns_of(*key)
+        # Only text and None values are kept: no other JSON value equals a str,
+        # while 1, 1.0 and True equal each other as keys but differ as text.
+        if all(type(value) is str or value is None for part in key for value in part):
+            if len(_ACTOR_COLUMNS) >= _ACTOR_COLUMNS_MAX:
+                _ACTOR_COLUMNS.clear()
+            _ACTOR_COLUMNS[key] = columns
+    return columns
+
+
+def _actor_columns_of(
+    user_values: tuple[Any, ...], app_values: tuple[Any, ...]
+) -> dict[str, Any]:
+    user_id, user_upn, user_name, user_ip = user_values
     user_id = shared_text(user_id)
     user_upn = shared_text(user_upn)
     if user_id or user_upn:
@@ -162,7 +195,7 @@ def actor_fields(initiated_by: Any) -> dict[str, Any]:
             "actor_app_id": None,
             "actor_service_principal_id": None,
         }
-    service_principal_id, app_name, service_principal_name, app_id = _read_app(app)
+    service_principal_id, app_name, service_principal_name, app_id = app_values
     service_principal_id = shared_text(service_principal_id)
     # shared_text() returns None or non-empty text, so ``or`` takes the first name.
     app_name = shared_text(app_name) or shared_text(service_principal_name)
@@ -187,12 +220,12 @@ def _user_target(targets: Any) -> tuple[Any, ...]:
     """
     if not isinstance(targets, list) or not targets:
         return _NO_TARGET
-    first_entry: tuple[Any, ...] = _NO_TARGET
+    first_entry: tuple[Any, ...] = _read_target(targets[0])
+    # Only a str equals "User", and text() returns that one unchanged.
+    if first_entry[0] == "User":
+        return first_entry
     for index, target in enumerate(targets):
-        entry = _read_target(target)
-        if index == 0:
-            first_entry = entry
-        # Only a str equals "User", and text() returns that one unchanged.
+        entry = first_entry if index == 0 else _read_target(target)
         if entry[0] == "User" or (text(entry[0]) or "").lower() == "user":
             return entry
     return first_entry

@@ -30,7 +30,13 @@ _JSON_WHITESPACE = frozenset(" \t\n\r")
 # A JSON string, or a list of one, with no character that json_text's encoder
 # escapes. Decoding such text and encoding it again gives the same text back.
 _UNCHANGED_BY_ENCODING = re.compile(r'"[^"\\\x00-\x1f]*"|\["[^"\\\x00-\x1f]*"\]')
+_is_unchanged_by_encoding = _UNCHANGED_BY_ENCODING.fullmatch
 _INCLUDED_PROPERTIES = "included updated properties"
+# The JSON text of each property name seen lately, keyed by the name as written.
+# Exports repeat a few names, such as StsRefreshTokensValidFrom.
+_NAME_JSONS_MAX = 1024
+_NAME_JSON: dict[str, str | None] = {}
+_NOT_CACHED = object()
 
 _read_property = FieldReader("displayname", "oldvalue", "newvalue").read
 _read_property_name = FieldReader("name", "displayname").read
@@ -66,27 +72,49 @@ def _encode_plain_properties(value: Any) -> str | None:
         name, old_value, new_value = _read_property(item)
         if not name:
             name = _read_property_name(item)[0]
-        name = shared_text(name)
-        if name is None:
-            name_json = "null"
-        elif name.lower() == _INCLUDED_PROPERTIES:
+        name_json = _name_json(name)
+        if name_json is None:
             return None
+        # Both values are checked inline, because a function call costs about as
+        # much as the check.
+        if old_value is None:
+            old_json = "null"
+        elif type(old_value) is str and _is_unchanged_by_encoding(old_value):
+            old_json = old_value
         else:
-            name_json = encode_basestring(name)
-        old_json = _plain_value_json(old_value)
-        new_json = _plain_value_json(new_value)
-        if old_json is None or new_json is None:
+            return None
+        if new_value is None:
+            new_json = "null"
+        elif type(new_value) is str and _is_unchanged_by_encoding(new_value):
+            new_json = new_value
+        else:
             return None
         parts.append(f'{{"name": {name_json}, "old": {old_json}, "new": {new_json}}}')
-    return replace_surrogates("[" + ", ".join(parts) + "]")
+    encoded = "[" + ", ".join(parts) + "]"
+    return encoded if encoded.isascii() else replace_surrogates(encoded)
 
 
-def _plain_value_json(value: Any) -> str | None:
-    if value is None:
-        return "null"
-    if type(value) is str and _UNCHANGED_BY_ENCODING.fullmatch(value):
-        return value
-    return None
+def _name_json(name: Any) -> str | None:
+    """Return the JSON text of a property's name as _modified_properties stores it.
+
+    Returns None for ``Included Updated Properties``, which the caller must decode.
+    """
+    if type(name) is str:
+        cached = _NAME_JSON.get(name, _NOT_CACHED)
+        if cached is not _NOT_CACHED:
+            return cached
+    cleaned = shared_text(name)
+    if cleaned is None:
+        name_json: str | None = "null"
+    elif cleaned.lower() == _INCLUDED_PROPERTIES:
+        name_json = None
+    else:
+        name_json = encode_basestring(cleaned)
+    if type(name) is str:
+        if len(_NAME_JSON) >= _NAME_JSONS_MAX:
+            _NAME_JSON.clear()
+        _NAME_JSON[name] = name_json
+    return name_json
 
 
 def _modified_properties(value: Any) -> list[dict[str, Any]]:
