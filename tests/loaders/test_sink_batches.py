@@ -12,6 +12,8 @@ import pytest
 
 from h056hunt.load import LoadedData, load_logs
 from h056hunt.loaders import sink
+from h056hunt.loaders.json_export import route_record
+from h056hunt.loaders.scan_decode import ADD_AUDIT_BATCH, BatchingRecordingSink, replay
 
 SAMPLE_LOGS = Path(__file__).resolve().parents[2] / "sample_logs"
 DENIED = "MFA denied; user declined the authentication"
@@ -133,3 +135,113 @@ def test_unreadable_step_time_kept_as_null(
     # The steps of sign-ins 0, 3, 6 and 9 have a time that cannot be read.
     assert len(steps) == 9
     assert steps["step_time"].isna().sum() == 4
+
+
+def mixed_records() -> list[Any]:
+    """Return records that take every branch of the fast path's audit batches."""
+    no_id = audit(20, "2025-02-03T11:00:00Z")
+    del no_id["id"]
+    no_actor = audit(21, "2025-02-03T11:01:00Z")
+    no_actor["initiatedBy"] = {"user": None, "app": None}
+    diagnostic = {
+        "time": "2025-02-03T11:02:00Z",
+        "category": "AuditLogs",
+        "operationName": "Revoke user sessions",
+        "properties": audit(22, None),
+    }
+    return [
+        audit(0, "2025-02-03T10:00:00Z"),
+        audit(1, "2025-02-03T10:01:00Z"),
+        no_id,
+        no_actor,
+        diagnostic,
+        audit(3, "2025-02-03T10:03:00Z"),
+        {"neither": "audit nor sign-in"},
+        signin(4, "2025-02-03T10:04:00Z"),
+        audit(5, "yesterday"),
+        audit(6, None),
+        audit(7, "2025-02-03T10:07:00Z"),
+    ]
+
+
+def frames_of(records: list[Any], *, recorded: bool) -> sink.FileFrames:
+    """Route ``records`` into a FileSink directly, or through a recording and
+    its replay with the line and record numbers shifted by 100 and 50."""
+    file_sink = sink.FileSink("audit.json", "audit", None)
+    if not recorded:
+        for index, record in enumerate(records):
+            route_record(record, file_sink, line=index + 101, record=index + 51)
+        return file_sink.finish()
+    recorder = BatchingRecordingSink("audit.json")
+    for index, record in enumerate(records):
+        route_record(record, recorder, line=index + 1, record=index + 1)
+    recorder.flush()
+    replay(recorder.calls, file_sink, 100, 50)
+    return file_sink.finish()
+
+
+def test_audit_batches_same_frames() -> None:
+    direct = frames_of(mixed_records(), recorded=False)
+    replayed = frames_of(mixed_records(), recorded=True)
+
+    pd.testing.assert_frame_equal(replayed.audit, direct.audit)
+    pd.testing.assert_frame_equal(replayed.signin, direct.signin)
+    pd.testing.assert_frame_equal(replayed.steps, direct.steps)
+
+
+def test_audit_batches_keep_call_order() -> None:
+    recorder = BatchingRecordingSink("audit.json")
+    for index, record in enumerate(mixed_records()):
+        route_record(record, recorder, line=index + 1, record=index + 1)
+    recorder.flush()
+
+    methods = [method for method, _, _ in recorder.calls]
+    # The diagnostic record has another shape, so it closes the first batch.
+    assert methods == [
+        ADD_AUDIT_BATCH,
+        ADD_AUDIT_BATCH,
+        ADD_AUDIT_BATCH,
+        "skip",
+        "add_signin",
+        ADD_AUDIT_BATCH,
+    ]
+    batches = [call[1][0] for call in recorder.calls if call[0] == ADD_AUDIT_BATCH]
+    assert batches[0].lines == (1, 2, 3, 4)
+    assert batches[0].time_column == "activityDateTime"
+    assert batches[1].shape == "azure-monitor-diagnostic"
+    assert batches[1].lines == (5,)
+    assert batches[3].records == (9, 10, 11)
+
+
+def test_audit_batches_same_report() -> None:
+    file_sink = sink.FileSink("audit.json", "audit", None)
+    recorder = BatchingRecordingSink("audit.json")
+    for index, record in enumerate(mixed_records()):
+        route_record(record, recorder, line=index + 1, record=index + 1)
+    recorder.flush()
+    replay(recorder.calls, file_sink, 0, 0)
+    file_sink.finish()
+    report = file_sink.report
+
+    assert report.records_seen == 11
+    assert report.loaded["audit"] == 7
+    assert report.shapes == Counter({"graph": 9, "azure-monitor-diagnostic": 1})
+    assert report.skipped == Counter(
+        {
+            "unrecognised record (not an Entra audit or sign-in record)": 1,
+            "missing timestamp": 1,
+            "invalid timestamp": 1,
+        }
+    )
+
+
+def test_audit_batch_content_id_for_missing_id() -> None:
+    frames = frames_of(mixed_records(), recorded=True)
+    audit_frame = frames.audit
+
+    no_id = audit_frame[audit_frame["source_record"] == 53]
+    assert len(no_id) == 1
+    assert no_id["record_id"].iloc[0].startswith("sha256:")
+    no_actor = audit_frame[audit_frame["record_id"] == "A21"]
+    assert no_actor["actor_type"].tolist() == ["none"]
+    assert no_actor["actor_id"].isna().all()

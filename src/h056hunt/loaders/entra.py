@@ -47,6 +47,17 @@ SIGNIN_EVENT_TYPE_BY_SOURCE = {
     "aadmanagedidentitysigninlogs": "managedIdentity",
     "adfssigninlogs": "adfs",
 }
+# The actor keys of an audit row, in their order. A row whose initiator is
+# unknown has only ``actor_type``.
+ACTOR_FIELDS = (
+    "actor_type",
+    "actor_id",
+    "actor_upn",
+    "actor_display_name",
+    "actor_ip",
+    "actor_app_id",
+    "actor_service_principal_id",
+)
 # Every key of an audit_row row, in its order.
 AUDIT_ROW_FIELDS = (
     "record_id",
@@ -57,13 +68,7 @@ AUDIT_ROW_FIELDS = (
     "correlation_id",
     "logged_by_service",
     "user_agent",
-    "actor_type",
-    "actor_id",
-    "actor_upn",
-    "actor_display_name",
-    "actor_ip",
-    "actor_app_id",
-    "actor_service_principal_id",
+    *ACTOR_FIELDS,
     "target_type",
     "target_id",
     "target_upn",
@@ -71,6 +76,8 @@ AUDIT_ROW_FIELDS = (
     "modified_properties",
     "included_updated_properties",
 )
+_ACTOR_TYPE_INDEX = AUDIT_ROW_FIELDS.index("actor_type")
+_NO_ACTOR = ("none", None, None, None, None, None, None)
 
 
 def audit_row(record: Any, *, envelope_time: str | None = None) -> dict[str, Any]:
@@ -78,6 +85,24 @@ def audit_row(record: Any, *, envelope_time: str | None = None) -> dict[str, Any
 
     ``event_time`` stays raw text; the loader parses it for the whole file at once.
     The record is read in place, whether or not its keys are lower-cased already.
+    """
+    return audit_row_of_values(audit_values(record, envelope_time=envelope_time))
+
+
+def audit_row_of_values(values: tuple[Any, ...]) -> dict[str, Any]:
+    """Return the row of :func:`audit_values`'s values, as :func:`audit_row` does."""
+    row = dict(zip(AUDIT_ROW_FIELDS, values, strict=True))
+    if values[_ACTOR_TYPE_INDEX] == "none":
+        for name in ACTOR_FIELDS[1:]:
+            del row[name]
+    return row
+
+
+def audit_values(record: Any, *, envelope_time: str | None = None) -> tuple[Any, ...]:
+    """Return the values of :func:`audit_row`'s row in AUDIT_ROW_FIELDS order.
+
+    A key that the row leaves out has the value None. Building the tuple costs less
+    than building the dict, so the fast path's scan workers record these values.
     """
     (
         record_id,
@@ -95,23 +120,23 @@ def audit_row(record: Any, *, envelope_time: str | None = None) -> dict[str, Any
         decode_json_text(targets)
     )
     properties_text, included_properties = property_columns(target_properties)
-    return {
-        "record_id": text(record_id),
-        "event_time": text(activity_time) or envelope_time,
-        "activity": shared_text(activity) or shared_text(_read_operation(record)[0]),
-        "category": shared_text(category),
-        "result": shared_text(result),
-        "correlation_id": text(correlation_id),
-        "logged_by_service": shared_text(logged_by_service),
-        "user_agent": shared_text(user_agent),
-        **_actor_columns(initiated_by),
-        "target_type": shared_text(target_type),
-        "target_id": text(target_id),
-        "target_upn": text(target_upn),
-        "target_display_name": text(target_name),
-        "modified_properties": properties_text,
-        "included_updated_properties": included_properties,
-    }
+    return (
+        text(record_id),
+        text(activity_time) or envelope_time,
+        shared_text(activity) or shared_text(_read_operation(record)[0]),
+        shared_text(category),
+        shared_text(result),
+        text(correlation_id),
+        shared_text(logged_by_service),
+        shared_text(user_agent),
+        *_actor_values(initiated_by),
+        shared_text(target_type),
+        text(target_id),
+        text(target_upn),
+        text(target_name),
+        properties_text,
+        included_properties,
+    )
 
 
 _read_audit = FieldReader(
@@ -139,9 +164,9 @@ _read_target = FieldReader(
     "type", "id", "userprincipalname", "displayname", "modifiedproperties"
 ).read
 _NO_TARGET = (None, None, None, None, None)
-# Bound of the cache of _actor_columns, which keeps its keys and dicts alive.
-_ACTOR_COLUMNS_MAX = 1024
-_ACTOR_COLUMNS: dict[tuple[tuple[Any, ...], tuple[Any, ...]], dict[str, Any]] = {}
+# Bound of the cache of _actor_values, which keeps its keys and values alive.
+_ACTOR_VALUES_MAX = 1024
+_ACTOR_VALUES: dict[tuple[tuple[Any, ...], tuple[Any, ...]], tuple[Any, ...]] = {}
 
 
 def actor_fields(initiated_by: Any) -> dict[str, Any]:
@@ -151,66 +176,68 @@ def actor_fields(initiated_by: Any) -> dict[str, Any]:
     an id. ``actor_type`` is ``user``, ``app``, or ``none`` when the record names no
     initiator.
     """
-    return dict(_actor_columns(initiated_by))
+    values = _actor_values(initiated_by)
+    if values[0] == "none":
+        return {"actor_type": "none"}
+    return dict(zip(ACTOR_FIELDS, values, strict=True))
 
 
-def _actor_columns(initiated_by: Any) -> dict[str, Any]:
-    """Return :func:`actor_fields` of ``initiated_by`` as a shared dict.
+def _actor_values(initiated_by: Any) -> tuple[Any, ...]:
+    """Return the values of :func:`actor_fields` in ACTOR_FIELDS order.
 
-    The caller must not change the dict. One actor, such as a directory sync
-    account, often makes thousands of records in a row, so the columns of the
-    actors seen lately are kept by their raw field values.
+    One actor, such as a directory sync account, often makes thousands of records
+    in a row, so the values of the actors seen lately are kept by their raw fields.
     """
     user, app = _read_initiator(initiated_by)
     key = (_read_user(user), _read_app(app))
     try:
-        columns = _ACTOR_COLUMNS.get(key)
+        values = _ACTOR_VALUES.get(key)
     except TypeError:
         # A field holds an object or a list, which cannot be a dict key.
-        return _actor_columns_of(*key)
-    if columns is None:
-        columns = _actor_columns_of(*key)
+        return _read_actor(*key)
+    if values is None:
+        values = _read_actor(*key)
         # Only text and None values are kept: no other JSON value equals a str,
         # while 1, 1.0 and True equal each other as keys but differ as text.
         if all(type(value) is str or value is None for part in key for value in part):
-            if len(_ACTOR_COLUMNS) >= _ACTOR_COLUMNS_MAX:
-                _ACTOR_COLUMNS.clear()
-            _ACTOR_COLUMNS[key] = columns
-    return columns
+            if len(_ACTOR_VALUES) >= _ACTOR_VALUES_MAX:
+                _ACTOR_VALUES.clear()
+            _ACTOR_VALUES[key] = values
+    return values
 
 
-def _actor_columns_of(
+def _read_actor(
     user_values: tuple[Any, ...], app_values: tuple[Any, ...]
-) -> dict[str, Any]:
+) -> tuple[Any, ...]:
     user_id, user_upn, user_name, user_ip = user_values
     user_id = shared_text(user_id)
     user_upn = shared_text(user_upn)
     if user_id or user_upn:
-        return {
-            "actor_type": "user",
-            "actor_id": user_id,
-            "actor_upn": user_upn,
-            "actor_display_name": shared_text(user_name),
-            "actor_ip": shared_text(user_ip),
-            "actor_app_id": None,
-            "actor_service_principal_id": None,
-        }
+        return (
+            "user",
+            user_id,
+            user_upn,
+            shared_text(user_name),
+            shared_text(user_ip),
+            None,
+            None,
+        )
     service_principal_id, app_name, service_principal_name, app_id = app_values
     service_principal_id = shared_text(service_principal_id)
     # shared_text() returns None or non-empty text, so ``or`` takes the first name.
     app_name = shared_text(app_name) or shared_text(service_principal_name)
     app_id = shared_text(app_id)
     if service_principal_id or app_name or app_id:
-        return {
-            "actor_type": "app",
-            "actor_id": service_principal_id or app_id,
-            "actor_upn": None,
-            "actor_display_name": app_name,
-            "actor_ip": None,
-            "actor_app_id": app_id,
-            "actor_service_principal_id": service_principal_id,
-        }
-    return {"actor_type": "none"}
+        return (
+            "app",
+            service_principal_id or app_id,
+            None,
+            app_name,
+            None,
+            app_id,
+            service_principal_id,
+        )
+    return _NO_ACTOR
 
 
 def _user_target(targets: Any) -> tuple[Any, ...]:

@@ -373,8 +373,8 @@ def _is_graph_signin(fields: dict[str, Any]) -> bool:
 
 
 def _add_graph_audit(value: Any, sink: FileSink, *, line: int, record: int) -> None:
-    sink.add_audit(
-        entra.audit_row(value),
+    sink.add_audit_values(
+        entra.audit_values(value),
         shape=SHAPE_GRAPH,
         line=line,
         record=record,

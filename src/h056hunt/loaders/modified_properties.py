@@ -36,7 +36,6 @@ _INCLUDED_PROPERTIES = "included updated properties"
 # Exports repeat a few names, such as StsRefreshTokensValidFrom.
 _NAME_JSONS_MAX = 1024
 _NAME_JSON: dict[str, str | None] = {}
-_NOT_CACHED = object()
 
 _read_property = FieldReader("displayname", "oldvalue", "newvalue").read
 _read_property_name = FieldReader("name", "displayname").read
@@ -99,10 +98,8 @@ def _name_json(name: Any) -> str | None:
 
     Returns None for ``Included Updated Properties``, which the caller must decode.
     """
-    if type(name) is str:
-        cached = _NAME_JSON.get(name, _NOT_CACHED)
-        if cached is not _NOT_CACHED:
-            return cached
+    if type(name) is str and name in _NAME_JSON:
+        return _NAME_JSON[name]
     cleaned = shared_text(name)
     if cleaned is None:
         name_json: str | None = "null"

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import stringzilla as sz
 
 from h056hunt.loaders.broken_lines import BrokenLine, LineTrial
-from h056hunt.loaders.entra import AUDIT_ROW_FIELDS
+from h056hunt.loaders.entra import AUDIT_ROW_FIELDS, audit_row_of_values
 from h056hunt.loaders.fields import JSON_DECODER
 from h056hunt.loaders.json_export import route_record
 
@@ -131,6 +131,24 @@ class RecordingSink:
         }
         self.calls.append(("add_audit", (row,), kwargs))
 
+    def add_audit_values(
+        self,
+        values: tuple[Any, ...],
+        *,
+        shape: str,
+        line: int | None,
+        record: int,
+        time_column: str = "event_time",
+    ) -> None:
+        """Record the audit row of :func:`~h056hunt.loaders.entra.audit_values`."""
+        self.add_audit(
+            audit_row_of_values(values),
+            shape=shape,
+            line=line,
+            record=record,
+            time_column=time_column,
+        )
+
     def add_signin(
         self, row: dict[str, Any], steps: list[dict[str, Any]], **kwargs: Any
     ) -> None:
@@ -211,6 +229,35 @@ class BatchingRecordingSink(RecordingSink):
                 row, shape=shape, line=line, record=record, time_column=time_column
             )
             return
+        self._add_values(values, shape, line, record, time_column)
+
+    def add_audit_values(
+        self,
+        values: tuple[Any, ...],
+        *,
+        shape: str,
+        line: int | None,
+        record: int,
+        time_column: str = "event_time",
+    ) -> None:
+        """Add the audit row of :func:`~h056hunt.loaders.entra.audit_values` to
+        the open batch, or record it as a call when its line is unknown."""
+        if line is None:
+            self.flush()
+            super().add_audit_values(
+                values, shape=shape, line=line, record=record, time_column=time_column
+            )
+            return
+        self._add_values(values, shape, line, record, time_column)
+
+    def _add_values(
+        self,
+        values: tuple[Any, ...],
+        shape: str,
+        line: int,
+        record: int,
+        time_column: str,
+    ) -> None:
         if shape != self._shape or time_column != self._time_column:
             self.flush()
             self._shape = shape

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from h056hunt import schema, timeranges
 from h056hunt.loaders import copies
+from h056hunt.loaders.entra import AUDIT_ROW_FIELDS
 from h056hunt.loaders.fields import replace_surrogates
 from h056hunt.timeparse import parse_time_column
 
@@ -159,6 +160,24 @@ class FileSink:
         self._audit_time_columns[time_column] += 1
         if len(self._audit) >= self._compact_at["audit"]:
             self._drop_copies("audit")
+
+    def add_audit_values(
+        self,
+        values: tuple[Any, ...],
+        *,
+        shape: str,
+        line: int | None,
+        record: int,
+        time_column: str = "event_time",
+    ) -> None:
+        """Add the audit row of :func:`~h056hunt.loaders.entra.audit_values`."""
+        self.add_audit(
+            dict(zip(AUDIT_ROW_FIELDS, values, strict=True)),
+            shape=shape,
+            line=line,
+            record=record,
+            time_column=time_column,
+        )
 
     def add_audit_batch(self, batch: AuditBatch, *, line: int, record: int) -> None:
         """Add the rows of ``batch`` as :meth:`add_audit` would add them one by one.
@@ -510,7 +529,12 @@ class _RowBuffer:
             else:
                 values = columns.get(name) or [None] * count
             if name in self._upn_fields:
-                values = [_lower_upn(value) for value in values]
+                values = [
+                    value.lower().replace(_LOWER_GUEST_MARKER, GUEST_MARKER)
+                    if isinstance(value, str)
+                    else value
+                    for value in values
+                ]
             arrays.append(pa.array(values, type=row_field.type))
         self._batches.append(
             pa.StructArray.from_arrays(arrays, fields=list(self._row_type))
@@ -525,12 +549,6 @@ class _RowBuffer:
         # Arrow reads the row dicts into one struct array in a single pass.
         self._batches.append(pa.array(self._pending, type=self._row_type))
         self._pending = []
-
-
-def _lower_upn(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.lower().replace(_LOWER_GUEST_MARKER, GUEST_MARKER)
-    return value
 
 
 def _record_ids(batch: AuditBatch) -> list[str]:
