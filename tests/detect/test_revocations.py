@@ -273,3 +273,103 @@ def test_empty_audit() -> None:
 
     assert revocations.empty
     assert near_misses.empty
+
+
+def test_listed_row_chosen_over_earlier_pair() -> None:
+    audit = audit_frame(
+        {
+            "record_id": "Z9",
+            "correlation_id": "c1",
+            "activity": "Update user",
+            "included_updated_properties": "StsRefreshTokensValidFrom",
+            "event_time": pd.Timestamp("2021-05-17T08:59:59Z"),
+        },
+        {"record_id": "B2", "correlation_id": "c1"},
+    )
+
+    revocations, _ = find_revocations(audit)
+
+    assert revocations["revocation_id"].tolist() == ["B2"]
+    assert revocations.iloc[0]["related_record_ids"] == ["B2", "Z9"]
+
+
+def test_revocations_ordered_by_time_then_id() -> None:
+    later = pd.Timestamp("2021-05-17T10:00:00Z")
+    audit = audit_frame(
+        {"record_id": "C3", "correlation_id": "c3", "event_time": later},
+        {"record_id": "B2", "correlation_id": "c2"},
+        {"record_id": "A1", "correlation_id": "c1"},
+        {"record_id": "D4", "correlation_id": "c4", "event_time": None},
+    )
+
+    revocations, _ = find_revocations(audit)
+
+    assert revocations["revocation_id"].tolist() == ["A1", "B2", "C3", "D4"]
+    assert revocations["related_record_ids"].tolist() == [
+        ["A1"],
+        ["B2"],
+        ["C3"],
+        ["D4"],
+    ]
+
+
+def test_revocation_ties_keep_click_order() -> None:
+    # Two clicks with the same record id and time: the click whose group sorts
+    # first ("c1|..." before "c2|...") comes first.
+    other_target = "00000000-0000-4000-8000-000000000702"
+    audit = audit_frame(
+        {"record_id": "A1", "correlation_id": "c2", "target_id": other_target},
+        {"record_id": "A1", "correlation_id": "c1"},
+    )
+
+    revocations, _ = find_revocations(audit)
+
+    assert revocations["correlation_id"].tolist() == ["c1", "c2"]
+    assert revocations["user_key"].tolist() == [TARGET_ID, other_target]
+
+
+def test_revocations_match_frame_sort() -> None:
+    # The clicks chosen with integer codes must match a plain pandas sort of the
+    # same keys, on rows with many ties in time, record id and correlation.
+    rows = []
+    for number in range(60):
+        row: dict[str, Any] = {
+            "record_id": f"R{number % 17:02d}",
+            "correlation_id": None if number % 11 == 0 else f"c{number % 7}",
+            "target_id": f"00000000-0000-4000-8000-{number % 5:012d}",
+            "event_time": pd.Timestamp("2021-05-17T09:00:00Z")
+            + pd.Timedelta(seconds=number % 3),
+        }
+        if number % 4 == 0:
+            row["activity"] = "Update user"
+            row["included_updated_properties"] = "StsRefreshTokensValidFrom"
+        rows.append(row)
+    audit = audit_frame(*rows)
+
+    revocations, _ = find_revocations(audit)
+
+    listed = audit["activity"] != "Update user"
+    group = audit["correlation_id"].fillna(audit["record_id"]).astype(str)
+    order = pd.DataFrame(
+        {
+            "group": group + "|" + audit["target_id"].astype(str),
+            "is_listed": listed.to_numpy(dtype=bool),
+            "event_time": audit["event_time"],
+            "record_id": audit["record_id"].astype(str),
+        }
+    ).sort_values(
+        ["group", "is_listed", "event_time", "record_id"],
+        ascending=[True, False, True, True],
+        kind="stable",
+    )
+    first = order.drop_duplicates("group").sort_values(
+        ["event_time", "record_id"], kind="stable"
+    )
+    related = order.groupby("group")["record_id"].agg(sorted)
+    assert revocations["revocation_id"].tolist() == first["record_id"].tolist()
+    assert revocations["source_record"].tolist() == [
+        int(index) + 1 for index in first.index
+    ]
+    assert revocations["related_record_ids"].tolist() == [
+        related[name] for name in first["group"]
+    ]

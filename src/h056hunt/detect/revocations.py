@@ -171,9 +171,9 @@ def _one_row_per_click(
 
     The arguments are those of :func:`_merge_pairs`.
     """
-    # The candidates are keyed, sorted and de-duplicated on their key columns
-    # alone, and the revocation rows are taken from the audit frame once at the
-    # end, because every sort or filter of a frame copies all its columns.
+    # The candidates are keyed and sorted on their key columns alone, and the
+    # revocation rows are taken from the audit frame once at the end, because
+    # every sort or filter of a frame copies all its columns.
     candidates = audit[
         ["target_id", "target_upn", "correlation_id", "record_id", "event_time"]
     ].iloc[rows]
@@ -183,51 +183,65 @@ def _one_row_per_click(
     has_key = keys.notna().to_numpy(dtype=bool)
     keyed = candidates[has_key]
     group_key = keyed["correlation_id"].fillna(keyed["record_id"])
-    order = pd.DataFrame(
-        {
-            "_group": group_key.astype(str) + "|" + keys[has_key],
-            "is_listed": is_listed[has_key],
-            "event_time": keyed["event_time"],
-            "record_id": keyed["record_id"],
-            "_candidate": np.flatnonzero(has_key),
-        }
-    )
+    record_ids = keyed["record_id"].astype(str)
+    groups = _sort_codes(group_key.astype(str) + "|" + keys[has_key])
+    record_codes = _sort_codes(record_ids)
+    times = _sort_codes(keyed["event_time"])
+    positions = np.flatnonzero(has_key)
     del candidates, keyed, group_key
-    # The listed activity row describes the revocation best; the paired row follows.
-    order = order.sort_values(
-        ["_group", "is_listed", "event_time", "record_id"],
-        ascending=[True, False, True, True],
-        kind="stable",
-    )
-    # One sorted list of record ids per group, built in plain Python: a groupby
-    # with a Python function per group takes seconds on a mass revocation.
-    related: dict[str, list[str]] = {}
-    pairs = zip(
-        order["_group"].tolist(),
-        order["record_id"].astype(str).tolist(),
-        strict=True,
-    )
-    for group, record_id in sorted(pairs):
-        related.setdefault(group, []).append(record_id)
-    del pairs
-    first = order.drop_duplicates("_group", keep="first")
-    del order
-    first = first.assign(revocation_id=first["record_id"].astype(str))
-    first = first.sort_values(["event_time", "revocation_id"], kind="stable")
-    chosen = first["_candidate"].to_numpy()
+    if not len(positions):
+        return _Clicks(
+            positions=positions,
+            user_keys=keys.iloc[positions].reset_index(drop=True),
+            upn_fallback=fallback.to_numpy()[positions],
+            related_record_ids=[],
+        )
+    # np.lexsort sorts by its last key first and keeps the order of ties, as a
+    # stable sort of the columns would. Within a click, the listed activity row
+    # describes the revocation best, and the paired row follows.
+    order = np.lexsort((record_codes, times, ~is_listed[has_key], groups))
+    sorted_groups = groups[order]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    ends = np.r_[starts[1:], len(order)]
+    # The record ids of each click in order. Sorting by group first puts each
+    # click's ids at the same positions as its rows in ``order``.
+    id_order = np.lexsort((record_codes, groups))
+    id_texts = record_ids.to_numpy(dtype=object)[id_order].tolist()
+    related = [
+        id_texts[start:end]
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
+    ]
+    # The clicks in revocation order: by the chosen row's time and record id,
+    # with ties in click order.
+    first = order[starts]
+    by_time = np.lexsort((record_codes[first], times[first]))
+    chosen = positions[first[by_time]]
     return _Clicks(
         positions=chosen,
         user_keys=keys.iloc[chosen].reset_index(drop=True),
         upn_fallback=fallback.to_numpy()[chosen],
-        related_record_ids=[related[group] for group in first["_group"].tolist()],
+        related_record_ids=[related[index] for index in by_time.tolist()],
     )
+
+
+def _sort_codes(values: pd.Series) -> np.ndarray:
+    """Return integer codes that sort as ``values`` do, missing values last.
+
+    Equal values get one code, as in pandas' own multi-column sort.
+    """
+    codes, uniques = pd.factorize(values, sort=True)
+    result: np.ndarray = np.asarray(codes)
+    result[result < 0] = len(uniques)
+    return result
 
 
 def _is_self(rows: pd.DataFrame) -> pd.Series:
     is_user = (rows["actor_type"] == "user").fillna(False)
     # Only user rows can be self-revocations. Casefolding every row's UPN made a
     # Python string per row, which took 11 MiB over 45,000 revocations by an app.
-    users = rows[is_user.to_numpy(dtype=bool)]
+    users = rows[["actor_id", "target_id", "actor_upn", "target_upn"]][
+        is_user.to_numpy(dtype=bool)
+    ]
     actor_id = users["actor_id"].astype("string").str.lower()
     target_id = users["target_id"].astype("string").str.lower()
     actor_upn = users["actor_upn"].astype("string").str.casefold()
