@@ -106,7 +106,7 @@ def test_actor_object_field_read_each_time() -> None:
     assert second["actor_id"] == '{"a": 3, "b": 1}'
 
 
-def test_actor_result_change_not_kept() -> None:
+def test_actor_fields_change_not_cached() -> None:
     initiated_by = {"app": {"servicePrincipalId": "sp-1", "displayName": "sync"}}
     actor = actor_fields(initiated_by)
     actor["actor_id"] = "changed"

@@ -58,7 +58,7 @@ ACTOR_FIELDS = (
     "actor_app_id",
     "actor_service_principal_id",
 )
-# Every key of an audit_row row, in its order.
+# The keys of an audit_row row, in order.
 AUDIT_ROW_FIELDS = (
     "record_id",
     "event_time",
@@ -90,7 +90,7 @@ def audit_row(record: Any, *, envelope_time: str | None = None) -> dict[str, Any
 
 
 def audit_row_of_values(values: tuple[Any, ...]) -> dict[str, Any]:
-    """Return the row of :func:`audit_values`'s values, as :func:`audit_row` does."""
+    """Return the dict that :func:`audit_row` builds from these values."""
     row = dict(zip(AUDIT_ROW_FIELDS, values, strict=True))
     if values[_ACTOR_TYPE_INDEX] == "none":
         for name in ACTOR_FIELDS[1:]:
@@ -193,12 +193,12 @@ def _actor_values(initiated_by: Any) -> tuple[Any, ...]:
     try:
         values = _ACTOR_VALUES.get(key)
     except TypeError:
-        # A field holds an object or a list, which cannot be a dict key.
+        # A field value is an object or a list, which cannot be in a dict key.
         return _read_actor(*key)
     if values is None:
         values = _read_actor(*key)
-        # Only text and None values are kept: no other JSON value equals a str,
-        # while 1, 1.0 and True equal each other as keys but differ as text.
+        # Only keys of text and None values are kept, because no other JSON
+        # value equals a str. 1, 1.0 and True equal each other but differ as text.
         if all(type(value) is str or value is None for part in key for value in part):
             if len(_ACTOR_VALUES) >= _ACTOR_VALUES_MAX:
                 _ACTOR_VALUES.clear()

@@ -41,7 +41,7 @@ CALLS_PER_PIECE = 2048
 # The recorded call that marks a broken line; its argument indexes
 # RangeOutcome.broken_lines.
 READ_BROKEN_LINE = "read_broken_line"
-# The recorded call that adds an AuditBatch; see FileSink.add_audit_batch.
+# The recorded call that adds an AuditBatch with FileSink.add_audit_batch.
 ADD_AUDIT_BATCH = "add_audit_batch"
 # A range with more broken lines than this goes to the plain path. The fast path
 # keeps each broken line until its range is replayed, and this bounds the memory
@@ -171,7 +171,7 @@ class AuditBatch:
     """The audit rows of consecutive ``add_audit`` calls, stored by column.
 
     Pickling a few columns and turning them into Arrow arrays costs less than
-    doing the same for one dict per row: a mass revocation's audit log has tens
+    doing the same for one dict per row. A mass revocation's audit log has tens
     of thousands of rows with the same keys.
 
     Attributes:
@@ -195,9 +195,10 @@ class BatchingRecordingSink(RecordingSink):
     """A :class:`RecordingSink` that records runs of audit rows as AuditBatch calls.
 
     A row goes into the open batch when its keys are among
-    :data:`~h056hunt.loaders.entra.AUDIT_ROW_FIELDS` and its line is known. Any
-    other call closes the batch first, so the replay keeps the order of the
-    calls. Call :meth:`flush` before reading :attr:`calls`.
+    :data:`~h056hunt.loaders.entra.AUDIT_ROW_FIELDS` and its line is known. A
+    row of another shape or time column starts a new batch. Any other call
+    closes the batch first, so the replay keeps the order of the calls. Call
+    :meth:`flush` before reading :attr:`calls`.
     """
 
     def __init__(self, path: str) -> None:
@@ -209,7 +210,7 @@ class BatchingRecordingSink(RecordingSink):
         self._time_column = ""
 
     def __len__(self) -> int:
-        """Return the recorded calls and batched rows not yet taken."""
+        """Return the number of recorded calls plus batched rows."""
         return len(self.calls) + len(self._rows)
 
     def add_audit(
