@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from h056hunt import schema, timeranges
 from h056hunt.loaders import copies
-from h056hunt.loaders.entra import AUDIT_ROW_FIELDS
+from h056hunt.loaders.entra import audit_row_of_values
 from h056hunt.loaders.fields import replace_surrogates
 from h056hunt.timeparse import parse_time_column
 
@@ -172,7 +172,7 @@ class FileSink:
     ) -> None:
         """Add the audit row of :func:`~h056hunt.loaders.entra.audit_values`."""
         self.add_audit(
-            dict(zip(AUDIT_ROW_FIELDS, values, strict=True)),
+            audit_row_of_values(values),
             shape=shape,
             line=line,
             record=record,
