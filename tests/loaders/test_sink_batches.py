@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from h056hunt.load import LoadedData, load_logs
-from h056hunt.loaders import sink
+from h056hunt.loaders import entra, sink
 from h056hunt.loaders.json_export import route_record
 from h056hunt.loaders.scan_decode import ADD_AUDIT_BATCH, BatchingRecordingSink, replay
 
@@ -245,3 +245,23 @@ def test_audit_batch_content_id_for_missing_id() -> None:
     no_actor = audit_frame[audit_frame["record_id"] == "A21"]
     assert no_actor["actor_type"].tolist() == ["none"]
     assert no_actor["actor_id"].isna().all()
+
+
+def test_audit_row_without_line_recorded_alone() -> None:
+    values = entra.audit_values(audit(30, "2025-02-03T12:00:00Z"))
+    row = entra.audit_row(audit(31, "2025-02-03T12:01:00Z"))
+    recorder = BatchingRecordingSink("audit.json")
+    recorder.add_audit_values(values, shape="graph", line=1, record=1)
+    recorder.add_audit_values(values, shape="graph", line=None, record=2)
+    recorder.add_audit(row, shape="graph", line=None, record=3)
+    recorder.flush()
+    direct = sink.FileSink("audit.json", "audit", None)
+    direct.add_audit_values(values, shape="graph", line=1, record=1)
+    direct.add_audit_values(values, shape="graph", line=None, record=2)
+    direct.add_audit(dict(row), shape="graph", line=None, record=3)
+    replayed = sink.FileSink("audit.json", "audit", None)
+    replay(recorder.calls, replayed, 0, 0)
+
+    methods = [method for method, _, _ in recorder.calls]
+    assert methods == [ADD_AUDIT_BATCH, "add_audit", "add_audit"]
+    pd.testing.assert_frame_equal(replayed.finish().audit, direct.finish().audit)

@@ -224,13 +224,15 @@ class BatchingRecordingSink(RecordingSink):
     ) -> None:
         """Add an audit row to the open batch, or record it as a call."""
         values = None if line is None else _audit_values(row)
-        if values is None or line is None:
+        if values is None:
             self.flush()
             super().add_audit(
                 row, shape=shape, line=line, record=record, time_column=time_column
             )
             return
-        self._add_values(values, shape, line, record, time_column)
+        self.add_audit_values(
+            values, shape=shape, line=line, record=record, time_column=time_column
+        )
 
     def add_audit_values(
         self,
@@ -245,20 +247,14 @@ class BatchingRecordingSink(RecordingSink):
         the open batch, or record it as a call when its line is unknown."""
         if line is None:
             self.flush()
-            super().add_audit_values(
-                values, shape=shape, line=line, record=record, time_column=time_column
+            super().add_audit(
+                audit_row_of_values(values),
+                shape=shape,
+                line=line,
+                record=record,
+                time_column=time_column,
             )
             return
-        self._add_values(values, shape, line, record, time_column)
-
-    def _add_values(
-        self,
-        values: tuple[Any, ...],
-        shape: str,
-        line: int,
-        record: int,
-        time_column: str,
-    ) -> None:
         if shape != self._shape or time_column != self._time_column:
             self.flush()
             self._shape = shape
