@@ -198,6 +198,8 @@ class FileSink:
         columns["source_record"] = [number + record for number in batch.records]
         constants = {"source_file": report.path, "source_shape": batch.shape}
         self._audit.extend(columns, constants, count)
+        if len(self._audit) >= self._compact_at["audit"]:
+            self._drop_copies("audit")
 
     def add_signin(
         self,
