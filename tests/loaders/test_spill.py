@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +70,56 @@ def test_failed_write_keeps_pairs_in_memory(monkeypatch: pytest.MonkeyPatch) -> 
     assert [len(part) for part in index.in_memory] == [3, 2]
     assert np.array_equal(np.concatenate(list(index.slices())), pairs(0, 9))
     index.remove()
+
+
+def test_pieces_read_back_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spill, "PIECE_MEMORY_BYTES", 10)
+    pieces = spill.PieceList()
+    for number in range(7):
+        pieces.append(bytes([number]) * (number + 3))
+
+    assert pieces.path is not None and Path(pieces.path).is_file()
+    assert pieces.held <= 10
+    assert len(pieces) == 7
+    path = pieces.path
+    read = list(pieces.take())
+    assert read == [bytes([number]) * (number + 3) for number in range(7)]
+    assert not Path(path).exists()
+    assert len(pieces) == 0
+
+
+def test_failed_piece_write_keeps_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spill, "PIECE_MEMORY_BYTES", 10)
+    pieces = spill.PieceList()
+    pieces.append(b"a" * 6)
+    pieces.append(b"b" * 6)
+    real_write = os.write
+    calls = {"count": 0}
+
+    def full_disk(handle: int, data: object) -> int:
+        calls["count"] += 1
+        if calls["count"] == 1:
+            # Half a piece, then the disk is full.
+            return real_write(handle, memoryview(data)[:3])  # type: ignore[arg-type]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(spill.os, "write", full_disk)
+    for letter in b"cdef":
+        pieces.append(bytes([letter]) * 6)
+
+    assert pieces.sizes == [6, 6]
+    assert list(pieces.take()) == [bytes([letter]) * 6 for letter in b"abcdef"]
+
+
+def test_removed_piece_file_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spill, "PIECE_MEMORY_BYTES", 4)
+    pieces = spill.PieceList()
+    pieces.append(b"12345")
+    assert pieces.path is not None
+    Path(pieces.path).unlink()
+
+    with pytest.raises(OSError, match="No such file"):
+        list(pieces.take())
 
 
 def test_no_folder_keeps_pairs_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -175,3 +226,34 @@ def test_hunt_removes_its_index_folder(tmp_path: Path) -> None:
     assert all(Path(path).parent == Path(folder) for path in indexes)
     assert not Path(folder).exists()
     assert list(temporary.iterdir()) == []
+
+
+@pytest.mark.usefixtures("small_fast_path_units")
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
+def test_spilled_pieces_same_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compress: bool
+) -> None:
+    from broken_exports import simulate_exports
+
+    from cli_runs import hunt_files
+
+    audit, signin = simulate_exports(tmp_path, compress=compress)
+    held = hunt_files(audit, signin, "--format", "jsonl")
+    # The workers write the files; this process reads them back in take().
+    read: list[str] = []
+    take = spill.PieceList.take
+
+    def recording(self: spill.PieceList) -> Iterator[bytes]:
+        if self.path is not None:
+            read.append(self.path)
+        return take(self)
+
+    monkeypatch.setattr(spill, "PIECE_MEMORY_BYTES", 1)
+    monkeypatch.setattr(spill.PieceList, "take", recording)
+    spilled = hunt_files(audit, signin, "--format", "jsonl")
+
+    assert spilled.exit_code == held.exit_code
+    assert spilled.stdout_bytes == held.stdout_bytes
+    assert held.stdout_bytes
+    assert read
+    assert not any(Path(path).exists() for path in read)

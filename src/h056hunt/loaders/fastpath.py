@@ -489,13 +489,22 @@ class PendingFile:
         for plan, outcome in zip(ranges, outcomes, strict=True):
             plan.line = line
             plan.record = record
-            replay(
-                outcome.take_calls(),
-                sink,
-                line,
-                record,
-                _broken_line_reading(reader, outcome.broken_lines),
-            )
+            try:
+                replay(
+                    outcome.take_calls(),
+                    sink,
+                    line,
+                    record,
+                    _broken_line_reading(reader, outcome.broken_lines),
+                )
+            except OSError as error:
+                raise InputError(
+                    whole.display,
+                    f"the decoded records kept in a temporary file were lost: {error}",
+                    reason="unreadable",
+                    hint="make sure nothing cleans the temporary directory (TMPDIR) "
+                    "during a run, then rerun",
+                ) from error
             record_shifts += [
                 (line + shifted, n) for shifted, n in outcome.record_shifts
             ]
@@ -1062,11 +1071,20 @@ def _run_stream(
             _skip_to(stream, start, compressed=True)
             position = start
             carry = b""
+            bytes_in_memory = 0
             while True:
                 if not free:
                     index, slot, future = pending.popleft()
-                    outcomes[index] = future.result()
+                    outcome = outcomes[index] = future.result()
                     free.append(slot)
+                    # Each chunk's decoded rows wait here until the whole stream is
+                    # read, so past a size they go to files, as a range's would.
+                    bytes_in_memory += outcome.packed_calls.held
+                    if bytes_in_memory > spill.PIECE_MEMORY_BYTES:
+                        for done in outcomes:
+                            if done is not None:
+                                done.packed_calls.spill()
+                        bytes_in_memory = 0
                 slot = free.pop()
                 base = slot * slot_bytes
                 _slots[base : base + len(carry)] = carry
@@ -1148,7 +1166,7 @@ def _scan(
     scan = scanner.finish()
     outcome.scan = scan
     if scan.unsupported:
-        outcome.packed_calls = []
+        outcome.packed_calls.discard()
         return outcome
     decoder.finish()
     return outcome

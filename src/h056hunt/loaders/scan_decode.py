@@ -29,6 +29,7 @@ from h056hunt.loaders.broken_lines import BrokenLine, LineTrial
 from h056hunt.loaders.entra import AUDIT_ROW_FIELDS, audit_row_of_values
 from h056hunt.loaders.fields import JSON_DECODER
 from h056hunt.loaders.json_export import route_record
+from h056hunt.loaders.spill import PieceList
 
 if TYPE_CHECKING:
     from h056hunt.loaders.prefilter import ScanResult
@@ -71,7 +72,9 @@ class RangeOutcome:
     The worker pickles the calls in pieces of up to :data:`CALLS_PER_PIECE` as it
     decodes, and the reading process unpickles one piece at a time as it replays
     them. Neither process keeps the row dicts of a whole range at once: a range of a
-    mass revocation's audit log has tens of thousands.
+    mass revocation's audit log has tens of thousands. Past a size, the pieces go to
+    a temporary file (:class:`~h056hunt.loaders.spill.PieceList`), so a range that
+    decodes most of its lines does not keep them all in memory either.
 
     Attributes:
         scan: the range's scan.
@@ -87,18 +90,21 @@ class RangeOutcome:
     """
 
     scan: ScanResult
-    packed_calls: list[bytes] = field(default_factory=list)
+    packed_calls: PieceList = field(default_factory=PieceList)
     broken_lines: list[BrokenLine] = field(default_factory=list)
     record_shifts: list[tuple[int, int]] = field(default_factory=list)
     fault: BrokenLine | None = None
 
     def take_calls(self) -> Iterator[tuple[Any, ...]]:
-        """Yield the recorded calls, dropping each piece from this outcome."""
+        """Yield the recorded calls, dropping each piece from this outcome.
+
+        Raises:
+            OSError: the file of pieces that the range wrote is missing or cut.
+        """
         pieces = self.packed_calls
-        self.packed_calls = []
-        pieces.reverse()
-        while pieces:
-            yield from pickle.loads(pieces.pop())
+        self.packed_calls = PieceList()
+        for piece in pieces.take():
+            yield from pickle.loads(piece)
 
     @property
     def record_shift(self) -> int:
