@@ -742,7 +742,8 @@ class _ContextLoader:
         report.prefiltered[context.requested_log] -= context.records_seen
         duplicates, loaded = self.before[id(report)]
         loaded.update(context.loaded)
-        self.before[id(report)] = (duplicates, loaded)
+        # The sink counts the exact copies it dropped while reading as duplicates.
+        self.before[id(report)] = (duplicates + context.duplicates, loaded)
         report.skipped.update(context.skipped)
         report.step_rows += context.step_rows
         for log, columns in context.present_columns.items():

@@ -100,3 +100,42 @@ def test_copies_with_bad_time_each_warned(
     lines = {warning.split(", line ")[1].split(":")[0] for warning in warnings}
     assert len(warnings) == 3
     assert len(lines) == 3
+
+
+def _reordered(record: dict[str, Any]) -> dict[str, Any]:
+    return dict(reversed(list(record.items())))
+
+
+def _with_extra_field(record: dict[str, Any]) -> dict[str, Any]:
+    return {**record, "unknownField": {"values": [1, 2]}}
+
+
+@pytest.mark.parametrize(
+    "variant", [_reordered, _with_extra_field], ids=["field order", "extra field"]
+)
+def test_second_pass_copies_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variant: Any
+) -> None:
+    """Copies dropped by the second pass's sinks count as duplicates."""
+    signins = _records(SAMPLES / "signin.json")
+    audits = _records(SAMPLES / "audit.json")
+    rows = signins + [variant(record) for record in signins] + signins
+    audit = _write(tmp_path / "audit.ndjson", audits)
+    signin = _write(tmp_path / "signin.ndjson", rows)
+    whole = hunt_files(audit, signin, "--format", "json")
+
+    monkeypatch.setattr(copies, "COMPACT_ROWS", 8)
+    dropped = hunt_files(audit, signin, "--format", "json")
+
+    assert dropped.exit_code == whole.exit_code
+    assert problem_lines(dropped.stderr) == problem_lines(whole.stderr)
+    assert dropped.stdout == whole.stdout
+    files = {item["path"]: item for item in json.loads(dropped.stdout)["run"]["files"]}
+    item = files[str(signin)]
+    accounted = (
+        item["loaded"]["signin"]
+        + item["duplicates"]
+        + item["prefiltered"]
+        + item["skipped"]
+    )
+    assert accounted == len(rows)
