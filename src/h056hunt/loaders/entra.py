@@ -98,6 +98,41 @@ def audit_row_of_values(values: tuple[Any, ...]) -> dict[str, Any]:
     return row
 
 
+class AuditValuesSink:
+    """Base of the sinks that take an audit row as :func:`audit_values` gives it,
+    besides the dict of :func:`audit_row`."""
+
+    def add_audit(
+        self,
+        row: dict[str, Any],
+        *,
+        shape: str,
+        line: int | None,
+        record: int,
+        time_column: str = "event_time",
+    ) -> None:
+        """Add one audit row."""
+        raise NotImplementedError
+
+    def add_audit_values(
+        self,
+        values: tuple[Any, ...],
+        *,
+        shape: str,
+        line: int | None,
+        record: int,
+        time_column: str = "event_time",
+    ) -> None:
+        """Add the audit row of :func:`audit_values`."""
+        self.add_audit(
+            audit_row_of_values(values),
+            shape=shape,
+            line=line,
+            record=record,
+            time_column=time_column,
+        )
+
+
 def audit_values(record: Any, *, envelope_time: str | None = None) -> tuple[Any, ...]:
     """Return the values of :func:`audit_row`'s row in AUDIT_ROW_FIELDS order.
 

@@ -26,7 +26,11 @@ from typing import TYPE_CHECKING, Any
 import stringzilla as sz
 
 from h056hunt.loaders.broken_lines import BrokenLine, LineTrial
-from h056hunt.loaders.entra import AUDIT_ROW_FIELDS, audit_row_of_values
+from h056hunt.loaders.entra import (
+    AUDIT_ROW_FIELDS,
+    AuditValuesSink,
+    audit_row_of_values,
+)
 from h056hunt.loaders.fields import JSON_DECODER
 from h056hunt.loaders.json_export import route_record
 from h056hunt.loaders.spill import PieceList
@@ -112,7 +116,7 @@ class RangeOutcome:
         return sum(count for _, count in self.record_shifts)
 
 
-class RecordingSink:
+class RecordingSink(AuditValuesSink):
     """Stand in for a :class:`FileSink` in a worker: record the calls to replay."""
 
     def __init__(self, path: str) -> None:
@@ -136,24 +140,6 @@ class RecordingSink:
             "time_column": time_column,
         }
         self.calls.append(("add_audit", (row,), kwargs))
-
-    def add_audit_values(
-        self,
-        values: tuple[Any, ...],
-        *,
-        shape: str,
-        line: int | None,
-        record: int,
-        time_column: str = "event_time",
-    ) -> None:
-        """Record the audit row of :func:`~h056hunt.loaders.entra.audit_values`."""
-        self.add_audit(
-            audit_row_of_values(values),
-            shape=shape,
-            line=line,
-            record=record,
-            time_column=time_column,
-        )
 
     def add_signin(
         self, row: dict[str, Any], steps: list[dict[str, Any]], **kwargs: Any

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from h056hunt import schema, timeranges
 from h056hunt.loaders import copies
-from h056hunt.loaders.entra import audit_row_of_values
+from h056hunt.loaders.entra import AuditValuesSink
 from h056hunt.loaders.fields import replace_surrogates
 from h056hunt.timeparse import parse_time_column
 
@@ -90,7 +90,7 @@ class FileFrames:
     steps: pd.DataFrame
 
 
-class FileSink:
+class FileSink(AuditValuesSink):
     """Receive rows from a loader for one file.
 
     Args:
@@ -160,24 +160,6 @@ class FileSink:
         self._audit_time_columns[time_column] += 1
         if len(self._audit) >= self._compact_at["audit"]:
             self._drop_copies("audit")
-
-    def add_audit_values(
-        self,
-        values: tuple[Any, ...],
-        *,
-        shape: str,
-        line: int | None,
-        record: int,
-        time_column: str = "event_time",
-    ) -> None:
-        """Add the audit row of :func:`~h056hunt.loaders.entra.audit_values`."""
-        self.add_audit(
-            audit_row_of_values(values),
-            shape=shape,
-            line=line,
-            record=record,
-            time_column=time_column,
-        )
 
     def add_audit_batch(self, batch: AuditBatch, *, line: int, record: int) -> None:
         """Add the rows of ``batch`` as :meth:`add_audit` would add them one by one.
