@@ -1,10 +1,10 @@
 """Exact copies of a record dropped while a file is read give the same report.
 
 A sink drops the rows that repeat an earlier row of its file once it contains
-``COMPACT_ROWS`` rows. Each test runs the same hunt with that threshold above the
-file's size, so nothing is dropped early, and far below it, and compares the JSON
-report and the warnings byte for byte: duplicate counts, skipped copies with bad
-times, conflicts between copies that differ, and findings.
+``COMPACT_ROWS`` rows. Each test runs the same hunt twice: with that threshold
+above the file's size, so nothing is dropped early, and far below it. It compares
+the JSON reports and the warnings byte for byte. They cover duplicate counts,
+skipped copies with bad times, conflicts between copies that differ, and findings.
 """
 
 from __future__ import annotations

@@ -1124,10 +1124,10 @@ def _iso_nanoseconds_by_digits(cells: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return seconds * 1_000_000_000 + fraction, parsed & parsed_fraction
 
 
-# Bytes that a valid one-record line contains raw only where the plain path may
-# reject it: C0 controls other than the line feed (a NUL among them), a carriage return,
-# which ends a line only before its line feed, and any byte over 0x7F, which must
-# be part of valid UTF-8. A backslash is searched with them for the escape check.
+# Bytes that can make the plain path reject a line. These are the C0 controls
+# other than the line feed (a NUL among them), a carriage return, which ends a line
+# only before its line feed, and any byte over 0x7F, which must be valid UTF-8.
+# A backslash is searched with them for the escape check.
 _CONTROL_BYTES = bytes(byte for byte in range(0x20) if byte not in (0x0A, 0x0D))
 _HIGH_BYTES = bytes(range(0x80, 0x100))
 _ASCII_SPECIAL_BYTES = _CONTROL_BYTES + b"\r\\"
