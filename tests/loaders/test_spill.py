@@ -79,7 +79,7 @@ def test_pieces_read_back_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
         pieces.append(bytes([number]) * (number + 3))
 
     assert pieces.path is not None and Path(pieces.path).is_file()
-    assert pieces.held <= 10
+    assert pieces.memory_bytes <= 10
     assert len(pieces) == 7
     path = pieces.path
     read = list(pieces.take())
@@ -238,7 +238,7 @@ def test_spilled_pieces_same_findings(
     from cli_runs import hunt_files
 
     audit, signin = simulate_exports(tmp_path, compress=compress)
-    held = hunt_files(audit, signin, "--format", "jsonl")
+    in_memory = hunt_files(audit, signin, "--format", "jsonl")
     # The workers write the files; this process reads them back in take().
     read: list[str] = []
     take = spill.PieceList.take
@@ -252,8 +252,8 @@ def test_spilled_pieces_same_findings(
     monkeypatch.setattr(spill.PieceList, "take", recording)
     spilled = hunt_files(audit, signin, "--format", "jsonl")
 
-    assert spilled.exit_code == held.exit_code
-    assert spilled.stdout_bytes == held.stdout_bytes
-    assert held.stdout_bytes
+    assert spilled.exit_code == in_memory.exit_code
+    assert spilled.stdout_bytes == in_memory.stdout_bytes
+    assert in_memory.stdout_bytes
     assert read
     assert not any(Path(path).exists() for path in read)

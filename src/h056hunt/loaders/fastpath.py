@@ -1079,7 +1079,7 @@ def _run_stream(
                     free.append(slot)
                     # Each chunk's decoded rows wait here until the whole stream is
                     # read, so past a size they go to files, as a range's would.
-                    bytes_in_memory += outcome.packed_calls.held
+                    bytes_in_memory += outcome.packed_calls.memory_bytes
                     if bytes_in_memory > spill.PIECE_MEMORY_BYTES:
                         for done in outcomes:
                             if done is not None:

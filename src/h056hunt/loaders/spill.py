@@ -182,13 +182,13 @@ class PieceList:
         path: the file, or None while every piece is in memory.
         sizes: the size of each piece in the file.
         in_memory: the pieces held in memory.
-        held: the bytes of ``in_memory``.
+        memory_bytes: the bytes of ``in_memory``.
     """
 
     path: str | None = None
     sizes: list[int] = field(default_factory=list)
     in_memory: list[bytes] = field(default_factory=list)
-    held: int = 0
+    memory_bytes: int = 0
     _failed: bool = False
 
     def __len__(self) -> int:
@@ -197,8 +197,8 @@ class PieceList:
     def append(self, piece: bytes) -> None:
         """Add a piece after the others."""
         self.in_memory.append(piece)
-        self.held += len(piece)
-        if self.held > PIECE_MEMORY_BYTES:
+        self.memory_bytes += len(piece)
+        if self.memory_bytes > PIECE_MEMORY_BYTES:
             self.spill()
 
     def spill(self) -> None:
@@ -215,7 +215,7 @@ class PieceList:
         if self.path is not None:
             with contextlib.suppress(OSError):
                 os.unlink(self.path)
-        self.path, self.sizes, self.in_memory, self.held = None, [], [], 0
+        self.path, self.sizes, self.in_memory, self.memory_bytes = None, [], [], 0
 
     def take(self) -> Iterator[bytes]:
         """Yield each piece once, in order, and delete the file once it is read.
@@ -225,7 +225,7 @@ class PieceList:
                 removed or cut it during the run.
         """
         path, sizes, pieces = self.path, self.sizes, self.in_memory
-        self.path, self.sizes, self.in_memory, self.held = None, [], [], 0
+        self.path, self.sizes, self.in_memory, self.memory_bytes = None, [], [], 0
         if path is not None:
             try:
                 with open(path, "rb") as stream:
@@ -268,4 +268,4 @@ class PieceList:
             # After a failed write no piece is appended to the file again, so the
             # bytes of a piece cut short there are never read.
             del self.in_memory[:written]
-            self.held = sum(map(len, self.in_memory))
+            self.memory_bytes = sum(map(len, self.in_memory))
