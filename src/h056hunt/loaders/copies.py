@@ -70,13 +70,11 @@ def first_copies(
         zip((item.name for item in values.type), values.flatten(), strict=True)
     )
     record_ids = children["record_id"]
-    ids = pa.table({"id": record_ids, "n": pa.array(np.ones(count, dtype=np.int8))})
-    counts = ids.group_by("id", use_threads=False).aggregate([("n", "count")])
-    repeated = counts.filter(pc.greater(counts["n_count"], 1))["id"]
+    repeated = repeated_ids(record_ids)
     if not len(repeated):
         return None
     candidates = np.flatnonzero(
-        pc.is_in(record_ids, value_set=repeated.combine_chunks())
+        pc.is_in(record_ids, value_set=repeated)
         .to_numpy(zero_copy_only=False)
         .astype(bool)
     )
@@ -101,6 +99,15 @@ def first_copies(
     firsts = np.arange(count, dtype=np.int64)
     firsts[members.flatten().to_numpy()] = lowest[group_of]
     return firsts
+
+
+def repeated_ids(record_ids: pa.Array) -> pa.Array:
+    """Return the record ids that occur more than once in ``record_ids``."""
+    # A counting kernel, not a grouping plan: the plan's first use took about
+    # 13 MiB of resident memory on the benchmark's 3M run.
+    counts = pc.value_counts(record_ids)
+    repeats = pc.greater(counts.field("counts"), 1)
+    return counts.field("values").filter(repeats)
 
 
 def _time_key(value: Any) -> str | None:

@@ -264,6 +264,11 @@ class FileSink(AuditValuesSink):
         sign-in's steps, or one of identical steps when the file keeps no sign-in.
         """
         rows = self._audit if log == "audit" else self._signin
+        # Copies share a record id. Most files repeat none, and checking the ids
+        # alone spares a copy of every row, about as much memory as the rows.
+        if not len(copies.repeated_ids(rows.field_values("record_id"))):
+            self._compact_at[log] = max(copies.COMPACT_ROWS, 2 * len(rows))
+            return
         raw_times, values = rows.take()
         firsts = copies.first_copies(raw_times, values, copies.SOURCE_FIELDS)
         positions = np.arange(len(raw_times), dtype=np.int64)
@@ -475,6 +480,11 @@ class _RowBuffer:
         self._batches = []
         return raw_times, values
 
+    def field_values(self, name: str) -> pa.Array:
+        """Return the values of one field of every row, in order."""
+        self._convert_pending()
+        return pa.concat_arrays([batch.field(name) for batch in self._batches])
+
     def restore(self, raw_times: list[Any], values: pa.StructArray) -> None:
         """Put back rows that :meth:`take` returned, or a selection of them."""
         self._raw_times = raw_times
@@ -525,6 +535,8 @@ class _RowBuffer:
         )
 
     def _convert_pending(self) -> None:
+        if not self._pending:
+            return
         for name in self._upn_fields:
             for row in self._pending:
                 value = row.get(name)
