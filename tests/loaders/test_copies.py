@@ -139,3 +139,20 @@ def test_second_pass_copies_counted(
         + item["skipped"]
     )
     assert accounted == len(rows)
+
+
+def test_copies_without_steps_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signin = dict(_records(SAMPLES / "signin.json")[0])
+    signin.pop("authenticationDetails", None)
+    audit = _write(tmp_path / "audit.ndjson", _records(SAMPLES / "audit.json"))
+    signins = _write(tmp_path / "signin.ndjson", [signin] * 40)
+    monkeypatch.setattr(copies, "COMPACT_ROWS", 16)
+
+    # The plain path decodes every record, so each copy reaches the sink.
+    result = hunt_files(audit, signins, "--format", "json", "--no-fast-path")
+
+    assert result.exit_code == 0, result.stderr
+    files = {item["path"]: item for item in json.loads(result.stdout)["run"]["files"]}
+    assert files[str(signins)]["duplicates"] == 39

@@ -475,7 +475,7 @@ class _RowBuffer:
         buffer, so the frame that is built next does not sit beside the rows."""
         self._convert_pending()
         raw_times = self._raw_times
-        values = pa.concat_arrays(self._batches)
+        values = pa.concat_arrays(self._batches or [pa.array([], self._row_type)])
         self._raw_times = []
         self._batches = []
         return raw_times, values
@@ -483,7 +483,8 @@ class _RowBuffer:
     def field_values(self, name: str) -> pa.Array:
         """Return the values of one field of every row, in order."""
         self._convert_pending()
-        return pa.concat_arrays([batch.field(name) for batch in self._batches])
+        batches = self._batches or [pa.array([], self._row_type)]
+        return pa.concat_arrays([batch.field(name) for batch in batches])
 
     def restore(self, raw_times: list[Any], values: pa.StructArray) -> None:
         """Put back rows that :meth:`take` returned, or a selection of them."""
