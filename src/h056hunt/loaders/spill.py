@@ -32,8 +32,8 @@ import numpy as np
 
 from h056hunt import interrupts
 
-# Pairs read back per slice: 8 MiB.
-READ_PAIRS = 1 << 20
+# Pairs read back per slice: 1 MiB.
+READ_PAIRS = 1 << 17
 PREFIX = "h056hunt-"
 
 _folder: str | None = None
