@@ -37,7 +37,11 @@ from h056hunt.detect.campaigns import (
 )
 from h056hunt.detect.chains import DetectionParams, Match, detect_all
 from h056hunt.detect.context import Context, actor_context, user_context
-from h056hunt.detect.identity import build_upn_index, upn_pair_columns
+from h056hunt.detect.identity import (
+    build_upn_index,
+    upn_pair_columns,
+    upns_without_id,
+)
 from h056hunt.detect.keyed_rows import RowsByKey
 from h056hunt.detect.prompts import PromptExtractor
 from h056hunt.detect.revocations import find_revocations
@@ -163,8 +167,16 @@ def upn_index(data: LoadedData) -> dict[str, str]:
 
     When a sign-in or audit target lacks an object id, the rows that the fast path
     pre-filtered and that may carry its UPN are read too, so the map holds for
-    that UPN what it holds on the plain path.
+    that UPN what it holds on the plain path. When every sign-in and audit target
+    with a UPN has an id, :func:`~h056hunt.detect.identity.user_keys` looks up no
+    UPN, so the map is empty.
     """
+    if not upns_without_id(data.signin["user_id"], data.signin["user_upn"]) and (
+        not upns_without_id(data.audit["target_id"], data.audit["target_upn"])
+    ):
+        # The full map would keep two strings per distinct UPN of both logs: about
+        # 7 MiB more for 3M simulated sign-ins than for 1M.
+        return {}
     pairs = upn_pair_columns(data.signin, data.audit)
     return build_upn_index(pairs + data.prefiltered_upn_pairs())
 
