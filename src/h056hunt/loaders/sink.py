@@ -369,10 +369,13 @@ class FileSink(AuditValuesSink):
             self._skip_bad_times(
                 sorted(bad), raw_times, values, column, found, copy_is_bad
             )
-        valid = np.ones(len(raw_times), dtype=bool)
-        valid[list(bad)] = False
         # The parsed times go in as one array: converting Timestamp objects one by
         # one costs more than building every other column.
+        if not bad:
+            # A filter that keeps every row would still copy them all.
+            return rows.frame(values, pa.Array.from_pandas(times))
+        valid = np.ones(len(raw_times), dtype=bool)
+        valid[list(bad)] = False
         event_times = pa.Array.from_pandas(times[valid])
         return rows.frame(values.filter(pa.array(valid)), event_times)
 
