@@ -46,6 +46,7 @@ from h056hunt.detect.keyed_rows import RowsByKey
 from h056hunt.detect.prompts import PromptExtractor
 from h056hunt.detect.revocations import find_revocations
 from h056hunt.findings import Finding, FindingType, ScoreFactor
+from h056hunt.heap import release_free_memory
 from h056hunt.load import LoadedData
 from h056hunt.plurals import Counted
 from h056hunt.suppress import Suppression, apply_allowlist
@@ -116,6 +117,8 @@ def run_hunt(
     with paused_garbage_collection():
         extractor = PromptExtractor()
         inputs = prepare(data, params, extractor)
+        # Finding the revocations and prompts copied columns that are freed now.
+        release_free_memory()
         matches = detect_all(inputs.revocations, inputs.prompts, params)
         # The fast path decodes only sign-ins that can contain a denial. The
         # approvals, interrupts and history of matched users and revokers are read

@@ -21,6 +21,7 @@ from h056hunt.activities import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.conflict_log import ConflictWarnings
 from h056hunt.detect.identity import upn_pair_columns, upns_without_id
 from h056hunt.errors import InputError
+from h056hunt.heap import release_free_memory
 from h056hunt.loaders import csv_early, csv_fastpath, fastpath, parquet, registry
 from h056hunt.loaders.sink import FileFrames, FileReport, FileSink
 from h056hunt.loaders.upn_search import UpnSearch
@@ -236,6 +237,7 @@ def load_logs(
     if not fast_files:
         data = _combine(frames, reports, unreadable)
         data.conflict_warnings.log_remainder()
+        release_free_memory()
         return data
     # The count of unnamed conflicts waits for the last read of pre-filtered
     # records, in _ContextLoader.read.
@@ -245,6 +247,8 @@ def load_logs(
     frames.clear()
     data = context.combine(unreadable)
     data.context = context
+    # Combining freed the per-file frames.
+    release_free_memory()
     return data
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from h056hunt import schema, timeranges
+from h056hunt.heap import release_free_memory
 from h056hunt.loaders import copies
 from h056hunt.loaders.entra import AuditValuesSink
 from h056hunt.loaders.fields import replace_surrogates
@@ -346,6 +347,9 @@ class FileSink(AuditValuesSink):
                 self.report.time_ranges[log] = ranges
                 self.report.time_min[log] = _timestamp(ranges[:, 0].min())
                 self.report.time_max[log] = _timestamp(ranges[:, 1].max())
+        # The rows and the copies the build made are freed by now, and most of
+        # that memory would stay resident otherwise.
+        release_free_memory()
         return FileFrames(audit=audit, signin=signin, steps=steps)
 
     def _build(self, log: str, rows: _RowBuffer) -> pd.DataFrame:
