@@ -129,6 +129,8 @@ def run_hunt(
             )
             inputs = _with_prompts(inputs, prompts)
             matches = detect_all(inputs.revocations, inputs.prompts, params)
+        # The frames of the second pass's rounds and their prompts are freed.
+        release_free_memory()
         return finish(matches, data, inputs, params, config)
 
 

@@ -755,6 +755,8 @@ class _ContextLoader:
         data.signin = combined.signin
         data.steps = combined.steps
         data.conflicts = combined.conflicts
+        # The frames this round replaced are freed now.
+        release_free_memory()
         return True
 
     def upn_pairs(self, upns: set[str]) -> list[tuple[pd.Series, pd.Series]]:
