@@ -15,6 +15,7 @@ import itertools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,10 @@ from h056hunt.load import LoadedData
 from h056hunt.loaders.sink import FileReport
 from h056hunt.plurals import Counted
 from h056hunt.render.text import format_time
-from h056hunt.schema import rows_of
+from h056hunt.schema import columns_of
+
+# A time as a Timestamp or as nanoseconds since the epoch in UTC.
+_Time = TypeVar("_Time", pd.Timestamp, int)
 
 # The revocation fields a coverage warning reads.
 _COVERAGE_COLUMNS = ("target_upn", "user_key", "revocation_time")
@@ -45,19 +49,21 @@ _EXAMPLE_USERS = 3
 MIN_AUDIT_QUIET_LIMIT = pd.Timedelta(hours=24)
 
 
-@dataclass(frozen=True)
+# Slots, because a run can keep a hole for each of tens of thousands of windows.
+@dataclass(frozen=True, slots=True)
 class _Hole:
     """The part of one revocation's or burst's window that no range covers.
 
     ``gap`` is the index of the first covered range after the hole, or the number
     of ranges when none follows, so holes in the same gap have the same ``gap``.
-    ``event_time`` is the revocation time or the first prompt time.
+    ``event_time`` is the revocation time or the first prompt time. The times are
+    nanoseconds since the epoch in UTC, as ``pd.Timestamp.value`` gives them.
     """
 
     gap: int
-    start: pd.Timestamp
-    end: pd.Timestamp
-    event_time: pd.Timestamp
+    start: int
+    end: int
+    event_time: int
     user: str
 
 
@@ -88,18 +94,34 @@ def coverage_warnings(
     # The furthest end among the ranges up to each one: every range before the
     # first whose running end reaches a start lies wholly before that start.
     reach = list(itertools.accumulate((end for _, end in ranges), max))
-    holes = []
     to_check = admin.iloc[_maybe_uncovered(admin, ranges, reach, params.max_lag)]
-    for revocation in rows_of(to_check, _COVERAGE_COLUMNS):
+    # The windows are compared in integer nanoseconds. When tens of thousands of
+    # windows reached past the sign-in data, Timestamp arithmetic and a Timestamp
+    # per row took most of this function's time and memory.
+    lag = int(params.max_lag.value)
+    burst_window = int(params.burst_window.value)
+    ranges_ns = [(start.value, end.value) for start, end in ranges]
+    reach_ns = [end.value for end in reach]
+    times = to_check["revocation_time"].to_numpy(dtype="datetime64[ns]")
+    targets, user_keys = columns_of(to_check, ("target_upn", "user_key"))
+    holes = []
+    for target, user_key, start, missing in zip(
+        targets,
+        user_keys,
+        times.view(np.int64).tolist(),
+        np.isnat(times).tolist(),
+        strict=True,
+    ):
+        # A revocation without a time has no window, so no hole.
+        if missing:
+            continue
         # A target named only by its object id has a missing (NA) UPN.
-        target = revocation.target_upn
-        user = target if isinstance(target, str) else revocation.user_key
-        start = revocation.revocation_time
-        end = start + params.max_lag
-        first = bisect.bisect_left(reach, start)
-        for gap, hole_start, hole_end in _uncovered(ranges, start, end, first):
+        user = target if isinstance(target, str) else user_key
+        end = start + lag
+        first = bisect.bisect_left(reach_ns, start)
+        for gap, hole_start, hole_end in _uncovered(ranges_ns, start, end, first):
             # A stretch shorter than the burst window cannot hide a whole burst.
-            if hole_end - hole_start < params.burst_window:
+            if hole_end - hole_start < burst_window:
                 continue
             holes.append(_Hole(gap, hole_start, hole_end, start, str(user)))
     return [_signin_warning(group) for group in _group_by_gap(holes)]
@@ -139,13 +161,13 @@ def _maybe_uncovered(
 def _signin_warning(group: list[_Hole]) -> str:
     """Describe one sign-in gap and the revocation windows that reach into it."""
     start, end = _stretch(group)
-    stretch = f"sign-in data does not cover {format_time(start)} to {format_time(end)}"
+    stretch = f"sign-in data does not cover {_format_ns(start)} to {_format_ns(end)}"
     outcome = "a quiet result there means not looked at"
     if len(group) == 1:
         hole = group[0]
         return (
             f"{stretch}, inside the follow-up window of the revocation of "
-            f"{hole.user} at {format_time(hole.event_time)}: {outcome}"
+            f"{hole.user} at {_format_ns(hole.event_time)}: {outcome}"
         )
     return (
         f"{stretch}, overlapping the follow-up windows of {len(group)} revocations "
@@ -197,17 +219,23 @@ def _timestamp(nanoseconds: int) -> pd.Timestamp:
     return pd.Timestamp(nanoseconds, unit="ns", tz="UTC")
 
 
+def _format_ns(nanoseconds: int) -> str:
+    """Format a time in nanoseconds since the epoch as :func:`format_time` does."""
+    return format_time(_timestamp(nanoseconds))
+
+
 def _uncovered(
-    ranges: list[tuple[pd.Timestamp, pd.Timestamp]],
-    start: pd.Timestamp,
-    end: pd.Timestamp,
+    ranges: list[tuple[_Time, _Time]],
+    start: _Time,
+    end: _Time,
     first: int = 0,
-) -> list[tuple[int, pd.Timestamp, pd.Timestamp]]:
+) -> list[tuple[int, _Time, _Time]]:
     """Return the stretches of ``[start, end]`` that no range covers.
 
     Each stretch comes with the index of the first range that starts after it, or
     ``len(ranges)`` when none does, so the same index means the same gap.
-    ``first`` is the index of the first range that can reach ``start``.
+    ``first`` is the index of the first range that can reach ``start``. The times
+    are all Timestamps or all integer nanoseconds.
     """
     holes = []
     cursor = start
@@ -240,7 +268,7 @@ def _group_by_gap(holes: list[_Hole]) -> list[list[_Hole]]:
     return ordered
 
 
-def _stretch(group: list[_Hole]) -> tuple[pd.Timestamp, pd.Timestamp]:
+def _stretch(group: list[_Hole]) -> tuple[int, int]:
     """Return the earliest start and the latest end of the holes in ``group``."""
     return min(hole.start for hole in group), max(hole.end for hole in group)
 
@@ -250,8 +278,8 @@ def _event_span(group: list[_Hole]) -> str:
 
     When every event has the same time, return "at TIME" instead.
     """
-    first = format_time(group[0].event_time)
-    last = format_time(group[-1].event_time)
+    first = _format_ns(group[0].event_time)
+    last = _format_ns(group[-1].event_time)
     if first == last:
         return f"at {first}"
     return f"between {first} and {last}"
@@ -304,7 +332,9 @@ def audit_coverage_warnings(
         reachable = bisect.bisect_left(ends, look_back)
         uncovered = _uncovered(ranges, look_back, first, reachable)
         for gap, hole_start, hole_end in uncovered:
-            holes.append(_Hole(gap, hole_start, hole_end, first, str(user)))
+            holes.append(
+                _Hole(gap, hole_start.value, hole_end.value, first.value, str(user))
+            )
     return [_audit_warning(group) for group in _group_by_gap(holes)]
 
 
@@ -333,12 +363,12 @@ def _join_ranges(
 def _audit_warning(group: list[_Hole]) -> str:
     """Describe one audit gap and the bursts whose look-back window reaches it."""
     start, end = _stretch(group)
-    stretch = f"audit data does not cover {format_time(start)} to {format_time(end)}"
+    stretch = f"audit data does not cover {_format_ns(start)} to {_format_ns(end)}"
     if len(group) == 1:
         hole = group[0]
         return (
             f"{stretch}, before the burst of {hole.user} at "
-            f"{format_time(hole.event_time)}: a revocation there would not be "
+            f"{_format_ns(hole.event_time)}: a revocation there would not be "
             "seen, so this burst may be a revocation chain"
         )
     return (

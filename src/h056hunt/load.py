@@ -21,6 +21,7 @@ from h056hunt.activities import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.conflict_log import ConflictWarnings
 from h056hunt.detect.identity import upn_pair_columns, upns_without_id
 from h056hunt.errors import InputError
+from h056hunt.heap import release_free_memory
 from h056hunt.loaders import csv_early, csv_fastpath, fastpath, parquet, registry
 from h056hunt.loaders.sink import FileFrames, FileReport, FileSink
 from h056hunt.loaders.upn_search import UpnSearch
@@ -226,6 +227,9 @@ def load_logs(
                 reports.append(sink.report)
                 if result is not None:
                     frames.append(result)
+                    # Only the list refers to the frames, so that combining
+                    # them can free each one.
+                    result = None
                 if progress is not None:
                     progress(input_file, sink.report.records_seen)
         # The CSV fast path takes its early scans as it reads each file.
@@ -233,14 +237,18 @@ def load_logs(
     if not fast_files:
         data = _combine(frames, reports, unreadable)
         data.conflict_warnings.log_remainder()
+        release_free_memory()
         return data
     # The count of unnamed conflicts waits for the last read of pre-filtered
     # records, in _ContextLoader.read.
     context = _ContextLoader(fast_files, frames, reports, strict=options.strict)
-    data = _combine(
-        frames, reports, unreadable, context.conflict_warnings, context.combined
-    )
+    # From here the context loader alone refers to the per-file frames, and it
+    # frees them once it has combined them.
+    frames.clear()
+    data = context.combine(unreadable)
     data.context = context
+    # Combining freed the per-file frames.
+    release_free_memory()
     return data
 
 
@@ -410,18 +418,40 @@ def _warn_on_log_mismatch(report: FileReport) -> None:
 
 @dataclass
 class _CombinedLog:
-    """One log's per-file frames and what :func:`_deduplicate` made of them."""
+    """One log's per-file frames and what :func:`_deduplicate` made of them.
+
+    Attributes:
+        dropped: the copies that de-duplication left out of ``frame``.
+    """
 
     parts: list[pd.DataFrame]
     frame: pd.DataFrame
     duplicates: Counter[str]
     conflicts: list[Conflict]
+    dropped: pd.DataFrame | None = None
 
     def combines(self, parts: list[pd.DataFrame]) -> bool:
         """Tell whether ``parts`` are the same frame objects, in the same order."""
         return len(parts) == len(self.parts) and all(
             part is mine for part, mine in zip(parts, self.parts, strict=True)
         )
+
+    def collapse(self) -> list[pd.DataFrame]:
+        """Replace ``parts`` with the combined frame and the dropped copies.
+
+        They contain the same rows as the per-file frames. :func:`_deduplicate`
+        ranks and orders rows by their values alone, because no two rows share
+        a file and record number, so adding rows to either list gives the same
+        result. The per-file frames can then be freed instead of staying beside
+        the combined frame until the run ends.
+        """
+        parts = [self.frame] if len(self.frame) else []
+        if self.dropped is not None and len(self.dropped):
+            parts.append(self.dropped)
+        self.parts = parts
+        self.dropped = None
+        # The caller appends to its own list, which must not be this one.
+        return list(parts)
 
 
 def _combine(
@@ -440,6 +470,26 @@ def _combine(
             call reuses for a log whose per-file frames are the same objects and
             replaces otherwise. The per-file frames must not change in place.
     """
+    parts = {
+        log: [getattr(part, log) for part in frames if len(getattr(part, log))]
+        for log in ("audit", "signin")
+    }
+    step_parts = [part.steps for part in frames if len(part.steps)]
+    return _combine_parts(
+        parts, step_parts, reports, unreadable, conflict_warnings, earlier
+    )
+
+
+def _combine_parts(
+    parts_by_log: dict[str, list[pd.DataFrame]],
+    step_parts: list[pd.DataFrame],
+    reports: list[FileReport],
+    unreadable: list[tuple[str, str]],
+    conflict_warnings: ConflictWarnings | None = None,
+    earlier: dict[str, _CombinedLog] | None = None,
+) -> LoadedData:
+    """Do the work of :func:`_combine` on each log's non-empty frames and the
+    non-empty step frames."""
     if conflict_warnings is None:
         conflict_warnings = ConflictWarnings()
     by_path = {report.path: report for report in reports}
@@ -449,7 +499,7 @@ def _combine(
         ("audit", schema.AUDIT_SCHEMA),
         ("signin", schema.SIGNIN_SCHEMA),
     ):
-        parts = [getattr(part, log) for part in frames if len(getattr(part, log))]
+        parts = parts_by_log[log]
         previous = earlier.get(log) if earlier is not None else None
         if previous is not None and previous.combines(parts):
             # The same per-file frames give the same result, and a round of the
@@ -460,16 +510,18 @@ def _combine(
                 previous.conflicts,
             )
         else:
-            frame, duplicates, found = _deduplicate(_concat(parts, arrow_schema), log)
+            frame, dropped, duplicates, found = _deduplicate(
+                _concat(parts, arrow_schema), log
+            )
             if earlier is not None:
-                earlier[log] = _CombinedLog(parts, frame, duplicates, found)
+                earlier[log] = _CombinedLog(parts, frame, duplicates, found, dropped)
         for path, count in duplicates.items():
             by_path[path].duplicates += count
             by_path[path].loaded[log] -= count
         conflicts.extend(found)
         combined[log] = frame
     conflict_warnings.add(conflicts)
-    steps = _combine_steps(frames, combined["signin"])
+    steps = _combine_steps(step_parts, combined["signin"])
     return LoadedData(
         audit=combined["audit"],
         signin=combined["signin"],
@@ -489,14 +541,20 @@ def _concat(parts: list[pd.DataFrame], arrow_schema: pa.Schema) -> pd.DataFrame:
 
 def _deduplicate(
     frame: pd.DataFrame, log: str
-) -> tuple[pd.DataFrame, Counter[str], list[Conflict]]:
+) -> tuple[pd.DataFrame, pd.DataFrame | None, Counter[str], list[Conflict]]:
+    """Return the kept rows, the dropped copies (None when there are none), the
+    count of dropped copies per file, and the conflicts among copies.
+
+    Both the kept rows and the copies that are dropped depend on the rows'
+    values alone, not on their order in ``frame``.
+    """
     if frame.empty:
-        return frame, Counter(), []
+        return frame, None, Counter(), []
     if frame["record_id"].is_unique:
         # Each id is unique, so (event_time, record_id) orders the rows fully and
         # ranking the copies first would not change the result.
         kept = frame.sort_values(["event_time", "record_id"], kind="stable")
-        return kept.reset_index(drop=True), Counter(), []
+        return kept.reset_index(drop=True), None, Counter(), []
     content = [column for column in frame.columns if column not in _SOURCE_COLUMNS]
     ranked = frame.assign(_completeness=frame[content].notna().sum(axis=1))
     ranked = ranked.sort_values(
@@ -510,7 +568,12 @@ def _deduplicate(
     conflicts = _find_conflicts(ranked, repeated, content, log)
     kept = ranked[~repeated].drop(columns="_completeness")
     kept = kept.sort_values(["event_time", "record_id"], kind="stable")
-    return kept.reset_index(drop=True), duplicates, conflicts
+    return (
+        kept.reset_index(drop=True),
+        dropped.drop(columns="_completeness"),
+        duplicates,
+        conflicts,
+    )
 
 
 def _find_conflicts(
@@ -556,8 +619,7 @@ def _find_conflicts(
     return conflicts
 
 
-def _combine_steps(frames: list[FileFrames], signin: pd.DataFrame) -> pd.DataFrame:
-    parts = [part.steps for part in frames if len(part.steps)]
+def _combine_steps(parts: list[pd.DataFrame], signin: pd.DataFrame) -> pd.DataFrame:
     if not parts:
         return schema.empty_frame(schema.STEP_SCHEMA)
     steps = pd.concat(parts, ignore_index=True)
@@ -583,8 +645,9 @@ def _combine_steps(frames: list[FileFrames], signin: pd.DataFrame) -> pd.DataFra
 class _ContextLoader:
     """Read the users who matter from fast-path files and fold them into the data.
 
-    Keeps the per-file frames before de-duplication and each report's counts before
-    it, so adding rows re-runs the de-duplication over every copy of a record.
+    Keeps every copy of each record, as each log's combined frame and the copies
+    that de-duplication dropped, and each report's counts before de-duplication.
+    Adding rows then re-runs the de-duplication over every copy of a record.
     """
 
     def __init__(
@@ -599,7 +662,12 @@ class _ContextLoader:
             [fast for fast, _ in fast_files], strict=strict
         )
         self.report_of = {id(fast): report for fast, report in fast_files}
-        self.frames = list(frames)
+        # Each log's frames to combine, and the step frames.
+        self.parts = {
+            log: [getattr(part, log) for part in frames if len(getattr(part, log))]
+            for log in ("audit", "signin")
+        }
+        self.step_parts = [part.steps for part in frames if len(part.steps)]
         self.reports = reports
         self.conflict_warnings = ConflictWarnings()
         # Each log's last combined frames, which a round that adds no rows to
@@ -613,6 +681,21 @@ class _ContextLoader:
         }
         self._searched_upns: set[str] = set()
         self._upn_pairs: list[tuple[pd.Series, pd.Series]] = []
+
+    def combine(self, unreadable: list[tuple[str, str]]) -> LoadedData:
+        """Combine the frames read so far, as :func:`_combine` does, and keep
+        each log's result in place of its per-file frames."""
+        data = _combine_parts(
+            self.parts,
+            self.step_parts,
+            self.reports,
+            unreadable,
+            self.conflict_warnings,
+            self.combined,
+        )
+        for log, result in self.combined.items():
+            self.parts[log] = result.collapse()
+        return data
 
     def read(self, data: LoadedData, user_keys: set[str]) -> bool:
         new_ids = len(self.reader.unread(user_keys))
@@ -642,7 +725,11 @@ class _ContextLoader:
             frames = sink.finish()
             report = self.report_of[id(fast_file)]
             self._absorb(report, sink.report)
-            self.frames.append(frames)
+            for log in ("audit", "signin"):
+                if len(getattr(frames, log)):
+                    self.parts[log].append(getattr(frames, log))
+            if len(frames.steps):
+                self.step_parts.append(frames.steps)
             records += sink.report.records_seen
         # A round that finds nothing logs at debug level.
         logger.log(
@@ -663,17 +750,13 @@ class _ContextLoader:
         for report in self.reports:
             report.duplicates, loaded = self.before[id(report)]
             report.loaded = Counter(loaded)
-        combined = _combine(
-            self.frames,
-            self.reports,
-            data.unreadable,
-            self.conflict_warnings,
-            self.combined,
-        )
+        combined = self.combine(data.unreadable)
         data.audit = combined.audit
         data.signin = combined.signin
         data.steps = combined.steps
         data.conflicts = combined.conflicts
+        # The frames this round replaced are freed now.
+        release_free_memory()
         return True
 
     def upn_pairs(self, upns: set[str]) -> list[tuple[pd.Series, pd.Series]]:

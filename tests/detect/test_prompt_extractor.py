@@ -144,3 +144,19 @@ def test_no_added_rows_same_prompts() -> None:
 
     pd.testing.assert_frame_equal(prompts, extract_prompts(*data, {}))
     assert index_calls == 1
+
+
+def test_added_earlier_copy_replaces_prompt() -> None:
+    # Both rows describe one challenge of request R1. The added row is earlier,
+    # so it replaces the prompt of the first call.
+    first_rows = [signin_row(2, request_id="R1"), signin_row(3)]
+    added_rows = [signin_row(1, request_id="R1")]
+    no_steps = steps()
+    first = (signins(*first_rows), no_steps)
+    second = (signins(*first_rows, *added_rows), no_steps)
+
+    prompts, index_calls = extract_twice(first, second)
+
+    pd.testing.assert_frame_equal(prompts, extract_prompts(*second, {}))
+    assert index_calls == 1
+    assert prompts["record_id"].tolist() == ["S1", "S3"]

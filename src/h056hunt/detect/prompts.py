@@ -163,15 +163,17 @@ class _Extraction:
     # The user sign-ins as read, and the steps of their records.
     users: pd.DataFrame
     steps: pd.DataFrame
-    # Prompts before they were sorted and de-duplicated.
-    step_prompts: pd.DataFrame
-    status_prompts: pd.DataFrame
+    # The prompts as _order returns them, with their dedupe_key column.
+    ordered: pd.DataFrame
     # Whether the prompts of added rows can be extracted on their own.
     extendable: bool
 
     def prompts(self) -> pd.DataFrame:
         """Return the prompts sorted by user and time, without copies."""
-        return _order(self.step_prompts, self.status_prompts)
+        if self.ordered.empty:
+            return pd.DataFrame(columns=PROMPT_COLUMNS)
+        # The selection shares the columns of ``ordered`` until one is written.
+        return self.ordered[PROMPT_COLUMNS]
 
     def extended(self, signin: pd.DataFrame, steps: pd.DataFrame) -> _Extraction | None:
         """Return the extraction of ``signin`` from the rows it adds to this one,
@@ -185,16 +187,15 @@ class _Extraction:
         step_is_old = steps["record_id"].isin(self.users["record_id"]).to_numpy(bool)
         if not _same_rows(steps[step_is_old], self.steps):
             return None
-        added = _extract_rows(users[~is_old], steps[~step_is_old], None, users)
+        added = _extract_rows(
+            users[~is_old], steps[~step_is_old], None, users, earlier=self.ordered
+        )
         if not added.extendable:
             return None
-        step_prompts = _concat(self.step_prompts, added.step_prompts)
-        status_prompts = _concat(self.status_prompts, added.status_prompts)
         return _Extraction(
             users=users,
             steps=steps[steps["record_id"].isin(users["record_id"]).to_numpy(bool)],
-            step_prompts=step_prompts,
-            status_prompts=status_prompts,
+            ordered=added.ordered,
             extendable=True,
         )
 
@@ -230,20 +231,22 @@ def _extract_rows(
     steps: pd.DataFrame,
     upn_index: Mapping[str, str] | None,
     all_users: pd.DataFrame,
+    earlier: pd.DataFrame | None = None,
 ) -> _Extraction:
     """Extract the prompts of ``users`` and ``steps``.
 
     ``all_users`` are the user sign-ins of the whole frame, ``users`` among them.
     The result is extendable when none of them lacks a user id or a request id
     and every denial or approval step matched one of ``users`` by record id.
+    ``earlier`` are ordered prompts of other rows, which the result's prompts
+    include.
     """
     read = users
     if all_users.empty:
         return _Extraction(
             users=read,
             steps=steps.iloc[0:0],
-            step_prompts=pd.DataFrame(),
-            status_prompts=pd.DataFrame(),
+            ordered=pd.DataFrame(),
             extendable=False,
         )
     if users.empty:
@@ -269,8 +272,7 @@ def _extract_rows(
     return _Extraction(
         users=read,
         steps=steps[steps["record_id"].isin(read["record_id"]).to_numpy(bool)],
-        step_prompts=step_prompts,
-        status_prompts=status_prompts,
+        ordered=_order([earlier, step_prompts, status_prompts]),
         extendable=extendable,
     )
 
@@ -281,27 +283,22 @@ def _lacks_user_id(users: pd.DataFrame) -> bool:
     return bool((ids.isna() | (ids == "")).any())
 
 
-def _concat(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
-    frames = [frame for frame in (first, second) if len(frame)]
-    if not frames:
+def _order(parts: list[pd.DataFrame | None]) -> pd.DataFrame:
+    """Sort the prompts by user and time and drop the copies of each challenge.
+
+    Returns the prompt columns and ``dedupe_key``, or an empty frame without
+    columns when there is no prompt. The first row of each challenge in the
+    sort order is kept, and rows that tie on every sort key describe the same
+    challenge with the same values. So a part may be an earlier result of this
+    function in place of the rows it was made from.
+    """
+    found = [part for part in parts if part is not None and len(part)]
+    if not found:
         return pd.DataFrame()
-    if len(frames) == 1:
-        return frames[0]
-    return pd.concat(frames, ignore_index=True)
-
-
-def _order(step_prompts: pd.DataFrame, status_prompts: pd.DataFrame) -> pd.DataFrame:
-    """Sort the prompts by user and time and drop the copies of each challenge."""
-    prompts = (
-        pd.concat(
-            [frame for frame in (step_prompts, status_prompts) if len(frame)],
-            ignore_index=True,
-        )
-        if len(step_prompts) or len(status_prompts)
-        else pd.DataFrame(columns=PROMPT_COLUMNS)
-    )
-    if prompts.empty:
-        return pd.DataFrame(columns=PROMPT_COLUMNS)
+    # Only the columns of the result are concatenated, because the step prompts
+    # carry every sign-in column that they were joined with.
+    columns = [*PROMPT_COLUMNS, "dedupe_key"]
+    prompts = pd.concat([part[columns] for part in found], ignore_index=True)
     # The order and the duplicates are found on the key columns alone, and the
     # prompt rows are taken once. The concatenated frame has a RangeIndex, so its
     # labels are positions.
@@ -310,7 +307,7 @@ def _order(step_prompts: pd.DataFrame, status_prompts: pd.DataFrame) -> pd.DataF
         ["user_key", "prompt_time", "record_id", "dedupe_key"], kind="stable"
     )
     order = order.drop_duplicates(["user_key", "dedupe_key"], keep="first")
-    return prompts[PROMPT_COLUMNS].iloc[order.index.to_numpy()].reset_index(drop=True)
+    return prompts.iloc[order.index.to_numpy()].reset_index(drop=True)
 
 
 def _outcomes(details: pd.Series) -> pd.Series:

@@ -412,7 +412,7 @@ def _conflicts(
     )
     if rows.empty:
         return []
-    _, _, found = load._deduplicate(rows, log)
+    _, _, _, found = load._deduplicate(rows, log)
     return found
 
 

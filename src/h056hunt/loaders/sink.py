@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from h056hunt import schema, timeranges
+from h056hunt.heap import release_free_memory
 from h056hunt.loaders import copies
 from h056hunt.loaders.entra import AuditValuesSink
 from h056hunt.loaders.fields import replace_surrogates
@@ -346,6 +347,9 @@ class FileSink(AuditValuesSink):
                 self.report.time_ranges[log] = ranges
                 self.report.time_min[log] = _timestamp(ranges[:, 0].min())
                 self.report.time_max[log] = _timestamp(ranges[:, 1].max())
+        # The rows and the copies the build made are freed by now, and most of
+        # that memory would stay resident otherwise.
+        release_free_memory()
         return FileFrames(audit=audit, signin=signin, steps=steps)
 
     def _build(self, log: str, rows: _RowBuffer) -> pd.DataFrame:
@@ -369,10 +373,13 @@ class FileSink(AuditValuesSink):
             self._skip_bad_times(
                 sorted(bad), raw_times, values, column, found, copy_is_bad
             )
-        valid = np.ones(len(raw_times), dtype=bool)
-        valid[list(bad)] = False
         # The parsed times go in as one array: converting Timestamp objects one by
         # one costs more than building every other column.
+        if not bad:
+            # A filter that keeps every row would still copy them all.
+            return rows.frame(values, pa.Array.from_pandas(times))
+        valid = np.ones(len(raw_times), dtype=bool)
+        valid[list(bad)] = False
         event_times = pa.Array.from_pandas(times[valid])
         return rows.frame(values.filter(pa.array(valid)), event_times)
 
