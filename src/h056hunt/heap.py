@@ -35,7 +35,7 @@ def release_free_memory() -> None:
     """Return the free pages of the C heap to the system; do nothing without glibc.
 
     The seven calls of a hunt over the 1M-sign-in input of ``benchmarks/run.py``
-    took 4 to 5 ms of CPU in all on a 2-core AMD EPYC virtual machine, not
+    took 4 to 5 ms of CPU in all on the 2-core benchmark machine, not
     counting the page faults when the memory is used again.
     """
     if _MALLOC_TRIM is not None:
