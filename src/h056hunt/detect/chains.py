@@ -131,7 +131,11 @@ def detect_user(
 
 def _rows(frame: pd.DataFrame) -> Iterator[pd.Series]:
     """Yield each row as the Series ``frame.iterrows()`` gives, without building
-    the object array of the whole frame that iterrows converts every column to."""
+    the object array of the whole frame that iterrows converts every column to.
+
+    An Arrow list value is a list, as iterating its column gives it, where
+    iterrows gives a NumPy array.
+    """
     columns = frame.columns
     for label, values in zip(
         frame.index, zip(*columns_of(frame), strict=True), strict=True
