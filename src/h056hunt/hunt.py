@@ -278,9 +278,10 @@ def finish(
     if campaigns is None:
         campaigns = find_all_campaigns(admin, chains, params)
     findings = _score_matches(matches, campaigns, data, inputs, admin, params, config)
-    # The copied admin rows are no longer read, so they are freed here, before the
-    # coverage checks.
+    # The copied admin rows are no longer read. They are freed here, and their
+    # pages returned to the system, so the coverage checks do not add to them.
     del admin, campaigns
+    release_free_memory()
     findings.sort(key=Finding.sort_key)
     findings, suppressed = apply_allowlist(findings, config.allowlist)
     for item in suppressed:
