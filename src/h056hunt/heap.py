@@ -2,7 +2,7 @@
 
 pyarrow's arrays (the hunt uses the system allocator, see ``h056hunt.cli``) and
 NumPy's come from the C library's ``malloc``. glibc keeps the memory they free
-for later requests and returns only what lies at the top of its heap, so the
+for later requests and returns only what lies at the top of its heap. So the
 copies made while one file's frames are built stay resident after they are
 freed, and later stages reuse only part of that memory.
 :func:`release_free_memory` calls glibc's ``malloc_trim(0)``, which since glibc
@@ -34,9 +34,9 @@ _MALLOC_TRIM = _find_malloc_trim()
 def release_free_memory() -> None:
     """Return the free pages of the C heap to the system; do nothing without glibc.
 
-    The seven calls of a hunt over the 1M-sign-in input of ``benchmarks/run.py``
-    took 4 to 5 ms of CPU in all on the 2-core benchmark machine, not
-    counting the page faults when the memory is used again.
+    A hunt over the 1M-sign-in input of ``benchmarks/run.py`` calls it seven or
+    eight times, which took 4 to 5 ms of CPU in all on the 2-core benchmark
+    machine, not counting the page faults when the memory is used again.
     """
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
