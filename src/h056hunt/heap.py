@@ -34,9 +34,9 @@ _MALLOC_TRIM = _find_malloc_trim()
 def release_free_memory() -> None:
     """Return the free pages of the C heap to the system; do nothing without glibc.
 
-    A hunt over the 1M-sign-in input of ``benchmarks/run.py`` calls it seven or
-    eight times, which took 4 to 5 ms of CPU in all on the 2-core benchmark
-    machine, not counting the page faults when the memory is used again.
+    A hunt over the 1M-sign-in input of ``benchmarks/run.py`` calls it eight
+    times. Seven of those calls took 4 to 5 ms of CPU in all on the 2-core
+    benchmark machine, not counting the page faults when the memory is used again.
     """
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
