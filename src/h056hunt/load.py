@@ -145,7 +145,15 @@ class LoadedData:
             return False
         return self.context.read(self, user_keys)
 
-    def prefiltered_upn_pairs(self) -> list[tuple[pd.Series, pd.Series]]:
+    def upns_without_id(self) -> set[str]:
+        """Return the normalised UPNs of the sign-ins and audit targets that have
+        no object id, which are the UPNs that user keys are looked up by."""
+        upns = upns_without_id(self.signin["user_id"], self.signin["user_upn"])
+        return upns | upns_without_id(self.audit["target_id"], self.audit["target_upn"])
+
+    def prefiltered_upn_pairs(
+        self, upns: set[str] | None = None
+    ) -> list[tuple[pd.Series, pd.Series]]:
         """Return the (ids, UPNs) column pairs of the records that the fast path
         pre-filtered and that may hold the UPN of a loaded sign-in or audit target
         without an object id.
@@ -153,11 +161,12 @@ class LoadedData:
         Together with the pairs of ``signin`` and ``audit``, they give
         :func:`~h056hunt.detect.identity.build_upn_index` every id that the plain
         path would find for each such UPN. The records are not added to the data.
+        ``upns`` is :meth:`upns_without_id` when the caller has it already.
         """
         if self.context is None:
             return []
-        upns = upns_without_id(self.signin["user_id"], self.signin["user_upn"])
-        upns |= upns_without_id(self.audit["target_id"], self.audit["target_upn"])
+        if upns is None:
+            upns = self.upns_without_id()
         if not upns:
             return []
         return self.context.upn_pairs(upns)
@@ -470,14 +479,22 @@ def _combine(
             call reuses for a log whose per-file frames are the same objects and
             replaces otherwise. The per-file frames must not change in place.
     """
+    parts, step_parts = _non_empty_parts(frames)
+    return _combine_parts(
+        parts, step_parts, reports, unreadable, conflict_warnings, earlier
+    )
+
+
+def _non_empty_parts(
+    frames: list[FileFrames],
+) -> tuple[dict[str, list[pd.DataFrame]], list[pd.DataFrame]]:
+    """Return each log's non-empty frames of ``frames``, and the non-empty step
+    frames."""
     parts = {
         log: [getattr(part, log) for part in frames if len(getattr(part, log))]
         for log in ("audit", "signin")
     }
-    step_parts = [part.steps for part in frames if len(part.steps)]
-    return _combine_parts(
-        parts, step_parts, reports, unreadable, conflict_warnings, earlier
-    )
+    return parts, [part.steps for part in frames if len(part.steps)]
 
 
 def _combine_parts(
@@ -663,11 +680,7 @@ class _ContextLoader:
         )
         self.report_of = {id(fast): report for fast, report in fast_files}
         # Each log's frames to combine, and the step frames.
-        self.parts = {
-            log: [getattr(part, log) for part in frames if len(getattr(part, log))]
-            for log in ("audit", "signin")
-        }
-        self.step_parts = [part.steps for part in frames if len(part.steps)]
+        self.parts, self.step_parts = _non_empty_parts(frames)
         self.reports = reports
         self.conflict_warnings = ConflictWarnings()
         # Each log's last combined frames, which a round that adds no rows to
@@ -725,11 +738,10 @@ class _ContextLoader:
             frames = sink.finish()
             report = self.report_of[id(fast_file)]
             self._absorb(report, sink.report)
-            for log in ("audit", "signin"):
-                if len(getattr(frames, log)):
-                    self.parts[log].append(getattr(frames, log))
-            if len(frames.steps):
-                self.step_parts.append(frames.steps)
+            parts, step_parts = _non_empty_parts([frames])
+            for log, log_parts in parts.items():
+                self.parts[log].extend(log_parts)
+            self.step_parts.extend(step_parts)
             records += sink.report.records_seen
         # A round that finds nothing logs at debug level.
         logger.log(
