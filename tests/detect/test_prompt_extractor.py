@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from h056hunt import schema
-from h056hunt.detect.prompts import PromptExtractor, extract_prompts
+from h056hunt.detect.prompts import PromptExtractor, _digest, extract_prompts
 
 USER_ID = "00000000-0000-4000-8000-000000000b0b"
 OTHER_ID = "00000000-0000-4000-8000-000000000c0c"
@@ -160,3 +161,50 @@ def test_added_earlier_copy_replaces_prompt() -> None:
     pd.testing.assert_frame_equal(prompts, extract_prompts(*second, {}))
     assert index_calls == 1
     assert prompts["record_id"].tolist() == ["S1", "S3"]
+
+
+def test_changed_step_reads_all_again() -> None:
+    rows = [signin_row(number) for number in range(1, 4)]
+    first = (signins(*rows), steps(step_row("S1", 0)))
+    approved = step_row(
+        "S1", 0, succeeded=True, result_detail="MFA successfully completed"
+    )
+    second = (signins(*rows, signin_row(4)), steps(approved))
+
+    prompts, index_calls = extract_twice(first, second)
+
+    pd.testing.assert_frame_equal(prompts, extract_prompts(*second, {}))
+    assert index_calls == 2
+    assert "approved" in prompts["outcome"].tolist()
+
+
+def test_removed_row_reads_all_again() -> None:
+    rows = [signin_row(number) for number in range(1, 5)]
+    first = (signins(*rows), steps())
+    second = (signins(*rows[1:], signin_row(5)), steps())
+
+    prompts, index_calls = extract_twice(first, second)
+
+    pd.testing.assert_frame_equal(prompts, extract_prompts(*second, {}))
+    assert index_calls == 2
+
+
+def test_digest_follows_values_not_buffers() -> None:
+    rows = [
+        signin_row(1, error_code=None, user_agent=None),
+        signin_row(2, city="Zürich"),
+        signin_row(3, event_time=None),
+    ]
+    frame = signins(*rows)
+    # The same rows after other rows, so the columns are slices of other buffers.
+    longer = signins(signin_row(0, city="Lyon"), *rows)
+    every_row = np.ones(len(frame), dtype=bool)
+    last_three = np.array([False, True, True, True])
+
+    assert _digest(frame, every_row) == _digest(longer, last_three)
+    assert _digest(frame, every_row) != _digest(longer, np.ones(4, dtype=bool))
+    changed = signins(*rows[:2], signin_row(3, event_time=None, city="Lyon"))
+    assert _digest(frame, every_row) != _digest(changed, every_row)
+    # The first row with an error code where it had none.
+    with_code = signins(signin_row(1, user_agent=None), *rows[1:])
+    assert _digest(frame, every_row) != _digest(with_code, every_row)

@@ -14,12 +14,14 @@ id with the event time.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from h056hunt.detect.identity import user_keys
 
@@ -158,15 +160,50 @@ class PromptExtractor:
 
 @dataclass
 class _Extraction:
-    """The prompts of one call and the rows they came from."""
+    """The prompts of one call, with digests that show whether a later call
+    reads the same rows.
 
-    # The user sign-ins as read, and the steps of their records.
-    users: pd.DataFrame
-    steps: pd.DataFrame
+    The digests replace copies of the rows. On 3M simulated sign-ins, copies of
+    the user sign-ins and their steps kept 11 MiB from one round of the second
+    pass to the next.
+    """
+
+    # The sign-in columns read, in frame order.
+    columns: list[str]
+    # The record ids of the user sign-ins read.
+    record_ids: pd.Series
+    # The digests of the user sign-ins read and of their steps (see _digest).
+    user_digest: bytes
+    step_digest: bytes
     # The prompts as _order returns them, with their dedupe_key column.
     ordered: pd.DataFrame
     # Whether the prompts of added rows can be extracted on their own.
     extendable: bool
+
+    @classmethod
+    def of(
+        cls,
+        signin: pd.DataFrame,
+        is_user: np.ndarray,
+        steps: pd.DataFrame,
+        ordered: pd.DataFrame,
+        extendable: bool,
+    ) -> _Extraction:
+        """Describe the extraction of ``ordered`` from the user sign-ins of
+        ``signin``, where ``is_user`` is True, and their steps among ``steps``.
+
+        ``signin`` has the columns that :func:`_read_columns` returns.
+        """
+        record_ids = signin["record_id"][is_user]
+        own_steps = steps["record_id"].isin(record_ids).to_numpy(bool)
+        return cls(
+            columns=list(signin.columns),
+            record_ids=record_ids,
+            user_digest=_digest(signin, is_user),
+            step_digest=_digest(steps, own_steps),
+            ordered=ordered,
+            extendable=extendable,
+        )
 
     def prompts(self) -> pd.DataFrame:
         """Return the prompts sorted by user and time, without copies."""
@@ -178,26 +215,58 @@ class _Extraction:
     def extended(self, signin: pd.DataFrame, steps: pd.DataFrame) -> _Extraction | None:
         """Return the extraction of ``signin`` from the rows it adds to this one,
         or None when every row has to be read again."""
-        if not self.extendable or list(self.users.columns) != _read_columns(signin):
+        if not self.extendable or self.columns != _read_columns(signin):
             return None
-        users = _user_rows(signin)
-        is_old = users["record_id"].isin(self.users["record_id"]).to_numpy(bool)
-        if not _same_rows(users[is_old], self.users):
+        # The columns read, without a copy. Only the added rows are copied.
+        read = signin[self.columns]
+        is_user = _is_user_signin(signin).to_numpy(bool)
+        is_old = is_user & read["record_id"].isin(self.record_ids).to_numpy(bool)
+        if _digest(read, is_old) != self.user_digest:
             return None
-        step_is_old = steps["record_id"].isin(self.users["record_id"]).to_numpy(bool)
-        if not _same_rows(steps[step_is_old], self.steps):
+        step_is_old = steps["record_id"].isin(self.record_ids).to_numpy(bool)
+        if _digest(steps, step_is_old) != self.step_digest:
             return None
-        added = _extract_rows(
-            users[~is_old], steps[~step_is_old], None, users, earlier=self.ordered
+        ordered, extendable = _extract_rows(
+            read[is_user & ~is_old],
+            steps[~step_is_old],
+            None,
+            read.loc[is_user, list(_WHOLE_FRAME_COLUMNS)],
+            earlier=self.ordered,
         )
-        if not added.extendable:
+        if not extendable:
             return None
-        return _Extraction(
-            users=users,
-            steps=steps[steps["record_id"].isin(users["record_id"]).to_numpy(bool)],
-            ordered=added.ordered,
-            extendable=True,
-        )
+        return _Extraction.of(read, is_user, steps, ordered, extendable)
+
+
+# The columns of all user sign-ins that _extract_rows reads, besides those of the
+# rows it extracts.
+_WHOLE_FRAME_COLUMNS = ("request_id", "user_id")
+
+
+def _digest(frame: pd.DataFrame, rows: np.ndarray) -> bytes:
+    """Return a SHA-256 digest of the column names, types and values of the rows
+    of ``frame`` where ``rows`` is True, in order.
+
+    Equal rows give equal digests. The values are hashed as the buffers of the
+    Arrow arrays that ``take`` makes, which start at offset 0 and hold only the
+    rows taken. Two frames with the same values could still differ in the bytes
+    under a missing value. The caller then reads every row again, which gives the
+    same prompts, only slower.
+    """
+    positions = pa.array(np.flatnonzero(rows), type=pa.int64())
+    digest = hashlib.sha256()
+    digest.update(len(positions).to_bytes(8, "little"))
+    for name in frame.columns:
+        values = pa.array(frame[name], from_pandas=True).take(positions)
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        digest.update(f"{name}\0{values.type}\0{values.null_count}\0".encode())
+        for buffer in values.buffers():
+            size = -1 if buffer is None else buffer.size
+            digest.update(size.to_bytes(8, "little", signed=True))
+            if buffer is not None:
+                digest.update(buffer)
+    return digest.digest()
 
 
 def _extract(
@@ -205,8 +274,11 @@ def _extract(
     steps: pd.DataFrame,
     upn_index: Mapping[str, str] | None,
 ) -> _Extraction:
-    users = _user_rows(signin)
-    return _extract_rows(users, steps, upn_index, users)
+    read = signin[_read_columns(signin)]
+    is_user = _is_user_signin(signin).to_numpy(bool)
+    users = read[is_user]
+    ordered, extendable = _extract_rows(users, steps, upn_index, users)
+    return _Extraction.of(read, is_user, steps, ordered, extendable)
 
 
 def _read_columns(signin: pd.DataFrame) -> list[str]:
@@ -215,47 +287,37 @@ def _read_columns(signin: pd.DataFrame) -> list[str]:
     return [name for name in signin.columns if name in _SIGNIN_COLUMNS_READ]
 
 
-def _user_rows(signin: pd.DataFrame) -> pd.DataFrame:
-    return signin.loc[_is_user_signin(signin), _read_columns(signin)]
-
-
-def _same_rows(first: pd.DataFrame, second: pd.DataFrame) -> bool:
-    """Tell whether two frames hold the same values in the same order."""
-    return len(first) == len(second) and first.reset_index(drop=True).equals(
-        second.reset_index(drop=True)
-    )
-
-
 def _extract_rows(
     users: pd.DataFrame,
     steps: pd.DataFrame,
     upn_index: Mapping[str, str] | None,
     all_users: pd.DataFrame,
     earlier: pd.DataFrame | None = None,
-) -> _Extraction:
+) -> tuple[pd.DataFrame, bool]:
     """Extract the prompts of ``users`` and ``steps``.
 
-    ``all_users`` are the user sign-ins of the whole frame, ``users`` among them.
-    The result is extendable when none of them lacks a user id or a request id
-    and every denial or approval step matched one of ``users`` by record id.
+    ``all_users`` are the user sign-ins of the whole frame, ``users`` among them,
+    with at least the columns of :data:`_WHOLE_FRAME_COLUMNS`.
     ``earlier`` are ordered prompts of other rows, which the result's prompts
     include.
+
+    Returns:
+        The prompts as :func:`_order` returns them, and whether the prompts of
+        rows added later can be extracted on their own. They can when every row
+        of ``all_users`` has a user id and a request id, and every denial or
+        approval step matched one of ``users`` by record id.
     """
-    read = users
     if all_users.empty:
-        return _Extraction(
-            users=read,
-            steps=steps.iloc[0:0],
-            ordered=pd.DataFrame(),
-            extendable=False,
-        )
+        return pd.DataFrame(), False
     if users.empty:
         # The steps are still read: one without a sign-in among ``users`` would be
         # joined by request id to a sign-in of ``all_users``.
         step_prompts, has_unmatched_steps = _prompts_from_steps(users, steps)
         status_prompts = pd.DataFrame()
     else:
-        users = users.copy()
+        # A shallow copy keeps the columns added below out of the caller's frame.
+        # pandas copies a shared column only when it is written.
+        users = users.copy(deep=False)
         keys, fallback = user_keys(users["user_id"], users["user_upn"], upn_index)
         users["user_key"] = keys
         users["upn_fallback"] = fallback
@@ -269,12 +331,7 @@ def _extract_rows(
         and not all_users["request_id"].isna().any()
         and not _lacks_user_id(all_users)
     )
-    return _Extraction(
-        users=read,
-        steps=steps[steps["record_id"].isin(read["record_id"]).to_numpy(bool)],
-        ordered=_order([earlier, step_prompts, status_prompts]),
-        extendable=extendable,
-    )
+    return _order([earlier, step_prompts, status_prompts]), extendable
 
 
 def _lacks_user_id(users: pd.DataFrame) -> bool:
