@@ -208,3 +208,21 @@ def test_digest_follows_values_not_buffers() -> None:
     # The first row with an error code where it had none.
     with_code = signins(signin_row(1, user_agent=None), *rows[1:])
     assert _digest(frame, every_row) != _digest(with_code, every_row)
+
+
+def test_mixed_object_column_reads_all_again() -> None:
+    rows = [signin_row(number) for number in range(1, 4)]
+    first_frame = signins(*rows)
+    # A column of Python objects of mixed types has no Arrow form to hash.
+    first_frame["user_agent"] = pd.Series([1, "agent", 2.5], dtype=object)
+    second_frame = signins(*rows, signin_row(4))
+    second_frame["user_agent"] = pd.Series([1, "agent", 2.5, None], dtype=object)
+
+    assert _digest(first_frame, np.ones(3, dtype=bool)) is None
+
+    prompts, index_calls = extract_twice(
+        (first_frame, steps()), (second_frame, steps())
+    )
+
+    pd.testing.assert_frame_equal(prompts, extract_prompts(second_frame, steps(), {}))
+    assert index_calls == 2

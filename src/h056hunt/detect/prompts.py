@@ -121,7 +121,10 @@ def extract_prompts(
 
     ``upn_index`` maps UPNs to object ids for sign-ins recorded without a user id.
     """
-    return _extract(signin, steps, upn_index).prompts()
+    read = signin[_read_columns(signin)]
+    users = read[_is_user_signin(signin).to_numpy(bool)]
+    ordered, _ = _extract_rows(users, steps, upn_index, users)
+    return _prompt_columns(ordered)
 
 
 class PromptExtractor:
@@ -173,8 +176,8 @@ class _Extraction:
     # The record ids of the user sign-ins read.
     record_ids: pd.Series
     # The digests of the user sign-ins read and of their steps (see _digest).
-    user_digest: bytes
-    step_digest: bytes
+    user_digest: bytes | None
+    step_digest: bytes | None
     # The prompts as _order returns them, with their dedupe_key column.
     ordered: pd.DataFrame
     # Whether the prompts of added rows can be extracted on their own.
@@ -207,15 +210,14 @@ class _Extraction:
 
     def prompts(self) -> pd.DataFrame:
         """Return the prompts sorted by user and time, without copies."""
-        if self.ordered.empty:
-            return pd.DataFrame(columns=PROMPT_COLUMNS)
-        # The selection shares the columns of ``ordered`` until one is written.
-        return self.ordered[PROMPT_COLUMNS]
+        return _prompt_columns(self.ordered)
 
     def extended(self, signin: pd.DataFrame, steps: pd.DataFrame) -> _Extraction | None:
         """Return the extraction of ``signin`` from the rows it adds to this one,
         or None when every row has to be read again."""
         if not self.extendable or self.columns != _read_columns(signin):
+            return None
+        if self.user_digest is None or self.step_digest is None:
             return None
         # The columns read, without a copy. Only the added rows are copied.
         read = signin[self.columns]
@@ -243,16 +245,32 @@ class _Extraction:
 _WHOLE_FRAME_COLUMNS = ("request_id", "user_id")
 
 
-def _digest(frame: pd.DataFrame, rows: np.ndarray) -> bytes:
+def _prompt_columns(ordered: pd.DataFrame) -> pd.DataFrame:
+    """Return the prompt columns of an :func:`_order` result, without copies."""
+    if ordered.empty:
+        return pd.DataFrame(columns=PROMPT_COLUMNS)
+    # The selection shares the columns of ``ordered`` until one is written.
+    return ordered[PROMPT_COLUMNS]
+
+
+def _digest(frame: pd.DataFrame, rows: np.ndarray) -> bytes | None:
     """Return a SHA-256 digest of the column names, types and values of the rows
     of ``frame`` where ``rows`` is True, in order.
 
-    Equal rows give equal digests. The values are hashed as the buffers of the
-    Arrow arrays that ``take`` makes, which start at offset 0 and hold only the
-    rows taken. Two frames with the same values could still differ in the bytes
-    under a missing value. The caller then reads every row again, which gives the
-    same prompts, only slower.
+    The values are hashed as the buffers of the Arrow arrays that ``take`` makes,
+    which start at offset 0 and contain only the rows taken. Equal rows can still
+    give different digests when the bytes under a missing value differ. The
+    caller then reads every row again, which gives the same prompts, only slower.
+    Returns None when a column has no Arrow form, such as Python objects of mixed
+    types.
     """
+    try:
+        return _arrow_digest(frame, rows)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+
+
+def _arrow_digest(frame: pd.DataFrame, rows: np.ndarray) -> bytes:
     positions = pa.array(np.flatnonzero(rows), type=pa.int64())
     digest = hashlib.sha256()
     digest.update(len(positions).to_bytes(8, "little"))
