@@ -252,3 +252,79 @@ def test_undecodable_row_goes_to_plain_path(
 
     assert loaded is None
     assert sink.report.records_seen == 0
+
+
+OTHER_USER = "7DF0F094-7DB9-4B8B-9EA2-523D5B5AFD70"
+NON_ASCII_USER = "Ünïcode-User"
+
+
+def _mixed_rows() -> list[str]:
+    """Return rows of three users, with a denial, another table, a placeholder
+    user and an unparsable time spread over the file."""
+    rows = [_row(index) for index in range(40)]
+    rows[5] = _row(5, DENIED)
+    rows[11] = _row(11, table="SecurityEvent")
+    rows[17] = rows[17].replace(USER, "null")
+    rows[23] = rows[23].replace("2026-03-02T10:00:23Z,", "not a time,", 2)
+    for index in range(0, 40, 3):
+        rows[index] = rows[index].replace(USER, OTHER_USER)
+    for index in range(1, 40, 7):
+        rows[index] = rows[index].replace(USER, NON_ASCII_USER)
+    return rows
+
+
+def _row_users(fast_file: csv_fastpath.CsvFastFile) -> list[str | None]:
+    return [
+        fast_file.user_ids[code] if code >= 0 else None
+        for code in fast_file.user_codes.tolist()
+    ]
+
+
+def test_small_groups_read_like_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "signin.csv"
+    path.write_text(_export(_mixed_rows()), encoding="utf-8")
+    whole_sink = FileSink(str(path), "signin", None)
+    whole = _load_into(path, whole_sink)
+
+    monkeypatch.setattr(csv_fastpath, "READ_BLOCK_BYTES", 512)
+    monkeypatch.setattr(csv_fastpath, "GROUP_ROWS", 4)
+    grouped_sink = FileSink(str(path), "signin", None)
+    grouped = _load_into(path, grouped_sink)
+
+    assert _row_users(grouped) == _row_users(whole)
+    assert OTHER_USER.lower() in grouped.user_ids
+    assert NON_ASCII_USER.lower() in grouped.user_ids
+    assert grouped.decoded_rows.tolist() == whole.decoded_rows.tolist()
+    assert grouped_sink.report.prefiltered == whole_sink.report.prefiltered
+    assert grouped_sink.report.time_min == whole_sink.report.time_min
+    assert grouped_sink.report.time_max == whole_sink.report.time_max
+    whole_frames = whole_sink.finish()
+    grouped_frames = grouped_sink.finish()
+    assert grouped_frames.signin.equals(whole_frames.signin)
+    for user in (USER, OTHER_USER, NON_ASCII_USER):
+        user_ids = {user.lower().encode()}
+        whole_context = whole.read_context(user_ids)
+        grouped_context = grouped.read_context(user_ids)
+        assert whole_context is not None
+        assert grouped_context is not None
+        lines = grouped_context.finish().signin["source_line"].tolist()
+        assert lines == whole_context.finish().signin["source_line"].tolist()
+
+
+def test_fall_back_in_later_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(csv_fastpath, "READ_BLOCK_BYTES", 512)
+    monkeypatch.setattr(csv_fastpath, "GROUP_ROWS", 4)
+    path = tmp_path / "signin.csv"
+    rows = _mixed_rows()
+    rows[33] = rows[33].replace("2026-03-02T10:00:33Z", "3/2/2026")
+    path.write_text(_export(rows), encoding="utf-8")
+    sink = FileSink(str(path), "signin", None)
+
+    with pytest.raises(Unsupported):
+        _load_into(path, sink)
+
+    assert sink.report.records_seen == 0
