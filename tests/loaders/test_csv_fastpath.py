@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
 import pytest
 
 from h056hunt.activities import DEFAULT_REVOCATION_ACTIVITIES
@@ -17,6 +19,7 @@ from h056hunt.load import LoadOptions, load_logs
 from h056hunt.loaders import csv_fastpath, csv_scan
 from h056hunt.loaders.fastpath import FileChanged, Unsupported
 from h056hunt.loaders.sink import FileSink
+from h056hunt.timeparse import parse_time_column
 
 HEADER = "TimeGenerated [UTC],CreatedDateTime [UTC],Id,UserId,ResultType,Status,Type"
 USER = "6cf0f094-7db9-4b8b-9ea2-523d5b5afd6f"
@@ -328,3 +331,54 @@ def test_fall_back_in_later_group(
         _load_into(path, sink)
 
     assert sink.report.records_seen == 0
+
+
+TIME_CELLS = [
+    "2026-03-02T10:00:00Z",
+    "2026-03-02T10:00:00.5Z",
+    "2026-03-02T10:00:00.1234567Z",
+    "2026-03-02T10:00:00.123456789Z",
+    "2026-03-02T10:00:00.1234567891Z",
+    " 2026-03-02T10:00:01Z ",
+    "2026-03-02T10:00:00+00:00",
+    "2026-03-02T12:00:00+02:00",
+    "2026-03-02 10:00:00",
+    "2026-03-02T10:00:00z",
+    "2026-03-02T10:00:00Zx",
+    "2024-02-29T23:59:59Z",
+    "2023-02-29T23:59:59Z",
+    "2026-03-02T24:00:00Z",
+    "1600-01-01T00:00:00Z",
+    "2026-03-02",
+    "null",
+    "",
+    "not a time",
+]
+
+
+@pytest.mark.parametrize("envelope", [False, True])
+def test_event_times_match_plain_parser(envelope: bool) -> None:
+    """The bulk ISO reading gives each cell the value and failure that the plain
+    path's parser gives it."""
+    names = ["0", "1"]
+    primary = [cell if index % 3 else "" for index, cell in enumerate(TIME_CELLS)]
+    cells = primary if envelope else TIME_CELLS
+    fallback = TIME_CELLS if envelope else [""] * len(TIME_CELLS)
+    batch = pa.RecordBatch.from_arrays(
+        [pa.array(cells, pa.string()), pa.array(fallback, pa.string())], names=names
+    )
+    columns = csv_scan.Columns(time=0, envelope_time=1 if envelope else None)
+
+    nanoseconds, parsed = csv_fastpath._event_times(batch, columns, "x", None)
+
+    # The sink reads the first cell that is not blank or a placeholder.
+    expected_cells = [
+        first if first.strip() and first != "null" else second
+        for first, second in zip(cells, fallback, strict=True)
+    ]
+    expected, _ = parse_time_column(
+        [cell.strip() or None for cell in expected_cells], path="x", column="time"
+    )
+    assert parsed.tolist() == expected.notna().tolist()
+    expected_ns = expected.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    assert nanoseconds[parsed].tolist() == expected_ns[parsed].tolist()
