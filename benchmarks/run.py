@@ -146,8 +146,11 @@ def _prepare_inputs(
         "gzip": derived(folder_1m / "signin.ndjson.gz", ndjson, "gzip"),
     }
     if not skip_csv:
-        # CSV is measured on the first 100k records, beside the same records as
-        # NDJSON, so the pair takes seconds rather than minutes.
+        # The 1M records as a Log Analytics CSV export, hunted with the same audit
+        # export as the NDJSON. Writing it takes about a minute, once.
+        inputs["csv"] = derived(folder_1m / "signin.csv", ndjson, "csv")
+        # The first 100k records in both shapes, a figure from before the 1M
+        # export was measured.
         slice_ndjson = first_records(ndjson, CSV_RECORDS)
         inputs["ndjson100k"] = slice_ndjson
         inputs["csv100k"] = derived(
@@ -419,6 +422,10 @@ def measure(inputs: dict[str, Path], repeat: int) -> dict[str, Run]:
             (audit, inputs[shape]),
             **quiet,
         )
+    if "csv" in inputs:
+        runs["csv"] = timed(
+            "hunt CSV 1M", hunt(audit, inputs["csv"]), repeat, (audit, inputs["csv"])
+        )
     if "csv100k" in inputs:
         # Sign-ins only: the 1M audit export spans a day, the slice two hours.
         for name in ("ndjson100k", "csv100k"):
@@ -508,9 +515,13 @@ def summarise(runs: dict[str, Run]) -> dict[str, object]:
                 f"{shape} / NDJSON time", runs[shape].best / ndjson, TARGET_SHAPE_RATIO
             )
         )
-    if "csv100k" in runs:
-        ratio = runs["csv100k"].best / runs["ndjson100k"].best
-        checks.append(check("CSV / NDJSON time (100k)", ratio, TARGET_SHAPE_RATIO))
+    if "csv" in runs:
+        checks.append(
+            check("CSV / NDJSON time", runs["csv"].best / ndjson, TARGET_SHAPE_RATIO)
+        )
+        checks.append(
+            check("peak RSS MiB, CSV 1M", runs["csv"].peak_mib, TARGET_RSS_MIB)
+        )
     growth: dict[str, float] = {}
     if "ndjson3m_audit1m" in runs:
         # Each of the 2M sign-ins past the first million, with the same audit.
@@ -528,6 +539,11 @@ def summarise(runs: dict[str, Run]) -> dict[str, object]:
         f"gzip CPU / {cores} cores, s": round(min(runs["gzip"].cpu_seconds) / cores, 2),
         "1.5 x NDJSON time, s": round(TARGET_SHAPE_RATIO * ndjson, 2),
     }
+    other: dict[str, float] = {}
+    if "csv100k" in runs:
+        other["CSV / NDJSON time, 100k, no audit"] = round(
+            runs["csv100k"].best / runs["ndjson100k"].best, 2
+        )
     return {
         "machine": machine(),
         "runs": {key: asdict(run) | {"best": run.best} for key, run in runs.items()},
@@ -535,6 +551,7 @@ def summarise(runs: dict[str, Run]) -> dict[str, object]:
         "checks": checks,
         "growth": growth,
         "cpu": cpu,
+        "other": other,
     }
 
 
@@ -590,6 +607,11 @@ def print_report(report: dict[str, object]) -> None:
     if cpu:
         print("\nCPU (not a target):")
     for name, value in cpu.items():  # type: ignore[attr-defined]
+        print(f"  {name:<40} {value:>8}")
+    other = report.get("other") or {}
+    if other:
+        print("\nother figures (not targets):")
+    for name, value in other.items():  # type: ignore[attr-defined]
         print(f"  {name:<40} {value:>8}")
     pandas = report["runs"]["pandas"]  # type: ignore[index]
     print(
