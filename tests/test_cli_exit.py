@@ -113,3 +113,17 @@ def test_full_disk_on_stdout_is_exit_2() -> None:
     assert completed.returncode == 2
     assert b"No space left on device" in completed.stderr
     assert b"internal error" not in completed.stderr
+
+
+def test_empty_signin_page_summary_without_findings(tmp_path: Path) -> None:
+    page = tmp_path / "signin.json"
+    page.write_text('{"value": []}')
+    audit = SAMPLE_HUNT[SAMPLE_HUNT.index("--audit") + 1]
+
+    result = CliRunner().invoke(main, ["hunt", "--audit", audit, "--signin", str(page)])
+
+    assert result.exit_code == 2
+    assert "Sign-in log: no records" in result.stderr
+    assert "the --signin inputs contain no records at all" in result.stderr
+    # The run failed, so the summary gives no count of findings.
+    assert "findings:" not in result.stderr

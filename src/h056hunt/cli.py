@@ -373,8 +373,8 @@ def _common_input_options(
 @click.option(
     "--chain-only",
     is_flag=True,
-    help="Hide push_bombing findings (bursts with no revocation before them); "
-    "chains and campaigns stay.",
+    help="Hide push_bombing findings (bursts not joined to a revocation of the "
+    "user); chains and campaigns stay.",
 )
 @click.option(
     "--revocation-activity",
@@ -558,12 +558,26 @@ def hunt(
         _warn_missing_auth_details(data)
         if lenient:
             _mark_unusable_inputs(data, audit_inputs, signin_inputs)
-        render_summary(data, result, errors, tz=tz, suppressed_listed=show_suppressed)
+        # An input option without records ends the run with an error. The summary
+        # still accounts for the files, without the findings of a run that failed.
+        rejected: UsageError | None = None
+        try:
+            _reject_empty_inputs(data, audit_inputs, signin_inputs, strict=not lenient)
+            if not lenient:
+                _reject_missing_log(data, audit_inputs, signin_inputs)
+        except UsageError as error:
+            rejected = error
+        render_summary(
+            data,
+            None if rejected else result,
+            errors,
+            tz=tz,
+            suppressed_listed=show_suppressed,
+        )
+        if rejected is not None:
+            raise rejected
         if show_suppressed:
             render_suppressed(result.suppressed, errors)
-        _reject_empty_inputs(data, audit_inputs, signin_inputs, strict=not lenient)
-        if not lenient:
-            _reject_missing_log(data, audit_inputs, signin_inputs)
 
         def write(stream: TextIO, is_terminal: bool) -> None:
             context = RenderContext(
