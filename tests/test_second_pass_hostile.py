@@ -1,10 +1,9 @@
-"""Hostile inputs where the fast path's second pass differs from --no-fast-path.
+"""Hostile inputs for the fast path's second pass, against --no-fast-path.
 
 Each test builds a small newline-delimited Graph export in ``tmp_path`` and runs
 ``h056 hunt`` through click's test runner with and without ``--no-fast-path``.
-The tests fail on the current code, so they are marked xfail(strict=True) with
-the cause as the reason. A fix of that cause makes them pass, and strict xfail
-then fails until the mark is removed.
+A test of a difference that remains is marked xfail(strict=True) with its cause,
+so a fix makes it fail until the mark is removed.
 """
 
 from __future__ import annotations
@@ -87,12 +86,6 @@ def write_audit(folder: Path) -> Path:
     return audit
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="denial steps of an AuthDetails CSV join Graph sign-ins by request "
-    "id, but those sign-ins hold no denial text, so the pre-filter skips them "
-    "and no user id brings them into the second pass",
-)
 def test_auth_details_beside_graph_same(tmp_path: Path) -> None:
     audit = write_audit(tmp_path)
     folder = tmp_path / "signins"

@@ -37,8 +37,13 @@ def build_finding(
     params: DetectionParams,
     revoked_grants: pd.DataFrame,
     context: Context,
+    last_revocation: pd.Series | None = None,
 ) -> Finding:
-    """Score one match and describe it: summary, timeline and evidence."""
+    """Score one match and describe it: summary, timeline and evidence.
+
+    ``last_revocation`` is, for a burst without a revocation, the user's last
+    revocation before its first denial, which the summary names.
+    """
     actor = actor_of(match.revocation) if match.revocation is not None else None
     score, factors, severity = score_match(
         match,
@@ -106,7 +111,9 @@ def build_finding(
         user_agents=_distinct(prompts.user_agent),
         evidence=_evidence(match, prompts),
         timeline=timeline,
-        summary=_summary(match, actor, target_upn, counts),
+        summary=_summary(
+            match, actor, target_upn, counts, last_revocation, params.max_lag
+        ),
         extra={
             "signin_upns": signin_upns,
             "peak_denials": match.peak_denials,
@@ -306,7 +313,12 @@ def _rejected_grants(
 
 
 def _summary(
-    match: Match, actor: Actor | None, target_upn: str | None, counts: dict[str, int]
+    match: Match,
+    actor: Actor | None,
+    target_upn: str | None,
+    counts: dict[str, int],
+    last_revocation: pd.Series | None = None,
+    max_lag: pd.Timedelta | None = None,
 ) -> str:
     denied = len(match.denials)
     first = match.denials["prompt_time"].iloc[0]
@@ -320,10 +332,32 @@ def _summary(
             f"{format_duration(lag)} later {denied} prompts were denied over "
             f"{format_duration(last - first)}"
         )
-    else:
+    elif last_revocation is None:
         parts.append(
             f"{denied} denied prompts for {user} over {format_duration(last - first)}"
             " with no revocation of this user in the audit data before them"
+        )
+    else:
+        # A revocation before the burst that detection did not join to it: the
+        # user's own, one older than the maximum lag, or one joined to an earlier
+        # burst.
+        revoked_at = last_revocation["revocation_time"]
+        by = (
+            "the user"
+            if bool(last_revocation["is_self_revocation"])
+            else actor_of(last_revocation).label
+        )
+        lag = first - revoked_at
+        late = (
+            f", past the maximum lag of {format_duration(max_lag)}"
+            if max_lag is not None and lag > max_lag
+            else ""
+        )
+        parts.append(
+            f"{denied} denied prompts for {user} over {format_duration(last - first)}"
+            f", not joined to the last revocation of this user before them, by {by}"
+            f" at {format_time(revoked_at)}, {format_duration(lag)} before the first"
+            f" denial{late}"
         )
     if counts.get("fraud"):
         parts.append(f"{counts['fraud']} reported as fraud")

@@ -302,8 +302,9 @@ def audit_coverage_warnings(
 ) -> list[str]:
     """Name each stand-alone burst whose look-back window no audit export covers.
 
-    A ``push_bombing`` finding states that no revocation of the user came before the
-    burst. That is only known where audit data covers the ``max_lag`` before it.
+    A ``push_bombing`` finding states that no admin revocation of the user came in
+    the ``max_lag`` before the burst. That is only known where audit data covers the
+    ``max_lag`` before it.
     The audit data covers the first to last audit record, split wherever more than
     :func:`audit_quiet_limit` passes without an audit record in any file.
     """

@@ -39,7 +39,7 @@ from h056hunt.detect.chains import DetectionParams, Match, detect_all
 from h056hunt.detect.context import Context, actor_context, user_context
 from h056hunt.detect.identity import build_upn_index, upn_pair_columns
 from h056hunt.detect.keyed_rows import RowsByKey
-from h056hunt.detect.prompts import PromptExtractor
+from h056hunt.detect.prompts import PromptExtractor, unjoined_step_requests
 from h056hunt.detect.revocations import find_revocations
 from h056hunt.findings import Finding, FindingType, ScoreFactor
 from h056hunt.heap import release_free_memory
@@ -112,6 +112,9 @@ def run_hunt(
     config = config or HuntConfig(params=params)
     with paused_garbage_collection():
         extractor = PromptExtractor()
+        # The fast path may have pre-filtered the sign-ins that steps keyed by
+        # request id belong to. Their users are read first, so the steps join them.
+        data.read_request_context(unjoined_step_requests(data.signin, data.steps))
         inputs = prepare(data, params, extractor)
         # Finding the revocations and prompts copied columns that are freed now.
         release_free_memory()
@@ -418,6 +421,7 @@ def _score_matches(
         for chain in campaign.chains:
             shared_by_chain[id(chain)] = shared
     people = _ContextData(data, inputs.prompts, matches)
+    last_revocations = _last_revocations(matches, inputs.revocations)
     grants = revoked_grants(data.signin)
     grants_by_user = _grants_by_user(grants)
     no_grants = grants.iloc[0:0]
@@ -445,7 +449,9 @@ def _score_matches(
             if factor is not None:
                 context.factors.append(factor)
         user_grants = grants_by_user.get(match.user_key, no_grants)
-        finding = build_finding(match, params, user_grants, context)
+        finding = build_finding(
+            match, params, user_grants, context, last_revocations.get(id(match))
+        )
         by_match[id(match)] = finding
         findings.append(finding)
     for campaign, shared in zip(campaigns, shared_by_campaign, strict=True):
@@ -535,6 +541,32 @@ class _ContextData:
             params,
             in_working_hours,
         )
+
+
+def _last_revocations(
+    matches: list[Match], revocations: pd.DataFrame
+) -> dict[int, pd.Series]:
+    """Return, for each burst without a revocation, by ``id`` of its match, the
+    user's last revocation before its first denial, if there is one."""
+    bursts = [match for match in matches if match.revocation is None]
+    users = {match.user_key for match in bursts}
+    if not users or revocations.empty:
+        return {}
+    own = revocations[revocations["user_key"].isin(users).to_numpy(bool)]
+    by_user = _split_by(own, "user_key")
+    found: dict[int, pd.Series] = {}
+    for match in bursts:
+        rows = by_user.get(match.user_key)
+        if rows is None:
+            continue
+        first_denial = match.denials["prompt_time"].iloc[0]
+        before = rows[(rows["revocation_time"] < first_denial).to_numpy(bool)]
+        if len(before):
+            latest = before.sort_values(
+                ["revocation_time", "revocation_id"], kind="stable"
+            )
+            found[id(match)] = latest.iloc[-1]
+    return found
 
 
 def _split_by(frame: pd.DataFrame, column: str) -> RowsByKey:

@@ -145,6 +145,22 @@ class LoadedData:
             return False
         return self.context.read(self, user_keys)
 
+    def read_request_context(self, request_ids: set[str]) -> bool:
+        """Load the pre-filtered sign-ins of the users whose sign-ins have these
+        request ids, so that steps keyed by request id can join them.
+
+        A portal AuthDetails download keys its steps by request id. Its denials can
+        belong to sign-ins whose own text has no denial, which the fast path
+        pre-filtered.
+
+        Returns:
+            True when rows were added to ``signin`` and ``steps``.
+        """
+        if self.context is None or not request_ids:
+            return False
+        users = self.context.users_of_requests(request_ids)
+        return bool(users) and self.context.read(self, users)
+
     def upns_without_id(self) -> set[str]:
         """Return the normalised UPNs of the sign-ins and audit targets that have
         no object id, which are the UPNs that user keys are looked up by."""
@@ -770,6 +786,37 @@ class _ContextLoader:
         # The frames this round replaced are freed now.
         release_free_memory()
         return True
+
+    def users_of_requests(self, request_ids: set[str]) -> set[str]:
+        """Return the lower-cased object ids of the pre-filtered sign-ins whose
+        request id is one of ``request_ids``.
+
+        The files are searched for the ids as raw text, so every block is read
+        again, and the candidate lines are decoded. No row is added to the data.
+        """
+        started = time.perf_counter()
+        # Request ids are matched exactly, and the raw search folds case, so it
+        # finds every line that can match.
+        search = UpnSearch.for_upns({request.casefold() for request in request_ids})
+        found = self.reader.read_upn_candidates(search)
+        while self.reader.changed_files:
+            self._skip_changed(self.reader.changed_files.pop())
+        users: set[str] = set()
+        for _, sink in found:
+            if not sink.report.records_seen:
+                continue
+            signin = sink.finish().signin
+            rows = signin[signin["request_id"].isin(request_ids).to_numpy(bool)]
+            ids = rows["user_id"].dropna().astype(str).str.strip().str.lower()
+            users |= {user for user in ids if user}
+        logger.info(
+            "%s keyed by request id matched no decoded sign-in: found %s "
+            "among the pre-filtered records in %.2f s",
+            Counted(len(request_ids), "step request"),
+            Counted(len(users), "user"),
+            time.perf_counter() - started,
+        )
+        return users
 
     def upn_pairs(self, upns: set[str]) -> list[tuple[pd.Series, pd.Series]]:
         """Read the (ids, UPNs) pairs of the records that may hold ``upns`` from the

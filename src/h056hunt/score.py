@@ -2,7 +2,7 @@
 
 Severity comes from the total, with two floors that encode the hunt's hypothesis: a
 burst after an admin revocation is at least high, and an approval after such a burst is
-critical. A burst with no revocation before it stays at medium unless someone approved
+critical. A burst not joined to a revocation stays at medium unless someone approved
 a prompt, which makes it high.
 """
 
@@ -146,7 +146,7 @@ def _severity(score: int, match: Match) -> Severity:
     if match.revocation is not None:
         floor = Severity.CRITICAL if match.approval is not None else Severity.HIGH
         return max(severity, floor)
-    # A burst with no revocation before it is medium, or high once approved.
+    # A burst not joined to a revocation is medium, or high once approved.
     return Severity.HIGH if match.approval is not None else Severity.MEDIUM
 
 

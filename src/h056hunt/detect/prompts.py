@@ -127,6 +127,25 @@ def extract_prompts(
     return _prompt_columns(ordered)
 
 
+def unjoined_step_requests(signin: pd.DataFrame, steps: pd.DataFrame) -> set[str]:
+    """Return the keys of the denial and approval steps that match no sign-in by
+    record id or by request id.
+
+    A portal AuthDetails download keys its steps by request id, and a step joins a
+    sign-in with that request id (see :func:`_prompts_from_steps`).
+    """
+    if steps.empty:
+        return set()
+    keys = steps["record_id"]
+    loose = ~keys.isin(signin["record_id"]) & ~keys.isin(signin["request_id"])
+    loose &= keys.notna()
+    if not loose.any():
+        return set()
+    candidates = steps.loc[loose.to_numpy(bool), ["record_id", "result_detail"]]
+    relevant = _outcomes(candidates["result_detail"]).notna().to_numpy(bool)
+    return set(candidates.loc[relevant, "record_id"].astype(str))
+
+
 class PromptExtractor:
     """Run :func:`extract_prompts` and keep what it read, so that a later call
     over the same rows with more added extracts the prompts of the added rows only.

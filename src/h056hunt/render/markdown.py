@@ -281,7 +281,7 @@ def _method_lines(run: dict[str, Any]) -> list[str]:
     chain_only = (
         "only revocation chains are reported"
         if thresholds["chain_only"]
-        else "bursts with no revocation before them are reported too"
+        else "bursts not joined to a revocation are reported too"
     )
     return [
         "## Method and thresholds",

@@ -26,7 +26,7 @@ from h056hunt.render.timeline import event_label, evidence_sources
 if TYPE_CHECKING:
     from h056hunt.findings import Finding
 
-NO_REVOCATION = "no revocation before the burst"
+NO_REVOCATION = "no revocation joined to the burst"
 # An actor whose revocations precede bursts for this many users or more is named as
 # either a helpdesk routine or a campaign.
 MANY_TARGETS = 2

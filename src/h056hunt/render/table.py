@@ -280,7 +280,7 @@ def _short_summary(finding: Finding, tz: tzinfo | None) -> str:
             f"first denial {format_duration(first - finding.revocation_time)} after"
         )
     elif finding.finding_type == FindingType.PUSH_BOMBING:
-        parts.append("no revocation before")
+        parts.append("no revocation joined")
     if first is not None and last is not None:
         parts.append(
             f"{finding.denied_prompts} denied over {format_duration(last - first)}"
