@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli_runs import SAMPLE_HUNT, SCRIPT
+from h056hunt import cli
 from h056hunt.cli import main
 
 HUNT = SAMPLE_HUNT
@@ -127,3 +128,18 @@ def test_empty_signin_page_summary_without_findings(tmp_path: Path) -> None:
     assert "the --signin inputs contain no records at all" in result.stderr
     # The run failed, so the summary gives no count of findings.
     assert "findings:" not in result.stderr
+
+
+@pytest.mark.parametrize("writes_output", [True, False])
+def test_interrupt_message_names_output_if_given(
+    writes_output: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    def work() -> int:
+        raise KeyboardInterrupt
+
+    status = cli._run_work(work, False, writes_output)
+
+    assert status == 130
+    message = caplog.records[-1].getMessage()
+    assert "anything printed so far is incomplete" in message
+    assert ("--output" in message) == writes_output

@@ -608,7 +608,7 @@ def hunt(
         phases.mark(f"{chosen_format} output")
         return verdict
 
-    sys.exit(_run(work, debug))
+    sys.exit(_run(work, debug, writes_output=output is not None))
 
 
 @main.command()
@@ -700,7 +700,7 @@ def inspect(
             render_inspection(records, coverage, data.unreadable, console)
         return ExitCode.INPUT_ERROR if data.partial else ExitCode.OK
 
-    sys.exit(_run(work, debug))
+    sys.exit(_run(work, debug, writes_output=False))
 
 
 @main.command()
@@ -1263,22 +1263,25 @@ def _discard_stdout() -> None:
     os.close(devnull)
 
 
-def _run(work: Callable[[], int], debug: bool) -> int:
+def _run(work: Callable[[], int], debug: bool, *, writes_output: bool = True) -> int:
     """Run a command's work and map what it raises to a message and an exit code.
+
+    ``writes_output`` is True when the command was given an output to write. The
+    message after a Ctrl-C then states that it was not written.
 
     Input and usage errors, Ctrl-C and a closed stdout end with a one-line message
     (none for the pipe). Any other exception is a bug: its type and message are
     logged, and the traceback is shown only with ``--debug``. Under the console
     script, a Ctrl-C after the work ends the process at once with the exit code.
     """
-    status = _run_work(work, debug)
+    status = _run_work(work, debug, writes_output)
     if "pyspark" not in sys.modules:
         # Spark's exit handlers must still stop its JVM.
         interrupts.keep_status_on_interrupt(status)
     return status
 
 
-def _run_work(work: Callable[[], int], debug: bool) -> int:
+def _run_work(work: Callable[[], int], debug: bool, writes_output: bool) -> int:
     try:
         # Until here the console script ends the process at once on Ctrl-C.
         interrupts.raise_on_interrupt()
@@ -1292,8 +1295,9 @@ def _run_work(work: Callable[[], int], debug: bool) -> int:
         # Workers that wait for tasks would keep the process from ending.
         interrupts.stop_workers()
         logger.error(
-            "interrupted before the run finished, so no --output file was written "
-            "and anything printed so far is incomplete"
+            "interrupted before the run finished, so %sanything printed so far is "
+            "incomplete",
+            "no --output file was written and " if writes_output else "",
         )
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
