@@ -8,12 +8,11 @@ every record with the plain path gives.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
+from graph_lines import filler, line, signin
 from h056hunt.load import LoadedData, LoadOptions, load_logs
 
 ADMIN_ID = "11111111-1111-4111-8111-111111111111"
@@ -21,36 +20,6 @@ FIRST_USER = "22222222-2222-4222-8222-222222222222"
 SECOND_USER = "44444444-4444-4444-8444-444444444444"
 DENIED = {"errorCode": 500121, "additionalDetails": "MFA denied; user declined"}
 APPROVED = {"errorCode": 0, "additionalDetails": "MFA completed in Azure AD"}
-
-
-def line(record: dict[str, Any]) -> str:
-    return json.dumps(record, separators=(",", ":")) + "\n"
-
-
-def signin(
-    record_id: str, minute: int, user_id: str, status: dict[str, Any], **extra: Any
-) -> str:
-    record = {
-        "id": record_id,
-        "createdDateTime": f"2025-01-02T03:{minute:02d}:30Z",
-        "userId": user_id,
-        "userPrincipalName": f"user-{user_id[:4]}@contoso.example",
-        "status": status,
-        **extra,
-    }
-    return line(record)
-
-
-def filler(minute: int) -> str:
-    return "".join(
-        signin(
-            f"other-{minute}-{index}",
-            minute,
-            f"33333333-3333-4333-8333-{index:012d}",
-            {"errorCode": 0},
-        )
-        for index in range(20)
-    )
 
 
 def write_audit(folder: Path) -> Path:

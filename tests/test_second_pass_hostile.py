@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
+import graph_lines
 from cli_runs import assert_fast_same_as_plain, hunt_files
+from graph_lines import line
 
 ADMIN_ID = "11111111-1111-4111-8111-111111111111"
 USER_ID = "22222222-2222-4222-8222-222222222222"
@@ -26,44 +28,28 @@ APPROVAL_STEP = {
 }
 
 
-def line(record: dict[str, Any]) -> str:
-    return json.dumps(record, separators=(",", ":")) + "\n"
-
-
-def signin(
-    record_id: str, minute: int, user_id: str, status: dict[str, Any], **extra: Any
-) -> str:
+def signin(record_id: str, minute: int, user_id: str, status: dict[str, Any]) -> str:
+    """Return a sign-in with its request id and one approval step."""
     created = f"2025-01-02T03:{minute:02d}:30Z"
-    record = {
-        "id": record_id,
-        "createdDateTime": created,
-        "userId": user_id,
-        "userPrincipalName": f"user-{user_id[:4]}@contoso.example",
-        "originalRequestId": record_id,
-        "correlationId": record_id,
-        "isInteractive": True,
-        "signInEventTypes": ["interactiveUser"],
-        "ipAddress": "203.0.113.5",
-        "status": status,
-        "authenticationDetails": [
+    return graph_lines.signin(
+        record_id,
+        minute,
+        user_id,
+        status,
+        originalRequestId=record_id,
+        correlationId=record_id,
+        isInteractive=True,
+        signInEventTypes=["interactiveUser"],
+        ipAddress="203.0.113.5",
+        authenticationDetails=[
             {**APPROVAL_STEP, "authenticationStepDateTime": created}
         ],
-        **extra,
-    }
-    return line(record)
+    )
 
 
 def filler(minute: int) -> str:
-    """Return 20 approved sign-ins of other users, all pre-filtered."""
-    return "".join(
-        signin(
-            f"other-{minute}-{index}",
-            minute,
-            f"33333333-3333-4333-8333-{index:012d}",
-            {"errorCode": 0},
-        )
-        for index in range(20)
-    )
+    """Return 20 pre-filtered sign-ins of other users at ``minute``."""
+    return graph_lines.filler(minute, signin)
 
 
 def write_audit(folder: Path) -> Path:
