@@ -112,9 +112,11 @@ def run_hunt(
     config = config or HuntConfig(params=params)
     with paused_garbage_collection():
         extractor = PromptExtractor()
-        # The fast path may have pre-filtered the sign-ins that steps keyed by
-        # request id belong to. Their users are read first, so the steps join them.
-        data.read_request_context(unjoined_step_requests(data.signin, data.steps))
+        if data.context is not None:
+            # The fast path may have pre-filtered the sign-ins that steps keyed by
+            # request id belong to. Their users are read first, so the steps join
+            # them.
+            data.read_request_context(unjoined_step_requests(data.signin, data.steps))
         inputs = prepare(data, params, extractor)
         # Finding the revocations and prompts copied columns that are freed now.
         release_free_memory()
