@@ -137,6 +137,34 @@ def test_config_file_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert "using settings from h056.toml" in result.stderr
 
 
+def test_missing_config_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("H056_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "empty"))
+
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, "-v"])
+
+    assert result.exit_code in (0, 1), result.stderr
+    assert "no config file found" in result.stderr
+    assert "the built-in settings apply" in result.stderr
+
+
+def test_invalid_toml_hint_names_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "h056.toml"
+    config.write_text("thresholds = [\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(main, SAMPLE_HUNT)
+
+    assert result.exit_code == 2
+    assert "invalid TOML" in result.stderr
+    assert "[thresholds], [working_hours] and [allowlist]" in result.stderr
+
+
 def test_zip_archive_named(tmp_path: Path) -> None:
     archive = tmp_path / "signins.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:

@@ -515,6 +515,11 @@ def hunt(
         config_file = find_config_file(config_path)
         if config_file is not None:
             logger.info("using settings from %s", plain(str(config_file)))
+        else:
+            logger.info(
+                "no config file found (--config, $H056_CONFIG, ./h056.toml, "
+                "~/.config/h056hunt/config.toml), so the built-in settings apply"
+            )
         config = load_config(config_file)
         params = replace(
             config.params,

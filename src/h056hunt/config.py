@@ -134,7 +134,10 @@ def load_config(path: Path | None) -> HuntConfig:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(
             f"{path}: invalid TOML: {error}",
-            hint="fix the file; docs/detection.md lists its tables and keys",
+            hint="fix the TOML where the message points; the file may have the "
+            "tables [thresholds], [working_hours] and [allowlist] and the list "
+            "revocation_activities, and docs/detection.md in the source tree "
+            "describes each key",
         ) from error
     reader = _Reader(str(path))
     _check_keys(
