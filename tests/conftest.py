@@ -64,6 +64,16 @@ def restore_logging() -> Iterator[None]:
 
 
 @pytest.fixture
+def without_config_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run the test in ``tmp_path`` with no config file on the search path: no
+    ``$H056_CONFIG`` and an empty user config folder. Returns ``tmp_path``."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("H056_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    return tmp_path
+
+
+@pytest.fixture
 def small_fast_path_units(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shrink the fast path's chunks, index blocks and time batches, and send every
     file to the workers, so small test files run each of its code paths."""

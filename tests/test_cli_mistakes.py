@@ -137,13 +137,8 @@ def test_config_file_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert "using settings from h056.toml" in result.stderr
 
 
-def test_missing_config_is_named(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("H056_CONFIG", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "empty"))
-
+@pytest.mark.usefixtures("without_config_files")
+def test_missing_config_is_named() -> None:
     result = CliRunner().invoke(main, [*SAMPLE_HUNT, "-v"])
 
     assert result.exit_code in (0, 1), result.stderr

@@ -189,13 +189,8 @@ def test_search_path_prefers_environment(
     assert find_config_file(None) == from_env
 
 
-def test_search_path_finds_local_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("H056_CONFIG", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    write(tmp_path / "h056.toml", "")
+def test_search_path_finds_local_file(without_config_files: Path) -> None:
+    write(without_config_files / "h056.toml", "")
 
     assert find_config_file(None) == Path("h056.toml")
 

@@ -42,13 +42,10 @@ HUNT = [*SAMPLE_HUNT, "--fail-on", "none"]
 
 @pytest.fixture(autouse=True)
 def stop_early_workers(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, without_config_files: Path
 ) -> Iterator[None]:
     # A config file in the working folder or the user's config folder would keep
-    # audit files from starting early.
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.delenv("H056_CONFIG", raising=False)
+    # audit files from starting early, so the test runs without one.
     monkeypatch.delenv(fastpath.DISABLE_ENV, raising=False)
     yield
     fastpath._stop_early()
