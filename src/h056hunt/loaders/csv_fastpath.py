@@ -374,7 +374,8 @@ def _read_row_facts(
 READ_BLOCK_BYTES = 1024 * 1024
 # The rows whose facts are found together. For the 400,000 rows of a 522 MB export,
 # finding them per 1 MiB block of about 800 rows took 2.5 s of CPU, against 1.4 s
-# in groups of 65,536 rows.
+# in groups of 65,536 rows. Groups of 32,768 rows peaked at 223 MiB against 251 MiB
+# for 0.05 s more CPU.
 GROUP_ROWS = 32 * 1024
 
 
