@@ -1054,9 +1054,13 @@ def iso_nanoseconds(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     parsed &= (hour < 24) & (minute < 60) & (second < 60)
     seconds = np.zeros(len(cells), dtype=np.int64)
     if parsed.any():
-        # numpy's ISO parser reads the date and time and rejects dates that do not
-        # exist, such as 2023-02-29. One such row sends the batch to the slower
-        # digit arithmetic.
+        # numpy's ISO parser reads the date and time. A date that does not exist,
+        # such as 2023-02-29, sends the batch to the slower digit arithmetic, and
+        # is found here first: numpy 2.4 raises ValueError for it only in short
+        # arrays and ends the process with a segmentation fault past a few
+        # hundred rows.
+        if not _dates_exist(cells[parsed]).all():
+            return _iso_nanoseconds_by_digits(cells)
         texts = np.ascontiguousarray(head[parsed]).view(f"S{_ISO_HEAD}").ravel()
         try:
             seconds[parsed] = texts.astype("datetime64[s]").view(np.int64)
@@ -1087,6 +1091,18 @@ def _iso_fraction(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     parsed &= cells[rows, np.minimum(zone, cells.shape[1] - 2)] == ord("Z")
     parsed &= cells[rows, np.minimum(zone + 1, cells.shape[1] - 1)] == ord(QUOTE)
     return fraction, parsed
+
+
+def _dates_exist(cells: np.ndarray) -> np.ndarray:
+    """Return a mask of the rows whose ``yyyy-mm-dd`` digits name a real date."""
+    digits = cells[:, :10].astype(np.int64) - ord("0")
+    year = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
+    month = digits[:, 5] * 10 + digits[:, 6]
+    day = digits[:, 8] * 10 + digits[:, 9]
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_days = _MONTH_DAYS[np.clip(month, 1, 12)] + ((month == 2) & leap)
+    exists: np.ndarray = (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
+    return exists
 
 
 def _iso_nanoseconds_by_digits(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
