@@ -145,7 +145,7 @@ def test_parallel_reads_match_in_process(
     compressed: bool,
     workers: int,
 ) -> None:
-    monkeypatch.setattr(fastpath, "_worker_count", lambda: workers)
+    monkeypatch.setattr(fastpath, "worker_count", lambda: workers)
     audit, signin = simulated(tmp_path, compressed=compressed)
     data = load(audit, signin)
     # A quarter of the users leaves gaps between the blocks read, so a gzip file
@@ -249,7 +249,7 @@ def broken_in_worker(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[LoadedData, set[str]]:
     """Load an export, then break its end, which only a worker reads again."""
-    monkeypatch.setattr(fastpath, "_worker_count", lambda: 2)
+    monkeypatch.setattr(fastpath, "worker_count", lambda: 2)
     audit, signin = simulated(tmp_path, compressed=request.param)
     data = load(audit, signin)
     users = signin_users(signin)

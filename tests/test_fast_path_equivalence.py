@@ -136,13 +136,13 @@ def test_worker_count_without_affinity(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delattr("os.sched_getaffinity", raising=False)
     monkeypatch.setattr("os.cpu_count", lambda: 3)
 
-    assert fastpath._worker_count() == 3
+    assert fastpath.worker_count() == 3
 
 
 def test_worker_count_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(64)))
 
-    assert fastpath._worker_count() == fastpath.MAX_WORKERS
+    assert fastpath.worker_count() == fastpath.MAX_WORKERS
 
 
 def _graph_corpus(tmp_path: Path, compress: bool = False) -> tuple[Path, Path]:

@@ -7,17 +7,19 @@ the sink.
 
 from __future__ import annotations
 
+import csv
 import os
+import random
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 import pytest
 
 from h056hunt.activities import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.load import LoadOptions, load_logs
-from h056hunt.loaders import csv_fastpath, csv_scan
+from h056hunt.loaders import csv_cells, csv_fastpath, csv_scan
 from h056hunt.loaders.fastpath import FileChanged, Unsupported
+from h056hunt.loaders.fields import NULL_PLACEHOLDERS
 from h056hunt.loaders.sink import FileSink
 from h056hunt.timeparse import parse_time_column
 
@@ -283,7 +285,7 @@ def _row_users(fast_file: csv_fastpath.CsvFastFile) -> list[str | None]:
     ]
 
 
-def test_small_groups_read_like_one(
+def test_small_chunks_read_like_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "signin.csv"
@@ -291,36 +293,91 @@ def test_small_groups_read_like_one(
     whole_sink = FileSink(str(path), "signin", None)
     whole = _load_into(path, whole_sink)
 
-    monkeypatch.setattr(csv_fastpath, "READ_BLOCK_BYTES", 512)
-    monkeypatch.setattr(csv_fastpath, "GROUP_ROWS", 4)
-    grouped_sink = FileSink(str(path), "signin", None)
-    grouped = _load_into(path, grouped_sink)
+    monkeypatch.setattr(csv_scan, "CHUNK_BYTES", 1024)
+    chunked_sink = FileSink(str(path), "signin", None)
+    chunked = _load_into(path, chunked_sink)
 
-    assert _row_users(grouped) == _row_users(whole)
-    assert OTHER_USER.lower() in grouped.user_ids
-    assert NON_ASCII_USER.lower() in grouped.user_ids
-    assert grouped.decoded_rows.tolist() == whole.decoded_rows.tolist()
-    assert grouped_sink.report.prefiltered == whole_sink.report.prefiltered
-    assert grouped_sink.report.time_min == whole_sink.report.time_min
-    assert grouped_sink.report.time_max == whole_sink.report.time_max
+    assert _row_users(chunked) == _row_users(whole)
+    assert OTHER_USER.lower() in chunked.user_ids
+    assert NON_ASCII_USER.lower() in chunked.user_ids
+    assert chunked.decoded_rows.tolist() == whole.decoded_rows.tolist()
+    assert chunked_sink.report.prefiltered == whole_sink.report.prefiltered
+    assert chunked_sink.report.time_min == whole_sink.report.time_min
+    assert chunked_sink.report.time_max == whole_sink.report.time_max
     whole_frames = whole_sink.finish()
-    grouped_frames = grouped_sink.finish()
-    assert grouped_frames.signin.equals(whole_frames.signin)
+    chunked_frames = chunked_sink.finish()
+    assert chunked_frames.signin.equals(whole_frames.signin)
     for user in (USER, OTHER_USER, NON_ASCII_USER):
         user_ids = {user.lower().encode()}
         whole_context = whole.read_context(user_ids)
-        grouped_context = grouped.read_context(user_ids)
+        chunked_context = chunked.read_context(user_ids)
         assert whole_context is not None
-        assert grouped_context is not None
-        lines = grouped_context.finish().signin["source_line"].tolist()
+        assert chunked_context is not None
+        lines = chunked_context.finish().signin["source_line"].tolist()
         assert lines == whole_context.finish().signin["source_line"].tolist()
 
 
-def test_fall_back_in_later_group(
+@pytest.mark.parametrize("count", [2, 3, 7])
+def test_spans_join_like_one_scan(tmp_path: Path, count: int) -> None:
+    """Scans of byte ranges, as the workers run them, join to the scan of the
+    whole file."""
+    path = tmp_path / "signin.csv"
+    rows = _mixed_rows()
+    # The last line has no line break, and one range may hold no line at all.
+    path.write_text(_export(rows)[:-2], encoding="utf-8")
+    plan, _ = csv_scan.plan_scan(
+        path,
+        revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
+        max_record_bytes=2**20,
+    )
+    spans = csv_scan.split_spans(path, plan.layout, count)
+    assert spans[0][0] == plan.layout.data_start
+    assert spans[-1][1] == path.stat().st_size
+
+    whole = csv_scan.scan_rows(path, plan, "x")
+    joined = csv_scan.join_scans(
+        [csv_scan.scan_rows(path, plan, "x", span) for span in spans]
+    )
+
+    assert joined.starts.tolist() == whole.starts.tolist()
+    assert joined.hit_rows.tolist() == whole.hit_rows.tolist()
+    assert joined.facts.keep.tolist() == whole.facts.keep.tolist()
+    assert joined.facts.parsed.tolist() == whole.facts.parsed.tolist()
+    parsed = whole.facts.parsed
+    assert joined.facts.times[parsed].tolist() == whole.facts.times[parsed].tolist()
+    assert _users(joined.facts) == _users(whole.facts)
+    assert len(joined.facts.user_ids) == len(set(joined.facts.user_ids)) == 3
+
+
+def test_range_starting_inside_quotes_raises(tmp_path: Path) -> None:
+    """A range cut at a line break inside a quoted cell ends the range before it
+    inside quotes, so the file goes to the plain path."""
+    path = tmp_path / "signin.csv"
+    rows = [_row(index) for index in range(6)]
+    rows[3] = rows[3].replace(STATUS, '"two\nlines"')
+    path.write_text(_export(rows, "\n"), encoding="utf-8")
+    plan, _ = csv_scan.plan_scan(
+        path,
+        revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
+        max_record_bytes=2**20,
+    )
+    inside = path.read_bytes().index(b"two\n") + 4
+
+    with pytest.raises(Unsupported, match="inside quotes"):
+        csv_scan.scan_rows(path, plan, "x", (plan.layout.data_start, inside))
+
+
+def _users(facts: csv_cells.RowFacts) -> list[str | None]:
+    return [
+        facts.user_ids[code] if code >= 0 else None
+        for code in facts.user_codes.tolist()
+    ]
+
+
+def test_fall_back_in_later_chunk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(csv_fastpath, "READ_BLOCK_BYTES", 512)
-    monkeypatch.setattr(csv_fastpath, "GROUP_ROWS", 4)
+    monkeypatch.setattr(csv_scan, "CHUNK_BYTES", 1024)
     path = tmp_path / "signin.csv"
     rows = _mixed_rows()
     rows[33] = rows[33].replace("2026-03-02T10:00:33Z", "3/2/2026")
@@ -351,34 +408,89 @@ TIME_CELLS = [
     "1600-01-01T00:00:00Z",
     "2026-03-02",
     "null",
+    "NULL ",
     "",
     "not a time",
+    '"2026-03-02T10:00:05Z"',
+    '"2026-03-02T10:00:05Z "',
+    '"say ""when"""',
+    '""',
+]
+USER_CELLS = [
+    USER,
+    USER.upper(),
+    f" {USER}",
+    f"{USER}\t",
+    f'"{USER}"',
+    f'"{USER.upper()} "',
+    f'"{USER[:10]}""{USER[11:]}"',
+    USER[:-1],
+    USER + "0",
+    USER.replace("-", "g", 1),
+    "null",
+    "N/A",
+    "",
+    '""',
+    NON_ASCII_USER,
+    f'"{NON_ASCII_USER}"',
+    "\u212a" + USER[1:],
+]
+TABLE_CELLS = [
+    "SigninLogs",
+    "signinlogs",
+    "AADNonInteractiveUserSignInLogs",
+    " SigninLogs",
+    '"SigninLogs"',
+    '"Signin""Logs"',
+    "AuditLogs",
+    "SecurityEvent",
+    "SıgninLogs",
+    "",
 ]
 
 
-@pytest.mark.parametrize("envelope", [False, True])
-def test_event_times_match_plain_parser(envelope: bool) -> None:
-    """The bulk ISO reading gives each cell the value and failure that the plain
-    path's parser gives it."""
-    names = ["0", "1"]
-    primary = [cell if index % 3 else "" for index, cell in enumerate(TIME_CELLS)]
-    cells = primary if envelope else TIME_CELLS
-    fallback = TIME_CELLS if envelope else [""] * len(TIME_CELLS)
-    batch = pa.RecordBatch.from_arrays(
-        [pa.array(cells, pa.string()), pa.array(fallback, pa.string())], names=names
+def _reference_text(value: str) -> str | None:
+    """The plain path's reading of a text cell: stripped, None when blank or a
+    placeholder."""
+    stripped = value.strip()
+    return None if stripped.lower() in NULL_PLACEHOLDERS else stripped
+
+
+def test_facts_match_reference_rules(tmp_path: Path) -> None:
+    """Every pairing of odd time, user id and table cells gives the facts that the
+    plain path's rules give, cell by cell, in bulk and one at a time."""
+    rng = random.Random(7)
+    header = "TimeGenerated [UTC],CreatedDateTime [UTC],UserId,Status,Type"
+    rows = []
+    for _index in range(3000):
+        envelope = rng.choice(TIME_CELLS)
+        created = rng.choice(TIME_CELLS + [""] * 10 + ["2026-03-02T10:00:00Z"] * 10)
+        user = rng.choice(USER_CELLS)
+        table = rng.choice(TABLE_CELLS + ["SigninLogs"] * 5)
+        rows.append(f"{envelope},{created},{user},{STATUS},{table}")
+    path = tmp_path / "signin.csv"
+    path.write_text(_export(rows, header=header), encoding="utf-8")
+    plan, _ = csv_scan.plan_scan(
+        path,
+        revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
+        max_record_bytes=2**20,
     )
-    columns = csv_scan.Columns(time=0, envelope_time=1 if envelope else None)
 
-    nanoseconds, parsed = csv_fastpath._event_times(batch, columns, "x", None)
+    facts = csv_scan.scan_rows(path, plan, "x").facts
 
-    # The sink reads the first cell that is not blank or a placeholder.
-    expected_cells = [
-        first if first.strip() and first != "null" else second
-        for first, second in zip(cells, fallback, strict=True)
+    cells = [next(csv.reader([row], strict=True)) for row in rows]
+    expected_keep = [
+        row[4].isascii() and row[4].lower() in csv_cells.SIGNIN_TABLES for row in cells
     ]
-    expected, _ = parse_time_column(
-        [cell.strip() or None for cell in expected_cells], path="x", column="time"
-    )
-    assert parsed.tolist() == expected.notna().tolist()
+    assert facts.keep.tolist() == expected_keep
+    users = [_reference_text(row[2]) for row in cells]
+    assert _users(facts) == [None if user is None else user.lower() for user in users]
+    events = []
+    for row in cells:
+        created = _reference_text(row[1])
+        events.append(created if created is not None else _reference_text(row[0]))
+    expected, _ = parse_time_column(events, path="x", column="time")
+    assert facts.parsed.tolist() == expected.notna().tolist()
     expected_ns = expected.to_numpy(dtype="datetime64[ns]").view(np.int64)
-    assert nanoseconds[parsed].tolist() == expected_ns[parsed].tolist()
+    parsed = facts.parsed
+    assert facts.times[parsed].tolist() == expected_ns[parsed].tolist()

@@ -33,7 +33,7 @@ class EarlyScan:
     display: str
     plan: ScanPlan
     identity: FileIdentity
-    future: Future[RowScan]
+    futures: list[Future[RowScan]]
 
 
 # Scans queued by start_early until the run takes or discards them, by path.
@@ -67,14 +67,20 @@ def start_early(
             )
         except (Unsupported, OSError):
             continue
-        future = fastpath.early_executor().submit(_scan_in_worker, path, plan)
-        _early_scans[key] = EarlyScan(display, plan, identity, future)
+        spans = csv_scan.split_spans(path, plan.layout, fastpath.worker_count())
+        executor = fastpath.early_executor()
+        futures = [
+            executor.submit(_scan_in_worker, path, plan, display, span)
+            for span in spans
+        ]
+        _early_scans[key] = EarlyScan(display, plan, identity, futures)
 
 
 def take_early(
     path: Path, display: str, plan: ScanPlan, identity: FileIdentity
-) -> Future[RowScan] | None:
-    """Return the scan queued for ``path`` if its plan and file match, else None.
+) -> list[Future[RowScan]] | None:
+    """Return the scans of the ranges queued for ``path`` if its plan and file
+    match, else None.
 
     ``identity`` is the file as the run found it before planning. A queued scan
     that does not match is cancelled.
@@ -88,7 +94,7 @@ def take_early(
         _cancel(early, display, "was of the file before it changed")
     else:
         logger.debug("%s: using the CSV scan started early", display)
-        return early.future
+        return early.futures
     return None
 
 
@@ -104,9 +110,12 @@ def _cancel(early: EarlyScan, display: str, reason: str) -> None:
     logger.debug(
         "%s: the CSV scan started early %s, so it is discarded", display, reason
     )
-    early.future.cancel()
+    for future in early.futures:
+        future.cancel()
 
 
-def _scan_in_worker(path: Path, plan: ScanPlan) -> RowScan:
+def _scan_in_worker(
+    path: Path, plan: ScanPlan, display: str, span: tuple[int, int]
+) -> RowScan:
     with fastpath.scan_running():
-        return csv_scan.scan_rows(path, plan.layout, plan.spec, plan.max_record_bytes)
+        return csv_scan.scan_rows(path, plan, display, span)

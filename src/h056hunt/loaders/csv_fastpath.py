@@ -10,9 +10,10 @@ One pass over the raw bytes (:func:`~h056hunt.loaders.csv_scan.scan_rows`) finds
 the line starts, checks the quoting and searches the literals of
 :func:`~h056hunt.loaders.prefilter.signin_spec` or
 :func:`~h056hunt.loaders.prefilter.audit_spec`. For ``h056 hunt`` that pass may
-have started at start-up in a worker (see :mod:`~h056hunt.loaders.csv_early`).
-``pyarrow.csv`` then reads only the time, table and user id columns, a block at a
-time, and keeps a few facts per row. A row is decoded when it contains a literal, a
+have started at start-up in the workers, one byte range each (see
+:mod:`~h056hunt.loaders.csv_early`). The same pass finds the time, table and user
+id cells of every row and keeps a few facts per row (see
+:mod:`~h056hunt.loaders.csv_cells`). A row is decoded when it contains a literal, a
 ``\\u`` escape, a time that does not parse, or a table of another log. A sign-in
 row without a user id but with a UPN is decoded too, because the plain path matches
 it by UPN. Decoding goes through the plain path's ``csv`` parsing and row mapping,
@@ -31,26 +32,20 @@ from __future__ import annotations
 import csv
 import logging
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
-from numpy.lib.stride_tricks import sliding_window_view
 
 from h056hunt import timeranges
-from h056hunt.errors import InputError
-from h056hunt.loaders import csv_early, csv_export, csv_scan, entra, prefilter
-from h056hunt.loaders.csv_log_analytics import AUDIT_TABLES
+from h056hunt.loaders import csv_early, csv_export, csv_scan
 from h056hunt.loaders.csv_scan import (
-    Columns,
     Layout,
     RowScan,
     ScanPlan,
+    join_scans,
     plan_scan,
     read_row,
     scan_rows,
@@ -62,21 +57,13 @@ from h056hunt.loaders.fastpath import (
     check_unchanged,
     enabled,
 )
-from h056hunt.loaders.fields import NULL_PLACEHOLDERS
 from h056hunt.loaders.fields import text as field_text
 from h056hunt.loaders.prefilter import LogSpec
 from h056hunt.loaders.scan_decode import RecordingSink, Unsupported, replay
 from h056hunt.loaders.sink import FileSink
 from h056hunt.loaders.upn_search import UpnSearch
-from h056hunt.timeparse import parse_time_column
 
 logger = logging.getLogger(__name__)
-
-# Characters that Python's str.strip() removes from ASCII text.
-ASCII_WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
-# The start of a slash date whose day and month order the sink may infer.
-_DAY_MONTH_START = r"^\d{1,2}/\d{1,2}/"
-SIGNIN_TABLES = frozenset(entra.SIGNIN_EVENT_TYPE_BY_SOURCE)
 
 
 @dataclass
@@ -203,30 +190,23 @@ def load_file(
         Unsupported: the plain path must read the file; ``sink`` is untouched.
     """
     # NOTE: the row offsets and user codes that the second pass reads stay in
-    # memory, 12 bytes a row, and the read takes 10 bytes a row more for times and
-    # masks. So this path's memory still grows with the row count of the file.
+    # memory, 12 bytes a row, and the scan's facts take 10 bytes a row more for
+    # times and masks. So this path's memory still grows with the row count of
+    # the file.
     identity = FileIdentity.of(path)
     plan, handler = plan_scan(
         path,
         revocation_activities=revocation_activities,
         max_record_bytes=max_record_bytes,
+        dayfirst=sink.dayfirst,
     )
     layout = plan.layout
     spec = plan.spec
     columns = plan.columns
     early = csv_early.take_early(path, display, plan, identity)
-    # pyarrow reads the columns in a thread while this one scans the bytes or waits
-    # for the scan started early. Its reader releases the interpreter lock, so the
-    # two overlap on two cores.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="h056-csv") as reader:
-        facts_read = reader.submit(
-            _read_row_facts, path, layout, columns, spec, display, sink.dayfirst
-        )
-        scan, scanned_early = _scan_or_take(early, path, display, plan)
-        facts = facts_read.result()
+    scan, scanned_early = _scan_or_take(early, path, display, plan)
+    facts = scan.facts
     rows = len(scan.starts) - 1
-    if len(facts.keep) != rows:
-        raise Unsupported("pyarrow and the line scan count different rows")
     keep = facts.keep & facts.parsed
     times = facts.times
     keep[scan.hit_rows] = False
@@ -266,7 +246,7 @@ def load_file(
 
 
 def _scan_or_take(
-    early: Future[RowScan] | None, path: Path, display: str, plan: ScanPlan
+    early: list[Future[RowScan]] | None, path: Path, display: str, plan: ScanPlan
 ) -> tuple[RowScan, bool]:
     """Return the result of the scan started early, or scan the file now.
 
@@ -277,7 +257,7 @@ def _scan_or_take(
     """
     if early is not None:
         try:
-            return early.result(), True
+            return join_scans([future.result() for future in early]), True
         except Unsupported:
             # The scan of the same plan and file raises the same reason here.
             raise
@@ -289,330 +269,7 @@ def _scan_or_take(
                 display,
                 error,
             )
-    return scan_rows(path, plan.layout, plan.spec, plan.max_record_bytes), False
-
-
-@dataclass
-class _RowFacts:
-    """The facts that the pre-filter reads of each data row of a CSV file.
-
-    Attributes:
-        keep: whether the row's log is the spec's (see :func:`_prefilterable`).
-        times: the event time in int64 nanoseconds, where ``parsed`` is True.
-        parsed: whether the row's event time parsed.
-        user_codes: an index into ``user_ids``, or -1 for a row without a user id
-            or of an audit export.
-        user_ids: the distinct lower-cased user ids, in order of first row.
-    """
-
-    keep: np.ndarray
-    times: np.ndarray
-    parsed: np.ndarray
-    user_codes: np.ndarray
-    user_ids: list[str]
-
-
-def _read_row_facts(
-    path: Path,
-    layout: Layout,
-    columns: Columns,
-    spec: LogSpec,
-    display: str,
-    dayfirst: bool | None,
-) -> _RowFacts:
-    """Read the columns the pre-filter needs a block of rows at a time.
-
-    Only the facts of each row are kept, not its cells, so the memory of the read
-    is that of one block. Reading these columns of a 522 MB file into one table
-    raised the peak RSS by 277 MiB, for 38 MiB of cells.
-
-    Raises:
-        Unsupported: pyarrow finds a row with another number of cells, or a time
-            cell needs the plain path (see :func:`_event_times`).
-    """
-    keep: list[np.ndarray] = []
-    times: list[np.ndarray] = []
-    parsed: list[np.ndarray] = []
-    codes: list[np.ndarray] = []
-    user_ids = _UserIds()
-
-    def add(group: list[pa.RecordBatch]) -> None:
-        batch = pa.Table.from_batches(group).combine_chunks().to_batches()[0]
-        keep.append(_prefilterable(batch, columns, spec))
-        batch_times, batch_parsed = _event_times(batch, columns, display, dayfirst)
-        times.append(batch_times)
-        parsed.append(batch_parsed)
-        codes.append(_user_codes(batch, columns, spec, user_ids))
-
-    group: list[pa.RecordBatch] = []
-    rows = 0
-    try:
-        for batch in _open_columns(path, layout, columns):
-            # A batch's cells point into the buffer of its whole block of text, so
-            # the batch is copied before it waits for the rest of its group.
-            group.append(batch.take(np.arange(batch.num_rows)))
-            rows += batch.num_rows
-            if rows >= GROUP_ROWS:
-                add(group)
-                group, rows = [], 0
-        if rows:
-            add(group)
-    except (pa.ArrowInvalid, OSError) as error:
-        raise Unsupported(f"pyarrow cannot read the CSV: {error}") from error
-    return _RowFacts(
-        keep=np.concatenate(keep) if keep else np.zeros(0, dtype=bool),
-        times=np.concatenate(times) if times else np.zeros(0, dtype=np.int64),
-        parsed=np.concatenate(parsed) if parsed else np.zeros(0, dtype=bool),
-        user_codes=np.concatenate(codes) if codes else np.zeros(0, dtype=np.int32),
-        user_ids=user_ids.ids(),
-    )
-
-
-# The bytes of CSV text that pyarrow parses at a time. Reading the columns of a
-# 522 MB export in 16 MiB blocks raised the peak RSS by 531 MiB, in 1 MiB blocks
-# by 73 MiB, and the smaller blocks took 0.43 s less CPU.
-READ_BLOCK_BYTES = 1024 * 1024
-# The rows whose facts are found together. For the 400,000 rows of a 522 MB export,
-# finding them per 1 MiB block of about 800 rows took 2.5 s of CPU, against 1.4 s
-# in groups of 65,536 rows. Groups of 32,768 rows peaked at 223 MiB against 251 MiB
-# for 0.05 s more CPU.
-GROUP_ROWS = 32 * 1024
-
-
-def _open_columns(
-    path: Path, layout: Layout, columns: Columns
-) -> pa_csv.CSVStreamingReader:
-    """Open a reader of the columns the pre-filter needs, as strings named by
-    position."""
-    names = [str(position) for position in range(len(layout.header.names))]
-    wanted = sorted(
-        {
-            str(position)
-            for position in (
-                columns.time,
-                columns.envelope_time,
-                columns.table,
-                columns.category,
-                columns.user,
-            )
-            if position is not None
-        }
-    )
-    return pa_csv.open_csv(
-        path,
-        memory_pool=_reader_pool(),
-        # One thread: with pyarrow's thread pool the read took ten times the
-        # CPU time on 2 cores (1.85 s against 0.19 s for 130 MB).
-        read_options=pa_csv.ReadOptions(
-            skip_rows=1,
-            column_names=names,
-            use_threads=False,
-            block_size=READ_BLOCK_BYTES,
-        ),
-        parse_options=pa_csv.ParseOptions(
-            delimiter=layout.delimiter,
-            double_quote=True,
-            escape_char=False,
-            newlines_in_values=False,
-            ignore_empty_lines=False,
-        ),
-        convert_options=pa_csv.ConvertOptions(
-            include_columns=wanted,
-            column_types=dict.fromkeys(wanted, pa.string()),
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
-
-
-def _reader_pool() -> pa.MemoryPool:
-    """Return a pool of pyarrow's bundled allocators for the CSV reader's blocks.
-
-    The reader frees the buffers of each block while the copies of its cells stay,
-    which fragments the C library's heap. On a 522 MB export, read in groups of
-    65,536 rows, the peak RSS of the read was 301 MiB with that heap and 251 MiB
-    with mimalloc.
-    """
-    for make_pool in (pa.mimalloc_memory_pool, pa.jemalloc_memory_pool):
-        try:
-            return make_pool()
-        except NotImplementedError:
-            continue
-    return pa.default_memory_pool()
-
-
-def _cells(batch: pa.RecordBatch, position: int | None) -> pa.Array | None:
-    if position is None:
-        return None
-    return batch.column(str(position))
-
-
-def _prefilterable(
-    batch: pa.RecordBatch, columns: Columns, spec: LogSpec
-) -> np.ndarray:
-    """Return a mask of the rows whose log is the spec's without decoding them.
-
-    Mirrors the table rules of :mod:`~h056hunt.loaders.csv_log_analytics` for the
-    exact, ASCII ``Type`` or ``Category`` cells; rows with other cells are decoded.
-    """
-    rows = batch.num_rows
-    if columns.header_log is not None:
-        return np.full(rows, columns.header_log == spec.log)
-    tables = AUDIT_TABLES if spec.log == "audit" else SIGNIN_TABLES
-    value_set = pa.array(sorted(tables), pa.string())
-    kind = _cells(batch, columns.table)
-    if kind is None:
-        kind = _cells(batch, columns.category)
-    if kind is None:
-        return np.zeros(rows, dtype=bool)
-    matches = pc.and_(
-        pc.string_is_ascii(kind), pc.is_in(pc.utf8_lower(kind), value_set=value_set)
-    )
-    return _mask(matches)
-
-
-def _mask(values: pa.Array) -> np.ndarray:
-    return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False))
-
-
-def _text(cells: pa.Array) -> pa.Array:
-    """Return ``fields.text`` of ASCII cells: stripped, null for placeholders."""
-    trimmed = pc.utf8_trim(cells, characters=ASCII_WHITESPACE)
-    placeholder = pc.is_in(
-        pc.utf8_lower(trimmed), value_set=pa.array(sorted(NULL_PLACEHOLDERS))
-    )
-    return pc.if_else(placeholder, pa.scalar(None, pa.string()), trimmed)
-
-
-def _event_times(
-    batch: pa.RecordBatch, columns: Columns, display: str, dayfirst: bool | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Parse the event time of every row as the sink would.
-
-    Returns int64 nanoseconds and a mask of the rows whose time parsed.
-
-    Raises:
-        Unsupported: a time cell that is not ASCII, a column the plain path would
-            reject, or, without a user date order, a day-month slash date, because
-            the sink infers the order from the decoded rows only.
-    """
-    primary = _cells(batch, columns.time)
-    assert primary is not None
-    envelope = _cells(batch, columns.envelope_time)
-    sources = [primary] if envelope is None else [primary, envelope]
-    for cells in sources:
-        if not pc.all(pc.string_is_ascii(cells)).as_py() and len(cells):
-            raise Unsupported("a time cell that is not ASCII")
-    event = _text(primary)
-    if envelope is not None:
-        event = pc.coalesce(event, _text(envelope))
-    if dayfirst is None and len(event):
-        slash = pc.match_substring_regex(event, _DAY_MONTH_START)
-        if pc.any(slash).as_py():
-            raise Unsupported("a day-month date, without a date order")
-    nanoseconds, parsed = prefilter.iso_nanoseconds(_iso_windows(event))
-    parsed &= _mask(pc.is_valid(event))
-    others = np.flatnonzero(~parsed)
-    if not len(others):
-        return nanoseconds, parsed
-    # The times in other forms, and the missing ones, go through the plain path's
-    # parser, which gives the same value for the ISO times read above.
-    try:
-        times, _ = parse_time_column(
-            event.take(pa.array(others)).to_pylist(),
-            path=display,
-            column="event_time",
-            dayfirst=dayfirst,
-        )
-    except InputError as error:
-        raise Unsupported(f"the time column needs the plain path: {error}") from error
-    parsed[others] = times.notna().to_numpy()
-    nanoseconds[others] = times.to_numpy(dtype="datetime64[ns]").view(np.int64)
-    return nanoseconds, parsed
-
-
-def _iso_windows(cells: pa.Array) -> np.ndarray:
-    """Return the bytes of each cell in the form that
-    :func:`~h056hunt.loaders.prefilter.iso_nanoseconds` reads.
-
-    Each row contains the cell's first ``ISO_WIDTH`` bytes, then a quote where the
-    cell ends, as a JSON string would have, then zero bytes.
-    """
-    width = prefilter.ISO_WIDTH
-    count = len(cells)
-    if not count:
-        return np.zeros((0, width), dtype=np.uint8)
-    _, offsets_buffer, data_buffer = cells.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)
-    offsets = offsets[cells.offset : cells.offset + count + 1]
-    data = (
-        np.frombuffer(data_buffer, dtype=np.uint8)
-        if data_buffer is not None
-        else np.zeros(0, dtype=np.uint8)
-    )
-    padded = np.concatenate((data[: offsets[-1]], np.zeros(width, dtype=np.uint8)))
-    starts = offsets[:-1]
-    lengths = offsets[1:] - starts
-    windows = sliding_window_view(padded, width)[starts]
-    windows[np.arange(width)[None, :] >= lengths[:, None]] = 0
-    short = np.flatnonzero(lengths < width)
-    windows[short, lengths[short]] = ord('"')
-    return windows
-
-
-class _UserIds:
-    """The distinct lower-cased user ids of a file, each with its index."""
-
-    def __init__(self) -> None:
-        self._known = pa.array([], pa.string())
-
-    def codes(self, distinct: pa.Array) -> np.ndarray:
-        """Return the index of each of the ``distinct`` ids, adding the new ones."""
-        found = pc.index_in(distinct, value_set=self._known)
-        is_new = pc.is_null(found)
-        new = distinct.filter(is_new)
-        codes = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int32)
-        codes[_mask(is_new)] = np.arange(
-            len(self._known), len(self._known) + len(new), dtype=np.int32
-        )
-        if len(new):
-            self._known = pa.concat_arrays([self._known, new])
-        return codes
-
-    def ids(self) -> list[str]:
-        """Return the ids in index order."""
-        ids: list[str] = self._known.to_pylist()
-        return ids
-
-
-def _user_codes(
-    batch: pa.RecordBatch, columns: Columns, spec: LogSpec, user_ids: _UserIds
-) -> np.ndarray:
-    """Return per-row indexes into the lower-cased user ids, -1 for a row without
-    an id or of an audit export.
-
-    ``user_ids`` gives each id its index, adding the ids it did not have.
-    """
-    cells = _cells(batch, columns.user)
-    if spec.log != "signin" or cells is None:
-        return np.full(batch.num_rows, -1, dtype=np.int32)
-    users = pc.utf8_lower(_text(cells))
-    ascii_rows = _mask(pc.string_is_ascii(cells))
-    if not ascii_rows.all():
-        values = users.to_pylist()
-        for row in np.flatnonzero(~ascii_rows).tolist():
-            # Python's strip and lower() differ from pyarrow's outside ASCII.
-            value = cells[row].as_py().strip()
-            lowered = value.lower()
-            values[row] = None if lowered in NULL_PLACEHOLDERS else lowered
-        users = pa.array(values, pa.string())
-    encoded = users.dictionary_encode()
-    if not len(encoded.dictionary):
-        return np.full(batch.num_rows, -1, dtype=np.int32)
-    known = user_ids.codes(encoded.dictionary)
-    local = pc.fill_null(encoded.indices, 0).to_numpy(zero_copy_only=False)
-    valid = pc.is_valid(encoded).to_numpy(zero_copy_only=False)
-    return np.where(valid, known[local], -1).astype(np.int32)
+    return join_scans([scan_rows(path, plan, display)]), False
 
 
 def _rows_with_upn(

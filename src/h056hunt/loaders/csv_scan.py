@@ -4,15 +4,20 @@ This is the part of :mod:`~h056hunt.loaders.csv_fastpath` that needs neither pan
 nor pyarrow, so :mod:`~h056hunt.loaders.csv_early` can run it in workers forked
 before the command line imports them. :func:`plan_scan` reads the header line and
 picks the literals and the columns to read, and :func:`scan_rows` makes one pass
-over the raw bytes. That pass finds the line starts, checks the quoting and
-searches the literals of :func:`~h056hunt.loaders.prefilter.signin_spec` or
-:func:`~h056hunt.loaders.prefilter.audit_spec`.
+over the raw bytes of the file or of one byte range of it. That pass finds the line
+starts, checks the quoting, searches the literals of
+:func:`~h056hunt.loaders.prefilter.signin_spec` or
+:func:`~h056hunt.loaders.prefilter.audit_spec`, and hands each chunk to
+:class:`~h056hunt.loaders.csv_cells.FactReader` for the facts of its rows.
 
 The quoting check accepts only quotes that open a cell, close it or are doubled
-inside it, and no line break inside quotes. On such text ``pyarrow.csv`` (checked
-with pyarrow 26) and the ``csv`` module in strict mode split cells the same way.
-``tests/loaders/test_csv_fastpath.py`` contains the cases where they differ. Any file
-outside these rules raises :class:`~h056hunt.loaders.fastpath.Unsupported`.
+inside it, and no line break inside quotes. It works on one bit per byte. The
+parity of the quotes up to each byte tells whether the byte lies inside quotes, so
+each quote is known to open or close without a loop over the quotes. On such text
+the delimiters outside quotes split each line into the cells that the ``csv``
+module gives in strict mode. ``tests/loaders/test_csv_fastpath.py`` holds the cases
+at the edge of these rules. Any file outside them raises
+:class:`~h056hunt.loaders.fastpath.Unsupported`.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import numpy as np
 import stringzilla as sz
 
 from h056hunt.loaders import csv_export, prefilter
+from h056hunt.loaders.csv_cells import WINDOW_SLACK, FactReader, RowFacts
 from h056hunt.loaders.csv_log_analytics import LogAnalyticsRows, column_key
 from h056hunt.loaders.csv_portal import DATE_COLUMN, AuditRows, SigninRows
 from h056hunt.loaders.csv_table import (
@@ -89,16 +95,19 @@ class Layout:
 
 @dataclass
 class RowScan:
-    """The row offsets and literal hits found by one pass over the raw rows.
+    """The row offsets, literal hits and row facts found by one pass over the raw
+    rows.
 
     Attributes:
         starts: byte offset of each row's line, then the offset where the last
             line ends.
         hit_rows: rows that contain a literal of the spec or an escape.
+        facts: the time, table and user id facts of each row.
     """
 
     starts: np.ndarray
     hit_rows: np.ndarray
+    facts: RowFacts
 
 
 @dataclass(frozen=True)
@@ -112,10 +121,15 @@ class ScanPlan:
     spec: LogSpec
     columns: Columns
     max_record_bytes: int
+    dayfirst: bool | None = None
 
 
 def plan_scan(
-    path: Path, *, revocation_activities: tuple[str, ...], max_record_bytes: int
+    path: Path,
+    *,
+    revocation_activities: tuple[str, ...],
+    max_record_bytes: int,
+    dayfirst: bool | None = None,
 ) -> tuple[ScanPlan, RowHandler]:
     """Plan the fast-path read of a CSV file from its header line.
 
@@ -128,7 +142,7 @@ def plan_scan(
     handler = csv_export.choose_handler(layout.header)
     spec, columns = _plan_columns(handler, layout.header, revocation_activities)
     assert handler is not None
-    return ScanPlan(layout, spec, columns, max_record_bytes), handler
+    return ScanPlan(layout, spec, columns, max_record_bytes, dayfirst), handler
 
 
 def read_layout(path: Path) -> Layout:
@@ -234,28 +248,44 @@ def _position(positions: dict[str, int], key: str) -> int:
 
 
 def scan_rows(
-    path: Path, layout: Layout, spec: LogSpec, max_record_bytes: int
+    path: Path, plan: ScanPlan, display: str, span: tuple[int, int] | None = None
 ) -> RowScan:
-    """Find the rows and the literal hits, checking every byte on the way.
+    """Find the rows, the literal hits and the row facts, checking every byte.
+
+    ``span`` is the byte range to read, from a line start to a line start or the
+    end of the file, and by default every data row. A range may start at a line
+    break inside a quoted cell, because the range before it then ends inside
+    quotes and raises.
 
     Raises:
         Unsupported: a NUL byte, invalid UTF-8, a carriage return that does not end
-            a line, quoting outside the rules in the module docstring, a blank line
-            or a line over ``max_record_bytes``.
+            a line, quoting outside the rules in the module docstring, a blank line,
+            a line over ``max_record_bytes``, or a row that
+            :class:`~h056hunt.loaders.csv_cells.FactReader` cannot read.
     """
+    layout, spec = plan.layout, plan.spec
+    begin, end = span if span is not None else (layout.data_start, None)
     delimiter = ord(layout.delimiter)
     decoder = codecs.getincrementaldecoder("utf-8")()
-    starts: list[np.ndarray] = [np.array([layout.data_start], dtype=np.int64)]
+    facts = FactReader(
+        plan.columns, spec.log, len(layout.header.names), plan.dayfirst, display
+    )
+    starts: list[np.ndarray] = [np.array([begin], dtype=np.int64)]
     hits: list[np.ndarray] = []
     first_bytes: list[np.ndarray] = []
-    buffer = bytearray(CHUNK_BYTES)
+    buffer = bytearray(CHUNK_BYTES + WINDOW_SLACK)
+    padded = np.frombuffer(buffer, np.uint8)
+    flags = np.zeros(CHUNK_BYTES + 64, dtype=bool)
     carry = 0
-    position = layout.data_start
+    position = begin
     try:
         with path.open("rb") as raw:
             raw.seek(position)
             while True:
-                read = raw.readinto(memoryview(buffer)[carry:])
+                room = CHUNK_BYTES - carry
+                if end is not None:
+                    room = min(room, end - position - carry)
+                read = raw.readinto(memoryview(buffer)[carry : carry + room])
                 filled = carry + read
                 at_end = read == 0
                 if at_end and not filled:
@@ -264,7 +294,10 @@ def scan_rows(
                 if cut == 0:
                     raise Unsupported("a line is longer than the scan buffer")
                 array = np.frombuffer(buffer, np.uint8, count=cut)
-                newlines = _check_chunk(array, buffer, decoder, delimiter, at_end)
+                newlines, outside, ascii_only = _check_chunk(
+                    array, buffer, decoder, delimiter, at_end, flags
+                )
+                facts.add_chunk(padded, cut, newlines, outside, ascii_only=ascii_only)
                 starts.append(newlines.astype(np.int64) + position + 1)
                 local_starts = np.concatenate(([0], newlines + 1))
                 first_bytes.append(array[local_starts[local_starts < cut]])
@@ -277,13 +310,17 @@ def scan_rows(
     except OSError as error:
         raise Unsupported(f"the file cannot be read here: {error}") from error
     if not hits:
-        raise Unsupported("no rows follow the header")
+        return RowScan(
+            np.array([begin], dtype=np.int64),
+            np.zeros(0, dtype=np.int64),
+            facts.result(),
+        )
     line_starts = np.concatenate(starts)
     if line_starts[-1] != position:
         # The last line has no line break; its end is the end of the file.
         line_starts = np.append(line_starts, position)
     lengths = np.diff(line_starts)
-    if len(lengths) and lengths.max() >= max_record_bytes:
+    if len(lengths) and lengths.max() >= plan.max_record_bytes:
         raise Unsupported("a line at or over the record size limit")
     offsets = np.concatenate(hits)
     hit_rows = np.unique(np.searchsorted(line_starts, offsets, side="right") - 1)
@@ -291,7 +328,49 @@ def scan_rows(
         hit_rows = _rows_naming_activity(path, line_starts, hit_rows, spec)
     with path.open("rb") as raw:
         _check_blank_rows(raw, line_starts, np.concatenate(first_bytes), layout)
-    return RowScan(line_starts, hit_rows)
+    return RowScan(line_starts, hit_rows, facts.result())
+
+
+def join_scans(parts: list[RowScan]) -> RowScan:
+    """Return the scans of consecutive ranges of a file as one scan.
+
+    Raises:
+        Unsupported: the ranges contain no row.
+    """
+    starts = [parts[0].starts[:1]]
+    hit_rows = []
+    rows = 0
+    for part in parts:
+        starts.append(part.starts[1:])
+        hit_rows.append(part.hit_rows + rows)
+        rows += len(part.starts) - 1
+    if not rows:
+        raise Unsupported("no rows follow the header")
+    return RowScan(
+        np.concatenate(starts),
+        np.concatenate(hit_rows),
+        RowFacts.join([part.facts for part in parts]),
+    )
+
+
+def split_spans(path: Path, layout: Layout, count: int) -> list[tuple[int, int]]:
+    """Cut the data rows of a file into ``count`` byte ranges at line starts.
+
+    A range may be empty when the file has few lines.
+    """
+    size = path.stat().st_size
+    cuts = [layout.data_start]
+    with path.open("rb") as raw:
+        for part in range(1, count):
+            target = max(
+                cuts[-1], layout.data_start + (size - layout.data_start) * part // count
+            )
+            raw.seek(target)
+            window = raw.read(HEADER_PEEK_BYTES)
+            newline = window.find(b"\n")
+            cuts.append(size if newline < 0 else target + newline + 1)
+    cuts.append(size)
+    return list(zip(cuts[:-1], cuts[1:], strict=True))
 
 
 def _check_chunk(
@@ -300,8 +379,13 @@ def _check_chunk(
     decoder: codecs.IncrementalDecoder,
     delimiter: int,
     final: bool,
-) -> np.ndarray:
+    flags: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, bool]:
     """Return the newline offsets of a chunk of whole lines, ``buffer[:len(array)]``.
+
+    ``flags`` is a scratch buffer of at least ``len(array)`` rounded up to 64.
+    Also returns the bits (see :func:`_bit_mask`) of the delimiters outside quotes
+    and whether the chunk is all ASCII.
 
     Raises:
         Unsupported: the chunk is not text that the fast path splits exactly as
@@ -311,45 +395,93 @@ def _check_chunk(
     text = sz.Str(buffer)[:length]
     if text.find("\x00") >= 0:
         raise Unsupported("a NUL byte")
-    if (array >= 0x80).any():
+    ascii_only = not (array >= 0x80).any()
+    if not ascii_only:
         try:
             decoder.decode(memoryview(buffer)[:length], final=final)
         except UnicodeDecodeError as error:
             raise Unsupported("invalid UTF-8") from error
-    if text.count("\r") != text.count("\r\n"):
-        raise Unsupported("a carriage return that does not end a line")
-    quotes = np.flatnonzero(array == QUOTE)
-    newlines = np.flatnonzero(array == NEWLINE)
-    # A quote opens a cell when an even number of quotes come before it in the
-    # chunk, which starts a line. Line breaks must all lie outside quotes.
-    if len(quotes) % 2 or (np.searchsorted(quotes, newlines) % 2).any():
+    quotes = _bit_mask(array, QUOTE, flags)
+    breaks = _bit_mask(array, NEWLINE, flags)
+    newlines = np.flatnonzero(flags[:length])
+    delimiters = _bit_mask(array, delimiter, flags)
+    if text.find("\r") >= 0:
+        returns = _bit_mask(array, CARRIAGE_RETURN, flags)
+        if (returns & ~_next_bits(breaks, length, end_bit=False)).any():
+            raise Unsupported("a carriage return that does not end a line")
+    else:
+        returns = np.zeros_like(breaks)
+    inside = _inside_quotes(quotes)
+    # A chunk starts a line, so it must also end outside quotes, and so must
+    # every line break in it.
+    if inside[-1] >> _TOP_BIT or (breaks & inside).any():
         raise Unsupported("a line break inside quotes or an unclosed quote")
-    if not len(quotes):
-        return newlines
-    openings = quotes[0::2]
-    closings = quotes[1::2]
-    before = array[np.maximum(openings - 1, 0)]
-    after = array[np.minimum(closings + 1, length - 1)]
-    # An opening quote follows a delimiter, a line start or the closing quote of a
-    # doubled pair. A closing quote precedes a delimiter, a line end or the opening
-    # quote of a doubled pair.
-    doubled_before = np.zeros(len(openings), dtype=bool)
-    doubled_before[1:] = closings[:-1] == openings[1:] - 1
-    opening_ok = (
-        (openings == 0) | (before == delimiter) | (before == NEWLINE) | doubled_before
-    )
-    doubled_after = np.zeros(len(closings), dtype=bool)
-    doubled_after[:-1] = openings[1:] == closings[:-1] + 1
-    closing_ok = (
-        (closings == length - 1)
-        | (after == delimiter)
-        | (after == NEWLINE)
-        | (after == CARRIAGE_RETURN)
-        | doubled_after
-    )
-    if not opening_ok.all() or not closing_ok.all():
+    # A quote with an even number of quotes before it in the chunk opens a cell or
+    # the second quote of a doubled pair, so the byte before it is a delimiter, a
+    # line break or a quote. A quote with an odd number before it closes a cell or
+    # is the first of a doubled pair, so the byte after it is a delimiter, a line
+    # end or a quote.
+    may_precede = delimiters | breaks | quotes
+    may_follow = may_precede | returns
+    openings = quotes & inside
+    closings = quotes & ~inside
+    if (openings & ~_previous_bits(may_precede)).any() or (
+        closings & ~_next_bits(may_follow, length, end_bit=True)
+    ).any():
         raise Unsupported("a quote that does not open, close or double a quote")
-    return newlines
+    return newlines, delimiters & ~inside, ascii_only
+
+
+_ONE = np.uint64(1)
+_TOP_BIT = np.uint64(63)
+_ALL_BITS = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
+
+
+def _bit_mask(array: np.ndarray, value: int, flags: np.ndarray) -> np.ndarray:
+    """Return one bit per byte of ``array``, set where the byte is ``value``.
+
+    Bit ``i`` of word ``w`` is byte ``64 * w + i``. ``flags[:len(array)]`` contains
+    the byte mask afterwards.
+    """
+    length = len(array)
+    words = -(-length // 64)
+    np.equal(array, value, out=flags[:length])
+    flags[length : words * 64] = False
+    return np.packbits(flags[: words * 64], bitorder="little").view("<u8")
+
+
+def _inside_quotes(quotes: np.ndarray) -> np.ndarray:
+    """Return the bits of the bytes with an odd number of quotes up to them."""
+    parity = quotes.copy()
+    for shift in (1, 2, 4, 8, 16, 32):
+        parity ^= parity << np.uint64(shift)
+    # The top bit of each word is the parity of its quotes. Each word is flipped
+    # when the words before it contain an odd number.
+    carried = np.bitwise_xor.accumulate(parity >> _TOP_BIT)
+    parity[1:] ^= carried[:-1] * _ALL_BITS
+    return parity
+
+
+def _previous_bits(bits: np.ndarray) -> np.ndarray:
+    """Return the bits of the bytes that follow a set bit. The first byte's bit is
+    set, since a chunk starts a line."""
+    shifted = bits << _ONE
+    shifted[1:] |= bits[:-1] >> _TOP_BIT
+    shifted[0] |= _ONE
+    return shifted
+
+
+def _next_bits(bits: np.ndarray, length: int, *, end_bit: bool) -> np.ndarray:
+    """Return the bits of the bytes that precede a set bit. The last byte's bit is
+    ``end_bit``."""
+    shifted = bits >> _ONE
+    shifted[:-1] |= bits[1:] << _TOP_BIT
+    last = np.uint64(1) << np.uint64((length - 1) % 64)
+    if end_bit:
+        shifted[-1] |= last
+    else:
+        shifted[-1] &= ~last
+    return shifted
 
 
 def _hit_offsets(buffer: bytearray, length: int, spec: LogSpec) -> np.ndarray:

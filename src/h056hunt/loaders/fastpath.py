@@ -417,14 +417,14 @@ class ScanPool:
     def submit(self, tasks: list[_Task]) -> list[Future[RangeOutcome]]:
         """Queue the scan of each task's range, in new workers if one has died."""
         if self._executor is None:
-            self._executor = _worker_pool(_worker_count())
+            self._executor = _worker_pool(worker_count())
         try:
             return [self._executor.submit(_scan_task, task) for task in tasks]
         except BrokenProcessPool:
             # An early scan that this run discarded can end its worker with SIGBUS
             # when its file shrinks, and the executor then takes no more tasks.
             self.close()
-            self._executor = _worker_pool(_worker_count())
+            self._executor = _worker_pool(worker_count())
             return [self._executor.submit(_scan_task, task) for task in tasks]
 
     def close(self) -> None:
@@ -711,7 +711,7 @@ def early_executor() -> ProcessPoolExecutor:
     """
     global _early_executor
     if _early_executor is None:
-        _early_executor = _worker_pool(_worker_count())
+        _early_executor = _worker_pool(worker_count())
         atexit.register(_stop_early)
     return _early_executor
 
@@ -867,7 +867,8 @@ def _loads(text: bytes) -> Any:
         raise Unsupported(f"a line is not valid JSON: {error}") from error
 
 
-def _worker_count() -> int:
+def worker_count() -> int:
+    """Return the number of scan workers: one per core, at most MAX_WORKERS."""
     # macOS has no sched_getaffinity, so there the machine's CPU count is used.
     if hasattr(os, "sched_getaffinity"):
         cores = len(os.sched_getaffinity(0))
@@ -880,7 +881,7 @@ def _plan_ranges(
     path: Path, start: int, size: int | None, first_line: int
 ) -> list[RangePlan]:
     """Split ``[start, size)`` into one range per core, each starting a line."""
-    workers = _worker_count()
+    workers = worker_count()
     if size is None or size - start < PARALLEL_MIN_BYTES or workers < 2:
         return [RangePlan(start, None)]
     cuts = [start]
@@ -1062,7 +1063,7 @@ def _run_stream(
     """
     global _slots
     gzip_index = GzipIndex() if _checkpoint_zlib is not None else None
-    workers = _worker_count()
+    workers = worker_count()
     count = 2 * workers
     slot_bytes = CHUNK_BYTES + WINDOW_SLACK
     _slots = mmap.mmap(-1, count * slot_bytes)
@@ -1959,7 +1960,7 @@ class _BlockPool:
         assert isinstance(fast_file, FastFile)
         groups = [blocks]
         if not self._broken:
-            groups = _group_blocks(fast_file, blocks, _worker_count(), self.min_bytes)
+            groups = _group_blocks(fast_file, blocks, worker_count(), self.min_bytes)
         if len(groups) == 1:
             _read_blocks(fast_file, blocks, wanted, sink, upn_search)
             return
