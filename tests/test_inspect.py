@@ -217,3 +217,43 @@ def test_json_lists_unread_paths(tmp_path: Path) -> None:
     assert records["gone.json"]["records_seen"] == 0
     assert set(records["gone.json"]) == set(records["audit.json"])
     assert records["audit.json"]["error"] is None
+
+
+SAMPLE_SIGNINS = Path(__file__).parent.parent / "sample_logs" / "signin.json"
+SAMPLE_AUDIT = SAMPLE_SIGNINS.with_name("audit.json")
+
+
+def test_note_explains_hunt_loads_more() -> None:
+    """The note under the table says why a hunt can count more loaded records, and
+    the hunt does count more for the sample sign-ins."""
+    table = CliRunner().invoke(main, ["inspect", str(SAMPLE_SIGNINS)])
+    hunt = CliRunner().invoke(
+        main,
+        ["hunt", "--format", "json", "--signin", str(SAMPLE_SIGNINS)]
+        + ["--audit", str(SAMPLE_AUDIT)],
+    )
+
+    assert table.exit_code == 0, table.stderr
+    assert hunt.exit_code == 1, hunt.stderr
+    text = " ".join(table.stdout.split())
+    assert "'h056 hunt' decodes the pre-filtered records of the users" in text
+    inspected = inspect_json(SAMPLE_SIGNINS)["signin.json"]
+    assert inspected["prefiltered"] > 0
+    hunted = [
+        entry
+        for entry in json.loads(hunt.stdout)["run"]["files"]
+        if Path(entry["path"]).name == "signin.json"
+    ]
+    assert len(hunted) == 1
+    assert hunted[0]["loaded"]["signin"] > inspected["loaded"]
+    assert hunted[0]["records_seen"] == inspected["records_seen"]
+
+
+def test_no_note_without_prefiltered(tmp_path: Path) -> None:
+    path = tmp_path / "signins.csv"
+    path.write_text(SIGNINS, encoding="utf-8")
+
+    result = CliRunner().invoke(main, ["inspect", str(path)])
+
+    assert result.exit_code == 0, result.stderr
+    assert "Pre-filtered records" not in result.stdout

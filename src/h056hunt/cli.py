@@ -659,6 +659,10 @@ def inspect(
     Files are read leniently so every file gets a description; the exit code is 2
     when any file is malformed or unreadable, else 0.
 
+    Records that the hunt's pre-filter passes over are counted, not decoded. A
+    hunt also decodes those of the users its detection examines, so it can count
+    more loaded records for a file than inspect does.
+
     \b
     Examples:
       h056 inspect exports/

@@ -13,6 +13,12 @@ from h056hunt.render.hanging import print_hanging
 from h056hunt.render.input_files import fold_path
 from h056hunt.render.text import plain
 
+PREFILTERED_NOTE = (
+    "Pre-filtered records are counted without being decoded. 'h056 hunt' decodes"
+    " the pre-filtered records of the users its detection examines and counts them"
+    " as loaded, so it can report more loaded records for a file than this does."
+)
+
 
 def render_inspection(
     records: list[dict[str, Any]],
@@ -55,6 +61,8 @@ def render_inspection(
         for name, value in rows:
             table.add_row(name, Text(plain(value)))
         console.print(table)
+    if any(record["prefiltered"] for record in records):
+        print_hanging(console, PREFILTERED_NOTE, indent=0)
     for path, reason in unreadable:
         text = f"not read: {plain(path)}: {plain(reason)}"
         print_hanging(console, text, indent=0, style="yellow")
