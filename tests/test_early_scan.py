@@ -307,7 +307,9 @@ def _run(arguments: list[str]) -> tuple[str, str]:
 
 
 def _wait_for_csv_scans() -> None:
-    futures = [early.future for early in csv_early._early_scans.values()]
+    futures = [
+        future for early in csv_early._early_scans.values() for future in early.futures
+    ]
     concurrent.futures.wait(futures)
 
 
@@ -329,6 +331,7 @@ def test_csv_early_scan_taken_by_run(tmp_path: Path) -> None:
     assert f"{signin}: using the CSV scan started early" in early_log
     assert f"{audit}: using the CSV scan started early" in early_log
     assert "started early" not in late_log
+    assert f"{signin}: scanning {fastpath.worker_count()} byte ranges" in late_log
     assert "after its scan started at start-up" in early_log
     assert early_json == late_json
     assert '"prefiltered": 0' not in early_json
@@ -370,26 +373,45 @@ def test_csv_early_scan_with_other_settings_discarded(tmp_path: Path) -> None:
     late, _ = _run(arguments)
 
     # Other audit activities change the audit file's literals, not the sign-ins'.
+    # The run reads month-first dates, as the queued scans do.
     csv_early.start_early(
         [(audit, str(audit)), (signin, str(signin))],
         revocation_activities=("Some other activity",),
         max_record_bytes=DEFAULT_MAX_RECORD_BYTES,
+        dayfirst=False,
     )
     other_activities, activities_log = _run(arguments)
     csv_early.start_early(
         [(signin, str(signin))],
         revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
         max_record_bytes=DEFAULT_MAX_RECORD_BYTES // 2,
+        dayfirst=False,
     )
     other_limit, limit_log = _run(arguments)
+    csv_early.start_early(
+        [(signin, str(signin))],
+        revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
+        max_record_bytes=DEFAULT_MAX_RECORD_BYTES,
+        dayfirst=True,
+    )
+    other_order, order_log = _run(arguments)
 
     mismatch = "the CSV scan started early does not match this run's settings"
     assert f"{audit}: {mismatch}, so it is discarded" in activities_log
     assert f"{signin}: using the CSV scan started early" in activities_log
     assert f"{signin}: {mismatch}, so it is discarded" in limit_log
+    assert f"{signin}: {mismatch}, so it is discarded" in order_log
     assert other_activities == late
     assert other_limit == late
+    assert other_order == late
     assert csv_early._early_scans == {}
+
+
+def test_date_order_of_arguments() -> None:
+    assert early_scan._date_order(["hunt", "--monthfirst"]) is False
+    assert early_scan._date_order(["hunt", "--dayfirst"]) is True
+    assert early_scan._date_order(["hunt"]) is None
+    assert early_scan._date_order(["hunt", "--dayfirst", "--monthfirst"]) is None
 
 
 def _drop_user_ids(signin: Path) -> int:
@@ -468,7 +490,8 @@ def test_csv_early_unsupported_same_as_late(tmp_path: Path, mode: list[str]) -> 
 
     after_early_start = CliRunner().invoke(main, arguments)
 
-    assert isinstance(early.future.exception(), fastpath.Unsupported)
+    # The NUL byte is in the last row, so the last range raises.
+    assert isinstance(early.futures[-1].exception(), fastpath.Unsupported)
     assert f"{signin}: using the CSV scan started early" in after_early_start.stderr
     reason = f"{signin}: read by the plain path: a NUL byte"
     assert reason in late.stderr
@@ -483,7 +506,7 @@ def test_csv_early_unsupported_same_as_late(tmp_path: Path, mode: list[str]) -> 
     assert len(late_error) == (0 if mode else 1)
 
 
-def _end_worker(path: Path, plan: object) -> None:
+def _end_worker(path: Path, plan: object, display: str, span: object) -> None:
     """Stand in for the early scan: end the worker as a crash would."""
     os.kill(os.getpid(), signal.SIGKILL)
 
@@ -495,7 +518,7 @@ def test_csv_early_scan_failure_scanned_again(
     arguments = _csv_hunt(audit, signin, "--format", "json")
     late, _ = _run(arguments)
     # The workers fork after this, so they run the stand-in.
-    monkeypatch.setattr(csv_early, "_scan_in_worker", _end_worker)
+    monkeypatch.setattr(csv_early, "scan_in_worker", _end_worker)
     early_scan.start(arguments)
     assert fastpath._early_executor is not None
     early_workers = [
@@ -504,7 +527,7 @@ def test_csv_early_scan_failure_scanned_again(
 
     after_failure, log = _run(arguments)
 
-    assert f"{signin}: the CSV scan started early failed, so it runs again" in log
+    assert f"{signin}: the CSV scan in the workers failed, so it runs here" in log
     assert "BrokenProcessPool" in log
     assert after_failure == late
     assert _still_running(early_workers) == []

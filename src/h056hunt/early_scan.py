@@ -10,7 +10,8 @@ and byte ranges come out the same and the file has not changed since (see
 :func:`~h056hunt.loaders.fastpath.start_file`), so a setting read later, such as a
 config file's activity names, never changes a result: at worst the early scan is
 discarded. A CSV file gets the byte scan of the CSV fast path, under the same rule
-(see :mod:`~h056hunt.loaders.csv_early`).
+(see :mod:`~h056hunt.loaders.csv_early`), with the date order of ``--dayfirst`` or
+``--monthfirst``, which its scan needs for times that are not ISO 8601.
 
 This module and the fast path's scan import no pandas or pyarrow, so the workers
 fork from a small process.
@@ -81,6 +82,7 @@ def start(arguments: list[str]) -> None:
         files,
         revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
         max_record_bytes=DEFAULT_MAX_RECORD_BYTES,
+        dayfirst=_date_order(arguments),
     )
 
 
@@ -106,6 +108,16 @@ def _hunt_inputs(arguments: list[str]) -> tuple[list[str], list[str], bool] | No
                 return None
             patterns[_INPUT_OPTIONS[name]].append(pattern)
     return patterns["audit"], patterns["signin"], activities_may_change
+
+
+def _date_order(arguments: list[str]) -> bool | None:
+    """Return the date order that ``--dayfirst`` or ``--monthfirst`` requests, or
+    None. The CLI rejects both together, and the run's plan then differs."""
+    dayfirst = "--dayfirst" in arguments
+    monthfirst = "--monthfirst" in arguments
+    if dayfirst == monthfirst:
+        return None
+    return dayfirst
 
 
 @contextmanager

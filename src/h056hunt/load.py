@@ -248,6 +248,7 @@ def load_logs(
                     check_log=str(input_file.path) not in given_twice,
                     fast_files=fast_files,
                     pending=pending.get(str(input_file.path)),
+                    pool=pool,
                 )
                 reports.append(sink.report)
                 if result is not None:
@@ -339,10 +340,11 @@ def _load_file(
     check_log: bool,
     fast_files: list[tuple[FastPathFile, FileReport]],
     pending: fastpath.PendingFile | None = None,
+    pool: fastpath.ScanPool | None = None,
 ) -> FileFrames | None:
     started = time.perf_counter()
     try:
-        fast_file = _load_fast(input_file, sink, pending, options)
+        fast_file = _load_fast(input_file, sink, pending, options, pool)
         if fast_file is not None:
             fast_files.append((fast_file, sink.report))
         else:
@@ -388,8 +390,12 @@ def _load_fast(
     sink: FileSink,
     pending: fastpath.PendingFile | None,
     options: LoadOptions,
+    pool: fastpath.ScanPool | None = None,
 ) -> FastPathFile | None:
-    """Finish the fast-path read of a file; None when the plain path must read it."""
+    """Finish the fast-path read of a file; None when the plain path must read it.
+
+    A CSV file's scan runs in the workers of ``pool`` unless it started early.
+    """
     if pending is None:
         return csv_fastpath.try_load(
             input_file.path,
@@ -398,6 +404,7 @@ def _load_fast(
             fast_path=options.fast_path,
             revocation_activities=options.revocation_activities,
             max_record_bytes=options.max_record_bytes,
+            pool=pool,
         )
     try:
         return pending.complete(sink, strict=options.strict)

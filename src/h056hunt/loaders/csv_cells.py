@@ -188,7 +188,7 @@ class FactReader:
         cells = chunk.cells(position)
         width = self._table_width
         lowered = np.ascontiguousarray(_LOWER[cells.windows(width)])
-        found = (cells.lengths <= width) & np.isin(
+        found: np.ndarray = (cells.lengths <= width) & np.isin(
             lowered.view(f"S{width}").ravel(), self._table_names
         )
         for row in cells.other_rows().tolist():
@@ -399,7 +399,7 @@ class _Cells:
     def windows(self, width: int) -> np.ndarray:
         """Return the first ``width`` bytes of each cell, zero past its end."""
         assert width <= WINDOW_SLACK
-        windows = sliding_window_view(self._buffer, width)[self._starts]
+        windows: np.ndarray = sliding_window_view(self._buffer, width)[self._starts]
         windows *= np.arange(width)[None, :] < self.lengths[:, None]
         return windows
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,12 +46,14 @@ def start_early(
     *,
     revocation_activities: tuple[str, ...],
     max_record_bytes: int,
+    dayfirst: bool | None = None,
 ) -> None:
     """Queue the byte scan of each large CSV file that the fast path can read.
 
     ``files`` contains each path with its name as shown to the user, in reading
-    order. Files that are too small, that are not CSV or that this function
-    cannot plan are left to the run.
+    order, and ``dayfirst`` is the date order the run will read slash dates in.
+    Files that are too small, that are not CSV or that this function cannot plan
+    are left to the run.
     """
     for path, display in files:
         key = str(path)
@@ -64,15 +67,25 @@ def start_early(
                 path,
                 revocation_activities=revocation_activities,
                 max_record_bytes=max_record_bytes,
+                dayfirst=dayfirst,
             )
+            spans = csv_scan.split_spans(path, plan.layout, fastpath.worker_count())
         except (Unsupported, OSError):
             continue
-        spans = csv_scan.split_spans(path, plan.layout, fastpath.worker_count())
         executor = fastpath.early_executor()
-        futures = [
-            executor.submit(_scan_in_worker, path, plan, display, span)
-            for span in spans
-        ]
+        futures: list[Future[RowScan]] = []
+        try:
+            for span in spans:
+                futures.append(
+                    executor.submit(scan_in_worker, path, plan, display, span)
+                )
+        except BrokenProcessPool as error:
+            # A worker ended while the ranges were queued. The run scans this
+            # file and the rest itself.
+            logger.debug("%s: the CSV scan could not start early: %r", display, error)
+            for future in futures:
+                future.cancel()
+            return
         _early_scans[key] = EarlyScan(display, plan, identity, futures)
 
 
@@ -114,8 +127,9 @@ def _cancel(early: EarlyScan, display: str, reason: str) -> None:
         future.cancel()
 
 
-def _scan_in_worker(
+def scan_in_worker(
     path: Path, plan: ScanPlan, display: str, span: tuple[int, int]
 ) -> RowScan:
+    """Scan one byte range of a file in a scan worker."""
     with fastpath.scan_running():
         return csv_scan.scan_rows(path, plan, display, span)

@@ -54,8 +54,10 @@ from h056hunt.loaders.csv_table import CsvRecord
 from h056hunt.loaders.fastpath import (
     FileChanged,
     FileIdentity,
+    ScanPool,
     check_unchanged,
     enabled,
+    worker_count,
 )
 from h056hunt.loaders.fields import text as field_text
 from h056hunt.loaders.prefilter import LogSpec
@@ -153,6 +155,7 @@ def try_load(
     fast_path: bool,
     revocation_activities: tuple[str, ...],
     max_record_bytes: int,
+    pool: ScanPool | None = None,
 ) -> CsvFastFile | None:
     """Load a file through the CSV fast path; None when the plain path must read it."""
     if not enabled(fast_path):
@@ -166,6 +169,7 @@ def try_load(
             sink,
             revocation_activities=revocation_activities,
             max_record_bytes=max_record_bytes,
+            pool=pool,
         )
     except OSError:
         return None
@@ -183,8 +187,12 @@ def load_file(
     *,
     revocation_activities: tuple[str, ...],
     max_record_bytes: int,
+    pool: ScanPool | None = None,
 ) -> CsvFastFile:
     """Load one CSV file through the fast path into ``sink``.
+
+    Without a scan started early, the file's byte ranges are scanned in the
+    workers of ``pool``, or in this process when there is no pool.
 
     Raises:
         Unsupported: the plain path must read the file; ``sink`` is untouched.
@@ -203,8 +211,16 @@ def load_file(
     layout = plan.layout
     spec = plan.spec
     columns = plan.columns
-    early = csv_early.take_early(path, display, plan, identity)
-    scan, scanned_early = _scan_or_take(early, path, display, plan)
+    scans = csv_early.take_early(path, display, plan, identity)
+    started_early = scans is not None
+    if scans is None and pool is not None:
+        spans = csv_scan.split_spans(path, layout, worker_count())
+        logger.debug("%s: scanning %d byte ranges in the workers", display, len(spans))
+        scans = pool.submit_calls(
+            csv_early.scan_in_worker, [(path, plan, display, span) for span in spans]
+        )
+    scan, in_workers = _join_or_scan(scans, path, display, plan)
+    scanned_early = started_early and in_workers
     facts = scan.facts
     rows = len(scan.starts) - 1
     keep = facts.keep & facts.parsed
@@ -245,27 +261,27 @@ def load_file(
     )
 
 
-def _scan_or_take(
-    early: list[Future[RowScan]] | None, path: Path, display: str, plan: ScanPlan
+def _join_or_scan(
+    scans: list[Future[RowScan]] | None, path: Path, display: str, plan: ScanPlan
 ) -> tuple[RowScan, bool]:
-    """Return the result of the scan started early, or scan the file now.
+    """Join the scans of the file's ranges in the workers, or scan it here.
 
-    The flag is True when the result comes from the scan started early.
+    The flag is True when the result comes from the workers.
 
     Raises:
-        Unsupported: the scan, early or not, found a row the fast path cannot read.
+        Unsupported: a scan found a row the fast path cannot read.
     """
-    if early is not None:
+    if scans is not None:
         try:
-            return join_scans([future.result() for future in early]), True
+            return join_scans([future.result() for future in scans]), True
         except Unsupported:
             # The scan of the same plan and file raises the same reason here.
             raise
         except Exception as error:
             # Any other failure, such as a worker that ended abruptly, is left to
-            # the scan in this process, so it ends as a run without an early scan.
+            # the scan in this process.
             logger.debug(
-                "%s: the CSV scan started early failed, so it runs again: %r",
+                "%s: the CSV scan in the workers failed, so it runs here: %r",
                 display,
                 error,
             )

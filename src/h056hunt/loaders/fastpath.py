@@ -42,7 +42,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 import numpy as np
 
@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from h056hunt.loaders.upn_search import UpnSearch
 
 logger = logging.getLogger(__name__)
+_Result = TypeVar("_Result")
 
 # Setting this environment variable to 1 turns the fast path off, like --no-fast-path.
 DISABLE_ENV = "H056_NO_FAST_PATH"
@@ -416,16 +417,23 @@ class ScanPool:
 
     def submit(self, tasks: list[_Task]) -> list[Future[RangeOutcome]]:
         """Queue the scan of each task's range, in new workers if one has died."""
+        return self.submit_calls(_scan_task, [(task,) for task in tasks])
+
+    def submit_calls(
+        self, function: Callable[..., _Result], calls: list[tuple[Any, ...]]
+    ) -> list[Future[_Result]]:
+        """Queue ``function`` once per argument tuple, in new workers if one has
+        died."""
         if self._executor is None:
             self._executor = _worker_pool(worker_count())
         try:
-            return [self._executor.submit(_scan_task, task) for task in tasks]
+            return [self._executor.submit(function, *call) for call in calls]
         except BrokenProcessPool:
             # An early scan that this run discarded can end its worker with SIGBUS
             # when its file shrinks, and the executor then takes no more tasks.
             self.close()
             self._executor = _worker_pool(worker_count())
-            return [self._executor.submit(_scan_task, task) for task in tasks]
+            return [self._executor.submit(function, *call) for call in calls]
 
     def close(self) -> None:
         """Stop the workers; scans still queued are cancelled."""
