@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from h056hunt.loaders.csv_scan import Columns
 
 QUOTE = 0x22
+NEWLINE = 0x0A
 CARRIAGE_RETURN = 0x0D
 SIGNIN_TABLES = frozenset(entra.SIGNIN_EVENT_TYPE_BY_SOURCE)
 # The start of a slash date whose day and month order the sink may infer.
@@ -221,22 +222,20 @@ class FactReader:
         if not len(others):
             return nanoseconds, parsed
 
-        rows: list[int] = []
-        events: list[str] = []
-        for row in others.tolist():
-            event = _text(primary.text(row))
-            if event is None and envelope is not None:
-                event = _text(envelope.text(row))
-            if event is None:
-                continue
-            if self._dayfirst is None and _DAY_MONTH_START.match(event):
-                raise Unsupported("a day-month date, without a date order")
-            rows.append(row)
-            events.append(event)
-        if events:
-            self._parse_others(
-                np.array(rows, dtype=np.int64), events, nanoseconds, parsed
-            )
+        events = [_text(value) for value in primary.texts(others)]
+        if envelope is not None:
+            blank = [index for index, event in enumerate(events) if event is None]
+            if blank:
+                fallbacks = envelope.texts(others[blank])
+                for index, value in zip(blank, fallbacks, strict=True):
+                    events[index] = _text(value)
+        present = [index for index, event in enumerate(events) if event is not None]
+        if not present:
+            return nanoseconds, parsed
+        texts = [events[index] for index in present]
+        if self._dayfirst is None and any(map(_DAY_MONTH_START.match, texts)):
+            raise Unsupported("a day-month date, without a date order")
+        self._parse_others(others[present], texts, nanoseconds, parsed)
         return nanoseconds, parsed
 
     def _parse_others(
@@ -425,6 +424,30 @@ class _Cells:
     def other_rows(self) -> np.ndarray:
         """Return the rows of quoted cells."""
         return np.flatnonzero(~self.plain)
+
+    def texts(self, rows: np.ndarray) -> list[str]:
+        """Return the text of the cells of ``rows``, as the ``csv`` module reads
+        them.
+
+        The cells' bytes are copied into one buffer, each followed by a line
+        break, which no cell contains, and decoded and split at once.
+        """
+        if not len(rows):
+            return []
+        quoted = (~self.plain[rows]).astype(np.int64)
+        starts = self._starts[rows] + quoted
+        lengths = self._ends[rows] - quoted - starts
+        placed = np.cumsum(lengths + 1) - (lengths + 1)
+        cells = np.repeat(np.arange(len(rows)), lengths)
+        within = np.arange(len(cells)) - np.repeat(
+            np.cumsum(lengths) - lengths, lengths
+        )
+        joined = np.full(int(lengths.sum()) + len(rows), NEWLINE, dtype=np.uint8)
+        joined[placed[cells] + within] = self._buffer[starts[cells] + within]
+        texts = joined.tobytes().decode("utf-8").split("\n")[:-1]
+        for index in np.flatnonzero(quoted).tolist():
+            texts[index] = texts[index].replace('""', '"')
+        return texts
 
     def text(self, row: int) -> str:
         """Return the text of one cell, as the ``csv`` module reads it."""
