@@ -292,6 +292,11 @@ def scan_rows(
                     break
                 cut = filled if at_end else buffer.rfind(b"\n", 0, filled) + 1
                 if cut == 0:
+                    if filled < CHUNK_BYTES:
+                        # The rest of the range may be one line without a line
+                        # break at the end of the file: read on until the end.
+                        carry = filled
+                        continue
                     raise Unsupported("a line is longer than the scan buffer")
                 array = np.frombuffer(buffer, np.uint8, count=cut)
                 newlines, outside, ascii_only = _check_chunk(
