@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from h056hunt import schema
-from h056hunt.detect import revocations as revocations_module
+from h056hunt import row_runs, schema
 from h056hunt.detect.revocations import (
     DEFAULT_REVOCATION_ACTIVITIES,
     _take_rows,
@@ -453,7 +452,7 @@ def test_mass_revocation_same_as_take(monkeypatch: pytest.MonkeyPatch) -> None:
     audit = mass_revocation(300, {40, 41, 250})
     shared, _ = find_revocations(audit)
     # A minimum run longer than the frame makes every row a copy.
-    monkeypatch.setattr(revocations_module, "_MIN_RUN_LENGTH", 10**6)
+    monkeypatch.setattr(row_runs, "MIN_RUN_LENGTH", 10**6)
 
     copied, _ = find_revocations(audit)
 

@@ -25,6 +25,7 @@ from h056hunt.activities import (
     normalise_activity,
 )
 from h056hunt.detect.identity import user_keys
+from h056hunt.row_runs import take_in_runs
 
 logger = logging.getLogger(__name__)
 
@@ -151,34 +152,17 @@ def _merge_pairs(
 def _take_rows(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
     """Return the rows at ``positions`` with a default index.
 
-    When the positions ascend in a few runs of adjacent rows and cover at least
-    half of ``frame``, as when most audit rows are revocations, the runs are
-    joined as slices. Arrow columns then share the buffers of ``frame`` in one
-    chunk per run, where a take would copy them. On the 3M-sign-in benchmark
+    When the positions cover at least half of ``frame``, as when most audit rows
+    are revocations, long runs of adjacent rows share the buffers of ``frame``
+    (:func:`~h056hunt.row_runs.take_in_runs`). On the 3M-sign-in benchmark
     input, whose 45,000 audit rows are nearly all revocations, the copied
-    columns took about 19 MiB by ``DataFrame.memory_usage(deep=True)``. Other
-    positions are taken, which copies every column.
+    columns took about 19 MiB by ``DataFrame.memory_usage(deep=True)``. Fewer
+    positions are taken, so that a small result does not keep the buffers of a
+    large audit frame alive after a later round replaces that frame.
     """
-    if len(positions) < 2 or len(positions) * 2 < len(frame):
+    if len(positions) * 2 < len(frame):
         return frame.iloc[positions].reset_index(drop=True)
-    steps = np.diff(positions)
-    if (steps <= 0).any():
-        return frame.iloc[positions].reset_index(drop=True)
-    breaks = np.flatnonzero(steps != 1) + 1
-    if (len(breaks) + 1) * _MIN_RUN_LENGTH > len(positions):
-        return frame.iloc[positions].reset_index(drop=True)
-    starts = np.r_[0, breaks]
-    stops = np.r_[breaks, len(positions)]
-    runs = [
-        frame.iloc[positions[start] : positions[stop - 1] + 1]
-        for start, stop in zip(starts.tolist(), stops.tolist(), strict=True)
-    ]
-    return pd.concat(runs, ignore_index=True)
-
-
-# The shortest mean run of adjacent rows that _take_rows joins as slices. Each run
-# adds a chunk to every Arrow column, and each chunk costs metadata and calls.
-_MIN_RUN_LENGTH = 32
+    return take_in_runs(frame, positions).reset_index(drop=True)
 
 
 class _Clicks(NamedTuple):
