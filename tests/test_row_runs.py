@@ -13,7 +13,8 @@ POSITION_CASES = {
     "one gap": [*range(0, 90), *range(91, 200)],
     "two gaps": [*range(0, 50), *range(60, 120), *range(130, 200)],
     "every other": list(range(0, 200, 2)),
-    "descending": [*range(100, 200), *range(0, 90)],
+    "later run first": [*range(100, 200), *range(0, 90)],
+    "descending": list(range(199, -1, -1)),
     "repeated": [*range(0, 100), *range(99, 200)],
     "pair": [5, 4],
     "one": [7],
@@ -88,6 +89,12 @@ def test_ascending_runs_bounds() -> None:
     index = np.array([*range(3, 43), *range(50, 90)], dtype=np.int64)
 
     assert ascending_runs(index) == [(3, 43), (50, 90)]
+
+
+def test_runs_in_any_order() -> None:
+    index = np.array([*range(100, 140), *range(0, 40), *range(60, 100)])
+
+    assert ascending_runs(index) == [(100, 140), (0, 40), (60, 100)]
 
 
 def test_short_runs_not_joined() -> None:

@@ -46,6 +46,7 @@ from h056hunt.findings import Finding, FindingType, ScoreFactor
 from h056hunt.heap import release_free_memory
 from h056hunt.load import LoadedData
 from h056hunt.plurals import Counted
+from h056hunt.row_runs import take_in_runs
 from h056hunt.suppress import Suppression, apply_allowlist
 
 __all__ = [
@@ -281,9 +282,10 @@ def finish(
     findings, pending = _score_matches(
         matches, campaigns, data, inputs, admin, params, config
     )
-    # The copied admin rows are no longer read. They are freed here, and their
-    # pages returned to the system, before the campaign findings take their
-    # columns from every revocation and before the coverage checks.
+    # The admin rows, copied where they are not long runs of adjacent
+    # revocations, are no longer read. They are freed here, and their pages
+    # returned to the system, before the campaign findings take their columns
+    # from every revocation and before the coverage checks.
     del admin, campaigns
     release_free_memory()
     for campaign in pending:
@@ -350,7 +352,9 @@ def admin_revocations(revocations: pd.DataFrame) -> pd.DataFrame:
     keys = actor_keys(revocations).to_numpy()
     positions = np.flatnonzero(is_admin)
     order = positions[np.argsort(keys[positions], kind="stable")]
-    admin = revocations[ADMIN_COLUMNS].take(order)
+    # Each actor's rows keep their order, so a mass revoker's rows are long runs
+    # that share the buffers of ``revocations``.
+    admin = take_in_runs(revocations[ADMIN_COLUMNS], order)
     admin[POSITION_COLUMN] = order
     return admin
 

@@ -1,8 +1,8 @@
 """Select rows by position without copying long runs of adjacent rows.
 
 ``iloc`` with an array of positions copies every column. When the positions
-ascend in long runs of adjacent rows, such as a mass revocation's rows among
-every audit row, :func:`take_in_runs` joins slices instead. pandas joins Arrow
+form long runs of adjacent ascending rows, such as a mass revocation's rows
+among every audit row, :func:`take_in_runs` joins slices instead. pandas joins Arrow
 columns as chunked arrays, one chunk per run, that share the buffers of the
 source, so only NumPy columns are copied.
 """
@@ -24,17 +24,15 @@ Rows = TypeVar("Rows", pd.DataFrame, pd.Series)
 
 
 def ascending_runs(positions: np.ndarray) -> list[tuple[int, int]] | None:
-    """Return the (start, stop) rows of each run of adjacent positions.
+    """Return the (start, stop) rows of each run of adjacent ascending positions.
 
-    Returns None when the positions do not strictly ascend, or when their runs
-    are shorter than :data:`MIN_RUN_LENGTH` rows on average.
+    The runs may come in any order, such as one actor's rows after another's.
+    Returns None for fewer than two positions, or when the runs are shorter
+    than :data:`MIN_RUN_LENGTH` rows on average.
     """
     if len(positions) < 2:
         return None
-    steps = np.diff(positions)
-    if (steps <= 0).any():
-        return None
-    breaks = np.flatnonzero(steps != 1) + 1
+    breaks = np.flatnonzero(np.diff(positions) != 1) + 1
     if (len(breaks) + 1) * MIN_RUN_LENGTH > len(positions):
         return None
     first = positions[np.r_[0, breaks]].tolist()
