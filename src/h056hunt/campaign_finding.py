@@ -26,6 +26,7 @@ from h056hunt.lazy_sequence import SLICE_SIZE, LazySequence
 from h056hunt.render.jsonl import json_scalar
 from h056hunt.render.records import format_nanoseconds_array, format_times
 from h056hunt.render.text import format_time
+from h056hunt.row_runs import take_in_runs
 from h056hunt.schema import column_values
 from h056hunt.score import score_campaign
 
@@ -148,8 +149,9 @@ class CampaignRows:
     Args:
         revocations: the campaign's revocations in the finding's order, or with
             ``positions``, a frame that contains them. Only the columns that the
-            items read are kept. They share memory with the frame unless other
-            rows lie between the campaign's, and then each is taken once.
+            items read are kept. They share memory with the frame where the
+            campaign's rows are adjacent or form long runs of adjacent rows,
+            and otherwise each is taken once.
         chains: the chain finding that followed each bombed target's revocation,
             by revocation id.
         positions: the campaign's row positions in ``revocations``, in the
@@ -195,11 +197,12 @@ class CampaignRows:
             # Positions that follow each other are one slice of the frame, a view.
             first = int(positions[0])
             return column.iloc[first : first + len(positions)]
-        # The rows are taken once, because the rows of other actors between them
-        # made a take of every slice: about 0.05 s of CPU (cProfile) for the
-        # 15,116-target campaign of the 1M sign-in benchmark.
-        # The copy costs about as much memory as this column's rows in the frame.
-        return column.iloc[positions]
+        # The rows are selected once, because the rows of other actors between
+        # them made a take of every slice: about 0.05 s of CPU (cProfile) for the
+        # 15,116-target campaign of the 1M sign-in benchmark. Long runs of
+        # adjacent rows share the frame's buffers. Other rows are copied, which
+        # costs about as much memory as this column's rows in the frame.
+        return take_in_runs(column, positions)
 
     def _columns(self, start: int, stop: int, names: Iterable[str]) -> list[list[Any]]:
         return [column_values(self.column(name, start, stop)) for name in names]

@@ -20,6 +20,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,7 @@ from h056hunt.findings import Finding, FindingType, ScoreFactor
 from h056hunt.heap import release_free_memory
 from h056hunt.load import LoadedData
 from h056hunt.plurals import Counted
+from h056hunt.row_runs import take_in_runs
 from h056hunt.suppress import Suppression, apply_allowlist
 
 __all__ = [
@@ -277,11 +279,28 @@ def finish(
     chains = [match for match in matches if match.revocation is not None]
     if campaigns is None:
         campaigns = find_all_campaigns(admin, chains, params)
-    findings = _score_matches(matches, campaigns, data, inputs, admin, params, config)
-    # The copied admin rows are no longer read. They are freed here, and their
-    # pages returned to the system, so the coverage checks do not add to them.
+    findings, pending = _score_matches(
+        matches, campaigns, data, inputs, admin, params, config
+    )
+    # The admin rows, copied where they are not long runs of adjacent
+    # revocations, are no longer read. They are freed here, and their pages
+    # returned to the system, before the campaign findings take their columns
+    # from every revocation and before the coverage checks.
     del admin, campaigns
     release_free_memory()
+    for campaign in pending:
+        findings.append(
+            build_campaign_finding(
+                inputs.revocations,
+                campaign.chain_findings,
+                campaign.shared,
+                params,
+                positions=campaign.positions,
+            )
+        )
+    del pending
+    if params.chain_only:
+        findings = [f for f in findings if f.finding_type != FindingType.PUSH_BOMBING]
     findings.sort(key=Finding.sort_key)
     findings, suppressed = apply_allowlist(findings, config.allowlist)
     for item in suppressed:
@@ -333,7 +352,9 @@ def admin_revocations(revocations: pd.DataFrame) -> pd.DataFrame:
     keys = actor_keys(revocations).to_numpy()
     positions = np.flatnonzero(is_admin)
     order = positions[np.argsort(keys[positions], kind="stable")]
-    admin = revocations[ADMIN_COLUMNS].take(order)
+    # Each actor's rows keep their order, so a mass revoker's rows are long runs
+    # that share the buffers of ``revocations``.
+    admin = take_in_runs(revocations[ADMIN_COLUMNS], order)
     admin[POSITION_COLUMN] = order
     return admin
 
@@ -414,7 +435,9 @@ def _score_matches(
     admin: pd.DataFrame,
     params: DetectionParams,
     config: HuntConfig,
-) -> list[Finding]:
+) -> tuple[list[Finding], list[_PendingCampaign]]:
+    """Return the finding of each match, in match order, and the inputs of each
+    campaign's finding, which the caller builds once the admin rows are freed."""
     shared_by_chain: dict[int, dict[str, dict[str, list[str]]]] = {}
     shared_by_campaign = []
     for campaign in campaigns:
@@ -456,23 +479,29 @@ def _score_matches(
         )
         by_match[id(match)] = finding
         findings.append(finding)
+    pending = []
     for campaign, shared in zip(campaigns, shared_by_campaign, strict=True):
         chain_findings = [by_match[id(chain)] for chain in campaign.chains]
         # The finding reads its columns from every revocation, which the result
-        # keeps anyway, instead of from a copy of the campaign's rows.
-        positions = campaign.revocations[POSITION_COLUMN].to_numpy()
-        findings.append(
-            build_campaign_finding(
-                inputs.revocations,
-                chain_findings,
-                shared,
-                params,
-                positions=positions,
-            )
-        )
-    if params.chain_only:
-        findings = [f for f in findings if f.finding_type != FindingType.PUSH_BOMBING]
-    return findings
+        # keeps anyway, instead of from a copy of the campaign's rows. The
+        # positions are copied, so that no view keeps the admin rows alive.
+        positions = campaign.revocations[POSITION_COLUMN].to_numpy(copy=True)
+        pending.append(_PendingCampaign(positions, chain_findings, shared))
+    return findings, pending
+
+
+class _PendingCampaign(NamedTuple):
+    """The inputs of one campaign's finding.
+
+    Attributes:
+        positions: the campaign's row positions among every revocation.
+        chain_findings: the findings of the chains that followed its revocations.
+        shared: attacker origins shared by those chains' denials.
+    """
+
+    positions: np.ndarray
+    chain_findings: list[Finding]
+    shared: dict[str, dict[str, list[str]]]
 
 
 class _ContextData:

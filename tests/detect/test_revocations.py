@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from h056hunt import schema
+from h056hunt import row_runs, schema
 from h056hunt.detect.revocations import (
     DEFAULT_REVOCATION_ACTIVITIES,
+    _take_rows,
     find_revocations,
     normalise_activity,
 )
@@ -373,3 +375,87 @@ def test_revocations_match_frame_sort() -> None:
     assert revocations["related_record_ids"].tolist() == [
         related[name] for name in first["group"]
     ]
+
+
+def mass_revocation(count: int, other_rows: set[int]) -> pd.DataFrame:
+    """Return an audit frame of one actor revoking ``count`` users, where the
+    rows in ``other_rows`` are other activities."""
+    rows = []
+    for number in range(count):
+        row: dict[str, Any] = {
+            "target_id": f"00000000-0000-4000-8000-{number:012d}",
+            "target_upn": f"user{number}@contoso.example",
+            "event_time": pd.Timestamp("2021-05-17T09:00:00Z")
+            + pd.Timedelta(seconds=number),
+        }
+        if number in other_rows:
+            row["activity"] = "Update group"
+        rows.append(row)
+    return audit_frame(*rows)
+
+
+@pytest.mark.parametrize(
+    "positions",
+    [
+        list(range(200)),
+        [*range(0, 90), *range(91, 200)],
+        [*range(0, 50), *range(60, 120), *range(130, 200)],
+        list(range(0, 200, 2)),
+        [*range(100, 200), *range(0, 90)],
+        [5, 4],
+        [7],
+        [],
+    ],
+    ids=[
+        "one run",
+        "one gap",
+        "two gaps",
+        "every other",
+        "descending",
+        "pair",
+        "one",
+        "none",
+    ],
+)
+def test_take_rows_matches_take(positions: list[int]) -> None:
+    audit = mass_revocation(200, set())
+    index = np.array(positions, dtype=np.int64)
+
+    taken = _take_rows(audit, index)
+
+    expected = audit.iloc[index].reset_index(drop=True)
+    assert list(taken.dtypes) == list(expected.dtypes)
+    assert taken.index.equals(expected.index)
+    assert taken.equals(expected)
+
+
+def test_take_rows_shares_runs() -> None:
+    audit = mass_revocation(200, set())
+    index = np.array([*range(0, 90), *range(91, 200)], dtype=np.int64)
+
+    taken = _take_rows(audit, index)
+
+    chunks = taken["target_id"].array.__arrow_array__().chunks
+    audit_buffers = {
+        buffer.address
+        for chunk in audit["target_id"].array.__arrow_array__().chunks
+        for buffer in chunk.buffers()
+        if buffer is not None
+    }
+    assert len(chunks) == 2
+    for chunk in chunks:
+        for buffer in chunk.buffers():
+            assert buffer is None or buffer.address in audit_buffers
+
+
+def test_mass_revocation_same_as_take(monkeypatch: pytest.MonkeyPatch) -> None:
+    audit = mass_revocation(300, {40, 41, 250})
+    shared, _ = find_revocations(audit)
+    # A minimum run longer than the frame makes every row a copy.
+    monkeypatch.setattr(row_runs, "MIN_RUN_LENGTH", 10**6)
+
+    copied, _ = find_revocations(audit)
+
+    assert len(shared) == 297
+    assert list(shared.dtypes) == list(copied.dtypes)
+    assert shared.equals(copied)
