@@ -190,8 +190,7 @@ def test_copy_with_prefiltered_twin_reported(tmp_path: Path) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="an exact copy of a pre-filtered row counts as pre-filtered on the fast "
-    "path and as a duplicate on the plain path; docs/benchmarks.md states this "
-    "for copies in different files only",
+    "path and as a duplicate on the plain path",
 )
 def test_exact_copy_of_prefiltered_row_counted(tmp_path: Path) -> None:
     success = _signin(

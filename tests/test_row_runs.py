@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from arrow_buffers import assert_shares_buffers
 from h056hunt.row_runs import MIN_RUN_LENGTH, ascending_runs, take_in_runs
 
 POSITION_CASES = {
@@ -71,18 +72,7 @@ def test_runs_share_arrow_buffers() -> None:
 
     selected = take_in_runs(frame["arrow_text"], index)
 
-    chunks = selected.array.__arrow_array__().chunks
-    source = frame["arrow_text"].array.__arrow_array__().chunks
-    source_buffers = {
-        buffer.address
-        for chunk in source
-        for buffer in chunk.buffers()
-        if buffer is not None
-    }
-    assert len(chunks) == 2
-    for chunk in chunks:
-        for buffer in chunk.buffers():
-            assert buffer is None or buffer.address in source_buffers
+    assert_shares_buffers(selected, frame["arrow_text"], chunks=2)
 
 
 def test_ascending_runs_bounds() -> None:

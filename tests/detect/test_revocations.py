@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from arrow_buffers import assert_shares_buffers
 from h056hunt import row_runs, schema
 from h056hunt.detect.revocations import (
     DEFAULT_REVOCATION_ACTIVITIES,
@@ -435,17 +436,7 @@ def test_take_rows_shares_runs() -> None:
 
     taken = _take_rows(audit, index)
 
-    chunks = taken["target_id"].array.__arrow_array__().chunks
-    audit_buffers = {
-        buffer.address
-        for chunk in audit["target_id"].array.__arrow_array__().chunks
-        for buffer in chunk.buffers()
-        if buffer is not None
-    }
-    assert len(chunks) == 2
-    for chunk in chunks:
-        for buffer in chunk.buffers():
-            assert buffer is None or buffer.address in audit_buffers
+    assert_shares_buffers(taken["target_id"], audit["target_id"], chunks=2)
 
 
 def test_mass_revocation_same_as_take(monkeypatch: pytest.MonkeyPatch) -> None:
