@@ -153,7 +153,7 @@ class FactReader:
             newlines: the offsets of its line breaks.
             outside: one bit per byte (see ``csv_scan._bit_mask``), set for the
                 delimiters outside quotes.
-            ascii_only: whether the chunk holds only ASCII bytes.
+            ascii_only: whether the chunk contains only ASCII bytes.
 
         Raises:
             Unsupported: a row with another number of cells than the header, a
