@@ -221,30 +221,29 @@ def load_file(
         )
     scan, in_workers = _join_or_scan(scans, path, display, plan)
     scanned_early = started_early and in_workers
-    facts = scan.facts
-    rows = len(scan.starts) - 1
+    starts, facts = scan.starts, scan.facts
+    rows = len(starts) - 1
     keep = facts.keep & facts.parsed
-    times = facts.times
     keep[scan.hit_rows] = False
     user_codes, user_ids = facts.user_codes, facts.user_ids
     if spec.log == "signin" and columns.upn is not None:
         # A sign-in without a user id is matched by UPN in the plain path, and the
         # second pass finds rows by user id only, so such a row is decoded now.
         missing = np.flatnonzero(keep & (user_codes < 0))
-        has_upn = _rows_with_upn(path, layout, scan.starts, missing, columns.upn)
+        has_upn = _rows_with_upn(path, layout, starts, missing, columns.upn)
         keep[missing[has_upn]] = False
     user_codes[~keep] = -1
     decoded_rows = np.flatnonzero(~keep)
+    prefiltered = int(keep.sum())
+    time_ranges = timeranges.from_nanoseconds(facts.times[keep])
+    # The times and masks take 10 bytes a row, which the decoding below need not
+    # keep alive.
+    del scan, facts, keep
     recorder = RecordingSink(display)
-    _route_rows(path, layout, scan.starts, decoded_rows, recorder)
+    _route_rows(path, layout, starts, decoded_rows, recorder)
     replay(recorder.calls, sink, 0, 0)
-    nanoseconds = times[keep]
-    sink.add_prefiltered(
-        spec.log,
-        Counter({handler.shape: int(keep.sum())}),
-        timeranges.from_nanoseconds(nanoseconds),
-    )
-    logger.debug("%s: %d of %d CSV rows decoded", display, rows - int(keep.sum()), rows)
+    sink.add_prefiltered(spec.log, Counter({handler.shape: prefiltered}), time_ranges)
+    logger.debug("%s: %d of %d CSV rows decoded", display, rows - prefiltered, rows)
     return CsvFastFile(
         path=path,
         display=display,
@@ -252,7 +251,7 @@ def load_file(
         spec=spec,
         dayfirst=sink.dayfirst,
         layout=layout,
-        starts=scan.starts,
+        starts=starts,
         user_codes=user_codes,
         user_ids=user_ids,
         decoded_rows=decoded_rows,
@@ -273,7 +272,10 @@ def _join_or_scan(
     """
     if scans is not None:
         try:
-            return join_scans([future.result() for future in scans]), True
+            parts = [future.result() for future in scans]
+            # The futures would keep each part alive beside the joined scan.
+            scans.clear()
+            return join_scans(parts), True
         except Unsupported:
             # The scan of the same plan and file raises the same reason here.
             raise
