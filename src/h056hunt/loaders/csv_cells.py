@@ -32,7 +32,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from h056hunt.loaders import entra, prefilter
 from h056hunt.loaders.csv_log_analytics import AUDIT_TABLES
 from h056hunt.loaders.fastpath import Unsupported
-from h056hunt.loaders.fields import NULL_PLACEHOLDERS
+from h056hunt.loaders.fields import text as field_text
 
 if TYPE_CHECKING:
     from h056hunt.loaders.csv_scan import Columns
@@ -222,13 +222,13 @@ class FactReader:
         if not len(others):
             return nanoseconds, parsed
 
-        events = [_text(value) for value in primary.texts(others)]
+        events = [field_text(value) for value in primary.texts(others)]
         if envelope is not None:
             blank = [index for index, event in enumerate(events) if event is None]
             if blank:
                 fallbacks = envelope.texts(others[blank])
                 for index, value in zip(blank, fallbacks, strict=True):
-                    events[index] = _text(value)
+                    events[index] = field_text(value)
         present = [index for index, event in enumerate(events) if event is not None]
         if not present:
             return nanoseconds, parsed
@@ -276,7 +276,7 @@ class FactReader:
             lowered = np.ascontiguousarray(_LOWER[windows[bulk]])
             codes[bulk] = self._ids.bulk_codes(lowered.view(f"S{_ID_LENGTH}").ravel())
         for row in np.flatnonzero(~bulk).tolist():
-            user = _text(cells.text(row))
+            user = field_text(cells.text(row))
             if user is not None:
                 codes[row] = self._ids.code(user.lower())
         return codes
@@ -322,12 +322,6 @@ class _UserIds:
             code = self._others[user] = len(self.ids)
             self.ids.append(user)
         return code
-
-
-def _text(value: str) -> str | None:
-    """Return ``value`` stripped, or None for a blank cell or a placeholder."""
-    stripped = value.strip()
-    return None if stripped.lower() in NULL_PLACEHOLDERS else stripped
 
 
 class _Chunk:
