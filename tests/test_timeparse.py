@@ -210,17 +210,33 @@ def test_dayfirst_override() -> None:
     assert series.iloc[0] == utc("2025-03-11T21:41:07Z")
 
 
-def test_override_beats_evidence() -> None:
+def test_override_contradicted_by_evidence_raises() -> None:
+    """A date that reads only day-first shows that --monthfirst would skip it and
+    swap day and month in the others, so the column is rejected."""
+    with pytest.raises(InputError) as caught:
+        parse_column(
+            ["13/11/2024, 00:10:00.000", "12/11/2024, 08:49:37.587"], dayfirst=False
+        )
+    assert caught.value.reason == "contradicted_date_order"
+    assert "'13/11/2024, 00:10:00.000'" in caught.value.message
+    assert "--monthfirst reads as invalid" in caught.value.message
+    assert "rerun with --dayfirst" in caught.value.hint
+
+
+def test_dayfirst_with_month_first_date_raises() -> None:
+    with pytest.raises(InputError) as caught:
+        parse_column(["13/11/2024 10:00", "11/13/2024 10:00"], dayfirst=True)
+    assert caught.value.reason == "contradicted_date_order"
+    assert "'11/13/2024 10:00'" in caught.value.message
+    assert "rerun with --monthfirst" in caught.value.hint
+
+
+def test_override_agreeing_with_evidence() -> None:
     series, failures = parse_column(
-        ["13/11/2024, 00:10:00.000", "12/11/2024, 08:49:37.587"], dayfirst=False
+        ["13/11/2024, 00:10:00.000", "12/11/2024, 08:49:37.587"], dayfirst=True
     )
-    assert failures == [0]
-    assert series.iloc[1] == utc("2024-12-11T08:49:37.587Z")
-
-
-def test_override_skips_conflict_check() -> None:
-    _, failures = parse_column(["13/11/2024 10:00", "11/13/2024 10:00"], dayfirst=True)
-    assert failures == [1]
+    assert failures == []
+    assert series.iloc[1] == utc("2024-11-12T08:49:37.587Z")
 
 
 def test_conflicting_orders_raise() -> None:

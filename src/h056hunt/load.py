@@ -360,7 +360,13 @@ def _load_file(
             logger.warning("%s: the file contains no records", sink.path)
         frames = sink.finish()
     except InputError as error:
-        stops_hunt = error.reason in ("unreadable", "ambiguous_date_order")
+        # A date order that the dates contradict or cannot show is the user's
+        # option to fix, for every file, so lenient hunts stop there too.
+        stops_hunt = error.reason in (
+            "unreadable",
+            "ambiguous_date_order",
+            "contradicted_date_order",
+        )
         if options.strict or (stops_hunt and not options.describe_only):
             raise
         _skip_whole_file(sink, error)

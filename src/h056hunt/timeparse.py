@@ -123,14 +123,19 @@ def parse_time_column(
 
     Raises:
         InputError: with reason ``conflicting_date_order`` when ``dayfirst`` is None
-            and the column has both day-first and month-first slash dates.
+            and the column has both day-first and month-first slash dates, and with
+            reason ``contradicted_date_order`` when the column has a slash date that
+            reads only in the other order than ``dayfirst`` gives.
         AmbiguousDateError: when ``dayfirst`` is None and the column has day-month
             slash dates that read differently in the two orders but none that reads
             only one way.
     """
     prepared = _prepare(values)
+    evidence = _collect_evidence(prepared)
     if dayfirst is None:
-        dayfirst = _decide_dayfirst(_collect_evidence(prepared), path, column)
+        dayfirst = _decide_dayfirst(evidence, path, column)
+    else:
+        _check_date_order(evidence, dayfirst, path, column)
 
     nanoseconds = _convert(prepared, dayfirst=dayfirst)
     index = values.index if isinstance(values, pd.Series) else None
@@ -259,6 +264,37 @@ def _decide_dayfirst(evidence: _DateOrderEvidence, path: str, column: str) -> bo
     # No day-month date in the column reads differently in the two orders, so the
     # choice changes nothing.
     return False
+
+
+def _check_date_order(
+    evidence: _DateOrderEvidence, dayfirst: bool, path: str, column: str
+) -> None:
+    """Raise InputError when a date of the column reads only in the other order.
+
+    Read the given way, such a date is invalid and skipped, and the dates that read
+    both ways get the wrong day and month without any error.
+    """
+    if dayfirst:
+        example, order, option = (
+            evidence.month_first_example,
+            "month-first",
+            "--monthfirst",
+        )
+        given = "--dayfirst"
+    else:
+        example, order, option = evidence.day_first_example, "day-first", "--dayfirst"
+        given = "--monthfirst"
+    if example is None:
+        return
+    raise InputError(
+        path,
+        f"column {column!r} has {order} dates such as {example!r}, which {given} "
+        "reads as invalid, and it would read the other dates with day and month "
+        "swapped",
+        reason="contradicted_date_order",
+        hint=f"rerun with {option}, or without {given} to have the order read from "
+        "the dates",
+    )
 
 
 def _convert(prepared: _PreparedColumn, *, dayfirst: bool) -> np.ndarray:
