@@ -432,3 +432,62 @@ def test_empty_time_says_missing(tmp_path: Path) -> None:
         result.stderr
     )
     assert "None" not in result.stderr
+
+
+def test_invalid_times_warned_five_then_counted(tmp_path: Path) -> None:
+    records = [
+        {
+            "id": f"x{index}",
+            "createdDateTime": f"2026-02-{30 + index % 2}T10:00:00Z",
+            "userId": "00000000-0000-4000-8000-000000000001",
+            "status": {"errorCode": 0},
+        }
+        for index in range(8)
+    ]
+    records.append(
+        {**records[0], "id": "valid", "createdDateTime": "2026-03-02T10:00Z"}
+    )
+    signins = tmp_path / "signins.ndjson"
+    signins.write_text(
+        "".join(json.dumps(record) + "\n" for record in records), encoding="utf-8"
+    )
+
+    result = CliRunner().invoke(
+        main, ["hunt", "--signin", str(signins), "--fail-on", "none"]
+    )
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("record skipped") == 5
+    assert (
+        "3 more records skipped for the same reason (invalid timestamp in "
+        "createdDateTime), not listed one by one" in result.stderr
+    )
+    assert "skipped 8: invalid timestamp" in result.stderr
+
+
+@pytest.mark.parametrize("mode", [[], ["--lenient"]], ids=["strict", "lenient"])
+def test_date_order_contradicted_stops(tmp_path: Path, mode: list[str]) -> None:
+    """--dayfirst on dates that read only month-first would skip 3/13 and swap day
+    and month in 3/2, so the run stops and names the option to use."""
+    records = [
+        {
+            "id": f"x{index}",
+            "createdDateTime": day,
+            "userId": "00000000-0000-4000-8000-000000000001",
+            "status": {"errorCode": 0},
+        }
+        for index, day in enumerate(["3/2/2026 10:00:00", "3/13/2026 10:00:00"])
+    ]
+    signins = tmp_path / "signins.ndjson"
+    signins.write_text(
+        "".join(json.dumps(record) + "\n" for record in records), encoding="utf-8"
+    )
+
+    result = CliRunner().invoke(
+        main, ["hunt", "--signin", str(signins), "--dayfirst", *mode]
+    )
+
+    assert result.exit_code == 2
+    assert "month-first dates such as '3/13/2026 10:00:00'" in result.stderr
+    assert "rerun with --monthfirst" in result.stderr
+    assert result.stdout == ""

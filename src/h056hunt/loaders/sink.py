@@ -24,6 +24,7 @@ from h056hunt.heap import release_free_memory
 from h056hunt.loaders import copies
 from h056hunt.loaders.entra import AuditValuesSink
 from h056hunt.loaders.fields import replace_surrogates
+from h056hunt.plurals import Counted
 from h056hunt.timeparse import parse_time_column
 
 if TYPE_CHECKING:
@@ -112,6 +113,8 @@ class FileSink(AuditValuesSink):
         self._audit_time_columns = self._time_columns["audit"]
         self._signin_time_columns = self._time_columns["signin"]
         self._skip_warnings: Counter[str] = Counter()
+        # Warnings about records skipped for their time, by reason.
+        self._time_warnings: Counter[str] = Counter()
         self._prefiltered_ranges: dict[str, list[np.ndarray]] = {
             log: [] for log in LOGS
         }
@@ -409,10 +412,14 @@ class FileSink(AuditValuesSink):
             entries.append((record, None if line < 0 else line, raw_times[first]))
         if copy_is_bad.any():
             entries.sort(key=lambda entry: entry[0])
+        suppressed: Counter[str] = Counter()
         for record, line, raw_time in entries:
             reason = "missing timestamp" if raw_time is None else "invalid timestamp"
             where = line or f"record {record}"
-            if raw_time is None:
+            self._time_warnings[reason] += 1
+            if self._time_warnings[reason] > _MAX_WARNINGS_PER_REASON:
+                suppressed[reason] += 1
+            elif raw_time is None:
                 logger.warning(
                     "%s, line %s: missing timestamp in %s; record skipped",
                     self.path,
@@ -429,6 +436,15 @@ class FileSink(AuditValuesSink):
                     column,
                 )
             self.skip(reason, line=line, record=record, seen=False)
+        for reason, count in sorted(suppressed.items()):
+            logger.warning(
+                "%s: %s skipped for the same reason (%s in %s), not listed one by "
+                "one; the run summary counts them",
+                self.path,
+                Counted(count, "more record"),
+                reason,
+                column,
+            )
 
     def _build_steps(self) -> pd.DataFrame:
         if not len(self._steps):
