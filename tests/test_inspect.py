@@ -26,6 +26,12 @@ AUTH_DETAILS = (
     '"MFA denied; user declined the authentication"\n'
 )
 STEPS_MISSING = "authenticationDetails: step-level outcomes are unavailable"
+SAMPLE_SIGNINS = Path(__file__).parent.parent / "sample_logs" / "signin.json"
+SAMPLE_AUDIT = SAMPLE_SIGNINS.with_name("audit.json")
+RISK_MISSING = (
+    "riskLevelDuringSignIn and riskState: a revoker's risky sign-ins cannot raise a "
+    "finding's score"
+)
 # A revocation of the user of SIGNINS three days after that sign-in, so the sign-in
 # data does not cover its follow-up window.
 REVOCATION = {
@@ -78,6 +84,17 @@ def test_signins_alone_lack_steps(tmp_path: Path) -> None:
 
     assert STEPS_MISSING in records[signins.name]["missing_fields"]
     assert records[signins.name]["loaded"] == 1
+
+
+def test_risk_fields_missing_named(tmp_path: Path) -> None:
+    """A portal sign-in download has no risk columns; Graph sign-ins have them."""
+    signins = tmp_path / "InteractiveSignIns_2026-03-02.csv"
+    signins.write_text(SIGNINS, encoding="utf-8")
+
+    records = inspect_json(signins, SAMPLE_SIGNINS)
+
+    assert RISK_MISSING in records[signins.name]["missing_fields"]
+    assert RISK_MISSING not in records[SAMPLE_SIGNINS.name]["missing_fields"]
 
 
 def test_conflict_warnings_limited(tmp_path: Path) -> None:
@@ -217,10 +234,6 @@ def test_json_lists_unread_paths(tmp_path: Path) -> None:
     assert records["gone.json"]["records_seen"] == 0
     assert set(records["gone.json"]) == set(records["audit.json"])
     assert records["audit.json"]["error"] is None
-
-
-SAMPLE_SIGNINS = Path(__file__).parent.parent / "sample_logs" / "signin.json"
-SAMPLE_AUDIT = SAMPLE_SIGNINS.with_name("audit.json")
 
 
 def test_note_explains_hunt_loads_more() -> None:

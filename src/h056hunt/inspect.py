@@ -10,12 +10,18 @@ from h056hunt.loaders.sink import FileReport
 from h056hunt.render.text import format_time
 
 # Canonical columns the detection relies on, with what is lost when a file lacks them.
+# A tuple of columns needs any one of them.
 NEEDED_SIGNIN_FIELDS = (
     ("user_id", "userId: prompts are joined by normalised UPN, which is less reliable"),
     ("error_code", "status.errorCode: denials without step details cannot be found"),
     ("additional_details", "status.additionalDetails: denial reasons are unavailable"),
     ("request_id", "originalRequestId: prompts cannot be collapsed per request"),
     ("ip_address", "ipAddress: source IPs of prompts are unknown"),
+    (
+        ("risk_level_during_signin", "risk_state"),
+        "riskLevelDuringSignIn and riskState: a revoker's risky sign-ins cannot "
+        "raise a finding's score",
+    ),
 )
 NEEDED_AUDIT_FIELDS = (
     ("target_id", "targetResources id: revocations are joined by UPN"),
@@ -68,9 +74,11 @@ def missing_fields(report: FileReport, has_steps: bool | None = None) -> list[st
     missing = []
     if _had(report, "signin"):
         present = report.present_columns["signin"]
-        missing.extend(
-            text for name, text in NEEDED_SIGNIN_FIELDS if name not in present
-        )
+        for names, text in NEEDED_SIGNIN_FIELDS:
+            # An entry with several columns needs any one of them.
+            alternatives = (names,) if isinstance(names, str) else names
+            if not any(name in present for name in alternatives):
+                missing.append(text)
         if not (report.step_rows > 0 if has_steps is None else has_steps):
             missing.append(STEPS_FIELD[1])
     if _had(report, "audit"):

@@ -232,7 +232,9 @@ def _reject_row(
         )
     sink.report.partial = True
     if sink.report.error is None:
-        sink.report.error = f"{sink.path}, line {fault.line}: invalid_csv"
+        sink.report.error = (
+            f"{sink.path}, line {fault.line}: invalid CSV: {fault.message}"
+        )
     sink.skip("invalid CSV row", line=fault.line, record=None)
 
 
