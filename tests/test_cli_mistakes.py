@@ -434,23 +434,28 @@ def test_empty_time_says_missing(tmp_path: Path) -> None:
     assert "None" not in result.stderr
 
 
-def test_invalid_times_warned_five_then_counted(tmp_path: Path) -> None:
-    records = [
-        {
-            "id": f"x{index}",
-            "createdDateTime": f"2026-02-{30 + index % 2}T10:00:00Z",
-            "userId": "00000000-0000-4000-8000-000000000001",
-            "status": {"errorCode": 0},
-        }
-        for index in range(8)
+def _write_signins(folder: Path, times: list[str]) -> Path:
+    """Write one successful sign-in of one user per time, as NDJSON."""
+    signins = folder / "signins.ndjson"
+    lines = [
+        json.dumps(
+            {
+                "id": f"x{index}",
+                "createdDateTime": time,
+                "userId": "00000000-0000-4000-8000-000000000001",
+                "status": {"errorCode": 0},
+            }
+        )
+        + "\n"
+        for index, time in enumerate(times)
     ]
-    records.append(
-        {**records[0], "id": "valid", "createdDateTime": "2026-03-02T10:00Z"}
-    )
-    signins = tmp_path / "signins.ndjson"
-    signins.write_text(
-        "".join(json.dumps(record) + "\n" for record in records), encoding="utf-8"
-    )
+    signins.write_text("".join(lines), encoding="utf-8")
+    return signins
+
+
+def test_invalid_times_warned_five_then_counted(tmp_path: Path) -> None:
+    invalid = [f"2026-02-{30 + index % 2}T10:00:00Z" for index in range(8)]
+    signins = _write_signins(tmp_path, [*invalid, "2026-03-02T10:00Z"])
 
     result = CliRunner().invoke(
         main, ["hunt", "--signin", str(signins), "--fail-on", "none"]
@@ -469,19 +474,7 @@ def test_invalid_times_warned_five_then_counted(tmp_path: Path) -> None:
 def test_date_order_contradicted_stops(tmp_path: Path, mode: list[str]) -> None:
     """--dayfirst on dates that read only month-first would skip 3/13 and swap day
     and month in 3/2, so the run stops and names the option to use."""
-    records = [
-        {
-            "id": f"x{index}",
-            "createdDateTime": day,
-            "userId": "00000000-0000-4000-8000-000000000001",
-            "status": {"errorCode": 0},
-        }
-        for index, day in enumerate(["3/2/2026 10:00:00", "3/13/2026 10:00:00"])
-    ]
-    signins = tmp_path / "signins.ndjson"
-    signins.write_text(
-        "".join(json.dumps(record) + "\n" for record in records), encoding="utf-8"
-    )
+    signins = _write_signins(tmp_path, ["3/2/2026 10:00:00", "3/13/2026 10:00:00"])
 
     result = CliRunner().invoke(
         main, ["hunt", "--signin", str(signins), "--dayfirst", *mode]
