@@ -237,7 +237,7 @@ def test_json_lists_unread_paths(tmp_path: Path) -> None:
 
 
 def test_note_explains_hunt_loads_more() -> None:
-    """The note under the table says why a hunt can count more loaded records, and
+    """The note under the table explains why a hunt can count more loaded records, and
     the hunt does count more for the sample sign-ins."""
     table = CliRunner().invoke(main, ["inspect", str(SAMPLE_SIGNINS)])
     hunt = CliRunner().invoke(

@@ -280,19 +280,19 @@ def _check_date_order(
             "month-first",
             "--monthfirst",
         )
-        given = "--dayfirst"
+        flag = "--dayfirst"
     else:
         example, order, option = evidence.day_first_example, "day-first", "--dayfirst"
-        given = "--monthfirst"
+        flag = "--monthfirst"
     if example is None:
         return
     raise InputError(
         path,
-        f"column {column!r} has {order} dates such as {example!r}, which {given} "
+        f"column {column!r} has {order} dates such as {example!r}, which {flag} "
         "reads as invalid, and it would read the other dates with day and month "
         "swapped",
         reason="contradicted_date_order",
-        hint=f"rerun with {option}, or without {given} to have the order read from "
+        hint=f"rerun with {option}, or without {flag} to have the order read from "
         "the dates",
     )
 

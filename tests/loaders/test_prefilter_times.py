@@ -84,7 +84,8 @@ def test_year_bounds_of_nanosecond_times() -> None:
 
 def test_impossible_date_in_large_batch() -> None:
     """numpy 2.4 ends the process with a segmentation fault when it meets an
-    impossible date past a few hundred rows; the bulk parse must not hand it one."""
+    impossible date past a few hundred rows, so the bulk parse must not hand it
+    one."""
     values = ["2026-03-02T10:00:00Z"] * 3000 + ["2023-02-29T00:00:00Z"]
 
     nanoseconds, parsed = prefilter.iso_nanoseconds(_cells(values))

@@ -12,12 +12,13 @@ two delimiters, less the quotes around it and with each doubled quote inside mad
 one. A time or a user id is stripped of white space, and a placeholder such as
 ``null`` counts as missing. Cells in the common forms (an unquoted ISO time, an
 unquoted user id of 36 hex digits and dashes, an ASCII table name) are read in
-bulk; every other cell goes through Python one at a time, and every time in
-another form through :func:`~h056hunt.timeparse.parse_time_column`, which is the
-only part that imports pandas.
+bulk. Times in other forms are copied out in bulk and parsed by
+:func:`~h056hunt.timeparse.parse_time_column`. Other table and user id cells go
+through Python one at a time.
 
-This module imports no pandas or pyarrow, so it runs in the workers that
-:mod:`~h056hunt.loaders.csv_early` forks before the command line imports them.
+Importing this module imports no pandas or pyarrow, so it runs in the workers that
+:mod:`~h056hunt.loaders.csv_early` forks before the command line imports them. Only
+a file with times in other forms makes a worker import pandas, for the parser.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ starts, checks the quoting, searches the literals of
 
 The quoting check accepts only quotes that open a cell, close it or are doubled
 inside it, and no line break inside quotes. It works on one bit per byte. The
-parity of the quotes up to each byte tells whether the byte lies inside quotes, so
+parity of the quotes up to each byte shows whether the byte lies inside quotes, so
 each quote is known to open or close without a loop over the quotes. On such text
 the delimiters outside quotes split each line into the cells that the ``csv``
 module gives in strict mode. ``tests/loaders/test_csv_fastpath.py`` holds the cases

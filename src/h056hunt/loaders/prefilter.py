@@ -1055,10 +1055,10 @@ def iso_nanoseconds(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     seconds = np.zeros(len(cells), dtype=np.int64)
     if parsed.any():
         # numpy's ISO parser reads the date and time. A date that does not exist,
-        # such as 2023-02-29, sends the batch to the slower digit arithmetic, and
-        # is found here first: numpy 2.4 raises ValueError for it only in short
-        # arrays and ends the process with a segmentation fault past a few
-        # hundred rows.
+        # such as 2023-02-29, sends the batch to the slower digit arithmetic. Such
+        # dates are found here first, because numpy 2.4 raises ValueError for them
+        # only in short arrays and ends the process with a segmentation fault past
+        # a few hundred rows.
         if not _dates_exist(cells[parsed]).all():
             return _iso_nanoseconds_by_digits(cells)
         texts = np.ascontiguousarray(head[parsed]).view(f"S{_ISO_HEAD}").ravel()
