@@ -571,3 +571,18 @@ def test_stop_early_ends_csv_workers(tmp_path: Path) -> None:
     assert fastpath._early_executor is None
     assert _still_running(workers) == []
     assert after_stop == late
+
+
+def test_csv_slash_dates_without_order_say_why(tmp_path: Path) -> None:
+    """Without a date order the fast path hands a slash-date export to the plain
+    path, and -v says why before the plain path asks for the order."""
+    _, signin = _csv_corpus(tmp_path)
+
+    result = CliRunner().invoke(main, ["hunt", "--signin", str(signin), "-v"])
+
+    assert result.exit_code == 2
+    assert (
+        f"{signin}: the CSV fast path cannot read this file, so every row is parsed: "
+        "slash dates, which it reads only with --dayfirst or --monthfirst"
+    ) in result.stderr
+    assert "--dayfirst or --monthfirst" in result.stderr.splitlines()[-1]

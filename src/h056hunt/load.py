@@ -431,7 +431,9 @@ def _skip_whole_file(sink: FileSink, error: InputError) -> None:
     unaccounted = report.records_seen - sum(report.skipped.values())
     if unaccounted > 0:
         sink.skip(
-            f"file not read: {error.reason}",
+            # The reason code in words, such as "ambiguous date order"; the
+            # file's error keeps the whole message.
+            f"file not read: {error.reason.replace('_', ' ')}",
             line=None,
             record=None,
             count=unaccounted,

@@ -235,7 +235,9 @@ class FactReader:
             return nanoseconds, parsed
         texts = [events[index] for index in present]
         if self._dayfirst is None and any(map(_DAY_MONTH_START.match, texts)):
-            raise Unsupported("a day-month date, without a date order")
+            raise Unsupported(
+                "slash dates, which it reads only with --dayfirst or --monthfirst"
+            )
         self._parse_others(others[present], texts, nanoseconds, parsed)
         return nanoseconds, parsed
 

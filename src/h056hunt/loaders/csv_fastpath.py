@@ -219,7 +219,17 @@ def load_file(
         scans = pool.submit_calls(
             csv_early.scan_in_worker, [(path, plan, display, span) for span in spans]
         )
-    scan, in_workers = _join_or_scan(scans, path, display, plan)
+    try:
+        scan, in_workers = _join_or_scan(scans, path, display, plan)
+    except Unsupported as reason:
+        # A large export of a shape the fast path reads, so the slower read is
+        # worth a word at -v.
+        logger.info(
+            "%s: the CSV fast path cannot read this file, so every row is parsed: %s",
+            display,
+            reason,
+        )
+        raise
     scanned_early = started_early and in_workers
     starts, facts = scan.starts, scan.facts
     rows = len(starts) - 1
