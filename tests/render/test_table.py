@@ -214,3 +214,34 @@ def test_details_keep_times_and_addresses_whole(
             assert matching, event["time"]
             if event["ip_address"]:
                 assert any(event["ip_address"] in line for line in matching)
+
+
+def test_service_principal_revoker_wraps_at_spaces(tmp_path: Path) -> None:
+    """A campaign by a service principal keeps the widest layout at 200 columns:
+    its name and id wrap at their spaces, with the id whole on one line."""
+    simulated = CliRunner().invoke(
+        main,
+        ["simulate", "--users", "200", "--days", "1", "--seed", "4"]
+        + ["--out", str(tmp_path)],
+    )
+    assert simulated.exit_code == 0, simulated.output
+
+    result = CliRunner().invoke(
+        main,
+        ["hunt", "--audit", str(tmp_path / "audit.ndjson")]
+        + ["--signin", str(tmp_path / "signin.ndjson"), "--fail-on", "none"],
+        env={"COLUMNS": "200"},
+        catch_exceptions=False,
+    )
+
+    assert result.exit_code == 0, result.stderr
+    rows = table_cells(result.stdout)
+    assert tuple(rows[0]) == TABLE_LAYOUTS[0]
+    revokers = [
+        row["Revoked by"] for row in rows if "(service principal" in row["Revoked by"]
+    ]
+    assert revokers
+    ids = [revoker.split()[-1].rstrip(")") for revoker in revokers]
+    for service_principal_id in ids:
+        assert any(service_principal_id in line for line in result.stdout.splitlines())
+    assert all(cell_len(line) <= 200 for line in result.stdout.splitlines())

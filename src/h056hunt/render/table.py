@@ -67,6 +67,9 @@ IDENTIFIER_COLUMNS = frozenset({"User", "Revoked by"})
 WRAP_GROUPS: tuple[tuple[str, ...], ...] = (
     ("Summary", "Prompts"),
     ("Revoked at",),
+    # A service principal's name and id wrap at their spaces, each word whole,
+    # before the table gives up its Type and Summary columns. A UPN has no space.
+    ("Revoked by",),
 )
 WRAPPING_COLUMNS = frozenset(name for group in WRAP_GROUPS for name in group)
 WRAP_MINIMUM_WIDTHS = {"Prompts": 14, "Summary": 24}
