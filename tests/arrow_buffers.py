@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 
-def assert_shares_buffers(taken: pd.Series, source: pd.Series, chunks: int) -> None:
-    """Assert that ``taken`` has ``chunks`` Arrow chunks whose buffers all belong
+def assert_shares_buffers(selected: pd.Series, source: pd.Series, chunks: int) -> None:
+    """Assert that ``selected`` has ``chunks`` Arrow chunks whose buffers all belong
     to ``source``."""
     source_buffers = {
         buffer.address
@@ -14,8 +14,8 @@ def assert_shares_buffers(taken: pd.Series, source: pd.Series, chunks: int) -> N
         for buffer in chunk.buffers()
         if buffer is not None
     }
-    taken_chunks = taken.array.__arrow_array__().chunks
-    assert len(taken_chunks) == chunks
-    for chunk in taken_chunks:
+    selected_chunks = selected.array.__arrow_array__().chunks
+    assert len(selected_chunks) == chunks
+    for chunk in selected_chunks:
         for buffer in chunk.buffers():
             assert buffer is None or buffer.address in source_buffers

@@ -575,7 +575,7 @@ def test_stop_early_ends_csv_workers(tmp_path: Path) -> None:
 
 def test_csv_slash_dates_without_order_say_why(tmp_path: Path) -> None:
     """Without a date order the fast path hands a slash-date export to the plain
-    path, and -v says why before the plain path asks for the order."""
+    path, and -v gives the reason before the plain path asks for the order."""
     _, signin = _csv_corpus(tmp_path)
 
     result = CliRunner().invoke(main, ["hunt", "--signin", str(signin), "-v"])

@@ -279,10 +279,17 @@ def _mixed_rows() -> list[str]:
 
 
 def _row_users(fast_file: csv_fastpath.CsvFastFile) -> list[str | None]:
-    return [
-        fast_file.user_ids[code] if code >= 0 else None
-        for code in fast_file.user_codes.tolist()
-    ]
+    return _user_of_rows(fast_file.user_ids, fast_file.user_codes)
+
+
+def _user_of_rows(user_ids: list[str], codes: np.ndarray) -> list[str | None]:
+    """Return each row's user id from its code, None for -1."""
+    return [user_ids[code] if code >= 0 else None for code in codes.tolist()]
+
+
+def _plan(path: Path) -> csv_scan.ScanPlan:
+    plan = _plan(path)
+    return plan
 
 
 def test_small_chunks_read_like_one(
@@ -323,13 +330,9 @@ def test_spans_join_like_one_scan(tmp_path: Path, count: int) -> None:
     whole file."""
     path = tmp_path / "signin.csv"
     rows = _mixed_rows()
-    # The last line has no line break, and one range may hold no line at all.
+    # The last line has no line break, and one range may contain no line at all.
     path.write_text(_export(rows)[:-2], encoding="utf-8")
-    plan, _ = csv_scan.plan_scan(
-        path,
-        revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
-        max_record_bytes=2**20,
-    )
+    plan = _plan(path)
     spans = csv_scan.split_spans(path, plan.layout, count)
     assert spans[0][0] == plan.layout.data_start
     assert spans[-1][1] == path.stat().st_size
@@ -356,11 +359,7 @@ def test_range_starting_inside_quotes_raises(tmp_path: Path) -> None:
     rows = [_row(index) for index in range(6)]
     rows[3] = rows[3].replace(STATUS, '"two\nlines"')
     path.write_text(_export(rows, "\n"), encoding="utf-8")
-    plan, _ = csv_scan.plan_scan(
-        path,
-        revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
-        max_record_bytes=2**20,
-    )
+    plan = _plan(path)
     inside = path.read_bytes().index(b"two\n") + 4
 
     with pytest.raises(Unsupported, match="inside quotes"):
@@ -368,10 +367,7 @@ def test_range_starting_inside_quotes_raises(tmp_path: Path) -> None:
 
 
 def _users(facts: csv_cells.RowFacts) -> list[str | None]:
-    return [
-        facts.user_ids[code] if code >= 0 else None
-        for code in facts.user_codes.tolist()
-    ]
+    return _user_of_rows(facts.user_ids, facts.user_codes)
 
 
 def test_fall_back_in_later_chunk(
@@ -470,11 +466,7 @@ def test_facts_match_reference_rules(tmp_path: Path) -> None:
         rows.append(f"{envelope},{created},{user},{STATUS},{table}")
     path = tmp_path / "signin.csv"
     path.write_text(_export(rows, header=header), encoding="utf-8")
-    plan, _ = csv_scan.plan_scan(
-        path,
-        revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
-        max_record_bytes=2**20,
-    )
+    plan = _plan(path)
 
     facts = csv_scan.scan_rows(path, plan, "x").facts
 

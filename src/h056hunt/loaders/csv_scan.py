@@ -15,8 +15,8 @@ inside it, and no line break inside quotes. It works on one bit per byte. The
 parity of the quotes up to each byte shows whether the byte lies inside quotes, so
 each quote is known to open or close without a loop over the quotes. On such text
 the delimiters outside quotes split each line into the cells that the ``csv``
-module gives in strict mode. ``tests/loaders/test_csv_fastpath.py`` holds the cases
-at the edge of these rules. Any file outside them raises
+module gives in strict mode. ``tests/loaders/test_csv_fastpath.py`` contains the
+cases at the edge of these rules. Any file outside them raises
 :class:`~h056hunt.loaders.fastpath.Unsupported`.
 """
 
