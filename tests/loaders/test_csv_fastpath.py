@@ -288,7 +288,11 @@ def _user_of_rows(user_ids: list[str], codes: np.ndarray) -> list[str | None]:
 
 
 def _plan(path: Path) -> csv_scan.ScanPlan:
-    plan = _plan(path)
+    plan, _ = csv_scan.plan_scan(
+        path,
+        revocation_activities=DEFAULT_REVOCATION_ACTIVITIES,
+        max_record_bytes=2**20,
+    )
     return plan
 
 
