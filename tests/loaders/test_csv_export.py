@@ -670,6 +670,31 @@ def test_malformed_row_strict_raises(tmp_path: Path, content: str) -> None:
     assert path in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("delimiter", "cell"),
+    [(",", '"frank"x@contoso.example'), (";", '"frank" @contoso.example')],
+)
+def test_text_after_closing_quote_explained(
+    tmp_path: Path, delimiter: str, cell: str
+) -> None:
+    rows = [
+        ["TimeGenerated [UTC]", "UserPrincipalName", "UserId", "ResultType"],
+        ["2026-09-14T19:00:00Z", "frank@contoso.example", "u1", "500121"],
+        ["2026-09-14T19:01:00Z", cell, "u1", "500121"],
+    ]
+    content = "".join(delimiter.join(row) + "\n" for row in rows)
+    path = write(tmp_path, "broken.csv", content)
+
+    with pytest.raises(InputError) as raised:
+        load(signin=[path])
+
+    message = str(raised.value)
+    assert raised.value.line == 3
+    assert f"not by {delimiter!r} or a line end" in message
+    assert 'write each quote inside a quoted cell twice ("")' in message
+    assert "expected after" not in message
+
+
 @pytest.mark.parametrize("content", [BROKEN_QUOTE, EXTRA_CELL])
 def test_malformed_row_lenient_keeps_rest(
     tmp_path: Path, content: str, caplog: pytest.LogCaptureFixture

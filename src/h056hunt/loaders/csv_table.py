@@ -275,8 +275,20 @@ def count_delimiters(header_line: str) -> str:
     return max(DELIMITERS, key=lambda delimiter: counts[delimiter])
 
 
+# The csv module's message for text after the quote that closes a quoted cell.
+_STRAY_TEXT = re.compile(r"'(.)' expected after '\"'", re.DOTALL)
+
+
 def _describe(error: csv.Error) -> str:
     detail = str(error)
+    stray = _STRAY_TEXT.fullmatch(detail)
+    if stray is not None:
+        # Python's text names the delimiter it expected after a closing quote.
+        return (
+            f"a quoted cell is closed by a quote that is followed by other text, "
+            f"not by {stray.group(1)!r} or a line end; write each quote inside a "
+            f'quoted cell twice ("")'
+        )
     if "unexpected end of data" in detail:
         return "a quoted cell that starts in this row is never closed"
     if "new-line character seen in unquoted field" in detail:
