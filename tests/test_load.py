@@ -280,3 +280,20 @@ def test_combine_reuses_unchanged_log(tmp_path: Path) -> None:
     assert changed.signin is not combined.signin
     pd.testing.assert_frame_equal(changed.signin, combined.signin)
     assert earlier["signin"].frame is changed.signin
+
+
+def test_collapse_twice_keeps_dropped_copies() -> None:
+    frame = pd.DataFrame({"record_id": ["S1", "S2"]})
+    dropped = pd.DataFrame({"record_id": ["S2"]})
+    log = _CombinedLog([frame, dropped], frame, Counter(), [], dropped)
+
+    first = log.collapse()
+    again = log.collapse()
+
+    assert len(first) == 2
+    assert first[0] is frame
+    assert first[1] is dropped
+    assert len(again) == 2
+    assert again[0] is frame
+    assert again[1] is dropped
+    assert log.combines(again)

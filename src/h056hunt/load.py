@@ -489,7 +489,8 @@ class _CombinedLog:
         if self.dropped is not None and len(self.dropped):
             parts.append(self.dropped)
         self.parts = parts
-        self.dropped = None
+        # ``dropped`` stays, because a round that adds no rows to this log
+        # reuses this object and collapses it again.
         # The caller appends to its own list, which must not be this one.
         return list(parts)
 
