@@ -735,7 +735,7 @@ class LineScanner:
 
         The chunk is searched a piece of whole lines at a time (see
         :data:`_PIECE_BYTES`), and the newlines counted on the way are kept for
-        :func:`_line_starts`. No needle holds a line end, so every match lies within
+        :func:`_line_starts`. No needle contains a line end, so every match lies within
         one piece.
         """
         hits: list[int] = []
@@ -747,7 +747,7 @@ class LineScanner:
         while start < length:
             end = text.find(NEWLINE, start + _PIECE_BYTES - 1) + 1 or length
             piece = text[start:end]
-            # Most exports hold none of these bytes, so one search clears both the
+            # Most exports contain none of these bytes, so one search clears both the
             # escape search and the fault checks.
             if not special:
                 special = piece.find_first_of(_SPECIAL_BYTES) >= 0
@@ -1170,10 +1170,10 @@ _ASCII_SPECIAL_BYTES = _CONTROL_BYTES + b"\r\\"
 _SPECIAL_BYTES = _ASCII_SPECIAL_BYTES + _HIGH_BYTES
 # The needle searches and the newline count read a chunk this many bytes at a time,
 # up to the next line end, so each search after the first finds the piece in the
-# core's cache. Those four searches alone, over half of the 1M benchmark file, took
-# 0.87 to 0.99 s of CPU in whole 8 MiB chunks and 0.66 to 0.68 s in 256 KiB pieces
-# (1 and 2 MiB pieces: 0.71 to 0.79 s). The whole scan of that half took 2 to 3 %
-# less CPU.
+# core's cache. Over half of the 1M benchmark file, those four searches alone took
+# 0.87 to 0.99 s of CPU in whole 8 MiB chunks. In 256 KiB pieces they took 0.66 to
+# 0.68 s, and in 1 or 2 MiB pieces 0.71 to 0.79 s. The whole scan of that half took
+# 2 to 3 % less CPU.
 _PIECE_BYTES = 256 * 1024
 
 
