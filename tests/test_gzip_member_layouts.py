@@ -48,7 +48,7 @@ def empty_members_between(content: bytes) -> bytes:
 
 
 def padding_past_reads(content: bytes) -> bytes:
-    """Return four members, each followed by more zero bytes than one read holds."""
+    """Return four members, each followed by more zero bytes than one read takes in."""
     size = -(-len(content) // 4)
     parts = [content[start : start + size] for start in range(0, len(content), size)]
     return b"".join(gzip.compress(part) + bytes(3000) for part in parts)

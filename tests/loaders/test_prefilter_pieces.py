@@ -39,8 +39,7 @@ def _hits(
     monkeypatch.setattr(prefilter, "_PIECE_BYTES", piece)
     scanner = LineScanner(spec, container=False, path="x", start_offset=0)
     chunk = bytearray(data) + bytes(fastpath.WINDOW_SLACK)
-    hits = scanner._needle_hits(chunk, sz.Str(chunk)[: len(data)])
-    return hits, scanner._newlines
+    return scanner._needle_hits(chunk, sz.Str(chunk)[: len(data)])
 
 
 def _specs() -> list[LogSpec]:
@@ -94,7 +93,7 @@ def test_piece_search_on_generated_lines(lines: list[str], piece: int) -> None:
         monkeypatch.undo()
 
 
-def test_needles_hold_no_line_end() -> None:
+def test_needles_contain_no_line_end() -> None:
     # A match of a needle with a line end could span two pieces.
     for spec in _specs():
         for needle in (*spec.needles, *spec.uncased_needles):

@@ -383,10 +383,8 @@ class LineScanner:
         # value's opening quote that the user key adds.
         user_key = spec.user_key or b""
         self._user_name = user_key[: user_key.find(b'"', 1) + 1]
-        # Whether the chunk that feed() scans contains a backslash, and how many
-        # line ends it holds.
+        # Whether the chunk that feed() scans contains a backslash.
         self._has_backslash = False
-        self._newlines = 0
 
     def feed(self, chunk: bytes | bytearray | memoryview, length: int) -> None:
         """Scan the first ``length`` bytes of ``chunk``: whole lines, the last of
@@ -412,10 +410,10 @@ class LineScanner:
     def _feed_whole_lines(
         self, chunk: bytes | bytearray | memoryview, text: sz.Str, length: int
     ) -> None:
-        hits = self._needle_hits(chunk, text)
+        hits, newlines = self._needle_hits(chunk, text)
         if self.upn_search is not None:
             self._upn_hits = self.upn_search.hits(chunk, length)
-        if not self._feed_regular(chunk, text, hits):
+        if not self._feed_regular(chunk, text, hits, newlines):
             self._feed_lines(chunk, text, hits)
 
     def _cut_off_text(
@@ -449,9 +447,11 @@ class LineScanner:
         return self.result
 
     def _feed_regular(
-        self, chunk: bytes | bytearray, text: sz.Str, hits: list[int]
+        self, chunk: bytes | bytearray, text: sz.Str, hits: list[int], newlines: int
     ) -> bool:
         """Scan a chunk whose every line is a Graph record, with array operations.
+
+        ``newlines`` is the count of line ends in ``text``.
 
         Returns False, having changed nothing, when some line is not: blank, of
         another shape, without the time key or with it twice.
@@ -479,7 +479,7 @@ class LineScanner:
             return False
         data = np.frombuffer(chunk, dtype=np.uint8)
         key_array = np.array(keys, dtype=np.int64)
-        starts = _line_starts(data, text, key_array, self._newlines)
+        starts = _line_starts(data, text, key_array, newlines)
         if starts is None:
             return False
         ends = np.append(starts[1:] - 1, length)
@@ -730,13 +730,13 @@ class LineScanner:
 
     def _needle_hits(
         self, chunk: bytes | bytearray | memoryview, text: sz.Str
-    ) -> list[int]:
-        """Return where the needles and the faulty bytes of ``text`` are, in order.
+    ) -> tuple[list[int], int]:
+        """Return where the needles and the faulty bytes of ``text`` are, in order,
+        and the count of its line ends.
 
         The chunk is searched a piece of whole lines at a time (see
-        :data:`_PIECE_BYTES`), and the newlines counted on the way are kept for
-        :func:`_line_starts`. No needle contains a line end, so every match lies within
-        one piece.
+        :data:`_PIECE_BYTES`), and the line ends are counted on the way. No needle
+        contains a line end, so every match lies within one piece.
         """
         hits: list[int] = []
         length = len(text)
@@ -763,7 +763,6 @@ class LineScanner:
                     position = sz.utf8_uncased_search(piece, needle, position + 1)
             newlines += piece.count(NEWLINE)
             start = end
-        self._newlines = newlines
         self._has_backslash = False
         if special:
             if text.find_first_of(_ASCII_SPECIAL_BYTES) >= 0:
@@ -779,7 +778,7 @@ class LineScanner:
         if self.spec.word_groups:
             hits.extend(self._word_hits(chunk, text))
         hits.sort()
-        return hits
+        return hits, newlines
 
     def _line(
         self,
