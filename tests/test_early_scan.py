@@ -188,7 +188,7 @@ def test_early_pool_with_dead_worker_replaced() -> None:
     assert early.futures is not None
     concurrent.futures.wait(early.futures)
 
-    # A worker ends like this, by SIGBUS, when its file shrinks under its memory map.
+    # A worker ends like this when the system kills it.
     assert fastpath._early_executor is not None
     worker = next(iter(fastpath._early_executor._processes.values()))
     os.kill(worker.pid, signal.SIGKILL)

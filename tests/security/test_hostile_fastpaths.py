@@ -119,6 +119,21 @@ def test_file_shrinking_at_line_end(tmp_path: Path) -> None:
     assert "Records: 3 seen, 3 loaded" in result.stderr
 
 
+def test_file_shrinking_in_last_range(tmp_path: Path) -> None:
+    # The last worker's range has no planned end. Its first chunk is read before
+    # the file shrinks, and its next read finds the end of the file before the
+    # size that the file had when the range started.
+    records = 70_000
+    path = write_signins(tmp_path / "signins.json", records)
+    kept_records = records * 80 // 100
+    kept_bytes = sum(len(export_line(number)) for number in range(kept_records))
+    second_range = path.stat().st_size // 2
+    assert second_range + fastpath.CHUNK_BYTES < kept_bytes
+    result = run_wrapped(SHRINK_DURING_SCAN, str(path), str(kept_bytes), "parallel")
+    assert result.returncode == 0, result.stderr
+    assert f"Records: {kept_records} seen, {kept_records} loaded" in result.stderr
+
+
 def write_csv(path: Path, rows: list[str], padding: int = 0) -> Path:
     header = LOG_ANALYTICS_HEADER + " " * padding
     path.write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode())
