@@ -1200,7 +1200,7 @@ def _chunks(
     from the checkpoint of ``gzip_index`` before ``start``, or from its start.
 
     Reading copies every byte into the buffer, yet it costs less CPU than the
-    memory maps that scan workers used until 6 December 2026. With the searches
+    memory maps that scan workers used until 5 December 2026. With the searches
     run piece by piece, the two workers' scan of the 1M benchmark file took 3.3
     to 3.5 s of CPU mapped and 3.1 to 3.2 s read (four runs each). A file that
     shrank under a map also ended its worker with SIGBUS.
