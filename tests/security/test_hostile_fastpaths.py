@@ -134,6 +134,66 @@ def test_file_shrinking_in_last_range(tmp_path: Path) -> None:
     assert f"Records: {kept_records} seen, {kept_records} loaded" in result.stderr
 
 
+# Truncates the input file after the first range's scan has read its range and
+# before the second range's scan opens the file, as when the second range waits in
+# the queue behind another file. The parallel scan takes files from 1 MiB up.
+SHRINK_BEFORE_SECOND_RANGE = """
+    import os, sys, time
+    from h056hunt.cli import main
+    from h056hunt.loaders import fastpath
+
+    target, size, marker = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    fastpath.PARALLEL_MIN_BYTES = 1024 * 1024
+    chunks = fastpath._chunks
+
+    def chunks_with_shrink(task, start, end, **options):
+        if start == 0:
+            yield from chunks(task, start, end, **options)
+            open(marker, "w").close()
+            return
+        deadline = time.monotonic() + 60
+        while not os.path.exists(marker) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.truncate(target, size)
+        yield from chunks(task, start, end, **options)
+
+    fastpath._chunks = chunks_with_shrink
+    sys.argv = ["h056", "hunt", "--signin", target, "--fail-on", "none"]
+    main()
+"""
+
+
+@pytest.mark.parametrize("kept_records", [0, 3])
+def test_file_shrinking_before_second_range(tmp_path: Path, kept_records: int) -> None:
+    # The second range starts past the new end of the file. Unless its scan
+    # raises there, the run counts the first range's lines, which are gone.
+    path = write_signins(tmp_path / "signins.json", 20_000)
+    kept_bytes = sum(len(export_line(number)) for number in range(kept_records))
+    marker = tmp_path / "first-range-read"
+    result = run_wrapped(
+        SHRINK_BEFORE_SECOND_RANGE, str(path), str(kept_bytes), str(marker)
+    )
+    assert path.stat().st_size == kept_bytes
+    assert "Traceback" not in result.stderr
+    if kept_records:
+        assert result.returncode == 0, result.stderr
+        assert f"Records: {kept_records} seen, {kept_records} loaded" in result.stderr
+    else:
+        assert result.returncode == 2, result.stderr
+        assert "contain no records" in result.stderr
+
+
+def test_chunks_past_end_of_file_rejected(tmp_path: Path) -> None:
+    path = write_signins(tmp_path / "signins.json", 10)
+    size = path.stat().st_size
+    spec = fastpath.prefilter.signin_spec()
+    limits = fastpath._Limits(2**30, 2**20)
+    plan = fastpath.RangePlan(size + 100, None)
+    task = fastpath._Task(path, "signins.json", spec, False, False, plan, limits)
+    with pytest.raises(fastpath.Unsupported, match="file changed while it was read"):
+        list(fastpath._chunks(task, plan.start, plan.end))
+
+
 def write_csv(path: Path, rows: list[str], padding: int = 0) -> Path:
     header = LOG_ANALYTICS_HEADER + " " * padding
     path.write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode())

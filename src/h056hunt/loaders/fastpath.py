@@ -1212,8 +1212,8 @@ def _chunks(
     shrank under a map also ended its worker with SIGBUS.
 
     Raises:
-        Unsupported: a line is longer than a chunk, or gzip content expands past
-            its limit.
+        Unsupported: a line is longer than a chunk, gzip content expands past
+            its limit, or a plain file ends before ``start`` or ``end``.
     """
     limits = task.limits
     buffer = bytearray(CHUNK_BYTES + WINDOW_SLACK)
@@ -1224,6 +1224,13 @@ def _chunks(
             # The size at the start bounds the read, so lines appended meanwhile
             # are not scanned, and a file that shrinks is noticed below.
             end = os.fstat(stream.fileno()).st_size
+            if end < start:
+                # The file shrank before this range opened it, maybe after an
+                # earlier range had read lines that are now gone.
+                raise Unsupported(
+                    f"the file changed while it was read: it ends at byte {end}, "
+                    f"before the range that starts at byte {start}"
+                )
         while True:
             room = len(buffer) - WINDOW_SLACK - carry
             if end is not None:
