@@ -194,6 +194,63 @@ def test_chunks_past_end_of_file_rejected(tmp_path: Path) -> None:
         list(fastpath._chunks(task, plan.start, plan.end))
 
 
+# Replaces the input file by a rename, or truncates it, once every range has been
+# read and before the run routes the scanned records. With the mode "parallel" the
+# parallel scan takes files from 1 MiB up, and the second range waits for the
+# first so that the change comes after both.
+CHANGE_AFTER_SCAN = """
+    import os, sys, time
+    from h056hunt.cli import main
+    from h056hunt.loaders import fastpath
+
+    target, mode, change, marker = sys.argv[1:5]
+    if mode == "parallel":
+        fastpath.PARALLEL_MIN_BYTES = 1024 * 1024
+    chunks = fastpath._chunks
+
+    def chunks_then_change(task, start, end, **options):
+        if mode == "parallel" and start == 0:
+            yield from chunks(task, start, end, **options)
+            open(marker, "w").close()
+            return
+        deadline = time.monotonic() + 60
+        while mode == "parallel" and not os.path.exists(marker):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        yield from chunks(task, start, end, **options)
+        if change.startswith("truncate:"):
+            os.truncate(target, int(change.removeprefix("truncate:")))
+        else:
+            os.replace(change, target)
+
+    fastpath._chunks = chunks_then_change
+    sys.argv = ["h056", "hunt", "--signin", target, "--fail-on", "none"]
+    main()
+"""
+
+
+@pytest.mark.parametrize("mode", ["in-process", "parallel"])
+@pytest.mark.parametrize("change", ["truncate", "rename"])
+def test_file_changed_after_scan(tmp_path: Path, mode: str, change: str) -> None:
+    # The run must not keep the counts of the file it scanned, and the second
+    # pass must not read the other file at the offsets of the first.
+    path = write_signins(tmp_path / "signins.json", 20_000)
+    kept_records = 3
+    if change == "truncate":
+        kept_bytes = sum(len(export_line(number)) for number in range(kept_records))
+        argument = f"truncate:{kept_bytes}"
+    else:
+        kept_records = 5_000
+        write_signins(tmp_path / "replacement.json", kept_records)
+        argument = str(tmp_path / "replacement.json")
+    marker = tmp_path / "first-range-read"
+    result = run_wrapped(CHANGE_AFTER_SCAN, str(path), mode, argument, str(marker))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"Records: {kept_records} seen, {kept_records} loaded" in result.stderr
+
+
 def write_csv(path: Path, rows: list[str], padding: int = 0) -> Path:
     header = LOG_ANALYTICS_HEADER + " " * padding
     path.write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode())

@@ -163,11 +163,12 @@ class FileIdentity:
 class FastFile:
     """The index of one fast-path file that the second pass reads blocks by.
 
-    ``identity`` is the file as the first pass left it, or None when it could not be
-    checked. ``changed`` gives the reason when the second pass found the file changed
-    and read nothing from it. ``gzip_index`` holds the checkpoints that the second
-    pass starts inflating from, when the first pass took them. ``record_shifts``
-    holds ``(line, count)`` of each broken line that the plain path counts as
+    ``identity`` is the file as it was before the first pass, which found it the
+    same after its scan, or None when it could not be checked. ``changed`` gives
+    the reason when the second pass found the file changed and read nothing from
+    it. ``gzip_index`` contains the checkpoints that the second pass starts
+    inflating from, when the first pass took them. ``record_shifts`` contains
+    ``(line, count)`` of each broken line that the plain path counts as
     ``count + 1`` records, sorted by the 0-based line of the file, so the second
     pass numbers the records after it as the plain path does.
     """
@@ -468,6 +469,10 @@ class PendingFile:
     futures: list[Future[RangeOutcome]] | None = None
     # The file as it was before an early scan was queued; None for other scans.
     identity: FileIdentity | None = None
+    # The file as it was before its ranges were planned. The scan's outcomes are
+    # used only if the file still has this identity after the scan, and the
+    # second pass checks the file against it.
+    scan_identity: FileIdentity | None = None
 
     def complete(self, sink: FileSink, *, strict: bool = True) -> FastFile:
         """Wait for the scan, route its decoded records into ``sink``, index it.
@@ -501,6 +506,9 @@ class PendingFile:
                     whole.display,
                     broken,
                 )
+        # Checked before anything reaches the sink, so the plain path can still
+        # read the file as it is now.
+        self._raise_if_changed()
         line = framing.first_line
         record = 0
         record_shifts: list[tuple[int, int]] = []
@@ -578,7 +586,20 @@ class PendingFile:
             scans,
             gzip_index,
             record_shifts,
+            self.scan_identity,
         )
+
+    def _raise_if_changed(self) -> None:
+        """Raise Unsupported unless the file has the identity it had before the
+        scan. A file replaced, cut or written to meanwhile may have given the
+        ranges different content, or the scanned lines may be gone.
+        """
+        try:
+            check_unchanged(self.task.path, self.scan_identity)
+        except FileChanged as error:
+            raise Unsupported(
+                f"the file changed while it was scanned: {error}"
+            ) from error
 
     def _outcomes(
         self,
@@ -635,6 +656,8 @@ def start_file(
         Unsupported: the plain path must read the file.
     """
     try:
+        # Taken first, so that any change from here on shows after the scan.
+        scan_identity = FileIdentity.of(path)
         compressed, framing = _detect(path)
     except _READ_ERRORS as error:
         raise Unsupported(f"the file cannot be read here: {error}") from error
@@ -650,14 +673,19 @@ def start_file(
         path, display, spec, container, compressed, RangePlan(0, None), limits
     )
     if compressed:
-        return PendingFile(whole, framing, [RangePlan(framing.first_offset, None)])
+        return PendingFile(
+            whole,
+            framing,
+            [RangePlan(framing.first_offset, None)],
+            scan_identity=scan_identity,
+        )
     ranges = _plan_ranges(
         path, framing.first_offset, path.stat().st_size, framing.first_line
     )
     early = _claim_early(whole, ranges)
     if early is not None:
         return early
-    pending = PendingFile(whole, framing, ranges)
+    pending = PendingFile(whole, framing, ranges, scan_identity=scan_identity)
     if pool is not None and len(ranges) > 1:
         pending.futures = pool.submit([replace(whole, plan=plan) for plan in ranges])
     return pending
@@ -1534,6 +1562,7 @@ def _fast_file(
     scans: list[ScanResult],
     gzip_index: GzipIndex | None = None,
     record_shifts: list[tuple[int, int]] | None = None,
+    identity: FileIdentity | None = None,
 ) -> FastFile:
     shifts = record_shifts or []
     offsets: list[int] = []
@@ -1541,12 +1570,6 @@ def _fast_file(
     lines: list[int] = []
     records: list[int] = []
     user_index: list[tuple[PairFile, int]] = []
-    # NOTE: the identity is taken after the scan, so the second pass does not see a
-    # change made during the first pass. The scan itself catches a file that shrinks.
-    try:
-        identity: FileIdentity | None = FileIdentity.of(path)
-    except OSError:
-        identity = None
     for plan, scan in zip(ranges, scans, strict=True):
         range_end = plan.end if plan.end is not None else np.iinfo(np.int64).max
         base = len(offsets)
