@@ -194,10 +194,10 @@ def test_chunks_past_end_of_file_rejected(tmp_path: Path) -> None:
         list(fastpath._chunks(task, plan.start, plan.end))
 
 
-# Replaces the input file by a rename, or truncates it, once every range has been
-# read and before the run routes the scanned records. With the mode "parallel" the
-# parallel scan takes files from 1 MiB up, and the second range waits for the
-# first so that the change comes after both.
+# Replaces the input file by a rename, truncates it or appends to it, once every
+# range has been read and before the run routes the scanned records. With the
+# mode "parallel" the parallel scan takes files from 1 MiB up, and the second
+# range waits for the first so that the change comes after both.
 CHANGE_AFTER_SCAN = """
     import os, sys, time
     from h056hunt.cli import main
@@ -221,6 +221,10 @@ CHANGE_AFTER_SCAN = """
         yield from chunks(task, start, end, **options)
         if change.startswith("truncate:"):
             os.truncate(target, int(change.removeprefix("truncate:")))
+        elif change.startswith("append:"):
+            with open(change.removeprefix("append:"), "rb") as source:
+                with open(target, "ab") as output:
+                    output.write(source.read())
         else:
             os.replace(change, target)
 
@@ -231,7 +235,7 @@ CHANGE_AFTER_SCAN = """
 
 
 @pytest.mark.parametrize("mode", ["in-process", "parallel"])
-@pytest.mark.parametrize("change", ["truncate", "rename"])
+@pytest.mark.parametrize("change", ["truncate", "rename", "append"])
 def test_file_changed_after_scan(tmp_path: Path, mode: str, change: str) -> None:
     # The run must not keep the counts of the file it scanned, and the second
     # pass must not read the other file at the offsets of the first.
@@ -240,6 +244,12 @@ def test_file_changed_after_scan(tmp_path: Path, mode: str, change: str) -> None
     if change == "truncate":
         kept_bytes = sum(len(export_line(number)) for number in range(kept_records))
         argument = f"truncate:{kept_bytes}"
+    elif change == "append":
+        # Lines 20,000 to 20,099 of the same export, without a line end at the end.
+        added = "".join(export_line(number) for number in range(20_000, 20_100))
+        (tmp_path / "added.json").write_text(added.removesuffix("\n"))
+        kept_records = 20_100
+        argument = f"append:{tmp_path / 'added.json'}"
     else:
         kept_records = 5_000
         write_signins(tmp_path / "replacement.json", kept_records)
