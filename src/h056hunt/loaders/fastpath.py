@@ -552,6 +552,8 @@ class PendingFile:
         cut_off_line = outcomes[-1].scan.cut_off_line
         if tail is not None:
             assert framing.opening is not None
+            # NOTE: this read comes after the identity check, so a change made
+            # during it is seen only when a second pass reads the file.
             logger.debug(
                 "%s: the plain path's document reader reads the file from line %d, "
                 "which the fast path cannot read",
@@ -593,6 +595,9 @@ class PendingFile:
         """Raise Unsupported unless the file has the identity it had before the
         scan. A file replaced, cut or written to meanwhile may have given the
         ranges different content, or the scanned lines may be gone.
+
+        NOTE: a rewrite in place that keeps the size and the modification time,
+        as within one tick of the file system's clock, is not seen.
         """
         try:
             check_unchanged(self.task.path, self.scan_identity)
