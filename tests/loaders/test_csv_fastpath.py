@@ -370,6 +370,51 @@ def test_range_starting_inside_quotes_raises(tmp_path: Path) -> None:
         csv_scan.scan_rows(path, plan, "x", (plan.layout.data_start, inside))
 
 
+def _long_status(length: int) -> str:
+    """Return a Status cell of about ``length`` bytes, for a line longer than a
+    chunk."""
+    reason = "x" * length
+    return f'"{{""errorCode"":0,""failureReason"":""{reason}""}}"'
+
+
+def test_line_longer_than_chunk_grows_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "signin.csv"
+    rows = _mixed_rows()
+    rows[20] = _row(20, _long_status(3000))
+    path.write_text(_export(rows), encoding="utf-8")
+    whole_sink = FileSink(str(path), "signin", None)
+    whole = _load_into(path, whole_sink)
+
+    monkeypatch.setattr(csv_scan, "CHUNK_BYTES", 1024)
+    monkeypatch.setattr(csv_scan, "MAX_CHUNK_BYTES", 4096)
+    chunked_sink = FileSink(str(path), "signin", None)
+    chunked = _load_into(path, chunked_sink)
+
+    assert _row_users(chunked) == _row_users(whole)
+    assert chunked.decoded_rows.tolist() == whole.decoded_rows.tolist()
+    assert chunked_sink.report.prefiltered == whole_sink.report.prefiltered
+    assert chunked_sink.finish().signin.equals(whole_sink.finish().signin)
+
+
+def test_line_longer_than_max_chunk_unsupported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "signin.csv"
+    rows = _mixed_rows()
+    rows[20] = _row(20, _long_status(5000))
+    path.write_text(_export(rows), encoding="utf-8")
+    monkeypatch.setattr(csv_scan, "CHUNK_BYTES", 1024)
+    monkeypatch.setattr(csv_scan, "MAX_CHUNK_BYTES", 4096)
+    sink = FileSink(str(path), "signin", None)
+
+    with pytest.raises(Unsupported, match="longer than the scan buffer"):
+        _load_into(path, sink)
+
+    assert sink.report.records_seen == 0
+
+
 def _users(facts: csv_cells.RowFacts) -> list[str | None]:
     return _user_of_rows(facts.user_ids, facts.user_codes)
 

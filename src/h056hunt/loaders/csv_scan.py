@@ -49,9 +49,11 @@ from h056hunt.sources import GZIP_MAGIC, UTF16_MARKS
 # Bytes read and checked at a time. The checks make a byte mask of the whole chunk
 # for each byte value they look for. On the 1M Log Analytics export the scan
 # workers took 4.96 to 5.09 s of CPU with 2 MiB chunks. With 8 MiB chunks they
-# took 5.33 to 5.42 s, and with 1 MiB chunks 5.26 to 5.42 s. A line longer than a
-# chunk sends the file to the plain path.
+# took 5.33 to 5.42 s, and with 1 MiB chunks 5.26 to 5.42 s.
 CHUNK_BYTES = 2 * 1024 * 1024
+# A line longer than a chunk doubles the chunk up to this size. A line longer still
+# sends the file to the plain path.
+MAX_CHUNK_BYTES = 8 * 1024 * 1024
 # Smaller files go to the plain path: it maps every row in well under a second, and
 # small exports keep every per-row check and count.
 MIN_BYTES = 1024 * 1024
@@ -278,16 +280,17 @@ def scan_rows(
     starts: list[np.ndarray] = [np.array([begin], dtype=np.int64)]
     hits: list[np.ndarray] = []
     first_bytes: list[np.ndarray] = []
-    buffer = bytearray(CHUNK_BYTES + WINDOW_SLACK)
+    capacity = CHUNK_BYTES
+    buffer = bytearray(capacity + WINDOW_SLACK)
     padded = np.frombuffer(buffer, np.uint8)
-    flags = np.zeros(CHUNK_BYTES + 64, dtype=bool)
+    flags = np.zeros(capacity + 64, dtype=bool)
     carry = 0
     position = begin
     try:
         with path.open("rb") as raw:
             raw.seek(position)
             while True:
-                room = CHUNK_BYTES - carry
+                room = capacity - carry
                 if end is not None:
                     room = min(room, end - position - carry)
                 read = raw.readinto(memoryview(buffer)[carry : carry + room])
@@ -297,12 +300,20 @@ def scan_rows(
                     break
                 cut = filled if at_end else buffer.rfind(b"\n", 0, filled) + 1
                 if cut == 0:
-                    if filled < CHUNK_BYTES:
+                    carry = filled
+                    if filled < capacity:
                         # The rest of the range may be one line without a line
                         # break at the end of the file: read on until the end.
-                        carry = filled
                         continue
-                    raise Unsupported("a line is longer than the scan buffer")
+                    if capacity >= MAX_CHUNK_BYTES:
+                        raise Unsupported("a line is longer than the scan buffer")
+                    capacity = min(2 * capacity, MAX_CHUNK_BYTES)
+                    grown = bytearray(capacity + WINDOW_SLACK)
+                    grown[:filled] = buffer[:filled]
+                    buffer = grown
+                    padded = np.frombuffer(buffer, np.uint8)
+                    flags = np.zeros(capacity + 64, dtype=bool)
+                    continue
                 array = np.frombuffer(buffer, np.uint8, count=cut)
                 newlines, outside, ascii_only = _check_chunk(
                     array, buffer, decoder, delimiter, at_end, flags
