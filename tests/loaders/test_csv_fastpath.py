@@ -370,25 +370,31 @@ def test_range_starting_inside_quotes_raises(tmp_path: Path) -> None:
         csv_scan.scan_rows(path, plan, "x", (plan.layout.data_start, inside))
 
 
-def _long_status(length: int) -> str:
-    """Return a Status cell of about ``length`` bytes, for a line longer than a
-    chunk."""
+def _export_with_long_line(path: Path, length: int) -> Path:
+    """Write the mixed rows with one successful sign-in whose Status cell is about
+    ``length`` bytes long."""
     reason = "x" * length
-    return f'"{{""errorCode"":0,""failureReason"":""{reason}""}}"'
+    status = f'"{{""errorCode"":0,""failureReason"":""{reason}""}}"'
+    rows = _mixed_rows()
+    rows[20] = _row(20, status)
+    path.write_text(_export(rows), encoding="utf-8")
+    return path
+
+
+def _small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read in 1 KiB chunks that may grow to 4 KiB."""
+    monkeypatch.setattr(csv_scan, "CHUNK_BYTES", 1024)
+    monkeypatch.setattr(csv_scan, "MAX_CHUNK_BYTES", 4096)
 
 
 def test_line_longer_than_chunk_grows_chunk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "signin.csv"
-    rows = _mixed_rows()
-    rows[20] = _row(20, _long_status(3000))
-    path.write_text(_export(rows), encoding="utf-8")
+    path = _export_with_long_line(tmp_path / "signin.csv", 3000)
     whole_sink = FileSink(str(path), "signin", None)
     whole = _load_into(path, whole_sink)
 
-    monkeypatch.setattr(csv_scan, "CHUNK_BYTES", 1024)
-    monkeypatch.setattr(csv_scan, "MAX_CHUNK_BYTES", 4096)
+    _small_chunks(monkeypatch)
     chunked_sink = FileSink(str(path), "signin", None)
     chunked = _load_into(path, chunked_sink)
 
@@ -401,12 +407,8 @@ def test_line_longer_than_chunk_grows_chunk(
 def test_line_longer_than_max_chunk_unsupported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "signin.csv"
-    rows = _mixed_rows()
-    rows[20] = _row(20, _long_status(5000))
-    path.write_text(_export(rows), encoding="utf-8")
-    monkeypatch.setattr(csv_scan, "CHUNK_BYTES", 1024)
-    monkeypatch.setattr(csv_scan, "MAX_CHUNK_BYTES", 4096)
+    path = _export_with_long_line(tmp_path / "signin.csv", 5000)
+    _small_chunks(monkeypatch)
     sink = FileSink(str(path), "signin", None)
 
     with pytest.raises(Unsupported, match="longer than the scan buffer"):
