@@ -335,11 +335,8 @@ class GzipInflater:
 
         The piece is at most ``size`` bytes long, kept within the piece bounds.
         """
-        # An empty slice of the last piece would keep all of it alive while the
-        # next one is inflated. Releasing it first lets the allocator reuse its
-        # memory: inflating the 1M benchmark file as the first pass does took 19k
-        # page faults instead of 165k, and 2.85 to 2.92 s of CPU instead of 2.95
-        # to 3.09 s (three runs each).
+        # An empty slice of the last piece keeps the whole piece alive. Released
+        # first, its memory is reused: 19k page faults instead of 165k on 4.2 GB.
         self._output = memoryview(b"")
         limit = min(max(size, _GZIP_MIN_PIECE_BYTES), self._max_piece)
         while True:
