@@ -230,7 +230,7 @@ def optional_int(value: object) -> int | None:
     """Return the value as an int, or None when it is missing."""
     if value is None or pd.isna(value):
         return None
-    return int(value)  # type: ignore[call-overload]
+    return int(value)  # type: ignore[call-overload,no-any-return]
 
 
 def _timeline(

@@ -84,7 +84,7 @@ class ExitCode(enum.IntEnum):
     INTERRUPTED = 130
 
 
-class _Duration(click.ParamType):
+class _Duration(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2 on
     name = "duration"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
@@ -192,29 +192,34 @@ class _Command(click.Command):
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as error:
+            # click declares an error's message final, so a new error replaces it.
             if "unexpected extra argument" in error.message:
                 # The shell expands an unquoted pattern into several words, and an
                 # option takes one.
-                error.message += (
-                    "; an option takes one path: repeat it for each file, give a "
-                    "folder, or quote a pattern ('exports/*.json')"
+                message = (
+                    f"{error.message}; an option takes one path: repeat it for each "
+                    "file, give a folder, or quote a pattern ('exports/*.json')"
                 )
                 if not any(arg.startswith("-") for arg in args):
-                    error.message += (
+                    message += (
                         "; give the audit export with --audit and the sign-in "
                         "export with --signin"
                     )
-            elif isinstance(error, click.NoSuchOption) and error.option_name in (
+                raise click.UsageError(message, ctx=error.ctx) from None
+            if isinstance(error, click.NoSuchOption) and error.option_name in (
                 "--audit",
                 "--signin",
             ):
                 # inspect and the like take bare paths; a near miss such as
-                # '--quiet' would mislead.
-                error.possibilities = None
-                error.message = (
-                    f"no such option '{error.option_name}': this command takes the "
-                    "paths themselves, whatever log they hold"
-                )
+                # '--quiet' would mislead, so the error names no possibility.
+                raise click.NoSuchOption(
+                    error.option_name,
+                    message=(
+                        f"no such option '{error.option_name}': this command takes "
+                        "the paths themselves, whatever log they hold"
+                    ),
+                    ctx=error.ctx,
+                ) from None
             raise
 
 

@@ -101,7 +101,7 @@ class WorkingHours:
         local = moment.tz_convert(ZoneInfo(self.timezone))
         if self.weekdays_only and local.weekday() >= 5:
             return False
-        return self.start_hour <= local.hour < self.end_hour
+        return bool(self.start_hour <= local.hour < self.end_hour)
 
 
 @dataclass(frozen=True)

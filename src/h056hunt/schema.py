@@ -231,7 +231,7 @@ def column_values(column: pd.Series) -> list[Any]:
 
 def _converts_plainly(arrow_type: pa.DataType) -> bool:
     """Tell whether ``to_pylist`` gives the values pandas iteration gives."""
-    return (
+    return bool(
         pa.types.is_string(arrow_type)
         or pa.types.is_large_string(arrow_type)
         or pa.types.is_integer(arrow_type)

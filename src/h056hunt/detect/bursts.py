@@ -55,7 +55,7 @@ def first_burst_from(
 def all_bursts(times: Nanoseconds, window_ns: int, min_denials: int) -> list[Burst]:
     """Return every burst of a user's denials, without overlaps, in time order."""
     counts = window_counts(times, window_ns)
-    bursts = []
+    bursts: list[Burst] = []
     begin = 0
     while True:
         burst = first_burst_from(

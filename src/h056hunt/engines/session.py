@@ -110,17 +110,19 @@ def session_settings(master: str, user_settings: dict[str, str]) -> dict[str, st
 def engine_settings(spark: SparkSession) -> Iterator[None]:
     """Apply :data:`SESSION_SETTINGS` for the duration of a hunt, then restore
     the session's own values."""
-    saved = {key: spark.conf.get(key, None) for key in SESSION_SETTINGS}
+    saved: dict[str, str | None] = {
+        key: spark.conf.get(key, None) for key in SESSION_SETTINGS
+    }
     for key, value in SESSION_SETTINGS.items():
         spark.conf.set(key, value)
     try:
         yield
     finally:
-        for key, value in saved.items():
-            if value is None:
+        for key, previous in saved.items():
+            if previous is None:
                 spark.conf.unset(key)
             else:
-                spark.conf.set(key, value)
+                spark.conf.set(key, previous)
 
 
 @contextlib.contextmanager

@@ -327,12 +327,12 @@ def _detect_group(
         str(key): int(block.index[0])
         for key, block in prompts.groupby("user_key", sort=False)
     }
-    index = 0
+    number = 0
     previous = None
     for match in detect_all(own, prompts, params):
-        index = index + 1 if match.user_key == previous else 0
+        number = number + 1 if match.user_key == previous else 0
         previous = match.user_key
-        rows.extend(_match_rows(index, match, starts[match.user_key]))
+        rows.extend(_match_rows(number, match, starts[match.user_key]))
     columns = {f.name: [row.get(f.name) for row in rows] for f in MATCH_SCHEMA}
     return to_batch(pa.table(columns, schema=MATCH_SCHEMA))
 

@@ -233,7 +233,7 @@ class FactReader:
         present = [index for index, event in enumerate(events) if event is not None]
         if not present:
             return nanoseconds, parsed
-        texts = [events[index] for index in present]
+        texts = [event for event in events if event is not None]
         if self._dayfirst is None and any(map(_DAY_MONTH_START.match, texts)):
             raise Unsupported(
                 "slash dates, which it reads only with --dayfirst or --monthfirst"

@@ -25,6 +25,7 @@ from __future__ import annotations
 import atexit
 import bisect
 import gc
+import io
 import itertools
 import json
 import logging
@@ -84,12 +85,16 @@ WINDOW_SLACK = 128
 _PEEK_BYTES = 64 * 1024
 _UTF8_MARK = b"\xef\xbb\xbf"
 
+_gzip_module: Any
+_zlib_module: Any
 try:
-    from isal import igzip as _gzip_module
-    from isal import isal_zlib as _zlib_module
+    from isal import igzip, isal_zlib
+
+    _gzip_module, _zlib_module = igzip, isal_zlib
 except ImportError:  # pragma: no cover - isal ships wheels for common platforms
-    import gzip as _gzip_module
-    import zlib as _zlib_module
+    import gzip
+
+    _gzip_module, _zlib_module = gzip, zlib
 
 _checkpoint_zlib: Any
 try:
@@ -101,7 +106,12 @@ except ImportError:  # pragma: no cover - zlib-ng ships wheels for common platfo
     _checkpoint_zlib = None
 
 # Faults of reading or decompressing; the plain path reports them properly.
-_READ_ERRORS = (OSError, EOFError, zlib.error, _zlib_module.error)
+_READ_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    EOFError,
+    zlib.error,
+    _zlib_module.error,
+)
 if _checkpoint_zlib is not None:
     _READ_ERRORS += (_checkpoint_zlib.error,)
 
@@ -194,14 +204,14 @@ class FastFile:
 
 
 @contextmanager
-def open_content(path: Path, compressed: bool) -> Iterator[BinaryIO]:
+def open_content(path: Path, compressed: bool) -> Iterator[io.BufferedIOBase]:
     """Open a file's content, decompressing gzip with ISA-L when it is installed."""
     with path.open("rb") as raw:
         if not compressed:
             yield raw
             return
         with _gzip_module.GzipFile(fileobj=raw, mode="rb") as unzipped:
-            yield unzipped  # type: ignore[misc]
+            yield unzipped
 
 
 @dataclass(frozen=True)
@@ -394,7 +404,7 @@ class GzipInflater:
 @contextmanager
 def _open_gzip_stream(
     path: Path, index: GzipIndex | None
-) -> Iterator[BinaryIO | GzipInflater]:
+) -> Iterator[io.BufferedIOBase | GzipInflater]:
     """Open gzip content that records checkpoints in ``index``, if one is given."""
     if index is None:
         with open_content(path, compressed=True) as stream:
@@ -1295,7 +1305,7 @@ def _chunks(
 @contextmanager
 def _content_at(
     path: Path, compressed: bool, offset: int, gzip_index: GzipIndex | None = None
-) -> Iterator[BinaryIO | GzipInflater]:
+) -> Iterator[io.BufferedIOBase | GzipInflater]:
     """Open a file's content at ``offset``, inflating gzip from the checkpoint of
     ``gzip_index`` before it, or from the start without one."""
     if compressed and gzip_index is not None:
@@ -1309,7 +1319,9 @@ def _content_at(
         yield stream
 
 
-def _skip_to(stream: BinaryIO | GzipInflater, offset: int, compressed: bool) -> None:
+def _skip_to(
+    stream: io.BufferedIOBase | GzipInflater, offset: int, compressed: bool
+) -> None:
     if isinstance(stream, GzipInflater):
         stream.skip(offset)
         return
@@ -1386,7 +1398,7 @@ def _finish_trials(
         line += outcome.scan.lines
 
 
-def _stream_lines(stream: BinaryIO | GzipInflater) -> Iterator[bytes]:
+def _stream_lines(stream: io.BufferedIOBase | GzipInflater) -> Iterator[bytes]:
     """Yield the lines of a stream from its position, each with its line end."""
     parts: list[bytes] = []
     while block := stream.read(_PEEK_BYTES):
@@ -2191,7 +2203,7 @@ def _gzip_block_contents(
                 yield block, _read_upto(inflater, end - start)
 
 
-def _read_upto(stream: BinaryIO | GzipInflater, size: int) -> bytes:
+def _read_upto(stream: io.BufferedIOBase | GzipInflater, size: int) -> bytes:
     """Read ``size`` bytes or to the end; a huge size reads one line past EOF."""
     if size > 2**40:
         return stream.read()

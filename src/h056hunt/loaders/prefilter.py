@@ -33,7 +33,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 import stringzilla as sz
@@ -447,7 +447,11 @@ class LineScanner:
         return self.result
 
     def _feed_regular(
-        self, chunk: bytes | bytearray, text: sz.Str, hits: list[int], newlines: int
+        self,
+        chunk: bytes | bytearray | memoryview,
+        text: sz.Str,
+        hits: list[int],
+        newlines: int,
     ) -> bool:
         """Scan a chunk whose every line is a Graph record, with array operations.
 
@@ -557,7 +561,7 @@ class LineScanner:
 
     def _feed_wanted(
         self,
-        chunk: bytes | bytearray,
+        chunk: bytes | bytearray | memoryview,
         text: sz.Str,
         hits: list[int],
         starts: np.ndarray,
@@ -601,7 +605,7 @@ class LineScanner:
 
     def _find_unreadable_users(
         self,
-        chunk: bytes | bytearray,
+        chunk: bytes | bytearray | memoryview,
         text: sz.Str,
         users: list[int],
         located: np.ndarray,
@@ -680,7 +684,7 @@ class LineScanner:
         return block_of + len(result.block_offsets) - len(first)
 
     def _feed_lines(
-        self, chunk: bytes | bytearray, text: sz.Str, hits: list[int]
+        self, chunk: bytes | bytearray | memoryview, text: sz.Str, hits: list[int]
     ) -> None:
         """Scan a chunk line by line; every kind of line is handled here."""
         length = len(text)
@@ -782,7 +786,7 @@ class LineScanner:
 
     def _line(
         self,
-        chunk: bytes | bytearray,
+        chunk: bytes | bytearray | memoryview,
         text: sz.Str,
         start: int,
         end: int,
@@ -824,11 +828,11 @@ class LineScanner:
         if not decode:
             value_start = time_key + len(self.spec.time_key)
             time_text = _string_value(chunk, value_start, content_end)
-        user = None
+        user: bytes | Literal[False] | None = None
         if not decode and self.spec.user_key is not None:
             user = self._user(chunk, text, start, content_end)
             decode = user is False
-        if decode or time_text is None:
+        if decode or time_text is None or user is False:
             if self.wanted is None:
                 result.decode.append(
                     DecodeLine(line, record, bytes(chunk[start:content_end]), absolute)
@@ -911,7 +915,7 @@ class LineScanner:
         )
 
     def _shape(
-        self, chunk: bytes | bytearray, text: sz.Str, start: int, end: int
+        self, chunk: bytes | bytearray | memoryview, text: sz.Str, start: int, end: int
     ) -> str | None:
         """Return the record shape a line starts like, or None to decode it."""
         if chunk[end - 1] != CLOSE_BRACE:
@@ -935,8 +939,8 @@ class LineScanner:
         return shape
 
     def _user(
-        self, chunk: bytes | bytearray, text: sz.Str, start: int, end: int
-    ) -> bytes | bool | None:
+        self, chunk: bytes | bytearray | memoryview, text: sz.Str, start: int, end: int
+    ) -> bytes | Literal[False] | None:
         """Return the lower-cased user id of a line, None when the line has neither
         a user id nor a UPN, or False when it must be decoded.
 
@@ -963,7 +967,7 @@ class LineScanner:
         return folded.encode()
 
     def _closing(
-        self, chunk: bytes | bytearray, start: int, end: int, line: int
+        self, chunk: bytes | bytearray | memoryview, start: int, end: int, line: int
     ) -> None:
         result = self.result
         if result.closing_line is not None:
@@ -1322,7 +1326,8 @@ def _windows(data: np.ndarray, offsets: np.ndarray, width: int) -> np.ndarray:
     Taking rows of a sliding window view copies about four times faster than
     indexing with an offset grid.
     """
-    return sliding_window_view(data, width)[offsets]
+    rows: np.ndarray = sliding_window_view(data, width)[offsets]
+    return rows
 
 
 def _line_starts(

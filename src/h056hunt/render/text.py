@@ -141,5 +141,5 @@ def format_short_time(value: pd.Timestamp | None, tz: tzinfo | None = None) -> s
     if stamp.tzinfo is None:
         stamp = stamp.tz_localize("UTC")
     if tz is None:
-        return stamp.tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%SZ")
-    return stamp.tz_convert(tz).strftime("%Y-%m-%d %H:%M:%S%z")
+        return str(stamp.tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%SZ"))
+    return str(stamp.tz_convert(tz).strftime("%Y-%m-%d %H:%M:%S%z"))
