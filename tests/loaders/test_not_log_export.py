@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from h056hunt.cli import main
+from h056hunt.loaders.csv_export import TAB_SEPARATED_REASON
 from h056hunt.loaders.json_export import JSON_SCALAR_REASON
 
 AUDIT = {
@@ -120,3 +121,27 @@ def test_cut_gzip_page_names_gzip(tmp_path: Path) -> None:
     assert report["skipped_by_reason"] == {"corrupt or cut-off gzip data": 1}
     loaded = sum(report["loaded"].values())
     assert report["records_seen"] == loaded + report["skipped"]
+
+
+TAB_SEPARATED_SIGNINS = (
+    "Date (UTC)\tRequest ID\tUser ID\tUsername\tSign-in error code\n"
+    "2025-01-02T03:10:00Z\treq-1\tuser-id\tu@x.example\t500121\n"
+)
+
+
+@pytest.mark.parametrize("path_option", [[], ["--no-fast-path"]], ids=["fast", "plain"])
+def test_tab_separated_named_as_such(tmp_path: Path, path_option: list[str]) -> None:
+    signin = tmp_path / "signin.csv"
+    signin.write_text(TAB_SEPARATED_SIGNINS, "utf-8")
+
+    strict = run_hunt(tmp_path, signin, *path_option)
+    lenient = run_hunt(tmp_path, signin, "--lenient", *path_option)
+    report = file_report(lenient, "signin.csv")
+
+    # The file has a delimited header, so the prose message would mislead.
+    assert "neither JSON nor a delimited header" not in strict.stderr
+    assert "tab-separated" in strict.stderr
+    assert "comma- or semicolon-separated" in strict.stderr
+    assert strict.exit_code == 2
+    assert "Traceback" not in strict.stderr
+    assert report["skipped_by_reason"] == {TAB_SEPARATED_REASON: 1}

@@ -19,7 +19,8 @@ log-analytics-csv        ``timegenerated``, ``createddatetime`` or  csv_log_anal
 
 Any other header makes every row a skip with reason "unrecognised CSV header"; text
 without a delimiter in its first line is not a table at all and counts as one skipped
-file.
+file. A header that reads as one column and contains a tab counts as one skipped file
+too, with a reason that names the tab-separated format.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SHAPE_UAL_CSV = "purview-ual-csv"
+TAB_SEPARATED_REASON = "tab-separated, not comma- or semicolon-separated CSV"
 _MAX_FAULT_WARNINGS = 5
 
 
@@ -243,6 +245,16 @@ def _skip_unrecognised(
     header: CsvHeader,
     rows: Iterator[tuple[int, list[str]] | CsvFault],
 ) -> None:
+    if len(header.names) < 2 and "\t" in header.names[0]:
+        # Only comma and semicolon are delimiters here, so a tab-separated export,
+        # such as Excel's "Unicode Text" save, reads as one column.
+        logger.warning(
+            "%s: tab-separated file, which h056hunt does not read, so it is skipped; "
+            "save or export it as comma- or semicolon-separated CSV",
+            sink.path,
+        )
+        sink.skip(TAB_SEPARATED_REASON, line=header.line, record=None)
+        return
     if len(header.names) < 2:
         # One column means no delimiter at all: prose, not a table of records.
         logger.warning(
