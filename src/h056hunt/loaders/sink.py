@@ -338,14 +338,17 @@ class FileSink(AuditValuesSink):
         self.report.loaded["signin"] += len(signin)
         self.report.step_rows = len(steps) + self._dropped_step_rows
         for log, frame in (("audit", audit), ("signin", signin)):
-            has_values = frame.notna().any()
-            self.report.present_columns[log] = {
-                column for column, present in has_values.items() if present
-            }
-            ranges = timeranges.merge(
-                [timeranges.from_times(frame["event_time"])]
-                + self._prefiltered_ranges[log]
-            )
+            if len(frame):
+                has_values = frame.notna().any()
+                self.report.present_columns[log] = {
+                    column for column, present in has_values.items() if present
+                }
+                loaded_ranges = [timeranges.from_times(frame["event_time"])]
+            else:
+                # The frame of a log the file lacks; the checks cost a few ms each.
+                self.report.present_columns[log] = set()
+                loaded_ranges = []
+            ranges = timeranges.merge(loaded_ranges + self._prefiltered_ranges[log])
             if len(ranges):
                 self.report.time_ranges[log] = ranges
                 self.report.time_min[log] = _timestamp(ranges[:, 0].min())
