@@ -309,6 +309,8 @@ def _start_fast_files(
     pending: dict[str, fastpath.PendingFile] = {}
     if not fastpath.enabled(options.fast_path):
         return pending
+    paths = {str(item.path): item.path for item in _all_files(expansions)}
+    whole_files = fastpath.pool_whole_files(list(paths.values()))
     tried: set[str] = set()
     for expansion in expansions.values():
         for input_file in expansion.files:
@@ -324,6 +326,7 @@ def _start_fast_files(
                     max_decompressed_bytes=options.max_decompressed_bytes,
                     max_record_bytes=options.max_record_bytes,
                     pool=pool,
+                    pool_whole_files=whole_files,
                 )
             except fastpath.Unsupported as reason:
                 logger.debug(

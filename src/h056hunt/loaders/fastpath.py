@@ -76,8 +76,12 @@ _Result = TypeVar("_Result")
 # Setting this environment variable to 1 turns the fast path off, like --no-fast-path.
 DISABLE_ENV = "H056_NO_FAST_PATH"
 CHUNK_BYTES = 8 * 1024 * 1024
-# Files smaller than this are scanned in-process: starting workers costs more.
+# Files smaller than this are not split into ranges: starting workers costs more.
 PARALLEL_MIN_BYTES = 64 * 1024 * 1024
+# Files too small to split go to the workers whole, one task each, when those of at
+# least this size add up to PARALLEL_MIN_BYTES, so that several scan at once. A
+# smaller file, or a run with fewer such bytes, is scanned in this process.
+POOLED_FILE_MIN_BYTES = 1024 * 1024
 MAX_WORKERS = 4
 # Bytes kept free past the data in a scan buffer, so a fixed-width window read after
 # a key near the end stays inside the buffer.
@@ -481,6 +485,20 @@ class PendingFile:
     # second pass checks the file against it.
     scan_identity: FileIdentity | None = None
 
+    def poolable(self, whole_files: bool) -> bool:
+        """Tell whether the workers should scan this file: always when it is
+        split into ranges. A file too small to split qualifies only with
+        ``whole_files``, from :data:`POOLED_FILE_MIN_BYTES` on, and for gzip only
+        below the size that :func:`_run_stream` reads."""
+        if len(self.ranges) > 1:
+            return True
+        if not whole_files or self.scan_identity is None:
+            return False
+        size = self.scan_identity.size
+        if self.task.compressed:
+            return POOLED_FILE_MIN_BYTES <= size < _stream_min_bytes()
+        return size >= POOLED_FILE_MIN_BYTES
+
     def complete(self, sink: FileSink, *, strict: bool = True) -> FastFile:
         """Wait for the scan, route its decoded records into ``sink``, index it.
 
@@ -626,9 +644,7 @@ class PendingFile:
         try:
             if self.futures is not None:
                 return self.ranges, [future.result() for future in self.futures], None
-            if whole.compressed and whole.path.stat().st_size >= (
-                PARALLEL_MIN_BYTES // 16
-            ):
+            if whole.compressed and whole.path.stat().st_size >= _stream_min_bytes():
                 return _run_stream(whole, self.framing.first_offset)
             tasks = [replace(whole, plan=plan) for plan in self.ranges]
             return self.ranges, _run(tasks), None
@@ -656,13 +672,16 @@ def start_file(
     max_decompressed_bytes: int,
     max_record_bytes: int,
     pool: ScanPool | None = None,
+    pool_whole_files: bool = False,
 ) -> PendingFile:
     """Plan the fast-path read of one file and queue its scan in ``pool``.
 
     The first record decides which literals pre-filter the file: a sign-in's or an
     audit record's; ``revocation_activities`` are the audit activities to keep.
-    Without a pool, or for gzip and small files, the scan runs in
-    :meth:`PendingFile.complete`.
+    A file large enough to split is queued as one task per range. With
+    ``pool_whole_files`` (see :func:`pool_whole_files`), a file too small to split
+    is queued whole when :meth:`PendingFile.poolable` allows it. Without a pool, the
+    scan runs in :meth:`PendingFile.complete`.
 
     Raises:
         Unsupported: the plain path must read the file.
@@ -685,22 +704,42 @@ def start_file(
         path, display, spec, container, compressed, RangePlan(0, None), limits
     )
     if compressed:
-        return PendingFile(
-            whole,
-            framing,
-            [RangePlan(framing.first_offset, None)],
-            scan_identity=scan_identity,
+        ranges = [RangePlan(framing.first_offset, None)]
+    else:
+        ranges = _plan_ranges(
+            path, framing.first_offset, path.stat().st_size, framing.first_line
         )
-    ranges = _plan_ranges(
-        path, framing.first_offset, path.stat().st_size, framing.first_line
-    )
     early = _claim_early(whole, ranges)
     if early is not None:
         return early
     pending = PendingFile(whole, framing, ranges, scan_identity=scan_identity)
-    if pool is not None and len(ranges) > 1:
+    if pool is not None and pending.poolable(pool_whole_files):
         pending.futures = pool.submit([replace(whole, plan=plan) for plan in ranges])
     return pending
+
+
+def _stream_min_bytes() -> int:
+    """Return the compressed size from which this process inflates a gzip file
+    while the workers scan its chunks (see :func:`_run_stream`)."""
+    return PARALLEL_MIN_BYTES // 16
+
+
+def pool_whole_files(paths: list[Path]) -> bool:
+    """Tell whether the files too small to split are worth scanning in the
+    workers: those of at least :data:`POOLED_FILE_MIN_BYTES` add up to
+    :data:`PARALLEL_MIN_BYTES`.
+
+    Each file is sized on disk, so a gzip file counts at its compressed size.
+    """
+    total = 0
+    for path in paths:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            continue
+        if POOLED_FILE_MIN_BYTES <= size < PARALLEL_MIN_BYTES:
+            total += size
+    return total >= PARALLEL_MIN_BYTES
 
 
 # Workers forked and scans queued by start_early, until a ScanPool or start_file
@@ -716,7 +755,8 @@ def start_early(
     max_decompressed_bytes: int,
     max_record_bytes: int,
 ) -> None:
-    """Fork the scan workers and queue the scan of each large plain file now.
+    """Fork the scan workers and queue the scan of each large plain file now,
+    and of smaller files as :meth:`PendingFile.poolable` allows.
 
     ``files`` contains each path with its name as shown to the user, in reading
     order. A later :func:`start_file` call takes a queued scan only when it plans
@@ -727,6 +767,7 @@ def start_early(
     :class:`ScanPool` took them. A file that this function cannot plan is left to
     the later call.
     """
+    whole_files = pool_whole_files([path for path, _ in files])
     for path, display in files:
         key = str(path)
         if key in _early_files:
@@ -742,8 +783,8 @@ def start_early(
             )
         except (Unsupported, OSError):
             continue
-        # Small and gzip files are scanned by this process when they are loaded.
-        if len(pending.ranges) < 2:
+        # The other files are scanned by this process when they are loaded.
+        if not pending.poolable(whole_files):
             continue
         executor = early_executor()
         pending.futures = [

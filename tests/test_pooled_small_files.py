@@ -1,0 +1,170 @@
+"""Files too small to split go to the scan workers whole when there are enough.
+
+Exports often come as many hourly files. Each is scanned by one task, so the
+workers scan several at once while this process builds the frames of the files
+before. The findings must be those of the plain path, byte for byte.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from cli_runs import hunt_jsonl
+from h056hunt import early_scan
+from h056hunt.loaders import csv_early, fastpath
+from h056hunt.simulate.config import SimulationConfig
+from h056hunt.simulate.output import simulate
+
+pytestmark = pytest.mark.usefixtures("small_fast_path_units", "without_config_files")
+
+
+@pytest.fixture
+def submitted(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, int | None]]:
+    """Record the file and range of each task queued in a scan pool."""
+    tasks: list[tuple[str, int, int | None]] = []
+    submit = fastpath.ScanPool.submit
+
+    def recording_submit(
+        pool: fastpath.ScanPool, queued: list[fastpath._Task]
+    ) -> list[object]:
+        tasks.extend(
+            (task.path.name, task.plan.start, task.plan.end) for task in queued
+        )
+        return submit(pool, queued)
+
+    monkeypatch.setattr(fastpath.ScanPool, "submit", recording_submit)
+    return tasks
+
+
+def _split_corpus(tmp_path: Path, pieces: int, compress: bool) -> tuple[Path, Path]:
+    """Write a simulated tenant's audit file and its sign-ins in ``pieces`` files."""
+    written = simulate(SimulationConfig(users=40, days=3, seed=3), tmp_path / "sim")
+    lines = written.signin_path.read_bytes().splitlines(keepends=True)
+    folder = tmp_path / "hourly"
+    folder.mkdir()
+    size = -(-len(lines) // pieces)
+    for index in range(pieces):
+        content = b"".join(lines[index * size : (index + 1) * size])
+        name = f"part-{index:02d}.json"
+        if compress:
+            (folder / (name + ".gz")).write_bytes(gzip.compress(content))
+        else:
+            (folder / name).write_bytes(content)
+    return written.audit_path, folder
+
+
+def _hunt(audit: Path, signin: Path, *extra: str) -> bytes:
+    result = hunt_jsonl(audit, signin, *extra)
+    assert result.exit_code == 0, result.output
+    return result.stdout_bytes
+
+
+def _sizes(folder: Path) -> list[int]:
+    return [path.stat().st_size for path in sorted(folder.iterdir())]
+
+
+def test_small_files_scanned_whole_in_workers(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    submitted: list[tuple[str, int, int | None]],
+) -> None:
+    audit, folder = _split_corpus(tmp_path, pieces=16, compress=False)
+    sizes = _sizes(folder)
+    # No file is split, and together they pass the threshold.
+    monkeypatch.setattr(fastpath, "PARALLEL_MIN_BYTES", max(sizes) + 1)
+    monkeypatch.setattr(fastpath, "POOLED_FILE_MIN_BYTES", min(sizes))
+
+    plain = _hunt(audit, folder, "--no-fast-path")
+    fast = _hunt(audit, folder)
+
+    assert plain
+    assert fast == plain
+    names = sorted(path.name for path in folder.iterdir())
+    assert sorted(name for name, _, _ in submitted) == names
+    assert all(end is None for _, _, end in submitted)
+
+
+def test_few_small_files_scanned_here(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    submitted: list[tuple[str, int, int | None]],
+) -> None:
+    audit, folder = _split_corpus(tmp_path, pieces=16, compress=False)
+    # Each file is below the split size, and so is their sum.
+    monkeypatch.setattr(fastpath, "PARALLEL_MIN_BYTES", sum(_sizes(folder)) + 1)
+
+    plain = _hunt(audit, folder, "--no-fast-path")
+    fast = _hunt(audit, folder)
+
+    assert fast == plain
+    assert submitted == []
+
+
+def test_file_below_pooled_size_scanned_here(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    submitted: list[tuple[str, int, int | None]],
+) -> None:
+    audit, folder = _split_corpus(tmp_path, pieces=16, compress=False)
+    sizes = _sizes(folder)
+    monkeypatch.setattr(fastpath, "PARALLEL_MIN_BYTES", max(sizes) + 1)
+    # The last piece contains the remainder of the lines, so it is the smallest.
+    monkeypatch.setattr(fastpath, "POOLED_FILE_MIN_BYTES", sorted(sizes)[1])
+
+    plain = _hunt(audit, folder, "--no-fast-path")
+    fast = _hunt(audit, folder)
+
+    assert fast == plain
+    smallest = min(folder.iterdir(), key=lambda path: path.stat().st_size).name
+    assert smallest not in {name for name, _, _ in submitted}
+    assert len(submitted) == len(sizes) - 1
+
+
+def test_small_gzip_files_scanned_whole(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    submitted: list[tuple[str, int, int | None]],
+) -> None:
+    audit, folder = _split_corpus(tmp_path, pieces=32, compress=True)
+    sizes = _sizes(folder)
+    # Each compressed file is below the size that one process inflates while
+    # the workers scan, and together they pass the threshold.
+    threshold = sum(sizes)
+    assert max(sizes) < threshold // 16
+    monkeypatch.setattr(fastpath, "PARALLEL_MIN_BYTES", threshold)
+    monkeypatch.setattr(fastpath, "POOLED_FILE_MIN_BYTES", 1)
+
+    plain = _hunt(audit, folder, "--no-fast-path")
+    fast = _hunt(audit, folder)
+
+    assert fast == plain
+    names = {path.name for path in folder.iterdir()}
+    # The audit file is small too, so it may go to the workers as well.
+    assert {name for name, _, _ in submitted} - {audit.name} == names
+
+
+def test_small_files_queued_at_start_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audit, folder = _split_corpus(tmp_path, pieces=16, compress=False)
+    sizes = _sizes(folder)
+    monkeypatch.setattr(fastpath, "PARALLEL_MIN_BYTES", max(sizes) + 1)
+    monkeypatch.setattr(fastpath, "POOLED_FILE_MIN_BYTES", min(sizes))
+    monkeypatch.delenv(fastpath.DISABLE_ENV, raising=False)
+    arguments = ["hunt", "--audit", str(audit), "--signin", str(folder)]
+    plain = _hunt(audit, folder, "--no-fast-path")
+
+    try:
+        early_scan.start(arguments)
+        queued = set(fastpath._early_files)
+        fast = _hunt(audit, folder)
+    finally:
+        fastpath._stop_early()
+        csv_early.discard_early()
+
+    assert fast == plain
+    assert {str(path) for path in folder.iterdir()} <= queued
+    assert fastpath._early_files == {}
