@@ -146,6 +146,39 @@ def test_small_gzip_files_scanned_whole(
     assert {name for name, _, _ in submitted} - {audit.name} == names
 
 
+def test_whole_files_queued_few_ahead(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    submitted: list[tuple[str, int, int | None]],
+) -> None:
+    audit, folder = _split_corpus(tmp_path, pieces=16, compress=False)
+    sizes = _sizes(folder)
+    monkeypatch.setattr(fastpath, "PARALLEL_MIN_BYTES", max(sizes) + 1)
+    monkeypatch.setattr(fastpath, "POOLED_FILE_MIN_BYTES", min(sizes))
+    ahead = fastpath.WHOLE_FILES_AHEAD_PER_WORKER * fastpath.worker_count()
+    # The count of tasks queued when each sign-in file's scan is taken.
+    queued_at: list[int] = []
+    complete = fastpath.PendingFile.complete
+
+    def recording_complete(
+        pending: fastpath.PendingFile, *args: object, **kwargs: object
+    ) -> object:
+        if pending.task.path.parent == folder:
+            queued_at.append(len(submitted))
+        return complete(pending, *args, **kwargs)
+
+    monkeypatch.setattr(fastpath.PendingFile, "complete", recording_complete)
+
+    _hunt(audit, folder)
+
+    assert len(queued_at) == len(sizes)
+    for index, queued in enumerate(queued_at):
+        assert queued <= index + ahead
+    # The audit file is too small to pool here. While it loads, the first
+    # sign-in files fill the window.
+    assert queued_at[0] == ahead
+
+
 def test_small_files_queued_at_start_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -156,6 +189,7 @@ def test_small_files_queued_at_start_up(
     monkeypatch.delenv(fastpath.DISABLE_ENV, raising=False)
     arguments = ["hunt", "--audit", str(audit), "--signin", str(folder)]
     plain = _hunt(audit, folder, "--no-fast-path")
+    ahead = fastpath.WHOLE_FILES_AHEAD_PER_WORKER * fastpath.worker_count()
 
     try:
         early_scan.start(arguments)
@@ -166,5 +200,8 @@ def test_small_files_queued_at_start_up(
         csv_early.discard_early()
 
     assert fast == plain
-    assert {str(path) for path in folder.iterdir()} <= queued
+    # The audit file is too small to pool at these sizes. The first sign-in
+    # files are queued in reading order, and the run queues the rest.
+    first = {str(path) for path in sorted(folder.iterdir())[:ahead]}
+    assert queued == first
     assert fastpath._early_files == {}

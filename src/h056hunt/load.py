@@ -234,6 +234,9 @@ def load_logs(
     with fastpath.ScanPool() as pool:
         pending = _start_fast_files(expansions, options, pool)
         fastpath.discard_early()
+        whole_files = fastpath.WholeFiles(
+            pool, list(pending.values()), _pool_whole_files(expansions)
+        )
         for requested_log, expansion in expansions.items():
             for input_file in expansion.files:
                 if str(input_file.path) in read_paths:
@@ -241,13 +244,15 @@ def load_logs(
                     continue
                 read_paths.add(str(input_file.path))
                 sink = FileSink(input_file.display, requested_log, options.dayfirst)
+                file_pending = pending.get(str(input_file.path))
+                whole_files.advance(file_pending)
                 result = _load_file(
                     input_file,
                     sink,
                     options,
                     check_log=str(input_file.path) not in given_twice,
                     fast_files=fast_files,
-                    pending=pending.get(str(input_file.path)),
+                    pending=file_pending,
                     pool=pool,
                 )
                 reports.append(sink.report)
@@ -302,6 +307,13 @@ def _given_to_both(expansions: dict[str, Expansion]) -> set[str]:
     return audit & signin
 
 
+def _pool_whole_files(expansions: dict[str, Expansion]) -> bool:
+    """Apply :func:`~h056hunt.loaders.fastpath.pool_whole_files` to each input
+    file once."""
+    paths = {str(item.path): item.path for item in _all_files(expansions)}
+    return fastpath.pool_whole_files(list(paths.values()))
+
+
 def _start_fast_files(
     expansions: dict[str, Expansion], options: LoadOptions, pool: fastpath.ScanPool
 ) -> dict[str, fastpath.PendingFile]:
@@ -309,8 +321,6 @@ def _start_fast_files(
     pending: dict[str, fastpath.PendingFile] = {}
     if not fastpath.enabled(options.fast_path):
         return pending
-    paths = {str(item.path): item.path for item in _all_files(expansions)}
-    whole_files = fastpath.pool_whole_files(list(paths.values()))
     tried: set[str] = set()
     for expansion in expansions.values():
         for input_file in expansion.files:
@@ -326,7 +336,6 @@ def _start_fast_files(
                     max_decompressed_bytes=options.max_decompressed_bytes,
                     max_record_bytes=options.max_record_bytes,
                     pool=pool,
-                    pool_whole_files=whole_files,
                 )
             except fastpath.Unsupported as reason:
                 logger.debug(

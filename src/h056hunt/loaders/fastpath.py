@@ -82,6 +82,10 @@ PARALLEL_MIN_BYTES = 64 * 1024 * 1024
 # least this size add up to PARALLEL_MIN_BYTES, so that several scan at once. A
 # smaller file, or a run with fewer such bytes, is scanned in this process.
 POOLED_FILE_MIN_BYTES = 1024 * 1024
+# Files sent whole that may be queued or done ahead of the file being loaded, per
+# worker. Each done file keeps up to spill.PIECE_MEMORY_BYTES of decoded rows in
+# this process until it is loaded, so the workers must not run far ahead.
+WHOLE_FILES_AHEAD_PER_WORKER = 2
 MAX_WORKERS = 4
 # Bytes kept free past the data in a scan buffer, so a fixed-width window read after
 # a key near the end stays inside the buffer.
@@ -672,16 +676,14 @@ def start_file(
     max_decompressed_bytes: int,
     max_record_bytes: int,
     pool: ScanPool | None = None,
-    pool_whole_files: bool = False,
 ) -> PendingFile:
     """Plan the fast-path read of one file and queue its scan in ``pool``.
 
     The first record decides which literals pre-filter the file: a sign-in's or an
     audit record's; ``revocation_activities`` are the audit activities to keep.
-    A file large enough to split is queued as one task per range. With
-    ``pool_whole_files`` (see :func:`pool_whole_files`), a file too small to split
-    is queued whole when :meth:`PendingFile.poolable` allows it. Without a pool, the
-    scan runs in :meth:`PendingFile.complete`.
+    A file large enough to split is queued as one task per range. A file too
+    small to split is queued by :class:`WholeFiles`, or else scanned in
+    :meth:`PendingFile.complete`, as is every file without a pool.
 
     Raises:
         Unsupported: the plain path must read the file.
@@ -713,9 +715,52 @@ def start_file(
     if early is not None:
         return early
     pending = PendingFile(whole, framing, ranges, scan_identity=scan_identity)
-    if pool is not None and pending.poolable(pool_whole_files):
+    if pool is not None and len(ranges) > 1:
         pending.futures = pool.submit([replace(whole, plan=plan) for plan in ranges])
     return pending
+
+
+class WholeFiles:
+    """Queue the files too small to split in the workers, one task each, a few
+    ahead of the file being loaded.
+
+    Args:
+        pool: the workers.
+        files: the run's pending files in reading order. Those that
+            :meth:`PendingFile.poolable` allows with ``whole_files`` and that are
+            not split are queued here, unless an early scan queued them already.
+        whole_files: the result of :func:`pool_whole_files` for the run's inputs.
+    """
+
+    def __init__(
+        self, pool: ScanPool, files: list[PendingFile], whole_files: bool
+    ) -> None:
+        self._pool = pool
+        self._ahead = WHOLE_FILES_AHEAD_PER_WORKER * worker_count()
+        whole = [
+            pending
+            for pending in files
+            if len(pending.ranges) == 1 and pending.poolable(whole_files)
+        ]
+        self._waiting = deque(item for item in whole if item.futures is None)
+        self._queued = deque(item for item in whole if item.futures is not None)
+
+    def advance(self, loading: PendingFile | None) -> None:
+        """Queue waiting files until the window is full, then take ``loading``,
+        the file about to be loaded, out of it. A file loaded while still waiting
+        is scanned by :meth:`PendingFile.complete`."""
+        while self._waiting and len(self._queued) < self._ahead:
+            pending = self._waiting.popleft()
+            pending.futures = self._pool.submit(
+                [replace(pending.task, plan=plan) for plan in pending.ranges]
+            )
+            self._queued.append(pending)
+        if loading is not None:
+            # Pending files compare by identity: equal fields are not the same file.
+            for line in (self._queued, self._waiting):
+                kept = [item for item in line if item is not loading]
+                line.clear()
+                line.extend(kept)
 
 
 def _stream_min_bytes() -> int:
@@ -768,6 +813,7 @@ def start_early(
     the later call.
     """
     whole_files = pool_whole_files([path for path, _ in files])
+    whole_ahead = WHOLE_FILES_AHEAD_PER_WORKER * worker_count()
     for path, display in files:
         key = str(path)
         if key in _early_files:
@@ -783,9 +829,14 @@ def start_early(
             )
         except (Unsupported, OSError):
             continue
-        # The other files are scanned by this process when they are loaded.
+        # The other files are scanned by this process when they are loaded. Of the
+        # files too small to split, the first few go now and WholeFiles the rest.
         if not pending.poolable(whole_files):
             continue
+        if len(pending.ranges) < 2:
+            if not whole_ahead:
+                continue
+            whole_ahead -= 1
         executor = early_executor()
         pending.futures = [
             executor.submit(_scan_task, replace(pending.task, plan=plan))
