@@ -123,17 +123,22 @@ def test_file_below_pooled_size_scanned_here(
     assert len(submitted) == len(sizes) - 1
 
 
+@pytest.mark.parametrize("pieces", [32, 8])
 def test_small_gzip_files_scanned_whole(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     submitted: list[tuple[str, int, int | None]],
+    pieces: int,
 ) -> None:
-    audit, folder = _split_corpus(tmp_path, pieces=32, compress=True)
+    audit, folder = _split_corpus(tmp_path, pieces=pieces, compress=True)
     sizes = _sizes(folder)
-    # Each compressed file is below the size that one process inflates while
-    # the workers scan, and together they pass the threshold.
+    # Together the files pass the threshold. Each is below the size that goes to
+    # the workers whole; with 8 pieces each is also above the size that this
+    # process would inflate for the workers if the file were alone.
     threshold = sum(sizes)
-    assert max(sizes) < threshold // 16
+    assert max(sizes) < threshold // 4
+    if pieces == 8:
+        assert min(sizes) >= threshold // 16
     monkeypatch.setattr(fastpath, "PARALLEL_MIN_BYTES", threshold)
     monkeypatch.setattr(fastpath, "POOLED_FILE_MIN_BYTES", 1)
 
@@ -144,6 +149,7 @@ def test_small_gzip_files_scanned_whole(
     names = {path.name for path in folder.iterdir()}
     # The audit file is small too, so it may go to the workers as well.
     assert {name for name, _, _ in submitted} - {audit.name} == names
+    assert all(end is None for _, _, end in submitted)
 
 
 def test_whole_files_queued_few_ahead(
