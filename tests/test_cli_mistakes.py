@@ -204,10 +204,45 @@ def test_unquoted_pattern_gets_hint() -> None:
     assert "quote a pattern" in result.stderr
 
 
-def test_same_file_for_both_options_is_routed() -> None:
+def test_audit_for_both_options_exits_two() -> None:
     audit = str(SAMPLES / "audit.json")
     result = CliRunner().invoke(
         main, ["hunt", "--fail-on", "none", "--audit", audit, "--signin", audit]
+    )
+
+    assert result.exit_code == 2, result.output
+    assert "no input contains a sign-in record, so no prompt" in result.stderr
+    assert f"the --signin inputs are {audit}" in result.stderr
+    assert "they hold audit records only" in result.stderr
+
+
+def test_signin_for_both_options_exits_two() -> None:
+    signin = str(SAMPLES / "signin.json")
+    result = CliRunner().invoke(main, ["hunt", "--audit", signin, "--signin", signin])
+
+    assert result.exit_code == 2, result.output
+    assert "no input contains an audit record" in result.stderr
+    assert "they hold sign-in records only" in result.stderr
+
+
+def test_mixed_folder_for_both_options_hunts(tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for name in ("audit.json", "signin.json"):
+        (folder / name).write_bytes((SAMPLES / name).read_bytes())
+    result = CliRunner().invoke(
+        main,
+        ["hunt", "--fail-on", "none", "--audit", str(folder), "--signin", str(folder)],
+    )
+
+    assert result.exit_code == 0, result.output
+
+
+def test_same_file_for_both_lenient_warns() -> None:
+    audit = str(SAMPLES / "audit.json")
+    result = CliRunner().invoke(
+        main,
+        ["hunt", "--lenient", "--fail-on", "none", "--audit", audit, "--signin", audit],
     )
 
     assert result.exit_code == 0, result.output

@@ -113,3 +113,24 @@ def test_second_pass_keeps_dropped_copies(tmp_path: Path) -> None:
     ]
     loaded = {report.path: report.loaded["signin"] for report in data.files}
     assert loaded[str(second)] == 1
+
+
+def test_second_pass_counts_by_own_log(tmp_path: Path) -> None:
+    audit = write_audit(tmp_path)
+    signins = tmp_path / "signin.ndjson"
+    signins.write_text(
+        filler(1)
+        + "".join(signin(f"deny-{m}", m, FIRST_USER, DENIED) for m in range(5, 11))
+        + signin("approve-1", 13, FIRST_USER, APPROVED)
+    )
+    # The sign-in export given as an audit input: its records count as sign-ins.
+    data = load_logs([str(audit), str(signins)], [], LoadOptions())
+    report = next(r for r in data.files if r.path == str(signins))
+    assert report.loaded["signin"] == 6
+    assert report.prefiltered["signin"] == 21
+
+    # The second pass reads back the approval.
+    assert data.read_context({FIRST_USER}) is True
+    assert report.loaded["signin"] == 7
+    assert report.prefiltered["signin"] == 20
+    assert report.prefiltered["audit"] == 0

@@ -1064,13 +1064,13 @@ def _reject_missing_log(
     its sign-in download, leaves the hunt without one of its two logs. Only a
     coverage line would show it, while the exit status read as clean.
     Inputs given to the wrong option are fine, because each record goes to its own
-    log. So is an input given to both options: that asks the hunt to route each
-    record, and one log may then be missing.
+    log. An input given to both options is checked for both logs, because a run
+    without one of them cannot link a revocation to a prompt. A hunt of one log
+    gives only the option of that log.
 
     Raises:
         UsageError: a log that an option asked for has no record.
     """
-    shared = set(audit_inputs) & set(signin_inputs)
     for option, inputs, log, noun, effect in (
         (
             "--audit",
@@ -1087,8 +1087,7 @@ def _reject_missing_log(
             "no prompt can be found",
         ),
     ):
-        reports = [report for report in data.files if report.requested_log == log]
-        if not inputs or not reports or shared:
+        if not inputs or not data.files:
             continue
         found = sum(
             report.loaded.get(log, 0) + report.prefiltered.get(log, 0)
@@ -1096,19 +1095,52 @@ def _reject_missing_log(
         )
         if found:
             continue
-        names = name_paths([plain(report.path) for report in reports])
-        contents: Counter[str] = Counter()
-        for report in reports:
-            contents.update(report.loaded)
-            contents.update(report.prefiltered)
-        kinds = [_LOG_NOUNS[kind] for kind, count in sorted(contents.items()) if count]
-        holding = f"; they hold {' and '.join(kinds)} only" if kinds else ""
+        reports = _option_reports(data, log, inputs)
+        holding = ""
+        if reports:
+            names = name_paths([plain(report.path) for report in reports])
+            contents: Counter[str] = Counter()
+            for report in reports:
+                contents.update(report.loaded)
+                contents.update(report.prefiltered)
+            kinds = [
+                _LOG_NOUNS[kind] for kind, count in sorted(contents.items()) if count
+            ]
+            if kinds:
+                holding = f"; they hold {' and '.join(kinds)} only"
+        else:
+            # A convert folder reports its original files, whose names differ
+            # from the folder given.
+            names = name_paths([plain(item) for item in inputs])
         raise UsageError(
             f"no input contains {noun}, so {effect}: the {option} inputs are "
             f"{names}{holding}",
             hint=f"give the {log.replace('signin', 'sign-in')} log export with "
             f"{option}; an AuthDetails CSV goes with the sign-in CSV it belongs to",
         )
+
+
+def _option_reports(
+    data: LoadedData, log: str, inputs: tuple[str, ...]
+) -> list[FileReport]:
+    """Return the reports of the files that an option's inputs name.
+
+    A file given to both options is read once and reported under ``--audit``, so
+    the reports of ``log`` alone would miss it.
+    """
+    reports = [report for report in data.files if report.requested_log == log]
+    try:
+        displays = {item.display for item in expand_inputs(list(inputs)).files}
+    except UsageError:
+        # The load expanded these inputs already, so this fails only for a path
+        # removed since then. The option's own reports are still right.
+        return reports
+    reports += [
+        report
+        for report in data.files
+        if report.requested_log != log and report.path in displays
+    ]
+    return reports
 
 
 _LOG_NOUNS = {

@@ -909,7 +909,7 @@ class _ContextLoader:
 
     def _absorb(self, report: FileReport, context: FileReport) -> None:
         """Move records from the pre-filtered count to what the second pass found."""
-        report.prefiltered[context.requested_log] -= context.records_seen
+        _subtract_read_back(report, context)
         duplicates, loaded = self.before[id(report)]
         loaded.update(context.loaded)
         # The sink counts the exact copies it dropped while reading as duplicates.
@@ -918,3 +918,29 @@ class _ContextLoader:
         report.step_rows += context.step_rows
         for log, columns in context.present_columns.items():
             report.present_columns.setdefault(log, set()).update(columns)
+
+
+def _subtract_read_back(report: FileReport, context: FileReport) -> None:
+    """Subtract the records that a second pass read from the pre-filtered counts.
+
+    Pre-filtered records are counted under their own log, also in a file given to
+    the other log's option, so each loaded record comes off its own log.
+    Duplicates and skipped records carry no log: they come off the logs that still
+    have pre-filtered records, the requested log first.
+    """
+    remaining = context.records_seen
+    for log, count in context.loaded.items():
+        subtracted = min(count, report.prefiltered[log], remaining)
+        if subtracted > 0:
+            report.prefiltered[log] -= subtracted
+            remaining -= subtracted
+    logs = sorted(report.prefiltered, key=lambda log: log != context.requested_log)
+    for log in logs:
+        subtracted = min(report.prefiltered[log], remaining)
+        if subtracted > 0:
+            report.prefiltered[log] -= subtracted
+            remaining -= subtracted
+    if remaining:
+        # Records read back beyond the counts come off the requested log, so the
+        # total stays exact.
+        report.prefiltered[context.requested_log] -= remaining
