@@ -189,6 +189,9 @@ def start_simulation(
     folder = CACHE / name
     if (folder / "labels.json").is_file():
         return None
+    # simulate writes only into a new or empty folder, and a folder without
+    # labels.json contains no complete simulation.
+    shutil.rmtree(folder, ignore_errors=True)
     need = 4.3e9 * days * 1.1
     free = shutil.disk_usage(CACHE).free - reserved
     if free < need:

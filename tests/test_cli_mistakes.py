@@ -67,7 +67,7 @@ def test_simulate_out_under_file(a_file: Path) -> None:
     )
 
     assert result.exit_code == 2
-    assert "writing" in result.stderr
+    assert f"{a_file} is a file, so the output folder cannot" in result.stderr
     assert "hint:" in result.stderr
 
 

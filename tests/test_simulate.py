@@ -615,13 +615,35 @@ def test_command_writes_files(tmp_path: Path) -> None:
     assert "2 scenarios" in outcome.output
 
 
-def test_command_interrupted_keeps_earlier_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_command_rejects_nonempty_folder(tmp_path: Path) -> None:
     out_dir = tmp_path / "out"
     arguments = ["--users", "30", "--days", "1", "--noise", "2", "--out", str(out_dir)]
     assert CliRunner().invoke(simulate_command, arguments).exit_code == 0
     earlier = {path.name: path.read_bytes() for path in out_dir.iterdir()}
+
+    arguments[arguments.index("--users") + 1] = "31"
+    outcome = CliRunner().invoke(simulate_command, arguments)
+
+    assert outcome.exit_code == 2
+    assert f"{out_dir}: the output folder exists and is not empty" in outcome.output
+    assert "hint: name a new folder" in outcome.output
+    after = {path.name: path.read_bytes() for path in out_dir.iterdir()}
+    assert after == earlier
+
+
+def test_command_accepts_empty_folder(tmp_path: Path) -> None:
+    arguments = ["--users", "30", "--days", "1", "--noise", "2", "--out", str(tmp_path)]
+    outcome = CliRunner().invoke(simulate_command, arguments)
+
+    assert outcome.exit_code == 0, outcome.output
+    assert (tmp_path / "labels.json").is_file()
+
+
+def test_command_interrupted_writes_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out_dir = tmp_path / "out"
+    arguments = ["--users", "30", "--days", "1", "--noise", "2", "--out", str(out_dir)]
     write_records = output_module.write_records
 
     def interrupt_on_signins(path: Path, *args: Any) -> int:
@@ -632,14 +654,13 @@ def test_command_interrupted_keeps_earlier_files(
         return write_records(path, *args)
 
     monkeypatch.setattr(output_module, "write_records", interrupt_on_signins)
-    arguments[arguments.index("--users") + 1] = "31"
     outcome = CliRunner().invoke(simulate_command, arguments)
 
     assert outcome.exit_code == 130
     assert "interrupted" in outcome.output
     assert "Aborted" not in outcome.output
-    after = {path.name: path.read_bytes() for path in out_dir.iterdir()}
-    assert after == earlier
+    # The folder stays empty, so a rerun may write into it.
+    assert list(out_dir.iterdir()) == []
 
 
 def test_command_help_shows_examples() -> None:

@@ -30,6 +30,7 @@ from h056hunt.loaders.parquet import (
     TABLES,
     manifest_text,
 )
+from h056hunt.output_folder import check_output_folder
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def convert_logs(
             matches nothing.
         InputError: strict mode and an input is malformed.
     """
-    _check_target(out_dir)
+    check_output_folder(out_dir, "convert")
     # The fast path leaves records undecoded until a hunt asks for them; a convert
     # folder must hold every record.
     options = replace(options or LoadOptions(), fast_path=False)
@@ -93,7 +94,7 @@ def write_converted(
     Raises:
         UsageError: ``out_dir`` exists and is not an empty folder.
     """
-    _check_target(out_dir)
+    check_output_folder(out_dir, "convert")
     parent = out_dir.absolute().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -125,28 +126,6 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-def _check_target(out_dir: Path) -> None:
-    """Raise UsageError when ``out_dir`` cannot become the output folder: it is a
-    folder with files in it, or a file is in the way of its path."""
-    for ancestor in out_dir.absolute().parents:
-        if ancestor.exists():
-            if not ancestor.is_dir():
-                raise UsageError(
-                    f"{out_dir}: {ancestor} is a file, so the output folder cannot "
-                    "be made inside it",
-                    hint="name a folder whose parents are folders",
-                )
-            break
-    if not out_dir.exists():
-        return
-    if out_dir.is_dir() and not any(out_dir.iterdir()):
-        return
-    raise UsageError(
-        f"{out_dir}: the output folder exists and is not empty",
-        hint="name a new folder; convert never writes over earlier output",
-    )
 
 
 def _write_table(root: Path, log: str, frame: pd.DataFrame) -> list[str]:

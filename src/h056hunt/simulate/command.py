@@ -9,7 +9,8 @@ from typing import IO, Any
 import click
 
 from h056hunt import interrupts
-from h056hunt.errors import H056Error
+from h056hunt.errors import H056Error, UsageError
+from h056hunt.output_folder import check_output_folder
 from h056hunt.simulate.config import (
     DEFAULT_START,
     SCENARIO_NAMES,
@@ -109,7 +110,8 @@ class Interrupted(OutputError):
     "out_dir",
     type=click.Path(file_okay=False, writable=True, path_type=Path),
     required=True,
-    help="Folder for audit.*, signin.* and labels.json, created when missing.",
+    help="New or empty folder for audit.*, signin.* and labels.json, created "
+    "when missing.",
 )
 def simulate_command(
     users: int,
@@ -135,7 +137,7 @@ def simulate_command(
     Examples:
       h056 simulate --out sim
       h056 simulate --users 40 --days 2 --seed 7 --noise 6 \\
-          --signin-shape graph-page --audit-shape graph-page --out sample_logs
+          --signin-shape graph-page --audit-shape graph-page --out samples
       h056 simulate --scenario chain_approved --scenario helpdesk_benign \\
           --noise 0 --out two-scenarios
       h056 simulate --users 25000 --signin-shape diagnostic-ndjson --gzip --out big
@@ -163,6 +165,11 @@ def simulate_command(
         )
     except H056Error as error:
         raise click.UsageError(str(error)) from error
+
+    try:
+        check_output_folder(out_dir, "simulate")
+    except UsageError as error:
+        raise OutputError(f"h056: ERROR: {error}") from error
 
     # Until here the console script ends the process at once on Ctrl-C.
     interrupts.raise_on_interrupt()

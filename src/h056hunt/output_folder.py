@@ -1,0 +1,34 @@
+"""The check that an output folder is new or empty, shared by convert and simulate.
+
+Writing into a folder of earlier output would leave old files beside new ones, and
+a later hunt of the folder would read both.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from h056hunt.errors import UsageError
+
+
+def check_output_folder(out_dir: Path, command: str) -> None:
+    """Raise UsageError when ``out_dir`` cannot become the output folder of
+    ``command``: it is a folder with files in it, or a file is in the way of its
+    path."""
+    for ancestor in out_dir.absolute().parents:
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise UsageError(
+                    f"{out_dir}: {ancestor} is a file, so the output folder cannot "
+                    "be made inside it",
+                    hint="name a folder whose parents are folders",
+                )
+            break
+    if not out_dir.exists():
+        return
+    if out_dir.is_dir() and not any(out_dir.iterdir()):
+        return
+    raise UsageError(
+        f"{out_dir}: the output folder exists and is not empty",
+        hint=f"name a new folder; {command} never writes over earlier output",
+    )
