@@ -28,6 +28,7 @@ AUTH_DETAILS = (
 STEPS_MISSING = "authenticationDetails: step-level outcomes are unavailable"
 SAMPLE_SIGNINS = Path(__file__).parent.parent / "sample_logs" / "signin.json"
 SAMPLE_AUDIT = SAMPLE_SIGNINS.with_name("audit.json")
+OUTPUT_DOC = Path(__file__).parent.parent / "docs" / "output.md"
 RISK_MISSING = (
     "riskLevelDuringSignIn and riskState: a revoker's risky sign-ins cannot raise a "
     "finding's score"
@@ -270,3 +271,30 @@ def test_no_note_without_prefiltered(tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.stderr
     assert "Pre-filtered records" not in result.stdout
+
+
+def inspect_json_section() -> str:
+    text = OUTPUT_DOC.read_text(encoding="utf-8")
+    start = text.index("## File description (`h056 inspect --format json`)")
+    end = text.index("\n## ", start + 1)
+    return text[start:end]
+
+
+def test_json_fields_documented() -> None:
+    section = inspect_json_section()
+    record = inspect_json(SAMPLE_AUDIT)["audit.json"]
+
+    for key in record:
+        assert f"`{key}`" in section, key
+    for key in record["loaded_by_log"]:
+        assert f"`{key}`" in section, key
+
+
+def test_json_doc_example_is_real() -> None:
+    section = inspect_json_section()
+    example = section.split("```json\n", 1)[1].split("\n```", 1)[0]
+    documented = json.loads(example)
+    record = inspect_json(SAMPLE_AUDIT, SAMPLE_SIGNINS)["audit.json"]
+
+    assert documented["path"] == "sample_logs/audit.json"
+    assert {**documented, "path": record["path"]} == record
