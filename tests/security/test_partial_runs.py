@@ -100,3 +100,82 @@ def test_timesketch_notice_is_an_event(tmp_path: Path) -> None:
     assert event["timestamp_desc"] == "Partial input"
     assert event["datetime"] == "1970-01-01T00:00:00Z"
     assert event["message"].startswith("h056hunt: No findings")
+
+
+def dangling_links(folder: Path, names: list[str]) -> list[Path]:
+    """Write one symlink per name to a file that does not exist."""
+    links = []
+    for name in names:
+        link = folder / name
+        link.symlink_to(folder / "missing.json")
+        links.append(link)
+    return links
+
+
+def whole_export(folder: Path) -> Path:
+    path = folder / "whole.json"
+    path.write_text("".join(signin(number) for number in range(1, 5)), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("output_format", ["table", "markdown", "html"])
+def test_quiet_output_names_unread_path(output_format: str, tmp_path: Path) -> None:
+    (link,) = dangling_links(tmp_path, ["dangling.json"])
+    whole = whole_export(tmp_path)
+
+    result = run_cli(
+        ["hunt", "-q", "--signin", str(link), "--signin", str(whole)]
+        + ["--format", output_format, *ARGUMENTS]
+    )
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    assert says_partial(output_format, result.stdout)
+    assert "1 input path was not read at all: " in result.stdout
+    assert str(link) in result.stdout
+
+
+def test_table_counts_many_unread_paths(tmp_path: Path) -> None:
+    names = [f"gone{number}.json" for number in range(1, 8)]
+    dangling_links(tmp_path, names)
+    whole = whole_export(tmp_path)
+
+    result = run_cli(
+        ["hunt", "-q", "--signin", str(tmp_path / "gone*.json")]
+        + ["--signin", str(whole), *ARGUMENTS]
+    )
+    # The table wraps the line at spaces, which the paths do not contain.
+    line = " ".join(result.stdout.split(".\n")[0].split())
+
+    assert line.startswith("PARTIAL INPUT: ")
+    assert "7 input paths were not read at all: " in line
+    assert str(tmp_path / "gone5.json") in line
+    assert "gone6.json" not in line
+    assert " and 2 more; " in line
+
+
+HOSTILE_NAME = "<b>x[bold]`*_\x1b[31m.json"
+
+
+@pytest.mark.parametrize(
+    ("output_format", "shown"),
+    [
+        ("table", r"<b>x[bold]`*_\x1b[31m.json"),
+        ("markdown", r"<b>x[bold]'*_\x1b[31m.json`"),
+        ("html", r"&lt;b&gt;x[bold]`*_\x1b[31m.json"),
+    ],
+)
+def test_unread_name_escaped(output_format: str, shown: str, tmp_path: Path) -> None:
+    (link,) = dangling_links(tmp_path, [HOSTILE_NAME])
+    whole = whole_export(tmp_path)
+
+    result = run_cli(
+        ["hunt", "-q", "--signin", str(link), "--signin", str(whole)]
+        + ["--format", output_format, *ARGUMENTS]
+    )
+
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b" not in result.stdout
+    assert shown in result.stdout
+    if output_format == "html":
+        assert "<b>x" not in result.stdout

@@ -47,6 +47,7 @@ def _table(findings: list[Finding], stream: TextIO, context: RenderContext) -> N
         suppressed=len(context.result.suppressed),
         suppressed_listed=context.suppressed_listed,
         coverage_gaps=len(context.result.coverage_warnings),
+        unread_paths=[path for path, _ in context.data.unreadable],
     )
 
 

@@ -20,6 +20,7 @@ from h056hunt.render.html_findings import (
     findings_table_section,
 )
 from h056hunt.render.html_style import CONTENT_SECURITY_POLICY, STYLE_SHEET
+from h056hunt.render.partial import describe_unread
 from h056hunt.render.run_summary import run_record
 from h056hunt.render.text import time_zone_note
 
@@ -58,10 +59,12 @@ def render_html(
         "generation).</p>",
     ]
     if run["partial"]:
+        unread = describe_unread((item["path"] for item in run["unreadable"]), esc)
         parts.append(
             '<div class="banner partial-banner" role="alert">Partial input: some '
-            "input was not read completely, so these results may be incomplete. A "
-            "quiet result does not mean the data is clean.</div>"
+            "input was not read completely, so these results may be incomplete. "
+            + (f"{unread}. " if unread else "")
+            + "A quiet result does not mean the data is clean.</div>"
         )
     parts += _run_section(run)
     parts += findings_table_section(findings, context.tz)

@@ -24,6 +24,7 @@ from h056hunt.render.markdown_findings import (
     findings_table_lines,
 )
 from h056hunt.render.markdown_text import md_code, md_text, table
+from h056hunt.render.partial import describe_unread
 from h056hunt.render.run_summary import run_record
 from h056hunt.render.text import time_zone_note
 
@@ -106,10 +107,16 @@ class _LineWriter:
 def _banner_lines(run: dict[str, Any]) -> list[str]:
     if not run["partial"]:
         return []
+    unread = describe_unread(
+        (item["path"] for item in run["unreadable"]),
+        lambda path: md_code(path, in_table=False),
+    )
     return [
         "> **Warning: partial input.** Some input was not read completely, so these "
-        "results may be incomplete. A quiet result here does not mean the data is "
-        "clean; see the data sources below.",
+        "results may be incomplete. "
+        + (f"{unread}. " if unread else "")
+        + "A quiet result here does not mean the data is clean; see the data "
+        "sources below.",
         "",
     ]
 

@@ -7,12 +7,15 @@ a run writes one notice instead, so a quiet result never reads as clean.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from h056hunt.plurals import Counted
 from h056hunt.render.records import SCHEMA_VERSION
 from h056hunt.render.text import format_time
+from h056hunt.sources import name_paths
 
 if TYPE_CHECKING:
     from h056hunt.render.context import RenderContext
@@ -37,6 +40,20 @@ def incomplete_files(context: RenderContext) -> list[str]:
     partial = {report.path for report in data.files if report.partial}
     partial.update(path for path, _ in data.unreadable)
     return sorted(partial)
+
+
+def describe_unread(paths: Iterable[str], escape: Callable[[str], str]) -> str:
+    """Return "2 input paths were not read at all: a.json, b.json", or "" for none.
+
+    The first :data:`~h056hunt.sources.PATHS_NAMED` paths are named and the rest
+    counted. Paths come from the input, so each name goes through ``escape``, the
+    output format's escaping of file names.
+    """
+    unique = sorted(set(paths))
+    if not unique:
+        return ""
+    count = Counted(len(unique), "input path was", "input paths were")
+    return f"{count} not read at all: {name_paths([escape(p) for p in unique])}"
 
 
 def notice_record(context: RenderContext) -> dict[str, Any]:

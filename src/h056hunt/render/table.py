@@ -25,6 +25,7 @@ from h056hunt.render.column_widths import (
     natural_widths,
     shrink_to_fit,
 )
+from h056hunt.render.partial import describe_unread
 from h056hunt.render.text import (
     format_duration,
     format_short_time,
@@ -100,6 +101,7 @@ def render_table(
     suppressed: int = 0,
     suppressed_listed: bool = False,
     coverage_gaps: int = 0,
+    unread_paths: Sequence[str] = (),
 ) -> None:
     """Print one row per finding, most severe first, and timelines on request.
 
@@ -114,12 +116,16 @@ def render_table(
             hint to use it is left out.
         coverage_gaps: how many coverage warnings the run summary lists. A line
             above the table counts them, because ``-q`` hides the summary.
+        unread_paths: the input paths that could not be read at all. The
+            partial-input line names them, because ``-q`` hides the warnings.
     """
     if partial:
+        unread = describe_unread(unread_paths, plain)
         console.print(
             Text(
-                "PARTIAL INPUT: some records could not be read; these results may be "
-                "incomplete.",
+                "PARTIAL INPUT: some records could not be read; "
+                + (f"{unread}; " if unread else "")
+                + "these results may be incomplete.",
                 style="bold yellow",
             )
         )
