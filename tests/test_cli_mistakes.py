@@ -519,3 +519,28 @@ def test_date_order_contradicted_stops(tmp_path: Path, mode: list[str]) -> None:
     assert "month-first dates such as '3/13/2026 10:00:00'" in result.stderr
     assert "rerun with --monthfirst" in result.stderr
     assert result.stdout == ""
+
+
+def test_graph_error_line_named(tmp_path: Path) -> None:
+    # The fast path reads these lines through a sink that records each call.
+    records = json.loads((SAMPLES / "signin.json").read_text(encoding="utf-8"))
+    error = {
+        "error": {
+            "code": "Authorization_RequestDenied",
+            "message": "Insufficient privileges\x1b[31m to complete the operation.",
+        }
+    }
+    lines = [json.dumps(record) for record in records["value"]] + [json.dumps(error)]
+    signin = tmp_path / "signin.ndjson"
+    signin.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = CliRunner().invoke(
+        main, ["hunt", "--fail-on", "none", "--audit", AUDIT, "--signin", str(signin)]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert f"line {len(lines)}: skipped a Microsoft Graph error" in result.stderr
+    assert "Authorization_RequestDenied" in result.stderr
+    assert "Insufficient privileges\\x1b[31m to complete" in result.stderr
+    assert "\x1b" not in result.stderr
+    assert "skipped 1: error object inside the export" in result.stderr

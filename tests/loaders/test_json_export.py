@@ -233,6 +233,57 @@ def test_error_object_counted_as_skip() -> None:
     assert sink.report.records_seen == 1
 
 
+GRAPH_ERROR = {
+    "error": {
+        "code": "Authorization_RequestDenied",
+        "message": "Insufficient privileges to complete the operation.",
+        "innerError": {"request-id": "r-1"},
+    }
+}
+
+
+def test_error_object_warns_code_and_message(caplog: pytest.LogCaptureFixture) -> None:
+    sink, _ = load(json.dumps(GRAPH_ERROR))
+
+    assert dict(sink.report.skipped) == {"error object inside the export": 1}
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warning.startswith("export.json, line 1: skipped a Microsoft Graph error")
+    assert "Authorization_RequestDenied" in warning
+    assert "(Insufficient privileges to complete the operation.)" in warning
+    assert "permissions" in warning
+
+
+def test_error_object_message_capped(caplog: pytest.LogCaptureFixture) -> None:
+    error = {"error": {"code": "C" * 500, "message": "word " * 1000}}
+
+    sink, _ = load(json.dumps(error))
+
+    assert dict(sink.report.skipped) == {"error object inside the export": 1}
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warning) < 500
+    assert "C" * 77 + "..." in warning
+    assert "C" * 78 not in warning
+
+
+def test_error_object_warnings_limited(caplog: pytest.LogCaptureFixture) -> None:
+    text = "".join(json.dumps(GRAPH_ERROR) + "\n" for _ in range(7))
+
+    sink, _ = load(text)
+
+    assert dict(sink.report.skipped) == {"error object inside the export": 7}
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 5
+    assert warnings[-1].endswith("are counted, not listed")
+
+
+def test_error_code_without_message(caplog: pytest.LogCaptureFixture) -> None:
+    sink, _ = load(json.dumps({"error": "invalid_request"}))
+
+    assert dict(sink.report.skipped) == {"error object inside the export": 1}
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "log records: invalid_request; check" in warning
+
+
 def test_unknown_record_counted_as_skip() -> None:
     sink, _ = load('[{"hello": "world"}, 5]')
 

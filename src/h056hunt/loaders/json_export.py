@@ -25,6 +25,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# The skip reason of a saved Graph error response, whatever its code.
+GRAPH_ERROR_REASON = "error object inside the export"
+# The caps keep one warning to a few lines, also when an export contains a long or
+# hostile error text.
+_MAX_ERROR_CODE_CHARS = 80
+_MAX_ERROR_MESSAGE_CHARS = 200
+
 JSON_SCALAR_REASON = "not a log export (a JSON value that is not an object or array)"
 # Skip reasons of faults that end a JSON document early without being a JSON error.
 READ_FAULT_REASONS = {
@@ -318,13 +325,47 @@ def route_record(value: Any, sink: FileSink, *, line: int, record: int) -> None:
     elif _is_graph_signin(fields):
         _add_graph_signin(fields, sink, line=line, record=record)
     elif set(fields) == {"error"}:
-        sink.skip("error object inside the export", line=line, record=record)
+        _skip_graph_error(fields["error"], sink, line=line, record=record)
     else:
         sink.skip(
             "unrecognised record (not an Entra audit or sign-in record)",
             line=line,
             record=record,
         )
+
+
+def _skip_graph_error(error: Any, sink: FileSink, *, line: int, record: int) -> None:
+    """Skip a saved Microsoft Graph error response, and warn with its code and
+    message.
+
+    The skip reason is the same for every code, so the run summary counts these
+    records under one reason.
+    """
+    code: str | None = None
+    message: str | None = None
+    if isinstance(error, str):
+        code = error
+    elif type(error) is dict:
+        fields = lower_keys(error)
+        code = first_text(fields, "code")
+        message = first_text(fields, "message")
+    detail = "skipped a Microsoft Graph error response in place of log records"
+    if code:
+        detail += f": {_shorten(code, _MAX_ERROR_CODE_CHARS)}"
+    if message:
+        detail += f" ({_shorten(message, _MAX_ERROR_MESSAGE_CHARS)})"
+    detail += (
+        "; check the permissions of the account that exported the log and the "
+        "query, then export again"
+    )
+    sink.skip_with_warning(GRAPH_ERROR_REASON, detail, line=line, record=record)
+
+
+def _shorten(text: str, limit: int) -> str:
+    """Return ``text`` cut to ``limit`` characters, ending in "..." when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 3] + "..."
 
 
 def _graph_log(fields: dict[str, Any]) -> str | None:

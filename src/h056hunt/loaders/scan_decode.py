@@ -157,6 +157,10 @@ class RecordingSink(AuditValuesSink):
         """Record a skipped record."""
         self.calls.append(("skip", (reason,), kwargs))
 
+    def skip_with_warning(self, reason: str, message: str, **kwargs: Any) -> None:
+        """Record a skipped record and its warning."""
+        self.calls.append(("skip_with_warning", (reason, message), kwargs))
+
 
 @dataclass
 class AuditBatch:
@@ -275,6 +279,11 @@ class BatchingRecordingSink(RecordingSink):
         """Close the open batch and record a skipped record."""
         self.flush()
         super().skip(reason, **kwargs)
+
+    def skip_with_warning(self, reason: str, message: str, **kwargs: Any) -> None:
+        """Close the open batch and record a skipped record and its warning."""
+        self.flush()
+        super().skip_with_warning(reason, message, **kwargs)
 
     def flush(self) -> None:
         """Record the open batch as one call, if it has rows."""

@@ -244,6 +244,27 @@ class FileSink(AuditValuesSink):
             where = f"line {line}" if line is not None else f"record {record}"
             logger.debug("%s, %s: skipped: %s", self.path, where, reason)
 
+    def skip_with_warning(
+        self, reason: str, message: str, *, line: int | None, record: int | None
+    ) -> None:
+        """Count a record as skipped with ``reason`` and warn with ``message``.
+
+        Only the first few records of a file with the same reason are warned; the
+        run summary counts them all.
+        """
+        self.skip(reason, line=line, record=record)
+        warned = self._skip_warnings[reason]
+        if warned > _MAX_WARNINGS_PER_REASON:
+            return
+        where = f"line {line}" if line is not None else f"record {record}"
+        later = (
+            "; later records of this file skipped for this reason are counted, not "
+            "listed"
+            if warned == _MAX_WARNINGS_PER_REASON
+            else ""
+        )
+        logger.warning("%s, %s: %s%s", self.path, where, message, later)
+
     def _count(self, shape: str) -> None:
         report = self.report
         report.records_seen += 1
