@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 import pandas as pd
 import pyarrow as pa
@@ -31,6 +32,7 @@ from h056hunt.sources import (
     Expansion,
     InputFile,
     expand_inputs,
+    name_paths,
     raise_for_unreadable,
 )
 from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES
@@ -231,6 +233,8 @@ def load_logs(
         Counted(len(unreadable), "path"),
     )
     given_twice = _given_to_both(expansions)
+    # Files given to one option only, checked for the other log's records.
+    checked: list[FileReport] = []
     with fastpath.ScanPool() as pool:
         pending = _start_fast_files(expansions, options, pool)
         fastpath.discard_early()
@@ -250,12 +254,13 @@ def load_logs(
                     input_file,
                     sink,
                     options,
-                    check_log=str(input_file.path) not in given_twice,
                     fast_files=fast_files,
                     pending=file_pending,
                     pool=pool,
                 )
                 reports.append(sink.report)
+                if result is not None and str(input_file.path) not in given_twice:
+                    checked.append(sink.report)
                 if result is not None:
                     frames.append(result)
                     # Only the list refers to the frames, so that combining
@@ -265,6 +270,7 @@ def load_logs(
                     progress(input_file, sink.report.records_seen)
         # The CSV fast path takes its early scans as it reads each file.
         csv_early.discard_early()
+    warn_misplaced_files(checked)
     if not fast_files:
         data = _combine(frames, reports, unreadable)
         data.conflict_warnings.log_remainder()
@@ -349,7 +355,6 @@ def _load_file(
     sink: FileSink,
     options: LoadOptions,
     *,
-    check_log: bool,
     fast_files: list[tuple[FastPathFile, FileReport]],
     pending: fastpath.PendingFile | None = None,
     pool: fastpath.ScanPool | None = None,
@@ -398,8 +403,6 @@ def _load_file(
         time.perf_counter() - started,
         " after its scan started at start-up" if started_early else "",
     )
-    if check_log:
-        _warn_on_log_mismatch(sink.report)
     return frames
 
 
@@ -453,16 +456,48 @@ def _skip_whole_file(sink: FileSink, error: InputError) -> None:
         )
 
 
-def _warn_on_log_mismatch(report: FileReport) -> None:
-    other = "signin" if report.requested_log == "audit" else "audit"
-    if report.loaded[report.requested_log] == 0 and report.loaded[other] > 0:
+# Beyond this many misplaced files in one folder, one warning line names the
+# first few and counts the rest.
+MISPLACED_FILES_LISTED = 3
+
+
+def warn_misplaced_files(reports: list[FileReport]) -> None:
+    """Warn about files given to one log's option that contain only the other's.
+
+    Their records are used as what they are. A folder with more than
+    :data:`MISPLACED_FILES_LISTED` such files gets one line in place of one per
+    file. The run summary lists every file with the option it was given to.
+    """
+    groups: dict[tuple[str, str], list[FileReport]] = {}
+    for report in reports:
+        other = "signin" if report.requested_log == "audit" else "audit"
+        if report.loaded[report.requested_log] == 0 and report.loaded[other] > 0:
+            folder = str(PurePath(report.path).parent)
+            groups.setdefault((folder, report.requested_log), []).append(report)
+    for (folder, requested_log), misplaced in groups.items():
+        other = "signin" if requested_log == "audit" else "audit"
         option = "--signin" if other == "signin" else "--audit"
+        if len(misplaced) <= MISPLACED_FILES_LISTED:
+            for report in misplaced:
+                logger.warning(
+                    "%s was given as %s data but contains only %s records; they are "
+                    "used as %s data (pass it with %s next time)",
+                    report.path,
+                    requested_log,
+                    other,
+                    other,
+                    option,
+                )
+            continue
+        names = [PurePath(report.path).name for report in misplaced]
         logger.warning(
-            "%s was given as %s data but contains only %s records; they are used as %s "
-            "data (pass it with %s next time)",
-            report.path,
-            report.requested_log,
+            "%s: %s given as %s data contain only %s records: %s; they are used as "
+            "%s data (pass them with %s next time)",
+            folder,
+            Counted(len(misplaced), "file"),
+            requested_log,
             other,
+            name_paths(names),
             other,
             option,
         )

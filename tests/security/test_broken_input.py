@@ -538,6 +538,47 @@ def test_signin_given_as_audit_warns(tmp_path: Path) -> None:
     assert "pass it with --signin next time" in result.stderr
 
 
+def write_mixed_folder(folder: Path, signin_files: int) -> Path:
+    """Write one audit export and ``signin_files`` sign-in exports into ``folder``."""
+    folder.mkdir()
+    (folder / "audit.json").write_text(graph_page(audit()), encoding="utf-8")
+    for number in range(signin_files):
+        signin = denied_signin(f"S{number}")
+        path = folder / f"signin-{number:02d}.json"
+        path.write_text(graph_page(signin), encoding="utf-8")
+    return folder
+
+
+def test_misfiled_folder_warns_once(tmp_path: Path) -> None:
+    folder = write_mixed_folder(tmp_path / "mixed", 14)
+
+    result = hunt("--audit", str(folder))
+    report = report_of(result)
+
+    warnings = [line for line in result.stderr.splitlines() if "next time" in line]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"h056: WARNING: {folder}: 14 files given as audit")
+    assert "signin-00.json, signin-01.json" in warnings[0]
+    assert "and 9 more" in warnings[0]
+    assert "pass them with --signin next time" in warnings[0]
+    assert len(report["run"]["files"]) == 15
+    for number in range(14):
+        item = file_report(report, f"signin-{number:02d}.json")
+        assert item["loaded"]["signin"] == 1
+
+
+def test_few_misfiled_files_warn_each(tmp_path: Path) -> None:
+    folder = write_mixed_folder(tmp_path / "mixed", 3)
+
+    result = hunt("--audit", str(folder))
+
+    warnings = [line for line in result.stderr.splitlines() if "next time" in line]
+    assert len(warnings) == 3
+    for line in warnings:
+        assert "pass it with --signin next time" in line
+    assert f"{folder / 'signin-02.json'} was given as audit data" in warnings[2]
+
+
 def test_misfiled_export_alone_stops(tmp_path: Path) -> None:
     path = tmp_path / "signins.json"
     path.write_text(graph_page(denied_signin("S1")), encoding="utf-8")

@@ -254,7 +254,6 @@ def _parse_file(row: dict[str, Any], options: LoadOptions, log_level: int) -> pa
                     InputFile(path=path, display=display),
                     sink,
                     options,
-                    check_log=bool(row["check_log"]),
                     fast_files=[],
                 )
         except errors.InputError as caught:
@@ -317,6 +316,7 @@ def _replay_reports(normalised: DataFrame | None, plan: InputPlan) -> list[FileR
         )
         payloads = {int(row["_order"]): json.loads(row["_report"]) for row in rows}
     reports = []
+    checked = []
     for log, unreadable in plan.unreadable.items():
         for path, reason in unreadable:
             logging.getLogger("h056hunt.load").warning("%s: %s; not read", path, reason)
@@ -325,7 +325,11 @@ def _replay_reports(normalised: DataFrame | None, plan: InputPlan) -> list[FileR
             replay(payload["messages"])
             if payload["error"] is not None:
                 raise error_from_record(payload["error"])
-            reports.append(report_from_record(payload["report"]))
+            report = report_from_record(payload["report"])
+            reports.append(report)
+            if planned.check_log:
+                checked.append(report)
+    load.warn_misplaced_files(checked)
     return reports
 
 
