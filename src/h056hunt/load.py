@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -719,12 +720,21 @@ def _combine_steps(parts: list[pd.DataFrame], signin: pd.DataFrame) -> pd.DataFr
     if not parts:
         return schema.empty_frame(schema.STEP_SCHEMA)
     steps = pd.concat(parts, ignore_index=True)
-    kept_sources = signin[["record_id", "source_file", "source_record"]]
+    sources = ["record_id", "source_file", "source_record"]
     # The distinct files are converted to text, not every row's file.
     files_with_signins = set(signin["source_file"].drop_duplicates().astype(str))
-    from_kept = steps.merge(
-        kept_sources, on=["record_id", "source_file", "source_record"], how="inner"
+    # The join finds positions on the key columns alone, in the order of an
+    # inner merge of every column, and the rows are taken once.
+    positions = (
+        steps[sources]
+        .assign(_position=np.arange(len(steps)))
+        .merge(signin[sources], on=sources, how="inner")["_position"]
+        .to_numpy()
     )
+    if len(positions) == len(steps) and (positions == np.arange(len(steps))).all():
+        from_kept = steps
+    else:
+        from_kept = steps.iloc[positions].reset_index(drop=True)
     detached = steps[~steps["source_file"].astype(str).isin(files_with_signins)]
     steps = pd.concat([from_kept, detached], ignore_index=True)
     content = [
@@ -841,6 +851,10 @@ class _ContextLoader:
         for report in self.reports:
             report.duplicates, loaded = self.before[id(report)]
             report.loaded = Counter(loaded)
+        # The steps are combined again from the per-file step frames, so the
+        # combined steps of the previous round are freed before the new ones
+        # are built. If combining raises, ``data`` is left without steps.
+        data.steps = schema.empty_frame(schema.STEP_SCHEMA)
         combined = self.combine(data.unreadable)
         data.audit = combined.audit
         data.signin = combined.signin
