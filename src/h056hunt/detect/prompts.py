@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from h056hunt.detect.identity import user_keys
+from h056hunt.row_runs import take_in_runs
 
 logger = logging.getLogger(__name__)
 
@@ -401,7 +402,10 @@ def _order(parts: list[pd.DataFrame | None]) -> pd.DataFrame:
         ["user_key", "prompt_time", "record_id", "dedupe_key"], kind="stable"
     )
     order = order.drop_duplicates(["user_key", "dedupe_key"], keep="first")
-    return prompts.iloc[order.index.to_numpy()].reset_index(drop=True)
+    # When ``parts`` starts with an earlier result and adds the prompts of a few
+    # users, the earlier rows keep their order in long runs, whose Arrow columns
+    # are shared instead of copied.
+    return take_in_runs(prompts, order.index.to_numpy()).reset_index(drop=True)
 
 
 def _outcomes(details: pd.Series) -> pd.Series:
