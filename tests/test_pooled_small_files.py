@@ -66,16 +66,24 @@ def _sizes(folder: Path) -> list[int]:
     return [path.stat().st_size for path in sorted(folder.iterdir())]
 
 
+def _pooled_corpus(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Path]:
+    """Write the corpus in 16 files and set the thresholds so that no file is
+    split and together they go to the workers whole."""
+    audit, folder = _split_corpus(tmp_path, pieces=16, compress=False)
+    sizes = _sizes(folder)
+    monkeypatch.setattr(fastpath, "PARALLEL_MIN_BYTES", max(sizes) + 1)
+    monkeypatch.setattr(fastpath, "POOLED_FILE_MIN_BYTES", min(sizes))
+    return audit, folder
+
+
 def test_small_files_scanned_whole_in_workers(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     submitted: list[tuple[str, int, int | None]],
 ) -> None:
-    audit, folder = _split_corpus(tmp_path, pieces=16, compress=False)
-    sizes = _sizes(folder)
-    # No file is split, and together they pass the threshold.
-    monkeypatch.setattr(fastpath, "PARALLEL_MIN_BYTES", max(sizes) + 1)
-    monkeypatch.setattr(fastpath, "POOLED_FILE_MIN_BYTES", min(sizes))
+    audit, folder = _pooled_corpus(tmp_path, monkeypatch)
 
     plain = _hunt(audit, folder, "--no-fast-path")
     fast = _hunt(audit, folder)
@@ -157,10 +165,7 @@ def test_whole_files_queued_few_ahead(
     monkeypatch: pytest.MonkeyPatch,
     submitted: list[tuple[str, int, int | None]],
 ) -> None:
-    audit, folder = _split_corpus(tmp_path, pieces=16, compress=False)
-    sizes = _sizes(folder)
-    monkeypatch.setattr(fastpath, "PARALLEL_MIN_BYTES", max(sizes) + 1)
-    monkeypatch.setattr(fastpath, "POOLED_FILE_MIN_BYTES", min(sizes))
+    audit, folder = _pooled_corpus(tmp_path, monkeypatch)
     ahead = fastpath.WHOLE_FILES_AHEAD_PER_WORKER * fastpath.worker_count()
     # The count of tasks queued when each sign-in file's scan is taken.
     queued_at: list[int] = []
@@ -177,7 +182,7 @@ def test_whole_files_queued_few_ahead(
 
     _hunt(audit, folder)
 
-    assert len(queued_at) == len(sizes)
+    assert len(queued_at) == len(list(folder.iterdir()))
     for index, queued in enumerate(queued_at):
         assert queued <= index + ahead
     # The audit file is too small to pool here. While it loads, the first
@@ -188,10 +193,7 @@ def test_whole_files_queued_few_ahead(
 def test_small_files_queued_at_start_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    audit, folder = _split_corpus(tmp_path, pieces=16, compress=False)
-    sizes = _sizes(folder)
-    monkeypatch.setattr(fastpath, "PARALLEL_MIN_BYTES", max(sizes) + 1)
-    monkeypatch.setattr(fastpath, "POOLED_FILE_MIN_BYTES", min(sizes))
+    audit, folder = _pooled_corpus(tmp_path, monkeypatch)
     monkeypatch.delenv(fastpath.DISABLE_ENV, raising=False)
     arguments = ["hunt", "--audit", str(audit), "--signin", str(folder)]
     plain = _hunt(audit, folder, "--no-fast-path")
