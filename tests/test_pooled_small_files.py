@@ -140,8 +140,8 @@ def test_small_gzip_files_scanned_whole(
 ) -> None:
     audit, folder = _split_corpus(tmp_path, pieces=pieces, compress=True)
     sizes = _sizes(folder)
-    # Together the files pass the threshold. Each is below the size that goes to
-    # the workers whole; with 8 pieces each is also above the size that this
+    # Together the files pass the threshold, and each is below the size that goes
+    # to the workers whole. With 8 pieces, each is also above the size that this
     # process would inflate for the workers if the file were alone.
     threshold = sum(sizes)
     assert max(sizes) < threshold // 4

@@ -758,9 +758,9 @@ class WholeFiles:
         if loading is not None:
             # Pending files compare by identity: equal fields are not the same file.
             for line in (self._queued, self._waiting):
-                kept = [item for item in line if item is not loading]
+                remaining = [item for item in line if item is not loading]
                 line.clear()
-                line.extend(kept)
+                line.extend(remaining)
 
 
 def _stream_min_bytes() -> int:
