@@ -472,7 +472,14 @@ def warn_misplaced_files(reports: list[FileReport]) -> None:
     groups: dict[tuple[str, str], list[FileReport]] = {}
     for report in reports:
         other = "signin" if report.requested_log == "audit" else "audit"
-        if report.loaded[report.requested_log] == 0 and report.loaded[other] > 0:
+        # The fast path decodes only the records that the hunt may need, so the
+        # records that it pre-filtered count toward their log as well.
+        requested_count = (
+            report.loaded[report.requested_log]
+            + report.prefiltered[report.requested_log]
+        )
+        other_count = report.loaded[other] + report.prefiltered[other]
+        if requested_count == 0 and other_count > 0:
             folder = str(PurePath(report.path).parent)
             groups.setdefault((folder, report.requested_log), []).append(report)
     for (folder, requested_log), misplaced in groups.items():
