@@ -269,7 +269,8 @@ def _sort_codes(values: pd.Series) -> np.ndarray:
             sort_keys="ascending",
             tiebreaker="dense",
         )
-        return ranks.to_numpy().astype(np.int64) - 1
+        dense: np.ndarray = ranks.to_numpy().astype(np.int64) - 1
+        return dense
     codes, uniques = pd.factorize(values, sort=True)
     result: np.ndarray = np.asarray(codes)
     result[result < 0] = len(uniques)
