@@ -235,3 +235,34 @@ def test_optional_key_hint_names_default(tmp_path: Path) -> None:
         load_config(config)
 
     assert raised.value.hint == "fix the value or remove the key to use the default"
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[thresholds]\nmin_denial = 3\n", "thresholds.min_denial"),
+        ("[treshold]\nmin_denials = 3\n", "treshold"),
+        ("[working_hours]\nbegin = 9\n", "working_hours.begin"),
+    ],
+)
+def test_unknown_key_hint_names_spelling(tmp_path: Path, text: str, key: str) -> None:
+    config = write(tmp_path / "h056.toml", text)
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(config)
+
+    assert f"{key}: unknown key" in str(raised.value)
+    assert raised.value.hint == "correct the key's spelling or remove it"
+
+
+def test_invalid_cidr_hint_says_required(tmp_path: Path) -> None:
+    text = '[[allowlist.source_ips]]\ncidr = "203.0.113.0/33"\nreason = "r"\n'
+    config = write(tmp_path / "h056.toml", text)
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(config)
+
+    assert "allowlist.source_ips[0].cidr" in str(raised.value)
+    assert "'203.0.113.0/33'" in str(raised.value)
+    assert raised.value.hint.startswith("fix the value; this key is required")
+    assert "remove the key" not in raised.value.hint

@@ -166,6 +166,14 @@ class _Reader:
             hint="fix the value or remove the key to use the default",
         )
 
+    def fail_unknown(self, key: str, allowed: set[str]) -> ConfigError:
+        """Return the error for a key that the config file format does not have."""
+        return ConfigError(
+            f"{self.path}: {key}: unknown key; expected one of "
+            f"{', '.join(sorted(allowed))}",
+            hint="correct the key's spelling or remove it",
+        )
+
     def fail_required(self, key: str, message: str, *, present: bool) -> ConfigError:
         """Return the error for a required key that is missing or invalid."""
         hint = "fix the value" if present else "add the key"
@@ -180,10 +188,7 @@ def _check_keys(
 ) -> None:
     for key in table:
         if key not in allowed:
-            raise reader.fail(
-                prefix + key,
-                f"unknown key; expected one of {', '.join(sorted(allowed))}",
-            )
+            raise reader.fail_unknown(prefix + key, allowed)
 
 
 def _params(reader: _Reader, document: dict[str, Any]) -> DetectionParams:
@@ -272,7 +277,12 @@ def _allowlist(reader: _Reader, table: dict[str, Any]) -> Allowlist:
         try:
             network = ipaddress.ip_network(cidr, strict=False)
         except ValueError as error:
-            raise reader.fail(f"{key}.cidr", f"invalid IP range {cidr!r}") from error
+            raise reader.fail_required(
+                f"{key}.cidr",
+                f"invalid IP range {cidr!r}: use an address or a network in CIDR "
+                "notation, such as 198.51.100.0/24",
+                present=True,
+            ) from error
         ranges.append(
             SourceRangeRule(network=network, reason=_reason(reader, entry, key))
         )
