@@ -84,6 +84,33 @@ def test_revoker_new_ip_and_country() -> None:
     assert "country NL" in facts["revoker_new_country"]
 
 
+def test_revoker_new_values_plural() -> None:
+    facts = revoker_facts(
+        signins(
+            {"event_time": at(-48), "ip_address": "192.0.2.1", "country": "US"},
+            {"event_time": at(-3), "ip_address": "198.51.100.7", "country": "NL"},
+            {"event_time": at(-2), "ip_address": "198.51.100.8", "country": "RO"},
+        ),
+        audit(),
+    )
+
+    assert "from IP addresses 198.51.100.7, 198.51.100.8 " in facts["revoker_new_ip"]
+    assert "from countries NL, RO " in facts["revoker_new_country"]
+
+
+def test_revoker_new_value_singular() -> None:
+    facts = revoker_facts(
+        signins(
+            {"event_time": at(-48), "ip_address": "192.0.2.1", "country": "US"},
+            {"event_time": at(-2), "ip_address": "198.51.100.7", "country": "NL"},
+        ),
+        audit(),
+    )
+
+    assert "from IP address 198.51.100.7 " in facts["revoker_new_ip"]
+    assert "from country NL " in facts["revoker_new_country"]
+
+
 def test_revoker_risky_and_single_factor_counts() -> None:
     facts = revoker_facts(
         signins(

@@ -280,13 +280,20 @@ def _actor_signins(
     )
     is_recent = recent.tolist()
     is_older = (~recent).tolist()
-    for values, name, points, noun in (
-        (ips, "revoker_new_ip", POINTS_REVOKER_NEW_IP, "IP address"),
-        (countries, "revoker_new_country", POINTS_REVOKER_NEW_COUNTRY, "country"),
+    for values, name, points, singular, plural in (
+        (ips, "revoker_new_ip", POINTS_REVOKER_NEW_IP, "IP address", "IP addresses"),
+        (
+            countries,
+            "revoker_new_country",
+            POINTS_REVOKER_NEW_COUNTRY,
+            "country",
+            "countries",
+        ),
     ):
         known = _present_texts(values, is_older)
         new = sorted(_present_texts(values, is_recent) - known)
         if known and new:
+            noun = singular if len(new) == 1 else plural
             factors.append(
                 ScoreFactor(
                     name,
