@@ -266,3 +266,45 @@ def test_invalid_cidr_hint_says_required(tmp_path: Path) -> None:
     assert "'203.0.113.0/33'" in str(raised.value)
     assert raised.value.hint.startswith("fix the value; this key is required")
     assert "remove the key" not in raised.value.hint
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        ("2026-03-03T21:59:00Z", False),
+        ("2026-03-03T22:00:00Z", True),
+        ("2026-03-03T23:30:00Z", True),
+        ("2026-03-04T05:59:00Z", True),
+        ("2026-03-04T06:00:00Z", False),
+        ("2026-03-04T12:00:00Z", False),
+        ("2026-03-07T02:00:00Z", False),
+    ],
+)
+def test_working_hours_cross_midnight(
+    tmp_path: Path, moment: str, expected: bool
+) -> None:
+    text = "[working_hours]\nstart = 22\nend = 6\nweekdays_only = true\n"
+    hours = load_config(write(tmp_path / "h056.toml", text)).working_hours
+
+    assert hours.contains(pd.Timestamp(moment)) is expected
+
+
+def test_working_hours_same_day(tmp_path: Path) -> None:
+    text = "[working_hours]\nstart = 8\nend = 18\n"
+    hours = load_config(write(tmp_path / "h056.toml", text)).working_hours
+
+    assert hours.contains(pd.Timestamp("2026-03-03T07:59:00Z")) is False
+    assert hours.contains(pd.Timestamp("2026-03-03T08:00:00Z")) is True
+    assert hours.contains(pd.Timestamp("2026-03-03T17:59:00Z")) is True
+    assert hours.contains(pd.Timestamp("2026-03-03T18:00:00Z")) is False
+
+
+def test_working_hours_equal_bounds_rejected(tmp_path: Path) -> None:
+    config = write(tmp_path / "h056.toml", "[working_hours]\nstart = 9\nend = 9\n")
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(config)
+
+    assert "working_hours: start and end are both 9" in str(raised.value)
+    assert str(config) in str(raised.value)
+    assert "cross midnight" in raised.value.hint

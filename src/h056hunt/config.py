@@ -97,11 +97,18 @@ class WorkingHours:
     weekdays_only: bool = True
 
     def contains(self, moment: pd.Timestamp) -> bool:
-        """Tell whether a UTC time falls inside working hours."""
+        """Tell whether a UTC time falls inside working hours.
+
+        An end hour before the start hour, such as 22 to 6, crosses midnight.
+        ``weekdays_only`` looks at the local day of ``moment`` itself, so with 22 to
+        6 the hours from midnight to 6 on a Saturday are outside.
+        """
         local = moment.tz_convert(ZoneInfo(self.timezone))
         if self.weekdays_only and local.weekday() >= 5:
             return False
-        return bool(self.start_hour <= local.hour < self.end_hour)
+        if self.start_hour <= self.end_hour:
+            return bool(self.start_hour <= local.hour < self.end_hour)
+        return bool(local.hour >= self.start_hour or local.hour < self.end_hour)
 
 
 @dataclass(frozen=True)
@@ -321,6 +328,13 @@ def _working_hours(reader: _Reader, table: dict[str, Any]) -> WorkingHours:
     for key, value in (("start", start), ("end", end)):
         if not isinstance(value, int) or not 0 <= value <= 24:
             raise reader.fail(f"working_hours.{key}", "must be an hour from 0 to 24")
+    if start == end:
+        raise ConfigError(
+            f"{reader.path}: working_hours: start and end are both {start}, so no "
+            "hour would be a working hour",
+            hint="set end after start, or before start for hours that cross "
+            "midnight, such as start = 22 and end = 6",
+        )
     timezone = table.get("timezone", hours.timezone)
     try:
         ZoneInfo(str(timezone))
