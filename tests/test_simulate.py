@@ -762,3 +762,30 @@ def test_sample_logs_match_generator(tmp_path: Path) -> None:
     for name in ("audit.json", "signin.json", "labels.json"):
         expected = (tmp_path / name).read_bytes()
         assert (sample_logs / name).read_bytes() == expected, name
+
+
+def test_command_summary_singular_counts(tmp_path: Path) -> None:
+    out = tmp_path / "one"
+    arguments = ["--scenario", "add_user", "--noise", "0", "--users", "3"]
+    arguments += ["--audit-rate", "0", "--out", str(out)]
+
+    outcome = CliRunner().invoke(simulate_command, arguments)
+
+    assert outcome.exit_code == 0, outcome.output
+    labels = json.loads((out / "labels.json").read_text(encoding="utf-8"))
+    assert len(labels["scenarios"]) == 1
+    assert f"{out / 'labels.json'}: 1 scenario\n" in outcome.output
+    assert "1 scenarios" not in outcome.output
+
+
+def test_command_summary_plural_counts(tmp_path: Path) -> None:
+    out = tmp_path / "two"
+    arguments = ["--scenario", "add_user", "--scenario", "stray_denial"]
+    arguments += ["--users", "10", "--out", str(out)]
+
+    outcome = CliRunner().invoke(simulate_command, arguments)
+
+    assert outcome.exit_code == 0, outcome.output
+    assert f"{out / 'labels.json'}: 2 scenarios\n" in outcome.output
+    assert " audit records\n" in outcome.output
+    assert " sign-in records\n" in outcome.output

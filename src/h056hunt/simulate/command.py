@@ -11,6 +11,7 @@ import click
 from h056hunt import interrupts
 from h056hunt.errors import H056Error, UsageError
 from h056hunt.output_folder import check_output_folder
+from h056hunt.plurals import Counted
 from h056hunt.simulate.config import (
     DEFAULT_START,
     SCENARIO_NAMES,
@@ -186,6 +187,8 @@ def simulate_command(
             "with --out"
         ) from error
 
-    click.echo(f"{result.audit_path}: {result.audit_records} audit records")
-    click.echo(f"{result.signin_path}: {result.signin_records} sign-in records")
-    click.echo(f"{result.labels_path}: {len(result.scenarios)} scenarios")
+    click.echo(f"{result.audit_path}: {Counted(result.audit_records, 'audit record')}")
+    click.echo(
+        f"{result.signin_path}: {Counted(result.signin_records, 'sign-in record')}"
+    )
+    click.echo(f"{result.labels_path}: {Counted(len(result.scenarios), 'scenario')}")
