@@ -789,3 +789,26 @@ def test_command_summary_plural_counts(tmp_path: Path) -> None:
     assert f"{out / 'labels.json'}: 2 scenarios\n" in outcome.output
     assert " audit records\n" in outcome.output
     assert " sign-in records\n" in outcome.output
+
+
+def test_command_names_repeated_scenario(tmp_path: Path) -> None:
+    arguments = ["--scenario", "campaign", "--scenario", "add_user"]
+    arguments += ["--scenario", "campaign", "--out", str(tmp_path / "out")]
+
+    outcome = CliRunner().invoke(simulate_command, arguments)
+
+    assert outcome.exit_code == 2
+    assert "scenario campaign is listed more than once" in outcome.output
+    assert "hint: give each --scenario once" in outcome.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_command_names_repeated_scenarios(tmp_path: Path) -> None:
+    arguments = ["--scenario", "campaign", "--scenario", "add_user"]
+    arguments += ["--scenario", "add_user", "--scenario", "campaign"]
+    arguments += ["--out", str(tmp_path / "out")]
+
+    outcome = CliRunner().invoke(simulate_command, arguments)
+
+    assert outcome.exit_code == 2
+    assert "scenarios add_user, campaign are listed more than once" in outcome.output

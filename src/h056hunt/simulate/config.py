@@ -141,8 +141,16 @@ class SimulationConfig:
                 f"unknown scenario {unknown[0]!r}",
                 hint=f"choose from {', '.join(SCENARIO_NAMES)}",
             )
-        if len(set(self.scenarios)) != len(self.scenarios):
-            raise ConfigError("a scenario is listed more than once")
+        repeated = sorted(
+            {name for name in self.scenarios if self.scenarios.count(name) > 1}
+        )
+        if repeated:
+            subject = "scenario" if len(repeated) == 1 else "scenarios"
+            verb = "is" if len(repeated) == 1 else "are"
+            raise ConfigError(
+                f"{subject} {', '.join(repeated)} {verb} listed more than once",
+                hint="give each --scenario once",
+            )
 
         needed = self.minimum_users()
         if self.users < needed:
