@@ -146,6 +146,26 @@ def test_missing_config_is_named() -> None:
     assert "the built-in settings apply" in result.stderr
 
 
+def test_missing_config_names_xdg_path(without_config_files: Path) -> None:
+    searched = without_config_files / "config" / "h056hunt" / "config.toml"
+
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, "-v"])
+
+    assert result.exit_code in (0, 1), result.stderr
+    assert f"./h056.toml, {searched}), so the built-in settings" in result.stderr
+
+
+def test_xdg_config_file_is_read(without_config_files: Path) -> None:
+    config = without_config_files / "config" / "h056hunt" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("[thresholds]\nmin_denials = 50\n", encoding="utf-8")
+
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, "-v"])
+
+    assert result.exit_code in (0, 1), result.stderr
+    assert f"using settings from {config}" in result.stderr
+
+
 def test_invalid_toml_hint_names_tables(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

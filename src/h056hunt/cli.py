@@ -33,7 +33,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from h056hunt import __version__, interrupts
 from h056hunt.activities import normalise_activity
 from h056hunt.config import load_config
-from h056hunt.config_search import find_config_file
+from h056hunt.config_search import find_config_file, user_config_file
 from h056hunt.detect.chains import DetectionParams
 from h056hunt.detect.revocations import find_revocations
 from h056hunt.durations import parse_duration
@@ -347,7 +347,8 @@ def _common_input_options(
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="TOML file of thresholds and allowlists (default: $H056_CONFIG, "
-    "./h056.toml, ~/.config/h056hunt/config.toml).",
+    "./h056.toml, ~/.config/h056hunt/config.toml, where $XDG_CONFIG_HOME "
+    "replaces ~/.config when set).",
 )
 @click.option(
     "--max-lag",
@@ -522,8 +523,9 @@ def hunt(
             logger.info("using settings from %s", plain(str(config_file)))
         else:
             logger.info(
-                "no config file found (--config, $H056_CONFIG, ./h056.toml, "
-                "~/.config/h056hunt/config.toml), so the built-in settings apply"
+                "no config file found (--config, $H056_CONFIG, ./h056.toml, %s), "
+                "so the built-in settings apply",
+                plain(str(user_config_file())),
             )
         config = load_config(config_file)
         params = replace(

@@ -136,7 +136,8 @@ def load_config(path: Path | None) -> HuntConfig:
         raise ConfigError(
             f"{path}: cannot read config file: {error.strerror or error}",
             hint="check the path; it comes from --config, else $H056_CONFIG, else "
-            "./h056.toml, else ~/.config/h056hunt/config.toml",
+            "./h056.toml, else $XDG_CONFIG_HOME/h056hunt/config.toml "
+            "(~/.config/h056hunt/config.toml when $XDG_CONFIG_HOME is not set)",
         ) from error
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(

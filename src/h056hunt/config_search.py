@@ -22,6 +22,15 @@ def find_config_file(explicit: Path | None) -> Path | None:
         return Path(from_env)
     if LOCAL_CONFIG.is_file():
         return LOCAL_CONFIG
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    user_file = Path(base) / "h056hunt" / "config.toml"
+    user_file = user_config_file()
     return user_file if user_file.is_file() else None
+
+
+def user_config_file() -> Path:
+    """Return the user's config file path, whether or not it exists.
+
+    It is ``h056hunt/config.toml`` under ``$XDG_CONFIG_HOME`` when that is set and
+    not empty, else under ``~/.config``.
+    """
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "h056hunt" / "config.toml"
