@@ -564,3 +564,15 @@ def test_graph_error_line_named(tmp_path: Path) -> None:
     assert "Insufficient privileges\\x1b[31m to complete" in result.stderr
     assert "\x1b" not in result.stderr
     assert "skipped 1: error object inside the export" in result.stderr
+
+
+def test_command_list_not_truncated() -> None:
+    result = CliRunner().invoke(main, ["--help"], env={"COLUMNS": "80"})
+
+    lines = result.output.split("Commands:\n", 1)[1].splitlines()
+    listed = {line.split()[0]: line for line in lines if line.strip()}
+    assert result.exit_code == 0
+    assert set(listed) == {"convert", "hunt", "inspect", "simulate"}
+    for name, line in listed.items():
+        assert not line.endswith("..."), f"{name}: {line!r}"
+        assert line.endswith("."), f"{name}: {line!r}"

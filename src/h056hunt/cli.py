@@ -321,7 +321,7 @@ def _common_input_options(
     )
 
 
-@main.command()
+@main.command(short_help="Find revocations followed by MFA prompt bursts.")
 @_export_options
 @click.option(
     "--format",
@@ -623,7 +623,7 @@ def hunt(
     sys.exit(_run(work, debug, writes_output=output is not None))
 
 
-@main.command()
+@main.command(short_help="Describe export files without hunting.")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option(
     "--format",
@@ -719,7 +719,7 @@ def inspect(
     sys.exit(_run(work, debug, writes_output=False))
 
 
-@main.command()
+@main.command(short_help="Write exports as Parquet tables for data lakes.")
 @_export_options
 @click.option(
     "--out",

@@ -40,7 +40,9 @@ class Interrupted(OutputError):
     exit_code = 130
 
 
-@click.command(name="simulate")
+@click.command(
+    name="simulate", short_help="Write simulated logs with labelled attacks."
+)
 @click.option(
     "--users",
     type=click.IntRange(min=1),
