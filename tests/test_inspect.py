@@ -298,3 +298,53 @@ def test_json_doc_example_is_real() -> None:
 
     assert documented["path"] == "sample_logs/audit.json"
     assert {**documented, "path": record["path"]} == record
+
+
+def inspect_and_hunt_coverage() -> tuple[list[str], list[str]]:
+    """Return the coverage warnings of inspect and of a hunt over the samples."""
+    inputs = [str(SAMPLE_AUDIT), str(SAMPLE_SIGNINS)]
+    hunt = ["hunt", "--audit", inputs[0], "--signin", inputs[1], "--format", "json"]
+
+    inspected = CliRunner().invoke(main, ["inspect", *inputs, "--format", "json"])
+    hunted = CliRunner().invoke(main, [*hunt, "--fail-on", "none"])
+
+    assert inspected.exit_code == 0, inspected.output
+    assert hunted.exit_code == 0, hunted.output
+    first_file = json.loads(inspected.stdout.splitlines()[0])
+    run = json.loads(hunted.stdout)["run"]
+    return first_file["coverage_warnings"], run["coverage_warnings"]
+
+
+def test_coverage_follows_config_file(without_config_files: Path) -> None:
+    config = without_config_files / "h056.toml"
+    config.write_text(
+        '[thresholds]\nmax_lag = "20m"\nburst_window = "10m"\n', encoding="utf-8"
+    )
+
+    inspected, hunted = inspect_and_hunt_coverage()
+
+    assert hunted, "the short max_lag should leave gaps in the sample sign-ins"
+    assert inspected == hunted
+
+
+def test_max_lag_flag_beats_config(without_config_files: Path) -> None:
+    config = without_config_files / "h056.toml"
+    config.write_text('[thresholds]\nmax_lag = "20m"\n', encoding="utf-8")
+
+    result = CliRunner().invoke(
+        main,
+        ["inspect", str(SAMPLE_AUDIT), str(SAMPLE_SIGNINS), "--max-lag", "2h"],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "coverage:" not in result.stdout
+
+
+def test_invalid_config_stops_inspect(without_config_files: Path) -> None:
+    config = without_config_files / "h056.toml"
+    config.write_text("[thresholds]\nmin_denials = 0\n", encoding="utf-8")
+
+    result = CliRunner().invoke(main, ["inspect", str(SAMPLE_AUDIT)])
+
+    assert result.exit_code == 2
+    assert "h056.toml: thresholds.min_denials" in result.stderr

@@ -32,9 +32,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from h056hunt import __version__, interrupts
 from h056hunt.activities import normalise_activity
-from h056hunt.config import load_config
+from h056hunt.config import HuntConfig, load_config
 from h056hunt.config_search import find_config_file, user_config_file
-from h056hunt.detect.chains import DetectionParams
 from h056hunt.detect.revocations import find_revocations
 from h056hunt.durations import parse_duration
 from h056hunt.engines import ENGINES, hunt_with_spark
@@ -518,16 +517,7 @@ def hunt(
 
     def work() -> int:
         phases = _PhaseClock()
-        config_file = find_config_file(config_path)
-        if config_file is not None:
-            logger.info("using settings from %s", plain(str(config_file)))
-        else:
-            logger.info(
-                "no config file found (--config, $H056_CONFIG, ./h056.toml, %s), "
-                "so the built-in settings apply",
-                plain(str(user_config_file())),
-            )
-        config = load_config(config_file)
+        config = _read_config(config_path)
         params = replace(
             config.params,
             **{name: value for name, value in overrides.items() if value is not None},
@@ -636,9 +626,15 @@ def hunt(
 @click.option(
     "--max-lag",
     type=DURATION,
-    default="2h",
-    show_default=True,
-    help="Follow-up window after each revocation checked for coverage.",
+    help="Follow-up window after each revocation checked for coverage "
+    "[default: the config file's max_lag, else 2h].",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML file whose thresholds and revocation activities the coverage "
+    "check uses, as h056 hunt would (default: the same search as h056 hunt).",
 )
 @_date_order_options
 @_logging_options("More messages on stderr.", "Only errors and the report.")
@@ -651,6 +647,7 @@ def inspect(
     paths: tuple[str, ...],
     output_format: str,
     max_lag: Any,
+    config_path: Path | None,
     dayfirst: bool,
     monthfirst: bool,
     verbose: int,
@@ -684,10 +681,17 @@ def inspect(
         max_record_bytes=max_record_bytes,
         fast_path=not no_fast_path,
     )
-    params = DetectionParams(max_lag=max_lag)
 
     def work() -> int:
-        data = load_logs(list(paths), list(paths), options)
+        # The coverage check uses the hunt's settings, so that inspect and hunt
+        # report the same gaps for the same files and config file.
+        params = _read_config(config_path).params
+        if max_lag is not None:
+            params = replace(params, max_lag=max_lag)
+        load_options = replace(
+            options, revocation_activities=params.revocation_activities
+        )
+        data = load_logs(list(paths), list(paths), load_options)
         # inspect reads no pre-filtered records again, so loading ends here.
         data.conflict_warnings.log_remainder()
         revocations, _ = find_revocations(data.audit, params.revocation_activities)
@@ -893,6 +897,24 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
                 "replace the export",
                 param_hint="--output",
             )
+
+
+def _read_config(config_path: Path | None) -> HuntConfig:
+    """Find and read the config file, and log at info level which one applies.
+
+    Raises:
+        ConfigError: the file cannot be read or has an invalid value.
+    """
+    config_file = find_config_file(config_path)
+    if config_file is not None:
+        logger.info("using settings from %s", plain(str(config_file)))
+    else:
+        logger.info(
+            "no config file found (--config, $H056_CONFIG, ./h056.toml, %s), "
+            "so the built-in settings apply",
+            plain(str(user_config_file())),
+        )
+    return load_config(config_file)
 
 
 def _choose_format(output_format: str | None, output: Path | None) -> str:
