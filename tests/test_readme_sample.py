@@ -14,6 +14,9 @@ COMMAND = "$ h056 hunt --audit sample_logs/audit.json --signin sample_logs/signi
 # The excerpt leaves findings out where it has this line.
 ELISION = "  ..."
 
+# A config file of the user's would change the findings.
+pytestmark = pytest.mark.usefixtures("without_config_files")
+
 
 def readme_excerpt() -> list[str]:
     """Return the lines of the README's text block after the sample command."""
