@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def test_inferred_formats_parse(tmp_path: Path) -> None:
     assert page.startswith("<!DOCTYPE html>")
 
 
-@pytest.mark.parametrize("file_name", ["findings.txt", "findings", "f.jsonl.gz"])
+@pytest.mark.parametrize("file_name", ["findings.txt", "findings", "f.jsonl.gzip"])
 def test_unmapped_extension_writes_table(tmp_path: Path, file_name: str) -> None:
     target = tmp_path / file_name
 
@@ -78,6 +79,51 @@ def test_unmapped_extension_writes_table(tmp_path: Path, file_name: str) -> None
     assert result.exit_code == 0, result.output
     assert target.read_bytes() == _stdout_of("table")
     assert "WARNING" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("file_name", "output_format"),
+    [
+        ("findings.jsonl.gz", "jsonl"),
+        ("findings.JSON.GZ", "json"),
+        ("report.html.gz", "html"),
+        ("findings.gz", "table"),
+        ("findings.txt.gz", "table"),
+    ],
+)
+def test_gzip_name_compresses_output(
+    tmp_path: Path, file_name: str, output_format: str
+) -> None:
+    target = tmp_path / file_name
+
+    result = _hunt("--output", str(target))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert target.read_bytes()[:2] == b"\x1f\x8b"
+    assert gzip.decompress(target.read_bytes()) == _stdout_of(output_format)
+    assert "WARNING" not in result.stderr
+
+
+def test_gzip_output_same_bytes(tmp_path: Path) -> None:
+    first = tmp_path / "first.jsonl.gz"
+    second = tmp_path / "second.jsonl.gz"
+
+    assert _hunt("--output", str(first)).exit_code == 0
+    assert _hunt("--output", str(second)).exit_code == 0
+
+    # No file name or time in the gzip header, so reruns compare byte for byte.
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_gzip_name_of_other_format_warns(tmp_path: Path) -> None:
+    target = tmp_path / "findings.json.gz"
+
+    result = _hunt("--format", "csv", "--output", str(target))
+
+    assert result.exit_code == 0, result.output
+    assert gzip.decompress(target.read_bytes()) == _stdout_of("csv")
+    assert "has the extension of json output" in result.stderr
 
 
 def test_no_output_prints_table() -> None:

@@ -10,6 +10,8 @@ import atexit
 import contextlib
 import enum
 import gc
+import gzip
+import io
 import logging
 import os
 import resource
@@ -21,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any, NoReturn, TextIO, cast
+from typing import Any, BinaryIO, NoReturn, TextIO, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
@@ -49,7 +51,12 @@ from h056hunt.loaders.csv_portal import SHAPE_SIGNIN as PORTAL_SIGNIN_SHAPE
 from h056hunt.loaders.sink import FileReport
 from h056hunt.loaders.ual import SHAPE_UAL_JSON
 from h056hunt.log_format import configure_logging
-from h056hunt.render import RENDERERS, extension_fits, format_for_extension
+from h056hunt.render import (
+    RENDERERS,
+    extension_fits,
+    format_for_extension,
+    is_gzip_output,
+)
 from h056hunt.render.context import RenderContext
 from h056hunt.render.inspection import render_inspection
 from h056hunt.render.jsonl import dumps
@@ -334,7 +341,8 @@ def _common_input_options(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write findings to this file instead of stdout. Without --format, the "
     "extension picks the format: .jsonl or .ndjson, .json, .csv, .md or "
-    ".markdown, .html or .htm.",
+    ".markdown, .html or .htm. A name ending in .gz, such as findings.jsonl.gz, "
+    "gets gzip-compressed output.",
 )
 @click.option(
     "--details",
@@ -1284,13 +1292,13 @@ def _write_findings(output: Path | None, write: Callable[[TextIO, bool], None]) 
     if output.exists() and not output.is_file():
         # A device, pipe or socket such as /dev/null is written in place: renaming
         # a file over it would replace the device node for everyone.
-        with output.open("w", encoding="utf-8", newline="\n") as stream:
+        with output.open("wb") as raw, _text_stream(raw, output) as stream:
             write(stream, False)
         return
     directory = output.resolve().parent
     handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", dir=directory)
     try:
-        with open(handle, "w", encoding="utf-8", newline="\n") as stream:
+        with open(handle, "wb") as raw, _text_stream(raw, output) as stream:
             write(stream, False)
         # mkstemp creates the file for its owner only; give it the usual mode.
         umask = os.umask(0)
@@ -1300,6 +1308,28 @@ def _write_findings(output: Path | None, write: Callable[[TextIO, bool], None]) 
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def _text_stream(raw: BinaryIO, output: Path) -> Iterator[TextIO]:
+    """Yield a UTF-8 text stream over ``raw``, gzip-compressed when ``output``'s
+    name ends in ``.gz``.
+
+    The gzip header stores no file name and a zero modification time, so the same
+    findings give the same bytes, as the other outputs do.
+    """
+    if not is_gzip_output(output):
+        with io.TextIOWrapper(raw, encoding="utf-8", newline="\n") as stream:
+            yield stream
+        return
+    # Closing the text stream closes the GzipFile, which writes the trailer but
+    # leaves ``raw`` open for its owner.
+    with io.TextIOWrapper(
+        gzip.GzipFile(filename="", mode="wb", compresslevel=6, fileobj=raw, mtime=0),
+        encoding="utf-8",
+        newline="\n",
+    ) as stream:
+        yield stream
 
 
 class _PhaseClock:

@@ -96,12 +96,23 @@ EXTENSION_FORMATS: dict[str, str] = {
 }
 
 
+# An --output name with this extension, in any case, gets gzip-compressed output.
+GZIP_EXTENSION = ".gz"
+
+
+def is_gzip_output(path: PurePath) -> bool:
+    """Return whether output written to ``path`` is gzip-compressed."""
+    return path.suffix.lower() == GZIP_EXTENSION
+
+
 def format_for_extension(path: PurePath) -> str | None:
     """Return the output format that the extension of ``path`` names, or None.
 
     The match ignores case. A compressed name such as ``findings.jsonl.gz`` names
-    no format, because the output is never compressed.
+    the format of the extension before ``.gz``.
     """
+    if is_gzip_output(path):
+        path = PurePath(path.stem)
     return EXTENSION_FORMATS.get(path.suffix.lower())
 
 
