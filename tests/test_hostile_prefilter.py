@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -86,4 +87,43 @@ def test_rewritten_user_ids_same_findings(tmp_path: Path, rewrite: str) -> None:
     assert plain_code == 0
     assert fast_code == 0, fast_err
     assert fast_out.count(b"\n") > 0
+    assert fast_out == plain_out
+
+
+def _denials_without_code_literal(template: dict, code: str) -> list[str]:
+    # Six failed sign-ins of a user whom no revocation names, ten seconds apart.
+    # Neither the failure text nor the user contains a literal that the pre-filter
+    # looks for, so only the error code can make the lines count as denials.
+    lines = []
+    for index in range(6):
+        record = dict(template)
+        record["id"] = f"bbbbbbbb-0000-4000-8000-00000000000{index}"
+        record["originalRequestId"] = record["id"]
+        record["userId"] = "abcdef01-0000-4000-8000-000000000001"
+        record["userPrincipalName"] = "exponent.user@contoso.example"
+        record["createdDateTime"] = f"2026-03-02T10:00:{index}0Z"
+        record["status"] = {"errorCode": 0, "failureReason": "Authentication failed"}
+        text = json.dumps(record, separators=(",", ":"))
+        lines.append(text.replace('"errorCode":0', f'"errorCode":{code}'))
+    return lines
+
+
+@pytest.mark.parametrize("code", ["5.00121e5", "50.0121E+4", "5001210e-1"])
+def test_exponent_code_same_findings(tmp_path: Path, code: str) -> None:
+    written = simulate(SimulationConfig(users=40, days=2, seed=3), tmp_path)
+    signin = written.signin_path
+    lines = signin.read_text().splitlines()
+    added = _denials_without_code_literal(json.loads(lines[0]), code)
+    middle = len(lines) // 2
+    signin.write_text("\n".join(lines[:middle] + added + lines[middle:]) + "\n")
+
+    fast_code, fast_out, fast_err = _hunt(written.audit_path, signin)
+    plain_code, plain_out, _ = _hunt(written.audit_path, signin, "--no-fast-path")
+
+    assert plain_code == 0
+    assert fast_code == 0, fast_err
+    assert fast_out.count(b"\n") > 0
+    # A code written with an exponent is read as no code, as the same text in a
+    # string is, so neither path reports the added sign-ins as a burst.
+    assert b"exponent.user@contoso.example" not in plain_out
     assert fast_out == plain_out

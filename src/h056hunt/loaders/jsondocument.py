@@ -23,12 +23,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from h056hunt.errors import InputError
+from h056hunt.loaders.fields import JSON_DECODER
 from h056hunt.loaders.jsonextent import CONTAINER, ExtentScan, value_kind
 from h056hunt.loaders.jsonstream import ENVELOPE_KEYS, JsonRecord, OversizedRecord
 from h056hunt.loaders.jsonwindow import TextWindow
 
 _WHITESPACE_RUN = re.compile(r"[ \t\r\n]*")
-_DECODER = json.JSONDecoder()
+_DECODER = JSON_DECODER
 _HINT = (
     "the export is cut off or corrupt: re-export it, or rerun with --lenient to keep "
     "the complete records"

@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from h056hunt.errors import InputError
+from h056hunt.loaders.fields import JSON_DECODER
 
 ENVELOPE_KEYS = ("value", "records")
 _WHITESPACE = " \t\r\n"
-_DECODER = json.JSONDecoder()
+_DECODER = JSON_DECODER
 # A complete string, a lone quote (a string that does not end in the scanned range),
 # or a bracket. An escape may be followed by a line break: the decoder rejects it,
 # but the string still ends at its closing quote.

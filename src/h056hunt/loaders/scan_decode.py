@@ -31,7 +31,7 @@ from h056hunt.loaders.entra import (
     AuditValuesSink,
     audit_row_of_values,
 )
-from h056hunt.loaders.fields import JSON_DECODER
+from h056hunt.loaders.fields import JSON_DECODER, read_json_float
 from h056hunt.loaders.json_export import route_record
 from h056hunt.loaders.spill import PieceList
 
@@ -532,7 +532,7 @@ def _loads(text: str, line: int) -> Any:
     whitespace around its value, comes here.
     """
     try:
-        return json.loads(text)
+        return json.loads(text, parse_float=read_json_float)
     except json.JSONDecodeError as error:
         raise Unsupported(
             f"is not valid JSON at column {error.colno}: {error.msg}", line=line
