@@ -289,6 +289,8 @@ INVALID_VALUES = [
     "2024-11-12T08:49:37+25:00",
     "9999-12-31T23:59:59Z",
     "2262-04-11T23:47:16.854775808Z",
+    "2262-01-01T00:00:00Z",
+    "1677-12-31T23:59:59.999999999Z",
     "2/30/2024 10:00",
     "13/13/2024 10:00",
     "12/13/2024 13:05:00 PM",
@@ -407,9 +409,10 @@ def test_million_iso_values_parse_fast() -> None:
     assert elapsed_seconds < 2.0
 
 
-# Every instant that datetime64[ns] can hold, in whole nanoseconds.
-EARLIEST_NANOSECONDS = pd.Timestamp.min.value
-LATEST_NANOSECONDS = pd.Timestamp.max.value
+# Every instant that an event time can have, in whole nanoseconds: the years 1678
+# to 2261, inside the datetime64[ns] range.
+EARLIEST_NANOSECONDS = pd.Timestamp("1678-01-01").value
+LATEST_NANOSECONDS = pd.Timestamp("2262-01-01").value - 1
 
 
 def format_iso(nanoseconds: int, digits: int, zone: str, separator: str) -> str:

@@ -45,6 +45,11 @@ _MAX_SECONDS, _MAX_FRACTION = divmod(_INT64_MAX, _NANOSECONDS_PER_SECOND)
 _MIN_SECONDS, _MIN_FRACTION = divmod(-_INT64_MAX, _NANOSECONDS_PER_SECOND)
 _EARLIEST = pd.Timestamp.min.tz_localize("UTC")
 _LATEST = pd.Timestamp.max.tz_localize("UTC")
+# Event times are read in the years 1678 to 2261, as the fast path's pre-filter reads
+# them. The datetime64[ns] range reaches about 100 days past each end, so adding or
+# subtracting a detection window shorter than that cannot overflow.
+_FIRST_EVENT_NANOSECONDS = pd.Timestamp("1678-01-01").value
+_END_EVENT_NANOSECONDS = pd.Timestamp("2262-01-01").value
 
 # The patterns below are RE2 syntax for pyarrow.compute. Fractional digits past the
 # ninth are below nanosecond resolution and are dropped, as pandas drops them.
@@ -316,6 +321,10 @@ def _convert(prepared: _PreparedColumn, *, dayfirst: bool) -> np.ndarray:
         nanoseconds[prepared.slash_positions] = np.where(
             year_first != _NAT, year_first, day_month
         )
+    outside = (nanoseconds < _FIRST_EVENT_NANOSECONDS) | (
+        nanoseconds >= _END_EVENT_NANOSECONDS
+    )
+    nanoseconds[outside] = _NAT
     return nanoseconds
 
 

@@ -323,3 +323,28 @@ def test_deep_field_values_near_reader_limit(tmp_path: Path, depth: int) -> None
     for extra in ((), ("--no-fast-path",), ("--lenient",)):
         result = hunt("--signin", str(path), "--format", "json", *extra)
         assert result.exit_code in (0, 2), result.stderr
+
+
+
+# Times near the ends of the datetime64[ns] range (1677-09-21 to 2262-04-11), each
+# written without the last digit of its minute.
+EDGE_MINUTES = ["2262-04-11T23:3", "2262-01-01T00:0", "1677-09-21T00:2"]
+
+
+@pytest.mark.parametrize("minute_prefix", EDGE_MINUTES)
+def test_time_near_range_end_skipped(tmp_path: Path, minute_prefix: str) -> None:
+    # A revocation and a burst near the end of the range, where adding the
+    # follow-up window to the revocation time overflowed.
+    revocation = audit(activityDateTime=f"{minute_prefix}0:00Z")
+    denials = [
+        signin(index, 0, createdDateTime=f"{minute_prefix}{index}:00Z")
+        for index in range(1, 4)
+    ]
+    audits = write_lines(tmp_path / "audit.ndjson", [revocation, audit(2)])
+    signins = write_lines(tmp_path / "signin.ndjson", [*denials, signin(9, 5)])
+
+    report = json_run("--audit", str(audits), "--signin", str(signins))
+
+    records = report["run"]["records"]
+    assert records["skipped_by_reason"] == {"invalid timestamp": 4}
+    assert records["seen"] == records["loaded"] + records["skipped"]
