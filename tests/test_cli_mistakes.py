@@ -576,3 +576,24 @@ def test_command_list_not_truncated() -> None:
     for name, line in listed.items():
         assert not line.endswith("..."), f"{name}: {line!r}"
         assert line.endswith("."), f"{name}: {line!r}"
+
+
+@pytest.mark.parametrize("option", ["--max-lag", "--burst-window", "--campaign-window"])
+def test_long_window_option_rejected(option: str) -> None:
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, option, "100000d"])
+
+    assert result.exit_code == 2
+    assert "invalid duration '100000d': it must be at most 20d" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize("key", ["max_lag", "actor_lookback", "persistence_window"])
+def test_config_long_window_rejected(tmp_path: Path, key: str) -> None:
+    config = tmp_path / "h056.toml"
+    config.write_text(f'[thresholds]\n{key} = "99999999d"\n', encoding="utf-8")
+
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, "--config", str(config)])
+
+    assert result.exit_code == 2
+    assert f"thresholds.{key}" in result.stderr
+    assert "it must be at most 20d" in result.stderr

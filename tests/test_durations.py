@@ -41,3 +41,13 @@ def test_zero_duration_rejected(text: str) -> None:
 def test_empty_duration_rejected() -> None:
     with pytest.raises(ValueError, match="empty duration"):
         parse_duration("   ")
+
+
+@pytest.mark.parametrize("text", ["21d", "20d1s", "100000d", "99999999999d"])
+def test_long_duration_rejected(text: str) -> None:
+    with pytest.raises(ValueError, match="at most 20d"):
+        parse_duration(text)
+
+
+def test_twenty_days_accepted() -> None:
+    assert parse_duration("20d") == pd.Timedelta(days=20)

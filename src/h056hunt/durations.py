@@ -8,13 +8,17 @@ import pandas as pd
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)", re.IGNORECASE)
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+# Event times end at least 100 days inside the datetime64[ns] range (see timeparse),
+# so the five detection windows, each at most this long, fit in that margin together.
+MAX_DAYS = 20
 
 
 def parse_duration(text: str) -> pd.Timedelta:
     """Return the duration a text names.
 
     Raises:
-        ValueError: the text is not a sequence of number-and-unit parts, or is zero.
+        ValueError: the text is not a sequence of number-and-unit parts, is zero, or
+            is longer than MAX_DAYS days.
     """
     cleaned = text.strip().lower().replace(" ", "")
     if not cleaned:
@@ -33,4 +37,6 @@ def parse_duration(text: str) -> pd.Timedelta:
         )
     if seconds <= 0:
         raise ValueError(f"invalid duration {text!r}: it must be longer than zero")
+    if seconds > MAX_DAYS * _UNIT_SECONDS["d"]:
+        raise ValueError(f"invalid duration {text!r}: it must be at most {MAX_DAYS}d")
     return pd.Timedelta(seconds=seconds)
