@@ -597,3 +597,24 @@ def test_config_long_window_rejected(tmp_path: Path, key: str) -> None:
     assert result.exit_code == 2
     assert f"thresholds.{key}" in result.stderr
     assert "it must be at most 20d" in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--min-denials", "--campaign-min-targets"])
+def test_count_past_int64_rejected(option: str) -> None:
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, option, str(2**63)])
+
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}'" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize("key", ["min_denials", "campaign_min_targets"])
+def test_config_count_past_int64_rejected(tmp_path: Path, key: str) -> None:
+    config = tmp_path / "h056.toml"
+    config.write_text(f"[thresholds]\n{key} = {2**63}\n", encoding="utf-8")
+
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, "--config", str(config)])
+
+    assert result.exit_code == 2
+    assert f"thresholds.{key}" in result.stderr
+    assert f"from 1 to {2**63 - 1}" in result.stderr

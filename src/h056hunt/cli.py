@@ -34,7 +34,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from h056hunt import __version__, interrupts
 from h056hunt.activities import normalise_activity
-from h056hunt.config import HuntConfig, load_config
+from h056hunt.config import MAX_COUNT, HuntConfig, load_config
 from h056hunt.config_search import find_config_file, user_config_file
 from h056hunt.detect.revocations import find_revocations
 from h056hunt.durations import parse_duration
@@ -370,12 +370,12 @@ def _common_input_options(
 )
 @click.option(
     "--min-denials",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_COUNT),
     help="Fewest denied prompts that make a burst [default: 5].",
 )
 @click.option(
     "--campaign-min-targets",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_COUNT),
     help="Distinct users one actor must revoke to make a campaign [default: 3].",
 )
 @click.option(

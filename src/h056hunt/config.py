@@ -51,6 +51,10 @@ from h056hunt.detect.chains import DetectionParams
 from h056hunt.durations import parse_duration
 from h056hunt.errors import ConfigError
 
+# Largest value of min_denials and campaign_min_targets. The detectors compare them
+# with int64 counts, and pyarrow raises OverflowError on a larger Python int.
+MAX_COUNT = 2**63 - 1
+
 
 @dataclass(frozen=True)
 class ActorRule:
@@ -232,8 +236,14 @@ def _params(reader: _Reader, document: dict[str, Any]) -> DetectionParams:
     for key in ("min_denials", "campaign_min_targets"):
         if key in table:
             value = table[key]
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise reader.fail(f"thresholds.{key}", "must be a whole number >= 1")
+            if (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or not 1 <= value <= MAX_COUNT
+            ):
+                raise reader.fail(
+                    f"thresholds.{key}", f"must be a whole number from 1 to {MAX_COUNT}"
+                )
             changes[key] = value
     for key, holder in (
         ("revocation_activities", document),
