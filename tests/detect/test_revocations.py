@@ -222,6 +222,23 @@ def test_near_miss_returned() -> None:
     assert near_misses["activity"].tolist() == ["Revoke all sign-in sessions (preview)"]
 
 
+# Graph API action names and a name written without spaces: each is one word after
+# normalise_activity, which contains a near-miss word.
+JOINED_NAMES = [
+    "revokeSignInSessions",
+    "invalidateAllRefreshTokens",
+    "UpdateStsRefreshTokenValidFrom",
+]
+
+
+@pytest.mark.parametrize("activity", JOINED_NAMES)
+def test_joined_name_near_miss(activity: str) -> None:
+    revocations, near_misses = find_revocations(audit_frame({"activity": activity}))
+
+    assert revocations.empty
+    assert near_misses["activity"].tolist() == [activity]
+
+
 def test_custom_activity_list() -> None:
     audit = audit_frame({"activity": "Revoke all sign-in sessions (preview)"})
 

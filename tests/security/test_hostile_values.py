@@ -348,3 +348,19 @@ def test_time_near_range_end_skipped(tmp_path: Path, minute_prefix: str) -> None
     records = report["run"]["records"]
     assert records["skipped_by_reason"] == {"invalid timestamp": 4}
     assert records["seen"] == records["loaded"] + records["skipped"]
+
+
+def test_joined_activity_near_miss_both_paths(tmp_path: Path) -> None:
+    joined = audit(2, activityDisplayName="revokeSignInSessions")
+    audits = write_lines(tmp_path / "audit.ndjson", [audit(), joined])
+    signins = write_lines(tmp_path / "signin.ndjson", noise() + [signin(1, 5)])
+    inputs = ("--audit", str(audits), "--signin", str(signins))
+
+    assert_same_on_both_paths(*inputs)
+    fast = hunt(*inputs, "--format", "json")
+    plain = json_run(*inputs)
+
+    assert plain["run"]["detection"]["unmatched_revocation_activities"] == [
+        "revokeSignInSessions"
+    ]
+    assert json.loads(fast.stdout)["run"]["detection"] == plain["run"]["detection"]
