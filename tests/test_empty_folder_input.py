@@ -63,3 +63,25 @@ def test_empty_folder_beside_file_still_hunts(tmp_path: Path) -> None:
     )
 
     assert result.exit_code == 0, result.output
+
+
+def test_empty_folder_beside_file_warns(tmp_path: Path) -> None:
+    empty = tmp_path / "day2"
+    empty.mkdir()
+    signin = tmp_path / "signin.json"
+    record = {
+        "id": "S1",
+        "createdDateTime": "2026-03-02T10:05:00Z",
+        "userId": "11111111-1111-4111-8111-111111111111",
+        "status": {"errorCode": 500121},
+    }
+    signin.write_text(json.dumps({"value": [record]}))
+
+    result = CliRunner().invoke(
+        main, ["hunt", "--signin", str(signin), "--signin", str(empty)]
+    )
+
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if "WARNING" in line]
+    assert len(warnings) == 1, result.stderr
+    assert warnings[0].startswith(f"h056: WARNING: {empty}: no file to read")

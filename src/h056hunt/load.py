@@ -228,6 +228,7 @@ def load_logs(
         raise_for_unreadable(unreadable)
     for path, reason in unreadable:
         logger.warning("%s: %s; not read", path, reason)
+    _warn_empty_patterns(expansions)
     logger.info(
         "inputs: %s to read, %s not readable",
         Counted(len({str(item.path) for item in _all_files(expansions)}), "file"),
@@ -288,6 +289,21 @@ def load_logs(
     # Combining freed the per-file frames.
     release_free_memory()
     return data
+
+
+def _warn_empty_patterns(expansions: dict[str, Expansion]) -> None:
+    """Warn once for each input that matched only folders without a file."""
+    patterns = dict.fromkeys(
+        pattern
+        for expansion in expansions.values()
+        for pattern in expansion.empty_patterns
+    )
+    for pattern in patterns:
+        logger.warning(
+            "%s: no file to read in this folder or the folders inside, so it adds no "
+            "record to the hunt",
+            pattern,
+        )
 
 
 def _unreadable_entries(expansions: dict[str, Expansion]) -> list[tuple[str, str]]:

@@ -55,6 +55,9 @@ class Expansion:
 
     files: list[InputFile] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
+    # Patterns that matched only folders without a file, while other patterns of
+    # the same log found files.
+    empty_patterns: list[str] = field(default_factory=list)
 
 
 def expand_inputs(patterns: list[str]) -> Expansion:
@@ -74,8 +77,9 @@ def expand_inputs(patterns: list[str]) -> Expansion:
                 hint="check the path; quote glob patterns so the shell does not expand "
                 "them first",
             )
-        for match in matches:
-            _collect(match, expansion, seen, set())
+        reached = sum(_collect(match, expansion, seen, set()) for match in matches)
+        if not reached:
+            expansion.empty_patterns.append(pattern)
     if patterns and not expansion.files and not expansion.unreadable:
         # Only folders matched, and they contain no file. Going on would report a
         # clean hunt over no data.
@@ -100,38 +104,48 @@ def _match(pattern: str) -> list[Path]:
 
 def _collect(
     path: Path, expansion: Expansion, seen: set[Path], ancestors: set[Path]
-) -> None:
+) -> int:
+    """Add the files under ``path`` to ``expansion``.
+
+    Returns:
+        The number of paths found that are not folders: files, also those already
+        seen, and unreadable entries.
+    """
     try:
         resolved = path.resolve(strict=True)
     except (OSError, RuntimeError) as error:
         expansion.unreadable.append((str(path), _unresolved_reason(path, error)))
-        return
+        return 1
     if resolved.is_dir():
         if resolved in ancestors:
             expansion.unreadable.append((str(path), "symlink loop: folder skipped"))
-            return
+            return 1
         try:
             children = sorted(resolved.iterdir())
         except OSError as error:
             expansion.unreadable.append((str(path), f"cannot list folder: {error}"))
-            return
+            return 1
+        reached = 0
         for child in children:
             if child.name.startswith("."):
                 continue
-            _collect(path / child.name, expansion, seen, ancestors | {resolved})
-        return
+            reached += _collect(
+                path / child.name, expansion, seen, ancestors | {resolved}
+            )
+        return reached
     if resolved in seen:
-        return
+        return 1
     seen.add(resolved)
     kind = _special_file_kind(resolved)
     if kind is not None:
         # Opening a FIFO or a device could block forever or never end.
         expansion.unreadable.append((str(path), f"not a regular file ({kind})"))
-        return
+        return 1
     if not os.access(resolved, os.R_OK):
         expansion.unreadable.append((str(path), "permission denied"))
-        return
+        return 1
     expansion.files.append(InputFile(path=resolved, display=str(path)))
+    return 1
 
 
 def _unresolved_reason(path: Path, error: OSError | RuntimeError) -> str:
