@@ -176,6 +176,49 @@ def test_same_request_denials_collapse() -> None:
     assert prompts["record_id"].tolist() == ["S1"]
 
 
+# One request id as a Graph export and an export that writes GUIDs in upper case
+# give it. A GUID names the same value in either case.
+REQUEST_ID = "7e000018-0000-4000-8000-00000000000a"
+
+
+def test_request_id_case_collapses() -> None:
+    signin = signin_frame(
+        {"request_id": REQUEST_ID}, {"request_id": REQUEST_ID.upper()}
+    )
+
+    prompts = extract_prompts(signin, NO_STEPS)
+
+    assert len(prompts) == 1
+    assert prompts["record_id"].tolist() == ["S1"]
+
+
+def test_step_request_id_case_collapses() -> None:
+    signin = signin_frame(
+        {"request_id": REQUEST_ID}, {"request_id": REQUEST_ID.upper()}
+    )
+    step_time = START + pd.Timedelta(seconds=30)
+    steps = step_frame(
+        {"record_id": "S1", "step_time": step_time},
+        {"record_id": "S2", "step_time": step_time, "source_record": 2},
+    )
+
+    prompts = extract_prompts(signin, steps)
+
+    assert len(prompts) == 1
+
+
+def test_correlation_id_case_collapses() -> None:
+    same_time = START + pd.Timedelta(minutes=5)
+    signin = signin_frame(
+        {"request_id": None, "correlation_id": "C0FFEE", "event_time": same_time},
+        {"request_id": None, "correlation_id": "c0ffee", "event_time": same_time},
+    )
+
+    prompts = extract_prompts(signin, NO_STEPS)
+
+    assert len(prompts) == 1
+
+
 def test_interrupt_and_denial_same_request() -> None:
     signin = signin_frame(
         {"request_id": "R1", "error_code": 50074, "additional_details": None},

@@ -425,14 +425,16 @@ def _is_user_signin(signin: pd.DataFrame) -> pd.Series:
 
 
 def _request_keys(users: pd.DataFrame) -> pd.Series:
-    request_ids = users["request_id"].astype("string")
+    # Request and correlation ids are GUIDs, which name the same value in either
+    # case, so copies of one request written in different case get one key.
+    request_ids = users["request_id"].astype("string").str.lower()
     if not request_ids.isna().any():
         return request_ids
     # Times are formatted only when a row needs the fallback, and then for every
     # row, because pandas (3.1 checked) gives each time as many fractional
     # digits as the whole array needs.
     fallback = (
-        users["correlation_id"].astype("string").fillna("")
+        users["correlation_id"].astype("string").str.lower().fillna("")
         + "@"
         + users["event_time"].astype("string")
     )
