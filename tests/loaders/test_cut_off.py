@@ -132,3 +132,21 @@ def test_cut_off_invalid_utf8_same_result(tmp_path: Path, signin_shape: str) -> 
     report = json.loads(lenient.stdout)
     item = next(file for file in report["run"]["files"] if file["path"] == str(cut))
     assert item["skipped_by_reason"] == {"invalid JSON": 1}
+
+
+@pytest.mark.parametrize("shape", ["graph-ndjson", "diagnostic-ndjson"])
+def test_cut_gzip_strict_names_records(tmp_path: Path, shape: str) -> None:
+    config = SimulationConfig(users=40, days=3, seed=31, signin_shape=shape, gzip=True)
+    audit = simulate(config, tmp_path).audit_path
+    signin = _signin_path(tmp_path)
+    cut = tmp_path / f"cut{''.join(signin.suffixes)}"
+    data = signin.read_bytes()
+    cut.write_bytes(data[: len(data) * 7 // 10])
+
+    result = assert_fast_same_as_plain(audit, cut, cut, fast_path=False)
+
+    assert result.exit_code == 2
+    errors = problem_lines(result.stderr)
+    assert errors[0].startswith(f"h056: ERROR: {cut}: corrupt or truncated gzip")
+    assert "complete records before the error)" in errors[0]
+    assert "rerun with --lenient to keep the complete records" in errors[1]

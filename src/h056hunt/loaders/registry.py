@@ -96,11 +96,24 @@ def load_file(
                 max_record_bytes=max_record_bytes,
             )
     except InputError as error:
-        if strict or error.reason not in _TRUNCATING_FAULTS:
+        if error.reason not in _TRUNCATING_FAULTS or sink.report.records_seen == 0:
             raise
-        if sink.report.records_seen == 0:
-            raise
+        if strict:
+            raise _with_complete_records(error, sink.report.records_seen) from error
         _keep_records_before(sink, error)
+
+
+def _with_complete_records(error: InputError, records: int) -> InputError:
+    """Restate a fault part way through a file with the records read before it,
+    as the errors of cut-off JSON and CSV give them."""
+    hint = "rerun with --lenient to keep the complete records"
+    return InputError(
+        error.path,
+        error.detail,
+        reason=error.reason,
+        complete_records=records,
+        hint=f"{error.hint}, or {hint}" if error.hint else hint,
+    )
 
 
 def _read_document(
