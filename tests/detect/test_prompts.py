@@ -178,7 +178,7 @@ def test_same_request_denials_collapse() -> None:
 
 # One request id as a Graph export and an export that writes GUIDs in upper case
 # give it. A GUID names the same value in either case.
-REQUEST_ID = "7e000018-0000-4000-8000-00000000000a"
+REQUEST_ID = "3f6c2a9e-41d7-4b0a-9c55-8e2d7b1a0c4f"
 
 
 def test_request_id_case_collapses() -> None:
