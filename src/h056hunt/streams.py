@@ -9,6 +9,7 @@ without decoding it. :mod:`h056hunt.sources` finds the files and reads them whol
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import logging
 import zlib
@@ -66,6 +67,11 @@ class TextLine:
     prefix: str = ""
 
 
+# Gzip content is inflated in reads of at most this size, so a fault loses at
+# most this much of the content before it.
+_GZIP_READ_PIECE_BYTES = 64 * 1024
+
+
 class _GuardedStream:
     """A binary stream that turns read faults into :class:`InputError`.
 
@@ -78,14 +84,41 @@ class _GuardedStream:
         self._compressed = compressed
         self._limit = limit
         self._total = 0
+        # A fault met after some bytes of a read, raised by the next read.
+        self._fault: InputError | None = None
 
     def peek(self, size: int) -> bytes:
         """Return up to ``size`` bytes from the start of the stream without reading."""
         return self._guard(lambda: self._raw.peek(size)[:size], count=False)
 
     def read(self, size: int = -1) -> bytes:
-        """Read up to ``size`` bytes, or everything when ``size`` is negative."""
-        return self._guard(lambda: self._raw.read(size))
+        """Read up to ``size`` bytes, or everything when ``size`` is negative.
+
+        Gzip content is inflated in pieces. When a piece fails, the read returns
+        the pieces before it and the next read raises the fault, so a reader
+        keeps the records that end before a cut-off or corrupt part.
+        """
+        if self._fault is not None:
+            fault, self._fault = self._fault, None
+            raise fault
+        if not self._compressed or size <= _GZIP_READ_PIECE_BYTES:
+            return self._guard(lambda: self._raw.read(size))
+        pieces: list[bytes] = []
+        total = 0
+        while total < size:
+            wanted = min(_GZIP_READ_PIECE_BYTES, size - total)
+            try:
+                piece = self._guard(functools.partial(self._raw.read, wanted))
+            except InputError as error:
+                if not pieces:
+                    raise
+                self._fault = error
+                break
+            if not piece:
+                break
+            pieces.append(piece)
+            total += len(piece)
+        return b"".join(pieces)
 
     def readline(self, size: int = -1) -> bytes:
         """Read one line, or its first ``size`` bytes when it is longer."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,37 @@ def test_cut_gzip_strict_names_records(tmp_path: Path, shape: str) -> None:
     assert errors[0].startswith(f"h056: ERROR: {cut}: corrupt or truncated gzip")
     assert "complete records before the error)" in errors[0]
     assert "rerun with --lenient to keep the complete records" in errors[1]
+
+
+def _complete_page_records(content: bytes) -> int:
+    """Count the element lines of a Graph page that end within ``content``."""
+    count = 0
+    for line in content.split(b"\n")[:-1]:
+        element = line.strip().rstrip(b",")
+        if element.startswith(b"{") and element.endswith(b"}"):
+            count += 1
+    return count
+
+
+def test_cut_gzip_page_keeps_records(tmp_path: Path) -> None:
+    audit = _simulate(tmp_path, "graph-page", compress=True)
+    signin = _signin_path(tmp_path)
+    cut = tmp_path / "cut.json.gz"
+    data = signin.read_bytes()
+    cut.write_bytes(data[: len(data) * 7 // 10])
+    # What a decompressor gives before the cut; gzip.decompress rejects it.
+    content = zlib.decompressobj(wbits=31).decompress(cut.read_bytes())
+    complete = _complete_page_records(content)
+    # Reads of the gzip content in 64 KiB pieces lose at most the last piece.
+    lower = _complete_page_records(content[: len(content) - 64 * 1024])
+    assert 8 * 1024 * 1024 > len(content) > 4 * 64 * 1024
+
+    result = assert_fast_same_as_plain(audit, cut, cut, "--lenient", fast_path=False)
+
+    report = json.loads(result.stdout)
+    item = next(file for file in report["run"]["files"] if file["path"] == str(cut))
+    assert result.exit_code in (0, 1)
+    assert item["partial"] is True
+    assert item["skipped_by_reason"] == {"corrupt or cut-off gzip data": 1}
+    assert lower <= item["loaded"]["signin"] <= complete
+    assert item["loaded"]["signin"] > 0
