@@ -41,18 +41,44 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def test_actor_entry_suppresses_chain(cases_dir: Path, tmp_path: Path) -> None:
+def app_initiator(cases: Path) -> dict[str, str]:
+    """Return the ``initiatedBy.app`` object of the case's app-made revocation."""
+    records = json.loads((cases / "BR-11.json").read_text(encoding="utf-8"))["value"]
+    return next(r["initiatedBy"]["app"] for r in records if r["initiatedBy"].get("app"))
+
+
+@pytest.mark.parametrize("key", ["appId", "servicePrincipalId"])
+def test_actor_entry_suppresses_chain(
+    cases_dir: Path, tmp_path: Path, key: str
+) -> None:
+    app_id = app_initiator(cases_dir)[key].upper()
     config = write(
         tmp_path / "h056.toml",
-        '[[allowlist.actors]]\nmatch = "soar-playbook"\nreason = "automation"\n',
+        f'[[allowlist.actors]]\nmatch = "{app_id}"\nreason = "automation"\n',
     )
 
     code, findings, stderr = hunt(cases_dir, config, "--show-suppressed")
 
     assert findings == []
     assert code == 0
-    assert "suppressed 1 finding by allowlist actor soar-playbook" in stderr
+    assert f"suppressed 1 finding by allowlist actor {app_id}" in stderr
     assert "automation" in stderr
+
+
+def test_display_name_entry_keeps_chain(cases_dir: Path, tmp_path: Path) -> None:
+    name = app_initiator(cases_dir)["displayName"]
+    config = write(
+        tmp_path / "h056.toml",
+        f'[[allowlist.actors]]\nmatch = "{name}"\nreason = "automation"\n',
+    )
+
+    code, findings, stderr = hunt(cases_dir, config)
+
+    assert [f["target_upn"] for f in findings] == ["ken@contoso.example"]
+    assert code == 1
+    assert "suppressed 1 finding" not in stderr
+    assert f"allowlist actor entry '{name}' equals only the display name" in stderr
+    assert "of 1 finding, so it is not suppressed" in stderr
 
 
 def test_target_entry_suppresses_chain(cases_dir: Path, tmp_path: Path) -> None:

@@ -8,11 +8,15 @@ never suppress a finding in which a prompt was approved.
 from __future__ import annotations
 
 import ipaddress
+import logging
 from collections import Counter
 from dataclasses import dataclass
 
 from h056hunt.config import Allowlist
 from h056hunt.findings import Finding
+from h056hunt.plurals import Counted
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -27,15 +31,33 @@ class Suppression:
 def apply_allowlist(
     findings: list[Finding], allowlist: Allowlist
 ) -> tuple[list[Finding], list[Suppression]]:
-    """Split findings into those reported and those an allowlist entry suppresses."""
+    """Split findings into those reported and those an allowlist entry suppresses.
+
+    Actor entries match the revoker's UPN, object id, app id or service principal
+    id. A display name is no identity: anyone who can name an app or a user can
+    copy it. An entry that equals only the revoker's display name suppresses
+    nothing, and a warning names it with the findings it would have hidden.
+    """
     kept: list[Finding] = []
     suppressed: list[Suppression] = []
+    by_display_name: Counter[str] = Counter()
     for finding in findings:
         match = _first_match(finding, allowlist)
         if match is None:
             kept.append(finding)
+            by_display_name.update(_display_name_entries(finding, allowlist))
         else:
             suppressed.append(Suppression(finding, *match))
+    for entry, count in sorted(by_display_name.items()):
+        logger.warning(
+            "allowlist actor entry %r equals only the display name of the revoker "
+            "of %s, so %s not suppressed: a display name can be copied by anyone "
+            "who can name an app or user; match the revoker's app id, service "
+            "principal id, object id or UPN instead",
+            entry,
+            Counted(count, "finding"),
+            "it is" if count == 1 else "they are",
+        )
     return kept, suppressed
 
 
@@ -49,17 +71,7 @@ def _first_match(finding: Finding, allowlist: Allowlist) -> tuple[str, str] | No
     # A trusted revoker explains the revocation, not an approval after a burst:
     # that approval is evidence of an attack, whichever actor revoked the sessions.
     if actor is not None and not finding.approved:
-        names = {
-            value.casefold()
-            for value in (
-                actor.upn,
-                actor.id,
-                actor.app_id,
-                actor.display_name,
-                actor.service_principal_id,
-            )
-            if value
-        }
+        names = _actor_identifiers(finding)
         for rule in allowlist.actors:
             if rule.match.casefold() in names:
                 return f"actor {rule.match}", rule.reason
@@ -81,6 +93,31 @@ def _first_match(finding: Finding, allowlist: Allowlist) -> tuple[str, str] | No
             if all(address in source.network for address in addresses):
                 return f"source range {source.network}", source.reason
     return None
+
+
+def _actor_identifiers(finding: Finding) -> set[str]:
+    """Return the casefolded identifiers of the finding's revoker."""
+    actor = finding.actor
+    if actor is None:
+        return set()
+    values = (actor.upn, actor.id, actor.app_id, actor.service_principal_id)
+    return {value.casefold() for value in values if value}
+
+
+def _display_name_entries(finding: Finding, allowlist: Allowlist) -> list[str]:
+    """Return the actor entries that equal the revoker's display name but none of
+    its identifiers, for a finding that an actor entry could suppress."""
+    actor = finding.actor
+    if actor is None or not actor.display_name or finding.approved:
+        return []
+    display_name = actor.display_name.casefold()
+    identifiers = _actor_identifiers(finding)
+    return [
+        rule.match
+        for rule in allowlist.actors
+        if rule.match.casefold() == display_name
+        and rule.match.casefold() not in identifiers
+    ]
 
 
 def _addresses(
