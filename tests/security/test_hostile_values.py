@@ -325,7 +325,6 @@ def test_deep_field_values_near_reader_limit(tmp_path: Path, depth: int) -> None
         assert result.exit_code in (0, 2), result.stderr
 
 
-
 # Times near the ends of the datetime64[ns] range (1677-09-21 to 2262-04-11), each
 # written without the last digit of its minute.
 EDGE_MINUTES = ["2262-04-11T23:3", "2262-01-01T00:0", "1677-09-21T00:2"]
@@ -364,3 +363,19 @@ def test_joined_activity_near_miss_both_paths(tmp_path: Path) -> None:
         "revokeSignInSessions"
     ]
     assert json.loads(fast.stdout)["run"]["detection"] == plain["run"]["detection"]
+
+
+@pytest.mark.parametrize("request_id", [None, "00000000-0000-0000-0000-000000000000"])
+def test_nil_request_id_keeps_prompts(tmp_path: Path, request_id: str | None) -> None:
+    # Five denials after a revocation, each a request of its own. The nil GUID
+    # names no request, so it must not merge them into one prompt.
+    denials = [signin(i, 5 + i, originalRequestId=request_id) for i in range(5)]
+    audits = write_lines(tmp_path / "audit.ndjson", [audit()])
+    signins = write_lines(tmp_path / "signin.ndjson", noise() + denials)
+    inputs = ("--audit", str(audits), "--signin", str(signins))
+
+    fast = assert_same_on_both_paths(*inputs)
+    findings = [json.loads(line) for line in fast.stdout.splitlines()]
+
+    assert [finding["finding_type"] for finding in findings] == ["revocation_chain"]
+    assert findings[0]["denied_prompts"] == 5

@@ -13,7 +13,7 @@ audit ``activity``         ``activityDisplayName``, else ``operationName``
 audit actor                ``initiatedBy.user`` or ``initiatedBy.app``
 audit target               first ``targetResources`` entry of type User
 sign-in ``event_time``     ``createdDateTime``, else the envelope time
-sign-in ``request_id``     ``originalRequestId``, else ``id``
+sign-in ``request_id``     ``originalRequestId`` unless the nil GUID, else ``id``
 sign-in ``error_code``     ``status.errorCode``, else ``resultType``
 sign-in location           ``location`` or ``locationDetails``
 steps                      ``authenticationDetails`` (a list or JSON text)
@@ -299,6 +299,18 @@ _read_location = FieldReader("countryorregion", "city").read
 _read_mfa = FieldReader("authmethod", "authdetail").read
 
 
+# The nil GUID names no request, so sign-ins that carry it as their
+# originalRequestId are keyed by their own ids instead of as one request.
+NIL_GUID = "00000000-0000-0000-0000-000000000000"
+
+
+def _request_id(value: str | None) -> str | None:
+    """Return an originalRequestId value, or None for the nil GUID."""
+    if value is not None and value.lower() == NIL_GUID:
+        return None
+    return value
+
+
 def signin_row(
     record: Any,
     *,
@@ -364,7 +376,7 @@ def signin_row(
         country = shared_text(location)
     row: dict[str, Any] = {
         "record_id": record_id,
-        "request_id": text(original_request_id) or record_id,
+        "request_id": _request_id(text(original_request_id)) or record_id,
         "correlation_id": text(correlation_id),
         "event_time": text(created_time) or envelope_time,
         # Users, IP addresses and devices have too many values for shared_text's cache.
