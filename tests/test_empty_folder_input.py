@@ -46,17 +46,22 @@ def test_inspect_empty_folder(tmp_path: Path) -> None:
     assert str(tmp_path) in result.stderr
 
 
-def test_empty_folder_beside_file_still_hunts(tmp_path: Path) -> None:
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    signin = tmp_path / "signin.json"
+def write_one_denial(path: Path) -> Path:
+    """Write a Graph page that holds one denied sign-in."""
     record = {
         "id": "S1",
         "createdDateTime": "2026-03-02T10:05:00Z",
         "userId": "11111111-1111-4111-8111-111111111111",
         "status": {"errorCode": 500121},
     }
-    signin.write_text(json.dumps({"value": [record]}))
+    path.write_text(json.dumps({"value": [record]}))
+    return path
+
+
+def test_empty_folder_beside_file_still_hunts(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    signin = write_one_denial(tmp_path / "signin.json")
 
     result = CliRunner().invoke(
         main, ["hunt", "--signin", str(empty), "--signin", str(signin)]
@@ -68,14 +73,7 @@ def test_empty_folder_beside_file_still_hunts(tmp_path: Path) -> None:
 def test_empty_folder_beside_file_warns(tmp_path: Path) -> None:
     empty = tmp_path / "day2"
     empty.mkdir()
-    signin = tmp_path / "signin.json"
-    record = {
-        "id": "S1",
-        "createdDateTime": "2026-03-02T10:05:00Z",
-        "userId": "11111111-1111-4111-8111-111111111111",
-        "status": {"errorCode": 500121},
-    }
-    signin.write_text(json.dumps({"value": [record]}))
+    signin = write_one_denial(tmp_path / "signin.json")
 
     result = CliRunner().invoke(
         main, ["hunt", "--signin", str(signin), "--signin", str(empty)]

@@ -192,21 +192,6 @@ def test_request_id_case_collapses() -> None:
     assert prompts["record_id"].tolist() == ["S1"]
 
 
-def test_step_request_id_case_collapses() -> None:
-    signin = signin_frame(
-        {"request_id": REQUEST_ID}, {"request_id": REQUEST_ID.upper()}
-    )
-    step_time = START + pd.Timedelta(seconds=30)
-    steps = step_frame(
-        {"record_id": "S1", "step_time": step_time},
-        {"record_id": "S2", "step_time": step_time, "source_record": 2},
-    )
-
-    prompts = extract_prompts(signin, steps)
-
-    assert len(prompts) == 1
-
-
 def test_correlation_id_case_collapses() -> None:
     same_time = START + pd.Timedelta(minutes=5)
     signin = signin_frame(
@@ -318,9 +303,13 @@ def test_succeeded_denial_step_ignored() -> None:
     assert extract_prompts(signin, steps).empty
 
 
-def test_duplicate_steps_collapse() -> None:
-    # Two copies of one sign-in (say interactive and Log Analytics) share a request.
-    signin = signin_frame({"request_id": "R1"}, {"request_id": "R1"})
+@pytest.mark.parametrize(
+    ("first", "second"), [("R1", "R1"), (REQUEST_ID, REQUEST_ID.upper())]
+)
+def test_duplicate_steps_collapse(first: str, second: str) -> None:
+    # Two copies of one sign-in (say interactive and Log Analytics) share a request,
+    # whose id may be written in either case.
+    signin = signin_frame({"request_id": first}, {"request_id": second})
     step_time = START + pd.Timedelta(seconds=30)
     steps = step_frame(
         {"record_id": "S1", "step_time": step_time},
