@@ -47,7 +47,7 @@ def test_inspect_empty_folder(tmp_path: Path) -> None:
 
 
 def write_one_denial(path: Path) -> Path:
-    """Write a Graph page that holds one denied sign-in."""
+    """Write a Graph page that contains one denied sign-in."""
     record = {
         "id": "S1",
         "createdDateTime": "2026-03-02T10:05:00Z",
