@@ -106,9 +106,9 @@ class _GuardedStream:
         pieces: list[bytes] = []
         total = 0
         while total < size:
-            wanted = min(_GZIP_READ_PIECE_BYTES, size - total)
+            piece_size = min(_GZIP_READ_PIECE_BYTES, size - total)
             try:
-                piece = self._guard(functools.partial(self._raw.read, wanted))
+                piece = self._guard(functools.partial(self._raw.read, piece_size))
             except InputError as error:
                 if not pieces:
                     raise
