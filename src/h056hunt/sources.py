@@ -55,8 +55,8 @@ class Expansion:
 
     files: list[InputFile] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
-    # Patterns that matched only folders without a file, while other patterns of
-    # the same log found files.
+    # Patterns that matched only folders without a file or unreadable entry. When
+    # no pattern found anything, expand_inputs raises instead.
     empty_patterns: list[str] = field(default_factory=list)
 
 
