@@ -62,7 +62,7 @@ from h056hunt.render.inspection import render_inspection
 from h056hunt.render.jsonl import dumps
 from h056hunt.render.summary import render_summary
 from h056hunt.render.suppressed import render_suppressed
-from h056hunt.render.text import plain
+from h056hunt.render.text import escape_unsafe, plain
 from h056hunt.render.trimmed_stream import TrimmedStream
 from h056hunt.sizes import format_size, parse_size
 from h056hunt.sources import (
@@ -1042,7 +1042,7 @@ def _reject_empty_inputs(
             names = name_paths([plain(report.path) for report in reports])
             # The message names the reasons itself: convert and --quiet print no
             # run summary.
-            common = [plain(reason) for reason, _ in reasons.most_common(2)]
+            common = [escape_unsafe(reason) for reason, _ in reasons.most_common(2)]
             more = len(reasons) - len(common)
             listed = "; ".join(common) + (f"; {more} more" if more else "")
             raise UsageError(

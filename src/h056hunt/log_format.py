@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 from h056hunt.errors import H056Error
-from h056hunt.render.text import plain
+from h056hunt.render.text import escape_unsafe, plain
 
 LOGGER_NAME = "h056hunt"
 
@@ -33,12 +33,15 @@ class SafeFormatter(logging.Formatter):
     def formatException(self, ei: Any) -> str:
         """Return the traceback with unsafe characters escaped on every line."""
         text = super().formatException(ei)
-        return "\n".join(plain(line) for line in text.split("\n"))
+        return "\n".join(escape_unsafe(line) for line in text.split("\n"))
 
 
 def _safe_message(record: logging.LogRecord) -> str:
+    # The message text is the program's own, with any quoted value already
+    # escaped by repr(), so only its unsafe characters are escaped. A value given
+    # as an argument is field text, shown through plain().
     if not record.args:
-        return plain(str(record.msg))
+        return escape_unsafe(str(record.msg))
     arguments: object
     if isinstance(record.args, dict):
         arguments = {key: _safe_argument(value) for key, value in record.args.items()}
@@ -48,14 +51,14 @@ def _safe_message(record: logging.LogRecord) -> str:
         return str(record.msg) % arguments
     except (TypeError, ValueError):
         # A template that needs the original type: escape the finished message.
-        return plain(record.getMessage())
+        return escape_unsafe(record.getMessage())
 
 
 def _safe_argument(value: object) -> object:
     if isinstance(value, H056Error):
-        text = plain(value.message)
+        text = escape_unsafe(value.message)
         if value.hint:
-            text += "\n  hint: " + plain(value.hint)
+            text += "\n  hint: " + escape_unsafe(value.hint)
         return text
     if isinstance(value, numbers.Number):
         return value
@@ -72,8 +75,9 @@ class _SafeText:
         return plain(str(self._value))
 
     def __repr__(self) -> str:
-        # repr() already escapes control characters; plain() catches the rest.
-        return plain(repr(self._value))
+        # repr() already escapes control characters and backslashes;
+        # escape_unsafe() catches the rest.
+        return escape_unsafe(repr(self._value))
 
 
 def configure_logging(verbose: int, quiet: bool, debug: bool) -> None:

@@ -251,6 +251,8 @@ def test_table_at_80_keeps_one_line_per_finding(sample_logs_dir: Path) -> None:
         # Escapes are never cut, and their backslash is no separator.
         ("d/\x1b[31m.json", 6, ["d/", "\\x1b[3", "1m.jso", "n"]),
         ("ab\x1b", 5, ["ab", "\\x1b"]),
+        # The text "\x1b" keeps its doubled backslash when a piece is cut.
+        ("d/ab\\x1b", 3, ["d/", "ab", "\\\\x", "1b"]),
     ],
 )
 def test_fold_path_cuts_after_separators(

@@ -7,7 +7,10 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from h056hunt.render.text import format_duration, format_time, plain
+import itertools
+import re
+
+from h056hunt.render.text import escape_unsafe, format_duration, format_time, plain
 
 
 @pytest.mark.parametrize(
@@ -25,12 +28,45 @@ from h056hunt.render.text import format_duration, format_time, plain
         ("tab\there", "tab\\x09here"),
         ("[bold red]x[/]", "[bold red]x[/]"),
         ("Zoë 漢字", "Zoë 漢字"),
+        ("\\x1b[31m", "\\\\x1b[31m"),
+        ("\\u202e", "\\\\u202e"),
+        ("\\U000e0041", "\\\\U000e0041"),
+        ("\\\x1b", "\\\\\\x1b"),
+        ("two\\\\", "two\\\\\\"),
+        ("two\\\\x", "two\\\\\\\\x"),
+        ("CONTOSO\\alice", "CONTOSO\\alice"),
+        ("C:\\logs\\signin.json", "C:\\logs\\signin.json"),
+        ("ends\\", "ends\\"),
         (None, ""),
         (42, "42"),
     ],
 )
 def test_plain(value: object, expected: str) -> None:
     assert plain(value) == expected
+
+
+def _read_back(shown: str) -> str:
+    """Read text shown by plain() back, by the rule its comment states."""
+    escape = re.compile(r"\\(?:\\|x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
+
+    def unescape(found: re.Match[str]) -> str:
+        text = found.group()
+        return "\\" if text == "\\\\" else chr(int(text[2:], 16))
+
+    return escape.sub(unescape, shown)
+
+
+def test_plain_reads_back_to_one_text() -> None:
+    # Every text of up to four of these characters: shown texts never collide.
+    alphabet = ["\\", "x", "u", "U", "1", "b", "e", "\x1b", "\u202e", "\U000e0041"]
+    for length in range(5):
+        for characters in itertools.product(alphabet, repeat=length):
+            text = "".join(characters)
+            assert _read_back(plain(text)) == text, text
+
+
+def test_escape_unsafe_keeps_backslashes() -> None:
+    assert escape_unsafe("found '\\ufeff' \x1b") == "found '\\ufeff' \\x1b"
 
 
 def test_plain_leaves_no_control_characters() -> None:

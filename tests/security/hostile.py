@@ -50,6 +50,8 @@ PAYLOADS = {
     "markdown_ordered": "1. item",
     "tag_characters": "vis\U000e0041\U000e0042ible",
     "invisible_format": "a\u2060b\u00adc\u180ed\u206ae\ufff9f",
+    # Text that spells an escape, which must not look like the real one above.
+    "escape_look_alike": "\\x1b[31mLOOK\\u202e",
 }
 # The loaders strip the whitespace around every field, as exports pad some of them.
 LOADED_VALUES = {payload.strip() for payload in PAYLOADS.values()}

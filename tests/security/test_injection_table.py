@@ -79,6 +79,16 @@ def test_table_shows_escape_sequences_as_escapes(hostile_outputs: RunFormat) -> 
     assert "\\u202e" in text
 
 
+def test_table_tells_escape_text_from_escapes(hostile_outputs: RunFormat) -> None:
+    to_stdout, _ = hostile_outputs("table")
+    text = to_stdout.stdout.decode()
+
+    # The text "\x1b" gets its backslash doubled; a real escape character does not.
+    assert "\\\\x1b[31mLOOK\\\\u202e" in text
+    assert "\\x1b[31mRED" in text
+    assert "\\\\x1b[31mRED" not in text
+
+
 def test_summary_shows_file_names_escaped(
     hostile_outputs: RunFormat, hostile_exports: HostileExports
 ) -> None:

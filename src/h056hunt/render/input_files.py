@@ -24,7 +24,7 @@ from h056hunt.render.column_widths import (
     titled_table,
 )
 from h056hunt.render.hanging import HANG_COLUMNS
-from h056hunt.render.text import plain
+from h056hunt.render.text import plain, plain_units
 
 if TYPE_CHECKING:
     from h056hunt.loaders.sink import FileReport
@@ -174,13 +174,13 @@ def fold_path(path: str, width: int) -> list[str]:
     width = max(width, 1)
     lines: list[str] = []
     current = ""
-    for piece in _pieces(path):
-        escaped = plain(piece)
+    for units in _shown_pieces(path):
+        escaped = "".join(units)
         if current and cell_len(current + escaped) > width:
             lines.append(current)
             current = ""
         if cell_len(escaped) > width:
-            chunks = _chunks(piece, width)
+            chunks = _chunks(units, width)
             lines.extend(chunks[:-1])
             escaped = chunks[-1]
         current += escaped
@@ -189,27 +189,41 @@ def fold_path(path: str, width: int) -> list[str]:
     return lines or [""]
 
 
-def _pieces(path: str) -> list[str]:
-    """Return ``path`` cut after each separator; the pieces join back to it."""
-    return [piece for piece in PATH_PIECE.findall(path) if piece]
+def _shown_pieces(path: str) -> list[list[str]]:
+    """Return ``path`` cut after each separator, each piece as the units that
+    :func:`plain_units` shows for the whole path."""
+    # The whole path is escaped at once, because whether a backslash is doubled
+    # depends on the character after it, which may start the next piece.
+    units = plain_units(path)
+    pieces = []
+    start = 0
+    for piece in PATH_PIECE.findall(path):
+        if piece:
+            pieces.append(units[start : start + len(piece)])
+            start += len(piece)
+    return pieces
 
 
 def _longest_piece(paths: list[str]) -> int:
     """Return the width of the widest piece of ``paths``, as :func:`plain` shows it."""
     return max(
-        (cell_len(plain(piece)) for path in paths for piece in _pieces(path)),
+        (
+            cell_len("".join(units))
+            for path in paths
+            for units in _shown_pieces(path)
+        ),
         default=1,
     )
 
 
-def _chunks(piece: str, width: int) -> list[str]:
-    """Cut ``plain(piece)`` into lines of up to ``width`` cells, escapes kept whole.
+def _chunks(units: list[str], width: int) -> list[str]:
+    """Cut a piece's shown units into lines of up to ``width`` cells, escapes
+    kept whole.
 
     An escape or a character wider than ``width`` gets a line of its own.
     """
     chunks = [""]
-    for character in piece:
-        escaped = plain(character)
+    for escaped in units:
         if chunks[-1] and cell_len(chunks[-1] + escaped) > width:
             chunks.append("")
         chunks[-1] += escaped

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from h056hunt.render.hanging import print_hanging
 from h056hunt.render.input_files import fold_path
-from h056hunt.render.text import plain
+from h056hunt.render.text import escape_unsafe, plain
 
 PREFILTERED_NOTE = (
     "Pre-filtered records are counted without being decoded. 'h056 hunt' decodes"
@@ -64,7 +64,7 @@ def render_inspection(
     if any(record["prefiltered"] for record in records):
         print_hanging(console, PREFILTERED_NOTE, indent=0)
     for path, reason in unreadable:
-        text = f"not read: {plain(path)}: {plain(reason)}"
+        text = f"not read: {plain(path)}: {escape_unsafe(reason)}"
         print_hanging(console, text, indent=0, style="yellow")
     for warning in coverage:
         print_hanging(console, f"coverage: {plain(warning)}", indent=0, style="yellow")

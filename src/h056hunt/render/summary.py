@@ -13,7 +13,7 @@ from h056hunt.load import LoadedData
 from h056hunt.plurals import Counted
 from h056hunt.render.hanging import print_hanging
 from h056hunt.render.input_files import render_input_files
-from h056hunt.render.text import format_time, plain
+from h056hunt.render.text import escape_unsafe, format_time, plain
 from h056hunt.suppress import counts_by_entry
 
 
@@ -54,10 +54,12 @@ def render_summary(
             )
         )
     )
+    # Skip reasons are the program's messages, whose quoted values repr() has
+    # escaped already.
     for reason, count in sorted(skipped.items()):
-        print_hanging(console, f"skipped {count}: {plain(reason)}")
+        print_hanging(console, f"skipped {count}: {escape_unsafe(reason)}")
     for path, reason in data.unreadable:
-        print_hanging(console, f"not read: {plain(path)}: {plain(reason)}")
+        print_hanging(console, f"not read: {plain(path)}: {escape_unsafe(reason)}")
     if data.conflicts:
         print_hanging(
             console,

@@ -2,7 +2,8 @@
 
 Log fields such as display names, user agents and app names are written by whoever
 signed in, attacker included. :func:`plain` makes them inert for a terminal: control
-characters, escape sequences and bidirectional overrides are shown as escapes.
+characters, escape sequences and bidirectional overrides are shown as escapes, and a
+backslash that would make field text read as one of those escapes is doubled.
 Renderers never pass field text through a markup parser.
 """
 
@@ -24,13 +25,20 @@ _EPOCH = datetime.datetime(1970, 1, 1)
 # character (Unicode category Cf, as of Unicode 14 and 15.1: bidirectional
 # controls, zero-width characters, the soft hyphen, tag characters and others),
 # which change or hide text without showing.
-_UNSAFE = re.compile(
+_UNSAFE_CLASS = (
     "[\x00-\x1f\x7f-\x9f\u2028\u2029"
     "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e"
     "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
     "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
     "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
 )
+# A backslash is doubled when an x, u, U, another backslash or an unsafe character
+# follows it. Then the text "\x1b" shows as \\x1b and a real escape character as
+# \x1b. Each shown text reads back to one field text: \\ is a backslash, \x, \u and
+# \U start an escape, and any other backslash is itself. A lone backslash, as in a
+# DOMAIN\user name or a Windows path, is shown as it is.
+_UNSAFE = re.compile(f"{_UNSAFE_CLASS}|\\\\(?=[xuU\\\\]|{_UNSAFE_CLASS})")
+_UNSAFE_ONLY = re.compile(_UNSAFE_CLASS)
 
 
 def plain(value: object) -> str:
@@ -45,7 +53,31 @@ def plain(value: object) -> str:
     return _UNSAFE.sub(_escape, text)
 
 
+def escape_unsafe(text: str) -> str:
+    """Return ``text`` with unsafe characters escaped as :func:`plain` does, and
+    every backslash as it is.
+
+    For the program's own messages, whose quoted values ``repr()`` has already
+    escaped, backslashes included: :func:`plain` would double those backslashes.
+    """
+    return _UNSAFE_ONLY.sub(_escape, text)
+
+
+def plain_units(text: str) -> list[str]:
+    """Return what :func:`plain` shows for each character of ``text``, in order.
+
+    A caller that cuts the shown text into lines cuts between these units, so no
+    escape is split and each backslash is judged by the character after it.
+    """
+    units = list(text)
+    for found in _UNSAFE.finditer(text):
+        units[found.start()] = _escape(found)
+    return units
+
+
 def _escape(found: re.Match[str]) -> str:
+    if found.group() == "\\":
+        return "\\\\"
     code = ord(found.group())
     if code <= 0xFF:
         return f"\\x{code:02x}"
