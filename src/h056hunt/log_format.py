@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 from h056hunt.errors import H056Error
-from h056hunt.render.text import escape_unsafe, plain
+from h056hunt.render.text import cut, escape_unsafe, plain
 
 LOGGER_NAME = "h056hunt"
 
@@ -76,8 +76,11 @@ class _SafeText:
 
     def __repr__(self) -> str:
         # repr() already escapes control characters and backslashes;
-        # escape_unsafe() catches the rest.
-        return escape_unsafe(repr(self._value))
+        # escape_unsafe() catches the rest. A value quoted with %r is field
+        # text, so a long one is cut as the run summary cuts it; a value given
+        # with %s, such as a path, is left whole.
+        value = cut(self._value) if isinstance(self._value, str) else self._value
+        return escape_unsafe(repr(value))
 
 
 def configure_logging(verbose: int, quiet: bool, debug: bool) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
-
-import itertools
-import re
 
 from h056hunt.render.text import escape_unsafe, format_duration, format_time, plain
 

@@ -207,11 +207,7 @@ def _shown_pieces(path: str) -> list[list[str]]:
 def _longest_piece(paths: list[str]) -> int:
     """Return the width of the widest piece of ``paths``, as :func:`plain` shows it."""
     return max(
-        (
-            cell_len("".join(units))
-            for path in paths
-            for units in _shown_pieces(path)
-        ),
+        (cell_len("".join(units)) for path in paths for units in _shown_pieces(path)),
         default=1,
     )
 

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from h056hunt.render.hanging import print_hanging
 from h056hunt.render.input_files import fold_path
-from h056hunt.render.text import escape_unsafe, plain
+from h056hunt.render.text import escape_unsafe, plain, shown
 
 PREFILTERED_NOTE = (
     "Pre-filtered records are counted without being decoded. 'h056 hunt' decodes"
@@ -52,14 +52,17 @@ def render_inspection(
                 f"{record['time_min'] or '-'} to {record['time_max'] or '-'}",
             ),
         ]
+        cells = [(name, shown(value)) for name, value in rows]
+        # Skip reasons and errors are the program's messages, whose quoted values
+        # repr() has escaped already.
         for reason, count in record["skipped"].items():
-            rows.append(("skipped", f"{count}: {reason}"))
+            cells.append(("skipped", f"{count}: {escape_unsafe(reason)}"))
         if record["error"]:
-            rows.append(("PARTIAL", record["error"]))
+            cells.append(("PARTIAL", escape_unsafe(record["error"])))
         for missing in record["missing_fields"]:
-            rows.append(("missing", missing))
-        for name, value in rows:
-            table.add_row(name, Text(plain(value)))
+            cells.append(("missing", shown(missing)))
+        for name, text in cells:
+            table.add_row(name, Text(text))
         console.print(table)
     if any(record["prefiltered"] for record in records):
         print_hanging(console, PREFILTERED_NOTE, indent=0)
@@ -67,4 +70,4 @@ def render_inspection(
         text = f"not read: {plain(path)}: {escape_unsafe(reason)}"
         print_hanging(console, text, indent=0, style="yellow")
     for warning in coverage:
-        print_hanging(console, f"coverage: {plain(warning)}", indent=0, style="yellow")
+        print_hanging(console, f"coverage: {shown(warning)}", indent=0, style="yellow")

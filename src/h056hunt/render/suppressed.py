@@ -19,7 +19,7 @@ from h056hunt.render.column_widths import (
     titled_table,
 )
 from h056hunt.render.hanging import HANG_COLUMNS, print_hanging
-from h056hunt.render.text import plain, user_label
+from h056hunt.render.text import shown, user_label
 from h056hunt.suppress import Suppression
 
 TITLE = "Suppressed findings"
@@ -54,9 +54,9 @@ def _cells(item: Suppression) -> dict[str, Text]:
         "Finding": Text(finding.finding_id),
         "Type": Text(finding.finding_type.value),
         "Severity": Text(finding.severity.label),
-        "User": Text(plain(user_label(finding) or "-")),
-        "Entry": Text(plain(item.entry)),
-        "Reason": Text(plain(item.reason)),
+        "User": Text(shown(user_label(finding) or "-")),
+        "Entry": Text(shown(item.entry)),
+        "Reason": Text(shown(item.reason)),
     }
 
 

@@ -31,6 +31,7 @@ from h056hunt.render.text import (
     format_short_time,
     format_time,
     plain,
+    shown,
     user_label,
 )
 
@@ -264,11 +265,11 @@ def _cells(finding: Finding, tz: tzinfo | None) -> dict[str, Text]:
         ),
         "Score": Text(str(finding.score)),
         "Type": Text(finding.finding_type.value),
-        "User": Text(plain(user_label(finding))),
-        "Revoked by": Text(plain(finding.actor.label) if finding.actor else "-"),
+        "User": Text(shown(user_label(finding))),
+        "Revoked by": Text(shown(finding.actor.label) if finding.actor else "-"),
         "Revoked at": Text(format_short_time(finding.revocation_time, tz) or "-"),
         "Prompts": Text(_prompt_summary(finding)),
-        "Summary": Text(plain(_short_summary(finding, tz))),
+        "Summary": Text(shown(_short_summary(finding, tz))),
         "Denied": Text(str(finding.denied_prompts)),
         "Approved": Text("yes" if finding.approved else "no"),
     }
@@ -314,15 +315,15 @@ def _render_details(finding: Finding, console: Console, tz: tzinfo | None) -> No
         f"{finding.severity.label.upper()} ", SEVERITY_STYLES[finding.severity]
     )
     heading.append(f"{finding.finding_type.value} {finding.finding_id}: ")
-    heading.append(plain(user_label(finding)))
+    heading.append(shown(user_label(finding)))
     console.print()
     console.print(heading)
-    console.print(Text(plain(finding.summary)))
+    console.print(Text(shown(finding.summary)))
     factor_rows = [
         {
             "Points": Text(str(factor.points)),
             "Factor": Text(factor.name),
-            "Fact": Text(plain(factor.fact)),
+            "Fact": Text(shown(factor.fact)),
         }
         for factor in finding.score_factors
     ]
@@ -333,7 +334,7 @@ def _render_details(finding: Finding, console: Console, tz: tzinfo | None) -> No
     sources = sorted(
         {f"{item.file}:{item.line or item.record}" for item in finding.evidence}
     )
-    console.print(Text("Evidence: " + plain(", ".join(sources)), style="dim"))
+    console.print(Text("Evidence: " + shown(", ".join(sources)), style="dim"))
 
 
 class TimelineLayout(NamedTuple):
@@ -371,17 +372,17 @@ def _timeline_rows(
             if layout.short_time
             else format_time(event.time, tz)
         )
-        detail = plain(event.description)
+        detail = shown(event.description)
         origin = ", ".join(
-            plain(value) for value in (event.ip_address, event.country) if value
+            shown(value) for value in (event.ip_address, event.country) if value
         )
         row = {"Time": Text(when), "Event": Text(event.kind)}
         if layout.origin_in_detail:
             row["Detail"] = Text(f"{detail} (from {origin})" if origin else detail)
         else:
             row["Detail"] = Text(detail)
-            row["IP"] = Text(plain(event.ip_address))
-            row["Country"] = Text(plain(event.country))
+            row["IP"] = Text(shown(event.ip_address))
+            row["Country"] = Text(shown(event.country))
         rows.append(row)
     return rows
 

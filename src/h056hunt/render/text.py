@@ -53,6 +53,56 @@ def plain(value: object) -> str:
     return _UNSAFE.sub(_escape, text)
 
 
+# Text for a person reading a terminal is cut: each run of more characters than
+# SHOWN_RUN without a space, then the whole text past SHOWN_TEXT characters. The
+# UPNs and display names of the exports that the tests read are far shorter, so
+# only crafted or broken values are cut. The machine-readable formats keep every
+# value whole.
+SHOWN_RUN = 200
+SHOWN_TEXT = 2000
+_LONG_RUN = re.compile(f"\\S{{{SHOWN_RUN + 1},}}")
+_LAST_RUN = re.compile(r"\S+$")
+
+
+def shown(value: object) -> str:
+    """Return :func:`plain` of ``value`` with long runs and long text cut.
+
+    Each cut ends in a mark that counts the characters it left out, such as
+    ``…[+99,800 characters]``. For tables, the run summary and log messages, where
+    a value of 100,000 characters would fill the screen.
+    """
+    if value is None:
+        return ""
+    return plain(cut(value if isinstance(value, str) else str(value)))
+
+
+def cut(text: str) -> str:
+    """Return ``text`` with long runs and long text cut, as :func:`shown` does,
+    before any escaping."""
+    if len(text) <= SHOWN_RUN:
+        return text
+    left_out = 0
+    if len(text) > SHOWN_TEXT:
+        left_out = len(text) - SHOWN_TEXT
+        text = text[:SHOWN_TEXT]
+        # A run that the cut ends inside gets one mark for both cuts.
+        last = _LAST_RUN.search(text)
+        if last is not None and len(last.group()) > SHOWN_RUN:
+            left_out += len(last.group()) - SHOWN_RUN
+            text = text[: last.start() + SHOWN_RUN]
+    text = _LONG_RUN.sub(_cut_run, text)
+    return text + _cut_mark(left_out) if left_out else text
+
+
+def _cut_run(found: re.Match[str]) -> str:
+    run = found.group()
+    return run[:SHOWN_RUN] + _cut_mark(len(run) - SHOWN_RUN)
+
+
+def _cut_mark(left_out: int) -> str:
+    return f"…[+{left_out:,} {'character' if left_out == 1 else 'characters'}]"
+
+
 def escape_unsafe(text: str) -> str:
     """Return ``text`` with unsafe characters escaped as :func:`plain` does, and
     every backslash as it is.
