@@ -32,8 +32,12 @@ from h056hunt.render.text import escape_unsafe, format_duration, format_time, pl
         ("\\U000e0041", "\\\\U000e0041"),
         ("\\\x1b", "\\\\\\x1b"),
         ("two\\\\", "two\\\\\\"),
-        ("two\\\\x", "two\\\\\\\\x"),
+        ("two\\\\x1b", "two\\\\\\\\x1b"),
+        ("two\\\\x", "two\\\\\\x"),
         ("CONTOSO\\alice", "CONTOSO\\alice"),
+        ("CONTOSO\\user1", "CONTOSO\\user1"),
+        ("C:\\Users\\xavier", "C:\\Users\\xavier"),
+        ("\\uABCD", "\\\\uABCD"),
         ("C:\\logs\\signin.json", "C:\\logs\\signin.json"),
         ("ends\\", "ends\\"),
         (None, ""),
@@ -46,7 +50,7 @@ def test_plain(value: object, expected: str) -> None:
 
 def _read_back(shown: str) -> str:
     """Read text shown by plain() back, by the rule its comment states."""
-    escape = re.compile(r"\\(?:\\|x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
+    escape = re.compile(r"\\(?:\\|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})")
 
     def unescape(found: re.Match[str]) -> str:
         text = found.group()
@@ -56,10 +60,10 @@ def _read_back(shown: str) -> str:
 
 
 def test_plain_reads_back_to_one_text() -> None:
-    # Every text of up to four of these characters: shown texts never collide.
-    alphabet = ["\\", "x", "u", "U", "1", "b", "e", "\x1b", "\u202e", "\U000e0041"]
+    # Every text of up to four of these pieces: shown texts never collide.
+    pieces = ["\\", "x", "u", "U", "1b", "00e0041", "s", "\x1b", "\u202e", "\U000e0041"]
     for length in range(5):
-        for characters in itertools.product(alphabet, repeat=length):
+        for characters in itertools.product(pieces, repeat=length):
             text = "".join(characters)
             assert _read_back(plain(text)) == text, text
 

@@ -32,12 +32,16 @@ _UNSAFE_CLASS = (
     "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
     "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
 )
-# A backslash is doubled when an x, u, U, another backslash or an unsafe character
-# follows it. Then the text "\x1b" shows as \\x1b and a real escape character as
-# \x1b. Each shown text reads back to one field text: \\ is a backslash, \x, \u and
-# \U start an escape, and any other backslash is itself. A lone backslash, as in a
-# DOMAIN\user name or a Windows path, is shown as it is.
-_UNSAFE = re.compile(f"{_UNSAFE_CLASS}|\\\\(?=[xuU\\\\]|{_UNSAFE_CLASS})")
+# A backslash is doubled when what follows it reads as one of these escapes (x and
+# 2, u and 4, or U and 8 hexadecimal digits), another backslash or an unsafe
+# character. Then the text "\x1b" shows as \\x1b and a real escape character as
+# \x1b. Each shown text reads back to one field text: \\ is a backslash, such an
+# escape is one character, and any other backslash is itself. So a backslash in
+# CONTOSO\user1 or C:\Users\xavier is shown as it is.
+_HEX = "[0-9a-fA-F]"
+_UNSAFE = re.compile(
+    f"{_UNSAFE_CLASS}|\\\\(?=x{_HEX}{{2}}|u{_HEX}{{4}}|U{_HEX}{{8}}|\\\\|{_UNSAFE_CLASS})"
+)
 _UNSAFE_ONLY = re.compile(_UNSAFE_CLASS)
 
 
