@@ -76,3 +76,18 @@ def test_json_keeps_long_values_whole(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     upns = {finding["target_upn"] for finding in report["findings"]}
     assert f"{LONG}user1@contoso.example" in upns
+
+
+def test_details_keep_long_evidence_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    folder = tmp_path / ("d" * 120) / ("e" * 120)
+    folder.mkdir(parents=True)
+    arguments = _write(folder)
+
+    result = run_cli(["hunt", *arguments, "--details"])
+
+    assert result.exit_code == 0
+    joined = "".join(result.stdout.split())
+    assert f"{folder / 'signin.json'}:" in joined

@@ -334,7 +334,8 @@ def _render_details(finding: Finding, console: Console, tz: tzinfo | None) -> No
     sources = sorted(
         {f"{item.file}:{item.line or item.record}" for item in finding.evidence}
     )
-    console.print(Text("Evidence: " + shown(", ".join(sources)), style="dim"))
+    # File paths are shown whole: a responder opens the evidence from them.
+    console.print(Text("Evidence: " + plain(", ".join(sources)), style="dim"))
 
 
 class TimelineLayout(NamedTuple):
