@@ -1022,7 +1022,7 @@ def _reject_empty_inputs(
             # A file that failed part-way, such as a cut gzip stream, is named with
             # its fault rather than counted as empty.
             failed = [report for report in reports if report.error]
-            empty = [plain(report.path) for report in reports if not report.error]
+            empty = [plain(report.shown_path) for report in reports if not report.error]
             parts = []
             if empty:
                 parts.append(f"empty or header-only: {name_paths(empty)}")
@@ -1039,7 +1039,7 @@ def _reject_empty_inputs(
             reasons: Counter[str] = Counter()
             for report in reports:
                 reasons.update(report.skipped)
-            names = name_paths([plain(report.path) for report in reports])
+            names = name_paths([plain(report.shown_path) for report in reports])
             # The message names the reasons itself: convert and --quiet print no
             # run summary.
             common = [escape_unsafe(reason) for reason, _ in reasons.most_common(2)]
@@ -1074,7 +1074,7 @@ def _mark_unusable_inputs(
             option,
             _describe_all_skipped(
                 sum(sum(r.skipped.values()) for r in reports),
-                name_paths([plain(report.path) for report in reports]),
+                name_paths([plain(report.shown_path) for report in reports]),
             ),
         )
 
@@ -1130,7 +1130,7 @@ def _reject_missing_log(
         reports = _option_reports(data, log, inputs)
         holding = ""
         if reports:
-            names = name_paths([plain(report.path) for report in reports])
+            names = name_paths([plain(report.shown_path) for report in reports])
             contents: Counter[str] = Counter()
             for report in reports:
                 contents.update(report.loaded)
@@ -1215,7 +1215,7 @@ def _warn_missing_auth_details(data: LoadedData) -> None:
     denial recorded only in a step is not seen, and the result looks complete.
     """
     purview = [
-        plain(report.path)
+        plain(report.shown_path)
         for report in data.files
         if report.shape in UAL_SHAPES and report.loaded.get("signin")
     ]
@@ -1235,7 +1235,9 @@ def _warn_missing_auth_details(data: LoadedData) -> None:
     if not portal:
         return
     stepped = files_with_steps(data.signin, data.steps)
-    alone = [plain(report.path) for report in portal if report.path not in stepped]
+    alone = [
+        plain(report.shown_path) for report in portal if report.path not in stepped
+    ]
     if alone:
         logger.warning(
             "%s: portal sign-in download without its AuthDetails file, so denials "

@@ -95,6 +95,7 @@ def file_record(report: FileReport, has_steps: bool | None = None) -> dict[str, 
     times_max = [value for value in report.time_max.values()]
     return {
         "path": report.path,
+        "converted_in": report.converted_in,
         "shape": report.shape,
         "log": logs_held(report),
         "records_seen": report.records_seen,
@@ -120,6 +121,7 @@ def unread_record(path: str, reason: str) -> dict[str, Any]:
     records, partial, and the reason as its error."""
     return {
         "path": path,
+        "converted_in": None,
         "shape": None,
         "log": None,
         "records_seen": 0,

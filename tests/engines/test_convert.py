@@ -85,9 +85,16 @@ def test_converted_accounting_holds(corpus: tuple[Path, Path], converted: Path) 
     audit, signin = corpus
     raw = load_logs([str(audit)], [str(signin)], LoadOptions(fast_path=False))
     data = load_logs([str(converted)], [str(converted)])
-    assert [report_record(r) for r in data.files] == [
-        report_record(r) for r in raw.files
+    # Only the fields that name the folder and the options it was given to differ.
+    shown = {"converted_in", "given_to"}
+    assert [
+        {k: v for k, v in report_record(r).items() if k not in shown}
+        for r in data.files
+    ] == [
+        {k: v for k, v in report_record(r).items() if k not in shown} for r in raw.files
     ]
+    assert [r.converted_in for r in data.files] == [str(converted)] * 2
+    assert [r.given_to for r in data.files] == [("audit", "signin")] * 2
     for report in data.files:
         skipped = sum(report.skipped.values())
         total = report.loaded_total - report.loaded["steps"]
@@ -230,3 +237,65 @@ def test_report_round_trip() -> None:
             assert all(np.array_equal(actual[k], expected[k]) for k in expected)
         else:
             assert actual == expected, item.name
+
+
+def test_converted_summary_names_folder(
+    corpus: tuple[Path, Path], converted: Path
+) -> None:
+    audit, signin = corpus
+    result = CliRunner().invoke(
+        main,
+        ["hunt", "--audit", str(converted), "--fail-on", "none"],
+        env={"COLUMNS": "400"},
+    )
+    assert result.exit_code == 0, result.output
+    for original in (audit, signin):
+        rows = [line for line in result.stderr.splitlines() if str(original) in line]
+        assert len(rows) == 1, result.stderr
+        assert f"{converted} (converted from {original})" in rows[0]
+        # The folder was given to --audit only, so every row shows audit.
+        assert rows[0].split()[4] == "audit", rows[0]
+
+
+def test_converted_json_names_folder(
+    corpus: tuple[Path, Path], converted: Path
+) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["hunt", "--signin", str(converted), "--format", "json", "--fail-on", "none"],
+    )
+    assert result.exit_code == 0, result.output
+    files = json.loads(result.stdout)["run"]["files"]
+    assert sorted(item["path"] for item in files) == sorted(map(str, corpus))
+    for item in files:
+        assert item["converted_in"] == str(converted)
+        assert item["given_to"] == ["signin"]
+
+
+def test_raw_json_has_no_convert_folder(corpus: tuple[Path, Path]) -> None:
+    audit, signin = corpus
+    result = CliRunner().invoke(
+        main,
+        ["hunt", "--audit", str(audit), "--signin", str(signin), "--format", "json"]
+        + ["--fail-on", "none"],
+    )
+    assert result.exit_code == 0, result.output
+    files = json.loads(result.stdout)["run"]["files"]
+    assert [item["converted_in"] for item in files] == [None, None]
+    assert [item["given_to"] for item in files] == [["audit"], ["signin"]]
+
+
+def test_inspect_names_convert_folder(
+    corpus: tuple[Path, Path], converted: Path
+) -> None:
+    result = CliRunner().invoke(main, ["inspect", str(converted), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert sorted(record["path"] for record in records) == sorted(map(str, corpus))
+    assert {record["converted_in"] for record in records} == {str(converted)}
+    table = CliRunner().invoke(
+        main, ["inspect", str(converted)], env={"COLUMNS": "400"}
+    )
+    assert table.exit_code == 0, table.output
+    for original in corpus:
+        assert f"{converted} (converted from {original})" in table.stdout

@@ -75,11 +75,14 @@ class InputPlan:
         files: raw export files in reading order.
         unreadable: per log, the entries that could not be used, with the reason.
         manifests: convert folders, each read once.
+        manifest_options: per convert folder root without a trailing slash, the
+            logs whose options named it.
     """
 
     files: list[PlannedFile] = field(default_factory=list)
     unreadable: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     manifests: list[Manifest] = field(default_factory=list)
+    manifest_options: dict[str, list[str]] = field(default_factory=dict)
 
 
 def plan_inputs(
@@ -101,8 +104,13 @@ def plan_inputs(
             )
             if manifest is None:
                 raw.setdefault(log, []).append(item)
-            elif manifest.root.rstrip("/") not in roots:
-                roots.add(manifest.root.rstrip("/"))
+                continue
+            root = manifest.root.rstrip("/")
+            options = plan.manifest_options.setdefault(root, [])
+            if log not in options:
+                options.append(log)
+            if root not in roots:
+                roots.add(root)
                 plan.manifests.append(manifest)
     listed = {log: _list_files(spark, log, inputs, plan) for log, inputs in raw.items()}
     given_twice = set()

@@ -132,6 +132,9 @@ def load_with_spark(
     for manifest in plan.manifests:
         for log, frame in _read_converted(spark, manifest).items():
             frames[log] = frames[log].unionByName(frame)
+        for report in manifest.files:
+            report.converted_in = manifest.root
+            report.given_to = tuple(plan.manifest_options[manifest.root.rstrip("/")])
         reports.extend(manifest.files)
         unreadable.extend(manifest.unreadable)
         conflicts.extend(Conflict(**item) for item in manifest.conflicts)

@@ -104,6 +104,14 @@ def log_name(value: Any, field: str) -> str:
     return name
 
 
+def log_names(value: Any, field: str) -> tuple[str, ...]:
+    """Return a list of ``audit`` and ``signin`` names as a tuple."""
+    items = array(value, field)
+    return tuple(
+        log_name(item, f"{field}[{index}]") for index, item in enumerate(items)
+    )
+
+
 def counter(value: Any, field: str) -> Counter[str]:
     """Return an object of counts as a Counter."""
     entries = mapping(value, field)

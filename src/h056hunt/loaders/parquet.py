@@ -72,6 +72,8 @@ _REPORT_FIELDS: dict[str, Callable[[Any, str], Any]] = {
     "prefiltered": manifest_fields.counter,
     "time_ranges": manifest_fields.time_ranges,
     "step_rows": manifest_fields.count,
+    "converted_in": manifest_fields.optional_text,
+    "given_to": manifest_fields.log_names,
 }
 _REQUIRED_REPORT_FIELDS = ("path", "requested_log")
 
@@ -395,12 +397,23 @@ def load_with_converted(
         unreadable.extend(raw.unreadable)
         conflicts.extend(raw.conflicts)
         conflict_warnings = raw.conflict_warnings
+    # The run summary names each folder as given and the options that named it,
+    # not the original files' paths and options alone.
+    folder_options: dict[Path, list[str]] = {}
+    for log, manifests in (("audit", audit_manifests), ("signin", signin_manifests)):
+        for manifest in manifests:
+            logs = folder_options.setdefault(Path(manifest.root).resolve(), [])
+            if log not in logs:
+                logs.append(log)
     read_roots: set[Path] = set()
     for manifest in (*audit_manifests, *signin_manifests):
         root = Path(manifest.root).resolve()
         if root in read_roots:
             continue
         read_roots.add(root)
+        for report in manifest.files:
+            report.converted_in = manifest.root
+            report.given_to = tuple(folder_options[root])
         logger.debug("%s: reading a convert folder", manifest.root)
         frames.append(
             FileFrames(

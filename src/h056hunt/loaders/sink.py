@@ -69,6 +69,23 @@ class FileReport:
     # h056hunt.timeranges.
     time_ranges: dict[str, np.ndarray] = field(default_factory=dict)
     step_rows: int = 0
+    # The convert folder, as the user gave it, whose manifest stored this report.
+    converted_in: str | None = None
+    # The input options that named this file, or the convert folder that contains
+    # its records, when these differ from requested_log alone.
+    given_to: tuple[str, ...] = ()
+
+    @property
+    def shown_path(self) -> str:
+        """The file as messages name it: a convert folder's file names the folder."""
+        if self.converted_in is None:
+            return self.path
+        return f"{self.converted_in} (converted from {self.path})"
+
+    @property
+    def given_options(self) -> tuple[str, ...]:
+        """The logs whose options named this file or its convert folder."""
+        return self.given_to or (self.requested_log,)
 
     @property
     def shape(self) -> str:

@@ -178,6 +178,14 @@ def _run_notes(run: dict[str, Any]) -> list[str]:
     return notes
 
 
+def _file_cell(item: dict[str, Any]) -> str:
+    path = f"<code>{_path_breaks(esc(item['path']))}</code>"
+    if item["converted_in"] is None:
+        return path
+    folder = f"<code>{_path_breaks(esc(item['converted_in']))}</code>"
+    return f"{folder} (converted from {path})"
+
+
 def _files_table(files: list[dict[str, Any]]) -> list[str]:
     if not files:
         return ["<p>No input file was read.</p>"]
@@ -200,8 +208,8 @@ def _files_table(files: list[dict[str, Any]]) -> list[str]:
     for item in files:
         loaded = item["loaded"]
         cells = (
-            f"<code>{_path_breaks(esc(item['path']))}</code>",
-            esc(item["given_as"]),
+            _file_cell(item),
+            esc(", ".join(item["given_to"])),
             esc(item["shape"]),
             str(item["records_seen"]),
             str(loaded["audit"]),

@@ -61,7 +61,7 @@ def render_input_files(files: Sequence[FileReport], console: Console) -> None:
     split.
     """
     rows = [_cells(report) for report in files]
-    paths = [report.path for report in files]
+    paths = [report.shown_path for report in files]
     narrow_columns = tuple(
         name
         for name in COLUMNS
@@ -86,8 +86,8 @@ def render_input_files(files: Sequence[FileReport], console: Console) -> None:
 
 def _cells(report: FileReport) -> dict[str, Text]:
     return {
-        "File": Text(plain(report.path)),
-        "Given as": Text(report.requested_log),
+        "File": Text(plain(report.shown_path)),
+        "Given as": Text(", ".join(report.given_options)),
         "Shape": Text(plain(report.shape)),
         "Seen": Text(str(report.records_seen)),
         "Audit": Text(str(report.loaded["audit"])),

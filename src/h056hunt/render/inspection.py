@@ -30,7 +30,10 @@ def render_inspection(
     for record in records:
         # The path is printed above the table and split only after a separator,
         # because a table title wraps at the table's width, inside a name.
-        path_lines = fold_path(record["path"], console.width)
+        heading = record["path"]
+        if record["converted_in"] is not None:
+            heading = f"{record['converted_in']} (converted from {heading})"
+        path_lines = fold_path(heading, console.width)
         console.print(Text("\n".join(path_lines), style="bold"))
         table = Table(box=box.SIMPLE, show_header=False)
         table.add_column("Field")

@@ -193,6 +193,12 @@ def _data_source_lines(run: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _file_cell(item: dict[str, Any]) -> str:
+    if item["converted_in"] is None:
+        return md_code(item["path"])
+    return f"{md_code(item['converted_in'])} (converted from {md_code(item['path'])})"
+
+
 def _files_table_lines(files: list[dict[str, Any]]) -> list[str]:
     if not files:
         return ["No input file was read."]
@@ -201,8 +207,8 @@ def _files_table_lines(files: list[dict[str, Any]]) -> list[str]:
         loaded = item["loaded"]
         rows.append(
             [
-                md_code(item["path"]),
-                md_text(item["given_as"]),
+                _file_cell(item),
+                md_text(", ".join(item["given_to"])),
                 md_text(item["shape"]),
                 str(item["records_seen"]),
                 f"{loaded['audit']} / {loaded['signin']} / {loaded['steps']}",

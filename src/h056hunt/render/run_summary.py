@@ -119,7 +119,9 @@ def _seconds(delta: pd.Timedelta) -> int | float:
 def _file_record(report: FileReport, tz: tzinfo | None) -> dict[str, Any]:
     return {
         "path": report.path,
+        "converted_in": report.converted_in,
         "given_as": report.requested_log,
+        "given_to": list(report.given_options),
         "shape": report.shape,
         "shapes": dict(sorted(report.shapes.items())),
         "records_seen": report.records_seen,
