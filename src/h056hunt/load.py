@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
@@ -237,6 +237,8 @@ def load_logs(
     given_twice = _given_to_both(expansions)
     # Files given to one option only, checked for the other log's records.
     checked: list[FileReport] = []
+    # The input value, such as a folder, that found each file, by its display path.
+    sources: dict[str, str] = {}
     with fastpath.ScanPool() as pool:
         pending = _start_fast_files(expansions, options, pool)
         fastpath.discard_early()
@@ -263,6 +265,7 @@ def load_logs(
                 reports.append(sink.report)
                 if result is not None and str(input_file.path) not in given_twice:
                     checked.append(sink.report)
+                    sources[input_file.display] = input_file.source
                 if result is not None:
                     frames.append(result)
                     # Only the list refers to the frames, so that combining
@@ -272,7 +275,7 @@ def load_logs(
                     progress(input_file, sink.report.records_seen)
         # The CSV fast path takes its early scans as it reads each file.
         csv_early.discard_early()
-    warn_misplaced_files(checked)
+    warn_misplaced_files(checked, sources)
     if not fast_files:
         data = _combine(frames, reports, unreadable)
         data.conflict_warnings.log_remainder()
@@ -478,14 +481,21 @@ def _skip_whole_file(sink: FileSink, error: InputError) -> None:
 MISPLACED_FILES_LISTED = 3
 
 
-def warn_misplaced_files(reports: list[FileReport]) -> None:
+def warn_misplaced_files(
+    reports: list[FileReport], sources: Mapping[str, str] | None = None
+) -> None:
     """Warn about files given to one log's option that contain only the other's.
 
-    Their records are used as what they are. A folder with more than
-    :data:`MISPLACED_FILES_LISTED` such files gets one line in place of one per
-    file. The run summary lists every file with the option it was given to.
+    Their records are used as what they are. ``sources`` maps a report's path to
+    the input value that found it. When that is a folder or a glob pattern, the
+    warning names it with its option, because the advice to pass the file itself
+    with the other option would not match what the user typed. A folder with more
+    than :data:`MISPLACED_FILES_LISTED` such files from one input gets one line in
+    place of one per file. The run summary lists every file with the option it
+    was given to.
     """
-    groups: dict[tuple[str, str], list[FileReport]] = {}
+    sources = sources or {}
+    groups: dict[tuple[str, str, str], list[FileReport]] = {}
     for report in reports:
         other = "signin" if report.requested_log == "audit" else "audit"
         # The fast path decodes only the records that the hunt may need, so the
@@ -497,34 +507,66 @@ def warn_misplaced_files(reports: list[FileReport]) -> None:
         other_count = report.loaded[other] + report.prefiltered[other]
         if requested_count == 0 and other_count > 0:
             folder = str(PurePath(report.path).parent)
-            groups.setdefault((folder, report.requested_log), []).append(report)
-    for (folder, requested_log), misplaced in groups.items():
+            source = sources.get(report.path, report.path) or report.path
+            groups.setdefault((folder, report.requested_log, source), []).append(report)
+    for (folder, requested_log, source), misplaced in groups.items():
         other = "signin" if requested_log == "audit" else "audit"
-        option = "--signin" if other == "signin" else "--audit"
+        given_option = f"--{requested_log}"
+        other_option = f"--{other}"
         if len(misplaced) <= MISPLACED_FILES_LISTED:
             for report in misplaced:
-                logger.warning(
-                    "%s was given as %s data but contains only %s records; they are "
-                    "used as %s data (pass it with %s next time)",
-                    report.path,
-                    requested_log,
-                    other,
-                    other,
-                    option,
-                )
+                _warn_misplaced_file(report, given_option, other_option, source)
             continue
         names = [PurePath(report.path).name for report in misplaced]
         logger.warning(
-            "%s: %s given as %s data contain only %s records: %s; they are used as "
-            "%s data (pass them with %s next time)",
+            "%s: %s given as %s data through %s %s contain only %s records: %s; "
+            "they are used as %s data (next time pass %s with %s too, or pass "
+            "those files with %s instead)",
             folder,
             Counted(len(misplaced), "file"),
             requested_log,
+            given_option,
+            source,
             other,
             name_paths(names),
             other,
-            option,
+            source,
+            other_option,
+            other_option,
         )
+
+
+def _warn_misplaced_file(
+    report: FileReport, given_option: str, other_option: str, source: str
+) -> None:
+    """Warn about one file that contains only the other log's records."""
+    requested_log = given_option.removeprefix("--")
+    other = other_option.removeprefix("--")
+    if source == report.path:
+        logger.warning(
+            "%s was given as %s data but contains only %s records; they are "
+            "used as %s data (pass it with %s next time)",
+            report.path,
+            requested_log,
+            other,
+            other,
+            other_option,
+        )
+        return
+    logger.warning(
+        "%s was given as %s data through %s %s but contains only %s records; they "
+        "are used as %s data (next time pass %s with %s too, or pass that file "
+        "with %s instead)",
+        report.path,
+        requested_log,
+        given_option,
+        source,
+        other,
+        other,
+        source,
+        other_option,
+        other_option,
+    )
 
 
 @dataclass

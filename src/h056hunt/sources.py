@@ -43,10 +43,17 @@ PATHS_NAMED = 5
 
 @dataclass
 class InputFile:
-    """One file to load, with the path as shown to the user."""
+    """One file to load, with the path as shown to the user.
+
+    Attributes:
+        source: the input value that found the file, such as the folder or the
+            glob pattern given. It is the path itself for a file given directly,
+            and empty when no input value is known.
+    """
 
     path: Path
     display: str
+    source: str = ""
 
 
 @dataclass
@@ -77,7 +84,9 @@ def expand_inputs(patterns: list[str]) -> Expansion:
                 hint="check the path; quote glob patterns so the shell does not expand "
                 "them first",
             )
-        reached = sum(_collect(match, expansion, seen, set()) for match in matches)
+        reached = sum(
+            _collect(match, expansion, seen, set(), pattern) for match in matches
+        )
         if not reached:
             expansion.empty_patterns.append(pattern)
     if patterns and not expansion.files and not expansion.unreadable:
@@ -103,7 +112,11 @@ def _match(pattern: str) -> list[Path]:
 
 
 def _collect(
-    path: Path, expansion: Expansion, seen: set[Path], ancestors: set[Path]
+    path: Path,
+    expansion: Expansion,
+    seen: set[Path],
+    ancestors: set[Path],
+    pattern: str,
 ) -> int:
     """Add the files under ``path`` to ``expansion``.
 
@@ -130,7 +143,7 @@ def _collect(
             if child.name.startswith("."):
                 continue
             reached += _collect(
-                path / child.name, expansion, seen, ancestors | {resolved}
+                path / child.name, expansion, seen, ancestors | {resolved}, pattern
             )
         return reached
     if resolved in seen:
@@ -144,7 +157,7 @@ def _collect(
     if not os.access(resolved, os.R_OK):
         expansion.unreadable.append((str(path), "permission denied"))
         return 1
-    expansion.files.append(InputFile(path=resolved, display=str(path)))
+    expansion.files.append(InputFile(path=resolved, display=str(path), source=pattern))
     return 1
 
 

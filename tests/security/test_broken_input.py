@@ -558,9 +558,11 @@ def test_misfiled_folder_warns_once(tmp_path: Path) -> None:
     warnings = [line for line in result.stderr.splitlines() if "next time" in line]
     assert len(warnings) == 1
     assert warnings[0].startswith(f"h056: WARNING: {folder}: 14 files given as audit")
+    assert f"through --audit {folder} contain only signin records" in warnings[0]
     assert "signin-00.json, signin-01.json" in warnings[0]
     assert "and 9 more" in warnings[0]
-    assert "pass them with --signin next time" in warnings[0]
+    assert f"next time pass {folder} with --signin too" in warnings[0]
+    assert "pass those files with --signin instead" in warnings[0]
     assert len(report["run"]["files"]) == 15
     for number in range(14):
         item = file_report(report, f"signin-{number:02d}.json")
@@ -575,8 +577,38 @@ def test_few_misfiled_files_warn_each(tmp_path: Path) -> None:
     warnings = [line for line in result.stderr.splitlines() if "next time" in line]
     assert len(warnings) == 3
     for line in warnings:
-        assert "pass it with --signin next time" in line
+        # The advice names the folder that the user gave, not the file alone.
+        assert f"through --audit {folder} but contains only signin" in line
+        assert f"next time pass {folder} with --signin too" in line
+        assert "pass that file with --signin instead" in line
     assert f"{folder / 'signin-02.json'} was given as audit data" in warnings[2]
+
+
+def test_misfiled_glob_names_pattern(tmp_path: Path) -> None:
+    folder = write_mixed_folder(tmp_path / "mixed", 4)
+    pattern = str(folder / "*.json")
+
+    result = hunt("--audit", pattern)
+
+    warnings = [line for line in result.stderr.splitlines() if "next time" in line]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"h056: WARNING: {folder}: 4 files given as audit")
+    assert f"through --audit {pattern} contain only signin records" in warnings[0]
+    assert "signin-00.json, signin-01.json" in warnings[0]
+    assert f"next time pass {pattern} with --signin too" in warnings[0]
+
+
+def test_misfiled_file_keeps_short_advice(tmp_path: Path) -> None:
+    folder = write_mixed_folder(tmp_path / "mixed", 1)
+    signin = folder / "signin-00.json"
+
+    result = hunt("--audit", str(folder / "audit.json"), "--audit", str(signin))
+
+    warnings = [line for line in result.stderr.splitlines() if "next time" in line]
+    assert len(warnings) == 1
+    assert f"{signin} was given as audit data but contains only" in warnings[0]
+    assert "through" not in warnings[0]
+    assert "(pass it with --signin next time)" in warnings[0]
 
 
 def test_misfiled_export_alone_stops(tmp_path: Path) -> None:

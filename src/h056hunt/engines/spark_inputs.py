@@ -57,6 +57,8 @@ class PlannedFile:
         check_log: warn when the file contains only the other log's records; False for
             a file given to both options.
         uri_input: for a listed URI, the URI input that listed it, else None.
+        source: the input value, such as a folder or a glob pattern, that found
+            the file.
     """
 
     order: int
@@ -65,6 +67,7 @@ class PlannedFile:
     requested_log: str
     check_log: bool
     uri_input: str | None = None
+    source: str = ""
 
 
 @dataclass
@@ -119,7 +122,7 @@ def plan_inputs(
         given_twice = keys[0] & keys[1]
     read: set[str] = set()
     for log, files in listed.items():
-        for location, display, uri_input in files:
+        for location, display, uri_input, source in files:
             if location in read:
                 logger.debug("%s: already read", display)
                 continue
@@ -132,6 +135,7 @@ def plan_inputs(
                     requested_log=log,
                     check_log=location not in given_twice,
                     uri_input=uri_input,
+                    source=source,
                 )
             )
     return plan
@@ -139,17 +143,20 @@ def plan_inputs(
 
 def _list_files(
     spark: SparkSession, log: str, inputs: list[str], plan: InputPlan
-) -> list[tuple[str, str, str | None]]:
-    """Return ``(location, display, uri_input)`` for every file of one log."""
-    files: list[tuple[str, str, str | None]] = []
+) -> list[tuple[str, str, str | None, str]]:
+    """Return ``(location, display, uri_input, source)`` for every file of one log."""
+    files: list[tuple[str, str, str | None, str]] = []
     plan.unreadable[log] = []
     local = [item for item in inputs if not is_uri(item)]
     if local:
         expansion = expand_inputs(local)
         plan.unreadable[log].extend(expansion.unreadable)
-        files.extend((str(item.path), item.display, None) for item in expansion.files)
+        files.extend(
+            (str(item.path), item.display, None, item.source)
+            for item in expansion.files
+        )
     for uri in (item for item in inputs if is_uri(item)):
-        files.extend((path, path, uri) for path in list_uri(spark, uri))
+        files.extend((path, path, uri, uri) for path in list_uri(spark, uri))
     return files
 
 

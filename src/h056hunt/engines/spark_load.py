@@ -320,6 +320,7 @@ def _replay_reports(normalised: DataFrame | None, plan: InputPlan) -> list[FileR
         payloads = {int(row["_order"]): json.loads(row["_report"]) for row in rows}
     reports = []
     checked = []
+    sources = {}
     for log, unreadable in plan.unreadable.items():
         for path, reason in unreadable:
             logging.getLogger("h056hunt.load").warning("%s: %s; not read", path, reason)
@@ -332,7 +333,8 @@ def _replay_reports(normalised: DataFrame | None, plan: InputPlan) -> list[FileR
             reports.append(report)
             if planned.check_log:
                 checked.append(report)
-    load.warn_misplaced_files(checked)
+                sources[report.path] = planned.source
+    load.warn_misplaced_files(checked, sources)
     return reports
 
 
