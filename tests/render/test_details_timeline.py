@@ -91,7 +91,7 @@ def test_long_timeline_reads_as_one_table(tmp_path: Path) -> None:
     assert all(separator_columns(line) == layout for line in rows)
 
 
-@pytest.mark.parametrize(("columns", "separators"), [(100, 4), (80, 4), (70, 2)])
+@pytest.mark.parametrize(("columns", "separators"), [(120, 4), (100, 2), (70, 2)])
 def test_narrow_layouts_keep_times_whole(
     tmp_path: Path, columns: int, separators: int
 ) -> None:
@@ -159,3 +159,56 @@ def test_no_table_holds_the_whole_timeline(
     lines = details_output(tmp_path, 200)
     assert len(campaign_timeline(lines)) == TARGETS + 2
     assert max(sizes) == TIMELINE_ROWS_PER_TABLE
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_logs"
+
+
+def sample_timeline_columns(columns: int) -> list[tuple[list[str], int]]:
+    """Return each --details timeline's column names and Detail width for the
+    sample logs at ``columns`` cells."""
+    result = CliRunner().invoke(
+        main,
+        [
+            "hunt",
+            "-q",
+            "--fail-on",
+            "none",
+            "--details",
+            "--audit",
+            str(SAMPLES / "audit.json"),
+            "--signin",
+            str(SAMPLES / "signin.json"),
+        ],
+        env={"COLUMNS": str(columns)},
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    timelines = []
+    for index, line in enumerate(lines[:-1]):
+        if not (line.startswith("Time ") and " │ Detail" in line):
+            continue
+        # The rule under the header: one run of "─" per column, joined by "┼", with
+        # one cell of padding on each side of a separator and none at the edges.
+        pieces = lines[index + 1].split("┼")
+        names = [cell.strip() for cell in line.split("│")]
+        position = names.index("Detail")
+        padding = 1 if position == len(pieces) - 1 else 2
+        timelines.append((names, len(pieces[position]) - padding))
+    assert timelines, result.stdout
+    return timelines
+
+
+def test_detail_never_narrower_than_at_80() -> None:
+    at_80 = min(width for _, width in sample_timeline_columns(80))
+    for columns in (90, 100, 110, 120, 140, 160, 200):
+        widths = [width for _, width in sample_timeline_columns(columns)]
+        assert min(widths) >= at_80, (columns, widths, at_80)
+
+
+@pytest.mark.parametrize("columns", [100, 120, 160, 200])
+def test_origin_columns_leave_detail_room(columns: int) -> None:
+    minimum = table_module.ORIGIN_COLUMNS_DETAIL_MINIMUM_WIDTH
+    for names, width in sample_timeline_columns(columns):
+        if "IP" in names:
+            assert width >= minimum, (columns, names, width)

@@ -199,7 +199,7 @@ def test_table_layouts_by_width(sample_logs_dir: Path) -> None:
     assert chosen[54] == TABLE_LAYOUTS[4]
 
 
-@pytest.mark.parametrize("columns", [110, 160])
+@pytest.mark.parametrize("columns", [130, 160])
 def test_details_keep_times_and_addresses_whole(
     sample_logs_dir: Path, findings: list[dict[str, Any]], columns: int
 ) -> None:

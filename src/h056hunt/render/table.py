@@ -78,6 +78,12 @@ WRAP_MINIMUM_WIDTHS = {"Prompts": 14, "Summary": 24}
 # The --details tables keep every column but their prose one whole while the prose
 # column still gets this many cells.
 DETAIL_PROSE_MINIMUM_WIDTH = 16
+# A timeline gives the IP address and country columns of their own only while its
+# Detail column keeps this many cells, or its longest text when that is shorter.
+# Below it, the origin goes into the Detail text, because 16 cells split most
+# descriptions and record ids over several lines. Without this minimum, the sample
+# logs' timelines got an 18-cell Detail column at 100 columns, and 32 at 80.
+ORIGIN_COLUMNS_DETAIL_MINIMUM_WIDTH = 40
 TIMELINE_PROSE = "Detail"
 # A --details timeline is printed as tables of at most this many rows.
 TIMELINE_ROWS_PER_TABLE = SLICE_SIZE
@@ -354,8 +360,9 @@ class TimelineLayout(NamedTuple):
 
 
 # Layouts from widest to narrowest; a timeline uses the first that fits with its
-# times, event kinds and IP addresses whole. With the sample logs the first needs
-# about 100 columns, the second 92, and the third fits in 80.
+# times, event kinds and IP addresses whole and a wide enough Detail column. With
+# the sample logs the first needs 122 columns, the second 114, and the third fits
+# in 80.
 TIMELINE_LAYOUTS = (
     TimelineLayout(("Time", "Event", "Detail", "IP", "Country"), False, False),
     TimelineLayout(("Time", "Event", "Detail", "IP", "Country"), True, False),
@@ -410,11 +417,17 @@ def _print_timeline(
             rows = _timeline_rows(part, tz, layout)
             for name, width in natural_widths(layout.columns, rows).items():
                 natural[name] = max(natural[name], width)
+        minimum = DETAIL_PROSE_MINIMUM_WIDTH
+        if not layout.origin_in_detail:
+            minimum = max(
+                minimum,
+                min(ORIGIN_COLUMNS_DETAIL_MINIMUM_WIDTH, natural[TIMELINE_PROSE]),
+            )
         widths = shrink_to_fit(
             natural,
             console.width,
             ((TIMELINE_PROSE,),),
-            {TIMELINE_PROSE: DETAIL_PROSE_MINIMUM_WIDTH},
+            {TIMELINE_PROSE: minimum},
             compact=True,
         )
         if widths is not None:
