@@ -664,3 +664,28 @@ def test_copy_times_compare_to_second(
     )
 
     assert len(json.loads(result.stdout)["run"]["conflicts"]) == conflicts
+
+
+def test_folder_given_to_both_shown(tmp_path: Path) -> None:
+    samples = Path(__file__).resolve().parents[1] / "sample_logs"
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for name in ("audit.json", "signin.json"):
+        (folder / name).write_bytes((samples / name).read_bytes())
+    arguments = ["hunt", "--audit", str(folder), "--signin", str(folder)]
+
+    table = CliRunner().invoke(
+        main, [*arguments, "--fail-on", "none"], env={"COLUMNS": "300"}
+    )
+    report = CliRunner().invoke(
+        main, [*arguments, "--fail-on", "none", "--format", "json"]
+    )
+
+    assert table.exit_code == 0, table.output
+    assert report.exit_code == 0, report.output
+    for name in ("audit.json", "signin.json"):
+        (row,) = [line for line in table.stderr.splitlines() if name in line]
+        assert "audit, signin" in row, row
+    files = json.loads(report.stdout)["run"]["files"]
+    assert [item["given_to"] for item in files] == [["audit", "signin"]] * 2
+    assert [item["given_as"] for item in files] == ["audit", "audit"]

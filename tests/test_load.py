@@ -297,3 +297,27 @@ def test_collapse_twice_keeps_dropped_copies() -> None:
     assert again[0] is frame
     assert again[1] is dropped
     assert log.combines(again)
+
+
+def test_file_given_to_both_names_both(tmp_path: Path) -> None:
+    path = write_page(tmp_path / "a.json", [signin("S1", 1)])
+
+    data = load_logs([path], [path])
+
+    (report,) = data.files
+    assert report.given_options == ("audit", "signin")
+
+
+def test_folder_given_to_both_names_both(tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    write_page(folder / "a.json", [signin("S1", 1)])
+    write_page(folder / "b.json", [signin("S2", 2)])
+    single = write_page(tmp_path / "c.json", [signin("S3", 3)])
+
+    data = load_logs([str(folder)], [str(folder), single])
+
+    options = {Path(report.path).name: report.given_options for report in data.files}
+    assert options["a.json"] == ("audit", "signin")
+    assert options["b.json"] == ("audit", "signin")
+    assert options["c.json"] == ("signin",)

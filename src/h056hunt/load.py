@@ -252,6 +252,8 @@ def load_logs(
                     continue
                 read_paths.add(str(input_file.path))
                 sink = FileSink(input_file.display, requested_log, options.dayfirst)
+                if str(input_file.path) in given_twice:
+                    sink.report.given_to = ("audit", "signin")
                 file_pending = pending.get(str(input_file.path))
                 whole_files.advance(file_pending)
                 result = _load_file(

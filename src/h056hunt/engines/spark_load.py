@@ -330,6 +330,9 @@ def _replay_reports(normalised: DataFrame | None, plan: InputPlan) -> list[FileR
             if payload["error"] is not None:
                 raise error_from_record(payload["error"])
             report = report_from_record(payload["report"])
+            if not planned.check_log:
+                # The file was given to both options and read once.
+                report.given_to = ("audit", "signin")
             reports.append(report)
             if planned.check_log:
                 checked.append(report)
