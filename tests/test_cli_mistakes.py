@@ -618,3 +618,29 @@ def test_config_count_past_int64_rejected(tmp_path: Path, key: str) -> None:
     assert result.exit_code == 2
     assert f"thresholds.{key}" in result.stderr
     assert f"from 1 to {2**63 - 1}" in result.stderr
+
+
+def test_count_help_hides_int64_bound() -> None:
+    result = CliRunner().invoke(main, ["hunt", "--help"])
+
+    assert result.exit_code == 0, result.output
+    assert str(2**63 - 1) not in result.stdout
+    assert "a burst [default: 5]. [x>=1]" in " ".join(result.stdout.split())
+    assert "a campaign [default: 3]. [x>=1]" in " ".join(result.stdout.split())
+
+
+@pytest.mark.parametrize("option", ["--min-denials", "--campaign-min-targets"])
+def test_count_below_one_message(option: str) -> None:
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, option, "0"])
+
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}': 0 is not in the range x>=1" in result.stderr
+    assert str(2**63 - 1) not in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--min-denials", "--campaign-min-targets"])
+def test_count_past_int64_names_limit(option: str) -> None:
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, option, str(2**63)])
+
+    assert result.exit_code == 2
+    assert f"{2**63} is larger than {2**63 - 1}" in result.stderr

@@ -120,6 +120,32 @@ class _Size(click.ParamType[int, Any]):
 SIZE = _Size()
 
 
+class _Count(click.IntRange):
+    """A whole number of at least 1 that fits the detection's int64 columns.
+
+    The help and the message for a value below 1 show the range as ``x>=1``. The
+    upper bound gets a message of its own, because a 19-digit bound in every help
+    line reads as a setting to choose.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(min=1)
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        count = super().convert(value, param, ctx)
+        if count > MAX_COUNT:
+            self.fail(
+                f"{count} is larger than {MAX_COUNT}, the largest count the "
+                "detection accepts",
+                param,
+                ctx,
+            )
+        return count
+
+
+COUNT = _Count()
+
+
 def _option_group(
     *options: Callable[[Callable[..., Any]], Callable[..., Any]],
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -370,12 +396,12 @@ def _common_input_options(
 )
 @click.option(
     "--min-denials",
-    type=click.IntRange(min=1, max=MAX_COUNT),
+    type=COUNT,
     help="Fewest denied prompts that make a burst [default: 5].",
 )
 @click.option(
     "--campaign-min-targets",
-    type=click.IntRange(min=1, max=MAX_COUNT),
+    type=COUNT,
     help="Distinct users one actor must revoke to make a campaign [default: 3].",
 )
 @click.option(
