@@ -334,3 +334,58 @@ def test_working_hours_equal_bounds_rejected(tmp_path: Path) -> None:
     assert "working_hours: start and end are both 9" in str(raised.value)
     assert str(config) in str(raised.value)
     assert "cross midnight" in raised.value.hint
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("thresholds = 3\n", "thresholds"),
+        ("working_hours = 1\n", "working_hours"),
+        ('allowlist = "x"\n', "allowlist"),
+    ],
+)
+def test_section_not_table_rejected(tmp_path: Path, text: str, key: str) -> None:
+    config = write(tmp_path / "h056.toml", text)
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(config)
+
+    assert f"{config}: {key}: must be a table such as [{key}]" in str(raised.value)
+
+
+@pytest.mark.parametrize("name", ["actors", "targets", "source_ips"])
+def test_single_bracket_entry_rejected(tmp_path: Path, name: str) -> None:
+    # [allowlist.actors] makes one table, and [[allowlist.actors]] makes a list of
+    # entries. Reading the table as a list would take its keys for entries.
+    config = write(tmp_path / "h056.toml", f'[allowlist.{name}]\nreason = "r"\n')
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(config)
+
+    message = str(raised.value)
+    assert f"allowlist.{name}: must be a list of tables" in message
+    assert f"[[allowlist.{name}]]" in message
+
+
+def test_entry_not_table_rejected(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "h056.toml", 'allowlist = {source_ips = ["10.0.0.0/8"]}\n'
+    )
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(config)
+
+    assert "allowlist.source_ips[0]: must be a table" in str(raised.value)
+
+
+def test_section_not_table_exits_two(tmp_path: Path) -> None:
+    config = write(tmp_path / "h056.toml", "thresholds = 3\n")
+    samples = Path(__file__).resolve().parents[1] / "sample_logs"
+
+    result = CliRunner().invoke(
+        main,
+        ["hunt", "--audit", str(samples / "audit.json"), "--config", str(config)],
+    )
+
+    assert result.exit_code == 2, result.output
+    assert "internal error" not in result.stderr

@@ -161,10 +161,39 @@ def load_config(path: Path | None) -> HuntConfig:
     params = _params(reader, document)
     return HuntConfig(
         params=params,
-        allowlist=_allowlist(reader, document.get("allowlist", {})),
-        working_hours=_working_hours(reader, document.get("working_hours", {})),
+        allowlist=_allowlist(reader, _table(reader, document, "allowlist")),
+        working_hours=_working_hours(reader, _table(reader, document, "working_hours")),
         source=str(path),
     )
+
+
+def _table(reader: _Reader, document: dict[str, Any], key: str) -> dict[str, Any]:
+    """Return the table ``key`` of the document, or an empty one when it is absent."""
+    table = document.get(key, {})
+    if not isinstance(table, dict):
+        raise reader.fail(key, f"must be a table such as [{key}]")
+    return table
+
+
+def _entries(reader: _Reader, table: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """Return the entries of ``allowlist.NAME``, each a table.
+
+    A single-bracket ``[allowlist.NAME]`` header makes one table instead of a list
+    of them, and iterating it would read its keys as entries.
+    """
+    key = f"allowlist.{name}"
+    entries = table.get(name, [])
+    if not isinstance(entries, list):
+        raise reader.fail(
+            key, f"must be a list of tables: write each entry under [[{key}]]"
+        )
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise reader.fail(
+                f"{key}[{index}]",
+                f"must be a table: write each entry under [[{key}]]",
+            )
+    return entries
 
 
 class _Reader:
@@ -204,7 +233,7 @@ def _check_keys(
 
 
 def _params(reader: _Reader, document: dict[str, Any]) -> DetectionParams:
-    table = document.get("thresholds", {})
+    table = _table(reader, document, "thresholds")
     _check_keys(
         reader,
         table,
@@ -269,10 +298,10 @@ def _allowlist(reader: _Reader, table: dict[str, Any]) -> Allowlist:
             match=_text(reader, entry, "match", f"allowlist.actors[{index}]"),
             reason=_reason(reader, entry, f"allowlist.actors[{index}]"),
         )
-        for index, entry in enumerate(table.get("actors", []))
+        for index, entry in enumerate(_entries(reader, table, "actors"))
     )
     targets = []
-    for index, entry in enumerate(table.get("targets", [])):
+    for index, entry in enumerate(_entries(reader, table, "targets")):
         key = f"allowlist.targets[{index}]"
         users = entry.get("users") if isinstance(entry, dict) else None
         if not isinstance(users, list) or not users:
@@ -289,7 +318,7 @@ def _allowlist(reader: _Reader, table: dict[str, Any]) -> Allowlist:
             )
         )
     ranges = []
-    for index, entry in enumerate(table.get("source_ips", [])):
+    for index, entry in enumerate(_entries(reader, table, "source_ips")):
         key = f"allowlist.source_ips[{index}]"
         cidr = _text(reader, entry, "cidr", key)
         try:
