@@ -245,3 +245,17 @@ def test_service_principal_revoker_wraps_at_spaces(tmp_path: Path) -> None:
     for service_principal_id in ids:
         assert any(service_principal_id in line for line in result.stdout.splitlines())
     assert all(cell_len(line) <= 200 for line in result.stdout.splitlines())
+
+
+def test_narrow_table_names_hidden_columns(sample_logs_dir: Path) -> None:
+    narrow = hunt(sample_logs_dir, columns=80).stdout
+    wide = hunt(sample_logs_dir, columns=200).stdout
+
+    note = "Left out at this width: Score, Type, Revoked by, Prompts, Summary"
+    assert note in " ".join(narrow.split())
+    assert "--details" in narrow.split("Left out at this width")[1]
+    assert "Left out at this width" not in wide
+    # The note follows the table, so the rows read as before.
+    assert [row["User"] for row in table_cells(narrow)] == [
+        row["User"] for row in table_cells(wide)
+    ]

@@ -179,6 +179,16 @@ def render_table(
     if layout.compact:
         # The compact border has no blank bottom edge to set the table apart.
         console.print()
+    hidden = [name for name in TABLE_LAYOUTS[0] if name not in layout.columns]
+    if hidden:
+        console.print(
+            Text(
+                f"Left out at this width: {', '.join(hidden)}. A wider terminal "
+                "shows them, --details adds each finding's summary and timeline, "
+                "and --format csv or json gives every field.",
+                style="dim",
+            )
+        )
     if tz is not None:
         console.print(
             Text(
