@@ -1153,7 +1153,7 @@ def _reject_missing_log(
         )
         if found:
             continue
-        reports = _option_reports(data, log, inputs)
+        reports = _option_reports(data, log)
         holding = ""
         if reports:
             names = name_paths([plain(report.shown_path) for report in reports])
@@ -1167,8 +1167,8 @@ def _reject_missing_log(
             if kinds:
                 holding = f"; they hold {' and '.join(kinds)} only"
         else:
-            # A convert folder reports its original files, whose names differ
-            # from the folder given.
+            # An option whose inputs could not be read at all has no reports, so
+            # the inputs as given stand in for them.
             names = name_paths([plain(item) for item in inputs])
         raise UsageError(
             f"no input contains {noun}, so {effect}: the {option} inputs are "
@@ -1178,27 +1178,14 @@ def _reject_missing_log(
         )
 
 
-def _option_reports(
-    data: LoadedData, log: str, inputs: tuple[str, ...]
-) -> list[FileReport]:
-    """Return the reports of the files that an option's inputs name.
+def _option_reports(data: LoadedData, log: str) -> list[FileReport]:
+    """Return the reports of the files that the option of ``log`` named.
 
-    A file given to both options is read once and reported under ``--audit``, so
-    the reports of ``log`` alone would miss it.
+    A file given to both options is read once and a convert folder reports the
+    files it was converted from, so each report's ``given_options`` lists the
+    options that named it.
     """
-    reports = [report for report in data.files if report.requested_log == log]
-    try:
-        displays = {item.display for item in expand_inputs(list(inputs)).files}
-    except UsageError:
-        # The load expanded these inputs already, so this fails only for a path
-        # removed since then. The option's own reports are still right.
-        return reports
-    reports += [
-        report
-        for report in data.files
-        if report.requested_log != log and report.path in displays
-    ]
-    return reports
+    return [report for report in data.files if log in report.given_options]
 
 
 _LOG_NOUNS = {

@@ -299,3 +299,18 @@ def test_inspect_names_convert_folder(
     assert table.exit_code == 0, table.output
     for original in corpus:
         assert f"{converted} (converted from {original})" in table.stdout
+
+
+def test_missing_log_names_converted_files(
+    corpus: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, signin = corpus
+    out = tmp_path / "signins"
+    convert_logs([], [str(signin)], out)
+
+    result = CliRunner().invoke(main, ["hunt", "--audit", str(out)])
+
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert f"the --audit inputs are {out} (converted from {signin})" in message
+    assert "they hold sign-in records only" in message
