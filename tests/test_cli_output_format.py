@@ -81,7 +81,7 @@ def test_inferred_formats_parse(tmp_path: Path) -> None:
     assert page.startswith("<!DOCTYPE html>")
 
 
-@pytest.mark.parametrize("file_name", ["findings.txt", "findings", "f.jsonl.gzip"])
+@pytest.mark.parametrize("file_name", ["findings.txt", "findings", "findings.log"])
 def test_unmapped_extension_writes_table(tmp_path: Path, file_name: str) -> None:
     target = tmp_path / file_name
 
@@ -169,3 +169,20 @@ def test_help_names_extensions() -> None:
     assert result.exit_code == 0
     assert ".ndjson" in result.stdout
     assert "extension" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["findings.xlsx", "findings.pdf.gz", "f.jsonl.gzip"])
+def test_unknown_extension_warns_table(tmp_path: Path, name: str) -> None:
+    target = tmp_path / name
+
+    result = _hunt("--output", str(target))
+
+    assert result.exit_code == 0, result.output
+    written = target.read_bytes()
+    if name.endswith(".gz"):
+        written = gzip.decompress(written)
+    # The table is still written, as the README states for other names.
+    assert written == _stdout_of("table")
+    assert f"--output {target}: the extension" in result.stderr
+    assert "names no output format, so the table format is written" in result.stderr
+    assert "give --format" in result.stderr

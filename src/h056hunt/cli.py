@@ -52,10 +52,12 @@ from h056hunt.loaders.sink import FileReport
 from h056hunt.loaders.ual import SHAPE_UAL_JSON
 from h056hunt.log_format import configure_logging
 from h056hunt.render import (
+    EXTENSION_FORMATS,
     RENDERERS,
     extension_fits,
     format_for_extension,
     is_gzip_output,
+    names_other_file_type,
 )
 from h056hunt.render.context import RenderContext
 from h056hunt.render.inspection import render_inspection
@@ -960,6 +962,14 @@ def _choose_format(output_format: str | None, output: Path | None) -> str:
     if output_format is None:
         named = None if output is None else format_for_extension(output)
         if named is None:
+            if output is not None and names_other_file_type(output):
+                logger.warning(
+                    "--output %s: the extension names no output format, so the "
+                    "table format is written as text; give --format, or end the "
+                    "name in %s",
+                    output,
+                    ", ".join(EXTENSION_FORMATS),
+                )
             return "table"
         logger.info(
             "writing %s output, the format that %s's extension names", named, output

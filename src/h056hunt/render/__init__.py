@@ -116,6 +116,19 @@ def format_for_extension(path: PurePath) -> str | None:
     return EXTENSION_FORMATS.get(path.suffix.lower())
 
 
+# --output extensions of plain text, which the default table format suits.
+TEXT_EXTENSIONS = frozenset({"", ".txt", ".log"})
+
+
+def names_other_file_type(path: PurePath) -> bool:
+    """Tell whether the extension of ``path``, such as ``.xlsx``, names neither an
+    output format nor plain text. A trailing ``.gz`` is looked through."""
+    if is_gzip_output(path):
+        path = PurePath(path.stem)
+    suffix = path.suffix.lower()
+    return suffix not in EXTENSION_FORMATS and suffix not in TEXT_EXTENSIONS
+
+
 def extension_fits(output_format: str, path: PurePath) -> bool:
     """Return whether the extension of ``path`` suits ``output_format``.
 
