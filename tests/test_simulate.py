@@ -718,8 +718,12 @@ def test_formats_doc_log_analytics_example_runs(
 def test_command_rejects_too_few_users(tmp_path: Path) -> None:
     arguments = ["--users", "4", "--out", str(tmp_path)]
     outcome = CliRunner().invoke(simulate_command, arguments)
+    needed = SimulationConfig(users=1000).minimum_users()
     assert outcome.exit_code == 2
-    assert "users is 4" in outcome.output
+    assert f"--users 4 is too few: the selected scenarios need {needed}" in (
+        outcome.output
+    )
+    assert f"pass --users {needed} or more" in outcome.output
 
 
 # Scale
@@ -812,3 +816,12 @@ def test_command_names_repeated_scenarios(tmp_path: Path) -> None:
 
     assert outcome.exit_code == 2
     assert "scenarios add_user, campaign are listed more than once" in outcome.output
+
+
+def test_users_help_names_minimum() -> None:
+    result = CliRunner().invoke(main, ["simulate", "--help"])
+
+    needed = SimulationConfig(users=1000).minimum_users()
+    assert f"Every scenario together needs at least {needed}." in " ".join(
+        result.stdout.split()
+    )

@@ -48,7 +48,8 @@ class Interrupted(OutputError):
     type=click.IntRange(min=1),
     default=50,
     show_default=True,
-    help="Directory users in the simulated tenant, admins included.",
+    help="Directory users in the simulated tenant, admins included. Every scenario "
+    f"together needs at least {SimulationConfig().minimum_users()}.",
 )
 @click.option(
     "--days",

@@ -155,7 +155,8 @@ class SimulationConfig:
         needed = self.minimum_users()
         if self.users < needed:
             raise ConfigError(
-                f"users is {self.users} but the selected scenarios need {needed}",
+                f"--users {self.users} is too few: the selected scenarios need "
+                f"{needed}, admins included",
                 hint=f"pass --users {needed} or more, or select fewer scenarios "
                 "with --scenario",
             )
