@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli_runs import SAMPLE_INPUTS as SAMPLE_HUNT_INPUTS
+from cli_runs import SAMPLES
 from h056hunt.cli import main
 from h056hunt.render import EXTENSION_FORMATS, RENDERERS
 
@@ -186,3 +187,24 @@ def test_unknown_extension_warns_table(tmp_path: Path, name: str) -> None:
     assert f"--output {target}: the extension" in result.stderr
     assert "names no output format, so the table format is written" in result.stderr
     assert "give --format" in result.stderr
+
+
+def test_output_inside_input_folder_warns(tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for name in ("audit.json", "signin.json"):
+        (folder / name).write_bytes((SAMPLES / name).read_bytes())
+    inside = folder / "findings.jsonl"
+    outside = tmp_path / "findings.jsonl"
+    inputs = ["hunt", "--audit", str(folder), "--signin", str(folder)]
+
+    warned = CliRunner().invoke(main, [*inputs, "--output", str(inside)])
+    quiet = CliRunner().invoke(main, [*inputs, "--output", str(outside)])
+
+    assert warned.exit_code == 1, warned.output
+    assert quiet.exit_code == 1, quiet.output
+    message = " ".join(warned.stderr.split())
+    assert f"--output {inside} is inside the input folder {folder}" in message
+    assert "a later hunt of that folder reads" in message
+    assert inside.read_bytes() == outside.read_bytes()
+    assert "is inside the input folder" not in quiet.stderr

@@ -903,7 +903,8 @@ def _stderr_file() -> TextIO | None:
 
 
 def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
-    """Reject an ``--output`` path that cannot be written or would replace an input.
+    """Reject an ``--output`` path that cannot be written or would replace an input,
+    and warn when it is inside an input folder.
 
     Raises:
         click.BadParameter: the folder does not exist, or the path is an input file.
@@ -933,6 +934,17 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
                 "replace the export",
                 param_hint="--output",
             )
+    for item in dict.fromkeys(inputs):
+        folder = Path(item)
+        if folder.is_dir() and target.is_relative_to(folder.resolve()):
+            logger.warning(
+                "--output %s is inside the input folder %s, so a later hunt of that "
+                "folder reads the findings as an input and counts their records as "
+                "skipped; write them outside the folder",
+                output,
+                item,
+            )
+            return
 
 
 def _read_config(config_path: Path | None) -> HuntConfig:
