@@ -509,7 +509,10 @@ def warn_misplaced_files(
         other_count = report.loaded[other] + report.prefiltered[other]
         if requested_count == 0 and other_count > 0:
             folder = str(PurePath(report.path).parent)
-            source = sources.get(report.path, report.path) or report.path
+            source = sources.get(report.path) or report.path
+            if PurePath(source) == PurePath(report.path):
+                # A file named directly, also as ./name: the short advice fits.
+                source = report.path
             groups.setdefault((folder, report.requested_log, source), []).append(report)
     for (folder, requested_log, source), misplaced in groups.items():
         other = "signin" if requested_log == "audit" else "audit"

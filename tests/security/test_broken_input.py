@@ -1009,3 +1009,17 @@ def test_only_skipped_records_exit_two(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "--signin inputs contain no usable record" in result.stderr
     assert "No findings" not in result.stdout
+
+
+def test_misfiled_dot_slash_file_short_advice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = write_mixed_folder(tmp_path / "mixed", 1)
+    monkeypatch.chdir(folder)
+
+    result = hunt("--audit", "./audit.json", "--audit", "./signin-00.json")
+
+    warnings = [line for line in result.stderr.splitlines() if "next time" in line]
+    assert len(warnings) == 1
+    assert "signin-00.json was given as audit data but contains only" in warnings[0]
+    assert "(pass it with --signin next time)" in warnings[0]
