@@ -86,12 +86,13 @@ def test_converted_accounting_holds(corpus: tuple[Path, Path], converted: Path) 
     raw = load_logs([str(audit)], [str(signin)], LoadOptions(fast_path=False))
     data = load_logs([str(converted)], [str(converted)])
     # Only the fields that name the folder and the options it was given to differ.
-    shown = {"converted_in", "given_to"}
+    display_fields = {"converted_in", "given_to"}
     assert [
-        {k: v for k, v in report_record(r).items() if k not in shown}
+        {k: v for k, v in report_record(r).items() if k not in display_fields}
         for r in data.files
     ] == [
-        {k: v for k, v in report_record(r).items() if k not in shown} for r in raw.files
+        {k: v for k, v in report_record(r).items() if k not in display_fields}
+        for r in raw.files
     ]
     assert [r.converted_in for r in data.files] == [str(converted)] * 2
     assert [r.given_to for r in data.files] == [("audit", "signin")] * 2
