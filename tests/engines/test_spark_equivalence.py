@@ -41,7 +41,8 @@ pytestmark = pytest.mark.filterwarnings(
 REPOSITORY = Path(__file__).resolve().parents[2]
 SAMPLE_LOGS = REPOSITORY / "sample_logs"
 MASTER = "local[2]"
-SETTINGS = {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2"}
+SHUFFLE_PARTITIONS = "spark.sql.shuffle.partitions"
+SETTINGS = {SHUFFLE_PARTITIONS: "2", "spark.default.parallelism": "2"}
 SPARK_ARGS = [
     "--engine",
     "spark",
@@ -129,6 +130,27 @@ def test_convert_folder_identical(
     convert_logs([str(audit)], [str(signin)], out)
     assert _hunt("--audit", str(out)) == raw
     assert _hunt("--audit", str(out), *SPARK_ARGS) == raw
+
+
+def test_copies_in_second_file_identical(spark: Any, tmp_path: Path) -> None:
+    # Both logs again in one file given as sign-ins: every record has a copy.
+    # With this tenant a Spark task's revocation kernel keeps no row, which
+    # crashed the engine.
+    result = simulate(SimulationConfig(users=30, days=2, seed=1), tmp_path)
+    audit, signin = Path(result.audit_path), Path(result.signin_path)
+    both = tmp_path / "both.ndjson"
+    both.write_bytes(audit.read_bytes() + signin.read_bytes())
+    inputs = ["--audit", str(audit), "--signin", str(signin), "--signin", str(both)]
+    local = _hunt(*inputs)
+
+    # Many shuffle partitions, as Spark's default of 200 gives, leave some empty.
+    spark.conf.set("spark.sql.shuffle.partitions", "40")
+    try:
+        on_spark = _hunt(*inputs, "--engine", "spark")
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", SETTINGS[SHUFFLE_PARTITIONS])
+
+    assert on_spark == local
 
 
 def test_overlap_and_upn_only_identical(

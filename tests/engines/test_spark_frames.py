@@ -83,3 +83,15 @@ def test_union_and_arrow_round_trip() -> None:
     assert stacked.column("_log").null_count == 3
     restored = from_arrow(stacked.slice(0, 2), schema.STEP_SCHEMA)
     pd.testing.assert_frame_equal(restored, frame)
+
+
+def test_empty_batch_has_one_chunk() -> None:
+    # A filter that keeps no row can leave an Arrow column with no chunk at all,
+    # which pyspark 4.3 rejects as it does a column of several chunks.
+    column = pa.chunked_array([], type=pa.string())
+    table = pa.Table.from_arrays([column], names=["record_id"])
+
+    batch = to_batch(table)
+
+    assert len(batch) == 0
+    assert batch["record_id"].array._pa_array.num_chunks == 1

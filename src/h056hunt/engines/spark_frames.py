@@ -87,8 +87,11 @@ def union_tables(tables: Iterable[pa.Table], target: pa.Schema) -> pa.Table:
 def to_batch(table: pa.Table) -> pd.DataFrame:
     """Return an Arrow table as a pandas batch that Spark converts without loss.
 
-    pyspark 4.3 rejects an Arrow-backed pandas column of more than one chunk.
+    pyspark 4.3 rejects an Arrow-backed pandas column of more than one chunk, and
+    one of no chunk, which a table of no rows can have.
     """
+    if table.num_rows == 0:
+        table = table.schema.empty_table()
     return table.combine_chunks().to_pandas(types_mapper=pd.ArrowDtype)
 
 
