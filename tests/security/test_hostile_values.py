@@ -365,7 +365,17 @@ def test_joined_activity_near_miss_both_paths(tmp_path: Path) -> None:
     assert json.loads(fast.stdout)["run"]["detection"] == plain["run"]["detection"]
 
 
-@pytest.mark.parametrize("request_id", [None, "00000000-0000-0000-0000-000000000000"])
+@pytest.mark.parametrize(
+    "request_id",
+    [
+        None,
+        "00000000-0000-0000-0000-000000000000",
+        # The braced and the digits-only forms of .NET's Guid.ToString("B")
+        # and ToString("N").
+        "{00000000-0000-0000-0000-000000000000}",
+        "00000000000000000000000000000000",
+    ],
+)
 def test_nil_request_id_keeps_prompts(tmp_path: Path, request_id: str | None) -> None:
     # Five denials after a revocation, each a request of its own. The nil GUID
     # names no request, so it must not merge them into one prompt.

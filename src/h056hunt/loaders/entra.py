@@ -302,13 +302,18 @@ _read_mfa = FieldReader("authmethod", "authdetail").read
 # The nil GUID names no request, so sign-ins that carry it as their
 # originalRequestId are keyed by their own ids instead of as one request.
 NIL_GUID = "00000000-0000-0000-0000-000000000000"
+# The nil GUID in the 32-digit form, which .NET's Guid.ToString("N") writes. The
+# braces of the "B" form and the hyphens are removed before the comparison.
+_NIL_DIGITS = NIL_GUID.replace("-", "")
 
 
 def _request_id(value: str | None) -> str | None:
-    """Return an originalRequestId value, or None for the nil GUID."""
-    if value is not None and value.lower() == NIL_GUID:
-        return None
-    return value
+    """Return an originalRequestId value, or None for the nil GUID in any of its
+    written forms."""
+    if value is None or not value.startswith(("0", "{")):
+        return value
+    digits = value.removeprefix("{").removesuffix("}").replace("-", "")
+    return None if digits == _NIL_DIGITS else value
 
 
 def signin_row(
