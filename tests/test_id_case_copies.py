@@ -7,6 +7,7 @@ compares GUIDs without case, so each upper-case copy is a duplicate.
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 import graph_lines
 from cli_runs import assert_fast_same_as_plain, hunt_files
 from graph_lines import line
+from h056hunt.loaders import fastpath
 
 pytestmark = pytest.mark.usefixtures("small_fast_path_units")
 
@@ -62,9 +64,14 @@ def denial(record_id: str, minute: int, **changes: Any) -> str:
     return graph_lines.signin(record_id, minute, USER_ID, DENIED, **fields)
 
 
-def write_exports(folder: Path, upper_extra: dict[str, Any]) -> tuple[Path, Path]:
+def write_exports(
+    folder: Path, upper_extra: dict[str, Any], compress: bool = False
+) -> tuple[Path, Path]:
     """Write two audit and two sign-in exports of the same records, the second of
-    each with upper-case GUIDs, and return the audit and sign-in folders."""
+    each with upper-case GUIDs, and return the audit and sign-in folders.
+
+    With ``compress``, the second sign-in export is written as ``s2.ndjson.gz``.
+    """
     audit = folder / "audit"
     audit.mkdir()
     # The Directory_ ids differ in the case of their suffix, which is not a GUID,
@@ -83,13 +90,14 @@ def write_exports(folder: Path, upper_extra: dict[str, Any]) -> tuple[Path, Path
         + "".join(denial(denial_id(minute), minute) for minute in DENIAL_MINUTES)
         + graph_lines.filler(20)
     )
-    (signins / "s2.ndjson").write_text(
-        graph_lines.filler(30)
-        + "".join(
-            denial(denial_id(minute).upper(), minute, **upper_extra)
-            for minute in DENIAL_MINUTES
-        )
+    upper = graph_lines.filler(30) + "".join(
+        denial(denial_id(minute).upper(), minute, **upper_extra)
+        for minute in DENIAL_MINUTES
     )
+    if compress:
+        (signins / "s2.ndjson.gz").write_bytes(gzip.compress(upper.encode()))
+    else:
+        (signins / "s2.ndjson").write_text(upper)
     return audit, signins
 
 
@@ -100,8 +108,18 @@ def file_counts(report: dict[str, Any]) -> dict[str, tuple[dict[str, int], int]]
     }
 
 
-def test_guid_case_copies_are_duplicates(tmp_path: Path) -> None:
-    audit, signins = write_exports(tmp_path, {})
+@pytest.mark.parametrize("whole_files", [False, True], ids=["ranges", "whole_files"])
+def test_guid_case_copies_are_duplicates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, whole_files: bool
+) -> None:
+    audit, signins = write_exports(tmp_path, {}, compress=whole_files)
+    if whole_files:
+        # Together the files pass the split size and none is split, so each, the
+        # gzip one included, goes to the scan workers whole.
+        sizes = [path.stat().st_size for path in tmp_path.glob("*/*")]
+        monkeypatch.setattr(fastpath, "PARALLEL_MIN_BYTES", sum(sizes))
+        monkeypatch.setattr(fastpath, "POOLED_FILE_MIN_BYTES", 1)
+    upper_name = "s2.ndjson.gz" if whole_files else "s2.ndjson"
 
     plain = hunt_files(audit, signins, "--format", "json", "--no-fast-path")
     report = json.loads(plain.stdout)
@@ -110,12 +128,12 @@ def test_guid_case_copies_are_duplicates(tmp_path: Path) -> None:
     assert counts["a1.ndjson"] == ({"audit": 2, "signin": 0, "steps": 0}, 0)
     assert counts["a2.ndjson"] == ({"audit": 1, "signin": 0, "steps": 0}, 1)
     assert counts["s1.ndjson"][1] == 0
-    assert counts["s2.ndjson"][1] == len(DENIAL_MINUTES)
+    assert counts[upper_name][1] == len(DENIAL_MINUTES)
     assert report["run"]["conflicts"] == []
     findings = report["findings"]
     assert [finding["denied_prompts"] for finding in findings] == [6]
 
-    assert_fast_same_as_plain(audit, signins, signins / "s2.ndjson")
+    assert_fast_same_as_plain(audit, signins, signins / upper_name)
 
 
 def test_guid_case_copies_conflict_once(tmp_path: Path) -> None:
