@@ -108,8 +108,18 @@ def _denials_without_code_literal(template: dict, code: str) -> list[str]:
     return lines
 
 
-@pytest.mark.parametrize("code", ["5.00121e5", "50.0121E+4", "5001210e-1"])
-def test_exponent_code_same_findings(tmp_path: Path, code: str) -> None:
+@pytest.mark.parametrize(
+    "code",
+    [
+        "5.00121e5",
+        "50.0121E+4",
+        "5001210e-1",
+        # Fractions that a float rounds to 500121 without the literal digits.
+        "500120.99999999999999",
+        "500120.999999999999999999999",
+    ],
+)
+def test_not_whole_code_same_findings(tmp_path: Path, code: str) -> None:
     written = simulate(SimulationConfig(users=40, days=2, seed=3), tmp_path)
     signin = written.signin_path
     lines = signin.read_text().splitlines()
@@ -123,7 +133,8 @@ def test_exponent_code_same_findings(tmp_path: Path, code: str) -> None:
     assert plain_code == 0
     assert fast_code == 0, fast_err
     assert fast_out.count(b"\n") > 0
-    # A code written with an exponent is read as no code, as the same text in a
-    # string is, so neither path reports the added sign-ins as a burst.
+    # A code written with an exponent or a non-zero fraction is read as no code,
+    # as the same text in a string is, so neither path reports the added sign-ins
+    # as a burst.
     assert b"exponent.user@contoso.example" not in plain_out
     assert fast_out == plain_out

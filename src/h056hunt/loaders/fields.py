@@ -39,8 +39,9 @@ _SHARED_TEXTS: dict[str, str | None] = {}
 _Getter = Callable[[dict[str, Any]], tuple[Any, ...]]
 
 
-class ExponentNumber(float):
-    """A JSON number written with an exponent, such as ``5.00121e5``."""
+class NotWholeNumber(float):
+    """A JSON number written with an exponent or with a fraction that is not all
+    zeros, such as ``5.00121e5`` or ``500120.99999999999999``."""
 
     __slots__ = ()
 
@@ -48,12 +49,17 @@ class ExponentNumber(float):
 def read_json_float(text: str) -> float:
     """Convert a JSON number with a fraction or an exponent to a float.
 
-    A number with an exponent becomes an :class:`ExponentNumber`, from which
-    :func:`integer` reads no code or count, as from the same text in a string.
+    A number with an exponent or a non-zero fraction becomes a
+    :class:`NotWholeNumber`, from which :func:`integer` reads no code or count, as
+    from the same text in a string. Its float can still be whole, because
+    ``500120.99999999999999`` rounds to 500121.0.
     """
     number = float(text)
     if "e" in text or "E" in text:
-        return ExponentNumber(number)
+        return NotWholeNumber(number)
+    _, _, fraction = text.partition(".")
+    if fraction.strip("0"):
+        return NotWholeNumber(number)
     return number
 
 
@@ -300,9 +306,9 @@ def _whole_number(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, ExponentNumber):
+    if isinstance(value, NotWholeNumber):
         # The fast path's pre-filter looks for a code's literal digits, which
-        # 5.00121e5 does not contain.
+        # neither 5.00121e5 nor 500120.99999999999999 contains.
         return None
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
