@@ -32,7 +32,11 @@ def test_invalid_durations(text: str) -> None:
         parse_duration(text)
 
 
-@pytest.mark.parametrize("text", ["0s", "0m0s", "0.0h"])
+@pytest.mark.parametrize(
+    "text",
+    # The last two are shorter than 1 ns, the resolution of a Timedelta.
+    ["0s", "0m0s", "0.0h", "0.0000000001s", "0.0000000000000000000000001h"],
+)
 def test_zero_duration_rejected(text: str) -> None:
     with pytest.raises(ValueError, match="longer than zero"):
         parse_duration(text)

@@ -35,8 +35,10 @@ def parse_duration(text: str) -> pd.Timedelta:
             f"invalid duration {text!r}: use a number and a unit, such as 90s, 10m, "
             "2h or 1h30m"
         )
-    if seconds <= 0:
-        raise ValueError(f"invalid duration {text!r}: it must be longer than zero")
     if seconds > MAX_DAYS * _UNIT_SECONDS["d"]:
         raise ValueError(f"invalid duration {text!r}: it must be at most {MAX_DAYS}d")
-    return pd.Timedelta(seconds=seconds)
+    # A Timedelta stores whole nanoseconds, so a shorter duration becomes zero.
+    duration = pd.Timedelta(seconds=seconds)
+    if duration <= pd.Timedelta(0):
+        raise ValueError(f"invalid duration {text!r}: it must be longer than zero")
+    return duration
