@@ -389,3 +389,65 @@ def test_section_not_table_exits_two(tmp_path: Path) -> None:
 
     assert result.exit_code == 2, result.output
     assert "internal error" not in result.stderr
+
+
+def write_chain(folder: Path, addresses: list[str | None]) -> tuple[Path, Path]:
+    """Write a revocation and one denied sign-in per address, ``None`` writing a
+    sign-in without ``ipAddress``, and return the audit and sign-in files."""
+    user_id = "22222222-2222-4222-8222-222222222222"
+    revocation = {
+        "id": "audit-1",
+        "activityDisplayName": "Update StsRefreshTokenValidFrom Timestamp",
+        "activityDateTime": "2025-01-02T03:00:00Z",
+        "result": "success",
+        "initiatedBy": {"user": {"id": "11111111-1111-4111-8111-111111111111"}},
+        "targetResources": [
+            {"id": user_id, "type": "User", "userPrincipalName": "dana@contoso.example"}
+        ],
+    }
+    audit = write(folder / "audit.ndjson", json.dumps(revocation) + "\n")
+    lines = []
+    for index, address in enumerate(addresses):
+        signin = {
+            "id": f"5e5e5e5e-0000-4000-8000-00000000000{index}",
+            "createdDateTime": f"2025-01-02T03:0{index + 1}:30Z",
+            "userId": user_id,
+            "userPrincipalName": "dana@contoso.example",
+            "status": {
+                "errorCode": 500121,
+                "additionalDetails": "MFA denied; user declined the authentication",
+            },
+        }
+        if address is not None:
+            signin["ipAddress"] = address
+        lines.append(json.dumps(signin) + "\n")
+    return audit, write(folder / "signin.ndjson", "".join(lines))
+
+
+LAB_RANGE = '[[allowlist.source_ips]]\ncidr = "203.0.113.0/24"\nreason = "lab"\n'
+
+
+@pytest.mark.parametrize(
+    ("addresses", "kept"),
+    [
+        (["203.0.113.5"] * 4, 0),
+        # Three denials with no address could come from anywhere.
+        (["203.0.113.5", None, None, None], 1),
+    ],
+    ids=["all_in_range", "addresses_missing"],
+)
+def test_source_range_needs_every_address(
+    tmp_path: Path, addresses: list[str | None], kept: int
+) -> None:
+    audit, signins = write_chain(tmp_path, addresses)
+    config = write(tmp_path / "h056.toml", LAB_RANGE)
+
+    result = CliRunner().invoke(
+        main,
+        ["hunt", "--audit", str(audit), "--signin", str(signins), "--format"]
+        + ["jsonl", "--config", str(config), "--fail-on", "none", *THRESHOLDS],
+    )
+    findings = [json.loads(line) for line in result.stdout.splitlines() if line]
+
+    assert result.exit_code == 0, result.output
+    assert len(findings) == kept

@@ -120,6 +120,7 @@ def build_finding(
             "last_denial_time": match.denials["prompt_time"].iloc[-1],
             "other_revocations": sorted(match.other_revocations),
             "upn_fallback": any(prompts.upn_fallback),
+            "prompts_without_ip": sum(pd.isna(value) for value in prompts.ip_address),
         },
     )
 

@@ -136,6 +136,9 @@ def build_campaign_finding(
         extra={
             "targets": LazySequence(len(rows), rows.targets, rows.targets_json),
             "shared_origins": shared,
+            "prompts_without_ip": sum(
+                f.extra.get("prompts_without_ip", 0) for f in chains
+            ),
         },
     )
 

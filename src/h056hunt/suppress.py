@@ -88,7 +88,9 @@ def _first_match(finding: Finding, allowlist: Allowlist) -> tuple[str, str] | No
         if users & target.users:
             return f"target group {target.group}", target.reason
     addresses = _addresses(finding)
-    if addresses:
+    # A prompt without an address could come from anywhere, so a finding with one
+    # does not come wholly from a range.
+    if addresses and not finding.extra.get("prompts_without_ip"):
         for source in allowlist.source_ranges:
             if all(address in source.network for address in addresses):
                 return f"source range {source.network}", source.reason
