@@ -80,6 +80,19 @@ def test_hunt_output_under_file(a_file: Path) -> None:
     assert "is a file, not a folder" in result.stderr
 
 
+def test_hunt_output_empty_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An empty name is the current folder, which no findings file can replace.
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, "--output", ""])
+
+    assert result.exit_code == 2
+    assert "an empty name names a folder" in result.stderr
+    assert "free space" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_closed_stdout_keeps_verdict() -> None:
     # The reader is gone before the first write, as when `head` has read enough.
     read_end, write_end = os.pipe()

@@ -907,10 +907,18 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
     and warn when it is inside an input folder.
 
     Raises:
-        click.BadParameter: the folder does not exist, or the path is an input file.
+        click.BadParameter: the folder does not exist, or the path is a folder or
+            an input file.
     """
     if output is None:
         return
+    if output.is_dir():
+        # click's own check passes an empty name, which pathlib reads as ".".
+        name = "an empty name" if str(output) == "." else repr(str(output))
+        raise click.BadParameter(
+            f"{name} names a folder; give a file name, such as findings.jsonl",
+            param_hint="--output",
+        )
     folder = output.resolve().parent
     if folder.exists() and not folder.is_dir():
         raise click.BadParameter(
