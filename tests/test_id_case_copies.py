@@ -146,9 +146,7 @@ def test_guid_case_copies_conflict_once(tmp_path: Path) -> None:
     assert [conflict["record_id"] for conflict in conflicts] == [
         denial_id(minute) for minute in DENIAL_MINUTES
     ]
-    assert {tuple(conflict["columns"]) for conflict in conflicts} == {
-        ("ip_address",)
-    }
+    assert {tuple(conflict["columns"]) for conflict in conflicts} == {("ip_address",)}
     assert file_counts(report)["s2.ndjson"][1] == len(DENIAL_MINUTES)
 
     assert_fast_same_as_plain(audit, signins, signins / "s2.ndjson")
