@@ -93,6 +93,18 @@ def test_hunt_output_empty_name(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("option", ["--max-record-size", "--max-decompressed-size"])
+def test_size_past_limit_rejected(option: str) -> None:
+    # 2**63 bytes overflowed the C size of a file read with --no-fast-path.
+    result = CliRunner().invoke(
+        main, [*SAMPLE_HUNT, "--no-fast-path", option, "8388608T"]
+    )
+
+    assert result.exit_code == 2
+    assert "it must be at most 1048576T" in result.stderr
+    assert "internal error" not in result.stderr
+
+
 def test_closed_stdout_keeps_verdict() -> None:
     # The reader is gone before the first write, as when `head` has read enough.
     read_end, write_end = os.pipe()

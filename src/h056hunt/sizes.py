@@ -7,13 +7,17 @@ import re
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?", re.IGNORECASE)
 # Units are powers of 1024, whether written K, KB or KiB.
 _UNIT_BYTES = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+# The largest size accepted, 1 EiB. The readers add to a limit and pass it to
+# file reads, which take a C ssize_t, so it stays far below 2**63.
+MAX_SIZE = 1024**6
 
 
 def parse_size(text: str) -> int:
     """Return the number of bytes a size names.
 
     Raises:
-        ValueError: the text is not a number with an optional unit, or is zero.
+        ValueError: the text is not a number with an optional unit, is zero, or
+            is larger than MAX_SIZE.
     """
     found = _SIZE.fullmatch(text.strip())
     if found is None:
@@ -24,6 +28,10 @@ def parse_size(text: str) -> int:
     size = int(float(found.group(1)) * _UNIT_BYTES[found.group(2).lower()])
     if size <= 0:
         raise ValueError(f"invalid size {text!r}: it must be at least one byte")
+    if size > MAX_SIZE:
+        raise ValueError(
+            f"invalid size {text!r}: it must be at most {format_size(MAX_SIZE)}"
+        )
     return size
 
 
