@@ -185,3 +185,42 @@ def test_cut_gzip_page_keeps_records(tmp_path: Path) -> None:
     assert item["skipped_by_reason"] == {"corrupt or cut-off gzip data": 1}
     assert lower <= item["loaded"]["signin"] <= complete
     assert item["loaded"]["signin"] > 0
+
+
+def _pages_per_line(signin: Path, pages: int) -> bytes:
+    """Return the records of an NDJSON sign-in export as ``pages`` Graph pages, one
+    page per line, the layout of a script that saves each API response as a line."""
+    records = [json.loads(line) for line in signin.read_text().splitlines()]
+    size = -(-len(records) // pages)
+    return b"".join(
+        json.dumps({"value": records[start : start + size]}).encode() + b"\n"
+        for start in range(0, len(records), size)
+    )
+
+
+@pytest.mark.parametrize("lenient", [False, True], ids=["strict", "lenient"])
+def test_cut_gzip_few_lines_keeps_pages(tmp_path: Path, lenient: bool) -> None:
+    # Fewer lines than the reader looks at to tell NDJSON from a document, so the
+    # gzip fault comes before any record was read.
+    audit = _simulate(tmp_path, "graph-ndjson")
+    content = _pages_per_line(_signin_path(tmp_path), pages=3)
+    compressed = gzip.compress(content)
+    cut = tmp_path / "cut.json.gz"
+    cut.write_bytes(compressed[: len(compressed) * 9 // 10])
+    # The first two pages end before the cut, and the third does not.
+    complete = len(json.loads(content.split(b"\n")[0])["value"]) * 2
+    extra = ("--lenient",) if lenient else ()
+
+    result = assert_fast_same_as_plain(audit, cut, cut, *extra, fast_path=False)
+
+    errors = problem_lines(result.stderr)
+    if not lenient:
+        assert result.exit_code == 2
+        assert f"({complete} complete records before the error)" in errors[0]
+        return
+    report = json.loads(result.stdout)
+    item = next(file for file in report["run"]["files"] if file["path"] == str(cut))
+    assert result.exit_code in (0, 1)
+    assert item["partial"] is True
+    assert item["loaded"]["signin"] == complete
+    assert item["skipped_by_reason"] == {"corrupt or cut-off gzip data": 1}

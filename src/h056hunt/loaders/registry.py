@@ -19,6 +19,7 @@ from h056hunt.loaders.sink import FileSink
 from h056hunt.sources import DEFAULT_MAX_DECOMPRESSED_BYTES
 from h056hunt.streams import (
     DEFAULT_MAX_RECORD_BYTES,
+    TextLine,
     iter_text_lines,
     open_input,
     text_lines,
@@ -159,16 +160,24 @@ def _stream_file(
         lines = iter_text_lines(
             stream, display, strict=strict, max_line_bytes=max_record_bytes
         )
+        # The first lines are peeked at before any record is routed. A file of a
+        # few long lines, such as Graph pages saved one per line, can end in a
+        # fault among them, and its complete lines must still reach the sink.
+        faults: list[InputError] = []
+        lines = _stop_at_fault(lines, faults)
         first_lines = json_lines.peek_content_lines(lines)
         if not first_lines:
+            if faults:
+                raise faults[0]
             return False
         first = first_lines[0]
         start = (first.text if first.text is not None else first.prefix).lstrip(
             _LEADING_BLANKS
         )
-        if json_export.skip_json_scalar(first_lines, sink):
+        # A fault after one JSON value is reported as the fault it is.
+        if not faults and json_export.skip_json_scalar(first_lines, sink):
             return False
-        every_line = itertools.chain(first_lines, lines)
+        every_line = itertools.chain(first_lines, lines, _raise_faults(faults))
         if not start.startswith(("[", "{")):
             csv_export.load_csv_lines(
                 every_line, sink, strict=strict, max_record_bytes=max_record_bytes
@@ -180,6 +189,26 @@ def _stream_file(
             every_line, sink, strict=strict, max_record_bytes=max_record_bytes
         )
         return False
+
+
+def _stop_at_fault(
+    lines: Iterator[TextLine], faults: list[InputError]
+) -> Iterator[TextLine]:
+    """Yield ``lines`` until a gzip fault or the decompression limit, which is
+    appended to ``faults`` instead of raised."""
+    try:
+        yield from lines
+    except InputError as error:
+        if error.reason not in _TRUNCATING_FAULTS:
+            raise
+        faults.append(error)
+
+
+def _raise_faults(faults: list[InputError]) -> Iterator[TextLine]:
+    """Raise the first of ``faults`` when read, once the lines before it are."""
+    if faults:
+        raise faults[0]
+    yield from ()
 
 
 def _keep_records_before(sink: FileSink, error: InputError) -> None:
