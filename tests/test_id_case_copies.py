@@ -1,8 +1,9 @@
 """Copies of records whose GUID ids differ only in letter case, on both paths.
 
-Each test writes two exports of the same records, the second with its GUIDs in
-upper case, and runs ``h056 hunt`` with and without ``--no-fast-path``. Graph
-compares GUIDs without case, so each upper-case copy is a duplicate.
+Most tests write two exports of the same records, the second with its GUIDs in
+upper case, and run ``h056 hunt`` with and without ``--no-fast-path``. A GUID's hex
+digits read the same in either case, so each upper-case copy is a duplicate, and
+a step keyed by an upper-case request id joins its sign-in.
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ def denial_id(minute: int) -> str:
     return f"5e5e5e5e-0000-4000-8000-0000000000a{minute}"
 
 
-def denial(record_id: str, minute: int, **changes: Any) -> str:
+def denial(
+    record_id: str, minute: int, status: dict[str, Any] = DENIED, **changes: Any
+) -> str:
     fields = {
         "correlationId": record_id,
         "isInteractive": True,
@@ -61,7 +64,7 @@ def denial(record_id: str, minute: int, **changes: Any) -> str:
         "ipAddress": "203.0.113.5",
         **changes,
     }
-    return graph_lines.signin(record_id, minute, USER_ID, DENIED, **fields)
+    return graph_lines.signin(record_id, minute, USER_ID, status, **fields)
 
 
 def write_exports(
@@ -150,3 +153,39 @@ def test_guid_case_copies_conflict_once(tmp_path: Path) -> None:
     assert file_counts(report)["s2.ndjson"][1] == len(DENIAL_MINUTES)
 
     assert_fast_same_as_plain(audit, signins, signins / "s2.ndjson")
+
+
+def test_auth_details_upper_case_ids_join(tmp_path: Path) -> None:
+    audit = tmp_path / "audit.ndjson"
+    audit.write_text(revocation(AUDIT_GUID))
+    signins = tmp_path / "signin"
+    signins.mkdir()
+    graph = signins / "signin.ndjson"
+    # Sign-ins whose status shows no failure, among filler. Their denials are in
+    # the portal's AuthDetails download, keyed by request id in upper case.
+    graph.write_text(
+        graph_lines.filler(1)
+        + "".join(
+            denial(denial_id(minute), minute, status={"errorCode": 0})
+            for minute in DENIAL_MINUTES
+        )
+        + graph_lines.filler(20)
+    )
+    (signins / "signin_AuthDetails.csv").write_text(
+        "Request ID,Authentication method,Authentication method detail,"
+        "Succeeded,Result detail,Date (UTC)\n"
+        + "".join(
+            f"{denial_id(minute).upper()},Mobile app notification,,false,"
+            f"MFA denied; user declined the authentication,"
+            f"2025-01-02T03:{minute:02d}:30Z\n"
+            for minute in DENIAL_MINUTES
+        )
+    )
+
+    plain = hunt_files(audit, signins, "--format", "json", "--no-fast-path")
+    findings = json.loads(plain.stdout)["findings"]
+
+    assert [finding["finding_type"] for finding in findings] == ["revocation_chain"]
+    assert findings[0]["denied_prompts"] == len(DENIAL_MINUTES)
+
+    assert_fast_same_as_plain(audit, signins, graph)
