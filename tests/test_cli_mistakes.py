@@ -219,23 +219,26 @@ def test_zip_archive_named(tmp_path: Path) -> None:
     assert "extract it" in result.stderr
 
 
-@pytest.mark.parametrize("name", ["", "-", " *** "])
+@pytest.mark.parametrize("name", ["", "-", " *** ", "the", "A, an"])
 def test_activity_name_without_words_rejected(name: str) -> None:
     result = CliRunner().invoke(main, [*SAMPLE_HUNT, "--revocation-activity", name])
 
     assert result.exit_code == 2
-    assert "has no letters or digits" in result.stderr
+    assert "has no letters or digits besides the articles" in result.stderr
 
 
-def test_config_activity_name_without_words_rejected(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["-", "The"])
+def test_config_activity_name_without_words_rejected(tmp_path: Path, name: str) -> None:
     config = tmp_path / "h056.toml"
-    config.write_text('revocation_activities = ["Revoke all", "-"]\n', encoding="utf-8")
+    config.write_text(
+        f'revocation_activities = ["Revoke all", "{name}"]\n', encoding="utf-8"
+    )
 
     result = CliRunner().invoke(main, [*SAMPLE_HUNT, "--config", str(config)])
 
     assert result.exit_code == 2
     assert "revocation_activities" in result.stderr
-    assert "without letters or digits" in result.stderr
+    assert "without letters or digits besides the articles" in result.stderr
 
 
 def test_unquoted_pattern_gets_hint() -> None:

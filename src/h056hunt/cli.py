@@ -1016,8 +1016,9 @@ def _check_activity_names(names: tuple[str, ...]) -> tuple[str, ...]:
     for name in names:
         if not normalise_activity(name):
             raise click.BadParameter(
-                f"{name!r} has no letters or digits, so it would match every audit "
-                "record without an activity name",
+                f"{name!r} has no letters or digits besides the articles a, an and "
+                "the, which names are compared without, so it would match every "
+                "audit record without an activity name",
                 param_hint="--revocation-activity",
             )
     return names

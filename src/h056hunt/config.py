@@ -286,7 +286,11 @@ def _params(reader: _Reader, document: dict[str, Any]) -> DetectionParams:
         if not all(normalise_activity(name) for name in names):
             # A name that folds to nothing would match every audit record whose
             # activity folds to nothing, a missing one included.
-            raise reader.fail(key, "must not contain a name without letters or digits")
+            raise reader.fail(
+                key,
+                "must not contain a name without letters or digits besides the "
+                "articles a, an and the",
+            )
         changes["revocation_activities"] = tuple(names)
     return replace(DetectionParams(), **changes)
 
