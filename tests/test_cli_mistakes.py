@@ -93,6 +93,21 @@ def test_hunt_output_empty_name(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    "name", ["findings.csv.bz2", "findings.jsonl.XZ", "report.tar.gz", "f.zip"]
+)
+def test_hunt_output_other_compression(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    # Text or gzip under such a name would not open with the tool its name names.
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, "--output", name])
+
+    assert result.exit_code == 2
+    assert "findings are written as text or gzip" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("option", ["--max-record-size", "--max-decompressed-size"])
 def test_size_past_limit_rejected(option: str) -> None:
     # 2**63 bytes overflowed the C size of a file read with --no-fast-path.

@@ -58,6 +58,7 @@ from h056hunt.render import (
     format_for_extension,
     is_gzip_output,
     names_other_file_type,
+    unwritable_compression,
 )
 from h056hunt.render.context import RenderContext
 from h056hunt.render.inspection import render_inspection
@@ -907,11 +908,19 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
     and warn when it is inside an input folder.
 
     Raises:
-        click.BadParameter: the folder does not exist, or the path is a folder or
-            an input file.
+        click.BadParameter: the folder does not exist, the path is a folder or an
+            input file, or its name names compression other than gzip.
     """
     if output is None:
         return
+    extension = unwritable_compression(output)
+    if extension is not None:
+        raise click.BadParameter(
+            f"{output} ends in {extension}, but findings are written as text or "
+            "gzip, so the file would not open as that format; name it .gz, or "
+            "give a name without a compression extension",
+            param_hint="--output",
+        )
     if output.is_dir():
         # click's own check passes an empty name, which pathlib reads as ".".
         name = "an empty name" if str(output) == "." else repr(str(output))

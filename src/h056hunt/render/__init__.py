@@ -100,6 +100,24 @@ EXTENSION_FORMATS: dict[str, str] = {
 GZIP_EXTENSION = ".gz"
 
 
+# Extensions of compressed files and archives other than gzip, which --output
+# cannot write, because findings written as text under such a name would not open.
+OTHER_COMPRESSION_EXTENSIONS = frozenset(
+    {".7z", ".bz2", ".lz4", ".lzma", ".tar", ".tgz", ".xz", ".z", ".zip", ".zst"}
+)
+
+
+def unwritable_compression(path: PurePath) -> str | None:
+    """Return the extension of ``path`` that names a compression or archive format
+    other than gzip, such as ``.bz2`` or ``.tar`` in ``findings.tar.gz``, or None."""
+    suffixes = [suffix.lower() for suffix in path.suffixes]
+    if suffixes and suffixes[-1] == GZIP_EXTENSION:
+        suffixes.pop()
+    if suffixes and suffixes[-1] in OTHER_COMPRESSION_EXTENSIONS:
+        return path.suffixes[len(suffixes) - 1]
+    return None
+
+
 def is_gzip_output(path: PurePath) -> bool:
     """Return whether output written to ``path`` is gzip-compressed."""
     return path.suffix.lower() == GZIP_EXTENSION
