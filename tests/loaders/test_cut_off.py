@@ -224,3 +224,47 @@ def test_cut_gzip_few_lines_keeps_pages(tmp_path: Path, lenient: bool) -> None:
     assert item["partial"] is True
     assert item["loaded"]["signin"] == complete
     assert item["skipped_by_reason"] == {"corrupt or cut-off gzip data": 1}
+
+
+@pytest.mark.parametrize("container", ["page", "array"])
+@pytest.mark.parametrize("lenient", [False, True], ids=["strict", "lenient"])
+def test_cut_gzip_one_line_document(
+    tmp_path: Path, container: str, lenient: bool
+) -> None:
+    # A compact Graph page or JSON array on one line, so the gzip fault cuts the
+    # first line, before the reader can tell NDJSON from a document.
+    audit = _simulate(tmp_path, "graph-ndjson")
+    lines = _signin_path(tmp_path).read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    texts = [json.dumps(record) for record in records]
+    opening = '{"value": [' if container == "page" else "["
+    content = opening + ", ".join(texts) + ("]}" if container == "page" else "]")
+    compressed = gzip.compress(content.encode())
+    cut = tmp_path / "cut.json.gz"
+    cut.write_bytes(compressed[: len(compressed) * 6 // 10])
+    read = len(zlib.decompressobj(wbits=31).decompress(cut.read_bytes()))
+    ends = []
+    end = len(opening)
+    for text in texts:
+        end += len(text)
+        ends.append(end)
+        end += len(", ")
+    complete = sum(end <= read for end in ends)
+    # Reads of the gzip content in 64 KiB pieces lose at most the last piece.
+    lower = sum(end <= read - 64 * 1024 for end in ends)
+    assert 0 < lower < complete < len(records)
+    extra = ("--lenient",) if lenient else ()
+
+    result = assert_fast_same_as_plain(audit, cut, cut, *extra, fast_path=False)
+
+    if not lenient:
+        errors = problem_lines(result.stderr)
+        assert result.exit_code == 2
+        assert "complete records before the error)" in errors[0]
+        return
+    report = json.loads(result.stdout)
+    item = next(file for file in report["run"]["files"] if file["path"] == str(cut))
+    assert result.exit_code in (0, 1)
+    assert item["partial"] is True
+    assert item["skipped_by_reason"] == {"corrupt or cut-off gzip data": 1}
+    assert lower <= item["loaded"]["signin"] <= complete

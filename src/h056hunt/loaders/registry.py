@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 # Faults part way through a file after which the records read so far are complete.
 _TRUNCATING_FAULTS = frozenset({"corrupt_gzip", "decompression_limit"})
 _LEADING_BLANKS = "\ufeff \t\r\n"
+_LEADING_BLANK_BYTES = _LEADING_BLANKS.encode()
+# Content that _starts_document reads to find the first character of a file.
+_HEAD_BYTES = 64 * 1024
 
 
 def load_text(
@@ -167,9 +170,14 @@ def _stream_file(
         lines = _stop_at_fault(lines, faults)
         first_lines = json_lines.peek_content_lines(lines)
         if not first_lines:
-            if faults:
-                raise faults[0]
-            return False
+            if not faults:
+                return False
+            # The fault cut the first line, as in a compact JSON page or array
+            # written on one line. The document reader reads such a file in
+            # pieces and keeps the records before the fault.
+            if _starts_document(path, display, max_decompressed_bytes):
+                return True
+            raise faults[0]
         first = first_lines[0]
         start = (first.text if first.text is not None else first.prefix).lstrip(
             _LEADING_BLANKS
@@ -189,6 +197,19 @@ def _stream_file(
             every_line, sink, strict=strict, max_record_bytes=max_record_bytes
         )
         return False
+
+
+def _starts_document(path: Path, display: str, max_decompressed_bytes: int) -> bool:
+    """Tell whether the file's first piece of content, read before any fault in
+    it, starts a JSON object or array."""
+    try:
+        with open_input(
+            path, display, max_decompressed_bytes=max_decompressed_bytes
+        ) as stream:
+            head = stream.read(_HEAD_BYTES)
+    except InputError:
+        return False
+    return head.lstrip(_LEADING_BLANK_BYTES).startswith((b"[", b"{"))
 
 
 def _stop_at_fault(
