@@ -226,10 +226,11 @@ def test_cut_gzip_few_lines_keeps_pages(tmp_path: Path, lenient: bool) -> None:
     assert item["skipped_by_reason"] == {"corrupt or cut-off gzip data": 1}
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
 @pytest.mark.parametrize("container", ["page", "array"])
 @pytest.mark.parametrize("lenient", [False, True], ids=["strict", "lenient"])
 def test_cut_gzip_one_line_document(
-    tmp_path: Path, container: str, lenient: bool
+    tmp_path: Path, container: str, lenient: bool, encoding: str
 ) -> None:
     # A compact Graph page or JSON array on one line, so the gzip fault cuts the
     # first line, before the reader can tell NDJSON from a document.
@@ -239,10 +240,13 @@ def test_cut_gzip_one_line_document(
     texts = [json.dumps(record) for record in records]
     opening = '{"value": [' if container == "page" else "["
     content = opening + ", ".join(texts) + ("]}" if container == "page" else "]")
-    compressed = gzip.compress(content.encode())
+    compressed = gzip.compress(content.encode(encoding))
     cut = tmp_path / "cut.json.gz"
     cut.write_bytes(compressed[: len(compressed) * 6 // 10])
+    # Characters of the content, which are ASCII, before the cut.
     read = len(zlib.decompressobj(wbits=31).decompress(cut.read_bytes()))
+    if encoding == "utf-16":
+        read = (read - 2) // 2
     ends = []
     end = len(opening)
     for text in texts:

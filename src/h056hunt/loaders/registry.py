@@ -16,7 +16,11 @@ from h056hunt.errors import InputError
 from h056hunt.loaders import csv_export, json_export, json_lines
 from h056hunt.loaders.jsondocument import DocumentReader
 from h056hunt.loaders.sink import FileSink
-from h056hunt.sources import DEFAULT_MAX_DECOMPRESSED_BYTES
+from h056hunt.sources import (
+    DEFAULT_MAX_DECOMPRESSED_BYTES,
+    UTF16_MARKS,
+    utf16_without_mark,
+)
 from h056hunt.streams import (
     DEFAULT_MAX_RECORD_BYTES,
     TextLine,
@@ -30,7 +34,6 @@ logger = logging.getLogger(__name__)
 # Faults part way through a file after which the records read so far are complete.
 _TRUNCATING_FAULTS = frozenset({"corrupt_gzip", "decompression_limit"})
 _LEADING_BLANKS = "\ufeff \t\r\n"
-_LEADING_BLANK_BYTES = _LEADING_BLANKS.encode()
 # Content that _starts_document reads to find the first character of a file.
 _HEAD_BYTES = 64 * 1024
 
@@ -209,7 +212,14 @@ def _starts_document(path: Path, display: str, max_decompressed_bytes: int) -> b
             head = stream.read(_HEAD_BYTES)
     except InputError:
         return False
-    return head.lstrip(_LEADING_BLANK_BYTES).startswith((b"[", b"{"))
+    # UTF-16 as the line reader detects it. Bytes that the cut at _HEAD_BYTES
+    # leaves incomplete are dropped, since only the first characters matter.
+    if head[:2] in UTF16_MARKS:
+        encoding = "utf-16"
+    else:
+        encoding = utf16_without_mark(head) or "utf-8-sig"
+    text = head.decode(encoding, errors="ignore")
+    return text.lstrip(_LEADING_BLANKS).startswith(("[", "{"))
 
 
 def _stop_at_fault(
