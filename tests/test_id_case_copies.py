@@ -27,6 +27,7 @@ USER_ID = "22222222-2222-4222-8222-22222222abcd"
 USER_UPN = "dana@contoso.example"
 AUDIT_GUID = "a0a0a0a0-0000-4000-8000-00000000abcd"
 CORRELATION_ID = "c0c0c0c0-0000-4000-8000-00000000abcd"
+APP_ID = "a9a9a9a9-0000-4000-8000-00000000abcd"
 DENIED = {
     "errorCode": 500121,
     "additionalDetails": "MFA denied; user declined the authentication",
@@ -189,3 +190,32 @@ def test_auth_details_upper_case_ids_join(tmp_path: Path) -> None:
     assert findings[0]["denied_prompts"] == len(DENIAL_MINUTES)
 
     assert_fast_same_as_plain(audit, signins, graph)
+
+
+def test_other_guid_columns_no_conflict(tmp_path: Path) -> None:
+    # An export that writes every GUID in upper case: the copies differ in the case
+    # of the user, app and actor ids too, and are still the same records.
+    audit, signins = write_exports(tmp_path, {"appId": APP_ID.upper()})
+    upper = signins / "s2.ndjson"
+    upper.write_text(upper.read_text().replace(USER_ID, USER_ID.upper()))
+    (signins / "s1.ndjson").write_text(
+        (signins / "s1.ndjson")
+        .read_text()
+        .replace('"userId"', f'"appId":"{APP_ID}","userId"')
+    )
+    copied = audit / "a2.ndjson"
+    copied.write_text(
+        copied.read_text()
+        .replace(ADMIN_ID, ADMIN_ID.upper())
+        .replace(USER_ID, USER_ID.upper())
+    )
+
+    plain = hunt_files(audit, signins, "--format", "json", "--no-fast-path")
+    report = json.loads(plain.stdout)
+    counts = file_counts(report)
+
+    assert report["run"]["conflicts"] == []
+    assert counts["a2.ndjson"][1] == 1
+    assert counts["s2.ndjson"][1] == len(DENIAL_MINUTES)
+
+    assert_fast_same_as_plain(audit, signins, upper)

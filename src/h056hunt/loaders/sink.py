@@ -44,10 +44,14 @@ GUEST_MARKER = "#EXT#"
 _LOWER_GUEST_MARKER = GUEST_MARKER.lower()
 # Id columns whose GUID values are lower-cased. RFC 4122 (section 3) reads the hex
 # digits of a GUID without case, so ids that differ only in case name one record,
-# request or correlation. Only a value that is a whole GUID is folded. An audit id
-# such as ``Directory_<guid>_<suffix>`` keeps its case, because its suffix is not
-# a GUID, and two ids that differ there in case could be different records.
-GUID_ID_COLUMNS = ("record_id", "request_id", "correlation_id")
+# request, correlation, user or app, and copies of a record that differ so are
+# duplicates, not conflicts. Only a value that is a whole GUID is folded. An audit
+# id such as ``Directory_<guid>_<suffix>`` keeps its case, because its suffix is
+# not a GUID, and two ids that differ there in case could be different records.
+GUID_ID_COLUMNS = frozenset(
+    {"record_id", "request_id", "correlation_id", "user_id", "app_id"}
+    | {"actor_id", "actor_app_id", "actor_service_principal_id", "target_id"}
+)
 _GUID = "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
 _MAX_WARNINGS_PER_REASON = 5
 # Rows are turned into Arrow arrays this many at a time. As row dicts, the 45k
