@@ -108,6 +108,28 @@ def test_hunt_output_other_compression(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "missing\x1b[31m/findings.jsonl",
+        "findings\x1b[31m.csv.bz2",
+        "notes\x1b[31m.txt/findings.jsonl",
+    ],
+)
+def test_hunt_output_error_escapes_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    # click prints a usage error as it is when stderr is a terminal.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes\x1b[31m.txt").write_text("a file\n", encoding="utf-8")
+
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, "--output", name])
+
+    assert result.exit_code == 2
+    assert "\x1b" not in result.stderr
+    assert "\\x1b[31m" in result.stderr
+
+
 @pytest.mark.parametrize("option", ["--max-record-size", "--max-decompressed-size"])
 def test_size_past_limit_rejected(option: str) -> None:
     # 2**63 bytes overflowed the C size of a file read with --no-fast-path.

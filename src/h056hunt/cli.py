@@ -916,9 +916,9 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
     extension = unwritable_compression(output)
     if extension is not None:
         raise click.BadParameter(
-            f"{output} ends in {extension}, but findings are written as text or "
-            "gzip, so the file would not open as that format; name it .gz, or "
-            "give a name without a compression extension",
+            f"{plain(str(output))} ends in {plain(extension)}, but findings are "
+            "written as text or gzip, so the file would not open as that format; "
+            "name it .gz, or give a name without a compression extension",
             param_hint="--output",
         )
     if output.is_dir():
@@ -931,12 +931,13 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
     folder = output.resolve().parent
     if folder.exists() and not folder.is_dir():
         raise click.BadParameter(
-            f"{folder} is a file, not a folder; choose another path",
+            f"{plain(str(folder))} is a file, not a folder; choose another path",
             param_hint="--output",
         )
     if not folder.is_dir():
         raise click.BadParameter(
-            f"folder {folder} does not exist; create it or choose another path",
+            f"folder {plain(str(folder))} does not exist; create it or choose "
+            "another path",
             param_hint="--output",
         )
     try:
@@ -947,8 +948,8 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
     for input_file in expansion.files:
         if input_file.path == target:
             raise click.BadParameter(
-                f"{output} is also an input file; writing findings there would "
-                "replace the export",
+                f"{plain(str(output))} is also an input file; writing findings "
+                "there would replace the export",
                 param_hint="--output",
             )
     for item in dict.fromkeys(inputs):
