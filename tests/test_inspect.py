@@ -75,6 +75,8 @@ def test_auth_details_file_supplies_steps(tmp_path: Path) -> None:
     assert STEPS_MISSING not in records[signins.name]["missing_fields"]
     assert records[signins.name]["shape"] == "portal-signin-csv"
     assert records[details.name]["shape"] == "portal-auth-details-csv"
+    assert records[signins.name]["log"] == "signin"
+    assert records[details.name]["log"] == "steps"
 
 
 def test_signins_alone_lack_steps(tmp_path: Path) -> None:

@@ -35,13 +35,17 @@ STEPS_FIELD = (
 
 
 def logs_held(report: FileReport) -> str:
-    """Name the logs a file holds: ``audit``, ``signin``, both, or ``none``."""
+    """Name the logs a file contains: ``audit``, ``signin``, both, ``steps`` for a
+    file of authentication steps alone, or ``none``."""
     held = [
         log
         for log in ("audit", "signin")
         if report.loaded[log] or report.prefiltered[log] or _had(report, log)
     ]
-    return "+".join(held) if held else "none"
+    if held:
+        return "+".join(held)
+    # A portal AuthDetails download holds the steps of sign-ins in another file.
+    return "steps" if report.loaded["steps"] else "none"
 
 
 def _had(report: FileReport, log: str) -> bool:
