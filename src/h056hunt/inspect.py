@@ -44,7 +44,7 @@ def logs_held(report: FileReport) -> str:
     ]
     if held:
         return "+".join(held)
-    # A portal AuthDetails download holds the steps of sign-ins in another file.
+    # A portal AuthDetails download contains the steps of sign-ins in another file.
     return "steps" if report.loaded["steps"] else "none"
 
 
