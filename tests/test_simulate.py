@@ -26,6 +26,7 @@ from click.testing import CliRunner
 
 from h056hunt.cli import main
 from h056hunt.errors import ConfigError
+from h056hunt.loaders.json_export import SIMULATE_LABELS_REASON, SIMULATE_LABELS_SHAPE
 from h056hunt.simulate import (
     SCENARIO_NAMES,
     SHAPES,
@@ -825,3 +826,24 @@ def test_users_help_names_minimum() -> None:
     assert f"Every scenario together needs at least {needed}." in " ".join(
         result.stdout.split()
     )
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_hunt_of_folder_names_labels(
+    simulated: dict[str, Any], fast_path: bool
+) -> None:
+    folder = str(simulated["result"].labels_path.parent)
+    args = ["hunt", "--audit", folder, "--signin", folder, "--format", "json"]
+    args += ["--fail-on", "none"]
+    if not fast_path:
+        args.append("--no-fast-path")
+    result = CliRunner().invoke(main, args)
+
+    assert result.exit_code == 0, result.output
+    files = json.loads(result.stdout)["run"]["files"]
+    labels = next(entry for entry in files if entry["path"].endswith("labels.json"))
+    assert labels["records_seen"] == 1
+    assert labels["skipped"] == 1
+    assert labels["shape"] == SIMULATE_LABELS_SHAPE
+    assert labels["skipped_by_reason"] == {SIMULATE_LABELS_REASON: 1}
+    assert "h056 simulate" in SIMULATE_LABELS_REASON

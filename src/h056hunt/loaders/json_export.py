@@ -48,6 +48,15 @@ DIAGNOSTIC_ENVELOPE_TIME = "time"
 # for records that are not Graph records. See _cache_graph_log for which are kept.
 _GRAPH_LOGS: dict[tuple[str, ...], str | None] = {}
 _UNCLASSIFIED = "unclassified"
+
+# The "generator" value of the labels.json that `h056 simulate` writes beside its
+# logs. A hunt of the simulated folder reads that file too, so it is named in the
+# skip reason and shape instead of being reported as an unrecognised record.
+SIMULATE_LABELS_GENERATOR = "h056hunt simulate"
+SIMULATE_LABELS_SHAPE = "simulate-labels"
+SIMULATE_LABELS_REASON = (
+    "h056 simulate labels (the simulated scenarios, not log records)"
+)
 _CACHED_KEY_SETS_MAX = 256
 _CACHED_KEYS_MAX = 256
 # Log Analytics table names (the ``Type`` column) of the logs the hunt reads.
@@ -326,12 +335,22 @@ def route_record(value: Any, sink: FileSink, *, line: int, record: int) -> None:
         _add_graph_signin(fields, sink, line=line, record=record)
     elif set(fields) == {"error"}:
         _skip_graph_error(fields["error"], sink, line=line, record=record)
+    elif _is_simulate_labels(fields):
+        sink.skip_as_shape(
+            SIMULATE_LABELS_SHAPE, SIMULATE_LABELS_REASON, line=line, record=record
+        )
     else:
         sink.skip(
             "unrecognised record (not an Entra audit or sign-in record)",
             line=line,
             record=record,
         )
+
+
+def _is_simulate_labels(fields: dict[str, Any]) -> bool:
+    return (
+        fields.get("generator") == SIMULATE_LABELS_GENERATOR and "scenarios" in fields
+    )
 
 
 def _skip_graph_error(error: Any, sink: FileSink, *, line: int, record: int) -> None:

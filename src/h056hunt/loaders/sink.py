@@ -273,6 +273,13 @@ class FileSink(AuditValuesSink):
             where = f"line {line}" if line is not None else f"record {record}"
             logger.debug("%s, %s: skipped: %s", self.path, where, reason)
 
+    def skip_as_shape(
+        self, shape: str, reason: str, *, line: int | None, record: int | None
+    ) -> None:
+        """Count a record of a known shape that holds no log records as skipped."""
+        self._count(shape)
+        self.skip(reason, line=line, record=record, seen=False)
+
     def skip_with_warning(
         self, reason: str, message: str, *, line: int | None, record: int | None
     ) -> None:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
+from h056hunt.loaders.json_export import SIMULATE_LABELS_GENERATOR
 from h056hunt.simulate import tabular
 from h056hunt.simulate.clock import (
     TICKS_PER_SECOND,
@@ -264,7 +265,7 @@ def labels_document(world: World, audit_file: str, signin_file: str) -> dict[str
     if config.signin_shape == "portal-csv":
         files["signin_auth_details"] = tabular.auth_details_path(Path(signin_file)).name
     return {
-        "generator": "h056hunt simulate",
+        "generator": SIMULATE_LABELS_GENERATOR,
         "config": {
             "users": config.users,
             "days": config.days,
