@@ -51,6 +51,7 @@ from h056hunt.loaders.csv_portal import SHAPE_SIGNIN as PORTAL_SIGNIN_SHAPE
 from h056hunt.loaders.sink import FileReport
 from h056hunt.loaders.ual import SHAPE_UAL_JSON
 from h056hunt.log_format import configure_logging
+from h056hunt.plurals import Counted
 from h056hunt.render import (
     EXTENSION_FORMATS,
     RENDERERS,
@@ -825,9 +826,12 @@ def convert(
             options,
             check=reject_empty,
         )
-        rows = ", ".join(f"{count} {log}" for log, count in result.rows.items())
+        rows = ", ".join(
+            str(Counted(count, _CONVERTED_ROW_NOUNS.get(table, f"{table} row")))
+            for table, count in result.rows.items()
+        )
         if not quiet:
-            click.echo(f"wrote {out_dir}: {rows} rows", err=True)
+            click.echo(f"wrote {out_dir}: {rows}", err=True)
         return ExitCode.OK
 
     sys.exit(_run(work, debug))
@@ -1228,6 +1232,14 @@ def _option_reports(data: LoadedData, log: str) -> list[FileReport]:
     """
     return [report for report in data.files if log in report.given_options]
 
+
+# The nouns of the run summary for the rows of each Parquet table that convert
+# writes, so the line it prints reads like the summary of a hunt.
+_CONVERTED_ROW_NOUNS = {
+    "audit": "audit row",
+    "signin": "sign-in row",
+    "steps": "authentication step row",
+}
 
 _LOG_NOUNS = {
     "audit": "audit records",

@@ -160,6 +160,28 @@ def test_convert_quiet_prints_nothing(
     assert "findings" not in help_text
 
 
+def test_convert_line_uses_summary_words(
+    corpus: tuple[Path, Path], tmp_path: Path
+) -> None:
+    audit, signin = corpus
+    out = tmp_path / "words"
+    audit_rows = len(audit.read_text(encoding="utf-8").splitlines())
+    signin_rows = len(signin.read_text(encoding="utf-8").splitlines())
+
+    result = CliRunner().invoke(
+        main,
+        ["convert", "--audit", str(audit), "--signin", str(signin), "--out", str(out)],
+    )
+
+    assert result.exit_code == 0, result.output
+    line = result.stderr.strip()
+    assert f"{audit_rows} audit rows, " in line
+    assert f"{signin_rows} sign-in rows, " in line
+    assert " authentication step rows" in line
+    assert "signin" not in line.replace(str(out), "")
+    assert "rows rows" not in line
+
+
 def test_convert_verbose_names_rows_once(
     corpus: tuple[Path, Path], tmp_path: Path
 ) -> None:
