@@ -8,6 +8,7 @@ order of the files on the command line never changes the result.
 from __future__ import annotations
 
 import logging
+import shlex
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -494,7 +495,8 @@ def warn_misplaced_files(
     with the other option would not match what the user typed. A folder with more
     than :data:`MISPLACED_FILES_LISTED` such files from one input gets one line in
     place of one per file. The run summary lists every file with the option it
-    was given to.
+    was given to. The input value is quoted as a shell word, so the advice can be
+    pasted without the shell expanding a glob pattern or splitting at a space.
     """
     sources = sources or {}
     groups: dict[tuple[str, str, str], list[FileReport]] = {}
@@ -531,11 +533,11 @@ def warn_misplaced_files(
             Counted(len(misplaced), "file"),
             requested_log,
             given_option,
-            source,
+            shlex.quote(source),
             other,
             name_paths(names),
             other,
-            source,
+            shlex.quote(source),
             other_option,
             other_option,
         )
@@ -565,10 +567,10 @@ def _warn_misplaced_file(
         report.path,
         requested_log,
         given_option,
-        source,
+        shlex.quote(source),
         other,
         other,
-        source,
+        shlex.quote(source),
         other_option,
         other_option,
     )

@@ -593,9 +593,22 @@ def test_misfiled_glob_names_pattern(tmp_path: Path) -> None:
     warnings = [line for line in result.stderr.splitlines() if "next time" in line]
     assert len(warnings) == 1
     assert warnings[0].startswith(f"h056: WARNING: {folder}: 4 files given as audit")
-    assert f"through --audit {pattern} contain only signin records" in warnings[0]
+    assert f"through --audit '{pattern}' contain only signin records" in warnings[0]
     assert "signin-00.json, signin-01.json" in warnings[0]
-    assert f"next time pass {pattern} with --signin too" in warnings[0]
+    assert f"next time pass '{pattern}' with --signin too" in warnings[0]
+
+
+def test_few_misfiled_glob_quoted(tmp_path: Path) -> None:
+    folder = write_mixed_folder(tmp_path / "mixed", 2)
+    pattern = str(folder / "*.json")
+
+    result = hunt("--audit", pattern)
+
+    warnings = [line for line in result.stderr.splitlines() if "next time" in line]
+    assert len(warnings) == 2
+    for line in warnings:
+        assert f"through --audit '{pattern}' but contains only signin" in line
+        assert f"next time pass '{pattern}' with --signin too" in line
 
 
 def test_misfiled_file_keeps_short_advice(tmp_path: Path) -> None:
