@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from rich.cells import cell_len
 
 from h056hunt.cli import main
-from h056hunt.render.table import TABLE_LAYOUTS
+from h056hunt.render.table import TABLE_LAYOUTS, WRAP_MINIMUM_WIDTHS
 
 ZONE = "Europe/Berlin"
 
@@ -245,6 +245,54 @@ def test_service_principal_revoker_wraps_at_spaces(tmp_path: Path) -> None:
     for service_principal_id in ids:
         assert any(service_principal_id in line for line in result.stdout.splitlines())
     assert all(cell_len(line) <= 200 for line in result.stdout.splitlines())
+
+
+def column_widths(output: str) -> dict[str, int]:
+    """Measure each column of a rendered table from its header, padding included."""
+    lines = output.splitlines()
+    rule = next(index for index, line in enumerate(lines) if "━" in line)
+    header = lines[rule - 1]
+    names = [name.strip() for name in header.split("   ") if name.strip()]
+    starts = [header.index(name) for name in names]
+    ends = [*starts[1:], len(lines[rule])]
+    return {
+        name: end - start for name, start, end in zip(names, starts, ends, strict=True)
+    }
+
+
+def test_service_principal_revoker_shares_width(tmp_path: Path) -> None:
+    """A long service principal label wraps along with the prose columns, so it
+    does not keep most of its width while Prompts and Summary shrink to their
+    minimums and Revoked at wraps."""
+    simulated = CliRunner().invoke(
+        main,
+        ["simulate", "--users", "200", "--days", "7", "--out", str(tmp_path)],
+    )
+    assert simulated.exit_code == 0, simulated.output
+
+    result = CliRunner().invoke(
+        main,
+        ["hunt", "--audit", str(tmp_path / "audit.ndjson")]
+        + ["--signin", str(tmp_path / "signin.ndjson"), "--fail-on", "none"],
+        env={"COLUMNS": "200"},
+        catch_exceptions=False,
+    )
+
+    assert result.exit_code == 0, result.stderr
+    rows = table_cells(result.stdout)
+    assert tuple(rows[0]) == TABLE_LAYOUTS[0]
+    labels = [
+        row["Revoked by"] for row in rows if "(service principal" in row["Revoked by"]
+    ]
+    assert labels
+    widths = column_widths(result.stdout)
+    assert widths["Revoked by"] < max(len(label) for label in labels)
+    assert widths["Prompts"] > WRAP_MINIMUM_WIDTHS["Prompts"] + 3
+    assert widths["Summary"] > WRAP_MINIMUM_WIDTHS["Summary"] + 3
+    lines = result.stdout.splitlines()
+    for row in rows:
+        if row["Revoked at"] != "-":
+            assert any(row["Revoked at"] in line for line in lines), row
 
 
 def test_narrow_table_names_hidden_columns(sample_logs_dir: Path) -> None:

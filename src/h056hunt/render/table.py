@@ -67,11 +67,13 @@ IDENTIFIER_COLUMNS = frozenset({"User", "Revoked by"})
 # give up width in this order, widest first within a group, down to the larger of
 # their minimum and their longest word, so no word is split.
 WRAP_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("Summary", "Prompts"),
+    # A service principal's name and id ("Microsoft Entra Connect Sync (service
+    # principal <id>)", 84 cells) wrap at their spaces, each word whole, along with
+    # the prose. Otherwise such a label kept 66 cells at 200 columns while Prompts
+    # and Summary shrank to their minimums. A UPN has no space, so its longest word
+    # is the whole UPN and it never wraps here.
+    ("Summary", "Prompts", "Revoked by"),
     ("Revoked at",),
-    # A service principal's name and id wrap at their spaces, each word whole,
-    # before the table gives up its Type and Summary columns. A UPN has no space.
-    ("Revoked by",),
 )
 WRAPPING_COLUMNS = frozenset(name for group in WRAP_GROUPS for name in group)
 WRAP_MINIMUM_WIDTHS = {"Prompts": 14, "Summary": 24}
