@@ -93,6 +93,30 @@ def test_hunt_output_empty_name(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_hunt_output_existing_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, "--output", str(folder)])
+
+    assert result.exit_code == 2
+    assert f"{str(folder)!r} names a folder" in result.stderr
+    assert "give a file name" in result.stderr
+    assert list(folder.iterdir()) == []
+
+
+def test_hunt_output_trailing_separator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pathlib drops the trailing "/", so "out/" once wrote a file named "out".
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, "--output", "out/"])
+
+    assert result.exit_code == 2
+    assert "'out/' names a folder" in result.stderr
+    assert "such as out/findings.jsonl" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     "name", ["findings.csv.bz2", "findings.jsonl.XZ", "report.tar.gz", "f.zip"]
 )

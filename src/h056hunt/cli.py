@@ -150,6 +150,31 @@ class _Count(click.IntRange):
 COUNT = _Count()
 
 
+def _output_file_path(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> Path | None:
+    """Convert an ``--output`` value to a path, rejecting a name that ends in a
+    path separator.
+
+    pathlib drops the trailing separator, so without this check ``out/`` for a
+    folder that does not exist yet wrote the findings to a file named ``out``.
+
+    Raises:
+        click.BadParameter: the value ends in a path separator.
+    """
+    if value is None:
+        return None
+    separators = tuple(sep for sep in (os.sep, os.altsep) if sep)
+    if value.endswith(separators):
+        raise click.BadParameter(
+            f"{value!r} names a folder; give a file name, such as "
+            f"{value}findings.jsonl",
+            ctx=ctx,
+            param_hint="--output",
+        )
+    return Path(value)
+
+
 def _option_group(
     *options: Callable[[Callable[..., Any]], Callable[..., Any]],
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -368,7 +393,10 @@ def _common_input_options(
 )
 @click.option(
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    # Folders are rejected in _check_output, with a message that says what to give.
+    type=click.Path(),
+    metavar="FILE",
+    callback=_output_file_path,
     help="Write findings to this file instead of stdout. Without --format, the "
     "extension picks the format: .jsonl or .ndjson, .json, .csv, .md or "
     ".markdown, .html or .htm. A name ending in .gz, such as findings.jsonl.gz, "
