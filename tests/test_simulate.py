@@ -847,3 +847,19 @@ def test_hunt_of_folder_names_labels(
     assert labels["shape"] == SIMULATE_LABELS_SHAPE
     assert labels["skipped_by_reason"] == {SIMULATE_LABELS_REASON: 1}
     assert "h056 simulate" in SIMULATE_LABELS_REASON
+
+
+def test_portal_run_names_auth_details(tmp_path: Path) -> None:
+    out = tmp_path / "portal"
+    result = CliRunner().invoke(
+        main,
+        ["simulate", "--users", "30", "--noise", "0", "--signin-shape", "portal-csv"]
+        + ["--out", str(out)],
+    )
+
+    assert result.exit_code == 0, result.output
+    details = out / "signin_AuthDetails.csv"
+    assert details.is_file()
+    lines = result.stdout.splitlines()
+    assert any(line.startswith(f"{details}: ") for line in lines), lines
+    assert "give it to --signin with signin.csv" in result.stdout

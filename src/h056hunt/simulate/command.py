@@ -12,6 +12,7 @@ from h056hunt import interrupts
 from h056hunt.errors import H056Error, UsageError
 from h056hunt.output_folder import check_output_folder
 from h056hunt.plurals import Counted
+from h056hunt.simulate import tabular
 from h056hunt.simulate.config import (
     DEFAULT_START,
     SCENARIO_NAMES,
@@ -194,4 +195,11 @@ def simulate_command(
     click.echo(
         f"{result.signin_path}: {Counted(result.signin_records, 'sign-in record')}"
     )
+    if config.signin_shape == "portal-csv":
+        # The hunt reads the steps file only when given, so the line names the option.
+        details_path = tabular.auth_details_path(result.signin_path)
+        click.echo(
+            f"{details_path}: authentication steps of the sign-ins (give it to "
+            f"--signin with {result.signin_path.name})"
+        )
     click.echo(f"{result.labels_path}: {Counted(len(result.scenarios), 'scenario')}")
