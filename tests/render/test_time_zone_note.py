@@ -86,3 +86,32 @@ def test_markdown_lists_every_threshold(sample_logs_dir: Path) -> None:
         "for user`, `Invalidate all refresh tokens for a user`, ",
         "",
     )
+
+
+def test_narrow_table_note_names_shown_columns(sample_logs_dir: Path) -> None:
+    inputs = ["--audit", str(sample_logs_dir / "audit.json")]
+    inputs += ["--signin", str(sample_logs_dir / "signin.json")]
+    notes = {}
+    for columns in ("80", "60"):
+        result = CliRunner().invoke(
+            main,
+            ["hunt", *inputs, "--fail-on", "none", "--tz", ZONE],
+            env={"COLUMNS": columns},
+            catch_exceptions=False,
+        )
+        notes[columns] = " ".join(result.stdout.split())
+
+    # At 80 columns the table has Revoked at but no Summary column.
+    assert (
+        "Left out at this width: Score, Type, Revoked by, Prompts, Summary"
+        in (notes["80"])
+    )
+    assert (
+        f"Times in this table and in the --details timelines are shown in {ZONE}."
+        in (notes["80"])
+    )
+    assert "Summary column included" not in notes["80"]
+    # At 60 columns it has no time column at all.
+    assert "Revoked at" in notes["60"].split("Left out at this width:")[1]
+    assert f"Times in the --details timelines are shown in {ZONE}." in notes["60"]
+    assert "Times in this table" not in notes["60"]

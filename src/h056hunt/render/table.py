@@ -192,15 +192,7 @@ def render_table(
             )
         )
     if tz is not None:
-        console.print(
-            Text(
-                f"Times in this table, its Summary column included, and in the "
-                f"--details timelines are shown in {plain(str(tz))}. The finding "
-                "summaries under --details, score-factor facts and coverage "
-                "warnings are in UTC.",
-                style="dim",
-            )
-        )
+        console.print(Text(_time_zone_note(layout.columns, tz), style="dim"))
     if suppressed:
         console.print(
             Text(
@@ -211,6 +203,21 @@ def render_table(
     if details:
         for finding in findings:
             _render_details(finding, console, tz)
+
+
+def _time_zone_note(columns: tuple[str, ...], tz: tzinfo) -> str:
+    """Build the line that names the --tz zone, naming only the columns shown."""
+    if "Summary" in columns:
+        shown_times = "Times in this table, its Summary column included, and in the"
+    elif "Revoked at" in columns:
+        shown_times = "Times in this table and in the"
+    else:
+        shown_times = "Times in the"
+    return (
+        f"{shown_times} --details timelines are shown in {plain(str(tz))}. The "
+        "finding summaries under --details, score-factor facts and coverage "
+        "warnings are in UTC."
+    )
 
 
 class TableLayout(NamedTuple):
