@@ -34,7 +34,7 @@ def _plain_signins(tmp_path: Path, count: int) -> Path:
 @pytest.mark.parametrize("count", [1, 20])
 def test_prefiltered_signins_given_as_audit(tmp_path: Path, count: int) -> None:
     signins = _plain_signins(tmp_path, count)
-    expected = "was given as audit data but contains only signin records"
+    expected = "was given as audit data but contains only sign-in records"
 
     audit = ("--audit", str(SAMPLES / "audit.json"))
 

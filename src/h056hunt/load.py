@@ -484,6 +484,10 @@ def _skip_whole_file(sink: FileSink, error: InputError) -> None:
 MISPLACED_FILES_LISTED = 3
 
 
+# The words that messages use for each log.
+_LOG_WORDS = {"audit": "audit", "signin": "sign-in"}
+
+
 def warn_misplaced_files(
     reports: list[FileReport], sources: Mapping[str, str] | None = None
 ) -> None:
@@ -531,12 +535,12 @@ def warn_misplaced_files(
             "those files with %s instead)",
             folder,
             Counted(len(misplaced), "file"),
-            requested_log,
+            _LOG_WORDS[requested_log],
             given_option,
             shlex.quote(source),
-            other,
+            _LOG_WORDS[other],
             name_paths(names),
-            other,
+            _LOG_WORDS[other],
             shlex.quote(source),
             other_option,
             other_option,
@@ -547,8 +551,8 @@ def _warn_misplaced_file(
     report: FileReport, given_option: str, other_option: str, source: str
 ) -> None:
     """Warn about one file that contains only the other log's records."""
-    requested_log = given_option.removeprefix("--")
-    other = other_option.removeprefix("--")
+    requested_log = _LOG_WORDS[given_option.removeprefix("--")]
+    other = _LOG_WORDS[other_option.removeprefix("--")]
     if source == report.path:
         logger.warning(
             "%s was given as %s data but contains only %s records; they are "

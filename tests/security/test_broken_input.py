@@ -521,7 +521,7 @@ def test_audit_given_as_signin_warns(tmp_path: Path) -> None:
 
     item = file_report(report_of(result), "audit.json")
     assert item["loaded"] == {"audit": 1, "signin": 0, "steps": 0}
-    assert "was given as signin data but contains only audit records" in result.stderr
+    assert "was given as sign-in data but contains only audit records" in result.stderr
     assert "pass it with --audit next time" in result.stderr
 
 
@@ -558,7 +558,7 @@ def test_misfiled_folder_warns_once(tmp_path: Path) -> None:
     warnings = [line for line in result.stderr.splitlines() if "next time" in line]
     assert len(warnings) == 1
     assert warnings[0].startswith(f"h056: WARNING: {folder}: 14 files given as audit")
-    assert f"through --audit {folder} contain only signin records" in warnings[0]
+    assert f"through --audit {folder} contain only sign-in records" in warnings[0]
     assert "signin-00.json, signin-01.json" in warnings[0]
     assert "and 9 more" in warnings[0]
     assert f"next time pass {folder} with --signin too" in warnings[0]
@@ -578,7 +578,7 @@ def test_few_misfiled_files_warn_each(tmp_path: Path) -> None:
     assert len(warnings) == 3
     for line in warnings:
         # The advice names the folder that the user gave, not the file alone.
-        assert f"through --audit {folder} but contains only signin" in line
+        assert f"through --audit {folder} but contains only sign-in" in line
         assert f"next time pass {folder} with --signin too" in line
         assert "pass that file with --signin instead" in line
     assert f"{folder / 'signin-02.json'} was given as audit data" in warnings[2]
@@ -593,7 +593,7 @@ def test_misfiled_glob_names_pattern(tmp_path: Path) -> None:
     warnings = [line for line in result.stderr.splitlines() if "next time" in line]
     assert len(warnings) == 1
     assert warnings[0].startswith(f"h056: WARNING: {folder}: 4 files given as audit")
-    assert f"through --audit '{pattern}' contain only signin records" in warnings[0]
+    assert f"through --audit '{pattern}' contain only sign-in records" in warnings[0]
     assert "signin-00.json, signin-01.json" in warnings[0]
     assert f"next time pass '{pattern}' with --signin too" in warnings[0]
 
@@ -607,7 +607,7 @@ def test_few_misfiled_glob_quoted(tmp_path: Path) -> None:
     warnings = [line for line in result.stderr.splitlines() if "next time" in line]
     assert len(warnings) == 2
     for line in warnings:
-        assert f"through --audit '{pattern}' but contains only signin" in line
+        assert f"through --audit '{pattern}' but contains only sign-in" in line
         assert f"next time pass '{pattern}' with --signin too" in line
 
 
