@@ -8,6 +8,7 @@ JSON text is decoded before use.
 Field sources, canonical column first:
 
 =========================  ===================================================
+``record_id``              ``id`` unless the nil GUID, else a content id
 audit ``event_time``       ``activityDateTime``, else the envelope time
 audit ``activity``         ``activityDisplayName``, else ``operationName``
 audit actor                ``initiatedBy.user`` or ``initiatedBy.app``
@@ -156,7 +157,7 @@ def audit_values(record: Any, *, envelope_time: str | None = None) -> tuple[Any,
     )
     properties_text, included_properties = property_columns(target_properties)
     return (
-        text(record_id),
+        _id_unless_nil(text(record_id)),
         text(activity_time) or envelope_time,
         shared_text(activity) or shared_text(_read_operation(record)[0]),
         shared_text(category),
@@ -299,17 +300,18 @@ _read_location = FieldReader("countryorregion", "city").read
 _read_mfa = FieldReader("authmethod", "authdetail").read
 
 
-# The nil GUID names no request, so sign-ins that carry it as their
-# originalRequestId are keyed by their own ids instead of as one request.
+# The nil GUID names no record and no request. A record whose id is the nil GUID
+# is read as a record with no id, so it gets a content id instead of being one
+# record with all the others. A sign-in whose originalRequestId is the nil GUID is
+# keyed by its own id instead of as one request.
 NIL_GUID = "00000000-0000-0000-0000-000000000000"
 # The nil GUID in the 32-digit form, which .NET's Guid.ToString("N") writes. The
 # braces of the "B" form and the hyphens are removed before the comparison.
 _NIL_DIGITS = NIL_GUID.replace("-", "")
 
 
-def _request_id(value: str | None) -> str | None:
-    """Return an originalRequestId value, or None for the nil GUID in any of its
-    written forms."""
+def _id_unless_nil(value: str | None) -> str | None:
+    """Return an id value, or None for the nil GUID in any of its written forms."""
     if value is None or not value.startswith(("0", "{")):
         return value
     digits = value.removeprefix("{").removesuffix("}").replace("-", "")
@@ -372,7 +374,7 @@ def signin_row(
         place = lower_keys(place) or lower_keys(location)
     country, city = _read_location(place)
     mfa_method, mfa_detail = _read_mfa(mfa)
-    record_id = text(record_id)
+    record_id = _id_unless_nil(text(record_id))
     error_code = integer(status_error_code)
     if error_code is None:
         error_code = integer(result_type)
@@ -381,7 +383,7 @@ def signin_row(
         country = shared_text(location)
     row: dict[str, Any] = {
         "record_id": record_id,
-        "request_id": _request_id(text(original_request_id)) or record_id,
+        "request_id": _id_unless_nil(text(original_request_id)) or record_id,
         "correlation_id": text(correlation_id),
         "event_time": text(created_time) or envelope_time,
         # Users, IP addresses and devices have too many values for shared_text's cache.

@@ -1,0 +1,123 @@
+"""Records whose ``id`` is the nil GUID, on both paths.
+
+The nil GUID names no record, so records that carry it as their id are read as
+records with no id: each gets a content id, and only exact copies are duplicates.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+import graph_lines
+from cli_runs import assert_fast_same_as_plain, hunt_files
+from graph_lines import line
+from h056hunt.loaders import fastpath
+
+pytestmark = pytest.mark.usefixtures("small_fast_path_units")
+
+ADMIN_ID = "11111111-1111-4111-8111-111111111111"
+USER_ID = "22222222-2222-4222-8222-22222222abcd"
+NIL_IDS = [
+    "00000000-0000-0000-0000-000000000000",
+    "{00000000-0000-0000-0000-000000000000}",
+    "00000000000000000000000000000000",
+    "00000000-0000-0000-0000-000000000000",
+    "{00000000-0000-0000-0000-000000000000}",
+]
+DENIED = {
+    "errorCode": 500121,
+    "additionalDetails": "MFA denied; user declined the authentication",
+}
+
+
+def revocation(record_id: str, minute: int) -> str:
+    return line(
+        {
+            "id": record_id,
+            "activityDisplayName": "Update StsRefreshTokenValidFrom Timestamp",
+            "activityDateTime": f"2025-01-02T03:{minute:02d}:00Z",
+            "result": "success",
+            "initiatedBy": {"user": {"id": ADMIN_ID}},
+            "targetResources": [
+                {"id": USER_ID, "type": "User", "userPrincipalName": "dana@x.example"}
+            ],
+        }
+    )
+
+
+def nil_id_denials() -> str:
+    """Return five denials of one user, a minute apart, each with a nil id."""
+    return "".join(
+        graph_lines.signin(
+            record_id,
+            minute,
+            USER_ID,
+            DENIED,
+            isInteractive=True,
+            ipAddress="203.0.113.5",
+        )
+        for minute, record_id in enumerate(NIL_IDS, start=2)
+    )
+
+
+def write_inputs(folder: Path, compress: bool) -> tuple[Path, Path]:
+    audit = folder / "audit.ndjson"
+    # Two revocations of the same user at different times, both with a nil id.
+    audit.write_text(revocation(NIL_IDS[0], 0) + revocation(NIL_IDS[1], 1))
+    signins = folder / "signin"
+    signins.mkdir()
+    text = graph_lines.filler(1) + nil_id_denials() + graph_lines.filler(20)
+    if compress:
+        (signins / "s.ndjson.gz").write_bytes(gzip.compress(text.encode()))
+    else:
+        (signins / "s.ndjson").write_text(text)
+    return audit, signins
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["ndjson", "gzip"])
+def test_nil_ids_are_no_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compress: bool
+) -> None:
+    audit, signins = write_inputs(tmp_path, compress)
+    if compress:
+        monkeypatch.setattr(fastpath, "POOLED_FILE_MIN_BYTES", 1)
+    checked = next(signins.iterdir())
+
+    plain = hunt_files(audit, signins, "--format", "json", "--no-fast-path")
+    report = json.loads(plain.stdout)
+    files = {Path(item["path"]).name: item for item in report["run"]["files"]}
+
+    assert files["audit.ndjson"]["loaded"]["audit"] == 2
+    assert files["audit.ndjson"]["duplicates"] == 0
+    assert files[checked.name]["duplicates"] == 0
+    assert files[checked.name]["loaded"]["signin"] == 5 + 40
+    assert report["run"]["conflicts"] == []
+    assert "differs between copies" not in plain.stderr
+    assert [finding["denied_prompts"] for finding in report["findings"]] == [5]
+
+    assert_fast_same_as_plain(audit, signins, checked)
+
+
+def test_nil_id_exact_copies_are_duplicates(tmp_path: Path) -> None:
+    audit = tmp_path / "audit.ndjson"
+    audit.write_text(revocation(NIL_IDS[0], 0))
+    signins = tmp_path / "signin"
+    signins.mkdir()
+    (signins / "s1.ndjson").write_text(graph_lines.filler(1) + nil_id_denials())
+    (signins / "s2.ndjson").write_text(nil_id_denials() + graph_lines.filler(20))
+
+    plain = hunt_files(audit, signins, "--format", "json", "--no-fast-path")
+    report = json.loads(plain.stdout)
+    duplicates = {
+        Path(item["path"]).name: item["duplicates"] for item in report["run"]["files"]
+    }
+
+    assert duplicates == {"audit.ndjson": 0, "s1.ndjson": 0, "s2.ndjson": 5}
+    assert report["run"]["conflicts"] == []
+    assert [finding["denied_prompts"] for finding in report["findings"]] == [5]
+
+    assert_fast_same_as_plain(audit, signins, signins / "s2.ndjson")
