@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -11,7 +12,12 @@ import pandas as pd
 
 from h056hunt.detect.chains import DetectionParams, Match
 from h056hunt.detect.context import Context
-from h056hunt.detect.prompts import APPROVED, ERROR_REVOKED_GRANT, OUTCOMES
+from h056hunt.detect.prompts import (
+    APPROVED,
+    ERROR_REVOKED_GRANT,
+    OUTCOMES,
+    STEP_TIME_MAX_OFFSET,
+)
 from h056hunt.findings import (
     Actor,
     Evidence,
@@ -24,6 +30,8 @@ from h056hunt.plurals import Counted
 from h056hunt.render.text import format_duration, format_time
 from h056hunt.schema import columns_of
 from h056hunt.score import POINTS_SHARED_ORIGIN, score_match
+
+logger = logging.getLogger(__name__)
 
 
 def revoked_grants(signin: pd.DataFrame) -> pd.DataFrame:
@@ -82,8 +90,23 @@ def build_finding(
             key=lambda event: (event.time.value, event.kind, event.record_id or ""),
         )
     )
+    finding_id = _finding_id(finding_type, match)
+    replaced_times = sum(prompts.step_time_replaced)
+    if replaced_times:
+        logger.warning(
+            "finding %s: %s more than %s from its sign-in, so the prompt is dated "
+            "at the sign-in's createdDateTime; check the authenticationDetails of "
+            "the records in its evidence",
+            finding_id,
+            Counted(
+                replaced_times,
+                "authentication step time is",
+                "authentication step times are",
+            ),
+            format_duration(STEP_TIME_MAX_OFFSET),
+        )
     return Finding(
-        finding_id=_finding_id(finding_type, match),
+        finding_id=finding_id,
         finding_type=finding_type,
         severity=severity,
         score=score,
@@ -121,6 +144,7 @@ def build_finding(
             "other_revocations": sorted(match.other_revocations),
             "upn_fallback": any(prompts.upn_fallback),
             "prompts_without_ip": sum(pd.isna(value) for value in prompts.ip_address),
+            "step_times_replaced": replaced_times,
         },
     )
 
@@ -168,6 +192,7 @@ class _PromptValues(NamedTuple):
     user_id: list[Any]
     user_display_name: list[Any]
     upn_fallback: list[bool]
+    step_time_replaced: list[bool]
 
 
 def _finding_id(finding_type: FindingType, match: Match) -> str:

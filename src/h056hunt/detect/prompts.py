@@ -74,8 +74,18 @@ PROMPT_COLUMNS = [
     "app_display_name",
     "error_code",
     "from_step",
+    "step_time_replaced",
     "upn_fallback",
 ]
+
+# The largest distance between an authentication step's time and its sign-in's
+# createdDateTime that the step time is used at. An MFA step belongs to one
+# sign-in, so a step time further away is read as wrong, and the prompt takes the
+# sign-in's time. A step carried over from an earlier sign-in, such as "Previously
+# satisfied", can be older, but it is neither a denial nor an approval.
+# NOTE: one hour is a judgement, not a limit Microsoft documents. Push prompts
+# time out after minutes, so it leaves a wide margin.
+STEP_TIME_MAX_OFFSET = pd.Timedelta(hours=1)
 
 
 # Sign-in columns that prompts are built from.
@@ -482,7 +492,12 @@ def _prompts_from_steps(
     if not found:
         return pd.DataFrame(), has_unmatched
     joined = pd.concat(found, ignore_index=True)
-    joined["prompt_time"] = joined["step_time"].fillna(joined["event_time"])
+    offset = (joined["step_time"] - joined["event_time"]).abs()
+    replaced = (offset > STEP_TIME_MAX_OFFSET).fillna(False).astype(bool)
+    joined["step_time_replaced"] = replaced
+    joined["prompt_time"] = (
+        joined["step_time"].mask(replaced).fillna(joined["event_time"])
+    )
     joined["detail"] = joined["result_detail"]
     joined["from_step"] = True
     # The step time goes into the key as nanoseconds, because formatting 4,000
@@ -525,6 +540,7 @@ def _prompts_from_status(users: pd.DataFrame) -> pd.DataFrame:
     found["prompt_time"] = found["event_time"]
     found["detail"] = found["additional_details"].fillna(found["failure_reason"])
     found["from_step"] = False
+    found["step_time_replaced"] = False
     group = found["outcome"].map(lambda value: "denial" if value in DENIALS else value)
     found["dedupe_key"] = found["request_key"].astype(str) + "|" + group
     return found
