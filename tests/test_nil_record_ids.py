@@ -121,3 +121,50 @@ def test_nil_id_exact_copies_are_duplicates(tmp_path: Path) -> None:
     assert [finding["denied_prompts"] for finding in report["findings"]] == [5]
 
     assert_fast_same_as_plain(audit, signins, signins / "s2.ndjson")
+
+
+PORTAL_SIGNIN_HEADER = "Date (UTC),Request ID,Correlation ID,User ID,Username,Status,"
+PORTAL_AUTH_DETAILS_HEADER = (
+    "Request ID,Authentication method,Authentication method detail,Succeeded,"
+    "Result detail,Date (UTC)\n"
+)
+
+
+def portal_denials(request_id: str) -> str:
+    """Return five denied sign-in rows of one user in a portal download."""
+    return "".join(
+        f"2025-01-02T03:{minute:02d}:30Z,{request_id},"
+        f"c0c0c0c0-0000-4000-8000-0000000000{minute:02d},{USER_ID},"
+        f"dana@x.example,Failure,500121\n"
+        for minute in range(2, 7)
+    )
+
+
+@pytest.mark.parametrize("with_steps", [False, True], ids=["alone", "auth_details"])
+def test_portal_nil_request_ids(tmp_path: Path, with_steps: bool) -> None:
+    audit = tmp_path / "audit.ndjson"
+    audit.write_text(revocation(NIL_IDS[0], 0))
+    signins = tmp_path / "signin"
+    signins.mkdir()
+    (signins / "signin.csv").write_text(
+        PORTAL_SIGNIN_HEADER + "Sign-in error code\n" + portal_denials(NIL_IDS[2])
+    )
+    if with_steps:
+        # Steps keyed by the nil GUID cannot be joined to one of the sign-ins.
+        (signins / "signin_AuthDetails.csv").write_text(
+            PORTAL_AUTH_DETAILS_HEADER
+            + "".join(
+                f"{NIL_IDS[0]},Mobile app notification,,false,"
+                f"MFA denied; user declined the authentication,"
+                f"2025-01-02T03:{minute:02d}:30Z\n"
+                for minute in range(2, 9)
+            )
+        )
+
+    plain = hunt_files(audit, signins, "--format", "json", "--no-fast-path")
+    report = json.loads(plain.stdout)
+    skipped = report["run"]["records"]["skipped_by_reason"]
+
+    assert plain.exit_code == 0, plain.output
+    assert [finding["denied_prompts"] for finding in report["findings"]] == [5]
+    assert sum(skipped.values()) == (7 if with_steps else 0)

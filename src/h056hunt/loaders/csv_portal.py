@@ -9,7 +9,7 @@ Sign-in download, canonical column first:
 
 ==============================  ==========================================
 ``record_id``                   ``Request ID``; a repeat in one file gets ``#<row>``
-``request_id``                  ``Request ID``
+``request_id``                  ``Request ID`` unless the nil GUID
 ``correlation_id``              ``Correlation ID``
 ``event_time``                  ``Date (UTC)``
 ``user_id``                     ``User ID``
@@ -113,7 +113,8 @@ class SigninRows:
 
     def add(self, record: CsvRecord, sink: FileSink) -> None:
         """Add one sign-in row to the sink."""
-        request_id = record.get("request id")
+        # A nil Request ID names no sign-in, so the row is keyed as one without.
+        request_id = entra.id_unless_nil(record.get("request id"))
         record_id = request_id
         if request_id is not None:
             self._request_ids[request_id] += 1
@@ -187,6 +188,14 @@ class AuthDetailsRows:
         if request_id is None:
             sink.skip(
                 "authentication step without a Request ID",
+                line=record.line,
+                record=record.number,
+            )
+            return
+        if entra.id_unless_nil(request_id) is None:
+            sink.skip(
+                "authentication step whose Request ID is the nil GUID, which "
+                "names no sign-in",
                 line=record.line,
                 record=record.number,
             )

@@ -157,7 +157,7 @@ def audit_values(record: Any, *, envelope_time: str | None = None) -> tuple[Any,
     )
     properties_text, included_properties = property_columns(target_properties)
     return (
-        _id_unless_nil(text(record_id)),
+        id_unless_nil(text(record_id)),
         text(activity_time) or envelope_time,
         shared_text(activity) or shared_text(_read_operation(record)[0]),
         shared_text(category),
@@ -310,7 +310,7 @@ NIL_GUID = "00000000-0000-0000-0000-000000000000"
 _NIL_DIGITS = NIL_GUID.replace("-", "")
 
 
-def _id_unless_nil(value: str | None) -> str | None:
+def id_unless_nil(value: str | None) -> str | None:
     """Return an id value, or None for the nil GUID in any of its written forms."""
     if value is None or not value.startswith(("0", "{")):
         return value
@@ -374,7 +374,7 @@ def signin_row(
         place = lower_keys(place) or lower_keys(location)
     country, city = _read_location(place)
     mfa_method, mfa_detail = _read_mfa(mfa)
-    record_id = _id_unless_nil(text(record_id))
+    record_id = id_unless_nil(text(record_id))
     error_code = integer(status_error_code)
     if error_code is None:
         error_code = integer(result_type)
@@ -383,7 +383,7 @@ def signin_row(
         country = shared_text(location)
     row: dict[str, Any] = {
         "record_id": record_id,
-        "request_id": _id_unless_nil(text(original_request_id)) or record_id,
+        "request_id": id_unless_nil(text(original_request_id)) or record_id,
         "correlation_id": text(correlation_id),
         "event_time": text(created_time) or envelope_time,
         # Users, IP addresses and devices have too many values for shared_text's cache.
