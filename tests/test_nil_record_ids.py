@@ -1,7 +1,8 @@
-"""Records whose ``id`` is the nil GUID, on both paths.
+"""Records whose ids are the nil GUID, on both paths.
 
-The nil GUID names no record, so records that carry it as their id are read as
-records with no id: each gets a content id, and only exact copies are duplicates.
+The nil GUID names no record, request or user. Records that carry it as their id
+are read as records with no id: each gets a content id, and only exact copies are
+duplicates. Users whose object id is the nil GUID are matched by UPN.
 """
 
 from __future__ import annotations
@@ -168,3 +169,37 @@ def test_portal_nil_request_ids(tmp_path: Path, with_steps: bool) -> None:
     assert plain.exit_code == 0, plain.output
     assert [finding["denied_prompts"] for finding in report["findings"]] == [5]
     assert sum(skipped.values()) == (7 if with_steps else 0)
+
+
+def test_nil_user_ids_stay_apart(tmp_path: Path) -> None:
+    # Five users whose sign-ins carry the nil GUID as userId, one denial each.
+    # Only the first is revoked, and one denial makes no burst.
+    audit = tmp_path / "audit.ndjson"
+    audit.write_text(
+        revocation(NIL_IDS[0], 0)
+        .replace(USER_ID, NIL_IDS[0])
+        .replace("dana@x.example", "user2@x.example")
+    )
+    signins = tmp_path / "signin"
+    signins.mkdir()
+    denials = "".join(
+        graph_lines.signin(
+            f"5e5e5e5e-0000-4000-8000-0000000000a{minute}",
+            minute,
+            NIL_IDS[0],
+            DENIED,
+            userPrincipalName=f"user{minute}@x.example",
+            isInteractive=True,
+        )
+        for minute in range(2, 7)
+    )
+    checked = signins / "s.ndjson"
+    checked.write_text(graph_lines.filler(1) + denials + graph_lines.filler(20))
+
+    plain = hunt_files(audit, signins, "--format", "json", "--no-fast-path")
+    report = json.loads(plain.stdout)
+
+    assert report["findings"] == []
+    assert "matched by normalised UPN" in plain.stderr
+
+    assert_fast_same_as_plain(audit, signins, checked)

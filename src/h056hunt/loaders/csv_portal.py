@@ -12,7 +12,7 @@ Sign-in download, canonical column first:
 ``request_id``                  ``Request ID`` unless the nil GUID
 ``correlation_id``              ``Correlation ID``
 ``event_time``                  ``Date (UTC)``
-``user_id``                     ``User ID``
+``user_id``                     ``User ID`` unless the nil GUID
 ``user_upn``                    ``Username``
 ``user_display_name``           ``User``
 ``user_type``                   ``User type``
@@ -130,7 +130,7 @@ class SigninRows:
             "request_id": request_id,
             "correlation_id": record.get("correlation id"),
             "event_time": record.get(DATE_COLUMN),
-            "user_id": record.get("user id"),
+            "user_id": entra.id_unless_nil(record.get("user id")),
             "user_upn": record.get("username"),
             "user_display_name": record.get("user"),
             "user_type": record.get("user type"),

@@ -9,6 +9,8 @@ Field sources, canonical column first:
 
 =========================  ===================================================
 ``record_id``              ``id`` unless the nil GUID, else a content id
+sign-in ``user_id``        ``userId`` unless the nil GUID
+audit ``target_id``        the target's ``id`` unless the nil GUID
 audit ``event_time``       ``activityDateTime``, else the envelope time
 audit ``activity``         ``activityDisplayName``, else ``operationName``
 audit actor                ``initiatedBy.user`` or ``initiatedBy.app``
@@ -167,7 +169,7 @@ def audit_values(record: Any, *, envelope_time: str | None = None) -> tuple[Any,
         shared_text(user_agent),
         *_actor_values(initiated_by),
         shared_text(target_type),
-        text(target_id),
+        id_unless_nil(text(target_id)),
         text(target_upn),
         text(target_name),
         properties_text,
@@ -300,10 +302,11 @@ _read_location = FieldReader("countryorregion", "city").read
 _read_mfa = FieldReader("authmethod", "authdetail").read
 
 
-# The nil GUID names no record and no request. A record whose id is the nil GUID
+# The nil GUID names no record, request or user. A record whose id is the nil GUID
 # is read as a record with no id, so it gets a content id instead of being one
 # record with all the others. A sign-in whose originalRequestId is the nil GUID is
-# keyed by its own id instead of as one request.
+# keyed by its own id instead of as one request. A sign-in user or audit target
+# whose object id is the nil GUID is matched by UPN, as one without an id is.
 NIL_GUID = "00000000-0000-0000-0000-000000000000"
 # The nil GUID in the 32-digit form, which .NET's Guid.ToString("N") writes. The
 # braces of the "B" form and the hyphens are removed before the comparison.
@@ -387,7 +390,7 @@ def signin_row(
         "correlation_id": text(correlation_id),
         "event_time": text(created_time) or envelope_time,
         # Users, IP addresses and devices have too many values for shared_text's cache.
-        "user_id": text(user_id),
+        "user_id": id_unless_nil(text(user_id)),
         "user_upn": text(user_upn),
         "user_display_name": text(user_display_name),
         "user_type": shared_text(user_type),
