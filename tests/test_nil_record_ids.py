@@ -12,10 +12,12 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 import graph_lines
 from cli_runs import assert_fast_same_as_plain, hunt_files
 from graph_lines import line
+from h056hunt.cli import main
 from h056hunt.loaders import fastpath
 
 pytestmark = pytest.mark.usefixtures("small_fast_path_units")
@@ -203,3 +205,79 @@ def test_nil_user_ids_stay_apart(tmp_path: Path) -> None:
     assert "matched by normalised UPN" in plain.stderr
 
     assert_fast_same_as_plain(audit, signins, checked)
+
+
+APPROVAL_STEP = {
+    "authenticationStepDateTime": "2025-01-02T03:09:40Z",
+    "authenticationMethod": "Mobile app notification",
+    "succeeded": True,
+    "authenticationStepResultDetail": "MFA successfully completed",
+}
+
+
+@pytest.mark.parametrize("nil_id", NIL_IDS[:3], ids=["plain", "braced", "digits"])
+def test_nil_user_id_approval_read(tmp_path: Path, nil_id: str) -> None:
+    # The user's sign-ins carry a nil userId, so they are matched by UPN. The
+    # approval has no denial text, so the fast path would pre-filter it unless
+    # it reads a nil id as no id.
+    audit = tmp_path / "audit.ndjson"
+    audit.write_text(revocation(NIL_IDS[1], 0))
+    signins = tmp_path / "signin"
+    signins.mkdir()
+    upn = {"userPrincipalName": "dana@x.example", "isInteractive": True}
+    denials = "".join(
+        graph_lines.signin(f"d-{minute}", minute, nil_id, DENIED, **upn)
+        for minute in range(2, 7)
+    )
+    approval = graph_lines.signin(
+        "approval",
+        9,
+        nil_id,
+        {"errorCode": 0},
+        **upn,
+        authenticationDetails=[APPROVAL_STEP],
+    )
+    checked = signins / "s.ndjson"
+    checked.write_text(
+        graph_lines.filler(1)
+        + denials
+        + graph_lines.filler(8)
+        + approval
+        + graph_lines.filler(20)
+    )
+
+    plain = hunt_files(audit, signins, "--format", "json", "--no-fast-path")
+    findings = json.loads(plain.stdout)["findings"]
+
+    assert [finding["denied_prompts"] for finding in findings] == [5]
+    assert findings[0]["approved"] is True
+
+    assert_fast_same_as_plain(audit, signins, checked)
+
+
+def test_nil_user_id_log_analytics_csv(tmp_path: Path) -> None:
+    # A simulated approved chain whose target's UserId cells are the nil GUID.
+    simulated = tmp_path / "sim"
+    result = CliRunner().invoke(
+        main,
+        ["simulate", "--users", "30", "--noise", "2", "--scenario", "chain_approved"]
+        + ["--signin-shape", "log-analytics-csv", "--audit-shape", "graph-ndjson"]
+        + ["--out", str(simulated)],
+    )
+    assert result.exit_code == 0, result.output
+    labels = json.loads((simulated / "labels.json").read_text())
+    target = labels["scenarios"][0]["target_user_ids"][0]
+    signin = simulated / "signin.csv"
+    signin.write_text(
+        signin.read_text(encoding="utf-8-sig").replace(target, NIL_IDS[0])
+    )
+    audit = simulated / "audit.ndjson"
+
+    runs = [
+        hunt_files(audit, signin, "--format", "json", "--monthfirst", *extra)
+        for extra in (("--no-fast-path",), ())
+    ]
+    plain, fast = (json.loads(run.stdout)["findings"] for run in runs)
+
+    assert [finding["approved"] for finding in plain] == [True]
+    assert fast == plain

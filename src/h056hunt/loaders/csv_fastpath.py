@@ -51,6 +51,7 @@ from h056hunt.loaders.csv_scan import (
     scan_rows,
 )
 from h056hunt.loaders.csv_table import CsvRecord
+from h056hunt.loaders.entra import id_unless_nil
 from h056hunt.loaders.fastpath import (
     FileChanged,
     FileIdentity,
@@ -237,9 +238,14 @@ def load_file(
     keep[scan.hit_rows] = False
     user_codes, user_ids = facts.user_codes, facts.user_ids
     if spec.log == "signin" and columns.upn is not None:
-        # A sign-in without a user id is matched by UPN in the plain path, and the
-        # second pass finds rows by user id only, so such a row is decoded now.
-        missing = np.flatnonzero(keep & (user_codes < 0))
+        # A sign-in without a user id, or with the nil GUID as its id, is matched
+        # by UPN in the plain path, and the second pass finds rows by user id
+        # only, so such a row is decoded now.
+        nil_codes = [
+            code for code, user in enumerate(user_ids) if id_unless_nil(user) is None
+        ]
+        no_id = (user_codes < 0) | np.isin(user_codes, nil_codes)
+        missing = np.flatnonzero(keep & no_id)
         has_upn = _rows_with_upn(path, layout, starts, missing, columns.upn)
         keep[missing[has_upn]] = False
     user_codes[~keep] = -1

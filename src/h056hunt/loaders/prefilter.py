@@ -7,9 +7,10 @@ faster than ``bytes.find``). A line is decoded when it can matter to the hunt:
 * a sign-in line holding ``500121`` (the MFA failure code) or ``denied`` in any case,
   the word every denied-prompt result text starts with;
 * an audit line holding a word of a revocation, near-miss or context activity name;
-* a sign-in line without a ``userId`` (missing, empty or a placeholder such as
-  ``"null"``) that may hold a ``userPrincipalName``: the plain path matches such a
-  sign-in to its user by UPN, which the per-block index of user ids cannot find;
+* a sign-in line without a ``userId`` (missing, empty, the nil GUID or a
+  placeholder such as ``"null"``) that may hold a ``userPrincipalName``: the plain
+  path matches such a sign-in to its user by UPN, which the per-block index of user
+  ids cannot find;
 * a line that contains ``\\u`` (an escape could spell any of those words), lacks the
   expected keys, has them more than once, or does not look like a single record.
 
@@ -47,7 +48,7 @@ from h056hunt.activities import (
     ROLE_GRANT_ACTIVITIES,
     normalise_activity,
 )
-from h056hunt.loaders.entra import SIGNIN_EVENT_TYPE_BY_SOURCE
+from h056hunt.loaders.entra import SIGNIN_EVENT_TYPE_BY_SOURCE, id_unless_nil
 from h056hunt.loaders.fields import NULL_PLACEHOLDERS
 from h056hunt.loaders.spill import PairFile, PairWriter
 
@@ -617,10 +618,11 @@ class LineScanner:
 
         The second pass reads a line's user id with :meth:`_user` and skips the
         line when that fails, so the first pass decodes such a line instead of
-        pre-filtering it. That covers a line with an empty or placeholder id that
-        may hold a UPN. Only an id with an escape, one that does not close where a
-        GUID does, or one that starts like a placeholder can fail, so only the
-        lines that may hold one are read.
+        pre-filtering it. That covers a line with an empty, nil or placeholder id
+        that may hold a UPN. Only an id with an escape, one that does not close
+        where a GUID does, one that starts like a placeholder or a brace, or one
+        whose first 8 digits are zeros can fail, so only the lines that may hold
+        one are read.
         """
         assert self.spec.user_key is not None
         data = np.frombuffer(chunk, dtype=np.uint8)
@@ -629,6 +631,14 @@ class LineScanner:
         closing = np.clip(values + _GUID_LENGTH, 0, length - 1)
         suspect = data[closing] != ord(QUOTE)
         suspect |= _PLACEHOLDER_START[data[np.clip(values, 0, length - 1)]]
+        # The nil GUID, in each of its forms, starts with a brace or 8 zeros.
+        suspect |= data[np.clip(values, 0, length - 1)] == ord("{")
+        suspect |= (
+            _windows(
+                data, np.clip(values, 0, max(length - USER_WINDOW, 0)), USER_WINDOW
+            )
+            == ord("0")
+        ).all(axis=1)
         if self._has_backslash:
             escapes = np.flatnonzero(data[:length] == BACKSLASH)
             suspect[np.searchsorted(starts, escapes, side="right") - 1] = True
@@ -962,7 +972,7 @@ class LineScanner:
         if value is None:
             return False
         folded = value.lower()
-        if folded in NULL_PLACEHOLDERS:
+        if folded in NULL_PLACEHOLDERS or id_unless_nil(folded) is None:
             return False if may_hold_upn(bytes(chunk[start:end])) else None
         return folded.encode()
 
