@@ -219,20 +219,7 @@ def test_details_keep_times_and_addresses_whole(
 def test_service_principal_revoker_wraps_at_spaces(tmp_path: Path) -> None:
     """A campaign by a service principal keeps the widest layout at 200 columns:
     its name and id wrap at their spaces, with the id whole on one line."""
-    simulated = CliRunner().invoke(
-        main,
-        ["simulate", "--users", "200", "--days", "1", "--seed", "4"]
-        + ["--out", str(tmp_path)],
-    )
-    assert simulated.exit_code == 0, simulated.output
-
-    result = CliRunner().invoke(
-        main,
-        ["hunt", "--audit", str(tmp_path / "audit.ndjson")]
-        + ["--signin", str(tmp_path / "signin.ndjson"), "--fail-on", "none"],
-        env={"COLUMNS": "200"},
-        catch_exceptions=False,
-    )
+    result = hunt_simulated_tenant(tmp_path, "--days", "1", "--seed", "4")
 
     assert result.exit_code == 0, result.stderr
     rows = table_cells(result.stdout)
@@ -245,6 +232,21 @@ def test_service_principal_revoker_wraps_at_spaces(tmp_path: Path) -> None:
     for service_principal_id in ids:
         assert any(service_principal_id in line for line in result.stdout.splitlines())
     assert all(cell_len(line) <= 200 for line in result.stdout.splitlines())
+
+
+def hunt_simulated_tenant(folder: Path, *simulate_options: str) -> Result:
+    """Simulate 200 users into ``folder`` and hunt them at 200 columns."""
+    simulated = CliRunner().invoke(
+        main, ["simulate", "--users", "200", *simulate_options, "--out", str(folder)]
+    )
+    assert simulated.exit_code == 0, simulated.output
+    return CliRunner().invoke(
+        main,
+        ["hunt", "--audit", str(folder / "audit.ndjson")]
+        + ["--signin", str(folder / "signin.ndjson"), "--fail-on", "none"],
+        env={"COLUMNS": "200"},
+        catch_exceptions=False,
+    )
 
 
 def column_widths(output: str) -> dict[str, int]:
@@ -264,19 +266,7 @@ def test_service_principal_revoker_shares_width(tmp_path: Path) -> None:
     """A long service principal label wraps along with the prose columns, so it
     does not keep most of its width while Prompts and Summary shrink to their
     minimums and Revoked at wraps."""
-    simulated = CliRunner().invoke(
-        main,
-        ["simulate", "--users", "200", "--days", "7", "--out", str(tmp_path)],
-    )
-    assert simulated.exit_code == 0, simulated.output
-
-    result = CliRunner().invoke(
-        main,
-        ["hunt", "--audit", str(tmp_path / "audit.ndjson")]
-        + ["--signin", str(tmp_path / "signin.ndjson"), "--fail-on", "none"],
-        env={"COLUMNS": "200"},
-        catch_exceptions=False,
-    )
+    result = hunt_simulated_tenant(tmp_path, "--days", "7")
 
     assert result.exit_code == 0, result.stderr
     rows = table_cells(result.stdout)
