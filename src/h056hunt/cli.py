@@ -393,7 +393,7 @@ def _common_input_options(
 )
 @click.option(
     "--output",
-    # Folders are rejected in _check_output, with a message that says what to give.
+    # Folders are rejected in _check_output, with a message that names what to give.
     type=click.Path(),
     metavar="FILE",
     callback=_output_file_path,

@@ -75,9 +75,9 @@ class _SafeText:
         return plain(str(self._value))
 
     def __repr__(self) -> str:
-        # repr() already escapes control characters and backslashes;
+        # repr() already escapes control characters and backslashes, and
         # escape_unsafe() catches the rest. A value quoted with %r is field
-        # text, so a long one is cut as the run summary cuts it; a value given
+        # text, so a long one is cut as the run summary cuts it. A value given
         # with %s, such as a path, is left whole.
         value = cut(self._value) if isinstance(self._value, str) else self._value
         return escape_unsafe(repr(value))

@@ -48,7 +48,7 @@ def test_plain(value: object, expected: str) -> None:
     assert plain(value) == expected
 
 
-def _read_back(shown: str) -> str:
+def _read_back(shown_text: str) -> str:
     """Read text shown by plain() back, by the rule its comment states."""
     escape = re.compile(r"\\(?:\\|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})")
 
@@ -56,7 +56,7 @@ def _read_back(shown: str) -> str:
         text = found.group()
         return "\\" if text == "\\\\" else chr(int(text[2:], 16))
 
-    return escape.sub(unescape, shown)
+    return escape.sub(unescape, shown_text)
 
 
 def test_plain_reads_back_to_one_text() -> None:

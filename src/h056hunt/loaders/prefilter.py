@@ -619,10 +619,10 @@ class LineScanner:
         The second pass reads a line's user id with :meth:`_user` and skips the
         line when that fails, so the first pass decodes such a line instead of
         pre-filtering it. That covers a line with an empty, nil or placeholder id
-        that may hold a UPN. Only an id with an escape, one that does not close
-        where a GUID does, one that starts like a placeholder or a brace, or one
-        whose first 8 digits are zeros can fail, so only the lines that may hold
-        one are read.
+        that may hold a UPN. Only some ids can fail: one with an escape, one that
+        does not close where a GUID does, one that starts like a placeholder or a
+        brace, and one whose first 8 digits are zeros. So only the lines that may
+        contain one are read.
         """
         assert self.spec.user_key is not None
         data = np.frombuffer(chunk, dtype=np.uint8)

@@ -276,7 +276,7 @@ class FileSink(AuditValuesSink):
     def skip_as_shape(
         self, shape: str, reason: str, *, line: int | None, record: int | None
     ) -> None:
-        """Count a record of a known shape that holds no log records as skipped."""
+        """Count a record of a known shape that contains no log records as skipped."""
         self._count(shape)
         self.skip(reason, line=line, record=record, seen=False)
 

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from h056hunt.render.hanging import print_hanging
 from h056hunt.render.input_files import fold_path
-from h056hunt.render.text import escape_unsafe, plain, shown
+from h056hunt.render.text import display_text, escape_unsafe, plain
 
 PREFILTERED_NOTE = (
     "Pre-filtered records are counted without being decoded. 'h056 hunt' decodes"
@@ -55,7 +55,7 @@ def render_inspection(
                 f"{record['time_min'] or '-'} to {record['time_max'] or '-'}",
             ),
         ]
-        cells = [(name, shown(value)) for name, value in rows]
+        cells = [(name, display_text(value)) for name, value in rows]
         # Skip reasons and errors are the program's messages, whose quoted values
         # repr() has escaped already.
         for reason, count in record["skipped"].items():
@@ -63,7 +63,7 @@ def render_inspection(
         if record["error"]:
             cells.append(("PARTIAL", escape_unsafe(record["error"])))
         for missing in record["missing_fields"]:
-            cells.append(("missing", shown(missing)))
+            cells.append(("missing", display_text(missing)))
         for name, text in cells:
             table.add_row(name, Text(text))
         console.print(table)
@@ -73,4 +73,6 @@ def render_inspection(
         text = f"not read: {plain(path)}: {escape_unsafe(reason)}"
         print_hanging(console, text, indent=0, style="yellow")
     for warning in coverage:
-        print_hanging(console, f"coverage: {shown(warning)}", indent=0, style="yellow")
+        print_hanging(
+            console, f"coverage: {display_text(warning)}", indent=0, style="yellow"
+        )

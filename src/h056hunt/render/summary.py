@@ -13,7 +13,7 @@ from h056hunt.load import LoadedData
 from h056hunt.plurals import Counted
 from h056hunt.render.hanging import print_hanging
 from h056hunt.render.input_files import render_input_files
-from h056hunt.render.text import escape_unsafe, format_time, plain, shown
+from h056hunt.render.text import display_text, escape_unsafe, format_time, plain
 from h056hunt.suppress import counts_by_entry
 
 
@@ -100,7 +100,7 @@ def render_summary(
         ):
             print_hanging(
                 console,
-                f"possible revocation, not matched: {shown(activity)}",
+                f"possible revocation, not matched: {display_text(activity)}",
                 style="yellow",
             )
         hint = "" if suppressed_listed else " (--show-suppressed lists them)"
@@ -108,10 +108,10 @@ def render_summary(
             print_hanging(
                 console,
                 f"suppressed {Counted(count, 'finding')} by allowlist "
-                f"{shown(entry)}{hint}",
+                f"{display_text(entry)}{hint}",
             )
         for warning in result.coverage_warnings:
-            print_hanging(console, f"coverage: {shown(warning)}", style="yellow")
+            print_hanging(console, f"coverage: {display_text(warning)}", style="yellow")
     if data.partial:
         console.print(
             Text(

@@ -19,7 +19,7 @@ from h056hunt.render.column_widths import (
     titled_table,
 )
 from h056hunt.render.hanging import HANG_COLUMNS, print_hanging
-from h056hunt.render.text import shown, user_label
+from h056hunt.render.text import display_text, user_label
 from h056hunt.suppress import Suppression
 
 TITLE = "Suppressed findings"
@@ -54,9 +54,9 @@ def _cells(item: Suppression) -> dict[str, Text]:
         "Finding": Text(finding.finding_id),
         "Type": Text(finding.finding_type.value),
         "Severity": Text(finding.severity.label),
-        "User": Text(shown(user_label(finding) or "-")),
-        "Entry": Text(shown(item.entry)),
-        "Reason": Text(shown(item.reason)),
+        "User": Text(display_text(user_label(finding) or "-")),
+        "Entry": Text(display_text(item.entry)),
+        "Reason": Text(display_text(item.reason)),
     }
 
 

@@ -27,11 +27,11 @@ from h056hunt.render.column_widths import (
 )
 from h056hunt.render.partial import describe_unread
 from h056hunt.render.text import (
+    display_text,
     format_duration,
     format_short_time,
     format_time,
     plain,
-    shown,
     user_label,
 )
 
@@ -290,11 +290,11 @@ def _cells(finding: Finding, tz: tzinfo | None) -> dict[str, Text]:
         ),
         "Score": Text(str(finding.score)),
         "Type": Text(finding.finding_type.value),
-        "User": Text(shown(user_label(finding))),
-        "Revoked by": Text(shown(finding.actor.label) if finding.actor else "-"),
+        "User": Text(display_text(user_label(finding))),
+        "Revoked by": Text(display_text(finding.actor.label) if finding.actor else "-"),
         "Revoked at": Text(format_short_time(finding.revocation_time, tz) or "-"),
         "Prompts": Text(_prompt_summary(finding)),
-        "Summary": Text(shown(_short_summary(finding, tz))),
+        "Summary": Text(display_text(_short_summary(finding, tz))),
         "Denied": Text(str(finding.denied_prompts)),
         "Approved": Text("yes" if finding.approved else "no"),
     }
@@ -340,15 +340,15 @@ def _render_details(finding: Finding, console: Console, tz: tzinfo | None) -> No
         f"{finding.severity.label.upper()} ", SEVERITY_STYLES[finding.severity]
     )
     heading.append(f"{finding.finding_type.value} {finding.finding_id}: ")
-    heading.append(shown(user_label(finding)))
+    heading.append(display_text(user_label(finding)))
     console.print()
     console.print(heading)
-    console.print(Text(shown(finding.summary)))
+    console.print(Text(display_text(finding.summary)))
     factor_rows = [
         {
             "Points": Text(str(factor.points)),
             "Factor": Text(factor.name),
-            "Fact": Text(shown(factor.fact)),
+            "Fact": Text(display_text(factor.fact)),
         }
         for factor in finding.score_factors
     ]
@@ -399,17 +399,17 @@ def _timeline_rows(
             if layout.short_time
             else format_time(event.time, tz)
         )
-        detail = shown(event.description)
+        detail = display_text(event.description)
         origin = ", ".join(
-            shown(value) for value in (event.ip_address, event.country) if value
+            display_text(value) for value in (event.ip_address, event.country) if value
         )
         row = {"Time": Text(when), "Event": Text(event.kind)}
         if layout.origin_in_detail:
             row["Detail"] = Text(f"{detail} (from {origin})" if origin else detail)
         else:
             row["Detail"] = Text(detail)
-            row["IP"] = Text(shown(event.ip_address))
-            row["Country"] = Text(shown(event.country))
+            row["IP"] = Text(display_text(event.ip_address))
+            row["Country"] = Text(display_text(event.country))
         rows.append(row)
     return rows
 

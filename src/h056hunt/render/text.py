@@ -68,7 +68,7 @@ _LONG_RUN = re.compile(f"\\S{{{SHOWN_RUN + 1},}}")
 _LAST_RUN = re.compile(r"\S+$")
 
 
-def shown(value: object) -> str:
+def display_text(value: object) -> str:
     """Return :func:`plain` of ``value`` with long runs and long text cut.
 
     Each cut ends in a mark that counts the characters it left out, such as
@@ -81,7 +81,7 @@ def shown(value: object) -> str:
 
 
 def cut(text: str) -> str:
-    """Return ``text`` with long runs and long text cut, as :func:`shown` does,
+    """Return ``text`` with long runs and long text cut, as :func:`display_text` does,
     before any escaping."""
     if len(text) <= SHOWN_RUN:
         return text
