@@ -492,6 +492,9 @@ def _prompts_from_steps(
     if not found:
         return pd.DataFrame(), has_unmatched
     joined = pd.concat(found, ignore_index=True)
+    # NOTE: a step time that could not be parsed, or lies outside the years
+    # 1678 to 2261, is missing here as well. Its prompt takes the sign-in's time
+    # without the warning below, because the steps frame keeps no mark of it.
     offset = (joined["step_time"] - joined["event_time"]).abs()
     replaced = (offset > STEP_TIME_MAX_OFFSET).fillna(False).astype(bool)
     joined["step_time_replaced"] = replaced
