@@ -72,8 +72,7 @@ def display_text(value: object) -> str:
     """Return :func:`plain` of ``value`` with long runs and long text cut.
 
     Each cut ends in a mark that counts the characters it left out, such as
-    ``…[+99,800 characters]``. For tables, the run summary and log messages, where
-    a value of 100,000 characters would fill the screen.
+    ``…[+99,800 characters]``.
     """
     if value is None:
         return ""
