@@ -1,7 +1,8 @@
-"""Authentication step times far from their sign-in, on both paths.
+"""Authentication step times far from their sign-in or unreadable, on both paths.
 
-A denial step dated more than an hour from its sign-in's createdDateTime is
-dated at the sign-in instead, and the run warns for each finding it is in.
+A denial step dated more than an hour from its sign-in's createdDateTime, or
+with a time that is not a valid timestamp, is dated at the sign-in instead. The
+run warns for each finding it is in and counts it in the run summary.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 import graph_lines
 from cli_runs import assert_fast_same_as_plain, hunt_files
 from graph_lines import line
+from h056hunt.convert import convert_logs
 
 pytestmark = pytest.mark.usefixtures("small_fast_path_units")
 
@@ -39,13 +41,16 @@ def revocation() -> str:
     )
 
 
-def denial(minute: int, step_time: str) -> str:
+def denial(minute: int, step_time: str | None) -> str:
+    """Return a denied sign-in whose step has ``step_time``, or no step time
+    when it is None."""
     step = {
-        "authenticationStepDateTime": step_time,
         "authenticationMethod": "Mobile app notification",
         "succeeded": False,
         "authenticationStepResultDetail": DENIED_TEXT,
     }
+    if step_time is not None:
+        step["authenticationStepDateTime"] = step_time
     return graph_lines.signin(
         f"5e5e5e5e-0000-4000-8000-0000000000a{minute}",
         minute,
@@ -58,13 +63,22 @@ def denial(minute: int, step_time: str) -> str:
 
 
 def write_inputs(folder: Path, far_minutes: set[int], far_year: int) -> Path:
+    return write_step_times(
+        folder,
+        {
+            minute: f"{far_year if minute in far_minutes else 2025}"
+            f"-01-02T03:{minute:02d}:40Z"
+            for minute in DENIAL_MINUTES
+        },
+    )
+
+
+def write_step_times(folder: Path, step_times: dict[int, str | None]) -> Path:
+    """Write the revocation and one denied sign-in at each minute of
+    ``step_times``, whose step has the time given there."""
     (folder / "audit.ndjson").write_text(revocation())
     denials = "".join(
-        denial(
-            minute,
-            f"{far_year if minute in far_minutes else 2025}-01-02T03:{minute:02d}:40Z",
-        )
-        for minute in DENIAL_MINUTES
+        denial(minute, step_time) for minute, step_time in step_times.items()
     )
     signin = folder / "signin.ndjson"
     signin.write_text(graph_lines.filler(1) + denials + graph_lines.filler(20))
@@ -119,3 +133,99 @@ def test_near_step_time_kept(tmp_path: Path) -> None:
     assert len(findings) == 1
     assert findings[0]["first_prompt_time"] == "2025-01-02T03:52:40Z"
     assert WARNING not in stderr
+
+
+def near_time(minute: int) -> str:
+    return f"2025-01-02T03:{minute:02d}:40Z"
+
+
+def signin_file_record(report: dict) -> dict:
+    (record,) = [
+        item for item in report["run"]["files"] if item["given_as"] == "signin"
+    ]
+    return record
+
+
+@pytest.mark.parametrize(
+    "unreadable",
+    ["not a time", "2262-05-01T03:02:40Z", "1600-01-02T03:02:40Z"],
+    ids=["text", "after_2262", "before_1677"],
+)
+def test_unreadable_step_time_counted(tmp_path: Path, unreadable: str) -> None:
+    step_times: dict[int, str | None] = {
+        minute: near_time(minute) for minute in DENIAL_MINUTES
+    }
+    step_times[3] = unreadable
+    step_times[5] = unreadable
+    signin = write_step_times(tmp_path, step_times)
+
+    report, stderr = run_report(tmp_path, signin)
+    findings = report["findings"]
+
+    assert len(findings) == 1
+    assert findings[0]["step_times_unreadable"] == 2
+    assert findings[0]["step_times_replaced"] == 0
+    assert report["run"]["detection"]["denial_step_times_unreadable"] == 2
+    assert report["run"]["detection"]["denial_step_times_replaced"] == 0
+    assert signin_file_record(report)["denial_step_times_unreadable"] == 2
+    assert f"2 {WARNING}s are not a valid timestamp" in stderr
+    assert findings[0]["finding_id"] in stderr
+    assert "2 denial steps with an authenticationStepDateTime" in stderr
+
+    assert_fast_same_as_plain(tmp_path / "audit.ndjson", signin, signin)
+
+
+def test_missing_step_time_not_unreadable(tmp_path: Path) -> None:
+    step_times: dict[int, str | None] = {
+        minute: near_time(minute) for minute in DENIAL_MINUTES
+    }
+    step_times[3] = None
+    signin = write_step_times(tmp_path, step_times)
+
+    report, stderr = run_report(tmp_path, signin)
+    findings = report["findings"]
+
+    assert len(findings) == 1
+    assert findings[0]["step_times_unreadable"] == 0
+    assert report["run"]["detection"]["denial_step_times_unreadable"] == 0
+    assert signin_file_record(report)["denial_step_times_unreadable"] == 0
+    assert WARNING not in stderr
+
+
+def test_step_times_counted_without_finding(tmp_path: Path) -> None:
+    # Two denials are too few for a burst, so no finding names their prompts.
+    signin = write_step_times(tmp_path, {2: "2024-01-02T03:02:40Z", 3: "not a time"})
+
+    report, stderr = run_report(tmp_path, signin)
+    detection = report["run"]["detection"]
+
+    assert report["findings"] == []
+    assert detection["denial_step_times_replaced"] == 1
+    assert detection["denial_step_times_unreadable"] == 1
+    assert "denial prompts dated at their sign-in's time: 1 with a step" in stderr
+    assert WARNING not in stderr
+
+    fast = assert_fast_same_as_plain(tmp_path / "audit.ndjson", signin, signin)
+    assert f"{detection['denial_step_times_replaced']} with a step" in fast.stderr
+
+
+def test_convert_folder_keeps_unreadable(tmp_path: Path) -> None:
+    step_times: dict[int, str | None] = {
+        minute: near_time(minute) for minute in DENIAL_MINUTES
+    }
+    step_times[4] = "not a time"
+    step_times[6] = None
+    signin = write_step_times(tmp_path, step_times)
+    report, _ = run_report(tmp_path, signin)
+    out = tmp_path / "h056"
+    convert_logs([str(tmp_path / "audit.ndjson")], [str(signin)], out)
+
+    converted = hunt_files(out, out, "--format", "json")
+    assert converted.exit_code == 0, converted.output
+    from_folder = json.loads(converted.stdout)
+
+    assert report["findings"][0]["step_times_unreadable"] == 1
+    assert from_folder["findings"] == report["findings"]
+    assert from_folder["run"]["detection"] == report["run"]["detection"]
+    assert signin_file_record(from_folder)["denial_step_times_unreadable"] == 1
+    assert f"1 {WARNING} is not a valid timestamp" in converted.stderr

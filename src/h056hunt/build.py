@@ -92,19 +92,8 @@ def build_finding(
     )
     finding_id = _finding_id(finding_type, match)
     replaced_times = sum(prompts.step_time_replaced)
-    if replaced_times:
-        logger.warning(
-            "finding %s: %s more than %s from its sign-in, so the prompt is dated "
-            "at the sign-in's createdDateTime; check the authenticationDetails of "
-            "the records in its evidence",
-            finding_id,
-            Counted(
-                replaced_times,
-                "authentication step time is",
-                "authentication step times are",
-            ),
-            format_duration(STEP_TIME_MAX_OFFSET),
-        )
+    unreadable_times = sum(prompts.step_time_unreadable)
+    _warn_step_times(finding_id, replaced_times, unreadable_times)
     return Finding(
         finding_id=finding_id,
         finding_type=finding_type,
@@ -145,8 +134,39 @@ def build_finding(
             "upn_fallback": any(prompts.upn_fallback),
             "prompts_without_ip": sum(pd.isna(value) for value in prompts.ip_address),
             "step_times_replaced": replaced_times,
+            "step_times_unreadable": unreadable_times,
         },
     )
+
+
+def _warn_step_times(finding_id: str, replaced: int, unreadable: int) -> None:
+    """Warn when some of a finding's prompts took their sign-in's time in place of
+    their authentication step's time."""
+    if replaced:
+        logger.warning(
+            "finding %s: %s more than %s from its sign-in, so the prompt is dated "
+            "at the sign-in's createdDateTime; check the authenticationDetails of "
+            "the records in its evidence",
+            finding_id,
+            Counted(
+                replaced,
+                "authentication step time is",
+                "authentication step times are",
+            ),
+            format_duration(STEP_TIME_MAX_OFFSET),
+        )
+    if unreadable:
+        logger.warning(
+            "finding %s: %s not a valid timestamp, so the prompt is dated at the "
+            "sign-in's createdDateTime; check the authenticationStepDateTime in "
+            "the authenticationDetails of the records in its evidence",
+            finding_id,
+            Counted(
+                unreadable,
+                "authentication step time is",
+                "authentication step times are",
+            ),
+        )
 
 
 def actor_of(revocation: pd.Series) -> Actor:
@@ -193,6 +213,7 @@ class _PromptValues(NamedTuple):
     user_display_name: list[Any]
     upn_fallback: list[bool]
     step_time_replaced: list[bool]
+    step_time_unreadable: list[bool]
 
 
 def _finding_id(finding_type: FindingType, match: Match) -> str:

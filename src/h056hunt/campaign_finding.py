@@ -139,6 +139,12 @@ def build_campaign_finding(
             "prompts_without_ip": sum(
                 f.extra.get("prompts_without_ip", 0) for f in chains
             ),
+            "step_times_replaced": sum(
+                f.extra.get("step_times_replaced", 0) for f in chains
+            ),
+            "step_times_unreadable": sum(
+                f.extra.get("step_times_unreadable", 0) for f in chains
+            ),
         },
     )
 

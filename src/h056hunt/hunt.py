@@ -40,7 +40,11 @@ from h056hunt.detect.chains import DetectionParams, Match, detect_all
 from h056hunt.detect.context import Context, actor_context, user_context
 from h056hunt.detect.identity import build_upn_index, upn_pair_columns
 from h056hunt.detect.keyed_rows import RowsByKey
-from h056hunt.detect.prompts import PromptExtractor, unjoined_step_requests
+from h056hunt.detect.prompts import (
+    PromptExtractor,
+    denial_step_time_counts,
+    unjoined_step_requests,
+)
 from h056hunt.detect.revocations import find_revocations
 from h056hunt.findings import Finding, FindingType, ScoreFactor
 from h056hunt.heap import release_free_memory
@@ -77,6 +81,11 @@ class HuntResult:
         prompts: the prompts the context stage read. The local engine keeps every
             prompt; the Spark engine keeps only those of users with a match.
         prompt_count: every prompt extracted, on either engine.
+        denial_step_times_replaced: denial prompts among all extracted that
+            took their sign-in's time, because their step time lay more than
+            STEP_TIME_MAX_OFFSET from it.
+        denial_step_times_unreadable: denial prompts among all extracted that
+            took their sign-in's time, because their step time could not be read.
     """
 
     findings: list[Finding]
@@ -87,6 +96,8 @@ class HuntResult:
     upn_fallback_rows: int = 0
     suppressed: list[Suppression] = field(default_factory=list)
     prompt_count: int = 0
+    denial_step_times_replaced: int = 0
+    denial_step_times_unreadable: int = 0
 
 
 @dataclass
@@ -98,6 +109,8 @@ class HuntInputs:
             elsewhere may keep only the prompts of users with a match.
         prompt_count: every prompt extracted.
         upn_fallback_rows: prompts and revocations matched by UPN, not object id.
+        denial_step_times_replaced: as in :class:`HuntResult`.
+        denial_step_times_unreadable: as in :class:`HuntResult`.
     """
 
     revocations: pd.DataFrame
@@ -105,6 +118,8 @@ class HuntInputs:
     prompts: pd.DataFrame
     prompt_count: int
     upn_fallback_rows: int
+    denial_step_times_replaced: int
+    denial_step_times_unreadable: int
 
 
 def run_hunt(
@@ -162,11 +177,14 @@ def _with_prompts(inputs: HuntInputs, prompts: pd.DataFrame) -> HuntInputs:
     fallback = int(prompts["upn_fallback"].sum()) if len(prompts) else 0
     if len(inputs.revocations):
         fallback += int(inputs.revocations["upn_fallback"].sum())
+    replaced, unreadable = denial_step_time_counts(prompts)
     return replace(
         inputs,
         prompts=prompts,
         prompt_count=len(prompts),
         upn_fallback_rows=fallback,
+        denial_step_times_replaced=replaced,
+        denial_step_times_unreadable=unreadable,
     )
 
 
@@ -204,12 +222,15 @@ def prepare(
     extractor = extractor or PromptExtractor()
     prompts = extractor.extract(data.signin, data.steps, lambda: index)
     fallback_prompts = int(prompts["upn_fallback"].sum()) if len(prompts) else 0
+    replaced, unreadable = denial_step_time_counts(prompts)
     return hunt_inputs(
         revocations,
         near_misses,
         prompts,
         prompt_count=len(prompts),
         prompt_fallback_rows=fallback_prompts,
+        denial_step_times_replaced=replaced,
+        denial_step_times_unreadable=unreadable,
     )
 
 
@@ -220,6 +241,8 @@ def hunt_inputs(
     *,
     prompt_count: int,
     prompt_fallback_rows: int,
+    denial_step_times_replaced: int,
+    denial_step_times_unreadable: int,
 ) -> HuntInputs:
     """Bundle the detection inputs and warn about near misses and UPN matching.
 
@@ -229,6 +252,8 @@ def hunt_inputs(
         prompts: the prompts detection and context read.
         prompt_count: every prompt extracted, which may be more than ``prompts``.
         prompt_fallback_rows: prompts among all extracted that were keyed by UPN.
+        denial_step_times_replaced: as in :class:`HuntResult`.
+        denial_step_times_unreadable: as in :class:`HuntResult`.
     """
     _warn_near_misses(near_misses)
     fallback_rows = prompt_fallback_rows
@@ -249,6 +274,8 @@ def hunt_inputs(
         prompts=prompts,
         prompt_count=prompt_count,
         upn_fallback_rows=fallback_rows,
+        denial_step_times_replaced=denial_step_times_replaced,
+        denial_step_times_unreadable=denial_step_times_unreadable,
     )
 
 
@@ -319,6 +346,8 @@ def finish(
         upn_fallback_rows=inputs.upn_fallback_rows,
         suppressed=suppressed,
         prompt_count=inputs.prompt_count,
+        denial_step_times_replaced=inputs.denial_step_times_replaced,
+        denial_step_times_unreadable=inputs.denial_step_times_unreadable,
     )
 
 

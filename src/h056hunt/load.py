@@ -1041,6 +1041,7 @@ class _ContextLoader:
         self.before[id(report)] = (duplicates + context.duplicates, loaded)
         report.skipped.update(context.skipped)
         report.step_rows += context.step_rows
+        report.denial_step_times_unreadable += context.denial_step_times_unreadable
         for log, columns in context.present_columns.items():
             report.present_columns.setdefault(log, set()).update(columns)
 

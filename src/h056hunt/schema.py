@@ -97,6 +97,9 @@ STEP_FIELDS: list[tuple[str, pa.DataType]] = [
     ("record_id", STRING),
     ("step_index", INT64),
     ("step_time", TIMESTAMP),
+    # True when the step had a time that could not be read, so step_time is
+    # missing for a reason other than an absent value.
+    ("step_time_unreadable", BOOL),
     ("method", STRING),
     ("method_detail", STRING),
     ("succeeded", BOOL),

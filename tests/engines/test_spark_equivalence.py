@@ -174,6 +174,16 @@ def test_overlap_and_upn_only_identical(
             upn_only += 1
         elif record.get("userId") == bombed:
             upn_only += 1
+    # Step times that cannot be read, or lie far from their sign-in, date their
+    # prompts at the sign-in, and both engines count them.
+    bad_times = ["not a time", "2262-05-01T00:00:00Z", "2024-01-01T00:00:00Z"]
+    edited_steps = 0
+    for record in records:
+        for step in record.get("authenticationDetails") or []:
+            denied = "denied" in str(step.get("authenticationStepResultDetail"))
+            if denied and edited_steps < 3 * len(bad_times):
+                step["authenticationStepDateTime"] = bad_times[edited_steps % 3]
+                edited_steps += 1
     edited = tmp_path / "signin.ndjson"
     edited.write_text("".join(json.dumps(record) + "\n" for record in records))
     changed = dict(records[1], ipAddress="198.51.100.99")
@@ -200,6 +210,14 @@ def test_overlap_and_upn_only_identical(
     assert bombed in {f.target_user_id for f in result.findings}
     assert result.prompt_count == local_result.prompt_count
     assert result.upn_fallback_rows == local_result.upn_fallback_rows
+    assert edited_steps == 3 * len(bad_times)
+    assert local_result.denial_step_times_unreadable > 0
+    assert local_result.denial_step_times_replaced > 0
+    assert (
+        result.denial_step_times_unreadable == local_result.denial_step_times_unreadable
+    )
+    assert result.denial_step_times_replaced == local_result.denial_step_times_replaced
+    assert sum(report.denial_step_times_unreadable for report in local.files) > 0
 
 
 def _jsonl(findings: list[Any]) -> str:

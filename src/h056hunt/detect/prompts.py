@@ -75,6 +75,7 @@ PROMPT_COLUMNS = [
     "error_code",
     "from_step",
     "step_time_replaced",
+    "step_time_unreadable",
     "upn_fallback",
 ]
 
@@ -136,6 +137,34 @@ def extract_prompts(
     users = read[_is_user_signin(signin).to_numpy(bool)]
     ordered, _ = _extract_rows(users, steps, upn_index, users)
     return _prompt_columns(ordered)
+
+
+def denial_steps(steps: pd.DataFrame) -> np.ndarray:
+    """Return a mask of the steps that make a denial prompt when they join a
+    sign-in: a denial result text on a step that did not succeed."""
+    outcomes = _outcomes(steps["result_detail"])
+    succeeded = steps["succeeded"].astype("boolean").fillna(False)
+    mask: np.ndarray = (outcomes.isin(DENIALS) & ~succeeded).to_numpy(bool)
+    return mask
+
+
+def denial_step_time_counts(prompts: pd.DataFrame) -> tuple[int, int]:
+    """Count the denial prompts dated at their sign-in's time, because their step
+    time lay more than :data:`STEP_TIME_MAX_OFFSET` away or could not be read.
+
+    Only denials are counted, because the fast path decodes every sign-in that
+    can hold a denial but only some of the others, and both paths must give the
+    same counts.
+
+    Returns:
+        The replaced step times, then the unreadable ones.
+    """
+    if prompts.empty:
+        return 0, 0
+    denials = prompts["outcome"].isin(DENIALS).to_numpy(bool)
+    replaced = prompts["step_time_replaced"].to_numpy(bool)
+    unreadable = prompts["step_time_unreadable"].to_numpy(bool)
+    return int((denials & replaced).sum()), int((denials & unreadable).sum())
 
 
 def unjoined_step_requests(signin: pd.DataFrame, steps: pd.DataFrame) -> set[str]:
@@ -472,6 +501,7 @@ def _prompts_from_steps(
         "record_id",
         "step_index",
         "step_time",
+        "step_time_unreadable",
         "method",
         "result_detail",
         "outcome",
@@ -492,12 +522,15 @@ def _prompts_from_steps(
     if not found:
         return pd.DataFrame(), has_unmatched
     joined = pd.concat(found, ignore_index=True)
-    # NOTE: a step time that could not be parsed, or lies outside the years
-    # 1678 to 2261, is missing here as well. Its prompt takes the sign-in's time
-    # without the warning below, because the steps frame keeps no mark of it.
     offset = (joined["step_time"] - joined["event_time"]).abs()
     replaced = (offset > STEP_TIME_MAX_OFFSET).fillna(False).astype(bool)
     joined["step_time_replaced"] = replaced
+    # A step time that could not be parsed, or lies outside the times pandas
+    # can represent (1677-09-21 to 2262-04-11), is missing like an absent one. The
+    # loader marks it, so a finding can warn that its prompt took the sign-in's
+    # time.
+    unreadable = joined["step_time_unreadable"].astype("boolean").fillna(False)
+    joined["step_time_unreadable"] = unreadable.astype(bool)
     joined["prompt_time"] = (
         joined["step_time"].mask(replaced).fillna(joined["event_time"])
     )
@@ -544,6 +577,7 @@ def _prompts_from_status(users: pd.DataFrame) -> pd.DataFrame:
     found["detail"] = found["additional_details"].fillna(found["failure_reason"])
     found["from_step"] = False
     found["step_time_replaced"] = False
+    found["step_time_unreadable"] = False
     group = found["outcome"].map(lambda value: "denial" if value in DENIALS else value)
     found["dedupe_key"] = found["request_key"].astype(str) + "|" + group
     return found

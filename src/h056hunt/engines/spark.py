@@ -159,6 +159,12 @@ def _hunt(
         prompts,
         prompt_count=sum(int(row["prompt_count"]) for row in statistics),
         prompt_fallback_rows=sum(int(row["fallback_prompts"]) for row in statistics),
+        denial_step_times_replaced=sum(
+            int(row["denial_step_times_replaced"]) for row in statistics
+        ),
+        denial_step_times_unreadable=sum(
+            int(row["denial_step_times_unreadable"]) for row in statistics
+        ),
     )
     matches = rebuild_matches(rows, prompts, revocations)
 

@@ -36,7 +36,11 @@ from h056hunt.detect.identity import _normalised_upns, is_object_id, user_keys
 
 # _is_user_signin is the filter extract_prompts applies first; keying sign-ins with
 # the same function keeps each user's group equal to what extract_prompts sees.
-from h056hunt.detect.prompts import _is_user_signin, extract_prompts
+from h056hunt.detect.prompts import (
+    _is_user_signin,
+    denial_step_time_counts,
+    extract_prompts,
+)
 from h056hunt.detect.revocations import find_revocations
 from h056hunt.engines.spark_frames import (
     from_arrow,
@@ -75,6 +79,7 @@ PROMPT_STEP_COLUMNS = (
     "record_id",
     "step_index",
     "step_time",
+    "step_time_unreadable",
     "method",
     "result_detail",
     "succeeded",
@@ -106,6 +111,8 @@ MATCH_SCHEMA = pa.schema(
         pa.field("is_approval", pa.bool_()),
         pa.field("prompt_count", pa.int64()),
         pa.field("fallback_prompts", pa.int64()),
+        pa.field("denial_step_times_replaced", pa.int64()),
+        pa.field("denial_step_times_unreadable", pa.int64()),
     ]
 )
 
@@ -276,7 +283,8 @@ def detect_matches(
 
     Returns:
         One row per prompt of each match, plus one row per group with its prompt
-        count and UPN-keyed prompt count (``match_index`` is -1 there).
+        count, UPN-keyed prompt count and counts of denial step times replaced
+        and unreadable (``match_index`` is -1 there).
     """
     rows = keyed.count()
     groups = max(
@@ -316,8 +324,15 @@ def _detect_group(
         index,
     )
     fallback = int(prompts["upn_fallback"].sum()) if len(prompts) else 0
+    replaced, unreadable = denial_step_time_counts(prompts)
     rows: list[dict[str, Any]] = [
-        {"match_index": -1, "prompt_count": len(prompts), "fallback_prompts": fallback}
+        {
+            "match_index": -1,
+            "prompt_count": len(prompts),
+            "fallback_prompts": fallback,
+            "denial_step_times_replaced": replaced,
+            "denial_step_times_unreadable": unreadable,
+        }
     ]
     users = set(prompts["user_key"].astype(str))
     own = revocations[revocations["user_key"].isin(users)] if users else revocations

@@ -72,6 +72,7 @@ _REPORT_FIELDS: dict[str, Callable[[Any, str], Any]] = {
     "prefiltered": manifest_fields.counter,
     "time_ranges": manifest_fields.time_ranges,
     "step_rows": manifest_fields.count,
+    "denial_step_times_unreadable": manifest_fields.count,
     "converted_in": manifest_fields.optional_text,
     "given_to": manifest_fields.log_names,
 }

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from h056hunt import schema, timeranges
+from h056hunt.detect.prompts import denial_steps
 from h056hunt.heap import release_free_memory
 from h056hunt.loaders import copies
 from h056hunt.loaders.entra import AuditValuesSink
@@ -81,6 +82,9 @@ class FileReport:
     # h056hunt.timeranges.
     time_ranges: dict[str, np.ndarray] = field(default_factory=dict)
     step_rows: int = 0
+    # Denial steps whose time was present but could not be read. Other steps are
+    # not counted, because the fast path does not decode most of them.
+    denial_step_times_unreadable: int = 0
     # The convert folder, as the user gave it, whose manifest stored this report.
     converted_in: str | None = None
     # The input options that named this file, or the convert folder that contains
@@ -510,14 +514,25 @@ class FileSink(AuditValuesSink):
         if not len(self._steps):
             return schema.empty_frame(schema.STEP_SCHEMA)
         raw_times, values = self._steps.take()
-        times, _ = parse_time_column(
+        times, failures = parse_time_column(
             raw_times,
             path=self.path,
             column="authenticationStepDateTime",
             dayfirst=self._dayfirst,
         )
-        # A step whose time cannot be read keeps its row, with no time.
-        return self._steps.frame(values, pa.Array.from_pandas(times))
+        # A step whose time cannot be read keeps its row, with no time and a mark
+        # that distinguishes it from a step without a time.
+        unreadable = np.zeros(len(raw_times), dtype=bool)
+        unreadable[failures] = True
+        steps = self._steps.frame(
+            values,
+            pa.Array.from_pandas(times),
+            {"step_time_unreadable": pa.array(unreadable)},
+        )
+        if failures:
+            counted = denial_steps(steps) & unreadable
+            self.report.denial_step_times_unreadable += int(counted.sum())
+        return steps
 
 
 class _RowBuffer:
@@ -574,12 +589,24 @@ class _RowBuffer:
         self._raw_times = raw_times
         self._batches = [values]
 
-    def frame(self, values: pa.StructArray, times: pa.Array) -> pd.DataFrame:
+    def frame(
+        self,
+        values: pa.StructArray,
+        times: pa.Array,
+        derived: Mapping[str, pa.Array] | None = None,
+    ) -> pd.DataFrame:
         """Build the canonical frame from rows that :meth:`take` returned, and
-        their parsed times."""
+        their parsed times.
+
+        ``derived`` gives the values of fields that the rows leave null, such
+        as those computed while the times were parsed.
+        """
+        derived = derived or {}
         arrays = [
             times.cast(field.type)
             if field.name == self._time_field
+            else derived[field.name]
+            if field.name in derived
             else _fold_guids(values.field(field.name))
             if field.name in GUID_ID_COLUMNS
             else values.field(field.name)

@@ -14,7 +14,7 @@ from h056hunt.findings import Evidence, Finding, TimelineEvent
 from h056hunt.lazy_sequence import map_slices
 from h056hunt.render.text import format_time
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 _NAT_NANOSECONDS = np.iinfo(np.int64).min
 
@@ -121,6 +121,8 @@ def finding_record(finding: Finding, *, partial: bool = False) -> dict[str, Any]
         "user_agents": list(finding.user_agents),
         "other_revocation_ids": list(finding.extra.get("other_revocations", [])),
         "matched_by_upn": bool(finding.extra.get("upn_fallback", False)),
+        "step_times_replaced": int(finding.extra.get("step_times_replaced", 0)),
+        "step_times_unreadable": int(finding.extra.get("step_times_unreadable", 0)),
         "evidence": map_slices(finding.evidence, _evidence_records),
         "timeline": map_slices(finding.timeline, _timeline_records),
         "summary": finding.summary,

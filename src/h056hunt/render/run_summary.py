@@ -74,6 +74,8 @@ def run_record(context: RenderContext, tz: tzinfo | None = None) -> dict[str, An
             "prompts": result.prompt_count,
             "findings": len(result.findings),
             "records_matched_by_upn": result.upn_fallback_rows,
+            "denial_step_times_replaced": result.denial_step_times_replaced,
+            "denial_step_times_unreadable": result.denial_step_times_unreadable,
             "unmatched_revocation_activities": near_misses,
         },
         "coverage_warnings": list(result.coverage_warnings),
@@ -130,6 +132,7 @@ def _file_record(report: FileReport, tz: tzinfo | None) -> dict[str, Any]:
         "skipped": sum(report.skipped.values()),
         "skipped_by_reason": dict(sorted(report.skipped.items())),
         "prefiltered": sum(report.prefiltered.values()),
+        "denial_step_times_unreadable": report.denial_step_times_unreadable,
         "partial": report.partial,
         "error": report.error,
         "time_span": {

@@ -8,12 +8,19 @@ from datetime import tzinfo
 from rich.console import Console
 from rich.text import Text
 
+from h056hunt.detect.prompts import STEP_TIME_MAX_OFFSET
 from h056hunt.hunt import HuntResult
 from h056hunt.load import LoadedData
 from h056hunt.plurals import Counted
 from h056hunt.render.hanging import print_hanging
 from h056hunt.render.input_files import render_input_files
-from h056hunt.render.text import display_text, escape_unsafe, format_time, plain
+from h056hunt.render.text import (
+    display_text,
+    escape_unsafe,
+    format_duration,
+    format_time,
+    plain,
+)
 from h056hunt.suppress import counts_by_entry
 
 
@@ -60,6 +67,14 @@ def render_summary(
         print_hanging(console, f"skipped {count}: {escape_unsafe(reason)}")
     for path, reason in data.unreadable:
         print_hanging(console, f"not read: {plain(path)}: {escape_unsafe(reason)}")
+    for report in data.files:
+        if report.denial_step_times_unreadable:
+            print_hanging(
+                console,
+                f"{plain(report.shown_path)}: "
+                f"{Counted(report.denial_step_times_unreadable, 'denial step')} "
+                "with an authenticationStepDateTime that is not a valid timestamp",
+            )
     if data.conflicts:
         print_hanging(
             console,
@@ -95,6 +110,7 @@ def render_summary(
                 f"findings: {len(result.findings)}"
             )
         )
+        _print_step_time_counts(result, console)
         for activity in sorted(
             set(result.near_misses["activity"].dropna().astype(str))
         ):
@@ -120,3 +136,19 @@ def render_summary(
                 style="bold yellow",
             )
         )
+
+
+def _print_step_time_counts(result: HuntResult, console: Console) -> None:
+    """Print how many denial prompts took their sign-in's time in place of their
+    step's time, when any did."""
+    replaced = result.denial_step_times_replaced
+    unreadable = result.denial_step_times_unreadable
+    if not replaced and not unreadable:
+        return
+    print_hanging(
+        console,
+        f"denial prompts dated at their sign-in's time: {replaced} with a step "
+        f"time more than {format_duration(STEP_TIME_MAX_OFFSET)} away, "
+        f"{unreadable} with a step time that is not a valid timestamp",
+        style="yellow",
+    )
