@@ -215,3 +215,46 @@ def test_persistence_after_approval() -> None:
     assert context.escalate_to_critical
     assert [factor.name for factor in context.factors] == ["persistence_after_approval"]
     assert [event.record_id for event in context.events] == ["A1"]
+
+
+def test_persistence_fact_shows_duration() -> None:
+    prompts = pd.DataFrame(
+        {
+            "prompt_time": pd.Series([at(0.5), at(0.6)]),
+            "outcome": ["declined", "approved"],
+            "ip_address": pd.Series([None, None], dtype=TEXT),
+            "country": pd.Series([None, None], dtype=TEXT),
+        }
+    )
+    match = Match(
+        user_key="user",
+        revocation=revocation(),
+        prompts=prompts,
+        denials=prompts.iloc[:1],
+        approval=prompts.iloc[1],
+        peak_denials=1,
+    )
+    target_audit = audit((at(1.0), "User registered security info"))
+
+    context = user_context(match, prompts, signins(), target_audit, PARAMS)
+
+    assert [factor.fact for factor in context.factors] == [
+        "User registered security info within 1h after the approval"
+    ]
+
+
+def test_rate_spike_fact_shows_duration() -> None:
+    own = pd.DataFrame(
+        {"revocation_time": pd.Series([at(minutes / 60) for minutes in range(6)])}
+    )
+    audit_span = (at(-48), at(1))
+
+    factors = actor_context(
+        revocation(), signins(), audit(), own, audit_span, PARAMS, None
+    )
+    facts = {factor.name: factor.fact for factor in factors}
+
+    assert facts["revoker_rate_spike"] == (
+        "6 revocations by this actor within 1h of this one, "
+        "against about 0.1 per 1h over the data"
+    )

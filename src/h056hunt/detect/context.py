@@ -24,7 +24,7 @@ from h056hunt.detect.chains import DetectionParams, Match
 from h056hunt.detect.prompts import DENIALS
 from h056hunt.findings import ScoreFactor, TimelineEvent
 from h056hunt.plurals import Counted
-from h056hunt.render.text import format_time
+from h056hunt.render.text import format_duration, format_time
 from h056hunt.schema import columns_of
 
 POINTS_FIRST_DENIALS = 10
@@ -197,7 +197,8 @@ def _persistence(
         ScoreFactor(
             "persistence_after_approval",
             POINTS_PERSISTENCE,
-            f"{', '.join(names)} within {params.persistence_window} after the approval",
+            f"{', '.join(names)} within "
+            f"{format_duration(params.persistence_window)} after the approval",
         )
     )
     context.escalate_to_critical = True
@@ -381,6 +382,7 @@ def _actor_rate(
     if audit_span is None:
         return
     window = params.campaign_window
+    window_text = format_duration(window)
     window_start = (revoked_at - window).to_datetime64()
     window_end = (revoked_at + window).to_datetime64()
     nearby = int(((times >= window_start) & (times <= window_end)).sum())
@@ -394,8 +396,8 @@ def _actor_rate(
             ScoreFactor(
                 "revoker_rate_spike",
                 POINTS_REVOKER_RATE_SPIKE,
-                f"{nearby} revocations by this actor within {window} of this one, "
-                f"against about {usual:.1f} per {window} over the data",
+                f"{nearby} revocations by this actor within {window_text} of this "
+                f"one, against about {usual:.1f} per {window_text} over the data",
             )
         )
 
