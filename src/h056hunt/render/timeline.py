@@ -1,7 +1,8 @@
 """Timeline events as the reports show them: labels, prompt outcomes and sources.
 
 A finding's timeline contains the revocation, any sign-in rejected because its refresh
-token was revoked, and every MFA prompt of the burst. A prompt's event kind is
+token was revoked, every MFA prompt of the burst, and any security-info or device
+registration soon after the approval (kind ``persistence``). A prompt's event kind is
 ``prompt_<outcome>``, except that an approved prompt is ``approval``.
 """
 
