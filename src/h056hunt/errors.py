@@ -7,6 +7,14 @@ what to do next. The CLI maps each class to an exit code; library code only rais
 from __future__ import annotations
 
 
+class ProgramText(str):
+    """Message text that h056hunt wrote, with any quoted value escaped by repr().
+
+    As a log argument it gets only its unsafe characters escaped, like the
+    message template, so the backslashes that repr() wrote are not doubled.
+    """
+
+
 class H056Error(Exception):
     """Base class of every error that h056hunt raises on purpose."""
 

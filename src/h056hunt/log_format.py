@@ -14,7 +14,7 @@ import numbers
 import sys
 from typing import Any
 
-from h056hunt.errors import H056Error
+from h056hunt.errors import H056Error, ProgramText
 from h056hunt.render.text import cut, escape_unsafe, plain
 
 LOGGER_NAME = "h056hunt"
@@ -55,6 +55,8 @@ def _safe_message(record: logging.LogRecord) -> str:
 
 
 def _safe_argument(value: object) -> object:
+    if isinstance(value, ProgramText):
+        return escape_unsafe(value)
     if isinstance(value, H056Error):
         text = escape_unsafe(value.message)
         if value.hint:

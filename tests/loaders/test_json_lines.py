@@ -278,3 +278,19 @@ def test_cut_gzip_counts_rest_as_skipped(tmp_path: Path) -> None:
     warning = next(line for line in result.stderr.splitlines() if "WARNING" in line)
     assert warning.endswith("records read before it")
     assert "  hint: re-download or re-compress the file" in result.stderr
+
+
+@pytest.mark.parametrize("path_option", PATHS, ids=["fast path", "plain path"])
+def test_broken_line_warning_quotes_once(
+    tmp_path: Path, path_option: list[str]
+) -> None:
+    # The fault message quotes the byte order mark with repr(), as the strict
+    # error does, so the warning must not double its backslash.
+    export = tmp_path / "signin.ndjson"
+    write_lines(export, [good(1), with_byte_order_mark(2)])
+
+    result = run_hunt(export, *path_option)
+
+    assert result.exit_code == 0, result.stderr
+    assert "found '\\ufeff'; kept the complete records" in result.stderr
+    assert "'\\\\ufeff'" not in result.stderr

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
-from h056hunt.errors import InputError
+from h056hunt.errors import InputError, ProgramText
 from h056hunt.loaders.jsonstream import iter_json_records
 from h056hunt.loaders.oversized import reject_oversized
 from h056hunt.streams import TextLine
@@ -392,7 +392,7 @@ class _LineReader:
             logger.warning(
                 "%s, %s; kept the complete records and resumed on the next line",
                 self.sink.path,
-                description,
+                ProgramText(description),
             )
         self.sink.skip(SKIP_REASON, line=line, record=None)
 
