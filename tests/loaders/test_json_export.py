@@ -11,6 +11,7 @@ import pytest
 from h056hunt.errors import InputError
 from h056hunt.loaders.json_export import load_json_text
 from h056hunt.loaders.sink import FileFrames, FileSink
+from h056hunt.log_format import SafeFormatter
 
 DENIED = "MFA denied; user declined the authentication"
 ADMIN = {"user": {"id": "u-admin", "userPrincipalName": "admin@contoso.example"}}
@@ -377,3 +378,19 @@ def test_bad_time_warns_with_line(caplog: pytest.LogCaptureFixture) -> None:
 
     assert "export.json, line 2" in caplog.text
     assert "invalid timestamp" in caplog.text
+
+
+def test_broken_fragment_warning_quotes_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The fault message quotes the byte order mark with repr(), as the strict
+    # error does, so the formatted warning must not double its backslash.
+    signin = {"id": "S1", "createdDateTime": "2025-01-02T03:04:05Z", "userId": "u1"}
+    page = "[\n" + json.dumps(signin, indent=1) + "\n]\n"
+    load(page + "\ufeff" + page, strict=False)
+
+    formatter = SafeFormatter("%(message)s")
+    warnings = [formatter.format(r) for r in caplog.records if r.levelname == "WARNING"]
+
+    assert any("found '\\ufeff' (1 complete record" in text for text in warnings)
+    assert not any("'\\\\ufeff'" in text for text in warnings)

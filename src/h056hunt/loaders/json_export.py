@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from h056hunt.errors import InputError
+from h056hunt.errors import InputError, ProgramText
 from h056hunt.loaders import entra, json_lines, ual
 from h056hunt.loaders.fields import first_text, integer, lower_keys
 from h056hunt.loaders.jsondocument import DocumentReader
@@ -270,7 +270,7 @@ def _mark_partial(sink: FileSink, error: InputError, line_offset: int) -> None:
         sink.path,
         line,
         error.column,
-        error.message.split(": ", 1)[-1],
+        ProgramText(error.message.split(": ", 1)[-1]),
     )
     sink.report.partial = True
     sink.report.error = (
