@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from h056hunt.errors import InputError, UsageError
+from h056hunt.plurals import Counted
 
 logger = logging.getLogger(__name__)
 
@@ -292,7 +293,8 @@ def _gunzip(handle: BinaryIO, display: str, limit: int) -> bytes:
                 if total > limit:
                     raise InputError(
                         display,
-                        f"gzip content expands past the limit of {limit} bytes",
+                        "gzip content expands past the limit of "
+                        f"{Counted(limit, 'byte')}",
                         reason="decompression_limit",
                         hint="raise --max-decompressed-size if the file is trusted",
                     )

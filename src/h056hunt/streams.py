@@ -20,6 +20,7 @@ from typing import Any
 
 from h056hunt.decoding import iter_text_chunks
 from h056hunt.errors import InputError
+from h056hunt.plurals import Counted
 from h056hunt.sources import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     GZIP_MAGIC,
@@ -145,7 +146,8 @@ class _GuardedStream:
             if self._total > self._limit:
                 raise InputError(
                     self._display,
-                    f"gzip content expands past the limit of {self._limit} bytes",
+                    "gzip content expands past the limit of "
+                    f"{Counted(self._limit, 'byte')}",
                     reason="decompression_limit",
                     hint="raise --max-decompressed-size if the file is trusted",
                 )

@@ -1036,3 +1036,21 @@ def test_misfiled_dot_slash_file_short_advice(
     assert len(warnings) == 1
     assert "signin-00.json was given as audit data but contains only" in warnings[0]
     assert "(pass it with --signin next time)" in warnings[0]
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "plain"])
+def test_limit_of_one_is_singular(tmp_path: Path, fast: bool) -> None:
+    path = tmp_path / "signin.json"
+    path.write_text(
+        ndjson(denied_signin("S1"), denied_signin("S2", 2)), encoding="utf-8"
+    )
+    plain = [] if fast else ["--no-fast-path"]
+
+    record = hunt("--signin", str(path), "--max-record-size", "1", *plain)
+    packed = tmp_path / "signin.json.gz"
+    packed.write_bytes(gzip.compress(path.read_bytes()))
+    expanded = hunt("--signin", str(packed), "--max-decompressed-size", "1", *plain)
+
+    assert record.exit_code == expanded.exit_code == 2
+    assert "larger than the limit of 1 byte " in record.stderr
+    assert "expands past the limit of 1 byte\n" in expanded.stderr

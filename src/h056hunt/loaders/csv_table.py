@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from h056hunt.loaders import fields
+from h056hunt.plurals import Counted
 from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES, TextLine
 
 if TYPE_CHECKING:
@@ -177,8 +178,8 @@ def read_rows(
             except _RowTooLarge as too_large:
                 yield CsvFault(
                     line=feed.row_start,
-                    message=f"the row is larger than the limit of {max_row_bytes} "
-                    "bytes",
+                    message="the row is larger than the limit of "
+                    f"{Counted(max_row_bytes, 'byte')}",
                     size=too_large.size,
                     limit=max_row_bytes,
                 )

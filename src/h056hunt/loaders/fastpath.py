@@ -63,6 +63,7 @@ from h056hunt.loaders.scan_decode import (
 )
 from h056hunt.loaders.scan_decode import Unsupported as Unsupported
 from h056hunt.loaders.spill import PairFile
+from h056hunt.plurals import Counted
 from h056hunt.sources import GZIP_MAGIC
 
 if TYPE_CHECKING:
@@ -2009,7 +2010,10 @@ def check_unchanged(path: Path, was: FileIdentity | None) -> None:
     if now.inode != was.inode:
         raise FileChanged("it was replaced by another file")
     if now.size != was.size:
-        raise FileChanged(f"its size went from {was.size} to {now.size} bytes")
+        raise FileChanged(
+            f"its size went from {Counted(was.size, 'byte')} to "
+            f"{Counted(now.size, 'byte')}"
+        )
     if now.mtime_ns != was.mtime_ns:
         raise FileChanged("its modification time changed")
 

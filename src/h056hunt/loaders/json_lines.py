@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 from h056hunt.errors import InputError, ProgramText
 from h056hunt.loaders.jsonstream import iter_json_records
 from h056hunt.loaders.oversized import reject_oversized
+from h056hunt.plurals import Counted
 from h056hunt.streams import TextLine
 
 if TYPE_CHECKING:
@@ -376,7 +377,7 @@ class _LineReader:
         self._count_fragment(
             self.pending[resume - 1].number,
             f"lines {first} to {last} do not end a JSON value within the limit of "
-            f"{self.limit} bytes",
+            f"{Counted(self.limit, 'byte')}",
         )
         rest = self.pending[resume:]
         self._clear()

@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from h056hunt.errors import InputError
+from h056hunt.plurals import Counted
 
 if TYPE_CHECKING:
     from h056hunt.loaders.sink import FileSink
@@ -44,7 +45,11 @@ def reject_oversized(
     Raises:
         InputError: strict mode (reason ``record_too_large``).
     """
-    message = f"a record of {size} {unit} is larger than the limit of {limit} {unit}"
+    noun = unit.removesuffix("s")
+    message = (
+        f"a record of {Counted(size, noun)} is larger than the limit of "
+        f"{Counted(limit, noun)}"
+    )
     if strict:
         raise InputError(
             sink.path,
