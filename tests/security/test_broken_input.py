@@ -1054,3 +1054,23 @@ def test_limit_of_one_is_singular(tmp_path: Path, fast: bool) -> None:
     assert record.exit_code == expanded.exit_code == 2
     assert "larger than the limit of 1 byte " in record.stderr
     assert "expands past the limit of 1 byte\n" in expanded.stderr
+
+
+@pytest.mark.parametrize("shape", ["ndjson", "page"])
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "plain"])
+def test_overlong_number_named_plainly(tmp_path: Path, shape: str, fast: bool) -> None:
+    records = [denied_signin("S1"), denied_signin("S2", 2)]
+    text = ndjson(*records) if shape == "ndjson" else json.dumps({"value": records})
+    # One more digit than int() converts by default.
+    path = tmp_path / "signin.json"
+    path.write_text(
+        text.replace('"errorCode": 500121', '"errorCode": ' + "9" * 4301, 1)
+    )
+    plain = [] if fast else ["--no-fast-path"]
+
+    result = hunt("--signin", str(path), *plain)
+
+    assert result.exit_code == 2, result.stderr
+    assert "signin.json, line 1, column" in result.stderr
+    assert "an integer of more than 4,300 digits" in result.stderr
+    assert "set_int_max_str_digits" not in result.stderr

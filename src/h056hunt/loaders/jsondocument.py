@@ -25,7 +25,12 @@ from typing import Any
 from h056hunt.errors import InputError
 from h056hunt.loaders.fields import JSON_DECODER
 from h056hunt.loaders.jsonextent import CONTAINER, ExtentScan, value_kind
-from h056hunt.loaders.jsonstream import ENVELOPE_KEYS, JsonRecord, OversizedRecord
+from h056hunt.loaders.jsonstream import (
+    ENVELOPE_KEYS,
+    JsonRecord,
+    OversizedRecord,
+    number_fault,
+)
 from h056hunt.loaders.jsonwindow import TextWindow
 
 _WHITESPACE_RUN = re.compile(r"[ \t\r\n]*")
@@ -204,8 +209,7 @@ class DocumentReader:
                 start, "JSON nested too deeply to read", "nesting_too_deep"
             ) from error
         except ValueError as error:
-            # int() rejects numbers of more than 4,300 digits (sys.int_info).
-            raise self._error(start, f"invalid number: {error}") from error
+            raise self._error(start, number_fault()) from error
         self.position = window.base + end
         return value
 

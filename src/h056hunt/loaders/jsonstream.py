@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,22 @@ from h056hunt.loaders.fields import JSON_DECODER
 ENVELOPE_KEYS = ("value", "records")
 _WHITESPACE = " \t\r\n"
 _DECODER = JSON_DECODER
+
+
+def number_fault() -> str:
+    """Describe the one ValueError that raw_decode raises outside JSONDecodeError.
+
+    int() refuses a number of more digits than sys.get_int_max_str_digits() allows
+    (4,300 unless the interpreter is set otherwise). Python's own message tells the
+    reader to call a function, which a user of this tool cannot.
+    """
+    return (
+        "invalid number: an integer of more than "
+        f"{sys.get_int_max_str_digits():,} digits, longer than any field of an "
+        "Entra export holds"
+    )
+
+
 # A complete string, a lone quote (a string that does not end in the scanned range),
 # or a bracket. An escape may be followed by a line break: the decoder rejects it,
 # but the string still ends at its closing quote.
@@ -115,10 +132,7 @@ class _Cursor:
                 start, "JSON nested too deeply to read", "nesting_too_deep"
             ) from error
         except ValueError as error:
-            # int() refuses numbers of more than 4,300 digits (sys.int_info).
-            raise self.error(
-                start, f"invalid number: {error}", "invalid_json"
-            ) from error
+            raise self.error(start, number_fault(), "invalid_json") from error
         self.position = end
         return value, start
 
