@@ -59,6 +59,15 @@ def audit_frame(*rows: dict[str, Any]) -> pd.DataFrame:
         ),
         ("  Revoke   user\tsessions  ", "revoke user sessions"),
         ("Revoke the sign-in sessions", "revoke sign in sessions"),
+        # Fullwidth letters and a fullwidth space, as East Asian tools write them.
+        (
+            "\uff32\uff45\uff56\uff4f\uff4b\uff45\u3000user sessions",
+            "revoke user sessions",
+        ),
+        # MATHEMATICAL BOLD CAPITAL R, which NFKC turns into "R" and casefold into "r".
+        ("\U0001d411evoke user sessions", "revoke user sessions"),
+        # CYRILLIC SMALL LETTER IE for the "e": a look-alike that NFKC keeps.
+        ("R\u0435voke user sessions", "r voke user sessions"),
     ],
 )
 def test_normalise_activity(name: str, expected: str) -> None:
@@ -76,6 +85,8 @@ def test_normalise_activity(name: str, expected: str) -> None:
         "Invalidate all refresh tokens for the user",
         "Revoke user sessions",
         "revoke  sign-in sessions",
+        "\uff35\uff50\uff44\uff41\uff54\uff45 StsRefreshTokenValidFrom Timestamp",
+        "\uff35\uff30\uff24\uff21\uff34\uff25 StsRefreshTokenValidFrom Timestamp",
     ],
 )
 def test_name_variants_recognised(activity: str) -> None:
@@ -125,6 +136,28 @@ def test_paired_row_alone_is_revocation() -> None:
     revocations, _ = find_revocations(audit)
 
     assert len(revocations) == 1
+
+
+def test_paired_row_fullwidth_property() -> None:
+    audit = audit_frame(
+        {
+            "activity": "\uff35\uff50\uff44\uff41\uff54\uff45 user",
+            "included_updated_properties": "\uff33tsRefreshTokensValidFrom",
+        }
+    )
+
+    revocations, _ = find_revocations(audit)
+
+    assert len(revocations) == 1
+
+
+def test_look_alike_letter_not_revocation() -> None:
+    audit = audit_frame({"activity": "R\u0435voke user sessions"})
+
+    revocations, near_misses = find_revocations(audit)
+
+    assert revocations.empty
+    assert near_misses.empty
 
 
 def test_update_user_other_properties_ignored() -> None:

@@ -282,3 +282,28 @@ def _without_files(finding: dict[str, Any]) -> dict[str, Any]:
         for item in finding["evidence"]
     ]
     return stripped
+
+
+def test_fullwidth_activity_identical(spark: Any, tmp_path: Path) -> None:
+    # "Update" in fullwidth letters: both engines fold it to the listed name.
+    if not list(SAMPLE_LOGS.glob("*.json")):
+        pytest.skip(f"{SAMPLE_LOGS}/*.json is missing: the sample exports are absent")
+    listed = '"activityDisplayName":"Update StsRefreshTokenValidFrom'
+    fullwidth = listed.replace("Update", "\uff35\uff50\uff44\uff41\uff54\uff45")
+    original = SAMPLE_LOGS / "audit.json"
+    edited = tmp_path / "audit.json"
+    edited.write_text(original.read_text().replace(listed, fullwidth))
+    signin = str(SAMPLE_LOGS / "signin.json")
+    before = _hunt("--audit", str(original), "--signin", signin)
+    local = _hunt("--audit", str(edited), "--signin", signin)
+    on_spark = _hunt("--audit", str(edited), "--signin", signin, *SPARK_ARGS)
+
+    assert fullwidth in edited.read_text()
+    assert on_spark == local
+    assert _chain_count(local) == _chain_count(before)
+    assert _chain_count(before) > 0
+
+
+def _chain_count(jsonl: str) -> int:
+    findings = [json.loads(line) for line in jsonl.splitlines()]
+    return sum(f["finding_type"] == "revocation_chain" for f in findings)

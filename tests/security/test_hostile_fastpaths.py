@@ -356,6 +356,20 @@ KELVIN_REVOCATION = "Revo\u212ae user sessions"
 # "refresh" with U+017F LATIN SMALL LETTER LONG S for the s, which only
 # str.casefold() turns into the ASCII letter.
 LONG_S_REVOCATION = "Update StsRefre\u017fhTokenValidFrom Timestamp"
+# "Update" in fullwidth letters, which NFKC turns into ASCII letters, as an East Asian
+# spreadsheet or input method may write it.
+FULLWIDTH_REVOCATION = (
+    "\uff35\uff50\uff44\uff41\uff54\uff45 StsRefreshTokenValidFrom Timestamp"
+)
+# "user" in MATHEMATICAL BOLD SMALL letters, four UTF-8 bytes each, which NFKC turns
+# into ASCII letters.
+BOLD_REVOCATION = "Revoke \U0001d42e\U0001d42c\U0001d41e\U0001d42b sessions"
+FOLDED_REVOCATIONS = [
+    KELVIN_REVOCATION,
+    LONG_S_REVOCATION,
+    FULLWIDTH_REVOCATION,
+    BOLD_REVOCATION,
+]
 TARGET_ID = "5f0c4a9e-2b7d-4e61-9a3c-0d8e7f6a5b4c"
 ADMIN_ID = "a1b2c3d4-0000-4000-8000-00000000ad01"
 
@@ -416,23 +430,27 @@ def assert_same_findings(audit: Path, signin: Path) -> None:
     assert fast.stdout == plain.stdout
 
 
-def test_casefolded_activity_in_crlf_lines(tmp_path: Path) -> None:
+@pytest.mark.parametrize("activity", FOLDED_REVOCATIONS)
+def test_casefolded_activity_in_crlf_lines(tmp_path: Path, activity: str) -> None:
     # CRLF line ends send the scanner down its line-by-line branch, the one that
     # checks the words of activity names.
+    revocation = graph_revocation()
+    revocation["activityDisplayName"] = activity
     audit = tmp_path / "audit.json"
-    line = json.dumps(graph_revocation(), separators=(",", ":"), ensure_ascii=False)
+    line = json.dumps(revocation, separators=(",", ":"), ensure_ascii=False)
     audit.write_bytes(line.encode() + b"\r\n")
     signin = tmp_path / "signins.json"
     signin.write_text(denial_lines(), encoding="utf-8")
     assert_same_findings(audit, signin)
 
 
-def test_casefolded_activity_in_lf_lines(tmp_path: Path) -> None:
+@pytest.mark.parametrize("activity", FOLDED_REVOCATIONS)
+def test_casefolded_activity_in_lf_lines(tmp_path: Path, activity: str) -> None:
     # LF line ends take the scanner's array branch. It searches a lower-cased copy
     # of the chunk, where U+017F LATIN SMALL LETTER LONG S hides "refresh", and
     # checks each non-ASCII line on its own.
     revocation = graph_revocation()
-    revocation["activityDisplayName"] = LONG_S_REVOCATION
+    revocation["activityDisplayName"] = activity
     other = graph_revocation()
     other["id"] = "Directory_other_1"
     other["activityDisplayName"] = "Update user"
@@ -448,7 +466,7 @@ def test_casefolded_activity_in_lf_lines(tmp_path: Path) -> None:
     assert_same_findings(audit, signin)
 
 
-@pytest.mark.parametrize("activity", [KELVIN_REVOCATION, LONG_S_REVOCATION])
+@pytest.mark.parametrize("activity", FOLDED_REVOCATIONS)
 def test_casefolded_activity_in_portal_csv(tmp_path: Path, activity: str) -> None:
     shapes = tmp_path / "shapes"
     simulated = run_cli(

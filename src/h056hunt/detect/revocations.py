@@ -12,6 +12,7 @@ one.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
@@ -23,6 +24,7 @@ import pyarrow.compute as pc
 from h056hunt.activities import (
     DEFAULT_REVOCATION_ACTIVITIES,
     NEAR_MISS_WORDS,
+    fold_text,
     normalise_activity,
 )
 from h056hunt.detect.identity import user_keys
@@ -96,17 +98,25 @@ def find_revocations(
         .isin(["success", "succeeded", "0", "true"])
         .to_numpy(dtype=bool)
     )
-    properties = (
+    paired_update = update_user & _updates_sts_property_only(
         audit["included_updated_properties"]
-        .fillna("")
-        .astype(str)
-        .str.replace(r"\W", "", regex=True)
-        .str.casefold()
     )
-    paired_update = update_user & properties.eq(STS_PROPERTY).to_numpy(dtype=bool)
     near_miss = ~listed & ~paired_update & looks_like
     rows = np.flatnonzero((listed | paired_update) & succeeded)
     return _merge_pairs(audit, rows, listed[rows], upn_index), audit[near_miss]
+
+
+def _updates_sts_property_only(properties: pd.Series) -> np.ndarray:
+    """Tell for each row whether its only updated property is
+    ``StsRefreshTokensValidFrom``, compared like activity names are, with case,
+    compatibility forms and punctuation ignored."""
+    codes, values = pd.factorize(properties)
+    folded = [re.sub(r"\W", "", fold_text(str(value))) for value in values]
+    matches: np.ndarray = np.array(
+        [value == STS_PROPERTY for value in folded] + [False]
+    )
+    found: np.ndarray = matches[codes]
+    return found
 
 
 def _looks_like_revocation(normalised: str) -> bool:

@@ -541,7 +541,7 @@ def _rows_naming_activity(
     kept = []
     with path.open("rb") as raw:
         for row in rows.tolist():
-            lowered = prefilter.fold_case(read_row(raw, starts, row))
+            lowered = prefilter.fold_activity_line(read_row(raw, starts, row))
             if b"\\u" in lowered or any(
                 all(word in lowered for word in group) for group in spec.word_groups
             ):

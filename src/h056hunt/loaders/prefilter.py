@@ -46,6 +46,7 @@ from h056hunt.activities import (
     NEAR_MISS_WORDS,
     PERSISTENCE_ACTIVITIES,
     ROLE_GRANT_ACTIVITIES,
+    fold_text,
     normalise_activity,
 )
 from h056hunt.loaders.entra import SIGNIN_EVENT_TYPE_BY_SOURCE, id_unless_nil
@@ -123,25 +124,112 @@ _GRAPH_PREFIX = np.frombuffer(b'{"id":"', dtype=np.uint8)
 _UNKNOWN_WINDOW = np.frombuffer(b"?" * USER_WINDOW, dtype=np.uint8)
 # Maps A-Z to a-z and every other byte to itself.
 ASCII_LOWER = bytes(range(256)).lower()
-# The non-ASCII characters whose str.casefold() contains ASCII characters, such as
-# U+212A KELVIN SIGN (k) and U+FB06 LATIN SMALL LIGATURE ST (st). Only these can turn
-# a non-ASCII activity name into listed words. A test recomputes the set.
-ASCII_FOLDING_CHARACTERS = (
-    "\u00df\u0130\u0149\u017f\u01f0\u1e96\u1e97\u1e98\u1e99\u1e9a\u1e9e\u212a"
-    "\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06"
+# Inclusive code point ranges of the non-ASCII characters that fold to ASCII. Their
+# str.casefold() contains ASCII characters, as U+212A KELVIN SIGN (k) does, or their
+# activities.fold_text() contains ASCII letters or digits, as the fullwidth U+FF35 (u)
+# and U+1D42E MATHEMATICAL BOLD SMALL U (u) do. Only these can turn a non-ASCII
+# activity name or UPN into listed words. The ranges were computed with Unicode 14.0
+# (Python 3.11), and a test checks that they cover the running Python's version.
+ASCII_FOLDING_RANGES = (
+    (0xAA, 0xAA),
+    (0xB2, 0xB3),
+    (0xB9, 0xBA),
+    (0xBC, 0xBE),
+    (0xDF, 0xDF),
+    (0x130, 0x130),
+    (0x132, 0x133),
+    (0x13F, 0x140),
+    (0x149, 0x149),
+    (0x17F, 0x17F),
+    (0x1C4, 0x1CC),
+    (0x1F0, 0x1F3),
+    (0x2B0, 0x2B0),
+    (0x2B2, 0x2B3),
+    (0x2B7, 0x2B8),
+    (0x2E1, 0x2E3),
+    (0x1D2C, 0x1D2C),
+    (0x1D2E, 0x1D2E),
+    (0x1D30, 0x1D31),
+    (0x1D33, 0x1D3A),
+    (0x1D3C, 0x1D3C),
+    (0x1D3E, 0x1D43),
+    (0x1D47, 0x1D49),
+    (0x1D4D, 0x1D4D),
+    (0x1D4F, 0x1D50),
+    (0x1D52, 0x1D52),
+    (0x1D56, 0x1D58),
+    (0x1D5B, 0x1D5B),
+    (0x1D62, 0x1D65),
+    (0x1D9C, 0x1D9C),
+    (0x1DA0, 0x1DA0),
+    (0x1DBB, 0x1DBB),
+    (0x1E96, 0x1E9A),
+    (0x1E9E, 0x1E9E),
+    (0x2070, 0x2071),
+    (0x2074, 0x2079),
+    (0x207F, 0x2089),
+    (0x2090, 0x2093),
+    (0x2095, 0x209C),
+    (0x20A8, 0x20A8),
+    (0x2100, 0x2103),
+    (0x2105, 0x2106),
+    (0x2109, 0x210E),
+    (0x2110, 0x2113),
+    (0x2115, 0x2116),
+    (0x2119, 0x211D),
+    (0x2120, 0x2122),
+    (0x2124, 0x2124),
+    (0x2128, 0x2128),
+    (0x212A, 0x212A),
+    (0x212C, 0x212D),
+    (0x212F, 0x2131),
+    (0x2133, 0x2134),
+    (0x2139, 0x2139),
+    (0x213B, 0x213B),
+    (0x2145, 0x2149),
+    (0x2150, 0x217F),
+    (0x2189, 0x2189),
+    (0x2460, 0x24EA),
+    (0x2C7C, 0x2C7D),
+    (0x3250, 0x325F),
+    (0x32B1, 0x32CF),
+    (0x3358, 0x337A),
+    (0x3380, 0x33FF),
+    (0xA7F2, 0xA7F4),
+    (0xFB00, 0xFB06),
+    (0xFF10, 0xFF19),
+    (0xFF21, 0xFF3A),
+    (0xFF41, 0xFF5A),
+    (0x107A5, 0x107A5),
+    (0x1D400, 0x1D454),
+    (0x1D456, 0x1D49C),
+    (0x1D49E, 0x1D49F),
+    (0x1D4A2, 0x1D4A2),
+    (0x1D4A5, 0x1D4A6),
+    (0x1D4A9, 0x1D4AC),
+    (0x1D4AE, 0x1D4B9),
+    (0x1D4BB, 0x1D4BB),
+    (0x1D4BD, 0x1D4C3),
+    (0x1D4C5, 0x1D505),
+    (0x1D507, 0x1D50A),
+    (0x1D50D, 0x1D514),
+    (0x1D516, 0x1D51C),
+    (0x1D51E, 0x1D539),
+    (0x1D53B, 0x1D53E),
+    (0x1D540, 0x1D544),
+    (0x1D546, 0x1D546),
+    (0x1D54A, 0x1D550),
+    (0x1D552, 0x1D6A3),
+    (0x1D7CE, 0x1D7FF),
+    (0x1F100, 0x1F10A),
+    (0x1F110, 0x1F12E),
+    (0x1F130, 0x1F14F),
+    (0x1F16A, 0x1F16C),
+    (0x1F190, 0x1F190),
+    (0x1FBF0, 0x1FBF9),
 )
-# Their UTF-8 forms, two or three bytes long, as big-endian integers.
-_FOLDING_CODES = {
-    width: np.array(
-        sorted(
-            int.from_bytes(character.encode(), "big")
-            for character in ASCII_FOLDING_CHARACTERS
-            if len(character.encode()) == width
-        ),
-        dtype=np.uint32,
-    )
-    for width in (2, 3)
-}
+_FOLDING_FIRST = np.array([first for first, _ in ASCII_FOLDING_RANGES], dtype=np.int64)
+_FOLDING_LAST = np.array([last for _, last in ASCII_FOLDING_RANGES], dtype=np.int64)
 # Graph writes userId within a few hundred bytes after createdDateTime.
 # NOTE: only the first userId key in that span is read; Graph sign-ins have one.
 USER_KEY_SPAN = 1024
@@ -872,9 +960,9 @@ class LineScanner:
 
         The chunk is lower-cased once through a byte table and searched with exact
         needles. For an audit spec's 13 needles that took 7 ms per 8 MiB on the
-        benchmark machine, against 21 ms for the Unicode-aware uncased search. A
-        few non-ASCII characters fold to ASCII letters that the table does not
-        produce (:data:`ASCII_FOLDING_CHARACTERS`), so each line with one of them
+        benchmark machine, against 21 ms for the Unicode-aware uncased search. Some
+        non-ASCII characters fold to ASCII letters that the table does not produce
+        (:data:`ASCII_FOLDING_RANGES`), so each line with one of them
         is checked with :meth:`_names_activity` and gives a hit at its start when
         it names an activity.
         """
@@ -912,7 +1000,7 @@ class LineScanner:
 
     def _names_activity(self, line: bytes | bytearray | memoryview) -> bool:
         """Tell whether a line holds an escape or every word of one activity name."""
-        lowered = fold_case(bytes(line))
+        lowered = fold_activity_line(bytes(line))
         if b"\\u" in lowered:
             return True
         # Each group contains a word that contains one of the needles, so a line
@@ -1262,22 +1350,35 @@ def _invalid_utf8_lines(
 
 
 def ascii_folding_positions(data: np.ndarray) -> np.ndarray:
-    """Return the positions of the characters of :data:`ASCII_FOLDING_CHARACTERS`
-    in ``data``, UTF-8 bytes.
+    """Return the positions of the characters of :data:`ASCII_FOLDING_RANGES` in
+    ``data``, UTF-8 bytes.
 
     Only lead bytes of multi-byte characters are looked at, so text with many
-    other non-ASCII characters costs a few array operations per chunk.
+    other non-ASCII characters costs a few array operations per chunk. A lead byte
+    whose character runs past the end of ``data`` is not a position.
     """
     leads = np.flatnonzero(data >= 0xC0)
     if not len(leads):
         return leads
-    last = len(data) - 1
-    first = data[leads].astype(np.uint32)
-    second = data[np.minimum(leads + 1, last)].astype(np.uint32)
-    third = data[np.minimum(leads + 2, last)].astype(np.uint32)
-    two = (first << 8) | second
-    three = (two << 8) | third
-    found = np.isin(two, _FOLDING_CODES[2]) | np.isin(three, _FOLDING_CODES[3])
+    # Continuation bytes past the end read as 0x80, which adds no bits.
+    padded = np.concatenate((data, np.full(3, 0x80, dtype=np.uint8)))
+    first = padded[leads].astype(np.int64)
+    second = padded[leads + 1].astype(np.int64) & 0x3F
+    third = padded[leads + 2].astype(np.int64) & 0x3F
+    fourth = padded[leads + 3].astype(np.int64) & 0x3F
+    width = np.where(first < 0xE0, 2, np.where(first < 0xF0, 3, 4))
+    code = np.where(
+        width == 2,
+        ((first & 0x1F) << 6) | second,
+        np.where(
+            width == 3,
+            ((first & 0x0F) << 12) | (second << 6) | third,
+            ((first & 0x07) << 18) | (second << 12) | (third << 6) | fourth,
+        ),
+    )
+    index = np.searchsorted(_FOLDING_FIRST, code, side="right") - 1
+    found = (index >= 0) & (code <= _FOLDING_LAST[np.maximum(index, 0)])
+    found &= leads + width <= len(data)
     return leads[found]
 
 
@@ -1292,6 +1393,18 @@ def fold_case(line: bytes) -> bytes:
     if line.isascii():
         return line.lower()
     return line.decode("utf-8", "replace").casefold().encode("utf-8")
+
+
+def fold_activity_line(line: bytes) -> bytes:
+    """Fold a raw audit line as :func:`~h056hunt.activities.normalise_activity`
+    folds activity names, so the words of a listed name can be searched in it.
+
+    Besides what :func:`fold_case` folds, NFKC turns compatibility forms such as
+    fullwidth letters into ASCII letters.
+    """
+    if line.isascii():
+        return line.lower()
+    return fold_text(line.decode("utf-8", "replace")).encode("utf-8")
 
 
 def user_hashes(windows: bytes) -> tuple[np.ndarray, np.ndarray]:
