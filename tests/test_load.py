@@ -101,6 +101,7 @@ def test_duplicates_across_files_counted_once(tmp_path: Path) -> None:
 
     assert list(data.signin["record_id"]) == ["S1", "S2", "S3"]
     assert sum(report.duplicates for report in data.files) == 1
+    assert data.files[1].duplicates_by_log == Counter({"signin": 1})
     assert_accounting(data)
 
 
@@ -111,7 +112,19 @@ def test_duplicates_within_file(tmp_path: Path) -> None:
 
     assert len(data.signin) == 1
     assert data.files[0].duplicates == 1
+    assert data.files[0].duplicates_by_log == Counter({"signin": 1})
     assert_accounting(data)
+
+
+def test_copies_only_file_logs_known(tmp_path: Path) -> None:
+    first = write_page(tmp_path / "a.json", [signin("S1", 1), signin("S2", 2)])
+    second = write_page(tmp_path / "b.json", [signin("S1", 1), signin("S2", 2)])
+
+    data = load_logs([first], [second])
+
+    copies = next(report for report in data.files if report.duplicates)
+    assert copies.loaded_total == 0
+    assert copies.records_by_log == Counter({"signin": 2})
 
 
 def test_file_order_does_not_matter(tmp_path: Path) -> None:

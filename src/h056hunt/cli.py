@@ -1230,10 +1230,11 @@ def _reject_missing_log(
         holding = ""
         if reports:
             names = name_paths([plain(report.shown_path) for report in reports])
+            # Copies count, because a convert folder read with the exports it
+            # came from can have every record dropped as a copy.
             contents: Counter[str] = Counter()
             for report in reports:
-                contents.update(report.loaded)
-                contents.update(report.prefiltered)
+                contents.update(report.records_by_log)
             kinds = [
                 _LOG_NOUNS[kind] for kind, count in sorted(contents.items()) if count
             ]

@@ -581,6 +581,16 @@ def _warn_misplaced_file(
 
 
 @dataclass
+class _Counts:
+    """A file's counts before cross-file de-duplication, which each round of the
+    second pass combines again from the start."""
+
+    duplicates: int
+    duplicates_by_log: Counter[str]
+    loaded: Counter[str]
+
+
+@dataclass
 class _CombinedLog:
     """One log's per-file frames and what :func:`_deduplicate` made of them.
 
@@ -690,6 +700,7 @@ def _combine_parts(
                 earlier[log] = _CombinedLog(parts, frame, duplicates, found, dropped)
         for path, count in duplicates.items():
             by_path[path].duplicates += count
+            by_path[path].duplicates_by_log[log] += count
             by_path[path].loaded[log] -= count
         conflicts.extend(found)
         combined[log] = frame
@@ -854,7 +865,11 @@ class _ContextLoader:
         # Calls of read() that had object ids to read.
         self.rounds = 0
         self.before = {
-            id(report): (report.duplicates, Counter(report.loaded))
+            id(report): _Counts(
+                report.duplicates,
+                Counter(report.duplicates_by_log),
+                Counter(report.loaded),
+            )
             for report in reports
         }
         self._searched_upns: set[str] = set()
@@ -925,8 +940,10 @@ class _ContextLoader:
             self.conflict_warnings.log_remainder()
             return False
         for report in self.reports:
-            report.duplicates, loaded = self.before[id(report)]
-            report.loaded = Counter(loaded)
+            before = self.before[id(report)]
+            report.duplicates = before.duplicates
+            report.duplicates_by_log = Counter(before.duplicates_by_log)
+            report.loaded = Counter(before.loaded)
         # The steps are combined again from the per-file step frames, so the
         # combined steps of the previous round are freed before the new ones
         # are built. If combining raises, ``data`` is left without steps.
@@ -1035,10 +1052,11 @@ class _ContextLoader:
     def _absorb(self, report: FileReport, context: FileReport) -> None:
         """Move records from the pre-filtered count to what the second pass found."""
         _subtract_read_back(report, context)
-        duplicates, loaded = self.before[id(report)]
-        loaded.update(context.loaded)
+        before = self.before[id(report)]
+        before.loaded.update(context.loaded)
         # The sink counts the exact copies it dropped while reading as duplicates.
-        self.before[id(report)] = (duplicates + context.duplicates, loaded)
+        before.duplicates += context.duplicates
+        before.duplicates_by_log.update(context.duplicates_by_log)
         report.skipped.update(context.skipped)
         report.step_rows += context.step_rows
         report.denial_step_times_unreadable += context.denial_step_times_unreadable

@@ -337,3 +337,39 @@ def test_missing_log_names_converted_files(
     message = " ".join(result.stderr.split())
     assert f"the --audit inputs are {out} (converted from {signin})" in message
     assert "they hold sign-in records only" in message
+
+
+# A convert folder of one log, hunted with the export it came from: every record of
+# the folder is a copy of one in that export. AUDIT and SIGNIN stand for the exports,
+# FOLDER for the folder.
+COPIED_FOLDER_RUNS = [
+    ("signin", ["--audit", "FOLDER", "--signin", "SIGNIN"]),
+    ("signin", ["--audit", "FOLDER", "--signin", "FOLDER", "--signin", "SIGNIN"]),
+    ("signin", ["--audit", "SIGNIN", "--audit", "FOLDER", "--signin", "SIGNIN"]),
+    ("audit", ["--audit", "AUDIT", "--signin", "FOLDER"]),
+    ("audit", ["--audit", "AUDIT", "--audit", "FOLDER", "--signin", "FOLDER"]),
+    ("audit", ["--signin", "AUDIT", "--signin", "FOLDER"]),
+]
+
+
+@pytest.mark.parametrize(("log", "arguments"), COPIED_FOLDER_RUNS)
+def test_missing_log_names_copied_folder(
+    corpus: tuple[Path, Path], tmp_path: Path, log: str, arguments: list[str]
+) -> None:
+    audit, signin = corpus
+    folder = tmp_path / "converted"
+    if log == "audit":
+        convert_logs([str(audit)], [], folder)
+    else:
+        convert_logs([], [str(signin)], folder)
+    paths = {"AUDIT": str(audit), "SIGNIN": str(signin), "FOLDER": str(folder)}
+
+    result = CliRunner().invoke(
+        main, ["hunt", *[paths.get(item, item) for item in arguments]]
+    )
+
+    message = " ".join(result.stderr.split())
+    noun = "audit records" if log == "audit" else "sign-in records"
+    assert result.exit_code == 2, result.output
+    assert f"{folder} (converted from " in message
+    assert f"they hold {noun} only" in message

@@ -307,3 +307,20 @@ def test_fullwidth_activity_identical(spark: Any, tmp_path: Path) -> None:
 def _chain_count(jsonl: str) -> int:
     findings = [json.loads(line) for line in jsonl.splitlines()]
     return sum(f["finding_type"] == "revocation_chain" for f in findings)
+
+
+def test_copied_folder_missing_log_named(
+    spark: Any, corpus: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    # Every sign-in of the folder is a copy of one in the export it came from.
+    _, signin, _ = corpus
+    folder = tmp_path / "signins"
+    convert_logs([], [str(signin)], folder)
+    arguments = ["hunt", "--audit", str(folder), "--signin", str(signin)]
+
+    result = CliRunner().invoke(main, [*arguments, *SPARK_ARGS])
+
+    message = " ".join(result.stderr.split())
+    assert result.exit_code == 2, result.output
+    assert f"{folder} (converted from " in message
+    assert "they hold sign-in records only" in message

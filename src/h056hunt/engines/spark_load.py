@@ -144,6 +144,7 @@ def load_with_spark(
         kept, duplicates, found = _deduplicate(frames[log], log)
         for path, count in duplicates.items():
             by_path[path].duplicates += count
+            by_path[path].duplicates_by_log[log] += count
             by_path[path].loaded[log] -= count
         new_conflicts.extend(found)
         frames[log] = kept.persist(StorageLevel.MEMORY_AND_DISK)

@@ -75,6 +75,7 @@ _REPORT_FIELDS: dict[str, Callable[[Any, str], Any]] = {
     "denial_step_times_unreadable": manifest_fields.count,
     "converted_in": manifest_fields.optional_text,
     "given_to": manifest_fields.log_names,
+    "duplicates_by_log": manifest_fields.counter,
 }
 _REQUIRED_REPORT_FIELDS = ("path", "requested_log")
 

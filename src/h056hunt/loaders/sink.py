@@ -90,6 +90,9 @@ class FileReport:
     # The input options that named this file, or the convert folder that contains
     # its records, when these differ from requested_log alone.
     given_to: tuple[str, ...] = ()
+    # The copies counted in ``duplicates``, by log. A manifest written before this
+    # field existed lacks the copies that its conversion dropped.
+    duplicates_by_log: Counter[str] = field(default_factory=Counter)
 
     @property
     def shown_path(self) -> str:
@@ -109,6 +112,15 @@ class FileReport:
         if not self.shapes:
             return "unknown"
         return ",".join(name for name, _ in self.shapes.most_common())
+
+    @property
+    def records_by_log(self) -> Counter[str]:
+        """Records of the file by log: loaded, pre-filtered or dropped as copies
+        of records that another file or an earlier line contains."""
+        records = Counter(self.loaded)
+        records.update(self.prefiltered)
+        records.update(self.duplicates_by_log)
+        return +records
 
     @property
     def loaded_total(self) -> int:
@@ -435,7 +447,9 @@ class FileSink(AuditValuesSink):
         bad.update(index for index, value in enumerate(raw_times) if value is None)
         found = self._copies[log]
         copy_is_bad = np.isin(found.first, sorted(bad))
-        self.report.duplicates += int((~copy_is_bad).sum())
+        copies = int((~copy_is_bad).sum())
+        self.report.duplicates += copies
+        self.report.duplicates_by_log[log] += copies
         if bad:
             self._skip_bad_times(
                 sorted(bad), raw_times, values, column, found, copy_is_bad
