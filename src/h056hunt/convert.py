@@ -29,6 +29,8 @@ from h056hunt.loaders.parquet import (
     PARTITION_COLUMN,
     TABLES,
     manifest_text,
+    stored_input_path,
+    with_input_paths,
 )
 from h056hunt.output_folder import check_output_folder
 
@@ -108,10 +110,15 @@ def write_converted(
         # mkdtemp makes the folder readable by its owner only; the folder that
         # replaces out_dir gets the usual mode, as its subfolders do.
         staging.chmod(0o777 & ~_umask())
-        frames = {"audit": data.audit, "signin": data.signin, "steps": data.steps}
+        stored = _with_stored_paths(data)
+        frames = {
+            "audit": stored.audit,
+            "signin": stored.signin,
+            "steps": stored.steps,
+        }
         rows = {log: len(frame) for log, frame in frames.items()}
         partitions = {log: _write_table(staging, log, frames[log]) for log in TABLES}
-        text = manifest_text(partitions, rows, data, f"h056hunt {__version__}")
+        text = manifest_text(partitions, rows, stored, f"h056hunt {__version__}")
         (staging / MANIFEST_NAME).write_text(text, encoding="utf-8")
         if out_dir.is_dir():
             out_dir.rmdir()
@@ -120,6 +127,31 @@ def write_converted(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return rows, partitions
+
+
+def _with_stored_paths(data: LoadedData) -> LoadedData:
+    """Return a copy of ``data`` that names each input file by the absolute path
+    that the manifest and the tables store.
+
+    A path relative to the directory where convert ran would name another file, or
+    none, in a hunt run from elsewhere. ``data`` itself keeps the paths as given,
+    which convert's own run summary prints.
+    """
+    paths = {report.path: stored_input_path(report.path) for report in data.files}
+    return replace(
+        data,
+        audit=with_input_paths(data.audit, paths),
+        signin=with_input_paths(data.signin, paths),
+        steps=with_input_paths(data.steps, paths),
+        files=[replace(report, path=paths[report.path]) for report in data.files],
+        unreadable=[
+            (stored_input_path(path), reason) for path, reason in data.unreadable
+        ],
+        conflicts=[
+            replace(conflict, files=[paths.get(path, path) for path in conflict.files])
+            for conflict in data.conflicts
+        ],
+    )
 
 
 def _umask() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from dataclasses import fields
 from pathlib import Path
@@ -373,3 +374,103 @@ def test_missing_log_names_copied_folder(
     assert result.exit_code == 2, result.output
     assert f"{folder} (converted from " in message
     assert f"they hold {noun} only" in message
+
+
+@pytest.fixture
+def relative_conversion(
+    corpus: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Path]:
+    """Convert copies of the exports named relative to the working directory, as a
+    user in the exports' folder would, and return that folder and the output."""
+    audit, signin = corpus
+    work = tmp_path / "work"
+    (work / "exports").mkdir(parents=True)
+    for original in (audit, signin):
+        (work / "exports" / original.name).write_bytes(original.read_bytes())
+    monkeypatch.chdir(work)
+    convert_logs(
+        [f"exports/{audit.name}"], [f"exports/{signin.name}"], Path("converted")
+    )
+    return work, work / "converted"
+
+
+def test_manifest_stores_absolute_paths(
+    corpus: tuple[Path, Path], relative_conversion: tuple[Path, Path]
+) -> None:
+    work, out = relative_conversion
+    manifest = json.loads((out / MANIFEST_NAME).read_text())
+    stored = sorted(entry["path"] for entry in manifest["files"])
+    tables = {
+        value
+        for log in ("audit", "signin", "steps")
+        for part in manifest["tables"][log]["partitions"]
+        for value in pq.read_table(out / part, columns=["source_file"])
+        .column("source_file")
+        .to_pylist()
+    }
+
+    expected = sorted(str(work / "exports" / path.name) for path in corpus)
+    assert stored == expected
+    assert tables == set(expected)
+
+
+def test_hunt_elsewhere_names_real_paths(
+    relative_conversion: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    work, out = relative_conversion
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    result = CliRunner().invoke(
+        main, ["hunt", "--audit", str(out), *HUNT_ARGS], env={"COLUMNS": "400"}
+    )
+
+    assert result.exit_code == 0, result.output
+    files = {
+        item["file"]
+        for line in result.stdout.splitlines()
+        for item in json.loads(line)["evidence"]
+    }
+    assert files
+    for name in files:
+        assert Path(name).is_file(), name
+    assert f"(converted from {work / 'exports'}/" in result.stderr
+
+
+def test_hunt_below_shows_relative_paths(
+    corpus: tuple[Path, Path], relative_conversion: tuple[Path, Path]
+) -> None:
+    audit, signin = corpus
+    raw = _hunt(
+        "--audit", f"exports/{audit.name}", "--signin", f"exports/{signin.name}"
+    )
+
+    result = CliRunner().invoke(
+        main, ["hunt", "--audit", "converted", *HUNT_ARGS], env={"COLUMNS": "400"}
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == raw
+    assert f"converted (converted from exports/{audit.name})" in result.stderr
+
+
+def test_relative_manifest_path_shown_as_stored(
+    converted: Path, tmp_path: Path
+) -> None:
+    # A manifest from a release that stored the paths as given to convert.
+    copy = tmp_path / "old"
+    shutil.copytree(converted, copy)
+    manifest = json.loads((copy / MANIFEST_NAME).read_text())
+    for entry in manifest["files"]:
+        entry["path"] = f"exports/{Path(entry['path']).name}"
+    (copy / MANIFEST_NAME).write_text(json.dumps(manifest))
+
+    found = find_manifest(str(copy))
+
+    assert found is not None
+    assert {report.path for report in found.files} == {
+        f"exports/{Path(entry['path']).name}" for entry in manifest["files"]
+    }

@@ -324,3 +324,34 @@ def test_copied_folder_missing_log_named(
     assert result.exit_code == 2, result.output
     assert f"{folder} (converted from " in message
     assert "they hold sign-in records only" in message
+
+
+def test_relative_convert_paths_identical(
+    spark: Any,
+    corpus: tuple[Path, Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Inside the folder where convert ran, both engines name the original exports
+    # relative to it, as given, though the manifest stores absolute paths.
+    audit, signin, _ = corpus
+    (tmp_path / "exports").mkdir()
+    for original in (audit, signin):
+        (tmp_path / "exports" / original.name).write_bytes(original.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    given = [f"exports/{audit.name}"], [f"exports/{signin.name}"]
+    convert_logs(*given, Path("converted"))
+
+    # The folder is named absolute, because the module's Spark session started in
+    # another working directory and resolves relative paths against that one.
+    folder = str(tmp_path / "converted")
+    local = _hunt("--audit", folder)
+    on_spark = _hunt("--audit", folder, *SPARK_ARGS)
+
+    files = {
+        item["file"]
+        for line in on_spark.splitlines()
+        for item in json.loads(line)["evidence"]
+    }
+    assert on_spark == local
+    assert files == {f"exports/{audit.name}", f"exports/{signin.name}"}

@@ -352,7 +352,7 @@ def _read_converted(spark: SparkSession, manifest: Manifest) -> dict[str, DataFr
             continue
         table = spark.read.parquet(*paths)
         times = set(time_columns(arrow_schema))
-        frames[log] = table.select(
+        frame = table.select(
             *(
                 F.coalesce(F.col(name), F.lit(NAT_NANOSECONDS)).alias(name)
                 if name in times
@@ -360,6 +360,15 @@ def _read_converted(spark: SparkSession, manifest: Manifest) -> dict[str, DataFr
                 for name in arrow_schema.names
             )
         )
+        # The tables store absolute paths, which become the paths the reports show.
+        renamed: dict[bool | float | int | str, bool | float | int | str | None] = {
+            stored: shown
+            for stored, shown in manifest.input_paths.items()
+            if stored != shown
+        }
+        if renamed:
+            frame = frame.replace(renamed, subset=["source_file"])
+        frames[log] = frame
     return frames
 
 

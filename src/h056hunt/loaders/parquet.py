@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -86,6 +87,8 @@ class Manifest:
 
     Attributes:
         root: the folder, as the user named it.
+        input_paths: each original file's path as the manifest stores it, mapped to
+            the path that messages name (see :func:`shown_input_path`).
         partitions: per table, the partition files relative to ``root``.
         rows: per table, the row count the writer recorded.
         files: the accounting of the input files that were converted.
@@ -94,11 +97,50 @@ class Manifest:
     """
 
     root: str
+    input_paths: dict[str, str]
     partitions: dict[str, list[str]]
     rows: dict[str, int]
     files: list[FileReport]
     unreadable: list[tuple[str, str]]
     conflicts: list[dict[str, Any]]
+
+
+def stored_input_path(path: str) -> str:
+    """Return an input file's path as a manifest stores it: absolute, so that a
+    hunt run from another directory names the file truthfully.
+
+    ``os.path.abspath`` removes ``..`` without resolving symlinks, so the path keeps
+    the names the user gave. A ``..`` after a symlink in the given path can then
+    name another file.
+    """
+    return os.path.abspath(path)
+
+
+def shown_input_path(stored: str) -> str:
+    """Return a manifest's input file path as messages name it: relative to the
+    current directory when it lies under it, else as stored.
+
+    Manifests written before paths were stored absolute hold each path as it was
+    given to ``h056 convert``, relative to a directory they do not record, so such
+    a path is shown as stored.
+    """
+    path = Path(stored)
+    if not path.is_absolute():
+        return stored
+    try:
+        return str(path.relative_to(os.getcwd()))
+    except ValueError:
+        return stored
+
+
+def with_input_paths(frame: pd.DataFrame, paths: dict[str, str]) -> pd.DataFrame:
+    """Return ``frame`` with each ``source_file`` value that ``paths`` maps
+    replaced, keeping the column's dtype."""
+    if frame.empty or not paths:
+        return frame
+    column = frame["source_file"]
+    mapping = {value: paths.get(value, value) for value in column.dropna().unique()}
+    return frame.assign(source_file=column.map(mapping).astype(column.dtype))
 
 
 def columns_record(arrow_schema: pa.Schema) -> list[list[str]]:
@@ -247,22 +289,30 @@ def _manifest_from_document(
     files = manifest_fields.array(document.get("files", []), "files")
     unreadable = manifest_fields.array(document.get("unreadable", []), "unreadable")
     conflicts = manifest_fields.array(document.get("conflicts", []), "conflicts")
+    reports = [
+        report_from_record(item, f"files[{index}]") for index, item in enumerate(files)
+    ]
+    input_paths = {report.path: shown_input_path(report.path) for report in reports}
+    for report in reports:
+        report.path = input_paths[report.path]
+    not_read = [
+        manifest_fields.string_pair(item, f"unreadable[{index}]")
+        for index, item in enumerate(unreadable)
+    ]
+    conflict_records = [
+        _conflict_record(item, f"conflicts[{index}]")
+        for index, item in enumerate(conflicts)
+    ]
+    for record in conflict_records:
+        record["files"] = [input_paths.get(path, path) for path in record["files"]]
     return Manifest(
         root=root,
+        input_paths=input_paths,
         partitions=partitions,
         rows=rows,
-        files=[
-            report_from_record(item, f"files[{index}]")
-            for index, item in enumerate(files)
-        ],
-        unreadable=[
-            manifest_fields.string_pair(item, f"unreadable[{index}]")
-            for index, item in enumerate(unreadable)
-        ],
-        conflicts=[
-            _conflict_record(item, f"conflicts[{index}]")
-            for index, item in enumerate(conflicts)
-        ],
+        files=reports,
+        unreadable=[(shown_input_path(path), reason) for path, reason in not_read],
+        conflicts=conflict_records,
     )
 
 
@@ -346,7 +396,8 @@ def read_table(manifest: Manifest, log: str) -> pd.DataFrame:
         parts.append(table)
     if not parts:
         return schema.empty_frame(arrow_schema)
-    return schema.frame_from_table(pa.concat_tables(parts))
+    frame = schema.frame_from_table(pa.concat_tables(parts))
+    return with_input_paths(frame, manifest.input_paths)
 
 
 def converted_inputs(inputs: list[str]) -> tuple[list[Manifest], list[str]]:
