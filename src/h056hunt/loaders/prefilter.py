@@ -230,6 +230,12 @@ ASCII_FOLDING_RANGES = (
 )
 _FOLDING_FIRST = np.array([first for first, _ in ASCII_FOLDING_RANGES], dtype=np.int64)
 _FOLDING_LAST = np.array([last for _, last in ASCII_FOLDING_RANGES], dtype=np.int64)
+# The UTF-8 lead bytes of those characters. Han characters, Cyrillic, Greek and
+# Arabic use none of them, so their characters are passed over without decoding.
+_FOLDING_LEADS = np.zeros(256, dtype=bool)
+for _first, _last in ASCII_FOLDING_RANGES:
+    for _code in range(_first, _last + 1):
+        _FOLDING_LEADS[chr(_code).encode()[0]] = True
 # Graph writes userId within a few hundred bytes after createdDateTime.
 # NOTE: only the first userId key in that span is read; Graph sign-ins have one.
 USER_KEY_SPAN = 1024
@@ -1357,15 +1363,17 @@ def ascii_folding_positions(data: np.ndarray) -> np.ndarray:
     other non-ASCII characters costs a few array operations per chunk. A lead byte
     whose character runs past the end of ``data`` is not a position.
     """
-    leads = np.flatnonzero(data >= 0xC0)
+    leads: np.ndarray = np.flatnonzero(data >= 0xC0)
+    leads = leads[_FOLDING_LEADS[data[leads]]]
     if not len(leads):
         return leads
-    # Continuation bytes past the end read as 0x80, which adds no bits.
-    padded = np.concatenate((data, np.full(3, 0x80, dtype=np.uint8)))
-    first = padded[leads].astype(np.int64)
-    second = padded[leads + 1].astype(np.int64) & 0x3F
-    third = padded[leads + 2].astype(np.int64) & 0x3F
-    fourth = padded[leads + 3].astype(np.int64) & 0x3F
+    # Reads past the end are clamped to the last byte, and the width check below
+    # drops the characters they belong to.
+    last = len(data) - 1
+    first = data[leads].astype(np.int64)
+    second = data[np.minimum(leads + 1, last)].astype(np.int64) & 0x3F
+    third = data[np.minimum(leads + 2, last)].astype(np.int64) & 0x3F
+    fourth = data[np.minimum(leads + 3, last)].astype(np.int64) & 0x3F
     width = np.where(first < 0xE0, 2, np.where(first < 0xF0, 3, 4))
     code = np.where(
         width == 2,
@@ -1379,7 +1387,8 @@ def ascii_folding_positions(data: np.ndarray) -> np.ndarray:
     index = np.searchsorted(_FOLDING_FIRST, code, side="right") - 1
     found = (index >= 0) & (code <= _FOLDING_LAST[np.maximum(index, 0)])
     found &= leads + width <= len(data)
-    return leads[found]
+    positions: np.ndarray = leads[found]
+    return positions
 
 
 def fold_case(line: bytes) -> bytes:
