@@ -356,6 +356,22 @@ def test_same_file_for_both_lenient_warns() -> None:
 
     assert result.exit_code == 0, result.output
     assert "no sign-in data was loaded" in result.stderr
+    # The warning says what the inputs hold, as the strict run's error does.
+    assert "WARNING: no input contains a sign-in record" in result.stderr
+    assert f"the --signin inputs are {audit}; they hold audit records only" in (
+        result.stderr
+    )
+
+
+def test_one_log_only_lenient_warns_once() -> None:
+    signin = str(SAMPLES / "signin.json")
+    result = CliRunner().invoke(
+        main, ["hunt", "--lenient", "--fail-on", "none", "--signin", signin]
+    )
+
+    assert result.exit_code == 0, result.output
+    # A hunt of one log was asked for, so the missing audit log is no mistake.
+    assert "no input contains" not in result.stderr
 
 
 def test_audit_as_only_signin_exits_two() -> None:

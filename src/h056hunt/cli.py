@@ -635,6 +635,8 @@ def hunt(
                 _reject_missing_log(data, audit_inputs, signin_inputs)
         except UsageError as error:
             rejected = error
+        if lenient and rejected is None:
+            _warn_missing_log(data, audit_inputs, signin_inputs)
         render_summary(
             data,
             None if rejected else result,
@@ -1250,6 +1252,16 @@ def _reject_missing_log(
             hint=f"give the {log.replace('signin', 'sign-in')} log export with "
             f"{option}; an AuthDetails CSV goes with the sign-in CSV it belongs to",
         )
+
+
+def _warn_missing_log(
+    data: LoadedData, audit_inputs: tuple[str, ...], signin_inputs: tuple[str, ...]
+) -> None:
+    """Warn where a strict run would stop for a missing log; a lenient run goes on."""
+    try:
+        _reject_missing_log(data, audit_inputs, signin_inputs)
+    except UsageError as error:
+        logger.warning("%s", error)
 
 
 def _option_reports(data: LoadedData, log: str) -> list[FileReport]:
