@@ -342,11 +342,10 @@ def test_relative_convert_paths_identical(
     given = [f"exports/{audit.name}"], [f"exports/{signin.name}"]
     convert_logs(*given, Path("converted"))
 
-    # The folder is named absolute, because the module's Spark session started in
-    # another working directory and resolves relative paths against that one.
-    folder = str(tmp_path / "converted")
-    local = _hunt("--audit", folder)
-    on_spark = _hunt("--audit", folder, *SPARK_ARGS)
+    # The module's Spark session started in another working directory, against
+    # which Spark itself would resolve the relative folder.
+    local = _hunt("--audit", "converted")
+    on_spark = _hunt("--audit", "converted", *SPARK_ARGS)
 
     files = {
         item["file"]

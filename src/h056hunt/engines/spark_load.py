@@ -44,7 +44,7 @@ from h056hunt.engines.spark_frames import (
     to_spark_table,
     union_tables,
 )
-from h056hunt.engines.spark_inputs import InputPlan, PlannedFile, plan_inputs
+from h056hunt.engines.spark_inputs import InputPlan, PlannedFile, is_uri, plan_inputs
 from h056hunt.engines.worker_logs import (
     captured_logs,
     error_from_record,
@@ -345,8 +345,13 @@ def _replay_reports(normalised: DataFrame | None, plan: InputPlan) -> list[FileR
 def _read_converted(spark: SparkSession, manifest: Manifest) -> dict[str, DataFrame]:
     """Read the Parquet tables of a convert folder as Spark frames."""
     frames = {}
+    root = manifest.root.rstrip("/")
+    if not is_uri(root):
+        # Spark resolves a relative path against the directory its JVM started in,
+        # which is not this process's once it has changed directory.
+        root = os.path.abspath(root)
     for log, arrow_schema in CANONICAL.items():
-        paths = [f"{manifest.root.rstrip('/')}/{p}" for p in manifest.partitions[log]]
+        paths = [f"{root}/{p}" for p in manifest.partitions[log]]
         if not paths:
             frames[log] = _empty(spark, log)
             continue
