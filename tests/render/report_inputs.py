@@ -194,3 +194,41 @@ def mass_revocation_exports(
         for index in range(5)
     ]
     return write_exports(tmp_path, audits, signins)
+
+
+# User agents of one finding: two contain list separators (a comma and " | "),
+# and one is a spreadsheet formula.
+LIST_AGENTS = [
+    "Mozilla/5.0 (Windows NT 10.0) | Edge/120.0",
+    "Client, v2 | beta",
+    "=cmd|' /C calc'!A0",
+]
+LIST_COUNTRIES = ["DE, FR", "US"]
+
+
+def list_value_logs(tmp_path: Path) -> tuple[str, str]:
+    """Write one revocation and three denied prompts of one user, each prompt with
+    a user agent of :data:`LIST_AGENTS`, its own IP address and a country of
+    :data:`LIST_COUNTRIES`; return both paths."""
+    user_id = "00000000-0000-4000-8000-000000000201"
+    upn = "lists@contoso.example"
+    audits = [
+        revocation_audit(
+            "Directory_LISTS_0", "Eve", user_id, upn, "2025-03-01T10:00:00Z"
+        )
+    ]
+    signins = []
+    for index, minute in enumerate((5, 6, 7)):
+        signin = denied_signin(
+            f"lists-{minute}",
+            f"request-lists-{minute}",
+            f"2025-03-01T10:{minute:02d}:00Z",
+            "Eve",
+            user_id,
+            upn,
+        )
+        signin["userAgent"] = LIST_AGENTS[index]
+        signin["ipAddress"] = f"203.0.113.{minute}"
+        signin["location"] = {"countryOrRegion": LIST_COUNTRIES[index % 2]}
+        signins.append(signin)
+    return write_exports(tmp_path, audits, signins)

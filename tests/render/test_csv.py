@@ -12,18 +12,21 @@ from pathlib import Path
 import pytest
 from report_inputs import (
     CASES,
+    LIST_AGENTS,
+    LIST_COUNTRIES,
     case_args,
     hostile_logs,
     hunt,
     hunt_in_both_orders,
+    list_value_logs,
     sample_log_args,
 )
 
 from h056hunt.render.csv_report import COLUMNS, neutralise_formula
 
 FORMULAS = ['=HYPERLINK("http://x")', "+1", "-1", "@SUM(A1)", "\t=1"]
-# Columns that carry a display name or user agent at the start of the cell.
-HOSTILE_COLUMNS = ("target_display_name", "actor_label", "user_agents", "summary")
+# Columns that carry a display name at the start of the cell.
+HOSTILE_COLUMNS = ("target_display_name", "actor_label", "summary")
 
 
 def read_rows(text: str) -> list[dict[str, str]]:
@@ -83,7 +86,7 @@ def test_csv_br08_values(cases_dir: Path) -> None:
     assert row["approval_time"] == "2022-12-26T11:02:40Z"
     assert row["prompts_declined"] == "3"
     assert row["prompts_approved"] == "1"
-    assert row["source_ips"] == "203.0.113.140"
+    assert json.loads(row["source_ips"]) == ["203.0.113.140"]
     assert row["actor_label"] == "secadmin@contoso.example"
     assert re.fullmatch(r"([a-z_]+=-?\d+)(; [a-z_]+=-?\d+)*", row["score_factors"])
     assert row["score_factors"].startswith("admin_revocation=25; ")
@@ -110,6 +113,41 @@ def test_csv_neutralises_hostile_cells(tmp_path: Path) -> None:
     for row in rows:
         for column, cell in row.items():
             assert not is_formula(cell), (column, cell)
+    # A list cell starts with "[", and its items keep the text that the loader
+    # read, which strips surrounding whitespace.
+    agents = {json.loads(row["user_agents"])[0] for row in rows}
+    assert agents == {formula.strip() for formula in FORMULAS}
+
+
+def test_csv_list_cells_split_exactly(tmp_path: Path) -> None:
+    audit, signin = list_value_logs(tmp_path)
+    result = hunt("--format", "csv", "--audit", audit, "--signin", signin)
+
+    assert result.exit_code == 0, result.stderr
+    rows = read_rows(result.stdout)
+    assert len(rows) == 1
+    row = rows[0]
+    assert json.loads(row["user_agents"]) == sorted(LIST_AGENTS)
+    assert json.loads(row["countries"]) == sorted(LIST_COUNTRIES)
+    assert json.loads(row["source_ips"]) == [
+        "203.0.113.5",
+        "203.0.113.6",
+        "203.0.113.7",
+    ]
+    for column in ("user_agents", "countries", "source_ips"):
+        assert not is_formula(row[column]), column
+
+
+def test_csv_list_cells_escape_controls(tmp_path: Path) -> None:
+    agent = "evil\x1b[31m\u202e\x85 \\x1b"
+    audit, signin = hostile_logs(tmp_path, [agent])
+    result = hunt("--format", "csv", "--audit", audit, "--signin", signin)
+
+    assert result.exit_code == 0, result.stderr
+    row = read_rows(result.stdout)[0]
+    assert json.loads(row["user_agents"]) == [agent]
+    for character in ("\x1b", "\u202e", "\x85"):
+        assert character not in row["user_agents"]
 
 
 def test_csv_hostile_display_names_survive(tmp_path: Path) -> None:

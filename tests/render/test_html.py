@@ -8,16 +8,20 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 from report_inputs import (
     CASES,
+    LIST_AGENTS,
+    LIST_COUNTRIES,
     case_args,
     denied_signin,
     hunt,
     hunt_in_both_orders,
+    list_value_logs,
     revocation_audit,
     sample_log_args,
     write_exports,
@@ -330,3 +334,48 @@ def test_html_file_paths_break_at_separators(
     for rendered in paths:
         plain_path = rendered.replace("<wbr>", "")
         assert rendered == plain_path.replace("/", "/<wbr>")
+
+
+class _ValueLists(HTMLParser):
+    """Collect the item texts of each ``<ul class="values">`` list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lists: list[list[str]] = []
+        self._item: list[str] | None = None
+        self._inside = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "ul" and ("class", "values") in attrs:
+            self.lists.append([])
+            self._inside = True
+        elif tag == "li" and self._inside:
+            self._item = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "li" and self._item is not None:
+            self.lists[-1].append("".join(self._item))
+            self._item = None
+        elif tag == "ul":
+            self._inside = False
+
+    def handle_data(self, data: str) -> None:
+        if self._item is not None:
+            self._item.append(data)
+
+
+def test_html_lists_show_each_value(tmp_path: Path) -> None:
+    audit, signin = list_value_logs(tmp_path)
+    result = hunt("--format", "html", "--audit", audit, "--signin", signin)
+    assert result.exit_code == 0, result.stderr
+    parser = _ValueLists()
+    parser.feed(result.stdout)
+
+    addresses = ["203.0.113.5", "203.0.113.6", "203.0.113.7"]
+    # The findings table, then the finding's source IPs, countries and user agents.
+    assert parser.lists == [
+        addresses,
+        addresses,
+        sorted(LIST_COUNTRIES),
+        sorted(LIST_AGENTS),
+    ]

@@ -7,14 +7,18 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from report_inputs import (
     CASES,
+    LIST_AGENTS,
+    LIST_COUNTRIES,
     case_args,
     hostile_logs,
     hunt,
     hunt_in_both_orders,
+    list_value_logs,
     sample_log_args,
 )
 
@@ -184,6 +188,39 @@ def test_markdown_renders_without_html_or_links(tmp_path: Path) -> None:
     rows = findings_table.count("<tr>")
     assert rows == 4
     assert findings_table.count("<td>") == 3 * 11
+
+
+def test_markdown_lists_show_each_value(tmp_path: Path) -> None:
+    markdown_it = pytest.importorskip("markdown_it")
+    audit, signin = list_value_logs(tmp_path)
+    result = hunt("--format", "markdown", "--audit", audit, "--signin", signin)
+    assert result.exit_code == 0, result.stderr
+    parser = markdown_it.MarkdownIt("commonmark").enable("table")
+    tokens = parser.parse(result.stdout)
+
+    # Each user agent and country is the text of its own nested list item.
+    plain_items = []
+    depth = 0
+    for token in tokens:
+        if token.type == "list_item_open":
+            depth += 1
+        elif token.type == "list_item_close":
+            depth -= 1
+        elif token.type == "inline" and depth == 2:
+            plain_items.append(_inline_text(parser, token.content))
+    for value in [*LIST_AGENTS, *LIST_COUNTRIES]:
+        assert plain_items.count(value) == 1, value
+    # Each source IP is a code span of its own in the findings table.
+    rendered = parser.render(result.stdout)
+    findings_table = rendered.split("<table>")[2].split("</table>")[0]
+    for minute in (5, 6, 7):
+        assert f"<code>203.0.113.{minute}</code>" in findings_table
+
+
+def _inline_text(parser: Any, source: str) -> str:
+    """Return the text that ``source`` renders to, without markup."""
+    children = parser.parseInline(source)[0].children
+    return "".join(child.content for child in children)
 
 
 def test_markdown_partial_banner(tmp_path: Path) -> None:

@@ -12,6 +12,12 @@ bidirectional overrides become visible escapes. Line feeds stay, inside the quot
 cell, because a spreadsheet shows them as line breaks and a terminal cannot be made
 to act on them; a carriage return, which overwrites the line on a terminal, does not.
 
+A cell that holds a list (``source_ips``, ``countries``, ``user_agents``) holds it
+as a JSON array, such as ``["203.0.113.5", "198.51.100.7"]``, because a user agent
+can contain any separator. :func:`~h056hunt.render.text.json_text` writes it with
+every unsafe character as a JSON escape, so a JSON parser returns the exact values.
+Such a cell starts with ``[``, which no spreadsheet runs as a formula.
+
 Every text cell is quoted (``csv.QUOTE_NONNUMERIC``): with ``"\\n"`` as the line
 terminator, the ``csv`` module would otherwise leave a bare carriage return unquoted,
 and a reader would split the row there.
@@ -24,7 +30,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from h056hunt.detect.prompts import OUTCOMES
 from h056hunt.render.partial import NOTICE_MESSAGE, needs_notice
-from h056hunt.render.text import format_time, plain
+from h056hunt.render.text import format_time, json_text, plain
 
 if TYPE_CHECKING:
     from h056hunt.findings import Finding
@@ -57,8 +63,8 @@ COLUMNS = (
     "summary",
     "partial_input",
 )
-# User agents contain spaces and semicolons, so they are joined with a bar.
-USER_AGENT_SEPARATOR = " | "
+# Columns whose cell is a JSON array. Their text is already terminal-safe.
+LIST_COLUMNS = frozenset({"source_ips", "countries", "user_agents"})
 
 
 def neutralise_formula(cell: str) -> str:
@@ -102,17 +108,24 @@ def finding_row(finding: Finding, *, partial: bool = False) -> list[str | int]:
         finding.denied_prompts,
         _flag(finding.approved),
         format_time(finding.approval_time),
-        " ".join(finding.source_ips),
-        " ".join(finding.countries),
-        USER_AGENT_SEPARATOR.join(finding.user_agents),
+        json_text(list(finding.source_ips)),
+        json_text(list(finding.countries)),
+        json_text(list(finding.user_agents)),
         factors,
         finding.summary,
         _flag(partial),
     ]
     return [
-        neutralise_formula(_terminal_safe(cell)) if isinstance(cell, str) else cell
-        for cell in cells
+        _safe_cell(column, cell) for column, cell in zip(COLUMNS, cells, strict=True)
     ]
+
+
+def _safe_cell(column: str, cell: str | int) -> str | int:
+    if not isinstance(cell, str):
+        return cell
+    if column not in LIST_COLUMNS:
+        cell = _terminal_safe(cell)
+    return neutralise_formula(cell)
 
 
 def _terminal_safe(cell: str) -> str:

@@ -63,6 +63,16 @@ def _approved(finding: Finding, tz: tzinfo | None) -> str:
     return f'<span class="approved-yes">yes, {approval}</span>'
 
 
+def value_list(values: Iterable[object]) -> str:
+    """Return log values as a list with one item each, or ``-`` when there is none.
+
+    A value such as a user agent can contain any separator, so values are never
+    joined into one text.
+    """
+    items = "".join(f"<li>{esc(value)}</li>" for value in values)
+    return f'<ul class="values">{items}</ul>' if items else "-"
+
+
 def findings_table_section(findings: list[Finding], tz: tzinfo | None) -> list[str]:
     """Return the findings section with one table row per finding."""
     parts = ['<section id="findings">', "<h2>Findings</h2>"]
@@ -92,7 +102,7 @@ def findings_table_section(findings: list[Finding], tz: tzinfo | None) -> list[s
             esc(format_time(finding.revocation_time, tz) or "-"),
             str(finding.denied_prompts),
             _approved(finding, tz),
-            esc(", ".join(finding.source_ips) or "-"),
+            value_list(finding.source_ips),
             f'<a href="#{_anchor(finding)}"><code>{esc(finding.finding_id)}</code></a>',
         )
         for number, finding in enumerate(findings, start=1)
@@ -194,9 +204,9 @@ def finding_detail_section(
         ("Target user id", esc(finding.target_user_id or "-")),
         ("Display name", esc(finding.target_display_name or "-")),
         ("Revoked by", esc(finding.actor.label if finding.actor else NO_REVOCATION)),
-        ("Source IPs", esc(", ".join(finding.source_ips) or "-")),
-        ("Countries", esc(", ".join(finding.countries) or "-")),
-        ("User agents", esc(" | ".join(finding.user_agents) or "-")),
+        ("Source IPs", value_list(finding.source_ips)),
+        ("Countries", value_list(finding.countries)),
+        ("User agents", value_list(finding.user_agents)),
         ("Approved", _approved(finding, tz)),
     ]
     chart_id = f"chart-{esc(finding.finding_id)}"

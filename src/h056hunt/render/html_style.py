@@ -42,4 +42,5 @@ dl.facts { display: grid; grid-template-columns: max-content auto;
   gap: 0.15rem 1rem; }
 dl.facts dt { font-weight: 600; }
 dl.facts dd { margin: 0; }
+ul.values { margin: 0; padding-left: 1.1rem; }
 """

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 from h056hunt.findings import FindingType
 from h056hunt.plurals import Counted
 from h056hunt.render.markdown_text import (
+    md_bullets,
     md_cell,
     md_code,
+    md_code_list,
     md_text,
     table,
     table_lines,
@@ -48,7 +50,7 @@ def findings_table_lines(findings: list[Finding], tz: tzinfo | None) -> list[str
             format_time(finding.revocation_time, tz) or "-",
             str(finding.denied_prompts),
             format_time(finding.approval_time, tz) if finding.approved else "no",
-            md_cell(", ".join(finding.source_ips)),
+            md_code_list(finding.source_ips),
             md_code(finding.finding_id),
         ]
         for number, finding in enumerate(findings, start=1)
@@ -85,8 +87,8 @@ def finding_section_lines(
         f"* Finding id: {md_code(finding.finding_id, in_table=False)}",
         f"* Target user id: {md_code(finding.target_user_id, in_table=False)}",
         f"* Display name: {md_text(finding.target_display_name) or '-'}",
-        f"* User agents: {md_text(', '.join(finding.user_agents)) or '-'}",
-        f"* Countries: {md_text(', '.join(finding.countries)) or '-'}",
+        *md_bullets("User agents", finding.user_agents),
+        *md_bullets("Countries", finding.countries),
     ]
     if finding.extra.get("upn_fallback"):
         lines.append(

@@ -79,6 +79,26 @@ def md_code(value: object, *, in_table: bool = True) -> str:
     return f"`{text}`"
 
 
+def md_code_list(values: Iterable[object]) -> str:
+    """Return each value as its own code span, separated by ``, ``, or ``-`` when
+    there is none.
+
+    A value may contain the separator, but it then sits inside the span, so the
+    rendered spans show where each value starts and ends.
+    """
+    spans = [md_code(value) for value in values]
+    return ", ".join(spans) if spans else "-"
+
+
+def md_bullets(label: str, values: Iterable[object]) -> list[str]:
+    """Return a list item ``label`` with one nested item per value, or
+    ``* label: -`` when there is none. The label must already be escaped."""
+    items = [f"  * {md_text(value) or '-'}" for value in values]
+    if not items:
+        return [f"* {label}: -"]
+    return [f"* {label}:", *items]
+
+
 def md_cell(value: object) -> str:
     """Return field text for a table cell, or ``-`` when it is empty."""
     text = md_text(value)

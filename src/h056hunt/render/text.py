@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import json
 import re
 from datetime import tzinfo
 
@@ -114,6 +115,26 @@ def escape_unsafe(text: str) -> str:
     escaped, backslashes included: :func:`plain` would double those backslashes.
     """
     return _UNSAFE_ONLY.sub(_escape, text)
+
+
+def json_text(value: object) -> str:
+    """Return ``value`` as JSON text that is inert on a terminal.
+
+    Non-ASCII text stays readable, but every character that :func:`plain` would
+    escape becomes a JSON ``\\u`` escape, so a JSON parser returns the exact value.
+    """
+    text = json.dumps(value, ensure_ascii=False)
+    return _UNSAFE_ONLY.sub(_json_escape, text)
+
+
+def _json_escape(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    # JSON writes a character outside the Basic Multilingual Plane as a UTF-16
+    # surrogate pair.
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def plain_units(text: str) -> list[str]:
