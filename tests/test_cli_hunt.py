@@ -629,6 +629,23 @@ def test_conflict_warnings_limited(
     )
 
 
+def test_conflict_warning_quotes_values(tmp_path: Path, audit_file: str) -> None:
+    # One record id and two file names that contain ", " and spaces, the text
+    # that separates the listed files.
+    record = {**denial(1, 3), "id": "S 1, signin record S 2"}
+    changed = {**record, "ipAddress": "198.51.100.99"}
+    first = write_ndjson(tmp_path / "a.ndjson, b.ndjson", [record])
+    second = write_ndjson(tmp_path / "c d.ndjson", [changed])
+    inputs = ["--audit", audit_file, "--signin", first, "--signin", second]
+
+    result = run(*inputs, *THRESHOLDS, "--format", "json")
+
+    warnings = [line for line in result.stderr.splitlines() if "differs" in line]
+    assert len(warnings) == 1
+    assert "signin record 'S 1, signin record S 2' differs" in warnings[0]
+    assert f"copies in {first!r}, {second!r} (columns:" in warnings[0]
+
+
 def test_debug_logs_phase_times(audit_file: str, signin_file: str) -> None:
     result = run("-vv", "--audit", audit_file, "--signin", signin_file, *THRESHOLDS)
 

@@ -321,7 +321,7 @@ def test_audit_for_both_options_exits_two() -> None:
 
     assert result.exit_code == 2, result.output
     assert "no input contains a sign-in record, so no prompt" in result.stderr
-    assert f"the --signin inputs are {audit}" in result.stderr
+    assert f"the --signin inputs are {audit!r}" in result.stderr
     assert "they hold audit records only" in result.stderr
 
 

@@ -204,7 +204,9 @@ def test_output_inside_input_folder_warns(tmp_path: Path) -> None:
     assert warned.exit_code == 1, warned.output
     assert quiet.exit_code == 1, quiet.output
     message = " ".join(warned.stderr.split())
-    assert f"--output {inside} is inside the input folder {folder}" in message
+    assert f"--output {str(inside)!r} is inside the input folder {str(folder)!r}" in (
+        message
+    )
     assert "a later hunt of that folder reads" in message
     assert inside.read_bytes() == outside.read_bytes()
     assert "is inside the input folder" not in quiet.stderr

@@ -40,7 +40,7 @@ from h056hunt.detect.revocations import find_revocations
 from h056hunt.durations import parse_duration
 from h056hunt.engines import ENGINES, hunt_with_spark
 from h056hunt.engines.session import DEFAULT_MASTER, parse_settings
-from h056hunt.errors import H056Error, UsageError
+from h056hunt.errors import H056Error, ProgramText, UsageError
 from h056hunt.findings import Severity
 from h056hunt.hunt import coverage_warnings, run_hunt
 from h056hunt.inspect import file_record, files_with_steps, unread_record
@@ -50,7 +50,7 @@ from h056hunt.loaders.csv_export import SHAPE_UAL_CSV
 from h056hunt.loaders.csv_portal import SHAPE_SIGNIN as PORTAL_SIGNIN_SHAPE
 from h056hunt.loaders.sink import FileReport
 from h056hunt.loaders.ual import SHAPE_UAL_JSON
-from h056hunt.log_format import configure_logging
+from h056hunt.log_format import configure_logging, quote_names
 from h056hunt.plurals import Counted
 from h056hunt.render import (
     EXTENSION_FORMATS,
@@ -990,10 +990,10 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
         folder = Path(item)
         if folder.is_dir() and target.is_relative_to(folder.resolve()):
             logger.warning(
-                "--output %s is inside the input folder %s, so a later hunt of that "
+                "--output %r is inside the input folder %r, so a later hunt of that "
                 "folder reads the findings as an input and counts their records as "
                 "skipped; write them outside the folder",
-                output,
+                str(output),
                 item,
             )
             return
@@ -1123,7 +1123,7 @@ def _reject_empty_inputs(
             # A file that failed part-way, such as a cut gzip stream, is named with
             # its fault rather than counted as empty.
             failed = [report for report in reports if report.error]
-            empty = [plain(report.shown_path) for report in reports if not report.error]
+            empty = [report.quoted_path for report in reports if not report.error]
             parts = []
             if empty:
                 parts.append(f"empty or header-only: {name_paths(empty)}")
@@ -1140,7 +1140,7 @@ def _reject_empty_inputs(
             reasons: Counter[str] = Counter()
             for report in reports:
                 reasons.update(report.skipped)
-            names = name_paths([plain(report.shown_path) for report in reports])
+            names = name_paths([report.quoted_path for report in reports])
             # The message names the reasons itself: convert and --quiet print no
             # run summary.
             common = [escape_unsafe(reason) for reason, _ in reasons.most_common(2)]
@@ -1173,9 +1173,11 @@ def _mark_unusable_inputs(
             "the %s inputs contain no usable record: %s, so the result covers "
             "none of them",
             option,
-            _describe_all_skipped(
-                sum(sum(r.skipped.values()) for r in reports),
-                name_paths([plain(report.shown_path) for report in reports]),
+            ProgramText(
+                _describe_all_skipped(
+                    sum(sum(r.skipped.values()) for r in reports),
+                    name_paths([report.quoted_path for report in reports]),
+                )
             ),
         )
 
@@ -1231,7 +1233,7 @@ def _reject_missing_log(
         reports = _option_reports(data, log)
         holding = ""
         if reports:
-            names = name_paths([plain(report.shown_path) for report in reports])
+            names = name_paths([report.quoted_path for report in reports])
             # Copies count, because a convert folder read with the exports it
             # came from can have every record dropped as a copy.
             contents: Counter[str] = Counter()
@@ -1245,7 +1247,7 @@ def _reject_missing_log(
         else:
             # An option whose inputs could not be read at all has no reports, so
             # the inputs as given stand in for them.
-            names = name_paths([plain(item) for item in inputs])
+            names = name_paths([repr(item) for item in inputs])
         raise UsageError(
             f"no input contains {noun}, so {effect}: the {option} inputs are "
             f"{names}{holding}",
@@ -1322,7 +1324,7 @@ def _warn_missing_auth_details(data: LoadedData) -> None:
     denial recorded only in a step is not seen, and the result looks complete.
     """
     purview = [
-        plain(report.shown_path)
+        report.quoted_path
         for report in data.files
         if report.shape in UAL_SHAPES and report.loaded.get("signin")
     ]
@@ -1332,7 +1334,7 @@ def _warn_missing_auth_details(data: LoadedData) -> None:
             "MFA result text, so a denied prompt counts by its error number alone, "
             "without its outcome, and one recorded only in a step is not seen; an "
             "Entra sign-in export of the same span has both",
-            name_paths(purview),
+            ProgramText(name_paths(purview)),
         )
     portal = [
         report
@@ -1342,15 +1344,13 @@ def _warn_missing_auth_details(data: LoadedData) -> None:
     if not portal:
         return
     stepped = files_with_steps(data.signin, data.steps)
-    alone = [
-        plain(report.shown_path) for report in portal if report.path not in stepped
-    ]
+    alone = [report.quoted_path for report in portal if report.path not in stepped]
     if alone:
         logger.warning(
             "%s: portal sign-in download without its AuthDetails file, so denials "
             "recorded only in authentication steps are not seen; give the "
             "AuthDetails CSV of the same download too",
-            name_paths(alone),
+            ProgramText(name_paths(alone)),
         )
 
 
@@ -1365,7 +1365,7 @@ def _warn_if_nothing_read(data: LoadedData) -> None:
     logger.warning(
         "no record was read, because these inputs could not be read: %s; the "
         "result covers no data at all",
-        name_paths([path for path, _ in data.unreadable]),
+        quote_names([path for path, _ in data.unreadable]),
     )
 
 
@@ -1380,9 +1380,9 @@ def _write_output(output: Path | None, write: Callable[[TextIO, bool], None]) ->
     except BrokenPipeError:
         raise
     except OSError as error:
-        target = "standard output" if output is None else str(output)
+        target = "standard output" if output is None else repr(str(output))
         raise UsageError(
-            f"writing the findings to {plain(target)} failed: {error}",
+            f"writing the findings to {target} failed: {error}",
             hint="free space on its disk, or write them elsewhere with --output FILE",
         ) from error
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from h056hunt.log_format import quote_names
 from h056hunt.plurals import Counted
 
 if TYPE_CHECKING:
@@ -43,11 +44,11 @@ class ConflictWarnings:
         room = max(0, MAX_CONFLICT_WARNINGS - len(self._handled))
         for conflict in new[:room]:
             logger.warning(
-                "%s record %s differs between copies in %s (columns: %s); kept the "
+                "%s record %r differs between copies in %s (columns: %s); kept the "
                 "most complete copy",
                 conflict.log,
                 conflict.record_id,
-                ", ".join(conflict.files),
+                quote_names(conflict.files),
                 ", ".join(conflict.columns),
             )
         self._unnamed += len(new[room:])

@@ -28,13 +28,13 @@ from h056hunt.heap import release_free_memory
 from h056hunt.loaders import csv_early, csv_fastpath, fastpath, parquet, registry
 from h056hunt.loaders.sink import FileFrames, FileReport, FileSink
 from h056hunt.loaders.upn_search import UpnSearch
+from h056hunt.log_format import quote_names
 from h056hunt.plurals import Counted
 from h056hunt.sources import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     Expansion,
     InputFile,
     expand_inputs,
-    name_paths,
     raise_for_unreadable,
 )
 from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES
@@ -539,7 +539,7 @@ def warn_misplaced_files(
             given_option,
             shlex.quote(source),
             _LOG_WORDS[other],
-            name_paths(names),
+            quote_names(names),
             _LOG_WORDS[other],
             shlex.quote(source),
             other_option,

@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 import numbers
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from h056hunt.errors import H056Error, ProgramText
 from h056hunt.render.text import cut, escape_unsafe, plain
+from h056hunt.sources import name_paths
 
 LOGGER_NAME = "h056hunt"
 
@@ -52,6 +54,12 @@ def _safe_message(record: logging.LogRecord) -> str:
     except (TypeError, ValueError):
         # A template that needs the original type: escape the finished message.
         return escape_unsafe(record.getMessage())
+
+
+def quote_names(names: Iterable[str]) -> ProgramText:
+    """Return ``names`` quoted with ``repr()``, listed as :func:`name_paths` lists
+    them, so a name that contains ``, `` still reads as one."""
+    return ProgramText(name_paths([repr(name) for name in names]))
 
 
 def _safe_argument(value: object) -> object:

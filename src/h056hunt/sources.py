@@ -204,7 +204,8 @@ def raise_for_unreadable(unreadable: list[tuple[str, str]]) -> None:
     message = f"cannot read this input: {reason}"
     others = [other for other, _ in unreadable[1:]]
     if others:
-        message += f"; these inputs cannot be read either: {name_paths(others)}"
+        quoted = name_paths([repr(other) for other in others])
+        message += f"; these inputs cannot be read either: {quoted}"
     raise InputError(
         path,
         message,

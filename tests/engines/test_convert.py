@@ -336,7 +336,9 @@ def test_missing_log_names_converted_files(
 
     assert result.exit_code == 2
     message = " ".join(result.stderr.split())
-    assert f"the --audit inputs are {out} (converted from {signin})" in message
+    assert f"the --audit inputs are {str(out)!r} (converted from {str(signin)!r})" in (
+        message
+    )
     assert "they hold sign-in records only" in message
 
 

@@ -559,7 +559,7 @@ def test_misfiled_folder_warns_once(tmp_path: Path) -> None:
     assert len(warnings) == 1
     assert warnings[0].startswith(f"h056: WARNING: {folder}: 14 files given as audit")
     assert f"through --audit {folder} contain only sign-in records" in warnings[0]
-    assert "signin-00.json, signin-01.json" in warnings[0]
+    assert "'signin-00.json', 'signin-01.json'" in warnings[0]
     assert "and 9 more" in warnings[0]
     assert f"next time pass {folder} with --signin too" in warnings[0]
     assert "pass those files with --signin instead" in warnings[0]
@@ -594,7 +594,7 @@ def test_misfiled_glob_names_pattern(tmp_path: Path) -> None:
     assert len(warnings) == 1
     assert warnings[0].startswith(f"h056: WARNING: {folder}: 4 files given as audit")
     assert f"through --audit '{pattern}' contain only sign-in records" in warnings[0]
-    assert "signin-00.json, signin-01.json" in warnings[0]
+    assert "'signin-00.json', 'signin-01.json'" in warnings[0]
     assert f"next time pass '{pattern}' with --signin too" in warnings[0]
 
 
@@ -744,9 +744,26 @@ def test_lenient_run_reading_nothing_says_so(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert (
-        f"no record was read, because these inputs could not be read: {path}"
+        f"no record was read, because these inputs could not be read: {str(path)!r}"
         in result.stderr
     )
+
+
+def test_lenient_run_quotes_unread_names(tmp_path: Path) -> None:
+    # Two dangling links: one name contains the ", " that separates listed
+    # names, and one contains a backslash before text that reads as an escape.
+    paths = [tmp_path / "a, b.json", tmp_path / "c\\x1b.json"]
+    for path in paths:
+        os.symlink(tmp_path / "missing", path)
+    arguments = ["hunt", "--lenient", "--fail-on", "none"]
+    for path in paths:
+        arguments += ["--signin", str(path)]
+
+    result = run_cli(arguments)
+
+    assert result.exit_code == 0, result.stderr
+    listed = ", ".join(repr(str(path)) for path in paths)
+    assert f"these inputs could not be read: {listed};" in result.stderr
 
 
 def test_lenient_run_with_good_input_keeps_it(tmp_path: Path) -> None:

@@ -462,7 +462,7 @@ def _check_positions(
             or int(times[position]) != int(row["prompt_time"])
         ):
             raise RuntimeError(
-                f"the prompts rebuilt on the driver for user {key} differ from the "
+                f"the prompts rebuilt on the driver for user {key!r} differ from the "
                 f"worker's at position {position}; the Spark engine's prompt "
                 "columns no longer cover what extract_prompts reads"
             )

@@ -102,6 +102,14 @@ class FileReport:
         return f"{self.converted_in} (converted from {self.path})"
 
     @property
+    def quoted_path(self) -> str:
+        """:attr:`shown_path` with each path quoted with ``repr()``, for messages
+        that list files."""
+        if self.converted_in is None:
+            return repr(self.path)
+        return f"{self.converted_in!r} (converted from {self.path!r})"
+
+    @property
     def given_options(self) -> tuple[str, ...]:
         """The logs whose options named this file or its convert folder."""
         return self.given_to or (self.requested_log,)
