@@ -133,6 +133,53 @@ def test_hunt_output_other_compression(
 
 
 @pytest.mark.parametrize(
+    ("name", "suggestion"),
+    [
+        (".gz", "findings.jsonl.gz"),
+        (".jsonl", "findings.jsonl"),
+        (".HTML.gz", "findings.HTML.gz"),
+        (".txt", "findings.txt"),
+        (".bz2", "findings.jsonl"),
+    ],
+)
+def test_hunt_output_only_extension(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, suggestion: str
+) -> None:
+    # pathlib reads ".gz" as a hidden file's name with no extension, so the
+    # output would be neither compressed nor in the format of the extension.
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, "--output", name])
+
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert f"{name!r} has no file name before its extension" in message
+    assert f"such as {suggestion!r}" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "single"),
+    [
+        ("out.html.gz.gz", "out.html.gz"),
+        ("findings.jsonl.GZ.gz", "findings.jsonl.GZ"),
+        ("f.gz.gz.gz", "f.gz"),
+    ],
+)
+def test_hunt_output_repeated_gzip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, single: str
+) -> None:
+    # The output is compressed once, so one gunzip would leave gzip data.
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, "--output", name])
+
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert f"{name!r} ends in .gz more than once" in message
+    assert f"name it {single!r}" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
     "name",
     [
         "missing\x1b[31m/findings.jsonl",

@@ -43,7 +43,6 @@ def _stdout_of(output_format: str) -> bytes:
         ("findings.jsonl.gz", "jsonl"),
         ("findings.JSON.GZ", "json"),
         ("report.html.gz", "html"),
-        ("findings.gz", "table"),
         ("findings.txt.gz", "table"),
     ],
 )
@@ -82,7 +81,7 @@ def test_inferred_formats_parse(tmp_path: Path) -> None:
     assert page.startswith("<!DOCTYPE html>")
 
 
-@pytest.mark.parametrize("file_name", ["findings.txt", "findings", "findings.log"])
+@pytest.mark.parametrize("file_name", ["findings.txt", "findings.log", ".findings.txt"])
 def test_unmapped_extension_writes_table(tmp_path: Path, file_name: str) -> None:
     target = tmp_path / file_name
 
@@ -184,9 +183,37 @@ def test_unknown_extension_warns_table(tmp_path: Path, name: str) -> None:
         written = gzip.decompress(written)
     # The table is still written, as the README states for other names.
     assert written == _stdout_of("table")
-    assert f"--output {target}: the extension" in result.stderr
-    assert "names no output format, so the table format is written" in result.stderr
-    assert "give --format" in result.stderr
+    message = " ".join(result.stderr.split())
+    assert f"--output {str(target)!r}: the extension" in message
+    assert "names no output format, so the table format is written" in message
+    assert "give --format" in message
+
+
+@pytest.mark.parametrize("name", ["findings", "findings.gz", "REPORT.GZ"])
+def test_name_without_extension_warns_table(tmp_path: Path, name: str) -> None:
+    target = tmp_path / name
+
+    result = _hunt("--output", str(target))
+
+    assert result.exit_code == 0, result.output
+    written = target.read_bytes()
+    if name.lower().endswith(".gz"):
+        written = gzip.decompress(written)
+    assert written == _stdout_of("table")
+    message = " ".join(result.stderr.split())
+    assert f"--output {str(target)!r}: the name has no extension" in message
+    assert "so the table format is written as text" in message
+    assert "or in .txt for the table" in message
+
+
+def test_format_with_bare_name_no_warning(tmp_path: Path) -> None:
+    target = tmp_path / "findings"
+
+    result = _hunt("--format", "jsonl", "--output", str(target))
+
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes() == _stdout_of("jsonl")
+    assert "WARNING" not in result.stderr
 
 
 def test_output_inside_input_folder_warns(tmp_path: Path) -> None:

@@ -54,11 +54,15 @@ from h056hunt.log_format import configure_logging, quote_names
 from h056hunt.plurals import Counted
 from h056hunt.render import (
     EXTENSION_FORMATS,
+    GZIP_EXTENSION,
     RENDERERS,
     extension_fits,
+    format_extension,
     format_for_extension,
     is_gzip_output,
+    names_only_extension,
     names_other_file_type,
+    repeated_gzip,
     unwritable_compression,
 )
 from h056hunt.render.context import RenderContext
@@ -943,10 +947,12 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
 
     Raises:
         click.BadParameter: the folder does not exist, the path is a folder or an
-            input file, or its name names compression other than gzip.
+            input file, or its name starts with an extension, ends in ``.gz``
+            more than once or names compression other than gzip.
     """
     if output is None:
         return
+    _check_output_name(output)
     extension = unwritable_compression(output)
     if extension is not None:
         raise click.BadParameter(
@@ -999,6 +1005,37 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
             return
 
 
+def _check_output_name(output: Path) -> None:
+    """Reject an ``--output`` name that starts with an extension or ends in ``.gz``
+    more than once, because the file's content would not match its name.
+
+    Raises:
+        click.BadParameter: the name is such a name.
+    """
+    if names_only_extension(output):
+        suggestion = output.with_name("findings" + output.name)
+        if unwritable_compression(suggestion) is not None:
+            suggestion = output.with_name("findings.jsonl")
+        elif names_other_file_type(suggestion):
+            suggestion = output.with_name("findings.jsonl" + output.name)
+        raise click.BadParameter(
+            f"{str(output)!r} has no file name before its extension, so it would "
+            "be written as a hidden file whose name has no extension; give a "
+            f"file name before the extension, such as {str(suggestion)!r}",
+            param_hint="--output",
+        )
+    if repeated_gzip(output):
+        single = output
+        while repeated_gzip(single):
+            single = single.with_suffix("")
+        raise click.BadParameter(
+            f"{str(output)!r} ends in {GZIP_EXTENSION} more than once, but findings "
+            "are compressed only once, so one decompression would leave gzip data "
+            f"in place of the output; name it {str(single)!r}",
+            param_hint="--output",
+        )
+
+
 def _read_config(config_path: Path | None) -> HuntConfig:
     """Find and read the config file, and log at info level which one applies.
 
@@ -1027,13 +1064,7 @@ def _choose_format(output_format: str | None, output: Path | None) -> str:
         named = None if output is None else format_for_extension(output)
         if named is None:
             if output is not None and names_other_file_type(output):
-                logger.warning(
-                    "--output %s: the extension names no output format, so the "
-                    "table format is written as text; give --format, or end the "
-                    "name in %s",
-                    output,
-                    ", ".join(EXTENSION_FORMATS),
-                )
+                _warn_no_format(output)
             return "table"
         logger.info(
             "writing %s output, the format that %s's extension names", named, output
@@ -1049,6 +1080,29 @@ def _choose_format(output_format: str | None, output: Path | None) -> str:
             output_format,
         )
     return output_format
+
+
+def _warn_no_format(output: Path) -> None:
+    """Warn that the ``--output`` name names no format, so the table is written."""
+    extensions = ", ".join(EXTENSION_FORMATS)
+    extension = format_extension(output)
+    if extension:
+        logger.warning(
+            "--output %r: the extension %r names no output format, so the table "
+            "format is written as text; give --format, or end the name in %s, or "
+            "in .txt for the table",
+            str(output),
+            extension,
+            extensions,
+        )
+        return
+    logger.warning(
+        "--output %r: the name has no extension that names an output format, so "
+        "the table format is written as text; give --format, or end the name in "
+        "%s, or in .txt for the table",
+        str(output),
+        extensions,
+    )
 
 
 def _check_activity_names(names: tuple[str, ...]) -> tuple[str, ...]:

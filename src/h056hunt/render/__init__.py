@@ -135,16 +135,57 @@ def format_for_extension(path: PurePath) -> str | None:
 
 
 # --output extensions of plain text, which the default table format suits.
-TEXT_EXTENSIONS = frozenset({"", ".txt", ".log"})
+TEXT_EXTENSIONS = frozenset({".txt", ".log"})
+
+
+def format_extension(path: PurePath) -> str:
+    """Return the extension of ``path`` that would name its format, looking through
+    a trailing ``.gz``: ``.xlsx`` for ``f.xlsx.gz``, and ``""`` for ``f`` or ``f.gz``.
+    """
+    if is_gzip_output(path):
+        path = PurePath(path.stem)
+    return path.suffix
 
 
 def names_other_file_type(path: PurePath) -> bool:
-    """Tell whether the extension of ``path``, such as ``.xlsx``, names neither an
-    output format nor plain text. A trailing ``.gz`` is looked through."""
-    if is_gzip_output(path):
-        path = PurePath(path.stem)
-    suffix = path.suffix.lower()
+    """Tell whether ``path`` has no extension, or one such as ``.xlsx`` that names
+    neither an output format nor plain text. A trailing ``.gz`` is looked through.
+    """
+    suffix = format_extension(path).lower()
     return suffix not in EXTENSION_FORMATS and suffix not in TEXT_EXTENSIONS
+
+
+# Every extension that --output reads, so a name made of them alone, such as
+# ".gz" or ".jsonl", names no file before its extension.
+KNOWN_EXTENSIONS = frozenset(
+    {
+        *EXTENSION_FORMATS,
+        GZIP_EXTENSION,
+        *TEXT_EXTENSIONS,
+        *OTHER_COMPRESSION_EXTENSIONS,
+    }
+)
+
+
+def names_only_extension(path: PurePath) -> bool:
+    """Tell whether the name of ``path`` starts with an extension that --output
+    reads, such as ``.gz`` or ``.html.gz``.
+
+    pathlib reads such a name as a hidden file without an extension, so
+    ``.jsonl`` would get the table and ``.gz`` no compression.
+    """
+    name = path.name
+    if not name.startswith("."):
+        return False
+    first = "." + name[1:].split(".", 1)[0].lower()
+    return first in KNOWN_EXTENSIONS
+
+
+def repeated_gzip(path: PurePath) -> bool:
+    """Tell whether ``path`` ends in ``.gz`` more than once, as ``f.jsonl.gz.gz``
+    does, although the output is compressed only once."""
+    suffixes = [suffix.lower() for suffix in path.suffixes[-2:]]
+    return suffixes == [GZIP_EXTENSION, GZIP_EXTENSION]
 
 
 def extension_fits(output_format: str, path: PurePath) -> bool:
