@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from h056hunt.errors import H056Error, ProgramText
-from h056hunt.render.text import cut, escape_unsafe, plain
+from h056hunt.render.text import escape_unsafe, plain, quote_cut
 from h056hunt.sources import name_paths
 
 LOGGER_NAME = "h056hunt"
@@ -87,10 +87,12 @@ class _SafeText:
     def __repr__(self) -> str:
         # repr() already escapes control characters and backslashes, and
         # escape_unsafe() catches the rest. A value quoted with %r is field
-        # text, so a long one is cut as the run summary cuts it. A value given
-        # with %s, such as a path, is left whole.
-        value = cut(self._value) if isinstance(self._value, str) else self._value
-        return escape_unsafe(repr(value))
+        # text, so a long one is cut as the run summary cuts it, with each mark
+        # after the closing quote (see quote_cut). A value given with %s, such
+        # as a path, is left whole.
+        if isinstance(self._value, str):
+            return quote_cut(self._value)
+        return escape_unsafe(repr(self._value))
 
 
 def configure_logging(verbose: int, quiet: bool, debug: bool) -> None:

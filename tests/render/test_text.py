@@ -9,7 +9,15 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from h056hunt.render.text import escape_unsafe, format_duration, format_time, plain
+from h056hunt.render.text import (
+    SHOWN_RUN,
+    display_text,
+    escape_unsafe,
+    format_duration,
+    format_time,
+    plain,
+    quote_cut,
+)
 
 
 @pytest.mark.parametrize(
@@ -40,6 +48,10 @@ from h056hunt.render.text import escape_unsafe, format_duration, format_time, pl
         ("\\uABCD", "\\\\uABCD"),
         ("C:\\logs\\signin.json", "C:\\logs\\signin.json"),
         ("ends\\", "ends\\"),
+        ("a…[+12 characters]", "a\\u2026[+12 characters]"),
+        ("\\…[+1 character]", "\\\\\\u2026[+1 character]"),
+        ("wait… [+1]", "wait… [+1]"),
+        ("…", "…"),
         (None, ""),
         (42, "42"),
     ],
@@ -61,11 +73,48 @@ def _read_back(shown_text: str) -> str:
 
 def test_plain_reads_back_to_one_text() -> None:
     # Every text of up to four of these pieces: shown texts never collide.
-    pieces = ["\\", "x", "u", "U", "1b", "00e0041", "s", "\x1b", "\u202e", "\U000e0041"]
+    pieces = [
+        "\\",
+        "x",
+        "u",
+        "U",
+        "1b",
+        "00e0041",
+        "s",
+        "\x1b",
+        "\u202e",
+        "\U000e0041",
+        "…",
+        "[+",
+        "2026",
+    ]
     for length in range(5):
         for characters in itertools.product(pieces, repeat=length):
             text = "".join(characters)
             assert _read_back(plain(text)) == text, text
+
+
+def test_display_text_marks_only_real_cuts() -> None:
+    imitation = "Eve…[+12 characters]"
+    long_run = "x" * (SHOWN_RUN + 12)
+
+    assert display_text(imitation) == "Eve\\u2026[+12 characters]"
+    assert display_text(long_run) == "x" * SHOWN_RUN + "…[+12 characters]"
+    assert display_text(f"{imitation} {long_run}") == (
+        "Eve\\u2026[+12 characters] " + "x" * SHOWN_RUN + "…[+12 characters]"
+    )
+
+
+def test_quote_cut_marks_outside_quotes() -> None:
+    long_run = "x" * (SHOWN_RUN + 12)
+
+    assert quote_cut("Eve…[+12 characters]") == "'Eve\\u2026[+12 characters]'"
+    assert quote_cut(long_run) == repr("x" * SHOWN_RUN) + "…[+12 characters]"
+    assert quote_cut(f"{long_run} tail") == (
+        repr("x" * SHOWN_RUN) + "…[+12 characters]" + repr(" tail")
+    )
+    assert quote_cut("") == "''"
+    assert quote_cut("C:\\x\x1b") == "'C:\\\\x\\x1b'"
 
 
 def test_escape_unsafe_keeps_backslashes() -> None:

@@ -65,8 +65,44 @@ def test_stderr_cuts_long_activity(tmp_path: Path) -> None:
     assert len(result.stderr) < 10_000
     joined = "".join(result.stderr.split())
     mark = f"…[+{len(LONG) - SHOWN_RUN:,}characters]"
-    # The log warning quotes the activity and the run summary lists it.
-    assert joined.count("Revokesessionsofuser" + "x" * SHOWN_RUN + mark) == 2
+    # The log warning quotes the activity, with the mark after the quote, and
+    # the run summary lists it.
+    kept = "Revokesessionsofuser" + "x" * SHOWN_RUN
+    assert joined.count(f"'{kept}'{mark}") == 1
+    assert joined.count(f":{kept}{mark}") == 1
+
+
+def test_imitated_mark_shown_escaped(tmp_path: Path) -> None:
+    imitation = "Mallory…[+99,800 characters]"
+    audits = [revocation(1, imitation)]
+    audits[0]["activityDisplayName"] = "Revoke sessions of " + imitation
+    signins = [denial(1, attempt, imitation) for attempt in range(4)]
+    # File names are shown whole, and an imitation in one is escaped too.
+    audit = tmp_path / "audit…[+5 characters].json"
+    signin = tmp_path / "signin.json"
+    audit.write_text(json.dumps({"value": audits}), encoding="utf-8")
+    signin.write_text(json.dumps({"value": signins}), encoding="utf-8")
+    arguments = ["--audit", str(audit), "--signin", str(signin), *ARGUMENTS]
+
+    result = run_cli(["hunt", *arguments, "--details"])
+
+    assert result.exit_code == 0, result.stderr
+    shown = "Mallory\\u2026[+99,800 characters]"
+    stdout = " ".join(result.stdout.split())
+    stderr = " ".join(result.stderr.split())
+    # No text output shows the imitation as a cut mark.
+    assert "…[+" not in result.stdout
+    assert "…[+" not in result.stderr
+    assert shown in stdout
+    # The log warning quotes the activity, and the run summary lists it.
+    assert f"'Revoke sessions of {shown}'" in stderr
+    assert f"not matched: Revoke sessions of {shown}" in stderr
+
+    inspected = run_cli(["inspect", str(audit), str(signin)])
+
+    assert inspected.exit_code == 0, inspected.stderr
+    assert "…[+" not in inspected.stdout
+    assert "audit\\u2026[+5 characters].json" in inspected.stdout
 
 
 def test_json_keeps_long_values_whole(tmp_path: Path) -> None:

@@ -34,16 +34,21 @@ _UNSAFE_CLASS = (
     "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
 )
 # A backslash is doubled when what follows it reads as one of these escapes (x and
-# 2, u and 4, or U and 8 hexadecimal digits), another backslash or an unsafe
-# character. Then the text "\x1b" shows as \\x1b and a real escape character as
-# \x1b. Each shown text reads back to one field text: \\ is a backslash, such an
-# escape is one character, and any other backslash is itself. So a backslash in
-# CONTOSO\user1 or C:\Users\xavier is shown as it is.
+# 2, u and 4, or U and 8 hexadecimal digits), another backslash, an unsafe
+# character or an imitation of a cut mark. Then the text "\x1b" shows as \\x1b
+# and a real escape character as \x1b. Each shown text reads back to one field
+# text: \\ is a backslash, such an escape is one character, and any other
+# backslash is itself. So a backslash in CONTOSO\user1 or C:\Users\xavier is
+# shown as it is.
 _HEX = "[0-9a-fA-F]"
-_UNSAFE = re.compile(
-    f"{_UNSAFE_CLASS}|\\\\(?=x{_HEX}{{2}}|u{_HEX}{{4}}|U{_HEX}{{8}}|\\\\|{_UNSAFE_CLASS})"
+# Text of a log value that starts like a cut mark, "…[+", gets its "…" shown as
+# \u2026, so a raw "…[+" in text output is always a real cut (see display_text).
+_MARK_IMITATION = "…(?=\\[\\+)"
+_ESCAPE_LOOKALIKE = (
+    f"x{_HEX}{{2}}|u{_HEX}{{4}}|U{_HEX}{{8}}|\\\\|{_UNSAFE_CLASS}|{_MARK_IMITATION}"
 )
-_UNSAFE_ONLY = re.compile(_UNSAFE_CLASS)
+_UNSAFE = re.compile(f"{_UNSAFE_CLASS}|{_MARK_IMITATION}|\\\\(?={_ESCAPE_LOOKALIKE})")
+_UNSAFE_ONLY = re.compile(f"{_UNSAFE_CLASS}|{_MARK_IMITATION}")
 
 
 def plain(value: object) -> str:
@@ -73,18 +78,42 @@ def display_text(value: object) -> str:
     """Return :func:`plain` of ``value`` with long runs and long text cut.
 
     Each cut ends in a mark that counts the characters it left out, such as
-    ``…[+99,800 characters]``.
+    ``…[+99,800 characters]``. The mark is added after :func:`plain`, which
+    shows the ``…`` of log text that starts like a mark as ``\\u2026``.
     """
     if value is None:
         return ""
-    return plain(cut(value if isinstance(value, str) else str(value)))
+    text = value if isinstance(value, str) else str(value)
+    return "".join(
+        plain(kept) + _cut_mark(left_out) if left_out else plain(kept)
+        for kept, left_out in _cut_pieces(text)
+    )
 
 
-def cut(text: str) -> str:
-    """Return ``text`` with long runs and long text cut, as :func:`display_text` does,
-    before any escaping."""
+def quote_cut(text: str) -> str:
+    """Return ``repr(text)`` made safe by :func:`escape_unsafe`, cut as
+    :func:`display_text` cuts it, for log messages.
+
+    Each kept part is quoted on its own and its mark follows the closing quote,
+    such as ``'abc'…[+1,200 characters]``, so no mark is inside the quotes.
+    """
+    parts = [
+        _quote(kept) + _cut_mark(left_out) if left_out else _quote(kept)
+        for kept, left_out in _cut_pieces(text)
+        if kept or left_out
+    ]
+    return "".join(parts) if parts else repr(text)
+
+
+def _quote(text: str) -> str:
+    return escape_unsafe(repr(text))
+
+
+def _cut_pieces(text: str) -> list[tuple[str, int]]:
+    """Split ``text`` into the parts that a cut keeps, each with the number of
+    characters left out after it (0 for none)."""
     if len(text) <= SHOWN_RUN:
-        return text
+        return [(text, 0)]
     left_out = 0
     if len(text) > SHOWN_TEXT:
         left_out = len(text) - SHOWN_TEXT
@@ -94,13 +123,14 @@ def cut(text: str) -> str:
         if last is not None and len(last.group()) > SHOWN_RUN:
             left_out += len(last.group()) - SHOWN_RUN
             text = text[: last.start() + SHOWN_RUN]
-    text = _LONG_RUN.sub(_cut_run, text)
-    return text + _cut_mark(left_out) if left_out else text
-
-
-def _cut_run(found: re.Match[str]) -> str:
-    run = found.group()
-    return run[:SHOWN_RUN] + _cut_mark(len(run) - SHOWN_RUN)
+    pieces = []
+    start = 0
+    for found in _LONG_RUN.finditer(text):
+        kept_end = found.start() + SHOWN_RUN
+        pieces.append((text[start:kept_end], found.end() - kept_end))
+        start = found.end()
+    pieces.append((text[start:], left_out))
+    return pieces
 
 
 def _cut_mark(left_out: int) -> str:
@@ -108,8 +138,8 @@ def _cut_mark(left_out: int) -> str:
 
 
 def escape_unsafe(text: str) -> str:
-    """Return ``text`` with unsafe characters escaped as :func:`plain` does, and
-    every backslash as it is.
+    """Return ``text`` with unsafe characters and the ``…`` of a cut mark imitation
+    escaped as :func:`plain` does, and every backslash as it is.
 
     For the program's own messages, whose quoted values ``repr()`` has already
     escaped, backslashes included: :func:`plain` would double those backslashes.
