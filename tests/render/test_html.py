@@ -27,6 +27,8 @@ from report_inputs import (
     write_exports,
 )
 
+from h056hunt.activities import DEFAULT_REVOCATION_ACTIVITIES
+
 SCRIPT = "<script>alert(1)</script>"
 # If any script ran, this one would leave a mark in the DOM that --dump-dom shows.
 MARKING_SCRIPT = "<script>document.body.setAttribute('data-pwned','1')</script>"
@@ -372,8 +374,10 @@ def test_html_lists_show_each_value(tmp_path: Path) -> None:
     parser.feed(result.stdout)
 
     addresses = ["203.0.113.5", "203.0.113.6", "203.0.113.7"]
-    # The findings table, then the finding's source IPs, countries and user agents.
+    # The revocation activities of the thresholds table, the findings table, then
+    # the finding's source IPs, countries and user agents.
     assert parser.lists == [
+        list(DEFAULT_REVOCATION_ACTIVITIES),
         addresses,
         addresses,
         sorted(LIST_COUNTRIES),

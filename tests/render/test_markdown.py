@@ -215,6 +215,11 @@ def test_markdown_lists_show_each_value(tmp_path: Path) -> None:
     findings_table = rendered.split("<table>")[2].split("</table>")[0]
     for minute in (5, 6, 7):
         assert f"<code>203.0.113.{minute}</code>" in findings_table
+    # The false-positive notes name each user in a list item of its own.
+    assert (
+        "  * Findings with denials only, no approval and no fraud report:\n"
+        "    * lists\\@contoso.example\n" in result.stdout
+    )
 
 
 def _inline_text(parser: Any, source: str) -> str:

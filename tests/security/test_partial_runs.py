@@ -135,6 +135,32 @@ def test_quiet_output_names_unread_path(output_format: str, tmp_path: Path) -> N
     assert str(link) in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("output_format", "shown"),
+    [
+        ("table", "{!r}"),
+        ("markdown", "`{}`"),
+        ("html", "<code>{}</code>"),
+    ],
+)
+def test_unread_paths_shown_apart(
+    output_format: str, shown: str, tmp_path: Path
+) -> None:
+    # The first name contains the ", " that separates the listed names.
+    links = dangling_links(tmp_path, ["a, b.json", "c.json"])
+    whole = whole_export(tmp_path)
+    arguments = ["hunt", "-q", "--signin", str(whole)]
+    for link in links:
+        arguments += ["--signin", str(link)]
+
+    result = run_cli([*arguments, "--format", output_format, *ARGUMENTS])
+
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    listed = ", ".join(shown.format(str(link)) for link in links)
+    assert f"2 input paths were not read at all: {listed}" in text
+
+
 def test_table_counts_many_unread_paths(tmp_path: Path) -> None:
     names = [f"gone{number}.json" for number in range(1, 8)]
     dangling_links(tmp_path, names)

@@ -18,6 +18,7 @@ from h056hunt.render.html_findings import (
     campaign_section,
     finding_detail_section,
     findings_table_section,
+    value_list,
 )
 from h056hunt.render.html_style import CONTENT_SECURITY_POLICY, STYLE_SHEET
 from h056hunt.render.partial import describe_unread
@@ -59,7 +60,10 @@ def render_html(
         "generation).</p>",
     ]
     if run["partial"]:
-        unread = describe_unread((item["path"] for item in run["unreadable"]), esc)
+        unread = describe_unread(
+            (item["path"] for item in run["unreadable"]),
+            lambda path: f"<code>{esc(path)}</code>",
+        )
         parts.append(
             '<div class="banner partial-banner" role="alert">Partial input: some '
             "input was not read completely, so these results may be incomplete. "
@@ -265,10 +269,13 @@ def _thresholds_table(thresholds: dict[str, Any]) -> list[str]:
         ("Campaign window", thresholds["campaign_window"]),
         ("Revoker lookback", thresholds["actor_lookback"]),
         ("Persistence window after approval", thresholds["persistence_window"]),
-        ("Revocation activities", ", ".join(thresholds["revocation_activities"])),
     ]
+    cells = [(name, esc(value)) for name, value in rows]
+    cells.append(
+        ("Revocation activities", value_list(thresholds["revocation_activities"]))
+    )
     body = "".join(
-        f"<tr><th>{esc(name)}</th><td>{esc(value)}</td></tr>" for name, value in rows
+        f"<tr><th>{esc(name)}</th><td>{cell}</td></tr>" for name, cell in cells
     )
     return ["<h3>Thresholds</h3>", f'<table class="thresholds">{body}</table>']
 

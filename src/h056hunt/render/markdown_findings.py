@@ -177,12 +177,10 @@ def false_positive_lines(findings: list[Finding]) -> list[str]:
         and finding.finding_type is not FindingType.REVOCATION_CAMPAIGN
     ]
     if plain_denials:
-        names = ", ".join(
-            md_text(finding.target_upn or finding.target_user_id)
-            for finding in plain_denials
-        )
-        lines.append(
-            f"  * Findings with denials only, no approval and no fraud report: {names}."
+        lines += md_bullets(
+            "Findings with denials only, no approval and no fraud report",
+            (finding.target_upn or finding.target_user_id for finding in plain_denials),
+            indent="  ",
         )
     lines.append(
         "* **Security automation.** A SOAR playbook or another app that revokes "

@@ -80,8 +80,8 @@ def md_code(value: object, *, in_table: bool = True) -> str:
 
 
 def md_code_list(values: Iterable[object]) -> str:
-    """Return each value as its own code span, separated by ``, ``, or ``-`` when
-    there is none.
+    """Return each value as its own code span for a table cell, separated by
+    ``, ``, or ``-`` when there is none.
 
     A value may contain the separator, but it then sits inside the span, so the
     rendered spans show where each value starts and ends.
@@ -90,13 +90,14 @@ def md_code_list(values: Iterable[object]) -> str:
     return ", ".join(spans) if spans else "-"
 
 
-def md_bullets(label: str, values: Iterable[object]) -> list[str]:
+def md_bullets(label: str, values: Iterable[object], *, indent: str = "") -> list[str]:
     """Return a list item ``label`` with one nested item per value, or
-    ``* label: -`` when there is none. The label must already be escaped."""
-    items = [f"  * {md_text(value) or '-'}" for value in values]
+    ``* label: -`` when there is none. The label must already be escaped, and
+    ``indent`` is the indent of the item ``label``."""
+    items = [f"{indent}  * {md_text(value) or '-'}" for value in values]
     if not items:
-        return [f"* {label}: -"]
-    return [f"* {label}:", *items]
+        return [f"{indent}* {label}: -"]
+    return [f"{indent}* {label}:", *items]
 
 
 def md_cell(value: object) -> str:

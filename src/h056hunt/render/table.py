@@ -28,6 +28,7 @@ from h056hunt.render.column_widths import (
 from h056hunt.render.partial import describe_unread
 from h056hunt.render.text import (
     display_text,
+    escape_unsafe,
     format_duration,
     format_short_time,
     format_time,
@@ -129,7 +130,8 @@ def render_table(
             partial-input line names them, because ``-q`` hides the warnings.
     """
     if partial:
-        unread = describe_unread(unread_paths, plain)
+        # Quoted, so a path that contains ", " still reads as one.
+        unread = describe_unread(unread_paths, lambda path: escape_unsafe(repr(path)))
         console.print(
             Text(
                 "PARTIAL INPUT: some records could not be read; "
