@@ -206,6 +206,17 @@ def test_name_without_extension_warns_table(tmp_path: Path, name: str) -> None:
     assert "or in .txt for the table" in message
 
 
+def test_no_format_warning_keeps_long_path(tmp_path: Path) -> None:
+    # Log messages cut a quoted log value after 200 characters, but never a path.
+    target = tmp_path / ("f" * 220)
+
+    result = _hunt("--output", str(target))
+
+    assert result.exit_code == 0, result.output
+    assert f"--output {str(target)!r}: the name has no extension" in result.stderr
+    assert "…[+" not in result.stderr
+
+
 def test_format_with_bare_name_no_warning(tmp_path: Path) -> None:
     target = tmp_path / "findings"
 

@@ -995,12 +995,13 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
     for item in dict.fromkeys(inputs):
         folder = Path(item)
         if folder.is_dir() and target.is_relative_to(folder.resolve()):
+            # quote_names() quotes a path without cutting it, unlike %r.
             logger.warning(
-                "--output %r is inside the input folder %r, so a later hunt of that "
+                "--output %s is inside the input folder %s, so a later hunt of that "
                 "folder reads the findings as an input and counts their records as "
                 "skipped; write them outside the folder",
-                str(output),
-                item,
+                quote_names([str(output)]),
+                quote_names([item]),
             )
             return
 
@@ -1088,19 +1089,19 @@ def _warn_no_format(output: Path) -> None:
     extension = format_extension(output)
     if extension:
         logger.warning(
-            "--output %r: the extension %r names no output format, so the table "
+            "--output %s: the extension %r names no output format, so the table "
             "format is written as text; give --format, or end the name in %s, or "
             "in .txt for the table",
-            str(output),
+            quote_names([str(output)]),
             extension,
             extensions,
         )
         return
     logger.warning(
-        "--output %r: the name has no extension that names an output format, so "
+        "--output %s: the name has no extension that names an output format, so "
         "the table format is written as text; give --format, or end the name in "
         "%s, or in .txt for the table",
-        str(output),
+        quote_names([str(output)]),
         extensions,
     )
 
