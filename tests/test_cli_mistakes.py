@@ -405,7 +405,7 @@ def test_same_file_for_both_lenient_warns() -> None:
     assert "no sign-in data was loaded" in result.stderr
     # The warning says what the inputs hold, as the strict run's error does.
     assert "WARNING: no input contains a sign-in record" in result.stderr
-    assert f"the --signin inputs are {audit}; they hold audit records only" in (
+    assert f"the --signin inputs are {audit!r}; they hold audit records only" in (
         result.stderr
     )
 
