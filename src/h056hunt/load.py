@@ -458,7 +458,13 @@ def _load_fast(
 
 
 def _skip_whole_file(sink: FileSink, error: InputError) -> None:
-    """Count every record of a file that could not be read as skipped."""
+    """Count every record of a file that could not be read as skipped.
+
+    A file rejected before any record was counted, such as a zip archive, counts
+    as one skipped record, as a tab-separated file or a lone JSON ``null`` does.
+    Its records cannot be counted, and a file with none seen would read as an
+    empty export.
+    """
     logger.warning("%s (file skipped)", error)
     report = sink.report
     report.partial = True
@@ -466,17 +472,15 @@ def _skip_whole_file(sink: FileSink, error: InputError) -> None:
     report.loaded.clear()
     # The records counted as pre-filtered are skipped with the rest of the file.
     report.prefiltered.clear()
+    # The reason code in words, such as "ambiguous date order". The file's error
+    # keeps the whole message.
+    reason = f"file not read: {error.reason.replace('_', ' ')}"
+    if report.records_seen == 0:
+        sink.skip(reason, line=None, record=None)
+        return
     unaccounted = report.records_seen - sum(report.skipped.values())
     if unaccounted > 0:
-        sink.skip(
-            # The reason code in words, such as "ambiguous date order"; the
-            # file's error keeps the whole message.
-            f"file not read: {error.reason.replace('_', ' ')}",
-            line=None,
-            record=None,
-            count=unaccounted,
-            seen=False,
-        )
+        sink.skip(reason, line=None, record=None, count=unaccounted, seen=False)
 
 
 # Beyond this many misplaced files in one folder, one warning line names the

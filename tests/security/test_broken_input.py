@@ -13,10 +13,13 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from click.testing import Result
 from hostile import PLAIN_USER, denied_signin, run_cli
@@ -186,6 +189,35 @@ def prose_file(folder: Path) -> str:
     return "README.txt"
 
 
+def zip_archive(folder: Path) -> str:
+    with zipfile.ZipFile(folder / "signins.zip", "w") as archive:
+        archive.writestr("signin.json", ndjson(denied_signin("S1")))
+    return "signins.zip"
+
+
+def parquet_file(folder: Path) -> str:
+    table = pa.table({"record_id": ["S1", "S2"], "user_id": [PLAIN_USER, PLAIN_USER]})
+    pq.write_table(table, folder / "part-0.parquet")
+    return "part-0.parquet"
+
+
+def double_gzip(folder: Path) -> str:
+    text = ndjson(denied_signin("S1"), denied_signin("S2"))
+    (folder / "twice.json.gz").write_bytes(gzip.compress(gzip.compress(text.encode())))
+    return "twice.json.gz"
+
+
+def tab_separated(folder: Path) -> str:
+    text = "Date (UTC)\tRequest ID\tUser ID\n2025-01-02T03:01:00Z\tR1\tu1\n"
+    (folder / "signins.tsv").write_text(text, encoding="utf-8")
+    return "signins.tsv"
+
+
+def json_null(folder: Path) -> str:
+    (folder / "null.json").write_text("null\n", encoding="utf-8")
+    return "null.json"
+
+
 def oversized_csv_row(folder: Path) -> str:
     header = "Date (UTC),Request ID,User ID,Username,Status,Sign-in error code\n"
     row = "2025-01-02T03:01:00Z,R{0},{1},{2},Failure,500121\n"
@@ -216,8 +248,25 @@ CASES: dict[str, Callable[[Path], str]] = {
         binary_file,
         prose_file,
         oversized_csv_row,
+        zip_archive,
+        parquet_file,
+        double_gzip,
+        tab_separated,
+        json_null,
     )
 }
+
+# Files that cannot be read as an export at all. Each counts as one record seen
+# and skipped, whatever it contains, because its records cannot be counted.
+NOT_EXPORT_CASES = (
+    zip_archive,
+    parquet_file,
+    double_gzip,
+    tab_separated,
+    json_null,
+    prose_file,
+    binary_file,
+)
 
 
 # A hunt over files with no record at all stops with exit code 2, because nothing
@@ -241,6 +290,38 @@ def test_lenient_run_accounts_for_every_record(case: str, tmp_path: Path) -> Non
     report = report_of(result)
     assert_accounting(report)
     assert [Path(item["path"]).name for item in report["run"]["files"]] == [name]
+
+
+@pytest.mark.parametrize("path_option", ["", "--no-fast-path"])
+@pytest.mark.parametrize("case", NOT_EXPORT_CASES, ids=lambda case: case.__name__)
+def test_file_not_export_counts_one_skip(
+    case: Callable[[Path], str], path_option: str, tmp_path: Path
+) -> None:
+    good = tmp_path / "good.json"
+    good.write_text(ndjson(denied_signin("S1"), denied_signin("S2")), encoding="utf-8")
+    name = case(tmp_path)
+    options = [path_option] if path_option else []
+
+    alone = report_of(hunt("--lenient", "--signin", str(tmp_path / name), *options))
+    beside = report_of(
+        hunt(
+            "--lenient",
+            "--signin",
+            str(good),
+            "--signin",
+            str(tmp_path / name),
+            *options,
+        )
+    )
+
+    for report in (alone, beside):
+        assert_accounting(report)
+        item = file_report(report, name)
+        assert item["records_seen"] == 1, item
+        assert item["skipped"] == 1, item
+        assert sum(item["loaded"].values()) == 0, item
+    assert alone["run"]["partial"]
+    assert sum(file_report(beside, "good.json")["loaded"].values()) == 2
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -291,10 +372,12 @@ def test_cut_gzip_without_records_named(tmp_path: Path) -> None:
 
     result = hunt("--signin", str(tmp_path / "cut.ndjson.gz"), "--lenient")
 
-    assert result.exit_code == 2
     assert "cut.ndjson.gz: corrupt or truncated gzip data" in result.stderr
-    assert "no records at all (" in result.stderr
     assert "empty or header-only" not in result.stderr
+    item = file_report(report_of(result), "cut.ndjson.gz")
+    assert item["records_seen"] == 1
+    assert item["skipped"] == 1
+    assert item["partial"]
 
 
 def test_header_only_csv_warns(tmp_path: Path) -> None:
