@@ -86,6 +86,18 @@ def test_md_text_escapes(value: object, expected: str) -> None:
     assert md_text(value) == expected
 
 
+@pytest.mark.parametrize("value", ["---", "- - -", "   -----", "-\t-\t-", "--- "])
+def test_md_text_starts_no_rule(value: str) -> None:
+    markdown_it = pytest.importorskip("markdown_it")
+    parser = markdown_it.MarkdownIt("commonmark")
+    expected = value.replace("\t", " ")
+
+    for line in (md_text(value), f"* {md_text(value)}"):
+        rendered = parser.render(line)
+        assert "<hr" not in rendered, (line, rendered)
+        assert expected.strip() in rendered, (line, rendered)
+
+
 def test_md_code_neutralises_backticks() -> None:
     assert md_code("a`b|c\nd") == "`a'b\\|c d`"
     assert md_code("a|b", in_table=False) == "`a|b`"

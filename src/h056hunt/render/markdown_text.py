@@ -28,6 +28,9 @@ _SPECIAL = re.compile(r"([\\`*_\[\]<>()#!|~&@$])")
 _URL_START = re.compile(r"(?i)(:)(?=/)|\b(www)(\.)")
 # "-", "+" or "1." and a space at the start of a line begin a list item.
 _LIST_MARKER = re.compile(r"^( {0,3})([-+]|\d{1,9}\.)(?=[ \t]|$)")
+# Three or more "-" and nothing else but spaces make a line a thematic break (a
+# horizontal rule). "*" and "_" are escaped everywhere by _SPECIAL already.
+_RULE_START = re.compile(r"^( {0,3})-(?=[ -]*-[ -]*-[ -]*$)")
 
 
 def one_line(value: object) -> str:
@@ -46,6 +49,7 @@ def md_text(value: object) -> str:
     """
     text = _SPECIAL.sub(r"\\\1", one_line(value))
     text = _LIST_MARKER.sub(_escape_list_marker, text)
+    text = _RULE_START.sub(r"\1\\-", text)
     return _URL_START.sub(_break_url, text)
 
 
