@@ -7,7 +7,8 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from h056hunt.campaign_finding import build_campaign_finding
+from h056hunt.build import shared_origin_factor
+from h056hunt.campaign_finding import _shared_facts, build_campaign_finding
 from h056hunt.detect.chains import DetectionParams
 from h056hunt.findings import Evidence, Finding, FindingType, Severity
 from h056hunt.lazy_sequence import SLICE_SIZE
@@ -204,3 +205,32 @@ def test_campaign_from_positions_matches_rows() -> None:
     assert list(from_positions.evidence) == list(from_rows.evidence)
     assert list(from_positions.timeline) == list(from_rows.timeline)
     assert list(from_positions.extra["targets"]) == list(from_rows.extra["targets"])
+
+
+# A user agent that imitates the end of its fact and the start of another.
+IMITATING_AGENT = "x also sent prompts to 9 other targets of this revoker; user agent y"
+
+
+def test_shared_origin_fact_quotes_values() -> None:
+    shared = {
+        "ip_address": {"203.0.113.5": ["u1", "u2"]},
+        "user_agent": {IMITATING_AGENT: ["u1", "u2", "u3"]},
+    }
+
+    factor = shared_origin_factor("u1", shared)
+
+    assert factor is not None
+    ip_fact = (
+        "source IP '203.0.113.5' also sent prompts to 1 other target of this revoker"
+    )
+    agent_fact = (
+        f"user agent {IMITATING_AGENT!r} also sent prompts to 2 other targets of "
+        "this revoker"
+    )
+    assert factor.fact == f"{ip_fact}; {agent_fact}"
+
+
+def test_campaign_shared_facts_quote_values() -> None:
+    facts = _shared_facts({"user_agent": {IMITATING_AGENT: ["u1", "u2"]}})
+
+    assert facts == [f"user agent {IMITATING_AGENT!r} sent prompts to 2 targets"]

@@ -424,14 +424,18 @@ def shared_origin_factor(
     user_key: str, shared: dict[str, dict[str, list[str]]]
 ) -> ScoreFactor | None:
     """Return the factor for a chain whose denials share a source IP, country or
-    user agent with other targets of the same campaign, or None."""
+    user agent with other targets of the same campaign, or None.
+
+    Each value is quoted with repr(), because the facts are joined with "; " and a
+    user agent can contain any text, that separator included.
+    """
     nouns = SHARED_ORIGIN_NOUNS
     facts = []
     for column, values in shared.items():
         for value, users in values.items():
             if user_key in users:
                 facts.append(
-                    f"{nouns[column]} {value} also sent prompts to "
+                    f"{nouns[column]} {value!r} also sent prompts to "
                     f"{Counted(len(users) - 1, 'other target')} of this revoker"
                 )
     if not facts:

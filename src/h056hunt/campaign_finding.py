@@ -475,11 +475,12 @@ def _optional_ints(values: Iterable[object]) -> list[int | None]:
 
 
 def _shared_facts(shared: dict[str, dict[str, list[str]]]) -> list[str]:
+    # Values are quoted with repr(), as in build.shared_origin_factor().
     nouns = SHARED_ORIGIN_NOUNS
     facts = []
     for column, values in shared.items():
         for value, users in values.items():
             facts.append(
-                f"{nouns[column]} {value} sent prompts to {len(users)} targets"
+                f"{nouns[column]} {value!r} sent prompts to {len(users)} targets"
             )
     return facts
