@@ -112,6 +112,10 @@ def test_far_step_time_uses_signin(
     assert findings[0]["last_prompt_time"].startswith("2025-01-02T03:06:")
     assert f"{len(far_minutes)} {WARNING}" in stderr
     assert findings[0]["finding_id"] in stderr
+    if len(far_minutes) == 1:
+        assert "from its sign-in's createdDateTime, so its prompt is" in stderr
+    else:
+        assert "from their sign-ins' createdDateTime, so their prompts are" in stderr
 
     assert_fast_same_as_plain(tmp_path / "audit.ndjson", signin, signin)
 
@@ -169,6 +173,7 @@ def test_unreadable_step_time_counted(tmp_path: Path, unreadable: str) -> None:
     assert report["run"]["detection"]["denial_step_times_replaced"] == 0
     assert signin_file_record(report)["denial_step_times_unreadable"] == 2
     assert f"2 {WARNING}s are not a valid timestamp" in stderr
+    assert "so their prompts are dated at their sign-ins'" in stderr
     assert findings[0]["finding_id"] in stderr
     assert "2 denial steps with an authenticationStepDateTime" in stderr
 
@@ -229,3 +234,4 @@ def test_convert_folder_keeps_unreadable(tmp_path: Path) -> None:
     assert from_folder["run"]["detection"] == report["run"]["detection"]
     assert signin_file_record(from_folder)["denial_step_times_unreadable"] == 1
     assert f"1 {WARNING} is not a valid timestamp" in converted.stderr
+    assert "so its prompt is dated at its sign-in's" in converted.stderr

@@ -144,9 +144,9 @@ def _warn_step_times(finding_id: str, replaced: int, unreadable: int) -> None:
     their authentication step's time."""
     if replaced:
         logger.warning(
-            "finding %s: %s more than %s from its sign-in, so the prompt is dated "
-            "at the sign-in's createdDateTime; check the authenticationDetails of "
-            "the records in its evidence",
+            "finding %s: %s more than %s from %s, so %s dated at that time "
+            "instead; check the authenticationStepDateTime in the "
+            "authenticationDetails of the finding's evidence records",
             finding_id,
             Counted(
                 replaced,
@@ -154,19 +154,37 @@ def _warn_step_times(finding_id: str, replaced: int, unreadable: int) -> None:
                 "authentication step times are",
             ),
             format_duration(STEP_TIME_MAX_OFFSET),
+            _signin_time_of(replaced),
+            _prompts_are(replaced),
         )
     if unreadable:
         logger.warning(
-            "finding %s: %s not a valid timestamp, so the prompt is dated at the "
-            "sign-in's createdDateTime; check the authenticationStepDateTime in "
-            "the authenticationDetails of the records in its evidence",
+            "finding %s: %s not a valid timestamp, so %s dated at %s instead; "
+            "check the authenticationStepDateTime in the authenticationDetails "
+            "of the finding's evidence records",
             finding_id,
             Counted(
                 unreadable,
                 "authentication step time is",
                 "authentication step times are",
             ),
+            _prompts_are(unreadable),
+            _signin_time_of(unreadable),
         )
+
+
+def _signin_time_of(count: int) -> str:
+    """Name the sign-in time of one step or of several, for a warning."""
+    if count == 1:
+        return "its sign-in's createdDateTime"
+    return "their sign-ins' createdDateTime"
+
+
+def _prompts_are(count: int) -> str:
+    """Name the prompt of one step or those of several, with a verb that agrees."""
+    if count == 1:
+        return "its prompt is"
+    return "their prompts are"
 
 
 def actor_of(revocation: pd.Series) -> Actor:
