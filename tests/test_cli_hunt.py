@@ -461,6 +461,18 @@ def test_verbose_plain_path_named(sample_logs_dir: Path) -> None:
     assert "second pass" not in result.stderr
 
 
+def test_verbose_one_record_singular(sample_logs_dir: Path, tmp_path: Path) -> None:
+    audit = tmp_path / "audit.json"
+    page = json.loads((sample_logs_dir / "audit.json").read_text())
+    audit.write_text(json.dumps(page["value"][0]) + "\n")
+
+    result = run("--audit", str(audit), "--fail-on", "none", "-v")
+
+    assert f"h056: INFO: {audit}: graph shape, " in result.stderr
+    assert " path, 1 record seen in " in result.stderr
+    assert "1 records" not in result.stderr
+
+
 def test_verbose_escapes_hostile_file_name(
     hostile_files: tuple[str, str], tmp_path: Path
 ) -> None:

@@ -18,7 +18,7 @@ from h056hunt.load import load_logs
 from h056hunt.loaders import fastpath
 
 SAMPLE_INPUTS = [*SAMPLE_HUNT_INPUTS, "--fail-on", "none", "--format", "jsonl"]
-ROUND_LINE = re.compile(r"second pass round (\d+): read (\d+) pre-filtered records")
+ROUND_LINE = re.compile(r"second pass round (\d+): read (\d+) pre-filtered records?")
 
 
 def _second_pass_lines(stderr: str) -> list[str]:

@@ -418,11 +418,11 @@ def _load_file(
         or (isinstance(fast_file, csv_fastpath.CsvFastFile) and fast_file.scanned_early)
     )
     logger.info(
-        "%s: %s shape, %s path, %d records seen in %.2f s%s",
+        "%s: %s shape, %s path, %s seen in %.2f s%s",
         input_file.display,
         sink.report.shape,
         "fast" if fast_file is not None else "plain",
-        sink.report.records_seen,
+        Counted(sink.report.records_seen, "record"),
         time.perf_counter() - started,
         " after its scan started at start-up" if started_early else "",
     )
@@ -930,13 +930,12 @@ class _ContextLoader:
         # A round that finds nothing logs at debug level.
         logger.log(
             logging.INFO if found else logging.DEBUG,
-            "second pass round %d: read %d pre-filtered records for %d new object ids "
-            "from %d of %d fast-path files in %.2f s",
+            "second pass round %d: read %s for %s from %d of %s in %.2f s",
             self.rounds,
-            records,
-            new_ids,
+            Counted(records, "pre-filtered record"),
+            Counted(new_ids, "new object id"),
             len(found),
-            len(self.report_of),
+            Counted(len(self.report_of), "fast-path file"),
             time.perf_counter() - started,
         )
         if records == 0:
