@@ -243,6 +243,25 @@ def test_lenient_unusable_signin_is_partial(tmp_path: Path) -> None:
     assert "--signin inputs contain no usable record" in result.stderr
 
 
+def test_labels_as_signin_names_reason(tmp_path: Path) -> None:
+    folder = tmp_path / "lab"
+    simulate = CliRunner().invoke(
+        main, ["simulate", "--noise", "0", "--users", "30", "--out", str(folder)]
+    )
+    assert simulate.exit_code == 0, simulate.stderr
+    labels = str(folder / "labels.json")
+
+    result = CliRunner().invoke(main, ["hunt", "--audit", AUDIT, "--signin", labels])
+
+    assert result.exit_code == 2
+    assert f"the only record of {labels!r} was skipped, so nothing was hunted. " in (
+        result.stderr
+    )
+    assert "Reason: h056 simulate labels (the simulated scenarios" in result.stderr
+    assert "((" not in result.stderr
+    assert "))" not in result.stderr
+
+
 def test_portal_signin_without_auth_details_warns(tmp_path: Path) -> None:
     folder = simulate_small(tmp_path / "portal", "portal-csv", "portal-csv")
     audit = str(folder / "audit.csv")
@@ -541,7 +560,7 @@ def test_all_skipped_names_reason_without_summary(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert "the only record of" in result.stderr
-    assert "(unrecognised record" in result.stderr
+    assert "Reason: unrecognised record" in result.stderr
     assert "run summary" not in result.stderr
 
 

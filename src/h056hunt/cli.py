@@ -1201,10 +1201,13 @@ def _reject_empty_inputs(
             common = [escape_unsafe(reason) for reason, _ in reasons.most_common(2)]
             more = len(reasons) - len(common)
             listed = "; ".join(common) + (f"; {more} more" if more else "")
+            # A reason often ends in its own brackets, so it follows a label
+            # rather than going in brackets itself.
+            label = "Reason" if len(reasons) == 1 else "Reasons"
             raise UsageError(
                 f"the {option} inputs contain no usable record: "
-                f"{_describe_all_skipped(reasons.total(), names)} ({listed}), so "
-                f"nothing was {action}",
+                f"{_describe_all_skipped(reasons.total(), names)}, so nothing was "
+                f"{action}. {label}: {listed}",
                 hint="check that the files are the exports you meant to give",
             )
 
