@@ -113,6 +113,28 @@ def test_gzip_name_of_other_format_warns(tmp_path: Path) -> None:
     assert "has the extension of json output" in result.stderr
 
 
+def test_output_path_quoted_in_messages(tmp_path: Path) -> None:
+    spaced = tmp_path / "my report.html"
+    compressed = tmp_path / "my findings.jsonl.bz2"
+    audit = tmp_path / "my audit.json"
+    audit.write_bytes((SAMPLES / "audit.json").read_bytes())
+
+    mismatch = _hunt("--format", "json", "--output", str(spaced))
+    chosen = _hunt("--output", str(spaced), "-v")
+    bz2 = _hunt("--output", str(compressed))
+    overwrite = CliRunner().invoke(
+        main, ["hunt", "--audit", str(audit), "--output", str(audit)]
+    )
+
+    assert mismatch.exit_code == 0, mismatch.output
+    assert f"--output {str(spaced)!r} has the extension of html" in (mismatch.stderr)
+    assert f"the extension of {str(spaced)!r} names" in chosen.stderr
+    assert bz2.exit_code == 2
+    assert f"{str(compressed)!r} ends in .bz2" in bz2.stderr
+    assert overwrite.exit_code == 2
+    assert f"{str(audit)!r} is also an input file" in overwrite.stderr
+
+
 def test_no_output_prints_table() -> None:
     assert _hunt().stdout_bytes == _stdout_of("table")
 

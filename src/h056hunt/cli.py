@@ -956,7 +956,7 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
     extension = unwritable_compression(output)
     if extension is not None:
         raise click.BadParameter(
-            f"{plain(str(output))} ends in {plain(extension)}, but findings are "
+            f"{str(output)!r} ends in {plain(extension)}, but findings are "
             "written as text or gzip, so the file would not open as that format; "
             "name it .gz, or give a name without a compression extension",
             param_hint="--output",
@@ -988,7 +988,7 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
     for input_file in expansion.files:
         if input_file.path == target:
             raise click.BadParameter(
-                f"{plain(str(output))} is also an input file; writing findings "
+                f"{str(output)!r} is also an input file; writing findings "
                 "there would replace the export",
                 param_hint="--output",
             )
@@ -1068,14 +1068,16 @@ def _choose_format(output_format: str | None, output: Path | None) -> str:
                 _warn_no_format(output)
             return "table"
         logger.info(
-            "writing %s output, the format that %s's extension names", named, output
+            "writing %s output, the format that the extension of %s names",
+            named,
+            quote_names([str(output)]),
         )
         return named
     if output is not None and not extension_fits(output_format, output):
         logger.warning(
             "--output %s has the extension of %s output, but --format %s was "
             "given, so %s output is written to it",
-            output,
+            quote_names([str(output)]),
             format_for_extension(output),
             output_format,
             output_format,
