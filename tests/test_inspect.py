@@ -25,6 +25,7 @@ AUTH_DETAILS = (
     '"r-1","Mobile app notification","","false",'
     '"MFA denied; user declined the authentication"\n'
 )
+NO_RANGE = "none, because the file has no audit or sign-in record"
 STEPS_MISSING = "authenticationDetails: step-level outcomes are unavailable"
 SAMPLE_SIGNINS = Path(__file__).parent.parent / "sample_logs" / "signin.json"
 SAMPLE_AUDIT = SAMPLE_SIGNINS.with_name("audit.json")
@@ -273,6 +274,37 @@ def test_no_note_without_prefiltered(tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.stderr
     assert "Pre-filtered records" not in result.stdout
+
+
+def test_file_without_records_no_range(tmp_path: Path) -> None:
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps({"scenarios": []}), encoding="utf-8")
+
+    result = CliRunner().invoke(main, ["inspect", str(labels)])
+    range_lines = [
+        line.split(maxsplit=2)
+        for line in result.stdout.splitlines()
+        if line.split()[:2] == ["time", "range"]
+    ]
+
+    assert range_lines == [["time", "range", NO_RANGE]]
+
+
+def test_auth_details_file_no_range(tmp_path: Path) -> None:
+    folder = tmp_path / "portal"
+    simulate = CliRunner().invoke(
+        main,
+        ["simulate", "--noise", "0", "--users", "30", "--out", str(folder)]
+        + ["--signin-shape", "portal-csv", "--audit-shape", "portal-csv"],
+    )
+    assert simulate.exit_code == 0, simulate.stderr
+
+    result = CliRunner().invoke(
+        main, ["inspect", str(folder / "signin_AuthDetails.csv")]
+    )
+
+    assert result.exit_code == 0, result.stderr
+    assert NO_RANGE in result.stdout
 
 
 def inspect_json_section() -> str:

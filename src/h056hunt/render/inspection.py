@@ -50,10 +50,7 @@ def render_inspection(
             ),
             ("duplicates", str(record["duplicates"])),
             ("not needed by the hunt (pre-filtered)", str(record["prefiltered"])),
-            (
-                "time range",
-                f"{record['time_min'] or '-'} to {record['time_max'] or '-'}",
-            ),
+            ("time range", _time_range(record)),
         ]
         cells = [(name, display_text(value)) for name, value in rows]
         # Skip reasons and errors are the program's messages, whose quoted values
@@ -76,3 +73,12 @@ def render_inspection(
         print_hanging(
             console, f"coverage: {display_text(warning)}", indent=0, style="yellow"
         )
+
+
+def _time_range(record: dict) -> str:
+    """Return a file's time range as text, or a note that it has none."""
+    # The range spans audit and sign-in records, pre-filtered ones included, so
+    # a file of AuthDetails CSV rows has none.
+    if record["time_min"] is None and record["time_max"] is None:
+        return "none, because the file has no audit or sign-in record"
+    return f"{record['time_min'] or '-'} to {record['time_max'] or '-'}"
