@@ -46,10 +46,12 @@ from h056hunt.detect.prompts import (
     unjoined_step_requests,
 )
 from h056hunt.detect.revocations import find_revocations
+from h056hunt.errors import ProgramText
 from h056hunt.findings import Finding, FindingType, ScoreFactor
 from h056hunt.heap import release_free_memory
 from h056hunt.load import LoadedData
 from h056hunt.plurals import Counted
+from h056hunt.render.text import display_text, plain
 from h056hunt.row_runs import take_in_runs
 from h056hunt.suppress import Suppression, apply_allowlist
 
@@ -448,11 +450,20 @@ def rows_for_keys(frame: pd.DataFrame, column: str, keys: set[str]) -> pd.DataFr
 
 def _warn_near_misses(near_misses: pd.DataFrame) -> None:
     for activity, count in near_misses["activity"].value_counts().sort_index().items():
+        # A long name is cut in the message, so --revocation-activity needs the
+        # whole one from the JSON report.
+        whole_name = ""
+        if display_text(activity) != plain(activity):
+            whole_name = (
+                " (the name is cut here, so copy it whole from "
+                "run.detection.unmatched_revocation_activities of --format json)"
+            )
         logger.warning(
             "possible revocation, not matched: %s with activity %r; "
-            "add it with --revocation-activity if it revokes sessions",
+            "add it with --revocation-activity if it revokes sessions%s",
             Counted(count, "audit record"),
             activity,
+            ProgramText(whole_name),
         )
 
 

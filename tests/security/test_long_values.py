@@ -70,6 +70,8 @@ def test_stderr_cuts_long_activity(tmp_path: Path) -> None:
     kept = "Revokesessionsofuser" + "x" * SHOWN_RUN
     assert joined.count(f"'{kept}'{mark}") == 1
     assert joined.count(f":{kept}{mark}") == 1
+    # The warning names where --revocation-activity can copy the whole name.
+    assert "copyitwholefromrun.detection.unmatched_revocation_activities" in joined
 
 
 def test_imitated_mark_shown_escaped(tmp_path: Path) -> None:
@@ -97,6 +99,7 @@ def test_imitated_mark_shown_escaped(tmp_path: Path) -> None:
     # The log warning quotes the activity, and the run summary lists it.
     assert f"'Revoke sessions of {shown}'" in stderr
     assert f"not matched: Revoke sessions of {shown}" in stderr
+    assert "the name is cut here" not in stderr
 
     inspected = run_cli(["inspect", str(audit), str(signin)])
 
