@@ -75,7 +75,7 @@ def render_inspection(
         )
 
 
-def _time_range(record: dict) -> str:
+def _time_range(record: dict[str, Any]) -> str:
     """Return a file's time range as text, or a note that it has none."""
     # The range spans audit and sign-in records, pre-filtered ones included, so
     # a file of AuthDetails CSV rows has none.
