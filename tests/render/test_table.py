@@ -297,3 +297,30 @@ def test_narrow_table_names_hidden_columns(sample_logs_dir: Path) -> None:
     assert [row["User"] for row in table_cells(narrow)] == [
         row["User"] for row in table_cells(wide)
     ]
+
+
+@pytest.mark.parametrize("columns", [200, 120, 80])
+def test_overlong_user_name_keeps_columns(
+    sample_logs_dir: Path, tmp_path: Path, columns: int
+) -> None:
+    """A user name longer than any real UPN folds in its column; it does not take
+    columns away from every finding, and the other UPNs stay whole."""
+    # Entra ID takes a UPN of at most 113 characters.
+    name = "victor." + "z" * 400
+    for log in ("audit", "signin"):
+        text = (sample_logs_dir / f"{log}.json").read_text(encoding="utf-8")
+        assert "victor.okafor@" in text
+        (tmp_path / f"{log}.json").write_text(
+            text.replace("victor.okafor@", f"{name}@"), encoding="utf-8"
+        )
+
+    planted = hunt(tmp_path, columns=columns).stdout
+    sample = hunt(sample_logs_dir, columns=columns).stdout
+
+    assert tuple(table_cells(planted)[0]) == tuple(table_cells(sample)[0])
+    users = [row["User"] for row in table_cells(planted)]
+    assert any(user.replace(" ", "").startswith(name[:40]) for user in users)
+    lines = planted.splitlines()
+    for user in users:
+        if "@contoso.example" in user and "zzz" not in user:
+            assert any(user in line for line in lines), user

@@ -24,6 +24,7 @@ from h056hunt.render.column_widths import (
     longest_word,
     natural_widths,
     shrink_to_fit,
+    text_width,
 )
 from h056hunt.render.partial import describe_unread
 from h056hunt.render.text import (
@@ -64,6 +65,12 @@ RIGHT_ALIGNED_COLUMNS = frozenset({"Score", "Denied"})
 # Columns of UPNs and object ids. They keep each cell on one line, so it can be
 # copied, unless not even the narrowest layout fits them.
 IDENTIFIER_COLUMNS = frozenset({"User", "Revoked by"})
+# Entra ID takes a userPrincipalName of at most 113 characters. A longer value in
+# an identifier column is no real identifier, and log fields are attacker-controlled:
+# kept whole, one such value would take every other column away from the table.
+# So an identifier column with such a value folds, first of all columns, down to
+# its longest value that is not over this length.
+IDENTIFIER_WHOLE_MAX = 113
 # Columns whose cells wrap at spaces; the others keep each cell on one line. They
 # give up width in this order, widest first within a group, down to the larger of
 # their minimum and their longest word, so no word is split.
@@ -252,9 +259,28 @@ def _fit_layout(rows: list[dict[str, Text]], console_width: int) -> TableLayout:
             for name in wrapping
         }
         natural = natural_widths(columns, rows)
+        overlong = tuple(
+            name
+            for name in columns
+            if name in IDENTIFIER_COLUMNS and natural[name] > IDENTIFIER_WHOLE_MAX
+        )
+        for name in overlong:
+            minimums[name] = max(
+                (
+                    width
+                    for cells in rows
+                    if (width := text_width(cells[name])) <= IDENTIFIER_WHOLE_MAX
+                ),
+                default=cell_len(name),
+            )
+        wrapping = wrapping.union(overlong)
         for groups, compact in _shrink_steps():
             widths = shrink_to_fit(
-                natural, console_width, groups, minimums, compact=compact
+                natural,
+                console_width,
+                ((overlong,) if overlong else ()) + groups,
+                minimums,
+                compact=compact,
             )
             if widths is not None:
                 return TableLayout(columns, widths, frozenset(wrapping), compact)
