@@ -815,3 +815,50 @@ def test_count_past_int64_names_limit(option: str) -> None:
 
     assert result.exit_code == 2
     assert f"{2**63} is larger than {2**63 - 1}" in result.stderr
+
+
+def test_lenient_run_of_junk_only_exits_two(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_text('{"foo": 1}\n', encoding="utf-8")
+    (tmp_path / "b.json").write_text("not json\n", encoding="utf-8")
+    folder = str(tmp_path)
+
+    result = CliRunner().invoke(
+        main, ["hunt", "--lenient", "--audit", folder, "--signin", folder]
+    )
+
+    # A run that looked at nothing gives no verdict, not a clean exit 0.
+    assert result.exit_code == 2, result.output
+    assert "no input holds a usable record: all 2 records of" in result.stderr
+    assert "so nothing was hunted" in result.stderr
+    assert "Records: 2 seen, 0 loaded, 0 duplicate, 2 skipped" in result.stderr
+
+
+def test_lenient_unusable_signin_warned_once(tmp_path: Path) -> None:
+    junk = tmp_path / "signin.json"
+    junk.write_text('{"foo": 1}\n', encoding="utf-8")
+
+    result = CliRunner().invoke(
+        main,
+        [
+            "hunt",
+            "--lenient",
+            "--fail-on",
+            "none",
+            "--audit",
+            AUDIT,
+            "--signin",
+            str(junk),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "the --signin inputs contain no usable record" in result.stderr
+    # That warning already says why no sign-in was read.
+    assert "no input contains a sign-in record" not in result.stderr
+    partial = [line for line in result.stderr.splitlines() if "PARTIAL INPUT" in line]
+    assert partial == [
+        "PARTIAL INPUT: some input was not read completely; results may be incomplete."
+    ]
+    assert result.stdout.startswith(
+        "PARTIAL INPUT: some input was not read completely;"
+    )

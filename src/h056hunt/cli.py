@@ -635,7 +635,9 @@ def hunt(
         rejected: UsageError | None = None
         try:
             _reject_empty_inputs(data, audit_inputs, signin_inputs, strict=not lenient)
-            if not lenient:
+            if lenient:
+                _reject_nothing_usable(data)
+            else:
                 _reject_missing_log(data, audit_inputs, signin_inputs)
         except UsageError as error:
             rejected = error
@@ -1224,8 +1226,7 @@ def _mark_unusable_inputs(
     Without the mark, a run with no usable sign-in would report a complete result.
     """
     for option, reports in _reports_by_option(data, audit_inputs, signin_inputs):
-        seen = sum(r.records_seen for r in reports)
-        if seen == 0 or _usable_records(reports) > 0:
+        if not _all_skipped(reports):
             continue
         for report in reports:
             report.partial = True
@@ -1240,6 +1241,34 @@ def _mark_unusable_inputs(
                 )
             ),
         )
+
+
+def _all_skipped(reports: list[FileReport]) -> bool:
+    """Tell whether files held records and every one of them was skipped."""
+    return sum(r.records_seen for r in reports) > 0 and _usable_records(reports) == 0
+
+
+def _reject_nothing_usable(data: LoadedData) -> None:
+    """Fail a lenient run in which no input held one usable record.
+
+    Such a run looked at nothing, so its exit status must not read as a verdict,
+    as a CI job would take exit 0 for a clean result.
+
+    Raises:
+        UsageError: every record of every input was skipped.
+    """
+    if not _all_skipped(data.files):
+        return
+    raise UsageError(
+        "no input holds a usable record: "
+        + _describe_all_skipped(
+            sum(sum(r.skipped.values()) for r in data.files),
+            name_paths([report.quoted_path for report in data.files]),
+        )
+        + ", so nothing was hunted",
+        hint="give Entra ID audit and sign-in exports; the run summary counts "
+        "why each record was skipped",
+    )
 
 
 def _describe_all_skipped(count: int, names: str) -> str:
@@ -1319,9 +1348,22 @@ def _reject_missing_log(
 def _warn_missing_log(
     data: LoadedData, audit_inputs: tuple[str, ...], signin_inputs: tuple[str, ...]
 ) -> None:
-    """Warn where a strict run would stop for a missing log; a lenient run goes on."""
+    """Warn where a strict run would stop for a missing log; a lenient run goes on.
+
+    An option whose records were all skipped already got the warning of
+    :func:`_mark_unusable_inputs`, so it is not checked again.
+    """
+    unusable = {
+        option
+        for option, reports in _reports_by_option(data, audit_inputs, signin_inputs)
+        if _all_skipped(reports)
+    }
     try:
-        _reject_missing_log(data, audit_inputs, signin_inputs)
+        _reject_missing_log(
+            data,
+            () if "--audit" in unusable else audit_inputs,
+            () if "--signin" in unusable else signin_inputs,
+        )
     except UsageError as error:
         logger.warning("%s", error)
 

@@ -287,6 +287,17 @@ def test_lenient_run_accounts_for_every_record(case: str, tmp_path: Path) -> Non
         assert "--signin inputs contain no records" in result.stderr
         assert result.stdout == ""
         return
+    if "no input holds a usable record" in result.stderr:
+        # Every record was skipped: no verdict, but the summary counts each one.
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        (records,) = [
+            line for line in result.stderr.splitlines() if line.startswith("Records: ")
+        ]
+        seen = int(records.split()[1])
+        assert seen > 0
+        assert f"0 loaded, 0 duplicate, {seen} skipped" in records
+        return
     report = report_of(result)
     assert_accounting(report)
     assert [Path(item["path"]).name for item in report["run"]["files"]] == [name]
@@ -302,7 +313,7 @@ def test_file_not_export_counts_one_skip(
     name = case(tmp_path)
     options = [path_option] if path_option else []
 
-    alone = report_of(hunt("--lenient", "--signin", str(tmp_path / name), *options))
+    alone = hunt("--lenient", "--signin", str(tmp_path / name), *options)
     beside = report_of(
         hunt(
             "--lenient",
@@ -314,14 +325,17 @@ def test_file_not_export_counts_one_skip(
         )
     )
 
-    for report in (alone, beside):
-        assert_accounting(report)
-        item = file_report(report, name)
-        assert item["records_seen"] == 1, item
-        assert item["skipped"] == 1, item
-        assert sum(item["loaded"].values()) == 0, item
-    assert alone["run"]["partial"]
+    assert_accounting(beside)
+    item = file_report(beside, name)
+    assert item["records_seen"] == 1, item
+    assert item["skipped"] == 1, item
+    assert sum(item["loaded"].values()) == 0, item
     assert sum(file_report(beside, "good.json")["loaded"].values()) == 2
+    # Alone, the file leaves nothing to hunt: no verdict, and the summary counts it.
+    assert alone.exit_code == 2, alone.stderr
+    assert alone.stdout == ""
+    assert "no input holds a usable record" in alone.stderr
+    assert "Records: 1 seen, 0 loaded, 0 duplicate, 1 skipped" in alone.stderr
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -374,10 +388,11 @@ def test_cut_gzip_without_records_named(tmp_path: Path) -> None:
 
     assert "cut.ndjson.gz: corrupt or truncated gzip data" in result.stderr
     assert "empty or header-only" not in result.stderr
-    item = file_report(report_of(result), "cut.ndjson.gz")
-    assert item["records_seen"] == 1
-    assert item["skipped"] == 1
-    assert item["partial"]
+    # The file is counted as one skipped record, and with nothing else to hunt
+    # the run gives no verdict.
+    assert "Records: 1 seen, 0 loaded, 0 duplicate, 1 skipped" in result.stderr
+    assert "no input holds a usable record" in result.stderr
+    assert result.exit_code == 2
 
 
 def test_header_only_csv_warns(tmp_path: Path) -> None:

@@ -53,7 +53,10 @@ def test_table_cuts_long_values(
     upn_length = len(LONG) + len("user1@contoso.example")
     assert f"…[+{upn_length - SHOWN_RUN:,}characters]" in joined
     assert f"…[+{upn_length - SHOWN_TEXT:,}characters]" in joined
-    assert "x" * (SHOWN_RUN + 1) not in joined
+    # Every value shown cut ends in a mark, and keeps at most SHOWN_RUN of its
+    # x's. Lines are not joined for this, because the table folds the long user
+    # and revoker names side by side, and joined lines would run them together.
+    assert result.stdout.count("x") <= joined.count("…[+") * SHOWN_RUN
 
 
 def test_stderr_cuts_long_activity(tmp_path: Path) -> None:

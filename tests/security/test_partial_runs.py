@@ -26,9 +26,22 @@ def signin(number: int) -> str:
 
 
 def cut_export(folder: Path, denials: int) -> Path:
-    """Write ``denials`` complete sign-ins and a last one cut off mid-record."""
+    """Write one successful sign-in, ``denials`` denied ones and a last one cut off
+    mid-record.
+
+    The successful sign-in is of another user, so it joins no burst; it makes the
+    run read one usable record even with no denial, since a lenient run in which
+    every record was skipped exits 2 without a verdict.
+    """
     path = folder / "cut.json"
-    lines = "".join(signin(number) for number in range(1, denials + 1))
+    success = {
+        **denied_signin("S0"),
+        "userId": "00000000-0000-4000-8000-0000000000aa",
+        "userPrincipalName": "eve@contoso.example",
+        "status": {"errorCode": 0},
+    }
+    lines = json.dumps(success) + "\n"
+    lines += "".join(signin(number) for number in range(1, denials + 1))
     path.write_text(lines + signin(9)[:30], encoding="utf-8")
     return path
 
@@ -98,7 +111,8 @@ def test_timesketch_notice_is_an_event(tmp_path: Path) -> None:
     (event,) = [json.loads(line) for line in result.stdout.splitlines()]
     assert event["data_type"] == "h056hunt:run:partial_input"
     assert event["timestamp_desc"] == "Partial input"
-    assert event["datetime"] == "1970-01-01T00:00:00Z"
+    # Dated at the end of the data read: the one successful sign-in.
+    assert event["datetime"] == "2025-01-02T03:01:00Z"
     assert event["message"].startswith("h056hunt: No findings")
 
 

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 NOTICE_RECORD_TYPE = "partial_input_notice"
 NOTICE_DATA_TYPE = "h056hunt:run:partial_input"
+# The first words of the partial-input line of the table and of the run summary.
+PARTIAL_HEADLINE = "PARTIAL INPUT: some input was not read completely"
 NOTICE_MESSAGE = (
     "No findings, but some input was not read completely: a quiet result may mean "
     "not read, not clean."

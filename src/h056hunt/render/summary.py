@@ -14,6 +14,7 @@ from h056hunt.load import LoadedData
 from h056hunt.plurals import Counted
 from h056hunt.render.hanging import print_hanging
 from h056hunt.render.input_files import render_input_files
+from h056hunt.render.partial import PARTIAL_HEADLINE
 from h056hunt.render.text import (
     display_text,
     escape_unsafe,
@@ -131,8 +132,7 @@ def render_summary(
     if data.partial:
         console.print(
             Text(
-                "PARTIAL INPUT: some files were not read completely; results may be "
-                "incomplete.",
+                f"{PARTIAL_HEADLINE}; results may be incomplete.",
                 style="bold yellow",
             )
         )

@@ -26,7 +26,7 @@ from h056hunt.render.column_widths import (
     shrink_to_fit,
     text_width,
 )
-from h056hunt.render.partial import describe_unread
+from h056hunt.render.partial import PARTIAL_HEADLINE, describe_unread
 from h056hunt.render.text import (
     display_text,
     escape_unsafe,
@@ -141,9 +141,9 @@ def render_table(
         unread = describe_unread(unread_paths, lambda path: escape_unsafe(repr(path)))
         console.print(
             Text(
-                "PARTIAL INPUT: some records could not be read; "
+                f"{PARTIAL_HEADLINE}; "
                 + (f"{unread}; " if unread else "")
-                + "these results may be incomplete.",
+                + "results may be incomplete.",
                 style="bold yellow",
             )
         )
