@@ -844,6 +844,8 @@ def convert(
 
     def work() -> int:
         def reject_empty(data: LoadedData) -> None:
+            if lenient:
+                _mark_unusable_inputs(data, audit_inputs, signin_inputs)
             _reject_empty_inputs(
                 data,
                 audit_inputs,
@@ -851,6 +853,8 @@ def convert(
                 strict=not lenient,
                 action="converted",
             )
+            if lenient:
+                _reject_nothing_usable(data, action="converted")
 
         # Imported here, because only this command converts.
         from h056hunt.convert import convert_logs
@@ -1248,7 +1252,7 @@ def _all_skipped(reports: list[FileReport]) -> bool:
     return sum(r.records_seen for r in reports) > 0 and _usable_records(reports) == 0
 
 
-def _reject_nothing_usable(data: LoadedData) -> None:
+def _reject_nothing_usable(data: LoadedData, *, action: str = "hunted") -> None:
     """Fail a lenient run in which no input held one usable record.
 
     Such a run looked at nothing, so its exit status must not read as a verdict,
@@ -1265,9 +1269,9 @@ def _reject_nothing_usable(data: LoadedData) -> None:
             sum(sum(r.skipped.values()) for r in data.files),
             name_paths([report.quoted_path for report in data.files]),
         )
-        + ", so nothing was hunted",
-        hint="give Entra ID audit and sign-in exports; the run summary counts "
-        "why each record was skipped",
+        + f", so nothing was {action}",
+        hint="give Entra ID audit and sign-in exports; the warnings above say why "
+        "records were skipped",
     )
 
 

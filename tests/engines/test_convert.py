@@ -476,3 +476,21 @@ def test_relative_manifest_path_shown_as_stored(
     assert {report.path for report in found.files} == {
         f"exports/{Path(entry['path']).name}" for entry in manifest["files"]
     }
+
+
+def test_lenient_convert_of_junk_only_exits_two(tmp_path: Path) -> None:
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "a.json").write_text('{"foo": 1}\n', encoding="utf-8")
+    (junk / "b.json").write_text("not json\n", encoding="utf-8")
+    out = tmp_path / "converted"
+
+    result = CliRunner().invoke(
+        main,
+        ["convert", "--lenient", "--audit", str(junk), "--out", str(out)],
+    )
+
+    assert result.exit_code == 2, result.output
+    assert "the --audit inputs contain no usable record" in result.stderr
+    assert "so nothing was converted" in result.stderr
+    assert not out.exists()
