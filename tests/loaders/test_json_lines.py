@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import random
 from pathlib import Path
 from typing import Any
 
@@ -261,6 +262,25 @@ def test_broken_page_names_unread_rest(tmp_path: Path) -> None:
     assert report["loaded"]["signin"] == 2
     assert report["partial"] is True
     assert "nothing after line 4 was read" in result.stderr
+
+
+@pytest.mark.parametrize("path_option", ["", "--no-fast-path"])
+def test_cut_gzip_keeps_one_record_singular(tmp_path: Path, path_option: str) -> None:
+    # Random padding keeps the second record's compressed bytes apart from the
+    # first's, so the cut takes only the second.
+    rng = random.Random(7)
+    lines = [
+        json.dumps({**json.loads(good(n)), "pad": rng.randbytes(3000).hex()})
+        for n in (1, 2)
+    ]
+    packed = gzip.compress("".join(line + "\n" for line in lines).encode("utf-8"))
+    path = tmp_path / "signins.ndjson.gz"
+    path.write_bytes(packed[:-1000])
+
+    result = run_hunt(path, *([path_option] if path_option else []))
+
+    assert file_report(result)["records_seen"] == 2
+    assert "kept the 1 record read before it" in result.stderr
 
 
 def test_cut_gzip_counts_rest_as_skipped(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from h056hunt.errors import InputError
 from h056hunt.loaders import csv_export, json_export, json_lines
 from h056hunt.loaders.jsondocument import DocumentReader
 from h056hunt.loaders.sink import FileSink
+from h056hunt.plurals import Counted
 from h056hunt.sources import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     UTF16_MARKS,
@@ -243,19 +244,16 @@ def _raise_faults(faults: list[InputError]) -> Iterator[TextLine]:
 
 
 def _keep_records_before(sink: FileSink, error: InputError) -> None:
+    kept = Counted(sink.report.records_seen, "record")
     if error.hint:
         logger.warning(
-            "%s; kept the %d records read before it\n  hint: %s",
+            "%s; kept the %s read before it\n  hint: %s",
             error.message,
-            sink.report.records_seen,
+            kept,
             error.hint,
         )
     else:
-        logger.warning(
-            "%s; kept the %d records read before it",
-            error.message,
-            sink.report.records_seen,
-        )
+        logger.warning("%s; kept the %s read before it", error.message, kept)
     # The rest of the file, a record cut off by the fault included, is counted as
     # one skip with the fault's reason, as a JSON document's reader counts it.
     sink.skip(json_export.READ_FAULT_REASONS[error.reason], line=None, record=None)
