@@ -862,3 +862,19 @@ def test_lenient_unusable_signin_warned_once(tmp_path: Path) -> None:
     assert result.stdout.startswith(
         "PARTIAL INPUT: some input was not read completely;"
     )
+
+
+def test_choices_accept_any_case() -> None:
+    arguments = ["hunt", "--audit", AUDIT, "--signin", SIGNIN]
+
+    upper = CliRunner().invoke(
+        main, [*arguments, "--fail-on", "None", "--format", "JSON"]
+    )
+    lower = CliRunner().invoke(
+        main, [*arguments, "--fail-on", "none", "--format", "json"]
+    )
+    failing = CliRunner().invoke(main, [*arguments, "--fail-on", "High", "-q"])
+
+    assert upper.exit_code == lower.exit_code == 0, upper.output
+    assert json.loads(upper.stdout)["findings"] == json.loads(lower.stdout)["findings"]
+    assert failing.exit_code == 1, failing.output

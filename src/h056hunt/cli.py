@@ -391,7 +391,7 @@ def _common_input_options(
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(FORMATS),
+    type=click.Choice(FORMATS, case_sensitive=False),
     help="Output format of findings [default: the format that the --output "
     "file's extension names, else table].",
 )
@@ -467,7 +467,7 @@ def _common_input_options(
 )
 @click.option(
     "--fail-on",
-    type=click.Choice(FAIL_ON_CHOICES),
+    type=click.Choice(FAIL_ON_CHOICES, case_sensitive=False),
     default="high",
     show_default=True,
     help="Exit 1 when a finding reaches this severity; 'none' never does.",
@@ -482,7 +482,7 @@ def _common_input_options(
 @click.option("--no-color", is_flag=True, help="Print without colours.")
 @click.option(
     "--engine",
-    type=click.Choice(ENGINES),
+    type=click.Choice(ENGINES, case_sensitive=False),
     default="local",
     show_default=True,
     help="Where the hunt runs: local (pandas in this process) or spark (needs "
@@ -692,7 +692,7 @@ def hunt(
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["table", "json"]),
+    type=click.Choice(["table", "json"], case_sensitive=False),
     default="table",
     show_default=True,
     help="table for people; json prints one JSON object per file.",

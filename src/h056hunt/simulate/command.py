@@ -76,13 +76,13 @@ class Interrupted(OutputError):
 @click.option(
     "--scenario",
     "scenarios",
-    type=click.Choice(SCENARIO_NAMES),
+    type=click.Choice(SCENARIO_NAMES, case_sensitive=False),
     multiple=True,
     help="Scenario to inject, repeatable. All scenarios when omitted.",
 )
 @click.option(
     "--signin-shape",
-    type=click.Choice(SHAPES),
+    type=click.Choice(SHAPES, case_sensitive=False),
     default="graph-ndjson",
     show_default=True,
     help="Export shape of the sign-in file. portal-csv also writes "
@@ -90,7 +90,7 @@ class Interrupted(OutputError):
 )
 @click.option(
     "--audit-shape",
-    type=click.Choice(SHAPES),
+    type=click.Choice(SHAPES, case_sensitive=False),
     default="graph-ndjson",
     show_default=True,
     help="Export shape of the audit file.",
