@@ -15,6 +15,7 @@ import pytest
 import graph_lines
 from cli_runs import assert_fast_same_as_plain, hunt_files
 from graph_lines import line
+from h056hunt.build import STEP_WARNINGS_NAMED
 from h056hunt.convert import convert_logs
 
 pytestmark = pytest.mark.usefixtures("small_fast_path_units")
@@ -235,3 +236,29 @@ def test_convert_folder_keeps_unreadable(tmp_path: Path) -> None:
     assert signin_file_record(from_folder)["denial_step_times_unreadable"] == 1
     assert f"1 {WARNING} is not a valid timestamp" in converted.stderr
     assert "so its prompt is dated at its sign-in's" in converted.stderr
+
+
+def test_step_time_warnings_bounded(sample_logs_dir: Path, tmp_path: Path) -> None:
+    # Every step time years before its sign-in: the prompts of every finding that
+    # has steps take their sign-in's time.
+    text = (sample_logs_dir / "signin.json").read_text(encoding="utf-8")
+    moved = text.replace(
+        '"authenticationStepDateTime":"2026-', '"authenticationStepDateTime":"2020-'
+    )
+    assert moved != text
+    signin = tmp_path / "signin.json"
+    signin.write_text(moved, encoding="utf-8")
+
+    result = hunt_files(sample_logs_dir / "audit.json", signin, "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    findings = json.loads(result.stdout)["findings"]
+    affected = [f["finding_id"] for f in findings if f["step_times_replaced"]]
+    assert len(affected) > STEP_WARNINGS_NAMED
+    named = [line for line in result.stderr.splitlines() if "WARNING: finding " in line]
+    # Named in the order of the report, then counted.
+    assert [line.split()[3].rstrip(":") for line in named] == affected[
+        :STEP_WARNINGS_NAMED
+    ]
+    rest = len(affected) - STEP_WARNINGS_NAMED
+    assert f"WARNING: {rest} more findings have prompts dated" in result.stderr

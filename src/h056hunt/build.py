@@ -33,6 +33,9 @@ from h056hunt.score import POINTS_SHARED_ORIGIN, score_match
 
 logger = logging.getLogger(__name__)
 
+# Findings named one by one in the warnings about step times; the rest are counted.
+STEP_WARNINGS_NAMED = 5
+
 
 def revoked_grants(signin: pd.DataFrame) -> pd.DataFrame:
     """Return sign-ins rejected with 50173: evidence that a revocation took effect."""
@@ -93,7 +96,6 @@ def build_finding(
     finding_id = _finding_id(finding_type, match)
     replaced_times = sum(prompts.step_time_replaced)
     unreadable_times = sum(prompts.step_time_unreadable)
-    _warn_step_times(finding_id, replaced_times, unreadable_times)
     return Finding(
         finding_id=finding_id,
         finding_type=finding_type,
@@ -137,6 +139,35 @@ def build_finding(
             "step_times_unreadable": unreadable_times,
         },
     )
+
+
+def warn_step_times(findings: list[Finding]) -> None:
+    """Warn about the findings whose prompts took their sign-in's time in place of
+    their authentication step's time.
+
+    The first :data:`STEP_WARNINGS_NAMED` such findings get their own lines and the
+    rest one line, because broken step times in an export can touch every finding.
+    """
+    affected = [
+        finding
+        for finding in findings
+        if finding.extra.get("step_times_replaced")
+        or finding.extra.get("step_times_unreadable")
+    ]
+    for finding in affected[:STEP_WARNINGS_NAMED]:
+        _warn_step_times(
+            finding.finding_id,
+            finding.extra.get("step_times_replaced", 0),
+            finding.extra.get("step_times_unreadable", 0),
+        )
+    rest = len(affected) - STEP_WARNINGS_NAMED
+    if rest > 0:
+        logger.warning(
+            "%s prompts dated at their sign-in's time for the same reasons; "
+            "--format json gives each finding's step_times_replaced and "
+            "step_times_unreadable",
+            Counted(rest, "more finding has", "more findings have"),
+        )
 
 
 def _warn_step_times(finding_id: str, replaced: int, unreadable: int) -> None:

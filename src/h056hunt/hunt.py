@@ -25,7 +25,12 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from h056hunt.build import build_finding, revoked_grants, shared_origin_factor
+from h056hunt.build import (
+    build_finding,
+    revoked_grants,
+    shared_origin_factor,
+    warn_step_times,
+)
 from h056hunt.campaign_finding import build_campaign_finding
 from h056hunt.config import HuntConfig
 from h056hunt.coverage import audit_coverage_warnings, coverage_warnings
@@ -332,6 +337,7 @@ def finish(
         findings = [f for f in findings if f.finding_type != FindingType.PUSH_BOMBING]
     findings.sort(key=Finding.sort_key)
     findings, suppressed = apply_allowlist(findings, config.allowlist)
+    warn_step_times(findings)
     for item in suppressed:
         logger.info(
             "suppressed %s by %s: %s", item.finding.finding_id, item.entry, item.reason
