@@ -186,7 +186,9 @@ def test_revoker_role_grant_and_mfa_change() -> None:
     )
 
 
-def test_persistence_after_approval() -> None:
+def approved_match() -> tuple[pd.DataFrame, Match]:
+    """Return one declined and one approved prompt, at 0.5h and 0.6h, and their
+    match."""
     prompts = pd.DataFrame(
         {
             "prompt_time": pd.Series([at(0.5), at(0.6)]),
@@ -203,6 +205,11 @@ def test_persistence_after_approval() -> None:
         approval=prompts.iloc[1],
         peak_denials=1,
     )
+    return prompts, match
+
+
+def test_persistence_after_approval() -> None:
+    prompts, match = approved_match()
     target_audit = audit(
         (at(0.6), "Register device"),
         (at(1.0), "User registered security info"),
@@ -218,22 +225,7 @@ def test_persistence_after_approval() -> None:
 
 
 def test_persistence_fact_shows_duration() -> None:
-    prompts = pd.DataFrame(
-        {
-            "prompt_time": pd.Series([at(0.5), at(0.6)]),
-            "outcome": ["declined", "approved"],
-            "ip_address": pd.Series([None, None], dtype=TEXT),
-            "country": pd.Series([None, None], dtype=TEXT),
-        }
-    )
-    match = Match(
-        user_key="user",
-        revocation=revocation(),
-        prompts=prompts,
-        denials=prompts.iloc[:1],
-        approval=prompts.iloc[1],
-        peak_denials=1,
-    )
+    prompts, match = approved_match()
     target_audit = audit((at(1.0), "User registered security info"))
 
     context = user_context(match, prompts, signins(), target_audit, PARAMS)
