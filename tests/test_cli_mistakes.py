@@ -422,7 +422,7 @@ def test_same_file_for_both_lenient_warns() -> None:
 
     assert result.exit_code == 0, result.output
     assert "no sign-in data was loaded" in result.stderr
-    # The warning says what the inputs hold, as the strict run's error does.
+    # The warning names what the inputs contain, as the strict run's error does.
     assert "WARNING: no input contains a sign-in record" in result.stderr
     assert f"the --signin inputs are {audit!r}; they hold audit records only" in (
         result.stderr
@@ -828,7 +828,7 @@ def test_lenient_run_of_junk_only_exits_two(tmp_path: Path) -> None:
 
     # A run that looked at nothing gives no verdict, not a clean exit 0.
     assert result.exit_code == 2, result.output
-    assert "no input holds a usable record: all 2 records of" in result.stderr
+    assert "no input contains a usable record: all 2 records of" in result.stderr
     assert "so nothing was hunted" in result.stderr
     assert "Records: 2 seen, 0 loaded, 0 duplicate, 2 skipped" in result.stderr
 
@@ -853,7 +853,7 @@ def test_lenient_unusable_signin_warned_once(tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.output
     assert "the --signin inputs contain no usable record" in result.stderr
-    # That warning already says why no sign-in was read.
+    # That warning already explains why no sign-in was read.
     assert "no input contains a sign-in record" not in result.stderr
     partial = [line for line in result.stderr.splitlines() if "PARTIAL INPUT" in line]
     assert partial == [

@@ -1264,7 +1264,7 @@ def _reject_nothing_usable(data: LoadedData, *, action: str = "hunted") -> None:
     if not _all_skipped(data.files):
         return
     raise UsageError(
-        "no input holds a usable record: "
+        "no input contains a usable record: "
         + _describe_all_skipped(
             sum(sum(r.skipped.values()) for r in data.files),
             name_paths([report.quoted_path for report in data.files]),

@@ -303,8 +303,8 @@ def test_narrow_table_names_hidden_columns(sample_logs_dir: Path) -> None:
 def test_overlong_user_name_keeps_columns(
     sample_logs_dir: Path, tmp_path: Path, columns: int
 ) -> None:
-    """A user name longer than any real UPN folds in its column; it does not take
-    columns away from every finding, and the other UPNs stay whole."""
+    """A user name longer than any real UPN folds in its column. It takes no
+    columns away from the other findings, and the other UPNs stay whole."""
     # Entra ID takes a UPN of at most 113 characters.
     name = "victor." + "z" * 400
     for log in ("audit", "signin"):

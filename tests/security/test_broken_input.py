@@ -287,7 +287,7 @@ def test_lenient_run_accounts_for_every_record(case: str, tmp_path: Path) -> Non
         assert "--signin inputs contain no records" in result.stderr
         assert result.stdout == ""
         return
-    if "no input holds a usable record" in result.stderr:
+    if "no input contains a usable record" in result.stderr:
         # Every record was skipped: no verdict, but the summary counts each one.
         assert result.exit_code == 2
         assert result.stdout == ""
@@ -334,7 +334,7 @@ def test_file_not_export_counts_one_skip(
     # Alone, the file leaves nothing to hunt: no verdict, and the summary counts it.
     assert alone.exit_code == 2, alone.stderr
     assert alone.stdout == ""
-    assert "no input holds a usable record" in alone.stderr
+    assert "no input contains a usable record" in alone.stderr
     assert "Records: 1 seen, 0 loaded, 0 duplicate, 1 skipped" in alone.stderr
 
 
@@ -391,7 +391,7 @@ def test_cut_gzip_without_records_named(tmp_path: Path) -> None:
     # The file is counted as one skipped record, and with nothing else to hunt
     # the run gives no verdict.
     assert "Records: 1 seen, 0 loaded, 0 duplicate, 1 skipped" in result.stderr
-    assert "no input holds a usable record" in result.stderr
+    assert "no input contains a usable record" in result.stderr
     assert result.exit_code == 2
 
 

@@ -29,9 +29,9 @@ def cut_export(folder: Path, denials: int) -> Path:
     """Write one successful sign-in, ``denials`` denied ones and a last one cut off
     mid-record.
 
-    The successful sign-in is of another user, so it joins no burst; it makes the
-    run read one usable record even with no denial, since a lenient run in which
-    every record was skipped exits 2 without a verdict.
+    The successful sign-in is of another user, so it joins no burst. It gives the
+    run one usable record even with no denial, because a lenient run in which every
+    record was skipped exits 2 without a verdict.
     """
     path = folder / "cut.json"
     success = {
