@@ -145,3 +145,18 @@ def test_tab_separated_named_as_such(tmp_path: Path, path_option: list[str]) -> 
     assert strict.exit_code == 2
     assert "Traceback" not in strict.stderr
     assert report["skipped_by_reason"] == {TAB_SEPARATED_REASON: 1}
+
+
+@pytest.mark.parametrize("path_option", [[], ["--no-fast-path"]], ids=["fast", "plain"])
+def test_unrecognised_header_quoted_once(
+    tmp_path: Path, path_option: list[str]
+) -> None:
+    signin = tmp_path / "other.csv"
+    # A column name with a backslash that reads like an escape.
+    signin.write_text("co\\x41l,other\n1,2\n", encoding="utf-8")
+
+    result = run_hunt(tmp_path, signin, "--lenient", *path_option)
+
+    assert result.exit_code == 0, result.stderr
+    # repr() doubles the backslash once, and the log formatter keeps it so.
+    assert "(first columns: 'co\\\\x41l', 'other'); 1 row skipped" in result.stderr

@@ -48,6 +48,7 @@ from h056hunt.loaders.csv_table import (
     read_rows,
 )
 from h056hunt.loaders.oversized import reject_oversized
+from h056hunt.plurals import Counted
 from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES, TextLine, text_lines
 
 if TYPE_CHECKING:
@@ -265,10 +266,10 @@ def _skip_unrecognised(
         return
     count = sum(1 for _ in rows)
     logger.warning(
-        "%s: unrecognised CSV header (first columns: %s); %d rows skipped",
+        "%s: unrecognised CSV header (first columns: %s); %s skipped",
         sink.path,
         header.preview(),
-        count,
+        Counted(count, "row"),
     )
     if count:
         sink.skip("unrecognised CSV header", line=header.line, record=None, count=count)

@@ -24,6 +24,7 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
+from h056hunt.errors import ProgramText
 from h056hunt.loaders import entra
 from h056hunt.loaders.csv_table import CsvHeader, CsvRecord
 from h056hunt.loaders.fields import first_text
@@ -84,7 +85,7 @@ class LogAnalyticsRows:
             logger.warning(
                 "%s: columns %s are not marked [UTC]; their times are read as UTC",
                 sink.path,
-                ", ".join(repr(name) for name in self._columns_not_in_utc),
+                ProgramText(", ".join(repr(name) for name in self._columns_not_in_utc)),
             )
             self._columns_not_in_utc = []
         fields: dict[str, Any] = {

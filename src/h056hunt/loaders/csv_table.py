@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from h056hunt.errors import ProgramText
 from h056hunt.loaders import fields
 from h056hunt.plurals import Counted
 from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES, TextLine
@@ -72,12 +73,12 @@ class CsvHeader:
         position = self.positions.get(key)
         return None if position is None else self.names[position]
 
-    def preview(self, count: int = 5) -> str:
+    def preview(self, count: int = 5) -> ProgramText:
         """Return the first ``count`` column names, quoted, for messages."""
         listed = ", ".join(repr(name) for name in self.names[:count])
         if len(self.names) > count:
             listed += ", ..."
-        return listed
+        return ProgramText(listed)
 
 
 @dataclass(frozen=True)
