@@ -718,3 +718,24 @@ def test_folder_given_to_both_shown(tmp_path: Path) -> None:
     files = json.loads(report.stdout)["run"]["files"]
     assert [item["given_to"] for item in files] == [["audit", "signin"]] * 2
     assert [item["given_as"] for item in files] == ["audit", "audit"]
+
+
+@pytest.mark.parametrize("path_option", [[], ["--no-fast-path"]], ids=["fast", "plain"])
+def test_conflict_names_kept_copy(
+    tmp_path: Path, audit_file: str, path_option: list[str]
+) -> None:
+    record = denial(1, 3)
+    # The second file's copy has one more field, so it is the most complete.
+    fuller = {**record, "ipAddress": "198.51.100.99", "clientAppUsed": "Browser"}
+    other = {**denial(2, 4), "id": "S-other"}
+    first = write_ndjson(tmp_path / "a.ndjson", [record])
+    second = write_ndjson(tmp_path / "b.ndjson", [other, fuller])
+    inputs = ["--audit", audit_file, "--signin", first, "--signin", second]
+
+    result = run(*inputs, *THRESHOLDS, "--format", "json", *path_option)
+
+    (conflict,) = json.loads(result.stdout)["run"]["conflicts"]
+    assert conflict["kept_file"] == second
+    assert conflict["kept_record"] == 2
+    (warning,) = [line for line in result.stderr.splitlines() if "differs" in line]
+    assert warning.endswith(f"kept the most complete copy, record 2 of {second!r}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from h056hunt.errors import ProgramText
 from h056hunt.log_format import quote_names
 from h056hunt.plurals import Counted
 
@@ -45,11 +46,12 @@ class ConflictWarnings:
         for conflict in new[:room]:
             logger.warning(
                 "%s record %r differs between copies in %s (columns: %s); kept the "
-                "most complete copy",
+                "most complete copy%s",
                 conflict.log,
                 conflict.record_id,
                 quote_names(conflict.files),
                 ", ".join(conflict.columns),
+                _kept_copy(conflict),
             )
         self._unnamed += len(new[room:])
         self._handled.update((item.log, item.record_id) for item in new)
@@ -68,3 +70,11 @@ class ConflictWarnings:
             Counted(self._unnamed, "more record id differs", "more record ids differ"),
         )
         self._unnamed = 0
+
+
+def _kept_copy(conflict: Conflict) -> ProgramText:
+    """Name the kept copy, such as ``, record 3 of 'a.json'``, or nothing when the
+    conflict does not record it."""
+    if conflict.kept_file is None or conflict.kept_record is None:
+        return ProgramText("")
+    return ProgramText(f", record {conflict.kept_record} of {conflict.kept_file!r}")

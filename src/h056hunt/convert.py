@@ -148,7 +148,15 @@ def _with_stored_paths(data: LoadedData) -> LoadedData:
             (stored_input_path(path), reason) for path, reason in data.unreadable
         ],
         conflicts=[
-            replace(conflict, files=[paths.get(path, path) for path in conflict.files])
+            replace(
+                conflict,
+                files=[paths.get(path, path) for path in conflict.files],
+                kept_file=(
+                    None
+                    if conflict.kept_file is None
+                    else paths.get(conflict.kept_file, conflict.kept_file)
+                ),
+            )
             for conflict in data.conflicts
         ],
     )

@@ -85,12 +85,19 @@ class LoadOptions:
 
 @dataclass
 class Conflict:
-    """Two copies of one record id whose field values differ."""
+    """Two copies of one record id whose field values differ.
+
+    Attributes:
+        kept_file, kept_record: the file and record number of the copy that was
+            kept. A convert folder written before they were recorded has neither.
+    """
 
     log: str
     record_id: str
     columns: list[str]
     files: list[str]
+    kept_file: str | None = None
+    kept_record: int | None = None
 
 
 @dataclass
@@ -794,6 +801,12 @@ def _find_conflicts(
     if conflicting.empty:
         return []
     files = by_record["source_file"].agg(lambda paths: sorted(set(paths.astype(str))))
+    # ``ranked`` puts the kept copy of each record first.
+    kept = (
+        ranked.loc[ranked["record_id"].isin(set(conflicting.index)), _KEPT_COLUMNS]
+        .drop_duplicates("record_id", keep="first")
+        .set_index("record_id")
+    )
     conflicts = []
     for record_id, row in conflicting.iterrows():
         conflicts.append(
@@ -802,9 +815,14 @@ def _find_conflicts(
                 record_id=str(record_id),
                 columns=[column for column in compared if row[column]],
                 files=files[record_id],
+                kept_file=str(kept.at[record_id, "source_file"]),
+                kept_record=int(kept.at[record_id, "source_record"]),
             )
         )
     return conflicts
+
+
+_KEPT_COLUMNS = ["record_id", "source_file", "source_record"]
 
 
 def _combine_steps(parts: list[pd.DataFrame], signin: pd.DataFrame) -> pd.DataFrame:

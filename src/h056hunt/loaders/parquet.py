@@ -176,6 +176,8 @@ def manifest_text(
                 "record_id": conflict.record_id,
                 "columns": conflict.columns,
                 "files": conflict.files,
+                "kept_file": conflict.kept_file,
+                "kept_record": conflict.kept_record,
             }
             for conflict in data.conflicts
         ],
@@ -326,6 +328,15 @@ def _conflict_record(value: Any, field: str) -> dict[str, Any]:
             entry.get("columns"), f"{field}.columns"
         ),
         "files": manifest_fields.string_list(entry.get("files"), f"{field}.files"),
+        # Manifests written before the kept copy was recorded have neither field.
+        "kept_file": manifest_fields.optional_text(
+            entry.get("kept_file"), f"{field}.kept_file"
+        ),
+        "kept_record": (
+            None
+            if entry.get("kept_record") is None
+            else manifest_fields.count(entry["kept_record"], f"{field}.kept_record")
+        ),
     }
 
 

@@ -62,6 +62,8 @@ def run_record(context: RenderContext, tz: tzinfo | None = None) -> dict[str, An
                     "record_id": conflict.record_id,
                     "columns": sorted(conflict.columns),
                     "files": sorted(conflict.files),
+                    "kept_file": conflict.kept_file,
+                    "kept_record": conflict.kept_record,
                 }
                 for conflict in data.conflicts
             ),
