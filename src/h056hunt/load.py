@@ -803,7 +803,10 @@ def _find_conflicts(
     files = by_record["source_file"].agg(lambda paths: sorted(set(paths.astype(str))))
     # ``ranked`` puts the kept copy of each record first.
     kept = (
-        ranked.loc[ranked["record_id"].isin(set(conflicting.index)), _KEPT_COLUMNS]
+        ranked.loc[
+            ranked["record_id"].isin(set(conflicting.index)),
+            ["record_id", "source_file", "source_record"],
+        ]
         .drop_duplicates("record_id", keep="first")
         .set_index("record_id")
     )
@@ -820,9 +823,6 @@ def _find_conflicts(
             )
         )
     return conflicts
-
-
-_KEPT_COLUMNS = ["record_id", "source_file", "source_record"]
 
 
 def _combine_steps(parts: list[pd.DataFrame], signin: pd.DataFrame) -> pd.DataFrame:

@@ -37,8 +37,8 @@ def number_fault() -> str:
     """Describe the one ValueError that raw_decode raises outside JSONDecodeError.
 
     int() refuses a number of more digits than sys.get_int_max_str_digits() allows
-    (4,300 unless the interpreter is set otherwise). Python's own message asks
-    the reader to call a function, which a user of this tool cannot do.
+    (4,300 unless the interpreter is set otherwise). Python's own message
+    advises calling a Python function, which a user of this tool cannot call.
     """
     return (
         "invalid number: an integer of more than "
