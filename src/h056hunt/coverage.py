@@ -26,7 +26,7 @@ from h056hunt.findings import Finding, FindingType
 from h056hunt.load import LoadedData
 from h056hunt.loaders.sink import FileReport
 from h056hunt.plurals import Counted
-from h056hunt.render.text import format_time
+from h056hunt.render.text import format_time, list_entry
 from h056hunt.schema import columns_of
 
 # A time as a Timestamp or as nanoseconds since the epoch in UTC.
@@ -288,7 +288,9 @@ def _event_span(group: list[_Hole]) -> str:
 def _example_users(group: list[_Hole]) -> str:
     """Name the first few distinct users in ``group`` and count the others."""
     users = list(dict.fromkeys(hole.user for hole in group))
-    named = users[:_EXAMPLE_USERS]
+    # The list is in brackets and its last entry follows " and ", so a user with
+    # a space or a closing bracket is quoted too. A real UPN has neither.
+    named = [list_entry(user, reserved=" )") for user in users[:_EXAMPLE_USERS]]
     more = len(users) - len(named)
     if more:
         return f"users {', '.join(named)} and {more} more"

@@ -98,6 +98,20 @@ def test_revoker_new_values_plural() -> None:
     assert "from countries NL, RO " in facts["revoker_new_country"]
 
 
+def test_revoker_new_countries_quote_separator() -> None:
+    facts = revoker_facts(
+        signins(
+            {"event_time": at(-48), "ip_address": "192.0.2.1", "country": "US"},
+            {"event_time": at(-3), "ip_address": "192.0.2.1", "country": "NL, RO"},
+            {"event_time": at(-2), "ip_address": "192.0.2.1", "country": "PL"},
+        ),
+        audit(),
+    )
+
+    # A country with the list's separator in it reads as one entry.
+    assert "from countries 'NL, RO', PL " in facts["revoker_new_country"]
+
+
 def test_revoker_new_value_singular() -> None:
     facts = revoker_facts(
         signins(

@@ -24,7 +24,7 @@ from h056hunt.detect.chains import DetectionParams, Match
 from h056hunt.detect.prompts import DENIALS
 from h056hunt.findings import ScoreFactor, TimelineEvent
 from h056hunt.plurals import Counted
-from h056hunt.render.text import format_duration, format_time
+from h056hunt.render.text import format_duration, format_time, join_entries
 from h056hunt.schema import columns_of
 
 POINTS_FIRST_DENIALS = 10
@@ -197,7 +197,7 @@ def _persistence(
         ScoreFactor(
             "persistence_after_approval",
             POINTS_PERSISTENCE,
-            f"{', '.join(names)} within "
+            f"{join_entries(names)} within "
             f"{format_duration(params.persistence_window)} after the approval",
         )
     )
@@ -299,7 +299,7 @@ def _actor_signins(
                 ScoreFactor(
                     name,
                     points,
-                    f"the revoker signed in from {noun} {', '.join(new)} shortly "
+                    f"the revoker signed in from {noun} {join_entries(new)} shortly "
                     "before, not seen for them elsewhere in the data",
                 )
             )
@@ -443,10 +443,11 @@ def _actor_changes(
         if found:
             first = recent_times.iloc[found].min()
             found_names = sorted({str(names[position]) for position in found})
+            listed = join_entries(found_names, reserved=")")
             factors.append(
                 ScoreFactor(
                     name,
                     points,
-                    f"{text} at {format_time(first)} ({', '.join(found_names)})",
+                    f"{text} at {format_time(first)} ({listed})",
                 )
             )

@@ -33,9 +33,11 @@ from h056hunt.render.text import (
     format_duration,
     format_short_time,
     format_time,
+    join_shown,
     plain,
     user_label,
 )
+from h056hunt.render.timeline import evidence_source
 
 SEVERITY_STYLES = {
     Severity.CRITICAL: "bold white on red",
@@ -384,11 +386,9 @@ def _render_details(finding: Finding, console: Console, tz: tzinfo | None) -> No
         _details_table(("Points", "Factor", "Fact"), factor_rows, "Fact", console)
     )
     _print_timeline(finding.timeline, console, tz)
-    sources = sorted(
-        {f"{item.file}:{item.line or item.record}" for item in finding.evidence}
-    )
+    sources = sorted({evidence_source(item) for item in finding.evidence})
     # File paths are shown whole: a responder opens the evidence from them.
-    console.print(Text("Evidence: " + plain(", ".join(sources)), style="dim"))
+    console.print(Text("Evidence: " + join_shown(sources, cut=False), style="dim"))
 
 
 class TimelineLayout(NamedTuple):
@@ -428,8 +428,11 @@ def _timeline_rows(
             else format_time(event.time, tz)
         )
         detail = display_text(event.description)
-        origin = ", ".join(
-            display_text(value) for value in (event.ip_address, event.country) if value
+        # The origin ends in a bracket, so a value with a closing bracket is
+        # quoted too and cannot end it early.
+        origin = join_shown(
+            [value for value in (event.ip_address, event.country) if value],
+            reserved=")",
         )
         row = {"Time": Text(when), "Event": Text(event.kind)}
         if layout.origin_in_detail:

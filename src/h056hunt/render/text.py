@@ -13,6 +13,7 @@ import datetime
 import functools
 import json
 import re
+from collections.abc import Iterable
 from datetime import tzinfo
 
 import pandas as pd
@@ -107,6 +108,79 @@ def quote_cut(text: str) -> str:
 
 def _quote(text: str) -> str:
     return escape_unsafe(repr(text))
+
+
+# The separator of a list of values in text output. A value that contains it, a
+# quote, or space at either end is quoted with repr() so that it reads as one entry.
+LIST_SEPARATOR = ", "
+
+
+def needs_quotes(
+    text: str, separator: str = LIST_SEPARATOR, reserved: str = ""
+) -> bool:
+    """Return whether ``text`` would read as more or less than one list entry.
+
+    That is when it is empty, contains ``separator``, a quote or one of the
+    characters of ``reserved``, or starts or ends with whitespace.
+    """
+    return (
+        not text
+        or separator in text
+        or "'" in text
+        or '"' in text
+        or text != text.strip()
+        or any(character in text for character in reserved)
+    )
+
+
+def list_entry(text: str, separator: str = LIST_SEPARATOR, reserved: str = "") -> str:
+    """Return ``text`` as one entry of a list joined with ``separator``: as it is,
+    or quoted with repr() when :func:`needs_quotes` returns true.
+
+    For texts that are stored, such as score-factor facts, and made safe for a
+    terminal only when they are shown.
+    """
+    if needs_quotes(text, separator, reserved):
+        return repr(text)
+    return text
+
+
+def join_entries(
+    values: Iterable[object],
+    separator: str = LIST_SEPARATOR,
+    reserved: str = "",
+) -> str:
+    """Join stored texts with ``separator``, each made one entry by
+    :func:`list_entry`."""
+    return separator.join(
+        list_entry(str(value), separator, reserved) for value in values
+    )
+
+
+def join_shown(
+    values: Iterable[object],
+    separator: str = LIST_SEPARATOR,
+    *,
+    reserved: str = "",
+    cut: bool = True,
+) -> str:
+    """Join log values or file paths for text output, so each reads as one entry.
+
+    A value that :func:`needs_quotes` marks is quoted with repr() and made safe by
+    :func:`escape_unsafe`. Any other value is shown bare, through
+    :func:`display_text`, or through :func:`plain` when ``cut`` is false, as for
+    file paths, which are never cut.
+    """
+    shown = []
+    for value in values:
+        text = value if isinstance(value, str) else str(value)
+        if not needs_quotes(text, separator, reserved):
+            shown.append(display_text(text) if cut else plain(text))
+        elif cut:
+            shown.append(quote_cut(text))
+        else:
+            shown.append(_quote(text))
+    return separator.join(shown)
 
 
 def _cut_pieces(text: str) -> list[tuple[str, int]]:

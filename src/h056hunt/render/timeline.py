@@ -55,12 +55,16 @@ def evidence_sources(evidence: Sequence[Evidence]) -> dict[str, str]:
     """
     sources: dict[str, str] = {}
     for item in evidence:
-        if item.record_id in sources:
-            continue
-        if item.line is not None:
-            sources[item.record_id] = f"{item.file}:{item.line}"
-        elif item.record is not None:
-            sources[item.record_id] = f"{item.file}:record {item.record}"
-        else:
-            sources[item.record_id] = item.file
+        if item.record_id not in sources:
+            sources[item.record_id] = evidence_source(item)
     return sources
+
+
+def evidence_source(item: Evidence) -> str:
+    """Return where an evidence record sits: ``file:line``, ``file:record N``
+    without a line, or the file alone."""
+    if item.line is not None:
+        return f"{item.file}:{item.line}"
+    if item.record is not None:
+        return f"{item.file}:record {item.record}"
+    return item.file
