@@ -7,15 +7,20 @@ run warns for each finding it is in and counts it in the run summary.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 import graph_lines
 from cli_runs import assert_fast_same_as_plain, hunt_files
 from graph_lines import line
 from h056hunt.build import STEP_WARNINGS_NAMED
+from h056hunt.cli import main
 from h056hunt.convert import convert_logs
 
 pytestmark = pytest.mark.usefixtures("small_fast_path_units")
@@ -262,3 +267,93 @@ def test_step_time_warnings_bounded(sample_logs_dir: Path, tmp_path: Path) -> No
     ]
     rest = len(affected) - STEP_WARNINGS_NAMED
     assert f"WARNING: {rest} more findings have prompts dated" in result.stderr
+
+
+def write_mixed_step_times(folder: Path) -> Path:
+    """Write five denials: one with a step time a year early and two with step
+    times that are not valid timestamps."""
+    step_times: dict[int, str | None] = {
+        minute: near_time(minute) for minute in DENIAL_MINUTES
+    }
+    step_times[2] = "2024-01-02T03:02:40Z"
+    step_times[3] = "not a time"
+    step_times[5] = "not a time"
+    return write_step_times(folder, step_times)
+
+
+RUN_COUNTS = (
+    "denial prompts dated at their sign-in's time: 1 with a step time more than "
+    "1h away, 2 with a step time that is not a valid timestamp"
+)
+FINDING_COUNTS = (
+    "prompts dated at their sign-in's time: 1 with a step time more than 1h away, "
+    "2 with a step time that is not a valid timestamp"
+)
+FILE_COUNTS = (
+    "2 denial steps with an authenticationStepDateTime that is not a valid timestamp"
+)
+
+
+def test_markdown_shows_step_time_counts(tmp_path: Path) -> None:
+    signin = write_mixed_step_times(tmp_path)
+
+    result = hunt_files(tmp_path / "audit.ndjson", signin, "--format", "markdown")
+
+    assert result.exit_code == 0, result.output
+    assert f"* {RUN_COUNTS.capitalize()}." in result.stdout
+    assert f"* {FINDING_COUNTS.capitalize()}." in result.stdout
+    assert f"* `{signin}`: {FILE_COUNTS}." in result.stdout
+
+
+def test_html_shows_step_time_counts(tmp_path: Path) -> None:
+    signin = write_mixed_step_times(tmp_path)
+
+    result = hunt_files(tmp_path / "audit.ndjson", signin, "--format", "html")
+    page = result.stdout.replace("&#x27;", "'")
+
+    assert result.exit_code == 0, result.output
+    assert f"<li>{RUN_COUNTS.capitalize()}</li>" in page
+    assert f"<dt>Step times</dt><dd>{FINDING_COUNTS.capitalize()}</dd>" in page
+    assert f"<li>{signin}: {FILE_COUNTS}</li>" in page
+
+
+def test_csv_step_time_columns_last(tmp_path: Path) -> None:
+    signin = write_mixed_step_times(tmp_path)
+
+    result = hunt_files(tmp_path / "audit.ndjson", signin, "--format", "csv")
+    header, row = list(csv.reader(io.StringIO(result.stdout)))
+
+    assert result.exit_code == 0, result.output
+    assert header[-3:] == [
+        "partial_input",
+        "step_times_replaced",
+        "step_times_unreadable",
+    ]
+    assert row[-2:] == ["1", "2"]
+
+
+def test_inspect_shows_unreadable_steps(tmp_path: Path) -> None:
+    signin = write_mixed_step_times(tmp_path)
+
+    as_json = CliRunner().invoke(main, ["inspect", "--format", "json", str(signin)])
+    as_text = CliRunner().invoke(main, ["inspect", str(signin)], env={"COLUMNS": "200"})
+    record = json.loads(as_json.stdout.splitlines()[0])
+
+    assert as_json.exit_code == 0, as_json.output
+    assert record["denial_step_times_unreadable"] == 2
+    assert as_text.exit_code == 0, as_text.output
+    assert re.search(f"step times +{FILE_COUNTS}", as_text.stdout)
+
+
+def test_reports_leave_out_zero_step_times(tmp_path: Path) -> None:
+    signin = write_inputs(tmp_path, set(), 2025)
+
+    for output_format in ("markdown", "html"):
+        result = hunt_files(
+            tmp_path / "audit.ndjson", signin, "--format", output_format
+        )
+
+        assert result.exit_code == 0, result.output
+        assert "dated at their sign-in" not in result.stdout
+    inspected = CliRunner().invoke(main, ["inspect", str(signin)])
+    assert "step times" not in inspected.stdout

@@ -62,6 +62,9 @@ COLUMNS = (
     "score_factors",
     "summary",
     "partial_input",
+    # New columns go last, so every earlier column keeps its position.
+    "step_times_replaced",
+    "step_times_unreadable",
 )
 # Columns whose cell is a JSON array. Their text is already terminal-safe.
 LIST_COLUMNS = frozenset({"source_ips", "countries", "user_agents"})
@@ -114,6 +117,8 @@ def finding_row(finding: Finding, *, partial: bool = False) -> list[str | int]:
         factors,
         finding.summary,
         _flag(partial),
+        int(finding.extra.get("step_times_replaced", 0)),
+        int(finding.extra.get("step_times_unreadable", 0)),
     ]
     return [
         _safe_cell(column, cell) for column, cell in zip(COLUMNS, cells, strict=True)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from h056hunt.findings import FindingType
 from h056hunt.plurals import Counted
 from h056hunt.render.html_chart import esc, timeline_chart_pieces
+from h056hunt.render.step_times import finding_step_time_counts, sentence_case
 from h056hunt.render.text import format_time, user_label
 from h056hunt.render.timeline import event_label, evidence_sources
 
@@ -209,6 +210,12 @@ def finding_detail_section(
         ("User agents", value_list(finding.user_agents)),
         ("Approved", _approved(finding, tz)),
     ]
+    step_times = finding_step_time_counts(
+        finding.extra.get("step_times_replaced", 0),
+        finding.extra.get("step_times_unreadable", 0),
+    )
+    if step_times is not None:
+        facts.append(("Step times", esc(sentence_case(step_times))))
     chart_id = f"chart-{esc(finding.finding_id)}"
     parts: list[Part] = [
         f'<section class="finding" id="{_anchor(finding)}">',

@@ -23,6 +23,11 @@ from h056hunt.render.html_findings import (
 from h056hunt.render.html_style import CONTENT_SECURITY_POLICY, STYLE_SHEET
 from h056hunt.render.partial import describe_unread
 from h056hunt.render.run_summary import run_record
+from h056hunt.render.step_times import (
+    file_unreadable_steps,
+    run_step_time_counts,
+    sentence_case,
+)
 from h056hunt.render.text import time_zone_note
 
 if TYPE_CHECKING:
@@ -153,7 +158,8 @@ def _run_section(run: dict[str, Any]) -> list[str]:
 
 
 def _run_notes(run: dict[str, Any]) -> list[str]:
-    """Return skipped records, unread files, near misses and suppressions as text."""
+    """Return skipped records, unread files, step time counts, near misses and
+    suppressions as text."""
     notes = [
         f"Skipped {count}: {reason}"
         for reason, count in run["records"]["skipped_by_reason"].items()
@@ -166,6 +172,13 @@ def _run_notes(run: dict[str, Any]) -> list[str]:
         for item in run["files"]
         if item["error"]
     ]
+    step_times = run_step_time_counts(run["detection"])
+    if step_times is not None:
+        notes.append(sentence_case(step_times))
+    for item in run["files"]:
+        steps = file_unreadable_steps(item["denial_step_times_unreadable"])
+        if steps is not None:
+            notes.append(f"{item['path']}: {steps}")
     notes += [
         f"Possible revocation activity, not matched: {activity}"
         for activity in run["detection"]["unmatched_revocation_activities"]

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from h056hunt.render.hanging import print_hanging
 from h056hunt.render.input_files import fold_path
+from h056hunt.render.step_times import file_unreadable_steps
 from h056hunt.render.text import display_text, escape_unsafe, plain
 
 PREFILTERED_NOTE = (
@@ -57,6 +58,9 @@ def render_inspection(
         # repr() has escaped already.
         for reason, count in record["skipped"].items():
             cells.append(("skipped", f"{count}: {escape_unsafe(reason)}"))
+        steps = file_unreadable_steps(record["denial_step_times_unreadable"])
+        if steps is not None:
+            cells.append(("step times", steps))
         if record["error"]:
             cells.append(("PARTIAL", escape_unsafe(record["error"])))
         for missing in record["missing_fields"]:

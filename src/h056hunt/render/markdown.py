@@ -26,6 +26,11 @@ from h056hunt.render.markdown_findings import (
 from h056hunt.render.markdown_text import md_code, md_text, table
 from h056hunt.render.partial import describe_unread
 from h056hunt.render.run_summary import run_record
+from h056hunt.render.step_times import (
+    file_unreadable_steps,
+    run_step_time_counts,
+    sentence_case,
+)
 from h056hunt.render.text import time_zone_note
 
 if TYPE_CHECKING:
@@ -186,6 +191,9 @@ def _data_source_lines(run: dict[str, Any]) -> list[str]:
         lines.append(f"* Skipped {count}: {md_text(reason)}.")
     for log, label in (("audit", "Audit"), ("signin", "Sign-in")):
         lines.append(f"* {label} log covers {_span_text(run['time_span'][log])}.")
+    step_times = run_step_time_counts(run["detection"])
+    if step_times is not None:
+        lines.append(f"* {sentence_case(step_times)}.")
 
     lines += _problem_lines(run)
     lines += _coverage_lines(run)
@@ -250,6 +258,10 @@ def _problem_lines(run: dict[str, Any]) -> list[str]:
                 f"* Stopped reading {md_code(item['path'], in_table=False)}: "
                 f"{md_text(item['error'])}."
             )
+    for item in run["files"]:
+        steps = file_unreadable_steps(item["denial_step_times_unreadable"])
+        if steps is not None:
+            lines.append(f"* {md_code(item['path'], in_table=False)}: {steps}.")
     if run["conflicts"]:
         lines.append(
             f"* {Counted(len(run['conflicts']), 'record id')} had copies that differ, "

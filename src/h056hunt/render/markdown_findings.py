@@ -22,6 +22,7 @@ from h056hunt.render.markdown_text import (
     table,
     table_lines,
 )
+from h056hunt.render.step_times import finding_step_time_counts, sentence_case
 from h056hunt.render.text import format_time, user_label
 from h056hunt.render.timeline import event_label, evidence_sources
 
@@ -95,6 +96,12 @@ def finding_section_lines(
             "* Matched by user principal name, because a record had no "
             "user object id: check that the accounts are the same."
         )
+    step_times = finding_step_time_counts(
+        finding.extra.get("step_times_replaced", 0),
+        finding.extra.get("step_times_unreadable", 0),
+    )
+    if step_times is not None:
+        lines.append(f"* {sentence_case(step_times)}.")
     yield from lines
     yield from _campaign_target_lines(finding, tz)
 

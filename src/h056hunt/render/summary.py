@@ -8,17 +8,20 @@ from datetime import tzinfo
 from rich.console import Console
 from rich.text import Text
 
-from h056hunt.detect.prompts import STEP_TIME_MAX_OFFSET
 from h056hunt.hunt import HuntResult
 from h056hunt.load import LoadedData
 from h056hunt.plurals import Counted
 from h056hunt.render.hanging import print_hanging
 from h056hunt.render.input_files import render_input_files
 from h056hunt.render.partial import PARTIAL_HEADLINE
+from h056hunt.render.step_times import (
+    DENIAL_PROMPTS_SUBJECT,
+    file_unreadable_steps,
+    step_time_counts,
+)
 from h056hunt.render.text import (
     display_text,
     escape_unsafe,
-    format_duration,
     format_time,
     plain,
 )
@@ -69,13 +72,9 @@ def render_summary(
     for path, reason in data.unreadable:
         print_hanging(console, f"not read: {plain(path)}: {escape_unsafe(reason)}")
     for report in data.files:
-        if report.denial_step_times_unreadable:
-            print_hanging(
-                console,
-                f"{plain(report.shown_path)}: "
-                f"{Counted(report.denial_step_times_unreadable, 'denial step')} "
-                "with an authenticationStepDateTime that is not a valid timestamp",
-            )
+        steps = file_unreadable_steps(report.denial_step_times_unreadable)
+        if steps is not None:
+            print_hanging(console, f"{plain(report.shown_path)}: {steps}")
     if data.conflicts:
         print_hanging(
             console,
@@ -141,14 +140,10 @@ def render_summary(
 def _print_step_time_counts(result: HuntResult, console: Console) -> None:
     """Print how many denial prompts took their sign-in's time in place of their
     step's time, when any did."""
-    replaced = result.denial_step_times_replaced
-    unreadable = result.denial_step_times_unreadable
-    if not replaced and not unreadable:
-        return
-    print_hanging(
-        console,
-        f"denial prompts dated at their sign-in's time: {replaced} with a step "
-        f"time more than {format_duration(STEP_TIME_MAX_OFFSET)} away, "
-        f"{unreadable} with a step time that is not a valid timestamp",
-        style="yellow",
+    counts = step_time_counts(
+        DENIAL_PROMPTS_SUBJECT,
+        result.denial_step_times_replaced,
+        result.denial_step_times_unreadable,
     )
+    if counts is not None:
+        print_hanging(console, counts, style="yellow")
