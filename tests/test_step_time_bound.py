@@ -357,3 +357,84 @@ def test_reports_leave_out_zero_step_times(tmp_path: Path) -> None:
         assert "dated at their sign-in" not in result.stdout
     inspected = CliRunner().invoke(main, ["inspect", str(signin)])
     assert "step times" not in inspected.stdout
+
+
+PORTAL_AUTH_DETAILS_HEADER = (
+    "Request ID,Authentication method,Authentication method detail,Succeeded,"
+    "Result detail,Date (UTC)\n"
+)
+
+
+def request_id(number: int) -> str:
+    return f"4e4e4e4e-0000-4000-8000-0000000000{number:02d}"
+
+
+def write_portal_steps(folder: Path) -> Path:
+    """Write the revocation, five denied sign-ins and an AuthDetails download
+    with their steps, and return the sign-in folder.
+
+    The download also has two denial steps of requests that no sign-in has. One
+    of them has a time that is not a valid timestamp.
+    """
+    (folder / "audit.ndjson").write_text(revocation())
+    signins = folder / "signin"
+    signins.mkdir()
+
+    denials = "".join(
+        graph_lines.signin(
+            f"5e5e5e5e-0000-4000-8000-0000000000a{minute}",
+            minute,
+            USER_ID,
+            {"errorCode": 500121, "additionalDetails": DENIED_TEXT},
+            isInteractive=True,
+            originalRequestId=request_id(minute),
+        )
+        for minute in DENIAL_MINUTES
+    )
+    (signins / "signin.ndjson").write_text(
+        graph_lines.filler(1) + denials + graph_lines.filler(20)
+    )
+
+    steps = [(request_id(minute), near_time(minute)) for minute in DENIAL_MINUTES]
+    steps += [(request_id(40), "not a time"), (request_id(41), near_time(9))]
+    (signins / "signin_AuthDetails.csv").write_text(
+        PORTAL_AUTH_DETAILS_HEADER
+        + "".join(
+            f"{request},Mobile app notification,,false,{DENIED_TEXT},{time}\n"
+            for request, time in steps
+        )
+    )
+    return signins
+
+
+def test_steps_without_signin_counted(tmp_path: Path) -> None:
+    signins = write_portal_steps(tmp_path)
+
+    report, stderr = run_report(tmp_path, signins)
+    detection = report["run"]["detection"]
+    (steps_file,) = [
+        item
+        for item in report["run"]["files"]
+        if item["path"].endswith("_AuthDetails.csv")
+    ]
+
+    assert [finding["denied_prompts"] for finding in report["findings"]] == [5]
+    # The file counts the unreadable time of a step that makes no prompt, and
+    # the run reports how many such steps there are.
+    assert steps_file["denial_step_times_unreadable"] == 1
+    assert detection["denial_step_times_unreadable"] == 0
+    assert detection["denial_steps_without_signin"] == 2
+    assert "2 denial steps match no sign-in of the inputs" in stderr
+
+    assert_fast_same_as_plain(
+        tmp_path / "audit.ndjson", signins, signins / "signin.ndjson"
+    )
+
+
+def test_steps_without_signin_zero_quiet(tmp_path: Path) -> None:
+    signin = write_mixed_step_times(tmp_path)
+
+    report, stderr = run_report(tmp_path, signin)
+
+    assert report["run"]["detection"]["denial_steps_without_signin"] == 0
+    assert "match no sign-in" not in stderr

@@ -48,6 +48,7 @@ from h056hunt.detect.keyed_rows import RowsByKey
 from h056hunt.detect.prompts import (
     PromptExtractor,
     denial_step_time_counts,
+    denial_steps_without_signin,
     unjoined_step_requests,
 )
 from h056hunt.detect.revocations import find_revocations
@@ -93,6 +94,8 @@ class HuntResult:
             STEP_TIME_MAX_OFFSET from it.
         denial_step_times_unreadable: denial prompts among all extracted that
             took their sign-in's time, because their step time could not be read.
+        denial_steps_without_signin: denial steps that match no sign-in. They
+            make no prompt, so neither count above includes them.
     """
 
     findings: list[Finding]
@@ -105,6 +108,7 @@ class HuntResult:
     prompt_count: int = 0
     denial_step_times_replaced: int = 0
     denial_step_times_unreadable: int = 0
+    denial_steps_without_signin: int = 0
 
 
 @dataclass
@@ -118,6 +122,7 @@ class HuntInputs:
         upn_fallback_rows: prompts and revocations matched by UPN, not object id.
         denial_step_times_replaced: as in :class:`HuntResult`.
         denial_step_times_unreadable: as in :class:`HuntResult`.
+        denial_steps_without_signin: as in :class:`HuntResult`.
     """
 
     revocations: pd.DataFrame
@@ -127,6 +132,7 @@ class HuntInputs:
     upn_fallback_rows: int
     denial_step_times_replaced: int
     denial_step_times_unreadable: int
+    denial_steps_without_signin: int = 0
 
 
 def run_hunt(
@@ -238,6 +244,9 @@ def prepare(
         prompt_fallback_rows=fallback_prompts,
         denial_step_times_replaced=replaced,
         denial_step_times_unreadable=unreadable,
+        denial_steps_without_signin=denial_steps_without_signin(
+            data.signin, data.steps
+        ),
     )
 
 
@@ -250,6 +259,7 @@ def hunt_inputs(
     prompt_fallback_rows: int,
     denial_step_times_replaced: int,
     denial_step_times_unreadable: int,
+    denial_steps_without_signin: int = 0,
 ) -> HuntInputs:
     """Bundle the detection inputs and warn about near misses and UPN matching.
 
@@ -261,6 +271,7 @@ def hunt_inputs(
         prompt_fallback_rows: prompts among all extracted that were keyed by UPN.
         denial_step_times_replaced: as in :class:`HuntResult`.
         denial_step_times_unreadable: as in :class:`HuntResult`.
+        denial_steps_without_signin: as in :class:`HuntResult`.
     """
     _warn_near_misses(near_misses)
     fallback_rows = prompt_fallback_rows
@@ -283,6 +294,7 @@ def hunt_inputs(
         upn_fallback_rows=fallback_rows,
         denial_step_times_replaced=denial_step_times_replaced,
         denial_step_times_unreadable=denial_step_times_unreadable,
+        denial_steps_without_signin=denial_steps_without_signin,
     )
 
 
@@ -356,6 +368,7 @@ def finish(
         prompt_count=inputs.prompt_count,
         denial_step_times_replaced=inputs.denial_step_times_replaced,
         denial_step_times_unreadable=inputs.denial_step_times_unreadable,
+        denial_steps_without_signin=inputs.denial_steps_without_signin,
     )
 
 

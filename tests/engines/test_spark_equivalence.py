@@ -354,3 +354,64 @@ def test_relative_convert_paths_identical(
     }
     assert on_spark == local
     assert files == {f"exports/{audit.name}", f"exports/{signin.name}"}
+
+
+def test_steps_without_signin_identical(spark: Any, tmp_path: Path) -> None:
+    from h056hunt.engines.spark import run_spark_hunt
+
+    user_id = "22222222-2222-4222-8222-22222222abcd"
+    denied = "MFA denied; user declined the authentication"
+    audit = tmp_path / "audit.ndjson"
+    audit.write_text(
+        json.dumps(
+            {
+                "id": "a0a0a0a0-0000-4000-8000-00000000abcd",
+                "activityDisplayName": "Revoke user sessions",
+                "activityDateTime": "2025-01-02T03:00:00Z",
+                "result": "success",
+                "initiatedBy": {"user": {"id": "11111111-1111-4111-8111-111111111111"}},
+                "targetResources": [{"id": user_id, "type": "User"}],
+            }
+        )
+        + "\n"
+    )
+    signins = tmp_path / "signin"
+    signins.mkdir()
+    (signins / "signin.ndjson").write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": f"5e5e5e5e-0000-4000-8000-0000000000a{minute}",
+                    "createdDateTime": f"2025-01-02T03:0{minute}:30Z",
+                    "userId": user_id,
+                    "userPrincipalName": "dana@x.example",
+                    "originalRequestId": f"request-{minute}",
+                    "status": {"errorCode": 500121, "additionalDetails": denied},
+                }
+            )
+            + "\n"
+            for minute in range(2, 7)
+        )
+    )
+    # The two steps of requests 40 and 41 match no sign-in.
+    (signins / "signin_AuthDetails.csv").write_text(
+        "Request ID,Authentication method,Succeeded,Result detail,Date (UTC)\n"
+        + "".join(
+            f"request-{number},Mobile app notification,false,{denied},{time}\n"
+            for number, time in [
+                *((minute, f"2025-01-02T03:0{minute}:40Z") for minute in range(2, 7)),
+                (40, "not a time"),
+                (41, "2025-01-02T03:09:40Z"),
+            ]
+        )
+    )
+    inputs = ([str(audit)], [str(signins)])
+    options = LoadOptions(strict=True, fast_path=False)
+    params = DetectionParams()
+    config = HuntConfig(params=params)
+    local_result = run_hunt(load_logs(*inputs, options), params, config)
+    _, result = run_spark_hunt(spark, *inputs, options, params, config)
+
+    assert local_result.denial_steps_without_signin == 2
+    assert result.denial_steps_without_signin == 2
+    assert _jsonl(result.findings) == _jsonl(local_result.findings)

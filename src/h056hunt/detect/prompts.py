@@ -167,6 +167,22 @@ def denial_step_time_counts(prompts: pd.DataFrame) -> tuple[int, int]:
     return int((denials & replaced).sum()), int((denials & unreadable).sum())
 
 
+def denial_steps_without_signin(signin: pd.DataFrame, steps: pd.DataFrame) -> int:
+    """Count the denial steps whose key matches no sign-in by record id or by
+    request id, so they make no prompt.
+
+    Such a step is a row of a portal AuthDetails download whose sign-in is not
+    among the inputs. Its file counts it in ``denial_step_times_unreadable`` when
+    its time is not a valid timestamp, but the run's counts, which count prompts,
+    do not. Each row counts, before de-duplication, as the file counts do.
+    """
+    if steps.empty:
+        return 0
+    keys = steps["record_id"]
+    loose = ~keys.isin(signin["record_id"]) & ~keys.isin(signin["request_id"])
+    return int((loose.to_numpy(bool) & denial_steps(steps)).sum())
+
+
 def unjoined_step_requests(signin: pd.DataFrame, steps: pd.DataFrame) -> set[str]:
     """Return the keys of the denial and approval steps that match no sign-in by
     record id or by request id.

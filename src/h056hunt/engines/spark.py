@@ -40,6 +40,7 @@ from h056hunt.engines.session import (
 from h056hunt.engines.spark_campaigns import spark_campaigns
 from h056hunt.engines.spark_detect import (
     USER_KEY,
+    count_denial_steps_without_signin,
     detect_matches,
     keyed_signins,
     rebuild_matches,
@@ -139,6 +140,7 @@ def _hunt(
     frames.cached.append(keyed)
     steps = user_steps(frames.steps, keyed).persist(StorageLevel.MEMORY_AND_DISK)
     frames.cached.append(steps)
+    unjoined_steps = count_denial_steps_without_signin(frames.steps, frames.signin)
     with _stage("detection"):
         rows = detect_matches(
             keyed, steps, revocations, params, index, default_parallelism(spark)
@@ -165,6 +167,7 @@ def _hunt(
         denial_step_times_unreadable=sum(
             int(row["denial_step_times_unreadable"]) for row in statistics
         ),
+        denial_steps_without_signin=unjoined_steps,
     )
     matches = rebuild_matches(rows, prompts, revocations)
 

@@ -39,6 +39,7 @@ from h056hunt.detect.identity import _normalised_upns, is_object_id, user_keys
 from h056hunt.detect.prompts import (
     _is_user_signin,
     denial_step_time_counts,
+    denial_steps,
     extract_prompts,
 )
 from h056hunt.detect.revocations import find_revocations
@@ -256,6 +257,29 @@ def user_steps(steps: DataFrame, keyed: DataFrame) -> DataFrame:
     ).drop("_request")
     steps_of_users = by_record.unionByName(by_request)
     return steps_of_users.withColumnRenamed("_owner", USER_KEY)
+
+
+def count_denial_steps_without_signin(steps: DataFrame, signin: DataFrame) -> int:
+    """Count the denial steps whose key matches no sign-in by record id or by
+    request id, as :func:`~h056hunt.detect.prompts.denial_steps_without_signin`
+    does on the local engine."""
+    requests = signin.where(F.col("request_id").isNotNull()).select(
+        F.col("request_id").alias("record_id")
+    )
+    loose = (
+        steps.select("record_id", "result_detail", "succeeded")
+        .join(signin.select("record_id"), "record_id", "left_anti")
+        .join(requests, "record_id", "left_anti")
+    )
+    counts = loose.mapInPandas(_count_denial_steps, "denials long")
+    total = counts.agg(F.sum("denials")).first()
+    return int(total[0] or 0) if total is not None else 0
+
+
+def _count_denial_steps(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """Yield the number of denial steps in each batch (runs on a worker)."""
+    for batch in batches:
+        yield pd.DataFrame({"denials": [int(denial_steps(batch).sum())]})
 
 
 def detect_matches(

@@ -27,6 +27,7 @@ from h056hunt.render.step_times import (
     file_unreadable_steps,
     run_step_time_counts,
     sentence_case,
+    steps_without_signin,
 )
 from h056hunt.render.text import time_zone_note
 
@@ -175,6 +176,9 @@ def _run_notes(run: dict[str, Any]) -> list[str]:
     step_times = run_step_time_counts(run["detection"])
     if step_times is not None:
         notes.append(sentence_case(step_times))
+    unjoined = steps_without_signin(run["detection"]["denial_steps_without_signin"])
+    if unjoined is not None:
+        notes.append(unjoined)
     for item in run["files"]:
         steps = file_unreadable_steps(item["denial_step_times_unreadable"])
         if steps is not None:

@@ -30,6 +30,7 @@ from h056hunt.render.step_times import (
     file_unreadable_steps,
     run_step_time_counts,
     sentence_case,
+    steps_without_signin,
 )
 from h056hunt.render.text import time_zone_note
 
@@ -194,6 +195,9 @@ def _data_source_lines(run: dict[str, Any]) -> list[str]:
     step_times = run_step_time_counts(run["detection"])
     if step_times is not None:
         lines.append(f"* {sentence_case(step_times)}.")
+    unjoined = steps_without_signin(run["detection"]["denial_steps_without_signin"])
+    if unjoined is not None:
+        lines.append(f"* {unjoined}.")
 
     lines += _problem_lines(run)
     lines += _coverage_lines(run)

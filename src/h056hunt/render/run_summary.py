@@ -78,6 +78,7 @@ def run_record(context: RenderContext, tz: tzinfo | None = None) -> dict[str, An
             "records_matched_by_upn": result.upn_fallback_rows,
             "denial_step_times_replaced": result.denial_step_times_replaced,
             "denial_step_times_unreadable": result.denial_step_times_unreadable,
+            "denial_steps_without_signin": result.denial_steps_without_signin,
             "unmatched_revocation_activities": near_misses,
         },
         "coverage_warnings": list(result.coverage_warnings),

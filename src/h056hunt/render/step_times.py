@@ -1,12 +1,13 @@
-"""Sentences about prompts dated at their sign-in's time, shared by the formats.
+"""Sentences about step times and unmatched steps, shared by the formats.
 
 A prompt from an authentication step takes the step's
 ``authenticationStepDateTime``, unless that time is more than
 :data:`~h056hunt.detect.prompts.STEP_TIME_MAX_OFFSET` from the sign-in's
 ``createdDateTime`` (replaced) or is present but not a valid timestamp
-(unreadable). Either way the prompt is dated at the sign-in. The text summary,
-Markdown, HTML and ``h056 inspect`` give these counts with the same words, and
-only when they are not zero.
+(unreadable). Either way the prompt is dated at the sign-in. A denial step that
+matches no sign-in makes no prompt at all. The text summary, Markdown, HTML and
+``h056 inspect`` give these counts with the same words, and only when they are
+not zero.
 """
 
 from __future__ import annotations
@@ -59,6 +60,22 @@ def file_unreadable_steps(unreadable: int) -> str | None:
     return (
         f"{Counted(unreadable, 'denial step')} with an authenticationStepDateTime "
         "that is not a valid timestamp"
+    )
+
+
+def steps_without_signin(count: int) -> str | None:
+    """Return the run's count of denial steps that match no sign-in, or None
+    when it is 0.
+
+    Such steps make no prompt, so the run's step time counts leave them out
+    while each file's ``denial_step_times_unreadable`` includes them.
+    """
+    if not count:
+        return None
+    return (
+        f"{Counted(count, 'denial step matches', 'denial steps match')} no sign-in "
+        "of the inputs by record id or request id, so they make no prompt and "
+        "the counts of denial prompts leave them out"
     )
 
 

@@ -18,6 +18,7 @@ from h056hunt.render.step_times import (
     DENIAL_PROMPTS_SUBJECT,
     file_unreadable_steps,
     step_time_counts,
+    steps_without_signin,
 )
 from h056hunt.render.text import (
     display_text,
@@ -139,7 +140,7 @@ def render_summary(
 
 def _print_step_time_counts(result: HuntResult, console: Console) -> None:
     """Print how many denial prompts took their sign-in's time in place of their
-    step's time, when any did."""
+    step's time, and how many denial steps matched no sign-in, when any did."""
     counts = step_time_counts(
         DENIAL_PROMPTS_SUBJECT,
         result.denial_step_times_replaced,
@@ -147,3 +148,6 @@ def _print_step_time_counts(result: HuntResult, console: Console) -> None:
     )
     if counts is not None:
         print_hanging(console, counts, style="yellow")
+    unjoined = steps_without_signin(result.denial_steps_without_signin)
+    if unjoined is not None:
+        print_hanging(console, unjoined, style="yellow")
