@@ -39,6 +39,20 @@ def test_folder_of_hidden_files_and_empty_folders(tmp_path: Path) -> None:
     assert "names start with '.'" in result.stderr
 
 
+def test_empty_folders_named_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A folder whose name contains ", " must not read as two folders.
+    monkeypatch.chdir(tmp_path)
+    Path("a, b").mkdir()
+    Path("c").mkdir()
+
+    result = CliRunner().invoke(main, ["hunt", "--signin", "a, b", "--signin", "c"])
+
+    assert result.exit_code == 2, result.output
+    assert "'a, b', 'c': no file to read in these folders" in result.stderr
+
+
 def test_inspect_empty_folder(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["inspect", str(tmp_path)])
 

@@ -93,9 +93,13 @@ def expand_inputs(patterns: list[str]) -> Expansion:
     if patterns and not expansion.files and not expansion.unreadable:
         # Only folders matched, and they contain no file. Going on would report a
         # clean hunt over no data.
-        where = "this folder" if len(patterns) == 1 else "these folders"
+        # Several folders are quoted, so a name that contains ", " reads as one.
+        if len(patterns) == 1:
+            where, named = "this folder", patterns[0]
+        else:
+            where, named = "these folders", ", ".join(map(repr, patterns))
         raise UsageError(
-            f"{', '.join(patterns)}: no file to read in {where} or the folders "
+            f"{named}: no file to read in {where} or the folders "
             "inside, so there is no record to hunt",
             hint="check the path and that the export wrote its files there; files "
             "and folders whose names start with '.' are not read",
