@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import ipaddress
 import tomllib
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,10 @@ from h056hunt.errors import ConfigError
 # Largest value of min_denials and campaign_min_targets. The detectors compare them
 # with int64 counts, and pyarrow raises OverflowError on a larger Python int.
 MAX_COUNT = 2**63 - 1
+# The top-level keys of a config file.
+CONFIG_KEYS = frozenset(
+    {"thresholds", "working_hours", "allowlist", "revocation_activities"}
+)
 
 
 @dataclass(frozen=True)
@@ -152,12 +157,7 @@ def load_config(path: Path | None) -> HuntConfig:
             "describes each key",
         ) from error
     reader = _Reader(str(path))
-    _check_keys(
-        reader,
-        document,
-        {"thresholds", "working_hours", "allowlist", "revocation_activities"},
-        "",
-    )
+    _check_keys(reader, document, CONFIG_KEYS, "")
     params = _params(reader, document)
     return HuntConfig(
         params=params,
@@ -207,7 +207,7 @@ class _Reader:
             hint="fix the value or remove the key to use the default",
         )
 
-    def fail_unknown(self, key: str, allowed: set[str]) -> ConfigError:
+    def fail_unknown(self, key: str, allowed: AbstractSet[str]) -> ConfigError:
         """Return the error for a key that the config file format does not have."""
         return ConfigError(
             f"{self.path}: {key}: unknown key; expected one of "
@@ -225,7 +225,7 @@ class _Reader:
 
 
 def _check_keys(
-    reader: _Reader, table: dict[str, Any], allowed: set[str], prefix: str
+    reader: _Reader, table: dict[str, Any], allowed: AbstractSet[str], prefix: str
 ) -> None:
     for key in table:
         if key not in allowed:

@@ -25,7 +25,14 @@ from h056hunt.conflict_log import ConflictWarnings
 from h056hunt.detect.identity import upn_pair_columns, upns_without_id
 from h056hunt.errors import InputError
 from h056hunt.heap import release_free_memory
-from h056hunt.loaders import csv_early, csv_fastpath, fastpath, parquet, registry
+from h056hunt.loaders import (
+    csv_early,
+    csv_fastpath,
+    fastpath,
+    parquet,
+    registry,
+    tool_files,
+)
 from h056hunt.loaders.sink import FileFrames, FileReport, FileSink
 from h056hunt.loaders.upn_search import UpnSearch
 from h056hunt.log_format import quote_names
@@ -243,12 +250,15 @@ def load_logs(
         Counted(len(unreadable), "path"),
     )
     given_twice = _given_to_both(expansions)
+    # Files that h056hunt wrote, such as findings, are skipped before any scan.
+    written_by_tool = _find_tool_files(expansions, options)
+    tool_files.warn_convert_folders(_unique_files(expansions))
     # Files given to one option only, checked for the other log's records.
     checked: list[FileReport] = []
     # The input value, such as a folder, that found each file, by its display path.
     sources: dict[str, str] = {}
     with fastpath.ScanPool() as pool:
-        pending = _start_fast_files(expansions, options, pool)
+        pending = _start_fast_files(expansions, options, pool, written_by_tool)
         fastpath.discard_early()
         whole_files = fastpath.WholeFiles(
             pool, list(pending.values()), _pool_whole_files(expansions)
@@ -271,6 +281,7 @@ def load_logs(
                     fast_files=fast_files,
                     pending=file_pending,
                     pool=pool,
+                    written_by_tool=written_by_tool,
                 )
                 reports.append(sink.report)
                 if result is not None and str(input_file.path) not in given_twice:
@@ -333,6 +344,28 @@ def _all_files(expansions: dict[str, Expansion]) -> list[InputFile]:
     return [item for expansion in expansions.values() for item in expansion.files]
 
 
+def _unique_files(expansions: dict[str, Expansion]) -> list[InputFile]:
+    """Return each input file once, as the first option that named it found it."""
+    files: dict[str, InputFile] = {}
+    for item in _all_files(expansions):
+        files.setdefault(str(item.path), item)
+    return list(files.values())
+
+
+def _find_tool_files(
+    expansions: dict[str, Expansion], options: LoadOptions
+) -> dict[str, tool_files.ToolFile]:
+    """Return the input files that h056hunt wrote, by path, with what each is."""
+    found: dict[str, tool_files.ToolFile] = {}
+    for input_file in _unique_files(expansions):
+        tool_file = tool_files.recognise(
+            input_file, max_decompressed_bytes=options.max_decompressed_bytes
+        )
+        if tool_file is not None:
+            found[str(input_file.path)] = tool_file
+    return found
+
+
 def _given_to_both(expansions: dict[str, Expansion]) -> set[str]:
     if len(expansions) < 2:
         return set()
@@ -351,9 +384,15 @@ def _pool_whole_files(expansions: dict[str, Expansion]) -> bool:
 
 
 def _start_fast_files(
-    expansions: dict[str, Expansion], options: LoadOptions, pool: fastpath.ScanPool
+    expansions: dict[str, Expansion],
+    options: LoadOptions,
+    pool: fastpath.ScanPool,
+    written_by_tool: Mapping[str, tool_files.ToolFile],
 ) -> dict[str, fastpath.PendingFile]:
-    """Queue the scan of every file the fast path can read, in reading order."""
+    """Queue the scan of every file the fast path can read, in reading order.
+
+    The files in ``written_by_tool`` are skipped whole, so none is scanned.
+    """
     pending: dict[str, fastpath.PendingFile] = {}
     if not fastpath.enabled(options.fast_path):
         return pending
@@ -361,7 +400,7 @@ def _start_fast_files(
     for expansion in expansions.values():
         for input_file in expansion.files:
             key = str(input_file.path)
-            if key in tried:
+            if key in tried or key in written_by_tool:
                 continue
             tried.add(key)
             try:
@@ -388,8 +427,28 @@ def _load_file(
     fast_files: list[tuple[FastPathFile, FileReport]],
     pending: fastpath.PendingFile | None = None,
     pool: fastpath.ScanPool | None = None,
+    written_by_tool: Mapping[str, tool_files.ToolFile] | None = None,
 ) -> FileFrames | None:
+    """Read one input file into ``sink`` and return its frames.
+
+    Args:
+        written_by_tool: the input files that h056hunt wrote, as
+            :func:`_find_tool_files` returns them, or None to check this file here.
+
+    Returns:
+        None when a lenient run or ``inspect`` skipped the whole file after an
+        error.
+    """
     started = time.perf_counter()
+    if written_by_tool is None:
+        tool_file = tool_files.recognise(
+            input_file, max_decompressed_bytes=options.max_decompressed_bytes
+        )
+    else:
+        tool_file = written_by_tool.get(str(input_file.path))
+    if tool_file is not None:
+        tool_files.skip_file(sink, tool_file, input_file)
+        return sink.finish()
     try:
         fast_file = _load_fast(input_file, sink, pending, options, pool)
         if fast_file is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import glob
 import gzip
+import json
 import logging
 import os
 import stat
@@ -33,6 +34,10 @@ ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 PARQUET_MAGIC = b"PAR1"
 # The file that marks a folder written by h056 convert (see loaders.parquet).
 PARQUET_MANIFEST_NAME = "_h056_manifest.json"
+# The manifest's "format" value. A manifest larger than MAX_MANIFEST_BYTES is not
+# one that h056 convert wrote.
+MANIFEST_FORMAT = "h056hunt-canonical-parquet"
+MAX_MANIFEST_BYTES = 256 * 1024 * 1024
 UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
 # Bytes of a file's start that utf16_without_mark looks at.
 UTF16_PROBE_BYTES = 64
@@ -50,11 +55,15 @@ class InputFile:
         source: the input value that found the file, such as the folder or the
             glob pattern given. It is the path itself for a file given directly,
             and empty when no input value is known.
+        convert_folder: the folder written by ``h056 convert`` that contains the
+            file, as shown to the user, when the file was found inside it while
+            walking an input folder. Empty otherwise.
     """
 
     path: Path
     display: str
     source: str = ""
+    convert_folder: str = ""
 
 
 @dataclass
@@ -122,8 +131,12 @@ def _collect(
     seen: set[Path],
     ancestors: set[Path],
     pattern: str,
+    convert_folder: str = "",
 ) -> int:
     """Add the files under ``path`` to ``expansion``.
+
+    Args:
+        convert_folder: the convert folder that contains ``path``, or empty.
 
     Returns:
         The number of paths found that are not folders: files, also those already
@@ -143,12 +156,19 @@ def _collect(
         except OSError as error:
             expansion.unreadable.append((str(path), f"cannot list folder: {error}"))
             return 1
+        if not convert_folder and is_convert_folder(resolved):
+            convert_folder = str(path)
         reached = 0
         for child in children:
             if child.name.startswith("."):
                 continue
             reached += _collect(
-                path / child.name, expansion, seen, ancestors | {resolved}, pattern
+                path / child.name,
+                expansion,
+                seen,
+                ancestors | {resolved},
+                pattern,
+                convert_folder,
             )
         return reached
     if resolved in seen:
@@ -162,8 +182,33 @@ def _collect(
     if not os.access(resolved, os.R_OK):
         expansion.unreadable.append((str(path), "permission denied"))
         return 1
-    expansion.files.append(InputFile(path=resolved, display=str(path), source=pattern))
+    expansion.files.append(
+        InputFile(
+            path=resolved,
+            display=str(path),
+            source=pattern,
+            convert_folder=convert_folder,
+        )
+    )
     return 1
+
+
+def is_convert_folder(folder: Path) -> bool:
+    """Tell whether ``folder`` contains the manifest of an ``h056 convert`` folder.
+
+    Only the manifest's ``format`` value decides, as in
+    :func:`h056hunt.loaders.parquet.parse_manifest`, so a folder of another
+    release's convert is found too. A manifest that cannot be read, or that is
+    larger than :data:`MAX_MANIFEST_BYTES`, does not mark the folder.
+    """
+    manifest = folder / PARQUET_MANIFEST_NAME
+    try:
+        if not manifest.is_file() or manifest.stat().st_size > MAX_MANIFEST_BYTES:
+            return False
+        document = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return False
+    return isinstance(document, dict) and document.get("format") == MANIFEST_FORMAT
 
 
 def _unresolved_reason(path: Path, error: OSError | RuntimeError) -> str:

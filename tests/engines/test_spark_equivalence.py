@@ -415,3 +415,48 @@ def test_steps_without_signin_identical(spark: Any, tmp_path: Path) -> None:
     assert local_result.denial_steps_without_signin == 2
     assert result.denial_steps_without_signin == 2
     assert _jsonl(result.findings) == _jsonl(local_result.findings)
+
+
+def test_tool_files_in_folder_identical(spark: Any, tmp_path: Path) -> None:
+    # Findings, a config file and a convert folder beside the exports are
+    # skipped under their own reasons by both engines.
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for name in ("audit.json", "signin.json"):
+        shutil.copy(SAMPLE_LOGS / name, folder / name)
+    inputs = ["--audit", str(folder), "--signin", str(folder)]
+    findings = CliRunner().invoke(
+        main, ["hunt", *inputs, *JSONL_ARGS, "--output", str(folder / "found.jsonl")]
+    )
+    assert findings.exit_code == 0, findings.output
+    (folder / "h056.toml").write_text("[thresholds]\nmin_denials = 5\n", "utf-8")
+    convert_logs(
+        [str(folder / "audit.json")], [str(folder / "signin.json")], folder / "lake"
+    )
+    json_args = ["--format", "json", "--fail-on", "none"]
+
+    local = CliRunner().invoke(main, ["hunt", *inputs, *json_args])
+    on_spark = CliRunner().invoke(main, ["hunt", *inputs, *json_args, *SPARK_ARGS])
+
+    assert local.exit_code == 0, local.output
+    assert on_spark.exit_code == 0, on_spark.output
+    local_files = json.loads(local.stdout)["run"]["files"]
+    spark_files = json.loads(on_spark.stdout)["run"]["files"]
+    reasons = {item["path"]: item["skipped_by_reason"] for item in local_files}
+    assert reasons == {item["path"]: item["skipped_by_reason"] for item in spark_files}
+    assert reasons[str(folder / "found.jsonl")] == {
+        "h056 findings output, not an export": 1
+    }
+    assert reasons[str(folder / "h056.toml")] == {"h056 config file, not an export": 1}
+    in_lake = [path for path in reasons if path.startswith(str(folder / "lake"))]
+    assert len(in_lake) > 1
+    for path in in_lake:
+        assert reasons[path] == {
+            "file of an h056 convert folder, which is read only whole": 1
+        }
+    assert (
+        json.loads(on_spark.stdout)["findings"] == json.loads(local.stdout)["findings"]
+    )
+    for message in ("found.jsonl: h056 findings output", "written by h056 convert"):
+        assert message in on_spark.stderr
+        assert message in local.stderr

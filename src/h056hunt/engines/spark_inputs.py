@@ -59,6 +59,8 @@ class PlannedFile:
         uri_input: for a listed URI, the URI input that listed it, else None.
         source: the input value, such as a folder or a glob pattern, that found
             the file.
+        convert_folder: the convert folder inside a local input folder that
+            contains the file, as in :class:`h056hunt.sources.InputFile`.
     """
 
     order: int
@@ -68,6 +70,7 @@ class PlannedFile:
     check_log: bool
     uri_input: str | None = None
     source: str = ""
+    convert_folder: str = ""
 
 
 @dataclass
@@ -122,7 +125,7 @@ def plan_inputs(
         given_twice = keys[0] & keys[1]
     read: set[str] = set()
     for log, files in listed.items():
-        for location, display, uri_input, source in files:
+        for location, display, uri_input, source, convert_folder in files:
             if location in read:
                 logger.debug("%s: already read", display)
                 continue
@@ -136,6 +139,7 @@ def plan_inputs(
                     check_log=location not in given_twice,
                     uri_input=uri_input,
                     source=source,
+                    convert_folder=convert_folder,
                 )
             )
     return plan
@@ -143,20 +147,25 @@ def plan_inputs(
 
 def _list_files(
     spark: SparkSession, log: str, inputs: list[str], plan: InputPlan
-) -> list[tuple[str, str, str | None, str]]:
-    """Return ``(location, display, uri_input, source)`` for every file of one log."""
-    files: list[tuple[str, str, str | None, str]] = []
+) -> list[tuple[str, str, str | None, str, str]]:
+    """Return ``(location, display, uri_input, source, convert_folder)`` for every
+    file of one log.
+
+    NOTE: a convert folder inside a URI input is not recognised, because the
+    files are listed by Spark, so its Parquet files fail as on their own.
+    """
+    files: list[tuple[str, str, str | None, str, str]] = []
     plan.unreadable[log] = []
     local = [item for item in inputs if not is_uri(item)]
     if local:
         expansion = expand_inputs(local)
         plan.unreadable[log].extend(expansion.unreadable)
         files.extend(
-            (str(item.path), item.display, None, item.source)
+            (str(item.path), item.display, None, item.source, item.convert_folder)
             for item in expansion.files
         )
     for uri in (item for item in inputs if is_uri(item)):
-        files.extend((path, path, uri, uri) for path in list_uri(spark, uri))
+        files.extend((path, path, uri, uri, "") for path in list_uri(spark, uri))
     return files
 
 

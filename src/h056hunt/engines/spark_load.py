@@ -52,6 +52,7 @@ from h056hunt.engines.worker_logs import (
     replay,
 )
 from h056hunt.load import Conflict, LoadOptions
+from h056hunt.loaders import tool_files
 from h056hunt.loaders.parquet import Manifest, report_from_record, report_record
 from h056hunt.loaders.sink import FileReport, FileSink
 from h056hunt.sources import InputFile, raise_for_unreadable
@@ -184,6 +185,8 @@ def _normalise(spark: SparkSession, plan: InputPlan, options: LoadOptions) -> Da
                 "display": [item.display for item in local],
                 "requested_log": [item.requested_log for item in local],
                 "check_log": [item.check_log for item in local],
+                "source": [item.source for item in local],
+                "convert_folder": [item.convert_folder for item in local],
                 "content": pa.nulls(len(local), pa.binary()),
             }
         )
@@ -222,6 +225,8 @@ def _uri_files(spark: SparkSession, uri: str, planned: list[PlannedFile]) -> Dat
                 "display": [item.display for item in planned],
                 "requested_log": [item.requested_log for item in planned],
                 "check_log": [item.check_log for item in planned],
+                "source": [item.source for item in planned],
+                "convert_folder": [item.convert_folder for item in planned],
             }
         )
     )
@@ -229,7 +234,14 @@ def _uri_files(spark: SparkSession, uri: str, planned: list[PlannedFile]) -> Dat
     files = reader.load(uri).select(F.col("path").alias("location"), "content")
     joined = files.join(F.broadcast(chosen), "location")
     return joined.select(
-        "_order", "location", "display", "requested_log", "check_log", "content"
+        "_order",
+        "location",
+        "display",
+        "requested_log",
+        "check_log",
+        "source",
+        "convert_folder",
+        "content",
     )
 
 
@@ -254,8 +266,14 @@ def _parse_file(row: dict[str, Any], options: LoadOptions, log_level: int) -> pa
         try:
             with _local_copy(str(row["location"]), row["content"]) as path:
                 # The local engine's own per-file step, error handling included.
+                input_file = InputFile(
+                    path=path,
+                    display=display,
+                    source=str(row["source"]),
+                    convert_folder=str(row["convert_folder"]),
+                )
                 frames = load._load_file(
-                    InputFile(path=path, display=display),
+                    input_file,
                     sink,
                     options,
                     fast_files=[],
@@ -322,6 +340,15 @@ def _replay_reports(normalised: DataFrame | None, plan: InputPlan) -> list[FileR
     reports = []
     checked = []
     sources = {}
+    # Warned before the messages of the files, as load_logs does.
+    tool_files.warn_convert_folders(
+        InputFile(
+            path=Path(item.location),
+            display=item.display,
+            convert_folder=item.convert_folder,
+        )
+        for item in plan.files
+    )
     for log, unreadable in plan.unreadable.items():
         for path, reason in unreadable:
             logging.getLogger("h056hunt.load").warning("%s: %s; not read", path, reason)

@@ -34,7 +34,11 @@ from h056hunt.errors import InputError
 from h056hunt.loaders import manifest_fields
 from h056hunt.loaders.manifest_fields import ManifestFieldError
 from h056hunt.loaders.sink import FileFrames, FileReport
-from h056hunt.sources import PARQUET_MANIFEST_NAME
+from h056hunt.sources import (
+    MANIFEST_FORMAT,
+    MAX_MANIFEST_BYTES,
+    PARQUET_MANIFEST_NAME,
+)
 
 if TYPE_CHECKING:
     from h056hunt.conflict_log import ConflictWarnings
@@ -43,7 +47,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MANIFEST_NAME = PARQUET_MANIFEST_NAME
-MANIFEST_FORMAT = "h056hunt-canonical-parquet"
 SCHEMA_VERSION = 1
 # The partition value Hive, Spark and pyarrow use for a missing date.
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
@@ -54,8 +57,6 @@ TABLES: dict[str, tuple[pa.Schema, str]] = {
     "signin": (schema.SIGNIN_SCHEMA, "event_time"),
     "steps": (schema.STEP_SCHEMA, "step_time"),
 }
-# A manifest larger than this is not one that ``h056 convert`` wrote.
-_MAX_MANIFEST_BYTES = 256 * 1024 * 1024
 # The decoder of each FileReport field that report_record writes.
 _REPORT_FIELDS: dict[str, Callable[[Any, str], Any]] = {
     "path": manifest_fields.text,
@@ -354,7 +355,7 @@ def find_manifest(input_path: str) -> Manifest | None:
     else:
         return None
     try:
-        if not candidate.is_file() or candidate.stat().st_size > _MAX_MANIFEST_BYTES:
+        if not candidate.is_file() or candidate.stat().st_size > MAX_MANIFEST_BYTES:
             return None
         text = candidate.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):

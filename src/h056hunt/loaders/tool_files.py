@@ -1,0 +1,292 @@
+"""Recognise files that h056hunt writes itself, so that a hunt skips each one by name.
+
+Findings written with ``--output`` and a config file can sit in the folder of the
+exports they came from. Read as exports, a findings file counted one "unrecognised
+record" per finding, and a config file failed as invalid JSON. Each kind is
+recognised from the start of its content, never from its name, so a renamed file is
+still found:
+
+* JSON findings: a document whose first key is ``findings`` and whose first finding
+  starts with the ``actor`` and ``approval_time`` keys that the sorted records of
+  every release start with.
+* JSON Lines and Timesketch findings: a first line that is a finding record, the
+  partial-input notice, or an event whose ``data_type`` starts with ``h056hunt:``.
+* CSV findings: a header row that starts with the report's first four columns.
+* HTML and Markdown reports: the report's title.
+* The table format: a header line that starts with ``Severity`` and ``Score``,
+  followed by the table's rule line.
+* A config file: TOML whose top-level keys include one of the config file's tables.
+
+An export's first record or header never has these markers, because Entra writes
+none of these keys or column names. Files of a folder written by ``h056 convert`` are
+marked while the inputs are expanded (see
+:attr:`~h056hunt.sources.InputFile.convert_folder`).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import logging
+import re
+import shlex
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+
+from h056hunt.config import CONFIG_KEYS
+from h056hunt.errors import InputError
+from h056hunt.loaders.sink import FileSink
+from h056hunt.plurals import Counted
+from h056hunt.sources import UTF16_MARKS, InputFile, utf16_without_mark
+from h056hunt.streams import open_input
+
+logger = logging.getLogger(__name__)
+
+# Decompressed bytes of a file's start that recognition reads. A finding record
+# of a mass revocation can be far longer, so the JSON findings are recognised by
+# the keys that start a record, which are always inside this part.
+HEAD_BYTES = 64 * 1024
+
+FINDINGS_OUTPUT_REASON = "h056 findings output, not an export"
+CONFIG_FILE_REASON = "h056 config file, not an export"
+CONVERT_FOLDER_REASON = "file of an h056 convert folder, which is read only whole"
+
+# The title of the HTML and Markdown reports (render.html_report.TITLE and
+# render.markdown.TITLE). Those modules are imported only when a report is
+# written, so the text is repeated here, and a test compares the two.
+REPORT_TITLE = "Hunt report: session revocation followed by MFA push bombing"
+# The first columns of the CSV findings report (render.csv_report.COLUMNS).
+CSV_FIRST_COLUMNS = ("finding_id", "finding_type", "severity", "score")
+# The record_type of the notice that a partial run with no finding writes to
+# JSON Lines (render.partial.NOTICE_RECORD_TYPE).
+NOTICE_RECORD_TYPE = "partial_input_notice"
+# The start of the data_type of every Timesketch event that h056hunt writes.
+TIMESKETCH_DATA_TYPE_PREFIX = "h056hunt:"
+
+_LEADING_BLANKS = "\ufeff \t\r\n"
+_DOCUMENT_START = re.compile(r'\{\s*"findings"\s*:\s*\[\s*')
+_RECORD_START = re.compile(r'\{\s*"actor"\s*:\s*')
+_AFTER_ACTOR = re.compile(r'\s*,\s*"approval_time"\s*:')
+_TABLE_HEADER = re.compile(r"\s*Severity +Score +\S")
+_TABLE_RULE = "\u2501"
+
+
+@dataclass(frozen=True)
+class ToolFile:
+    """A file that h056hunt wrote, as messages name it, with its skip reason.
+
+    Attributes:
+        kind: what the file is, such as "h056 findings output (CSV)".
+        reason: the skip reason that the run summary counts the file under.
+    """
+
+    kind: str
+    reason: str
+
+
+def recognise(input_file: InputFile, *, max_decompressed_bytes: int) -> ToolFile | None:
+    """Return what the file is when h056hunt wrote it, else None.
+
+    A file that cannot be opened or decompressed returns None, so that the
+    loader reports the fault as it does for any export.
+    """
+    if input_file.convert_folder:
+        return ToolFile(
+            f"a file of the h056 convert folder {input_file.convert_folder}",
+            CONVERT_FOLDER_REASON,
+        )
+    read = _read_head(input_file.path, input_file.display, max_decompressed_bytes)
+    if read is None:
+        return None
+    text, complete = read
+    text = text.lstrip(_LEADING_BLANKS)
+    kind = _findings_kind(text, complete)
+    if kind is not None:
+        return ToolFile(f"h056 findings output ({kind})", FINDINGS_OUTPUT_REASON)
+    if complete and _is_config(text):
+        return ToolFile("h056 config file", CONFIG_FILE_REASON)
+    return None
+
+
+def _read_head(
+    path: Path, display: str, max_decompressed_bytes: int
+) -> tuple[str, bool] | None:
+    """Return the decoded text of the file's first :data:`HEAD_BYTES` bytes, and
+    whether that is the whole file."""
+    try:
+        with open_input(
+            path, display, max_decompressed_bytes=max_decompressed_bytes
+        ) as stream:
+            pieces: list[bytes] = []
+            size = 0
+            # Reading one byte past the head shows whether the file is longer.
+            while size <= HEAD_BYTES:
+                piece = stream.read(HEAD_BYTES + 1 - size)
+                if not piece:
+                    break
+                pieces.append(piece)
+                size += len(piece)
+    except (InputError, OSError):
+        return None
+    head = b"".join(pieces)
+    complete = len(head) <= HEAD_BYTES
+    head = head[:HEAD_BYTES]
+    # The encodings that the loaders detect. A character cut at the end of the
+    # head decodes to U+FFFD, which no marker contains.
+    if head[:2] in UTF16_MARKS:
+        encoding = "utf-16"
+    else:
+        encoding = utf16_without_mark(head) or "utf-8-sig"
+    return head.decode(encoding, errors="replace"), complete
+
+
+def _findings_kind(text: str, complete: bool) -> str | None:
+    """Return the output format of findings that ``text`` starts, else None."""
+    if text.startswith("{"):
+        if _is_findings_document(text, complete):
+            return "JSON"
+        return _json_lines_kind(text, complete)
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    if first_line.startswith('"') or first_line.startswith("finding_id"):
+        cells = next(csv.reader([first_line]), [])
+        if tuple(cells[: len(CSV_FIRST_COLUMNS)]) == CSV_FIRST_COLUMNS:
+            return "CSV"
+    if first_line == f"# {REPORT_TITLE}":
+        return "Markdown"
+    if text[:15].lower() == "<!doctype html>" and (
+        f"<title>{html.escape(REPORT_TITLE)}</title>" in text
+    ):
+        return "HTML"
+    if _TABLE_HEADER.match(first_line):
+        lines = text.split("\n", 2)
+        if len(lines) > 1 and lines[1].strip().startswith(_TABLE_RULE):
+            return "table"
+    return None
+
+
+def _is_findings_document(text: str, complete: bool) -> bool:
+    """Tell whether ``text`` starts the JSON findings document.
+
+    The document's keys are sorted, so ``findings`` comes first, and its first
+    finding record starts as every JSON Lines record does.
+    """
+    start = _DOCUMENT_START.match(text)
+    if start is None:
+        return False
+    rest = text[start.end() :]
+    if rest.startswith("]"):
+        # No finding: the run summary follows.
+        return re.match(r'\]\s*,\s*"run"\s*:', rest) is not None
+    if complete:
+        document = _decoded(text)
+        return isinstance(document, dict) and {
+            "findings",
+            "run",
+            "schema_version",
+        } <= set(document)
+    return _starts_finding_record(rest)
+
+
+def _json_lines_kind(text: str, complete: bool) -> str | None:
+    """Return "JSON Lines" or "Timesketch JSON Lines" when the first line of
+    ``text`` is a record of that output, else None."""
+    end = text.find("\n")
+    if end == -1 and not complete:
+        # The first line is longer than the head, as a mass revocation's
+        # finding can be. Its first keys still mark it.
+        return "JSON Lines" if _starts_finding_record(text) else None
+    record = _decoded(text if end == -1 else text[:end])
+    if not isinstance(record, dict) or "schema_version" not in record:
+        return None
+    data_type = record.get("data_type")
+    if isinstance(data_type, str) and data_type.startswith(TIMESKETCH_DATA_TYPE_PREFIX):
+        return "Timesketch JSON Lines"
+    if {"finding_id", "finding_type"} <= set(record):
+        return "JSON Lines"
+    if record.get("record_type") == NOTICE_RECORD_TYPE:
+        return "JSON Lines"
+    return None
+
+
+def _starts_finding_record(text: str) -> bool:
+    """Tell whether ``text`` starts a finding record: the ``actor`` key with an
+    object or null, then the ``approval_time`` key."""
+    start = _RECORD_START.match(text)
+    if start is None:
+        return False
+    try:
+        actor, end = json.JSONDecoder().raw_decode(text, start.end())
+    except (ValueError, RecursionError):
+        return False
+    if actor is not None and not isinstance(actor, dict):
+        return False
+    return _AFTER_ACTOR.match(text, end) is not None
+
+
+def _decoded(text: str) -> object:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _is_config(text: str) -> bool:
+    """Tell whether ``text`` is TOML with one of the config file's top-level keys.
+
+    A key that the config file does not have still counts, so that a config with
+    a misspelt key is named as what it is. No export is valid TOML, since its
+    first line is a JSON value or a header row of quoted or comma-separated names.
+    """
+    try:
+        document = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError):
+        return False
+    return bool(CONFIG_KEYS & set(document))
+
+
+def skip_file(sink: FileSink, tool_file: ToolFile, input_file: InputFile) -> None:
+    """Count the file as one record seen and skipped, and warn with what it is.
+
+    The file of a convert folder gets no warning of its own, because
+    :func:`warn_convert_folders` names its folder once.
+    """
+    sink.skip(tool_file.reason, line=None, record=None)
+    if tool_file.reason == CONVERT_FOLDER_REASON:
+        return
+    if not input_file.source or PurePath(input_file.source) == PurePath(
+        input_file.display
+    ):
+        advice = "give the audit and sign-in exports instead"
+    else:
+        # Quoted as a shell word, as the advice about misplaced files quotes it.
+        advice = (
+            "move it out of the input folder, or give the export files in place "
+            f"of {shlex.quote(input_file.source)}"
+        )
+    logger.warning(
+        "%s: %s, not an export; file skipped (%s)",
+        input_file.display,
+        tool_file.kind,
+        advice,
+    )
+
+
+def warn_convert_folders(files: Iterable[InputFile]) -> None:
+    """Warn once for each convert folder whose files an input folder contained."""
+    counts: dict[str, int] = {}
+    for input_file in files:
+        if input_file.convert_folder:
+            counts[input_file.convert_folder] = (
+                counts.get(input_file.convert_folder, 0) + 1
+            )
+    for folder, count in counts.items():
+        logger.warning(
+            "%s: a folder written by h056 convert inside an input folder, so its "
+            "%s skipped; to hunt its records, give the folder itself with --audit "
+            "or --signin, or move it out of the input folder",
+            folder,
+            Counted(count, "file was", "files were"),
+        )

@@ -1,0 +1,543 @@
+"""Files that h056hunt writes itself are skipped by name when a hunt reads them.
+
+A hunt's findings (``--output``), a config file and a convert folder can sit in the
+folder of the exports they came from. Each test writes such files with the command
+that makes them and hunts the folder through the CLI. Each file must count as one
+record seen and one skipped under its own reason, on the fast path and with
+``--no-fast-path`` alike. Other tests check that no real or simulated export is
+taken for such a file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cli_runs import SAMPLE_INPUTS, SAMPLES
+from h056hunt.cli import main
+from h056hunt.config import load_config
+from h056hunt.loaders import tool_files
+from h056hunt.loaders.tool_files import (
+    CONFIG_FILE_REASON,
+    CONVERT_FOLDER_REASON,
+    FINDINGS_OUTPUT_REASON,
+)
+from h056hunt.render import csv_report, html_report, markdown, partial, timesketch
+from h056hunt.simulate.config import SHAPES, SimulationConfig
+from h056hunt.simulate.output import simulate
+from h056hunt.sources import InputFile
+
+# The --output name and --format of each findings file, one per output format.
+OUTPUTS = {
+    "findings.json": "json",
+    "findings.jsonl": "jsonl",
+    "findings.csv": "csv",
+    "findings.html": "html",
+    "findings.md": "markdown",
+    "timesketch.jsonl": "timesketch",
+    "findings.txt": "table",
+}
+PATH_OPTIONS = {"fast": [], "plain": ["--no-fast-path"]}
+
+
+def run(*arguments: str) -> Result:
+    return CliRunner().invoke(main, list(arguments))
+
+
+def write_findings(folder: Path, name: str, output_format: str) -> Path:
+    """Hunt the sample logs and write the findings to ``folder / name``."""
+    path = folder / name
+    result = run(
+        *SAMPLE_INPUTS,
+        "--format",
+        output_format,
+        "--output",
+        str(path),
+        "--fail-on",
+        "none",
+    )
+    assert result.exit_code == 0, result.stderr
+    return path
+
+
+@pytest.fixture(scope="module")
+def findings_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every findings format, plain and gzip-compressed, by file name."""
+    folder = tmp_path_factory.mktemp("findings")
+    written = {}
+    for name, output_format in OUTPUTS.items():
+        for file_name in (name, name + ".gz"):
+            written[file_name] = write_findings(folder, file_name, output_format)
+    return written
+
+
+def hunt_folder(folder: Path, *extra: str) -> Result:
+    return run(
+        "hunt",
+        "--audit",
+        str(folder),
+        "--signin",
+        str(folder),
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+        *extra,
+    )
+
+
+def file_reports(result: Result) -> dict[str, dict[str, Any]]:
+    """Return the run summary's file entries of a JSON hunt, by file name."""
+    assert result.exit_code == 0, result.stderr
+    files = json.loads(result.stdout)["run"]["files"]
+    return {Path(item["path"]).name: item for item in files}
+
+
+def with_exports(folder: Path) -> Path:
+    """Copy the sample exports into ``folder``, which is made if needed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("audit.json", "signin.json"):
+        shutil.copy(SAMPLES / name, folder / name)
+    return folder
+
+
+def recognised(path: Path) -> tool_files.ToolFile | None:
+    return tool_files.recognise(
+        InputFile(path=path, display=str(path)), max_decompressed_bytes=2**30
+    )
+
+
+@pytest.mark.parametrize("path_option", list(PATH_OPTIONS))
+def test_findings_files_skipped_once(
+    tmp_path: Path, findings_files: dict[str, Path], path_option: str
+) -> None:
+    folder = with_exports(tmp_path / "exports")
+    for name, path in findings_files.items():
+        shutil.copy(path, folder / name)
+
+    result = hunt_folder(folder, *PATH_OPTIONS[path_option])
+    reports = file_reports(result)
+
+    for name in findings_files:
+        report = reports[name]
+        assert report["records_seen"] == 1, name
+        assert report["skipped_by_reason"] == {FINDINGS_OUTPUT_REASON: 1}, name
+        assert report["partial"] is False, name
+        assert f"{folder / name}: h056 findings output (" in result.stderr
+    assert reports["signin.json"]["skipped"] == 0
+    assert "unrecognised" not in result.stderr
+    assert result.stderr.count("h056 findings output (") == len(findings_files)
+    assert "move it out of the input folder" in result.stderr
+
+
+def test_findings_fast_and_plain_agree(
+    tmp_path: Path, findings_files: dict[str, Path]
+) -> None:
+    folder = with_exports(tmp_path / "exports")
+    for name, path in findings_files.items():
+        shutil.copy(path, folder / name)
+
+    fast = hunt_folder(folder)
+    plain = hunt_folder(folder, "--no-fast-path")
+
+    fast_document = json.loads(fast.stdout)
+    plain_document = json.loads(plain.stdout)
+    assert fast_document["findings"] == plain_document["findings"]
+    fast_reports = file_reports(fast)
+    plain_reports = file_reports(plain)
+    for name in findings_files:
+        assert fast_reports[name] == plain_reports[name], name
+
+
+def test_findings_kind_named(findings_files: dict[str, Path]) -> None:
+    kinds = {
+        "findings.json": "JSON",
+        "findings.jsonl": "JSON Lines",
+        "findings.csv": "CSV",
+        "findings.html": "HTML",
+        "findings.md": "Markdown",
+        "timesketch.jsonl": "Timesketch JSON Lines",
+        "findings.txt": "table",
+    }
+    for name, kind in kinds.items():
+        for file_name in (name, name + ".gz"):
+            found = recognised(findings_files[file_name])
+            assert found is not None, file_name
+            assert found.kind == f"h056 findings output ({kind})", file_name
+
+
+def test_long_first_finding_recognised(
+    findings_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A mass revocation's finding can be longer than the part of the file read,
+    # so its first keys must be enough.
+    monkeypatch.setattr(tool_files, "HEAD_BYTES", 300)
+
+    for name in ("findings.json", "findings.jsonl", "findings.jsonl.gz"):
+        found = recognised(findings_files[name])
+        assert found is not None, name
+        assert found.reason == FINDINGS_OUTPUT_REASON
+
+
+def test_whole_document_recognised(
+    findings_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Read whole, the JSON document is recognised by its top-level keys.
+    monkeypatch.setattr(tool_files, "HEAD_BYTES", 4 * 1024 * 1024)
+
+    for name in ("findings.json", "findings.json.gz", "findings.jsonl"):
+        found = recognised(findings_files[name])
+        assert found is not None, name
+        assert found.reason == FINDINGS_OUTPUT_REASON
+
+
+def test_no_findings_recognised(tmp_path: Path) -> None:
+    audit, signin = quiet_exports(tmp_path)
+    outputs = {"empty.json": "json", "empty.csv": "csv", "empty.md": "markdown"}
+
+    for name, output_format in outputs.items():
+        path = tmp_path / name
+        result = run(
+            "hunt",
+            "--audit",
+            str(audit),
+            "--signin",
+            str(signin),
+            "--format",
+            output_format,
+            "--output",
+            str(path),
+        )
+        assert result.exit_code == 0, result.stderr
+        found = recognised(path)
+        assert found is not None, name
+        assert found.reason == FINDINGS_OUTPUT_REASON, name
+
+
+def test_findings_given_directly(
+    tmp_path: Path, findings_files: dict[str, Path]
+) -> None:
+    result = run(
+        "hunt",
+        "--audit",
+        str(SAMPLES / "audit.json"),
+        "--signin",
+        str(SAMPLES / "signin.json"),
+        "--signin",
+        str(findings_files["findings.jsonl"]),
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+    )
+    report = file_reports(result)["findings.jsonl"]
+
+    assert report["skipped_by_reason"] == {FINDINGS_OUTPUT_REASON: 1}
+    assert "give the audit and sign-in exports instead" in result.stderr
+
+
+def test_findings_alone_not_hunted(
+    tmp_path: Path, findings_files: dict[str, Path]
+) -> None:
+    folder = tmp_path / "only-findings"
+    folder.mkdir()
+    shutil.copy(findings_files["findings.jsonl"], folder / "findings.jsonl")
+
+    result = run(
+        "hunt",
+        "--audit",
+        str(SAMPLES / "audit.json"),
+        "--signin",
+        str(folder),
+        "--fail-on",
+        "none",
+    )
+
+    assert result.exit_code == 2
+    assert "contain no usable record" in result.stderr
+    assert "h056 findings output (JSON Lines)" in result.stderr
+
+
+def quiet_exports(folder: Path, *, cut_off: bool = False) -> tuple[Path, Path]:
+    """Write an audit and a sign-in export that give no finding. With ``cut_off``,
+    the sign-in export ends in a cut-off line, which makes a lenient run partial."""
+    audit = folder / "audit.json"
+    record = {
+        "id": "audit-1",
+        "activityDisplayName": "Add user",
+        "activityDateTime": "2025-01-02T02:00:00Z",
+        "result": "success",
+        "initiatedBy": {"user": {"id": "admin-1"}},
+        "targetResources": [{"id": "user-1", "type": "User"}],
+    }
+    audit.write_text(json.dumps({"value": [record]}), "utf-8")
+    signin = folder / "signin.json"
+    line = {
+        "id": "signin-1",
+        "createdDateTime": "2025-01-02T03:00:00Z",
+        "userId": "user-1",
+        "status": {"errorCode": 0},
+    }
+    text = json.dumps(line) + "\n"
+    if cut_off:
+        text += '{"id": "cut'
+    signin.write_text(text, "utf-8")
+    return audit, signin
+
+
+def partial_empty_outputs(folder: Path) -> dict[str, Path]:
+    """Write each line-per-finding format of a partial run without findings, which
+    contains only the partial-input notice."""
+    audit, signin = quiet_exports(folder, cut_off=True)
+    written = {}
+    (folder / "out").mkdir()
+    for name, output_format in (
+        ("notice.jsonl", "jsonl"),
+        ("notice.csv", "csv"),
+        ("notice-timesketch.jsonl", "timesketch"),
+    ):
+        path = folder / "out" / name
+        result = run(
+            "hunt",
+            "--audit",
+            str(audit),
+            "--signin",
+            str(signin),
+            "--lenient",
+            "--format",
+            output_format,
+            "--output",
+            str(path),
+            "--fail-on",
+            "none",
+        )
+        assert result.exit_code == 0, result.stderr
+        written[name] = path
+    return written
+
+
+def test_partial_input_notice_recognised(tmp_path: Path) -> None:
+    written = partial_empty_outputs(tmp_path)
+
+    for name, path in written.items():
+        assert partial.NOTICE_MESSAGE in path.read_text("utf-8"), name
+        found = recognised(path)
+        assert found is not None, name
+        assert found.reason == FINDINGS_OUTPUT_REASON, name
+
+
+def test_markers_match_writers() -> None:
+    assert tool_files.REPORT_TITLE == html_report.TITLE
+    assert tool_files.REPORT_TITLE == markdown.TITLE
+    first = len(tool_files.CSV_FIRST_COLUMNS)
+    assert csv_report.COLUMNS[:first] == tool_files.CSV_FIRST_COLUMNS
+    assert tool_files.NOTICE_RECORD_TYPE == partial.NOTICE_RECORD_TYPE
+    prefix = tool_files.TIMESKETCH_DATA_TYPE_PREFIX
+    assert timesketch.DATA_TYPE.startswith(prefix)
+    assert partial.NOTICE_DATA_TYPE.startswith(prefix)
+
+
+CONFIG_TEXT = """\
+# Thresholds of this tenant
+[thresholds]
+min_denials = 4
+
+[[allowlist.actors]]
+match = "svc-helpdesk@contoso.example"
+reason = "helpdesk automation"
+"""
+
+
+@pytest.mark.parametrize("path_option", list(PATH_OPTIONS))
+def test_config_file_in_folder_skipped(tmp_path: Path, path_option: str) -> None:
+    folder = with_exports(tmp_path / "exports")
+    (folder / "h056.toml").write_text(CONFIG_TEXT, "utf-8")
+    # A key that the config file does not have still names it as a config file.
+    (folder / "other.toml").write_text(
+        'revocation_activities = ["Revoke user sessions"]\nthreshold = 3\n', "utf-8"
+    )
+
+    result = hunt_folder(folder, *PATH_OPTIONS[path_option])
+    reports = file_reports(result)
+
+    for name in ("h056.toml", "other.toml"):
+        assert reports[name]["records_seen"] == 1, name
+        assert reports[name]["skipped_by_reason"] == {CONFIG_FILE_REASON: 1}, name
+        assert f"{folder / name}: h056 config file, not an export" in result.stderr
+    assert "invalid JSON" not in result.stderr
+
+
+def test_config_found_in_hunted_folder(without_config_files: Path) -> None:
+    folder = with_exports(without_config_files)
+    (folder / "h056.toml").write_text(CONFIG_TEXT, "utf-8")
+
+    result = run(
+        "hunt",
+        "--audit",
+        ".",
+        "--signin",
+        ".",
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+    )
+    document = json.loads(result.stdout)
+    reports = file_reports(result)
+
+    # The file is both the run's config and a file of the hunted folder.
+    assert document["run"]["thresholds"]["min_denials"] == 4
+    assert reports["h056.toml"]["skipped_by_reason"] == {CONFIG_FILE_REASON: 1}
+    assert load_config(folder / "h056.toml").params.min_denials == 4
+
+
+def convert_into(folder: Path, out: Path) -> None:
+    result = run(
+        "convert",
+        "--audit",
+        str(folder / "audit.json"),
+        "--signin",
+        str(folder / "signin.json"),
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize("path_option", list(PATH_OPTIONS))
+def test_convert_folder_inside_input_skipped(tmp_path: Path, path_option: str) -> None:
+    folder = with_exports(tmp_path / "exports")
+    lake = folder / "lake"
+    convert_into(folder, lake)
+    lake_files = sorted(str(path) for path in lake.rglob("*") if path.is_file())
+
+    # The run is strict, the default, and reads on past the Parquet files.
+    result = hunt_folder(folder, *PATH_OPTIONS[path_option])
+    files = json.loads(result.stdout)["run"]["files"]
+    in_lake = {item["path"]: item for item in files if item["path"] in lake_files}
+
+    assert sorted(in_lake) == lake_files
+    for path, report in in_lake.items():
+        assert report["records_seen"] == 1, path
+        assert report["skipped_by_reason"] == {CONVERT_FOLDER_REASON: 1}, path
+        assert report["partial"] is False, path
+    warning = f"{lake}: a folder written by h056 convert inside an input folder"
+    assert result.stderr.count(warning) == 1
+    assert f"its {len(lake_files)} files were skipped" in result.stderr
+    assert "file is Parquet" not in result.stderr
+
+
+def test_convert_folder_matched_by_glob(tmp_path: Path) -> None:
+    folder = with_exports(tmp_path / "exports")
+    convert_into(folder, folder / "lake")
+    pattern = str(folder / "*")
+
+    result = run(
+        "hunt",
+        "--audit",
+        pattern,
+        "--signin",
+        pattern,
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+    )
+    reports = file_reports(result)
+
+    assert reports["_h056_manifest.json"]["skipped_by_reason"] == {
+        CONVERT_FOLDER_REASON: 1
+    }
+    assert reports["audit.json"]["skipped"] == 0
+
+
+def test_convert_folder_given_still_read(tmp_path: Path) -> None:
+    folder = with_exports(tmp_path / "exports")
+    lake = tmp_path / "lake"
+    convert_into(folder, lake)
+
+    result = hunt_folder(lake)
+    reports = file_reports(result)
+
+    assert reports["signin.json"]["loaded"]["signin"] > 0
+    assert "written by h056 convert inside" not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The sample exports and one simulated export of every shape, plain and
+    gzip-compressed."""
+    folder = tmp_path_factory.mktemp("exports")
+    exports = sorted(SAMPLES.glob("*.json"))
+    for shape in SHAPES:
+        for compress in (False, True):
+            out = folder / f"{shape}-{compress}"
+            config = SimulationConfig(
+                users=24,
+                days=1,
+                seed=5,
+                signin_shape=shape,
+                audit_shape=shape,
+                gzip=compress,
+            )
+            written = simulate(config, out)
+            exports += [written.audit_path, written.signin_path]
+    return exports
+
+
+def test_simulated_exports_not_tool_files(exports: list[Path]) -> None:
+    # The simulator's labels.json keeps its own shape and reason too.
+    for path in exports:
+        assert recognised(path) is None, path
+
+
+def test_simulated_exports_still_loaded(exports: list[Path]) -> None:
+    logs = [path for path in exports if path.name != "labels.json"]
+    arguments = [part for path in logs for part in ("--audit", str(path))]
+    arguments += [part for path in logs for part in ("--signin", str(path))]
+
+    result = run(
+        "hunt", *arguments, "--format", "json", "--fail-on", "none", "--monthfirst"
+    )
+    files = json.loads(result.stdout)["run"]["files"]
+
+    assert result.exit_code == 0, result.stderr
+    for report in files:
+        assert FINDINGS_OUTPUT_REASON not in report["skipped_by_reason"]
+        assert CONFIG_FILE_REASON not in report["skipped_by_reason"]
+        # Every shape repeats the records of one seed, so most copies count as
+        # duplicates, which are records read as exports too.
+        assert report["records_seen"] > report["skipped"], report["path"]
+
+
+def test_real_exports_not_tool_files(real_logs_dir: Path, tmp_path: Path) -> None:
+    exports = [
+        path
+        for path in sorted(real_logs_dir.rglob("*"))
+        if path.is_file() and path.suffix != ".md"
+    ]
+
+    assert exports
+    for number, path in enumerate(exports):
+        assert recognised(path) is None, path
+        compressed = tmp_path / f"{number}-{path.name}.gz"
+        compressed.write_bytes(gzip.compress(path.read_bytes()))
+        assert recognised(compressed) is None, path
+
+
+def test_real_exports_still_loaded(real_logs_dir: Path) -> None:
+    result = hunt_folder(real_logs_dir)
+    files = json.loads(result.stdout)["run"]["files"]
+
+    assert files
+    for report in files:
+        reasons = report["skipped_by_reason"]
+        assert FINDINGS_OUTPUT_REASON not in reasons, report["path"]
+        assert CONFIG_FILE_REASON not in reasons, report["path"]
+        assert CONVERT_FOLDER_REASON not in reasons, report["path"]
