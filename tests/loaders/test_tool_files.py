@@ -332,6 +332,53 @@ def test_partial_input_notice_recognised(tmp_path: Path) -> None:
         assert found.reason == FINDINGS_OUTPUT_REASON, name
 
 
+def write_table(path: Path, audit: Path, *signins: Path) -> Path:
+    """Write the table format of a lenient hunt to ``path``."""
+    signin_options = [part for signin in signins for part in ("--signin", str(signin))]
+    result = run(
+        "hunt",
+        "--audit",
+        str(audit),
+        *signin_options,
+        "--lenient",
+        "--output",
+        str(path),
+        "--fail-on",
+        "none",
+    )
+    assert result.exit_code == 0, result.stderr
+    return path
+
+
+def test_table_variants_recognised(tmp_path: Path) -> None:
+    quiet = tmp_path / "quiet"
+    quiet.mkdir()
+    audit, signin = quiet_exports(quiet)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    _, cut_signin = quiet_exports(broken, cut_off=True)
+    tables = {
+        "no findings": write_table(tmp_path / "quiet.txt", audit, signin),
+        "partial, no findings": write_table(
+            tmp_path / "partial-quiet.txt", audit, cut_signin
+        ),
+        "partial, findings": write_table(
+            tmp_path / "partial.txt",
+            SAMPLES / "audit.json",
+            SAMPLES / "signin.json",
+            cut_signin,
+        ),
+    }
+
+    assert "PARTIAL INPUT" in tables["partial, findings"].read_text("utf-8")
+    assert "Severity" in tables["partial, findings"].read_text("utf-8")
+    assert "No findings." in tables["partial, no findings"].read_text("utf-8")
+    for case, path in tables.items():
+        found = recognised(path)
+        assert found is not None, case
+        assert found.kind == "h056 findings output (table)", case
+
+
 def test_markers_match_writers() -> None:
     assert tool_files.REPORT_TITLE == html_report.TITLE
     assert tool_files.REPORT_TITLE == markdown.TITLE
@@ -341,6 +388,7 @@ def test_markers_match_writers() -> None:
     prefix = tool_files.TIMESKETCH_DATA_TYPE_PREFIX
     assert timesketch.DATA_TYPE.startswith(prefix)
     assert partial.NOTICE_DATA_TYPE.startswith(prefix)
+    assert partial.PARTIAL_HEADLINE.startswith(tool_files._TABLE_BANNERS[0])
 
 
 CONFIG_TEXT = """\
@@ -541,3 +589,37 @@ def test_real_exports_still_loaded(real_logs_dir: Path) -> None:
         assert FINDINGS_OUTPUT_REASON not in reasons, report["path"]
         assert CONFIG_FILE_REASON not in reasons, report["path"]
         assert CONVERT_FOLDER_REASON not in reasons, report["path"]
+
+
+def test_copied_finding_text_not_recognised(
+    tmp_path: Path, findings_files: dict[str, Path]
+) -> None:
+    # A user can set their display name, so a sign-in can carry a finding's text.
+    finding_line = findings_files["findings.jsonl"].read_text("utf-8").split("\n")[0]
+    table_text = findings_files["findings.txt"].read_text("utf-8")[:400]
+    signin = {
+        "id": "signin-1",
+        "createdDateTime": "2025-01-02T03:00:00Z",
+        "userId": "user-1",
+        "userDisplayName": finding_line,
+        "appDisplayName": table_text,
+        "status": {"errorCode": 0},
+    }
+    export = tmp_path / "signin.ndjson"
+    export.write_text(json.dumps(signin) + "\n", "utf-8")
+
+    result = run(
+        "hunt",
+        "--audit",
+        str(SAMPLES / "audit.json"),
+        "--signin",
+        str(export),
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+    )
+    report = file_reports(result)["signin.ndjson"]
+
+    assert recognised(export) is None
+    assert report["loaded"]["signin"] + report["prefiltered"] == 1

@@ -14,11 +14,14 @@ still found:
 * CSV findings: a header row that starts with the report's first four columns.
 * HTML and Markdown reports: the report's title.
 * The table format: a header line that starts with ``Severity`` and ``Score``,
-  followed by the table's rule line.
+  followed by the table's rule line, or the "No findings." line. Either can follow
+  the lines about partial input and coverage gaps.
 * A config file: TOML whose top-level keys include one of the config file's tables.
 
 An export's first record or header never has these markers, because Entra writes
-none of these keys or column names. Files of a folder written by ``h056 convert`` are
+none of these keys or column names. Each test reads only what a log value cannot
+set: the first keys or line of the file, or the whole file after such a line. So
+a sign-in whose fields copy a finding cannot make its export be skipped. Files of a folder written by ``h056 convert`` are
 marked while the inputs are expanded (see
 :attr:`~h056hunt.sources.InputFile.convert_folder`).
 """
@@ -72,6 +75,13 @@ _RECORD_START = re.compile(r'\{\s*"actor"\s*:\s*')
 _AFTER_ACTOR = re.compile(r'\s*,\s*"approval_time"\s*:')
 _TABLE_HEADER = re.compile(r"\s*Severity +Score +\S")
 _TABLE_RULE = "\u2501"
+# The first words of the lines that the table format writes above the table
+# (render.partial.PARTIAL_HEADLINE and the coverage line of render.table), and of
+# the line it writes in place of a table without findings.
+_TABLE_BANNERS = ("PARTIAL INPUT: ", "COVERAGE: ")
+_NO_FINDINGS = ("No findings.", "No findings reported; ")
+# Lines of the table output searched for the header after those lines.
+_TABLE_SEARCH_LINES = 40
 
 
 @dataclass(frozen=True)
@@ -160,11 +170,32 @@ def _findings_kind(text: str, complete: bool) -> str | None:
         f"<title>{html.escape(REPORT_TITLE)}</title>" in text
     ):
         return "HTML"
-    if _TABLE_HEADER.match(first_line):
-        lines = text.split("\n", 2)
-        if len(lines) > 1 and lines[1].strip().startswith(_TABLE_RULE):
-            return "table"
+    if _is_table(text):
+        return "table"
     return None
+
+
+def _is_table(text: str) -> bool:
+    """Tell whether ``text`` starts the table format's output.
+
+    The table may follow the lines about partial input and coverage gaps, which
+    can wrap. They start the file, where no export has them, so the lines after
+    them can be searched without a log value being able to pose as the table.
+    """
+    lines = text.split("\n", _TABLE_SEARCH_LINES)[:_TABLE_SEARCH_LINES]
+    if not lines[0].startswith(_TABLE_BANNERS):
+        return _starts_table(lines)
+    return any(_starts_table(lines[index:]) for index in range(1, len(lines)))
+
+
+def _starts_table(lines: list[str]) -> bool:
+    """Tell whether ``lines`` start with the table's header and rule, or with the
+    line written in place of a table without findings."""
+    if lines[0].startswith(_NO_FINDINGS):
+        return True
+    if len(lines) < 2 or not _TABLE_HEADER.match(lines[0]):
+        return False
+    return lines[1].strip().startswith(_TABLE_RULE)
 
 
 def _is_findings_document(text: str, complete: bool) -> bool:
