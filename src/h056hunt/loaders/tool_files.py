@@ -316,8 +316,8 @@ def warn_convert_folders(files: Iterable[InputFile]) -> None:
     for folder, count in counts.items():
         logger.warning(
             "%s: a folder written by h056 convert inside an input folder, so its "
-            "%s skipped; to hunt its records, give the folder itself with --audit "
-            "or --signin, or move it out of the input folder",
+            "%s skipped; to read its records, give the folder itself as an input "
+            "(such as --audit or --signin), or move it out of the input folder",
             folder,
             Counted(count, "file was", "files were"),
         )
