@@ -1,14 +1,14 @@
 """Recognise files that h056hunt writes itself, so that a hunt skips each one by name.
 
 Findings written with ``--output`` and a config file can sit in the folder of the
-exports they came from. Read as exports, a findings file counted one "unrecognised
-record" per finding, and a config file failed as invalid JSON. Each kind is
-recognised from the start of its content, never from its name, so a renamed file is
-still found:
+exports they came from. Read as exports, a findings file would count one
+"unrecognised record" per finding, and a config file would fail as invalid JSON.
+Each kind is recognised from the start of its content, never from its name, so a
+renamed file is still found:
 
 * JSON findings: a document whose first key is ``findings`` and whose first finding
-  starts with the ``actor`` and ``approval_time`` keys that the sorted records of
-  every release start with.
+  starts with the ``actor`` and ``approval_time`` keys, as every finding record
+  does because its keys are sorted.
 * JSON Lines and Timesketch findings: a first line that is a finding record, the
   partial-input notice, or an event whose ``data_type`` starts with ``h056hunt:``.
 * CSV findings: a header row that starts with the report's first four columns.
@@ -19,11 +19,11 @@ still found:
 * A config file: TOML whose top-level keys include one of the config file's tables.
 
 An export's first record or header never has these markers, because Entra writes
-none of these keys or column names. Each test reads only what a log value cannot
-set: the first keys or line of the file, or the whole file after such a line. So
-a sign-in whose fields copy a finding cannot make its export be skipped. Files of a folder written by ``h056 convert`` are
-marked while the inputs are expanded (see
-:attr:`~h056hunt.sources.InputFile.convert_folder`).
+none of these keys or column names. Each check reads only what a log value cannot
+set: the keys or the first line of the file, or the lines after a first line that
+no export has. So a sign-in whose fields copy a finding cannot get its export
+skipped. Files of a folder written by ``h056 convert`` are marked while the inputs
+are expanded (see :attr:`~h056hunt.sources.InputFile.convert_folder`).
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ logger = logging.getLogger(__name__)
 
 # Decompressed bytes of a file's start that recognition reads. A finding record
 # of a mass revocation can be far longer, so the JSON findings are recognised by
-# the keys that start a record, which are always inside this part.
+# the keys that start a record. The first of them, the actor, contains ids, names
+# and an address, which fit in this part.
 HEAD_BYTES = 64 * 1024
 
 FINDINGS_OUTPUT_REASON = "h056 findings output, not an export"
