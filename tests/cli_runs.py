@@ -48,6 +48,30 @@ def hunt_jsonl(audit: Path, signin: Path, *extra: str) -> Result:
     return hunt_files(audit, signin, "--format", "jsonl", *extra)
 
 
+def details_lines(audit: Path | str, signin: Path | str, columns: int) -> list[str]:
+    """Return the stdout lines of a quiet ``--details`` table run at ``columns``
+    wide, with bursts from three denials on."""
+    result = CliRunner().invoke(
+        main,
+        [
+            "hunt",
+            "-q",
+            "--min-denials",
+            "3",
+            "--fail-on",
+            "none",
+            "--details",
+            "--audit",
+            str(audit),
+            "--signin",
+            str(signin),
+        ],
+        env={"COLUMNS": str(columns)},
+    )
+    assert result.exit_code == 0, result.output
+    return result.stdout.splitlines()
+
+
 # Run summary fields that differ between the fast and the plain path for every
 # file: the fast path counts the records that it does not decode as pre-filtered.
 PREFILTER_FIELDS = ("loaded", "prefiltered", "prompts")

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from report_inputs import mass_revocation_exports
 
+from cli_runs import details_lines
 from h056hunt.cli import main
 from h056hunt.render import table as table_module
 from h056hunt.render.column_widths import fold_widths
@@ -26,25 +27,7 @@ BOMBED_ID = "00000000-0000-4000-8000-000000000001"
 
 def details_output(tmp_path: Path, columns: int) -> list[str]:
     audit, signin = mass_revocation_exports(tmp_path, TARGETS, BOMBED_ID)
-    result = CliRunner().invoke(
-        main,
-        [
-            "hunt",
-            "-q",
-            "--min-denials",
-            "3",
-            "--fail-on",
-            "none",
-            "--details",
-            "--audit",
-            audit,
-            "--signin",
-            signin,
-        ],
-        env={"COLUMNS": str(columns)},
-    )
-    assert result.exit_code == 0, result.output
-    return result.stdout.splitlines()
+    return details_lines(audit, signin, columns)
 
 
 def campaign_timeline(lines: list[str]) -> list[str]:

@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from report_inputs import list_value_logs
 
-from h056hunt.cli import main
+from cli_runs import details_lines
 from h056hunt.render.text import join_entries, join_shown, list_entry
 
 
@@ -57,33 +56,15 @@ def test_join_shown_cuts_only_log_values() -> None:
     assert join_shown([long_path], cut=False) == repr(long_path)
 
 
-def details_lines(tmp_path: Path, columns: int) -> list[str]:
+def exports_details(tmp_path: Path, columns: int) -> list[str]:
     folder = tmp_path / "exports, march"
     folder.mkdir()
     audit, signin = list_value_logs(folder)
-    result = CliRunner().invoke(
-        main,
-        [
-            "hunt",
-            "-q",
-            "--min-denials",
-            "3",
-            "--fail-on",
-            "none",
-            "--details",
-            "--audit",
-            audit,
-            "--signin",
-            signin,
-        ],
-        env={"COLUMNS": str(columns)},
-    )
-    assert result.exit_code == 0, result.output
-    return result.stdout.splitlines()
+    return details_lines(audit, signin, columns)
 
 
 def test_details_evidence_quotes_paths(tmp_path: Path) -> None:
-    lines = details_lines(tmp_path, 400)
+    lines = exports_details(tmp_path, 400)
     evidence = next(line for line in lines if line.startswith("Evidence: "))
     signin = str(tmp_path / "exports, march" / "signin.json")
 
@@ -92,7 +73,7 @@ def test_details_evidence_quotes_paths(tmp_path: Path) -> None:
 
 
 def test_narrow_timeline_quotes_country(tmp_path: Path) -> None:
-    lines = details_lines(tmp_path, 70)
+    lines = exports_details(tmp_path, 70)
     timelines = [line for line in lines if line.count(" │ ") == 2]
     details = " ".join(line.split(" │ ")[2].strip() for line in timelines)
 
