@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -878,3 +879,26 @@ def test_choices_accept_any_case() -> None:
     assert upper.exit_code == lower.exit_code == 0, upper.output
     assert json.loads(upper.stdout)["findings"] == json.loads(lower.stdout)["findings"]
     assert failing.exit_code == 1, failing.output
+
+
+@pytest.mark.parametrize(
+    "name",
+    [".gz.gz", ".html.gz.gz", ".bz2.gz", "x.tar.gz.gz", "x.zip.gz.gz", ".tar.gz.gz"],
+)
+def test_hunt_output_suggestion_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    # A name that an --output error suggests must pass every name check itself.
+    monkeypatch.chdir(tmp_path)
+    rejected = CliRunner().invoke(main, [*SAMPLE_HUNT, "--output", name])
+    message = " ".join(rejected.stderr.split())
+    assert rejected.exit_code == 2
+    suggestion = re.search(r"(?:such as|name it) '([^']+)'", message)
+    assert suggestion is not None, message
+
+    accepted = CliRunner().invoke(
+        main, [*SAMPLE_HUNT, "--fail-on", "none", "--output", suggestion[1]]
+    )
+
+    assert accepted.exit_code == 0, accepted.stderr
+    assert (tmp_path / suggestion[1]).is_file()

@@ -1021,27 +1021,50 @@ def _check_output_name(output: Path) -> None:
         click.BadParameter: the name is such a name.
     """
     if names_only_extension(output):
-        suggestion = output.with_name("findings" + output.name)
-        if unwritable_compression(suggestion) is not None:
-            suggestion = output.with_name("findings.jsonl")
-        elif names_other_file_type(suggestion):
-            suggestion = output.with_name("findings.jsonl" + output.name)
         raise click.BadParameter(
             f"{str(output)!r} has no file name before its extension, so it would "
             "be written as a hidden file whose name has no extension; give a "
-            f"file name before the extension, such as {str(suggestion)!r}",
+            "file name before the extension, such as "
+            f"{str(_accepted_output_name(output))!r}",
             param_hint="--output",
         )
     if repeated_gzip(output):
-        single = output
-        while repeated_gzip(single):
-            single = single.with_suffix("")
         raise click.BadParameter(
             f"{str(output)!r} ends in {GZIP_EXTENSION} more than once, but findings "
             "are compressed only once, so one decompression would leave gzip data "
-            f"in place of the output; name it {str(single)!r}",
+            f"in place of the output; name it {str(_accepted_output_name(output))!r}",
             param_hint="--output",
         )
+
+
+def _accepted_output_name(output: Path) -> Path:
+    """Return a name close to ``output`` that every ``--output`` name check accepts.
+
+    A suggestion must pass all checks, because ``x.tar.gz.gz`` cut to ``x.tar.gz``
+    would only be rejected again for naming an archive.
+    """
+    # A suggestion made from a name with no file name, or with an archive
+    # extension cut, gets .jsonl so that it names a format, not the table.
+    add_format = names_only_extension(output)
+    if add_format:
+        output = output.with_name("findings" + output.name)
+    while repeated_gzip(output):
+        output = output.with_suffix("")
+    while unwritable_compression(output) is not None:
+        gzip_suffix = output.suffix if is_gzip_output(output) else ""
+        # The archive extension is the last suffix once ``.gz`` is cut, so one
+        # more cut removes it.
+        base = output.with_suffix("") if gzip_suffix else output
+        output = base.with_suffix("")
+        output = output.with_name(output.name + gzip_suffix)
+        add_format = True
+    if add_format and names_other_file_type(output):
+        if is_gzip_output(output):
+            stem = output.with_suffix("")
+            output = stem.with_name(stem.name + ".jsonl" + output.suffix)
+        else:
+            output = output.with_name(output.name + ".jsonl")
+    return output
 
 
 def _read_config(config_path: Path | None) -> HuntConfig:
