@@ -135,6 +135,21 @@ def test_output_path_quoted_in_messages(tmp_path: Path) -> None:
     assert f"{str(audit)!r} is also an input file" in overwrite.stderr
 
 
+def test_output_folder_quoted_in_errors(tmp_path: Path) -> None:
+    # Unquoted, a folder name with spaces ran into the words of the message.
+    missing = tmp_path / "no such folder"
+    not_folder = tmp_path / "my notes.txt"
+    not_folder.write_text("a file\n", encoding="utf-8")
+
+    absent = _hunt("--output", str(missing / "findings.jsonl"))
+    under_file = _hunt("--output", str(not_folder / "findings.jsonl"))
+
+    assert absent.exit_code == 2
+    assert f"folder {str(missing)!r} does not exist" in absent.stderr
+    assert under_file.exit_code == 2
+    assert f"{str(not_folder)!r} is a file, not a folder" in under_file.stderr
+
+
 def test_no_output_prints_table() -> None:
     assert _hunt().stdout_bytes == _stdout_of("table")
 

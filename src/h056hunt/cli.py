@@ -978,13 +978,12 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
     folder = output.resolve().parent
     if folder.exists() and not folder.is_dir():
         raise click.BadParameter(
-            f"{plain(str(folder))} is a file, not a folder; choose another path",
+            f"{str(folder)!r} is a file, not a folder; choose another path",
             param_hint="--output",
         )
     if not folder.is_dir():
         raise click.BadParameter(
-            f"folder {plain(str(folder))} does not exist; create it or choose "
-            "another path",
+            f"folder {str(folder)!r} does not exist; create it or choose another path",
             param_hint="--output",
         )
     try:
