@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+from cli_runs import SAMPLES
 from h056hunt.cli import main
 from h056hunt.convert import convert_logs
 from h056hunt.errors import InputError, UsageError
@@ -457,6 +458,43 @@ def test_hunt_below_shows_relative_paths(
     assert result.exit_code == 0, result.output
     assert result.stdout == raw
     assert f"converted (converted from exports/{audit.name})" in result.stderr
+
+
+def test_converted_conflict_kept_file_shown_as_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signins = json.loads((SAMPLES / "signin.json").read_text(encoding="utf-8"))
+    records = signins["value"][:3]
+    changed = {**records[0], "ipAddress": "203.0.113.9"}
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    for name, value in (("a.json", records), ("b.json", [changed])):
+        (exports / name).write_text(json.dumps({"value": value}), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    converted = CliRunner().invoke(
+        main, ["convert", "--signin", "exports", "--out", "converted"]
+    )
+    assert converted.exit_code == 0, converted.output
+
+    result = CliRunner().invoke(
+        main,
+        [
+            "hunt",
+            "--audit",
+            str(SAMPLES / "audit.json"),
+            "--signin",
+            "converted",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    (conflict,) = json.loads(result.stdout)["run"]["conflicts"]
+    assert conflict["files"] == ["exports/a.json", "exports/b.json"]
+    assert conflict["kept_file"] in conflict["files"]
 
 
 def test_relative_manifest_path_shown_as_stored(

@@ -308,6 +308,10 @@ def _manifest_from_document(
     ]
     for record in conflict_records:
         record["files"] = [input_paths.get(path, path) for path in record["files"]]
+        # The kept copy is in one of the files, so its path is shown as theirs are.
+        kept_file = record["kept_file"]
+        if kept_file is not None:
+            record["kept_file"] = input_paths.get(kept_file, kept_file)
     return Manifest(
         root=root,
         input_paths=input_paths,
