@@ -32,6 +32,25 @@ GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 # A Parquet file starts and ends with these bytes.
 PARQUET_MAGIC = b"PAR1"
+# Leading bytes of compressed files that h056hunt does not read, with the format's
+# name. Read as text, such a file passes as a CSV header of binary cells and counts
+# each line of its data as a skipped row.
+OTHER_COMPRESSION_MAGICS = (
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"\x04\x22\x4d\x18", "lz4"),
+)
+# A bzip2 stream starts with "BZh" and a block size digit from 1 to 9.
+BZIP2_MAGIC = b"BZh"
+SEVEN_ZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
+# A POSIX or GNU tar archive starts with a header block of 512 bytes that has
+# "ustar" at offset 257 and the octal checksum of the block at offsets 148 to 155.
+TAR_BLOCK_BYTES = 512
+TAR_MAGIC_OFFSET = 257
+TAR_MAGIC = b"ustar"
+TAR_CHECKSUM_FIELD = slice(148, 156)
+# Bytes of a file's start that reject_archive reads to detect each of these formats.
+ARCHIVE_HEAD_BYTES = TAR_BLOCK_BYTES
 # The file that marks a folder written by h056 convert (see loaders.parquet).
 PARQUET_MANIFEST_NAME = "_h056_manifest.json"
 # The manifest's "format" value. A manifest larger than MAX_MANIFEST_BYTES is not
@@ -296,7 +315,7 @@ def read_bytes(
     """
     try:
         with path.open("rb") as handle:
-            magic = handle.read(4)
+            magic = handle.read(ARCHIVE_HEAD_BYTES)
             handle.seek(0)
             reject_archive(magic, display)
             if magic[:2] != GZIP_MAGIC:
@@ -309,19 +328,20 @@ def read_bytes(
 
 
 def reject_archive(head: bytes, display: str) -> None:
-    """Raise InputError when ``head``, a file's first bytes, starts a zip archive
-    or a Parquet file.
+    """Raise InputError when ``head``, a file's first :data:`ARCHIVE_HEAD_BYTES`
+    bytes, starts an archive, a Parquet file or a compression format other than
+    gzip.
 
-    Read as text, an archive fails at its first compressed byte with a message
-    about UTF-8 that does not tell the user to extract it.
+    Read as text, such a file fails at its first compressed byte with a message
+    about UTF-8, or passes as a CSV of binary rows, and neither message asks the
+    user to extract or decompress it.
     """
     if head[:4] in ZIP_MAGICS:
-        raise InputError(
-            display,
-            "the file is a zip archive, which h056hunt does not read",
-            reason="zip_archive",
-            hint="extract it and give the files inside",
-        )
+        _reject_archive_kind(display, "zip")
+    if head.startswith(SEVEN_ZIP_MAGIC):
+        _reject_archive_kind(display, "7z")
+    if _starts_tar_archive(head):
+        _reject_archive_kind(display, "tar")
     if head[:4] == PARQUET_MAGIC:
         raise InputError(
             display,
@@ -331,6 +351,49 @@ def reject_archive(head: bytes, display: str) -> None:
             hint=f"give the folder that holds {PARQUET_MANIFEST_NAME} (the --out "
             "folder of h056 convert) instead of a file inside it",
         )
+    compression = None
+    if head.startswith(BZIP2_MAGIC) and head[3:4].isdigit() and head[3:4] != b"0":
+        compression = "bzip2"
+    for magic, name in OTHER_COMPRESSION_MAGICS:
+        if head.startswith(magic):
+            compression = name
+    if compression is not None:
+        raise InputError(
+            display,
+            f"the file is {compression}-compressed, which h056hunt does not read",
+            reason=f"{compression}_file",
+            hint="decompress it, or compress it with gzip instead, and give that file",
+        )
+
+
+def _starts_tar_archive(head: bytes) -> bool:
+    """Tell whether ``head`` starts with a tar header block.
+
+    The checksum must match too, because a text export can contain "ustar" at offset
+    257, as in a display name such as "Gustarsson".
+    """
+    if len(head) < TAR_BLOCK_BYTES:
+        return False
+    if head[TAR_MAGIC_OFFSET : TAR_MAGIC_OFFSET + len(TAR_MAGIC)] != TAR_MAGIC:
+        return False
+    field = head[TAR_CHECKSUM_FIELD].strip(b" \x00")
+    if not field or not all(0x30 <= byte <= 0x37 for byte in field):
+        return False
+    # The checksum adds every byte of the block, with its own field read as spaces.
+    block = head[:TAR_BLOCK_BYTES]
+    field_width = TAR_CHECKSUM_FIELD.stop - TAR_CHECKSUM_FIELD.start
+    computed = sum(block) - sum(block[TAR_CHECKSUM_FIELD]) + field_width * ord(" ")
+    return int(field, 8) == computed
+
+
+def _reject_archive_kind(display: str, kind: str) -> None:
+    """Raise the InputError for an archive of ``kind``, such as ``zip``."""
+    raise InputError(
+        display,
+        f"the file is a {kind} archive, which h056hunt does not read",
+        reason=f"{kind}_archive",
+        hint="extract it and give the files inside",
+    )
 
 
 def _gunzip(handle: BinaryIO, display: str, limit: int) -> bytes:

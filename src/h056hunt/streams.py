@@ -22,6 +22,7 @@ from h056hunt.decoding import iter_text_chunks
 from h056hunt.errors import InputError
 from h056hunt.plurals import Counted
 from h056hunt.sources import (
+    ARCHIVE_HEAD_BYTES,
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     GZIP_MAGIC,
     UTF16_MARKS,
@@ -176,7 +177,7 @@ def open_input(
         ) from error
     with handle:
         guarded = _GuardedStream(handle, display, compressed=False, limit=0)
-        reject_archive(guarded.peek(4), display)
+        reject_archive(guarded.peek(ARCHIVE_HEAD_BYTES), display)
         if guarded.peek(2) != GZIP_MAGIC:
             yield guarded
             return
@@ -196,7 +197,7 @@ def open_input(
                     hint="decompress it once (gunzip -c FILE > FILE.once.gz) and "
                     "give that file",
                 )
-            reject_archive(content.peek(4), display)
+            reject_archive(content.peek(ARCHIVE_HEAD_BYTES), display)
             yield content
 
 

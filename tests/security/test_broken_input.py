@@ -8,11 +8,15 @@ for each file, records seen equal records loaded plus duplicates plus skipped.
 
 from __future__ import annotations
 
+import bz2
 import gzip
+import io
 import json
+import lzma
 import os
 import subprocess
 import sys
+import tarfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -207,6 +211,55 @@ def double_gzip(folder: Path) -> str:
     return "twice.json.gz"
 
 
+def bzip2_file(folder: Path) -> str:
+    text = ndjson(denied_signin("S1"), denied_signin("S2"))
+    (folder / "signins.json.bz2").write_bytes(bz2.compress(text.encode()))
+    return "signins.json.bz2"
+
+
+def xz_file(folder: Path) -> str:
+    text = ndjson(denied_signin("S1"), denied_signin("S2"))
+    (folder / "signins.json.xz").write_bytes(lzma.compress(text.encode()))
+    return "signins.json.xz"
+
+
+def zstd_file(folder: Path) -> str:
+    # A zstd frame header and raw bytes, since Python has no zstd module before 3.14.
+    (folder / "signins.json.zst").write_bytes(b"\x28\xb5\x2f\xfd" + bytes(range(256)))
+    return "signins.json.zst"
+
+
+def lz4_file(folder: Path) -> str:
+    # An LZ4 frame header and raw bytes, since Python has no lz4 module.
+    (folder / "signins.json.lz4").write_bytes(b"\x04\x22\x4d\x18" + bytes(range(256)))
+    return "signins.json.lz4"
+
+
+def seven_zip_archive(folder: Path) -> str:
+    # A 7z signature header and raw bytes, since Python has no 7z module.
+    header = b"7z\xbc\xaf\x27\x1c\x00\x04"
+    (folder / "signins.7z").write_bytes(header + bytes(range(256)))
+    return "signins.7z"
+
+
+def tar_archive(folder: Path) -> str:
+    data = ndjson(denied_signin("S1"), denied_signin("S2")).encode()
+    member = tarfile.TarInfo("signin.json")
+    member.size = len(data)
+    with tarfile.open(folder / "signins.tar", "w") as archive:
+        archive.addfile(member, io.BytesIO(data))
+    return "signins.tar"
+
+
+def tar_in_gzip(folder: Path) -> str:
+    data = ndjson(denied_signin("S1"), denied_signin("S2")).encode()
+    member = tarfile.TarInfo("signin.json")
+    member.size = len(data)
+    with tarfile.open(folder / "signins.tar.gz", "w:gz") as archive:
+        archive.addfile(member, io.BytesIO(data))
+    return "signins.tar.gz"
+
+
 def tab_separated(folder: Path) -> str:
     text = "Date (UTC)\tRequest ID\tUser ID\n2025-01-02T03:01:00Z\tR1\tu1\n"
     (folder / "signins.tsv").write_text(text, encoding="utf-8")
@@ -251,6 +304,13 @@ CASES: dict[str, Callable[[Path], str]] = {
         zip_archive,
         parquet_file,
         double_gzip,
+        bzip2_file,
+        xz_file,
+        zstd_file,
+        lz4_file,
+        tar_archive,
+        tar_in_gzip,
+        seven_zip_archive,
         tab_separated,
         json_null,
     )
@@ -262,6 +322,13 @@ NOT_EXPORT_CASES = (
     zip_archive,
     parquet_file,
     double_gzip,
+    bzip2_file,
+    xz_file,
+    zstd_file,
+    lz4_file,
+    tar_archive,
+    tar_in_gzip,
+    seven_zip_archive,
     tab_separated,
     json_null,
     prose_file,
@@ -367,6 +434,56 @@ def test_inspect_describes_every_case(case: str, tmp_path: Path) -> None:
     assert Path(record["path"]).name == name
     skipped = sum(record["skipped"].values())
     assert record["records_seen"] == record["loaded"] + record["duplicates"] + skipped
+
+
+@pytest.mark.parametrize(
+    ("case", "description"),
+    [
+        (bzip2_file, "the file is bzip2-compressed"),
+        (xz_file, "the file is xz-compressed"),
+        (zstd_file, "the file is zstd-compressed"),
+        (lz4_file, "the file is lz4-compressed"),
+        (tar_archive, "the file is a tar archive"),
+        (tar_in_gzip, "the file is a tar archive"),
+        (seven_zip_archive, "the file is a 7z archive"),
+    ],
+    ids=["bzip2", "xz", "zstd", "lz4", "tar", "tar_in_gzip", "7z"],
+)
+def test_other_compression_named(
+    case: Callable[[Path], str], description: str, tmp_path: Path
+) -> None:
+    name = case(tmp_path)
+
+    strict = hunt("--signin", str(tmp_path / name))
+    lenient = hunt("--lenient", "--signin", str(tmp_path / name))
+
+    assert strict.exit_code == 2
+    assert f"{name}: {description}, which h056hunt does not read" in strict.stderr
+    assert "Traceback" not in strict.stderr
+    assert f"{name}: {description}" in lenient.stderr
+    assert "Records: 1 seen, 0 loaded, 0 duplicate, 1 skipped" in lenient.stderr
+
+
+@pytest.mark.parametrize("path_option", [[], ["--no-fast-path"]], ids=["fast", "plain"])
+def test_ustar_in_export_text_loads(tmp_path: Path, path_option: list[str]) -> None:
+    # A tar archive has "ustar" at offset 257, and so can a line of an export.
+    for padding in range(300):
+        name = "G" * padding + "ustarsson"
+        # The name comes first, so padding moves "ustar" to any offset.
+        first = {"userDisplayName": name, **denied_signin("S1")}
+        first["userDisplayName"] = name
+        text = ndjson(first, denied_signin("S2"))
+        if text.encode().find(b"ustar") == 257:
+            break
+    path = tmp_path / "signins.json"
+    path.write_text(text, encoding="utf-8")
+
+    result = hunt("--signin", str(path), *path_option)
+
+    assert text.encode().find(b"ustar") == 257
+    assert result.exit_code == 0, result.stderr
+    assert "tar archive" not in result.stderr
+    assert sum(file_report(report_of(result), "signins.json")["loaded"].values()) == 2
 
 
 def test_empty_file_warns(tmp_path: Path) -> None:
