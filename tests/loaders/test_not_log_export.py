@@ -160,3 +160,41 @@ def test_unrecognised_header_quoted_once(
     assert result.exit_code == 0, result.stderr
     # repr() doubles the backslash once, and the log formatter keeps it so.
     assert "(first columns: 'co\\\\x41l', 'other'); 1 row skipped" in result.stderr
+
+
+@pytest.mark.parametrize("path_option", [[], ["--no-fast-path"]], ids=["fast", "plain"])
+def test_unrecognised_header_long_names_cut(
+    tmp_path: Path, path_option: list[str]
+) -> None:
+    signin = tmp_path / "other.csv"
+    names = [f"{'x' * 3000}{number}" for number in range(6)]
+    signin.write_text(",".join(names) + "\n" + ",".join("1" * 6) + "\n", "utf-8")
+
+    result = run_hunt(tmp_path, signin, "--lenient", *path_option)
+
+    (warning,) = [
+        line for line in result.stderr.splitlines() if "first columns" in line
+    ]
+    assert result.exit_code == 0, result.stderr
+    assert "…[+2,801 characters]" in warning
+    assert warning.endswith(", ...); 1 row skipped")
+    assert len(warning) < 2000
+
+
+@pytest.mark.parametrize("path_option", [[], ["--no-fast-path"]], ids=["fast", "plain"])
+def test_columns_not_in_utc_bounded(tmp_path: Path, path_option: list[str]) -> None:
+    signin = tmp_path / "la.csv"
+    local = [f"c{number} [{'L' * 3000}]" for number in range(2)]
+    local += [f"d{number} [local]" for number in range(100)]
+    header = ["TimeGenerated [UTC]", "Category", "UserPrincipalName", "UserId", "Id"]
+    row = ["2025-01-02T03:01:00Z", "SignInLogs", "b@x.example", "user-id", "S1"]
+    text = ",".join(header + local) + "\n" + ",".join(row + ["x"] * len(local))
+    signin.write_text(text + "\n", "utf-8")
+
+    result = run_hunt(tmp_path, signin, *path_option)
+
+    (warning,) = [line for line in result.stderr.splitlines() if "not marked" in line]
+    assert result.exit_code == 0, result.stderr
+    assert "…[+2,802 characters]" in warning
+    assert "'d2 [local]' and 97 more are not marked [UTC]" in warning
+    assert len(warning) < 2000

@@ -56,6 +56,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Column names that the warning about an unrecognised CSV header quotes.
+PREVIEW_COLUMNS = 5
+
 SHAPE_UAL_CSV = "purview-ual-csv"
 TAB_SEPARATED_REASON = "tab-separated, not comma- or semicolon-separated CSV"
 _MAX_FAULT_WARNINGS = 5
@@ -265,10 +268,16 @@ def _skip_unrecognised(
         sink.skip("not a log export (file)", line=header.line, record=None)
         return
     count = sum(1 for _ in rows)
+    # Each name is a %r argument, so the log formatter cuts a long one as it cuts
+    # other field text, because a crafted header can contain names of any length.
+    named = header.names[:PREVIEW_COLUMNS]
+    placeholders = ", ".join(["%r"] * len(named))
+    if len(header.names) > PREVIEW_COLUMNS:
+        placeholders += ", ..."
     logger.warning(
-        "%s: unrecognised CSV header (first columns: %s); %s skipped",
+        f"%s: unrecognised CSV header (first columns: {placeholders}); %s skipped",
         sink.path,
-        header.preview(),
+        *named,
         Counted(count, "row"),
     )
     if count:

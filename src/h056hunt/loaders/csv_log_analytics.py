@@ -24,7 +24,6 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from h056hunt.errors import ProgramText
 from h056hunt.loaders import entra
 from h056hunt.loaders.csv_table import CsvHeader, CsvRecord
 from h056hunt.loaders.fields import first_text
@@ -39,6 +38,8 @@ SHAPE_LOG_ANALYTICS_CSV = "log-analytics-csv"
 AUDIT_TABLES = frozenset({"auditlogs"})
 TIME_COLUMNS = ("timegenerated", "createddatetime", "activitydatetime")
 _BRACKET_SUFFIX = re.compile(r"\s*\[(?P<label>[^\]]*)\]\s*$")
+# Columns that the warning about times not marked [UTC] names. It counts the rest.
+NAMED_COLUMNS = 5
 
 
 def is_log_analytics_header(header: CsvHeader) -> bool:
@@ -82,10 +83,18 @@ class LogAnalyticsRows:
         if self._columns_not_in_utc:
             # NOTE: values of a column exported in another display zone are read as
             # UTC unless they carry an offset.
+            # Each name is a %r argument, so the log formatter cuts a long one as it
+            # cuts other field text, and only the first few are named.
+            names = self._columns_not_in_utc
+            named = names[:NAMED_COLUMNS]
+            listed = ", ".join(["%r"] * len(named))
+            if len(names) > NAMED_COLUMNS:
+                listed += f" and {len(names) - NAMED_COLUMNS:,} more"
             logger.warning(
-                "%s: columns %s are not marked [UTC]; their times are read as UTC",
+                f"%s: columns {listed} are not marked [UTC]; their times are read "
+                "as UTC",
                 sink.path,
-                ProgramText(", ".join(repr(name) for name in self._columns_not_in_utc)),
+                *named,
             )
             self._columns_not_in_utc = []
         fields: dict[str, Any] = {

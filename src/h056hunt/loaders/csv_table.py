@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from h056hunt.errors import ProgramText
 from h056hunt.loaders import fields
 from h056hunt.plurals import Counted
 from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES, TextLine
@@ -72,13 +71,6 @@ class CsvHeader:
         """Return the column name as written for a normalised key."""
         position = self.positions.get(key)
         return None if position is None else self.names[position]
-
-    def preview(self, count: int = 5) -> ProgramText:
-        """Return the first ``count`` column names, quoted, for messages."""
-        listed = ", ".join(repr(name) for name in self.names[:count])
-        if len(self.names) > count:
-            listed += ", ..."
-        return ProgramText(listed)
 
 
 @dataclass(frozen=True)
