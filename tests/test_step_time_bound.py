@@ -269,6 +269,27 @@ def test_step_time_warnings_bounded(sample_logs_dir: Path, tmp_path: Path) -> No
     assert f"WARNING: {rest} more findings have prompts dated" in result.stderr
 
 
+def test_step_time_warning_names_formats(
+    sample_logs_dir: Path, tmp_path: Path
+) -> None:
+    # The counted line points to every format that gives each finding's counts,
+    # because the table shows them only in the named warnings.
+    text = (sample_logs_dir / "signin.json").read_text(encoding="utf-8")
+    moved = text.replace(
+        '"authenticationStepDateTime":"2026-', '"authenticationStepDateTime":"2020-'
+    )
+    signin = tmp_path / "signin.json"
+    signin.write_text(moved, encoding="utf-8")
+
+    result = hunt_files(sample_logs_dir / "audit.json", signin)
+
+    assert result.exit_code == 0, result.output
+    counted = [line for line in result.stderr.splitlines() if " more finding" in line]
+    assert len(counted) == 1
+    assert "--format json, jsonl or csv gives each finding's" in counted[0]
+    assert "--format markdown or html shows both counts" in counted[0]
+
+
 def write_mixed_step_times(folder: Path) -> Path:
     """Write five denials: one with a step time a year early and two with step
     times that are not valid timestamps."""

@@ -164,8 +164,9 @@ def warn_step_times(findings: list[Finding]) -> None:
     if rest > 0:
         logger.warning(
             "%s prompts dated at their sign-in's time for the same reasons; "
-            "--format json gives each finding's step_times_replaced and "
-            "step_times_unreadable",
+            "--format json, jsonl or csv gives each finding's step_times_replaced "
+            "and step_times_unreadable, and --format markdown or html shows both "
+            "counts with each finding",
             Counted(rest, "more finding has", "more findings have"),
         )
 
