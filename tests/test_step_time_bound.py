@@ -20,7 +20,7 @@ import graph_lines
 from cli_runs import assert_fast_same_as_plain, hunt_files
 from graph_lines import line
 from h056hunt.build import STEP_WARNINGS_NAMED
-from h056hunt.cli import main
+from h056hunt.cli import FORMATS, main
 from h056hunt.convert import convert_logs
 
 pytestmark = pytest.mark.usefixtures("small_fast_path_units")
@@ -30,6 +30,7 @@ USER_ID = "22222222-2222-4222-8222-22222222abcd"
 DENIED_TEXT = "MFA denied; user declined the authentication"
 DENIAL_MINUTES = range(2, 7)
 WARNING = "authentication step time"
+OUTPUT_DOC = Path(__file__).parent.parent / "docs" / "output.md"
 
 
 def revocation() -> str:
@@ -269,9 +270,7 @@ def test_step_time_warnings_bounded(sample_logs_dir: Path, tmp_path: Path) -> No
     assert f"WARNING: {rest} more findings have prompts dated" in result.stderr
 
 
-def test_step_time_warning_names_formats(
-    sample_logs_dir: Path, tmp_path: Path
-) -> None:
+def test_step_time_warning_names_formats(sample_logs_dir: Path, tmp_path: Path) -> None:
     # The counted line points to every format that gives each finding's counts,
     # because the table shows them only in the named warnings.
     text = (sample_logs_dir / "signin.json").read_text(encoding="utf-8")
@@ -459,3 +458,31 @@ def test_steps_without_signin_zero_quiet(tmp_path: Path) -> None:
 
     assert report["run"]["detection"]["denial_steps_without_signin"] == 0
     assert "match no sign-in" not in stderr
+
+
+def test_step_time_doc_lists_formats(tmp_path: Path) -> None:
+    # docs/output.md has a row for every --format choice, and its "each finding"
+    # cell is "-" exactly for the formats that leave out a finding's counts.
+    text = OUTPUT_DOC.read_text(encoding="utf-8")
+    start = text.index("## Step times in reports")
+    section = text[start : text.index("\n## ", start + 1)]
+    finding_cells = {}
+    for row in section.splitlines():
+        if row.startswith("| `"):
+            cells = [cell.strip() for cell in row.strip("|").split("|")]
+            finding_cells[cells[0].strip("`")] = cells[3]
+    signin = write_mixed_step_times(tmp_path)
+
+    for output_format in FORMATS:
+        assert output_format in finding_cells, output_format
+        result = hunt_files(
+            tmp_path / "audit.ndjson", signin, "--format", output_format
+        )
+        assert result.exit_code == 0, result.output
+        shown = result.stdout.replace("&#x27;", "'").lower()
+        gives_counts = (
+            "step_times_replaced" in shown
+            or FINDING_COUNTS in shown
+            or (output_format == "table" and "WARNING: finding " in result.stderr)
+        )
+        assert gives_counts == (finding_cells[output_format] != "-"), output_format
