@@ -194,6 +194,27 @@ def test_invalid_config_names_key(tmp_path: Path, text: str, key: str) -> None:
     assert str(config) in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("value", "found"),
+    [
+        ('"5"', "found the string '5'; write the number without quotes"),
+        ('"five"', "found the string 'five'"),
+        ("0", "found 0"),
+        ("2.5", "found 2.5"),
+        ("true", "found true"),
+    ],
+)
+def test_invalid_count_shows_value(tmp_path: Path, value: str, found: str) -> None:
+    config = write(tmp_path / "h056.toml", f"[thresholds]\nmin_denials = {value}\n")
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(config)
+
+    message = str(raised.value).splitlines()[0]
+    assert "thresholds.min_denials: must be a whole number" in message
+    assert message.endswith(found)
+
+
 def test_invalid_config_exits_two(cases_dir: Path, tmp_path: Path) -> None:
     config = write(tmp_path / "bad.toml", "[thresholds]\nmin_denials = -1\n")
 

@@ -271,7 +271,9 @@ def _params(reader: _Reader, document: dict[str, Any]) -> DetectionParams:
                 or not 1 <= value <= MAX_COUNT
             ):
                 raise reader.fail(
-                    f"thresholds.{key}", f"must be a whole number from 1 to {MAX_COUNT}"
+                    f"thresholds.{key}",
+                    f"must be a whole number from 1 to {MAX_COUNT}, "
+                    f"found {_describe_count(value)}",
                 )
             changes[key] = value
     for key, holder in (
@@ -293,6 +295,18 @@ def _params(reader: _Reader, document: dict[str, Any]) -> DetectionParams:
             )
         changes["revocation_activities"] = tuple(names)
     return replace(DetectionParams(), **changes)
+
+
+def _describe_count(value: Any) -> str:
+    """Describe an invalid count as its TOML text, so the error shows what to fix."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        # TOML reads min_denials = "5" as a string, so a quoted number lands here.
+        if value.strip().isdigit():
+            return f"the string {value!r}; write the number without quotes"
+        return f"the string {value!r}"
+    return repr(value)
 
 
 def _allowlist(reader: _Reader, table: dict[str, Any]) -> Allowlist:
