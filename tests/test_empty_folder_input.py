@@ -60,6 +60,25 @@ def test_inspect_empty_folder(tmp_path: Path) -> None:
     assert str(tmp_path) in result.stderr
 
 
+@pytest.mark.parametrize(
+    "arguments",
+    [["inspect", "{folder}"], ["convert", "--audit", "{folder}", "--out", "{out}"]],
+)
+def test_empty_folder_error_names_no_hunt(tmp_path: Path, arguments: list[str]) -> None:
+    # The error is shared by hunt, inspect and convert, so it speaks of reading.
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    filled = [
+        argument.format(folder=folder, out=tmp_path / "lake") for argument in arguments
+    ]
+
+    result = CliRunner().invoke(main, filled)
+
+    assert result.exit_code == 2, result.output
+    assert "no file to read in this folder" in result.stderr
+    assert "hunt" not in result.stderr
+
+
 def write_one_denial(path: Path) -> Path:
     """Write a Graph page that contains one denied sign-in."""
     record = {

@@ -128,7 +128,7 @@ def expand_inputs(patterns: list[str]) -> Expansion:
             where, named = "these folders", ", ".join(map(repr, patterns))
         raise UsageError(
             f"{named}: no file to read in {where} or the folders "
-            "inside, so there is no record to hunt",
+            "inside, so there is no record to read",
             hint="check the path and that the export wrote its files there; files "
             "and folders whose names start with '.' are not read",
         )
