@@ -451,6 +451,21 @@ def test_steps_without_signin_counted(tmp_path: Path) -> None:
     )
 
 
+def test_steps_without_signin_says_fix(tmp_path: Path) -> None:
+    signins = write_portal_steps(tmp_path)
+
+    report, stderr = run_report(tmp_path, signins)
+    # The run summary wraps long lines, so compare with single spaces.
+    summary = " ".join(stderr.split())
+
+    assert report["run"]["detection"]["denial_steps_without_signin"] == 2
+    assert "so they make no prompt and no burst or prompt count" in summary
+    assert (
+        "to hunt them, also give the sign-in download that their AuthDetails "
+        "file came with" in summary
+    )
+
+
 def test_steps_without_signin_zero_quiet(tmp_path: Path) -> None:
     signin = write_mixed_step_times(tmp_path)
 

@@ -74,8 +74,9 @@ def steps_without_signin(count: int) -> str | None:
         return None
     return (
         f"{Counted(count, 'denial step matches', 'denial steps match')} no sign-in "
-        "of the inputs by record id or request id, so they make no prompt and "
-        "the counts of denial prompts leave them out"
+        "of the inputs by record id or request id, so they make no prompt and no "
+        "burst or prompt count includes them; to hunt them, also give the sign-in "
+        "download that their AuthDetails file came with"
     )
 
 
