@@ -282,6 +282,31 @@ def test_output_inside_input_folder_warns(tmp_path: Path) -> None:
     assert f"--output {str(inside)!r} is inside the input folder {str(folder)!r}" in (
         message
     )
-    assert "a later hunt of that folder reads" in message
+    assert "a later hunt of that folder skips the findings file" in message
+    assert "counts it as one skipped record" in message
     assert inside.read_bytes() == outside.read_bytes()
     assert "is inside the input folder" not in quiet.stderr
+
+
+def test_later_hunt_skips_output_as_warned(tmp_path: Path) -> None:
+    # A later hunt of the folder does what the --output warning says it will.
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for name in ("audit.json", "signin.json"):
+        (folder / name).write_bytes((SAMPLES / name).read_bytes())
+    inputs = ["hunt", "--audit", str(folder), "--signin", str(folder)]
+    first = CliRunner().invoke(
+        main, [*inputs, "--output", str(folder / "findings.jsonl")]
+    )
+
+    later = CliRunner().invoke(main, [*inputs, "--format", "json"])
+    files = json.loads(later.stdout)["run"]["files"]
+    (findings_file,) = [item for item in files if item["path"].endswith(".jsonl")]
+
+    assert first.exit_code == 1, first.output
+    assert later.exit_code == 1, later.output
+    assert findings_file["records_seen"] == 1
+    assert findings_file["skipped_by_reason"] == {
+        "h056 findings output, not an export": 1
+    }
+    assert "findings.jsonl: h056 findings output" in later.stderr

@@ -1004,8 +1004,8 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
             # quote_names() quotes a path without cutting it, unlike %r.
             logger.warning(
                 "--output %s is inside the input folder %s, so a later hunt of that "
-                "folder reads the findings as an input and counts their records as "
-                "skipped; write them outside the folder",
+                "folder skips the findings file with a warning and counts it as one "
+                "skipped record; write them outside the folder",
                 quote_names([str(output)]),
                 quote_names([item]),
             )
