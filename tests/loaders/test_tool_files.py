@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shlex
 import shutil
 from pathlib import Path
 from typing import Any
@@ -491,6 +492,14 @@ def test_convert_folder_matched_by_glob(tmp_path: Path) -> None:
         CONVERT_FOLDER_REASON: 1
     }
     assert reports["audit.json"]["skipped"] == 0
+    # The folder was matched by the pattern, not found inside an input folder.
+    warning = " ".join(result.stderr.split())
+    assert (
+        f"{folder / 'lake'}: a folder written by h056 convert found through the "
+        f"glob pattern {shlex.quote(pattern)}, so its" in warning
+    )
+    assert "change the pattern so that it leaves the folder out" in warning
+    assert "inside an input folder" not in warning
 
 
 def test_convert_folder_given_still_read(tmp_path: Path) -> None:

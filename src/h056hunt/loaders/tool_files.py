@@ -29,6 +29,7 @@ are expanded (see :attr:`~h056hunt.sources.InputFile.convert_folder`).
 from __future__ import annotations
 
 import csv
+import glob
 import html
 import json
 import logging
@@ -307,18 +308,30 @@ def skip_file(sink: FileSink, tool_file: ToolFile, input_file: InputFile) -> Non
 
 
 def warn_convert_folders(files: Iterable[InputFile]) -> None:
-    """Warn once for each convert folder whose files an input folder contained."""
+    """Warn once for each convert folder whose files an input folder or a glob
+    pattern reached."""
     counts: dict[str, int] = {}
+    patterns: dict[str, str] = {}
     for input_file in files:
         if input_file.convert_folder:
             counts[input_file.convert_folder] = (
                 counts.get(input_file.convert_folder, 0) + 1
             )
+            patterns.setdefault(input_file.convert_folder, input_file.source)
     for folder, count in counts.items():
+        pattern = patterns[folder]
+        if glob.has_magic(pattern):
+            found = f"found through the glob pattern {shlex.quote(pattern)}"
+            remedy = "change the pattern so that it leaves the folder out"
+        else:
+            found = "inside an input folder"
+            remedy = "move it out of the input folder"
         logger.warning(
-            "%s: a folder written by h056 convert inside an input folder, so its "
-            "%s skipped; to read its records, give the folder itself as an input "
-            "(such as --audit or --signin), or move it out of the input folder",
+            "%s: a folder written by h056 convert %s, so its %s skipped; to read "
+            "its records, give the folder itself as an input (such as --audit or "
+            "--signin), or %s",
             folder,
+            found,
             Counted(count, "file was", "files were"),
+            remedy,
         )
