@@ -727,6 +727,47 @@ def test_command_rejects_too_few_users(tmp_path: Path) -> None:
     assert f"pass --users {needed} or more" in outcome.output
 
 
+@pytest.mark.parametrize(
+    "start", ["2026-02-30", "2026-04-31T00:00:00", "2027-02-29T00:00:00Z"]
+)
+def test_start_day_out_of_range(tmp_path: Path, start: str) -> None:
+    out = tmp_path / "sim"
+    arguments = ["--start", start, "--out", str(out)]
+
+    outcome = CliRunner().invoke(simulate_command, arguments)
+    message = " ".join(outcome.output.split())
+
+    assert outcome.exit_code == 2
+    assert not out.exists()
+    assert f"invalid date {start!r}: day is out of range for month" in message
+    assert "give a calendar date such as 2026-03-02" in message
+    assert "does not match the formats" not in message
+
+
+def test_start_wrong_shape_lists_formats(tmp_path: Path) -> None:
+    # strptime reports a month of 13 as a format mismatch, so the message that
+    # lists the accepted formats stays.
+    arguments = ["--start", "2026-13-01", "--out", str(tmp_path / "sim")]
+
+    outcome = CliRunner().invoke(simulate_command, arguments)
+
+    assert outcome.exit_code == 2
+    assert "does not match the formats" in outcome.output
+
+
+def test_start_formats_still_accepted(tmp_path: Path) -> None:
+    for number, start in enumerate(
+        ["2026-03-02", "2026-03-02T05:00:00", "2026-03-02T05:00:00Z"]
+    ):
+        out = tmp_path / f"sim{number}"
+        arguments = ["--start", start, "--noise", "0", "--out", str(out)]
+
+        outcome = CliRunner().invoke(simulate_command, arguments)
+
+        assert outcome.exit_code == 0, outcome.output
+        assert (out / "labels.json").exists()
+
+
 # Scale
 
 

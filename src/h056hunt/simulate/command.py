@@ -24,6 +24,37 @@ from h056hunt.simulate.output import simulate
 _START_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"]
 
 
+class StartTime(click.DateTime):
+    """A --start value in one of :data:`_START_FORMATS`.
+
+    click.DateTime (click 8.5) reports "does not match the formats" for every
+    failure, so a value such as 2026-02-30, written in the right format but not
+    a real date, would look like a format mistake.
+    """
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        if isinstance(value, str):
+            for time_format in self.formats:
+                try:
+                    return datetime.strptime(value, time_format)
+                except ValueError as error:
+                    # strptime says "does not match format" or "unconverted
+                    # data remains" when the shape is wrong, and names the
+                    # field otherwise, such as "day is out of range for month".
+                    reason = str(error)
+                    if "does not match format" in reason or "unconverted" in reason:
+                        continue
+                    self.fail(
+                        f"invalid date {value!r}: {reason}; give a calendar date "
+                        "such as 2026-03-02",
+                        param,
+                        ctx,
+                    )
+        return super().convert(value, param, ctx)
+
+
 class OutputError(click.ClickException):
     """A simulation that could not write its files: exit code 2, as for the
     other commands' input and usage errors."""
@@ -68,7 +99,7 @@ class Interrupted(OutputError):
 )
 @click.option(
     "--start",
-    type=click.DateTime(formats=_START_FORMATS),
+    type=StartTime(formats=_START_FORMATS),
     default=DEFAULT_START.strftime("%Y-%m-%d"),
     show_default=True,
     help="First instant of the period, read as UTC.",
