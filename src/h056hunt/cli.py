@@ -836,6 +836,7 @@ def convert(
     configure_logging(verbose, quiet, debug)
     if not audit_inputs and not signin_inputs:
         raise click.UsageError("give at least one --audit or --signin input")
+    _warn_out_inside_input(out_dir, (*audit_inputs, *signin_inputs))
     options = LoadOptions(
         strict=not lenient,
         dayfirst=_date_order(dayfirst, monthfirst),
@@ -946,6 +947,24 @@ def _stderr_file() -> TextIO | None:
     if sys.stderr is None or sys.stderr.isatty():
         return None
     return cast(TextIO, TrimmedStream(sys.stderr))
+
+
+def _warn_out_inside_input(out_dir: Path, inputs: tuple[str, ...]) -> None:
+    """Warn when the ``--out`` folder of ``h056 convert`` is inside an input folder,
+    because a later hunt of that folder skips the convert folder's files."""
+    target = out_dir.resolve()
+    for item in dict.fromkeys(inputs):
+        folder = Path(item)
+        if folder.is_dir() and target.is_relative_to(folder.resolve()):
+            logger.warning(
+                "--out %s is inside the input folder %s, so a later hunt of that "
+                "folder skips the convert folder with a warning; hunt the convert "
+                "folder by giving it to --audit, or write it outside the input "
+                "folder",
+                quote_names([str(out_dir)]),
+                quote_names([item]),
+            )
+            return
 
 
 def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:

@@ -140,6 +140,32 @@ def test_convert_cli_writes_folder(corpus: tuple[Path, Path], tmp_path: Path) ->
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
+def test_convert_out_inside_input_warns(
+    corpus: tuple[Path, Path], tmp_path: Path
+) -> None:
+    audit, signin = corpus
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    shutil.copy(audit, folder)
+    shutil.copy(signin, folder)
+    inside = folder / "lake"
+    outside = tmp_path / "lake"
+    inputs = ["convert", "--audit", str(folder), "--signin", str(folder)]
+    runner = CliRunner()
+
+    warned = runner.invoke(main, [*inputs, "--out", str(inside)])
+    quiet = runner.invoke(main, [*inputs, "--out", str(outside)])
+    message = " ".join(warned.stderr.split())
+
+    assert warned.exit_code == 0, warned.output
+    assert quiet.exit_code == 0, quiet.output
+    assert f"--out {str(inside)!r} is inside the input folder {str(folder)!r}" in (
+        message
+    )
+    assert "a later hunt of that folder skips the convert folder" in message
+    assert "is inside the input folder" not in quiet.stderr
+
+
 def test_convert_quiet_prints_nothing(
     corpus: tuple[Path, Path], tmp_path: Path
 ) -> None:
