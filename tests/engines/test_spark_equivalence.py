@@ -460,3 +460,27 @@ def test_tool_files_in_folder_identical(spark: Any, tmp_path: Path) -> None:
     for message in ("found.jsonl: h056 findings output", "written by h056 convert"):
         assert message in on_spark.stderr
         assert message in local.stderr
+
+
+def test_convert_folder_by_glob_warned_alike(spark: Any, tmp_path: Path) -> None:
+    # A convert folder that a glob pattern matches is named with the pattern by
+    # both engines, not as a folder inside an input folder.
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for name in ("audit.json", "signin.json"):
+        shutil.copy(SAMPLE_LOGS / name, folder / name)
+    convert_logs(
+        [str(folder / "audit.json")], [str(folder / "signin.json")], folder / "lake"
+    )
+    pattern = str(folder / "*")
+    inputs = ["--audit", pattern, "--signin", pattern, *JSONL_ARGS]
+
+    local = CliRunner().invoke(main, ["hunt", *inputs])
+    on_spark = CliRunner().invoke(main, ["hunt", *inputs, *SPARK_ARGS])
+
+    assert local.exit_code == 0, local.output
+    assert on_spark.exit_code == 0, on_spark.output
+    for result in (local, on_spark):
+        warning = " ".join(result.stderr.split())
+        assert "found through the glob pattern" in warning
+        assert "inside an input folder" not in warning

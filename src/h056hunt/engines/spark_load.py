@@ -345,6 +345,7 @@ def _replay_reports(normalised: DataFrame | None, plan: InputPlan) -> list[FileR
         InputFile(
             path=Path(item.location),
             display=item.display,
+            source=item.source,
             convert_folder=item.convert_folder,
         )
         for item in plan.files
