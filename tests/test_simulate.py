@@ -14,6 +14,7 @@ import inspect
 import itertools
 import json
 import shlex
+import shutil
 import tracemalloc
 from collections.abc import Iterator
 from dataclasses import replace
@@ -904,3 +905,58 @@ def test_portal_run_names_auth_details(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert any(line.startswith(f"{details}: ") for line in lines), lines
     assert "give it to --signin with signin.csv" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--days", "100000"],
+        ["--start", "2262-04-01", "--days", "30"],
+        ["--start", "1600-01-01"],
+    ],
+)
+def test_period_past_pandas_dates_rejected(
+    tmp_path: Path, arguments: list[str]
+) -> None:
+    out = tmp_path / "sim"
+
+    result = CliRunner().invoke(main, ["simulate", *arguments, "--out", str(out)])
+
+    assert result.exit_code == 2, result.output
+    assert "the dates that the hunt can read" in result.stderr
+    assert not out.exists()
+
+
+def test_logs_larger_than_free_space_rejected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "new" / "sim"
+    # A disk with 1 MB free; the default tenant needs at least 800 KB per 1,000
+    # users and day.
+    free = shutil.disk_usage(tmp_path)._replace(free=1_000_000)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: free)
+
+    result = CliRunner().invoke(
+        main, ["simulate", "--users", "5000", "--out", str(out)]
+    )
+
+    assert result.exit_code == 2, result.output
+    assert "take at least 0.1 GB" in result.stderr
+    assert "add --gzip" in result.stderr
+    assert not out.exists()
+
+
+def test_logs_within_free_space_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "sim"
+    needed = SimulationConfig(users=60, days=1).minimum_bytes()
+    free = shutil.disk_usage(tmp_path)._replace(free=needed)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: free)
+
+    result = CliRunner().invoke(
+        main, ["simulate", "--users", "60", "--days", "1", "--out", str(out)]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert (out / "signin.ndjson").stat().st_size > needed

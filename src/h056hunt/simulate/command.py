@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -40,7 +41,7 @@ class StartTime(click.DateTime):
                 try:
                     return datetime.strptime(value, time_format)
                 except ValueError as error:
-                    # strptime says "does not match format" or "unconverted
+                    # strptime reports "does not match format" or "unconverted
                     # data remains" when the shape is wrong, and names the
                     # field otherwise, such as "day is out of range for month".
                     reason = str(error)
@@ -206,6 +207,7 @@ def simulate_command(
         check_output_folder(out_dir, "simulate")
     except UsageError as error:
         raise OutputError(f"h056: ERROR: {error}") from error
+    _check_free_space(config, out_dir)
 
     # Until here the console script ends the process at once on Ctrl-C.
     interrupts.raise_on_interrupt()
@@ -234,3 +236,30 @@ def simulate_command(
             f"--signin with {result.signin_path.name})"
         )
     click.echo(f"{result.labels_path}: {Counted(len(result.scenarios), 'scenario')}")
+
+
+def _check_free_space(config: SimulationConfig, out_dir: Path) -> None:
+    """Stop before writing when the logs cannot fit on the output folder's disk.
+
+    Raises:
+        OutputError: the lower bound of the logs' size exceeds the free space.
+    """
+    needed = config.minimum_bytes()
+    existing = out_dir.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    try:
+        free = shutil.disk_usage(existing).free
+    except OSError:
+        # Writing reports the folder's fault with its own message.
+        return
+    if needed > free:
+        smaller = "lower --users, --days or --noise"
+        if not config.gzip:
+            smaller += ", add --gzip"
+        raise OutputError(
+            f"h056: ERROR: the logs of {config.users:,} users over {config.days:,} "
+            f"days take at least {needed / 1e9:,.1f} GB, and the disk of "
+            f"{str(out_dir)!r} has {free / 1e9:,.1f} GB free\n  hint: {smaller}, "
+            "or name a folder on a larger disk with --out"
+        )
