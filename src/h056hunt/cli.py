@@ -32,7 +32,7 @@ from click.core import ParameterSource
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from h056hunt import __version__, heap, interrupts
+from h056hunt import __version__, interrupts
 from h056hunt.activities import normalise_activity
 from h056hunt.config import MAX_COUNT, HuntConfig, load_config
 from h056hunt.config_search import find_config_file, user_config_file
@@ -324,7 +324,6 @@ def main() -> None:
         # benchmarks/run.py that lowered the peak RSS from 336 to 279 MiB.
         # ARROW_DEFAULT_MEMORY_POOL still picks another pool.
         pa.set_memory_pool(pa.system_memory_pool())
-        heap.fix_mmap_threshold()
 
 
 _export_options = _option_group(

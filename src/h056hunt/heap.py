@@ -40,36 +40,3 @@ def release_free_memory() -> None:
     """
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
-
-
-# mallopt(3) parameter number of the mmap threshold in glibc's malloc.h.
-_M_MMAP_THRESHOLD = -3
-# Allocations from this size on get pages of their own, which free() returns.
-MMAP_THRESHOLD_BYTES = 128 * 1024
-
-
-def _find_mallopt() -> Callable[[int, int], int] | None:
-    """Return glibc's ``mallopt``, or None where the C library has none."""
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (AttributeError, OSError):
-        return None
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt.restype = ctypes.c_int
-    return mallopt
-
-
-def fix_mmap_threshold() -> bool:
-    """Keep large allocations out of the C heap; return whether glibc accepted it.
-
-    glibc starts with a 128 KiB threshold but raises it up to 32 MiB each time a
-    block that large is freed (see mallopt(3)). After that,
-    pyarrow's column buffers come from the heap and leave holes that
-    :func:`release_free_memory` cannot return. A fixed threshold keeps them in
-    pages of their own. On the 3M-sign-in input of ``benchmarks/run.py`` the
-    peak RSS of one run fell from 240 to 225 MiB, and from 171 to 168 MiB at 1M.
-    """
-    mallopt = _find_mallopt()
-    if mallopt is None:
-        return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
