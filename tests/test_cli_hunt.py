@@ -533,7 +533,7 @@ def test_authdetails_column_counts_csv_rows(
         "signin.csv": 0,
         "signin_AuthDetails.csv": detail_rows,
     }
-    header = next(line for line in table.stderr.splitlines() if "Given as" in line)
+    header = next(line for line in table.stderr.splitlines() if "Given to" in line)
     assert "Sign-in   AuthDetails CSV rows   Dupes" in header
     row = next(
         line

@@ -558,3 +558,26 @@ def test_lenient_convert_of_junk_only_exits_two(tmp_path: Path) -> None:
     assert "the --audit inputs contain no usable record" in result.stderr
     assert "so nothing was converted" in result.stderr
     assert not out.exists()
+
+
+def test_files_table_shows_given_to(tmp_path: Path) -> None:
+    # A convert folder given to --audit only: its sign-in export was read with
+    # --signin by convert, and the table names the option that named it now.
+    lake = tmp_path / "lake"
+    convert_logs([str(SAMPLES / "audit.json")], [str(SAMPLES / "signin.json")], lake)
+    inputs = ["hunt", "--audit", str(lake), "--fail-on", "none"]
+
+    table = CliRunner().invoke(
+        main, [*inputs, "--output", str(tmp_path / "f.txt")], env={"COLUMNS": "300"}
+    )
+    report = CliRunner().invoke(main, [*inputs, "--format", "json"])
+
+    assert table.exit_code == 0, table.output
+    files = json.loads(report.stdout)["run"]["files"]
+    signin = next(item for item in files if item["path"].endswith("signin.json"))
+    assert signin["given_as"] == "signin"
+    assert signin["given_to"] == ["audit"]
+    header = next(line for line in table.stderr.splitlines() if "Shape" in line)
+    assert "Given to" in header
+    row = next(line for line in table.stderr.splitlines() if "signin.json" in line)
+    assert "  audit  " in row

@@ -198,7 +198,7 @@ def test_input_files_blocks_at_60(sample_logs_dir: Path) -> None:
     for entry in record["files"]:
         start = section.index(entry["path"])
         block = section[start + 1 : start + len(COLUMNS)]
-        assert block[0] == f"  Given as: {entry['given_as']}"
+        assert block[0] == f"  Given to: {', '.join(entry['given_to'])}"
         assert block[1] == f"  Shape: {entry['shape']}"
         assert block[2] == f"  Seen: {entry['records_seen']}"
         assert block[3] == f"  Audit: {entry['loaded']['audit']}"

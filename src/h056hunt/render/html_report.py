@@ -212,7 +212,7 @@ def _files_table(files: list[dict[str, Any]]) -> list[str]:
         return ["<p>No input file was read.</p>"]
     header = (
         "File",
-        "Given as",
+        "Given to",
         "Shape",
         "Seen",
         "Audit",

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 TITLE = "Input files"
 COLUMNS = (
     "File",
-    "Given as",
+    "Given to",
     "Shape",
     "Seen",
     "Audit",
@@ -87,7 +87,7 @@ def render_input_files(files: Sequence[FileReport], console: Console) -> None:
 def _cells(report: FileReport) -> dict[str, Text]:
     return {
         "File": Text(plain(report.shown_path)),
-        "Given as": Text(", ".join(report.given_options)),
+        "Given to": Text(", ".join(report.given_options)),
         "Shape": Text(plain(report.shape)),
         "Seen": Text(str(report.records_seen)),
         "Audit": Text(str(report.loaded["audit"])),

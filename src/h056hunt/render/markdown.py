@@ -234,7 +234,7 @@ def _files_table_lines(files: list[dict[str, Any]]) -> list[str]:
         )
     header = [
         "File",
-        "Given as",
+        "Given to",
         "Shape",
         "Seen",
         "Loaded audit / sign-in / AuthDetails CSV rows",
