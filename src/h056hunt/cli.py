@@ -951,19 +951,25 @@ def _stderr_file() -> TextIO | None:
 def _warn_out_inside_input(out_dir: Path, inputs: tuple[str, ...]) -> None:
     """Warn when the ``--out`` folder of ``h056 convert`` is inside an input folder,
     because a later hunt of that folder skips the convert folder's files."""
-    target = out_dir.resolve()
+    folder = _input_folder_around(out_dir, inputs)
+    if folder is not None:
+        logger.warning(
+            "--out %s is inside the input folder %s, so a later hunt of that "
+            "folder skips the convert folder with a warning; hunt the convert "
+            "folder by giving it to --audit, or write it outside the input folder",
+            quote_names([str(out_dir)]),
+            quote_names([folder]),
+        )
+
+
+def _input_folder_around(path: Path, inputs: tuple[str, ...]) -> str | None:
+    """Return the first input value that is a folder containing ``path``, if any."""
+    target = path.resolve()
     for item in dict.fromkeys(inputs):
         folder = Path(item)
         if folder.is_dir() and target.is_relative_to(folder.resolve()):
-            logger.warning(
-                "--out %s is inside the input folder %s, so a later hunt of that "
-                "folder skips the convert folder with a warning; hunt the convert "
-                "folder by giving it to --audit, or write it outside the input "
-                "folder",
-                quote_names([str(out_dir)]),
-                quote_names([item]),
-            )
-            return
+            return item
+    return None
 
 
 def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
@@ -1016,18 +1022,16 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
                 "there would replace the export",
                 param_hint="--output",
             )
-    for item in dict.fromkeys(inputs):
-        folder = Path(item)
-        if folder.is_dir() and target.is_relative_to(folder.resolve()):
-            # quote_names() quotes a path without cutting it, unlike %r.
-            logger.warning(
-                "--output %s is inside the input folder %s, so a later hunt of that "
-                "folder skips the findings file with a warning and counts it as one "
-                "skipped record; write them outside the folder",
-                quote_names([str(output)]),
-                quote_names([item]),
-            )
-            return
+    around = _input_folder_around(output, inputs)
+    if around is not None:
+        # quote_names() quotes a path without cutting it, unlike %r.
+        logger.warning(
+            "--output %s is inside the input folder %s, so a later hunt of that "
+            "folder skips the findings file with a warning and counts it as one "
+            "skipped record; write them outside the folder",
+            quote_names([str(output)]),
+            quote_names([around]),
+        )
 
 
 def _check_output_name(output: Path) -> None:

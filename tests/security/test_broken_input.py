@@ -242,22 +242,22 @@ def seven_zip_archive(folder: Path) -> str:
     return "signins.7z"
 
 
-def tar_archive(folder: Path) -> str:
+def write_tar(folder: Path, name: str, mode: str) -> str:
+    """Write a tar archive of one sign-in export, opened with tarfile ``mode``."""
     data = ndjson(denied_signin("S1"), denied_signin("S2")).encode()
     member = tarfile.TarInfo("signin.json")
     member.size = len(data)
-    with tarfile.open(folder / "signins.tar", "w") as archive:
+    with tarfile.open(folder / name, mode) as archive:
         archive.addfile(member, io.BytesIO(data))
-    return "signins.tar"
+    return name
+
+
+def tar_archive(folder: Path) -> str:
+    return write_tar(folder, "signins.tar", "w")
 
 
 def tar_in_gzip(folder: Path) -> str:
-    data = ndjson(denied_signin("S1"), denied_signin("S2")).encode()
-    member = tarfile.TarInfo("signin.json")
-    member.size = len(data)
-    with tarfile.open(folder / "signins.tar.gz", "w:gz") as archive:
-        archive.addfile(member, io.BytesIO(data))
-    return "signins.tar.gz"
+    return write_tar(folder, "signins.tar.gz", "w:gz")
 
 
 def tab_separated(folder: Path) -> str:
