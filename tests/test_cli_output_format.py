@@ -289,7 +289,7 @@ def test_output_inside_input_folder_warns(tmp_path: Path) -> None:
 
 
 def test_later_hunt_skips_output_as_warned(tmp_path: Path) -> None:
-    # A later hunt of the folder does what the --output warning says it will.
+    # A later hunt of the folder does what the --output warning describes.
     folder = tmp_path / "exports"
     folder.mkdir()
     for name in ("audit.json", "signin.json"):

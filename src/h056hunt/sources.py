@@ -333,8 +333,8 @@ def reject_archive(head: bytes, display: str) -> None:
     gzip.
 
     Read as text, such a file fails at its first compressed byte with a message
-    about UTF-8, or passes as a CSV of binary rows, and neither message asks the
-    user to extract or decompress it.
+    about UTF-8, or passes as a CSV of binary rows. Neither message suggests
+    extracting or decompressing it.
     """
     if head[:4] in ZIP_MAGICS:
         _reject_archive_kind(display, "zip")
