@@ -1,4 +1,4 @@
-"""Recognise files that h056hunt writes itself, so that a hunt skips each one by name.
+"""Recognise files that h056hunt writes itself, so a hunt skips and names each one.
 
 Findings written with ``--output`` and a config file can sit in the folder of the
 exports they came from. Read as exports, a findings file would count one
