@@ -494,10 +494,10 @@ def test_step_time_doc_lists_formats(tmp_path: Path) -> None:
             tmp_path / "audit.ndjson", signin, "--format", output_format
         )
         assert result.exit_code == 0, result.output
-        shown = result.stdout.replace("&#x27;", "'").lower()
+        report_text = result.stdout.replace("&#x27;", "'").lower()
         gives_counts = (
-            "step_times_replaced" in shown
-            or FINDING_COUNTS in shown
+            "step_times_replaced" in report_text
+            or FINDING_COUNTS in report_text
             or (output_format == "table" and "WARNING: finding " in result.stderr)
         )
         assert gives_counts == (finding_cells[output_format] != "-"), output_format

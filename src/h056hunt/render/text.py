@@ -171,16 +171,16 @@ def join_shown(
     :func:`display_text`, or through :func:`plain` when ``cut`` is false, as for
     file paths, which are never cut.
     """
-    shown = []
+    entries = []
     for value in values:
         text = value if isinstance(value, str) else str(value)
         if not needs_quotes(text, separator, reserved):
-            shown.append(display_text(text) if cut else plain(text))
+            entries.append(display_text(text) if cut else plain(text))
         elif cut:
-            shown.append(quote_cut(text))
+            entries.append(quote_cut(text))
         else:
-            shown.append(_quote(text))
-    return separator.join(shown)
+            entries.append(_quote(text))
+    return separator.join(entries)
 
 
 def _cut_pieces(text: str) -> list[tuple[str, int]]:
