@@ -40,7 +40,7 @@ from h056hunt.detect.revocations import find_revocations
 from h056hunt.durations import parse_duration
 from h056hunt.engines import ENGINES, hunt_with_spark
 from h056hunt.engines.session import DEFAULT_MASTER, parse_settings
-from h056hunt.errors import H056Error, ProgramText, UsageError
+from h056hunt.errors import H056Error, MessageText, ProgramText, UsageError
 from h056hunt.findings import Severity
 from h056hunt.hunt import coverage_warnings, run_hunt
 from h056hunt.inspect import file_record, files_with_steps, unread_record
@@ -1232,13 +1232,23 @@ def _reject_empty_inputs(
             # its fault rather than counted as empty.
             failed = [report for report in reports if report.error]
             empty = [report.quoted_path for report in reports if not report.error]
-            parts = []
+            parts: list[str] = []
             if empty:
                 parts.append(f"empty or header-only: {name_paths(empty)}")
-            parts += [str(report.error) for report in failed]
+            # Each error stays a MessageText, so the input values it quotes are
+            # cut on the terminal as in the error itself.
+            parts += [report.error for report in failed if report.error]
+            joined: list[str] = []
+            for index, part in enumerate(parts):
+                if index:
+                    joined.append("; ")
+                joined.append(part)
             raise UsageError(
-                f"the {option} inputs contain no records at all "
-                f"({'; '.join(parts)}), so nothing was {action}",
+                MessageText(
+                    f"the {option} inputs contain no records at all (",
+                    *joined,
+                    f"), so nothing was {action}",
+                ),
                 hint="check the export; it may have been cut off or filtered to "
                 "nothing",
             )

@@ -6,6 +6,9 @@ what to do next. The CLI maps each class to an exit code; library code only rais
 
 from __future__ import annotations
 
+import string
+from dataclasses import dataclass
+
 
 class ProgramText(str):
     """Message text that h056hunt wrote, with any quoted value escaped by repr().
@@ -15,12 +18,91 @@ class ProgramText(str):
     """
 
 
+@dataclass(frozen=True)
+class InputValue:
+    """A value taken from the input, such as a column name or a cell, that a
+    message quotes.
+
+    ``quoted`` false puts the value in bare, as for a field path that names the
+    place of a fault rather than the value at fault.
+    """
+
+    value: object
+    quoted: bool = True
+
+    def quote_whole(self) -> str:
+        """Return the value as the whole message text contains it."""
+        if self.quoted:
+            return repr(self.value)
+        return str(self.value)
+
+
+class MessageText(str):
+    """Message text that keeps apart the input values it quotes.
+
+    As a str it is the whole message, each value quoted whole with repr(), as the
+    JSON outputs store it. A terminal shows it through
+    :func:`h056hunt.render.text.shown_message`, which cuts each long value as
+    other log values are cut. The cut mark is added after the rest of the text is
+    escaped, so a value cannot imitate it. Build one with :func:`quote_input`, or
+    join parts with ``MessageText(*parts)``, where each part is program text, an
+    :class:`InputValue` or another MessageText.
+    """
+
+    parts: tuple[str | InputValue, ...]
+
+    def __new__(cls, *parts: str | InputValue) -> MessageText:
+        flat: list[str | InputValue] = []
+        for part in parts:
+            if isinstance(part, MessageText):
+                flat.extend(part.parts)
+            else:
+                flat.append(part)
+        whole = "".join(
+            part.quote_whole() if isinstance(part, InputValue) else part
+            for part in flat
+        )
+        text = super().__new__(cls, whole)
+        text.parts = tuple(flat)
+        return text
+
+    def __getnewargs__(self) -> tuple[str | InputValue, ...]:  # type: ignore[override]
+        # So pickle and copy rebuild the parts rather than one part of text.
+        return self.parts
+
+
+def quote_input(template: str, **values: object) -> MessageText:
+    """Return ``template`` with each ``{name}`` replaced by the value ``name``.
+
+    Each value is taken from the input and quoted with repr(), unless it is a
+    :class:`MessageText`, a :class:`ProgramText` or an :class:`InputValue`, which
+    go in as they are. The template is the program's own text, so it must not be
+    an f-string that contains input.
+
+    >>> quote_input("column {name} is empty", name="Date (UTC)")
+    "column 'Date (UTC)' is empty"
+    """
+    parts: list[str | InputValue] = []
+    for literal, name, _, _ in string.Formatter().parse(template):
+        parts.append(literal)
+        if name is None:
+            continue
+        value = values[name]
+        if isinstance(value, MessageText | ProgramText | InputValue):
+            parts.append(value)
+        else:
+            parts.append(InputValue(value))
+    return MessageText(*parts)
+
+
 class H056Error(Exception):
     """Base class of every error that h056hunt raises on purpose."""
 
     hint: str = ""
 
     def __init__(self, message: str, *, hint: str = "") -> None:
+        """Store ``message`` and ``hint``. Either can be a :class:`MessageText`
+        that keeps apart the input values it quotes."""
         super().__init__(message)
         self.message = message
         if hint:
@@ -68,7 +150,7 @@ class InputError(H056Error):
         self.fragment_line: int | None = None
         super().__init__(self._compose(message), hint=hint)
 
-    def _compose(self, message: str) -> str:
+    def _compose(self, message: str) -> MessageText:
         where = [self.path]
         if self.line is not None:
             where.append(f"line {self.line}")
@@ -76,12 +158,12 @@ class InputError(H056Error):
             where.append(f"column {self.column}")
         if self.record is not None:
             where.append(f"record {self.record}")
-        text = f"{', '.join(where)}: {message}"
+        after = ""
         if self.complete_records is not None:
             count = self.complete_records
             noun = "record" if count == 1 else "records"
-            text += f" ({count} complete {noun} before the error)"
-        return text
+            after = f" ({count} complete {noun} before the error)"
+        return MessageText(f"{', '.join(where)}: ", message, after)
 
 
 class AmbiguousDateError(InputError):

@@ -15,8 +15,8 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from h056hunt.errors import H056Error, ProgramText
-from h056hunt.render.text import escape_unsafe, plain, quote_cut
+from h056hunt.errors import H056Error, MessageText, ProgramText
+from h056hunt.render.text import escape_unsafe, plain, quote_cut, shown_message
 from h056hunt.sources import name_paths
 
 LOGGER_NAME = "h056hunt"
@@ -63,12 +63,14 @@ def quote_names(names: Iterable[str]) -> ProgramText:
 
 
 def _safe_argument(value: object) -> object:
-    if isinstance(value, ProgramText):
-        return escape_unsafe(value)
+    if isinstance(value, ProgramText | MessageText):
+        return shown_message(value)
     if isinstance(value, H056Error):
-        text = escape_unsafe(value.message)
+        # An error's message and hint are the program's text, and each input
+        # value that they keep apart is cut, as a %r argument is.
+        text = shown_message(value.message)
         if value.hint:
-            text += "\n  hint: " + escape_unsafe(value.hint)
+            text += "\n  hint: " + shown_message(value.hint)
         return text
     if isinstance(value, numbers.Number):
         return value

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from h056hunt.errors import AmbiguousDateError, InputError
+from h056hunt.errors import AmbiguousDateError, InputError, ProgramText, quote_input
 from h056hunt.loaders.fields import replace_surrogates
 
 logger = logging.getLogger(__name__)
@@ -248,8 +248,13 @@ def _decide_dayfirst(evidence: _DateOrderEvidence, path: str, column: str) -> bo
     if day_first is not None and month_first is not None:
         raise InputError(
             path,
-            f"column {column!r} has both day-first dates such as {day_first!r} and "
-            f"month-first dates such as {month_first!r}",
+            quote_input(
+                "column {column} has both day-first dates such as {day_first} and "
+                "month-first dates such as {month_first}",
+                column=column,
+                day_first=day_first,
+                month_first=month_first,
+            ),
             reason="conflicting_date_order",
             hint="export the file again with a single date format, or split it by "
             "date order and load each part with --dayfirst or --monthfirst",
@@ -261,9 +266,13 @@ def _decide_dayfirst(evidence: _DateOrderEvidence, path: str, column: str) -> bo
     if evidence.ambiguous_example is not None:
         raise AmbiguousDateError(
             path,
-            f"no date in column {column!r} shows whether it is day-first or "
-            f"month-first, and dates such as {evidence.ambiguous_example!r} read "
-            "both ways. Rerun with --dayfirst or --monthfirst to choose the order.",
+            quote_input(
+                "no date in column {column} shows whether it is day-first or "
+                "month-first, and dates such as {example} read both ways. Rerun "
+                "with --dayfirst or --monthfirst to choose the order.",
+                column=column,
+                example=evidence.ambiguous_example,
+            ),
             reason="ambiguous_date_order",
         )
     # No day-month date in the column reads differently in the two orders, so the
@@ -293,9 +302,15 @@ def _check_date_order(
         return
     raise InputError(
         path,
-        f"column {column!r} has {order} dates such as {example!r}, which {flag} "
-        "reads as invalid, and it would read the other dates with day and month "
-        "swapped",
+        quote_input(
+            "column {column} has {order} dates such as {example}, which {flag} "
+            "reads as invalid, and it would read the other dates with day and "
+            "month swapped",
+            column=column,
+            example=example,
+            order=ProgramText(order),
+            flag=ProgramText(flag),
+        ),
         reason="contradicted_date_order",
         hint=f"rerun with {option}, or without {flag} to have the order read from "
         "the dates",

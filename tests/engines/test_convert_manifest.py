@@ -161,3 +161,40 @@ def test_intact_manifest_still_reads(converted: Path, tmp_path: Path) -> None:
 def test_report_fields_all_decoded() -> None:
     # A FileReport field without a decoder would be dropped when a folder is read.
     assert set(_REPORT_FIELDS) == {item.name for item in fields(FileReport)}
+
+
+def test_long_manifest_value_cut(converted: Path, tmp_path: Path) -> None:
+    # A hand-edited manifest can hold a value of any length, and the error that
+    # quotes it cuts it as a log value is cut.
+    long_time = "9" * 5_000
+    folder = _edited_copy(
+        converted,
+        tmp_path,
+        lambda d: _first_file(d)["time_min"]["signin"].update(
+            {"$timestamp": long_time}
+        ),
+    )
+
+    result = _hunt(folder)
+
+    assert result.exit_code == 2, result.output
+    assert long_time not in result.stderr
+    assert len(result.stderr) < 1_000
+    assert "invalid timestamp '99999" in result.stderr
+    assert "'…[+4,800 characters]" in result.stderr
+
+
+def test_long_manifest_key_cut(converted: Path, tmp_path: Path) -> None:
+    long_key = "k" * 5_000
+
+    def add_key(document: dict[str, Any]) -> None:
+        _first_file(document)["time_min"][long_key] = {"$timestamp": "not a time"}
+
+    result = _hunt(_edited_copy(converted, tmp_path, add_key))
+
+    assert result.exit_code == 2, result.output
+    assert long_key not in result.stderr
+    assert len(result.stderr) < 1_000
+    # The field path is shown bare, cut where the key runs past 200 characters.
+    assert "invalid manifest field files[0].time_min.kkkk" in result.stderr
+    assert "…[+4,829 characters]: invalid timestamp 'not a time'" in result.stderr

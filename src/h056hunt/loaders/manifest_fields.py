@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from h056hunt.errors import ProgramText, quote_input
 from h056hunt.loaders.fields import replace_surrogates
 
 LOG_NAMES = ("audit", "signin")
@@ -27,7 +28,8 @@ class ManifestFieldError(ValueError):
 
     Attributes:
         field: the field's path in the document, such as ``tables.signin.rows``.
-        problem: what is wrong with it.
+        problem: what is wrong with it, with the values it quotes kept apart
+            when it is a :class:`~h056hunt.errors.MessageText`.
     """
 
     def __init__(self, field: str, problem: str) -> None:
@@ -81,7 +83,9 @@ def optional_text(value: Any, field: str) -> str | None:
 def flag(value: Any, field: str) -> bool:
     """Return ``value`` when it is true or false."""
     if not isinstance(value, bool):
-        raise ManifestFieldError(field, f"expected true or false, found {value!r}")
+        raise ManifestFieldError(
+            field, quote_input("expected true or false, found {value}", value=value)
+        )
     return value
 
 
@@ -89,7 +93,12 @@ def count(value: Any, field: str) -> int:
     """Return ``value`` when it is a whole number from 0 to the int64 maximum."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ManifestFieldError(
-            field, f"expected a whole number, found {_type_name(value)} {value!r}"
+            field,
+            quote_input(
+                "expected a whole number, found {kind} {value}",
+                kind=ProgramText(_type_name(value)),
+                value=value,
+            ),
         )
     if not 0 <= value <= _INT64_MAX:
         raise ManifestFieldError(field, f"count {value} is out of range")
@@ -100,7 +109,9 @@ def log_name(value: Any, field: str) -> str:
     """Return ``value`` when it is ``audit`` or ``signin``."""
     name = text(value, field)
     if name not in LOG_NAMES:
-        raise ManifestFieldError(field, f"expected audit or signin, found {name!r}")
+        raise ManifestFieldError(
+            field, quote_input("expected audit or signin, found {name}", name=name)
+        )
     return name
 
 
@@ -137,12 +148,16 @@ def timestamps(value: Any, field: str) -> dict[str, pd.Timestamp]:
             stamp = pd.Timestamp(iso_text)
         except (ValueError, OverflowError) as error:
             raise ManifestFieldError(
-                f"{where}.$timestamp", f"invalid timestamp {iso_text!r}"
+                f"{where}.$timestamp",
+                quote_input("invalid timestamp {text}", text=iso_text),
             ) from error
         if pd.isna(stamp) or stamp.tzinfo is None:
             raise ManifestFieldError(
                 f"{where}.$timestamp",
-                f"expected a timestamp with a UTC offset, found {iso_text!r}",
+                quote_input(
+                    "expected a timestamp with a UTC offset, found {text}",
+                    text=iso_text,
+                ),
             )
         result[key] = stamp.tz_convert("UTC")
     return result
@@ -172,7 +187,8 @@ def time_ranges(value: Any, field: str) -> dict[str, np.ndarray]:
         dtype = mapping(item, where).get("dtype")
         if dtype != "int64":
             raise ManifestFieldError(
-                f"{where}.dtype", f"expected int64, found {dtype!r}"
+                f"{where}.dtype",
+                quote_input("expected int64, found {dtype}", dtype=dtype),
             )
         pairs = array(_tagged(item, where, "$array"), f"{where}.$array")
         for index, pair in enumerate(pairs):
@@ -184,10 +200,14 @@ def time_ranges(value: Any, field: str) -> dict[str, np.ndarray]:
 def _check_range(pair: Any, field: str) -> None:
     bounds = array(pair, field)
     if len(bounds) != 2:
-        raise ManifestFieldError(field, f"expected [start, end], found {bounds!r}")
+        raise ManifestFieldError(
+            field, quote_input("expected [start, end], found {bounds}", bounds=bounds)
+        )
     for bound in bounds:
         if isinstance(bound, bool) or not isinstance(bound, int):
-            raise ManifestFieldError(field, f"expected whole numbers, found {bound!r}")
+            raise ManifestFieldError(
+                field, quote_input("expected whole numbers, found {bound}", bound=bound)
+            )
         if not _INT64_MIN <= bound <= _INT64_MAX:
             raise ManifestFieldError(field, f"{bound} is outside the int64 range")
 
@@ -196,7 +216,9 @@ def string_pair(value: Any, field: str) -> tuple[str, str]:
     """Return a ``[text, text]`` list as a tuple."""
     items = array(value, field)
     if len(items) != 2:
-        raise ManifestFieldError(field, f"expected [path, reason], found {items!r}")
+        raise ManifestFieldError(
+            field, quote_input("expected [path, reason], found {items}", items=items)
+        )
     return text(items[0], f"{field}[0]"), text(items[1], f"{field}[1]")
 
 
@@ -227,7 +249,10 @@ def relative_partition(value: Any, field: str) -> str:
     if leaves_folder:
         raise ManifestFieldError(
             field,
-            f"partition path {relative!r} is not a relative path inside the convert "
-            "folder",
+            quote_input(
+                "partition path {path} is not a relative path inside the convert "
+                "folder",
+                path=relative,
+            ),
         )
     return relative

@@ -30,7 +30,13 @@ import pandas as pd
 import pyarrow as pa
 
 from h056hunt import schema
-from h056hunt.errors import InputError
+from h056hunt.errors import (
+    InputError,
+    InputValue,
+    MessageText,
+    ProgramText,
+    quote_input,
+)
 from h056hunt.loaders import manifest_fields
 from h056hunt.loaders.manifest_fields import ManifestFieldError
 from h056hunt.loaders.sink import FileFrames, FileReport
@@ -249,8 +255,12 @@ def parse_manifest(text: str, root: str) -> Manifest | None:
     if version != SCHEMA_VERSION:
         raise InputError(
             where,
-            f"convert folder of schema version {version!r}; this release reads "
-            f"version {SCHEMA_VERSION}",
+            quote_input(
+                "convert folder of schema version {version}; this release reads "
+                "version {supported}",
+                version=version,
+                supported=ProgramText(str(SCHEMA_VERSION)),
+            ),
             reason="unsupported_schema_version",
             hint="run h056 convert again with this release, or use the release "
             "that wrote the folder",
@@ -260,7 +270,14 @@ def parse_manifest(text: str, root: str) -> Manifest | None:
     except ManifestFieldError as error:
         raise InputError(
             where,
-            f"invalid manifest field {error.field}: {error.problem}",
+            # The field's path contains the manifest's keys, so it is cut as a
+            # value is, but shown bare.
+            MessageText(
+                "invalid manifest field ",
+                InputValue(error.field, quoted=False),
+                ": ",
+                error.problem,
+            ),
             reason="invalid_manifest",
             hint="the manifest was changed or damaged after h056 convert wrote it; "
             "run h056 convert again",

@@ -12,7 +12,7 @@ from rich.text import Text
 from h056hunt.render.hanging import print_hanging
 from h056hunt.render.input_files import fold_path
 from h056hunt.render.step_times import file_unreadable_steps
-from h056hunt.render.text import display_text, escape_unsafe, plain
+from h056hunt.render.text import display_text, escape_unsafe, plain, shown_message
 
 PREFILTERED_NOTE = (
     "Pre-filtered records are counted without being decoded. 'h056 hunt' decodes"
@@ -62,7 +62,7 @@ def render_inspection(
         if steps is not None:
             cells.append(("step times", steps))
         if record["error"]:
-            cells.append(("PARTIAL", escape_unsafe(record["error"])))
+            cells.append(("PARTIAL", shown_message(record["error"])))
         for missing in record["missing_fields"]:
             cells.append(("missing", display_text(missing)))
         for name, text in cells:

@@ -18,6 +18,7 @@ from datetime import tzinfo
 
 import pandas as pd
 
+from h056hunt.errors import InputValue, MessageText
 from h056hunt.findings import Finding, FindingType
 
 # C0 and C1 controls, DEL, and the Unicode bidirectional and invisible format
@@ -108,6 +109,36 @@ def quote_cut(text: str) -> str:
 
 def _quote(text: str) -> str:
     return escape_unsafe(repr(text))
+
+
+def shown_message(text: str) -> str:
+    """Return one of the program's messages made safe for a terminal.
+
+    The program's text is escaped by :func:`escape_unsafe`. Each input value that a
+    :class:`~h056hunt.errors.MessageText` keeps apart is cut as
+    :func:`quote_cut` cuts it, or as :func:`display_text` cuts a bare value. So
+    each cut mark is added after escaping and no value can imitate one.
+    """
+    if not isinstance(text, MessageText):
+        return escape_unsafe(text)
+    return "".join(
+        _shown_value(part) if isinstance(part, InputValue) else escape_unsafe(part)
+        for part in text.parts
+    )
+
+
+def _shown_value(part: InputValue) -> str:
+    if not part.quoted:
+        return display_text(part.value)
+    if isinstance(part.value, str):
+        return quote_cut(part.value)
+    # A value of another type, such as a list read from a manifest, is shown as
+    # its repr() cut as text. A mark that the repr() imitates is escaped by
+    # escape_unsafe(), as in a quoted value.
+    return "".join(
+        escape_unsafe(kept) + _cut_mark(left_out) if left_out else escape_unsafe(kept)
+        for kept, left_out in _cut_pieces(repr(part.value))
+    )
 
 
 # The separator of a list of values in text output. A value that contains it, a

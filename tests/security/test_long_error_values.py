@@ -1,0 +1,178 @@
+"""Input values of thousands of characters that error messages quote.
+
+A crafted CSV header can name a column with thousands of characters. An error that
+quotes it cuts it on the terminal as warnings cut long values, with a cut mark that
+no value can imitate. The JSON report keeps the whole message.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import pickle
+import re
+from pathlib import Path
+
+import pytest
+from hostile import run_cli
+
+from h056hunt.errors import InputError, MessageText, quote_input
+from h056hunt.log_format import SafeFormatter
+from h056hunt.render.text import SHOWN_RUN, SHOWN_TEXT, shown_message
+from h056hunt.timeparse import parse_time_column
+
+SAMPLE_AUDIT = Path(__file__).resolve().parents[2] / "sample_logs" / "audit.json"
+# Spaces inside the name keep it the portal's date column, whose header names are
+# compared with their whitespace collapsed.
+LONG_DATE_COLUMN = "Date" + " " * 3_000 + "(UTC)"
+DAY_FIRST = "13/09/2026 10:00:00"
+MONTH_FIRST = "09/14/2026 10:00:00"
+
+
+def _write_conflicting_dates(folder: Path) -> Path:
+    """Write a portal sign-in download whose dates are both day-first and
+    month-first, under a date column name of 3,009 characters."""
+    rows = [
+        [LONG_DATE_COLUMN, "Request ID", "User ID", "Username", "Status"],
+        [DAY_FIRST, "req-1", "u-1", "frank@contoso.example", "Success"],
+        [MONTH_FIRST, "req-2", "u-1", "frank@contoso.example", "Success"],
+    ]
+    path = folder / "signins.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, quoting=csv.QUOTE_ALL).writerows(rows)
+    return path
+
+
+def _format_error(error: InputError) -> str:
+    record = logging.makeLogRecord(
+        {"msg": "%s", "args": (error,), "levelname": "ERROR"}
+    )
+    return SafeFormatter("%(message)s").format(record)
+
+
+def _conflicting_error(column: str) -> InputError:
+    with pytest.raises(InputError) as caught:
+        parse_time_column(
+            [DAY_FIRST, MONTH_FIRST], path="exports/signins.csv", column=column
+        )
+    return caught.value
+
+
+def test_date_order_error_cuts_column(tmp_path: Path) -> None:
+    path = _write_conflicting_dates(tmp_path)
+
+    result = run_cli(["hunt", "--signin", str(path)])
+
+    assert result.exit_code == 2
+    error_lines = [line for line in result.stderr.splitlines() if "ERROR" in line]
+    assert len(error_lines) == 1
+    line = error_lines[0]
+    # Whole, the column name alone would be 3,009 characters.
+    assert len(line) < SHOWN_TEXT + 300
+    assert f"{path}: column 'Date " in line
+    left_out = len(LONG_DATE_COLUMN) - SHOWN_TEXT
+    assert f"'…[+{left_out:,} characters] has both day-first dates" in line
+    assert f"such as {DAY_FIRST!r} and month-first dates such as {MONTH_FIRST!r}" in (
+        line
+    )
+
+
+def test_lenient_json_keeps_whole_error(tmp_path: Path) -> None:
+    path = _write_conflicting_dates(tmp_path)
+    arguments = ["--audit", str(SAMPLE_AUDIT), "--signin", str(path)]
+
+    result = run_cli(["hunt", *arguments, "--lenient", "--format", "json"])
+
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    errors = {entry["path"]: entry["error"] for entry in report["run"]["files"]}
+    assert f"column {LONG_DATE_COLUMN!r} has both" in errors[str(path)]
+    # The warning about the skipped file quotes the column cut.
+    warnings = [line for line in result.stderr.splitlines() if "WARNING" in line]
+    skipped = [line for line in warnings if "conflicting" in line or "both" in line]
+    assert len(skipped) == 1
+    assert len(skipped[0]) < SHOWN_TEXT + 300
+    assert "'…[+" in skipped[0]
+
+
+def test_inspect_cuts_error_values(tmp_path: Path) -> None:
+    path = _write_conflicting_dates(tmp_path)
+
+    result = run_cli(["inspect", str(path)])
+
+    joined = "".join(result.stdout.split())
+    left_out = len(LONG_DATE_COLUMN) - SHOWN_TEXT
+    assert f"'…[+{left_out:,}characters]hasbothday-firstdates" in joined
+    assert len(result.stdout) < SHOWN_TEXT * 2
+
+
+def test_imitated_mark_in_error_escaped() -> None:
+    column = "TimeGenerated…[+5 characters]"
+
+    shown = _format_error(_conflicting_error(column))
+
+    assert "…[+" not in shown
+    assert "'TimeGenerated\\u2026[+5 characters]'" in shown
+
+
+def test_escape_text_in_error_not_cut() -> None:
+    # The text \u2026 from the log, not the character, stays six characters with
+    # its backslash doubled by repr(), so it never reads as an escaped mark.
+    column = "TimeGenerated\\u2026[+5 characters]"
+
+    shown = _format_error(_conflicting_error(column))
+
+    assert "…[+" not in shown
+    assert "'TimeGenerated\\\\u2026[+5 characters]'" in shown
+
+
+def test_long_imitation_cut_once() -> None:
+    column = "…[+9 characters]" + "x" * 5_000
+
+    shown = _format_error(_conflicting_error(column))
+
+    # The one raw mark is the real cut, after the closing quote.
+    assert shown.count("…[+") == 1
+    assert "'\\u2026[+9 characters]xxx" in shown
+    assert re.search(r"x'…\[\+[0-9,]+ characters\] has both", shown)
+
+
+def test_message_text_keeps_values_whole() -> None:
+    value = "y" * 5_000
+    message = quote_input("column {name} is empty", name=value)
+
+    assert message == f"column {value!r} is empty"
+    shown = shown_message(message)
+    assert len(shown) < SHOWN_RUN + 100
+    assert shown.endswith(f"'…[+{len(value) - SHOWN_RUN:,} characters] is empty")
+
+
+def test_message_text_survives_pickle() -> None:
+    # A pickled copy must still cut its values on the terminal.
+    message = quote_input("column {name} is empty", name="z" * 5_000)
+
+    copied = pickle.loads(pickle.dumps(message))
+
+    assert isinstance(copied, MessageText)
+    assert copied == message
+    assert shown_message(copied) == shown_message(message)
+
+
+def test_list_value_cut_as_text() -> None:
+    bounds = list(range(2_000))
+
+    shown = shown_message(quote_input("found {bounds}", bounds=bounds))
+
+    assert shown.startswith("found [0, 1, 2")
+    assert len(shown) < SHOWN_TEXT + 100
+    assert "…[+" in shown
+
+
+def test_inspect_json_keeps_whole_error(tmp_path: Path) -> None:
+    path = _write_conflicting_dates(tmp_path)
+
+    result = run_cli(["inspect", str(path), "--format", "json"])
+
+    record = json.loads(result.stdout)
+    assert f"column {LONG_DATE_COLUMN!r} has both" in record["error"]
