@@ -49,6 +49,7 @@ from h056hunt.loaders import fastpath
 from h056hunt.loaders.csv_export import SHAPE_UAL_CSV
 from h056hunt.loaders.csv_portal import SHAPE_SIGNIN as PORTAL_SIGNIN_SHAPE
 from h056hunt.loaders.sink import FileReport
+from h056hunt.loaders.skip_advice import skip_advice
 from h056hunt.loaders.ual import SHAPE_UAL_JSON
 from h056hunt.log_format import configure_logging, quote_names
 from h056hunt.plurals import Counted
@@ -1271,7 +1272,9 @@ def _reject_empty_inputs(
                 f"the {option} inputs contain no usable record: "
                 f"{_describe_all_skipped(reasons.total(), names)}, so nothing was "
                 f"{action}. {label}: {listed}",
-                hint="check that the files are the exports you meant to give",
+                hint=_hint_with_skip_advice(
+                    reports, "check that the files are the exports you meant to give"
+                ),
             )
 
 
@@ -1325,9 +1328,22 @@ def _reject_nothing_usable(data: LoadedData, *, action: str = "hunted") -> None:
             name_paths([report.quoted_path for report in data.files]),
         )
         + f", so nothing was {action}",
-        hint="give Entra ID audit and sign-in exports; the warnings above say why "
-        "records were skipped",
+        hint=_hint_with_skip_advice(
+            data.files,
+            "give Entra ID audit and sign-in exports; the warnings above say why "
+            "records were skipped",
+        ),
     )
+
+
+def _hint_with_skip_advice(reports: list[FileReport], hint: str) -> str:
+    """Return ``hint`` after the advice of the skip reasons of ``reports``.
+
+    The warnings that give this advice are hidden by ``-q``, so the error that
+    stops the run repeats it.
+    """
+    reasons = [reason for report in reports for reason in report.skipped]
+    return "; ".join([*skip_advice(reasons), hint])
 
 
 def _describe_all_skipped(count: int, names: str) -> str:
@@ -1399,8 +1415,12 @@ def _reject_missing_log(
         raise UsageError(
             f"no input contains {noun}, so {effect}: the {option} inputs are "
             f"{names}{holding}",
-            hint=f"give the {log.replace('signin', 'sign-in')} log export with "
-            f"{option}; an AuthDetails CSV goes with the sign-in CSV it belongs to",
+            hint=_hint_with_skip_advice(
+                reports,
+                f"give the {log.replace('signin', 'sign-in')} log export with "
+                f"{option}; an AuthDetails CSV goes with the sign-in CSV it "
+                "belongs to",
+            ),
         )
 
 
