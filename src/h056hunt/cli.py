@@ -71,7 +71,7 @@ from h056hunt.render.inspection import render_inspection
 from h056hunt.render.jsonl import dumps
 from h056hunt.render.summary import render_summary
 from h056hunt.render.suppressed import render_suppressed
-from h056hunt.render.text import escape_unsafe, plain
+from h056hunt.render.text import plain
 from h056hunt.render.trimmed_stream import TrimmedStream
 from h056hunt.sizes import format_size, parse_size
 from h056hunt.sources import (
@@ -1261,17 +1261,26 @@ def _reject_empty_inputs(
                 reasons.update(report.skipped)
             names = name_paths([report.quoted_path for report in reports])
             # The message names the reasons itself: convert and --quiet print no
-            # run summary.
-            common = [escape_unsafe(reason) for reason, _ in reasons.most_common(2)]
-            more = len(reasons) - len(common)
-            listed = "; ".join(common) + (f"; {more} more" if more else "")
+            # run summary. A reason stays a MessageText when it has one, so a
+            # field value in it is cut on the terminal.
+            listed: list[str] = []
+            for index, (reason, _) in enumerate(reasons.most_common(2)):
+                if index:
+                    listed.append("; ")
+                listed.append(reason)
+            more = len(reasons) - 2
+            if more > 0:
+                listed.append(f"; {more} more")
             # A reason often ends in its own brackets, so it follows a label
             # rather than going in brackets itself.
             label = "Reason" if len(reasons) == 1 else "Reasons"
             raise UsageError(
-                f"the {option} inputs contain no usable record: "
-                f"{_describe_all_skipped(reasons.total(), names)}, so nothing was "
-                f"{action}. {label}: {listed}",
+                MessageText(
+                    f"the {option} inputs contain no usable record: "
+                    f"{_describe_all_skipped(reasons.total(), names)}, so nothing "
+                    f"was {action}. {label}: ",
+                    *listed,
+                ),
                 hint=_hint_with_skip_advice(
                     reports, "check that the files are the exports you meant to give"
                 ),

@@ -1,4 +1,5 @@
-"""Input values of thousands of characters that error messages quote.
+"""Input values of thousands of characters that errors, skip reasons and time
+warnings quote.
 
 A crafted CSV header can name a column with thousands of characters. An error that
 quotes it cuts it on the terminal as warnings cut long values, with a cut mark that
@@ -176,3 +177,65 @@ def test_inspect_json_keeps_whole_error(tmp_path: Path) -> None:
 
     record = json.loads(result.stdout)
     assert f"column {LONG_DATE_COLUMN!r} has both" in record["error"]
+
+
+LONG_TABLE = "T" * 5_000
+
+
+def _write_long_table_type(folder: Path) -> Path:
+    """Write a Log Analytics CSV whose one row names a table of 5,000 characters."""
+    path = folder / "signins.csv"
+    path.write_text(
+        f"TimeGenerated [UTC],Type,Category\n2026-03-02T10:00:00Z,{LONG_TABLE},x\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_skip_reason_cut_in_error(tmp_path: Path) -> None:
+    path = _write_long_table_type(tmp_path)
+
+    result = run_cli(["hunt", "--signin", str(path)])
+
+    assert result.exit_code == 2
+    error_lines = [line for line in result.stderr.splitlines() if "ERROR" in line]
+    assert len(error_lines) == 1
+    line = error_lines[0]
+    assert len(line) < SHOWN_RUN + 300
+    kept = "T" * SHOWN_RUN
+    left_out = len(LONG_TABLE) - SHOWN_RUN
+    assert line.endswith(f"Reason: unsupported table {kept}…[+{left_out:,} characters]")
+
+
+def test_skip_reason_cut_in_summary(tmp_path: Path) -> None:
+    path = _write_long_table_type(tmp_path)
+    arguments = ["--audit", str(SAMPLE_AUDIT), "--signin", str(path), "--lenient"]
+
+    shown = run_cli(["hunt", *arguments])
+    report = run_cli(["hunt", *arguments, "--format", "json"])
+
+    assert shown.exit_code == 0, shown.stderr
+    assert LONG_TABLE not in "".join(shown.stderr.split())
+    left_out = len(LONG_TABLE) - SHOWN_RUN
+    assert f"…[+{left_out:,} characters]" in shown.stderr
+    assert report.exit_code == 0, report.stderr
+    files = json.loads(report.stdout)["run"]["files"]
+    reasons = {reason for entry in files for reason in entry["skipped_by_reason"]}
+    assert f"unsupported table {LONG_TABLE}" in reasons
+
+
+def test_time_warning_cuts_column(tmp_path: Path) -> None:
+    column = "TimeGenerated [" + "U" * 3_000 + "]"
+    path = tmp_path / "signins.csv"
+    path.write_text(
+        f"{column},Type,Category\nnot a time,SigninLogs,x\n", encoding="utf-8"
+    )
+    arguments = ["--audit", str(SAMPLE_AUDIT), "--signin", str(path), "--lenient"]
+
+    result = run_cli(["hunt", *arguments])
+
+    warnings = [line for line in result.stderr.splitlines() if "not a time" in line]
+    assert len(warnings) == 1
+    assert len(warnings[0]) < SHOWN_RUN + 300
+    assert "in TimeGenerated [UUU" in warnings[0]
+    assert "…[+" in warnings[0]

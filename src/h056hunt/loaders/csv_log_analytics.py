@@ -24,9 +24,10 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
+from h056hunt.errors import quote_input
 from h056hunt.loaders import entra
 from h056hunt.loaders.csv_table import CsvHeader, CsvRecord
-from h056hunt.loaders.fields import first_text
+from h056hunt.loaders.fields import first_text, reason_value
 
 if TYPE_CHECKING:
     from h056hunt.loaders.sink import FileSink
@@ -130,9 +131,9 @@ class LogAnalyticsRows:
                 time_column=self._time_names["signin"],
             )
         else:
-            table_name = first_text(fields, "type") or "(unknown)"
+            table_name = reason_value(first_text(fields, "type"), "(unknown)")
             sink.skip(
-                f"unsupported table {table_name}",
+                quote_input("unsupported table {table}", table=table_name),
                 line=record.line,
                 record=record.number,
             )

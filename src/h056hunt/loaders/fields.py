@@ -10,6 +10,8 @@ from functools import partial
 from operator import itemgetter
 from typing import Any
 
+from h056hunt.errors import InputValue, ProgramText
+
 # Literal stand-ins for "no value" seen in exports, compared case-insensitively.
 # ``&lt;null&gt;`` is the HTML-escaped form that some pipelines pass on.
 NULL_PLACEHOLDERS = frozenset({"", "<null>", "&lt;null&gt;", "null", "none", "n/a"})
@@ -281,6 +283,17 @@ def replace_surrogates(value: str) -> str:
     except UnicodeEncodeError:
         return _LONE_SURROGATE.sub(REPLACEMENT_CHARACTER, value)
     return value
+
+
+def reason_value(value: str | None, missing: str) -> InputValue | ProgramText:
+    """Return a field value for a skip reason, or ``missing`` when it is absent.
+
+    The value is put in bare but kept apart, so a terminal shows it cut as other
+    log values are cut, and the JSON formats keep the reason whole.
+    """
+    if not value:
+        return ProgramText(missing)
+    return InputValue(replace_surrogates(value), quoted=False)
 
 
 def integer(value: Any) -> int | None:

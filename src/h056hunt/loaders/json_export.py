@@ -12,9 +12,9 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from h056hunt.errors import InputError, ProgramText
+from h056hunt.errors import InputError, ProgramText, quote_input
 from h056hunt.loaders import entra, json_lines, ual
-from h056hunt.loaders.fields import first_text, integer, lower_keys
+from h056hunt.loaders.fields import first_text, integer, lower_keys, reason_value
 from h056hunt.loaders.jsondocument import DocumentReader
 from h056hunt.loaders.jsonstream import OversizedRecord, iter_json_records
 from h056hunt.loaders.oversized import reject_oversized
@@ -510,7 +510,12 @@ def _route_diagnostic(
         )
     else:
         sink.skip(
-            f"unsupported category {category or '(none)'}", line=line, record=record
+            quote_input(
+                "unsupported category {category}",
+                category=reason_value(category, "(none)"),
+            ),
+            line=line,
+            record=record,
         )
 
 
@@ -563,7 +568,10 @@ def _route_log_analytics(
         )
     else:
         sink.skip(
-            f"unsupported table {first_text(fields, 'type') or '(unknown)'}",
+            quote_input(
+                "unsupported table {table}",
+                table=reason_value(first_text(fields, "type"), "(unknown)"),
+            ),
             line=line,
             record=record,
         )

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from h056hunt import schema, timeranges
 from h056hunt.detect.prompts import denial_steps
+from h056hunt.errors import InputValue, MessageText
 from h056hunt.heap import release_free_memory
 from h056hunt.loaders import copies
 from h056hunt.loaders.entra import AuditValuesSink
@@ -499,6 +500,9 @@ class FileSink(AuditValuesSink):
         if copy_is_bad.any():
             entries.sort(key=lambda entry: entry[0])
         suppressed: Counter[str] = Counter()
+        # The column name comes from the file's header, so it is cut as other
+        # field text is, and shown bare.
+        shown_column = MessageText(InputValue(column, quoted=False))
         for record, line, raw_time in entries:
             reason = "missing timestamp" if raw_time is None else "invalid timestamp"
             where = line or f"record {record}"
@@ -510,7 +514,7 @@ class FileSink(AuditValuesSink):
                     "%s, line %s: missing timestamp in %s; record skipped",
                     self.path,
                     where,
-                    column,
+                    shown_column,
                 )
             else:
                 logger.warning(
@@ -519,7 +523,7 @@ class FileSink(AuditValuesSink):
                     where,
                     reason,
                     raw_time,
-                    column,
+                    shown_column,
                 )
             self.skip(reason, line=line, record=record, seen=False)
         for reason, count in sorted(suppressed.items()):
@@ -529,7 +533,7 @@ class FileSink(AuditValuesSink):
                 self.path,
                 Counted(count, "more record"),
                 reason,
-                column,
+                shown_column,
             )
 
     def _build_steps(self) -> pd.DataFrame:

@@ -38,12 +38,14 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from h056hunt.errors import quote_input
 from h056hunt.loaders import entra
 from h056hunt.loaders.fields import (
     decode_json_text,
     first_text,
     integer,
     lower_keys,
+    reason_value,
     text,
 )
 
@@ -133,9 +135,12 @@ def route_record(
             time_column="CreationTime",
         )
     else:
-        type_text = "(none)" if record_type is None else str(record_type)
+        type_text = None if record_type is None else str(record_type)
         sink.skip(
-            f"Unified Audit Log record type {type_text} not used",
+            quote_input(
+                "Unified Audit Log record type {type} not used",
+                type=reason_value(type_text, "(none)"),
+            ),
             line=line,
             record=record,
         )

@@ -57,7 +57,7 @@ def render_inspection(
         # Skip reasons and errors are the program's messages, whose quoted values
         # repr() has escaped already.
         for reason, count in record["skipped"].items():
-            cells.append(("skipped", f"{count}: {escape_unsafe(reason)}"))
+            cells.append(("skipped", f"{count}: {shown_message(reason)}"))
         steps = file_unreadable_steps(record["denial_step_times_unreadable"])
         if steps is not None:
             cells.append(("step times", steps))

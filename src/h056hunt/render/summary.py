@@ -25,6 +25,7 @@ from h056hunt.render.text import (
     escape_unsafe,
     format_time,
     plain,
+    shown_message,
 )
 from h056hunt.suppress import counts_by_entry
 
@@ -67,9 +68,9 @@ def render_summary(
         )
     )
     # Skip reasons are the program's messages, whose quoted values repr() has
-    # escaped already.
+    # escaped already. A field value that a reason keeps apart is cut.
     for reason, count in sorted(skipped.items()):
-        print_hanging(console, f"skipped {count}: {escape_unsafe(reason)}")
+        print_hanging(console, f"skipped {count}: {shown_message(reason)}")
     for path, reason in data.unreadable:
         print_hanging(console, f"not read: {plain(path)}: {escape_unsafe(reason)}")
     for report in data.files:
