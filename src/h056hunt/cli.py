@@ -237,7 +237,9 @@ def _parse_tz(value: str | None) -> tzinfo | None:
         return None
     try:
         return ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
+        # zoneinfo raises OSError for a name that is a folder of the zone
+        # database, such as Europe, and for a name too long for a file name.
         raise click.BadParameter(
             f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin",
             param_hint="--tz",

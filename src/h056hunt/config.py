@@ -396,7 +396,9 @@ def _working_hours(reader: _Reader, table: dict[str, Any]) -> WorkingHours:
     timezone = table.get("timezone", hours.timezone)
     try:
         ZoneInfo(str(timezone))
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
+        # OSError: a folder of the zone database, such as Europe, or a name too
+        # long for a file name.
         raise reader.fail(
             "working_hours.timezone", f"unknown time zone {timezone!r}"
         ) from error
