@@ -50,7 +50,7 @@ import pandas as pd
 from h056hunt.activities import normalise_activity
 from h056hunt.detect.chains import DetectionParams
 from h056hunt.durations import parse_duration
-from h056hunt.errors import ConfigError
+from h056hunt.errors import ConfigError, InputValue, MessageText, quote_input
 
 # Largest value of min_denials and campaign_min_targets. The detectors compare them
 # with int64 counts, and pyarrow raises OverflowError on a larger Python int.
@@ -203,15 +203,19 @@ class _Reader:
     def fail(self, key: str, message: str) -> ConfigError:
         """Return the error for an invalid value of a key that has a default."""
         return ConfigError(
-            f"{self.path}: {key}: {message}",
+            MessageText(f"{self.path}: {key}: ", message),
             hint="fix the value or remove the key to use the default",
         )
 
     def fail_unknown(self, key: str, allowed: AbstractSet[str]) -> ConfigError:
         """Return the error for a key that the config file format does not have."""
+        # The key comes from the file, so a long one is cut as a value is.
         return ConfigError(
-            f"{self.path}: {key}: unknown key; expected one of "
-            f"{', '.join(sorted(allowed))}",
+            MessageText(
+                f"{self.path}: ",
+                InputValue(key, quoted=False),
+                f": unknown key; expected one of {', '.join(sorted(allowed))}",
+            ),
             hint="correct the key's spelling or remove it",
         )
 
@@ -219,7 +223,7 @@ class _Reader:
         """Return the error for a required key that is missing or invalid."""
         hint = "fix the value" if present else "add the key"
         return ConfigError(
-            f"{self.path}: {key}: {message}",
+            MessageText(f"{self.path}: {key}: ", message),
             hint=f"{hint}; this key is required and has no default",
         )
 
@@ -261,7 +265,9 @@ def _params(reader: _Reader, document: dict[str, Any]) -> DetectionParams:
             try:
                 changes[key] = parse_duration(str(table[key]))
             except ValueError as error:
-                raise reader.fail(f"thresholds.{key}", str(error)) from error
+                # The message is a MessageText that keeps the value apart, which
+                # str() would join into one text.
+                raise reader.fail(f"thresholds.{key}", error.args[0]) from error
     for key in ("min_denials", "campaign_min_targets"):
         if key in table:
             value = table[key]
@@ -272,8 +278,10 @@ def _params(reader: _Reader, document: dict[str, Any]) -> DetectionParams:
             ):
                 raise reader.fail(
                     f"thresholds.{key}",
-                    f"must be a whole number from 1 to {MAX_COUNT}, "
-                    f"found {_describe_count(value)}",
+                    MessageText(
+                        f"must be a whole number from 1 to {MAX_COUNT}, found ",
+                        _describe_count(value),
+                    ),
                 )
             changes[key] = value
     for key, holder in (
@@ -304,9 +312,11 @@ def _describe_count(value: Any) -> str:
     if isinstance(value, str):
         # TOML reads min_denials = "5" as a string, so a quoted number lands here.
         if value.strip().isdigit():
-            return f"the string {value!r}; write the number without quotes"
-        return f"the string {value!r}"
-    return repr(value)
+            return quote_input(
+                "the string {value}; write the number without quotes", value=value
+            )
+        return quote_input("the string {value}", value=value)
+    return quote_input("{value}", value=value)
 
 
 def _allowlist(reader: _Reader, table: dict[str, Any]) -> Allowlist:
@@ -344,8 +354,11 @@ def _allowlist(reader: _Reader, table: dict[str, Any]) -> Allowlist:
         except ValueError as error:
             raise reader.fail_required(
                 f"{key}.cidr",
-                f"invalid IP range {cidr!r}: use an address or a network in CIDR "
-                "notation, such as 198.51.100.0/24",
+                quote_input(
+                    "invalid IP range {cidr}: use an address or a network in CIDR "
+                    "notation, such as 198.51.100.0/24",
+                    cidr=cidr,
+                ),
                 present=True,
             ) from error
         ranges.append(
@@ -400,7 +413,8 @@ def _working_hours(reader: _Reader, table: dict[str, Any]) -> WorkingHours:
         # OSError: a folder of the zone database, such as Europe, or a name too
         # long for a file name.
         raise reader.fail(
-            "working_hours.timezone", f"unknown time zone {timezone!r}"
+            "working_hours.timezone",
+            quote_input("unknown time zone {zone}", zone=timezone),
         ) from error
     weekdays_only = table.get("weekdays_only", hours.weekdays_only)
     if not isinstance(weekdays_only, bool):
