@@ -74,6 +74,12 @@ def _safe_argument(value: object) -> object:
         return text
     if isinstance(value, numbers.Number):
         return value
+    if isinstance(value, Exception) and value.args:
+        # An exception whose message keeps input values apart, such as the
+        # reason that the fast path gives up on a file, shows them cut.
+        message = value.args[0]
+        if len(value.args) == 1 and isinstance(message, MessageText):
+            return shown_message(message)
     return _SafeText(value)
 
 

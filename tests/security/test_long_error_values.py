@@ -239,3 +239,24 @@ def test_time_warning_cuts_column(tmp_path: Path) -> None:
     assert len(warnings[0]) < SHOWN_RUN + 300
     assert "in TimeGenerated [UUU" in warnings[0]
     assert "…[+" in warnings[0]
+
+
+def test_fast_path_reason_cuts_column(tmp_path: Path) -> None:
+    # The CSV fast path reads files from 1 MiB on, and names a column that is not
+    # in UTC when it leaves the file to the plain path.
+    column = "CreatedDateTime [" + "U" * 3_000 + "]"
+    row = "2026-03-02T10:00:00Z,SigninLogs,x,u@x.example\n"
+    rows = row * (1_100_000 // len(row) + 1)
+    path = tmp_path / "signins.csv"
+    path.write_text(f"{column},Type,Category,UserPrincipalName\n{rows}", "utf-8")
+    arguments = ["--audit", str(SAMPLE_AUDIT), "--signin", str(path), "-vv"]
+
+    result = run_cli(["hunt", *arguments, "--fail-on", "none"])
+
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    reasons = [line for line in lines if "plain path: column" in line]
+    assert len(reasons) == 1
+    assert "read by the plain path: column 'CreatedDateTime [UUU" in reasons[0]
+    assert len(reasons[0]) < SHOWN_RUN + 300
+    assert "'…[+" in reasons[0]

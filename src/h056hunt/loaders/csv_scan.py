@@ -32,6 +32,7 @@ from typing import BinaryIO
 import numpy as np
 import stringzilla as sz
 
+from h056hunt.errors import quote_input
 from h056hunt.loaders import csv_export, prefilter
 from h056hunt.loaders.csv_cells import WINDOW_SLACK, FactReader, RowFacts
 from h056hunt.loaders.csv_log_analytics import LogAnalyticsRows, column_key
@@ -218,7 +219,9 @@ def _plan_log_analytics(
         label = _BRACKET_LABEL.search(name)
         if label is not None and label.group("label").strip().upper() != "UTC":
             # The plain path warns about such columns once per file.
-            raise Unsupported(f"column {name!r} is not marked [UTC]")
+            raise Unsupported(
+                quote_input("column {name} is not marked [UTC]", name=name)
+            )
     has_signin_time = "createddatetime" in positions
     has_audit_time = "activitydatetime" in positions
     if has_signin_time == has_audit_time:
