@@ -23,7 +23,7 @@ from h056hunt import schema
 from h056hunt.activities import DEFAULT_REVOCATION_ACTIVITIES
 from h056hunt.conflict_log import ConflictWarnings
 from h056hunt.detect.identity import upn_pair_columns, upns_without_id
-from h056hunt.errors import InputError
+from h056hunt.errors import InputError, MessageText, ProgramText
 from h056hunt.heap import release_free_memory
 from h056hunt.loaders import (
     csv_early,
@@ -531,7 +531,15 @@ def _skip_whole_file(sink: FileSink, error: InputError) -> None:
     Its records cannot be counted, and a file with none seen would read as an
     empty export.
     """
-    logger.warning("%s (file skipped)", error)
+    # The note follows the message, not the error's hint line. The hint is the
+    # program's text, escaped as the hint of a printed error is.
+    if error.hint:
+        hint = error.hint
+        if not isinstance(hint, MessageText):
+            hint = ProgramText(hint)
+        logger.warning("%s (file skipped)\n  hint: %s", error.message, hint)
+    else:
+        logger.warning("%s (file skipped)", error.message)
     report = sink.report
     report.partial = True
     report.error = error.message

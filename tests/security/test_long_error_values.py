@@ -260,3 +260,18 @@ def test_fast_path_reason_cuts_column(tmp_path: Path) -> None:
     assert "read by the plain path: column 'CreatedDateTime [UUU" in reasons[0]
     assert len(reasons[0]) < SHOWN_RUN + 300
     assert "'…[+" in reasons[0]
+
+
+def test_skipped_file_note_before_hint(tmp_path: Path) -> None:
+    path = _write_conflicting_dates(tmp_path)
+    arguments = ["--audit", str(SAMPLE_AUDIT), "--signin", str(path), "--lenient"]
+
+    result = run_cli(["hunt", *arguments])
+
+    lines = result.stderr.splitlines()
+    warnings = [index for index, line in enumerate(lines) if "both day-first" in line]
+    assert len(warnings) == 1
+    assert lines[warnings[0]].endswith("(file skipped)")
+    hint = lines[warnings[0] + 1]
+    assert hint.startswith("  hint: export the file again")
+    assert not hint.endswith("(file skipped)")
