@@ -46,7 +46,8 @@ class MessageText(str):
     other log values are cut. The cut mark is added after the rest of the text is
     escaped, so a value cannot imitate it. Build one with :func:`quote_input`, or
     join parts with ``MessageText(*parts)``, where each part is program text, an
-    :class:`InputValue` or another MessageText.
+    :class:`InputValue` or another MessageText. A str method or an f-string
+    returns a plain str, which no longer keeps the values apart.
     """
 
     parts: tuple[str | InputValue, ...]
