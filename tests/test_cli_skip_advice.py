@@ -164,3 +164,15 @@ def test_generic_hint_without_advice(tmp_path: Path, quiet: list[str]) -> None:
     assert result.exit_code == 2, result.stderr
     hint = hint_line(result)
     assert hint == "  hint: check that the files are the exports you meant to give"
+
+
+@QUIET_OPTIONS
+def test_convert_gives_advice(tmp_path: Path, quiet: list[str]) -> None:
+    signin = write_tab_separated(tmp_path)
+    out = tmp_path / "lake"
+
+    result = run_cli(["convert", "--signin", str(signin), "--out", str(out), *quiet])
+
+    assert result.exit_code == 2, result.stderr
+    assert "so nothing was converted" in result.stderr
+    assert TAB_ADVICE in hint_line(result)
