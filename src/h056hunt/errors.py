@@ -114,6 +114,23 @@ class H056Error(Exception):
             return f"{self.message}\n  hint: {self.hint}"
         return self.message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Exception's own reduce calls the class with its args, which fits no
+        # subclass whose __init__ takes more than the message, such as InputError.
+        # The attributes are restored as they are instead, so an error that
+        # crosses a process boundary arrives whole.
+        return (_restore_error, (type(self), self.args, self.__dict__.copy()))
+
+
+def _restore_error(
+    cls: type[H056Error], args: tuple[object, ...], state: dict[str, object]
+) -> H056Error:
+    """Rebuild an error that :meth:`H056Error.__reduce__` took apart."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class InputError(H056Error):
     """An input file cannot be read as any supported export.
