@@ -176,3 +176,24 @@ def test_convert_gives_advice(tmp_path: Path, quiet: list[str]) -> None:
     assert result.exit_code == 2, result.stderr
     assert "so nothing was converted" in result.stderr
     assert TAB_ADVICE in hint_line(result)
+
+
+@QUIET_OPTIONS
+def test_lenient_hint_points_to_warnings_that_are_shown(
+    tmp_path: Path, quiet: list[str]
+) -> None:
+    signin = tmp_path / "notes.txt"
+    signin.write_text("just some notes\n", "utf-8")
+
+    result = run_cli(["hunt", "--signin", str(signin), "--lenient", *quiet])
+
+    assert result.exit_code == 2, result.stderr
+    hint = hint_line(result)
+    if quiet:
+        # -q hides every warning, so nothing above says why.
+        assert "h056: WARNING" not in result.stderr
+        assert "warnings above" not in hint
+        assert "rerun without -q" in hint
+    else:
+        assert "h056: WARNING" in result.stderr
+        assert "the warnings above say why records were skipped" in hint

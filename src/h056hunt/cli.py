@@ -1339,11 +1339,24 @@ def _reject_nothing_usable(data: LoadedData, *, action: str = "hunted") -> None:
             name_paths([report.quoted_path for report in data.files]),
         )
         + f", so nothing was {action}",
-        hint=_hint_with_skip_advice(
-            data.files,
+        hint=_hint_with_skip_advice(data.files, _all_skipped_hint()),
+    )
+
+
+def _all_skipped_hint() -> str:
+    """Return the hint of a run whose every record was skipped.
+
+    ``-q`` hides the warnings that say why each record was skipped, so the hint
+    then says how to see them instead of pointing above.
+    """
+    if logger.isEnabledFor(logging.WARNING):
+        return (
             "give Entra ID audit and sign-in exports; the warnings above say why "
-            "records were skipped",
-        ),
+            "records were skipped"
+        )
+    return (
+        "give Entra ID audit and sign-in exports; rerun without -q to see the "
+        "warnings that say why records were skipped"
     )
 
 
