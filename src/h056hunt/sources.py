@@ -44,10 +44,12 @@ OTHER_COMPRESSION_MAGICS = (
 BZIP2_MAGIC = b"BZh"
 SEVEN_ZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
 # A POSIX or GNU tar archive starts with a header block of 512 bytes that has
-# "ustar" at offset 257 and the octal checksum of the block at offsets 148 to 155.
+# one of TAR_MAGICS at offset 257 and the octal checksum of the block at offsets
+# 148 to 155. POSIX (and pax) headers write "ustar", NUL and the version "00".
+# GNU tar writes "ustar", two spaces and NUL.
 TAR_BLOCK_BYTES = 512
 TAR_MAGIC_OFFSET = 257
-TAR_MAGIC = b"ustar"
+TAR_MAGICS = (b"ustar\x0000", b"ustar  \x00")
 TAR_CHECKSUM_FIELD = slice(148, 156)
 # Bytes of a file's start that reject_archive reads to detect each of these formats.
 ARCHIVE_HEAD_BYTES = TAR_BLOCK_BYTES
@@ -369,12 +371,15 @@ def reject_archive(head: bytes, display: str) -> None:
 def _starts_tar_archive(head: bytes) -> bool:
     """Tell whether ``head`` starts with a tar header block.
 
-    The checksum must match too, because a text export can contain "ustar" at offset
-    257, as in a display name such as "Gustarsson".
+    A text export can contain "ustar" at offset 257, as in a display name such as
+    "Gustarsson". A user who sets their own display name can also put a matching
+    checksum at offset 148. So the magic must include its NUL byte, which no
+    export's text has, and the checksum must match too.
     """
     if len(head) < TAR_BLOCK_BYTES:
         return False
-    if head[TAR_MAGIC_OFFSET : TAR_MAGIC_OFFSET + len(TAR_MAGIC)] != TAR_MAGIC:
+    magic = head[TAR_MAGIC_OFFSET : TAR_MAGIC_OFFSET + len(TAR_MAGICS[0])]
+    if magic not in TAR_MAGICS:
         return False
     field = head[TAR_CHECKSUM_FIELD].strip(b" \x00")
     if not field or not all(0x30 <= byte <= 0x37 for byte in field):

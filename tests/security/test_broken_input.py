@@ -242,12 +242,14 @@ def seven_zip_archive(folder: Path) -> str:
     return "signins.7z"
 
 
-def write_tar(folder: Path, name: str, mode: str) -> str:
+def write_tar(
+    folder: Path, name: str, mode: str, tar_format: int = tarfile.DEFAULT_FORMAT
+) -> str:
     """Write a tar archive of one sign-in export, opened with tarfile ``mode``."""
     data = ndjson(denied_signin("S1"), denied_signin("S2")).encode()
     member = tarfile.TarInfo("signin.json")
     member.size = len(data)
-    with tarfile.open(folder / name, mode) as archive:
+    with tarfile.open(folder / name, mode, format=tar_format) as archive:
         archive.addfile(member, io.BytesIO(data))
     return name
 
@@ -258,6 +260,10 @@ def tar_archive(folder: Path) -> str:
 
 def tar_in_gzip(folder: Path) -> str:
     return write_tar(folder, "signins.tar.gz", "w:gz")
+
+
+def gnu_tar_archive(folder: Path) -> str:
+    return write_tar(folder, "signins-gnu.tar", "w", tarfile.GNU_FORMAT)
 
 
 def tab_separated(folder: Path) -> str:
@@ -445,9 +451,10 @@ def test_inspect_describes_every_case(case: str, tmp_path: Path) -> None:
         (lz4_file, "the file is lz4-compressed"),
         (tar_archive, "the file is a tar archive"),
         (tar_in_gzip, "the file is a tar archive"),
+        (gnu_tar_archive, "the file is a tar archive"),
         (seven_zip_archive, "the file is a 7z archive"),
     ],
-    ids=["bzip2", "xz", "zstd", "lz4", "tar", "tar_in_gzip", "7z"],
+    ids=["bzip2", "xz", "zstd", "lz4", "tar", "tar_in_gzip", "gnu_tar", "7z"],
 )
 def test_other_compression_named(
     case: Callable[[Path], str], description: str, tmp_path: Path
@@ -481,6 +488,50 @@ def test_ustar_in_export_text_loads(tmp_path: Path, path_option: list[str]) -> N
     result = hunt("--signin", str(path), *path_option)
 
     assert text.encode().find(b"ustar") == 257
+    assert result.exit_code == 0, result.stderr
+    assert "tar archive" not in result.stderr
+    assert sum(file_report(report_of(result), "signins.json")["loaded"].values()) == 2
+
+
+def tar_header_in_display_name() -> str:
+    """Return a sign-in export whose first display name puts "ustar" at offset 257
+    and a matching tar checksum at offsets 148 to 155, as a user who picks their
+    own display name can."""
+    first = {"userDisplayName": "x" * 300, **denied_signin("S1")}
+    start = json.dumps(first).index("x")
+    name = ["x"] * 300
+
+    def place(offset: int, text: str) -> None:
+        name[offset - start : offset - start + len(text)] = list(text)
+
+    place(257, "ustar")
+    place(148, "0000000 ")
+    # The checksum field counts as spaces, so one pass settles its value.
+    first["userDisplayName"] = "".join(name)
+    block = json.dumps(first).encode()[:512]
+    checksum = sum(block) - sum(block[148:156]) + 8 * ord(" ")
+    place(148, f"{checksum:07o} ")
+    first["userDisplayName"] = "".join(name)
+    return ndjson(first, denied_signin("S2"))
+
+
+@pytest.mark.parametrize("path_option", [[], ["--no-fast-path"]], ids=["fast", "plain"])
+@pytest.mark.parametrize("compressed", [False, True], ids=["text", "gzip"])
+def test_tar_header_in_export_text_loads(
+    tmp_path: Path, path_option: list[str], compressed: bool
+) -> None:
+    text = tar_header_in_display_name()
+    block = text.encode()[:512]
+    path = tmp_path / "signins.json"
+    if compressed:
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text, encoding="utf-8")
+
+    result = hunt("--signin", str(path), *path_option)
+
+    assert block[257:262] == b"ustar"
+    assert int(block[148:155], 8) == sum(block) - sum(block[148:156]) + 8 * ord(" ")
     assert result.exit_code == 0, result.stderr
     assert "tar archive" not in result.stderr
     assert sum(file_report(report_of(result), "signins.json")["loaded"].values()) == 2
