@@ -23,6 +23,7 @@ from h056hunt.loaders.parquet import (
     MANIFEST_FORMAT,
     MANIFEST_NAME,
     SCHEMA_VERSION,
+    STRAY_FILE_REASON,
     find_manifest,
     parse_manifest,
     report_from_record,
@@ -288,6 +289,69 @@ def test_report_round_trip() -> None:
             assert all(np.array_equal(actual[k], expected[k]) for k in expected)
         else:
             assert actual == expected, item.name
+
+
+@pytest.fixture
+def folder_with_stray_export(
+    converted: Path, corpus: tuple[Path, Path], tmp_path: Path
+) -> Path:
+    """Copy the convert folder and put a sign-in export inside it, as a user who
+    adds later exports to their lake folder does, and a hidden file beside it."""
+    copy = tmp_path / "lake"
+    shutil.copytree(converted, copy)
+    (copy / "later").mkdir()
+    shutil.copy(corpus[1], copy / "later" / "signins.ndjson")
+    (copy / ".notes").write_text("not an export\n")
+    return copy
+
+
+@pytest.mark.parametrize("path_option", [[], ["--no-fast-path"]], ids=["fast", "plain"])
+def test_stray_file_in_convert_folder_stops_strict(
+    folder_with_stray_export: Path, path_option: list[str]
+) -> None:
+    stray = f"{folder_with_stray_export}/later/signins.ndjson"
+    result = CliRunner().invoke(
+        main, ["hunt", "--signin", str(folder_with_stray_export), *path_option]
+    )
+
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.stderr
+    assert f"{stray}: " in result.stderr
+    assert "h056 convert did not write" in result.stderr
+    assert ".notes" not in result.stderr
+
+
+@pytest.mark.parametrize("path_option", [[], ["--no-fast-path"]], ids=["fast", "plain"])
+def test_stray_file_in_convert_folder_counted(
+    folder_with_stray_export: Path, path_option: list[str]
+) -> None:
+    stray = f"{folder_with_stray_export}/later/signins.ndjson"
+    result = CliRunner().invoke(
+        main,
+        [
+            "hunt",
+            "--lenient",
+            "--signin",
+            str(folder_with_stray_export),
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+            *path_option,
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert f"{stray}: " in result.stderr
+    run = json.loads(result.stdout)["run"]
+    (item,) = [item for item in run["files"] if item["path"] == stray]
+    assert item["records_seen"] == 1
+    assert item["skipped"] == 1
+    assert list(item["skipped_by_reason"]) == [STRAY_FILE_REASON]
+    assert item["partial"] is True
+    assert run["partial"] is True
+    assert run["records"]["skipped_by_reason"] == {STRAY_FILE_REASON: 1}
+    assert not [item for item in run["files"] if ".notes" in item["path"]]
 
 
 def test_converted_summary_names_folder(

@@ -54,6 +54,12 @@ logger = logging.getLogger(__name__)
 
 MANIFEST_NAME = PARQUET_MANIFEST_NAME
 SCHEMA_VERSION = 1
+# The skip reason of a file inside a convert folder that its manifest does not
+# list. Such a file can hold records, such as a later export saved into the
+# folder, so a strict run stops on it and a lenient run marks it partial.
+STRAY_FILE_REASON = (
+    "file not read: inside a convert folder but not written by h056 convert"
+)
 # The partition value Hive, Spark and pyarrow use for a missing date.
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 PARTITION_COLUMN = "date"
@@ -433,6 +439,58 @@ def read_table(manifest: Manifest, log: str) -> pd.DataFrame:
     return with_input_paths(frame, manifest.input_paths)
 
 
+def stray_files(manifest: Manifest) -> list[str]:
+    """Return the files inside a convert folder that are neither its manifest nor
+    a partition that it lists, as paths under the folder as the user named it.
+
+    Names that start with "." are passed over, as input folders pass over them.
+    """
+    root = Path(manifest.root)
+    listed = {MANIFEST_NAME}
+    for partitions in manifest.partitions.values():
+        listed.update(partitions)
+    found = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            relative = Path(folder, name).relative_to(root).as_posix()
+            if relative not in listed:
+                found.append(f"{manifest.root.rstrip('/')}/{relative}")
+    return found
+
+
+def _stray_file_reports(
+    manifest: Manifest, log: str, *, strict: bool
+) -> list[FileReport]:
+    """Account for each file of :func:`stray_files` as one skipped record.
+
+    Raises:
+        InputError: strict mode and the folder contains such a file.
+    """
+    reports = []
+    for path in stray_files(manifest):
+        error = InputError(
+            path,
+            f"the file is inside the convert folder {manifest.root}, but h056 "
+            "convert did not write it, so its records are not read",
+            reason="stray_convert_file",
+            hint="move it out of the convert folder and give it as an input of "
+            "its own, or convert it with the other exports into a new folder",
+        )
+        if strict:
+            raise error
+        logger.warning("%s (file skipped)", error)
+        report = FileReport(path=path, requested_log=log)
+        report.records_seen = 1
+        report.skipped[STRAY_FILE_REASON] = 1
+        report.partial = True
+        report.error = error.message
+        reports.append(report)
+    return reports
+
+
 def converted_inputs(inputs: list[str]) -> tuple[list[Manifest], list[str]]:
     """Split inputs into convert folders and everything else."""
     manifests = []
@@ -509,6 +567,11 @@ def load_with_converted(
             )
         )
         reports.extend(manifest.files)
+        reports.extend(
+            _stray_file_reports(
+                manifest, folder_options[root][0], strict=options.strict
+            )
+        )
         unreadable.extend(manifest.unreadable)
         conflicts.extend(load.Conflict(**item) for item in manifest.conflicts)
     data = load._combine(frames, reports, unreadable, conflict_warnings)
