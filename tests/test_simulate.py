@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from h056hunt import timeparse
 from h056hunt.cli import main
 from h056hunt.errors import ConfigError
 from h056hunt.loaders.json_export import SIMULATE_LABELS_REASON, SIMULATE_LABELS_SHAPE
@@ -39,6 +40,7 @@ from h056hunt.simulate import (
     tabular,
 )
 from h056hunt.simulate import output as output_module
+from h056hunt.simulate.config import HUNT_TIME_RANGE
 
 FORMATS_DOC = Path(__file__).resolve().parents[1] / "docs" / "formats.md"
 REVOCATION = "Update StsRefreshTokenValidFrom Timestamp"
@@ -925,6 +927,83 @@ def test_period_past_pandas_dates_rejected(
     assert result.exit_code == 2, result.output
     assert "the dates that the hunt can read" in result.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "start",
+    [HUNT_TIME_RANGE[0], HUNT_TIME_RANGE[1] - timedelta(days=1)],
+    ids=["first_day", "last_day"],
+)
+@pytest.mark.parametrize("path_option", [[], ["--no-fast-path"]], ids=["fast", "plain"])
+def test_period_at_range_edge_hunted_whole(
+    tmp_path: Path, start: datetime, path_option: list[str]
+) -> None:
+    out = tmp_path / "sim"
+    simulated = CliRunner().invoke(
+        main,
+        [
+            "simulate",
+            "--users",
+            "30",
+            "--noise",
+            "1",
+            "--days",
+            "1",
+            "--start",
+            start.date().isoformat(),
+            "--out",
+            str(out),
+        ],
+    )
+    assert simulated.exit_code == 0, simulated.output
+
+    hunted = CliRunner().invoke(
+        main,
+        [
+            "hunt",
+            "--audit",
+            str(out),
+            "--signin",
+            str(out),
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+            *path_option,
+        ],
+    )
+
+    assert hunted.exit_code == 0, hunted.stderr
+    records = json.loads(hunted.stdout)["run"]["records"]
+    # Only labels.json is skipped; every simulated record has a readable time.
+    assert records["skipped_by_reason"] == {SIMULATE_LABELS_REASON: 1}
+
+
+def test_period_range_matches_hunt_times() -> None:
+    first, end = HUNT_TIME_RANGE
+    first_nanoseconds = int(first.timestamp()) * 1_000_000_000
+    end_nanoseconds = int(end.timestamp()) * 1_000_000_000
+
+    assert first_nanoseconds == timeparse._FIRST_EVENT_NANOSECONDS
+    assert end_nanoseconds == timeparse._END_EVENT_NANOSECONDS
+
+
+def test_period_error_counts_days(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "simulate",
+            "--start",
+            "1677-12-31",
+            "--out",
+            str(tmp_path / "sim"),
+            "--days",
+            "1",
+        ],
+    )
+
+    assert result.exit_code == 2, result.output
+    assert "the period of 1 day from 1677-12-31" in result.stderr
 
 
 def test_logs_larger_than_free_space_rejected(

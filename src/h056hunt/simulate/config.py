@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from h056hunt.errors import ConfigError
+from h056hunt.plurals import Counted
 
 SCENARIO_NAMES: tuple[str, ...] = (
     "chain_approved",
@@ -40,11 +41,13 @@ SHAPES: tuple[str, ...] = (
 )
 
 DEFAULT_START = datetime(2026, 3, 2, tzinfo=UTC)
-# The whole days inside the range of pandas' nanosecond timestamps (1677-09-21 to
-# 2262-04-11, pd.Timestamp.min and max), in which the hunt parses every time.
+# The hunt reads event times in the years 1678 to 2261, as h056hunt.timeparse and
+# the fast path's pre-filter check them, and skips any other time as invalid. The
+# years lie inside pandas' nanosecond timestamps (1677-09-21 to 2262-04-11), with
+# room for the detection windows. A test compares these dates with timeparse's.
 HUNT_TIME_RANGE = (
-    datetime(1677, 9, 22, tzinfo=UTC),
-    datetime(2262, 4, 11, tzinfo=UTC),
+    datetime(1678, 1, 1, tzinfo=UTC),
+    datetime(2262, 1, 1, tzinfo=UTC),
 )
 # Lower bounds of the bytes of one background sign-in, plain and gzip-compressed.
 MIN_PLAIN_SIGNIN_BYTES = 400
@@ -178,7 +181,8 @@ class SimulationConfig:
         start = self.start.astimezone(UTC)
         if start < first or start + timedelta(days=self.days) > last:
             raise ConfigError(
-                f"the period of {self.days} days from {start.date().isoformat()} "
+                f"the period of {Counted(self.days, 'day')} from "
+                f"{start.date().isoformat()} "
                 f"does not lie between {first.date().isoformat()} and "
                 f"{last.date().isoformat()}, the dates that the hunt can read",
                 hint="choose another --start or fewer --days",
