@@ -915,6 +915,8 @@ def test_portal_run_names_auth_details(tmp_path: Path) -> None:
         ["--days", "100000"],
         ["--start", "2262-04-01", "--days", "30"],
         ["--start", "1600-01-01"],
+        ["--days", "99999999999"],
+        ["--start", "9999-12-31"],
     ],
 )
 def test_period_past_pandas_dates_rejected(

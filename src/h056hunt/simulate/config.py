@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from h056hunt.errors import ConfigError
 from h056hunt.plurals import Counted
@@ -179,7 +179,9 @@ class SimulationConfig:
         hunt's time columns can hold."""
         first, last = HUNT_TIME_RANGE
         start = self.start.astimezone(UTC)
-        if start < first or start + timedelta(days=self.days) > last:
+        # Comparing whole days with the days left avoids adding the period to the
+        # start, which overflows datetime for a large --days or a late --start.
+        if start < first or self.days > (last - start).days:
             raise ConfigError(
                 f"the period of {Counted(self.days, 'day')} from "
                 f"{start.date().isoformat()} "
