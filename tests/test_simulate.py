@@ -1027,6 +1027,20 @@ def test_logs_larger_than_free_space_rejected(
     assert not out.exists()
 
 
+def test_free_space_error_counts_one_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    free = shutil.disk_usage(tmp_path)._replace(free=1_000)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: free)
+
+    result = CliRunner().invoke(
+        main, ["simulate", "--days", "1", "--out", str(tmp_path / "sim")]
+    )
+
+    assert result.exit_code == 2, result.output
+    assert "the logs of 50 users over 1 day take at least" in result.stderr
+
+
 def test_logs_within_free_space_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -257,9 +257,11 @@ def _check_free_space(config: SimulationConfig, out_dir: Path) -> None:
         smaller = "lower --users, --days or --noise"
         if not config.gzip:
             smaller += ", add --gzip"
+        users = "user" if config.users == 1 else "users"
+        days = "day" if config.days == 1 else "days"
         raise OutputError(
-            f"h056: ERROR: the logs of {config.users:,} users over {config.days:,} "
-            f"days take at least {needed / 1e9:,.1f} GB, and the disk of "
+            f"h056: ERROR: the logs of {config.users:,} {users} over {config.days:,} "
+            f"{days} take at least {needed / 1e9:,.1f} GB, and the disk of "
             f"{str(out_dir)!r} has {free / 1e9:,.1f} GB free\n  hint: {smaller}, "
             "or name a folder on a larger disk with --out"
         )
