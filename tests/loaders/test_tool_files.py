@@ -29,7 +29,14 @@ from h056hunt.loaders.tool_files import (
     CONVERT_FOLDER_REASON,
     FINDINGS_OUTPUT_REASON,
 )
-from h056hunt.render import csv_report, html_report, markdown, partial, timesketch
+from h056hunt.render import (
+    csv_report,
+    html_report,
+    markdown,
+    partial,
+    table,
+    timesketch,
+)
 from h056hunt.simulate.config import SHAPES, SimulationConfig
 from h056hunt.simulate.output import simulate
 from h056hunt.sources import InputFile
@@ -357,6 +364,36 @@ def test_table_variants_recognised(tmp_path: Path) -> None:
         assert found.kind == "h056 findings output (table)", case
 
 
+@pytest.mark.parametrize("width", [20, 40, 60, 90, 200])
+@pytest.mark.parametrize("details", [[], ["--details"]], ids=["table", "details"])
+def test_narrow_table_recognised(
+    tmp_path: Path, width: int, details: list[str]
+) -> None:
+    # A narrow terminal, or COLUMNS on a pipe, picks a layout without the Score
+    # column, and below about 30 columns the Severity header folds.
+    result = CliRunner().invoke(
+        main,
+        [*SAMPLE_INPUTS, "--fail-on", "none", "-q", *details],
+        env={"COLUMNS": str(width)},
+    )
+    assert result.exit_code == 0, result.stderr
+    path = tmp_path / "findings.txt"
+    path.write_text(result.stdout, encoding="utf-8")
+
+    found = recognised(path)
+
+    assert found is not None, result.stdout[:400]
+    assert found.kind == "h056 findings output (table)"
+
+
+def test_table_header_lookalike_not_recognised(tmp_path: Path) -> None:
+    # The folded header must spell Severity in the first column, above the rule.
+    path = tmp_path / "notes.txt"
+    path.write_text("Seve   User\nrain   Other\n\u2501\u2501\u2501\n", encoding="utf-8")
+
+    assert recognised(path) is None
+
+
 def test_markers_match_writers() -> None:
     assert tool_files.REPORT_TITLE == html_report.TITLE
     assert tool_files.REPORT_TITLE == markdown.TITLE
@@ -367,6 +404,8 @@ def test_markers_match_writers() -> None:
     assert timesketch.DATA_TYPE.startswith(prefix)
     assert partial.NOTICE_DATA_TYPE.startswith(prefix)
     assert partial.PARTIAL_HEADLINE.startswith(tool_files._TABLE_BANNERS[0])
+    for layout in table.TABLE_LAYOUTS:
+        assert layout[0] == tool_files._TABLE_FIRST_COLUMN, layout
 
 
 CONFIG_TEXT = """\

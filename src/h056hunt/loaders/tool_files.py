@@ -13,9 +13,10 @@ renamed file is still found:
   partial-input notice, or an event whose ``data_type`` starts with ``h056hunt:``.
 * CSV findings: a header row that starts with the report's first four columns.
 * HTML and Markdown reports: the report's title.
-* The table format: a header line that starts with ``Severity`` and ``Score``,
-  followed by the table's rule line, or the "No findings." line. Either can follow
-  the lines about partial input and coverage gaps.
+* The table format: header lines whose first column reads ``Severity``, also
+  when a narrow width folds the name, followed by the table's rule line, or the
+  "No findings." line. Either can follow the lines about partial input and
+  coverage gaps.
 * A config file: TOML whose top-level keys include one of the config file's tables.
 
 An export's first record or header never has these markers, because Entra writes
@@ -75,8 +76,12 @@ _LEADING_BLANKS = "\ufeff \t\r\n"
 _DOCUMENT_START = re.compile(r'\{\s*"findings"\s*:\s*\[\s*')
 _RECORD_START = re.compile(r'\{\s*"actor"\s*:\s*')
 _AFTER_ACTOR = re.compile(r'\s*,\s*"approval_time"\s*:')
-_TABLE_HEADER = re.compile(r"\s*Severity +Score +\S")
+# The first column of every layout of the table (render.table.TABLE_LAYOUTS).
+_TABLE_FIRST_COLUMN = "Severity"
 _TABLE_RULE = "\u2501"
+# Header lines above the rule. A column name folds at a narrow width, one piece
+# per line, as "Seve" above "rity" at 20 columns.
+_TABLE_HEADER_LINES = 8
 # The first words of the lines that the table format writes above the table
 # (render.partial.PARTIAL_HEADLINE and the coverage line of render.table), and of
 # the line it writes in place of a table without findings.
@@ -192,12 +197,27 @@ def _is_table(text: str) -> bool:
 
 def _starts_table(lines: list[str]) -> bool:
     """Tell whether ``lines`` start with the table's header and rule, or with the
-    line written in place of a table without findings."""
+    line written in place of a table without findings.
+
+    The header is the lines above the rule. Its first column must read
+    "Severity", also when the name is folded over several lines, so every
+    layout and width of the table is recognised.
+    """
     if lines[0].startswith(_NO_FINDINGS):
         return True
-    if len(lines) < 2 or not _TABLE_HEADER.match(lines[0]):
+    header = lines[0].lstrip(" ")
+    column = len(lines[0]) - len(header)
+    if not header or not _TABLE_FIRST_COLUMN.startswith(header.split(" ", 1)[0]):
         return False
-    return lines[1].strip().startswith(_TABLE_RULE)
+    pieces: list[str] = []
+    for line in lines[: _TABLE_HEADER_LINES + 1]:
+        if line.strip().startswith(_TABLE_RULE):
+            return bool(pieces) and "".join(pieces) == _TABLE_FIRST_COLUMN
+        # A line where the first column is blank continues another column.
+        cell = line[column:]
+        if cell[:1] not in ("", " ") and line[:column].strip() == "":
+            pieces.append(cell.split(" ", 1)[0].rstrip("\r"))
+    return False
 
 
 def _is_findings_document(text: str, complete: bool) -> bool:
