@@ -386,6 +386,35 @@ def test_narrow_table_recognised(
     assert found.kind == "h056 findings output (table)"
 
 
+@pytest.mark.parametrize("width", [10, 14, 16, 20, 40])
+def test_narrow_partial_table_recognised(tmp_path: Path, width: int) -> None:
+    # The partial-input line wraps first, as "PARTIAL INPUT:" alone at 14 to 18
+    # columns and as "PARTIAL" alone below that.
+    _, cut_signin = quiet_exports(tmp_path, cut_off=True)
+    result = CliRunner().invoke(
+        main,
+        [
+            *SAMPLE_INPUTS,
+            "--signin",
+            str(cut_signin),
+            "--lenient",
+            "--fail-on",
+            "none",
+            "-q",
+        ],
+        env={"COLUMNS": str(width)},
+    )
+    assert result.exit_code == 0, result.stderr
+    path = tmp_path / "findings.txt"
+    path.write_text(result.stdout, encoding="utf-8")
+
+    found = recognised(path)
+
+    assert result.stdout.startswith("PARTIAL")
+    assert found is not None, result.stdout[:400]
+    assert found.kind == "h056 findings output (table)"
+
+
 def test_table_header_lookalike_not_recognised(tmp_path: Path) -> None:
     # The folded header must spell Severity in the first column, above the rule.
     path = tmp_path / "notes.txt"

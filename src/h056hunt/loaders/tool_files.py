@@ -86,6 +86,9 @@ _TABLE_HEADER_LINES = 8
 # (render.partial.PARTIAL_HEADLINE and the coverage line of render.table), and of
 # the line it writes in place of a table without findings.
 _TABLE_BANNERS = ("PARTIAL INPUT: ", "COVERAGE: ")
+# The first word of each, which starts the first line at every width, because a
+# narrow width can wrap the line right after it.
+_TABLE_BANNER_WORDS = frozenset(banner.split(" ", 1)[0] for banner in _TABLE_BANNERS)
 _NO_FINDINGS = ("No findings.", "No findings reported; ")
 # Lines of the table output searched for the header after those lines.
 _TABLE_SEARCH_LINES = 40
@@ -190,7 +193,8 @@ def _is_table(text: str) -> bool:
     them can be searched without a log value being able to pose as the table.
     """
     lines = text.split("\n", _TABLE_SEARCH_LINES)[:_TABLE_SEARCH_LINES]
-    if not lines[0].startswith(_TABLE_BANNERS):
+    first_word = lines[0].split(" ", 1)[0].rstrip("\r")
+    if first_word not in _TABLE_BANNER_WORDS:
         return _starts_table(lines)
     return any(_starts_table(lines[index:]) for index in range(1, len(lines)))
 
