@@ -415,6 +415,63 @@ def test_narrow_partial_table_recognised(tmp_path: Path, width: int) -> None:
     assert found.kind == "h056 findings output (table)"
 
 
+@pytest.mark.parametrize("width", [12, 16, 21, 40])
+@pytest.mark.parametrize("suppressed", [False, True], ids=["none", "suppressed"])
+def test_narrow_no_findings_recognised(
+    tmp_path: Path, width: int, suppressed: bool
+) -> None:
+    # "No findings reported; 1 suppressed by allowlist entries ..." wraps after
+    # "No findings" at 21 columns or fewer.
+    audit, signin = quiet_exports(tmp_path)
+    signin.write_text(
+        "".join(json.dumps(denied(minute)) + "\n" for minute in range(1, 6)), "utf-8"
+    )
+    config = tmp_path / "allow.toml"
+    config.write_text(
+        '[[allowlist.source_ips]]\ncidr = "192.0.2.0/24"\nreason = "MFA load test"\n',
+        "utf-8",
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "hunt",
+            "--audit",
+            str(audit),
+            "--signin",
+            str(signin),
+            "--fail-on",
+            "none",
+            "-q",
+            *(["--config", str(config)] if suppressed else ["--min-denials", "9"]),
+        ],
+        env={"COLUMNS": str(width)},
+    )
+    assert result.exit_code == 0, result.stderr
+    path = tmp_path / "findings.txt"
+    path.write_text(result.stdout, encoding="utf-8")
+
+    found = recognised(path)
+
+    assert result.stdout.startswith("No findings"), result.stdout
+    assert ("suppressed" in result.stdout) is suppressed
+    assert found is not None, result.stdout
+    assert found.kind == "h056 findings output (table)"
+
+
+def denied(minute: int) -> dict[str, Any]:
+    """Build a denied push prompt of user-1 from 192.0.2.10 at 03:``minute``."""
+    return {
+        "id": f"denied-{minute}",
+        "createdDateTime": f"2025-01-02T03:{minute:02d}:00Z",
+        "userId": "user-1",
+        "ipAddress": "192.0.2.10",
+        "status": {
+            "errorCode": 500121,
+            "additionalDetails": "MFA denied; user declined the authentication",
+        },
+    }
+
+
 def test_table_header_lookalike_not_recognised(tmp_path: Path) -> None:
     # The folded header must spell Severity in the first column, above the rule.
     path = tmp_path / "notes.txt"

@@ -89,7 +89,10 @@ _TABLE_BANNERS = ("PARTIAL INPUT: ", "COVERAGE: ")
 # The first word of each, which starts the first line at every width, because a
 # narrow width can wrap the line right after it.
 _TABLE_BANNER_WORDS = frozenset(banner.split(" ", 1)[0] for banner in _TABLE_BANNERS)
-_NO_FINDINGS = ("No findings.", "No findings reported; ")
+# The line written in place of a table without findings: "No findings." or "No
+# findings reported; N suppressed ...". A narrow width wraps the second right
+# after "No findings" or "reported;".
+_NO_FINDINGS = re.compile(r"No findings(?:\.|;| reported;)?(?: |\r?$)")
 # Lines of the table output searched for the header after those lines.
 _TABLE_SEARCH_LINES = 40
 
@@ -207,7 +210,7 @@ def _starts_table(lines: list[str]) -> bool:
     "Severity", also when the name is folded over several lines, so every
     layout and width of the table is recognised.
     """
-    if lines[0].startswith(_NO_FINDINGS):
+    if _NO_FINDINGS.match(lines[0]):
         return True
     header = lines[0].lstrip(" ")
     column = len(lines[0]) - len(header)
