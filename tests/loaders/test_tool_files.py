@@ -524,6 +524,39 @@ def test_config_file_in_folder_skipped(tmp_path: Path, path_option: str) -> None
     assert "invalid JSON" not in result.stderr
 
 
+def large_config_text(entries: int) -> str:
+    """Return a config file with ``entries`` actor allowlist entries, and with
+    the revocation activities as a multi-line array at its end."""
+    parts = ["[thresholds]\nmin_denials = 4\n"]
+    for index in range(entries):
+        parts.append(
+            "\n[[allowlist.actors]]\n"
+            f'match = "svc-automation-{index:05d}@contoso.example"\n'
+            f'reason = "automation account {index}, approved by the security team"\n'
+        )
+    parts.append('\nrevocation_activities = [\n  "Revoke user sessions",\n]\n')
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("path_option", list(PATH_OPTIONS))
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_large_config_in_folder_skipped(
+    tmp_path: Path, path_option: str, newline: str
+) -> None:
+    # A long allowlist makes the file larger than the part that recognition reads.
+    folder = with_exports(tmp_path / "exports")
+    config = folder / "h056.toml"
+    config.write_text(large_config_text(1500), "utf-8", newline=newline)
+
+    result = hunt_folder(folder, *PATH_OPTIONS[path_option])
+    reports = file_reports(result)
+
+    assert config.stat().st_size > tool_files.HEAD_BYTES
+    assert reports["h056.toml"]["records_seen"] == 1
+    assert reports["h056.toml"]["skipped_by_reason"] == {CONFIG_FILE_REASON: 1}
+    assert f"{config}: h056 config file, not an export" in result.stderr
+
+
 def test_config_found_in_hunted_folder(without_config_files: Path) -> None:
     folder = with_exports(without_config_files)
     (folder / "h056.toml").write_text(CONFIG_TEXT, "utf-8")

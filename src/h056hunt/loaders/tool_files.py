@@ -18,6 +18,7 @@ renamed file is still found:
   "No findings." line. Either can follow the lines about partial input and
   coverage gaps.
 * A config file: TOML whose top-level keys include one of the config file's tables.
+  A config file longer than the head is parsed up to the head's last table.
 
 An export's first record or header never has these markers, because Entra writes
 none of these keys or column names. Each check reads only what a log value cannot
@@ -129,7 +130,8 @@ def recognise(input_file: InputFile, *, max_decompressed_bytes: int) -> ToolFile
     kind = _findings_kind(text, complete)
     if kind is not None:
         return ToolFile(f"h056 findings output ({kind})", FINDINGS_OUTPUT_REASON)
-    if complete and _is_config(text):
+    is_config = _is_config(text) if complete else _starts_config(text)
+    if is_config:
         return ToolFile("h056 config file", CONFIG_FILE_REASON)
     return None
 
@@ -305,6 +307,20 @@ def _is_config(text: str) -> bool:
     except (tomllib.TOMLDecodeError, RecursionError):
         return False
     return bool(CONFIG_KEYS & set(document))
+
+
+def _starts_config(head: str) -> bool:
+    """Tell whether ``head``, the start of a longer file, starts a config file.
+
+    A long allowlist can make a config file longer than the head, whose last
+    table or array is then cut off. So the head is parsed up to its last line
+    that starts a table, and else up to its last whole line. Both keep the
+    first line, so an export fails as in :func:`_is_config`.
+    """
+    # Each cut keeps the line end, so a CRLF file still ends in a whole "\r\n".
+    last_table = head.rfind("\n[") + 1
+    last_line = head.rfind("\n") + 1
+    return any(_is_config(head[:end]) for end in (last_table, last_line) if end > 1)
 
 
 def skip_file(sink: FileSink, tool_file: ToolFile, input_file: InputFile) -> None:
