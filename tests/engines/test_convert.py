@@ -23,7 +23,6 @@ from h056hunt.loaders.parquet import (
     MANIFEST_FORMAT,
     MANIFEST_NAME,
     SCHEMA_VERSION,
-    STRAY_FILE_REASON,
     find_manifest,
     parse_manifest,
     report_from_record,
@@ -291,48 +290,43 @@ def test_report_round_trip() -> None:
             assert actual == expected, item.name
 
 
+LATER_SIGNIN = {
+    "id": "later-signin-1",
+    "createdDateTime": "2026-03-05T10:00:00Z",
+    "userId": "later-user-1",
+    "userPrincipalName": "later.user@contoso.example",
+    "status": {"errorCode": 0},
+}
+
+
 @pytest.fixture
-def folder_with_stray_export(
-    converted: Path, corpus: tuple[Path, Path], tmp_path: Path
-) -> Path:
-    """Copy the convert folder and put a sign-in export inside it, as a user who
-    adds later exports to their lake folder does, and a hidden file beside it."""
+def folder_with_stray_files(converted: Path, tmp_path: Path) -> Path:
+    """Copy the convert folder and put files inside it that convert did not
+    write: a later sign-in export, as a user who saves new exports into their
+    lake folder does, a file that is no export, and a hidden file."""
     copy = tmp_path / "lake"
     shutil.copytree(converted, copy)
     (copy / "later").mkdir()
-    shutil.copy(corpus[1], copy / "later" / "signins.ndjson")
-    (copy / ".notes").write_text("not an export\n")
+    (copy / "later" / "signins.ndjson").write_text(
+        json.dumps(LATER_SIGNIN) + "\n", "utf-8"
+    )
+    (copy / "Thumbs.db").write_text("not an export\n", "utf-8")
+    (copy / ".notes").write_text("not an export\n", "utf-8")
     return copy
 
 
 @pytest.mark.parametrize("path_option", [[], ["--no-fast-path"]], ids=["fast", "plain"])
-def test_stray_file_in_convert_folder_stops_strict(
-    folder_with_stray_export: Path, path_option: list[str]
+def test_stray_files_in_convert_folder_read(
+    folder_with_stray_files: Path, path_option: list[str]
 ) -> None:
-    stray = f"{folder_with_stray_export}/later/signins.ndjson"
-    result = CliRunner().invoke(
-        main, ["hunt", "--signin", str(folder_with_stray_export), *path_option]
-    )
-
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.stderr
-    assert f"{stray}: " in result.stderr
-    assert "h056 convert did not write" in result.stderr
-    assert ".notes" not in result.stderr
-
-
-@pytest.mark.parametrize("path_option", [[], ["--no-fast-path"]], ids=["fast", "plain"])
-def test_stray_file_in_convert_folder_counted(
-    folder_with_stray_export: Path, path_option: list[str]
-) -> None:
-    stray = f"{folder_with_stray_export}/later/signins.ndjson"
+    later = f"{folder_with_stray_files}/later/signins.ndjson"
+    other = f"{folder_with_stray_files}/Thumbs.db"
     result = CliRunner().invoke(
         main,
         [
             "hunt",
-            "--lenient",
             "--signin",
-            str(folder_with_stray_export),
+            str(folder_with_stray_files),
             "--format",
             "json",
             "--fail-on",
@@ -342,16 +336,40 @@ def test_stray_file_in_convert_folder_counted(
     )
 
     assert result.exit_code == 0, result.output
-    assert f"{stray}: " in result.stderr
+    assert "because h056 convert did not write them" in result.stderr
+    assert repr(later) in result.stderr
+    assert repr(other) in result.stderr
+    assert ".notes" not in result.stderr
     run = json.loads(result.stdout)["run"]
-    (item,) = [item for item in run["files"] if item["path"] == stray]
-    assert item["records_seen"] == 1
-    assert item["skipped"] == 1
-    assert list(item["skipped_by_reason"]) == [STRAY_FILE_REASON]
-    assert item["partial"] is True
-    assert run["partial"] is True
-    assert run["records"]["skipped_by_reason"] == {STRAY_FILE_REASON: 1}
-    assert not [item for item in run["files"] if ".notes" in item["path"]]
+    files = {item["path"]: item for item in run["files"]}
+    assert files[later]["records_seen"] == 1
+    assert files[later]["loaded"]["signin"] == 1
+    assert files[later]["converted_in"] is None
+    assert files[other]["skipped_by_reason"] == {"not a log export (file)": 1}
+    assert not [path for path in files if ".notes" in path]
+    for item in run["files"]:
+        loaded = sum(item["loaded"].values())
+        total = loaded + item["duplicates"] + item["skipped"]
+        assert item["records_seen"] == total, item
+
+
+def test_stray_copy_of_original_counted_duplicate(
+    converted: Path, corpus: tuple[Path, Path], tmp_path: Path
+) -> None:
+    copy = tmp_path / "lake"
+    shutil.copytree(converted, copy)
+    shutil.copy(corpus[1], copy / "signins-again.ndjson")
+    stray = f"{copy}/signins-again.ndjson"
+
+    result = CliRunner().invoke(
+        main,
+        ["hunt", "--signin", str(copy), "--format", "json", "--fail-on", "none"],
+    )
+
+    assert result.exit_code == 0, result.output
+    files = {item["path"]: item for item in json.loads(result.stdout)["run"]["files"]}
+    assert files[stray]["records_seen"] > 0
+    assert files[stray]["duplicates"] == files[stray]["records_seen"]
 
 
 def test_converted_summary_names_folder(

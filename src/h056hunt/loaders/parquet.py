@@ -40,6 +40,8 @@ from h056hunt.errors import (
 from h056hunt.loaders import manifest_fields
 from h056hunt.loaders.manifest_fields import ManifestFieldError
 from h056hunt.loaders.sink import FileFrames, FileReport
+from h056hunt.log_format import quote_names
+from h056hunt.plurals import Counted
 from h056hunt.sources import (
     MANIFEST_FORMAT,
     MAX_MANIFEST_BYTES,
@@ -54,12 +56,6 @@ logger = logging.getLogger(__name__)
 
 MANIFEST_NAME = PARQUET_MANIFEST_NAME
 SCHEMA_VERSION = 1
-# The skip reason of a file inside a convert folder that its manifest does not
-# list. Such a file can hold records, such as a later export saved into the
-# folder, so a strict run stops on it and a lenient run marks it partial.
-STRAY_FILE_REASON = (
-    "file not read: inside a convert folder but not written by h056 convert"
-)
 # The partition value Hive, Spark and pyarrow use for a missing date.
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 PARTITION_COLUMN = "date"
@@ -444,6 +440,8 @@ def stray_files(manifest: Manifest) -> list[str]:
     a partition that it lists, as paths under the folder as the user named it.
 
     Names that start with "." are passed over, as input folders pass over them.
+    NOTE: os.walk does not enter a symlink to a folder, so files below one are
+    not returned.
     """
     root = Path(manifest.root)
     listed = {MANIFEST_NAME}
@@ -461,34 +459,29 @@ def stray_files(manifest: Manifest) -> list[str]:
     return found
 
 
-def _stray_file_reports(
-    manifest: Manifest, log: str, *, strict: bool
-) -> list[FileReport]:
-    """Account for each file of :func:`stray_files` as one skipped record.
+def _add_stray_files(*logs: tuple[list[Manifest], list[str]]) -> None:
+    """Add the :func:`stray_files` of each log's convert folders to that log's
+    raw inputs, and warn once for each folder.
 
-    Raises:
-        InputError: strict mode and the folder contains such a file.
+    Such a file can be an export saved into the folder after the conversion.
+    Read as an export, it is hunted and accounted for like a file of an input
+    folder, and its records that the folder contains too count as duplicates.
     """
-    reports = []
-    for path in stray_files(manifest):
-        error = InputError(
-            path,
-            f"the file is inside the convert folder {manifest.root}, but h056 "
-            "convert did not write it, so its records are not read",
-            reason="stray_convert_file",
-            hint="move it out of the convert folder and give it as an input of "
-            "its own, or convert it with the other exports into a new folder",
-        )
-        if strict:
-            raise error
-        logger.warning("%s (file skipped)", error)
-        report = FileReport(path=path, requested_log=log)
-        report.records_seen = 1
-        report.skipped[STRAY_FILE_REASON] = 1
-        report.partial = True
-        report.error = error.message
-        reports.append(report)
-    return reports
+    warned: set[str] = set()
+    for manifests, raw in logs:
+        for manifest in manifests:
+            found = stray_files(manifest)
+            raw.extend(found)
+            if found and manifest.root not in warned:
+                warned.add(manifest.root)
+                logger.warning(
+                    "%s: reading %s as exports, because h056 convert did not "
+                    "write %s into this convert folder: %s",
+                    manifest.root,
+                    Counted(len(found), "file"),
+                    "it" if len(found) == 1 else "them",
+                    quote_names(found),
+                )
 
 
 def converted_inputs(inputs: list[str]) -> tuple[list[Manifest], list[str]]:
@@ -526,6 +519,7 @@ def load_with_converted(
 
     audit_manifests, raw_audit = converted_inputs(audit_inputs)
     signin_manifests, raw_signin = converted_inputs(signin_inputs)
+    _add_stray_files((audit_manifests, raw_audit), (signin_manifests, raw_signin))
     frames: list[FileFrames] = []
     reports: list[FileReport] = []
     unreadable: list[tuple[str, str]] = []
@@ -567,11 +561,6 @@ def load_with_converted(
             )
         )
         reports.extend(manifest.files)
-        reports.extend(
-            _stray_file_reports(
-                manifest, folder_options[root][0], strict=options.strict
-            )
-        )
         unreadable.extend(manifest.unreadable)
         conflicts.extend(load.Conflict(**item) for item in manifest.conflicts)
     data = load._combine(frames, reports, unreadable, conflict_warnings)
