@@ -39,6 +39,7 @@ from h056hunt.simulate import (
     simulate_command,
     tabular,
 )
+from h056hunt.simulate import command as simulate_module
 from h056hunt.simulate import output as output_module
 from h056hunt.simulate.config import HUNT_TIME_RANGE
 
@@ -1012,8 +1013,8 @@ def test_logs_larger_than_free_space_rejected(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "new" / "sim"
-    # A disk with 1 MB free; the default tenant needs at least 800 KB per 1,000
-    # users and day.
+    # A disk with 1 MB free, while the default tenant needs at least 8 MB per
+    # 1,000 users and day.
     free = shutil.disk_usage(tmp_path)._replace(free=1_000_000)
     monkeypatch.setattr(shutil, "disk_usage", lambda path: free)
 
@@ -1022,7 +1023,8 @@ def test_logs_larger_than_free_space_rejected(
     )
 
     assert result.exit_code == 2, result.output
-    assert "take at least 0.1 GB" in result.stderr
+    assert "take at least 80.0 MB" in result.stderr
+    assert "has 1.0 MB free" in result.stderr
     assert "add --gzip" in result.stderr
     assert not out.exists()
 
@@ -1039,6 +1041,32 @@ def test_free_space_error_counts_one_day(
 
     assert result.exit_code == 2, result.output
     assert "the logs of 50 users over 1 day take at least" in result.stderr
+
+
+def fail_on_write(*arguments: object) -> None:
+    raise AssertionError("simulate wrote logs that the free space check should stop")
+
+
+@pytest.mark.parametrize(
+    ("free_bytes", "shown"),
+    [(512, "512 bytes"), (40_960, "41.0 KB"), (3_500_000_000, "3.5 GB")],
+)
+def test_free_space_shown_in_its_unit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, free_bytes: int, shown: str
+) -> None:
+    free = shutil.disk_usage(tmp_path)._replace(free=free_bytes)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: free)
+    # The logs of a million users need at least 16 GB. Writing them would fill
+    # the disk, so a run that passed the check fails at once.
+    monkeypatch.setattr(simulate_module, "simulate", fail_on_write)
+
+    result = CliRunner().invoke(
+        main,
+        ["simulate", "--users", "1000000", "--out", str(tmp_path / "sim")],
+    )
+
+    assert result.exit_code == 2, result.output
+    assert f"has {shown} free" in result.stderr
 
 
 def test_logs_within_free_space_written(

@@ -261,7 +261,23 @@ def _check_free_space(config: SimulationConfig, out_dir: Path) -> None:
         days = "day" if config.days == 1 else "days"
         raise OutputError(
             f"h056: ERROR: the logs of {config.users:,} {users} over {config.days:,} "
-            f"{days} take at least {needed / 1e9:,.1f} GB, and the disk of "
-            f"{str(out_dir)!r} has {free / 1e9:,.1f} GB free\n  hint: {smaller}, "
+            f"{days} take at least {_decimal_size(needed)}, and the disk of "
+            f"{str(out_dir)!r} has {_decimal_size(free)} free\n  hint: {smaller}, "
             "or name a folder on a larger disk with --out"
         )
+
+
+def _decimal_size(size: int) -> str:
+    """Format a byte count in the largest decimal unit it reaches, such as 1.2 MB.
+
+    A fixed unit would print a small disk's free space as 0.0 GB.
+    """
+    for unit, unit_bytes in (
+        ("TB", 10**12),
+        ("GB", 10**9),
+        ("MB", 10**6),
+        ("KB", 1000),
+    ):
+        if size >= unit_bytes:
+            return f"{size / unit_bytes:,.1f} {unit}"
+    return f"{size:,} bytes"
