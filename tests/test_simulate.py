@@ -9,6 +9,7 @@ the detector.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import inspect
 import itertools
@@ -1067,6 +1068,41 @@ def test_free_space_shown_in_its_unit(
 
     assert result.exit_code == 2, result.output
     assert f"has {shown} free" in result.stderr
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_full_disk_hint_names_smaller_logs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compress: bool
+) -> None:
+    def write_to_full_disk(*arguments: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "sim"))
+
+    monkeypatch.setattr(simulate_module, "simulate", write_to_full_disk)
+    arguments = ["simulate", "--out", str(tmp_path / "sim")]
+    if compress:
+        arguments.append("--gzip")
+
+    result = CliRunner().invoke(main, arguments)
+
+    assert result.exit_code == 2, result.output
+    assert "No space left on device" in result.stderr
+    assert "writable disk" not in result.stderr
+    assert "lower --users, --days or --noise" in result.stderr
+    assert ("add --gzip" in result.stderr) is not compress
+    assert "name a folder on a larger disk with --out" in result.stderr
+
+
+def test_read_only_disk_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def write_to_read_only_disk(*arguments: object) -> None:
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "sim"))
+
+    monkeypatch.setattr(simulate_module, "simulate", write_to_read_only_disk)
+
+    result = CliRunner().invoke(main, ["simulate", "--out", str(tmp_path / "sim")])
+
+    assert result.exit_code == 2, result.output
+    assert "Read-only file system" in result.stderr
+    assert "name a folder on a writable disk with --out" in result.stderr
 
 
 def test_logs_within_free_space_written(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -218,10 +219,15 @@ def simulate_command(
             f"h056: ERROR: interrupted; no file in {out_dir} was written or replaced"
         ) from None
     except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            # The free space check uses a lower bound of the logs' size, so a
+            # run that passed it can still fill the disk.
+            hint = f"{_smaller_logs_hint(config)}, or name a folder on a larger disk"
+        else:
+            hint = "name a folder on a writable disk"
         raise OutputError(
             f"h056: ERROR: writing {error.filename or out_dir} failed: "
-            f"{error.strerror or error}\n  hint: name a folder on a writable disk "
-            "with --out"
+            f"{error.strerror or error}\n  hint: {hint} with --out"
         ) from error
 
     click.echo(f"{result.audit_path}: {Counted(result.audit_records, 'audit record')}")
@@ -254,17 +260,22 @@ def _check_free_space(config: SimulationConfig, out_dir: Path) -> None:
         # Writing reports the folder's fault with its own message.
         return
     if needed > free:
-        smaller = "lower --users, --days or --noise"
-        if not config.gzip:
-            smaller += ", add --gzip"
         users = "user" if config.users == 1 else "users"
         days = "day" if config.days == 1 else "days"
         raise OutputError(
             f"h056: ERROR: the logs of {config.users:,} {users} over {config.days:,} "
             f"{days} take at least {_decimal_size(needed)}, and the disk of "
-            f"{str(out_dir)!r} has {_decimal_size(free)} free\n  hint: {smaller}, "
-            "or name a folder on a larger disk with --out"
+            f"{str(out_dir)!r} has {_decimal_size(free)} free\n  hint: "
+            f"{_smaller_logs_hint(config)}, or name a folder on a larger disk with "
+            "--out"
         )
+
+
+def _smaller_logs_hint(config: SimulationConfig) -> str:
+    """Name the options that make the simulated logs smaller."""
+    if config.gzip:
+        return "lower --users, --days or --noise"
+    return "lower --users, --days or --noise, add --gzip"
 
 
 def _decimal_size(size: int) -> str:
