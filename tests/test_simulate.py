@@ -44,7 +44,8 @@ from h056hunt.simulate import command as simulate_module
 from h056hunt.simulate import output as output_module
 from h056hunt.simulate.config import HUNT_TIME_RANGE
 
-FORMATS_DOC = Path(__file__).resolve().parents[1] / "docs" / "formats.md"
+REPOSITORY = Path(__file__).resolve().parents[1]
+FORMATS_DOC = REPOSITORY / "docs" / "formats.md"
 REVOCATION = "Update StsRefreshTokenValidFrom Timestamp"
 DENIAL_REASONS = {
     "MFA denied; user declined the authentication",
@@ -893,6 +894,14 @@ def test_hunt_of_folder_names_labels(
     assert labels["shape"] == SIMULATE_LABELS_SHAPE
     assert labels["skipped_by_reason"] == {SIMULATE_LABELS_REASON: 1}
     assert "h056 simulate" in SIMULATE_LABELS_REASON
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/formats.md"])
+def test_docs_quote_labels_skip_reason(doc: str) -> None:
+    # The reason is a key of skipped_by_reason, so scripts match it whole.
+    text = " ".join((REPOSITORY / doc).read_text(encoding="utf-8").split())
+
+    assert f'"{SIMULATE_LABELS_REASON}"' in text
 
 
 def test_portal_run_names_auth_details(tmp_path: Path) -> None:
