@@ -29,6 +29,7 @@ from click.testing import Result
 from hostile import PLAIN_USER, denied_signin, run_cli
 
 ARGUMENTS = ["--fail-on", "none", "--format", "json", "--min-denials", "3"]
+FORMATS_DOC = Path(__file__).resolve().parents[2] / "docs" / "formats.md"
 HUGE_LINE_BYTES = 300 * 1024 * 1024
 CHUNK_BYTES = 8 * 1024 * 1024
 
@@ -409,6 +410,20 @@ def test_file_not_export_counts_one_skip(
     assert alone.stdout == ""
     assert "no input contains a usable record" in alone.stderr
     assert "Records: 1 seen, 0 loaded, 0 duplicate, 1 skipped" in alone.stderr
+
+
+def test_formats_doc_says_archive_stops_strict_run(tmp_path: Path) -> None:
+    text = " ".join(FORMATS_DOC.read_text(encoding="utf-8").split())
+    name = bzip2_file(tmp_path)
+
+    strict = hunt("--signin", str(tmp_path / name))
+    lenient = hunt("--lenient", "--signin", str(tmp_path / name))
+
+    assert "Such a file stops a strict run with exit code 2" in text
+    assert strict.exit_code == 2, strict.stderr
+    assert "bzip2-compressed" in strict.stderr
+    assert "With `--lenient`, a warning names each such file" in text
+    assert "bzip2-compressed" in lenient.stderr
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
