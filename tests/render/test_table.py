@@ -234,6 +234,22 @@ def test_service_principal_revoker_wraps_at_spaces(tmp_path: Path) -> None:
     assert all(cell_len(line) <= 200 for line in result.stdout.splitlines())
 
 
+def test_campaign_without_prompts_says_none(tmp_path: Path) -> None:
+    # The simulated directory sync revokes tokens in campaigns without prompts.
+    result = hunt_simulated_tenant(tmp_path, "--days", "1", "--seed", "4")
+
+    assert result.exit_code == 0, result.stderr
+    rows = table_cells(result.stdout)
+    quiet = [
+        row
+        for row in rows
+        if row["Type"] == "revocation_campaign" and "0 bombed" in row["Summary"]
+    ]
+    assert quiet
+    for row in quiet:
+        assert row["Prompts"] == "none", row
+
+
 def hunt_simulated_tenant(folder: Path, *simulate_options: str) -> Result:
     """Simulate 200 users into ``folder`` and hunt them at 200 columns."""
     simulated = CliRunner().invoke(

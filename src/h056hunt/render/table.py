@@ -361,7 +361,9 @@ def _prompt_summary(finding: Finding) -> str:
         for key, label in OUTCOME_LABELS
         if finding.prompt_counts.get(key)
     ]
-    return ", ".join(parts)
+    # A campaign whose targets got no prompt, such as one of directory sync, would
+    # otherwise show an empty cell that reads as a value cut off.
+    return ", ".join(parts) or "none"
 
 
 def _render_details(finding: Finding, console: Console, tz: tzinfo | None) -> None:
