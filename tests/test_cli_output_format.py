@@ -208,6 +208,17 @@ def test_help_names_extensions() -> None:
     assert "extension" in result.stdout
 
 
+def test_help_covers_txt_and_timesketch() -> None:
+    # Without these sentences, a reader could expect findings.txt to fail and
+    # findings.jsonl to pick timesketch.
+    result = CliRunner().invoke(main, ["hunt", "--help"])
+    text = " ".join(result.stdout.split())
+
+    assert result.exit_code == 0
+    assert "Other names, such as findings.txt, get the table" in text
+    assert "timesketch output needs --format" in text
+
+
 @pytest.mark.parametrize("name", ["findings.xlsx", "findings.pdf.gz", "f.jsonl.gzip"])
 def test_unknown_extension_warns_table(tmp_path: Path, name: str) -> None:
     target = tmp_path / name

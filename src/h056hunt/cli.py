@@ -406,8 +406,9 @@ def _common_input_options(
     callback=_output_file_path,
     help="Write findings to this file instead of stdout. Without --format, the "
     "extension picks the format: .jsonl or .ndjson, .json, .csv, .md or "
-    ".markdown, .html or .htm. A name ending in .gz, such as findings.jsonl.gz, "
-    "gets gzip-compressed output.",
+    ".markdown, .html or .htm. Other names, such as findings.txt, get the "
+    "table, and timesketch output needs --format. A name ending in .gz, such as "
+    "findings.jsonl.gz, gets gzip-compressed output.",
 )
 @click.option(
     "--details",
