@@ -108,8 +108,9 @@ def test_revocations_past_data_end_share_warning(tmp_path: Path) -> None:
     assert warnings == [
         f"sign-in data does not cover {DAY}T10:00:00Z to {DAY}T11:40:00Z, "
         "overlapping the follow-up windows of 5 revocations made between "
-        f"{DAY}T09:00:00Z and {DAY}T09:40:00Z (users user0@contoso.example, "
-        f"user1@contoso.example, user2@contoso.example and 2 more): {NOT_LOOKED_AT}"
+        f"{DAY}T09:00:00Z and {DAY}T09:40:00Z (user0@contoso.example, "
+        f"user1@contoso.example, user2@contoso.example and 2 other users): "
+        f"{NOT_LOOKED_AT}"
     ]
 
 
@@ -247,9 +248,9 @@ def test_bursts_before_audit_gap_share_warning(tmp_path: Path) -> None:
 
     assert warnings == [
         f"audit data does not cover {DAY}T08:00:00Z to {DAY}T13:00:00Z, before 4 "
-        f"bursts that began between {DAY}T10:00:00Z and {DAY}T13:00:00Z (users "
-        "user1@contoso.example, user2@contoso.example, user3@contoso.example and 1 "
-        "more): a revocation there would not be seen, so these bursts may be "
+        f"bursts that began between {DAY}T10:00:00Z and {DAY}T13:00:00Z "
+        "(user1@contoso.example, user2@contoso.example, user3@contoso.example and 1 "
+        "other user): a revocation there would not be seen, so these bursts may be "
         "revocation chains"
     ]
 

@@ -293,7 +293,10 @@ def _example_users(group: list[_Hole]) -> str:
     named = [list_entry(user, reserved=" )") for user in users[:_EXAMPLE_USERS]]
     more = len(users) - len(named)
     if more:
-        return f"users {', '.join(named)} and {more} more"
+        # Beside a count of revocations or bursts, a bare "and 51 more" reads as
+        # the rest of that count. The noun says it counts users, and one user can
+        # have several.
+        return f"{', '.join(named)} and {Counted(more, 'other user')}"
     if len(named) == 1:
         return f"user {named[0]}"
     return f"users {', '.join(named[:-1])} and {named[-1]}"
