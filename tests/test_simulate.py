@@ -928,6 +928,8 @@ def test_portal_run_names_auth_details(tmp_path: Path) -> None:
         ["--start", "1600-01-01"],
         ["--days", "99999999999"],
         ["--start", "9999-12-31"],
+        ["--start", "2262-04-09", "--days", "1"],
+        ["--start", "1677-12-31"],
     ],
 )
 def test_period_past_pandas_dates_rejected(

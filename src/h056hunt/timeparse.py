@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -47,9 +48,12 @@ _EARLIEST = pd.Timestamp.min.tz_localize("UTC")
 _LATEST = pd.Timestamp.max.tz_localize("UTC")
 # Event times are read in the years 1678 to 2261, as the fast path's pre-filter reads
 # them. The datetime64[ns] range reaches about 100 days past each end, so adding or
-# subtracting a detection window shorter than that cannot overflow.
-_FIRST_EVENT_NANOSECONDS = pd.Timestamp("1678-01-01").value
-_END_EVENT_NANOSECONDS = pd.Timestamp("2262-01-01").value
+# subtracting a detection window shorter than that cannot overflow. The end is
+# exclusive.
+FIRST_EVENT_TIME = datetime(1678, 1, 1, tzinfo=UTC)
+END_EVENT_TIME = datetime(2262, 1, 1, tzinfo=UTC)
+_FIRST_EVENT_NANOSECONDS = pd.Timestamp(FIRST_EVENT_TIME).value
+_END_EVENT_NANOSECONDS = pd.Timestamp(END_EVENT_TIME).value
 
 # The patterns below are RE2 syntax for pyarrow.compute. Fractional digits past the
 # ninth are below nanosecond resolution and are dropped, as pandas drops them.

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from h056hunt.errors import ConfigError
 from h056hunt.plurals import Counted
+from h056hunt.timeparse import END_EVENT_TIME, FIRST_EVENT_TIME
 
 SCENARIO_NAMES: tuple[str, ...] = (
     "chain_approved",
@@ -41,14 +42,9 @@ SHAPES: tuple[str, ...] = (
 )
 
 DEFAULT_START = datetime(2026, 3, 2, tzinfo=UTC)
-# The hunt reads event times in the years 1678 to 2261, as h056hunt.timeparse and
-# the fast path's pre-filter check them, and skips any other time as invalid. The
-# years lie inside pandas' nanosecond timestamps (1677-09-21 to 2262-04-11), with
-# room for the detection windows. A test compares these dates with timeparse's.
-HUNT_TIME_RANGE = (
-    datetime(1678, 1, 1, tzinfo=UTC),
-    datetime(2262, 1, 1, tzinfo=UTC),
-)
+# The event times that the hunt reads, from 1678-01-01 up to 2262-01-01. It skips
+# a record outside them as an invalid timestamp.
+HUNT_TIME_RANGE = (FIRST_EVENT_TIME, END_EVENT_TIME)
 # Lower bounds of the bytes of one background sign-in, plain and gzip-compressed.
 MIN_PLAIN_SIGNIN_BYTES = 400
 MIN_GZIP_SIGNIN_BYTES = 64
@@ -175,8 +171,8 @@ class SimulationConfig:
             )
 
     def _check_period(self) -> None:
-        """Raise ConfigError unless the whole period lies in the dates that the
-        hunt's time columns can hold."""
+        """Raise ConfigError unless the whole period lies in the dates whose
+        event times the hunt reads."""
         first, last = HUNT_TIME_RANGE
         start = self.start.astimezone(UTC)
         # Comparing whole days with the days left avoids adding the period to the
