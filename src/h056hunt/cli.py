@@ -606,7 +606,9 @@ def hunt(
             )
         config = replace(config, params=params)
         load_options = replace(
-            options, revocation_activities=params.revocation_activities
+            options,
+            revocation_activities=params.revocation_activities,
+            config_file=_config_file(config),
         )
         if engine == "spark":
             data, result = hunt_with_spark(
@@ -763,11 +765,14 @@ def inspect(
     def work() -> int:
         # The coverage check uses the hunt's settings, so that inspect and hunt
         # report the same gaps for the same files and config file.
-        params = _read_config(config_path).params
+        config = _read_config(config_path)
+        params = config.params
         if max_lag is not None:
             params = replace(params, max_lag=max_lag)
         load_options = replace(
-            options, revocation_activities=params.revocation_activities
+            options,
+            revocation_activities=params.revocation_activities,
+            config_file=_config_file(config),
         )
         data = load_logs(list(paths), list(paths), load_options)
         # inspect reads no pre-filtered records again, so loading ends here.
@@ -1090,6 +1095,11 @@ def _accepted_output_name(output: Path) -> Path:
         else:
             output = output.with_name(output.name + ".jsonl")
     return output
+
+
+def _config_file(config: HuntConfig) -> Path | None:
+    """Return the path of the config file whose settings apply, or None."""
+    return Path(config.source) if config.source else None
 
 
 def _read_config(config_path: Path | None) -> HuntConfig:

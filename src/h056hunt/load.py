@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 import numpy as np
 import pandas as pd
@@ -79,6 +79,9 @@ class LoadOptions:
             records the hunt can use (see :mod:`h056hunt.loaders.fastpath`).
         revocation_activities: the audit activities the hunt treats as
             revocations; the fast path keeps every audit record that names one.
+        config_file: the config file whose settings the run uses, or None. Found
+            among the inputs, it is skipped without the warning that advises
+            moving it, because moving it would drop those settings.
     """
 
     strict: bool = True
@@ -88,6 +91,7 @@ class LoadOptions:
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
     fast_path: bool = True
     revocation_activities: tuple[str, ...] = DEFAULT_REVOCATION_ACTIVITIES
+    config_file: Path | None = None
 
 
 @dataclass
@@ -447,7 +451,9 @@ def _load_file(
     else:
         tool_file = written_by_tool.get(str(input_file.path))
     if tool_file is not None:
-        tool_files.skip_file(sink, tool_file, input_file)
+        tool_files.skip_file(
+            sink, tool_file, input_file, config_file=options.config_file
+        )
         return sink.finish()
     try:
         fast_file = _load_fast(input_file, sink, pending, options, pool)

@@ -581,6 +581,43 @@ def test_config_found_in_hunted_folder(without_config_files: Path) -> None:
     assert load_config(folder / "h056.toml").params.min_denials == 4
 
 
+@pytest.mark.parametrize("command", ["hunt", "inspect"])
+def test_config_in_use_not_warned(without_config_files: Path, command: str) -> None:
+    folder = with_exports(without_config_files)
+    (folder / "h056.toml").write_text(CONFIG_TEXT, "utf-8")
+    (folder / "other.toml").write_text(CONFIG_TEXT, "utf-8")
+    if command == "hunt":
+        arguments = ["hunt", "--audit", ".", "--signin", ".", "--fail-on", "none"]
+    else:
+        arguments = ["inspect", "."]
+
+    result = run(*arguments, "-v")
+
+    # Moving the config file in use out of the folder would drop its settings,
+    # so only the other config file gets the warning that advises it.
+    assert "h056.toml: h056 config file" not in result.stderr
+    assert "h056.toml: the config file of this run" in result.stderr
+    assert "other.toml: h056 config file, not an export" in result.stderr
+
+
+def test_given_config_in_folder_not_warned(tmp_path: Path) -> None:
+    folder = with_exports(tmp_path / "exports")
+    config = folder / "tenant.toml"
+    config.write_text(CONFIG_TEXT, "utf-8")
+
+    result = run(
+        "hunt",
+        "--config",
+        str(config),
+        *("--audit", str(folder), "--signin", str(folder)),
+        *("--format", "json", "--fail-on", "none"),
+    )
+    reports = file_reports(result)
+
+    assert reports["tenant.toml"]["skipped_by_reason"] == {CONFIG_FILE_REASON: 1}
+    assert "tenant.toml: h056 config file" not in result.stderr
+
+
 def convert_into(folder: Path, out: Path) -> None:
     result = run(
         "convert",

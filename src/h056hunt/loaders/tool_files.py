@@ -35,6 +35,7 @@ import glob
 import html
 import json
 import logging
+import os
 import re
 import shlex
 import tomllib
@@ -323,14 +324,31 @@ def _starts_config(head: str) -> bool:
     return any(_is_config(head[:end]) for end in (last_table, last_line) if end > 1)
 
 
-def skip_file(sink: FileSink, tool_file: ToolFile, input_file: InputFile) -> None:
+def skip_file(
+    sink: FileSink,
+    tool_file: ToolFile,
+    input_file: InputFile,
+    *,
+    config_file: Path | None = None,
+) -> None:
     """Count the file as one record seen and skipped, and warn with what it is.
 
     The file of a convert folder gets no warning of its own, because
-    :func:`warn_convert_folders` names its folder once.
+    :func:`warn_convert_folders` names its folder once. Neither does
+    ``config_file``, the config file of this run, such as the ``./h056.toml`` of
+    a hunt of the current folder. Moving it out, as the warning advises, would
+    drop its settings, so an INFO line names it.
     """
     sink.skip(tool_file.reason, line=None, record=None)
     if tool_file.reason == CONVERT_FOLDER_REASON:
+        return
+    if tool_file.reason == CONFIG_FILE_REASON and _is_same_file(
+        input_file.path, config_file
+    ):
+        logger.info(
+            "%s: the config file of this run, not an export; file skipped",
+            input_file.display,
+        )
         return
     if not input_file.source or PurePath(input_file.source) == PurePath(
         input_file.display
@@ -348,6 +366,15 @@ def skip_file(sink: FileSink, tool_file: ToolFile, input_file: InputFile) -> Non
         tool_file.kind,
         advice,
     )
+
+
+def _is_same_file(path: Path, other: Path | None) -> bool:
+    if other is None:
+        return False
+    try:
+        return os.path.samefile(path, other)
+    except OSError:
+        return False
 
 
 def warn_convert_folders(files: Iterable[InputFile]) -> None:
