@@ -8,6 +8,7 @@ manifest are written to a hidden sibling folder, which is then renamed.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -94,7 +95,8 @@ def write_converted(
         Rows and partition files written per table.
 
     Raises:
-        UsageError: ``out_dir`` exists and is not an empty folder.
+        UsageError: ``out_dir`` exists and is not an empty folder, or writing the
+            tables failed, as on a full disk.
     """
     check_output_folder(out_dir, "convert")
     parent = out_dir.absolute().parent
@@ -123,6 +125,17 @@ def write_converted(
         if out_dir.is_dir():
             out_dir.rmdir()
         os.replace(staging, out_dir)
+    except OSError as error:
+        # pyarrow 26.0.1 reports a full disk as an OSError too, with errno set.
+        shutil.rmtree(staging, ignore_errors=True)
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            hint = "free space on that disk, or name a folder on a larger disk"
+        else:
+            hint = "name a folder on a writable disk"
+        raise UsageError(
+            f"{out_dir}: writing the Parquet tables failed: {error.strerror or error}",
+            hint=hint,
+        ) from error
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

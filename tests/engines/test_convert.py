@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
 from collections import Counter
 from dataclasses import fields
@@ -15,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli_runs import SAMPLES
+from h056hunt import convert as convert_module
 from h056hunt.cli import main
 from h056hunt.convert import convert_logs
 from h056hunt.errors import InputError, UsageError
@@ -137,6 +140,41 @@ def test_convert_cli_writes_folder(corpus: tuple[Path, Path], tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     assert "rows" in result.stderr
     assert (out / MANIFEST_NAME).is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize(
+    ("error_number", "hint"),
+    [
+        (errno.ENOSPC, "free space on that disk, or name a folder on a larger disk"),
+        (errno.EROFS, "name a folder on a writable disk"),
+    ],
+)
+def test_convert_write_failure_exits_2(
+    corpus: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    error_number: int,
+    hint: str,
+) -> None:
+    audit, signin = corpus
+    out = tmp_path / "out"
+
+    def fail_write(*arguments: object, **keywords: object) -> None:
+        raise OSError(error_number, os.strerror(error_number))
+
+    monkeypatch.setattr(convert_module.pq, "write_table", fail_write)
+
+    result = CliRunner().invoke(
+        main,
+        ["convert", "--audit", str(audit), "--signin", str(signin), "--out", str(out)],
+    )
+
+    assert result.exit_code == 2, result.output
+    assert "internal error" not in result.stderr
+    assert f"{out}: writing the Parquet tables failed" in result.stderr
+    assert hint in result.stderr
+    assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
