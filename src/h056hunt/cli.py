@@ -632,7 +632,6 @@ def hunt(
             phases.mark("loading")
             result = run_hunt(data, params, config)
             phases.mark("detection")
-        _warn_if_nothing_read(data)
         _warn_missing_auth_details(data)
         if lenient:
             _mark_unusable_inputs(data, audit_inputs, signin_inputs)
@@ -1339,8 +1338,19 @@ def _reject_nothing_usable(data: LoadedData, *, action: str = "hunted") -> None:
     as a CI job would take exit 0 for a clean result.
 
     Raises:
-        UsageError: every record of every input was skipped.
+        UsageError: every record of every input was skipped, or no record was
+            read because the inputs that hold any could not be read.
     """
+    if data.unreadable and not any(report.records_seen for report in data.files):
+        raise UsageError(
+            ProgramText(
+                "no record was read, because these inputs could not be read: "
+                f"{quote_names([path for path, _ in data.unreadable])}, so nothing "
+                f"was {action}"
+            ),
+            hint="give paths to readable files or folders; "
+            + _see_warnings("why each path was not read"),
+        )
     if not _all_skipped(data.files):
         return
     raise UsageError(
@@ -1355,20 +1365,21 @@ def _reject_nothing_usable(data: LoadedData, *, action: str = "hunted") -> None:
 
 
 def _all_skipped_hint() -> str:
-    """Return the hint of a run whose every record was skipped.
+    """Return the hint of a run whose every record was skipped."""
+    return "give Entra ID audit and sign-in exports; " + _see_warnings(
+        "why records were skipped"
+    )
 
-    ``-q`` hides the warnings that say why each record was skipped, so the hint
-    then says how to see them instead of pointing above.
+
+def _see_warnings(subject: str) -> str:
+    """Return where the warnings that say ``subject`` are.
+
+    ``-q`` hides the warnings, so the text then says how to see them instead of
+    pointing above.
     """
     if logger.isEnabledFor(logging.WARNING):
-        return (
-            "give Entra ID audit and sign-in exports; the warnings above say why "
-            "records were skipped"
-        )
-    return (
-        "give Entra ID audit and sign-in exports; rerun without -q to see the "
-        "warnings that say why records were skipped"
-    )
+        return f"the warnings above say {subject}"
+    return f"rerun without -q to see the warnings that say {subject}"
 
 
 def _hint_with_skip_advice(reports: list[FileReport], hint: str) -> str:
@@ -1568,21 +1579,6 @@ def _warn_missing_auth_details(data: LoadedData) -> None:
             "AuthDetails CSV of the same download too",
             ProgramText(name_paths(alone)),
         )
-
-
-def _warn_if_nothing_read(data: LoadedData) -> None:
-    """Warn when a lenient run read no record because no input could be read.
-
-    The partial-input notice of the outputs speaks of some records, which would
-    understate a run that read none.
-    """
-    if not data.unreadable or any(report.records_seen for report in data.files):
-        return
-    logger.warning(
-        "no record was read, because these inputs could not be read: %s; the "
-        "result covers no data at all",
-        quote_names([path for path, _ in data.unreadable]),
-    )
 
 
 def _write_output(output: Path | None, write: Callable[[TextIO, bool], None]) -> None:

@@ -1022,12 +1022,25 @@ def test_lenient_run_reading_nothing_says_so(tmp_path: Path) -> None:
 
     result = run_cli(["hunt", "--lenient", "--signin", str(path), "--fail-on", "none"])
 
-    assert result.exit_code == 0, result.stderr
+    # A run that read nothing must not pass for a clean result in CI.
+    assert result.exit_code == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert (
         f"no record was read, because these inputs could not be read: {str(path)!r}"
-        in result.stderr
+        ", so nothing was hunted" in result.stderr
     )
+    assert result.stdout == ""
+
+
+def test_lenient_convert_reading_nothing_fails(tmp_path: Path) -> None:
+    path = special_path(tmp_path, "dangling")
+    out = tmp_path / "lake"
+
+    result = run_cli(["convert", "--lenient", "--signin", str(path), "--out", str(out)])
+
+    assert result.exit_code == 2, result.stderr
+    assert "so nothing was converted" in result.stderr
+    assert not out.exists()
 
 
 def test_lenient_run_quotes_unread_names(tmp_path: Path) -> None:
@@ -1042,9 +1055,9 @@ def test_lenient_run_quotes_unread_names(tmp_path: Path) -> None:
 
     result = run_cli(arguments)
 
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 2, result.stderr
     listed = ", ".join(repr(str(path)) for path in paths)
-    assert f"these inputs could not be read: {listed};" in result.stderr
+    assert f"these inputs could not be read: {listed}, so nothing" in result.stderr
 
 
 def test_lenient_run_with_good_input_keeps_it(tmp_path: Path) -> None:
@@ -1126,7 +1139,8 @@ def test_denied_access_stops_strict_run(
     lenient = hunt("--lenient", "--signin", str(tmp_path))
 
     assert_clean_failure(strict, f"{path}: cannot read this input: permission denied")
-    assert lenient.exit_code == 0, lenient.stderr
+    # Nothing was read, so the lenient run has no verdict to give.
+    assert lenient.exit_code == 2, lenient.stderr
     assert "no record was read, because these inputs could not be read" in (
         lenient.stderr
     )
