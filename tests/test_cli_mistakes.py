@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 import re
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -545,11 +546,33 @@ def test_parquet_part_names_convert_folder(tmp_path: Path) -> None:
         ["hunt", "--audit", str(lake), "--signin", str(lake), "--fail-on", "none"],
     )
 
+    # The part is skipped with its folder's warning, so --audit has no record.
     assert single.exit_code == 2
-    assert "the file is Parquet" in single.stderr
-    assert "_h056_manifest.json" in single.stderr
+    assert f"{lake}: a folder written by h056 convert" in single.stderr
+    assert "give the folder itself as an input" in single.stderr
+    assert "no usable record" in single.stderr
     assert "UTF-8" not in single.stderr
     assert whole.exit_code == 0, whole.output
+
+
+def test_parquet_copy_names_convert_folder(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    converted = CliRunner().invoke(
+        main, ["convert", *SAMPLE_INPUTS[1:], "--out", str(lake), "-q"]
+    )
+    assert converted.exit_code == 0, converted.output
+    # A part copied out of its convert folder has no manifest above it.
+    copy = tmp_path / "part.parquet"
+    shutil.copy(next((lake / "audit").rglob("*.parquet")), copy)
+
+    result = CliRunner().invoke(
+        main, ["hunt", "--audit", str(copy), "--signin", str(SAMPLES / "signin.json")]
+    )
+
+    assert result.exit_code == 2
+    assert "the file is Parquet" in result.stderr
+    assert "_h056_manifest.json" in result.stderr
+    assert "UTF-8" not in result.stderr
 
 
 def test_all_skipped_names_reason_without_summary(tmp_path: Path) -> None:

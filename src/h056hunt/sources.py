@@ -77,8 +77,9 @@ class InputFile:
             glob pattern given. It is the path itself for a file given directly,
             and empty when no input value is known.
         convert_folder: the folder written by ``h056 convert`` that contains the
-            file, as shown to the user, when the file was found inside it while
-            walking an input folder. Empty otherwise.
+            file, as shown to the user, however the file was reached: by walking an
+            input folder, through a glob pattern, or named directly. Empty when no
+            folder above the file is a convert folder.
     """
 
     path: Path
@@ -107,6 +108,8 @@ def expand_inputs(patterns: list[str]) -> Expansion:
     """
     expansion = Expansion()
     seen: set[Path] = set()
+    # The cached is_convert_folder result of each resolved folder.
+    convert_folders: dict[Path, bool] = {}
     for pattern in patterns:
         matches = _match(pattern)
         if not matches:
@@ -116,7 +119,8 @@ def expand_inputs(patterns: list[str]) -> Expansion:
                 "them first",
             )
         reached = sum(
-            _collect(match, expansion, seen, set(), pattern) for match in matches
+            _collect(match, expansion, seen, set(), pattern, convert_folders)
+            for match in matches
         )
         if not reached:
             expansion.empty_patterns.append(pattern)
@@ -152,12 +156,16 @@ def _collect(
     seen: set[Path],
     ancestors: set[Path],
     pattern: str,
+    convert_folders: dict[Path, bool],
     convert_folder: str = "",
 ) -> int:
     """Add the files under ``path`` to ``expansion``.
 
     Args:
-        convert_folder: the convert folder that contains ``path``, or empty.
+        convert_folders: the cached :func:`is_convert_folder` result of each
+            resolved folder checked so far.
+        convert_folder: the convert folder that contains ``path`` when the walk
+            passed through it, or empty.
 
     Returns:
         The number of paths found that are not folders: files, also those already
@@ -177,7 +185,7 @@ def _collect(
         except OSError as error:
             expansion.unreadable.append((str(path), f"cannot list folder: {error}"))
             return 1
-        if not convert_folder and is_convert_folder(resolved):
+        if not convert_folder and _checked_convert_folder(resolved, convert_folders):
             convert_folder = str(path)
         reached = 0
         for child in children:
@@ -189,6 +197,7 @@ def _collect(
                 seen,
                 ancestors | {resolved},
                 pattern,
+                convert_folders,
                 convert_folder,
             )
         return reached
@@ -203,6 +212,10 @@ def _collect(
     if not os.access(resolved, os.R_OK):
         expansion.unreadable.append((str(path), "permission denied"))
         return 1
+    if not convert_folder:
+        # The walk did not pass through a convert folder, but a glob pattern, a
+        # file or folder named inside one, or a symlink can still reach its files.
+        convert_folder = _enclosing_convert_folder(path, resolved, convert_folders)
     expansion.files.append(
         InputFile(
             path=resolved,
@@ -212,6 +225,35 @@ def _collect(
         )
     )
     return 1
+
+
+def _enclosing_convert_folder(
+    path: Path, resolved: Path, convert_folders: dict[Path, bool]
+) -> str:
+    """Return the convert folder above the file ``resolved``, as messages name it,
+    or an empty string.
+
+    The folder is named as the part of ``path``, the file as found, that leads to
+    it, and by its resolved path when no part does, such as through a symlink.
+    """
+    for folder in resolved.parents:
+        if not _checked_convert_folder(folder, convert_folders):
+            continue
+        for ancestor in path.parents:
+            try:
+                if ancestor.resolve(strict=True) == folder:
+                    return str(ancestor)
+            except (OSError, RuntimeError):
+                continue
+        return str(folder)
+    return ""
+
+
+def _checked_convert_folder(folder: Path, convert_folders: dict[Path, bool]) -> bool:
+    """Apply :func:`is_convert_folder` once per resolved folder."""
+    if folder not in convert_folders:
+        convert_folders[folder] = is_convert_folder(folder)
+    return convert_folders[folder]
 
 
 def is_convert_folder(folder: Path) -> bool:

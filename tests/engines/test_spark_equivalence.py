@@ -484,3 +484,46 @@ def test_convert_folder_by_glob_warned_alike(spark: Any, tmp_path: Path) -> None
         warning = " ".join(result.stderr.split())
         assert "found through the glob pattern" in warning
         assert "inside an input folder" not in warning
+
+
+def test_convert_parquet_glob_skipped_alike(spark: Any, tmp_path: Path) -> None:
+    # A glob pattern that matches the Parquet files of a convert folder, not the
+    # folder, skips them under the folder's reason in both engines.
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for name in ("audit.json", "signin.json"):
+        shutil.copy(SAMPLE_LOGS / name, folder / name)
+    lake = folder / "lake"
+    convert_logs([str(folder / "audit.json")], [str(folder / "signin.json")], lake)
+    pattern = str(lake / "**" / "*.parquet")
+    inputs = [
+        "--audit",
+        str(folder / "audit.json"),
+        "--signin",
+        str(folder / "signin.json"),
+        "--signin",
+        pattern,
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+    ]
+
+    local = CliRunner().invoke(main, ["hunt", *inputs])
+    on_spark = CliRunner().invoke(main, ["hunt", *inputs, *SPARK_ARGS])
+
+    assert local.exit_code == 0, local.output
+    assert on_spark.exit_code == 0, on_spark.output
+    local_files = json.loads(local.stdout)["run"]["files"]
+    spark_files = json.loads(on_spark.stdout)["run"]["files"]
+    reasons = {item["path"]: item["skipped_by_reason"] for item in local_files}
+    assert reasons == {item["path"]: item["skipped_by_reason"] for item in spark_files}
+    in_lake = [path for path in reasons if path.startswith(str(lake))]
+    assert len(in_lake) > 1
+    for path in in_lake:
+        assert reasons[path] == {
+            "file of an h056 convert folder, which is read only whole": 1
+        }
+    for result in (local, on_spark):
+        warning = " ".join(result.stderr.split())
+        assert f"{lake}: a folder written by h056 convert found through" in warning

@@ -686,6 +686,107 @@ def test_convert_folder_matched_by_glob(tmp_path: Path) -> None:
     assert "inside an input folder" not in warning
 
 
+def hunt_with_exports(folder: Path, *extra: str) -> Result:
+    """Hunt the sample exports in ``folder`` with the options ``extra``, which
+    may add inputs."""
+    return run(
+        "hunt",
+        "--audit",
+        str(folder / "audit.json"),
+        "--signin",
+        str(folder / "signin.json"),
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+        *extra,
+    )
+
+
+def skip_reasons(result: Result) -> dict[str, dict[str, int]]:
+    """Return the skip reasons of each file of a JSON hunt, by its path."""
+    assert result.exit_code == 0, result.stderr
+    files = json.loads(result.stdout)["run"]["files"]
+    return {item["path"]: item["skipped_by_reason"] for item in files}
+
+
+@pytest.mark.parametrize("path_option", list(PATH_OPTIONS))
+def test_convert_parquet_glob_skipped(tmp_path: Path, path_option: str) -> None:
+    folder = with_exports(tmp_path / "exports")
+    lake = folder / "sub" / "lake"
+    convert_into(folder, lake)
+    parquet_files = sorted(str(path) for path in lake.rglob("*.parquet"))
+    pattern = str(folder / "sub" / "**" / "*.parquet")
+
+    result = hunt_with_exports(folder, "--signin", pattern, *PATH_OPTIONS[path_option])
+    reasons = skip_reasons(result)
+
+    assert len(parquet_files) > 1
+    for path in parquet_files:
+        assert reasons[path] == {CONVERT_FOLDER_REASON: 1}, path
+    warning = " ".join(result.stderr.split())
+    assert warning.count(f"{lake}: a folder written by h056 convert") == 1
+    assert f"found through the glob pattern {shlex.quote(pattern)}" in warning
+    assert f"its {len(parquet_files)} files were skipped" in warning
+    assert "file is Parquet" not in warning
+
+
+def test_convert_folder_listing_glob_skipped(tmp_path: Path) -> None:
+    # lake/* matches the manifest and the table folders, not the folder itself.
+    folder = with_exports(tmp_path / "exports")
+    lake = tmp_path / "lake"
+    convert_into(folder, lake)
+    lake_files = sorted(str(path) for path in lake.rglob("*") if path.is_file())
+
+    result = hunt_with_exports(folder, "--signin", str(lake / "*"))
+    reasons = skip_reasons(result)
+
+    for path in lake_files:
+        assert reasons[path] == {CONVERT_FOLDER_REASON: 1}, path
+    assert "file is Parquet" not in result.stderr
+    assert result.stderr.count(f"{lake}: a folder written by h056 convert") == 1
+
+
+def test_convert_files_named_skipped(tmp_path: Path) -> None:
+    # A Parquet file and a table folder of a convert folder, each named directly.
+    folder = with_exports(tmp_path / "exports")
+    lake = tmp_path / "lake"
+    convert_into(folder, lake)
+    parquet_file = sorted((lake / "audit").rglob("*.parquet"))[0]
+    signin_files = sorted(str(path) for path in (lake / "signin").rglob("*.parquet"))
+
+    result = hunt_with_exports(
+        folder, "--audit", str(parquet_file), "--signin", str(lake / "signin")
+    )
+    reasons = skip_reasons(result)
+
+    assert reasons[str(parquet_file)] == {CONVERT_FOLDER_REASON: 1}
+    for path in signin_files:
+        assert reasons[path] == {CONVERT_FOLDER_REASON: 1}, path
+    warning = " ".join(result.stderr.split())
+    assert warning.count(f"{lake}: a folder written by h056 convert") == 1
+    assert f"contains the input {shlex.quote(str(parquet_file))}" in warning
+    assert f"its {1 + len(signin_files)} files were skipped" in warning
+    assert "inside an input folder" not in warning
+    assert "file is Parquet" not in warning
+
+
+def test_convert_file_alone_not_hunted(tmp_path: Path) -> None:
+    folder = with_exports(tmp_path / "exports")
+    lake = tmp_path / "lake"
+    convert_into(folder, lake)
+    parquet_file = sorted((lake / "signin").rglob("*.parquet"))[0]
+
+    # Strict: the one sign-in input holds no usable record.
+    result = run(
+        "hunt", "--audit", str(folder / "audit.json"), "--signin", str(parquet_file)
+    )
+
+    assert result.exit_code == 2
+    assert "no usable record" in result.stderr
+    assert f"{lake}: a folder written by h056 convert" in result.stderr
+
+
 def test_convert_folder_given_still_read(tmp_path: Path) -> None:
     folder = with_exports(tmp_path / "exports")
     lake = tmp_path / "lake"

@@ -378,8 +378,8 @@ def _is_same_file(path: Path, other: Path | None) -> bool:
 
 
 def warn_convert_folders(files: Iterable[InputFile]) -> None:
-    """Warn once for each convert folder whose files an input folder or a glob
-    pattern reached."""
+    """Warn once for each convert folder whose files an input folder, a glob
+    pattern or an input named inside the folder reached."""
     counts: dict[str, int] = {}
     patterns: dict[str, str] = {}
     for input_file in files:
@@ -393,6 +393,9 @@ def warn_convert_folders(files: Iterable[InputFile]) -> None:
         if glob.has_magic(pattern):
             found = f"found through the glob pattern {shlex.quote(pattern)}"
             remedy = "change the pattern so that it leaves the folder out"
+        elif _is_inside(pattern, folder):
+            found = f"that contains the input {shlex.quote(pattern)}"
+            remedy = "leave that input out"
         else:
             found = "inside an input folder"
             remedy = "move it out of the input folder"
@@ -405,3 +408,14 @@ def warn_convert_folders(files: Iterable[InputFile]) -> None:
             Counted(count, "file was", "files were"),
             remedy,
         )
+
+
+def _is_inside(input_value: str, folder: str) -> bool:
+    """Tell whether an input value names a path inside ``folder``, once both
+    are resolved."""
+    if not input_value:
+        return False
+    try:
+        return Path(input_value).resolve().is_relative_to(Path(folder).resolve())
+    except (OSError, RuntimeError):
+        return False
