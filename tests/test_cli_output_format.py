@@ -299,6 +299,44 @@ def test_output_inside_input_folder_warns(tmp_path: Path) -> None:
     assert "is inside the input folder" not in quiet.stderr
 
 
+# A glob input, the --output path below the exports folder, and whether a later
+# hunt with the same pattern reads the output, so that a warning is expected.
+GLOB_OUTPUTS = [
+    ("*", "findings.jsonl", True),
+    ("**/*.json", "sub/findings.json", True),
+    ("*", "sub/findings.jsonl", True),
+    ("*.json", "findings.jsonl", False),
+    ("*", ".findings.jsonl", False),
+    ("sub/*.json", "findings.jsonl", False),
+]
+
+
+@pytest.mark.parametrize(("pattern", "name", "read_later"), GLOB_OUTPUTS)
+def test_output_reached_by_glob_warns(
+    tmp_path: Path, pattern: str, name: str, read_later: bool
+) -> None:
+    folder = tmp_path / "exports"
+    (folder / "sub").mkdir(parents=True)
+    for export in ("audit.json", "signin.json"):
+        (folder / export).write_bytes((SAMPLES / export).read_bytes())
+    (folder / "sub" / "signin.json").write_bytes((SAMPLES / "signin.json").read_bytes())
+    glob_input = str(folder / pattern)
+    output = folder / name
+    inputs = ["hunt", "--audit", str(folder / "audit.json"), "--signin", glob_input]
+
+    result = CliRunner().invoke(main, [*inputs, "--output", str(output)])
+    message = " ".join(result.stderr.split())
+
+    assert result.exit_code == 1, result.output
+    warning = (
+        f"--output {str(output)!r} would be read by the glob pattern {glob_input!r}"
+    )
+    assert (warning in message) is read_later, message
+    if read_later:
+        assert "a later hunt with that pattern skips the findings file" in message
+    assert "is inside the input folder" not in message
+
+
 def test_later_hunt_skips_output_as_warned(tmp_path: Path) -> None:
     # A later hunt of the folder does what the --output warning describes.
     folder = tmp_path / "exports"

@@ -13,6 +13,7 @@ from h056hunt.sources import (
     PATHS_NAMED,
     decode_text,
     expand_inputs,
+    glob_reaches,
     name_paths,
     read_bytes,
 )
@@ -191,3 +192,54 @@ def test_name_paths_counts_the_rest() -> None:
     assert name_paths(paths[:2]) == "file0.json, file1.json"
     assert name_paths(paths).startswith("file0.json, file1.json")
     assert name_paths(paths).endswith(f"file{PATHS_NAMED - 1}.json and 2 more")
+
+
+# A glob pattern and a file, both below one folder, and whether expanding the
+# pattern reads the file.
+GLOB_READS = [
+    ("*", "findings.jsonl", True),
+    ("*.json", "findings.jsonl", False),
+    ("*", "sub/findings.jsonl", True),
+    ("*/*.jsonl", "sub/findings.jsonl", True),
+    ("**/*.jsonl", "sub/deep/findings.jsonl", True),
+    ("**/*.jsonl", "findings.jsonl", True),
+    ("**", "sub/deep/findings.jsonl", True),
+    ("*", ".findings.jsonl", False),
+    (".*", ".findings.jsonl", True),
+    ("*", "sub/.hidden/findings.jsonl", False),
+    ("**/*.jsonl", ".hidden/findings.jsonl", False),
+    ("s[u]b/*", "sub/findings.jsonl", True),
+    ("other/*", "sub/findings.jsonl", False),
+]
+
+
+@pytest.mark.parametrize(("pattern", "name", "read"), GLOB_READS)
+def test_glob_reaches_matches_expansion(
+    tmp_path: Path, pattern: str, name: str, read: bool
+) -> None:
+    # Files besides the checked one, so that every expansion finds a file.
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "export.jsonl").write_bytes(RECORD)
+    (tmp_path / "export.json").write_bytes(RECORD)
+    path = tmp_path / name
+    glob_input = str(tmp_path / pattern)
+
+    # Checked before the file exists, as --output is, and against the
+    # expansion once it does.
+    reached_before = glob_reaches(glob_input, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(RECORD)
+    expanded = {item.path for item in expand_inputs([glob_input]).files}
+
+    assert reached_before is read
+    assert glob_reaches(glob_input, path) is read
+    assert (path.resolve() in expanded) is read
+
+
+def test_glob_reaches_folder_contents(tmp_path: Path) -> None:
+    folder = tmp_path / "lake"
+
+    assert glob_reaches(str(tmp_path / "*" / "*.json"), folder, contents=True)
+    assert not glob_reaches(str(tmp_path / "*" / "*.json"), folder)
+    assert not glob_reaches(str(tmp_path / "*.json"), folder, contents=True)
+    assert not glob_reaches(str(tmp_path), folder, contents=True)

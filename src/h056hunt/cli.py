@@ -78,6 +78,7 @@ from h056hunt.sources import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     InputFile,
     expand_inputs,
+    glob_reaches,
     name_paths,
 )
 from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES
@@ -968,6 +969,17 @@ def _warn_out_inside_input(out_dir: Path, inputs: tuple[str, ...]) -> None:
             quote_names([str(out_dir)]),
             quote_names([folder]),
         )
+        return
+    pattern = _glob_input_reaching(out_dir, inputs, contents=True)
+    if pattern is not None:
+        logger.warning(
+            "--out %s would be read by the glob pattern %s, so a later hunt with "
+            "that pattern skips the convert folder with a warning; hunt the "
+            "convert folder by giving it to --audit, or write it where the "
+            "pattern does not match",
+            quote_names([str(out_dir)]),
+            quote_names([pattern]),
+        )
 
 
 def _input_folder_around(path: Path, inputs: tuple[str, ...]) -> str | None:
@@ -976,6 +988,17 @@ def _input_folder_around(path: Path, inputs: tuple[str, ...]) -> str | None:
     for item in dict.fromkeys(inputs):
         folder = Path(item)
         if folder.is_dir() and target.is_relative_to(folder.resolve()):
+            return item
+    return None
+
+
+def _glob_input_reaching(
+    path: Path, inputs: tuple[str, ...], *, contents: bool = False
+) -> str | None:
+    """Return the first glob pattern among the inputs that would read ``path``
+    (see :func:`~h056hunt.sources.glob_reaches`), if any."""
+    for item in dict.fromkeys(inputs):
+        if not Path(item).exists() and glob_reaches(item, path, contents=contents):
             return item
     return None
 
@@ -1039,6 +1062,16 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
             "skipped record; write them outside the folder",
             quote_names([str(output)]),
             quote_names([around]),
+        )
+        return
+    pattern = _glob_input_reaching(output, inputs)
+    if pattern is not None:
+        logger.warning(
+            "--output %s would be read by the glob pattern %s, so a later hunt "
+            "with that pattern skips the findings file with a warning and counts "
+            "it as one skipped record; write them where the pattern does not match",
+            quote_names([str(output)]),
+            quote_names([pattern]),
         )
 
 

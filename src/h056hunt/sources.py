@@ -11,6 +11,7 @@ Files are read whole here; :mod:`h056hunt.streams` reads them line by line.
 from __future__ import annotations
 
 import errno
+import fnmatch
 import glob
 import gzip
 import json
@@ -148,6 +149,57 @@ def _match(pattern: str) -> list[Path]:
     if glob.has_magic(pattern):
         return [Path(found) for found in sorted(glob.glob(pattern, recursive=True))]
     return []
+
+
+def glob_reaches(pattern: str, path: Path, *, contents: bool = False) -> bool:
+    """Tell whether :func:`expand_inputs` would read ``path`` through the glob
+    pattern, as a match or inside a matched folder, also before ``path`` exists.
+
+    The pattern is matched one path component at a time, as ``glob.glob`` with
+    ``recursive=True`` matches it: a wildcard matches no name that starts with
+    ``.`` unless its component does, and ``**`` matches any number of folders.
+    With ``contents``, a path whose components all match the start of the
+    pattern counts too, because a file inside it may match the rest.
+
+    NOTE: paths are compared once resolved, so a path that the pattern reaches
+    only through a symlink that a wildcard matches is not found.
+    """
+    components = Path(pattern).parts
+    magic = [glob.has_magic(component) for component in components]
+    if True not in magic:
+        return False
+    first_magic = magic.index(True)
+    base = Path(*components[:first_magic]) if first_magic else Path(".")
+    try:
+        relative = path.resolve().relative_to(base.resolve())
+    except (OSError, RuntimeError, ValueError):
+        return False
+    return _components_match(components[first_magic:], relative.parts, contents)
+
+
+def _components_match(
+    pattern: tuple[str, ...], names: tuple[str, ...], contents: bool
+) -> bool:
+    """Tell whether ``names`` start with a path that ``pattern`` matches, and
+    the names after it are ones that walking a folder reads."""
+    if not pattern:
+        return not any(name.startswith(".") for name in names)
+    if not names:
+        return contents or all(component == "**" for component in pattern)
+    head, rest = pattern[0], pattern[1:]
+    if head == "**":
+        if _components_match(rest, names, contents):
+            return True
+        return not names[0].startswith(".") and _components_match(
+            pattern, names[1:], contents
+        )
+    if not glob.has_magic(head):
+        matched = head == names[0]
+    elif names[0].startswith(".") and not head.startswith("."):
+        matched = False
+    else:
+        matched = fnmatch.fnmatch(names[0], head)
+    return matched and _components_match(rest, names[1:], contents)
 
 
 def _collect(

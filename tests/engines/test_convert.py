@@ -204,6 +204,29 @@ def test_convert_out_inside_input_warns(
     assert "is inside the input folder" not in quiet.stderr
 
 
+@pytest.mark.parametrize(("pattern", "read_later"), [("*", True), ("*.*", False)])
+def test_convert_out_reached_by_glob_warns(
+    corpus: tuple[Path, Path], tmp_path: Path, pattern: str, read_later: bool
+) -> None:
+    audit, signin = corpus
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    shutil.copy(audit, folder)
+    shutil.copy(signin, folder)
+    glob_input = str(folder / pattern)
+    out = folder / "lake"
+    arguments = ["convert", "--audit", glob_input, "--signin", glob_input]
+
+    result = CliRunner().invoke(main, [*arguments, "--out", str(out)])
+    message = " ".join(result.stderr.split())
+
+    assert result.exit_code == 0, result.output
+    warning = f"--out {str(out)!r} would be read by the glob pattern {glob_input!r}"
+    assert (warning in message) is read_later, message
+    if read_later:
+        assert "a later hunt with that pattern skips the convert folder" in message
+
+
 def test_convert_quiet_prints_nothing(
     corpus: tuple[Path, Path], tmp_path: Path
 ) -> None:
