@@ -17,6 +17,7 @@ import gzip
 import json
 import logging
 import os
+import re
 import stat
 import zlib
 from dataclasses import dataclass, field
@@ -67,6 +68,8 @@ DEFAULT_MAX_DECOMPRESSED_BYTES = 20 * 1024**3
 _READ_CHUNK_BYTES = 8 * 1024 * 1024
 # Unreadable paths named in one message; the rest are counted.
 PATHS_NAMED = 5
+# A URI scheme of two or more characters, so a Windows drive letter is not one.
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:/")
 
 
 @dataclass
@@ -311,19 +314,44 @@ def _checked_convert_folder(folder: Path, convert_folders: dict[Path, bool]) -> 
 def is_convert_folder(folder: Path) -> bool:
     """Tell whether ``folder`` contains the manifest of an ``h056 convert`` folder.
 
-    Only the manifest's ``format`` value decides, as in
-    :func:`h056hunt.loaders.parquet.parse_manifest`, so a folder of another
-    release's convert is found too. A manifest that cannot be read, or that is
-    larger than :data:`MAX_MANIFEST_BYTES`, does not mark the folder.
+    A manifest that cannot be read, or that is larger than
+    :data:`MAX_MANIFEST_BYTES`, does not mark the folder.
     """
+    data = read_manifest(folder)
+    return data is not None and is_convert_manifest(data)
+
+
+def read_manifest(folder: Path) -> bytes | None:
+    """Read the file named like a convert manifest inside ``folder``, or return
+    None when there is none, it cannot be read, or it is larger than
+    :data:`MAX_MANIFEST_BYTES`."""
     manifest = folder / PARQUET_MANIFEST_NAME
     try:
         if not manifest.is_file() or manifest.stat().st_size > MAX_MANIFEST_BYTES:
-            return False
-        document = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+            return None
+        return manifest.read_bytes()
+    except OSError:
+        return None
+
+
+def is_convert_manifest(data: bytes) -> bool:
+    """Tell whether ``data``, the bytes of a manifest file, is UTF-8 JSON that
+    names the convert format.
+
+    Only the manifest's ``format`` value decides, as in
+    :func:`h056hunt.loaders.parquet.parse_manifest`, so a folder of another
+    release's convert is found too.
+    """
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return False
     return isinstance(document, dict) and document.get("format") == MANIFEST_FORMAT
+
+
+def is_uri(value: str) -> bool:
+    """Tell whether an input names a URI for Spark rather than a local path."""
+    return bool(_URI.match(value))
 
 
 def _unresolved_reason(path: Path, error: OSError | RuntimeError) -> str:

@@ -527,3 +527,119 @@ def test_convert_parquet_glob_skipped_alike(spark: Any, tmp_path: Path) -> None:
     for result in (local, on_spark):
         warning = " ".join(result.stderr.split())
         assert f"{lake}: a folder written by h056 convert found through" in warning
+
+
+CONVERT_FOLDER_REASON = "file of an h056 convert folder, which is read only whole"
+
+
+def _exports_with_lake(folder: Path) -> Path:
+    """Copy the sample exports into ``folder`` and convert them into
+    ``folder / "lake"``, which is returned."""
+    folder.mkdir()
+    for name in ("audit.json", "signin.json"):
+        shutil.copy(SAMPLE_LOGS / name, folder / name)
+    lake = folder / "lake"
+    convert_logs([str(folder / "audit.json")], [str(folder / "signin.json")], lake)
+    return lake
+
+
+def test_convert_folder_in_uri_skipped(spark: Any, tmp_path: Path) -> None:
+    # Spark's listing hides the manifest, so only the Parquet files are seen.
+    folder = tmp_path / "exports"
+    lake = _exports_with_lake(folder)
+    json_args = ["--format", "json", "--fail-on", "none"]
+    uri = folder.as_uri()
+
+    local = CliRunner().invoke(
+        main, ["hunt", "--audit", str(folder), "--signin", str(folder), *json_args]
+    )
+    on_spark = CliRunner().invoke(
+        main, ["hunt", "--audit", uri, "--signin", uri, *json_args, *SPARK_ARGS]
+    )
+
+    assert local.exit_code == 0, local.output
+    assert on_spark.exit_code == 0, on_spark.output
+    spark_files = json.loads(on_spark.stdout)["run"]["files"]
+    in_lake = [item for item in spark_files if "/exports/lake/" in item["path"]]
+    parquet_files = list(lake.rglob("*.parquet"))
+    assert len(in_lake) == len(parquet_files)
+    for item in in_lake:
+        assert item["skipped_by_reason"] == {CONVERT_FOLDER_REASON: 1}, item["path"]
+        assert item["partial"] is False, item["path"]
+    # Evidence names a file by its URI on Spark and by its path here.
+    local_findings = json.loads(local.stdout)["findings"]
+    spark_findings = json.loads(on_spark.stdout)["findings"]
+    assert local_findings
+    assert [_without_files(f) for f in spark_findings] == [
+        _without_files(f) for f in local_findings
+    ]
+    warning = " ".join(on_spark.stderr.split())
+    assert f"file:{lake}: a folder written by h056 convert inside an input" in warning
+    assert f"its {len(parquet_files)} files were skipped" in warning
+    assert "file is Parquet" not in warning
+
+
+def test_convert_table_uri_skipped(spark: Any, tmp_path: Path) -> None:
+    # A table folder inside a convert folder, named by its URI.
+    folder = tmp_path / "exports"
+    lake = _exports_with_lake(folder)
+    table = (lake / "signin").as_uri()
+    inputs = [
+        "--audit",
+        str(folder / "audit.json"),
+        "--signin",
+        str(folder / "signin.json"),
+        "--signin",
+        table,
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+    ]
+
+    result = CliRunner().invoke(main, ["hunt", *inputs, *SPARK_ARGS])
+
+    assert result.exit_code == 0, result.output
+    files = json.loads(result.stdout)["run"]["files"]
+    in_table = [item for item in files if "/lake/signin/" in item["path"]]
+    assert len(in_table) == len(list((lake / "signin").rglob("*.parquet")))
+    for item in in_table:
+        assert item["skipped_by_reason"] == {CONVERT_FOLDER_REASON: 1}, item["path"]
+    warning = " ".join(result.stderr.split())
+    assert f"file:{lake}: a folder written by h056 convert that contains" in warning
+    assert "file is Parquet" not in warning
+
+
+def test_convert_folder_uri_identical(spark: Any, tmp_path: Path) -> None:
+    lake = _exports_with_lake(tmp_path / "exports")
+
+    local = _hunt("--audit", str(lake))
+    on_spark = _hunt("--audit", lake.as_uri(), *SPARK_ARGS)
+
+    assert on_spark == local
+
+
+class _ConnectSession:
+    """A stand-in for a Spark Connect session, which has no SparkContext."""
+
+    @property
+    def sparkContext(self) -> Any:
+        raise NotImplementedError("Spark Connect sessions have no SparkContext")
+
+
+def test_convert_folder_found_without_jvm(tmp_path: Path) -> None:
+    pytest.importorskip("pyspark")
+    from h056hunt.engines.spark_inputs import uri_convert_folders
+
+    lake = _exports_with_lake(tmp_path / "exports")
+    listed = [f"file:{path}" for path in sorted(lake.rglob("*.parquet"))]
+    beside = f"file:{tmp_path / 'exports' / 'audit.json'}"
+
+    folders = uri_convert_folders(_ConnectSession(), [*listed, beside])
+    other_scheme = uri_convert_folders(
+        _ConnectSession(), ["abfss://logs@account/lake/audit/part-0.parquet"]
+    )
+
+    assert listed
+    assert folders == {uri: f"file:{lake}" for uri in listed}
+    assert other_scheme == {}

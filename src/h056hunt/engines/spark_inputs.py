@@ -12,7 +12,9 @@ An input is one of three kinds:
   ``y=/m=/d=/h=/m=`` levels is read whole, and Hadoop glob patterns work. Each file is
   shown by the URI that Spark reports, and its bytes reach the worker through Spark's
   ``binaryFile`` source.
-* A convert folder, local or URI, recognised by its manifest's content.
+* A convert folder, local or URI, recognised by its manifest's content. Spark's
+  listing hides the manifest, whose name starts with ``_``, so inside a URI input
+  each folder above a listed file is checked for it by name.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
+from py4j.protocol import Py4JError
 from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 
@@ -31,18 +35,22 @@ from h056hunt.loaders.parquet import (
     find_manifest,
     parse_manifest,
 )
-from h056hunt.sources import expand_inputs
+from h056hunt.sources import (
+    MAX_MANIFEST_BYTES,
+    expand_inputs,
+    is_convert_manifest,
+    is_uri,
+    read_manifest,
+)
 
 logger = logging.getLogger(__name__)
 
 LOGS = ("audit", "signin")
-# A scheme of two or more characters, so a Windows drive letter is not a URI.
-_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:/")
-
-
-def is_uri(value: str) -> bool:
-    """Tell whether an input names a URI for Spark rather than a local path."""
-    return bool(_URI.match(value))
+# A URI as Spark lists it: the scheme with the authority, if any, such as
+# "file:" or "abfss://container@account.dfs.core.windows.net", then the path.
+_URI_PARTS = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+:(?://[^/]*)?)(/.*)?$")
+# The start of a file: URI, before its absolute path.
+_FILE_URI_START = re.compile(r"^file:(?://[^/]*)?(?=/)")
 
 
 @dataclass(frozen=True)
@@ -149,11 +157,7 @@ def _list_files(
     spark: SparkSession, log: str, inputs: list[str], plan: InputPlan
 ) -> list[tuple[str, str, str | None, str, str]]:
     """Return ``(location, display, uri_input, source, convert_folder)`` for every
-    file of one log.
-
-    NOTE: a convert folder inside a URI input is not recognised, because the
-    files are listed by Spark, so its Parquet files fail as on their own.
-    """
+    file of one log."""
     files: list[tuple[str, str, str | None, str, str]] = []
     plan.unreadable[log] = []
     local = [item for item in inputs if not is_uri(item)]
@@ -165,7 +169,9 @@ def _list_files(
             for item in expansion.files
         )
     for uri in (item for item in inputs if is_uri(item)):
-        files.extend((path, path, uri, uri, "") for path in list_uri(spark, uri))
+        listed = list_uri(spark, uri)
+        folders = uri_convert_folders(spark, listed)
+        files.extend((path, path, uri, uri, folders.get(path, "")) for path in listed)
     return files
 
 
@@ -191,13 +197,96 @@ def uri_manifest(spark: SparkSession, uri: str) -> Manifest | None:
     """Return the manifest when a URI is a convert folder or its manifest."""
     trimmed = uri.rstrip("/")
     if trimmed.endswith("/" + MANIFEST_NAME):
-        target, root = trimmed, trimmed[: -len(MANIFEST_NAME) - 1]
+        root = trimmed[: -len(MANIFEST_NAME) - 1]
     else:
-        target, root = f"{trimmed}/{MANIFEST_NAME}", trimmed
+        root = trimmed
+    data = read_uri_manifest(spark, root)
+    if data is None:
+        return None
     try:
-        rows = spark.read.text(target, wholetext=True).collect()
-    except AnalysisException:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
         return None
-    if not rows:
+    return parse_manifest(text, root)
+
+
+def uri_convert_folders(spark: SparkSession, paths: list[str]) -> dict[str, str]:
+    """Return the convert folder above each listed file that has one, by the
+    file's URI.
+
+    Each folder is checked once, up to the root of the URI's file system, as
+    the local engine checks every folder above a file.
+
+    NOTE: that is one existence check per folder, which on an object store such
+    as ``abfss://`` or ``s3a://`` is a request each. Its time is not measured.
+    """
+    checked: dict[str, bool] = {}
+    folders: dict[str, str] = {}
+    for path in paths:
+        for folder in _uri_parents(path):
+            if folder not in checked:
+                data = read_uri_manifest(spark, folder)
+                checked[folder] = data is not None and is_convert_manifest(data)
+            if checked[folder]:
+                folders[path] = folder
+                break
+    return folders
+
+
+def _uri_parents(uri: str) -> list[str]:
+    """Return the folders above a URI that Spark listed, nearest first."""
+    match = _URI_PARTS.match(uri)
+    if match is None:
+        return []
+    start, path = match.group(1), match.group(2) or "/"
+    return [start + str(parent) for parent in PurePosixPath(path).parents]
+
+
+def read_uri_manifest(spark: SparkSession, folder: str) -> bytes | None:
+    """Read the convert manifest inside a URI folder, or return None when there
+    is none, it cannot be read, or it is larger than :data:`MAX_MANIFEST_BYTES`.
+
+    Spark's readers return nothing for a file whose name starts with ``_``, also
+    when the path names it (checked with pyspark 4.3.0), so Hadoop's FileSystem
+    API reads the manifest through the session's JVM. A Spark Connect session
+    has no JVM, so only the local file system is read for its ``file:`` URIs.
+
+    NOTE: with Spark Connect, a convert folder under any other scheme is not
+    recognised.
+    """
+    try:
+        context = spark.sparkContext
+        jvm = context._jvm
+        java_context = context._jsc
+    except (AttributeError, NotImplementedError):
+        jvm = java_context = None
+    if jvm is None or java_context is None:
+        return _read_local_manifest(folder)
+    hadoop_conf = java_context.hadoopConfiguration()
+    try:
+        path = jvm.org.apache.hadoop.fs.Path(folder, MANIFEST_NAME)
+        file_system = path.getFileSystem(hadoop_conf)
+        if not file_system.exists(path):
+            return None
+        status = file_system.getFileStatus(path)
+        if status.isDirectory() or status.getLen() > MAX_MANIFEST_BYTES:
+            return None
+        stream = file_system.open(path)
+        try:
+            return bytes(jvm.org.apache.commons.io.IOUtils.toByteArray(stream))
+        finally:
+            stream.close()
+    except Py4JError as error:
+        # As the local engine does for a manifest it cannot read, the folder is
+        # read as ordinary files.
+        logger.debug("%s/%s: cannot read: %s", folder, MANIFEST_NAME, error)
         return None
-    return parse_manifest(str(rows[0].value), root)
+
+
+def _read_local_manifest(folder: str) -> bytes | None:
+    """Read the manifest inside a ``file:`` URI folder from the local file
+    system; return None for other schemes."""
+    start = _FILE_URI_START.match(folder)
+    if start is None:
+        return None
+    return read_manifest(Path(folder[start.end() :]))

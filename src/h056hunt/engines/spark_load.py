@@ -44,7 +44,7 @@ from h056hunt.engines.spark_frames import (
     to_spark_table,
     union_tables,
 )
-from h056hunt.engines.spark_inputs import InputPlan, PlannedFile, is_uri, plan_inputs
+from h056hunt.engines.spark_inputs import InputPlan, PlannedFile, plan_inputs
 from h056hunt.engines.worker_logs import (
     captured_logs,
     error_from_record,
@@ -55,7 +55,7 @@ from h056hunt.load import Conflict, LoadOptions
 from h056hunt.loaders import tool_files
 from h056hunt.loaders.parquet import Manifest, report_from_record, report_record
 from h056hunt.loaders.sink import FileReport, FileSink
-from h056hunt.sources import InputFile, raise_for_unreadable
+from h056hunt.sources import InputFile, is_uri, raise_for_unreadable
 
 logger = logging.getLogger(__name__)
 

@@ -41,13 +41,13 @@ import shlex
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import Path, PurePath, PurePosixPath
 
 from h056hunt.config import CONFIG_KEYS
 from h056hunt.errors import InputError
 from h056hunt.loaders.sink import FileSink
 from h056hunt.plurals import Counted
-from h056hunt.sources import UTF16_MARKS, InputFile, utf16_without_mark
+from h056hunt.sources import UTF16_MARKS, InputFile, is_uri, utf16_without_mark
 from h056hunt.streams import open_input
 
 logger = logging.getLogger(__name__)
@@ -411,10 +411,13 @@ def warn_convert_folders(files: Iterable[InputFile]) -> None:
 
 
 def _is_inside(input_value: str, folder: str) -> bool:
-    """Tell whether an input value names a path inside ``folder``, once both
-    are resolved."""
+    """Tell whether an input value names a path inside ``folder``: a local
+    path once both are resolved, a URI as written."""
     if not input_value:
         return False
+    if is_uri(input_value) or is_uri(folder):
+        # PurePosixPath reads "file:///x" and Spark's "file:/x" alike.
+        return PurePosixPath(input_value).is_relative_to(PurePosixPath(folder))
     try:
         return Path(input_value).resolve().is_relative_to(Path(folder).resolve())
     except (OSError, RuntimeError):
