@@ -11,7 +11,7 @@ import logging
 import shlex
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
@@ -218,8 +218,14 @@ def load_logs(
     signin_inputs: list[str],
     options: LoadOptions | None = None,
     progress: ProgressCallback | None = None,
+    *,
+    convert_folders_read: Collection[str] = (),
 ) -> LoadedData:
     """Read, normalise and de-duplicate every audit and sign-in input.
+
+    ``convert_folders_read`` names the convert folders that the caller reads
+    whole, so that the warning about their files found here does not ask to
+    give them.
 
     Raises:
         UsageError: an input path matches nothing.
@@ -256,7 +262,7 @@ def load_logs(
     given_twice = _given_to_both(expansions)
     # Files that h056hunt wrote, such as findings, are skipped before any scan.
     written_by_tool = _find_tool_files(expansions, options)
-    tool_files.warn_convert_folders(_unique_files(expansions))
+    tool_files.warn_convert_folders(_unique_files(expansions), convert_folders_read)
     # Files given to one option only, checked for the other log's records.
     checked: list[FileReport] = []
     # The input value, such as a folder, that found each file, by its display path.

@@ -643,3 +643,20 @@ def test_convert_folder_found_without_jvm(tmp_path: Path) -> None:
     assert listed
     assert folders == {uri: f"file:{lake}" for uri in listed}
     assert other_scheme == {}
+
+
+def test_convert_files_of_given_folder_alike(spark: Any, tmp_path: Path) -> None:
+    # The folder itself is an input too, by path and then by URI, so the
+    # warning about its files found through another input does not ask for it.
+    lake = _exports_with_lake(tmp_path / "exports")
+    by_path = ["--audit", str(lake), "--signin", str(lake / "**" / "*.parquet")]
+    by_uri = ["--audit", lake.as_uri(), "--signin", (lake / "signin").as_uri()]
+
+    for inputs in (by_path, by_uri):
+        result = CliRunner().invoke(main, ["hunt", *inputs, *JSONL_ARGS, *SPARK_ARGS])
+
+        assert result.exit_code == 0, result.output
+        warning = " ".join(result.stderr.split())
+        assert "a folder written by h056 convert" in warning, inputs
+        assert "another input gives the folder itself" in warning, inputs
+        assert "give the folder itself as an input" not in warning, inputs

@@ -787,6 +787,37 @@ def test_convert_file_alone_not_hunted(tmp_path: Path) -> None:
     assert f"{lake}: a folder written by h056 convert" in result.stderr
 
 
+def test_convert_files_of_given_folder(tmp_path: Path) -> None:
+    # The folder is read whole, so the warning does not ask to give it.
+    folder = with_exports(tmp_path / "exports")
+    lake = tmp_path / "lake"
+    convert_into(folder, lake)
+    parquet_files = sorted(str(path) for path in lake.rglob("*.parquet"))
+    pattern = str(lake / "**" / "*.parquet")
+
+    result = run(
+        "hunt",
+        "--audit",
+        str(lake),
+        "--signin",
+        pattern,
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+    )
+    reasons = skip_reasons(result)
+    reports = file_reports(result)
+
+    assert reports["signin.json"]["loaded"]["signin"] > 0
+    for path in parquet_files:
+        assert reasons[path] == {CONVERT_FOLDER_REASON: 1}, path
+    warning = " ".join(result.stderr.split())
+    assert f"{lake}: a folder written by h056 convert found through" in warning
+    assert "another input gives the folder itself, which is read whole" in warning
+    assert "give the folder itself as an input" not in warning
+
+
 def test_convert_folder_given_still_read(tmp_path: Path) -> None:
     folder = with_exports(tmp_path / "exports")
     lake = tmp_path / "lake"

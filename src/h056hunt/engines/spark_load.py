@@ -342,13 +342,16 @@ def _replay_reports(normalised: DataFrame | None, plan: InputPlan) -> list[FileR
     sources = {}
     # Warned before the messages of the files, as load_logs does.
     tool_files.warn_convert_folders(
-        InputFile(
-            path=Path(item.location),
-            display=item.display,
-            source=item.source,
-            convert_folder=item.convert_folder,
-        )
-        for item in plan.files
+        [
+            InputFile(
+                path=Path(item.location),
+                display=item.display,
+                source=item.source,
+                convert_folder=item.convert_folder,
+            )
+            for item in plan.files
+        ],
+        [manifest.root for manifest in plan.manifests],
     )
     for log, unreadable in plan.unreadable.items():
         for path, reason in unreadable:

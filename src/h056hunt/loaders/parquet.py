@@ -529,7 +529,15 @@ def load_with_converted(
         # The fast path's second pass belongs to the LoadedData it returns, which
         # is merged away here, so the raw exports are read whole.
         plain = replace(options, fast_path=False)
-        raw = load.load_logs(raw_audit, raw_signin, plain, progress)
+        raw = load.load_logs(
+            raw_audit,
+            raw_signin,
+            plain,
+            progress,
+            convert_folders_read=[
+                manifest.root for manifest in (*audit_manifests, *signin_manifests)
+            ],
+        )
         frames.append(FileFrames(audit=raw.audit, signin=raw.signin, steps=raw.steps))
         reports.extend(raw.files)
         unreadable.extend(raw.unreadable)

@@ -39,7 +39,7 @@ import os
 import re
 import shlex
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath
 
@@ -377,9 +377,17 @@ def _is_same_file(path: Path, other: Path | None) -> bool:
         return False
 
 
-def warn_convert_folders(files: Iterable[InputFile]) -> None:
+def warn_convert_folders(
+    files: Iterable[InputFile], read_whole: Collection[str] = ()
+) -> None:
     """Warn once for each convert folder whose files an input folder, a glob
-    pattern or an input named inside the folder reached."""
+    pattern or an input named inside the folder reached.
+
+    Args:
+        read_whole: the convert folders that other inputs give themselves, so
+            that the run reads them whole, as written in those inputs.
+    """
+    read_whole_keys = {_folder_key(folder) for folder in read_whole}
     counts: dict[str, int] = {}
     patterns: dict[str, str] = {}
     for input_file in files:
@@ -399,14 +407,22 @@ def warn_convert_folders(files: Iterable[InputFile]) -> None:
         else:
             found = "inside an input folder"
             remedy = "move it out of the input folder"
+        if _folder_key(folder) in read_whole_keys:
+            advice = (
+                "another input gives the folder itself, which is read whole; to "
+                f"stop this warning, {remedy}"
+            )
+        else:
+            advice = (
+                "to read its records, give the folder itself as an input (such as "
+                f"--audit or --signin), or {remedy}"
+            )
         logger.warning(
-            "%s: a folder written by h056 convert %s, so its %s skipped; to read "
-            "its records, give the folder itself as an input (such as --audit or "
-            "--signin), or %s",
+            "%s: a folder written by h056 convert %s, so its %s skipped; %s",
             folder,
             found,
             Counted(count, "file was", "files were"),
-            remedy,
+            advice,
         )
 
 
@@ -422,3 +438,14 @@ def _is_inside(input_value: str, folder: str) -> bool:
         return Path(input_value).resolve().is_relative_to(Path(folder).resolve())
     except (OSError, RuntimeError):
         return False
+
+
+def _folder_key(folder: str) -> str:
+    """Return a folder as written in an input or a message, in one form for
+    comparing: a local path resolved, a URI with repeated slashes joined."""
+    if is_uri(folder):
+        return str(PurePosixPath(folder))
+    try:
+        return str(Path(folder).resolve())
+    except (OSError, RuntimeError):
+        return folder
