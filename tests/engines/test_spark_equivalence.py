@@ -620,11 +620,14 @@ def test_convert_folder_uri_identical(spark: Any, tmp_path: Path) -> None:
 
 
 class _ConnectSession:
-    """A stand-in for a Spark Connect session, which has no SparkContext."""
+    """A stand-in for a Spark Connect session, which has no SparkContext.
+
+    pyspark 4.3.0 raises a subclass of AttributeError there.
+    """
 
     @property
     def sparkContext(self) -> Any:
-        raise NotImplementedError("Spark Connect sessions have no SparkContext")
+        raise AttributeError("Spark Connect sessions have no SparkContext")
 
 
 def test_convert_folder_found_without_jvm(tmp_path: Path) -> None:
