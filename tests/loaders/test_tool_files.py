@@ -787,6 +787,25 @@ def test_convert_file_alone_not_hunted(tmp_path: Path) -> None:
     assert f"{lake}: a folder written by h056 convert" in result.stderr
 
 
+def test_convert_file_by_symlink_skipped(tmp_path: Path) -> None:
+    folder = with_exports(tmp_path / "exports")
+    lake = tmp_path / "lake"
+    convert_into(folder, lake)
+    part = sorted((lake / "signin").rglob("*.parquet"))[0]
+    (folder / "linked.parquet").symlink_to(part)
+
+    result = hunt_folder(folder)
+    reasons = skip_reasons(result)
+
+    assert reasons[str(folder / "linked.parquet")] == {CONVERT_FOLDER_REASON: 1}
+    # No part of the path as found leads to the folder, so its real path names it.
+    warning = " ".join(result.stderr.split())
+    assert f"{lake.resolve()}: a folder written by h056 convert" in warning
+    assert f"reached through a symlink in the input {folder}" in warning
+    assert "inside an input folder" not in warning
+    assert "file is Parquet" not in warning
+
+
 def test_convert_files_of_given_folder(tmp_path: Path) -> None:
     # The folder is read whole, so the warning does not ask to give it.
     folder = with_exports(tmp_path / "exports")

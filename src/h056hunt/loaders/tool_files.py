@@ -381,7 +381,7 @@ def warn_convert_folders(
     files: Iterable[InputFile], read_whole: Collection[str] = ()
 ) -> None:
     """Warn once for each convert folder whose files an input folder, a glob
-    pattern or an input named inside the folder reached.
+    pattern, a symlink or an input named inside the folder reached.
 
     Args:
         read_whole: the convert folders that other inputs give themselves, so
@@ -397,16 +397,7 @@ def warn_convert_folders(
             )
             patterns.setdefault(input_file.convert_folder, input_file.source)
     for folder, count in counts.items():
-        pattern = patterns[folder]
-        if glob.has_magic(pattern):
-            found = f"found through the glob pattern {shlex.quote(pattern)}"
-            remedy = "change the pattern so that it leaves the folder out"
-        elif _is_inside(pattern, folder):
-            found = f"that contains the input {shlex.quote(pattern)}"
-            remedy = "leave that input out"
-        else:
-            found = "inside an input folder"
-            remedy = "move it out of the input folder"
+        found, remedy = _how_reached(folder, patterns[folder])
         if _folder_key(folder) in read_whole_keys:
             advice = (
                 "another input gives the folder itself, which is read whole; to "
@@ -426,16 +417,33 @@ def warn_convert_folders(
         )
 
 
-def _is_inside(input_value: str, folder: str) -> bool:
-    """Tell whether an input value names a path inside ``folder``: a local
-    path once both are resolved, a URI as written."""
-    if not input_value:
-        return False
-    if is_uri(input_value) or is_uri(folder):
+def _how_reached(folder: str, pattern: str) -> tuple[str, str]:
+    """Return how the input value ``pattern`` reached the convert folder's
+    files, as the warning words it, and how to leave them out."""
+    quoted = shlex.quote(pattern)
+    if glob.has_magic(pattern):
+        return (
+            f"found through the glob pattern {quoted}",
+            "change the pattern so that it leaves the folder out",
+        )
+    if pattern and _is_within(pattern, folder):
+        return f"that contains the input {quoted}", "leave that input out"
+    if pattern and not _is_within(folder, pattern):
+        return (
+            f"reached through a symlink in the input {quoted}",
+            "remove the symlink",
+        )
+    return "inside an input folder", "move it out of the input folder"
+
+
+def _is_within(path: str, folder: str) -> bool:
+    """Tell whether ``path`` is ``folder`` or lies inside it: local paths once
+    both are resolved, URIs as written."""
+    if is_uri(path) or is_uri(folder):
         # PurePosixPath reads "file:///x" and Spark's "file:/x" alike.
-        return PurePosixPath(input_value).is_relative_to(PurePosixPath(folder))
+        return PurePosixPath(path).is_relative_to(PurePosixPath(folder))
     try:
-        return Path(input_value).resolve().is_relative_to(Path(folder).resolve())
+        return Path(path).resolve().is_relative_to(Path(folder).resolve())
     except (OSError, RuntimeError):
         return False
 
