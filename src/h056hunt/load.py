@@ -220,12 +220,15 @@ def load_logs(
     progress: ProgressCallback | None = None,
     *,
     convert_folders_read: Collection[str] = (),
+    stray_files: Collection[str] = (),
 ) -> LoadedData:
     """Read, normalise and de-duplicate every audit and sign-in input.
 
     ``convert_folders_read`` names the convert folders that the caller reads
     whole, so that the warning about their files found here does not ask to
-    give them.
+    give them. ``stray_files`` are inputs inside those folders that h056
+    convert did not write: they are read as exports, not skipped as files of
+    the folder.
 
     Raises:
         UsageError: an input path matches nothing.
@@ -248,6 +251,10 @@ def load_logs(
         for log, inputs in (("audit", audit_inputs), ("signin", signin_inputs))
         if inputs
     }
+    for expansion in expansions.values():
+        for item in expansion.files:
+            if item.source in stray_files:
+                item.convert_folder = ""
     unreadable = _unreadable_entries(expansions)
     if options.strict and not options.describe_only:
         raise_for_unreadable(unreadable)

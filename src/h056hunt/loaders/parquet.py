@@ -459,19 +459,21 @@ def stray_files(manifest: Manifest) -> list[str]:
     return found
 
 
-def _add_stray_files(*logs: tuple[list[Manifest], list[str]]) -> None:
+def _add_stray_files(*logs: tuple[list[Manifest], list[str]]) -> set[str]:
     """Add the :func:`stray_files` of each log's convert folders to that log's
-    raw inputs, and warn once for each folder.
+    raw inputs, warn once for each folder, and return the files added.
 
     Such a file can be an export saved into the folder after the conversion.
     Read as an export, it is hunted and accounted for like a file of an input
     folder, and its records that the folder contains too count as duplicates.
     """
     warned: set[str] = set()
+    added: set[str] = set()
     for manifests, raw in logs:
         for manifest in manifests:
             found = stray_files(manifest)
             raw.extend(found)
+            added.update(found)
             if found and manifest.root not in warned:
                 warned.add(manifest.root)
                 logger.warning(
@@ -482,6 +484,7 @@ def _add_stray_files(*logs: tuple[list[Manifest], list[str]]) -> None:
                     "it" if len(found) == 1 else "them",
                     quote_names(found),
                 )
+    return added
 
 
 def converted_inputs(inputs: list[str]) -> tuple[list[Manifest], list[str]]:
@@ -519,7 +522,9 @@ def load_with_converted(
 
     audit_manifests, raw_audit = converted_inputs(audit_inputs)
     signin_manifests, raw_signin = converted_inputs(signin_inputs)
-    _add_stray_files((audit_manifests, raw_audit), (signin_manifests, raw_signin))
+    strays = _add_stray_files(
+        (audit_manifests, raw_audit), (signin_manifests, raw_signin)
+    )
     frames: list[FileFrames] = []
     reports: list[FileReport] = []
     unreadable: list[tuple[str, str]] = []
@@ -537,6 +542,7 @@ def load_with_converted(
             convert_folders_read=[
                 manifest.root for manifest in (*audit_manifests, *signin_manifests)
             ],
+            stray_files=strays,
         )
         frames.append(FileFrames(audit=raw.audit, signin=raw.signin, steps=raw.steps))
         reports.extend(raw.files)
