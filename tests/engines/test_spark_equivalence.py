@@ -663,3 +663,40 @@ def test_convert_files_of_given_folder_alike(spark: Any, tmp_path: Path) -> None
         assert "a folder written by h056 convert" in warning, inputs
         assert "another input gives the folder itself" in warning, inputs
         assert "give the folder itself as an input" not in warning, inputs
+
+
+def test_convert_folder_stray_files_read(spark: Any, tmp_path: Path) -> None:
+    # A later export saved into a convert folder, which convert did not write.
+    lake = _exports_with_lake(tmp_path / "exports")
+    later = lake / "later.ndjson"
+    later.write_text(
+        json.dumps(
+            {
+                "id": "later-signin-1",
+                "createdDateTime": "2026-03-05T10:00:00Z",
+                "userId": "later-user-1",
+                "userPrincipalName": "later.user@contoso.example",
+                "status": {"errorCode": 0},
+            }
+        )
+        + "\n",
+        "utf-8",
+    )
+    arguments = ["hunt", "--audit", str(lake), "--signin", str(lake)]
+    arguments += ["--format", "json", "--fail-on", "none"]
+
+    local = CliRunner().invoke(main, arguments)
+    on_spark = CliRunner().invoke(main, [*arguments, *SPARK_ARGS])
+
+    assert local.exit_code == 0, local.output
+    assert on_spark.exit_code == 0, on_spark.output
+    for result in (local, on_spark):
+        files = {
+            item["path"]: item for item in json.loads(result.stdout)["run"]["files"]
+        }
+        assert files[str(later)]["loaded"]["signin"] == 1
+        assert files[str(later)]["skipped"] == 0
+        warning = " ".join(result.stderr.split())
+        assert "because h056 convert did not write it into this convert" in warning
+    local_findings = json.loads(local.stdout)["findings"]
+    assert json.loads(on_spark.stdout)["findings"] == local_findings

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -32,6 +33,7 @@ from h056hunt.errors import UsageError
 from h056hunt.loaders.parquet import (
     MANIFEST_NAME,
     Manifest,
+    add_stray_files,
     find_manifest,
     parse_manifest,
 )
@@ -109,7 +111,8 @@ def plan_inputs(
         InputError: a convert folder has a manifest this release does not read.
     """
     plan = InputPlan()
-    raw: dict[str, list[str]] = {}
+    raw: dict[str, list[str]] = {log: [] for log in LOGS}
+    local_manifests: dict[str, list[Manifest]] = {log: [] for log in LOGS}
     roots: set[str] = set()
     for log, inputs in zip(LOGS, (audit_inputs, signin_inputs), strict=True):
         for item in inputs:
@@ -117,16 +120,26 @@ def plan_inputs(
                 uri_manifest(spark, item) if is_uri(item) else find_manifest(item)
             )
             if manifest is None:
-                raw.setdefault(log, []).append(item)
+                raw[log].append(item)
                 continue
             root = manifest.root.rstrip("/")
             options = plan.manifest_options.setdefault(root, [])
             if log not in options:
                 options.append(log)
+            if not is_uri(item):
+                local_manifests[log].append(manifest)
             if root not in roots:
                 roots.add(root)
                 plan.manifests.append(manifest)
-    listed = {log: _list_files(spark, log, inputs, plan) for log, inputs in raw.items()}
+    # As the local engine does, the files inside a local convert folder that
+    # convert did not write are read as exports.
+    # NOTE: such files inside a convert folder given as a URI are not listed.
+    strays = add_stray_files(*((local_manifests[log], raw[log]) for log in LOGS))
+    listed = {
+        log: _list_files(spark, log, inputs, plan, strays)
+        for log, inputs in raw.items()
+        if inputs
+    }
     given_twice = set()
     if len(listed) == len(LOGS):
         keys = [{location for location, *_ in listed[log]} for log in LOGS]
@@ -154,10 +167,17 @@ def plan_inputs(
 
 
 def _list_files(
-    spark: SparkSession, log: str, inputs: list[str], plan: InputPlan
+    spark: SparkSession,
+    log: str,
+    inputs: list[str],
+    plan: InputPlan,
+    strays: Collection[str] = (),
 ) -> list[tuple[str, str, str | None, str, str]]:
     """Return ``(location, display, uri_input, source, convert_folder)`` for every
-    file of one log."""
+    file of one log.
+
+    ``strays`` are inputs inside convert folders that convert did not write, which
+    are read as exports rather than skipped as the folder's files."""
     files: list[tuple[str, str, str | None, str, str]] = []
     plan.unreadable[log] = []
     local = [item for item in inputs if not is_uri(item)]
@@ -165,7 +185,13 @@ def _list_files(
         expansion = expand_inputs(local)
         plan.unreadable[log].extend(expansion.unreadable)
         files.extend(
-            (str(item.path), item.display, None, item.source, item.convert_folder)
+            (
+                str(item.path),
+                item.display,
+                None,
+                item.source,
+                "" if item.source in strays else item.convert_folder,
+            )
             for item in expansion.files
         )
     for uri in (item for item in inputs if is_uri(item)):

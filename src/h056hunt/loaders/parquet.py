@@ -459,7 +459,7 @@ def stray_files(manifest: Manifest) -> list[str]:
     return found
 
 
-def _add_stray_files(*logs: tuple[list[Manifest], list[str]]) -> set[str]:
+def add_stray_files(*logs: tuple[list[Manifest], list[str]]) -> set[str]:
     """Add the :func:`stray_files` of each log's convert folders to that log's
     raw inputs, warn once for each folder, and return the files added.
 
@@ -522,7 +522,7 @@ def load_with_converted(
 
     audit_manifests, raw_audit = converted_inputs(audit_inputs)
     signin_manifests, raw_signin = converted_inputs(signin_inputs)
-    strays = _add_stray_files(
+    strays = add_stray_files(
         (audit_manifests, raw_audit), (signin_manifests, raw_signin)
     )
     frames: list[FileFrames] = []
