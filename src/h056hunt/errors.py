@@ -24,11 +24,14 @@ class InputValue:
     message quotes.
 
     ``quoted`` false puts the value in bare, as for a field path that names the
-    place of a fault rather than the value at fault.
+    place of a fault rather than the value at fault. ``cut`` false shows the
+    whole value, escaped, as for the path of the file at fault, which the user
+    needs whole to find the file.
     """
 
     value: object
     quoted: bool = True
+    cut: bool = True
 
     def quote_whole(self) -> str:
         """Return the value as the whole message text contains it."""
@@ -181,7 +184,15 @@ class InputError(H056Error):
             count = self.complete_records
             noun = "record" if count == 1 else "records"
             after = f" ({count} complete {noun} before the error)"
-        return MessageText(f"{', '.join(where)}: ", message, after)
+        # The path is a value that the user gave or a folder held, so it is
+        # escaped as such: a backslash in it is doubled where it would read as an
+        # escape.
+        return MessageText(
+            InputValue(where[0], quoted=False, cut=False),
+            "".join(f", {place}" for place in where[1:]) + ": ",
+            message,
+            after,
+        )
 
 
 class AmbiguousDateError(InputError):

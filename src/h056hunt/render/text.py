@@ -129,7 +129,7 @@ def shown_message(text: str) -> str:
 
 def _shown_value(part: InputValue) -> str:
     if not part.quoted:
-        return display_text(part.value)
+        return display_text(part.value) if part.cut else plain(str(part.value))
     if isinstance(part.value, str):
         return quote_cut(part.value)
     # A value of another type, such as a list read from a manifest, is shown as

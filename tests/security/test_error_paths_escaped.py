@@ -1,0 +1,61 @@
+"""The path at the start of an input error is escaped as a log value is.
+
+A path is the user's or a folder's text, so a real escape character in it and
+the same escape written out as text must print differently, and neither may
+reach the terminal raw.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from h056hunt.cli import main
+
+
+def run_cli(arguments: list[str]) -> Result:
+    """Run the CLI in-process and put the ``h056hunt`` logger back afterwards."""
+    logger = logging.getLogger("h056hunt")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    try:
+        return CliRunner().invoke(main, arguments)
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = saved
+
+
+def error_line(result: Result) -> str:
+    lines = [line for line in result.stderr.splitlines() if "h056: ERROR:" in line]
+    assert lines, result.stderr
+    return lines[0]
+
+
+def test_escape_and_its_text_differ(tmp_path: Path) -> None:
+    real = tmp_path / "real\x1b[31m.json"
+    written = tmp_path / "written\\x1b[31m.json"
+    for path in (real, written):
+        os.symlink(tmp_path / "missing", path)
+
+    real_line = error_line(run_cli(["hunt", "--signin", str(real)]))
+    written_line = error_line(run_cli(["hunt", "--signin", str(written)]))
+
+    assert "\x1b" not in real_line
+    assert "real\\x1b[31m.json: cannot read this input" in real_line
+    # The backslash of the written-out escape is doubled, so it reads as text.
+    assert "written\\\\x1b[31m.json: cannot read this input" in written_line
+
+
+def test_long_path_shown_whole(tmp_path: Path) -> None:
+    folder = tmp_path / ("d" * 240)
+    folder.mkdir()
+    path = folder / ("f" * 200 + ".json")
+    path.write_text("{broken\n", "utf-8")
+
+    result = run_cli(["hunt", "--signin", str(path)])
+
+    assert result.exit_code == 2, result.stderr
+    # The user needs the whole path to find the file.
+    assert f"{path}, line 1" in error_line(result)
+    assert "characters]" not in error_line(result)
