@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from h056hunt.errors import InputError, UsageError
+from h056hunt.errors import InputError, InputValue, MessageText, UsageError
 from h056hunt.plurals import Counted
 
 logger = logging.getLogger(__name__)
@@ -116,9 +116,18 @@ def expand_inputs(patterns: list[str]) -> Expansion:
     convert_folders: dict[Path, bool] = {}
     for pattern in patterns:
         matches = _match(pattern)
+        if not matches and pattern == "-":
+            raise UsageError(
+                "-: no file named '-', and h056 does not read an export from "
+                "standard input",
+                hint="save the export to a file and give its path",
+            )
         if not matches:
             raise UsageError(
-                f"{pattern}: no such file, folder or matching glob pattern",
+                MessageText(
+                    InputValue(pattern, quoted=False, cut=False),
+                    ": no such file, folder or matching glob pattern",
+                ),
                 hint="check the path; quote glob patterns so the shell does not expand "
                 "them first",
             )

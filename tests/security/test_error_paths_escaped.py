@@ -11,6 +11,7 @@ import logging
 import os
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from h056hunt.cli import main
@@ -59,3 +60,37 @@ def test_long_path_shown_whole(tmp_path: Path) -> None:
     # The user needs the whole path to find the file.
     assert f"{path}, line 1" in error_line(result)
     assert "characters]" not in error_line(result)
+
+
+def test_missing_pattern_escaped_as_value(tmp_path: Path) -> None:
+    written = str(tmp_path / "no\\x1bfile\x1b.json")
+
+    result = run_cli(["hunt", "--signin", written])
+
+    assert result.exit_code == 2, result.stderr
+    line = error_line(result)
+    assert "\x1b" not in line
+    assert "no\\\\x1bfile\\x1b.json: no such file, folder" in line
+
+
+def test_dash_input_says_stdin_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    result = run_cli(["hunt", "--audit", "-", "--signin", "-"])
+
+    assert result.exit_code == 2, result.stderr
+    assert "does not read an export from standard input" in error_line(result)
+    assert "hint: save the export to a file and give its path" in result.stderr
+
+
+def test_file_named_dash_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-").write_text("just notes\n", "utf-8")
+
+    result = run_cli(["inspect", "-"])
+
+    # A file named "-" is a path like any other.
+    assert "standard input" not in result.stderr
+    assert "not a log export" in result.stdout + result.stderr
