@@ -269,7 +269,11 @@ def load_logs(
     given_twice = _given_to_both(expansions)
     # Files that h056hunt wrote, such as findings, are skipped before any scan.
     written_by_tool = _find_tool_files(expansions, options)
-    tool_files.warn_convert_folders(_unique_files(expansions), convert_folders_read)
+    tool_files.warn_convert_folders(
+        _unique_files(expansions),
+        convert_folders_read,
+        describing=options.describe_only,
+    )
     # Files given to one option only, checked for the other log's records.
     checked: list[FileReport] = []
     # The input value, such as a folder, that found each file, by its display path.

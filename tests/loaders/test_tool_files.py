@@ -955,3 +955,25 @@ def test_copied_finding_text_not_recognised(
 
     assert recognised(export) is None
     assert report["loaded"]["signin"] + report["prefiltered"] == 1
+
+
+@pytest.mark.parametrize("command", ["hunt", "inspect"])
+def test_convert_folder_advice_fits_command(tmp_path: Path, command: str) -> None:
+    folder = with_exports(tmp_path / "exports")
+    convert_into(folder, folder / "lake")
+    if command == "hunt":
+        arguments = ["hunt", "--audit", str(folder), "--signin", str(folder)]
+        arguments += ["--fail-on", "none"]
+    else:
+        arguments = ["inspect", str(folder)]
+
+    result = run(*arguments)
+
+    warning = " ".join(result.stderr.split())
+    assert "a folder written by h056 convert inside an input folder" in warning
+    if command == "inspect":
+        # inspect takes paths, not the --audit and --signin options.
+        assert "--audit" not in warning
+        assert "to describe it, give the folder itself as a path" in warning
+    else:
+        assert "give the folder itself as an input (such as --audit or" in warning

@@ -378,7 +378,10 @@ def _is_same_file(path: Path, other: Path | None) -> bool:
 
 
 def warn_convert_folders(
-    files: Iterable[InputFile], read_whole: Collection[str] = ()
+    files: Iterable[InputFile],
+    read_whole: Collection[str] = (),
+    *,
+    describing: bool = False,
 ) -> None:
     """Warn once for each convert folder whose files an input folder, a glob
     pattern, a symlink or an input named inside the folder reached.
@@ -386,6 +389,8 @@ def warn_convert_folders(
     Args:
         read_whole: the convert folders that other inputs give themselves, so
             that the run reads them whole, as written in those inputs.
+        describing: the run describes files (``h056 inspect``), which takes
+            paths rather than the --audit and --signin options.
     """
     read_whole_keys = {_folder_key(folder) for folder in read_whole}
     counts: dict[str, int] = {}
@@ -403,6 +408,8 @@ def warn_convert_folders(
                 "another input gives the folder itself, which is read whole; to "
                 f"stop this warning, {remedy}"
             )
+        elif describing:
+            advice = f"to describe it, give the folder itself as a path, or {remedy}"
         else:
             advice = (
                 "to read its records, give the folder itself as an input (such as "
