@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,16 @@ SAMPLE_INPUTS = [
     str(SAMPLES / "signin.json"),
 ]
 SAMPLE_HUNT = [*SAMPLE_INPUTS, "--format", "jsonl"]
+
+
+def run_cli(arguments: list[str]) -> Result:
+    """Run the CLI in-process and put the ``h056hunt`` logger back afterwards."""
+    logger = logging.getLogger("h056hunt")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    try:
+        return CliRunner().invoke(main, arguments)
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = saved
 
 
 def hunt_files(audit: Path, signin: Path, *extra: str) -> Result:

@@ -8,15 +8,14 @@ Each case runs ``h056 hunt`` through the CLI with and without ``-q`` and reads t
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from h056hunt.cli import main
+from cli_runs import run_cli
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_logs"
 TAB_SEPARATED_SIGNINS = (
@@ -35,16 +34,6 @@ CONVERT_ADVICE = (
     "give a folder written by h056 convert itself as an input, not the files inside it"
 )
 QUIET_OPTIONS = pytest.mark.parametrize("quiet", [[], ["-q"]], ids=["loud", "quiet"])
-
-
-def run_cli(arguments: list[str]) -> Result:
-    """Run the CLI in-process and put the ``h056hunt`` logger back afterwards."""
-    logger = logging.getLogger("h056hunt")
-    saved = (logger.handlers[:], logger.level, logger.propagate)
-    try:
-        return CliRunner().invoke(main, arguments)
-    finally:
-        logger.handlers[:], logger.level, logger.propagate = saved
 
 
 def hint_line(result: Result) -> str:

@@ -3,13 +3,12 @@ no zone file."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from h056hunt.cli import main
+from cli_runs import run_cli
 from h056hunt.config import load_config
 from h056hunt.errors import ConfigError
 from h056hunt.render.text import SHOWN_RUN, shown_message
@@ -17,16 +16,6 @@ from h056hunt.render.text import SHOWN_RUN, shown_message
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_logs"
 LONG = 3_000
 LEFT_OUT_MARK = f"…[+{LONG - SHOWN_RUN:,} characters]"
-
-
-def run_cli(arguments: list[str]) -> Result:
-    """Run the CLI in-process and put the ``h056hunt`` logger back afterwards."""
-    logger = logging.getLogger("h056hunt")
-    saved = (logger.handlers[:], logger.level, logger.propagate)
-    try:
-        return CliRunner().invoke(main, arguments)
-    finally:
-        logger.handlers[:], logger.level, logger.propagate = saved
 
 
 def hunt_with_config(config: Path, *extra: str) -> Result:

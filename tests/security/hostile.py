@@ -11,7 +11,6 @@ there.
 from __future__ import annotations
 
 import json
-import logging
 import re
 import sys
 import unicodedata
@@ -20,9 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner, Result
-
-from h056hunt.cli import main
+from cli_runs import run_cli
 
 PAYLOADS = {
     "csi_colour": "\x1b[31mRED\x1b[0m",
@@ -209,16 +206,6 @@ def denied_signin(record_id: str, minute: int = 1) -> dict[str, Any]:
         "userPrincipalName": "bob@contoso.example",
         "status": {"errorCode": 500121, "additionalDetails": DENIED},
     }
-
-
-def run_cli(arguments: list[str]) -> Result:
-    """Run the CLI in-process and put the ``h056hunt`` logger back afterwards."""
-    logger = logging.getLogger("h056hunt")
-    saved = (logger.handlers[:], logger.level, logger.propagate)
-    try:
-        return CliRunner().invoke(main, arguments)
-    finally:
-        logger.handlers[:], logger.level, logger.propagate = saved
 
 
 def hunt(exports: HostileExports, output_format: str, *extra: str) -> Outputs:

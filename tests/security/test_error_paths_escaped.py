@@ -7,24 +7,13 @@ reach the terminal raw.
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from h056hunt.cli import main
-
-
-def run_cli(arguments: list[str]) -> Result:
-    """Run the CLI in-process and put the ``h056hunt`` logger back afterwards."""
-    logger = logging.getLogger("h056hunt")
-    saved = (logger.handlers[:], logger.level, logger.propagate)
-    try:
-        return CliRunner().invoke(main, arguments)
-    finally:
-        logger.handlers[:], logger.level, logger.propagate = saved
+from cli_runs import run_cli
 
 
 def error_line(result: Result) -> str:
