@@ -395,20 +395,9 @@ def read_table(manifest: Manifest, log: str) -> pd.DataFrame:
     """
     arrow_schema, _ = TABLES[log]
     parts = []
-    root = Path(manifest.root).resolve()
     for relative in manifest.partitions[log]:
         location = f"{manifest.root.rstrip('/')}/{relative}"
-        target = (root / relative).resolve()
-        if not target.is_relative_to(root):
-            # parse_manifest rejects ".." and absolute paths; this catches a
-            # symlink inside the folder that leads out of it.
-            raise InputError(
-                location,
-                f"partition resolves to {target}, outside the convert folder {root}",
-                reason="invalid_manifest",
-                hint="the convert folder was changed after h056 convert wrote it; "
-                "run h056 convert again",
-            )
+        target = _partition_target(manifest, relative)
         # Imported here, because most runs read no Parquet: about 9 ms of CPU.
         import pyarrow.parquet as pq
 
@@ -433,6 +422,40 @@ def read_table(manifest: Manifest, log: str) -> pd.DataFrame:
         return schema.empty_frame(arrow_schema)
     frame = schema.frame_from_table(pa.concat_tables(parts))
     return with_input_paths(frame, manifest.input_paths)
+
+
+def _partition_target(manifest: Manifest, relative: str) -> Path:
+    """Return the resolved path of one partition that the manifest lists.
+
+    Raises:
+        InputError: the partition resolves outside the convert folder.
+    """
+    root = Path(manifest.root).resolve()
+    target = (root / relative).resolve()
+    if not target.is_relative_to(root):
+        # parse_manifest rejects ".." and absolute paths; this catches a symlink
+        # inside the folder that leads out of it.
+        raise InputError(
+            f"{manifest.root.rstrip('/')}/{relative}",
+            f"partition resolves to {target}, outside the convert folder {root}",
+            reason="invalid_manifest",
+            hint="the convert folder was changed after h056 convert wrote it; "
+            "run h056 convert again",
+        )
+    return target
+
+
+def check_partitions(manifests: list[Manifest]) -> None:
+    """Raise InputError when a partition of a convert folder leads out of it.
+
+    Checked before the folder's other files are read, so that a changed folder
+    is named as such rather than by the first file that its manifest no longer
+    lists.
+    """
+    for manifest in manifests:
+        for partitions in manifest.partitions.values():
+            for relative in partitions:
+                _partition_target(manifest, relative)
 
 
 def stray_files(manifest: Manifest) -> list[str]:
@@ -522,6 +545,7 @@ def load_with_converted(
 
     audit_manifests, raw_audit = converted_inputs(audit_inputs)
     signin_manifests, raw_signin = converted_inputs(signin_inputs)
+    check_partitions([*audit_manifests, *signin_manifests])
     strays = add_stray_files(
         (audit_manifests, raw_audit), (signin_manifests, raw_signin)
     )
