@@ -925,3 +925,57 @@ def test_hunt_output_suggestion_accepted(
 
     assert accepted.exit_code == 0, accepted.stderr
     assert (tmp_path / suggestion[1]).is_file()
+
+
+def _name_past_limit(folder: Path) -> str:
+    """Return a file name one character longer than the file system allows."""
+    return "n" * (os.pathconf(folder, "PC_NAME_MAX") + 1)
+
+
+@pytest.mark.parametrize("suffix", ["", "/x.json", "*", "/**/*.json"])
+def test_hunt_input_name_past_limit(tmp_path: Path, suffix: str) -> None:
+    long_input = str(tmp_path / _name_past_limit(tmp_path)) + suffix
+    result = CliRunner().invoke(
+        main, ["hunt", "--audit", long_input, "--signin", SIGNIN]
+    )
+
+    assert result.exit_code == 2, result.stderr
+    assert "internal error" not in result.stderr
+    assert long_input in result.stderr
+
+
+def test_inspect_name_past_limit(tmp_path: Path) -> None:
+    long_input = str(tmp_path / _name_past_limit(tmp_path))
+    result = CliRunner().invoke(main, ["inspect", long_input])
+
+    assert result.exit_code == 2, result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_hunt_output_name_past_limit(tmp_path: Path) -> None:
+    output = tmp_path / _name_past_limit(tmp_path)
+    result = CliRunner().invoke(main, [*SAMPLE_HUNT, "--output", str(output)])
+
+    assert result.exit_code == 2, result.exception
+    assert "cannot be checked" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("below", ["", "lake"])
+def test_convert_out_name_past_limit(tmp_path: Path, below: str) -> None:
+    out = tmp_path / _name_past_limit(tmp_path) / below
+    result = CliRunner().invoke(main, ["convert", "--audit", AUDIT, "--out", str(out)])
+
+    assert result.exit_code == 2, result.stderr
+    assert "the output folder cannot be checked" in result.stderr
+    assert "internal error" not in result.stderr
+    assert "hint:" in result.stderr
+
+
+def test_simulate_out_name_past_limit(tmp_path: Path) -> None:
+    out = tmp_path / _name_past_limit(tmp_path)
+    result = CliRunner().invoke(main, ["simulate", "--noise", "1", "--out", str(out)])
+
+    assert result.exit_code == 2, result.exception
+    assert "the output folder cannot be checked" in result.stderr
+    assert list(tmp_path.iterdir()) == []

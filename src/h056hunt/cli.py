@@ -1003,6 +1003,34 @@ def _glob_input_reaching(
     return None
 
 
+def _check_output_place(output: Path) -> None:
+    """Reject an ``--output`` path that names a folder or whose folder is missing.
+
+    Raises:
+        click.BadParameter: the path is a folder, or its folder is a file or
+            does not exist.
+        OSError: the system cannot look the path up.
+    """
+    if output.is_dir():
+        # click's own check passes an empty name, which pathlib reads as ".".
+        name = "an empty name" if str(output) == "." else repr(str(output))
+        raise click.BadParameter(
+            f"{name} names a folder; give a file name, such as findings.jsonl",
+            param_hint="--output",
+        )
+    folder = output.resolve().parent
+    if folder.exists() and not folder.is_dir():
+        raise click.BadParameter(
+            f"{str(folder)!r} is a file, not a folder; choose another path",
+            param_hint="--output",
+        )
+    if not folder.is_dir():
+        raise click.BadParameter(
+            f"folder {str(folder)!r} does not exist; create it or choose another path",
+            param_hint="--output",
+        )
+
+
 def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
     """Reject an ``--output`` path that cannot be written or would replace an input,
     and warn when it is inside an input folder.
@@ -1023,24 +1051,15 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
             "name it .gz, or give a name without a compression extension",
             param_hint="--output",
         )
-    if output.is_dir():
-        # click's own check passes an empty name, which pathlib reads as ".".
-        name = "an empty name" if str(output) == "." else repr(str(output))
+    try:
+        _check_output_place(output)
+    except OSError as error:
+        # Such as a name in the path that is longer than the file system allows.
         raise click.BadParameter(
-            f"{name} names a folder; give a file name, such as findings.jsonl",
+            f"{str(output)!r} cannot be checked: {error.strerror or error}; "
+            "choose a path whose names fit the file system's limits",
             param_hint="--output",
-        )
-    folder = output.resolve().parent
-    if folder.exists() and not folder.is_dir():
-        raise click.BadParameter(
-            f"{str(folder)!r} is a file, not a folder; choose another path",
-            param_hint="--output",
-        )
-    if not folder.is_dir():
-        raise click.BadParameter(
-            f"folder {str(folder)!r} does not exist; create it or choose another path",
-            param_hint="--output",
-        )
+        ) from error
     try:
         expansion = expand_inputs(list(inputs))
     except H056Error:

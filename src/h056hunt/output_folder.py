@@ -8,13 +8,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from h056hunt.errors import UsageError
+from h056hunt.errors import InputValue, MessageText, UsageError
 
 
 def check_output_folder(out_dir: Path, command: str) -> None:
     """Raise UsageError when ``out_dir`` cannot become the output folder of
-    ``command``: it is a folder with files in it, or a file is in the way of its
-    path."""
+    ``command``: it is a folder with files in it, a file is in the way of its
+    path, or the system cannot look the path up."""
+    try:
+        _check_folder(out_dir, command)
+    except OSError as error:
+        # Such as a name in the path that is longer than the file system allows.
+        raise UsageError(
+            MessageText(
+                InputValue(str(out_dir), quoted=False, cut=False),
+                f": the output folder cannot be checked: {error.strerror or error}",
+            ),
+            hint="name a folder whose path the system can look up, with each "
+            "name in it no longer than the file system allows",
+        ) from error
+
+
+def _check_folder(out_dir: Path, command: str) -> None:
     for ancestor in out_dir.absolute().parents:
         if ancestor.exists():
             if not ancestor.is_dir():

@@ -156,8 +156,14 @@ def expand_inputs(patterns: list[str]) -> Expansion:
 
 def _match(pattern: str) -> list[Path]:
     path = Path(pattern)
-    if path.exists() or path.is_symlink():
-        return [path]
+    try:
+        if path.exists() or path.is_symlink():
+            return [path]
+    except OSError:
+        # The path cannot be checked, such as when a name in it is longer than
+        # the file system allows. Reading it reports the error as unreadable.
+        if not glob.has_magic(pattern):
+            return [path]
     if glob.has_magic(pattern):
         return [Path(found) for found in sorted(glob.glob(pattern, recursive=True))]
     return []

@@ -371,11 +371,16 @@ def find_manifest(input_path: str) -> Manifest | None:
     :data:`MANIFEST_NAME`; its content decides.
     """
     path = Path(input_path)
-    if path.is_dir():
-        candidate, root = path / MANIFEST_NAME, input_path
-    elif path.name == MANIFEST_NAME and path.is_file():
-        candidate, root = path, str(path.parent)
-    else:
+    try:
+        if path.is_dir():
+            candidate, root = path / MANIFEST_NAME, input_path
+        elif path.name == MANIFEST_NAME and path.is_file():
+            candidate, root = path, str(path.parent)
+        else:
+            return None
+    except OSError:
+        # Such as a name longer than the file system allows: the input is no
+        # convert folder, and reading it reports the fault.
         return None
     try:
         if not candidate.is_file() or candidate.stat().st_size > MAX_MANIFEST_BYTES:
