@@ -143,14 +143,17 @@ def load_config(path: Path | None) -> HuntConfig:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ConfigError(
-            f"{path}: cannot read config file: {error.strerror or error}",
+            MessageText(
+                _path_value(str(path)),
+                f": cannot read config file: {error.strerror or error}",
+            ),
             hint="check the path; it comes from --config, else $H056_CONFIG, else "
             "./h056.toml, else $XDG_CONFIG_HOME/h056hunt/config.toml "
             "(~/.config/h056hunt/config.toml when $XDG_CONFIG_HOME is not set)",
         ) from error
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(
-            f"{path}: invalid TOML: {error}",
+            MessageText(_path_value(str(path)), f": invalid TOML: {error}"),
             hint="fix the TOML where the message points; the file may have the "
             "tables [thresholds], [working_hours] and [allowlist] and the list "
             "revocation_activities, and docs/detection.md in the source tree "
@@ -196,6 +199,11 @@ def _entries(reader: _Reader, table: dict[str, Any], name: str) -> list[dict[str
     return entries
 
 
+def _path_value(path: str) -> InputValue:
+    """Return the config file's path as an error quotes it: escaped and whole."""
+    return InputValue(path, quoted=False, cut=False)
+
+
 class _Reader:
     def __init__(self, path: str) -> None:
         self.path = path
@@ -203,7 +211,7 @@ class _Reader:
     def fail(self, key: str, message: str) -> ConfigError:
         """Return the error for an invalid value of a key that has a default."""
         return ConfigError(
-            MessageText(f"{self.path}: {key}: ", message),
+            MessageText(_path_value(self.path), f": {key}: ", message),
             hint="fix the value or remove the key to use the default",
         )
 
@@ -212,7 +220,8 @@ class _Reader:
         # The key comes from the file, so a long one is cut as a value is.
         return ConfigError(
             MessageText(
-                f"{self.path}: ",
+                _path_value(self.path),
+                ": ",
                 InputValue(key, quoted=False),
                 f": unknown key; expected one of {', '.join(sorted(allowed))}",
             ),
@@ -223,7 +232,7 @@ class _Reader:
         """Return the error for a required key that is missing or invalid."""
         hint = "fix the value" if present else "add the key"
         return ConfigError(
-            MessageText(f"{self.path}: {key}: ", message),
+            MessageText(_path_value(self.path), f": {key}: ", message),
             hint=f"{hint}; this key is required and has no default",
         )
 
@@ -401,8 +410,11 @@ def _working_hours(reader: _Reader, table: dict[str, Any]) -> WorkingHours:
             raise reader.fail(f"working_hours.{key}", "must be an hour from 0 to 24")
     if start == end:
         raise ConfigError(
-            f"{reader.path}: working_hours: start and end are both {start}, so no "
-            "hour would be a working hour",
+            MessageText(
+                _path_value(reader.path),
+                f": working_hours: start and end are both {start}, so no hour "
+                "would be a working hour",
+            ),
             hint="set end after start, or before start for hours that cross "
             "midnight, such as start = 22 and end = 6",
         )

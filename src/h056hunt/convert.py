@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from h056hunt import __version__
-from h056hunt.errors import UsageError
+from h056hunt.errors import InputValue, MessageText, UsageError
 from h056hunt.load import LoadedData, LoadOptions, ProgressCallback, load_logs
 from h056hunt.loaders.parquet import (
     MANIFEST_NAME,
@@ -105,7 +105,10 @@ def write_converted(
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
     except OSError as error:
         raise UsageError(
-            f"{out_dir}: the output folder cannot be created: {error}",
+            MessageText(
+                InputValue(str(out_dir), quoted=False, cut=False),
+                f": the output folder cannot be created: {error.strerror or error}",
+            ),
             hint="name a folder on a writable disk",
         ) from error
     try:
@@ -133,7 +136,10 @@ def write_converted(
         else:
             hint = "name a folder on a writable disk"
         raise UsageError(
-            f"{out_dir}: writing the Parquet tables failed: {error.strerror or error}",
+            MessageText(
+                InputValue(str(out_dir), quoted=False, cut=False),
+                f": writing the Parquet tables failed: {error.strerror or error}",
+            ),
             hint=hint,
         ) from error
     except BaseException:

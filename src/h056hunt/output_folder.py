@@ -21,7 +21,7 @@ def check_output_folder(out_dir: Path, command: str) -> None:
         # Such as a name in the path that is longer than the file system allows.
         raise UsageError(
             MessageText(
-                InputValue(str(out_dir), quoted=False, cut=False),
+                _path_value(out_dir),
                 f": the output folder cannot be checked: {error.strerror or error}",
             ),
             hint="name a folder whose path the system can look up, with each "
@@ -34,8 +34,12 @@ def _check_folder(out_dir: Path, command: str) -> None:
         if ancestor.exists():
             if not ancestor.is_dir():
                 raise UsageError(
-                    f"{out_dir}: {ancestor} is a file, so the output folder cannot "
-                    "be made inside it",
+                    MessageText(
+                        _path_value(out_dir),
+                        ": ",
+                        _path_value(ancestor),
+                        " is a file, so the output folder cannot be made inside it",
+                    ),
                     hint="name a folder whose parents are folders",
                 )
             break
@@ -44,6 +48,13 @@ def _check_folder(out_dir: Path, command: str) -> None:
     if out_dir.is_dir() and not any(out_dir.iterdir()):
         return
     raise UsageError(
-        f"{out_dir}: the output folder exists and is not empty",
+        MessageText(
+            _path_value(out_dir), ": the output folder exists and is not empty"
+        ),
         hint=f"name a new folder; {command} never writes over earlier output",
     )
+
+
+def _path_value(path: Path) -> InputValue:
+    """Return a path as an error quotes it: escaped and whole."""
+    return InputValue(str(path), quoted=False, cut=False)

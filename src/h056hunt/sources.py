@@ -142,12 +142,16 @@ def expand_inputs(patterns: list[str]) -> Expansion:
         # clean hunt over no data.
         # Several folders are quoted, so a name that contains ", " reads as one.
         if len(patterns) == 1:
-            where, named = "this folder", patterns[0]
+            where = "this folder"
+            named = MessageText(InputValue(patterns[0], quoted=False, cut=False))
         else:
             where, named = "these folders", ", ".join(map(repr, patterns))
         raise UsageError(
-            f"{named}: no file to read in {where} or the folders "
-            "inside, so there is no record to read",
+            MessageText(
+                named,
+                f": no file to read in {where} or the folders inside, so there "
+                "is no record to read",
+            ),
             hint="check the path and that the export wrote its files there; files "
             "and folders whose names start with '.' are not read",
         )

@@ -1,4 +1,4 @@
-"""The path at the start of an input error is escaped as a log value is.
+"""The path at the start of an error is escaped as a log value is.
 
 A path is the user's or a folder's text, so a real escape character in it and
 the same escape written out as text must print differently, and neither may
@@ -83,3 +83,51 @@ def test_file_named_dash_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     # A file named "-" is a path like any other.
     assert "standard input" not in result.stderr
     assert "not a log export" in result.stdout + result.stderr
+
+
+# A folder name that contains the text of an escape and of a cut mark. Shown
+# unescaped, it reads as a folder named with an escape character and a cut.
+WRITTEN_ESCAPE = "w\\x1b\\u2026[+3 characters]"
+SHOWN_ESCAPE = "w\\\\x1b\\\\u2026[+3 characters]"
+
+
+def test_empty_folder_error_escapes_path(tmp_path: Path) -> None:
+    folder = tmp_path / WRITTEN_ESCAPE
+    folder.mkdir()
+
+    line = error_line(run_cli(["hunt", "--signin", str(folder)]))
+
+    assert f"{SHOWN_ESCAPE}: no file to read in this folder" in line
+
+
+def test_output_folder_errors_escape_path(tmp_path: Path) -> None:
+    folder = tmp_path / WRITTEN_ESCAPE
+    folder.mkdir()
+    (folder / "old.txt").write_text("earlier output\n", "utf-8")
+    audit = str(Path(__file__).resolve().parents[2] / "sample_logs" / "audit.json")
+
+    not_empty = error_line(run_cli(["convert", "--audit", audit, "--out", str(folder)]))
+    under_file = error_line(
+        run_cli(["convert", "--audit", audit, "--out", str(folder / "old.txt" / "x")])
+    )
+
+    assert f"{SHOWN_ESCAPE}: the output folder exists and is not empty" in not_empty
+    assert f"{SHOWN_ESCAPE}/old.txt is a file, so the output folder" in under_file
+
+
+def test_config_errors_escape_path(tmp_path: Path) -> None:
+    folder = tmp_path / WRITTEN_ESCAPE
+    folder.mkdir()
+    broken = folder / "broken.toml"
+    broken.write_text("min_denials = [\n", "utf-8")
+    unknown = folder / "unknown.toml"
+    unknown.write_text("[thresholds]\nbogus = 1\n", "utf-8")
+    hours = folder / "hours.toml"
+    hours.write_text("[working_hours]\nstart = 3\nend = 3\n", "utf-8")
+
+    def config_error(config: Path) -> str:
+        return error_line(run_cli(["hunt", "--config", str(config), "--signin", "x"]))
+
+    assert f"{SHOWN_ESCAPE}/broken.toml: invalid TOML" in config_error(broken)
+    assert f"{SHOWN_ESCAPE}/unknown.toml: thresholds.bogus" in config_error(unknown)
+    assert f"{SHOWN_ESCAPE}/hours.toml: working_hours: start" in config_error(hours)
