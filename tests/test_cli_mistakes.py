@@ -979,3 +979,25 @@ def test_simulate_out_name_past_limit(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.exception
     assert "the output folder cannot be checked" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["hunt", "--audit", "", "--signin", SIGNIN],
+        ["hunt", "--audit", AUDIT, "--signin", ""],
+        ["inspect", AUDIT, ""],
+        ["convert", "--audit", "", "--out", "lake"],
+    ],
+)
+def test_empty_input_value_rejected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, arguments: list[str]
+) -> None:
+    # An export in the current folder would be read if "" stood for that folder.
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(SAMPLES / "audit.json", tmp_path / "audit.json")
+    result = CliRunner().invoke(main, arguments)
+
+    assert result.exit_code == 2, result.stderr
+    assert "an empty value names no file" in result.stderr
+    assert not (tmp_path / "lake").exists()

@@ -181,6 +181,27 @@ def _output_file_path(
     return Path(value)
 
 
+def _reject_empty_inputs(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Return the input values of an option or argument, rejecting an empty one.
+
+    pathlib reads an empty path as the current folder, so without this check
+    ``--audit "$AUDIT"`` with an unset variable hunted every file there.
+
+    Raises:
+        click.BadParameter: a value is the empty string.
+    """
+    if "" in values:
+        raise click.BadParameter(
+            "an empty value names no file; give a file, folder or quoted glob "
+            "pattern, such as . for the current folder",
+            ctx=ctx,
+            param=param,
+        )
+    return values
+
+
 def _option_group(
     *options: Callable[[Callable[..., Any]], Callable[..., Any]],
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -336,6 +357,7 @@ _export_options = _option_group(
         "audit_inputs",
         multiple=True,
         metavar="PATH",
+        callback=_reject_empty_inputs,
         help="Audit log export: a file, folder or quoted glob. Repeatable.",
     ),
     click.option(
@@ -343,6 +365,7 @@ _export_options = _option_group(
         "signin_inputs",
         multiple=True,
         metavar="PATH",
+        callback=_reject_empty_inputs,
         help="Sign-in log export: a file, folder or quoted glob. Repeatable.",
     ),
 )
@@ -694,7 +717,9 @@ def hunt(
 
 
 @main.command(short_help="Describe export files without hunting.")
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument(
+    "paths", nargs=-1, required=True, metavar="PATH...", callback=_reject_empty_inputs
+)
 @click.option(
     "--format",
     "output_format",
