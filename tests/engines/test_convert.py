@@ -724,3 +724,28 @@ def test_files_table_shows_given_to(tmp_path: Path) -> None:
     assert "Given to" in header
     row = next(line for line in table.stderr.splitlines() if "signin.json" in line)
     assert "  audit  " in row
+
+
+def test_stray_warning_once_per_folder(folder_with_stray_files: Path) -> None:
+    link = folder_with_stray_files.parent / "link"
+    link.symlink_to(folder_with_stray_files)
+    folder = str(folder_with_stray_files)
+    result = CliRunner().invoke(
+        main,
+        [
+            "hunt",
+            "--audit",
+            folder,
+            "--audit",
+            f"{folder}/",
+            "--signin",
+            f"{folder}/.",
+            "--signin",
+            str(link),
+            "--fail-on",
+            "none",
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("because h056 convert did not write") == 1

@@ -502,8 +502,11 @@ def add_stray_files(*logs: tuple[list[Manifest], list[str]]) -> set[str]:
             found = stray_files(manifest)
             raw.extend(found)
             added.update(found)
-            if found and manifest.root not in warned:
-                warned.add(manifest.root)
+            # The same folder can be given as "lake", "lake/" or through a
+            # symlink, so it is known by its resolved path.
+            folder = os.path.realpath(manifest.root)
+            if found and folder not in warned:
+                warned.add(folder)
                 logger.warning(
                     "%s: reading %s as exports, because h056 convert did not "
                     "write %s into this convert folder: %s",
