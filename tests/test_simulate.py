@@ -1130,3 +1130,39 @@ def test_logs_within_free_space_written(
 
     assert result.exit_code == 0, result.output
     assert (out / "signin.ndjson").stat().st_size > needed
+
+
+def test_audit_rate_counted_in_free_space(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "sim"
+    # With no background sign-ins, only the audit rows can fill the 1 MB free:
+    # 50 users over 1 day at 1,000 rows each take at least 15 MB.
+    free = shutil.disk_usage(tmp_path)._replace(free=1_000_000)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: free)
+    # A run that passed the check would write those 15 MB or more.
+    monkeypatch.setattr(simulate_module, "simulate", fail_on_write)
+    arguments = ["--days", "1", "--noise", "0", "--audit-rate", "1000"]
+
+    result = CliRunner().invoke(main, ["simulate", *arguments, "--out", str(out)])
+
+    assert result.exit_code == 2, result.output
+    assert "take at least 15.0 MB" in result.stderr
+    assert "--audit-rate" in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("rate", ["nan", "inf", "1e308"])
+def test_audit_rate_not_finite_rejected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rate: str
+) -> None:
+    out = tmp_path / "sim"
+    monkeypatch.setattr(simulate_module, "simulate", fail_on_write)
+
+    result = CliRunner().invoke(
+        main, ["simulate", "--days", "1", "--audit-rate", rate, "--out", str(out)]
+    )
+
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()

@@ -273,9 +273,12 @@ def _check_free_space(config: SimulationConfig, out_dir: Path) -> None:
 
 def _smaller_logs_hint(config: SimulationConfig) -> str:
     """Name the options that make the simulated logs smaller."""
+    options = "--users, --days or --noise"
+    if config.audit_rows_per_user_per_day:
+        options = "--users, --days, --noise or --audit-rate"
     if config.gzip:
-        return "lower --users, --days or --noise"
-    return "lower --users, --days or --noise, add --gzip"
+        return f"lower {options}"
+    return f"lower {options}, add --gzip"
 
 
 def _decimal_size(size: int) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from fractions import Fraction
 
 from h056hunt.errors import ConfigError
 from h056hunt.plurals import Counted
@@ -48,6 +50,9 @@ HUNT_TIME_RANGE = (FIRST_EVENT_TIME, END_EVENT_TIME)
 # Lower bounds of the bytes of one background sign-in, plain and gzip-compressed.
 MIN_PLAIN_SIGNIN_BYTES = 400
 MIN_GZIP_SIGNIN_BYTES = 64
+# Lower bounds of the bytes of one background audit row, plain and gzip-compressed.
+MIN_PLAIN_AUDIT_BYTES = 300
+MIN_GZIP_AUDIT_BYTES = 32
 
 # Detection thresholds the scenarios are designed against. A scenario labelled as a
 # burst has at least BURST_MIN_DENIED_PROMPTS denials inside one sliding window of
@@ -118,9 +123,11 @@ class SimulationConfig:
         if self.days < 1:
             raise ConfigError(f"days must be at least 1, got {self.days}")
         rate = self.audit_rows_per_user_per_day
-        if rate is not None and rate < 0:
+        if rate is not None and not (math.isfinite(rate) and rate >= 0):
             raise ConfigError(
-                f"audit_rows_per_user_per_day must be 0 or more, got {rate}"
+                f"audit_rows_per_user_per_day must be a finite number, 0 or more, "
+                f"got {rate}",
+                hint="pass --audit-rate as a number such as 0.25",
             )
         if self.noise_per_user_per_day < 0:
             raise ConfigError(
@@ -187,14 +194,25 @@ class SimulationConfig:
             )
 
     def minimum_bytes(self) -> int:
-        """Return a lower bound of the bytes the background sign-ins will take.
+        """Return a lower bound of the bytes the background sign-ins and audit
+        rows will take.
 
         Measured with 200 users for one day, a sign-in took 0.9 to 4.7 KB in the
-        plain shapes and 166 to 303 bytes gzip-compressed. Each bound is under
-        half the smallest of these, so a run that would fit is not stopped.
+        plain shapes and 166 to 303 bytes gzip-compressed. An audit row took 642
+        to 1,795 bytes plain and 66 to 148 bytes gzip-compressed, with 10 rows
+        per user and day. Each bound is under half the smallest of these, so a
+        run that would fit is not stopped. Audit rows count only when
+        ``--audit-rate`` is given, since the default rate adds far fewer bytes
+        than the sign-ins.
         """
-        per_record = MIN_GZIP_SIGNIN_BYTES if self.gzip else MIN_PLAIN_SIGNIN_BYTES
-        return self.users * self.days * self.noise_per_user_per_day * per_record
+        per_signin = MIN_GZIP_SIGNIN_BYTES if self.gzip else MIN_PLAIN_SIGNIN_BYTES
+        signin_bytes = self.users * self.days * self.noise_per_user_per_day * per_signin
+        rate = self.audit_rows_per_user_per_day or 0.0
+        per_audit = MIN_GZIP_AUDIT_BYTES if self.gzip else MIN_PLAIN_AUDIT_BYTES
+        # Fraction keeps a huge rate such as 1e308 exact, where a float product
+        # would overflow to infinity.
+        audit_bytes = int(Fraction(rate) * self.users * self.days * per_audit)
+        return signin_bytes + audit_bytes
 
     def minimum_users(self) -> int:
         """Return the directory size the selected scenarios need."""
