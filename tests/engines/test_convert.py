@@ -749,3 +749,33 @@ def test_stray_warning_once_per_folder(folder_with_stray_files: Path) -> None:
 
     assert result.exit_code == 0, result.output
     assert result.stderr.count("because h056 convert did not write") == 1
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.99])
+def test_cut_manifest_named_damaged(
+    converted: Path, tmp_path: Path, cut: float
+) -> None:
+    copy = tmp_path / "lake"
+    shutil.copytree(converted, copy)
+    manifest = copy / MANIFEST_NAME
+    text = manifest.read_text("utf-8")
+    manifest.write_text(text[: int(len(text) * cut)], "utf-8")
+
+    result = CliRunner().invoke(main, ["hunt", "--lenient", "--signin", str(copy)])
+
+    assert result.exit_code == 2, result.output
+    assert f"{manifest}: the manifest is not valid JSON" in result.stderr
+    assert "changed or damaged after h056 convert wrote it" in result.stderr
+    assert "re-export" not in result.stderr
+    assert "reads only as a whole folder" not in result.stderr
+
+
+def test_manifest_array_with_format_rejected() -> None:
+    text = json.dumps([{"format": MANIFEST_FORMAT, "schema_version": 1}])
+    with pytest.raises(InputError) as caught:
+        parse_manifest(text, "lake")
+    assert caught.value.reason == "invalid_manifest"
+
+
+def test_foreign_manifest_array_is_export() -> None:
+    assert parse_manifest(json.dumps([{"format": "someone-else"}]), "lake") is None

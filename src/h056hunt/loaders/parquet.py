@@ -249,9 +249,18 @@ def parse_manifest(text: str, root: str) -> Manifest | None:
     where = f"{root.rstrip('/')}/{MANIFEST_NAME}"
     try:
         document = json.loads(text)
-    except (ValueError, RecursionError):
+    except (ValueError, RecursionError) as error:
+        # A manifest cut off by a full disk or an interrupted copy no longer
+        # names the convert format, which follows the long "files" list. Another
+        # tool's file of this name is still valid JSON, so it is told apart.
+        problem = f"the manifest is not valid JSON: {error}"
+        raise _damaged_manifest_error(problem, where) from error
+    if not isinstance(document, dict):
+        if json.dumps(MANIFEST_FORMAT) in text:
+            problem = "the manifest is not a JSON object"
+            raise _damaged_manifest_error(problem, where)
         return None
-    if not isinstance(document, dict) or document.get("format") != MANIFEST_FORMAT:
+    if document.get("format") != MANIFEST_FORMAT:
         return None
     version = document.get("schema_version")
     if version != SCHEMA_VERSION:
@@ -284,6 +293,21 @@ def parse_manifest(text: str, root: str) -> Manifest | None:
             hint="the manifest was changed or damaged after h056 convert wrote it; "
             "run h056 convert again",
         ) from error
+
+
+def _damaged_manifest_error(problem: str, where: str) -> InputError:
+    """Return the error for a manifest that was cut off or changed.
+
+    Read as an export folder instead, the folder's manifest failed as a broken
+    export and each Parquet file asked for the folder that the user had given.
+    """
+    return InputError(
+        where,
+        problem,
+        reason="invalid_manifest",
+        hint="the manifest was changed or damaged after h056 convert wrote it; "
+        "run h056 convert again",
+    )
 
 
 def _manifest_from_document(
