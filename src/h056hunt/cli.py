@@ -181,7 +181,7 @@ def _output_file_path(
     return Path(value)
 
 
-def _reject_empty_inputs(
+def _reject_empty_values(
     ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 ) -> tuple[str, ...]:
     """Return the input values of an option or argument, rejecting an empty one.
@@ -357,7 +357,7 @@ _export_options = _option_group(
         "audit_inputs",
         multiple=True,
         metavar="PATH",
-        callback=_reject_empty_inputs,
+        callback=_reject_empty_values,
         help="Audit log export: a file, folder or quoted glob. Repeatable.",
     ),
     click.option(
@@ -365,7 +365,7 @@ _export_options = _option_group(
         "signin_inputs",
         multiple=True,
         metavar="PATH",
-        callback=_reject_empty_inputs,
+        callback=_reject_empty_values,
         help="Sign-in log export: a file, folder or quoted glob. Repeatable.",
     ),
 )
@@ -718,7 +718,7 @@ def hunt(
 
 @main.command(short_help="Describe export files without hunting.")
 @click.argument(
-    "paths", nargs=-1, required=True, metavar="PATH...", callback=_reject_empty_inputs
+    "paths", nargs=-1, required=True, metavar="PATH...", callback=_reject_empty_values
 )
 @click.option(
     "--format",

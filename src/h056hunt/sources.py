@@ -141,6 +141,7 @@ def expand_inputs(patterns: list[str]) -> Expansion:
         # Only folders matched, and they contain no file. Going on would report a
         # clean hunt over no data.
         # Several folders are quoted, so a name that contains ", " reads as one.
+        named: str
         if len(patterns) == 1:
             where = "this folder"
             named = MessageText(InputValue(patterns[0], quoted=False, cut=False))
