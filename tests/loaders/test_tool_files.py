@@ -977,3 +977,25 @@ def test_convert_folder_advice_fits_command(tmp_path: Path, command: str) -> Non
         assert "to describe it, give the folder itself as a path" in warning
     else:
         assert "give the folder itself as an input (such as --audit or" in warning
+
+
+@pytest.mark.parametrize("path_option", list(PATH_OPTIONS))
+def test_tool_file_shapes_named(
+    tmp_path: Path, findings_files: dict[str, Path], path_option: str
+) -> None:
+    folder = with_exports(tmp_path / "exports")
+    shutil.copy(findings_files["findings.csv"], folder / "findings.csv")
+    (folder / "h056.toml").write_text(CONFIG_TEXT, "utf-8")
+    lake = folder / "lake"
+    convert_into(folder, lake)
+    lake_files = sorted(str(path) for path in lake.rglob("*") if path.is_file())
+
+    result = hunt_folder(folder, *PATH_OPTIONS[path_option])
+    files = json.loads(result.stdout)["run"]["files"]
+    shapes = {item["path"]: item["shape"] for item in files}
+
+    assert shapes[str(folder / "findings.csv")] == "h056-findings"
+    assert shapes[str(folder / "h056.toml")] == "h056-config"
+    for path in lake_files:
+        assert shapes[path] == "h056-convert-folder", path
+    assert "unknown" not in shapes.values()

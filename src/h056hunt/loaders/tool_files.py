@@ -61,6 +61,11 @@ HEAD_BYTES = 64 * 1024
 FINDINGS_OUTPUT_REASON = "h056 findings output, not an export"
 CONFIG_FILE_REASON = "h056 config file, not an export"
 CONVERT_FOLDER_REASON = "file of an h056 convert folder, which is read only whole"
+# The shape that a file's report shows for each kind, as a simulate labels file
+# shows json_export.SIMULATE_LABELS_SHAPE.
+FINDINGS_OUTPUT_SHAPE = "h056-findings"
+CONFIG_FILE_SHAPE = "h056-config"
+CONVERT_FOLDER_SHAPE = "h056-convert-folder"
 
 # The title of the HTML and Markdown reports (render.html_report.TITLE and
 # render.markdown.TITLE). Those modules are imported only when a report is
@@ -106,10 +111,12 @@ class ToolFile:
     Attributes:
         kind: what the file is, such as "h056 findings output (CSV)".
         reason: the skip reason that the run summary counts the file under.
+        shape: the shape that the file's report shows.
     """
 
     kind: str
     reason: str
+    shape: str
 
 
 def recognise(input_file: InputFile, *, max_decompressed_bytes: int) -> ToolFile | None:
@@ -122,6 +129,7 @@ def recognise(input_file: InputFile, *, max_decompressed_bytes: int) -> ToolFile
         return ToolFile(
             f"a file of the h056 convert folder {input_file.convert_folder}",
             CONVERT_FOLDER_REASON,
+            CONVERT_FOLDER_SHAPE,
         )
     read = _read_head(input_file.path, input_file.display, max_decompressed_bytes)
     if read is None:
@@ -130,10 +138,14 @@ def recognise(input_file: InputFile, *, max_decompressed_bytes: int) -> ToolFile
     text = text.lstrip(_LEADING_BLANKS)
     kind = _findings_kind(text, complete)
     if kind is not None:
-        return ToolFile(f"h056 findings output ({kind})", FINDINGS_OUTPUT_REASON)
+        return ToolFile(
+            f"h056 findings output ({kind})",
+            FINDINGS_OUTPUT_REASON,
+            FINDINGS_OUTPUT_SHAPE,
+        )
     is_config = _is_config(text) if complete else _starts_config(text)
     if is_config:
-        return ToolFile("h056 config file", CONFIG_FILE_REASON)
+        return ToolFile("h056 config file", CONFIG_FILE_REASON, CONFIG_FILE_SHAPE)
     return None
 
 
@@ -331,7 +343,8 @@ def skip_file(
     *,
     config_file: Path | None = None,
 ) -> None:
-    """Count the file as one record seen and skipped, and warn with what it is.
+    """Count the file as one record of its shape, seen and skipped, and warn with
+    what it is.
 
     The file of a convert folder gets no warning of its own, because
     :func:`warn_convert_folders` names its folder once. Neither does
@@ -339,7 +352,7 @@ def skip_file(
     a hunt of the current folder. Moving it out, as the warning advises, would
     drop its settings, so an INFO line names it.
     """
-    sink.skip(tool_file.reason, line=None, record=None)
+    sink.skip_as_shape(tool_file.shape, tool_file.reason, line=None, record=None)
     if tool_file.reason == CONVERT_FOLDER_REASON:
         return
     if tool_file.reason == CONFIG_FILE_REASON and _is_same_file(

@@ -14,7 +14,7 @@ from h056hunt.findings import Evidence, Finding, TimelineEvent
 from h056hunt.lazy_sequence import map_slices
 from h056hunt.render.text import format_time
 
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"
 
 _NAT_NANOSECONDS = np.iinfo(np.int64).min
 
