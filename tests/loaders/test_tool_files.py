@@ -999,3 +999,63 @@ def test_tool_file_shapes_named(
     for path in lake_files:
         assert shapes[path] == "h056-convert-folder", path
     assert "unknown" not in shapes.values()
+
+
+def hunt_folder_as(folder: Path, output_format: str) -> Result:
+    """Hunt ``folder`` with the run summary laid out for 200 columns."""
+    result = CliRunner().invoke(
+        main,
+        [
+            "hunt",
+            "--audit",
+            str(folder),
+            "--signin",
+            str(folder),
+            "--format",
+            output_format,
+            "--fail-on",
+            "none",
+        ],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def test_convert_folder_one_summary_row(tmp_path: Path) -> None:
+    folder = with_exports(tmp_path / "exports")
+    lake = folder / "lake"
+    convert_into(folder, lake)
+    file_count = sum(1 for path in lake.rglob("*") if path.is_file())
+    folder_cell = f"{lake} ({file_count} files)"
+
+    text = hunt_folder_as(folder, "table").stderr
+    markdown_text = hunt_folder_as(folder, "markdown").stdout
+    html_text = hunt_folder_as(folder, "html").stdout
+
+    summary_lines = [line for line in text.splitlines() if str(lake) in line]
+    assert len(summary_lines) == 2, summary_lines
+    assert "a folder written by h056 convert" in summary_lines[0]
+    assert folder_cell in summary_lines[1]
+    assert "h056-convert-folder" in summary_lines[1]
+    assert f" {file_count} " in summary_lines[1]
+    markdown_rows = [line for line in markdown_text.splitlines() if str(lake) in line]
+    assert len(markdown_rows) == 1, markdown_rows
+    assert markdown_rows[0].startswith(f"| `{lake}` ({file_count} files) |")
+    # HTML breaks paths after each separator, so the row is found by its shape.
+    html_rows = [
+        line
+        for line in html_text.splitlines()
+        if "<td>h056-convert-folder</td>" in line
+    ]
+    assert len(html_rows) == 1, html_rows
+    assert f"lake</code> ({file_count} files)</td>" in html_rows[0]
+    # JSON keeps one record per file, each with its folder.
+    files = json.loads(hunt_folder(folder).stdout)["run"]["files"]
+    in_lake = [item for item in files if item["path"].startswith(f"{lake}/")]
+    assert len(in_lake) == file_count
+    for item in in_lake:
+        assert item["in_convert_folder"] == str(lake), item["path"]
+    exports = [item for item in files if item not in in_lake]
+    for item in exports:
+        assert item["in_convert_folder"] is None, item["path"]

@@ -84,6 +84,7 @@ _REPORT_FIELDS: dict[str, Callable[[Any, str], Any]] = {
     "step_rows": manifest_fields.count,
     "denial_step_times_unreadable": manifest_fields.count,
     "converted_in": manifest_fields.optional_text,
+    "in_convert_folder": manifest_fields.optional_text,
     "given_to": manifest_fields.log_names,
     "duplicates_by_log": manifest_fields.counter,
 }

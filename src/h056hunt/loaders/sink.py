@@ -88,6 +88,9 @@ class FileReport:
     denial_step_times_unreadable: int = 0
     # The convert folder, as the user gave it, whose manifest stored this report.
     converted_in: str | None = None
+    # The convert folder, as its warning names it, that contains this file when
+    # the run skipped the file as part of that folder (see loaders.tool_files).
+    in_convert_folder: str | None = None
     # The input options that named this file, or the convert folder that contains
     # its records, when these differ from requested_log alone.
     given_to: tuple[str, ...] = ()

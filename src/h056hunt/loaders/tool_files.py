@@ -354,6 +354,7 @@ def skip_file(
     """
     sink.skip_as_shape(tool_file.shape, tool_file.reason, line=None, record=None)
     if tool_file.reason == CONVERT_FOLDER_REASON:
+        sink.report.in_convert_folder = input_file.convert_folder
         return
     if tool_file.reason == CONFIG_FILE_REASON and _is_same_file(
         input_file.path, config_file

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TextIO
 
 from h056hunt.plurals import Counted
+from h056hunt.render.convert_rows import table_records
 from h056hunt.render.html_chart import esc
 from h056hunt.render.html_findings import (
     Part,
@@ -201,6 +202,8 @@ def _run_notes(run: dict[str, Any]) -> list[str]:
 
 def _file_cell(item: dict[str, Any]) -> str:
     path = f"<code>{_path_breaks(esc(item['path']))}</code>"
+    if "file_count" in item:
+        return f"{path} ({Counted(item['file_count'], 'file')})"
     if item["converted_in"] is None:
         return path
     folder = f"<code>{_path_breaks(esc(item['converted_in']))}</code>"
@@ -226,7 +229,7 @@ def _files_table(files: list[dict[str, Any]]) -> list[str]:
         "Partial",
     )
     rows = []
-    for item in files:
+    for item in table_records(files):
         loaded = item["loaded"]
         cells = (
             _file_cell(item),

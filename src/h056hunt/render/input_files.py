@@ -23,6 +23,11 @@ from h056hunt.render.column_widths import (
     shrink_to_fit,
     titled_table,
 )
+from h056hunt.render.convert_rows import (
+    folder_label,
+    group_by_convert_folder,
+    ordered_union,
+)
 from h056hunt.render.hanging import HANG_COLUMNS
 from h056hunt.render.text import plain, plain_units
 
@@ -49,19 +54,32 @@ DROPPABLE_WHEN_ZERO = ("AuthDetails CSV rows", "Dupes", "Skipped", "Pre-filtered
 # A path folds after the platform's separators: "/", and "\" on Windows too.
 SEPARATORS = "".join(sep for sep in (os.sep, os.altsep) if sep)
 PATH_PIECE = re.compile(f"[^{re.escape(SEPARATORS)}]*(?:[{re.escape(SEPARATORS)}]|$)")
+# The columns that a convert folder's row sums over its files.
+COUNT_COLUMNS = COLUMNS[3:]
 
 
 def render_input_files(files: Sequence[FileReport], console: Console) -> None:
     """Print one row per input file, or one block per file on narrow terminals.
 
-    The table tries, in this order, until one fits ``console.width``: every column
-    with the normal and then the compact border, the same without the columns of
+    The files that the run skipped as part of a convert folder share one row,
+    which names the folder and the number of its files. The table tries, in this
+    order, until one fits ``console.width``: every column with the normal and
+    then the compact border, the same without the columns of
     :data:`DROPPABLE_WHEN_ZERO` that are 0 for every file, and that compact table
     again with paths folded at separators. Header words, counts and shapes never
     split.
     """
-    rows = [_cells(report) for report in files]
-    paths = [report.shown_path for report in files]
+    rows: list[dict[str, Text]] = []
+    paths: list[str] = []
+    for folder, reports in group_by_convert_folder(
+        files, lambda report: report.in_convert_folder
+    ):
+        if folder is None:
+            rows.append(_cells(reports[0]))
+            paths.append(reports[0].shown_path)
+        else:
+            paths.append(folder_label(folder, len(reports)))
+            rows.append(_folder_cells(paths[-1], reports))
     narrow_columns = tuple(
         name
         for name in COLUMNS
@@ -97,6 +115,24 @@ def _cells(report: FileReport) -> dict[str, Text]:
         "Skipped": Text(str(sum(report.skipped.values()))),
         "Pre-filtered": Text(str(sum(report.prefiltered.values()))),
     }
+
+
+def _folder_cells(label: str, reports: list[FileReport]) -> dict[str, Text]:
+    """Return the cells of one row for the files of a convert folder, with
+    each count summed over them."""
+    file_cells = [_cells(report) for report in reports]
+    cells = {
+        "File": Text(plain(label)),
+        "Given to": Text(
+            ", ".join(ordered_union(report.given_options for report in reports))
+        ),
+        "Shape": Text(
+            plain(",".join(ordered_union(report.shapes for report in reports)))
+        ),
+    }
+    for name in COUNT_COLUMNS:
+        cells[name] = Text(str(sum(int(row[name].plain) for row in file_cells)))
+    return cells
 
 
 def _fit(

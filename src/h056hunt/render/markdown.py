@@ -17,6 +17,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any, TextIO
 
 from h056hunt.plurals import Counted
+from h056hunt.render.convert_rows import table_records
 from h056hunt.render.markdown_findings import (
     conclusion_lines,
     false_positive_lines,
@@ -206,6 +207,8 @@ def _data_source_lines(run: dict[str, Any]) -> list[str]:
 
 
 def _file_cell(item: dict[str, Any]) -> str:
+    if "file_count" in item:
+        return f"{md_code(item['path'])} ({Counted(item['file_count'], 'file')})"
     if item["converted_in"] is None:
         return md_code(item["path"])
     return f"{md_code(item['converted_in'])} (converted from {md_code(item['path'])})"
@@ -215,7 +218,7 @@ def _files_table_lines(files: list[dict[str, Any]]) -> list[str]:
     if not files:
         return ["No input file was read."]
     rows = []
-    for item in files:
+    for item in table_records(files):
         loaded = item["loaded"]
         rows.append(
             [

@@ -125,6 +125,7 @@ def _file_record(report: FileReport, tz: tzinfo | None) -> dict[str, Any]:
     return {
         "path": report.path,
         "converted_in": report.converted_in,
+        "in_convert_folder": report.in_convert_folder,
         "given_as": report.requested_log,
         "given_to": list(report.given_options),
         "shape": report.shape,
