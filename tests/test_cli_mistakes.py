@@ -1001,3 +1001,102 @@ def test_empty_input_value_rejected(
     assert result.exit_code == 2, result.stderr
     assert "an empty value names no file" in result.stderr
     assert not (tmp_path / "lake").exists()
+
+
+def archive_folder(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """Write the sample exports and one file of each kind that h056hunt does not
+    read into a folder; return the folder and each such file's kind."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    shutil.copy(AUDIT, folder / "audit.json")
+    shutil.copy(SIGNIN, folder / "signin.json")
+    with zipfile.ZipFile(folder / "a.zip", "w") as bundle:
+        bundle.write(SIGNIN, "signin.json")
+    subprocess.run(
+        ["tar", "-cf", str(folder / "b.tar"), "-C", str(SAMPLES), "signin.json"],
+        check=True,
+    )
+    heads = {
+        "c.7z": b"7z\xbc\xaf\x27\x1c",
+        "d.bz2": b"BZh9",
+        "e.xz": b"\xfd7zXZ\x00",
+        "f.zst": b"\x28\xb5\x2f\xfd",
+        "g.lz4": b"\x04\x22\x4d\x18",
+        "h.parquet": b"PAR1",
+    }
+    for name, head in heads.items():
+        (folder / name).write_bytes(head + b"\x00" * 600)
+    # gzip around a zip archive is recognised by the decompressed bytes.
+    inner = (folder / "a.zip").read_bytes()
+    (folder / "i.zip.gz").write_bytes(gzip.compress(inner))
+    kinds = {
+        "a.zip": "zip archive",
+        "b.tar": "tar archive",
+        "c.7z": "7z archive",
+        "d.bz2": "bzip2-compressed",
+        "e.xz": "xz-compressed",
+        "f.zst": "zstd-compressed",
+        "g.lz4": "lz4-compressed",
+        "h.parquet": "Parquet",
+        "i.zip.gz": "zip archive",
+    }
+    return folder, kinds
+
+
+def test_strict_names_every_archive(tmp_path: Path) -> None:
+    folder, kinds = archive_folder(tmp_path)
+
+    result = CliRunner().invoke(
+        main, ["hunt", "--audit", str(folder), "--signin", str(folder)]
+    )
+
+    assert result.exit_code == 2
+    for name, kind in kinds.items():
+        assert f"'{folder / name}' ({kind})" in result.stderr, name
+    assert f"{len(kinds)} files" in result.stderr
+    assert "extract" in result.stderr
+    assert "decompress" in result.stderr
+    assert "--out folder of h056 convert" in result.stderr
+
+
+def test_lenient_skips_each_archive(tmp_path: Path) -> None:
+    folder, kinds = archive_folder(tmp_path)
+
+    result = CliRunner().invoke(
+        main,
+        [
+            "hunt",
+            "--lenient",
+            "--fail-on",
+            "none",
+            "--format",
+            "json",
+            "--audit",
+            str(folder),
+            "--signin",
+            str(folder),
+        ],
+    )
+
+    assert result.exit_code == 0, result.stderr
+    files = {
+        Path(item["path"]).name: item
+        for item in json.loads(result.stdout)["run"]["files"]
+    }
+    for name in kinds:
+        assert files[name]["records_seen"] == 1, name
+        assert files[name]["skipped"] == 1, name
+
+
+def test_strict_names_archives_and_symlinks(tmp_path: Path) -> None:
+    folder, kinds = archive_folder(tmp_path)
+    (folder / "gone.json").symlink_to(folder / "missing.json")
+
+    result = CliRunner().invoke(
+        main, ["hunt", "--audit", str(folder), "--signin", str(folder)]
+    )
+
+    assert result.exit_code == 2
+    assert "dangling symlink" in result.stderr
+    for name, kind in kinds.items():
+        assert f"'{folder / name}' ({kind})" in result.stderr, name

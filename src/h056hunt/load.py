@@ -39,12 +39,13 @@ from h056hunt.log_format import quote_names
 from h056hunt.plurals import Counted
 from h056hunt.sources import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
+    UNREAD_FORMAT_LABELS,
     Expansion,
     InputFile,
     expand_inputs,
     raise_for_unreadable,
 )
-from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES
+from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES, open_input
 
 logger = logging.getLogger(__name__)
 
@@ -256,8 +257,12 @@ def load_logs(
             if item.source in stray_files:
                 item.convert_folder = ""
     unreadable = _unreadable_entries(expansions)
+    # Files that h056hunt wrote, such as findings, are skipped before any scan.
+    written_by_tool = _find_tool_files(expansions, options)
     if options.strict and not options.describe_only:
-        raise_for_unreadable(unreadable)
+        raise_for_unreadable(
+            unreadable, _unread_formats(expansions, written_by_tool, options)
+        )
     for path, reason in unreadable:
         logger.warning("%s: %s; not read", path, reason)
     _warn_empty_patterns(expansions)
@@ -267,8 +272,6 @@ def load_logs(
         Counted(len(unreadable), "path"),
     )
     given_twice = _given_to_both(expansions)
-    # Files that h056hunt wrote, such as findings, are skipped before any scan.
-    written_by_tool = _find_tool_files(expansions, options)
     tool_files.warn_convert_folders(
         _unique_files(expansions),
         convert_folders_read,
@@ -384,6 +387,36 @@ def _find_tool_files(
         )
         if tool_file is not None:
             found[str(input_file.path)] = tool_file
+    return found
+
+
+def _unread_formats(
+    expansions: dict[str, Expansion],
+    written_by_tool: Mapping[str, tool_files.ToolFile],
+    options: LoadOptions,
+) -> list[InputError]:
+    """Return the error of each input file whose first bytes show a format that
+    h056hunt does not read, such as a zip archive, in reading order.
+
+    A strict run names them all at once, in place of stopping at the first. The
+    files of a convert folder are in ``written_by_tool`` and not checked.
+    """
+    found: list[InputError] = []
+    for input_file in _unique_files(expansions):
+        if str(input_file.path) in written_by_tool:
+            continue
+        try:
+            with open_input(
+                input_file.path,
+                input_file.display,
+                max_decompressed_bytes=options.max_decompressed_bytes,
+            ):
+                pass
+        except InputError as error:
+            # Other faults, such as corrupt gzip data, stop the run when the
+            # file is read, with the record they are found at.
+            if error.reason in UNREAD_FORMAT_LABELS:
+                found.append(error)
     return found
 
 

@@ -20,6 +20,7 @@ import os
 import re
 import stat
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -55,6 +56,18 @@ TAR_MAGICS = (b"ustar\x0000", b"ustar  \x00")
 TAR_CHECKSUM_FIELD = slice(148, 156)
 # Bytes of a file's start that reject_archive reads to detect each of these formats.
 ARCHIVE_HEAD_BYTES = TAR_BLOCK_BYTES
+# The label of each format that a file's first bytes show h056hunt does not
+# read, by the reason of the InputError that reject_archive or
+# streams.open_input raises.
+UNREAD_FORMAT_LABELS = {
+    **{f"{kind}_archive": f"{kind} archive" for kind in ("zip", "7z", "tar")},
+    "parquet_file": "Parquet",
+    **{
+        f"{name}_file": f"{name}-compressed"
+        for name in ("bzip2", *(name for _, name in OTHER_COMPRESSION_MAGICS))
+    },
+    "double_gzip": "gzip compressed twice",
+}
 # The file that marks a folder written by h056 convert (see loaders.parquet).
 PARQUET_MANIFEST_NAME = "_h056_manifest.json"
 # The manifest's "format" value. A manifest larger than MAX_MANIFEST_BYTES is not
@@ -399,18 +412,35 @@ def name_paths(paths: list[str]) -> str:
     return named
 
 
-def raise_for_unreadable(unreadable: list[tuple[str, str]]) -> None:
-    """Stop a strict run that could not read some of its input paths.
+def raise_for_unreadable(
+    unreadable: list[tuple[str, str]], unread_formats: Sequence[InputError] = ()
+) -> None:
+    """Stop a strict run that could not read some of its input paths or files.
 
     Args:
         unreadable: ``(path, reason)`` of each input path that could not be read,
             as :class:`Expansion` collects them.
+        unread_formats: the error of each input file whose first bytes show a
+            format that h056hunt does not read, with a reason of
+            :data:`UNREAD_FORMAT_LABELS`.
 
     Raises:
-        InputError: ``unreadable`` is not empty. The error names the first path and
-            its reason, then the other paths.
+        InputError: either list is not empty. The error names the first path of
+            ``unreadable`` and its reason, then its other paths, and then every
+            file of ``unread_formats`` with its format. A single file of
+            ``unread_formats`` alone raises its own error.
     """
     if not unreadable:
+        if len(unread_formats) == 1:
+            raise unread_formats[0]
+        if unread_formats:
+            first = unread_formats[0]
+            raise InputError(
+                first.path,
+                _unread_formats_text(unread_formats),
+                reason=first.reason,
+                hint=_unread_formats_hint(unread_formats),
+            )
         return
     path, reason = unreadable[0]
     message = f"cannot read this input: {reason}"
@@ -418,13 +448,35 @@ def raise_for_unreadable(unreadable: list[tuple[str, str]]) -> None:
     if others:
         quoted = name_paths([repr(other) for other in others])
         message += f"; these inputs cannot be read either: {quoted}"
-    raise InputError(
-        path,
-        message,
-        reason="unreadable",
-        hint="fix the path or leave it out, or rerun with --lenient to read the "
-        "other inputs and mark the result as partial",
+    hint = (
+        "fix the path or leave it out, or rerun with --lenient to read the "
+        "other inputs and mark the result as partial"
     )
+    if unread_formats:
+        message += f"; also, {_unread_formats_text(unread_formats)}"
+        hint += f"; {_unread_formats_hint(unread_formats)}"
+    raise InputError(path, message, reason="unreadable", hint=hint)
+
+
+def _unread_formats_text(errors: Sequence[InputError]) -> str:
+    """Name every file of ``errors`` with its format, so that one rerun after
+    fixing them all reads every file."""
+    named = ", ".join(
+        f"{error.path!r} ({UNREAD_FORMAT_LABELS[error.reason]})" for error in errors
+    )
+    verb = Counted(len(errors), "file is", "files are")
+    return f"{verb} in a format that h056hunt does not read: {named}"
+
+
+def _unread_formats_hint(errors: Sequence[InputError]) -> str:
+    """Join the hints of ``errors``, each once, after the formats it fits."""
+    formats: dict[str, list[str]] = {}
+    for error in errors:
+        labels = formats.setdefault(str(error.hint), [])
+        label = UNREAD_FORMAT_LABELS[error.reason]
+        if label not in labels:
+            labels.append(label)
+    return "; ".join(f"{', '.join(labels)}: {hint}" for hint, labels in formats.items())
 
 
 def _special_file_kind(path: Path) -> str | None:
