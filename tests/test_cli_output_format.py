@@ -6,11 +6,13 @@ import gzip
 import json
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
 from cli_runs import SAMPLE_INPUTS as SAMPLE_HUNT_INPUTS
 from cli_runs import SAMPLES
+from h056hunt import cli
 from h056hunt.cli import main
 from h056hunt.render import EXTENSION_FORMATS, RENDERERS
 
@@ -359,3 +361,72 @@ def test_later_hunt_skips_output_as_warned(tmp_path: Path) -> None:
         "h056 findings output, not an export": 1
     }
     assert "findings.jsonl: h056 findings output" in later.stderr
+
+
+def with_sample_exports(folder: Path) -> Path:
+    """Copy the sample exports into the new folder ``folder``."""
+    folder.mkdir()
+    for name in ("audit.json", "signin.json"):
+        (folder / name).write_bytes((SAMPLES / name).read_bytes())
+    return folder
+
+
+def file_uris(folder: Path) -> list[str]:
+    """Return the file: URI forms that Spark reads for ``folder``."""
+    return [f"file://{folder}", f"file:{folder}", f"file://localhost{folder}"]
+
+
+@pytest.mark.parametrize("form", range(3), ids=["triple-slash", "one-slash", "host"])
+def test_output_inside_file_uri_warns(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, form: int
+) -> None:
+    folder = with_sample_exports(tmp_path / "exports")
+    uri = file_uris(folder)[form]
+    inside = folder / "findings.jsonl"
+
+    cli._check_output(inside, (uri,))
+    cli._warn_out_inside_input(folder / "lake", (uri,))
+
+    messages = [" ".join(record.getMessage().split()) for record in caplog.records]
+    assert len(messages) == 2, messages
+    assert (
+        f"--output {str(inside)!r} is inside the input folder {uri!r}" in (messages[0])
+    )
+    lake = str(folder / "lake")
+    assert f"--out {lake!r} is inside the input folder {uri!r}" in messages[1]
+
+
+def test_output_reached_by_file_uri_glob_warns(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = with_sample_exports(tmp_path / "exports")
+    pattern = f"file://{folder}/*"
+    output = folder / "findings.jsonl"
+
+    cli._check_output(output, (pattern,))
+
+    messages = [" ".join(record.getMessage().split()) for record in caplog.records]
+    assert len(messages) == 1, messages
+    assert f"would be read by the glob pattern {pattern!r}" in messages[0]
+
+
+@pytest.mark.parametrize(
+    "uri", ["file://otherhost{folder}", "hdfs://namenode{folder}", "s3a://bucket/x"]
+)
+def test_output_other_uri_not_checked(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, uri: str
+) -> None:
+    folder = with_sample_exports(tmp_path / "exports")
+
+    cli._check_output(folder / "findings.jsonl", (uri.format(folder=folder),))
+    cli._warn_out_inside_input(folder / "lake", (uri.format(folder=folder),))
+
+    assert caplog.records == []
+
+
+def test_output_named_by_file_uri_rejected(tmp_path: Path) -> None:
+    folder = with_sample_exports(tmp_path / "exports")
+    signin = folder / "signin.json"
+
+    with pytest.raises(click.BadParameter, match="is also an input file"):
+        cli._check_output(signin, (f"file://{signin}",))

@@ -78,7 +78,9 @@ from h056hunt.sources import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     InputFile,
     expand_inputs,
+    file_uri_path,
     glob_reaches,
+    is_uri,
     name_paths,
 )
 from h056hunt.streams import DEFAULT_MAX_RECORD_BYTES
@@ -1008,22 +1010,40 @@ def _warn_out_inside_input(out_dir: Path, inputs: tuple[str, ...]) -> None:
 
 
 def _input_folder_around(path: Path, inputs: tuple[str, ...]) -> str | None:
-    """Return the first input value that is a folder containing ``path``, if any."""
+    """Return the first input value that is a folder containing ``path``, if any.
+
+    A ``file:`` URI counts as its local path. Other URIs are passed over.
+    """
     target = path.resolve()
     for item in dict.fromkeys(inputs):
-        folder = Path(item)
+        local = _local_input(item)
+        if local is None:
+            continue
+        folder = Path(local)
         if folder.is_dir() and target.is_relative_to(folder.resolve()):
             return item
     return None
+
+
+def _local_input(item: str) -> str | None:
+    """Return the local path that an input value names, or None for a URI of a
+    scheme other than ``file:``, whose files cannot be checked here."""
+    if is_uri(item):
+        return file_uri_path(item)
+    return item
 
 
 def _glob_input_reaching(
     path: Path, inputs: tuple[str, ...], *, contents: bool = False
 ) -> str | None:
     """Return the first glob pattern among the inputs that would read ``path``
-    (see :func:`~h056hunt.sources.glob_reaches`), if any."""
+    (see :func:`~h056hunt.sources.glob_reaches`), if any. A ``file:`` URI
+    counts as its local path."""
     for item in dict.fromkeys(inputs):
-        if not Path(item).exists() and glob_reaches(item, path, contents=contents):
+        local = _local_input(item)
+        if local is None:
+            continue
+        if not Path(local).exists() and glob_reaches(local, path, contents=contents):
             return item
     return None
 
@@ -1085,8 +1105,10 @@ def _check_output(output: Path | None, inputs: tuple[str, ...]) -> None:
             "choose a path whose names fit the file system's limits",
             param_hint="--output",
         ) from error
+    # A file: URI is checked as its local path. Other URIs cannot be.
+    local_inputs = [local for local in map(_local_input, inputs) if local is not None]
     try:
-        expansion = expand_inputs(list(inputs))
+        expansion = expand_inputs(local_inputs)
     except H056Error:
         return
     target = output.resolve()

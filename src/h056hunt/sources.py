@@ -387,6 +387,25 @@ def is_uri(value: str) -> bool:
     return bool(_URI.match(value))
 
 
+def file_uri_path(uri: str) -> str | None:
+    """Return the local path of a ``file:`` URI, such as ``/data`` for
+    ``file:///data``, ``file:/data`` or ``file://localhost/data``, else None.
+
+    The path is kept as written, glob characters and percent signs included,
+    because the Spark engine passes the URI to Spark as written. A URI of
+    another scheme or host returns None, since its files cannot be checked here.
+    """
+    scheme, _, rest = uri.partition(":")
+    if scheme.lower() != "file":
+        return None
+    if rest.startswith("//"):
+        host, slash, path = rest[2:].partition("/")
+        if host not in ("", "localhost"):
+            return None
+        rest = slash + path
+    return rest if rest.startswith("/") else None
+
+
 def _unresolved_reason(path: Path, error: OSError | RuntimeError) -> str:
     """Describe why ``path`` does not lead to a file or folder."""
     # Python 3.11 raises RuntimeError for a loop of links. Later releases may
