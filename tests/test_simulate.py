@@ -666,8 +666,8 @@ def test_command_interrupted_writes_no_file(
     assert outcome.exit_code == 130
     assert "interrupted" in outcome.output
     assert "Aborted" not in outcome.output
-    # The folder stays empty, so a rerun may write into it.
-    assert list(out_dir.iterdir()) == []
+    # The run created the folder, so it removes it, and a rerun may write there.
+    assert not out_dir.exists()
 
 
 def test_command_help_shows_examples() -> None:
@@ -1165,4 +1165,57 @@ def test_audit_rate_not_finite_rejected(
 
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
+
+
+def fill_disk_on_write(path: Path, *arguments: object) -> int:
+    """Stand in for write_records: write a few bytes, then fail as a full disk."""
+    path.write_bytes(b"{}")
+    raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+
+@pytest.mark.parametrize("depth", [1, 2], ids=["folder", "folder-and-parent"])
+def test_failed_write_removes_new_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, depth: int
+) -> None:
+    monkeypatch.setattr(output_module, "write_records", fill_disk_on_write)
+    out = tmp_path.joinpath(*(f"level{index}" for index in range(depth)))
+
+    result = CliRunner().invoke(
+        main, ["simulate", "--users", "50", "--days", "1", "--out", str(out)]
+    )
+
+    assert result.exit_code == 2, result.output
+    assert "No space left on device" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_write_keeps_given_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(output_module, "write_records", fill_disk_on_write)
+    out = tmp_path / "sim"
+    out.mkdir()
+
+    result = CliRunner().invoke(
+        main, ["simulate", "--users", "50", "--days", "1", "--out", str(out)]
+    )
+
+    assert result.exit_code == 2, result.output
+    assert out.is_dir()
+    assert list(out.iterdir()) == []
+
+
+def test_interrupted_write_removes_new_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupt_on_write(path: Path, *arguments: object) -> int:
+        path.write_bytes(b"{}")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(output_module, "write_records", interrupt_on_write)
+    out = tmp_path / "sim"
+
+    with pytest.raises(KeyboardInterrupt):
+        simulate(SimulationConfig(users=50, days=1), out)
+
     assert not out.exists()

@@ -33,7 +33,11 @@ from h056hunt.loaders.parquet import (
     stored_input_path,
     with_input_paths,
 )
-from h056hunt.output_folder import check_output_folder
+from h056hunt.output_folder import (
+    check_output_folder,
+    missing_folders,
+    remove_created,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -100,10 +104,13 @@ def write_converted(
     """
     check_output_folder(out_dir, "convert")
     parent = out_dir.absolute().parent
+    # The folders above out_dir that this run creates, removed again when it fails.
+    created = missing_folders(parent)
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
     except OSError as error:
+        remove_created([], created)
         raise UsageError(
             MessageText(
                 InputValue(str(out_dir), quoted=False, cut=False),
@@ -131,6 +138,7 @@ def write_converted(
     except OSError as error:
         # pyarrow 26.0.1 reports a full disk as an OSError too, with errno set.
         shutil.rmtree(staging, ignore_errors=True)
+        remove_created([], created)
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
             hint = "free space on that disk, or name a folder on a larger disk"
         else:
@@ -144,6 +152,7 @@ def write_converted(
         ) from error
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        remove_created([], created)
         raise
     return rows, partitions
 

@@ -1,4 +1,5 @@
-"""The check that an output folder is new or empty, shared by convert and simulate.
+"""The check that an output folder is new or empty, and the removal of the
+folders that a failed run created, shared by convert and simulate.
 
 Writing into a folder of earlier output would leave old files beside new ones, and
 a later hunt of the folder would read both.
@@ -58,3 +59,31 @@ def _check_folder(out_dir: Path, command: str) -> None:
 def _path_value(path: Path) -> InputValue:
     """Return a path as an error quotes it: escaped and whole."""
     return InputValue(str(path), quoted=False, cut=False)
+
+
+def missing_folders(folder: Path) -> list[Path]:
+    """Return ``folder`` and each parent of it that does not exist, deepest
+    first: the folders that ``mkdir(parents=True)`` would create."""
+    missing = []
+    for path in (folder, *folder.parents):
+        if path.exists():
+            break
+        missing.append(path)
+    return missing
+
+
+def remove_created(files: list[Path], folders: list[Path]) -> None:
+    """Remove the files and the folders, deepest first, that a failed run made,
+    such as the folders that :func:`missing_folders` returned before it.
+
+    A folder is removed only when it is empty, so a file that another program
+    wrote there in the meantime stays. Faults are ignored, because the run's own
+    error is the one to report.
+    """
+    for path in files:
+        path.unlink(missing_ok=True)
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return

@@ -178,6 +178,48 @@ def test_convert_write_failure_exits_2(
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
+def test_convert_write_failure_removes_parents(
+    corpus: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audit, signin = corpus
+    out = tmp_path / "new" / "deeper" / "lake"
+
+    def fail_write(*arguments: object, **keywords: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(convert_module.pq, "write_table", fail_write)
+
+    result = CliRunner().invoke(
+        main,
+        ["convert", "--audit", str(audit), "--signin", str(signin), "--out", str(out)],
+    )
+
+    assert result.exit_code == 2, result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_convert_write_failure_keeps_given_folder(
+    corpus: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audit, signin = corpus
+    out = tmp_path / "lake"
+    out.mkdir()
+
+    def fail_write(*arguments: object, **keywords: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(convert_module.pq, "write_table", fail_write)
+
+    result = CliRunner().invoke(
+        main,
+        ["convert", "--audit", str(audit), "--signin", str(signin), "--out", str(out)],
+    )
+
+    assert result.exit_code == 2, result.output
+    assert out.is_dir()
+    assert list(tmp_path.iterdir()) == [out]
+
+
 def test_convert_out_inside_input_warns(
     corpus: tuple[Path, Path], tmp_path: Path
 ) -> None:

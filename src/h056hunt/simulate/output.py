@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from h056hunt.loaders.json_export import SIMULATE_LABELS_GENERATOR
+from h056hunt.output_folder import missing_folders, remove_created
 from h056hunt.simulate import tabular
 from h056hunt.simulate.clock import (
     TICKS_PER_SECOND,
@@ -322,19 +323,28 @@ def simulate(config: SimulationConfig, out_dir: Path) -> SimulationResult:
     replaced. The files are written into a hidden staging folder inside
     ``out_dir`` and moved into place only when all of them are complete, so a run
     stopped part way, by Ctrl-C included, leaves no cut-off log beside labels of
-    another run. The same config always gives byte-identical files.
+    another run. Such a run also removes the files it moved and the folders it
+    created, so a failed run on a full disk leaves no empty output folder. The
+    same config always gives byte-identical files.
 
     Raises:
         OSError: a file cannot be created or written.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".h056-simulate.", dir=out_dir))
+    created = missing_folders(out_dir)
+    moved: list[Path] = []
     try:
-        result = _write_files(config, staging)
-        for written in sorted(staging.iterdir()):
-            os.replace(written, out_dir / written.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".h056-simulate.", dir=out_dir))
+        try:
+            result = _write_files(config, staging)
+            for written in sorted(staging.iterdir()):
+                os.replace(written, out_dir / written.name)
+                moved.append(out_dir / written.name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        remove_created(moved, created)
+        raise
     return replace(
         result,
         audit_path=out_dir / result.audit_path.name,
