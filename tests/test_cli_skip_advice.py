@@ -29,7 +29,10 @@ GRAPH_ADVICE = (
     "check the permissions of the account that exported the log and the query, "
     "then export again"
 )
-FINDINGS_ADVICE = "give the audit and sign-in exports in place of h056 findings output"
+FINDINGS_ADVICE = (
+    "leave the h056 findings output out of the inputs, which take only audit and "
+    "sign-in exports"
+)
 CONVERT_ADVICE = (
     "give a folder written by h056 convert itself as an input, not the files inside it"
 )

@@ -250,7 +250,12 @@ def test_findings_given_directly(
     report = file_reports(result)["findings.jsonl"]
 
     assert report["skipped_by_reason"] == {FINDINGS_OUTPUT_REASON: 1}
-    assert "give the audit and sign-in exports instead" in result.stderr
+    # The exports were given too, so the advice must not ask for them.
+    assert "give the audit and sign-in exports" not in result.stderr
+    assert (
+        "leave it out of the inputs, which take only audit and sign-in exports"
+        in result.stderr
+    )
 
 
 def test_findings_alone_not_hunted(
@@ -273,6 +278,32 @@ def test_findings_alone_not_hunted(
     assert result.exit_code == 2
     assert "contain no usable record" in result.stderr
     assert "h056 findings output (JSON Lines)" in result.stderr
+    # The audit export was given, so the advice must not ask for it.
+    assert "give the audit and sign-in exports" not in result.stderr
+
+
+def test_config_given_directly(tmp_path: Path) -> None:
+    config = tmp_path / "settings.toml"
+    config.write_text(CONFIG_TEXT, "utf-8")
+
+    result = run(
+        "hunt",
+        "--audit",
+        str(SAMPLES / "audit.json"),
+        "--signin",
+        str(SAMPLES / "signin.json"),
+        "--audit",
+        str(config),
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+    )
+
+    assert result.exit_code == 0, result.stderr
+    assert f"{config}: h056 config file, not an export" in result.stderr
+    assert "give the audit and sign-in exports" not in result.stderr
+    assert "leave it out of the inputs" in result.stderr
 
 
 def quiet_exports(folder: Path, *, cut_off: bool = False) -> tuple[Path, Path]:

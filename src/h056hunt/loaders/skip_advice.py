@@ -23,10 +23,10 @@ SKIP_ADVICE = {
     GRAPH_ERROR_REASON: "for the Microsoft Graph error responses, check the "
     "permissions of the account that exported the log and the query, then export "
     "again",
-    FINDINGS_OUTPUT_REASON: "give the audit and sign-in exports in place of h056 "
-    "findings output",
-    CONFIG_FILE_REASON: "give the audit and sign-in exports in place of an h056 "
-    "config file",
+    FINDINGS_OUTPUT_REASON: "leave the h056 findings output out of the inputs, "
+    "which take only audit and sign-in exports",
+    CONFIG_FILE_REASON: "leave the h056 config file out of the inputs, which take "
+    "only audit and sign-in exports",
     CONVERT_FOLDER_REASON: "give a folder written by h056 convert itself as an "
     "input, not the files inside it",
 }

@@ -367,7 +367,9 @@ def skip_file(
     if not input_file.source or PurePath(input_file.source) == PurePath(
         input_file.display
     ):
-        advice = "give the audit and sign-in exports instead"
+        # Worded to fit a run that has exports besides this file and one that
+        # has none.
+        advice = "leave it out of the inputs, which take only audit and sign-in exports"
     else:
         # Quoted as a shell word, as the advice about misplaced files quotes it.
         advice = (
