@@ -11,7 +11,7 @@ import logging
 import shlex
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
@@ -257,11 +257,9 @@ def load_logs(
             if item.source in stray_files:
                 item.convert_folder = ""
     unreadable = _unreadable_entries(expansions)
-    # Files that h056hunt wrote, such as findings, are skipped before any scan.
-    written_by_tool = _find_tool_files(expansions, options)
     if options.strict and not options.describe_only:
         raise_for_unreadable(
-            unreadable, _unread_formats(expansions, written_by_tool, options)
+            unreadable, unread_formats(_unique_files(expansions), options)
         )
     for path, reason in unreadable:
         logger.warning("%s: %s; not read", path, reason)
@@ -272,6 +270,8 @@ def load_logs(
         Counted(len(unreadable), "path"),
     )
     given_twice = _given_to_both(expansions)
+    # Files that h056hunt wrote, such as findings, are skipped before any scan.
+    written_by_tool = _find_tool_files(expansions, options)
     tool_files.warn_convert_folders(
         _unique_files(expansions),
         convert_folders_read,
@@ -390,20 +390,19 @@ def _find_tool_files(
     return found
 
 
-def _unread_formats(
-    expansions: dict[str, Expansion],
-    written_by_tool: Mapping[str, tool_files.ToolFile],
-    options: LoadOptions,
+def unread_formats(
+    files: Iterable[InputFile], options: LoadOptions
 ) -> list[InputError]:
     """Return the error of each input file whose first bytes show a format that
-    h056hunt does not read, such as a zip archive, in reading order.
+    h056hunt does not read, such as a zip archive, in the order of ``files``.
 
     A strict run names them all at once, in place of stopping at the first. The
-    files of a convert folder are in ``written_by_tool`` and not checked.
+    files of a convert folder are skipped without being read, so they are not
+    checked.
     """
     found: list[InputError] = []
-    for input_file in _unique_files(expansions):
-        if str(input_file.path) in written_by_tool:
+    for input_file in files:
+        if input_file.convert_folder:
             continue
         try:
             with open_input(

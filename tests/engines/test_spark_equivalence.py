@@ -444,6 +444,13 @@ def test_tool_files_in_folder_identical(spark: Any, tmp_path: Path) -> None:
     spark_files = json.loads(on_spark.stdout)["run"]["files"]
     reasons = {item["path"]: item["skipped_by_reason"] for item in local_files}
     assert reasons == {item["path"]: item["skipped_by_reason"] for item in spark_files}
+    for field in ("shape", "in_convert_folder"):
+        local_values = {item["path"]: item[field] for item in local_files}
+        spark_values = {item["path"]: item[field] for item in spark_files}
+        assert local_values == spark_values, field
+    shapes = {item["path"]: item["shape"] for item in spark_files}
+    assert shapes[str(folder / "found.jsonl")] == "h056-findings"
+    assert shapes[str(folder / "h056.toml")] == "h056-config"
     assert reasons[str(folder / "found.jsonl")] == {
         "h056 findings output, not an export": 1
     }
@@ -700,3 +707,23 @@ def test_convert_folder_stray_files_read(spark: Any, tmp_path: Path) -> None:
         assert "because h056 convert did not write it into this convert" in warning
     local_findings = json.loads(local.stdout)["findings"]
     assert json.loads(on_spark.stdout)["findings"] == local_findings
+
+
+def test_strict_archives_named_alike(spark: Any, tmp_path: Path) -> None:
+    # A strict run names every archive of a local folder on both engines.
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for name in ("audit.json", "signin.json"):
+        shutil.copy(SAMPLE_LOGS / name, folder / name)
+    (folder / "a.xz").write_bytes(b"\xfd7zXZ\x00" + b"\x00" * 600)
+    (folder / "b.parquet").write_bytes(b"PAR1" + b"\x00" * 600)
+    inputs = ["--audit", str(folder), "--signin", str(folder)]
+
+    local = CliRunner().invoke(main, ["hunt", *inputs])
+    on_spark = CliRunner().invoke(main, ["hunt", *inputs, *SPARK_ARGS])
+
+    assert local.exit_code == 2, local.output
+    assert on_spark.exit_code == 2, on_spark.output
+    for result in (local, on_spark):
+        assert f"'{folder / 'a.xz'}' (xz-compressed)" in result.stderr
+        assert f"'{folder / 'b.parquet'}' (Parquet)" in result.stderr

@@ -116,7 +116,10 @@ def load_with_spark(
     if options.strict:
         entries = [entry for found in plan.unreadable.values() for entry in found]
         # A path given to both options is listed once.
-        raise_for_unreadable(list(dict.fromkeys(entries)))
+        raise_for_unreadable(
+            list(dict.fromkeys(entries)),
+            load.unread_formats(_local_files(plan), options),
+        )
     frames = {log: _empty(spark, log) for log in CANONICAL}
     cached = []
     normalised = _normalise(spark, plan, options) if plan.files else None
@@ -243,6 +246,25 @@ def _uri_files(spark: SparkSession, uri: str, planned: list[PlannedFile]) -> Dat
         "convert_folder",
         "content",
     )
+
+
+def _local_files(plan: InputPlan) -> list[InputFile]:
+    """Return each local file of ``plan`` once, in reading order.
+
+    NOTE: files listed under a URI input are read only on the workers, so a
+    strict run still stops at the first of them in a format h056hunt does not
+    read.
+    """
+    files: dict[str, InputFile] = {}
+    for item in plan.files:
+        if item.uri_input is None and item.location not in files:
+            files[item.location] = InputFile(
+                path=Path(item.location),
+                display=item.display,
+                source=item.source,
+                convert_folder=item.convert_folder,
+            )
+    return list(files.values())
 
 
 def parse_files(
