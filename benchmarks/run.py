@@ -13,8 +13,8 @@ for the scaling check.
 Each figure is the fastest of ``--repeat`` runs, with the median beside it, because
 other processes share the machine. The load average is printed with every run. A
 command compared with the 1M NDJSON hunt runs in rounds with it, one run of each per
-round, and its ratio uses the NDJSON runs of those rounds, so that a slow spell of the
-machine falls on both sides of the ratio.
+round. Its ratio uses the NDJSON runs of those rounds, so a slow spell of the machine
+falls on both sides of the ratio.
 Peak memory is the largest resident set of the measured process or any of its worker
 processes (``ru_maxrss`` of ``wait4``).
 

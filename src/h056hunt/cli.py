@@ -1471,7 +1471,7 @@ def _all_skipped_hint() -> str:
 
 
 def _see_warnings(subject: str) -> str:
-    """Return where the warnings that say ``subject`` are.
+    """Return where the warnings that give ``subject`` are.
 
     ``-q`` hides the warnings, so the text then says how to see them instead of
     pointing above.

@@ -253,7 +253,7 @@ def parse_manifest(text: str, root: str) -> Manifest | None:
     except (ValueError, RecursionError) as error:
         # A manifest cut off by a full disk or an interrupted copy no longer
         # names the convert format, which follows the long "files" list. Another
-        # tool's file of this name is still valid JSON, so it is told apart.
+        # tool's file of this name is still valid JSON, which is how the two differ.
         problem = f"the manifest is not valid JSON: {error}"
         raise _damaged_manifest_error(problem, where) from error
     if not isinstance(document, dict):
