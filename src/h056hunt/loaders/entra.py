@@ -456,11 +456,25 @@ _read_signin = FieldReader(
 ).read
 
 
+class UnreadableSteps(list):  # type: ignore[type-arg]
+    """The empty steps of an ``authenticationDetails`` value that is neither a list
+    nor the JSON text of one, such as a cell cut off in a CSV export.
+
+    The sink counts such records and warns, because denials recorded only in
+    their steps are not seen.
+    """
+
+
 def authentication_steps(value: Any) -> list[dict[str, Any]]:
-    """Return step rows from an ``authenticationDetails`` list or its JSON text."""
+    """Return step rows from an ``authenticationDetails`` list or its JSON text.
+
+    A value that is present but neither gives :class:`UnreadableSteps`.
+    """
     details = decode_json_text(value)
     if not isinstance(details, list):
-        return []
+        if value is None or (isinstance(value, str) and text(value) is None):
+            return []
+        return UnreadableSteps()
     steps = []
     for index, item in enumerate(details):
         # lower_keys decodes the JSON text of an object, and returns {} for an item

@@ -22,10 +22,10 @@ import pyarrow.compute as pc
 
 from h056hunt import schema, timeranges
 from h056hunt.detect.prompts import denial_steps
-from h056hunt.errors import InputValue, MessageText
+from h056hunt.errors import InputValue, MessageText, ProgramText
 from h056hunt.heap import release_free_memory
 from h056hunt.loaders import copies
-from h056hunt.loaders.entra import AuditValuesSink
+from h056hunt.loaders.entra import AuditValuesSink, UnreadableSteps
 from h056hunt.loaders.fields import replace_surrogates
 from h056hunt.plurals import Counted
 from h056hunt.timeparse import parse_time_column
@@ -56,6 +56,8 @@ GUID_ID_COLUMNS = frozenset(
 )
 _GUID = "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
 _MAX_WARNINGS_PER_REASON = 5
+# Places of sign-ins with unreadable authenticationDetails named in the warning.
+UNREADABLE_STEPS_NAMED = 5
 # Rows are turned into Arrow arrays this many at a time. As row dicts, the 45k
 # revocations of a three-day simulated audit log took 131 MiB; as Arrow, 27 MiB.
 ROW_BATCH = 4096
@@ -179,6 +181,10 @@ class FileSink(AuditValuesSink):
         self._copies = {log: copies.DroppedCopies() for log in LOGS}
         self._compact_at = dict.fromkeys(LOGS, copies.COMPACT_ROWS)
         self._dropped_step_rows = 0
+        # The record numbers of the first sign-ins with an unreadable
+        # authenticationDetails value, and how many there are in all.
+        self._unreadable_steps: list[int] = []
+        self._unreadable_steps_count = 0
 
     @property
     def path(self) -> str:
@@ -259,6 +265,10 @@ class FileSink(AuditValuesSink):
         row = self._with_source(row, shape, line, record)
         self._signin.append(row)
         self._signin_time_columns[time_column] += 1
+        if type(steps) is UnreadableSteps:
+            self._unreadable_steps_count += 1
+            if len(self._unreadable_steps) < UNREADABLE_STEPS_NAMED:
+                self._unreadable_steps.append(record)
         self._add_step_rows(row["record_id"], steps, record)
         if len(self._signin) >= self._compact_at["signin"]:
             self._drop_copies("signin")
@@ -419,6 +429,7 @@ class FileSink(AuditValuesSink):
         audit = self._build("audit", self._audit)
         signin = self._build("signin", self._signin)
         steps = self._build_steps()
+        self._warn_unreadable_steps()
         self.report.loaded["audit"] += len(audit)
         self.report.loaded["signin"] += len(signin)
         self.report.step_rows = len(steps) + self._dropped_step_rows
@@ -538,6 +549,24 @@ class FileSink(AuditValuesSink):
                 reason,
                 shown_column,
             )
+
+    def _warn_unreadable_steps(self) -> None:
+        """Warn once about the sign-ins whose authenticationDetails could not be
+        read, naming where the first ones are."""
+        count = self._unreadable_steps_count
+        if not count:
+            return
+        where = "record " + ", ".join(map(str, self._unreadable_steps))
+        if count > len(self._unreadable_steps):
+            where += " and more"
+        logger.warning(
+            "%s: %s an authenticationDetails value that is neither a list nor "
+            "JSON text of one (%s), so their authentication steps were not read "
+            "and denials recorded only there are not seen; export the file again",
+            self.path,
+            Counted(count, "sign-in has", "sign-ins have"),
+            ProgramText(where),
+        )
 
     def _build_steps(self) -> pd.DataFrame:
         if not len(self._steps):
