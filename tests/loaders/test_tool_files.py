@@ -88,19 +88,19 @@ def findings_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return written
 
 
-def hunt_folder(folder: Path, *extra: str) -> Result:
+def hunt_json(audit: Path, signin: Path, *extra: str) -> Result:
+    """Hunt ``audit`` and ``signin`` with the options ``extra``, which may add
+    inputs, writing the JSON report."""
     return run(
         "hunt",
-        "--audit",
-        str(folder),
-        "--signin",
-        str(folder),
-        "--format",
-        "json",
-        "--fail-on",
-        "none",
+        *("--audit", str(audit), "--signin", str(signin)),
+        *("--format", "json", "--fail-on", "none"),
         *extra,
     )
+
+
+def hunt_folder(folder: Path, *extra: str) -> Result:
+    return hunt_json(folder, folder, *extra)
 
 
 def file_reports(result: Result) -> dict[str, dict[str, Any]]:
@@ -718,20 +718,8 @@ def test_convert_folder_matched_by_glob(tmp_path: Path) -> None:
 
 
 def hunt_with_exports(folder: Path, *extra: str) -> Result:
-    """Hunt the sample exports in ``folder`` with the options ``extra``, which
-    may add inputs."""
-    return run(
-        "hunt",
-        "--audit",
-        str(folder / "audit.json"),
-        "--signin",
-        str(folder / "signin.json"),
-        "--format",
-        "json",
-        "--fail-on",
-        "none",
-        *extra,
-    )
+    """Hunt the sample exports in ``folder`` with the options ``extra``."""
+    return hunt_json(folder / "audit.json", folder / "signin.json", *extra)
 
 
 def skip_reasons(result: Result) -> dict[str, dict[str, int]]:
