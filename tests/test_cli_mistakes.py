@@ -1005,11 +1005,12 @@ def test_empty_input_value_rejected(
 
 def archive_folder(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     """Write the sample exports and one file of each kind that h056hunt does not
-    read into a folder; return the folder and each such file's kind."""
+    read into a folder, and return the folder and each such file's kind."""
     folder = tmp_path / "exports"
     folder.mkdir()
     shutil.copy(AUDIT, folder / "audit.json")
     shutil.copy(SIGNIN, folder / "signin.json")
+
     with zipfile.ZipFile(folder / "a.zip", "w") as bundle:
         bundle.write(SIGNIN, "signin.json")
     subprocess.run(
@@ -1026,9 +1027,11 @@ def archive_folder(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     }
     for name, head in heads.items():
         (folder / name).write_bytes(head + b"\x00" * 600)
+
     # gzip around a zip archive is recognised by the decompressed bytes.
     inner = (folder / "a.zip").read_bytes()
     (folder / "i.zip.gz").write_bytes(gzip.compress(inner))
+
     kinds = {
         "a.zip": "zip archive",
         "b.tar": "tar archive",

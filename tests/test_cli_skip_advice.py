@@ -182,7 +182,7 @@ def test_lenient_hint_points_to_warnings_that_are_shown(
     assert result.exit_code == 2, result.stderr
     hint = hint_line(result)
     if quiet:
-        # -q hides every warning, so nothing above says why.
+        # -q hides every warning, so no warning above gives the reason.
         assert "h056: WARNING" not in result.stderr
         assert "warnings above" not in hint
         assert "rerun without -q" in hint

@@ -1473,8 +1473,8 @@ def _all_skipped_hint() -> str:
 def _see_warnings(subject: str) -> str:
     """Return where the warnings that give ``subject`` are.
 
-    ``-q`` hides the warnings, so the text then says how to see them instead of
-    pointing above.
+    ``-q`` hides the warnings, so the text then explains how to see them instead
+    of pointing above.
     """
     if logger.isEnabledFor(logging.WARNING):
         return f"the warnings above say {subject}"

@@ -294,8 +294,8 @@ def _example_users(group: list[_Hole]) -> str:
     more = len(users) - len(named)
     if more:
         # Beside a count of revocations or bursts, a bare "and 51 more" reads as
-        # the rest of that count. The noun says it counts users, and one user can
-        # have several.
+        # the rest of that count. The noun shows that it counts users, and one
+        # user can have several.
         return f"{', '.join(named)} and {Counted(more, 'other user')}"
     if len(named) == 1:
         return f"user {named[0]}"

@@ -124,6 +124,18 @@ def recognised(path: Path) -> tool_files.ToolFile | None:
     )
 
 
+def narrow_table(
+    folder: Path, arguments: list[str], width: int
+) -> tuple[str, tool_files.ToolFile | None]:
+    """Hunt with ``arguments`` at ``width`` columns, save the table output as a
+    file in ``folder``, and return the output and what that file is found to be."""
+    result = CliRunner().invoke(main, arguments, env={"COLUMNS": str(width)})
+    assert result.exit_code == 0, result.stderr
+    path = folder / "findings.txt"
+    path.write_text(result.stdout, encoding="utf-8")
+    return result.stdout, recognised(path)
+
+
 @pytest.mark.parametrize("path_option", list(PATH_OPTIONS))
 def test_findings_files_skipped_once(
     tmp_path: Path, findings_files: dict[str, Path], path_option: str
@@ -402,18 +414,11 @@ def test_narrow_table_recognised(
 ) -> None:
     # A narrow terminal, or COLUMNS on a pipe, picks a layout without the Score
     # column, and below about 30 columns the Severity header folds.
-    result = CliRunner().invoke(
-        main,
-        [*SAMPLE_INPUTS, "--fail-on", "none", "-q", *details],
-        env={"COLUMNS": str(width)},
+    output, found = narrow_table(
+        tmp_path, [*SAMPLE_INPUTS, "--fail-on", "none", "-q", *details], width
     )
-    assert result.exit_code == 0, result.stderr
-    path = tmp_path / "findings.txt"
-    path.write_text(result.stdout, encoding="utf-8")
 
-    found = recognised(path)
-
-    assert found is not None, result.stdout[:400]
+    assert found is not None, output[:400]
     assert found.kind == "h056 findings output (table)"
 
 
@@ -422,27 +427,15 @@ def test_narrow_partial_table_recognised(tmp_path: Path, width: int) -> None:
     # The partial-input line wraps first, as "PARTIAL INPUT:" alone at 14 to 18
     # columns and as "PARTIAL" alone below that.
     _, cut_signin = quiet_exports(tmp_path, cut_off=True)
-    result = CliRunner().invoke(
-        main,
-        [
-            *SAMPLE_INPUTS,
-            "--signin",
-            str(cut_signin),
-            "--lenient",
-            "--fail-on",
-            "none",
-            "-q",
-        ],
-        env={"COLUMNS": str(width)},
+    output, found = narrow_table(
+        tmp_path,
+        [*SAMPLE_INPUTS, "--signin", str(cut_signin), "--lenient"]
+        + ["--fail-on", "none", "-q"],
+        width,
     )
-    assert result.exit_code == 0, result.stderr
-    path = tmp_path / "findings.txt"
-    path.write_text(result.stdout, encoding="utf-8")
 
-    found = recognised(path)
-
-    assert result.stdout.startswith("PARTIAL")
-    assert found is not None, result.stdout[:400]
+    assert output.startswith("PARTIAL")
+    assert found is not None, output[:400]
     assert found.kind == "h056 findings output (table)"
 
 
@@ -462,30 +455,15 @@ def test_narrow_no_findings_recognised(
         '[[allowlist.source_ips]]\ncidr = "192.0.2.0/24"\nreason = "MFA load test"\n',
         "utf-8",
     )
-    result = CliRunner().invoke(
-        main,
-        [
-            "hunt",
-            "--audit",
-            str(audit),
-            "--signin",
-            str(signin),
-            "--fail-on",
-            "none",
-            "-q",
-            *(["--config", str(config)] if suppressed else ["--min-denials", "9"]),
-        ],
-        env={"COLUMNS": str(width)},
-    )
-    assert result.exit_code == 0, result.stderr
-    path = tmp_path / "findings.txt"
-    path.write_text(result.stdout, encoding="utf-8")
+    arguments = ["hunt", "--audit", str(audit), "--signin", str(signin)]
+    arguments += ["--fail-on", "none", "-q"]
+    arguments += ["--config", str(config)] if suppressed else ["--min-denials", "9"]
 
-    found = recognised(path)
+    output, found = narrow_table(tmp_path, arguments, width)
 
-    assert result.stdout.startswith("No findings"), result.stdout
-    assert ("suppressed" in result.stdout) is suppressed
-    assert found is not None, result.stdout
+    assert output.startswith("No findings"), output
+    assert ("suppressed" in output) is suppressed
+    assert found is not None, output
     assert found.kind == "h056 findings output (table)"
 
 
@@ -796,7 +774,7 @@ def test_convert_file_alone_not_hunted(tmp_path: Path) -> None:
     convert_into(folder, lake)
     parquet_file = sorted((lake / "signin").rglob("*.parquet"))[0]
 
-    # Strict: the one sign-in input holds no usable record.
+    # Strict: the one sign-in input contains no usable record.
     result = run(
         "hunt", "--audit", str(folder / "audit.json"), "--signin", str(parquet_file)
     )
