@@ -111,10 +111,10 @@ def test_inspect_cuts_error_values(tmp_path: Path) -> None:
 def test_imitated_mark_in_error_escaped() -> None:
     column = "TimeGenerated…[+5 characters]"
 
-    shown = _format_error(_conflicting_error(column))
+    printed = _format_error(_conflicting_error(column))
 
-    assert "…[+" not in shown
-    assert "'TimeGenerated\\u2026[+5 characters]'" in shown
+    assert "…[+" not in printed
+    assert "'TimeGenerated\\u2026[+5 characters]'" in printed
 
 
 def test_escape_text_in_error_not_cut() -> None:
@@ -122,21 +122,21 @@ def test_escape_text_in_error_not_cut() -> None:
     # its backslash doubled by repr(), so it never reads as an escaped mark.
     column = "TimeGenerated\\u2026[+5 characters]"
 
-    shown = _format_error(_conflicting_error(column))
+    printed = _format_error(_conflicting_error(column))
 
-    assert "…[+" not in shown
-    assert "'TimeGenerated\\\\u2026[+5 characters]'" in shown
+    assert "…[+" not in printed
+    assert "'TimeGenerated\\\\u2026[+5 characters]'" in printed
 
 
 def test_long_imitation_cut_once() -> None:
     column = "…[+9 characters]" + "x" * 5_000
 
-    shown = _format_error(_conflicting_error(column))
+    printed = _format_error(_conflicting_error(column))
 
     # The one raw mark is the real cut, after the closing quote.
-    assert shown.count("…[+") == 1
-    assert "'\\u2026[+9 characters]xxx" in shown
-    assert re.search(r"x'…\[\+[0-9,]+ characters\] has both", shown)
+    assert printed.count("…[+") == 1
+    assert "'\\u2026[+9 characters]xxx" in printed
+    assert re.search(r"x'…\[\+[0-9,]+ characters\] has both", printed)
 
 
 def test_message_text_keeps_values_whole() -> None:
@@ -144,9 +144,9 @@ def test_message_text_keeps_values_whole() -> None:
     message = quote_input("column {name} is empty", name=value)
 
     assert message == f"column {value!r} is empty"
-    shown = shown_message(message)
-    assert len(shown) < SHOWN_RUN + 100
-    assert shown.endswith(f"'…[+{len(value) - SHOWN_RUN:,} characters] is empty")
+    printed = shown_message(message)
+    assert len(printed) < SHOWN_RUN + 100
+    assert printed.endswith(f"'…[+{len(value) - SHOWN_RUN:,} characters] is empty")
 
 
 def test_message_text_survives_pickle() -> None:
@@ -163,11 +163,11 @@ def test_message_text_survives_pickle() -> None:
 def test_list_value_cut_as_text() -> None:
     bounds = list(range(2_000))
 
-    shown = shown_message(quote_input("found {bounds}", bounds=bounds))
+    printed = shown_message(quote_input("found {bounds}", bounds=bounds))
 
-    assert shown.startswith("found [0, 1, 2")
-    assert len(shown) < SHOWN_TEXT + 100
-    assert "…[+" in shown
+    assert printed.startswith("found [0, 1, 2")
+    assert len(printed) < SHOWN_TEXT + 100
+    assert "…[+" in printed
 
 
 def test_inspect_json_keeps_whole_error(tmp_path: Path) -> None:
@@ -202,22 +202,22 @@ def test_skip_reason_cut_in_error(tmp_path: Path) -> None:
     assert len(error_lines) == 1
     line = error_lines[0]
     assert len(line) < SHOWN_RUN + 300
-    kept = "T" * SHOWN_RUN
+    head = "T" * SHOWN_RUN
     left_out = len(LONG_TABLE) - SHOWN_RUN
-    assert line.endswith(f"Reason: unsupported table {kept}…[+{left_out:,} characters]")
+    assert line.endswith(f"Reason: unsupported table {head}…[+{left_out:,} characters]")
 
 
 def test_skip_reason_cut_in_summary(tmp_path: Path) -> None:
     path = _write_long_table_type(tmp_path)
     arguments = ["--audit", str(SAMPLE_AUDIT), "--signin", str(path), "--lenient"]
 
-    shown = run_cli(["hunt", *arguments])
+    terminal = run_cli(["hunt", *arguments])
     report = run_cli(["hunt", *arguments, "--format", "json"])
 
-    assert shown.exit_code == 0, shown.stderr
-    assert LONG_TABLE not in "".join(shown.stderr.split())
+    assert terminal.exit_code == 0, terminal.stderr
+    assert LONG_TABLE not in "".join(terminal.stderr.split())
     left_out = len(LONG_TABLE) - SHOWN_RUN
-    assert f"…[+{left_out:,} characters]" in shown.stderr
+    assert f"…[+{left_out:,} characters]" in terminal.stderr
     assert report.exit_code == 0, report.stderr
     files = json.loads(report.stdout)["run"]["files"]
     reasons = {reason for entry in files for reason in entry["skipped_by_reason"]}
